@@ -1,0 +1,172 @@
+//! HTTP plumbing shared by every fake endpoint: a request as plain data, JSON responses, and a
+//! loopback server that can be switched off (a lost region refuses connections).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub type Body = Full<Bytes>;
+
+/// A buffered request, for handlers that are plain functions of their input.
+#[derive(Debug, Clone)]
+pub struct SimRequest {
+    pub method: String,
+    pub path: String,
+    /// Query pairs in order; repeated keys are kept (kubectl repeats `command=`).
+    pub query: Vec<(String, String)>,
+    pub headers: BTreeMap<String, String>,
+    pub body: Bytes,
+}
+
+impl SimRequest {
+    /// The first value of a query parameter.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A boolean query flag (`?dryRun=true`, `?force`).
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.param(key), Some("" | "true" | "1"))
+    }
+
+    pub fn json_body(&self) -> Result<Value, serde_json::Error> {
+        if self.body.is_empty() {
+            Ok(Value::Null)
+        } else {
+            serde_json::from_slice(&self.body)
+        }
+    }
+
+    /// Buffer a hyper request.
+    pub async fn read(req: Request<Incoming>) -> Result<Self, hyper::Error> {
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(Self::from_parts(&parts, body))
+    }
+
+    pub fn from_parts(parts: &http::request::Parts, body: Bytes) -> Self {
+        let query = parts
+            .uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .filter(|(k, _)| !k.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let headers = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().ok()?.to_string(),
+                ))
+            })
+            .collect();
+        Self {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            query,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A JSON response with the given status.
+pub fn json(status: u16, value: &Value) -> Response<Body> {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// A plain-text response.
+pub fn text(status: u16, body: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", "text/plain")
+        .body(Full::new(body.into()))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// An empty response (e.g. a genuine 204).
+pub fn empty(status: u16) -> Response<Body> {
+    text(status, Bytes::new())
+}
+
+/// Whether a listener accepts connections; off means the region is lost.
+#[derive(Debug, Clone)]
+pub struct Switch(Arc<AtomicBool>);
+
+impl Switch {
+    pub fn on() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+    pub fn set(&self, on: bool) {
+        self.0.store(on, Ordering::SeqCst);
+    }
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Bind a loopback listener on a free port.
+pub async fn bind_loopback() -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+/// Serve HTTP/1.1 on `listener` with upgrades enabled (exec and port-forward use them). While
+/// `switch` is off, accepted connections are closed at once, as an unreachable region's are.
+pub fn serve<F, Fut>(
+    listener: TcpListener,
+    switch: Switch,
+    handler: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            if !switch.is_on() {
+                drop(stream);
+                continue;
+            }
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req| {
+                    let handler = handler.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handler(req).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    })
+}

@@ -1,0 +1,17 @@
+//! c8dr-sim: a simulated dual-region Camunda 8.8 installation on loopback.
+//!
+//! Per region: a fake Kubernetes API server that real `kubectl` and kube-rs accept, the Zeebe
+//! gateway's management and REST APIs, and Elasticsearch; a helm stand-in; fault injection. The
+//! behaviour follows SPEC section 3 (the real APIs), not what is convenient for c8dr.
+
+pub mod es;
+pub mod exec;
+pub mod helm;
+pub mod http;
+pub mod kube_api;
+pub mod server;
+pub mod world;
+pub mod zeebe;
+
+pub use server::{Sim, context_name, state_json};
+pub use world::{RegionId, SharedWorld, SimConfig, World};

@@ -1,0 +1,128 @@
+//! `c8dr-sim`: run the simulated dual-region installation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use c8dr_sim::{Sim, SimConfig, context_name};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "c8dr-sim",
+    version,
+    about = "A simulated dual-region Camunda 8.8 installation on loopback, for c8dr's tests and demo"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start both regions and serve until interrupted; prints the kubeconfig, URLs and env vars.
+    Serve {
+        /// Directory for the generated kubeconfig and state file.
+        #[arg(long, default_value = ".c8dr-sim")]
+        dir: PathBuf,
+        /// Lose this region right after start (region0 or region1).
+        #[arg(long, value_parser = parse_region)]
+        lose: Option<usize>,
+        /// Time each topology-change operation takes on the server side.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "150ms")]
+        operation_duration: Duration,
+    },
+    /// Tell a running simulator to lose or recreate a region.
+    Ctl {
+        /// The control URL printed by `serve` (or read from DIR/control-url).
+        #[arg(long, default_value = ".c8dr-sim")]
+        dir: PathBuf,
+        #[arg(value_parser = ["lose", "recreate"])]
+        action: String,
+        #[arg(value_parser = parse_region)]
+        region: usize,
+    },
+}
+
+fn parse_region(s: &str) -> Result<usize, String> {
+    match s {
+        "0" | "region0" => Ok(0),
+        "1" | "region1" => Ok(1),
+        _ => Err(format!("unknown region '{s}': expected region0 or region1")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            dir,
+            lose,
+            operation_duration,
+        } => {
+            let cfg = SimConfig {
+                operation_duration,
+                ..SimConfig::default()
+            };
+            let sim = Sim::start(cfg, &dir).await?;
+            std::fs::write(dir.join("control-url"), format!("http://{}", sim.control))?;
+            if let Some(r) = lose {
+                sim.lose_region(r);
+            }
+            let kubeconfig = std::fs::canonicalize(&sim.kubeconfig)?;
+            println!("c8dr-sim: dual-region Camunda 8.8 simulator running");
+            println!("  kubeconfig: {}", kubeconfig.display());
+            println!("  control:    http://{}", sim.control);
+            for r in 0..2 {
+                let e = sim.endpoints(r);
+                println!(
+                    "  region{r} (context {}): kube API http://{}  management http://{}  REST http://{}  elasticsearch http://{}",
+                    context_name(r),
+                    e.kube_api,
+                    e.management,
+                    e.rest,
+                    e.elasticsearch
+                );
+            }
+            println!("\n# paste into another shell (region 1 is the one the docs lose):");
+            let surviving = lose.map(|r| 1 - r).unwrap_or(0);
+            for (k, v) in sim.docs_env(surviving) {
+                let v = if k == "KUBECONFIG" {
+                    kubeconfig.display().to_string()
+                } else {
+                    v
+                };
+                println!("export {k}={v}");
+            }
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for Ctrl-C")?;
+            Ok(())
+        }
+        Command::Ctl {
+            dir,
+            action,
+            region,
+        } => {
+            let url = std::fs::read_to_string(dir.join("control-url"))
+                .with_context(|| format!("no running simulator found in {}", dir.display()))?;
+            let resp = reqwest_free_post(url.trim(), &format!("/{action}?region={region}")).await?;
+            println!("{resp}");
+            Ok(())
+        }
+    }
+}
+
+/// A minimal HTTP POST over a plain TCP stream (the control endpoint is on loopback).
+async fn reqwest_free_post(base: &str, path: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
+        .await?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await?;
+    Ok(out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+}

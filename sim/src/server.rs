@@ -1,0 +1,321 @@
+//! Starting a simulator: per region a fake Kubernetes API server, the gateway's management and
+//! REST ports and Elasticsearch's REST port, all on loopback; a control endpoint; a kubeconfig.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::http::{self, SimRequest, Switch, bind_loopback, serve};
+use crate::world::{RegionId, SharedWorld, SimConfig, World};
+use crate::zeebe::http::GatewayPort;
+
+/// Loopback addresses of one region's endpoints.
+#[derive(Debug, Clone)]
+pub struct RegionEndpoints {
+    pub kube_api: SocketAddr,
+    pub management: SocketAddr,
+    pub rest: SocketAddr,
+    pub elasticsearch: SocketAddr,
+}
+
+/// What every handler of a running simulator shares.
+#[derive(Debug, Clone)]
+pub struct SimShared {
+    pub world: SharedWorld,
+    /// Per region: whether its listeners accept connections.
+    pub switches: Arc<[Switch; 2]>,
+    pub endpoints: Arc<[RegionEndpoints; 2]>,
+}
+
+impl SimShared {
+    /// Whether a region is reachable (its listeners are on).
+    pub fn reachable(&self, region: RegionId) -> bool {
+        self.switches[region].is_on()
+    }
+}
+
+/// A running simulator. Dropping it stops every listener.
+#[derive(Debug)]
+pub struct Sim {
+    pub shared: SimShared,
+    pub control: SocketAddr,
+    pub kubeconfig: PathBuf,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// The kube context name of a region in the generated kubeconfig.
+pub fn context_name(region: RegionId) -> String {
+    format!("c8dr-sim-region{region}")
+}
+
+impl Sim {
+    /// Start a healthy dual-region installation and write its kubeconfig into `dir`.
+    pub async fn start(cfg: SimConfig, dir: &Path) -> anyhow::Result<Self> {
+        let world = SharedWorld::new(World::healthy(cfg));
+        let switches = Arc::new([Switch::on(), Switch::on()]);
+        let mut listeners = vec![];
+        let mut endpoints = vec![];
+        for _ in 0..2 {
+            let (kube, kube_addr) = bind_loopback().await?;
+            let (mgmt, mgmt_addr) = bind_loopback().await?;
+            let (rest, rest_addr) = bind_loopback().await?;
+            let (es, es_addr) = bind_loopback().await?;
+            listeners.push((kube, mgmt, rest, es));
+            endpoints.push(RegionEndpoints {
+                kube_api: kube_addr,
+                management: mgmt_addr,
+                rest: rest_addr,
+                elasticsearch: es_addr,
+            });
+        }
+        let endpoints: [RegionEndpoints; 2] = endpoints
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("two regions expected"))?;
+        let shared = SimShared {
+            world,
+            switches,
+            endpoints: Arc::new(endpoints),
+        };
+        let mut tasks = vec![];
+        for (region, (kube, mgmt, rest, es)) in listeners.into_iter().enumerate() {
+            let switch = shared.switches[region].clone();
+            let s = shared.clone();
+            tasks.push(serve(kube, switch.clone(), move |req| {
+                let s = s.clone();
+                async move { crate::kube_api::handle(s, region, req).await }
+            }));
+            for (listener, port) in [(mgmt, GatewayPort::Management), (rest, GatewayPort::Rest)] {
+                let s = shared.clone();
+                tasks.push(serve(listener, switch.clone(), move |req| {
+                    let s = s.clone();
+                    async move {
+                        match SimRequest::read(req).await {
+                            Ok(r) => crate::zeebe::http::handle(&s.world, region, port, &r),
+                            Err(e) => http::text(400, e.to_string()),
+                        }
+                    }
+                }));
+            }
+            let s = shared.clone();
+            tasks.push(serve(es, switch, move |req| {
+                let s = s.clone();
+                async move {
+                    match SimRequest::read(req).await {
+                        Ok(r) => {
+                            let (status, body) = crate::es::handle(&mut s.world.lock(), region, &r);
+                            http::json(status, &body)
+                        }
+                        Err(e) => http::text(400, e.to_string()),
+                    }
+                }
+            }));
+        }
+        let (control, control_addr) = bind_loopback().await?;
+        let s = shared.clone();
+        tasks.push(serve(control, Switch::on(), move |req| {
+            let s = s.clone();
+            async move {
+                match SimRequest::read(req).await {
+                    Ok(r) => control_handle(&s, &r),
+                    Err(e) => http::text(400, e.to_string()),
+                }
+            }
+        }));
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let kubeconfig = dir.join("kubeconfig");
+        std::fs::write(&kubeconfig, kubeconfig_yaml(&shared))
+            .with_context(|| format!("writing {}", kubeconfig.display()))?;
+        Ok(Self {
+            shared,
+            control: control_addr,
+            kubeconfig,
+            tasks,
+        })
+    }
+
+    pub fn world(&self) -> &SharedWorld {
+        &self.shared.world
+    }
+
+    pub fn endpoints(&self, region: RegionId) -> &RegionEndpoints {
+        &self.shared.endpoints[region]
+    }
+
+    /// Lose a region: its listeners refuse connections and its brokers vanish.
+    pub fn lose_region(&self, region: RegionId) {
+        lose(&self.shared, region);
+    }
+
+    /// Bring a lost region back empty, as the docs' "recreated region".
+    pub fn recreate_region(&self, region: RegionId) {
+        recreate(&self.shared, region);
+    }
+
+    /// The environment variables of the Camunda docs for this simulator, surviving region first.
+    pub fn docs_env(&self, surviving: RegionId) -> Vec<(String, String)> {
+        let recreated = 1 - surviving;
+        let w = self.shared.world.lock();
+        let mut env = vec![
+            (
+                "KUBECONFIG".to_string(),
+                self.kubeconfig.display().to_string(),
+            ),
+            ("CAMUNDA_RELEASE_NAME".into(), w.cfg.release.clone()),
+            ("CLUSTER_SURVIVING".into(), context_name(surviving)),
+            (
+                "CAMUNDA_NAMESPACE_SURVIVING".into(),
+                w.regions[surviving].namespace.clone(),
+            ),
+            ("REGION_SURVIVING".into(), format!("region{surviving}")),
+            ("CLUSTER_RECREATED".into(), context_name(recreated)),
+            (
+                "CAMUNDA_NAMESPACE_RECREATED".into(),
+                w.regions[recreated].namespace.clone(),
+            ),
+            ("REGION_RECREATED".into(), format!("region{recreated}")),
+            ("CAMUNDA_CLIENT_AUTH_METHOD".into(), "basic".into()),
+            (
+                "CAMUNDA_CLIENT_AUTH_USERNAME".into(),
+                w.cfg.rest_username.clone(),
+            ),
+            (
+                "CAMUNDA_CLIENT_AUTH_PASSWORD".into(),
+                w.cfg.rest_password.clone(),
+            ),
+        ];
+        for r in 0..2 {
+            env.push((format!("CLUSTER_{r}"), context_name(r)));
+            env.push((
+                format!("CAMUNDA_NAMESPACE_{r}"),
+                w.regions[r].namespace.clone(),
+            ));
+        }
+        env
+    }
+}
+
+fn lose(shared: &SimShared, region: RegionId) {
+    shared.switches[region].set(false);
+    shared.world.lock().lose_region(region);
+}
+
+fn recreate(shared: &SimShared, region: RegionId) {
+    shared.world.lock().recreate_region(region);
+    shared.switches[region].set(true);
+}
+
+fn kubeconfig_yaml(shared: &SimShared) -> String {
+    let w = shared.world.lock();
+    let mut clusters = String::new();
+    let mut contexts = String::new();
+    for r in 0..2 {
+        let name = context_name(r);
+        clusters.push_str(&format!(
+            "- name: {name}\n  cluster:\n    server: http://{}\n",
+            shared.endpoints[r].kube_api
+        ));
+        contexts.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: {name}\n    user: c8dr-sim\n    namespace: {}\n",
+            w.regions[r].namespace
+        ));
+    }
+    format!(
+        "apiVersion: v1\nkind: Config\npreferences: {{}}\nclusters:\n{clusters}contexts:\n{contexts}current-context: {}\nusers:\n- name: c8dr-sim\n  user:\n    token: c8dr-sim-token\n",
+        context_name(0)
+    )
+}
+
+/// The control endpoint: world state for tests and the demo, region loss, faults.
+fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http::Body> {
+    let region = || -> Option<RegionId> {
+        match req.param("region")? {
+            "0" | "region0" => Some(0),
+            "1" | "region1" => Some(1),
+            _ => None,
+        }
+    };
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/state") => http::json(200, &state_json(&shared.world.lock())),
+        ("POST", "/lose") | ("POST", "/recreate") => match region() {
+            Some(r) => {
+                if req.path == "/lose" {
+                    lose(shared, r);
+                } else {
+                    recreate(shared, r);
+                }
+                http::json(200, &json!({"ok": true}))
+            }
+            None => http::json(400, &json!({"message": "region=0|1 required"})),
+        },
+        ("POST", "/faults") => {
+            let body = req.json_body().unwrap_or(Value::Null);
+            let mut w = shared.world.lock();
+            if let (Some(status), Some(times)) =
+                (body["zeebeError"].as_u64(), body["times"].as_u64())
+            {
+                w.faults.zeebe_error = Some((status as u16, times as u32));
+            }
+            if let Some(n) = body["dropPortForwards"].as_u64() {
+                w.faults.drop_port_forwards = n as u32;
+            }
+            if let Some(n) = body["cutExecStreams"].as_u64() {
+                w.faults.cut_exec_streams = n as u32;
+            }
+            if let Some(b) = body["partialSnapshot"].as_bool() {
+                w.faults.partial_snapshot = b;
+            }
+            if let Some(b) = body["repoVerifyFails"].as_bool() {
+                w.faults.repo_verify_fails = b;
+            }
+            http::json(200, &json!({"ok": true}))
+        }
+        _ => http::json(404, &json!({"message": "unknown control endpoint"})),
+    }
+}
+
+/// A summary of the world for assertions: what a test or the demo verifies against.
+pub fn state_json(w: &World) -> Value {
+    let exporters: Value = w
+        .zeebe
+        .exporter_ids()
+        .into_iter()
+        .map(|id| {
+            let s = w.zeebe.exporter_status(&id);
+            (id, Value::String(s))
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    json!({
+        "members": w.zeebe.members.keys().collect::<Vec<_>>(),
+        "aliveBrokers": w.alive_brokers(),
+        "replicationFactor": w.zeebe.replication_factor(),
+        "partitions": w.zeebe.partition_members(),
+        "exporters": exporters,
+        "initializedFrom": w.zeebe.initialized_from,
+        "exporting": w.zeebe.exporting,
+        "pauseFileCorrupted": w.zeebe.pause_file_corrupted,
+        "pendingChange": w.zeebe.pending.as_ref().map(|p| p.id),
+        "lastChange": w.zeebe.last_change.as_ref().map(|c| json!({"id": c.id, "status": c.status})),
+        "requests": w.zeebe.requests.iter().map(|(m, p, b)| json!({"method": m, "path": p, "body": b})).collect::<Vec<_>>(),
+        "regions": w.regions.iter().map(|r| json!({
+            "reachable": r.reachable,
+            "recreated": r.recreated,
+            "namespace": r.namespace,
+            "helmRevision": r.release.as_ref().map(|h| h.revision),
+            "profiles": r.profiles,
+            "schemaManagerDisabled": r.schema_manager_disabled,
+            "esIndices": r.es.indices.keys().collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,247 @@
+//! The simulated dual-region installation: one mutable world that every fake endpoint reads and
+//! changes (Zeebe gateway, Kubernetes API servers, Elasticsearch, the helm stand-in).
+//!
+//! Time is evaluated lazily: every request first calls [`World::advance`], which applies whatever
+//! asynchronous work (topology change operations, snapshots, restores) is due by now. No
+//! background task is needed, and a test that waits long enough always sees a consistent state.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::es::EsCluster;
+use crate::zeebe::Zeebe;
+
+/// A region index: 0 holds the even broker ids, 1 the odd ones.
+pub type RegionId = usize;
+
+/// Knobs of a simulation run. Durations are server-side: what the real system would take.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub release: String,
+    pub namespaces: [String; 2],
+    pub cluster_size: u32,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    /// Time each operation of a topology change takes.
+    pub operation_duration: Duration,
+    /// How long `GET /actuator/exporters` keeps showing an exporter's previous state after a change.
+    pub exporter_status_lag: Duration,
+    /// Time a snapshot or restore takes per index.
+    pub es_shard_duration: Duration,
+    /// Basic-auth credentials the v2 REST API requires (`/v2/topology` answers 401 without them).
+    pub rest_username: String,
+    pub rest_password: String,
+    /// Elasticsearch security (basic auth with user `elastic`, password in the bitnami Secret).
+    pub es_security: bool,
+    pub es_password: String,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            release: "camunda".into(),
+            namespaces: ["camunda-region0".into(), "camunda-region1".into()],
+            cluster_size: 8,
+            partitions: 8,
+            replication_factor: 4,
+            operation_duration: Duration::from_millis(150),
+            exporter_status_lag: Duration::from_millis(300),
+            es_shard_duration: Duration::from_millis(40),
+            rest_username: "demo".into(),
+            rest_password: "demo".into(),
+            es_security: false,
+            es_password: "es-secret-password".into(),
+        }
+    }
+}
+
+/// Faults that tests and the demo inject.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// The next N mutating Zeebe management calls answer with this status (409, 502, 504, 500).
+    pub zeebe_error: Option<(u16, u32)>,
+    /// The next N port-forward WebSockets are closed right after the first data they carry.
+    pub drop_port_forwards: u32,
+    /// The next N exec streams are cut after sending part of their stdout, with no status frame.
+    pub cut_exec_streams: u32,
+    /// The next snapshot created ends `PARTIAL` with one failed shard.
+    pub partial_snapshot: bool,
+    /// Repository verification fails (e.g. no S3 credentials in the keystore).
+    pub repo_verify_fails: bool,
+}
+
+/// What the helm stand-in last applied to a region.
+#[derive(Debug, Clone, Default)]
+pub struct HelmRelease {
+    /// Number of `upgrade --install` runs applied.
+    pub revision: u32,
+    /// The merged values of the last upgrade, as Helm would compute them.
+    pub values: serde_json::Value,
+}
+
+/// One region: a Kubernetes cluster with a Camunda namespace.
+#[derive(Debug)]
+pub struct Region {
+    pub id: RegionId,
+    /// The region's Kubernetes API server, gateway and Elasticsearch answer.
+    pub reachable: bool,
+    /// The region was lost and rebuilt empty (the "recreated region" of the docs).
+    pub recreated: bool,
+    pub namespace: String,
+    /// The Camunda Helm release, once installed.
+    pub release: Option<HelmRelease>,
+    /// `orchestration.profiles` that are true (sorted), as the unified ConfigMap renders them.
+    pub profiles: Vec<String>,
+    /// `CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false` is in `orchestration.env`.
+    pub schema_manager_disabled: bool,
+    /// Secrets in the namespace: name -> key -> value.
+    pub secrets: BTreeMap<String, BTreeMap<String, String>>,
+    pub es: EsCluster,
+}
+
+impl Region {
+    /// Camunda is installed and the region is up: its broker and Elasticsearch pods run.
+    pub fn running(&self) -> bool {
+        self.reachable && self.release.is_some()
+    }
+}
+
+/// The whole simulated installation.
+#[derive(Debug)]
+pub struct World {
+    pub cfg: SimConfig,
+    pub regions: [Region; 2],
+    pub zeebe: Zeebe,
+    /// The S3 bucket shared by both regions: bucket -> base_path -> snapshots stored there.
+    pub object_store: BTreeMap<String, BTreeMap<String, crate::es::StoredRepository>>,
+    pub faults: Faults,
+    pub started: Instant,
+}
+
+impl World {
+    /// A healthy dual-region installation: both regions deployed with all profiles, brokers
+    /// distributed round-robin, both exporters enabled, Elasticsearch seeded with Camunda indices.
+    pub fn healthy(cfg: SimConfig) -> Self {
+        let now = Instant::now();
+        let regions = [0, 1].map(|id| {
+            let mut region = Region {
+                id,
+                reachable: true,
+                recreated: false,
+                namespace: cfg.namespaces[id].clone(),
+                release: Some(HelmRelease {
+                    revision: 1,
+                    values: serde_json::Value::Null,
+                }),
+                profiles: default_profiles(),
+                schema_manager_disabled: false,
+                secrets: BTreeMap::new(),
+                es: EsCluster::seeded(),
+            };
+            region.secrets = default_secrets(&cfg);
+            region
+        });
+        let zeebe = Zeebe::healthy(&cfg, now);
+        Self {
+            cfg,
+            regions,
+            zeebe,
+            object_store: BTreeMap::new(),
+            faults: Faults::default(),
+            started: now,
+        }
+    }
+
+    /// Apply every asynchronous step that is due by `now`.
+    pub fn advance(&mut self, now: Instant) {
+        let alive = self.alive_brokers();
+        self.zeebe.advance(now, &alive, &self.cfg);
+        for region in 0..2 {
+            crate::es::advance(self, region, now);
+        }
+    }
+
+    /// The region a broker id belongs to (`nodeId = ordinal * regions + regionId`).
+    pub fn region_of_broker(id: u32) -> RegionId {
+        (id % 2) as RegionId
+    }
+
+    /// Broker ids whose pods exist in a region (ordinal 0..clusterSize/2).
+    pub fn broker_ids_of_region(&self, region: RegionId) -> Vec<u32> {
+        (0..self.cfg.cluster_size / 2)
+            .map(|ordinal| ordinal * 2 + region as u32)
+            .collect()
+    }
+
+    /// Brokers whose process runs (their region is up and Camunda is installed there).
+    pub fn alive_brokers(&self) -> Vec<u32> {
+        (0..2)
+            .filter(|r| self.regions[*r].running())
+            .flat_map(|r| self.broker_ids_of_region(r))
+            .collect()
+    }
+
+    /// A broker pod is Ready when its process runs and it is a member of the cluster
+    /// (the docs: a recreated region's brokers are never Ready until re-added).
+    pub fn broker_ready(&self, id: u32) -> bool {
+        self.regions[Self::region_of_broker(id)].running() && self.zeebe.members.contains_key(&id)
+    }
+
+    /// Lose a region: its API server, gateway, Elasticsearch and brokers vanish.
+    pub fn lose_region(&mut self, region: RegionId) {
+        self.regions[region].reachable = false;
+    }
+
+    /// Bring a lost region back as a fresh, empty cluster (no release, no data).
+    pub fn recreate_region(&mut self, region: RegionId) {
+        let r = &mut self.regions[region];
+        r.reachable = true;
+        r.recreated = true;
+        r.release = None;
+        r.profiles.clear();
+        r.schema_manager_disabled = false;
+        r.es = EsCluster::empty();
+        r.secrets = default_secrets(&self.cfg);
+    }
+}
+
+fn default_profiles() -> Vec<String> {
+    ["broker", "identity", "operate", "tasklist"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_secrets(cfg: &SimConfig) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut secrets = BTreeMap::new();
+    if cfg.es_security {
+        secrets.insert(
+            format!("{}-elasticsearch", cfg.release),
+            BTreeMap::from([(
+                "elasticsearch-password".to_string(),
+                cfg.es_password.clone(),
+            )]),
+        );
+    }
+    secrets
+}
+
+/// The world shared by every endpoint of a running simulator.
+#[derive(Debug, Clone)]
+pub struct SharedWorld(Arc<Mutex<World>>);
+
+impl SharedWorld {
+    pub fn new(world: World) -> Self {
+        Self(Arc::new(Mutex::new(world)))
+    }
+
+    /// Lock the world after applying everything due by now. A poisoned lock (a panicking
+    /// handler) is recovered: the simulator keeps serving.
+    pub fn lock(&self) -> MutexGuard<'_, World> {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        guard.advance(Instant::now());
+        guard
+    }
+}

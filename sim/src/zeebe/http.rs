@@ -1,0 +1,467 @@
+//! The gateway's HTTP surface: the management API (port 9600, `/actuator/...`) and the v2 REST
+//! API (port 8080, `/v2/topology`, plus an OAuth token endpoint standing in for the IdP).
+
+use base64::Engine;
+use hyper::Response;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::{Exporting, Zeebe};
+use crate::http::{Body, SimRequest, json};
+use crate::world::{RegionId, SharedWorld, World};
+
+/// Which gateway port a request arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayPort {
+    Management,
+    Rest,
+}
+
+impl GatewayPort {
+    /// The container port this stands for (what a port-forward names).
+    pub fn number(self) -> u16 {
+        match self {
+            Self::Management => 9600,
+            Self::Rest => 8080,
+        }
+    }
+}
+
+/// The OAuth access token the simulated IdP hands out for the REST API's client credentials.
+pub const SIM_ACCESS_TOKEN: &str = "c8dr-sim-access-token";
+
+fn message(status: u16, msg: impl Into<String>) -> Response<Body> {
+    json(status, &json!({ "message": msg.into() }))
+}
+
+/// Serve one request that reached the gateway of `region`.
+pub fn handle(
+    world: &SharedWorld,
+    region: RegionId,
+    port: GatewayPort,
+    req: &SimRequest,
+) -> Response<Body> {
+    let mut w = world.lock();
+    match port {
+        GatewayPort::Management => management(&mut w, region, req),
+        GatewayPort::Rest => rest(&mut w, req),
+    }
+}
+
+fn management(w: &mut World, _region: RegionId, req: &SimRequest) -> Response<Body> {
+    let now = Instant::now();
+    let path = req.path.trim_end_matches('/');
+    let mutating = req.method != "GET";
+    if w.alive_brokers()
+        .iter()
+        .all(|b| !w.zeebe.members.contains_key(b))
+        && !w.zeebe.members.is_empty()
+    {
+        // The gateway knows no reachable member to send the request to.
+        return message(
+            502,
+            "Failed to reach any broker of the cluster: connection refused",
+        );
+    }
+    if mutating {
+        if let Some((status, left)) = w.faults.zeebe_error {
+            w.faults.zeebe_error = if left > 1 {
+                Some((status, left - 1))
+            } else {
+                None
+            };
+            return message(status, format!("c8dr-sim injected fault: HTTP {status}"));
+        }
+        let body = req.json_body().unwrap_or(Value::Null);
+        let query = if req.query.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "?{}",
+                req.query
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            )
+        };
+        w.zeebe
+            .requests
+            .push((req.method.clone(), format!("{path}{query}"), body));
+    }
+    match (req.method.as_str(), path) {
+        ("GET", "/actuator/cluster") => json(200, &w.zeebe.cluster_json()),
+        ("PATCH", "/actuator/cluster") => patch_cluster(w, req, now),
+        ("DELETE", p) if p.starts_with("/actuator/cluster/changes/") => {
+            let Ok(id) = p
+                .trim_start_matches("/actuator/cluster/changes/")
+                .parse::<i64>()
+            else {
+                return message(400, "Expected a numeric change id");
+            };
+            let cfg = w.cfg.clone();
+            if w.zeebe.cancel(id, now, &cfg) {
+                json(200, &w.zeebe.cluster_json())
+            } else {
+                message(
+                    400,
+                    format!("Change {id} is not in progress, cannot cancel it"),
+                )
+            }
+        }
+        ("GET", "/actuator/exporters") => {
+            let list: Vec<Value> = w
+                .zeebe
+                .exporter_ids()
+                .into_iter()
+                .map(|id| json!({"exporterId": id, "status": w.zeebe.reported_exporter_status(&id, now)}))
+                .collect();
+            json(200, &Value::Array(list))
+        }
+        ("POST", p) if p.starts_with("/actuator/exporters/") => exporter_change(w, req, p, now),
+        ("POST", "/actuator/exporting/pause") => exporting_pause(w, req.flag("soft")),
+        ("POST", "/actuator/exporting/resume") => {
+            w.zeebe.exporting = Exporting::Running;
+            wrapped(204, Value::Null)
+        }
+        _ => message(404, format!("No endpoint {} {}", req.method, req.path)),
+    }
+}
+
+/// The exporting endpoints answer HTTP 200 with a serialised `WebEndpointResponse` (SPEC 3.3).
+fn wrapped(status: u16, body: Value) -> Response<Body> {
+    json(
+        200,
+        &json!({"body": body, "status": status, "contentType": null}),
+    )
+}
+
+fn exporting_pause(w: &mut World, soft: bool) -> Response<Body> {
+    let alive = w.alive_brokers();
+    for (p, holders) in w.zeebe.partition_members() {
+        let found = holders.iter().filter(|b| alive.contains(b)).count();
+        if found < holders.len() {
+            let msg = format!(
+                "Expected {} members of partition {p} but found {found}, current topology: {:?}",
+                holders.len(),
+                holders
+            );
+            return wrapped(
+                500,
+                json!({"timestamp": super::now_rfc3339(), "status": 500, "error": "Internal Server Error",
+                       "message": msg, "path": "/actuator/exporting/pause"}),
+            );
+        }
+    }
+    w.zeebe.exporting = match (w.zeebe.exporting, soft) {
+        (Exporting::SoftPaused, false) => {
+            // camunda/camunda#55838: a hard pause over a soft pause corrupts `.exporterPaused`.
+            w.zeebe.pause_file_corrupted = true;
+            Exporting::Paused
+        }
+        (_, true) => Exporting::SoftPaused,
+        (_, false) => Exporting::Paused,
+    };
+    wrapped(204, Value::Null)
+}
+
+fn planned(w: &World, change_id: i64, ops: &[super::Operation]) -> Value {
+    json!({
+        "changeId": change_id,
+        "currentTopology": Zeebe::brokers_json(&w.zeebe.members),
+        "plannedChanges": ops,
+        "expectedTopology": Zeebe::brokers_json(&w.zeebe.expected_members(ops)),
+    })
+}
+
+/// Start (or, with `dryRun`, only plan) a change, answering 202 with the plan.
+fn submit(
+    w: &mut World,
+    ops: Vec<super::Operation>,
+    dry_run: bool,
+    now: Instant,
+) -> Response<Body> {
+    if w.zeebe.pending.is_some() {
+        return message(409, "Another topology change is in progress");
+    }
+    if dry_run || ops.is_empty() {
+        // Nothing is started; the id is the one a change would get (or the last one).
+        let id = if ops.is_empty() {
+            w.zeebe.last_change.as_ref().map(|c| c.id).unwrap_or(0)
+        } else {
+            w.zeebe.next_change_id
+        };
+        return json(202, &planned(w, id, &ops));
+    }
+    let body = planned(w, w.zeebe.next_change_id, &ops);
+    w.zeebe.start_change(ops, now);
+    json(202, &body)
+}
+
+fn id_list(v: &Value) -> Result<Option<Vec<u32>>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_u64()
+                    .map(|n| n as u32)
+                    .ok_or_else(|| format!("Expected a broker id, got {i}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        other => Err(format!("Expected a list of broker ids, got {other}")),
+    }
+}
+
+fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body> {
+    let Ok(body) = req.json_body() else {
+        return message(400, "Failed to parse request body");
+    };
+    let brokers = &body["brokers"];
+    let partitions = &body["partitions"];
+    let (add, remove) = match (id_list(&brokers["add"]), id_list(&brokers["remove"])) {
+        (Ok(a), Ok(r)) => (a.unwrap_or_default(), r.unwrap_or_default()),
+        (Err(e), _) | (_, Err(e)) => return message(400, e),
+    };
+    let count = brokers["count"].as_u64().map(|c| c as u32);
+    let rf = partitions["replicationFactor"].as_u64().map(|r| r as u32);
+    let pcount = partitions["count"].as_u64().map(|c| c as u32);
+    if count.is_some() && (!add.is_empty() || !remove.is_empty()) {
+        return message(
+            400,
+            "Cannot change brokers count and add/remove brokers at the same time. Specify either count or add/remove.",
+        );
+    }
+    if req.flag("force") {
+        // Force accepts only `brokers.remove` (SPEC 3.1; ClusterEndpoint.forceRemoveBrokers).
+        if !add.is_empty() {
+            return message(400, "Cannot force add brokers");
+        }
+        if count.is_some() {
+            return message(400, "Cannot force change the broker count.");
+        }
+        if pcount.is_some() {
+            return message(400, "Cannot force change the partition count.");
+        }
+        if rf.is_some() {
+            return message(400, "Cannot force change the replication factor.");
+        }
+        if remove.is_empty() {
+            return message(400, "Must provide a set of brokers to force remove.");
+        }
+        if w.zeebe.pending.is_some() {
+            return message(409, "Another topology change is in progress");
+        }
+        return match w.zeebe.plan_force_remove(&remove) {
+            Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
+            Err(e) => message(400, e),
+        };
+    }
+    if let Some(pc) = pcount
+        && pc != w.zeebe.partitions_count
+    {
+        // Partition scaling is experimental in 8.8 and outside the DR procedure.
+        return message(
+            400,
+            "c8dr-sim does not simulate changing the partition count",
+        );
+    }
+    let mut target: Vec<u32> = match count {
+        Some(c) => (0..c).collect(),
+        None => w
+            .zeebe
+            .members
+            .keys()
+            .copied()
+            .filter(|b| !remove.contains(b))
+            .collect(),
+    };
+    for a in add {
+        if !target.contains(&a) {
+            target.push(a);
+        }
+    }
+    target.sort_unstable();
+    // Without `replicationFactor` the current (possibly lowered) factor is kept.
+    let rf = rf.unwrap_or_else(|| w.zeebe.replication_factor());
+    // A normal change goes through the coordinator, the lowest-id member.
+    if let Some(coordinator) = w.zeebe.members.keys().next().copied()
+        && !w.alive_brokers().contains(&coordinator)
+    {
+        return message(
+            502,
+            format!(
+                "Failed to send request to broker {coordinator} (coordinator): connection refused"
+            ),
+        );
+    }
+    match w.zeebe.plan_scale(&target, rf) {
+        Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
+        Err(e) => message(400, e),
+    }
+}
+
+fn exporter_change(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
+    let rest = path.trim_start_matches("/actuator/exporters/");
+    let (id, action) = match rest.split_once('/') {
+        Some((id, action)) => (id.to_string(), action.to_string()),
+        None => return message(404, format!("No endpoint POST {path}")),
+    };
+    if !w.zeebe.configured_exporters.contains(&id) {
+        return message(
+            400,
+            format!(
+                "Exporter '{id}' is not configured. Configured exporters: {:?}",
+                w.zeebe.configured_exporters
+            ),
+        );
+    }
+    let enable = match action.as_str() {
+        "enable" => true,
+        "disable" => false,
+        _ => return message(404, format!("No endpoint POST {path}")),
+    };
+    if enable {
+        let body = req.json_body().unwrap_or(Value::Null);
+        if let Some(from) = body.get("initializeFrom").and_then(Value::as_str) {
+            if !w.zeebe.configured_exporters.iter().any(|e| e == from) {
+                return message(
+                    400,
+                    format!("Cannot initialize exporter '{id}' from unknown exporter '{from}'"),
+                );
+            }
+            if from == id {
+                return message(
+                    400,
+                    format!("Cannot initialize exporter '{id}' from itself"),
+                );
+            }
+            if !req.flag("dryRun") && w.zeebe.pending.is_none() {
+                w.zeebe
+                    .initialized_from
+                    .insert(id.clone(), from.to_string());
+            }
+        }
+    }
+    let ops = w.zeebe.plan_exporter(&id, enable);
+    submit(w, ops, req.flag("dryRun"), now)
+}
+
+fn authorized(w: &World, req: &SimRequest) -> bool {
+    let Some(auth) = req.headers.get("authorization") else {
+        return false;
+    };
+    if let Some(token) = auth.strip_prefix("Bearer ") {
+        return token == SIM_ACCESS_TOKEN;
+    }
+    if let Some(basic) = auth.strip_prefix("Basic ") {
+        let expected = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", w.cfg.rest_username, w.cfg.rest_password));
+        return basic == expected;
+    }
+    false
+}
+
+fn rest(w: &mut World, req: &SimRequest) -> Response<Body> {
+    match (req.method.as_str(), req.path.trim_end_matches('/')) {
+        ("POST", "/oauth/token") => {
+            let form: Vec<(String, String)> = url::form_urlencoded::parse(&req.body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let get = |k: &str| {
+                form.iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            if get("grant_type") == Some("client_credentials")
+                && get("client_id") == Some(w.cfg.rest_username.as_str())
+                && get("client_secret") == Some(w.cfg.rest_password.as_str())
+            {
+                json(
+                    200,
+                    &json!({"access_token": SIM_ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 300}),
+                )
+            } else {
+                json(401, &json!({"error": "invalid_client"}))
+            }
+        }
+        ("GET", "/v2/topology") => {
+            if !authorized(w, req) {
+                return Response::builder()
+                    .status(401)
+                    .header("content-type", "application/problem+json")
+                    .body(crate::http::Body::from(
+                        serde_json::to_vec(&json!({"type": "about:blank", "title": "Unauthorized",
+                            "status": 401, "detail": "Full authentication is required", "instance": "/v2/topology"}))
+                        .unwrap_or_default(),
+                    ))
+                    .unwrap_or_else(|_| json(401, &Value::Null));
+            }
+            json(200, &topology(w))
+        }
+        _ => json(
+            404,
+            &json!({"title": "Not Found", "status": 404, "detail": format!("No endpoint {}", req.path)}),
+        ),
+    }
+}
+
+/// `GET /v2/topology`: only brokers the gateway can reach; non-members with no partitions.
+pub fn topology(w: &World) -> Value {
+    let alive = w.alive_brokers();
+    let members = w.zeebe.partition_members();
+    let brokers: Vec<Value> = alive
+        .iter()
+        .map(|b| {
+            let partitions: Vec<Value> = w
+                .zeebe
+                .members
+                .get(b)
+                .map(|m| {
+                    m.partitions
+                        .iter()
+                        .map(|(p, c)| {
+                            let holders = members.get(p).cloned().unwrap_or_default();
+                            let alive_holders: Vec<u32> = holders.iter().copied().filter(|h| alive.contains(h)).collect();
+                            let quorum = alive_holders.len() * 2 > holders.len();
+                            let leader = alive_holders
+                                .iter()
+                                .copied()
+                                .max_by_key(|h| w.zeebe.members.get(h).and_then(|m| m.partitions.get(p)).map(|c| c.priority))
+                                .filter(|_| quorum);
+                            let _ = c;
+                            json!({
+                                "partitionId": p,
+                                "role": if leader == Some(*b) { "leader" } else { "follower" },
+                                "health": if quorum { "healthy" } else { "unhealthy" },
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let region = World::region_of_broker(*b);
+            let ordinal = b / 2;
+            let rel = &w.cfg.release;
+            json!({
+                "nodeId": b,
+                "host": format!("{rel}-zeebe-{ordinal}.{rel}-zeebe.{}.svc", w.regions[region].namespace),
+                "port": 26501,
+                "partitions": partitions,
+                "version": "8.8.5",
+            })
+        })
+        .collect();
+    let last_completed = match &w.zeebe.last_change {
+        Some(c) if c.status == "COMPLETED" => c.id.to_string(),
+        _ => "-1".to_string(),
+    };
+    json!({
+        "brokers": brokers,
+        "clusterSize": w.zeebe.members.len(),
+        "partitionsCount": w.zeebe.partitions_count,
+        "replicationFactor": w.zeebe.replication_factor(),
+        "gatewayVersion": "8.8.5",
+        "lastCompletedChangeId": last_completed,
+    })
+}
