@@ -1,1 +1,3 @@
+//! End-to-end tests: one test binary, one module per area.
 
+mod sim_gateway;

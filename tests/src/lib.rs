@@ -1,1 +1,339 @@
+//! The end-to-end test harness: a simulator in-process, the real `kubectl-c8dr`/`helm-c8dr`
+//! binaries on PATH, run through the real `kubectl`, each test with its own HOME and ports.
+//!
+//! ```ignore
+//! let env = TestEnv::start();
+//! env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"]).success().stdout_has("completed");
+//! ```
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use c8dr_sim::{Sim, SimConfig, state_json};
+use serde_json::Value;
+
+/// The directory cargo put the workspace binaries in (target/debug).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/e2e-<hash> -> target/debug
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps")
+        .to_path_buf();
+    for bin in ["kubectl-c8dr", "helm-c8dr", "c8dr-sim", "c8dr-sim-helm"] {
+        assert!(
+            dir.join(bin).exists(),
+            "{bin} is not built in {}: run `cargo test --workspace` (or `cargo build --workspace --bins` first)",
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// A simulator plus an isolated environment to run the plugins in.
+pub struct TestEnv {
+    pub sim: Sim,
+    pub home: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+    runtime: Option<tokio::runtime::Runtime>,
+    pub cwd: PathBuf,
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Options for [`TestEnv`].
+pub struct TestEnvBuilder {
+    cfg: SimConfig,
+    surviving: usize,
+}
+
+impl TestEnvBuilder {
+    pub fn config(mut self, f: impl FnOnce(&mut SimConfig)) -> Self {
+        f(&mut self.cfg);
+        self
+    }
+    /// Which region the docs' `*_SURVIVING` variables name (default region0).
+    pub fn surviving(mut self, region: usize) -> Self {
+        self.surviving = region;
+        self
+    }
+    pub fn start(self) -> TestEnv {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let home = tempfile::tempdir().expect("temp HOME");
+        let sim = runtime
+            .block_on(Sim::start(self.cfg, &home.path().join("sim")))
+            .expect("simulator starts");
+        let bins = bin_dir();
+        let path = std::env::join_paths(std::iter::once(bins.clone()).chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))
+        .expect("PATH");
+        let mut env: Vec<(String, String)> = sim.docs_env(self.surviving);
+        env.push(("HOME".into(), home.path().display().to_string()));
+        env.push(("PATH".into(), path.to_string_lossy().into_owned()));
+        env.push((
+            "HELM_BIN".into(),
+            bins.join("c8dr-sim-helm").display().to_string(),
+        ));
+        env.push(("NO_COLOR".into(), "1".into()));
+        let cwd = home.path().to_path_buf();
+        TestEnv {
+            sim,
+            home,
+            env,
+            runtime: Some(runtime),
+            cwd,
+        }
+    }
+}
+
+impl TestEnv {
+    pub fn builder() -> TestEnvBuilder {
+        TestEnvBuilder {
+            cfg: fast_config(),
+            surviving: 0,
+        }
+    }
+
+    /// A healthy dual-region installation with fast server-side durations.
+    pub fn start() -> Self {
+        Self::builder().start()
+    }
+
+    /// `kubectl c8dr ARGS…` through the real kubectl.
+    pub fn kubectl_c8dr<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut all: Vec<OsString> = vec!["c8dr".into()];
+        all.extend(args.into_iter().map(Into::into));
+        self.run("kubectl", all)
+    }
+
+    /// `kubectl ARGS…` (the real one), e.g. `get pods`.
+    pub fn kubectl<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.run("kubectl", args.into_iter().map(Into::into).collect())
+    }
+
+    /// `helm-c8dr ARGS…` as helm would run it (HELM_BIN is the simulator's helm stand-in).
+    pub fn helm_c8dr<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.run("helm-c8dr", args.into_iter().map(Into::into).collect())
+    }
+
+    /// Run any program with this test's environment.
+    pub fn run(&self, program: &str, args: Vec<OsString>) -> Run {
+        self.command(program, args).run()
+    }
+
+    /// A command with this test's environment, for tweaking (extra env, stdin) before running.
+    pub fn command(&self, program: &str, args: Vec<OsString>) -> RunBuilder {
+        let mut cmd = Command::new(program);
+        cmd.args(&args).current_dir(&self.cwd).env_clear();
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let shown = std::iter::once(program.to_string())
+            .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        RunBuilder {
+            cmd,
+            shown,
+            stdin: None,
+        }
+    }
+
+    /// The simulator's state summary (see `c8dr_sim::state_json`).
+    pub fn state(&self) -> Value {
+        state_json(&self.sim.world().lock())
+    }
+
+    /// `http://` URL of a region's management API (for `--gateway-url`).
+    pub fn gateway_url(&self, region: usize) -> String {
+        format!("http://{}", self.sim.endpoints(region).management)
+    }
+    /// `http://` URL of a region's v2 REST API (for `--rest-url`).
+    pub fn rest_url(&self, region: usize) -> String {
+        format!("http://{}", self.sim.endpoints(region).rest)
+    }
+    /// `http://` URL of a region's Elasticsearch (for `--es-url`).
+    pub fn es_url(&self, region: usize) -> String {
+        format!("http://{}", self.sim.endpoints(region).elasticsearch)
+    }
+
+    pub fn lose_region(&self, region: usize) {
+        self.sim.lose_region(region);
+    }
+    pub fn recreate_region(&self, region: usize) {
+        self.sim.recreate_region(region);
+    }
+
+    /// Wait (bounded) until the simulator state satisfies `pred`; panics with the last state.
+    pub fn wait_for_state(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.state();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; state: {s:#}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Set an environment variable for later runs (or override one).
+    pub fn set_env(&mut self, key: &str, value: impl Into<String>) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+    pub fn remove_env(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+}
+
+/// Server-side durations short enough for tests, long enough to observe progress.
+pub fn fast_config() -> SimConfig {
+    SimConfig {
+        operation_duration: Duration::from_millis(20),
+        exporter_status_lag: Duration::from_millis(100),
+        es_shard_duration: Duration::from_millis(10),
+        ..SimConfig::default()
+    }
+}
+
+pub struct RunBuilder {
+    cmd: Command,
+    shown: String,
+    stdin: Option<Vec<u8>>,
+}
+
+impl RunBuilder {
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+    pub fn env_remove(mut self, k: &str) -> Self {
+        self.cmd.env_remove(k);
+        self
+    }
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(input.into());
+        self
+    }
+    pub fn run(mut self) -> Run {
+        use std::io::Write;
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self
+            .cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown));
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(self.stdin.as_deref().unwrap_or_default());
+        }
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("running `{}`: {e}", self.shown));
+        Run {
+            shown: self.shown,
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// A finished command, with fluent assertions that print everything on failure.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub shown: String,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn context(&self) -> String {
+        format!(
+            "`{}` exited {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.shown, self.code, self.stdout, self.stderr
+        )
+    }
+    pub fn code(self, expected: i32) -> Self {
+        assert_eq!(
+            self.code,
+            expected,
+            "unexpected exit code\n{}",
+            self.context()
+        );
+        self
+    }
+    pub fn success(self) -> Self {
+        self.code(0)
+    }
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+    pub fn stderr_has(self, needle: &str) -> Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+    /// stdout or stderr contains the text.
+    pub fn output_has(self, needle: &str) -> Self {
+        assert!(
+            self.stdout.contains(needle) || self.stderr.contains(needle),
+            "output lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+    pub fn output_lacks(self, needle: &str) -> Self {
+        assert!(
+            !self.stdout.contains(needle) && !self.stderr.contains(needle),
+            "output unexpectedly has {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+    /// stdout parsed as one JSON document.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e})\n{}", self.context()))
+    }
+}
