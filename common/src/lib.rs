@@ -8,3 +8,5 @@ pub mod error;
 pub mod region;
 
 pub use error::{Error, Result};
+pub mod http;
+pub mod zeebe;

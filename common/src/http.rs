@@ -1,0 +1,244 @@
+//! One HTTP client for every API c8dr calls: a timeout on every call, retries with backoff for
+//! transient failures (connection errors, 502, 503, 504), never for 4xx (SPEC safety rule 7).
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Authentication added to every request of a client.
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic { username: String, password: String },
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never appear in output or logs (SPEC safety rule 6).
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Basic { username, .. } => write!(f, "Basic({username}:<redacted>)"),
+            Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+        }
+    }
+}
+
+/// Retry policy for transient failures.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A JSON-over-HTTP client for one base URL.
+#[derive(Debug, Clone)]
+pub struct JsonClient {
+    /// What this client talks to, for messages ("Zeebe management API").
+    pub service: &'static str,
+    base: Url,
+    http: reqwest::Client,
+    auth: Auth,
+    retry: Retry,
+}
+
+/// An HTTP answer: status and body (JSON, or a string for non-JSON bodies; Null when empty).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+    /// The message of an error body (`{"message": …}`, ES `error.reason`, problem `detail`).
+    pub fn message(&self) -> String {
+        let b = &self.body;
+        b.get("message")
+            .or_else(|| b.pointer("/error/reason"))
+            .or_else(|| b.get("detail"))
+            .or_else(|| b.get("error"))
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| match b {
+                Value::Null => StatusCode::from_u16(self.status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("no body")
+                    .to_string(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+    }
+}
+
+/// Parse and check a base URL given by the user (`--gateway-url` and friends).
+pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
+    let url = Url::parse(raw).map_err(|e| Error::usage(format!("{flag} '{raw}': not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::usage(format!(
+            "{flag} '{raw}': expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9600"
+        )));
+    }
+    Ok(url)
+}
+
+impl JsonClient {
+    pub fn new(service: &'static str, base: Url, timeout: Duration) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::failed(format!("building the HTTP client: {e}")))?;
+        Ok(Self {
+            service,
+            base,
+            http,
+            auth: Auth::None,
+            retry: Retry::default(),
+        })
+    }
+
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The full URL of `path` (which starts with `/`) under the base URL's path.
+    pub fn url(&self, path: &str) -> Result<Url> {
+        let joined = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
+        Url::parse(&joined).map_err(|e| Error::usage(format!("invalid URL {joined}: {e}")))
+    }
+
+    /// Send one request, retrying transient failures. Returns every HTTP answer (4xx and 5xx
+    /// included) for the caller to judge; only transport failures are errors here.
+    pub async fn send(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Answer> {
+        let url = self.url(path)?;
+        let mut backoff = self.retry.first_backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.send_once(method.clone(), url.clone(), query, body).await;
+            let transient = match &result {
+                Ok(a) => matches!(a.status, 502..=504),
+                Err(e) => e.is_transient(),
+            };
+            if !transient || attempt >= self.retry.attempts {
+                return result;
+            }
+            tracing::debug!(attempt, ?backoff, service = self.service, "transient failure, retrying");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(self.retry.max_backoff);
+        }
+    }
+
+    async fn send_once(&self, method: Method, url: Url, query: &[(&str, String)], body: Option<&Value>) -> Result<Answer> {
+        let mut req = self.http.request(method.clone(), url.clone());
+        if !query.is_empty() {
+            req = req.query(query);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req = match &self.auth {
+            Auth::None => req,
+            Auth::Basic { username, password } => req.basic_auth(username, Some(password)),
+            Auth::Bearer(token) => req.bearer_auth(token),
+        };
+        tracing::debug!(%method, %url, "request");
+        let resp = req.send().await.map_err(|e| self.transport_error(&url, e))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| self.transport_error(&url, e))?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        tracing::debug!(status, "response");
+        Ok(Answer { status, body })
+    }
+
+    fn transport_error(&self, url: &Url, e: reqwest::Error) -> Error {
+        let what = format!("{} at {}", self.service, url.origin().ascii_serialization());
+        if e.is_timeout() {
+            Error::unreachable(what, "the request timed out")
+        } else if e.is_connect() {
+            Error::unreachable(what, "connection refused or failed")
+        } else {
+            Error::unreachable(what, e)
+        }
+    }
+
+    /// Send and require a 2xx answer; anything else becomes `Error::Api` with the body's message.
+    pub async fn expect_ok(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Answer> {
+        let answer = self.send(method, path, query, body).await?;
+        if answer.is_success() {
+            Ok(answer)
+        } else {
+            Err(Error::Api {
+                service: self.service,
+                status: answer.status,
+                message: answer.message(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked_with_the_flag_named() {
+        assert!(parse_base_url("--gateway-url", "http://127.0.0.1:9600").is_ok());
+        let err = parse_base_url("--gateway-url", "127.0.0.1:9600").err().map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("--gateway-url"));
+        assert!(parse_base_url("--gateway-url", "not a url").is_err());
+        assert!(parse_base_url("--es-url", "ftp://host").is_err());
+    }
+
+    #[test]
+    fn error_messages_come_from_the_body_shapes_each_api_uses() {
+        let zeebe = Answer { status: 409, body: serde_json::json!({"message": "Another topology change is in progress"}) };
+        assert_eq!(zeebe.message(), "Another topology change is in progress");
+        let es = Answer { status: 400, body: serde_json::json!({"error": {"reason": "snapshot exists"}}) };
+        assert_eq!(es.message(), "snapshot exists");
+        let empty = Answer { status: 502, body: Value::Null };
+        assert_eq!(empty.message(), "Bad Gateway");
+    }
+
+    #[test]
+    fn auth_debug_never_shows_secrets() {
+        let a = Auth::Basic { username: "demo".into(), password: "s3cret".into() };
+        assert!(!format!("{a:?}").contains("s3cret"));
+        assert!(!format!("{:?}", Auth::Bearer("tok".into())).contains("tok"));
+    }
+}

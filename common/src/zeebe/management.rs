@@ -1,0 +1,150 @@
+//! The Zeebe management API client (port 9600): cluster, changes, exporters, exporting.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::model::{ClusterPatch, ClusterTopology, ExporterStatus, PlannedOperations};
+use crate::error::{Error, Result};
+use crate::http::{Answer, JsonClient};
+
+pub const SERVICE: &str = "Zeebe management API";
+
+#[derive(Debug, Clone)]
+pub struct ManagementClient {
+    http: JsonClient,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, body: Value) -> Result<T> {
+    serde_json::from_value(body).map_err(|e| Error::failed(format!("unexpected {what} response from the gateway: {e}")))
+}
+
+fn flags(dry_run: bool, force: bool) -> Vec<(&'static str, String)> {
+    let mut q = vec![];
+    if dry_run {
+        q.push(("dryRun", "true".to_string()));
+    }
+    if force {
+        q.push(("force", "true".to_string()));
+    }
+    q
+}
+
+/// Judge an exporting pause/resume answer (SPEC 3.3): HTTP 200 wraps the real result as
+/// `{"body":…,"status":N}`; a genuine 204 with no body is success too.
+pub fn exporting_result(answer: &Answer) -> Result<()> {
+    if answer.status == 204 {
+        return Ok(());
+    }
+    if answer.status != 200 {
+        return Err(Error::Api { service: SERVICE, status: answer.status, message: answer.message() });
+    }
+    match answer.body.get("status").and_then(Value::as_u64) {
+        Some(s) if (200..300).contains(&s) => Ok(()),
+        Some(s) => {
+            let message = answer
+                .body
+                .pointer("/body/message")
+                .and_then(Value::as_str)
+                .map(String::from)
+                .unwrap_or_else(|| answer.body.get("body").map(Value::to_string).unwrap_or_default());
+            Err(Error::Api { service: SERVICE, status: s as u16, message })
+        }
+        // A 200 with a body we do not understand is not evidence of success.
+        None => Err(Error::failed(format!("unexpected exporting response: {}", answer.body))),
+    }
+}
+
+impl ManagementClient {
+    pub fn new(http: JsonClient) -> Self {
+        Self { http }
+    }
+
+    pub fn base_url(&self) -> &url::Url {
+        self.http.base()
+    }
+
+    pub async fn cluster(&self) -> Result<ClusterTopology> {
+        let a = self.http.expect_ok(Method::GET, "/actuator/cluster", &[], None).await?;
+        decode("cluster", a.body)
+    }
+
+    pub async fn patch_cluster(&self, patch: &ClusterPatch, dry_run: bool, force: bool) -> Result<PlannedOperations> {
+        let body = serde_json::to_value(patch).map_err(|e| Error::failed(e.to_string()))?;
+        let a = self
+            .http
+            .expect_ok(Method::PATCH, "/actuator/cluster", &flags(dry_run, force), Some(&body))
+            .await?;
+        decode("cluster change", a.body)
+    }
+
+    pub async fn cancel_change(&self, id: i64) -> Result<()> {
+        self.http
+            .expect_ok(Method::DELETE, &format!("/actuator/cluster/changes/{id}"), &[], None)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn exporters(&self) -> Result<Vec<ExporterStatus>> {
+        let a = self.http.expect_ok(Method::GET, "/actuator/exporters", &[], None).await?;
+        decode("exporters", a.body)
+    }
+
+    pub async fn exporter_disable(&self, id: &str) -> Result<PlannedOperations> {
+        let a = self
+            .http
+            .expect_ok(Method::POST, &format!("/actuator/exporters/{id}/disable"), &[], None)
+            .await?;
+        decode("exporter change", a.body)
+    }
+
+    pub async fn exporter_enable(&self, id: &str, initialize_from: Option<&str>) -> Result<PlannedOperations> {
+        let body = initialize_from.map(|f| json!({ "initializeFrom": f }));
+        let a = self
+            .http
+            .expect_ok(Method::POST, &format!("/actuator/exporters/{id}/enable"), &[], body.as_ref())
+            .await?;
+        decode("exporter change", a.body)
+    }
+
+    pub async fn exporting_pause(&self, soft: bool) -> Result<()> {
+        let q = if soft { vec![("soft", "true".to_string())] } else { vec![] };
+        let a = self.http.send(Method::POST, "/actuator/exporting/pause", &q, None).await?;
+        exporting_result(&a)
+    }
+
+    pub async fn exporting_resume(&self) -> Result<()> {
+        let a = self.http.send(Method::POST, "/actuator/exporting/resume", &[], None).await?;
+        exporting_result(&a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: Value) -> Answer {
+        Answer { status, body }
+    }
+
+    #[test]
+    fn a_pause_that_says_500_in_its_body_is_a_failure() {
+        let failed = answer(
+            200,
+            json!({"body": {"message": "Expected 3 members of partition 1 but found 2"}, "status": 500, "contentType": null}),
+        );
+        let err = exporting_result(&failed).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("Expected 3 members of partition 1 but found 2"), "{err}");
+    }
+
+    #[test]
+    fn wrapped_204_and_genuine_204_are_success() {
+        assert!(exporting_result(&answer(200, json!({"body": null, "status": 204, "contentType": null}))).is_ok());
+        assert!(exporting_result(&answer(204, Value::Null)).is_ok());
+    }
+
+    #[test]
+    fn an_unexplained_200_is_not_taken_as_success() {
+        assert!(exporting_result(&answer(200, json!({"hello": 1}))).is_err());
+        assert!(exporting_result(&answer(500, json!({"message": "boom"}))).is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! Zeebe: the management API, the v2 topology, change tracking and broker selection.
+
+pub mod brokers;
+pub mod change;
+pub mod management;
+pub mod model;
+pub mod rest;
+
+pub use management::ManagementClient;
+pub use rest::{RestAuth, RestClient};

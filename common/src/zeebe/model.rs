@@ -1,0 +1,256 @@
+//! Types of the Zeebe management API (port 9600) and the v2 REST topology (port 8080).
+//! Unknown fields are ignored so newer gateways keep working.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `GET /actuator/cluster`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterTopology {
+    #[serde(default)]
+    pub version: i64,
+    #[serde(default)]
+    pub brokers: Vec<BrokerState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<LastChange>,
+    /// Absent when no change runs (SPEC 3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_change: Option<PendingChange>,
+}
+
+impl ClusterTopology {
+    /// Ids of the cluster's members (configuration, not liveness: a lost broker stays here).
+    pub fn member_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.brokers.iter().map(|b| b.id).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Replicas per partition: the effective replication factor is the smallest.
+    pub fn replication_factor(&self) -> u32 {
+        let mut counts = std::collections::BTreeMap::<u32, u32>::new();
+        for b in &self.brokers {
+            for p in &b.partitions {
+                *counts.entry(p.id).or_default() += 1;
+            }
+        }
+        counts.values().copied().min().unwrap_or(0)
+    }
+
+    /// Members holding each partition.
+    pub fn partition_members(&self) -> std::collections::BTreeMap<u32, Vec<u32>> {
+        let mut out = std::collections::BTreeMap::<u32, Vec<u32>>::new();
+        for b in &self.brokers {
+            for p in &b.partitions {
+                out.entry(p.id).or_default().push(b.id);
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokerState {
+    pub id: u32,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub partitions: Vec<PartitionState>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartitionState {
+    pub id: u32,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub priority: u32,
+    #[serde(default)]
+    pub config: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastChange {
+    pub id: i64,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingChange {
+    pub id: i64,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub completed: Vec<Operation>,
+    #[serde(default)]
+    pub pending: Vec<Operation>,
+}
+
+/// One planned operation of a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub operation: String,
+    #[serde(default)]
+    pub broker_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brokers: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exporter_id: Option<String>,
+}
+
+impl Operation {
+    /// A one-line description: `BROKER_REMOVE broker 1`, `PARTITION_JOIN broker 3 partition 2`.
+    pub fn describe(&self) -> String {
+        let mut s = self.operation.clone();
+        if let Some(b) = self.broker_id {
+            s.push_str(&format!(" broker {b}"));
+        }
+        if let Some(p) = self.partition_id {
+            s.push_str(&format!(" partition {p}"));
+        }
+        if let Some(bs) = &self.brokers {
+            s.push_str(&format!(" onto {bs:?}"));
+        }
+        if let Some(e) = &self.exporter_id {
+            s.push_str(&format!(" exporter {e}"));
+        }
+        s
+    }
+}
+
+/// The 202 body of every mutating cluster or exporter call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedOperations {
+    pub change_id: i64,
+    #[serde(default)]
+    pub planned_changes: Vec<Operation>,
+    #[serde(default)]
+    pub expected_topology: Vec<BrokerState>,
+}
+
+/// `PATCH /actuator/cluster` body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClusterPatch {
+    #[serde(skip_serializing_if = "BrokersPatch::is_empty")]
+    pub brokers: BrokersPatch,
+    #[serde(skip_serializing_if = "PartitionsPatch::is_empty")]
+    pub partitions: PartitionsPatch,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BrokersPatch {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<u32>,
+}
+
+impl BrokersPatch {
+    fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartitionsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_factor: Option<u32>,
+}
+
+impl PartitionsPatch {
+    fn is_empty(&self) -> bool {
+        self.replication_factor.is_none()
+    }
+}
+
+/// `GET /actuator/exporters` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExporterStatus {
+    pub exporter_id: String,
+    pub status: String,
+}
+
+/// `GET /v2/topology`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Topology {
+    #[serde(default)]
+    pub brokers: Vec<TopologyBroker>,
+    #[serde(default)]
+    pub cluster_size: u32,
+    #[serde(default)]
+    pub partitions_count: u32,
+    #[serde(default)]
+    pub replication_factor: u32,
+    #[serde(default)]
+    pub gateway_version: String,
+    #[serde(default)]
+    pub last_completed_change_id: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologyBroker {
+    pub node_id: u32,
+    #[serde(default)]
+    pub host: String,
+    #[serde(default)]
+    pub port: u32,
+    #[serde(default)]
+    pub partitions: Vec<TopologyPartition>,
+    #[serde(default)]
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologyPartition {
+    pub partition_id: u32,
+    pub role: String,
+    pub health: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_v2_topology_sample_parses() {
+        let raw = include_str!("../../../tests/fixtures/v2-topology-sample.json");
+        let t: Topology = serde_json::from_str(raw).expect("sample parses");
+        assert_eq!(t.cluster_size, 8);
+        assert_eq!(t.brokers.len(), 8);
+        assert!(t.brokers.iter().all(|b| b.partitions.len() == 4));
+    }
+
+    #[test]
+    fn a_patch_serialises_only_what_is_set() {
+        let p = ClusterPatch {
+            brokers: BrokersPatch { add: vec![1, 3], remove: vec![] },
+            partitions: PartitionsPatch { replication_factor: Some(4) },
+        };
+        assert_eq!(
+            serde_json::to_value(&p).ok(),
+            Some(serde_json::json!({"brokers": {"add": [1, 3]}, "partitions": {"replicationFactor": 4}}))
+        );
+        let remove = ClusterPatch { brokers: BrokersPatch { add: vec![], remove: vec![1] }, ..Default::default() };
+        assert_eq!(serde_json::to_value(&remove).ok(), Some(serde_json::json!({"brokers": {"remove": [1]}})));
+    }
+}

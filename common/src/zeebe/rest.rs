@@ -1,0 +1,125 @@
+//! The v2 REST API client (port 8080): `GET /v2/topology`, which needs authentication
+//! (basic, or an OIDC client-credentials token).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::model::Topology;
+use crate::config::Env;
+use crate::error::{Error, Result};
+use crate::http::{Auth, JsonClient, parse_base_url};
+
+pub const SERVICE: &str = "Camunda v2 REST API";
+
+/// How to authenticate against the REST API, from the docs' `CAMUNDA_CLIENT_AUTH_*` variables.
+#[derive(Clone, Default)]
+pub enum RestAuth {
+    #[default]
+    None,
+    Basic { username: String, password: String },
+    Oidc { client_id: String, client_secret: String, token_url: String, audience: Option<String> },
+}
+
+impl std::fmt::Debug for RestAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("none"),
+            Self::Basic { username, .. } => write!(f, "basic ({username})"),
+            Self::Oidc { client_id, token_url, .. } => write!(f, "oidc ({client_id} via {token_url})"),
+        }
+    }
+}
+
+impl RestAuth {
+    /// Read the auth method and credentials from the environment.
+    pub fn from_env(env: &Env) -> Result<Self> {
+        let need = |k: &str| {
+            env.get(k)
+                .map(String::from)
+                .ok_or_else(|| Error::usage(format!("{k} is required by CAMUNDA_CLIENT_AUTH_METHOD")))
+        };
+        match env.get("CAMUNDA_CLIENT_AUTH_METHOD").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("none") => Ok(Self::None),
+            Some("basic") => Ok(Self::Basic {
+                username: need("CAMUNDA_CLIENT_AUTH_USERNAME")?,
+                password: need("CAMUNDA_CLIENT_AUTH_PASSWORD")?,
+            }),
+            Some("oidc") => Ok(Self::Oidc {
+                client_id: need("CAMUNDA_CLIENT_AUTH_CLIENT_ID")?,
+                client_secret: need("CAMUNDA_CLIENT_AUTH_CLIENT_SECRET")?,
+                token_url: need("CAMUNDA_CLIENT_AUTH_TOKEN_URL")?,
+                audience: env.get("CAMUNDA_CLIENT_AUTH_AUDIENCE").map(String::from),
+            }),
+            Some(other) => Err(Error::usage(format!(
+                "CAMUNDA_CLIENT_AUTH_METHOD={other}: expected basic or oidc"
+            ))),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RestClient {
+    http: JsonClient,
+    auth: RestAuth,
+    timeout: Duration,
+}
+
+impl RestClient {
+    pub fn new(http: JsonClient, auth: RestAuth, timeout: Duration) -> Self {
+        Self { http, auth, timeout }
+    }
+
+    async fn bearer(&self, client_id: &str, secret: &str, token_url: &str, audience: Option<&str>) -> Result<String> {
+        let url = parse_base_url("CAMUNDA_CLIENT_AUTH_TOKEN_URL", token_url)?;
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| Error::failed(e.to_string()))?;
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ];
+        if let Some(a) = audience {
+            form.push(("audience", a));
+        }
+        let resp = http
+            .post(url.clone())
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| Error::unreachable(format!("OIDC token endpoint {}", url.origin().ascii_serialization()), e))?;
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        match body.get("access_token").and_then(Value::as_str) {
+            Some(t) if status == 200 => Ok(t.to_string()),
+            _ => Err(Error::Api {
+                service: "OIDC token endpoint",
+                status,
+                message: body.get("error").and_then(Value::as_str).unwrap_or("no access_token").to_string(),
+            }),
+        }
+    }
+
+    pub async fn topology(&self) -> Result<Topology> {
+        let client = match &self.auth {
+            RestAuth::None => self.http.clone(),
+            RestAuth::Basic { username, password } => self
+                .http
+                .clone()
+                .with_auth(Auth::Basic { username: username.clone(), password: password.clone() }),
+            RestAuth::Oidc { client_id, client_secret, token_url, audience } => {
+                let token = self.bearer(client_id, client_secret, token_url, audience.as_deref()).await?;
+                self.http.clone().with_auth(Auth::Bearer(token))
+            }
+        };
+        let a = client.expect_ok(Method::GET, "/v2/topology", &[], None).await?;
+        serde_json::from_value(a.body).map_err(|e| Error::failed(format!("unexpected /v2/topology response: {e}")))
+    }
+}
