@@ -14,7 +14,10 @@ use crate::error::{Error, Result};
 pub enum Auth {
     #[default]
     None,
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: String,
+    },
     Bearer(String),
 }
 
@@ -92,7 +95,8 @@ impl Answer {
 
 /// Parse and check a base URL given by the user (`--gateway-url` and friends).
 pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
-    let url = Url::parse(raw).map_err(|e| Error::usage(format!("{flag} '{raw}': not a valid URL ({e})")))?;
+    let url = Url::parse(raw)
+        .map_err(|e| Error::usage(format!("{flag} '{raw}': not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::usage(format!(
             "{flag} '{raw}': expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9600"
@@ -140,13 +144,21 @@ impl JsonClient {
 
     /// Send one request, retrying transient failures. Returns every HTTP answer (4xx and 5xx
     /// included) for the caller to judge; only transport failures are errors here.
-    pub async fn send(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Answer> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer> {
         let url = self.url(path)?;
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.send_once(method.clone(), url.clone(), query, body).await;
+            let result = self
+                .send_once(method.clone(), url.clone(), query, body)
+                .await;
             let transient = match &result {
                 Ok(a) => matches!(a.status, 502..=504),
                 Err(e) => e.is_transient(),
@@ -154,13 +166,24 @@ impl JsonClient {
             if !transient || attempt >= self.retry.attempts {
                 return result;
             }
-            tracing::debug!(attempt, ?backoff, service = self.service, "transient failure, retrying");
+            tracing::debug!(
+                attempt,
+                ?backoff,
+                service = self.service,
+                "transient failure, retrying"
+            );
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(self.retry.max_backoff);
         }
     }
 
-    async fn send_once(&self, method: Method, url: Url, query: &[(&str, String)], body: Option<&Value>) -> Result<Answer> {
+    async fn send_once(
+        &self,
+        method: Method,
+        url: Url,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer> {
         let mut req = self.http.request(method.clone(), url.clone());
         if !query.is_empty() {
             req = req.query(query);
@@ -174,13 +197,20 @@ impl JsonClient {
             Auth::Bearer(token) => req.bearer_auth(token),
         };
         tracing::debug!(%method, %url, "request");
-        let resp = req.send().await.map_err(|e| self.transport_error(&url, e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&url, e))?;
         let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(|e| self.transport_error(&url, e))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&url, e))?;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         tracing::debug!(status, "response");
         Ok(Answer { status, body })
@@ -198,7 +228,13 @@ impl JsonClient {
     }
 
     /// Send and require a 2xx answer; anything else becomes `Error::Api` with the body's message.
-    pub async fn expect_ok(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Answer> {
+    pub async fn expect_ok(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer> {
         let answer = self.send(method, path, query, body).await?;
         if answer.is_success() {
             Ok(answer)
@@ -219,7 +255,9 @@ mod tests {
     #[test]
     fn base_urls_are_checked_with_the_flag_named() {
         assert!(parse_base_url("--gateway-url", "http://127.0.0.1:9600").is_ok());
-        let err = parse_base_url("--gateway-url", "127.0.0.1:9600").err().map(|e| e.to_string());
+        let err = parse_base_url("--gateway-url", "127.0.0.1:9600")
+            .err()
+            .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("--gateway-url"));
         assert!(parse_base_url("--gateway-url", "not a url").is_err());
         assert!(parse_base_url("--es-url", "ftp://host").is_err());
@@ -227,17 +265,29 @@ mod tests {
 
     #[test]
     fn error_messages_come_from_the_body_shapes_each_api_uses() {
-        let zeebe = Answer { status: 409, body: serde_json::json!({"message": "Another topology change is in progress"}) };
+        let zeebe = Answer {
+            status: 409,
+            body: serde_json::json!({"message": "Another topology change is in progress"}),
+        };
         assert_eq!(zeebe.message(), "Another topology change is in progress");
-        let es = Answer { status: 400, body: serde_json::json!({"error": {"reason": "snapshot exists"}}) };
+        let es = Answer {
+            status: 400,
+            body: serde_json::json!({"error": {"reason": "snapshot exists"}}),
+        };
         assert_eq!(es.message(), "snapshot exists");
-        let empty = Answer { status: 502, body: Value::Null };
+        let empty = Answer {
+            status: 502,
+            body: Value::Null,
+        };
         assert_eq!(empty.message(), "Bad Gateway");
     }
 
     #[test]
     fn auth_debug_never_shows_secrets() {
-        let a = Auth::Basic { username: "demo".into(), password: "s3cret".into() };
+        let a = Auth::Basic {
+            username: "demo".into(),
+            password: "s3cret".into(),
+        };
         assert!(!format!("{a:?}").contains("s3cret"));
         assert!(!format!("{:?}", Auth::Bearer("tok".into())).contains("tok"));
     }

@@ -9,4 +9,9 @@ pub mod region;
 
 pub use error::{Error, Result};
 pub mod http;
+pub mod ops;
+pub mod output;
+pub mod session;
+mod session_kube;
+pub mod ui;
 pub mod zeebe;

@@ -22,8 +22,12 @@ impl Selection {
             (true, false, None) => Ok(Self::Parity(RegionId::ONE)),
             (false, true, None) => Ok(Self::Parity(RegionId::ZERO)),
             (false, false, Some(list)) => parse_ids(list).map(Self::Ids),
-            (false, false, None) => Err(Error::usage("name the brokers: --odd, --even or --ids 1,3,5,7")),
-            _ => Err(Error::usage("--odd, --even and --ids are mutually exclusive: give exactly one")),
+            (false, false, None) => Err(Error::usage(
+                "name the brokers: --odd, --even or --ids 1,3,5,7",
+            )),
+            _ => Err(Error::usage(
+                "--odd, --even and --ids are mutually exclusive: give exactly one",
+            )),
         }
     }
 }
@@ -32,13 +36,17 @@ impl Selection {
 pub fn parse_ids(list: &str) -> Result<Vec<u32>> {
     let mut ids = BTreeSet::new();
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let id = part
-            .parse::<u32>()
-            .map_err(|_| Error::usage(format!("--ids: '{part}' is not a broker id (expected e.g. 1,3,5,7)")))?;
+        let id = part.parse::<u32>().map_err(|_| {
+            Error::usage(format!(
+                "--ids: '{part}' is not a broker id (expected e.g. 1,3,5,7)"
+            ))
+        })?;
         ids.insert(id);
     }
     if ids.is_empty() {
-        return Err(Error::usage("--ids: no broker ids given (expected e.g. 1,3,5,7)"));
+        return Err(Error::usage(
+            "--ids: no broker ids given (expected e.g. 1,3,5,7)",
+        ));
     }
     Ok(ids.into_iter().collect())
 }
@@ -58,7 +66,11 @@ pub fn to_remove(selection: &Selection, members: &[u32]) -> Vec<u32> {
 
 /// Brokers to re-add. For a parity, the cluster size is stated (`--cluster-size`) or derived from
 /// the surviving members (each region holds half of the brokers); never a hard-coded 8.
-pub fn to_add(selection: &Selection, members: &[u32], cluster_size: Option<u32>) -> Result<Vec<u32>> {
+pub fn to_add(
+    selection: &Selection,
+    members: &[u32],
+    cluster_size: Option<u32>,
+) -> Result<Vec<u32>> {
     let ids = match selection {
         Selection::Ids(ids) => ids.clone(),
         Selection::Parity(region) => {
@@ -75,7 +87,9 @@ pub fn to_add(selection: &Selection, members: &[u32], cluster_size: Option<u32>)
                 }
             };
             if size % 2 != 0 {
-                return Err(Error::usage(format!("--cluster-size {size}: a dual-region cluster size is even")));
+                return Err(Error::usage(format!(
+                    "--cluster-size {size}: a dual-region cluster size is even"
+                )));
             }
             region.broker_ids(size)
         }
@@ -87,7 +101,10 @@ pub fn to_add(selection: &Selection, members: &[u32], cluster_size: Option<u32>)
 /// (a forced removal of one region halves it). Returns the factor and why.
 pub fn restored_replication_factor(stated: Option<u32>, current: u32) -> (u32, String) {
     match stated {
-        Some(rf) => (rf, format!("replication factor {current} → {rf} (--replication-factor)")),
+        Some(rf) => (
+            rf,
+            format!("replication factor {current} → {rf} (--replication-factor)"),
+        ),
         None => (
             current * 2,
             format!(
@@ -144,7 +161,11 @@ pub fn check_removal(remove: &[u32], members: &[u32], liveness: &Liveness) -> Re
             "removing brokers {remove:?} would remove every member of the cluster"
         )));
     }
-    let live: Vec<u32> = remove.iter().copied().filter(|b| liveness.alive.contains(b)).collect();
+    let live: Vec<u32> = remove
+        .iter()
+        .copied()
+        .filter(|b| liveness.alive.contains(b))
+        .collect();
     if live.is_empty() {
         return Ok(());
     }
@@ -170,17 +191,35 @@ mod tests {
 
     #[test]
     fn flags_select_exactly_one_way() {
-        assert_eq!(Selection::from_flags(true, false, None).ok(), Some(Selection::Parity(RegionId::ONE)));
-        assert_eq!(Selection::from_flags(false, false, Some("3, 1,3")).ok(), Some(Selection::Ids(vec![1, 3])));
-        for (odd, even, ids) in [(true, true, None), (true, false, Some("1")), (false, false, None)] {
-            assert_eq!(Selection::from_flags(odd, even, ids).err().map(|e| e.exit_code()), Some(2));
+        assert_eq!(
+            Selection::from_flags(true, false, None).ok(),
+            Some(Selection::Parity(RegionId::ONE))
+        );
+        assert_eq!(
+            Selection::from_flags(false, false, Some("3, 1,3")).ok(),
+            Some(Selection::Ids(vec![1, 3]))
+        );
+        for (odd, even, ids) in [
+            (true, true, None),
+            (true, false, Some("1")),
+            (false, false, None),
+        ] {
+            assert_eq!(
+                Selection::from_flags(odd, even, ids)
+                    .err()
+                    .map(|e| e.exit_code()),
+                Some(2)
+            );
         }
         assert!(parse_ids("1,x").is_err());
     }
 
     #[test]
     fn removal_takes_the_members_of_the_parity() {
-        assert_eq!(to_remove(&Selection::Parity(RegionId::ONE), &ALL), vec![1, 3, 5, 7]);
+        assert_eq!(
+            to_remove(&Selection::Parity(RegionId::ONE), &ALL),
+            vec![1, 3, 5, 7]
+        );
         // Already removed: nothing left to do.
         assert!(to_remove(&Selection::Parity(RegionId::ONE), &[0, 2, 4, 6]).is_empty());
         assert_eq!(to_remove(&Selection::Ids(vec![3, 9]), &ALL), vec![3]);
@@ -188,11 +227,24 @@ mod tests {
 
     #[test]
     fn readding_derives_the_cluster_size_from_the_survivors() {
-        assert_eq!(to_add(&Selection::Parity(RegionId::ONE), &[0, 2, 4, 6], None).ok(), Some(vec![1, 3, 5, 7]));
+        assert_eq!(
+            to_add(&Selection::Parity(RegionId::ONE), &[0, 2, 4, 6], None).ok(),
+            Some(vec![1, 3, 5, 7])
+        );
         // Six brokers (three per region): not a hard-coded 8.
-        assert_eq!(to_add(&Selection::Parity(RegionId::ZERO), &[1, 3, 5], None).ok(), Some(vec![0, 2, 4]));
-        assert_eq!(to_add(&Selection::Parity(RegionId::ONE), &[0, 2], Some(8)).ok(), Some(vec![1, 3, 5, 7]));
-        assert!(to_add(&Selection::Parity(RegionId::ONE), &ALL, None).ok().is_some_and(|v| v.is_empty()));
+        assert_eq!(
+            to_add(&Selection::Parity(RegionId::ZERO), &[1, 3, 5], None).ok(),
+            Some(vec![0, 2, 4])
+        );
+        assert_eq!(
+            to_add(&Selection::Parity(RegionId::ONE), &[0, 2], Some(8)).ok(),
+            Some(vec![1, 3, 5, 7])
+        );
+        assert!(
+            to_add(&Selection::Parity(RegionId::ONE), &ALL, None)
+                .ok()
+                .is_some_and(|v| v.is_empty())
+        );
         assert!(to_add(&Selection::Parity(RegionId::ONE), &[0, 2], Some(7)).is_err());
     }
 
@@ -206,18 +258,34 @@ mod tests {
     #[test]
     fn removing_live_brokers_is_refused_naming_the_lost_region() {
         // Region 1 is lost; the user picked the wrong parity.
-        let liveness = Liveness { evidence: Evidence::V2Topology, alive: vec![0, 2, 4, 6] };
+        let liveness = Liveness {
+            evidence: Evidence::V2Topology,
+            alive: vec![0, 2, 4, 6],
+        };
         let err = check_removal(&[0, 2, 4, 6], &ALL, &liveness).err();
         let msg = err.as_ref().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(err.map(|e| e.exit_code()), Some(3));
         assert!(msg.contains("region1") && msg.contains("--odd"), "{msg}");
         assert!(msg.contains("/v2/topology"), "{msg}");
-        assert!(check_removal(&[1, 3, 5, 7], &ALL, &Liveness { evidence: Evidence::V2Topology, alive: vec![0, 2, 4, 6] }).is_ok());
+        assert!(
+            check_removal(
+                &[1, 3, 5, 7],
+                &ALL,
+                &Liveness {
+                    evidence: Evidence::V2Topology,
+                    alive: vec![0, 2, 4, 6]
+                }
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn removing_every_member_is_refused() {
-        let none_alive = Liveness { evidence: Evidence::ReadyPods, alive: vec![] };
+        let none_alive = Liveness {
+            evidence: Evidence::ReadyPods,
+            alive: vec![],
+        };
         assert!(check_removal(&ALL, &ALL, &none_alive).is_err());
     }
 

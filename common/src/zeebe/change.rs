@@ -35,7 +35,9 @@ pub fn observe(topology: &ClusterTopology, id: i64) -> ChangeState {
             return if last.status == "COMPLETED" {
                 ChangeState::Completed
             } else {
-                ChangeState::Ended { status: last.status.clone() }
+                ChangeState::Ended {
+                    status: last.status.clone(),
+                }
             };
         }
         if last.id > id {
@@ -97,7 +99,12 @@ mod tests {
             exporter_id: None,
         };
         ClusterTopology {
-            last_change: last.map(|(id, s)| LastChange { id, status: s.into(), started_at: None, completed_at: None }),
+            last_change: last.map(|(id, s)| LastChange {
+                id,
+                status: s.into(),
+                started_at: None,
+                completed_at: None,
+            }),
             pending_change: pending.map(|(id, done, left)| PendingChange {
                 id,
                 status: "IN_PROGRESS".into(),
@@ -110,26 +117,43 @@ mod tests {
 
     #[test]
     fn completion_is_judged_by_the_change_id() {
-        assert_eq!(observe(&topo(Some((7, "COMPLETED")), None), 7), ChangeState::Completed);
+        assert_eq!(
+            observe(&topo(Some((7, "COMPLETED")), None), 7),
+            ChangeState::Completed
+        );
         // An older COMPLETED lastChange says nothing about ours.
-        assert_eq!(observe(&topo(Some((6, "COMPLETED")), None), 7), ChangeState::NotStarted);
+        assert_eq!(
+            observe(&topo(Some((6, "COMPLETED")), None), 7),
+            ChangeState::NotStarted
+        );
         assert_eq!(
             observe(&topo(Some((6, "COMPLETED")), Some((7, 2, 6))), 7),
-            ChangeState::InProgress { completed: 2, total: 8 }
+            ChangeState::InProgress {
+                completed: 2,
+                total: 8
+            }
         );
         // A newer change finished: ours finished before it.
-        assert_eq!(observe(&topo(Some((9, "COMPLETED")), None), 7), ChangeState::Completed);
+        assert_eq!(
+            observe(&topo(Some((9, "COMPLETED")), None), 7),
+            ChangeState::Completed
+        );
     }
 
     #[test]
     fn failed_and_cancelled_changes_end_without_success() {
         assert_eq!(
             observe(&topo(Some((7, "CANCELLED")), None), 7),
-            ChangeState::Ended { status: "CANCELLED".into() }
+            ChangeState::Ended {
+                status: "CANCELLED".into()
+            }
         );
         assert!(observe(&topo(Some((7, "FAILED")), None), 7).is_final());
         // Someone else's pending change is not ours.
-        assert_eq!(observe(&topo(Some((5, "COMPLETED")), Some((6, 0, 3))), 7), ChangeState::NotStarted);
+        assert_eq!(
+            observe(&topo(Some((5, "COMPLETED")), Some((6, 0, 3))), 7),
+            ChangeState::NotStarted
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -15,7 +15,8 @@ pub struct ManagementClient {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(what: &str, body: Value) -> Result<T> {
-    serde_json::from_value(body).map_err(|e| Error::failed(format!("unexpected {what} response from the gateway: {e}")))
+    serde_json::from_value(body)
+        .map_err(|e| Error::failed(format!("unexpected {what} response from the gateway: {e}")))
 }
 
 fn flags(dry_run: bool, force: bool) -> Vec<(&'static str, String)> {
@@ -36,7 +37,11 @@ pub fn exporting_result(answer: &Answer) -> Result<()> {
         return Ok(());
     }
     if answer.status != 200 {
-        return Err(Error::Api { service: SERVICE, status: answer.status, message: answer.message() });
+        return Err(Error::Api {
+            service: SERVICE,
+            status: answer.status,
+            message: answer.message(),
+        });
     }
     match answer.body.get("status").and_then(Value::as_u64) {
         Some(s) if (200..300).contains(&s) => Ok(()),
@@ -46,11 +51,24 @@ pub fn exporting_result(answer: &Answer) -> Result<()> {
                 .pointer("/body/message")
                 .and_then(Value::as_str)
                 .map(String::from)
-                .unwrap_or_else(|| answer.body.get("body").map(Value::to_string).unwrap_or_default());
-            Err(Error::Api { service: SERVICE, status: s as u16, message })
+                .unwrap_or_else(|| {
+                    answer
+                        .body
+                        .get("body")
+                        .map(Value::to_string)
+                        .unwrap_or_default()
+                });
+            Err(Error::Api {
+                service: SERVICE,
+                status: s as u16,
+                message,
+            })
         }
         // A 200 with a body we do not understand is not evidence of success.
-        None => Err(Error::failed(format!("unexpected exporting response: {}", answer.body))),
+        None => Err(Error::failed(format!(
+            "unexpected exporting response: {}",
+            answer.body
+        ))),
     }
 }
 
@@ -64,56 +82,101 @@ impl ManagementClient {
     }
 
     pub async fn cluster(&self) -> Result<ClusterTopology> {
-        let a = self.http.expect_ok(Method::GET, "/actuator/cluster", &[], None).await?;
+        let a = self
+            .http
+            .expect_ok(Method::GET, "/actuator/cluster", &[], None)
+            .await?;
         decode("cluster", a.body)
     }
 
-    pub async fn patch_cluster(&self, patch: &ClusterPatch, dry_run: bool, force: bool) -> Result<PlannedOperations> {
+    pub async fn patch_cluster(
+        &self,
+        patch: &ClusterPatch,
+        dry_run: bool,
+        force: bool,
+    ) -> Result<PlannedOperations> {
         let body = serde_json::to_value(patch).map_err(|e| Error::failed(e.to_string()))?;
         let a = self
             .http
-            .expect_ok(Method::PATCH, "/actuator/cluster", &flags(dry_run, force), Some(&body))
+            .expect_ok(
+                Method::PATCH,
+                "/actuator/cluster",
+                &flags(dry_run, force),
+                Some(&body),
+            )
             .await?;
         decode("cluster change", a.body)
     }
 
     pub async fn cancel_change(&self, id: i64) -> Result<()> {
         self.http
-            .expect_ok(Method::DELETE, &format!("/actuator/cluster/changes/{id}"), &[], None)
+            .expect_ok(
+                Method::DELETE,
+                &format!("/actuator/cluster/changes/{id}"),
+                &[],
+                None,
+            )
             .await
             .map(|_| ())
     }
 
     pub async fn exporters(&self) -> Result<Vec<ExporterStatus>> {
-        let a = self.http.expect_ok(Method::GET, "/actuator/exporters", &[], None).await?;
+        let a = self
+            .http
+            .expect_ok(Method::GET, "/actuator/exporters", &[], None)
+            .await?;
         decode("exporters", a.body)
     }
 
     pub async fn exporter_disable(&self, id: &str) -> Result<PlannedOperations> {
         let a = self
             .http
-            .expect_ok(Method::POST, &format!("/actuator/exporters/{id}/disable"), &[], None)
+            .expect_ok(
+                Method::POST,
+                &format!("/actuator/exporters/{id}/disable"),
+                &[],
+                None,
+            )
             .await?;
         decode("exporter change", a.body)
     }
 
-    pub async fn exporter_enable(&self, id: &str, initialize_from: Option<&str>) -> Result<PlannedOperations> {
+    pub async fn exporter_enable(
+        &self,
+        id: &str,
+        initialize_from: Option<&str>,
+    ) -> Result<PlannedOperations> {
         let body = initialize_from.map(|f| json!({ "initializeFrom": f }));
         let a = self
             .http
-            .expect_ok(Method::POST, &format!("/actuator/exporters/{id}/enable"), &[], body.as_ref())
+            .expect_ok(
+                Method::POST,
+                &format!("/actuator/exporters/{id}/enable"),
+                &[],
+                body.as_ref(),
+            )
             .await?;
         decode("exporter change", a.body)
     }
 
     pub async fn exporting_pause(&self, soft: bool) -> Result<()> {
-        let q = if soft { vec![("soft", "true".to_string())] } else { vec![] };
-        let a = self.http.send(Method::POST, "/actuator/exporting/pause", &q, None).await?;
+        let q = if soft {
+            vec![("soft", "true".to_string())]
+        } else {
+            vec![]
+        };
+        let a = self
+            .http
+            .send(Method::POST, "/actuator/exporting/pause", &q, None)
+            .await?;
         exporting_result(&a)
     }
 
     pub async fn exporting_resume(&self) -> Result<()> {
-        let a = self.http.send(Method::POST, "/actuator/exporting/resume", &[], None).await?;
+        let a = self
+            .http
+            .send(Method::POST, "/actuator/exporting/resume", &[], None)
+            .await?;
         exporting_result(&a)
     }
 }
@@ -132,13 +195,25 @@ mod tests {
             200,
             json!({"body": {"message": "Expected 3 members of partition 1 but found 2"}, "status": 500, "contentType": null}),
         );
-        let err = exporting_result(&failed).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("Expected 3 members of partition 1 but found 2"), "{err}");
+        let err = exporting_result(&failed)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("Expected 3 members of partition 1 but found 2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn wrapped_204_and_genuine_204_are_success() {
-        assert!(exporting_result(&answer(200, json!({"body": null, "status": 204, "contentType": null}))).is_ok());
+        assert!(
+            exporting_result(&answer(
+                200,
+                json!({"body": null, "status": 204, "contentType": null})
+            ))
+            .is_ok()
+        );
         assert!(exporting_result(&answer(204, Value::Null)).is_ok());
     }
 

@@ -243,14 +243,30 @@ mod tests {
     #[test]
     fn a_patch_serialises_only_what_is_set() {
         let p = ClusterPatch {
-            brokers: BrokersPatch { add: vec![1, 3], remove: vec![] },
-            partitions: PartitionsPatch { replication_factor: Some(4) },
+            brokers: BrokersPatch {
+                add: vec![1, 3],
+                remove: vec![],
+            },
+            partitions: PartitionsPatch {
+                replication_factor: Some(4),
+            },
         };
         assert_eq!(
             serde_json::to_value(&p).ok(),
-            Some(serde_json::json!({"brokers": {"add": [1, 3]}, "partitions": {"replicationFactor": 4}}))
+            Some(
+                serde_json::json!({"brokers": {"add": [1, 3]}, "partitions": {"replicationFactor": 4}})
+            )
         );
-        let remove = ClusterPatch { brokers: BrokersPatch { add: vec![], remove: vec![1] }, ..Default::default() };
-        assert_eq!(serde_json::to_value(&remove).ok(), Some(serde_json::json!({"brokers": {"remove": [1]}})));
+        let remove = ClusterPatch {
+            brokers: BrokersPatch {
+                add: vec![],
+                remove: vec![1],
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&remove).ok(),
+            Some(serde_json::json!({"brokers": {"remove": [1]}}))
+        );
     }
 }

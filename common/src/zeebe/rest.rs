@@ -18,8 +18,16 @@ pub const SERVICE: &str = "Camunda v2 REST API";
 pub enum RestAuth {
     #[default]
     None,
-    Basic { username: String, password: String },
-    Oidc { client_id: String, client_secret: String, token_url: String, audience: Option<String> },
+    Basic {
+        username: String,
+        password: String,
+    },
+    Oidc {
+        client_id: String,
+        client_secret: String,
+        token_url: String,
+        audience: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for RestAuth {
@@ -27,7 +35,11 @@ impl std::fmt::Debug for RestAuth {
         match self {
             Self::None => f.write_str("none"),
             Self::Basic { username, .. } => write!(f, "basic ({username})"),
-            Self::Oidc { client_id, token_url, .. } => write!(f, "oidc ({client_id} via {token_url})"),
+            Self::Oidc {
+                client_id,
+                token_url,
+                ..
+            } => write!(f, "oidc ({client_id} via {token_url})"),
         }
     }
 }
@@ -36,11 +48,15 @@ impl RestAuth {
     /// Read the auth method and credentials from the environment.
     pub fn from_env(env: &Env) -> Result<Self> {
         let need = |k: &str| {
-            env.get(k)
-                .map(String::from)
-                .ok_or_else(|| Error::usage(format!("{k} is required by CAMUNDA_CLIENT_AUTH_METHOD")))
+            env.get(k).map(String::from).ok_or_else(|| {
+                Error::usage(format!("{k} is required by CAMUNDA_CLIENT_AUTH_METHOD"))
+            })
         };
-        match env.get("CAMUNDA_CLIENT_AUTH_METHOD").map(str::to_ascii_lowercase).as_deref() {
+        match env
+            .get("CAMUNDA_CLIENT_AUTH_METHOD")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("none") => Ok(Self::None),
             Some("basic") => Ok(Self::Basic {
                 username: need("CAMUNDA_CLIENT_AUTH_USERNAME")?,
@@ -72,10 +88,20 @@ pub struct RestClient {
 
 impl RestClient {
     pub fn new(http: JsonClient, auth: RestAuth, timeout: Duration) -> Self {
-        Self { http, auth, timeout }
+        Self {
+            http,
+            auth,
+            timeout,
+        }
     }
 
-    async fn bearer(&self, client_id: &str, secret: &str, token_url: &str, audience: Option<&str>) -> Result<String> {
+    async fn bearer(
+        &self,
+        client_id: &str,
+        secret: &str,
+        token_url: &str,
+        audience: Option<&str>,
+    ) -> Result<String> {
         let url = parse_base_url("CAMUNDA_CLIENT_AUTH_TOKEN_URL", token_url)?;
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
@@ -94,7 +120,12 @@ impl RestClient {
             .form(&form)
             .send()
             .await
-            .map_err(|e| Error::unreachable(format!("OIDC token endpoint {}", url.origin().ascii_serialization()), e))?;
+            .map_err(|e| {
+                Error::unreachable(
+                    format!("OIDC token endpoint {}", url.origin().ascii_serialization()),
+                    e,
+                )
+            })?;
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         match body.get("access_token").and_then(Value::as_str) {
@@ -102,7 +133,11 @@ impl RestClient {
             _ => Err(Error::Api {
                 service: "OIDC token endpoint",
                 status,
-                message: body.get("error").and_then(Value::as_str).unwrap_or("no access_token").to_string(),
+                message: body
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no access_token")
+                    .to_string(),
             }),
         }
     }
@@ -110,16 +145,26 @@ impl RestClient {
     pub async fn topology(&self) -> Result<Topology> {
         let client = match &self.auth {
             RestAuth::None => self.http.clone(),
-            RestAuth::Basic { username, password } => self
-                .http
-                .clone()
-                .with_auth(Auth::Basic { username: username.clone(), password: password.clone() }),
-            RestAuth::Oidc { client_id, client_secret, token_url, audience } => {
-                let token = self.bearer(client_id, client_secret, token_url, audience.as_deref()).await?;
+            RestAuth::Basic { username, password } => self.http.clone().with_auth(Auth::Basic {
+                username: username.clone(),
+                password: password.clone(),
+            }),
+            RestAuth::Oidc {
+                client_id,
+                client_secret,
+                token_url,
+                audience,
+            } => {
+                let token = self
+                    .bearer(client_id, client_secret, token_url, audience.as_deref())
+                    .await?;
                 self.http.clone().with_auth(Auth::Bearer(token))
             }
         };
-        let a = client.expect_ok(Method::GET, "/v2/topology", &[], None).await?;
-        serde_json::from_value(a.body).map_err(|e| Error::failed(format!("unexpected /v2/topology response: {e}")))
+        let a = client
+            .expect_ok(Method::GET, "/v2/topology", &[], None)
+            .await?;
+        serde_json::from_value(a.body)
+            .map_err(|e| Error::failed(format!("unexpected /v2/topology response: {e}")))
     }
 }

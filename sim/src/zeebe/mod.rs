@@ -298,7 +298,9 @@ impl Zeebe {
                 self.complete_change("COMPLETED", now, cfg);
                 continue;
             };
-            if !alive.contains(&op.broker_id) {
+            // BROKER_REMOVE is applied by the coordinator (the removed broker may be gone);
+            // every other operation runs on its broker, which must be running.
+            if op.operation != "BROKER_REMOVE" && !alive.contains(&op.broker_id) {
                 return;
             }
             pending.pending.pop_front();

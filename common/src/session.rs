@@ -1,0 +1,187 @@
+//! A command's session: resolved settings and lazily opened connections to one region's
+//! gateway (directly with `--gateway-url`/`--rest-url`, else through an in-process port-forward).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::config::{Env, RegionLocation, locate};
+use crate::error::{Error, Result};
+use crate::http::{JsonClient, parse_base_url};
+use crate::output::Format;
+use crate::region::RegionRef;
+use crate::ui::Ui;
+use crate::zeebe::{ManagementClient, RestAuth, RestClient};
+
+/// Global settings of `kubectl c8dr` (SPEC section 2), resolved: flags > env vars > defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub kubeconfig: Option<PathBuf>,
+    pub region: RegionRef,
+    /// Where the region lives (context/namespace from flags or the docs' env vars).
+    pub location: RegionLocation,
+    pub release: String,
+    pub gateway_url: Option<Url>,
+    pub rest_url: Option<Url>,
+    pub es_url: Option<Url>,
+    pub output: Format,
+    pub dry_run: bool,
+    pub timeout: Duration,
+    pub no_wait: bool,
+    pub env: Env,
+}
+
+/// Raw global flags as parsed by a CLI.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalFlags {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub region: Option<String>,
+    pub release: Option<String>,
+    pub gateway_url: Option<String>,
+    pub rest_url: Option<String>,
+    pub es_url: Option<String>,
+    pub output: Option<String>,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub timeout: Option<String>,
+    pub no_wait: bool,
+    pub quiet: bool,
+}
+
+/// Parse a duration like `15m`, `90s`, `1h30m`.
+pub fn parse_duration(flag: &str, raw: &str) -> Result<Duration> {
+    humantime::parse_duration(raw)
+        .map_err(|e| Error::usage(format!("{flag} '{raw}': {e} (expected e.g. 15m, 90s)")))
+}
+
+impl GlobalFlags {
+    /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).
+    pub fn resolve(&self, env: Env) -> Result<(Settings, Ui)> {
+        let region: RegionRef = match &self.region {
+            Some(r) => r.parse()?,
+            None => RegionRef::Surviving,
+        };
+        let mut location = locate(region, &env)?;
+        if let Some(c) = &self.context {
+            location.context = Some(c.clone());
+        }
+        if let Some(n) = &self.namespace {
+            location.namespace = Some(n.clone());
+        }
+        let url = |flag: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|raw| parse_base_url(flag, raw))
+                .transpose()
+        };
+        let settings = Settings {
+            kubeconfig: self.kubeconfig.clone(),
+            region,
+            location,
+            release: self.release.clone().unwrap_or_else(|| env.release()),
+            gateway_url: url("--gateway-url", &self.gateway_url)?,
+            rest_url: url("--rest-url", &self.rest_url)?,
+            es_url: url("--es-url", &self.es_url)?,
+            output: self
+                .output
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            dry_run: self.dry_run,
+            timeout: self
+                .timeout
+                .as_deref()
+                .map(|t| parse_duration("--timeout", t))
+                .transpose()?
+                .unwrap_or(Duration::from_secs(15 * 60)),
+            no_wait: self.no_wait,
+            env,
+        };
+        let assume_yes = self.yes
+            || matches!(
+                settings.env.get("C8DR_ASSUME_YES"),
+                Some("1" | "true" | "yes")
+            );
+        Ok((settings, Ui::new(assume_yes, self.quiet)))
+    }
+}
+
+/// Per-request timeout: long enough for a slow gateway, short enough to retry a dead tunnel.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Connections of one command, opened on first use and reused while they work.
+pub struct Session {
+    pub settings: Settings,
+    pub ui: Ui,
+    management: OnceCell<ManagementClient>,
+    rest: OnceCell<RestClient>,
+}
+
+impl Session {
+    pub fn new(settings: Settings, ui: Ui) -> Self {
+        Self {
+            settings,
+            ui,
+            management: OnceCell::new(),
+            rest: OnceCell::new(),
+        }
+    }
+
+    /// Where this session's region is, for messages.
+    pub fn describe_region(&self) -> String {
+        let l = &self.settings.location;
+        format!(
+            "{} region{} (context {}, namespace {})",
+            self.settings.region,
+            l.id.map(|r| format!(" {r}")).unwrap_or_default(),
+            l.context.as_deref().unwrap_or("<current>"),
+            l.namespace.as_deref().unwrap_or("<current>")
+        )
+    }
+
+    async fn gateway_base(&self, port: u16, direct: &Option<Url>, flag: &str) -> Result<Url> {
+        if let Some(url) = direct {
+            return Ok(url.clone());
+        }
+        crate::session_kube::gateway_tunnel(self, port)
+            .await
+            .map_err(|e| match e {
+                Error::Usage(m) => Error::Usage(format!("{m} (or pass {flag})")),
+                other => other,
+            })
+    }
+
+    /// The management API (port 9600).
+    pub async fn management(&self) -> Result<&ManagementClient> {
+        self.management
+            .get_or_try_init(|| async {
+                let base = self
+                    .gateway_base(9600, &self.settings.gateway_url, "--gateway-url")
+                    .await?;
+                Ok(ManagementClient::new(JsonClient::new(
+                    crate::zeebe::management::SERVICE,
+                    base,
+                    REQUEST_TIMEOUT,
+                )?))
+            })
+            .await
+    }
+
+    /// The v2 REST API (port 8080), authenticated from the docs' `CAMUNDA_CLIENT_AUTH_*` vars.
+    pub async fn rest(&self) -> Result<&RestClient> {
+        self.rest
+            .get_or_try_init(|| async {
+                let auth = RestAuth::from_env(&self.settings.env)?;
+                let base = self
+                    .gateway_base(8080, &self.settings.rest_url, "--rest-url")
+                    .await?;
+                let http = JsonClient::new(crate::zeebe::rest::SERVICE, base, REQUEST_TIMEOUT)?;
+                Ok(RestClient::new(http, auth, REQUEST_TIMEOUT))
+            })
+            .await
+    }
+}

@@ -1,0 +1,119 @@
+//! Talking to the operator: confirmation prompts, progress bars for waits, notes on stderr.
+//! stdout is reserved for the command's result (one document with `-o json|yaml`).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::error::{Error, Result};
+
+/// How the operator is asked and told things.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    /// `--yes` or `C8DR_ASSUME_YES=1`.
+    pub assume_yes: bool,
+    pub quiet: bool,
+    /// Progress bars only on a TTY (stderr).
+    pub interactive: bool,
+}
+
+impl Ui {
+    pub fn new(assume_yes: bool, quiet: bool) -> Self {
+        Self {
+            assume_yes,
+            quiet,
+            interactive: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A note for the operator (stderr), unless `--quiet`.
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// A warning (stderr), even with `--quiet`.
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        eprintln!("warning: {}", msg.as_ref());
+    }
+
+    /// Print the plan (stderr) and ask for confirmation (SPEC safety rule 1): `--yes` skips the
+    /// prompt; without a TTY and without `--yes` the command refuses.
+    pub fn confirm(&self, title: &str, plan: &[String]) -> Result<()> {
+        self.print_plan(title, plan);
+        if self.assume_yes {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::refused(
+                "this command changes the cluster and there is no terminal to confirm on: pass --yes (or set C8DR_ASSUME_YES=1)",
+            ));
+        }
+        eprint!("Proceed? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| Error::failed(format!("reading the answer: {e}")))?;
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => Ok(()),
+            _ => Err(Error::Aborted),
+        }
+    }
+
+    pub fn print_plan(&self, title: &str, plan: &[String]) {
+        if self.quiet && self.assume_yes {
+            return;
+        }
+        eprintln!("{title}");
+        for line in plan {
+            eprintln!("  {line}");
+        }
+    }
+
+    /// A progress display for a wait of `total` steps (0 = unknown). Hidden without a TTY.
+    pub fn progress(&self, label: &str, total: u64) -> Progress {
+        if !self.interactive || self.quiet {
+            return Progress { bar: None };
+        }
+        let bar = if total > 0 {
+            ProgressBar::new(total).with_style(
+                ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            )
+        } else {
+            ProgressBar::new_spinner()
+        };
+        bar.set_message(label.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress { bar: Some(bar) }
+    }
+}
+
+/// A running progress display.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn update(&self, done: u64, total: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(total.max(1));
+            b.set_position(done);
+        }
+    }
+    pub fn message(&self, msg: impl Into<String>) {
+        if let Some(b) = &self.bar {
+            b.set_message(msg.into());
+        }
+    }
+    pub fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

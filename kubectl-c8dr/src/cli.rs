@@ -1,0 +1,197 @@
+//! The command line of `kubectl c8dr`. kubectl passes nothing to plugins, so the kubectl-like
+//! global flags (`--context`, `-n`, `--kubeconfig`) are ours and come after `c8dr`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+The procedure (Camunda 8.8 dual-region, region 1 lost):
+  failover 1   kubectl c8dr brokers remove --odd
+  failover 2   kubectl c8dr exporters disable camundaregion1
+  failback 1-2 helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
+               helm c8dr redeploy --region surviving --no-webapps
+  failback 3   kubectl c8dr exporting pause
+  failback 5   kubectl c8dr exporters enable camundaregion1 --initialize-from camundaregion0
+  failback 6   kubectl c8dr exporting resume
+  failback 7   kubectl c8dr brokers add --odd --replication-factor 4
+  failback 8   helm c8dr redeploy --region both
+
+Regions come from the docs' variables (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING, REGION_SURVIVING,
+CLUSTER_RECREATED, …, CLUSTER_0/1, CAMUNDA_NAMESPACE_0/1); flags override them.
+Exit codes: 0 success or already done, 1 failed, 2 bad input, 3 refused by a safety check,
+4 timed out, 5 cannot reach the cluster/gateway/Elasticsearch.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl c8dr",
+    bin_name = "kubectl c8dr",
+    version,
+    about = "Camunda 8 dual-region failover and failback, safely",
+    long_about = "Camunda 8 dual-region failover and failback, safely.\n\nEvery mutating command prints its plan, asks for \
+                  confirmation (--yes to skip), does it exactly once, and waits until it really happened.",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Kube context (default: from --region's env vars, else the current context)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace of the Camunda release (default: from --region's env vars, else the context's)
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Which region to talk to: surviving, recreated, region0 or region1
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Helm release name [env: CAMUNDA_RELEASE_NAME] [default: camunda]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub release: Option<String>,
+    /// Management API base URL (e.g. http://127.0.0.1:9600): skips the port-forward
+    #[arg(long, global = true, value_name = "URL")]
+    pub gateway_url: Option<String>,
+    /// v2 REST API base URL (e.g. http://127.0.0.1:8080): skips the port-forward
+    #[arg(long, global = true, value_name = "URL")]
+    pub rest_url: Option<String>,
+    /// Elasticsearch base URL: skips kubectl exec
+    #[arg(long, global = true, value_name = "URL")]
+    pub es_url: Option<String>,
+    /// Output format: text, json or yaml
+    #[arg(short = 'o', long, global = true, value_name = "FORMAT")]
+    pub output: Option<String>,
+    /// Print the plan and make no mutating call
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation [env: C8DR_ASSUME_YES=1]
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// How long to wait for changes to complete
+    #[arg(long, global = true, value_name = "DURATION", default_value = "15m")]
+    pub timeout: String,
+    /// Submit changes without waiting for them to complete
+    #[arg(long, global = true)]
+    pub no_wait: bool,
+    /// Log requests and decisions to stderr
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// Print only the result
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Remove or re-add Zeebe brokers (failover 1, failback 7)
+    #[command(subcommand)]
+    Brokers(Brokers),
+    /// Enable, disable or list exporters (failover 2, failback 5)
+    #[command(subcommand)]
+    Exporters(Exporters),
+    /// Pause or resume exporting (failback 3 and 6)
+    #[command(subcommand)]
+    Exporting(Exporting),
+    /// Show, wait for or cancel cluster topology changes
+    #[command(subcommand)]
+    Changes(Changes),
+    /// The v2 topology: reachable brokers, partition roles and health (needs REST credentials)
+    Topology,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BrokerSelection {
+    /// The odd broker ids (region 1)
+    #[arg(long)]
+    pub odd: bool,
+    /// The even broker ids (region 0)
+    #[arg(long)]
+    pub even: bool,
+    /// Explicit broker ids, e.g. 1,3,5,7
+    #[arg(long, value_name = "LIST")]
+    pub ids: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Brokers {
+    /// Force-remove the lost region's brokers (failover step 1). Refuses brokers that are alive.
+    Remove {
+        #[command(flatten)]
+        selection: BrokerSelection,
+        /// Do not check that the brokers are really unreachable (only if you verified it yourself)
+        #[arg(long)]
+        skip_liveness_check: bool,
+    },
+    /// Re-add the recreated region's brokers with the original replication factor (failback step 7).
+    /// A normal (not forced) change.
+    Add {
+        #[command(flatten)]
+        selection: BrokerSelection,
+        /// Replication factor to restore (default: twice the current one, which a forced removal halved)
+        #[arg(long, value_name = "N")]
+        replication_factor: Option<u32>,
+        /// Total brokers of both regions, for --odd/--even (default: twice the surviving members)
+        #[arg(long, value_name = "N")]
+        cluster_size: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Exporters {
+    /// List exporters and their status
+    List,
+    /// Disable an exporter, e.g. the lost region's camundaregion1 (failover step 2)
+    Disable {
+        #[arg(value_name = "EXPORTER_ID")]
+        id: String,
+    },
+    /// Enable an exporter (failback step 5), optionally initialised from another one
+    Enable {
+        #[arg(value_name = "EXPORTER_ID")]
+        id: String,
+        /// Exporter to copy the export position from, e.g. camundaregion0
+        #[arg(long, value_name = "EXPORTER_ID")]
+        initialize_from: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Exporting {
+    /// Pause exporting on all partitions (failback step 3). Reverted with a resume if it fails.
+    Pause {
+        /// Soft pause (exporters keep running but do not acknowledge). Resume before switching modes.
+        #[arg(long)]
+        soft: bool,
+    },
+    /// Resume exporting (failback step 6)
+    Resume,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Changes {
+    /// Show the pending and the last change
+    Show,
+    /// Wait for a change (default: the pending one) to complete
+    Wait {
+        #[arg(value_name = "CHANGE_ID")]
+        id: Option<i64>,
+    },
+    /// Cancel a stuck change. Operations already applied are NOT rolled back.
+    Cancel {
+        #[arg(value_name = "CHANGE_ID")]
+        id: i64,
+    },
+}
