@@ -246,7 +246,7 @@ impl RunBuilder {
         self
     }
     pub fn run(mut self) -> Run {
-        use std::io::Write;
+        use std::io::{Read, Write};
         self.cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -258,17 +258,60 @@ impl RunBuilder {
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(self.stdin.as_deref().unwrap_or_default());
         }
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("running `{}`: {e}", self.shown));
-        Run {
+        // Drain both pipes on threads so a chatty child cannot block, and bound the run so a
+        // hung command fails its test instead of stalling the suite.
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_end(&mut buf);
+                }
+                String::from_utf8_lossy(&buf).into_owned()
+            })
+        };
+        let out = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let err = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let deadline = Instant::now() + COMMAND_DEADLINE;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+            }
+        };
+        let run = Run {
             shown: self.shown,
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            code: status.and_then(|s| s.code()).unwrap_or(-1),
+            stdout: out.join().unwrap_or_default(),
+            stderr: err.join().unwrap_or_default(),
+        };
+        assert!(
+            status.is_some(),
+            "killed after {COMMAND_DEADLINE:?}\n{}",
+            run.context()
+        );
+        run
     }
 }
+
+/// No single command of a test may take longer than this.
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(90);
 
 /// A finished command, with fluent assertions that print everything on failure.
 #[derive(Debug, Clone)]
