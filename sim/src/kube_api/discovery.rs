@@ -41,6 +41,10 @@ pub fn core_resources() -> Value {
     services["shortNames"] = json!(["svc"]);
     let mut configmaps = resource("configmaps", "ConfigMap", &read);
     configmaps["shortNames"] = json!(["cm"]);
+    let mut namespaces = resource("namespaces", "Namespace", &read);
+    namespaces["namespaced"] = json!(false);
+    namespaces["singularName"] = json!("namespace");
+    namespaces["shortNames"] = json!(["ns"]);
     json!({
         "kind": "APIResourceList",
         "groupVersion": "v1",
@@ -52,6 +56,7 @@ pub fn core_resources() -> Value {
             services,
             configmaps,
             resource("secrets", "Secret", &read),
+            namespaces,
         ],
     })
 }

@@ -64,6 +64,12 @@ fn parse_core_path(path: &str) -> Option<CorePath> {
             name: tail.first().map(|s| s.to_string()),
             subresource: tail.get(1).map(|s| s.to_string()),
         }),
+        ["namespaces", name] => Some(CorePath {
+            namespace: None,
+            resource: "namespaces".to_string(),
+            name: Some((*name).to_string()),
+            subresource: None,
+        }),
         [resource] => Some(CorePath {
             namespace: None,
             resource: (*resource).to_string(),

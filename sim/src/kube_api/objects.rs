@@ -340,6 +340,38 @@ pub fn secrets(world: &World, region: RegionId) -> Vec<Value> {
         .collect()
 }
 
+/// The region's namespaces (kubectl checks that a namespace exists after a 404 on a get).
+pub fn namespaces(world: &World, region: RegionId) -> Vec<Value> {
+    let mut names = vec![
+        "default",
+        "kube-system",
+        world.regions[region].namespace.as_str(),
+    ];
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let mut meta = metadata(
+                world,
+                region,
+                name,
+                json!({"kubernetes.io/metadata.name": name}),
+            );
+            if let Some(m) = meta.as_object_mut() {
+                m.remove("namespace");
+            }
+            json!({
+                "kind": "Namespace",
+                "apiVersion": "v1",
+                "metadata": meta,
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            })
+        })
+        .collect()
+}
+
 /// The list kind of a served resource, `None` for a resource the simulator does not serve.
 pub fn list_kind(resource: &str) -> Option<&'static str> {
     Some(match resource {
@@ -347,6 +379,7 @@ pub fn list_kind(resource: &str) -> Option<&'static str> {
         "services" => "ServiceList",
         "configmaps" => "ConfigMapList",
         "secrets" => "SecretList",
+        "namespaces" => "NamespaceList",
         _ => return None,
     })
 }
@@ -358,6 +391,7 @@ pub fn list(world: &World, region: RegionId, resource: &str) -> Vec<Value> {
         "services" => services(world, region),
         "configmaps" => configmaps(world, region),
         "secrets" => secrets(world, region),
+        "namespaces" => namespaces(world, region),
         _ => vec![],
     }
 }
