@@ -102,10 +102,24 @@ impl RegionClient {
                 }
                 Ok::<_, std::io::Error>(())
             };
-            let (written, stdout, stderr) = tokio::join!(write, read_all(out), read_all(err));
-            let status = match status {
-                Some(s) => s.await,
-                None => None,
+            let io = async { tokio::join!(write, read_all(out), read_all(err)) };
+            let status = async {
+                match status {
+                    Some(s) => s.await,
+                    None => None,
+                }
+            };
+            tokio::pin!(io, status);
+            // kube-rs shuts the stdout/stderr pipes down only when the stream ends normally; when
+            // the connection breaks it drops the status sender without closing the pipes, so
+            // the readers would wait forever. A status future that resolves to `None` is that
+            // signal: the stream ended without an exit status.
+            let (io_result, status) = tokio::select! {
+                done = &mut io => (Some(done), status.await),
+                status = &mut status => match status {
+                    Some(s) => (Some(io.await), Some(s)),
+                    None => (None, None),
+                },
             };
             if let Err(e) = process.join().await {
                 tracing::debug!("{what}: closing the exec stream: {e}");
@@ -114,6 +128,12 @@ impl RegionClient {
                 return Err(Error::unreachable(
                     format!("{what} in {location}"),
                     "the exec stream was cut before the command's exit status arrived",
+                ));
+            };
+            let Some((written, stdout, stderr)) = io_result else {
+                return Err(Error::unreachable(
+                    format!("{what} in {location}"),
+                    "the exec stream ended before the command's exit status arrived",
                 ));
             };
             if let Err(e) = written {
