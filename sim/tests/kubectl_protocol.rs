@@ -114,10 +114,18 @@ fn get_pods_by_label_lists_the_four_brokers() {
         &["get", "pods", "-l", "app.kubernetes.io/name=elasticsearch"],
     );
     assert_ok(&out);
+    let table = stdout(&out);
     assert!(
-        stdout(&out).contains("camunda-elasticsearch-master-0"),
-        "{}",
-        stdout(&out)
+        table.contains("READY") && table.contains("STATUS"),
+        "{table}"
+    );
+    let es_row = table
+        .lines()
+        .find(|l| l.starts_with("camunda-elasticsearch-master-0"))
+        .unwrap_or_else(|| panic!("no ES row in {table}"));
+    assert!(
+        es_row.contains("1/1") && es_row.contains("Running"),
+        "{es_row}"
     );
     // Existence selector.
     let out = f.kubectl(
@@ -309,6 +317,16 @@ fn exec_with_stdin() {
     let out = child.wait_with_output().expect("kubectl ends");
     assert_ok(&out);
     assert_eq!(stdout(&out), "from stdin\n");
+}
+
+#[test]
+fn a_recreated_region_has_no_pods_until_installed() {
+    let f = Fixture::start();
+    f.sim().lose_region(1);
+    f.sim().recreate_region(1);
+    let out = f.kubectl(1, &["get", "pods", "-o", "name"]);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "");
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod objects;
 pub mod portforward;
 pub mod selector;
+pub mod table;
 pub mod websocket;
 
 use hyper::body::Incoming;
@@ -147,6 +148,9 @@ pub async fn handle(shared: SimShared, region: RegionId, req: Request<Incoming>)
                 },
                 None => items,
             };
+            if table::wants_table(req.headers.get("accept").map(String::as_str)) {
+                return crate::http::json(200, &table::table(&core.resource, &items, &age(&world)));
+            }
             crate::http::json(
                 200,
                 &json!({
@@ -165,6 +169,9 @@ pub async fn handle(shared: SimShared, region: RegionId, req: Request<Incoming>)
                 .then(|| objects::get(&world, region, &core.resource, name))
                 .flatten();
             match found {
+                Some(obj) if table::wants_table(req.headers.get("accept").map(String::as_str)) => {
+                    crate::http::json(200, &table::table(&core.resource, &[obj], &age(&world)))
+                }
                 Some(obj) => crate::http::json(200, &obj),
                 None => not_found(&core.resource, name),
             }
@@ -177,6 +184,12 @@ pub async fn handle(shared: SimShared, region: RegionId, req: Request<Incoming>)
         }
         _ => unknown_resource(&core.resource),
     }
+}
+
+/// The age of every object: they were created an hour before the simulator started (see
+/// `objects::created`).
+fn age(world: &crate::world::World) -> String {
+    table::short_age(world.started.elapsed().as_secs() + 3600)
 }
 
 fn unknown_resource(resource: &str) -> Response<Body> {

@@ -221,7 +221,7 @@ pub fn services(world: &World, region: RegionId) -> Vec<Value> {
             "metadata": metadata(world, region, &name, labels),
             "spec": {
                 "type": "ClusterIP",
-                "clusterIP": if headless { "None".to_string() } else { format!("10.96.{region}.{}", name.len()) },
+                "clusterIP": if headless { "None".to_string() } else { format!("10.96.{region}.{}", 10 + name.bytes().map(u32::from).sum::<u32>() % 240) },
                 "selector": selector,
                 "ports": ports,
             },
