@@ -257,6 +257,27 @@ async fn tunnel_reaches_the_gateway() {
         let body: serde_json::Value = resp.json().await.expect("json");
         assert_eq!(body["brokers"].as_array().map(Vec::len), Some(8), "{body}");
     }
+    // The REST port (named targetPort `http`) reaches the v2 API.
+    let rest = c
+        .tunnel("camunda-zeebe-gateway", 8080)
+        .await
+        .expect("tunnel");
+    let resp = http
+        .get(format!("{}/v2/topology", rest.base_url()))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .await
+        .expect("GET through the tunnel");
+    assert_eq!(resp.status(), 200);
+    // The Elasticsearch Service reaches the region's Elasticsearch listener.
+    let es = c
+        .tunnel("camunda-elasticsearch", 9200)
+        .await
+        .expect("tunnel");
+    http.get(format!("{}/_cluster/health", es.base_url()))
+        .send()
+        .await
+        .expect("an HTTP answer through the tunnel");
     let err = c
         .tunnel("no-such-service", 9600)
         .await
@@ -305,6 +326,7 @@ async fn tunnel_survives_dropped_port_forwards() {
 async fn a_lost_region_is_unreachable() {
     let (sim, _dir) = start(SimConfig::default()).await;
     let c = client(&sim, 1).await;
+    assert_eq!(c.server_version().await.expect("version"), "v1.32.0");
     sim.lose_region(1);
     let err = c
         .exec(
@@ -319,5 +341,12 @@ async fn a_lost_region_is_unreachable() {
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
     assert_eq!(err.exit_code(), 5);
     let err = c.list_pods(BROKERS).await.expect_err("lost");
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+    let err = c.server_version().await.expect_err("lost");
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+    let err = c
+        .tunnel("camunda-zeebe-gateway", 9600)
+        .await
+        .expect_err("lost");
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
 }

@@ -11,6 +11,12 @@ pub const API_SERVICE: &str = "Kubernetes API";
 /// Map a kube-rs error of `what` (e.g. "listing pods") against `location` (context/namespace).
 pub(crate) fn map(location: &str, what: &str, e: kube::Error) -> Error {
     match e {
+        // 502/503/504 come from what stands in front of an API server that is gone (a load
+        // balancer without backends): the cluster is unreachable, and a retry may succeed.
+        kube::Error::Api(status) if matches!(status.code, 502..=504) => Error::unreachable(
+            format!("the Kubernetes API of {location}"),
+            format!("{what}: HTTP {}: {}", status.code, status.message),
+        ),
         kube::Error::Api(status) => Error::Api {
             service: API_SERVICE,
             status: status.code,

@@ -142,6 +142,15 @@ impl RegionClient {
         errors::map(&self.location(), what, e)
     }
 
+    /// The API server's version (`GET /version`): a cheap reachability probe.
+    pub async fn server_version(&self) -> Result<String> {
+        self.client
+            .apiserver_version()
+            .await
+            .map(|v| v.git_version)
+            .map_err(|e| self.map_err("getting the server version", e))
+    }
+
     /// Pods matching a label selector (`k=v,k2`).
     pub async fn list_pods(&self, selector: &str) -> Result<Vec<Pod>> {
         let lp = ListParams::default().labels(selector);

@@ -83,6 +83,21 @@ fn parse_core_path(path: &str) -> Option<CorePath> {
 
 /// Serve one request to region `region`'s API server.
 pub async fn handle(shared: SimShared, region: RegionId, req: Request<Incoming>) -> Response<Body> {
+    if !shared.reachable(region) {
+        // The region was lost while a client still held a keep-alive connection (new
+        // connections are refused by the listener's switch). Answer as a load balancer with no
+        // backend would, and close the connection so the next attempt is refused.
+        let mut resp = status_error(
+            503,
+            "ServiceUnavailable",
+            "the region's Kubernetes API server is unavailable",
+        );
+        resp.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+        return resp;
+    }
     let path = req.uri().path().to_string();
     if let Some(core) = parse_core_path(&path)
         && let (Some(ns), Some(pod), Some(sub)) = (&core.namespace, &core.name, &core.subresource)

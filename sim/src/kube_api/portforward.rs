@@ -135,15 +135,6 @@ async fn session(
             }
         }
     }
-    let drop_after_first_chunk = {
-        let mut w = shared.world.lock();
-        if w.faults.drop_port_forwards > 0 {
-            w.faults.drop_port_forwards -= 1;
-            true
-        } else {
-            false
-        }
-    };
     let (tx, mut rx) = mpsc::channel::<(usize, Option<Vec<u8>>)>(16);
     let mut writers: Vec<Option<OwnedWriteHalf>> = vec![];
     let mut readers = vec![];
@@ -186,13 +177,21 @@ async fn session(
     }
     drop(tx);
     let mut server_closes = false;
+    let mut first_chunk_seen = false;
     loop {
         tokio::select! {
             msg = stream.next() => match msg {
                 Some(Ok(Message::Binary(b))) if b.len() > 1 && b[0] % 2 == 0 => {
-                    if drop_after_first_chunk {
-                        server_closes = true;
-                        break;
+                    if !first_chunk_seen {
+                        first_chunk_seen = true;
+                        // Fault `drop_port_forwards`: this forward dies with its first data
+                        // chunk, which never reaches the port.
+                        let mut w = shared.world.lock();
+                        if w.faults.drop_port_forwards > 0 {
+                            w.faults.drop_port_forwards -= 1;
+                            server_closes = true;
+                            break;
+                        }
                     }
                     let i = usize::from(b[0] / 2);
                     if let Some(Some(w)) = writers.get_mut(i)
