@@ -355,3 +355,43 @@ fn kubectl_port_forward_is_refused_not_faked() {
     );
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_cut_exec_stream_fails_kubectl_with_partial_output() {
+    let f = Fixture::start();
+    f.sim().world().lock().faults.cut_exec_streams = 1;
+    let out = f.kubectl(
+        0,
+        &[
+            "exec",
+            "camunda-zeebe-0",
+            "-c",
+            "orchestration",
+            "--",
+            "echo",
+            "abcdef",
+        ],
+    );
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let partial = stdout(&out);
+    assert!(
+        "abcdef\n".starts_with(&partial) && partial.len() < "abcdef\n".len(),
+        "{partial:?}"
+    );
+    assert_eq!(f.sim().world().lock().faults.cut_exec_streams, 0);
+    // The next exec is whole again.
+    let out = f.kubectl(
+        0,
+        &[
+            "exec",
+            "camunda-zeebe-0",
+            "-c",
+            "orchestration",
+            "--",
+            "echo",
+            "abcdef",
+        ],
+    );
+    assert_ok(&out);
+    assert_eq!(stdout(&out), "abcdef\n");
+}
