@@ -10,7 +10,7 @@ use crate::world::{RegionId, World};
 
 /// The log lines of a container.
 pub fn lines(world: &World, region: RegionId, pod: &str, container: &str) -> Vec<String> {
-    let ts = objects::rfc3339(std::time::SystemTime::now() - world.started.elapsed());
+    let ts = objects::created(world);
     match container {
         ORCHESTRATION_CONTAINER => {
             let profiles: Vec<String> = objects::profiles_active(&world.regions[region].profiles)

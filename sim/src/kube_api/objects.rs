@@ -87,8 +87,8 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
-/// When the region's objects were created: the simulator's start, as wall-clock time.
-fn created(world: &World) -> String {
+/// When the region's objects were created (an hour before the simulator started), RFC 3339.
+pub fn created(world: &World) -> String {
     let age = world.started.elapsed();
     rfc3339(SystemTime::now() - age - Duration::from_secs(3600))
 }
