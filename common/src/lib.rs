@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+pub mod kube;
 pub mod region;
 
 pub use error::{Error, Result};

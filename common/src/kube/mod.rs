@@ -1,0 +1,266 @@
+//! Kubernetes access for one region: kubeconfig and context selection, reads (pods, ConfigMaps,
+//! Secrets, logs), exec and port-forward tunnels to Services, all through kube-rs.
+//!
+//! Protocol facts (what kube-rs sends, what the API server answers) are from the project's notes
+//! on kubectl, helm and kube-rs, section 3; kube-client 5.0.0's `api/subresource.rs`,
+//! `portforward.rs` and `remote_command.rs`.
+
+mod errors;
+pub mod exec;
+pub mod pods;
+pub mod tunnel;
+
+use std::path::PathBuf;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
+use kube::api::{Api, ListParams, LogParams};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::{Client, Config};
+
+pub use errors::API_SERVICE;
+pub use exec::ExecOutput;
+pub use tunnel::Tunnel;
+
+use crate::{Error, Result};
+
+/// Which cluster and namespace to talk to. `None` means what kubectl would use: `KUBECONFIG` or
+/// `~/.kube/config`, its current context, the context's namespace (else `default`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeTarget {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// A connection to one region's Kubernetes API, bound to a namespace.
+#[derive(Clone)]
+pub struct RegionClient {
+    client: Client,
+    namespace: String,
+    /// The context name, for messages (`current context` when none was named).
+    context: String,
+}
+
+impl std::fmt::Debug for RegionClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegionClient")
+            .field("context", &self.context)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
+    let source = target
+        .kubeconfig
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "KUBECONFIG or ~/.kube/config".to_string());
+    match e {
+        KubeconfigError::LoadContext(ctx) => Error::usage(format!(
+            "kube context {ctx:?} is not in the kubeconfig ({source})"
+        )),
+        KubeconfigError::CurrentContextNotSet => Error::usage(format!(
+            "the kubeconfig ({source}) has no current context: pass --context"
+        )),
+        KubeconfigError::FindPath | KubeconfigError::ReadConfig(..) => {
+            Error::usage(format!("cannot read the kubeconfig ({source}): {e}"))
+        }
+        other => Error::usage(format!("invalid kubeconfig ({source}): {other}")),
+    }
+}
+
+impl RegionClient {
+    /// Load the kubeconfig and select the context and namespace. No request is sent yet: an
+    /// unreachable cluster shows up as [`Error::Unreachable`] on the first call.
+    pub async fn connect(target: &KubeTarget) -> Result<Self> {
+        let kubeconfig = match &target.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path),
+            None => Kubeconfig::read(),
+        }
+        .map_err(|e| kubeconfig_error(target, e))?;
+        let context = target
+            .context
+            .clone()
+            .or_else(|| kubeconfig.current_context.clone())
+            .unwrap_or_else(|| "current context".to_string());
+        let options = KubeConfigOptions {
+            context: target.context.clone(),
+            ..Default::default()
+        };
+        let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| kubeconfig_error(target, e))?;
+        let namespace = target
+            .namespace
+            .clone()
+            .unwrap_or_else(|| config.default_namespace.clone());
+        let client = Client::try_from(config)
+            .map_err(|e| Error::usage(format!("cannot build a client for {context}: {e}")))?;
+        Ok(Self {
+            client,
+            namespace,
+            context,
+        })
+    }
+
+    /// A client over an existing kube-rs client (tests, custom configs).
+    pub fn from_client(
+        client: Client,
+        namespace: impl Into<String>,
+        context: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            namespace: namespace.into(),
+            context: context.into(),
+        }
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn pods_api(&self) -> Api<Pod> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Where this client points, for messages: `context/namespace`.
+    pub fn location(&self) -> String {
+        format!("{}/{}", self.context, self.namespace)
+    }
+
+    fn map_err(&self, what: &str, e: kube::Error) -> Error {
+        errors::map(&self.location(), what, e)
+    }
+
+    /// The API server's version (`GET /version`): a cheap reachability probe.
+    pub async fn server_version(&self) -> Result<String> {
+        self.client
+            .apiserver_version()
+            .await
+            .map(|v| v.git_version)
+            .map_err(|e| self.map_err("getting the server version", e))
+    }
+
+    /// Pods matching a label selector (`k=v,k2`).
+    pub async fn list_pods(&self, selector: &str) -> Result<Vec<Pod>> {
+        let lp = ListParams::default().labels(selector);
+        self.pods_api()
+            .list(&lp)
+            .await
+            .map(|l| l.items)
+            .map_err(|e| self.map_err(&format!("listing pods {selector:?}"), e))
+    }
+
+    /// One pod by name.
+    pub async fn get_pod(&self, name: &str) -> Result<Pod> {
+        self.pods_api()
+            .get(name)
+            .await
+            .map_err(|e| self.map_err(&format!("getting pod {name}"), e))
+    }
+
+    /// One Service by name.
+    pub async fn get_service(&self, name: &str) -> Result<Service> {
+        Api::<Service>::namespaced(self.client.clone(), &self.namespace)
+            .get(name)
+            .await
+            .map_err(|e| self.map_err(&format!("getting service {name}"), e))
+    }
+
+    /// A ConfigMap by name, `None` when it does not exist.
+    pub async fn get_configmap(&self, name: &str) -> Result<Option<ConfigMap>> {
+        Api::<ConfigMap>::namespaced(self.client.clone(), &self.namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| self.map_err(&format!("getting configmap {name}"), e))
+    }
+
+    /// One key of a Secret, decoded; `None` when the Secret or the key does not exist. The value
+    /// is never logged.
+    pub async fn get_secret_value(&self, name: &str, key: &str) -> Result<Option<String>> {
+        let secret = Api::<Secret>::namespaced(self.client.clone(), &self.namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| self.map_err(&format!("getting secret {name}"), e))?;
+        let Some(secret) = secret else {
+            return Ok(None);
+        };
+        if let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) {
+            return String::from_utf8(bytes.0.clone())
+                .map(Some)
+                .map_err(|_| Error::failed(format!("key {key:?} of secret {name} is not UTF-8")));
+        }
+        Ok(secret
+            .string_data
+            .as_ref()
+            .and_then(|d| d.get(key))
+            .cloned())
+    }
+
+    /// The logs of a container (`tail`: last N lines only).
+    pub async fn pod_logs(&self, pod: &str, container: &str, tail: Option<i64>) -> Result<String> {
+        let lp = LogParams {
+            container: Some(container.to_string()),
+            tail_lines: tail,
+            ..Default::default()
+        };
+        self.pods_api()
+            .logs(pod, &lp)
+            .await
+            .map_err(|e| self.map_err(&format!("reading logs of {pod}/{container}"), e))
+    }
+
+    /// The best pod for `selector` that has `container`: Running and Ready first, as kubectl
+    /// chooses (see [`pods::best_pod`]).
+    pub async fn pick_pod(&self, selector: &str, container: &str) -> Result<String> {
+        let pods: Vec<Pod> = self
+            .list_pods(selector)
+            .await?
+            .into_iter()
+            .filter(|p| pods::has_container(p, container))
+            .collect();
+        pods::best_pod(&pods)
+            .and_then(|p| p.metadata.name.clone())
+            .ok_or_else(|| {
+                Error::failed(format!(
+                    "no pod with container {container:?} matches {selector:?} in {}",
+                    self.location()
+                ))
+            })
+    }
+
+    /// Resolve a Service port to a pod and container port, as `kubectl port-forward svc/…`
+    /// does (notes, section 3.5): the Service's selector, the best pod, `targetPort`.
+    pub async fn resolve_service(&self, service: &str, port: u16) -> Result<(String, u16)> {
+        let svc = self.get_service(service).await?;
+        let selector = pods::service_selector(&svc).ok_or_else(|| {
+            Error::failed(format!(
+                "invalid service '{service}': Service is defined without a selector"
+            ))
+        })?;
+        let candidates = self.list_pods(&selector).await?;
+        let pod = pods::best_pod(&candidates).ok_or_else(|| {
+            Error::unreachable(
+                format!("service {service} in {}", self.location()),
+                format!("no pod matches its selector {selector}"),
+            )
+        })?;
+        let name = pod
+            .metadata
+            .name
+            .clone()
+            .ok_or_else(|| Error::failed("a pod without a name"))?;
+        let target = pods::target_port(&svc, port, pod)?;
+        Ok((name, target))
+    }
+}

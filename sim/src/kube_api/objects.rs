@@ -1,0 +1,490 @@
+//! Pods, Services, ConfigMaps and Secrets derived from the world, with the names, labels and ports
+//! of the Camunda 8.8 chart and its bitnami Elasticsearch subchart (notes on Camunda sources,
+//! sections 2.2 and 2.4). A region without a running release has no pods.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+use crate::world::{RegionId, World};
+
+/// The broker/gateway container.
+pub const ORCHESTRATION_CONTAINER: &str = "orchestration";
+/// The Elasticsearch container.
+pub const ELASTICSEARCH_CONTAINER: &str = "elasticsearch";
+
+/// `orchestration.fullname`: `R-zeebe`, or `R` when the release name contains "zeebe".
+pub fn orchestration_fullname(release: &str) -> String {
+    if release.contains("zeebe") {
+        release.to_string()
+    } else {
+        format!("{release}-zeebe")
+    }
+}
+
+/// The broker pod of an ordinal.
+pub fn broker_pod_name(release: &str, ordinal: u32) -> String {
+    format!("{}-{ordinal}", orchestration_fullname(release))
+}
+
+/// The Elasticsearch master pod (one per region in the simulator).
+pub fn es_pod_name(release: &str) -> String {
+    format!("{release}-elasticsearch-master-0")
+}
+
+/// The gateway Service.
+pub fn gateway_service_name(release: &str) -> String {
+    format!("{}-gateway", orchestration_fullname(release))
+}
+
+/// The unified configuration ConfigMap.
+pub fn unified_configmap_name(release: &str) -> String {
+    format!("{}-configuration-unified", orchestration_fullname(release))
+}
+
+/// The broker match labels, which are also the gateway Service's selector.
+pub fn broker_labels(release: &str) -> Value {
+    json!({
+        "app": "camunda-platform",
+        "app.kubernetes.io/name": "camunda-platform",
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/managed-by": "Helm",
+        "app.kubernetes.io/part-of": "camunda-platform",
+        "app.kubernetes.io/component": "zeebe-broker",
+    })
+}
+
+/// The Elasticsearch master match labels.
+pub fn es_labels(release: &str) -> Value {
+    json!({
+        "app.kubernetes.io/name": "elasticsearch",
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": "master",
+        "app.kubernetes.io/managed-by": "Helm",
+    })
+}
+
+/// RFC 3339 (UTC, seconds) of a system time; kubectl computes AGE from it.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// When the region's objects were created (an hour before the simulator started), RFC 3339.
+pub fn created(world: &World) -> String {
+    let age = world.started.elapsed();
+    rfc3339(SystemTime::now() - age - Duration::from_secs(3600))
+}
+
+fn metadata(world: &World, region: RegionId, name: &str, labels: Value) -> Value {
+    json!({
+        "name": name,
+        "namespace": world.regions[region].namespace,
+        "uid": format!("c8dr-sim-{region}-{name}"),
+        "resourceVersion": "1",
+        "creationTimestamp": created(world),
+        "labels": labels,
+    })
+}
+
+fn port(name: &str, number: u16) -> Value {
+    json!({"name": name, "containerPort": number, "protocol": "TCP"})
+}
+
+fn pod(
+    world: &World,
+    region: RegionId,
+    name: &str,
+    labels: Value,
+    container: (&str, &str, Vec<Value>),
+    ready: bool,
+    ip: String,
+) -> Value {
+    let (cname, image, ports) = container;
+    let since = created(world);
+    let flag = if ready { "True" } else { "False" };
+    json!({
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": metadata(world, region, name, labels),
+        "spec": {
+            "nodeName": format!("region{region}-node-1"),
+            "containers": [{"name": cname, "image": image, "ports": ports}],
+        },
+        "status": {
+            "phase": "Running",
+            "podIP": ip,
+            "startTime": since,
+            "conditions": [
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": since},
+                {"type": "Initialized", "status": "True", "lastTransitionTime": since},
+                {"type": "ContainersReady", "status": flag, "lastTransitionTime": since},
+                {"type": "Ready", "status": flag, "lastTransitionTime": since},
+            ],
+            "containerStatuses": [{
+                "name": cname,
+                "image": image,
+                "imageID": "",
+                "ready": ready,
+                "started": true,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": since}},
+            }],
+        },
+    })
+}
+
+/// Every pod of a region (broker pods by ordinal, then Elasticsearch).
+pub fn pods(world: &World, region: RegionId) -> Vec<Value> {
+    let r = &world.regions[region];
+    if !r.running() {
+        return vec![];
+    }
+    let release = world.cfg.release.as_str();
+    let mut pods: Vec<Value> = world
+        .broker_ids_of_region(region)
+        .into_iter()
+        .map(|id| {
+            let ordinal = id / 2;
+            let mut labels = broker_labels(release);
+            labels["statefulset.kubernetes.io/pod-name"] = json!(broker_pod_name(release, ordinal));
+            labels["app.kubernetes.io/version"] = json!("8.8.0");
+            labels["helm.sh/chart"] = json!("camunda-platform-13.0.0");
+            pod(
+                world,
+                region,
+                &broker_pod_name(release, ordinal),
+                labels,
+                (
+                    ORCHESTRATION_CONTAINER,
+                    "camunda/camunda:8.8.0",
+                    vec![
+                        port("http", 8080),
+                        port("server", 9600),
+                        port("grpc", 26500),
+                        port("command", 26501),
+                        port("internal", 26502),
+                    ],
+                ),
+                world.broker_ready(id),
+                format!("10.{region}.0.{}", 10 + ordinal),
+            )
+        })
+        .collect();
+    pods.push(pod(
+        world,
+        region,
+        &es_pod_name(release),
+        es_labels(release),
+        (
+            ELASTICSEARCH_CONTAINER,
+            "bitnamilegacy/elasticsearch:8.18.0",
+            vec![port("rest-api", 9200), port("transport", 9300)],
+        ),
+        true,
+        format!("10.{region}.1.10"),
+    ));
+    pods
+}
+
+fn service_port(name: &str, number: u16) -> Value {
+    json!({"name": name, "port": number, "targetPort": name, "protocol": "TCP"})
+}
+
+/// The region's Services: gateway, headless broker service, Elasticsearch.
+pub fn services(world: &World, region: RegionId) -> Vec<Value> {
+    if world.regions[region].release.is_none() {
+        return vec![];
+    }
+    let release = world.cfg.release.as_str();
+    let svc = |name: String, labels: Value, selector: Value, ports: Vec<Value>, headless: bool| {
+        json!({
+            "kind": "Service",
+            "apiVersion": "v1",
+            "metadata": metadata(world, region, &name, labels),
+            "spec": {
+                "type": "ClusterIP",
+                "clusterIP": if headless { "None".to_string() } else { format!("10.96.{region}.{}", 10 + name.bytes().map(u32::from).sum::<u32>() % 240) },
+                "selector": selector,
+                "ports": ports,
+            },
+        })
+    };
+    let mut gateway_labels = broker_labels(release);
+    gateway_labels["app.kubernetes.io/component"] = json!("zeebe-gateway");
+    vec![
+        svc(
+            gateway_service_name(release),
+            gateway_labels,
+            broker_labels(release),
+            vec![
+                service_port("server", 9600),
+                service_port("http", 8080),
+                service_port("grpc", 26500),
+            ],
+            false,
+        ),
+        svc(
+            orchestration_fullname(release),
+            broker_labels(release),
+            broker_labels(release),
+            vec![
+                service_port("server", 9600),
+                service_port("internal", 26502),
+                service_port("command", 26501),
+            ],
+            true,
+        ),
+        svc(
+            format!("{release}-elasticsearch"),
+            es_labels(release),
+            es_labels(release),
+            vec![
+                json!({"name": "tcp-rest-api", "port": 9200, "targetPort": "rest-api", "protocol": "TCP"}),
+            ],
+            false,
+        ),
+        svc(
+            format!("{release}-elasticsearch-master-hl"),
+            es_labels(release),
+            es_labels(release),
+            vec![
+                json!({"name": "tcp-rest-api", "port": 9200, "targetPort": "rest-api", "protocol": "TCP"}),
+                json!({"name": "tcp-transport", "port": 9300, "targetPort": "transport", "protocol": "TCP"}),
+            ],
+            true,
+        ),
+    ]
+}
+
+/// `spring.profiles.active` as the chart renders it: sorted enabled profiles, then
+/// `consolidated-auth` (SPEC 3.6).
+pub fn profiles_active(profiles: &[String]) -> String {
+    let mut sorted: Vec<&str> = profiles.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.push("consolidated-auth");
+    sorted.join(",")
+}
+
+/// The unified configuration's `application.yaml` for a region.
+pub fn application_yaml(world: &World, region: RegionId) -> String {
+    let cfg = &world.cfg;
+    format!(
+        "camunda:\n  cluster:\n    size: {}\n    replication-factor: {}\n    partition-count: {}\nspring:\n  profiles:\n    active: \"{}\"\n",
+        cfg.cluster_size,
+        cfg.replication_factor,
+        cfg.partitions,
+        profiles_active(&world.regions[region].profiles)
+    )
+}
+
+/// The region's ConfigMaps.
+pub fn configmaps(world: &World, region: RegionId) -> Vec<Value> {
+    let mut cms = vec![json!({
+        "kind": "ConfigMap",
+        "apiVersion": "v1",
+        "metadata": metadata(world, region, "kube-root-ca.crt", json!({})),
+        "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nc8dr-sim\n-----END CERTIFICATE-----\n"},
+    })];
+    if world.regions[region].release.is_some() {
+        let release = world.cfg.release.as_str();
+        cms.push(json!({
+            "kind": "ConfigMap",
+            "apiVersion": "v1",
+            "metadata": metadata(world, region, &unified_configmap_name(release), broker_labels(release)),
+            "data": {
+                "application.yaml": application_yaml(world, region),
+                "startup.sh": "#!/usr/bin/env bash\nexec /usr/local/camunda/bin/camunda\n",
+            },
+        }));
+    }
+    cms
+}
+
+/// The region's Secrets (values base64-encoded, as the API serves them).
+pub fn secrets(world: &World, region: RegionId) -> Vec<Value> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    world.regions[region]
+        .secrets
+        .iter()
+        .map(|(name, data)| {
+            let data: Map<String, Value> = data
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(b64.encode(v))))
+                .collect();
+            json!({
+                "kind": "Secret",
+                "apiVersion": "v1",
+                "metadata": metadata(world, region, name, json!({})),
+                "type": "Opaque",
+                "data": data,
+            })
+        })
+        .collect()
+}
+
+/// The region's namespaces (kubectl checks that a namespace exists after a 404 on a get).
+pub fn namespaces(world: &World, region: RegionId) -> Vec<Value> {
+    let mut names = vec![
+        "default",
+        "kube-system",
+        world.regions[region].namespace.as_str(),
+    ];
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let mut meta = metadata(
+                world,
+                region,
+                name,
+                json!({"kubernetes.io/metadata.name": name}),
+            );
+            if let Some(m) = meta.as_object_mut() {
+                m.remove("namespace");
+            }
+            json!({
+                "kind": "Namespace",
+                "apiVersion": "v1",
+                "metadata": meta,
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            })
+        })
+        .collect()
+}
+
+/// The list kind of a served resource, `None` for a resource the simulator does not serve.
+pub fn list_kind(resource: &str) -> Option<&'static str> {
+    Some(match resource {
+        "pods" => "PodList",
+        "services" => "ServiceList",
+        "configmaps" => "ConfigMapList",
+        "secrets" => "SecretList",
+        "namespaces" => "NamespaceList",
+        _ => return None,
+    })
+}
+
+/// Every object of a resource in the region's namespace.
+pub fn list(world: &World, region: RegionId, resource: &str) -> Vec<Value> {
+    match resource {
+        "pods" => pods(world, region),
+        "services" => services(world, region),
+        "configmaps" => configmaps(world, region),
+        "secrets" => secrets(world, region),
+        "namespaces" => namespaces(world, region),
+        _ => vec![],
+    }
+}
+
+/// One object by name.
+pub fn get(world: &World, region: RegionId, resource: &str, name: &str) -> Option<Value> {
+    list(world, region, resource)
+        .into_iter()
+        .find(|o| o["metadata"]["name"] == name)
+}
+
+/// The container names of a pod, `None` when the pod does not exist.
+pub fn pod_containers(world: &World, region: RegionId, pod: &str) -> Option<Vec<String>> {
+    let p = get(world, region, "pods", pod)?;
+    Some(
+        p["spec"]["containers"]
+            .as_array()
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| c["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Choose the container a request addresses, as the real server does: a named container must
+/// exist; without a name the pod must have exactly one. The error is a `(code, message)`.
+pub fn resolve_container(
+    pod: &str,
+    containers: &[String],
+    requested: Option<&str>,
+) -> Result<String, String> {
+    match requested.filter(|c| !c.is_empty()) {
+        Some(c) if containers.iter().any(|x| x == c) => Ok(c.to_string()),
+        Some(c) => Err(format!("container {c} is not valid for pod {pod}")),
+        None if containers.len() == 1 => Ok(containers[0].clone()),
+        None => Err(format!(
+            "a container name must be specified for pod {pod}, choose one of: [{}]",
+            containers.join(" ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::SimConfig;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_709_251_199); // 2024-02-29T23:59:59Z
+        assert_eq!(rfc3339(t), "2024-02-29T23:59:59Z");
+    }
+
+    #[test]
+    fn healthy_region_has_four_brokers_and_es() {
+        let w = World::healthy(SimConfig::default());
+        let names: Vec<String> = pods(&w, 1)
+            .iter()
+            .map(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "camunda-zeebe-0",
+                "camunda-zeebe-1",
+                "camunda-zeebe-2",
+                "camunda-zeebe-3",
+                "camunda-elasticsearch-master-0"
+            ]
+        );
+        assert!(
+            application_yaml(&w, 0)
+                .contains("active: \"broker,identity,operate,tasklist,consolidated-auth\"")
+        );
+    }
+
+    #[test]
+    fn container_resolution() {
+        let one = vec!["elasticsearch".to_string()];
+        assert_eq!(
+            resolve_container("p", &one, None),
+            Ok("elasticsearch".into())
+        );
+        assert!(resolve_container("p", &one, Some("x")).is_err());
+        let two = vec!["a".to_string(), "b".to_string()];
+        assert!(resolve_container("p", &two, None).is_err());
+    }
+}
