@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+pub mod es;
 pub mod region;
 
 pub use error::{Error, Result};

@@ -42,6 +42,15 @@ impl CurlRequest {
         };
         match name {
             "silent" | "show-error" | "insecure" | "fail-with-body" => {}
+            // The simulated ES answers at once: time limits only need a valid value.
+            "max-time" | "connect-timeout" => {
+                let v = need(value)?;
+                if v.parse::<f64>().is_err() {
+                    return Err(format!(
+                        "curl: option --{name}: expected a proper numerical parameter"
+                    ));
+                }
+            }
             "request" => self.method = Some(need(value)?),
             "header" => self.headers.push(need(value)?),
             "user" => self.user = Some(need(value)?),
@@ -87,6 +96,7 @@ fn long_name(short: char) -> Option<&'static str> {
         'u' => "user",
         'd' => "data",
         'w' => "write-out",
+        'm' => "max-time",
         _ => return None,
     })
 }

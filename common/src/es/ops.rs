@@ -1,0 +1,844 @@
+//! The Elasticsearch operations of failback step 4 (SPEC 3.5): repository registration and
+//! verification, snapshot creation and listing, restore, and the composite copy. Each returns a
+//! serialisable report the CLI renders; every wait is bounded (`Error::Timeout`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::Method;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::client::{EsClient, EsOptions, Retry};
+use super::model::{
+    CatIndex, Progress, RestorePlan, SnapshotInfo, SnapshotVerdict, error_reason, error_type,
+    evaluate_snapshot, is_camunda_index, parse_recovery, plan_restore, restore_progress,
+    validate_snapshot_name,
+};
+use super::transport::EsTransport;
+use crate::error::{Error, Result};
+
+/// Which wait a progress report belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Shards snapshotted of the snapshot's total.
+    Snapshot,
+    /// Primaries restored (recovery DONE) of the snapshot's indices.
+    Restore,
+}
+
+/// Progress callback (the CLI draws a bar on a TTY).
+pub type ProgressFn<'a> = &'a (dyn Fn(Phase, Progress) + Send + Sync);
+
+/// A callback that ignores progress.
+pub fn no_progress(_: Phase, _: Progress) {}
+
+/// A repository registration to make.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepoSpec {
+    /// `s3` (the references) or `fs`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub settings: Map<String, Value>,
+    /// Register read-only (the restoring side: two writable registrations of one repository can
+    /// corrupt it, and a writable one caches the repository contents).
+    pub readonly: bool,
+}
+
+impl RepoSpec {
+    /// The references' S3 repository: `{"bucket": B, "client": "camunda", "base_path": "backups"}`.
+    pub fn s3(bucket: &str, base_path: &str, client: &str) -> Self {
+        let mut settings = Map::new();
+        settings.insert("bucket".into(), json!(bucket));
+        settings.insert("client".into(), json!(client));
+        settings.insert("base_path".into(), json!(base_path));
+        Self {
+            kind: "s3".into(),
+            settings,
+            readonly: false,
+        }
+    }
+
+    pub fn with_readonly(mut self, readonly: bool) -> Self {
+        self.readonly = readonly;
+        self
+    }
+
+    /// The `PUT _snapshot/<repo>` body (`readonly` is a repository setting in ES).
+    pub fn body(&self) -> Value {
+        let mut settings = self.settings.clone();
+        if self.readonly {
+            settings.insert("readonly".into(), json!(true));
+        } else {
+            settings.remove("readonly");
+        }
+        json!({"type": self.kind, "settings": settings})
+    }
+
+    /// The calls a registration makes, for plans and `--dry-run`.
+    pub fn plan(&self, repository: &str) -> Vec<String> {
+        vec![
+            format!("PUT _snapshot/{repository}?verify=false {}", self.body()),
+            format!("POST _snapshot/{repository}/_verify"),
+        ]
+    }
+}
+
+/// A registered repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepoReport {
+    pub repository: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub settings: Map<String, Value>,
+    pub readonly: bool,
+    /// Nodes that verified access (empty when not verified by this call).
+    pub verified_nodes: Vec<String>,
+}
+
+/// A finished snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotReport {
+    pub repository: String,
+    pub snapshot: SnapshotInfo,
+    /// How long c8dr waited for it.
+    pub waited_ms: u64,
+}
+
+/// Snapshots of a repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotList {
+    pub repository: String,
+    pub snapshots: Vec<SnapshotInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestoreOutcome {
+    Restored,
+    /// The snapshot had been restored already (or its restore was running and was followed).
+    AlreadyRestored,
+}
+
+/// A finished restore.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RestoreReport {
+    pub repository: String,
+    pub snapshot: String,
+    pub outcome: RestoreOutcome,
+    /// Camunda indices deleted before restoring (`--delete-existing` only).
+    pub deleted_indices: Vec<String>,
+    pub restored_indices: Vec<String>,
+    /// Cluster health at the end (`green`, or `yellow` on a single node with replicas).
+    pub health: String,
+    pub waited_ms: u64,
+}
+
+/// One Camunda index compared between source and target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexComparison {
+    pub index: String,
+    pub source_docs: Option<u64>,
+    pub target_docs: Option<u64>,
+}
+
+impl IndexComparison {
+    pub fn equal(&self) -> bool {
+        self.source_docs.is_some() && self.source_docs == self.target_docs
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CopyOutcome {
+    Copied,
+    /// The target already held exactly the source's Camunda indices, restored from a snapshot.
+    AlreadyDone,
+}
+
+/// What `copy` did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CopyReport {
+    pub outcome: CopyOutcome,
+    pub source_repository: Option<RepoReport>,
+    pub target_repository: Option<RepoReport>,
+    pub snapshot: Option<SnapshotReport>,
+    pub restore: Option<RestoreReport>,
+    /// The Camunda indices of source and target after the copy (all equal on success).
+    pub indices: Vec<IndexComparison>,
+}
+
+/// What to copy and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopySpec {
+    /// The repository as the source registers it (writable); the target gets it read-only.
+    pub repo: RepoSpec,
+    /// Snapshot name; `failback-<UTC timestamp>` when `None`.
+    pub snapshot: Option<String>,
+    /// Delete the target's existing Camunda indices before restoring.
+    pub delete_existing: bool,
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+fn not_registered(repo: &str, t: &dyn EsTransport) -> Error {
+    Error::failed(format!(
+        "repository {repo} is not registered in {}: register it first (es repo register)",
+        t.describe()
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repositories
+
+/// Register the repository `opts.repository` as `spec` says, then verify it
+/// (`POST _snapshot/<repo>/_verify`). Re-registering with the same settings is harmless.
+pub async fn repo_register(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    spec: &RepoSpec,
+) -> Result<RepoReport> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    // verify=false: the explicit _verify below reports a verification failure on its own.
+    c.ok(
+        Method::PUT,
+        &format!("_snapshot/{repo}?verify=false"),
+        Some(&spec.body()),
+        Retry::Safe,
+    )
+    .await
+    .map_err(|e| {
+        Error::failed(format!(
+            "registering repository {repo} in {}: {e}",
+            t.describe()
+        ))
+    })?;
+    let verified_nodes = repo_verify(t, opts).await?;
+    Ok(RepoReport {
+        repository: repo.clone(),
+        kind: spec.kind.clone(),
+        settings: spec.settings.clone(),
+        readonly: spec.readonly,
+        verified_nodes,
+    })
+}
+
+/// `POST _snapshot/<repo>/_verify`: the names of the nodes that can access the repository.
+pub async fn repo_verify(t: &dyn EsTransport, opts: &EsOptions) -> Result<Vec<String>> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let (status, body) = c
+        .send(
+            Method::POST,
+            &format!("_snapshot/{repo}/_verify"),
+            None,
+            Retry::Safe,
+        )
+        .await?;
+    if status == 404 && error_type(&body) == Some("repository_missing_exception") {
+        return Err(not_registered(repo, t));
+    }
+    if !(200..300).contains(&status) {
+        return Err(Error::failed(format!(
+            "repository {repo} failed verification in {}: {}. Every Elasticsearch node needs the \
+             S3 client credentials in its keystore (s3.client.<client>.access_key and \
+             secret_key) and access to the bucket",
+            t.describe(),
+            error_reason(&body)
+        )));
+    }
+    let nodes = body
+        .get("nodes")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(id, n)| {
+                    n.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or(id)
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(nodes)
+}
+
+/// The registration of `opts.repository` (`GET _snapshot/<repo>`).
+pub async fn repo_show(t: &dyn EsTransport, opts: &EsOptions) -> Result<RepoReport> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let (status, body) = c
+        .send(Method::GET, &format!("_snapshot/{repo}"), None, Retry::Safe)
+        .await?;
+    if status == 404 {
+        return Err(not_registered(repo, t));
+    }
+    if !(200..300).contains(&status) {
+        return Err(c.api(status, &body));
+    }
+    let entry = body.get(repo.as_str()).cloned().unwrap_or(Value::Null);
+    let settings = entry
+        .get("settings")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let readonly = matches!(settings.get("readonly"), Some(Value::Bool(true)))
+        || settings.get("readonly").and_then(Value::as_str) == Some("true");
+    Ok(RepoReport {
+        repository: repo.clone(),
+        kind: entry
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        settings,
+        readonly,
+        verified_nodes: vec![],
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+
+/// `GET _snapshot/<repo>/<name>`: `None` when the repository does not have (or show) it.
+async fn lookup(c: &EsClient<'_>, name: &str) -> Result<Option<SnapshotInfo>> {
+    let repo = &c.opts.repository;
+    let (status, body) = c
+        .send(
+            Method::GET,
+            &format!("_snapshot/{repo}/{name}"),
+            None,
+            Retry::Safe,
+        )
+        .await?;
+    if status == 404 {
+        return match error_type(&body) {
+            Some("repository_missing_exception") => Err(not_registered(repo, c.transport)),
+            _ => Ok(None),
+        };
+    }
+    if !(200..300).contains(&status) {
+        return Err(c.api(status, &body));
+    }
+    let info = body
+        .pointer("/snapshots/0")
+        .cloned()
+        .map(serde_json::from_value::<SnapshotInfo>)
+        .transpose()
+        .map_err(|e| Error::failed(format!("unexpected snapshot description: {e}")))?;
+    Ok(info.filter(|i| i.snapshot == name))
+}
+
+/// The name to use: the given one (validated) or `failback-<UTC timestamp>`.
+pub fn snapshot_name(name: Option<&str>) -> Result<String> {
+    match name {
+        Some(n) => {
+            validate_snapshot_name(n).map_err(|e| Error::usage(format!("--name: {e}")))?;
+            Ok(n.to_string())
+        }
+        None => {
+            let secs = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            Ok(super::model::default_snapshot_name(secs))
+        }
+    }
+}
+
+/// Create a snapshot with `include_global_state: true` (the global state carries the Camunda
+/// index templates) and wait until it is `SUCCESS` with no failed shard. The request is started
+/// asynchronously and polled (never `wait_for_completion` through exec). A name that already
+/// exists is an error: c8dr never reuses or deletes a snapshot.
+pub async fn snapshot_create(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> Result<SnapshotReport> {
+    let name = snapshot_name(name)?;
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    if let Some(existing) = lookup(&c, &name).await? {
+        return Err(Error::failed(format!(
+            "snapshot {name} already exists in repository {repo} ({}, started {}): choose another name",
+            existing.state,
+            existing
+                .start_time
+                .as_deref()
+                .unwrap_or("at an unknown time")
+        )));
+    }
+    let path = format!("_snapshot/{repo}/{name}");
+    let body = json!({"include_global_state": true});
+    let mut poller = c.poller(format!("snapshot {name} to complete"));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match c.send(Method::PUT, &path, Some(&body), Retry::Never).await {
+            Ok((status, _)) if (200..300).contains(&status) => break,
+            Ok((status, b)) => {
+                return Err(Error::failed(format!(
+                    "starting snapshot {name} in {}: HTTP {status}: {}",
+                    t.describe(),
+                    error_reason(&b)
+                )));
+            }
+            // The request may have arrived before the stream was cut: look before resending.
+            Err(e) if e.is_transient() => {
+                if lookup(&c, &name).await?.is_some() {
+                    break;
+                }
+                if attempt > opts.retries {
+                    return Err(e);
+                }
+                poller.wait().await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    loop {
+        // `_status` gives creation progress; its `state` says SUCCESS for PARTIAL snapshots
+        // too, so the outcome is judged from `GET _snapshot/<repo>/<name>`.
+        let status = c.get(&format!("{path}/_status")).await?;
+        let s = status
+            .pointer("/snapshots/0")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let state = s.get("state").and_then(Value::as_str).unwrap_or("");
+        let stats = |k: &str| {
+            s.pointer(&format!("/shards_stats/{k}"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        progress(
+            Phase::Snapshot,
+            Progress::units(stats("done") + stats("failed"), stats("total")),
+        );
+        if !matches!(state, "INIT" | "STARTED" | "IN_PROGRESS" | "") {
+            let info = lookup(&c, &name).await?.ok_or_else(|| {
+                Error::failed(format!("snapshot {name} vanished from repository {repo}"))
+            })?;
+            match evaluate_snapshot(&info) {
+                SnapshotVerdict::Running => {}
+                SnapshotVerdict::Succeeded => {
+                    progress(
+                        Phase::Snapshot,
+                        Progress::units(info.shards.total, info.shards.total),
+                    );
+                    return Ok(SnapshotReport {
+                        repository: repo.clone(),
+                        snapshot: info,
+                        waited_ms: ms(poller.elapsed()),
+                    });
+                }
+                SnapshotVerdict::Failed(m) => return Err(Error::failed(m)),
+            }
+        }
+        poller.wait().await?;
+    }
+}
+
+/// `GET _snapshot/<repo>/_all`.
+pub async fn snapshot_list(t: &dyn EsTransport, opts: &EsOptions) -> Result<SnapshotList> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let (status, body) = c
+        .send(
+            Method::GET,
+            &format!("_snapshot/{repo}/_all"),
+            None,
+            Retry::Safe,
+        )
+        .await?;
+    if status == 404 {
+        return Err(not_registered(repo, t));
+    }
+    if !(200..300).contains(&status) {
+        return Err(c.api(status, &body));
+    }
+    let snapshots = body
+        .get("snapshots")
+        .cloned()
+        .map(serde_json::from_value::<Vec<SnapshotInfo>>)
+        .transpose()
+        .map_err(|e| Error::failed(format!("unexpected snapshot list: {e}")))?
+        .unwrap_or_default();
+    Ok(SnapshotList {
+        repository: repo.clone(),
+        snapshots,
+    })
+}
+
+fn snapshot_not_found(name: &str, repo: &str, t: &dyn EsTransport) -> Error {
+    Error::failed(format!(
+        "snapshot {name} not found in repository {repo} of {}. If another cluster wrote it, \
+         register the repository here read-only (a writable registration caches the \
+         repository's contents and may not show it)",
+        t.describe()
+    ))
+}
+
+/// One snapshot's description.
+pub async fn snapshot_show(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: &str,
+) -> Result<SnapshotInfo> {
+    let c = EsClient::new(t, opts);
+    lookup(&c, name)
+        .await?
+        .ok_or_else(|| snapshot_not_found(name, &opts.repository, t))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restore
+
+async fn cat_indices(c: &EsClient<'_>) -> Result<Vec<CatIndex>> {
+    let v = c.get("_cat/indices?format=json").await?;
+    serde_json::from_value(v).map_err(|e| Error::failed(format!("unexpected _cat/indices: {e}")))
+}
+
+async fn camunda_docs(c: &EsClient<'_>) -> Result<BTreeMap<String, Option<u64>>> {
+    Ok(cat_indices(c)
+        .await?
+        .into_iter()
+        .filter(|i| is_camunda_index(&i.index))
+        .map(|i| (i.index, i.docs_count))
+        .collect())
+}
+
+/// Delete exactly `names` (ES 8 refuses wildcards anyway). A retried request may find some
+/// already gone: the remaining ones are listed again each round.
+async fn delete_indices(c: &EsClient<'_>, names: &[String]) -> Result<()> {
+    for _ in 0..=c.opts.retries {
+        let existing: BTreeSet<String> =
+            cat_indices(c).await?.into_iter().map(|i| i.index).collect();
+        let remaining: Vec<&String> = names.iter().filter(|n| existing.contains(*n)).collect();
+        if remaining.is_empty() {
+            return Ok(());
+        }
+        let mut missing = false;
+        for chunk in remaining.chunks(20) {
+            let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            let (status, body) = c
+                .send(Method::DELETE, &list.join(","), None, Retry::Safe)
+                .await?;
+            if status == 404 {
+                missing = true;
+            } else if !(200..300).contains(&status) {
+                return Err(c.api(status, &body));
+            }
+        }
+        if !missing {
+            return Ok(());
+        }
+    }
+    Err(Error::failed(
+        "indices kept disappearing while c8dr deleted them: is something else deleting them?",
+    ))
+}
+
+/// Follow a restore through `_recovery` and `_cluster/health` (never `_snapshot/…/_status`,
+/// which reports the snapshot's creation) until every index of the snapshot is recovered and the
+/// cluster is green (or yellow: all primaries active, replicas unassignable on a single node).
+async fn follow_restore(
+    c: &EsClient<'_>,
+    name: &str,
+    indices: &BTreeSet<String>,
+    progress: ProgressFn<'_>,
+) -> Result<String> {
+    let mut poller = c.poller(format!("the restore of snapshot {name} to complete"));
+    loop {
+        let recs = parse_recovery(&c.get("_recovery").await?);
+        let p = restore_progress(&recs, indices);
+        progress(Phase::Restore, p);
+        if p.done == p.total {
+            let health = c.get("_cluster/health").await?;
+            let status = health
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string();
+            if status == "green" || status == "yellow" {
+                return Ok(status);
+            }
+        }
+        poller.wait().await?;
+    }
+}
+
+/// Restore snapshot `name` with `include_global_state: true` and wait until it is complete.
+///
+/// Checks first: the snapshot exists, succeeded, and carries the global state (else refused:
+/// the Camunda templates would be missing). Existing Camunda indices (`operate-*`, `tasklist-*`,
+/// `camunda-*`) make the restore fail in ES, so c8dr refuses (exit 3, listing them) unless
+/// `delete_existing`, which deletes exactly those indices (never any other; non-Camunda indices
+/// in the way are always refused). A snapshot already restored here (see
+/// [`super::model::plan_restore`] for the rule) is reported as `already-restored`.
+///
+/// `delete_existing` must only ever be offered for the recreated region: this function cannot
+/// know which region it talks to.
+pub async fn snapshot_restore(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: &str,
+    delete_existing: bool,
+    progress: ProgressFn<'_>,
+) -> Result<RestoreReport> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let info = lookup(&c, name)
+        .await?
+        .ok_or_else(|| snapshot_not_found(name, repo, t))?;
+    match evaluate_snapshot(&info) {
+        SnapshotVerdict::Succeeded => {}
+        SnapshotVerdict::Running => {
+            return Err(Error::failed(format!(
+                "snapshot {name} is still in progress: wait for it to succeed first"
+            )));
+        }
+        SnapshotVerdict::Failed(m) => {
+            return Err(Error::failed(format!("cannot restore: {m}")));
+        }
+    }
+    if !info.include_global_state {
+        // Restoring global state from a snapshot without it silently does nothing
+        // (elastic/elasticsearch#82019), and Camunda then lacks its index templates.
+        return Err(Error::refused(format!(
+            "snapshot {name} was taken without the global state (include_global_state: false): \
+             it lacks the Camunda index templates. Take a new snapshot with c8dr"
+        )));
+    }
+    // Hidden/system indices (leading dot) are not restored by the default index selection.
+    let indices: BTreeSet<String> = info
+        .indices
+        .iter()
+        .filter(|i| !i.starts_with('.'))
+        .cloned()
+        .collect();
+    let existing: BTreeSet<String> = cat_indices(&c)
+        .await?
+        .into_iter()
+        .map(|i| i.index)
+        .collect();
+    let recs = parse_recovery(&c.get("_recovery").await?);
+    let mut poller_started = tokio::time::Instant::now();
+    let mut deleted = vec![];
+    match plan_restore(repo, name, &indices, &existing, &recs) {
+        RestorePlan::AlreadyRestored { .. } => {
+            let health = follow_restore(&c, name, &indices, progress).await?;
+            return Ok(RestoreReport {
+                repository: repo.clone(),
+                snapshot: name.to_string(),
+                outcome: RestoreOutcome::AlreadyRestored,
+                deleted_indices: vec![],
+                restored_indices: indices.into_iter().collect(),
+                health,
+                waited_ms: ms(poller_started.elapsed()),
+            });
+        }
+        RestorePlan::Conflicts { camunda, other } => {
+            if !other.is_empty() {
+                return Err(Error::refused(format!(
+                    "indices of snapshot {name} already exist in {} and are not Camunda indices: \
+                     {}. c8dr never deletes them; delete or close them yourself",
+                    t.describe(),
+                    other.join(", ")
+                )));
+            }
+            if !delete_existing {
+                return Err(Error::refused(format!(
+                    "{} already has {} Camunda indices: {}. The restore would fail on them (the \
+                     schema manager probably ran: was CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false \
+                     set in failback step 1?). Re-run with --delete-existing to delete exactly \
+                     these indices in this cluster first",
+                    t.describe(),
+                    camunda.len(),
+                    camunda.join(", ")
+                )));
+            }
+            tracing::info!(
+                count = camunda.len(),
+                "deleting existing Camunda indices before the restore"
+            );
+            delete_indices(&c, &camunda).await?;
+            deleted = camunda;
+            poller_started = tokio::time::Instant::now();
+        }
+        RestorePlan::Restore => {}
+    }
+    let path = format!("_snapshot/{repo}/{name}/_restore");
+    let body = json!({"include_global_state": true});
+    let mut backoff = c.poller(format!("starting the restore of {name}"));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match c.send(Method::POST, &path, Some(&body), Retry::Never).await {
+            Ok((status, _)) if (200..300).contains(&status) => break,
+            Ok((status, b)) => {
+                return Err(Error::failed(format!(
+                    "restoring snapshot {name} in {}: HTTP {status}: {}",
+                    t.describe(),
+                    error_reason(&b)
+                )));
+            }
+            Err(e) if e.is_transient() => {
+                let recs = parse_recovery(&c.get("_recovery").await?);
+                if recs
+                    .iter()
+                    .any(|r| indices.contains(&r.index) && r.from_snapshot(repo, name))
+                {
+                    break;
+                }
+                if attempt > opts.retries {
+                    return Err(e);
+                }
+                backoff.wait().await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let health = follow_restore(&c, name, &indices, progress).await?;
+    Ok(RestoreReport {
+        repository: repo.clone(),
+        snapshot: name.to_string(),
+        outcome: RestoreOutcome::Restored,
+        deleted_indices: deleted,
+        restored_indices: indices.into_iter().collect(),
+        health,
+        waited_ms: ms(poller_started.elapsed()),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Copy
+
+fn compare(
+    source: &BTreeMap<String, Option<u64>>,
+    target: &BTreeMap<String, Option<u64>>,
+) -> Vec<IndexComparison> {
+    let names: BTreeSet<&String> = source.keys().chain(target.keys()).collect();
+    names
+        .into_iter()
+        .map(|n| IndexComparison {
+            index: n.clone(),
+            source_docs: source.get(n).copied().flatten(),
+            target_docs: target.get(n).copied().flatten(),
+        })
+        .collect()
+}
+
+/// The whole failback step 4: register the repository writable on the source and verify it,
+/// snapshot the source, register it read-only on the target and verify it, wait until the
+/// snapshot is visible there, restore it (refusing existing Camunda indices unless
+/// `delete_existing`), then check the target's Camunda indices equal the source's (names and
+/// document counts; exporting is paused during failback, so they must match).
+///
+/// Refused before anything is written: a source without Camunda indices (source and target
+/// swapped?), and a target with Camunda indices without `delete_existing`. Re-running after a
+/// completed copy reports `already-done` when the target holds exactly the source's Camunda
+/// indices, all restored from a snapshot.
+pub async fn copy(
+    source: &dyn EsTransport,
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+    spec: &CopySpec,
+    progress: ProgressFn<'_>,
+) -> Result<CopyReport> {
+    let name = snapshot_name(spec.snapshot.as_deref())?;
+    let src = EsClient::new(source, opts);
+    let tgt = EsClient::new(target, opts);
+    let source_docs = camunda_docs(&src).await?;
+    if source_docs.is_empty() {
+        return Err(Error::refused(format!(
+            "{} has no Camunda indices: nothing to copy (are source and target swapped?)",
+            source.describe()
+        )));
+    }
+    let target_docs = camunda_docs(&tgt).await?;
+    if !target_docs.is_empty() {
+        let recs = parse_recovery(&tgt.get("_recovery").await?);
+        let restored = target_docs.keys().all(|i| {
+            recs.iter()
+                .any(|r| r.primary && &r.index == i && r.kind == "SNAPSHOT" && r.done())
+        });
+        let comparison = compare(&source_docs, &target_docs);
+        if restored && comparison.iter().all(IndexComparison::equal) {
+            return Ok(CopyReport {
+                outcome: CopyOutcome::AlreadyDone,
+                source_repository: None,
+                target_repository: None,
+                snapshot: None,
+                restore: None,
+                indices: comparison,
+            });
+        }
+        if !spec.delete_existing {
+            let names: Vec<&str> = target_docs.keys().map(String::as_str).collect();
+            return Err(Error::refused(format!(
+                "{} already has {} Camunda indices: {}. The restore would fail on them (was \
+                 CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false set in failback step 1?). \
+                 Re-run with --delete-existing to delete exactly these indices in the target",
+                target.describe(),
+                names.len(),
+                names.join(", ")
+            )));
+        }
+    }
+    let writable = spec.repo.clone().with_readonly(false);
+    let source_repo = repo_register(source, opts, &writable).await?;
+    let snapshot = snapshot_create(source, opts, Some(&name), progress).await?;
+    let readonly = spec.repo.clone().with_readonly(true);
+    let target_repo = repo_register(target, opts, &readonly).await?;
+    // A read-only registration re-reads the repository, so the snapshot should be visible at
+    // once; re-register (as the reference CI does) if it is not.
+    let mut poller = tgt.poller(format!(
+        "snapshot {name} to be visible in {}",
+        target.describe()
+    ));
+    let mut misses = 0;
+    while lookup(&tgt, &name).await?.is_none() {
+        misses += 1;
+        if misses % 3 == 0 {
+            repo_register(target, opts, &readonly).await?;
+        }
+        poller.wait().await?;
+    }
+    let restore = snapshot_restore(target, opts, &name, spec.delete_existing, progress).await?;
+    let target_docs = camunda_docs(&tgt).await?;
+    let comparison = compare(&source_docs, &target_docs);
+    let differing: Vec<String> = comparison
+        .iter()
+        .filter(|c| !c.equal())
+        .map(|c| {
+            let show = |d: Option<u64>| d.map_or("missing".to_string(), |n| format!("{n} docs"));
+            format!(
+                "{} (source {}, target {})",
+                c.index,
+                show(c.source_docs),
+                show(c.target_docs)
+            )
+        })
+        .collect();
+    if !differing.is_empty() {
+        return Err(Error::failed(format!(
+            "after restoring {name}, the target's Camunda indices differ from the source's: {}. \
+             Was exporting paused (failback step 3)?",
+            differing.join("; ")
+        )));
+    }
+    Ok(CopyReport {
+        outcome: CopyOutcome::Copied,
+        source_repository: Some(source_repo),
+        target_repository: Some(target_repo),
+        snapshot: Some(snapshot),
+        restore: Some(restore),
+        indices: comparison,
+    })
+}
