@@ -303,6 +303,27 @@ async fn a_target_with_camunda_indices_is_refused_unless_told_to_delete_them() {
     assert_eq!(err.exit_code(), 3, "{err}");
     assert_eq!(camunda_indices(&sim, 1), before, "nothing deleted");
 
+    // The preview (reads only) shows the deletion without doing it.
+    let preview = es::snapshot_restore_preview(&target, &opts(), "snap-a", true)
+        .await
+        .expect("preview");
+    assert_eq!(
+        preview.delete_indices,
+        before.keys().cloned().collect::<Vec<_>>()
+    );
+    assert!(preview.calls.iter().any(|c| c.starts_with("DELETE /")));
+    assert!(
+        preview
+            .calls
+            .last()
+            .is_some_and(|c| c.contains("/_restore"))
+    );
+    assert_eq!(
+        camunda_indices(&sim, 1),
+        before,
+        "a preview deletes nothing"
+    );
+
     // With --delete-existing: exactly the Camunda indices go, then the restore runs.
     let report = es::snapshot_restore(&target, &opts(), "snap-a", true, &no_progress)
         .await

@@ -20,7 +20,8 @@ pub struct EsOptions {
     pub wait_timeout: Duration,
     /// Extra attempts for a transient failure (cut exec stream, 502/503/504).
     pub retries: u32,
-    /// First poll interval; it grows by half each poll up to `poll_max`.
+    /// First poll interval; it grows by half each poll up to `poll_max`. The cap is 400 ms so
+    /// that a wait notices completion within 0.5 s of the server finishing (SPEC 5, speed).
     pub poll_initial: Duration,
     pub poll_max: Duration,
 }
@@ -32,7 +33,7 @@ impl Default for EsOptions {
             wait_timeout: Duration::from_secs(30 * 60),
             retries: 5,
             poll_initial: Duration::from_millis(50),
-            poll_max: Duration::from_secs(1),
+            poll_max: Duration::from_millis(400),
         }
     }
 }

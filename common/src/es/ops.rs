@@ -351,6 +351,14 @@ pub fn snapshot_name(name: Option<&str>) -> Result<String> {
     }
 }
 
+/// The mutating call [`snapshot_create`] makes, for plans and `--dry-run`.
+pub fn snapshot_create_calls(repository: &str, name: &str) -> Vec<String> {
+    vec![format!(
+        "PUT _snapshot/{repository}/{name} {}",
+        json!({"include_global_state": true})
+    )]
+}
+
 /// Create a snapshot with `include_global_state: true` (the global state carries the Camunda
 /// index templates) and wait until it is `SUCCESS` with no failed shard. The request is started
 /// asynchronously and polled (never `wait_for_completion` through exec). A name that already
@@ -524,7 +532,7 @@ async fn delete_indices(c: &EsClient<'_>, names: &[String]) -> Result<()> {
             return Ok(());
         }
         let mut missing = false;
-        for chunk in remaining.chunks(20) {
+        for chunk in remaining.chunks(DELETE_CHUNK) {
             let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
             let (status, body) = c
                 .send(Method::DELETE, &list.join(","), None, Retry::Safe)
@@ -573,27 +581,29 @@ async fn follow_restore(
     }
 }
 
-/// Restore snapshot `name` with `include_global_state: true` and wait until it is complete.
-///
-/// Checks first: the snapshot exists, succeeded, and carries the global state (else refused:
-/// the Camunda templates would be missing). Existing Camunda indices (`operate-*`, `tasklist-*`,
-/// `camunda-*`) make the restore fail in ES, so c8dr refuses (exit 3, listing them) unless
-/// `delete_existing`, which deletes exactly those indices (never any other; non-Camunda indices
-/// in the way are always refused). A snapshot already restored here (see
-/// [`super::model::plan_restore`] for the rule) is reported as `already-restored`.
-///
-/// `delete_existing` must only ever be offered for the recreated region: this function cannot
-/// know which region it talks to.
-pub async fn snapshot_restore(
-    t: &dyn EsTransport,
-    opts: &EsOptions,
+/// What a restore would do, found with reads only (for the plan, `--dry-run` and the prompt).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RestorePreview {
+    pub repository: String,
+    pub snapshot: SnapshotInfo,
+    /// The snapshot is already restored here (or its restore is running): nothing to do.
+    pub already_restored: bool,
+    /// Camunda indices that will be deleted first (`delete_existing` only).
+    pub delete_indices: Vec<String>,
+    pub restore_indices: Vec<String>,
+    /// The mutating calls, in order.
+    pub calls: Vec<String>,
+}
+
+/// The checks of a restore (reads only). Refusals and unusable snapshots are errors here.
+async fn check_restore(
+    c: &EsClient<'_>,
     name: &str,
     delete_existing: bool,
-    progress: ProgressFn<'_>,
-) -> Result<RestoreReport> {
-    let c = EsClient::new(t, opts);
-    let repo = &opts.repository;
-    let info = lookup(&c, name)
+) -> Result<RestorePreview> {
+    let t = c.transport;
+    let repo = &c.opts.repository;
+    let info = lookup(c, name)
         .await?
         .ok_or_else(|| snapshot_not_found(name, repo, t))?;
     match evaluate_snapshot(&info) {
@@ -622,27 +632,22 @@ pub async fn snapshot_restore(
         .filter(|i| !i.starts_with('.'))
         .cloned()
         .collect();
-    let existing: BTreeSet<String> = cat_indices(&c)
-        .await?
-        .into_iter()
-        .map(|i| i.index)
-        .collect();
+    let existing: BTreeSet<String> = cat_indices(c).await?.into_iter().map(|i| i.index).collect();
     let recs = parse_recovery(&c.get("_recovery").await?);
-    let mut poller_started = tokio::time::Instant::now();
-    let mut deleted = vec![];
+    let restore_call = format!(
+        "POST _snapshot/{repo}/{name}/_restore {}",
+        json!({"include_global_state": true})
+    );
+    let mut preview = RestorePreview {
+        repository: repo.clone(),
+        snapshot: info,
+        already_restored: false,
+        delete_indices: vec![],
+        restore_indices: indices.iter().cloned().collect(),
+        calls: vec![],
+    };
     match plan_restore(repo, name, &indices, &existing, &recs) {
-        RestorePlan::AlreadyRestored { .. } => {
-            let health = follow_restore(&c, name, &indices, progress).await?;
-            return Ok(RestoreReport {
-                repository: repo.clone(),
-                snapshot: name.to_string(),
-                outcome: RestoreOutcome::AlreadyRestored,
-                deleted_indices: vec![],
-                restored_indices: indices.into_iter().collect(),
-                health,
-                waited_ms: ms(poller_started.elapsed()),
-            });
-        }
+        RestorePlan::AlreadyRestored { .. } => preview.already_restored = true,
         RestorePlan::Conflicts { camunda, other } => {
             if !other.is_empty() {
                 return Err(Error::refused(format!(
@@ -653,25 +658,85 @@ pub async fn snapshot_restore(
                 )));
             }
             if !delete_existing {
-                return Err(Error::refused(format!(
-                    "{} already has {} Camunda indices: {}. The restore would fail on them (the \
-                     schema manager probably ran: was CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false \
-                     set in failback step 1?). Re-run with --delete-existing to delete exactly \
-                     these indices in this cluster first",
-                    t.describe(),
-                    camunda.len(),
-                    camunda.join(", ")
-                )));
+                return Err(existing_camunda_refusal(t, &camunda));
             }
-            tracing::info!(
-                count = camunda.len(),
-                "deleting existing Camunda indices before the restore"
-            );
-            delete_indices(&c, &camunda).await?;
-            deleted = camunda;
-            poller_started = tokio::time::Instant::now();
+            for chunk in camunda.chunks(DELETE_CHUNK) {
+                preview.calls.push(format!("DELETE /{}", chunk.join(",")));
+            }
+            preview.delete_indices = camunda;
+            preview.calls.push(restore_call);
         }
-        RestorePlan::Restore => {}
+        RestorePlan::Restore => preview.calls.push(restore_call),
+    }
+    Ok(preview)
+}
+
+const DELETE_CHUNK: usize = 20;
+
+fn existing_camunda_refusal(t: &dyn EsTransport, camunda: &[String]) -> Error {
+    Error::refused(format!(
+        "{} already has {} Camunda indices: {}. The restore would fail on them (the schema \
+         manager probably ran: was CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false set in \
+         failback step 1?). Re-run with --delete-existing to delete exactly these indices there \
+         first",
+        t.describe(),
+        camunda.len(),
+        camunda.join(", ")
+    ))
+}
+
+/// What [`snapshot_restore`] would do, with reads only; refusals are the same errors.
+pub async fn snapshot_restore_preview(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: &str,
+    delete_existing: bool,
+) -> Result<RestorePreview> {
+    check_restore(&EsClient::new(t, opts), name, delete_existing).await
+}
+
+/// Restore snapshot `name` with `include_global_state: true` and wait until it is complete.
+///
+/// Checks first: the snapshot exists, succeeded, and carries the global state (else refused:
+/// the Camunda templates would be missing). Existing Camunda indices (`operate-*`, `tasklist-*`,
+/// `camunda-*`) make the restore fail in ES, so c8dr refuses (exit 3, listing them) unless
+/// `delete_existing`, which deletes exactly those indices (never any other; non-Camunda indices
+/// in the way are always refused). A snapshot already restored here (see
+/// [`super::model::plan_restore`] for the rule) is reported as `already-restored`; a restore
+/// that is still running is followed to its end.
+///
+/// `delete_existing` must only ever be offered for the recreated region: this function cannot
+/// know which region it talks to.
+pub async fn snapshot_restore(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: &str,
+    delete_existing: bool,
+    progress: ProgressFn<'_>,
+) -> Result<RestoreReport> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let started = tokio::time::Instant::now();
+    let preview = check_restore(&c, name, delete_existing).await?;
+    let indices: BTreeSet<String> = preview.restore_indices.iter().cloned().collect();
+    if preview.already_restored {
+        let health = follow_restore(&c, name, &indices, progress).await?;
+        return Ok(RestoreReport {
+            repository: repo.clone(),
+            snapshot: name.to_string(),
+            outcome: RestoreOutcome::AlreadyRestored,
+            deleted_indices: vec![],
+            restored_indices: preview.restore_indices,
+            health,
+            waited_ms: ms(started.elapsed()),
+        });
+    }
+    if !preview.delete_indices.is_empty() {
+        tracing::info!(
+            count = preview.delete_indices.len(),
+            "deleting existing Camunda indices before the restore"
+        );
+        delete_indices(&c, &preview.delete_indices).await?;
     }
     let path = format!("_snapshot/{repo}/{name}/_restore");
     let body = json!({"include_global_state": true});
@@ -688,6 +753,7 @@ pub async fn snapshot_restore(
                     error_reason(&b)
                 )));
             }
+            // The request may have arrived before the stream was cut: look before resending.
             Err(e) if e.is_transient() => {
                 let recs = parse_recovery(&c.get("_recovery").await?);
                 if recs
@@ -709,10 +775,10 @@ pub async fn snapshot_restore(
         repository: repo.clone(),
         snapshot: name.to_string(),
         outcome: RestoreOutcome::Restored,
-        deleted_indices: deleted,
-        restored_indices: indices.into_iter().collect(),
+        deleted_indices: preview.delete_indices,
+        restored_indices: preview.restore_indices,
         health,
-        waited_ms: ms(poller_started.elapsed()),
+        waited_ms: ms(started.elapsed()),
     })
 }
 
@@ -734,6 +800,106 @@ fn compare(
         .collect()
 }
 
+/// What [`copy`] would do, found with reads only (for the plan, `--dry-run` and the prompt).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CopyPreview {
+    /// The snapshot name that will be used: pass it back in [`CopySpec::snapshot`] so that the
+    /// copy uses the name the plan showed.
+    pub snapshot: String,
+    /// The source's Camunda indices and their document counts.
+    pub source_indices: BTreeMap<String, Option<u64>>,
+    /// The target's Camunda indices now.
+    pub target_indices: Vec<String>,
+    /// The target already holds exactly the source's Camunda indices, restored from a snapshot.
+    pub already_done: bool,
+    /// Camunda indices of the target that will be deleted (`delete_existing` only).
+    pub delete_indices: Vec<String>,
+    /// The mutating calls, in order, each prefixed with `source:` or `target:`.
+    pub calls: Vec<String>,
+}
+
+/// The checks of a copy (reads only).
+async fn check_copy(
+    source: &dyn EsTransport,
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+    spec: &CopySpec,
+) -> Result<(CopyPreview, Vec<IndexComparison>)> {
+    let name = snapshot_name(spec.snapshot.as_deref())?;
+    let repo = &opts.repository;
+    let src = EsClient::new(source, opts);
+    let tgt = EsClient::new(target, opts);
+    let source_docs = camunda_docs(&src).await?;
+    if source_docs.is_empty() {
+        return Err(Error::refused(format!(
+            "{} has no Camunda indices: nothing to copy (are source and target swapped?)",
+            source.describe()
+        )));
+    }
+    let target_docs = camunda_docs(&tgt).await?;
+    let comparison = compare(&source_docs, &target_docs);
+    let mut preview = CopyPreview {
+        snapshot: name.clone(),
+        source_indices: source_docs,
+        target_indices: target_docs.keys().cloned().collect(),
+        already_done: false,
+        delete_indices: vec![],
+        calls: vec![],
+    };
+    if !target_docs.is_empty() {
+        let recs = parse_recovery(&tgt.get("_recovery").await?);
+        let restored = target_docs.keys().all(|i| {
+            recs.iter()
+                .any(|r| r.primary && &r.index == i && r.kind == "SNAPSHOT" && r.done())
+        });
+        if restored && comparison.iter().all(IndexComparison::equal) {
+            preview.already_done = true;
+            return Ok((preview, comparison));
+        }
+        if !spec.delete_existing {
+            return Err(existing_camunda_refusal(target, &preview.target_indices));
+        }
+        preview.delete_indices = preview.target_indices.clone();
+    }
+    let writable = spec.repo.clone().with_readonly(false);
+    let readonly = spec.repo.clone().with_readonly(true);
+    let calls = &mut preview.calls;
+    calls.extend(
+        writable
+            .plan(repo)
+            .into_iter()
+            .map(|c| format!("source: {c}")),
+    );
+    calls.push(format!(
+        "source: PUT _snapshot/{repo}/{name} {}",
+        json!({"include_global_state": true})
+    ));
+    calls.extend(
+        readonly
+            .plan(repo)
+            .into_iter()
+            .map(|c| format!("target: {c}")),
+    );
+    for chunk in preview.delete_indices.chunks(DELETE_CHUNK) {
+        calls.push(format!("target: DELETE /{}", chunk.join(",")));
+    }
+    calls.push(format!(
+        "target: POST _snapshot/{repo}/{name}/_restore {}",
+        json!({"include_global_state": true})
+    ));
+    Ok((preview, comparison))
+}
+
+/// What [`copy`] would do, with reads only; refusals are the same errors.
+pub async fn copy_preview(
+    source: &dyn EsTransport,
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+    spec: &CopySpec,
+) -> Result<CopyPreview> {
+    Ok(check_copy(source, target, opts, spec).await?.0)
+}
+
 /// The whole failback step 4: register the repository writable on the source and verify it,
 /// snapshot the source, register it read-only on the target and verify it, wait until the
 /// snapshot is visible there, restore it (refusing existing Camunda indices unless
@@ -751,46 +917,19 @@ pub async fn copy(
     spec: &CopySpec,
     progress: ProgressFn<'_>,
 ) -> Result<CopyReport> {
-    let name = snapshot_name(spec.snapshot.as_deref())?;
-    let src = EsClient::new(source, opts);
-    let tgt = EsClient::new(target, opts);
-    let source_docs = camunda_docs(&src).await?;
-    if source_docs.is_empty() {
-        return Err(Error::refused(format!(
-            "{} has no Camunda indices: nothing to copy (are source and target swapped?)",
-            source.describe()
-        )));
-    }
-    let target_docs = camunda_docs(&tgt).await?;
-    if !target_docs.is_empty() {
-        let recs = parse_recovery(&tgt.get("_recovery").await?);
-        let restored = target_docs.keys().all(|i| {
-            recs.iter()
-                .any(|r| r.primary && &r.index == i && r.kind == "SNAPSHOT" && r.done())
+    let (preview, comparison) = check_copy(source, target, opts, spec).await?;
+    if preview.already_done {
+        return Ok(CopyReport {
+            outcome: CopyOutcome::AlreadyDone,
+            source_repository: None,
+            target_repository: None,
+            snapshot: None,
+            restore: None,
+            indices: comparison,
         });
-        let comparison = compare(&source_docs, &target_docs);
-        if restored && comparison.iter().all(IndexComparison::equal) {
-            return Ok(CopyReport {
-                outcome: CopyOutcome::AlreadyDone,
-                source_repository: None,
-                target_repository: None,
-                snapshot: None,
-                restore: None,
-                indices: comparison,
-            });
-        }
-        if !spec.delete_existing {
-            let names: Vec<&str> = target_docs.keys().map(String::as_str).collect();
-            return Err(Error::refused(format!(
-                "{} already has {} Camunda indices: {}. The restore would fail on them (was \
-                 CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false set in failback step 1?). \
-                 Re-run with --delete-existing to delete exactly these indices in the target",
-                target.describe(),
-                names.len(),
-                names.join(", ")
-            )));
-        }
     }
+    let name = preview.snapshot;
+    let tgt = EsClient::new(target, opts);
     let writable = spec.repo.clone().with_readonly(false);
     let source_repo = repo_register(source, opts, &writable).await?;
     let snapshot = snapshot_create(source, opts, Some(&name), progress).await?;
@@ -811,6 +950,7 @@ pub async fn copy(
         poller.wait().await?;
     }
     let restore = snapshot_restore(target, opts, &name, spec.delete_existing, progress).await?;
+    let source_docs = preview.source_indices;
     let target_docs = camunda_docs(&tgt).await?;
     let comparison = compare(&source_docs, &target_docs);
     let differing: Vec<String> = comparison

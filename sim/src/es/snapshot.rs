@@ -429,9 +429,11 @@ pub fn create(
         );
     }
     if reg.readonly {
-        // SnapshotsService refuses before touching the repository.
+        // SnapshotsService refuses before touching the repository with a RepositoryException,
+        // which keeps ElasticsearchException's default status 500 (ES 8.x
+        // SnapshotsService.createSnapshot; CrateDB's snapshot tests see the same 500).
         return es_error(
-            400,
+            500,
             "repository_exception",
             format!("[{repo}] cannot create snapshot in a readonly repository"),
         );
@@ -616,7 +618,7 @@ pub fn delete(world: &mut World, region: RegionId, repo: &str, name: &str) -> (u
     };
     if reg.readonly {
         return es_error(
-            400,
+            500,
             "repository_exception",
             format!("[{repo}] cannot delete snapshot from a readonly repository"),
         );
