@@ -597,3 +597,58 @@ async fn curl_to_a_wrong_port_is_unreachable() {
     assert_eq!(err.exit_code(), 5, "{err}");
     assert!(err.to_string().contains("Failed to connect"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rerun_copy_follows_the_interrupted_restore() {
+    let cfg = SimConfig {
+        es_shard_duration: Duration::from_millis(100),
+        ..SimConfig::default()
+    };
+    let (sim, _dir) = start(cfg).await;
+    sim.recreate_region(1);
+    let source = http(&sim, 0, None);
+    let target = http(&sim, 1, None);
+    es::repo_register(&source, &opts(), &repo())
+        .await
+        .expect("source");
+    es::snapshot_create(&source, &opts(), Some("interrupted"), &no_progress)
+        .await
+        .expect("snapshot");
+    es::repo_register(&target, &opts(), &repo().with_readonly(true))
+        .await
+        .expect("target");
+    // The first run started the restore, then died.
+    let (status, _) = target
+        .request(
+            Method::POST,
+            "_snapshot/camunda_backup/interrupted/_restore",
+            Some(&json!({"include_global_state": true})),
+        )
+        .await
+        .expect("restore");
+    assert_eq!(status, 200);
+    let preview = es::copy_preview(&source, &target, &opts(), &copy_spec("rerun", false))
+        .await
+        .expect("preview");
+    assert_eq!(preview.resume_restore.as_deref(), Some("interrupted"));
+    let report = es::copy(
+        &source,
+        &target,
+        &opts(),
+        &copy_spec("rerun", false),
+        &no_progress,
+    )
+    .await
+    .expect("copy");
+    assert_eq!(report.outcome, CopyOutcome::Resumed);
+    assert!(report.snapshot.is_none(), "no second snapshot");
+    assert_eq!(camunda_indices(&sim, 1), camunda_indices(&sim, 0));
+    assert_eq!(
+        es::snapshot_list(&source, &opts())
+            .await
+            .expect("list")
+            .snapshots
+            .len(),
+        1
+    );
+}

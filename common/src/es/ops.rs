@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::client::{EsClient, EsOptions, Retry};
 use super::model::{
-    CatIndex, Progress, RestorePlan, SnapshotInfo, SnapshotVerdict, error_reason, error_type,
-    evaluate_snapshot, is_camunda_index, parse_recovery, plan_restore, restore_progress,
-    validate_snapshot_name,
+    CatIndex, Progress, RestorePlan, ShardRecovery, SnapshotInfo, SnapshotVerdict, error_reason,
+    error_type, evaluate_snapshot, is_camunda_index, parse_recovery, plan_restore,
+    restore_progress, validate_snapshot_name,
 };
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
@@ -155,6 +155,8 @@ pub enum CopyOutcome {
     Copied,
     /// The target already held exactly the source's Camunda indices, restored from a snapshot.
     AlreadyDone,
+    /// An interrupted copy's restore was still running; it was followed to its end.
+    Resumed,
 }
 
 /// What `copy` did.
@@ -812,6 +814,9 @@ pub struct CopyPreview {
     pub target_indices: Vec<String>,
     /// The target already holds exactly the source's Camunda indices, restored from a snapshot.
     pub already_done: bool,
+    /// A restore of this snapshot into the target is running (an interrupted copy): the copy
+    /// follows it instead of starting over.
+    pub resume_restore: Option<String>,
     /// Camunda indices of the target that will be deleted (`delete_existing` only).
     pub delete_indices: Vec<String>,
     /// The mutating calls, in order, each prefixed with `source:` or `target:`.
@@ -843,17 +848,43 @@ async fn check_copy(
         source_indices: source_docs,
         target_indices: target_docs.keys().cloned().collect(),
         already_done: false,
+        resume_restore: None,
         delete_indices: vec![],
         calls: vec![],
     };
     if !target_docs.is_empty() {
         let recs = parse_recovery(&tgt.get("_recovery").await?);
-        let restored = target_docs.keys().all(|i| {
-            recs.iter()
-                .any(|r| r.primary && &r.index == i && r.kind == "SNAPSHOT" && r.done())
-        });
-        if restored && comparison.iter().all(IndexComparison::equal) {
+        // The snapshot (of this repository) each target Camunda index was restored from.
+        let origins: Vec<Option<&ShardRecovery>> = target_docs
+            .keys()
+            .map(|i| {
+                recs.iter().find(|r| {
+                    r.primary
+                        && &r.index == i
+                        && r.kind == "SNAPSHOT"
+                        && r.repository.as_deref() == Some(repo.as_str())
+                })
+            })
+            .collect();
+        let all_restored = origins.iter().all(|o| o.is_some_and(ShardRecovery::done));
+        if all_restored && comparison.iter().all(IndexComparison::equal) {
             preview.already_done = true;
+            return Ok((preview, comparison));
+        }
+        let snapshots: BTreeSet<Option<&str>> = origins
+            .iter()
+            .map(|o| o.and_then(|r| r.snapshot.as_deref()))
+            .collect();
+        let same_names = target_docs.keys().eq(preview.source_indices.keys());
+        if let [Some(running)] = snapshots.into_iter().collect::<Vec<_>>().as_slice()
+            && same_names
+            && !all_restored
+        {
+            preview.resume_restore = Some(running.to_string());
+            preview.snapshot = running.to_string();
+            preview.calls.push(format!(
+                "target: (none: follow the running restore of {running})"
+            ));
             return Ok((preview, comparison));
         }
         if !spec.delete_existing {
@@ -928,8 +959,21 @@ pub async fn copy(
             indices: comparison,
         });
     }
-    let name = preview.snapshot;
+    let name = preview.snapshot.clone();
     let tgt = EsClient::new(target, opts);
+    if let Some(running) = &preview.resume_restore {
+        let restore =
+            snapshot_restore(target, opts, running, spec.delete_existing, progress).await?;
+        let indices = verify_copy(&tgt, running, &preview.source_indices).await?;
+        return Ok(CopyReport {
+            outcome: CopyOutcome::Resumed,
+            source_repository: None,
+            target_repository: None,
+            snapshot: None,
+            restore: Some(restore),
+            indices,
+        });
+    }
     let writable = spec.repo.clone().with_readonly(false);
     let source_repo = repo_register(source, opts, &writable).await?;
     let snapshot = snapshot_create(source, opts, Some(&name), progress).await?;
@@ -950,9 +994,25 @@ pub async fn copy(
         poller.wait().await?;
     }
     let restore = snapshot_restore(target, opts, &name, spec.delete_existing, progress).await?;
-    let source_docs = preview.source_indices;
-    let target_docs = camunda_docs(&tgt).await?;
-    let comparison = compare(&source_docs, &target_docs);
+    let comparison = verify_copy(&tgt, &name, &preview.source_indices).await?;
+    Ok(CopyReport {
+        outcome: CopyOutcome::Copied,
+        source_repository: Some(source_repo),
+        target_repository: Some(target_repo),
+        snapshot: Some(snapshot),
+        restore: Some(restore),
+        indices: comparison,
+    })
+}
+
+/// The target's Camunda indices must equal the source's (names and document counts).
+async fn verify_copy(
+    tgt: &EsClient<'_>,
+    name: &str,
+    source_docs: &BTreeMap<String, Option<u64>>,
+) -> Result<Vec<IndexComparison>> {
+    let target_docs = camunda_docs(tgt).await?;
+    let comparison = compare(source_docs, &target_docs);
     let differing: Vec<String> = comparison
         .iter()
         .filter(|c| !c.equal())
@@ -973,12 +1033,5 @@ pub async fn copy(
             differing.join("; ")
         )));
     }
-    Ok(CopyReport {
-        outcome: CopyOutcome::Copied,
-        source_repository: Some(source_repo),
-        target_repository: Some(target_repo),
-        snapshot: Some(snapshot),
-        restore: Some(restore),
-        indices: comparison,
-    })
+    Ok(comparison)
 }

@@ -70,6 +70,30 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
+/// Percent-decoding of URL userinfo (`+` stays a plus, unlike form encoding).
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Join a base URL and a relative path with exactly one slash.
 pub(crate) fn join_url(base: &str, path: &str) -> String {
     format!(
@@ -94,13 +118,25 @@ impl HttpTransport {
         credentials: Option<EsCredentials>,
         timeout: Duration,
     ) -> Result<Self> {
-        let parsed = url::Url::parse(base_url)
-            .map_err(|e| Error::usage(format!("--es-url {base_url:?}: {e}")))?;
+        let mut parsed =
+            url::Url::parse(base_url).map_err(|e| Error::usage(format!("--es-url: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::usage(format!(
-                "--es-url {base_url:?}: the scheme must be http or https"
-            )));
+            return Err(Error::usage(
+                "--es-url: the scheme must be http or https".to_string(),
+            ));
         }
+        // Credentials written into the URL move to basic auth, and out of every message.
+        let mut credentials = credentials;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            let user = url_decode(parsed.username());
+            let password = url_decode(parsed.password().unwrap_or_default());
+            if credentials.is_none() {
+                credentials = Some(EsCredentials::new(user, password));
+            }
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+        }
+        let base_url = parsed.as_str();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -169,5 +205,18 @@ mod tests {
         assert_eq!(parse_body(b"{\"a\":1}")["a"], 1);
         assert_eq!(parse_body(b"oops"), Value::String("oops".into()));
         assert_eq!(parse_body(b""), Value::Null);
+    }
+
+    #[test]
+    fn credentials_in_the_url_move_to_basic_auth() {
+        let t = HttpTransport::new(
+            "http://elastic:p%40s+s@localhost:9200/",
+            None,
+            Duration::from_secs(1),
+        )
+        .expect("transport");
+        assert!(!t.describe().contains("p%40s"));
+        assert_eq!(t.credentials, Some(EsCredentials::elastic("p@s+s")));
+        assert!(HttpTransport::new("ftp://x", None, Duration::from_secs(1)).is_err());
     }
 }
