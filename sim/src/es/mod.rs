@@ -11,6 +11,8 @@
 pub mod curl;
 pub mod index;
 pub mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
