@@ -186,6 +186,14 @@ async fn copy_over_http_into_a_recreated_region_leaves_exactly_the_source_indice
             .any(|(p, d, t)| *p == es::Phase::Restore && d == t)
     );
 
+    let status = es::cluster_status(&target, &opts()).await.expect("status");
+    assert_eq!(status.health, "green");
+    assert_eq!(status.restored_from.as_deref(), Some("failback-1"));
+    assert!(!status.restoring);
+    let status = es::cluster_status(&source, &opts()).await.expect("status");
+    assert_eq!(status.restored_from, None);
+    assert!(!status.camunda_indices.is_empty());
+
     // Re-running is "already done"; so is restoring the same snapshot again.
     let again = es::copy(
         &source,

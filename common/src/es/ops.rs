@@ -1035,3 +1035,57 @@ async fn verify_copy(
     }
     Ok(comparison)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+/// One cluster's Elasticsearch state for `status` (reads only).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EsStatus {
+    /// `green`, `yellow` or `red`.
+    pub health: String,
+    pub indices: usize,
+    /// Camunda indices with their document counts (`None` while not recovered).
+    pub camunda_indices: BTreeMap<String, Option<u64>>,
+    /// The snapshot every Camunda index was restored from, when they all share one.
+    pub restored_from: Option<String>,
+    /// A restore is still recovering shards.
+    pub restoring: bool,
+}
+
+/// Health, Camunda indices and restore state of a cluster (what `status` shows and what phase
+/// detection needs: empty / schema-manager indices / restoring / restored).
+pub async fn cluster_status(t: &dyn EsTransport, opts: &EsOptions) -> Result<EsStatus> {
+    let c = EsClient::new(t, opts);
+    let health = c.get("_cluster/health").await?;
+    let cat = cat_indices(&c).await?;
+    let recs = parse_recovery(&c.get("_recovery").await?);
+    let camunda_indices: BTreeMap<String, Option<u64>> = cat
+        .iter()
+        .filter(|i| is_camunda_index(&i.index))
+        .map(|i| (i.index.clone(), i.docs_count))
+        .collect();
+    let origins: BTreeSet<Option<&str>> = camunda_indices
+        .keys()
+        .map(|i| {
+            recs.iter()
+                .find(|r| r.primary && &r.index == i && r.kind == "SNAPSHOT")
+                .and_then(|r| r.snapshot.as_deref())
+        })
+        .collect();
+    let restored_from = match origins.into_iter().collect::<Vec<_>>().as_slice() {
+        [Some(name)] => Some(name.to_string()),
+        _ => None,
+    };
+    Ok(EsStatus {
+        health: health
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string(),
+        indices: cat.len(),
+        camunda_indices,
+        restored_from,
+        restoring: recs.iter().any(|r| r.kind == "SNAPSHOT" && !r.done()),
+    })
+}

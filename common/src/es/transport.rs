@@ -103,6 +103,15 @@ pub(crate) fn join_url(base: &str, path: &str) -> String {
     )
 }
 
+/// TLS options of [`HttpTransport`].
+#[derive(Debug, Clone, Default)]
+pub struct EsTls {
+    /// A PEM CA certificate to trust in addition to the system roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Accept any certificate (self-signed chart certificates; explicit opt-in only).
+    pub insecure: bool,
+}
+
 /// Direct HTTP(S) to an Elasticsearch URL (`--es-url`).
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
@@ -117,6 +126,17 @@ impl HttpTransport {
         base_url: &str,
         credentials: Option<EsCredentials>,
         timeout: Duration,
+    ) -> Result<Self> {
+        Self::with_tls(base_url, credentials, timeout, &EsTls::default())
+    }
+
+    /// Like [`Self::new`], for https with the chart's own CA (`ca_pem`) or, on explicit request,
+    /// without certificate verification.
+    pub fn with_tls(
+        base_url: &str,
+        credentials: Option<EsCredentials>,
+        timeout: Duration,
+        tls: &EsTls,
     ) -> Result<Self> {
         let mut parsed =
             url::Url::parse(base_url).map_err(|e| Error::usage(format!("--es-url: {e}")))?;
@@ -137,9 +157,18 @@ impl HttpTransport {
             let _ = parsed.set_password(None);
         }
         let base_url = parsed.as_str();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .connect_timeout(timeout.min(Duration::from_secs(10)));
+        if let Some(pem) = &tls.ca_pem {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| Error::usage(format!("--es-ca-cert: not a PEM certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        if tls.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::failed(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
