@@ -246,10 +246,14 @@ pub fn run(world: &SharedWorld, region: RegionId, argv: &[String], stdin: &[u8])
             format!("curl: (1) Protocol \"{}\" not supported\n", url.scheme()),
         );
     }
-    if !matches!(host.as_str(), "localhost" | "127.0.0.1") {
+    let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]");
+    // Inside the pod only localhost answers; another IP literal does not connect (curl exit
+    // 7), another name does not resolve in this simulation (exit 6).
+    let ip_literal = host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[');
+    if !loopback && !ip_literal {
         return ExecOutcome::failure(6, format!("curl: (6) Could not resolve host: {host}\n"));
     }
-    if port != 9200 {
+    if !loopback || port != 9200 {
         return ExecOutcome::failure(
             7,
             format!(
@@ -326,6 +330,53 @@ mod tests {
         assert_eq!(req.user.as_deref(), Some("elastic:p\"w"));
         assert_eq!(req.data.as_deref(), Some(r#"{"a":"b\c"}"#));
         assert_eq!(expand_write_out("\\n%{http_code}", 200), "\n200");
+    }
+
+    fn argv(url: &str) -> Vec<String> {
+        [
+            "curl",
+            "-sS",
+            "-K",
+            "-",
+            "--max-time",
+            "30",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/json",
+            "-w",
+            "\\n%{http_code}",
+            url,
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    #[test]
+    fn runs_against_the_region_and_reports_connection_errors() {
+        let world = SharedWorld::new(crate::world::World::healthy(Default::default()));
+        let stdin = b"data-raw = \"{\\\"type\\\":\\\"fs\\\",\\\"settings\\\":{\\\"location\\\":\\\"/b\\\"}}\"\n";
+        let out = run(&world, 0, &argv("http://localhost:9200/_snapshot/r"), stdin);
+        assert_eq!(out.exit_code, 0, "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "{\"acknowledged\":true}\n200"
+        );
+        assert!(world.lock().regions[0].es.repositories.contains_key("r"));
+        let out = run(&world, 0, &argv("http://localhost:9201/"), b"");
+        assert_eq!(out.exit_code, 7);
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("Failed to connect to localhost port 9201")
+        );
+        assert_eq!(
+            run(&world, 0, &argv("http://10.0.0.1:9200/"), b"").exit_code,
+            7
+        );
+        assert_eq!(
+            run(&world, 0, &argv("http://elsewhere:9200/"), b"").exit_code,
+            6
+        );
     }
 
     #[test]
