@@ -28,6 +28,9 @@ struct SimExec {
     /// The next N calls lose the end of their stdout, and `kubectl exec` still reports
     /// success (kubernetes/kubernetes#73056).
     cut_next: AtomicU32,
+    /// Cut the output of the next call whose argv contains this method and URL suffix (the
+    /// request reached ES; only the answer is lost).
+    cut_request: Mutex<Option<(String, String)>>,
 }
 
 impl SimExec {
@@ -37,6 +40,7 @@ impl SimExec {
             region,
             calls: Arc::default(),
             cut_next: AtomicU32::new(0),
+            cut_request: Mutex::new(None),
         })
     }
 }
@@ -66,7 +70,18 @@ impl PodExec for SimExec {
                 .cut_next
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok();
-            if cut {
+            let cut_this = {
+                let mut target = self.cut_request.lock().expect("cut");
+                let hit = target.as_ref().is_some_and(|(method, suffix)| {
+                    argv.iter().any(|a| a == method)
+                        && argv.last().is_some_and(|u| u.ends_with(suffix.as_str()))
+                });
+                if hit {
+                    *target = None;
+                }
+                hit
+            };
+            if cut || cut_this {
                 stdout.truncate(stdout.len() / 2);
             }
             Ok(ExecOutput {
@@ -659,4 +674,47 @@ async fn a_rerun_copy_follows_the_interrupted_restore() {
             .len(),
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cut_stream_after_starting_a_snapshot_or_restore_does_not_start_it_twice() {
+    let (sim, _dir) = start(SimConfig::default()).await;
+    sim.recreate_region(1);
+    let exec0 = SimExec::new(&sim, 0);
+    let exec1 = SimExec::new(&sim, 1);
+    *exec0.cut_request.lock().expect("cut") =
+        Some(("PUT".into(), "/_snapshot/camunda_backup/cut-snap".into()));
+    *exec1.cut_request.lock().expect("cut") = Some((
+        "POST".into(),
+        "/_snapshot/camunda_backup/cut-snap/_restore".into(),
+    ));
+    let report = es::copy(
+        &curl(&exec0, None),
+        &curl(&exec1, None),
+        &opts(),
+        &copy_spec("cut-snap", false),
+        &no_progress,
+    )
+    .await
+    .expect("copy");
+    assert_eq!(report.outcome, CopyOutcome::Copied);
+    assert!(
+        exec0.cut_request.lock().expect("cut").is_none(),
+        "the snapshot PUT was cut"
+    );
+    assert!(
+        exec1.cut_request.lock().expect("cut").is_none(),
+        "the restore POST was cut"
+    );
+    let puts = exec0
+        .calls
+        .lock()
+        .expect("calls")
+        .iter()
+        .filter(|(argv, _)| {
+            argv.iter().any(|a| a == "PUT") && argv.last().is_some_and(|u| u.ends_with("/cut-snap"))
+        })
+        .count();
+    assert_eq!(puts, 1, "the snapshot was started once");
+    assert_eq!(camunda_indices(&sim, 1), camunda_indices(&sim, 0));
 }
