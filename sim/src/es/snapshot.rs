@@ -573,7 +573,8 @@ pub fn get_snapshots(world: &World, region: RegionId, repo: &str, expr: &str) ->
 
 /// `GET _snapshot/<repo>[/<name>]/_status`: snapshot *creation* progress (not restore progress).
 /// As in ES, a finished `PARTIAL` snapshot reports state `SUCCESS` here (only the shard counts
-/// tell), which is why c8dr judges the outcome with `GET _snapshot/<repo>/<name>`.
+/// tell: ES's TransportSnapshotsStatusAction maps "both PARTIAL and SUCCESS to SUCCESS"), which
+/// is why c8dr judges the outcome with `GET _snapshot/<repo>/<name>`.
 pub fn status(world: &World, region: RegionId, repo: &str, name: Option<&str>) -> (u16, Value) {
     let reg = match registration(world, region, repo) {
         Ok(r) => r,
