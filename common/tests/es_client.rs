@@ -718,3 +718,16 @@ async fn a_cut_stream_after_starting_a_snapshot_or_restore_does_not_start_it_twi
     assert_eq!(puts, 1, "the snapshot was started once");
     assert_eq!(camunda_indices(&sim, 1), camunda_indices(&sim, 0));
 }
+
+/// The CLI may spawn the operations (e.g. both regions concurrently): their futures are `Send`.
+#[test]
+fn the_operations_are_send() {
+    fn is_send<T: Send>(_: T) {}
+    let t = HttpTransport::new("http://localhost:1", None, Duration::from_secs(1)).expect("t");
+    let o = EsOptions::default();
+    let spec = copy_spec("x", false);
+    is_send(es::copy(&t, &t, &o, &spec, &no_progress));
+    is_send(es::snapshot_create(&t, &o, None, &no_progress));
+    is_send(es::snapshot_restore(&t, &o, "x", false, &no_progress));
+    is_send(es::cluster_status(&t, &o));
+}
