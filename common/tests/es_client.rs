@@ -486,10 +486,15 @@ async fn with_security_the_password_goes_on_stdin_never_in_argv() {
     let exec0 = SimExec::new(&sim, 0);
     let exec1 = SimExec::new(&sim, 1);
     let creds = Some(EsCredentials::elastic(password.clone()));
+    // Keep the recreated cluster's own security index (feature states) when security is on.
+    let secure_opts = EsOptions {
+        restore_feature_states: Some(vec!["none".into()]),
+        ..opts()
+    };
     let report = es::copy(
         &curl(&exec0, creds.clone()),
         &curl(&exec1, creds.clone()),
-        &opts(),
+        &secure_opts,
         &copy_spec("secure", false),
         &no_progress,
     )
@@ -508,6 +513,17 @@ async fn with_security_the_password_goes_on_stdin_never_in_argv() {
         }
     }
     assert!(!format!("{creds:?}").contains(&password));
+    assert!(
+        exec1
+            .calls
+            .lock()
+            .expect("calls")
+            .iter()
+            .any(|(argv, stdin)| {
+                argv.last().is_some_and(|u| u.ends_with("/_restore"))
+                    && String::from_utf8_lossy(stdin).contains(r#"\"feature_states\":[\"none\"]"#)
+            })
+    );
     // Without credentials: 401 from ES, over both transports.
     let err = es::snapshot_list(&curl(&exec0, None), &opts())
         .await

@@ -24,6 +24,10 @@ pub struct EsOptions {
     /// that a wait notices completion within 0.5 s of the server finishing (SPEC 5, speed).
     pub poll_initial: Duration,
     pub poll_max: Duration,
+    /// `feature_states` of the restore request: `None` leaves ES's default (all feature states
+    /// of the snapshot); `["none"]` keeps the target's system indices (e.g. its security index
+    /// when ES security is on; camunda-sources notes section 5).
+    pub restore_feature_states: Option<Vec<String>>,
 }
 
 impl Default for EsOptions {
@@ -34,6 +38,7 @@ impl Default for EsOptions {
             retries: 5,
             poll_initial: Duration::from_millis(50),
             poll_max: Duration::from_millis(400),
+            restore_feature_states: None,
         }
     }
 }

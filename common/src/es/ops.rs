@@ -638,7 +638,7 @@ async fn check_restore(
     let recs = parse_recovery(&c.get("_recovery").await?);
     let restore_call = format!(
         "POST _snapshot/{repo}/{name}/_restore {}",
-        json!({"include_global_state": true})
+        restore_body(c.opts)
     );
     let mut preview = RestorePreview {
         repository: repo.clone(),
@@ -674,6 +674,17 @@ async fn check_restore(
 }
 
 const DELETE_CHUNK: usize = 20;
+
+/// The `_restore` body: always the global state (the Camunda templates), and the feature states
+/// [`EsOptions::restore_feature_states`] names (ES restores all of them by default, including
+/// the security index, which would replace the recreated cluster's users).
+fn restore_body(opts: &EsOptions) -> Value {
+    let mut body = json!({"include_global_state": true});
+    if let Some(states) = &opts.restore_feature_states {
+        body["feature_states"] = json!(states);
+    }
+    body
+}
 
 fn existing_camunda_refusal(t: &dyn EsTransport, camunda: &[String]) -> Error {
     Error::refused(format!(
@@ -741,7 +752,7 @@ pub async fn snapshot_restore(
         delete_indices(&c, &preview.delete_indices).await?;
     }
     let path = format!("_snapshot/{repo}/{name}/_restore");
-    let body = json!({"include_global_state": true});
+    let body = restore_body(opts);
     let mut backoff = c.poller(format!("starting the restore of {name}"));
     let mut attempt = 0;
     loop {
@@ -916,7 +927,7 @@ async fn check_copy(
     }
     calls.push(format!(
         "target: POST _snapshot/{repo}/{name}/_restore {}",
-        json!({"include_global_state": true})
+        restore_body(opts)
     ));
     Ok((preview, comparison))
 }
