@@ -9,7 +9,7 @@ use http::Method;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::client::{EsClient, EsOptions, Retry};
+use super::client::{EsClient, EsOptions, Retry, eta};
 use super::model::{
     CatIndex, Progress, RestorePlan, ShardRecovery, SnapshotInfo, SnapshotVerdict, error_reason,
     error_type, evaluate_snapshot, is_camunda_index, parse_recovery, plan_restore,
@@ -426,10 +426,8 @@ pub async fn snapshot_create(
                 .and_then(Value::as_u64)
                 .unwrap_or(0)
         };
-        progress(
-            Phase::Snapshot,
-            Progress::units(stats("done") + stats("failed"), stats("total")),
-        );
+        let shards = Progress::units(stats("done") + stats("failed"), stats("total"));
+        progress(Phase::Snapshot, shards);
         if !matches!(state, "INIT" | "STARTED" | "IN_PROGRESS" | "") {
             let info = lookup(&c, &name).await?.ok_or_else(|| {
                 Error::failed(format!("snapshot {name} vanished from repository {repo}"))
@@ -450,7 +448,9 @@ pub async fn snapshot_create(
                 SnapshotVerdict::Failed(m) => return Err(Error::failed(m)),
             }
         }
-        poller.wait().await?;
+        poller
+            .wait_eta(eta(poller.elapsed(), shards.percent))
+            .await?;
     }
 }
 
@@ -579,7 +579,7 @@ async fn follow_restore(
                 return Ok(status);
             }
         }
-        poller.wait().await?;
+        poller.wait_eta(eta(poller.elapsed(), p.percent)).await?;
     }
 }
 
