@@ -5,14 +5,15 @@
 
 pub mod config;
 pub mod error;
-pub mod kube;
-pub mod region;
-
-pub use error::{Error, Result};
+pub mod es;
 pub mod http;
+pub mod kube;
 pub mod ops;
 pub mod output;
+pub mod region;
 pub mod session;
 mod session_kube;
 pub mod ui;
 pub mod zeebe;
+
+pub use error::{Error, Result};

@@ -1,43 +1,278 @@
-//! The simulated Elasticsearch of a region (OWNED BY THE ES WORK: issue 4). Stub interface.
+//! The simulated Elasticsearch of a region (ES 8.18 behind the bitnami subchart, SPEC 3.5).
+//!
+//! State is plain data evaluated lazily: a snapshot is "started at + duration" and is finalised
+//! by [`advance`]; a restored index recovers from `start` to `done_at`, and `_recovery`,
+//! `_cat/indices` and `_cluster/health` derive their stage and progress from the clock. There are
+//! no background tasks.
+//!
+//! Modules: [`index`] (indices, `_cat/indices`, `_recovery`, `_cluster/health`, delete),
+//! [`snapshot`] (repositories, snapshots, restores), [`curl`] (the `curl` run through exec).
 
 pub mod curl;
+pub mod index;
+pub mod snapshot;
+#[cfg(test)]
+mod tests;
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::http::SimRequest;
 use crate::world::{RegionId, World};
 
+pub use index::{EsIndex, Recovery, RecoverySource};
+pub use snapshot::{RepoRegistration, SnapState, StoredRepository, StoredSnapshot};
+
 /// One region's Elasticsearch cluster.
 #[derive(Debug, Clone, Default)]
 pub struct EsCluster {
-    /// Index names present.
-    pub indices: std::collections::BTreeMap<String, Value>,
+    /// Indices present, by name.
+    pub indices: BTreeMap<String, EsIndex>,
+    /// Composable index templates (part of the global state a snapshot carries).
+    pub templates: BTreeMap<String, Value>,
+    /// Snapshot repositories registered in this cluster, by name.
+    pub repositories: BTreeMap<String, RepoRegistration>,
+    /// The clock of the last [`advance`]: handlers derive progress from it.
+    pub now: Option<Instant>,
+    /// Counter for generated ids (index and snapshot uuids).
+    pub next_id: u64,
 }
+
+/// The Camunda 8.8 indices of a running installation: (name, docs, template it belongs to).
+/// Names as the 8.8 schema manager creates them (operate/tasklist keep their historic versions).
+const CAMUNDA_INDICES: &[(&str, u64, Option<&str>)] = &[
+    (
+        "operate-list-view-8.3.0_",
+        42,
+        Some("operate-list-view-8.3.0_template"),
+    ),
+    (
+        "operate-flownode-instance-8.3.1_",
+        120,
+        Some("operate-flownode-instance-8.3.1_template"),
+    ),
+    (
+        "operate-variable-8.3.0_",
+        64,
+        Some("operate-variable-8.3.0_template"),
+    ),
+    ("operate-import-position-8.3.0_", 8, None),
+    (
+        "tasklist-task-8.8.0_",
+        17,
+        Some("tasklist-task-8.8.0_template"),
+    ),
+    ("tasklist-import-position-8.2.0_", 8, None),
+    ("camunda-user-8.8.0_", 3, None),
+    ("camunda-authorization-8.8.0_", 12, None),
+    ("camunda-role-8.8.0_", 4, None),
+];
+
+/// An archived (dated) index the archiver creates in a running installation.
+const ARCHIVE_INDEX: (&str, u64) = ("operate-list-view-8.3.0_2025-11-20", 25);
 
 impl EsCluster {
     /// A cluster that holds the Camunda indices and templates of a running installation.
     pub fn seeded() -> Self {
-        Self::default()
+        let mut es = Self::default();
+        es.create_camunda_schema(true);
+        let uuid = es.new_uuid(ARCHIVE_INDEX.0);
+        es.indices.insert(
+            ARCHIVE_INDEX.0.to_string(),
+            EsIndex::new(uuid, ARCHIVE_INDEX.1, RecoverySource::EmptyStore),
+        );
+        es
     }
+
     /// A fresh, empty cluster (a recreated region).
     pub fn empty() -> Self {
         Self::default()
     }
+
     /// What the schema manager does at start-up: create the Camunda indices and templates
-    /// (`operate-*`, `tasklist-*`, `camunda-*`). The helm stand-in calls this for a recreated
-    /// region whose env does not disable the schema manager.
-    pub fn seed_schema(&mut self) {}
+    /// (`operate-*`, `tasklist-*`, `camunda-*`), empty. The helm stand-in calls this for a
+    /// recreated region whose env does not disable the schema manager.
+    pub fn seed_schema(&mut self) {
+        self.create_camunda_schema(false);
+    }
+
+    fn create_camunda_schema(&mut self, with_docs: bool) {
+        for (name, docs, template) in CAMUNDA_INDICES {
+            if !self.indices.contains_key(*name) {
+                let uuid = self.new_uuid(name);
+                let docs = if with_docs { *docs } else { 0 };
+                self.indices.insert(
+                    name.to_string(),
+                    EsIndex::new(uuid, docs, RecoverySource::EmptyStore),
+                );
+            }
+            if let Some(t) = template {
+                let pattern = format!("{}*", name.trim_end_matches('_'));
+                self.templates.insert(
+                    t.to_string(),
+                    json!({"index_patterns": [pattern], "priority": 0,
+                           "template": {"settings": {"number_of_shards": 1, "number_of_replicas": 0}},
+                           "composed_of": []}),
+                );
+            }
+        }
+    }
+
+    /// A deterministic 22-character id in the style of ES uuids.
+    pub fn new_uuid(&mut self, seed: &str) -> String {
+        use std::hash::{Hash, Hasher};
+        self.next_id += 1;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (seed, self.next_id).hash(&mut h);
+        let a = h.finish();
+        a.hash(&mut h);
+        let b = h.finish();
+        let mut bytes = a.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&b.to_be_bytes());
+        let mut s = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes);
+        s.truncate(22);
+        s
+    }
+
+    fn clock(&self) -> Instant {
+        self.now.unwrap_or_else(Instant::now)
+    }
 }
 
-/// A snapshot repository's content in the shared object store.
-#[derive(Debug, Clone, Default)]
-pub struct StoredRepository {}
+/// An error body in Elasticsearch's shape.
+pub fn es_error(status: u16, kind: &str, reason: impl Into<String>) -> (u16, Value) {
+    let reason = reason.into();
+    (
+        status,
+        json!({
+            "error": {
+                "root_cause": [{"type": kind, "reason": reason}],
+                "type": kind,
+                "reason": reason,
+            },
+            "status": status,
+        }),
+    )
+}
 
-/// Apply due asynchronous work (snapshots, restores) of a region.
-pub fn advance(_world: &mut World, _region: RegionId, _now: Instant) {}
+/// Apply due asynchronous work of a region: snapshots it writes are finalised once their
+/// duration has passed (the snapshot becomes `SUCCESS` or `PARTIAL` in the shared bucket).
+pub fn advance(world: &mut World, region: RegionId, now: Instant) {
+    world.regions[region].es.now = Some(now);
+    for repos in world.object_store.values_mut() {
+        for repo in repos.values_mut() {
+            for snap in repo.snapshots.iter_mut() {
+                if snap.writer_region == region
+                    && snap.state == SnapState::InProgress
+                    && now >= snap.done_at
+                {
+                    snap.finalize();
+                }
+            }
+        }
+    }
+}
+
+/// Per shard (each simulated index has one primary) time of a snapshot or restore.
+pub(crate) fn shard_duration(world: &World) -> Duration {
+    world.cfg.es_shard_duration
+}
 
 /// Serve one Elasticsearch REST request in `region`: (HTTP status, JSON body).
-pub fn handle(_world: &mut World, _region: RegionId, _req: &SimRequest) -> (u16, Value) {
-    (501, Value::Null)
+pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Value) {
+    if world.cfg.es_security
+        && let Some(denied) = authenticate(&world.cfg.es_password, req)
+    {
+        return denied;
+    }
+    let path = req.path.trim_matches('/');
+    let segments: Vec<&str> = if path.is_empty() {
+        vec![]
+    } else {
+        path.split('/').collect()
+    };
+    let method = req.method.as_str();
+    match (method, segments.as_slice()) {
+        ("GET", []) => (
+            200,
+            json!({"name": "camunda-elasticsearch-master-0", "cluster_name": "elastic",
+                   "version": {"number": "8.18.0"}, "tagline": "You Know, for Search"}),
+        ),
+        ("GET", ["_cat", "indices"]) | ("GET", ["_cat", "indices", _]) => {
+            index::cat_indices(&world.regions[region].es, segments.get(2).copied())
+        }
+        ("GET", ["_cluster", "health"]) => index::cluster_health(&world.regions[region].es, req),
+        ("GET", ["_recovery"]) => index::recovery(&world.regions[region].es, req, None),
+        ("GET", [idx, "_recovery"]) => index::recovery(&world.regions[region].es, req, Some(idx)),
+        ("GET", ["_index_template"]) => index::templates(&world.regions[region].es),
+        ("GET", ["_snapshot"]) => snapshot::get_repository(world, region, None),
+        ("GET", ["_snapshot", repo]) => snapshot::get_repository(world, region, Some(repo)),
+        ("PUT" | "POST", ["_snapshot", repo]) => snapshot::put_repository(world, region, repo, req),
+        ("DELETE", ["_snapshot", repo]) => snapshot::delete_repository(world, region, repo),
+        ("POST", ["_snapshot", repo, "_verify"]) => snapshot::verify(world, region, repo),
+        ("GET", ["_snapshot", repo, "_status"]) => snapshot::status(world, region, repo, None),
+        ("GET", ["_snapshot", repo, name]) => snapshot::get_snapshots(world, region, repo, name),
+        ("PUT" | "POST", ["_snapshot", repo, name]) => {
+            snapshot::create(world, region, repo, name, req)
+        }
+        ("DELETE", ["_snapshot", repo, name]) => snapshot::delete(world, region, repo, name),
+        ("GET", ["_snapshot", repo, name, "_status"]) => {
+            snapshot::status(world, region, repo, Some(name))
+        }
+        ("POST", ["_snapshot", repo, name, "_restore"]) => {
+            snapshot::restore(world, region, repo, name, req)
+        }
+        ("GET", [idx]) if !idx.starts_with('_') => index::get_index(&world.regions[region].es, idx),
+        ("DELETE", [idx]) if !idx.starts_with('_') => {
+            index::delete_indices(&mut world.regions[region].es, idx)
+        }
+        _ => (
+            400,
+            json!({"error": format!("no handler found for uri [{}] and method [{}]", req.path, req.method),
+                   "status": 400}),
+        ),
+    }
+}
+
+/// Basic auth as ES security checks it: `None` when authenticated, else the 401 answer.
+fn authenticate(password: &str, req: &SimRequest) -> Option<(u16, Value)> {
+    let header = req.headers.get("authorization");
+    let Some(header) = header else {
+        return Some(unauthorized(format!(
+            "missing authentication credentials for REST request [{}]",
+            req.path
+        )));
+    };
+    let decoded = header
+        .strip_prefix("Basic ")
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok());
+    match decoded.as_deref().and_then(|d| d.split_once(':')) {
+        Some(("elastic", p)) if p == password => None,
+        Some((user, _)) => Some(unauthorized(format!(
+            "unable to authenticate user [{user}] for REST request [{}]",
+            req.path
+        ))),
+        None => Some(unauthorized(format!(
+            "missing authentication credentials for REST request [{}]",
+            req.path
+        ))),
+    }
+}
+
+fn unauthorized(reason: String) -> (u16, Value) {
+    let (status, mut body) = es_error(401, "security_exception", reason);
+    let header =
+        json!({"WWW-Authenticate": ["Basic realm=\"security\", charset=\"UTF-8\"", "ApiKey"]});
+    body["error"]["header"] = header.clone();
+    body["error"]["root_cause"][0]["header"] = header;
+    (status, body)
 }

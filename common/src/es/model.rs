@@ -1,0 +1,589 @@
+//! Pure Elasticsearch logic: what the API answers mean for c8dr. No I/O here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Index name prefixes the Camunda 8.8 schema manager creates (SPEC 3.5).
+pub const CAMUNDA_INDEX_PREFIXES: [&str; 3] = ["operate-", "tasklist-", "camunda-"];
+
+/// Whether an index belongs to Camunda (`operate-*`, `tasklist-*`, `camunda-*`).
+pub fn is_camunda_index(name: &str) -> bool {
+    CAMUNDA_INDEX_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// A snapshot name ES accepts (lowercase, none of `\ / * ? " < > | , #` or space, no leading
+/// `_` or `-`; ES's `MetadataCreateIndexService`-style validation applied to snapshots).
+pub fn validate_snapshot_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the snapshot name is empty".into());
+    }
+    if name != name.to_lowercase() {
+        return Err(format!("snapshot name {name:?} must be lowercase"));
+    }
+    if name.starts_with('_') || name.starts_with('-') {
+        return Err(format!(
+            "snapshot name {name:?} must not start with '_' or '-'"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| "\\/*?\"<>|,# ".contains(*c)) {
+        return Err(format!("snapshot name {name:?} must not contain {c:?}"));
+    }
+    Ok(())
+}
+
+/// `failback-YYYYMMDD-HHMMSS` (UTC) from seconds since the epoch.
+pub fn default_snapshot_name(epoch_secs: u64) -> String {
+    let days = (epoch_secs / 86_400) as i64;
+    let rem = epoch_secs % 86_400;
+    // Civil date from days since 1970-01-01 (proleptic Gregorian, H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "failback-{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// One row of `_cat/indices?format=json` (ES renders every value as a string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatIndex {
+    pub index: String,
+    #[serde(default)]
+    pub health: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// `None` while the primary is not started (a red index).
+    #[serde(
+        rename = "docs.count",
+        default,
+        deserialize_with = "de_opt_u64_string",
+        serialize_with = "ser_opt_u64"
+    )]
+    pub docs_count: Option<u64>,
+}
+
+fn de_opt_u64_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(match v {
+        Some(Value::String(s)) => s.parse().ok(),
+        Some(Value::Number(n)) => n.as_u64(),
+        _ => None,
+    })
+}
+
+fn ser_opt_u64<S: serde::Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(n) => s.serialize_u64(*n),
+        None => s.serialize_none(),
+    }
+}
+
+/// Shard counts of a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardCounts {
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub successful: u64,
+}
+
+/// A shard that failed to snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardFailure {
+    #[serde(default)]
+    pub index: String,
+    #[serde(default)]
+    pub shard_id: u64,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A snapshot as `GET _snapshot/<repo>/<name>` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub snapshot: String,
+    #[serde(default)]
+    pub uuid: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub include_global_state: bool,
+    #[serde(default)]
+    pub indices: Vec<String>,
+    /// ES 8 feature states (system indices such as security) the snapshot carries; a restore
+    /// with `include_global_state: true` restores them too.
+    #[serde(default)]
+    pub feature_states: Vec<Value>,
+    #[serde(default)]
+    pub shards: ShardCounts,
+    #[serde(default)]
+    pub failures: Vec<ShardFailure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_in_millis: Option<u64>,
+}
+
+/// What a snapshot's state means for c8dr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotVerdict {
+    Running,
+    Succeeded,
+    /// Not usable, with the reason (failed shards named).
+    Failed(String),
+}
+
+/// SUCCESS with `shards.failed == 0` is the only success (SPEC 3.5); PARTIAL and FAILED are
+/// failures naming the failed shards.
+pub fn evaluate_snapshot(info: &SnapshotInfo) -> SnapshotVerdict {
+    let failed_shards = || {
+        if info.failures.is_empty() {
+            format!(
+                "{} of {} shards failed",
+                info.shards.failed, info.shards.total
+            )
+        } else {
+            let list: Vec<String> = info
+                .failures
+                .iter()
+                .map(|f| format!("{}[{}]: {}", f.index, f.shard_id, f.reason))
+                .collect();
+            format!(
+                "{} of {} shards failed: {}",
+                info.shards.failed.max(info.failures.len() as u64),
+                info.shards.total,
+                list.join("; ")
+            )
+        }
+    };
+    match info.state.as_str() {
+        "IN_PROGRESS" | "STARTED" | "INIT" => SnapshotVerdict::Running,
+        "SUCCESS" if info.shards.failed == 0 && info.failures.is_empty() => {
+            SnapshotVerdict::Succeeded
+        }
+        "SUCCESS" | "PARTIAL" => SnapshotVerdict::Failed(format!(
+            "snapshot {} is {}: {}",
+            info.snapshot,
+            info.state,
+            failed_shards()
+        )),
+        other => SnapshotVerdict::Failed(format!(
+            "snapshot {} is {}: {}",
+            info.snapshot,
+            if other.is_empty() {
+                "in an unknown state"
+            } else {
+                other
+            },
+            failed_shards()
+        )),
+    }
+}
+
+/// One shard recovery from `GET _recovery`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShardRecovery {
+    pub index: String,
+    pub shard: u64,
+    pub primary: bool,
+    /// `EMPTY_STORE`, `SNAPSHOT`, `PEER`, `EXISTING_STORE`…
+    pub kind: String,
+    /// `INIT`, `INDEX`, `VERIFY_INDEX`, `TRANSLOG`, `FINALIZE`, `DONE`.
+    pub stage: String,
+    /// For `SNAPSHOT` recoveries: repository and snapshot restored from.
+    pub repository: Option<String>,
+    pub snapshot: Option<String>,
+    pub total_bytes: u64,
+    pub recovered_bytes: u64,
+}
+
+impl ShardRecovery {
+    pub fn done(&self) -> bool {
+        self.stage == "DONE"
+    }
+
+    pub fn from_snapshot(&self, repository: &str, snapshot: &str) -> bool {
+        self.kind == "SNAPSHOT"
+            && self.repository.as_deref() == Some(repository)
+            && self.snapshot.as_deref() == Some(snapshot)
+    }
+}
+
+/// Flatten a `GET _recovery` answer.
+pub fn parse_recovery(v: &Value) -> Vec<ShardRecovery> {
+    let mut out = vec![];
+    let Some(map) = v.as_object() else {
+        return out;
+    };
+    for (index, entry) in map {
+        for s in entry
+            .get("shards")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let str_of = |p: &str| s.pointer(p).and_then(Value::as_str).map(str::to_string);
+            let u64_of = |p: &str| s.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+            out.push(ShardRecovery {
+                index: index.clone(),
+                shard: u64_of("/id"),
+                primary: s.get("primary").and_then(Value::as_bool).unwrap_or(true),
+                kind: str_of("/type").unwrap_or_default(),
+                stage: str_of("/stage").unwrap_or_default(),
+                repository: str_of("/source/repository"),
+                snapshot: str_of("/source/snapshot"),
+                total_bytes: u64_of("/index/size/total_in_bytes"),
+                recovered_bytes: u64_of("/index/size/recovered_in_bytes"),
+            });
+        }
+    }
+    out
+}
+
+/// Progress of a wait: units done of total, and a byte-weighted percentage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub percent: f64,
+}
+
+impl Progress {
+    pub fn units(done: u64, total: u64) -> Self {
+        let percent = if total == 0 {
+            100.0
+        } else {
+            (done.min(total) as f64) * 100.0 / total as f64
+        };
+        Self {
+            done: done.min(total),
+            total,
+            percent,
+        }
+    }
+}
+
+/// Progress of restoring `indices`: primaries DONE of the expected ones, percentage by bytes
+/// (an index with no recovery entry yet counts as not started).
+pub fn restore_progress(recoveries: &[ShardRecovery], indices: &BTreeSet<String>) -> Progress {
+    let primaries: Vec<&ShardRecovery> = recoveries
+        .iter()
+        .filter(|r| r.primary && indices.contains(&r.index))
+        .collect();
+    let total = indices.len() as u64;
+    let done = primaries.iter().filter(|r| r.done()).count() as u64;
+    let (mut got, mut all) = (0u64, 0u64);
+    for r in &primaries {
+        got += if r.done() {
+            r.total_bytes
+        } else {
+            r.recovered_bytes.min(r.total_bytes)
+        };
+        all += r.total_bytes;
+    }
+    let missing = total.saturating_sub(primaries.len() as u64);
+    let percent = if total == 0 {
+        100.0
+    } else if all == 0 {
+        done as f64 * 100.0 / total as f64
+    } else {
+        // Indices without an entry yet weigh as the average known index.
+        let avg = all as f64 / primaries.len().max(1) as f64;
+        got as f64 * 100.0 / (all as f64 + avg * missing as f64)
+    };
+    Progress {
+        done,
+        total,
+        percent: percent.min(100.0),
+    }
+}
+
+/// Where the target stands with respect to restoring a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestorePlan {
+    /// Nothing in the way: restore.
+    Restore,
+    /// Every index of the snapshot is present and was restored from this snapshot, and no other
+    /// Camunda index exists: the restore already happened (`finished`) or is running.
+    AlreadyRestored { finished: bool },
+    /// Indices in the way: Camunda ones (deletable with an explicit flag) and others (never
+    /// deleted by c8dr).
+    Conflicts {
+        camunda: Vec<String>,
+        other: Vec<String>,
+    },
+}
+
+/// Decide how to restore `snapshot` (its `indices`) from `repository` into a target that has
+/// `existing` indices with `recoveries`.
+///
+/// Idempotency rule: the snapshot counts as already restored when every one of its indices
+/// exists in the target and each one's primary was recovered from *this* snapshot (`_recovery`
+/// type `SNAPSHOT` with this repository and snapshot name), and no other Camunda index exists.
+/// ES keeps that recovery record while the shard stays on its node; if it was lost (a node
+/// restart), the indices count as conflicts: c8dr then refuses rather than guess.
+pub fn plan_restore(
+    repository: &str,
+    snapshot: &str,
+    snapshot_indices: &BTreeSet<String>,
+    existing: &BTreeSet<String>,
+    recoveries: &[ShardRecovery],
+) -> RestorePlan {
+    let restored_here: BTreeMap<&str, bool> = recoveries
+        .iter()
+        .filter(|r| r.primary && r.from_snapshot(repository, snapshot))
+        .map(|r| (r.index.as_str(), r.done()))
+        .collect();
+    let all_ours = !snapshot_indices.is_empty()
+        && snapshot_indices
+            .iter()
+            .all(|i| existing.contains(i) && restored_here.contains_key(i.as_str()));
+    let extra_camunda = existing
+        .iter()
+        .any(|i| is_camunda_index(i) && !snapshot_indices.contains(i));
+    if all_ours && !extra_camunda {
+        let finished = snapshot_indices
+            .iter()
+            .all(|i| restored_here.get(i.as_str()).copied().unwrap_or(false));
+        return RestorePlan::AlreadyRestored { finished };
+    }
+    let camunda: Vec<String> = existing
+        .iter()
+        .filter(|i| is_camunda_index(i))
+        .cloned()
+        .collect();
+    let other: Vec<String> = existing
+        .iter()
+        .filter(|i| !is_camunda_index(i) && snapshot_indices.contains(*i))
+        .cloned()
+        .collect();
+    if camunda.is_empty() && other.is_empty() {
+        RestorePlan::Restore
+    } else {
+        RestorePlan::Conflicts { camunda, other }
+    }
+}
+
+/// The `type: reason` of an ES error body (or the body itself when it has another shape).
+pub fn error_reason(body: &Value) -> String {
+    match body.get("error") {
+        Some(Value::Object(e)) => {
+            let kind = e.get("type").and_then(Value::as_str).unwrap_or("error");
+            let reason = e.get("reason").and_then(Value::as_str).unwrap_or("");
+            let cause = e
+                .get("caused_by")
+                .and_then(|c| c.get("reason"))
+                .and_then(Value::as_str)
+                .map(|c| format!(" (caused by: {c})"))
+                .unwrap_or_default();
+            format!("{kind}: {reason}{cause}")
+        }
+        Some(Value::String(s)) => s.clone(),
+        _ => match body {
+            Value::String(s) => s.clone(),
+            Value::Null => "empty answer".into(),
+            other => other.to_string(),
+        },
+    }
+}
+
+/// The `error.type` of an ES error body.
+pub fn error_type(body: &Value) -> Option<&str> {
+    body.pointer("/error/type").and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn rec(index: &str, stage: &str, snapshot: Option<&str>) -> ShardRecovery {
+        ShardRecovery {
+            index: index.into(),
+            shard: 0,
+            primary: true,
+            kind: if snapshot.is_some() {
+                "SNAPSHOT"
+            } else {
+                "EMPTY_STORE"
+            }
+            .into(),
+            stage: stage.into(),
+            repository: snapshot.map(|_| "camunda_backup".into()),
+            snapshot: snapshot.map(str::to_string),
+            total_bytes: 1000,
+            recovered_bytes: if stage == "DONE" { 1000 } else { 250 },
+        }
+    }
+
+    #[test]
+    fn classification() {
+        assert!(is_camunda_index("operate-list-view-8.3.0_"));
+        assert!(is_camunda_index("tasklist-task-8.8.0_"));
+        assert!(is_camunda_index("camunda-user-8.8.0_"));
+        assert!(!is_camunda_index(".security-7"));
+        assert!(!is_camunda_index("zeebe-record_job_8.8.0"));
+        assert!(!is_camunda_index("operate"));
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(default_snapshot_name(0), "failback-19700101-000000");
+        assert_eq!(
+            default_snapshot_name(1_795_469_085),
+            "failback-20261123-212445"
+        );
+        assert!(validate_snapshot_name("failback-20261123-212445").is_ok());
+        assert!(validate_snapshot_name("Upper").is_err());
+        assert!(validate_snapshot_name("a b").is_err());
+        assert!(validate_snapshot_name("_x").is_err());
+        assert!(validate_snapshot_name("").is_err());
+    }
+
+    #[test]
+    fn snapshot_verdicts() {
+        let mut info: SnapshotInfo = serde_json::from_value(json!({
+            "snapshot": "s", "state": "SUCCESS", "include_global_state": true,
+            "indices": ["a"], "shards": {"total": 3, "failed": 0, "successful": 3}
+        }))
+        .expect("info");
+        assert_eq!(evaluate_snapshot(&info), SnapshotVerdict::Succeeded);
+        info.state = "IN_PROGRESS".into();
+        assert_eq!(evaluate_snapshot(&info), SnapshotVerdict::Running);
+        info.state = "PARTIAL".into();
+        info.shards.failed = 1;
+        info.failures = vec![ShardFailure {
+            index: "operate-x".into(),
+            shard_id: 0,
+            reason: "boom".into(),
+        }];
+        match evaluate_snapshot(&info) {
+            SnapshotVerdict::Failed(m) => {
+                assert!(
+                    m.contains("PARTIAL") && m.contains("operate-x[0]: boom"),
+                    "{m}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // SUCCESS with a failed shard is not a success either.
+        info.state = "SUCCESS".into();
+        assert!(matches!(
+            evaluate_snapshot(&info),
+            SnapshotVerdict::Failed(_)
+        ));
+        info.state = "FAILED".into();
+        assert!(matches!(
+            evaluate_snapshot(&info),
+            SnapshotVerdict::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn cat_rows() {
+        let rows: Vec<CatIndex> = serde_json::from_value(json!([
+            {"index": "a", "health": "green", "docs.count": "42"},
+            {"index": "b", "health": "red", "docs.count": null}
+        ]))
+        .expect("rows");
+        assert_eq!(rows[0].docs_count, Some(42));
+        assert_eq!(rows[1].docs_count, None);
+    }
+
+    #[test]
+    fn recovery_parsing_and_progress() {
+        let v = json!({"operate-a": {"shards": [{"id": 0, "type": "SNAPSHOT", "stage": "INDEX", "primary": true,
+            "source": {"repository": "camunda_backup", "snapshot": "s1"},
+            "index": {"size": {"total_in_bytes": 1000, "recovered_in_bytes": 500}}}]}});
+        let r = parse_recovery(&v);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].from_snapshot("camunda_backup", "s1"));
+        assert!(!r[0].done());
+        let p = restore_progress(&r, &set(&["operate-a", "operate-b"]));
+        assert_eq!((p.done, p.total), (0, 2));
+        assert!((p.percent - 25.0).abs() < 0.01, "{}", p.percent);
+        let done = vec![
+            rec("operate-a", "DONE", Some("s1")),
+            rec("operate-b", "DONE", Some("s1")),
+        ];
+        let p = restore_progress(&done, &set(&["operate-a", "operate-b"]));
+        assert_eq!((p.done, p.total, p.percent), (2, 2, 100.0));
+        assert_eq!(Progress::units(1, 4).percent, 25.0);
+        assert_eq!(Progress::units(0, 0).percent, 100.0);
+    }
+
+    #[test]
+    fn restore_plans() {
+        let snap = set(&["operate-a", "tasklist-b"]);
+        assert_eq!(
+            plan_restore("camunda_backup", "s1", &snap, &set(&[]), &[]),
+            RestorePlan::Restore
+        );
+        // The schema manager ran: same names, empty-store recoveries.
+        let existing = set(&["operate-a", "tasklist-b", "camunda-c"]);
+        let recs = vec![
+            rec("operate-a", "DONE", None),
+            rec("tasklist-b", "DONE", None),
+        ];
+        assert_eq!(
+            plan_restore("camunda_backup", "s1", &snap, &existing, &recs),
+            RestorePlan::Conflicts {
+                camunda: vec!["camunda-c".into(), "operate-a".into(), "tasklist-b".into()],
+                other: vec![]
+            }
+        );
+        // Restored from this snapshot.
+        let existing = set(&["operate-a", "tasklist-b"]);
+        let recs = vec![
+            rec("operate-a", "DONE", Some("s1")),
+            rec("tasklist-b", "INDEX", Some("s1")),
+        ];
+        assert_eq!(
+            plan_restore("camunda_backup", "s1", &snap, &existing, &recs),
+            RestorePlan::AlreadyRestored { finished: false }
+        );
+        // Restored from another snapshot: a conflict.
+        assert!(matches!(
+            plan_restore("camunda_backup", "s2", &snap, &existing, &recs),
+            RestorePlan::Conflicts { .. }
+        ));
+        // A non-Camunda index of the snapshot in the way.
+        let snap2 = set(&["custom"]);
+        assert_eq!(
+            plan_restore("camunda_backup", "s1", &snap2, &set(&["custom"]), &[]),
+            RestorePlan::Conflicts {
+                camunda: vec![],
+                other: vec!["custom".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn error_reasons() {
+        let body = json!({"error": {"type": "x_exception", "reason": "bad", "caused_by": {"reason": "deep"}}, "status": 500});
+        assert_eq!(error_reason(&body), "x_exception: bad (caused by: deep)");
+        assert_eq!(error_type(&body), Some("x_exception"));
+        assert_eq!(error_reason(&json!({"error": "no handler"})), "no handler");
+    }
+}

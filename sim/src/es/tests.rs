@@ -1,0 +1,283 @@
+//! The simulated Elasticsearch answers like ES 8.18 (bodies and statuses the core relies on).
+
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::http::SimRequest;
+use crate::world::{SimConfig, World};
+
+fn req(method: &str, path_and_query: &str, body: Option<Value>) -> SimRequest {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    SimRequest {
+        method: method.into(),
+        path: format!("/{}", path.trim_start_matches('/')),
+        query: url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        headers: Default::default(),
+        body: body.map(|b| Bytes::from(b.to_string())).unwrap_or_default(),
+    }
+}
+
+fn call(
+    w: &mut World,
+    region: usize,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    super::handle(w, region, &req(method, path, body))
+}
+
+fn s3() -> Value {
+    json!({"type": "s3", "settings": {"bucket": "b", "client": "camunda", "base_path": "backups"}})
+}
+
+fn s3_readonly() -> Value {
+    json!({"type": "s3", "settings": {"bucket": "b", "client": "camunda", "base_path": "backups", "readonly": true}})
+}
+
+/// Let `d` pass in the world's lazy clock.
+fn pass(w: &mut World, start: Instant, d: Duration) {
+    w.advance(start + d);
+}
+
+#[test]
+fn snapshot_then_restore_through_the_shared_bucket() {
+    let mut w = World::healthy(SimConfig::default());
+    let d = w.cfg.es_shard_duration;
+    let t0 = Instant::now();
+    w.advance(t0);
+    let n = w.regions[0].es.indices.len() as u32;
+    assert!(n >= 6);
+    assert_eq!(
+        call(&mut w, 0, "PUT", "_snapshot/camunda_backup", Some(s3())).0,
+        200
+    );
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_snapshot/camunda_backup/s1",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!((status, body), (200, json!({"accepted": true})));
+    let (_, body) = call(&mut w, 0, "GET", "_snapshot/camunda_backup/s1", None);
+    assert_eq!(body["snapshots"][0]["state"], "IN_PROGRESS");
+    // Not in the repository yet: region 1 does not see it.
+    w.recreate_region(1);
+    assert_eq!(
+        call(
+            &mut w,
+            1,
+            "PUT",
+            "_snapshot/camunda_backup",
+            Some(s3_readonly())
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(&mut w, 1, "GET", "_snapshot/camunda_backup/s1", None).0,
+        404
+    );
+    pass(&mut w, t0, d * n + Duration::from_millis(1));
+    let (_, body) = call(&mut w, 0, "GET", "_snapshot/camunda_backup/_all", None);
+    let snap = &body["snapshots"][0];
+    assert_eq!(snap["state"], "SUCCESS");
+    assert_eq!(
+        snap["shards"],
+        json!({"total": n, "failed": 0, "successful": n})
+    );
+    assert_eq!(snap["include_global_state"], true);
+    let (_, body) = call(&mut w, 1, "GET", "_snapshot/camunda_backup/s1", None);
+    assert_eq!(body["snapshots"][0]["state"], "SUCCESS");
+
+    // Snapshot creation in a readonly registration: ES's RepositoryException.
+    let (status, body) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_snapshot/camunda_backup/s2",
+        Some(json!({})),
+    );
+    assert_eq!(status, 500);
+    assert_eq!(body["error"]["type"], "repository_exception");
+
+    // Restore: red while recovering, stages INIT → INDEX → DONE, then green.
+    let t1 = t0 + d * n + Duration::from_millis(1);
+    let (status, _) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 200);
+    pass(&mut w, t1, d / 2);
+    let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
+    assert_eq!(health["status"], "red");
+    let (_, rec) = call(&mut w, 1, "GET", "_recovery", None);
+    let stages: Vec<&str> = rec
+        .as_object()
+        .expect("object")
+        .values()
+        .map(|v| v["shards"][0]["stage"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        stages.contains(&"INDEX") && stages.contains(&"INIT"),
+        "{stages:?}"
+    );
+    let first = rec
+        .as_object()
+        .and_then(|m| m.values().find(|v| v["shards"][0]["stage"] == "INDEX"))
+        .expect("index stage");
+    assert_eq!(first["shards"][0]["type"], "SNAPSHOT");
+    assert_eq!(first["shards"][0]["source"]["snapshot"], "s1");
+    let pct = first["shards"][0]["index"]["size"]["percent"]
+        .as_str()
+        .expect("percent");
+    assert!(
+        pct.ends_with('%') && pct != "0.0%" && pct != "100.0%",
+        "{pct}"
+    );
+    let (status, health) = call(
+        &mut w,
+        1,
+        "GET",
+        "_cluster/health?wait_for_status=green&timeout=1s",
+        None,
+    );
+    assert_eq!((status, &health["timed_out"]), (408, &json!(true)));
+    pass(&mut w, t1, d * n + Duration::from_millis(1));
+    let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
+    assert_eq!(health["status"], "green");
+    assert_eq!(w.regions[1].es.indices.len(), n as usize);
+    assert_eq!(w.regions[1].es.templates, w.regions[0].es.templates);
+    let (_, cat) = call(&mut w, 1, "GET", "_cat/indices?format=json", None);
+    assert!(cat.as_array().is_some_and(|a| {
+        a.iter()
+            .all(|r| r["health"] == "green" && r["docs.count"].is_string())
+    }));
+
+    // Restoring again: the open indices are in the way.
+    let (status, body) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 500);
+    assert_eq!(body["error"]["type"], "snapshot_restore_exception");
+    let reason = body["error"]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("because an open index with same name already exists in the cluster"),
+        "{reason}"
+    );
+    assert_eq!(
+        body["error"]["root_cause"][0]["type"],
+        "snapshot_restore_exception"
+    );
+    assert_eq!(body["status"], 500);
+}
+
+#[test]
+fn a_writable_registration_caches_the_repository() {
+    let mut w = World::healthy(SimConfig::default());
+    let t0 = Instant::now();
+    w.advance(t0);
+    call(&mut w, 0, "PUT", "_snapshot/r", Some(s3()));
+    w.recreate_region(1);
+    call(&mut w, 1, "PUT", "_snapshot/r", Some(s3()));
+    call(&mut w, 0, "PUT", "_snapshot/r/s1", Some(json!({})));
+    pass(&mut w, t0, Duration::from_secs(5));
+    let (_, body) = call(&mut w, 1, "GET", "_snapshot/r/_all", None);
+    assert_eq!(body["snapshots"], json!([]));
+    call(&mut w, 1, "PUT", "_snapshot/r", Some(s3_readonly()));
+    let (_, body) = call(&mut w, 1, "GET", "_snapshot/r/_all", None);
+    assert_eq!(body["snapshots"][0]["snapshot"], "s1");
+}
+
+#[test]
+fn faults_duplicates_deletes_and_security() {
+    let mut w = World::healthy(SimConfig::default());
+    let t0 = Instant::now();
+    w.advance(t0);
+    w.faults.repo_verify_fails = true;
+    let (status, body) = call(&mut w, 0, "PUT", "_snapshot/r", Some(s3()));
+    assert_eq!(status, 500);
+    assert_eq!(body["error"]["type"], "repository_verification_exception");
+    let (status, _) = call(&mut w, 0, "POST", "_snapshot/r/_verify", None);
+    assert_eq!(status, 500);
+    w.faults.repo_verify_fails = false;
+    assert_eq!(call(&mut w, 0, "POST", "_snapshot/r/_verify", None).0, 200);
+
+    w.faults.partial_snapshot = true;
+    call(&mut w, 0, "PUT", "_snapshot/r/p1", Some(json!({})));
+    pass(&mut w, t0, Duration::from_secs(5));
+    let (_, body) = call(&mut w, 0, "GET", "_snapshot/r/p1", None);
+    assert_eq!(body["snapshots"][0]["state"], "PARTIAL");
+    assert_eq!(body["snapshots"][0]["shards"]["failed"], 1);
+    assert_eq!(
+        body["snapshots"][0]["failures"].as_array().map(Vec::len),
+        Some(1)
+    );
+    // _status does not tell PARTIAL from SUCCESS (as in ES).
+    let (_, st) = call(&mut w, 0, "GET", "_snapshot/r/p1/_status", None);
+    assert_eq!(st["snapshots"][0]["state"], "SUCCESS");
+    assert!(!w.faults.partial_snapshot, "the fault is consumed");
+
+    let (status, body) = call(&mut w, 0, "PUT", "_snapshot/r/p1", Some(json!({})));
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["type"], "invalid_snapshot_name_exception");
+    assert_eq!(call(&mut w, 0, "GET", "_snapshot/nope/_all", None).0, 404);
+
+    assert_eq!(call(&mut w, 0, "DELETE", "operate-*", None).0, 400);
+    assert_eq!(call(&mut w, 0, "DELETE", "missing-index", None).0, 404);
+    assert_eq!(
+        call(
+            &mut w,
+            0,
+            "DELETE",
+            "camunda-user-8.8.0_,camunda-role-8.8.0_",
+            None
+        )
+        .0,
+        200
+    );
+    assert!(!w.regions[0].es.indices.contains_key("camunda-user-8.8.0_"));
+
+    w.cfg.es_security = true;
+    let (status, body) = call(&mut w, 0, "GET", "_cluster/health", None);
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["type"], "security_exception");
+    let mut r = req("GET", "_cluster/health", None);
+    let token =
+        base64::engine::general_purpose::STANDARD.encode(format!("elastic:{}", w.cfg.es_password));
+    r.headers
+        .insert("authorization".into(), format!("Basic {token}"));
+    assert_eq!(super::handle(&mut w, 0, &r).0, 200);
+}
+
+#[test]
+fn seed_schema_creates_empty_camunda_indices_and_templates() {
+    let mut es = super::EsCluster::empty();
+    es.seed_schema();
+    assert!(es.indices.len() >= 6);
+    assert!(es.indices.values().all(|i| i.docs == 0));
+    assert!(es.indices.keys().all(|n| {
+        ["operate-", "tasklist-", "camunda-"]
+            .iter()
+            .any(|p| n.starts_with(p))
+    }));
+    assert!(!es.templates.is_empty());
+    let seeded = super::EsCluster::seeded();
+    assert!(seeded.indices.values().any(|i| i.docs > 0));
+}
