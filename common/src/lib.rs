@@ -5,6 +5,8 @@
 
 pub mod config;
 pub mod error;
+pub mod helm;
 pub mod region;
+pub mod values;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! The helm runner (filled in below).
