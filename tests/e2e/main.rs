@@ -1,3 +1,4 @@
 //! End-to-end tests: one test binary, one module per area.
 
+mod helm;
 mod sim_gateway;
