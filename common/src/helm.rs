@@ -194,6 +194,53 @@ struct Located {
     namespace: Option<String>,
 }
 
+/// The surviving region's last resort: helm's own `--kube-context`/`-n` (they reach a plugin only
+/// as HELM_KUBECONTEXT/HELM_NAMESPACE), else the kubeconfig's current context and its namespace.
+fn surviving_fallback(env: &Env, context: &mut Option<String>, namespace: &mut Option<String>) {
+    if context.is_none() {
+        *context = env.get("HELM_KUBECONTEXT").map(String::from);
+    }
+    let current = current_context(env);
+    if context.is_none() {
+        *context = current.as_ref().map(|(c, _)| c.clone());
+    }
+    if namespace.is_none() {
+        *namespace = env.get("HELM_NAMESPACE").map(String::from).or_else(|| {
+            current
+                .filter(|(c, _)| Some(c) == context.as_ref())
+                .and_then(|(_, ns)| ns)
+        });
+    }
+}
+
+/// The kubeconfig's current context and that context's namespace (`$KUBECONFIG`, a list of
+/// files where the first definition wins, else `~/.kube/config`). Unreadable files count as none.
+pub fn current_context(env: &Env) -> Option<(String, Option<String>)> {
+    let paths: Vec<PathBuf> = match env.get("KUBECONFIG") {
+        Some(list) => std::env::split_paths(list).collect(),
+        None => vec![Path::new(env.get("HOME")?).join(".kube/config")],
+    };
+    let docs: Vec<Value> = paths
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|text| serde_saphyr::from_str::<Value>(&text).ok())
+        .collect();
+    let name = docs
+        .iter()
+        .find_map(|d| d.get("current-context")?.as_str().filter(|s| !s.is_empty()))?
+        .to_string();
+    let namespace = docs.iter().find_map(|d| {
+        d.get("contexts")?
+            .as_array()?
+            .iter()
+            .find(|c| c.get("name").and_then(Value::as_str) == Some(name.as_str()))?
+            .pointer("/context/namespace")?
+            .as_str()
+            .map(String::from)
+    });
+    Some((name, namespace))
+}
+
 fn locate_side(req: &RedeployRequest, env: &Env, side: Side) -> Result<Located> {
     let (flag_ctx, flag_ns) = match side {
         Side::Surviving => (&req.surviving_context, &req.surviving_namespace),
@@ -231,9 +278,7 @@ fn locate_side(req: &RedeployRequest, env: &Env, side: Side) -> Result<Located> 
     let mut context = flag_ctx.clone().or(loc.context);
     let mut namespace = flag_ns.clone().or(loc.namespace);
     if side == Side::Surviving {
-        // helm's own --kube-context/-n reach a plugin only as these variables.
-        context = context.or_else(|| env.get("HELM_KUBECONTEXT").map(String::from));
-        namespace = namespace.or_else(|| env.get("HELM_NAMESPACE").map(String::from));
+        surviving_fallback(env, &mut context, &mut namespace);
     }
     Ok(Located {
         id: loc.id,
@@ -266,8 +311,7 @@ fn locate_index(req: &RedeployRequest, env: &Env, id: RegionId) -> Result<Locate
     let mut context = flag_ctx.or(loc.context);
     let mut namespace = flag_ns.or(loc.namespace);
     if side == Some(Side::Surviving) {
-        context = context.or_else(|| env.get("HELM_KUBECONTEXT").map(String::from));
-        namespace = namespace.or_else(|| env.get("HELM_NAMESPACE").map(String::from));
+        surviving_fallback(env, &mut context, &mut namespace);
     }
     Ok(Located {
         id: Some(id),
@@ -856,6 +900,24 @@ mod tests {
         let p = plan(&r, &env, &eks_dir()).expect("plan");
         assert_eq!(p.regions[0].context, "flag-ctx");
         assert_eq!(p.regions[0].id, Some(RegionId::ZERO));
+    }
+
+    #[test]
+    fn the_surviving_region_defaults_to_the_current_context() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("config");
+        std::fs::write(
+            &kubeconfig,
+            "apiVersion: v1\ncurrent-context: cur\ncontexts:\n- name: cur\n  context:\n    cluster: c\n    namespace: cur-ns\n",
+        )
+        .expect("write");
+        let env = Env::from_pairs([
+            ("KUBECONFIG", kubeconfig.display().to_string()),
+            ("REGION_SURVIVING", "region0".to_string()),
+        ]);
+        let p = plan(&req("surviving"), &env, &eks_dir()).expect("plan");
+        assert_eq!(p.regions[0].context, "cur");
+        assert_eq!(p.regions[0].namespace, "cur-ns");
     }
 
     #[test]
