@@ -7,6 +7,7 @@
 mod load;
 mod merge;
 mod overlay;
+mod profiles;
 mod redact;
 
 pub use load::{load_chain, load_file, parse_yaml};
@@ -14,4 +15,5 @@ pub use merge::merge_into;
 pub use overlay::{
     EnvChange, Overlay, OverlayOptions, SCHEMA_MANAGER_VAR, build_overlay, to_yaml, write_overlay,
 };
+pub use profiles::{AUTH_PROFILE, DEFAULT_PROFILES, active_profiles, expected_profiles};
 pub use redact::{REDACTED, looks_secret, redact};
