@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -74,6 +75,8 @@ pub struct RedeployRequest {
     pub dry_run: bool,
     pub wait: bool,
     pub timeout: Option<String>,
+    /// `--verify`: after each upgrade, wait until the unified ConfigMap shows the profiles.
+    pub verify: bool,
     pub surviving_context: Option<String>,
     pub surviving_namespace: Option<String>,
     pub recreated_context: Option<String>,
@@ -93,6 +96,8 @@ pub struct RegionPlan {
     pub values_files: Vec<PathBuf>,
     pub overlay: Overlay,
     pub wait: bool,
+    /// `spring.profiles.active` the upgrade should render (sorted).
+    pub expected_profiles: Vec<String>,
 }
 
 impl RegionPlan {
@@ -122,6 +127,8 @@ pub struct Plan {
     pub timeout: Option<String>,
     pub extra_args: Vec<String>,
     pub keep_overlay: Option<PathBuf>,
+    /// `--verify` and how long to wait for the ConfigMap (helm's `--timeout`, else 15m).
+    pub verify: Option<Duration>,
     pub regions: Vec<RegionPlan>,
     pub notices: Vec<String>,
 }
@@ -138,8 +145,8 @@ pub fn helm_bin(env: &Env) -> Option<String> {
         .map(|p| p.display().to_string())
 }
 
-/// Check a Go duration as helm's `--timeout` takes it (`10m`, `1h30m`, `600s`).
-fn check_duration(s: &str) -> Result<()> {
+/// Parse a Go duration as helm's `--timeout` takes it (`10m`, `1h30m`, `600s`, `1.5h`).
+pub fn parse_go_duration(s: &str) -> Result<Duration> {
     let bad = || {
         Error::usage(format!(
             "--timeout '{s}': expected a duration such as 10m, 600s or 1h30m"
@@ -149,22 +156,33 @@ fn check_duration(s: &str) -> Result<()> {
     if rest.is_empty() {
         return Err(bad());
     }
+    let mut total = 0f64;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !c.is_ascii_digit() && c != '.')
             .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(bad());
-        }
+        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit = ["ns", "us", "µs", "ms", "h", "m", "s"]
-            .into_iter()
-            .find(|u| rest.starts_with(u))
-            .ok_or_else(bad)?;
+        let (unit, seconds) = [
+            ("ns", 1e-9),
+            ("us", 1e-6),
+            ("µs", 1e-6),
+            ("ms", 1e-3),
+            ("h", 3600.0),
+            ("m", 60.0),
+            ("s", 1.0),
+        ]
+        .into_iter()
+        .find(|(u, _)| rest.starts_with(u))
+        .ok_or_else(bad)?;
         rest = &rest[unit.len()..];
+        total += number * seconds;
     }
-    Ok(())
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
+
+/// How long `--verify` waits when no `--timeout` is given.
+pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The region id a side variable names (`REGION_SURVIVING`, or the other of `REGION_RECREATED`).
 fn side_region(env: &Env, side: Side) -> Result<Option<RegionId>> {
@@ -404,9 +422,7 @@ fn values_chain(
 
 /// Plan the upgrades. Reads the values files (relative paths against `cwd`); calls no cluster.
 pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
-    if let Some(t) = &req.timeout {
-        check_duration(t)?;
-    }
+    let timeout = req.timeout.as_deref().map(parse_go_duration).transpose()?;
     let region_values = parse_region_values(&req.region_values)?;
     let target = req.target.unwrap_or(Target::One(RegionRef::Surviving));
     let located = match target {
@@ -473,6 +489,9 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
             other => other,
         })?;
         let overlay = values::build_overlay(&effective, req.overlay)?;
+        let mut rendered = effective;
+        values::merge_into(&mut rendered, overlay.document.clone());
+        let expected_profiles = values::expected_profiles(&rendered).into_iter().collect();
         // Brokers of a recreated region are not Ready until re-added: never wait on them.
         let wait = req.wait && loc.side != Some(Side::Recreated);
         if req.wait && !wait {
@@ -488,6 +507,7 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
             values_files,
             overlay,
             wait,
+            expected_profiles,
         });
     }
     Ok(Plan {
@@ -509,6 +529,9 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
         timeout: req.timeout.clone(),
         extra_args: req.extra_args.clone(),
         keep_overlay: req.keep_overlay.clone(),
+        verify: req
+            .verify
+            .then_some(timeout.unwrap_or(DEFAULT_VERIFY_TIMEOUT)),
         regions,
         notices,
     })
@@ -583,6 +606,7 @@ impl Plan {
             notices: region.overlay.notices.clone(),
             exit_code: None,
             output: String::new(),
+            verify: None,
         }
     }
 
@@ -635,12 +659,20 @@ impl Plan {
         let runs = self.regions.iter().zip(&files).map(|(region, file)| {
             let args = self.upgrade_args(region, file.path());
             let bin = self.helm_bin.clone();
-            async move { run_helm(&bin, &args).await }
+            async move {
+                let result = run_helm(&bin, &args).await;
+                let verified = match (&result, self.verify) {
+                    (Ok((0, _)), Some(timeout)) => Some(self.verify_region(region, timeout).await),
+                    _ => None,
+                };
+                (result, verified)
+            }
         });
         let results = futures_util::future::join_all(runs).await;
         let mut regions = vec![];
-        for ((region, file), result) in self.regions.iter().zip(&files).zip(results) {
+        for ((region, file), (result, verified)) in self.regions.iter().zip(&files).zip(results) {
             let mut report = self.region_report(region, file.path(), file.kept());
+            report.verify = verified;
             match result {
                 Ok((code, output)) => {
                     report.exit_code = Some(code);
@@ -687,6 +719,150 @@ async fn run_helm(bin: &str, args: &[String]) -> std::io::Result<(i32, String)> 
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     Ok((out.status.code().unwrap_or(1), text))
+}
+
+// ---------------------------------------------------------------------------------------------
+// --verify: the unified ConfigMap shows the expected Spring profiles.
+
+/// The unified configuration ConfigMap of a release (`<release>-zeebe-configuration-unified`;
+/// a release whose name contains `zeebe` is not suffixed again, as the chart's fullname).
+pub fn unified_configmap(release: &str) -> String {
+    if release.contains("zeebe") {
+        format!("{release}-configuration-unified")
+    } else {
+        format!("{release}-zeebe-configuration-unified")
+    }
+}
+
+/// What `--verify` saw in one region.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub configmap: String,
+    pub expected: Vec<String>,
+    /// The last `spring.profiles.active` seen (sorted), if any.
+    pub active: Option<Vec<String>>,
+    pub ok: bool,
+    pub message: Option<String>,
+    /// The exit code a failed verification maps to (4 timeout, 5 unreachable, ...).
+    #[serde(skip)]
+    pub exit_code: i32,
+}
+
+/// Longest pause between two polls: completion is noticed within half a second.
+const MAX_POLL: Duration = Duration::from_millis(400);
+
+/// Poll `fetch` (the ConfigMap's `application.yaml`, `None` while absent) until its active
+/// profiles equal `expected` as a set. Transient errors are retried until the deadline.
+pub async fn wait_for_profiles<F, Fut>(
+    mut fetch: F,
+    expected: &std::collections::BTreeSet<String>,
+    timeout: Duration,
+) -> (Result<()>, Option<std::collections::BTreeSet<String>>)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(50);
+    let mut seen = None;
+    loop {
+        let transient = match fetch().await {
+            Ok(Some(yaml)) => {
+                if let Some(active) = values::active_profiles(&yaml) {
+                    if &active == expected {
+                        return (Ok(()), Some(active));
+                    }
+                    seen = Some(active);
+                }
+                None
+            }
+            Ok(None) => None,
+            Err(e) if e.is_transient() => Some(e),
+            Err(e) => return (Err(e), seen),
+        };
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            let err = transient.unwrap_or_else(|| Error::Timeout {
+                what: format!(
+                    "spring.profiles.active to be {} (it is {})",
+                    expected.iter().cloned().collect::<Vec<_>>().join(","),
+                    seen.as_ref()
+                        .map(|s| s.iter().cloned().collect::<Vec<_>>().join(","))
+                        .unwrap_or_else(|| "not rendered yet".into())
+                ),
+                after: humantime::format_duration(timeout).to_string(),
+            });
+            return (Err(err), seen);
+        }
+        tokio::time::sleep(delay.min(deadline - now)).await;
+        delay = (delay * 2).min(MAX_POLL);
+    }
+}
+
+fn kube_error(context: &str, e: kube::Error) -> Error {
+    match e {
+        kube::Error::Api(status) => Error::Api {
+            service: "Kubernetes API",
+            status: status.code,
+            message: status.message.clone(),
+        },
+        other => Error::unreachable(format!("the Kubernetes API of context {context}"), other),
+    }
+}
+
+/// A ConfigMap client for a region (kubeconfig from `KUBECONFIG` or `~/.kube/config`).
+async fn configmaps(
+    context: &str,
+    namespace: &str,
+) -> Result<kube::Api<k8s_openapi::api::core::v1::ConfigMap>> {
+    let kubeconfig = kube::config::Kubeconfig::read()
+        .map_err(|e| Error::usage(format!("cannot read the kubeconfig: {e}")))?;
+    let options = kube::config::KubeConfigOptions {
+        context: Some(context.to_string()),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| Error::usage(format!("kube context {context}: {e}")))?;
+    let client = kube::Client::try_from(config)
+        .map_err(|e| Error::failed(format!("cannot build a client for {context}: {e}")))?;
+    Ok(kube::Api::namespaced(client, namespace))
+}
+
+impl Plan {
+    /// Wait until a region's unified ConfigMap shows the profiles its upgrade should render.
+    async fn verify_region(&self, region: &RegionPlan, timeout: Duration) -> VerifyReport {
+        let name = unified_configmap(&self.release);
+        let expected: std::collections::BTreeSet<String> =
+            region.expected_profiles.iter().cloned().collect();
+        let (result, seen) = match configmaps(&region.context, &region.namespace).await {
+            Ok(api) => {
+                let fetch = || {
+                    let api = api.clone();
+                    let name = name.clone();
+                    let context = region.context.clone();
+                    async move {
+                        let cm = api
+                            .get_opt(&name)
+                            .await
+                            .map_err(|e| kube_error(&context, e))?;
+                        Ok(cm.and_then(|c| c.data?.get("application.yaml").cloned()))
+                    }
+                };
+                wait_for_profiles(fetch, &expected, timeout).await
+            }
+            Err(e) => (Err(e), None),
+        };
+        VerifyReport {
+            configmap: name,
+            expected: region.expected_profiles.clone(),
+            active: seen.map(|s| s.into_iter().collect()),
+            ok: result.is_ok(),
+            exit_code: result.as_ref().err().map(Error::exit_code).unwrap_or(0),
+            message: result.err().map(|e| format!("verification failed: {e}")),
+        }
+    }
 }
 
 /// Hide secret-looking `--set key=value` values in a displayed argv.
@@ -754,6 +930,8 @@ pub struct RegionReport {
     pub exit_code: Option<i32>,
     /// helm's stdout and stderr.
     pub output: String,
+    /// `--verify`: what the unified ConfigMap showed.
+    pub verify: Option<VerifyReport>,
 }
 
 impl RedeployReport {
@@ -764,6 +942,15 @@ impl RedeployReport {
             .iter()
             .filter(|r| r.exit_code.is_some_and(|c| c != 0))
             .collect();
+        if failed.is_empty() {
+            return self.regions.iter().find_map(|r| {
+                let v = r.verify.as_ref().filter(|v| !v.ok)?;
+                Some(Error::Command(
+                    format!("{}: {}", r.region, v.message.clone().unwrap_or_default()),
+                    v.exit_code,
+                ))
+            });
+        }
         let code = failed.first()?.exit_code.unwrap_or(1);
         let msg = failed
             .iter()
@@ -966,7 +1153,7 @@ mod tests {
             "{missing}"
         );
         for ok in ["10m", "600s", "1h30m", "1.5h"] {
-            assert!(check_duration(ok).is_ok(), "{ok}");
+            assert!(parse_go_duration(ok).is_ok(), "{ok}");
         }
     }
 
@@ -981,5 +1168,62 @@ mod tests {
         assert_eq!(err.exit_code(), 3);
         assert!(err.to_string().contains("region1"), "{err}");
         assert!(err.to_string().contains("boom"), "{err}");
+    }
+
+    const OLD: &str = "spring:\n  profiles:\n    active: \"broker,identity,operate,tasklist,consolidated-auth\"\n";
+    const NEW: &str = "spring:\n  profiles:\n    active: \"identity,consolidated-auth,broker\"\n";
+
+    fn no_webapps() -> std::collections::BTreeSet<String> {
+        ["broker", "identity", "consolidated-auth"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn verification_waits_until_the_profiles_match_as_a_set() {
+        let mut n = 0;
+        let fetch = || {
+            n += 1;
+            let k = n;
+            async move {
+                Ok(match k {
+                    1 => None,
+                    2 | 3 => Some(OLD.to_string()),
+                    _ => Some(NEW.to_string()),
+                })
+            }
+        };
+        let (result, seen) = wait_for_profiles(fetch, &no_webapps(), Duration::from_secs(60)).await;
+        assert!(result.is_ok());
+        assert_eq!(seen, Some(no_webapps()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn verification_times_out_with_what_it_saw() {
+        let fetch = || async { Ok(Some(OLD.to_string())) };
+        let (result, seen) = wait_for_profiles(fetch, &no_webapps(), Duration::from_secs(5)).await;
+        let err = result.expect_err("times out");
+        assert_eq!(err.exit_code(), 4);
+        assert!(err.to_string().contains("operate"), "{err}");
+        assert_eq!(seen.map(|s| s.len()), Some(5));
+        let fetch = || async { Err(Error::unreachable("api", "connection refused")) };
+        let (result, _) = wait_for_profiles(fetch, &no_webapps(), Duration::from_secs(5)).await;
+        assert_eq!(result.map_err(|e| e.exit_code()), Err(5));
+    }
+
+    #[test]
+    fn the_plan_knows_which_profiles_to_expect() {
+        let mut r = req("recreated");
+        r.overlay.no_webapps = true;
+        let p = plan(&r, &docs_env(), &eks_dir()).expect("plan");
+        assert_eq!(
+            p.regions[0].expected_profiles,
+            ["broker", "consolidated-auth", "identity"]
+        );
+        assert_eq!(
+            unified_configmap("camunda"),
+            "camunda-zeebe-configuration-unified"
+        );
     }
 }

@@ -116,9 +116,13 @@ pub struct RedeployArgs {
     /// Pass --wait to helm (never for the recreated region: its brokers are not Ready until re-added)
     #[arg(long)]
     pub wait: bool,
-    /// helm's --timeout (e.g. 10m)
+    /// helm's --timeout (e.g. 10m); also bounds --verify (default 15m)
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// After each upgrade, wait until the ConfigMap <release>-zeebe-configuration-unified shows
+    /// the expected spring.profiles.active (compared as a set)
+    #[arg(long)]
+    pub verify: bool,
     /// Extra arguments for every `helm upgrade`, after `--`
     #[arg(last = true, value_name = "EXTRA HELM ARGS")]
     pub extra: Vec<String>,
@@ -162,6 +166,7 @@ impl RedeployArgs {
             dry_run: self.dry_run,
             wait: self.wait,
             timeout: self.timeout.clone(),
+            verify: self.verify,
             extra_args: self.extra.clone(),
             ..self.common.request()?
         })

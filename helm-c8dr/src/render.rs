@@ -103,6 +103,23 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
             Some(code) => println!("{}: helm exited {code}", r.region),
             None => {}
         }
+        if let Some(v) = &r.verify {
+            if v.ok {
+                println!(
+                    "{}: verified: {} shows spring.profiles.active {}",
+                    r.region,
+                    v.configmap,
+                    v.expected.join(",")
+                );
+            } else {
+                println!(
+                    "{}: {} (expected {})",
+                    r.region,
+                    v.message.as_deref().unwrap_or("verification failed"),
+                    v.expected.join(",")
+                );
+            }
+        }
     }
     Ok(())
 }
