@@ -422,3 +422,32 @@ fn the_overlay_command_prints_the_yaml_alone() {
     assert_eq!(env_list[15]["value"], "false");
     assert!(calls(&env).is_empty());
 }
+
+#[test]
+fn verify_waits_for_the_profiles_in_the_unified_configmap() {
+    let env = setup();
+    env.lose_region(1);
+    env.recreate_region(1);
+    let run = env
+        .helm_c8dr([
+            "redeploy",
+            "--region",
+            "recreated",
+            "--no-webapps",
+            "--no-schema-manager",
+            "--verify",
+            "--timeout",
+            "20s",
+            "-o",
+            "json",
+        ])
+        .success();
+    let doc = run.json();
+    let v = &doc["regions"][0]["verify"];
+    assert_eq!(v["ok"], true, "{doc:#}");
+    assert_eq!(v["configmap"], "camunda-zeebe-configuration-unified");
+    assert_eq!(
+        v["active"],
+        serde_json::json!(["broker", "consolidated-auth", "identity"])
+    );
+}
