@@ -488,7 +488,22 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
             },
             other => other,
         })?;
-        let overlay = values::build_overlay(&effective, req.overlay)?;
+        let mut overlay = values::build_overlay(&effective, req.overlay)?;
+        if overlay.env_change == EnvChange::Removed {
+            // Name the files that still set the variable (they parsed above, so they read).
+            let files: Vec<String> = values_files
+                .iter()
+                .filter(|f| {
+                    values::load_file(&cwd.join(f))
+                        .is_ok_and(|doc| values::sets_schema_manager_var(&doc))
+                })
+                .map(|f| f.display().to_string())
+                .collect();
+            let generic = values::still_set_notice(&[]);
+            for n in overlay.notices.iter_mut().filter(|n| **n == generic) {
+                *n = values::still_set_notice(&files);
+            }
+        }
         let mut rendered = effective;
         values::merge_into(&mut rendered, overlay.document.clone());
         let expected_profiles = values::expected_profiles(&rendered).into_iter().collect();

@@ -49,6 +49,27 @@ fn is_var(entry: &Value) -> bool {
     entry.get("name").and_then(Value::as_str) == Some(SCHEMA_MANAGER_VAR)
 }
 
+/// Whether a values document's `orchestration.env` holds the schema-manager variable.
+pub fn sets_schema_manager_var(doc: &Value) -> bool {
+    doc.pointer("/orchestration/env")
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(is_var))
+}
+
+/// The notice for a variable left in the user's files (the docs' "remember to remove it" step),
+/// naming the files when they are known.
+pub fn still_set_notice(files: &[String]) -> String {
+    let place = if files.is_empty() {
+        "your values files".to_string()
+    } else {
+        files.join(", ")
+    };
+    format!(
+        "{SCHEMA_MANAGER_VAR} is still set in {place}: this upgrade leaves it out (the schema \
+         manager runs again); remove it from the file"
+    )
+}
+
 /// Build the overlay from the effective (merged) user values.
 pub fn build_overlay(effective: &Value, opts: OverlayOptions) -> Result<Overlay> {
     let orchestration = effective.get("orchestration");
@@ -96,10 +117,7 @@ pub fn build_overlay(effective: &Value, opts: OverlayOptions) -> Result<Overlay>
             }
         }
     } else if had_var {
-        notices.push(format!(
-            "{SCHEMA_MANAGER_VAR} is still set in your values files: this upgrade leaves it out \
-             (the schema manager runs again); remove it from your files"
-        ));
+        notices.push(still_set_notice(&[]));
         let mut list = user_env.unwrap_or_default();
         list.retain(|e| !is_var(e));
         (Some(list), EnvChange::Removed)
