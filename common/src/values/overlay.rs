@@ -348,6 +348,43 @@ mod tests {
     }
 
     #[test]
+    fn tricky_strings_and_numbers_survive_the_round_trip() {
+        let tricky = [
+            "0755",
+            "1e3",
+            "~",
+            "null",
+            "",
+            "yes",
+            "on",
+            "NO",
+            "12:30",
+            "- x",
+            "#c",
+            "a: b",
+            "'q'",
+            "\"d\"",
+            "${DOLLAR}(K8S_NAME).$X",
+            "multi\nline",
+            " padded ",
+            "0x1F",
+            ".5",
+        ];
+        let env: Vec<Value> = tricky
+            .iter()
+            .map(|v| json!({"name": "V", "value": v}))
+            .chain([
+                json!({"name": "N", "value": 10}),
+                json!({"name": "F", "value": 1.5}),
+            ])
+            .collect();
+        let doc = json!({"orchestration": {"env": env}});
+        let yaml = to_yaml(&doc).expect("yaml");
+        let back = parse_yaml(Path::new("overlay.yaml"), &yaml).expect("round trip");
+        assert_eq!(back, doc, "{yaml}");
+    }
+
+    #[test]
     fn overlays_are_written_0600_and_temporary_ones_removed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let kept =
