@@ -683,7 +683,15 @@ impl Plan {
                 (result, verified)
             }
         });
+        // Ctrl-C reaches helm too (same process group): let helm stop on its own and keep
+        // running here so the overlays are still removed afterwards.
+        let interrupts = tokio::spawn(async {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                tracing::warn!("interrupted: waiting for helm to stop, then removing the overlays");
+            }
+        });
         let results = futures_util::future::join_all(runs).await;
+        interrupts.abort();
         let mut regions = vec![];
         for ((region, file), (result, verified)) in self.regions.iter().zip(&files).zip(results) {
             let mut report = self.region_report(region, file.path(), file.kept());
