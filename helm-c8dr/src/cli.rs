@@ -36,7 +36,11 @@ Values layout: by default the docs' EKS layout, run from aws/dual-region/kuberne
 OpenShift: -f values-base.yml --region-values region0=values-region-1.yml
 --region-values region1=values-region-2.yml) exactly those files are used, -f files first.
 
-Exit codes: 0 success, 2 bad input (nothing ran), otherwise helm's own exit code.";
+redeploy prints its plan and asks before running helm; --yes (or C8DR_ASSUME_YES=1) skips the
+question, and without a terminal it is required. --dry-run shows the plan and the overlays only.
+
+Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --verify timed out,
+5 cluster unreachable for --verify, otherwise helm's own exit code.";
 
 #[derive(Debug, Parser)]
 #[command(name = "helm c8dr", bin_name = "helm c8dr", about = ABOUT, long_about = LONG_ABOUT)]
@@ -113,6 +117,9 @@ pub struct RedeployArgs {
     /// Print the helm commands and overlays; run nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not ask for confirmation (also C8DR_ASSUME_YES=1); required without a terminal
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     /// Pass --wait to helm (never for the recreated region: its brokers are not Ready until re-added)
     #[arg(long)]
     pub wait: bool,

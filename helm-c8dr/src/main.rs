@@ -2,6 +2,7 @@
 //! procedure needs. Thin: parse flags, make one core call, render, exit with the error's code.
 
 mod cli;
+mod confirm;
 mod render;
 
 use std::process::ExitCode;
@@ -36,6 +37,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             let report = if request.dry_run {
                 plan.dry_run()?
             } else {
+                confirm::confirm(
+                    &plan,
+                    args.yes || env.get("C8DR_ASSUME_YES").is_some_and(confirm::truthy),
+                )?;
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

@@ -138,6 +138,7 @@ fn assert_unchanged(before: &[(PathBuf, Vec<u8>)]) {
 fn step1(env: &TestEnv) {
     env.helm_c8dr([
         "redeploy",
+        "--yes",
         "--region",
         "recreated",
         "--no-webapps",
@@ -159,6 +160,7 @@ fn failback_step1_installs_the_recreated_region_without_webapps_or_schema_manage
         "--no-webapps",
         "--no-schema-manager",
         "--wait",
+        "--yes",
     ])
     .success()
     .stderr_has("--wait is not applied to region1");
@@ -215,7 +217,7 @@ fn failback_step2_redeploys_the_surviving_region_with_webapps_off() {
     env.lose_region(1);
     env.recreate_region(1);
     step1(&env);
-    env.helm_c8dr(["redeploy", "--no-webapps"]).success();
+    env.helm_c8dr(["redeploy", "--no-webapps", "-y"]).success();
     let calls = calls(&env);
     assert_eq!(calls.len(), 2);
     let call = call_for(&calls, "c8dr-sim-region0");
@@ -258,7 +260,7 @@ fn failback_step8_redeploys_both_regions_and_removes_the_variable_with_a_notice(
     std::fs::write(&base, text).expect("write");
     let before = snapshot(&env.cwd);
     env.set_env("HELM_CHART_VERSION", "13.1.0");
-    env.helm_c8dr(["redeploy", "--region", "both", "--wait"])
+    env.helm_c8dr(["redeploy", "--region", "both", "--wait", "--yes"])
         .success()
         .stderr_has(&format!("{VAR} is still set in camunda-values.yml"));
 
@@ -317,7 +319,7 @@ fn dry_run_prints_the_commands_and_runs_no_helm() {
 #[test]
 fn json_output_is_one_document_with_the_exit_codes() {
     let env = setup();
-    let run = env.helm_c8dr(["redeploy", "-o", "json"]).success();
+    let run = env.helm_c8dr(["redeploy", "-o", "json", "--yes"]).success();
     let doc = run.json();
     assert_eq!(doc["regions"][0]["region"], "region0");
     assert_eq!(doc["regions"][0]["exitCode"], 0);
@@ -357,14 +359,26 @@ fn bad_input_exits_2_without_calling_helm() {
 }
 
 #[test]
+fn without_a_terminal_redeploy_needs_yes() {
+    let mut env = setup();
+    env.helm_c8dr(["redeploy", "--region", "both"])
+        .code(3)
+        .stderr_has("--yes");
+    assert!(calls(&env).is_empty(), "no helm call");
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.helm_c8dr(["redeploy"]).success();
+    assert_eq!(calls(&env).len(), 1);
+}
+
+#[test]
 fn a_failing_helm_passes_its_exit_code_through_with_the_region_named() {
     let env = setup();
-    env.helm_c8dr(["redeploy", "--surviving-namespace", "wrong"])
+    env.helm_c8dr(["redeploy", "--yes", "--surviving-namespace", "wrong"])
         .code(1)
         .stderr_has("region0")
         .output_has("namespaces \"wrong\" not found");
     env.lose_region(1);
-    env.helm_c8dr(["redeploy", "--region", "1"])
+    env.helm_c8dr(["redeploy", "--yes", "--region", "1"])
         .code(1)
         .stderr_has("region1")
         .output_has("Kubernetes cluster unreachable");
@@ -387,6 +401,7 @@ fn the_openshift_layout_uses_one_file_per_region() {
         "region1=values-region-2.yml",
         "--keep-overlay",
         keep.to_str().expect("utf-8"),
+        "--yes",
     ])
     .success();
     let calls = calls(&env);
@@ -439,6 +454,7 @@ fn verify_waits_for_the_profiles_in_the_unified_configmap() {
             "20s",
             "-o",
             "json",
+            "--yes",
         ])
         .success();
     let doc = run.json();
