@@ -466,3 +466,22 @@ fn verify_waits_for_the_profiles_in_the_unified_configmap() {
         serde_json::json!(["broker", "consolidated-auth", "identity"])
     );
 }
+
+#[test]
+fn forgetting_no_schema_manager_lets_the_recreated_region_seed_its_elasticsearch() {
+    // The mistake --no-schema-manager prevents: a fresh install with the schema manager on
+    // creates the Camunda indices, and the later restore (failback 4) would then fail.
+    let env = setup();
+    env.lose_region(1);
+    env.recreate_region(1);
+    env.helm_c8dr(["redeploy", "--yes", "--region", "recreated", "--no-webapps"])
+        .success();
+    let s = env.state();
+    assert_eq!(s["regions"][1]["schemaManagerDisabled"], false);
+    assert!(
+        s["regions"][1]["esIndices"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty()),
+        "the schema manager seeded ES: {s:#}"
+    );
+}
