@@ -6,6 +6,7 @@
 pub mod config;
 pub mod error;
 pub mod es;
+pub mod helm;
 pub mod http;
 pub mod kube;
 pub mod ops;
@@ -14,6 +15,7 @@ pub mod region;
 pub mod session;
 mod session_kube;
 pub mod ui;
+pub mod values;
 pub mod zeebe;
 
 pub use error::{Error, Result};

@@ -1,0 +1,131 @@
+//! Reading values files. They are only ever read: c8dr never writes a user's file.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::merge::merge_into;
+use crate::error::{Error, Result};
+
+/// Parse one values document. An empty document is an empty map, as Helm treats it; anything
+/// but a map at the top level is an error naming the file.
+pub fn parse_yaml(path: &Path, text: &str) -> Result<Value> {
+    let value: Value = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, &e))?;
+    match value {
+        Value::Null => Ok(Value::Object(Map::new())),
+        Value::Object(_) => Ok(value),
+        other => Err(Error::File {
+            path: path.to_path_buf(),
+            message: format!(
+                "line 1, column 1: expected a map of values at the top level, found {}",
+                kind(&other)
+            ),
+        }),
+    }
+}
+
+/// Read and parse one values file.
+pub fn load_file(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+        path: path.to_path_buf(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such values file".to_string(),
+            _ => format!("cannot read values file: {e}"),
+        },
+    })?;
+    parse_yaml(path, &text)
+}
+
+/// Read the `-f` chain in order and merge it as Helm does.
+pub fn load_chain<P: AsRef<Path>>(paths: &[P]) -> Result<Value> {
+    let mut merged = Value::Object(Map::new());
+    for path in paths {
+        merge_into(&mut merged, load_file(path.as_ref())?);
+    }
+    Ok(merged)
+}
+
+fn yaml_error(path: &Path, err: &serde_saphyr::Error) -> Error {
+    let plain = err.render_with_options(serde_saphyr::render_options! {
+        snippets: serde_saphyr::SnippetMode::Off,
+    });
+    // One line: the first line of the plain message, without its own location suffix.
+    let first = plain.lines().next().unwrap_or("invalid YAML").trim();
+    let message = match err.location() {
+        Some(loc) => {
+            let suffix = format!(" at line {}, column {}", loc.line(), loc.column());
+            let text = first.strip_suffix(suffix.as_str()).unwrap_or(first);
+            format!("line {}, column {}: {text}", loc.line(), loc.column())
+        }
+        None => first.to_string(),
+    };
+    Error::File {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml_types_survive_parsing() {
+        let v = parse_yaml(
+            Path::new("v.yml"),
+            "---\na:\n  size: '8'\n  on: true\n  n: 3\n  f: 0.1\n  s: 5m\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            v,
+            json!({"a": {"size": "8", "on": true, "n": 3, "f": 0.1, "s": "5m"}})
+        );
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_map() {
+        assert_eq!(
+            parse_yaml(Path::new("e.yml"), "").expect("parses"),
+            json!({})
+        );
+        assert_eq!(
+            parse_yaml(Path::new("e.yml"), "# only a comment\n").expect("parses"),
+            json!({})
+        );
+    }
+
+    #[test]
+    fn yaml_errors_name_file_line_and_column() {
+        let err = parse_yaml(Path::new("bad.yml"), "a:\n  b: 1\n c: [\n").expect_err("malformed");
+        assert_eq!(err.exit_code(), 2);
+        let msg = err.to_string();
+        assert!(msg.starts_with("bad.yml: line "), "{msg}");
+        assert!(msg.contains("column "), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+
+    #[test]
+    fn a_list_at_the_top_is_refused() {
+        let err = parse_yaml(Path::new("l.yml"), "- a\n- b\n").expect_err("not a map");
+        assert!(err.to_string().contains("expected a map"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_is_a_file_error() {
+        let err = load_file(Path::new("/nonexistent/c8dr/values.yml")).expect_err("missing");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("no such values file"), "{err}");
+    }
+}

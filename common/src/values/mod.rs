@@ -1,0 +1,20 @@
+//! Values overlays (SPEC 3.6): load the user's `-f` chain with Helm's merge semantics, compute the
+//! effective `orchestration.env`, and build the generated overlay that helm-c8dr passes last.
+//!
+//! Everything here is a pure function of its input except [`load`] (reads files, never writes them)
+//! and [`write_overlay`] (writes the generated file, mode 0600).
+
+mod load;
+mod merge;
+mod overlay;
+mod profiles;
+mod redact;
+
+pub use load::{load_chain, load_file, parse_yaml};
+pub use merge::merge_into;
+pub use overlay::{
+    EnvChange, Overlay, OverlayOptions, SCHEMA_MANAGER_VAR, build_overlay, sets_schema_manager_var,
+    still_set_notice, to_yaml, write_overlay,
+};
+pub use profiles::{AUTH_PROFILE, DEFAULT_PROFILES, active_profiles, expected_profiles};
+pub use redact::{REDACTED, looks_secret, redact};

@@ -1,0 +1,102 @@
+//! The Spring profiles the chart renders into the unified ConfigMap (SPEC 3.6):
+//! `spring.profiles.active` = the enabled `orchestration.profiles`, plus `consolidated-auth`.
+//! Compared as sets (the docs print another order).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+/// The chart's `orchestration.profiles` defaults (camunda-platform 13.x).
+pub const DEFAULT_PROFILES: [&str; 4] = ["broker", "identity", "operate", "tasklist"];
+/// Always appended by the chart.
+pub const AUTH_PROFILE: &str = "consolidated-auth";
+
+fn truthy(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The profiles a release with these (fully merged) values renders.
+pub fn expected_profiles(values: &Value) -> BTreeSet<String> {
+    let mut on: BTreeSet<String> = DEFAULT_PROFILES.iter().map(|p| p.to_string()).collect();
+    if let Some(Value::Object(user)) = values.pointer("/orchestration/profiles") {
+        for (name, v) in user {
+            match truthy(v) {
+                Some(true) => {
+                    on.insert(name.clone());
+                }
+                Some(false) => {
+                    on.remove(name);
+                }
+                None => {}
+            }
+        }
+    }
+    on.insert(AUTH_PROFILE.to_string());
+    on
+}
+
+/// `spring.profiles.active` of a rendered `application.yaml` (nested or dotted key, a
+/// comma-separated string or a list), as a set; `None` when absent or unparsable.
+pub fn active_profiles(application_yaml: &str) -> Option<BTreeSet<String>> {
+    let doc: Value = serde_saphyr::from_str(application_yaml).ok()?;
+    let active = doc
+        .pointer("/spring/profiles/active")
+        .or_else(|| doc.get("spring.profiles.active"))?;
+    let items: Vec<String> = match active {
+        Value::String(s) => s.split(',').map(|p| p.trim().to_string()).collect(),
+        Value::Array(list) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
+            .collect(),
+        _ => return None,
+    };
+    Some(items.into_iter().filter(|p| !p.is_empty()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn expected_profiles_follow_the_chart_defaults_and_overrides() {
+        assert_eq!(
+            expected_profiles(&json!({})),
+            set(&[
+                "broker",
+                "identity",
+                "operate",
+                "tasklist",
+                "consolidated-auth"
+            ])
+        );
+        let no_webapps =
+            json!({"orchestration": {"profiles": {"operate": false, "tasklist": false}}});
+        assert_eq!(
+            expected_profiles(&no_webapps),
+            set(&["broker", "identity", "consolidated-auth"])
+        );
+    }
+
+    #[test]
+    fn active_profiles_are_read_as_a_set_in_any_order() {
+        let yaml = "spring:\n  profiles:\n    active: \"identity,broker, consolidated-auth\"\n";
+        assert_eq!(
+            active_profiles(yaml),
+            Some(set(&["broker", "identity", "consolidated-auth"]))
+        );
+        assert_eq!(active_profiles("camunda: {}\n"), None);
+        assert_eq!(
+            active_profiles("spring.profiles.active: broker\n"),
+            Some(set(&["broker"]))
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Command-line flags. helm strips `--kube-context`, `-n/--namespace`, `--kubeconfig` and
+//! `--debug` from a plugin's argv (they arrive as HELM_* variables), so none is defined here.
+
+use std::path::PathBuf;
+
+use c8dr_common::Error;
+use c8dr_common::helm::RedeployRequest;
+use c8dr_common::values::OverlayOptions;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Camunda 8 dual-region failover/failback: helm upgrades per region";
+
+const LONG_ABOUT: &str = "\
+Camunda 8 dual-region failover/failback: the helm side of the procedure.
+
+`helm c8dr redeploy` runs `helm upgrade --install` per region with your values files plus a
+generated overlay, passed last: the effective orchestration.env list of your files (Helm replaces
+lists whole) with CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false added by name for
+--no-schema-manager, or removed otherwise; and Operate/Tasklist off for --no-webapps. Your files
+are never modified; the overlay is written with mode 0600 and removed afterwards (--keep-overlay DIR
+keeps it).
+
+Failback steps:
+  1  helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
+  2  helm c8dr redeploy --region surviving --no-webapps
+  8  helm c8dr redeploy --region both
+
+Regions come from the Camunda docs' variables (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING,
+REGION_SURVIVING, the same for RECREATED, or CLUSTER_0/1 and CAMUNDA_NAMESPACE_0/1), or from
+--surviving-context/--surviving-namespace/--recreated-context/--recreated-namespace. helm's own
+--kube-context and -n apply to the surviving region only. Release: --release or
+CAMUNDA_RELEASE_NAME (default camunda); chart version: --version or HELM_CHART_VERSION.
+
+Values layout: by default the docs' EKS layout, run from aws/dual-region/kubernetes:
+-f camunda-values.yml -f region<N>/camunda-values.yml. With -f and/or --region-values (e.g.
+OpenShift: -f values-base.yml --region-values region0=values-region-1.yml
+--region-values region1=values-region-2.yml) exactly those files are used, -f files first.
+
+redeploy prints its plan and asks before running helm; --yes (or C8DR_ASSUME_YES=1) skips the
+question, and without a terminal it is required. --dry-run shows the plan and the overlays only.
+
+Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --verify timed out,
+5 cluster unreachable for --verify, otherwise helm's own exit code.";
+
+#[derive(Debug, Parser)]
+#[command(name = "helm c8dr", bin_name = "helm c8dr", about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
+    pub output: Output,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run `helm upgrade --install` in one or both regions with the generated overlay
+    Redeploy(RedeployArgs),
+    /// Print the generated overlay (YAML) without running anything
+    Overlay(OverlayArgs),
+}
+
+/// Flags shared by `redeploy` and `overlay`.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Region(s): surviving, recreated, both, 0 or 1 (region0/region1)
+    #[arg(long, default_value = "surviving")]
+    pub region: String,
+    /// Turn Operate and Tasklist off (orchestration.profiles.operate/tasklist=false)
+    #[arg(long)]
+    pub no_webapps: bool,
+    /// Set CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false (without it the variable is removed)
+    #[arg(long)]
+    pub no_schema_manager: bool,
+    /// Chart reference
+    #[arg(long, default_value = c8dr_common::helm::DEFAULT_CHART)]
+    pub chart: String,
+    /// Chart version [env: HELM_CHART_VERSION]
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Release name [env: CAMUNDA_RELEASE_NAME, default camunda]
+    #[arg(long)]
+    pub release: Option<String>,
+    /// Values file for every region (repeatable; before the region's own file)
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// A region's own values file, REGION=FILE (region0, region1, surviving, recreated; repeatable)
+    #[arg(long, value_name = "REGION=FILE")]
+    pub region_values: Vec<String>,
+    /// Keep the generated overlay files in DIR (mode 0600)
+    #[arg(long, value_name = "DIR")]
+    pub keep_overlay: Option<PathBuf>,
+    /// Kube context of the surviving region [env: CLUSTER_SURVIVING]
+    #[arg(long, value_name = "CONTEXT")]
+    pub surviving_context: Option<String>,
+    /// Namespace of the surviving region [env: CAMUNDA_NAMESPACE_SURVIVING]
+    #[arg(long, value_name = "NAMESPACE")]
+    pub surviving_namespace: Option<String>,
+    /// Kube context of the recreated region [env: CLUSTER_RECREATED]
+    #[arg(long, value_name = "CONTEXT")]
+    pub recreated_context: Option<String>,
+    /// Namespace of the recreated region [env: CAMUNDA_NAMESPACE_RECREATED]
+    #[arg(long, value_name = "NAMESPACE")]
+    pub recreated_namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RedeployArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Print the helm commands and overlays; run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (also C8DR_ASSUME_YES=1); required without a terminal
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Pass --wait to helm (never for the recreated region: its brokers are not Ready until re-added)
+    #[arg(long)]
+    pub wait: bool,
+    /// helm's --timeout (e.g. 10m); also bounds --verify (default 15m)
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// After each upgrade, wait until the ConfigMap <release>-zeebe-configuration-unified shows
+    /// the expected spring.profiles.active (compared as a set)
+    #[arg(long)]
+    pub verify: bool,
+    /// Extra arguments for every `helm upgrade`, after `--`
+    #[arg(last = true, value_name = "EXTRA HELM ARGS")]
+    pub extra: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OverlayArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Print secret-looking values instead of <redacted>
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+impl Common {
+    fn request(&self) -> Result<RedeployRequest, Error> {
+        Ok(RedeployRequest {
+            target: Some(self.region.parse()?),
+            overlay: OverlayOptions {
+                no_webapps: self.no_webapps,
+                no_schema_manager: self.no_schema_manager,
+            },
+            chart: Some(self.chart.clone()),
+            version: self.version.clone(),
+            release: self.release.clone(),
+            values: self.values.clone(),
+            region_values: self.region_values.clone(),
+            keep_overlay: self.keep_overlay.clone(),
+            surviving_context: self.surviving_context.clone(),
+            surviving_namespace: self.surviving_namespace.clone(),
+            recreated_context: self.recreated_context.clone(),
+            recreated_namespace: self.recreated_namespace.clone(),
+            ..Default::default()
+        })
+    }
+}
+
+impl RedeployArgs {
+    pub fn request(&self) -> Result<RedeployRequest, Error> {
+        Ok(RedeployRequest {
+            dry_run: self.dry_run,
+            wait: self.wait,
+            timeout: self.timeout.clone(),
+            verify: self.verify,
+            extra_args: self.extra.clone(),
+            ..self.common.request()?
+        })
+    }
+}
+
+impl OverlayArgs {
+    pub fn request(&self) -> Result<RedeployRequest, Error> {
+        self.common.request()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn helm_stripped_flags_are_not_defined() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let long = arg.get_long().unwrap_or_default();
+                assert!(
+                    !["kube-context", "namespace", "kubeconfig", "debug"].contains(&long),
+                    "{long}"
+                );
+                assert_ne!(arg.get_short(), Some('n'));
+            }
+        }
+    }
+
+    #[test]
+    fn extra_helm_args_follow_the_double_dash() {
+        let cli = Cli::try_parse_from([
+            "helm-c8dr",
+            "redeploy",
+            "--region",
+            "both",
+            "--",
+            "--set",
+            "a=b",
+            "--atomic",
+        ])
+        .expect("parses");
+        let Command::Redeploy(args) = cli.command else {
+            panic!("redeploy expected");
+        };
+        assert_eq!(args.extra, ["--set", "a=b", "--atomic"]);
+        assert_eq!(args.common.region, "both");
+    }
+}

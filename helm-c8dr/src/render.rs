@@ -1,0 +1,175 @@
+//! Rendering: short human lines on stdout, notices and errors on stderr; `-o json` prints one
+//! document on stdout and nothing else there.
+
+use c8dr_common::Error;
+use c8dr_common::helm::{Plan, RedeployReport};
+use c8dr_common::values::EnvChange;
+use serde_json::{Map, Value};
+
+use crate::cli::Output;
+
+/// Quote an argument for display so that the printed command can be pasted into a shell.
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+<>".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}\n"))
+        .collect::<String>()
+}
+
+fn schema_line(change: EnvChange) -> &'static str {
+    match change {
+        EnvChange::Added | EnvChange::Replaced => "schema manager off",
+        EnvChange::Removed => "schema manager on (variable removed)",
+        EnvChange::Absent => "schema manager on",
+    }
+}
+
+pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
+    if json {
+        let text = serde_json::to_string_pretty(report)
+            .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
+        println!("{text}");
+        return Ok(());
+    }
+    for n in report
+        .notices
+        .iter()
+        .chain(report.regions.iter().flat_map(|r| &r.notices))
+    {
+        eprintln!("note: {n}");
+    }
+    if report.dry_run {
+        println!("Dry run: nothing was run. The plan:");
+    }
+    for r in &report.regions {
+        let side = r.side.map(|s| match s {
+            c8dr_common::helm::Side::Surviving => " (surviving)",
+            c8dr_common::helm::Side::Recreated => " (recreated)",
+        });
+        let what = format!(
+            "{}, webapps {}",
+            schema_line(r.schema_manager),
+            if r.webapps { "on" } else { "off" }
+        );
+        let command = r.argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>();
+        if report.dry_run {
+            println!(
+                "\n{}{}: context {}, namespace {} ({what})",
+                r.region,
+                side.unwrap_or_default(),
+                r.context,
+                r.namespace
+            );
+            println!("  {}", command.join(" "));
+            let yaml = c8dr_common::values::to_yaml(&r.overlay)?;
+            println!(
+                "  overlay {}{}:",
+                r.overlay_file,
+                if r.overlay_kept { " (written)" } else { "" }
+            );
+            print!("{}", indent(&yaml, "    "));
+            continue;
+        }
+        println!(
+            "{}{}: {}",
+            r.region,
+            side.unwrap_or_default(),
+            command.join(" ")
+        );
+        print!("{}", indent(&r.output, "  | "));
+        match r.exit_code {
+            Some(0) => println!(
+                "{}: upgraded in context {}, namespace {} ({what}){}",
+                r.region,
+                r.context,
+                r.namespace,
+                if r.overlay_kept {
+                    format!("; overlay kept at {}", r.overlay_file)
+                } else {
+                    String::new()
+                }
+            ),
+            Some(code) => println!("{}: helm exited {code}", r.region),
+            None => {}
+        }
+        if let Some(v) = &r.verify {
+            if v.ok {
+                println!(
+                    "{}: verified: {} shows spring.profiles.active {}",
+                    r.region,
+                    v.configmap,
+                    v.expected.join(",")
+                );
+            } else {
+                println!(
+                    "{}: {} (expected {})",
+                    r.region,
+                    v.message.as_deref().unwrap_or("verification failed"),
+                    v.expected.join(",")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error> {
+    let docs = plan.overlays(show_secrets)?;
+    for n in plan
+        .notices
+        .iter()
+        .chain(plan.regions.iter().flat_map(|r| &r.overlay.notices))
+    {
+        eprintln!("note: {n}");
+    }
+    if json {
+        let map: Map<String, Value> = plan
+            .regions
+            .iter()
+            .map(|r| {
+                let doc = if show_secrets {
+                    r.overlay.document.clone()
+                } else {
+                    c8dr_common::values::redact(&r.overlay.document)
+                };
+                (r.label(), doc)
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&Value::Object(map))
+            .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
+        println!("{text}");
+        return Ok(());
+    }
+    if let [(_, yaml)] = docs.as_slice() {
+        print!("{yaml}");
+        return Ok(());
+    }
+    for (i, (label, yaml)) in docs.iter().enumerate() {
+        if i > 0 {
+            println!("---");
+        }
+        println!("# {label}");
+        print!("{yaml}");
+    }
+    Ok(())
+}
+
+pub fn error(e: &Error, output: Output) {
+    if output == Output::Json {
+        let doc = serde_json::json!({"error": e.to_string(), "exitCode": e.exit_code()});
+        eprintln!("{doc}");
+    } else {
+        eprintln!("error: {e}");
+    }
+}

@@ -1,0 +1,487 @@
+//! `helm c8dr redeploy` end to end: the real helm-c8dr with `HELM_BIN` = the simulator's helm
+//! stand-in, which records every call and applies it to the simulated region.
+
+use std::path::{Path, PathBuf};
+
+use c8dr_e2e::TestEnv;
+use serde_json::Value;
+
+const VAR: &str = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/values")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("fixture dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture");
+        }
+    }
+}
+
+/// A simulator plus the docs' EKS layout in the working directory and a private record dir.
+fn setup() -> TestEnv {
+    let mut env = TestEnv::start();
+    copy_tree(&fixtures().join("c8-multi-region-8.8"), &env.cwd);
+    let records = env.home.path().join("helm-records");
+    env.set_env("C8DR_SIM_HELM_RECORD", records.display().to_string());
+    env
+}
+
+/// One recorded helm call: its argv and the copies of its `-f` files, in order.
+struct Call {
+    argv: Vec<String>,
+    values: Vec<String>,
+}
+
+impl Call {
+    fn context(&self) -> &str {
+        let i = self
+            .argv
+            .iter()
+            .position(|a| a == "--kube-context")
+            .expect("--kube-context");
+        &self.argv[i + 1]
+    }
+    /// The generated overlay (the last `-f`), parsed.
+    fn overlay(&self) -> Value {
+        serde_saphyr::from_str(self.values.last().expect("an overlay")).expect("overlay YAML")
+    }
+    fn env_names(&self) -> Vec<String> {
+        self.overlay()["orchestration"]["env"]
+            .as_array()
+            .expect("env list")
+            .iter()
+            .map(|e| e["name"].as_str().expect("name").to_string())
+            .collect()
+    }
+}
+
+fn calls(env: &TestEnv) -> Vec<Call> {
+    let dir = env.home.path().join("helm-records");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return vec![];
+    };
+    let mut dirs: Vec<PathBuf> = entries.map(|e| e.expect("entry").path()).collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|d| {
+            let argv: Vec<String> =
+                serde_json::from_slice(&std::fs::read(d.join("argv.json")).expect("argv.json"))
+                    .expect("argv JSON");
+            let mut values = vec![];
+            for i in 0.. {
+                match std::fs::read_to_string(d.join(format!("values-{i}.yaml"))) {
+                    Ok(text) => values.push(text),
+                    Err(_) => break,
+                }
+            }
+            Call { argv, values }
+        })
+        .collect()
+}
+
+fn call_for<'a>(calls: &'a [Call], context: &str) -> &'a Call {
+    calls
+        .iter()
+        .find(|c| c.context() == context)
+        .unwrap_or_else(|| panic!("no helm call for {context}"))
+}
+
+fn original_env_names() -> Vec<String> {
+    let text = std::fs::read_to_string(fixtures().join("c8-multi-region-8.8/camunda-values.yml"))
+        .expect("fixture");
+    let v: Value = serde_saphyr::from_str(&text).expect("fixture YAML");
+    v["orchestration"]["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|e| e["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let p = entry.expect("entry").path();
+        if p.is_dir() {
+            if p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("region"))
+            {
+                out.extend(snapshot(&p));
+            }
+        } else if p.extension().is_some_and(|e| e == "yml") {
+            out.push((p.clone(), std::fs::read(&p).expect("read")));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assert_unchanged(before: &[(PathBuf, Vec<u8>)]) {
+    for (p, bytes) in before {
+        assert_eq!(
+            &std::fs::read(p).expect("user file"),
+            bytes,
+            "{} was modified",
+            p.display()
+        );
+    }
+}
+
+fn step1(env: &TestEnv) {
+    env.helm_c8dr([
+        "redeploy",
+        "--yes",
+        "--region",
+        "recreated",
+        "--no-webapps",
+        "--no-schema-manager",
+    ])
+    .success();
+}
+
+#[test]
+fn failback_step1_installs_the_recreated_region_without_webapps_or_schema_manager() {
+    let env = setup();
+    env.lose_region(1);
+    env.recreate_region(1);
+    let before = snapshot(&env.cwd);
+    env.helm_c8dr([
+        "redeploy",
+        "--region",
+        "recreated",
+        "--no-webapps",
+        "--no-schema-manager",
+        "--wait",
+        "--yes",
+    ])
+    .success()
+    .stderr_has("--wait is not applied to region1");
+
+    let calls = calls(&env);
+    assert_eq!(calls.len(), 1, "one helm call");
+    let call = &calls[0];
+    let overlay_path = call.argv.last().expect("argv").clone();
+    assert_eq!(
+        call.argv,
+        [
+            "upgrade",
+            "--install",
+            "camunda",
+            "camunda/camunda-platform",
+            "--kube-context",
+            "c8dr-sim-region1",
+            "--namespace",
+            "camunda-region1",
+            "-f",
+            "camunda-values.yml",
+            "-f",
+            "region1/camunda-values.yml",
+            "-f",
+            overlay_path.as_str(),
+        ]
+    );
+    assert!(
+        !Path::new(&overlay_path).exists(),
+        "the temporary overlay is removed"
+    );
+    let names = call.env_names();
+    assert_eq!(names.iter().filter(|n| *n == VAR).count(), 1);
+    let rest: Vec<String> = names.into_iter().filter(|n| n != VAR).collect();
+    assert_eq!(rest, original_env_names(), "every original entry, in order");
+    assert_eq!(
+        call.overlay()["orchestration"]["profiles"],
+        serde_json::json!({"operate": false, "tasklist": false})
+    );
+
+    let s = env.state();
+    let r1 = &s["regions"][1];
+    assert_eq!(r1["helmRevision"], 1);
+    assert_eq!(r1["schemaManagerDisabled"], true);
+    assert_eq!(r1["profiles"], serde_json::json!(["broker", "identity"]));
+    assert_eq!(r1["esIndices"], serde_json::json!([]), "no Camunda indices");
+    assert_eq!(s["regions"][0]["helmRevision"], 1, "surviving untouched");
+    assert_unchanged(&before);
+}
+
+#[test]
+fn failback_step2_redeploys_the_surviving_region_with_webapps_off() {
+    let env = setup();
+    env.lose_region(1);
+    env.recreate_region(1);
+    step1(&env);
+    env.helm_c8dr(["redeploy", "--no-webapps", "-y"]).success();
+    let calls = calls(&env);
+    assert_eq!(calls.len(), 2);
+    let call = call_for(&calls, "c8dr-sim-region0");
+    assert_eq!(
+        &call.argv[6..12],
+        [
+            "--namespace",
+            "camunda-region0",
+            "-f",
+            "camunda-values.yml",
+            "-f",
+            "region0/camunda-values.yml"
+        ]
+    );
+    assert!(!call.env_names().iter().any(|n| n == VAR));
+    assert!(!call.argv.contains(&"--wait".to_string()));
+    let s = env.state();
+    assert_eq!(s["regions"][0]["helmRevision"], 2);
+    assert_eq!(
+        s["regions"][0]["profiles"],
+        serde_json::json!(["broker", "identity"])
+    );
+    assert_eq!(s["regions"][0]["schemaManagerDisabled"], false);
+}
+
+#[test]
+fn failback_step8_redeploys_both_regions_and_removes_the_variable_with_a_notice() {
+    let mut env = setup();
+    env.lose_region(1);
+    env.recreate_region(1);
+    step1(&env);
+    // The operator added the variable to the shared file for step 1 and forgot to remove it.
+    let base = env.cwd.join("camunda-values.yml");
+    let text = std::fs::read_to_string(&base).expect("base");
+    let text = text.replacen(
+        "    env:\n",
+        &format!("    env:\n        - name: {VAR}\n          value: \"false\"\n"),
+        1,
+    );
+    std::fs::write(&base, text).expect("write");
+    let before = snapshot(&env.cwd);
+    env.set_env("HELM_CHART_VERSION", "13.1.0");
+    env.helm_c8dr(["redeploy", "--region", "both", "--wait", "--yes"])
+        .success()
+        .stderr_has(&format!("{VAR} is still set in camunda-values.yml"));
+
+    let calls = calls(&env);
+    assert_eq!(calls.len(), 3, "step 1 plus one call per region");
+    for (ctx, ns) in [
+        ("c8dr-sim-region0", "camunda-region0"),
+        ("c8dr-sim-region1", "camunda-region1"),
+    ] {
+        let call = call_for(&calls[1..], ctx);
+        assert_eq!(
+            &call.argv[4..10],
+            [
+                "--version",
+                "13.1.0",
+                "--kube-context",
+                ctx,
+                "--namespace",
+                ns
+            ]
+        );
+        assert_eq!(call.env_names(), original_env_names());
+        assert!(call.overlay()["orchestration"].get("profiles").is_none());
+        let waits = call.argv.contains(&"--wait".to_string());
+        assert_eq!(
+            waits,
+            ctx.ends_with('0'),
+            "--wait only on the surviving side"
+        );
+    }
+    let s = env.state();
+    for r in 0..2 {
+        assert_eq!(
+            s["regions"][r]["profiles"],
+            serde_json::json!(["broker", "identity", "operate", "tasklist"])
+        );
+        assert_eq!(s["regions"][r]["schemaManagerDisabled"], false);
+    }
+    assert_eq!(s["regions"][1]["helmRevision"], 2);
+    assert_unchanged(&before);
+}
+
+#[test]
+fn dry_run_prints_the_commands_and_runs_no_helm() {
+    let env = setup();
+    env.helm_c8dr(["redeploy", "--region", "both", "--no-webapps", "--dry-run"])
+        .success()
+        .stdout_has(
+            "upgrade --install camunda camunda/camunda-platform --kube-context c8dr-sim-region1",
+        )
+        .stdout_has("operate: false");
+    assert!(calls(&env).is_empty());
+    assert_eq!(env.state()["regions"][0]["helmRevision"], 1);
+}
+
+#[test]
+fn json_output_is_one_document_with_the_exit_codes() {
+    let env = setup();
+    let run = env.helm_c8dr(["redeploy", "-o", "json", "--yes"]).success();
+    let doc = run.json();
+    assert_eq!(doc["regions"][0]["region"], "region0");
+    assert_eq!(doc["regions"][0]["exitCode"], 0);
+    assert_eq!(doc["regions"][0]["schemaManager"], "absent");
+    assert!(
+        doc["regions"][0]["argv"][0]
+            .as_str()
+            .is_some_and(|a| a.ends_with("c8dr-sim-helm"))
+    );
+}
+
+#[test]
+fn bad_input_exits_2_without_calling_helm() {
+    let mut env = setup();
+    std::fs::write(env.cwd.join("bad.yml"), "orchestration:\n  env: [\n").expect("write");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["redeploy", "--region", "region2"], "--region"),
+        (vec!["redeploy", "-f", "missing.yml"], "missing.yml"),
+        (vec!["redeploy", "-f", "bad.yml"], "bad.yml: line"),
+        (
+            vec!["redeploy", "--region-values", "nonsense"],
+            "--region-values",
+        ),
+        (vec!["redeploy", "--timeout", "forever"], "--timeout"),
+        (vec!["redeploy", "--bogus-flag"], "--bogus-flag"),
+        (vec!["overlay", "-f", "bad.yml"], "bad.yml"),
+    ];
+    for (args, needle) in cases {
+        env.helm_c8dr(args).code(2).stderr_has(needle);
+    }
+    env.remove_env("CLUSTER_RECREATED");
+    env.remove_env("CLUSTER_1");
+    env.helm_c8dr(["redeploy", "--region", "recreated"])
+        .code(2)
+        .stderr_has("--recreated-context");
+    assert!(calls(&env).is_empty(), "no helm call");
+}
+
+#[test]
+fn without_a_terminal_redeploy_needs_yes() {
+    let mut env = setup();
+    env.helm_c8dr(["redeploy", "--region", "both"])
+        .code(3)
+        .stderr_has("--yes");
+    assert!(calls(&env).is_empty(), "no helm call");
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.helm_c8dr(["redeploy"]).success();
+    assert_eq!(calls(&env).len(), 1);
+}
+
+#[test]
+fn a_failing_helm_passes_its_exit_code_through_with_the_region_named() {
+    let env = setup();
+    env.helm_c8dr(["redeploy", "--yes", "--surviving-namespace", "wrong"])
+        .code(1)
+        .stderr_has("region0")
+        .output_has("namespaces \"wrong\" not found");
+    env.lose_region(1);
+    env.helm_c8dr(["redeploy", "--yes", "--region", "1"])
+        .code(1)
+        .stderr_has("region1")
+        .output_has("Kubernetes cluster unreachable");
+}
+
+#[test]
+fn the_openshift_layout_uses_one_file_per_region() {
+    let env = setup();
+    copy_tree(&fixtures().join("openshift-8.8"), &env.cwd);
+    let keep = env.home.path().join("kept");
+    env.helm_c8dr([
+        "redeploy",
+        "--region",
+        "both",
+        "-f",
+        "values-base.yml",
+        "--region-values",
+        "region0=values-region-1.yml",
+        "--region-values",
+        "region1=values-region-2.yml",
+        "--keep-overlay",
+        keep.to_str().expect("utf-8"),
+        "--yes",
+    ])
+    .success();
+    let calls = calls(&env);
+    let call = call_for(&calls, "c8dr-sim-region1");
+    assert_eq!(
+        &call.argv[8..12],
+        ["-f", "values-base.yml", "-f", "values-region-2.yml"]
+    );
+    assert_eq!(call.env_names().len(), 19);
+    let kept = keep.join("c8dr-overlay-camunda-region1.yaml");
+    assert_eq!(call.argv.last().map(PathBuf::from), Some(kept.clone()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept)
+            .expect("kept overlay")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn the_overlay_command_prints_the_yaml_alone() {
+    let env = setup();
+    let run = env
+        .helm_c8dr(["overlay", "--region", "recreated", "--no-schema-manager"])
+        .success();
+    let doc: Value = serde_saphyr::from_str(&run.stdout).expect("YAML on stdout");
+    let env_list = doc["orchestration"]["env"].as_array().expect("env");
+    assert_eq!(env_list.len(), 16);
+    assert_eq!(env_list[15]["value"], "false");
+    assert!(calls(&env).is_empty());
+}
+
+#[test]
+fn verify_waits_for_the_profiles_in_the_unified_configmap() {
+    let env = setup();
+    env.lose_region(1);
+    env.recreate_region(1);
+    let run = env
+        .helm_c8dr([
+            "redeploy",
+            "--region",
+            "recreated",
+            "--no-webapps",
+            "--no-schema-manager",
+            "--verify",
+            "--timeout",
+            "20s",
+            "-o",
+            "json",
+            "--yes",
+        ])
+        .success();
+    let doc = run.json();
+    let v = &doc["regions"][0]["verify"];
+    assert_eq!(v["ok"], true, "{doc:#}");
+    assert_eq!(v["configmap"], "camunda-zeebe-configuration-unified");
+    assert_eq!(
+        v["active"],
+        serde_json::json!(["broker", "consolidated-auth", "identity"])
+    );
+}
+
+#[test]
+fn forgetting_no_schema_manager_lets_the_recreated_region_seed_its_elasticsearch() {
+    // The mistake --no-schema-manager prevents: a fresh install with the schema manager on
+    // creates the Camunda indices, and the later restore (failback 4) would then fail.
+    let env = setup();
+    env.lose_region(1);
+    env.recreate_region(1);
+    env.helm_c8dr(["redeploy", "--yes", "--region", "recreated", "--no-webapps"])
+        .success();
+    let s = env.state();
+    assert_eq!(s["regions"][1]["schemaManagerDisabled"], false);
+    assert!(
+        s["regions"][1]["esIndices"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty()),
+        "the schema manager seeded ES: {s:#}"
+    );
+}
