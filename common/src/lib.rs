@@ -13,7 +13,6 @@ pub mod ops;
 pub mod output;
 pub mod region;
 pub mod session;
-mod session_kube;
 pub mod ui;
 pub mod values;
 pub mod zeebe;

@@ -10,6 +10,7 @@ use url::Url;
 use crate::config::{Env, RegionLocation, locate};
 use crate::error::{Error, Result};
 use crate::http::{JsonClient, parse_base_url};
+use crate::kube::{KubeTarget, RegionClient, Tunnel};
 use crate::output::Format;
 use crate::region::RegionRef;
 use crate::ui::Ui;
@@ -110,6 +111,16 @@ impl GlobalFlags {
     }
 }
 
+/// The gateway service of a release: `<release>-zeebe-gateway`, or `<release>` alone when the
+/// release name already contains `zeebe` (the chart's fullname rule).
+pub fn gateway_service(release: &str) -> String {
+    if release.contains("zeebe") {
+        release.to_string()
+    } else {
+        format!("{release}-zeebe-gateway")
+    }
+}
+
 /// Per-request timeout: long enough for a slow gateway, short enough to retry a dead tunnel.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -119,6 +130,9 @@ pub struct Session {
     pub ui: Ui,
     management: OnceCell<ManagementClient>,
     rest: OnceCell<RestClient>,
+    kube: OnceCell<RegionClient>,
+    /// Port-forwards opened by this session, kept open while it lives (one per remote port).
+    tunnels: tokio::sync::Mutex<Vec<Tunnel>>,
 }
 
 impl Session {
@@ -128,6 +142,8 @@ impl Session {
             ui,
             management: OnceCell::new(),
             rest: OnceCell::new(),
+            kube: OnceCell::new(),
+            tunnels: tokio::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -147,12 +163,74 @@ impl Session {
         if let Some(url) = direct {
             return Ok(url.clone());
         }
-        crate::session_kube::gateway_tunnel(self, port)
+        self.tunnel(&gateway_service(&self.settings.release), port)
             .await
             .map_err(|e| match e {
                 Error::Usage(m) => Error::Usage(format!("{m} (or pass {flag})")),
                 other => other,
             })
+    }
+
+    /// The region's Kubernetes API, from `--kubeconfig`/`--context`/`--namespace` or the env vars.
+    pub async fn kube(&self) -> Result<&RegionClient> {
+        self.kube
+            .get_or_try_init(|| async {
+                let target = KubeTarget {
+                    kubeconfig: self.settings.kubeconfig.clone(),
+                    context: self.settings.location.context.clone(),
+                    namespace: self.settings.location.namespace.clone(),
+                };
+                RegionClient::connect(&target).await
+            })
+            .await
+    }
+
+    /// A local port forwarded to `service:port`, reused for the session's lifetime. Each local
+    /// connection gets its own WebSocket, so a dropped one only costs a retried request.
+    pub async fn tunnel(&self, service: &str, port: u16) -> Result<Url> {
+        let mut tunnels = self.tunnels.lock().await;
+        if let Some(t) = tunnels.iter().find(|t| t.remote() == (service, port)) {
+            return parse_base_url("port-forward", &t.base_url());
+        }
+        let kube = self.kube().await?;
+        let t = kube.tunnel(service, port).await?;
+        tracing::debug!(service, port, local = %t.local_addr(), "port-forward open");
+        let url = parse_base_url("port-forward", &t.base_url())?;
+        tunnels.push(t);
+        Ok(url)
+    }
+
+    /// Broker ids whose pods run Ready in this session's region (liveness evidence when
+    /// `/v2/topology` cannot be read). Node ids follow `ordinal * 2 + regionId`.
+    pub async fn ready_broker_ids(&self) -> Result<Vec<u32>> {
+        let region = self.settings.location.id.ok_or_else(|| {
+            Error::refused(
+                "cannot tell which broker ids the Ready pods hold: the region id is unknown (set REGION_SURVIVING or \
+                 pass --region region0|region1), and /v2/topology could not be read",
+            )
+        })?;
+        let kube = self.kube().await?;
+        let selector = format!(
+            "app.kubernetes.io/component=zeebe-broker,app.kubernetes.io/instance={}",
+            self.settings.release
+        );
+        let pods = kube.list_pods(&selector).await?;
+        let mut ids: Vec<u32> = pods
+            .iter()
+            .filter(|p| crate::kube::pods::is_ready(p))
+            .filter_map(|p| {
+                p.metadata
+                    .name
+                    .as_deref()?
+                    .rsplit('-')
+                    .next()?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .map(|ordinal| ordinal * 2 + region.index() as u32)
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     /// The management API (port 9600).

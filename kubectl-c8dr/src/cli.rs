@@ -105,6 +105,13 @@ pub enum Command {
     Changes(Changes),
     /// The v2 topology: reachable brokers, partition roles and health (needs REST credentials)
     Topology,
+    /// Both regions on one screen, and which step of the procedure the installation is in
+    Status(crate::status::StatusArgs),
+    /// A region's active Spring profiles, compared with what is expected
+    Profiles(crate::status::ProfilesArgs),
+    /// Elasticsearch: snapshot repository, snapshots, restore, copy between regions (failback 4)
+    #[command(subcommand)]
+    Es(crate::es::EsCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion {
         #[arg(value_name = "SHELL")]

@@ -1,6 +1,8 @@
 //! `kubectl-c8dr`: parse, call one core function, render, map errors to exit codes.
 
 mod cli;
+mod es;
+mod status;
 
 use std::process::ExitCode;
 
@@ -36,7 +38,7 @@ fn selection(s: &BrokerSelection) -> Result<Selection> {
     Selection::from_flags(s.odd, s.even, s.ids.as_deref())
 }
 
-fn show<T: Render>(session: &Session, value: &T) -> Result<()> {
+pub(crate) fn show<T: Render>(session: &Session, value: &T) -> Result<()> {
     print!("{}", render(value, session.settings.output)?);
     Ok(())
 }
@@ -78,6 +80,9 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Changes(Changes::Wait { id }) => show(s, &ops::changes_wait(s, id).await?),
         Command::Changes(Changes::Cancel { id }) => show(s, &ops::changes_cancel(s, id).await?),
         Command::Topology => show(s, &ops::topology(s).await?),
+        Command::Status(args) => status::status(s, args).await,
+        Command::Profiles(args) => status::profiles(s, args).await,
+        Command::Es(command) => es::run(s, command).await,
         Command::Completion { .. } => Ok(()),
     }
 }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -113,19 +112,22 @@ pub fn empty(status: u16) -> Response<Body> {
     text(status, Bytes::new())
 }
 
-/// Whether a listener accepts connections; off means the region is lost.
+/// Whether a region's listeners accept connections; off means the region is lost.
 #[derive(Debug, Clone)]
-pub struct Switch(Arc<AtomicBool>);
+pub struct Switch(Arc<tokio::sync::watch::Sender<bool>>);
 
 impl Switch {
     pub fn on() -> Self {
-        Self(Arc::new(AtomicBool::new(true)))
+        Self(Arc::new(tokio::sync::watch::channel(true).0))
     }
     pub fn set(&self, on: bool) {
-        self.0.store(on, Ordering::SeqCst);
+        self.0.send_replace(on);
     }
     pub fn is_on(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        *self.0.borrow()
+    }
+    fn subscribe(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.0.subscribe()
     }
 }
 
@@ -137,7 +139,9 @@ pub async fn bind_loopback() -> std::io::Result<(TcpListener, SocketAddr)> {
 }
 
 /// Serve HTTP/1.1 on `listener` with upgrades enabled (exec and port-forward use them). While
-/// `switch` is off, accepted connections are closed at once, as an unreachable region's are.
+/// `switch` is off the listening socket is closed, so connections are refused as an unreachable
+/// region's are (an accept-then-close makes client-go retry for ~45 s); it is bound again on the
+/// same port when the switch comes back on.
 pub fn serve<F, Fut>(
     listener: TcpListener,
     switch: Switch,
@@ -148,14 +152,35 @@ where
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
     tokio::spawn(async move {
+        let Ok(addr) = listener.local_addr() else {
+            return;
+        };
+        let mut listener = Some(listener);
+        let mut changes = switch.subscribe();
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            if !switch.is_on() {
+                listener = None;
+            } else if listener.is_none() {
+                listener = TcpListener::bind(addr).await.ok();
+            }
+            let Some(l) = listener.as_ref() else {
+                if changes.changed().await.is_err() {
+                    return;
+                }
                 continue;
             };
-            if !switch.is_on() {
-                drop(stream);
-                continue;
-            }
+            let stream = tokio::select! {
+                accepted = l.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => continue,
+                },
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
             let handler = handler.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| {

@@ -100,6 +100,10 @@ impl Sim {
                 tasks.push(serve(listener, switch.clone(), move |req| {
                     let s = s.clone();
                     async move {
+                        if !s.reachable(region) {
+                            // A kept-alive connection into a lost region.
+                            return http::text(503, "region unreachable");
+                        }
                         match SimRequest::read(req).await {
                             Ok(r) => crate::zeebe::http::handle(&s.world, region, port, &r),
                             Err(e) => http::text(400, e.to_string()),
@@ -111,6 +115,9 @@ impl Sim {
             tasks.push(serve(es, switch, move |req| {
                 let s = s.clone();
                 async move {
+                    if !s.reachable(region) {
+                        return http::text(503, "region unreachable");
+                    }
                     match SimRequest::read(req).await {
                         Ok(r) => {
                             let (status, body) = crate::es::handle(&mut s.world.lock(), region, &r);

@@ -105,12 +105,25 @@ async fn liveness(session: &Session) -> Result<Liveness> {
             "cannot read /v2/topology ({e}); looking for other evidence"
         )),
     }
-    crate::session_kube::ready_broker_ids(session)
-        .await
-        .map(|alive| Liveness {
-            evidence: Evidence::ReadyPods,
-            alive,
-        })
+    if session.settings.gateway_url.is_some()
+        && session.settings.location.context.is_none()
+        && session.settings.kubeconfig.is_none()
+    {
+        return Err(Error::refused(
+            "cannot verify that the brokers to remove are down: /v2/topology could not be read (set \
+             CAMUNDA_CLIENT_AUTH_* and --rest-url) and no kube context names the surviving region; pass \
+             --skip-liveness-check only if you have verified it yourself",
+        ));
+    }
+    let alive = session.ready_broker_ids().await?;
+    session.ui.note(format!(
+        "evidence: Ready broker pods in the {}: {alive:?}",
+        session.describe_region()
+    ));
+    Ok(Liveness {
+        evidence: Evidence::ReadyPods,
+        alive,
+    })
 }
 
 /// `brokers remove`: force-remove the lost region's brokers (failover step 1).
