@@ -52,7 +52,20 @@ pub async fn wait_for_change(
     let progress = session.ui.progress(label, 0);
     loop {
         // Each poll is a fresh request; transient errors are retried inside the client.
-        let t = mgmt.cluster().await?;
+        // A dropped tunnel or a restarting gateway must not end a wait that may take minutes:
+        // transient failures are retried until the wait's own deadline.
+        let t = match mgmt.cluster().await {
+            Ok(t) => t,
+            Err(e) if e.is_transient() => {
+                tracing::debug!(error = %e, "transient failure while waiting; polling on");
+                if !poller.tick().await {
+                    progress.finish();
+                    return Err(e);
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let state = observe(&t, id);
         match &state {
             ChangeState::Completed => {

@@ -177,15 +177,14 @@ async fn session(
     }
     drop(tx);
     let mut server_closes = false;
-    let mut first_chunk_seen = false;
     loop {
         tokio::select! {
             msg = stream.next() => match msg {
                 Some(Ok(Message::Binary(b))) if b.len() > 1 && b[0] % 2 == 0 => {
-                    if !first_chunk_seen {
-                        first_chunk_seen = true;
-                        // Fault `drop_port_forwards`: this forward dies with its first data
-                        // chunk, which never reaches the port.
+                    // Fault `drop_port_forwards`: a forward dies with the next data chunk it
+                    // carries (a new one with its first, a kept-alive one mid-use), and the
+                    // chunk never reaches the port — as when a node or the API server drops it.
+                    {
                         let mut w = shared.world.lock();
                         if w.faults.drop_port_forwards > 0 {
                             w.faults.drop_port_forwards -= 1;

@@ -1,0 +1,80 @@
+//! The Zeebe commands with nothing but a kubeconfig and the docs' env vars: the gateway is
+//! reached through kubectl c8dr's own port-forward to `<release>-zeebe-gateway`.
+
+use c8dr_e2e::TestEnv;
+
+#[test]
+fn failover_through_port_forward_with_only_the_docs_env_vars() {
+    let env = TestEnv::start();
+    env.lose_region(1);
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .success()
+        .stdout_has("brokers [1, 3, 5, 7] removed");
+    env.kubectl_c8dr(["exporters", "disable", "camundaregion1", "--yes"])
+        .success()
+        .stdout_has("camundaregion1 is DISABLED");
+    let s = env.state();
+    assert_eq!(s["members"], serde_json::json!([0, 2, 4, 6]));
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+}
+
+#[test]
+fn a_tunnel_dropped_during_a_wait_is_reopened() {
+    let env = TestEnv::builder()
+        .config(|c| c.operation_duration = std::time::Duration::from_millis(60))
+        .start();
+    env.lose_region(1);
+    // Once the change is pending, the next port-forward WebSockets die after their first data.
+    let world = env.sim.world().clone();
+    let injector = std::thread::spawn(move || {
+        for _ in 0..2000 {
+            let mut w = world.lock();
+            if w.zeebe.pending.is_some() {
+                w.faults.drop_port_forwards = 8;
+                return true;
+            }
+            drop(w);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        false
+    });
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .success()
+        .stdout_has("removed");
+    assert!(
+        injector.join().unwrap_or(false),
+        "the change was observed pending"
+    );
+    assert_eq!(env.state()["members"], serde_json::json!([0, 2, 4, 6]));
+    assert_eq!(
+        env.sim.world().lock().faults.drop_port_forwards,
+        0,
+        "the fault was exercised"
+    );
+}
+
+#[test]
+fn without_rest_credentials_ready_pods_are_the_evidence() {
+    let mut env = TestEnv::start();
+    env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
+    // Region 1 is alive: its pods are not in the surviving cluster, but region 0's are Ready.
+    env.kubectl_c8dr(["brokers", "remove", "--even", "--yes"])
+        .code(3)
+        .stderr_has("Ready broker pods")
+        .stderr_has("are alive");
+    env.lose_region(1);
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .success()
+        .stderr_has("evidence: Ready broker pods");
+}
+
+#[test]
+fn a_lost_surviving_context_is_exit_5_and_a_missing_context_exit_2() {
+    let mut env = TestEnv::start();
+    env.lose_region(0);
+    env.kubectl_c8dr(["exporters", "list"]).code(5);
+    env.set_env("CLUSTER_SURVIVING", "no-such-context");
+    env.kubectl_c8dr(["exporters", "list"])
+        .code(2)
+        .stderr_has("no-such-context");
+}
