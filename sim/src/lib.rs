@@ -4,6 +4,7 @@
 //! gateway's management and REST APIs, and Elasticsearch; a helm stand-in; fault injection. The
 //! behaviour follows SPEC section 3 (the real APIs), not what is convenient for c8dr.
 
+pub mod demo;
 pub mod es;
 pub mod exec;
 pub mod helm;

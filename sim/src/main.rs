@@ -32,6 +32,19 @@ enum Command {
         #[arg(long, value_parser = humantime::parse_duration, default_value = "150ms")]
         operation_duration: Duration,
     },
+    /// Lose a region and run the whole failover and failback through the real kubectl c8dr and
+    /// helm c8dr binaries (built beside c8dr-sim), verifying each step on the simulator.
+    Demo {
+        /// The region to lose: region1 (the docs' example) or region0 (holds the lowest broker id)
+        #[arg(long, value_parser = parse_region, default_value = "region1")]
+        lose: usize,
+        /// Time each topology-change operation takes on the server side
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "100ms")]
+        operation_duration: Duration,
+        /// Working directory for values files, kubeconfig and recorded helm calls (default: a temp dir)
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Tell a running simulator to lose or recreate a region.
     Ctl {
         /// The control URL printed by `serve` (or read from DIR/control-url).
@@ -99,6 +112,43 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("waiting for Ctrl-C")?;
             Ok(())
+        }
+        Command::Demo {
+            lose,
+            operation_duration,
+            dir,
+        } => {
+            let bin_dir = std::env::current_exe()?
+                .parent()
+                .map(PathBuf::from)
+                .context("locating the binaries beside c8dr-sim")?;
+            for bin in ["kubectl-c8dr", "helm-c8dr", "c8dr-sim-helm"] {
+                if !bin_dir.join(bin).exists() {
+                    anyhow::bail!(
+                        "{bin} is not built beside c8dr-sim in {}: run `cargo build --release --bins` first",
+                        bin_dir.display()
+                    );
+                }
+            }
+            let tmp = std::env::temp_dir().join(format!("c8dr-demo-{}", std::process::id()));
+            let work_dir = dir.unwrap_or(tmp);
+            let cfg = SimConfig {
+                operation_duration,
+                ..SimConfig::default()
+            };
+            let result = c8dr_sim::demo::run(c8dr_sim::demo::DemoOptions {
+                lose,
+                cfg,
+                bin_dir,
+                work_dir: work_dir.clone(),
+            })
+            .await;
+            if result.is_ok() {
+                let _ = std::fs::remove_dir_all(&work_dir);
+            } else {
+                eprintln!("the demo's files are kept in {}", work_dir.display());
+            }
+            result
         }
         Command::Ctl {
             dir,
