@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 pub struct Ui {
     /// `--yes` or `C8DR_ASSUME_YES=1`.
     pub assume_yes: bool,
+    /// A composite command confirmed its whole plan once; its steps do not ask again.
+    confirmed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub quiet: bool,
     /// Progress bars only on a TTY (stderr).
     pub interactive: bool,
@@ -22,6 +24,7 @@ impl Ui {
     pub fn new(assume_yes: bool, quiet: bool) -> Self {
         Self {
             assume_yes,
+            confirmed: Default::default(),
             quiet,
             interactive: std::io::stderr().is_terminal(),
         }
@@ -43,7 +46,7 @@ impl Ui {
     /// prompt; without a TTY and without `--yes` the command refuses.
     pub fn confirm(&self, title: &str, plan: &[String]) -> Result<()> {
         self.print_plan(title, plan);
-        if self.assume_yes {
+        if self.assume_yes || self.confirmed.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(());
         }
         if !std::io::stdin().is_terminal() {
@@ -62,6 +65,14 @@ impl Ui {
             "y" | "yes" => Ok(()),
             _ => Err(Error::Aborted),
         }
+    }
+
+    /// After a composite command's plan was confirmed, its steps proceed without asking again.
+    pub fn confirm_all(&self, title: &str, plan: &[String]) -> Result<()> {
+        self.confirm(title, plan)?;
+        self.confirmed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     pub fn print_plan(&self, title: &str, plan: &[String]) {

@@ -112,6 +112,18 @@ pub enum Command {
     /// Elasticsearch: snapshot repository, snapshots, restore, copy between regions (failback 4)
     #[command(subcommand)]
     Es(crate::es::EsCommand),
+    /// Failover steps 1-2 in one go: pre-flight, remove the lost region's brokers, disable its exporter
+    Failover {
+        /// The lost region (default: detected, the region whose brokers are all unreachable)
+        #[arg(long, value_name = "REGION")]
+        lost: Option<String>,
+    },
+    /// Write man pages for kubectl-c8dr and its subcommands into DIR
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion {
         #[arg(value_name = "SHELL")]

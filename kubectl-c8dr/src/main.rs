@@ -83,20 +83,71 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Status(args) => status::status(s, args).await,
         Command::Profiles(args) => status::profiles(s, args).await,
         Command::Es(command) => es::run(s, command).await,
-        Command::Completion { .. } => Ok(()),
+        Command::Failover { lost } => {
+            let lost = lost.as_deref().map(str::parse).transpose()?;
+            show(s, &c8dr_common::ops::drive::failover(s, lost).await?)
+        }
+        Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
 }
 
+/// Candidates for the last word, in cobra's `__complete` format (one per line, then the
+/// directive `:4` = no file completion), which kubectl's plugin completion expects.
+fn complete(words: &[String]) -> String {
+    let (last, before) = words
+        .split_last()
+        .map(|(l, b)| (l.as_str(), b))
+        .unwrap_or(("", &[]));
+    let mut cmd = Cli::command();
+    for w in before.iter().filter(|w| !w.starts_with('-')) {
+        match cmd.find_subcommand(w) {
+            Some(sub) => cmd = sub.clone(),
+            None => break,
+        }
+    }
+    let mut out: Vec<String> = if last.starts_with('-') {
+        cmd.get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .filter(|l| l.starts_with(last))
+            .collect()
+    } else {
+        cmd.get_subcommands()
+            .filter(|c| !c.is_hide_set() && c.get_name().starts_with(last))
+            .map(|c| c.get_name().to_string())
+            .collect()
+    };
+    out.push(":4".into());
+    out.join("\n") + "\n"
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Command::Completion { shell } = cli.command {
-        clap_complete::generate(
-            shell,
-            &mut Cli::command(),
-            "kubectl-c8dr",
-            &mut std::io::stdout(),
-        );
+    // kubectl's plugin completion (kubectl_complete-c8dr) calls `kubectl-c8dr __complete ARGS…`.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("__complete") {
+        print!("{}", complete(&args[2..]));
         return ExitCode::SUCCESS;
+    }
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Completion { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "kubectl-c8dr",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Command::Man { dir } => {
+            return match clap_mangen::generate_to(Cli::command().name("kubectl-c8dr"), dir) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: writing man pages to {}: {e}", dir.display());
+                    ExitCode::from(1)
+                }
+            };
+        }
+        _ => {}
     }
     let filter = if cli.global.verbose {
         "c8dr_common=debug,kubectl_c8dr=debug"

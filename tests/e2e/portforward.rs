@@ -78,3 +78,41 @@ fn a_lost_surviving_context_is_exit_5_and_a_missing_context_exit_2() {
         .code(2)
         .stderr_has("no-such-context");
 }
+
+#[test]
+fn the_failover_driver_detects_the_lost_region_and_runs_both_steps() {
+    let env = TestEnv::start();
+    env.kubectl_c8dr(["failover", "--yes"])
+        .code(3)
+        .stderr_has("no region looks lost");
+    env.lose_region(1);
+    env.kubectl_c8dr(["failover", "--lost", "region0", "--yes"])
+        .code(3)
+        .stderr_has("region1 is the region");
+    let doc = env
+        .kubectl_c8dr(["failover", "--yes", "-o", "json"])
+        .success()
+        .json();
+    assert_eq!(doc["details"]["lostRegion"], "region1");
+    assert_eq!(doc["status"], "done");
+    let s = env.state();
+    assert_eq!(s["members"], serde_json::json!([0, 2, 4, 6]));
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+    // Re-run after completion: converges, nothing sent.
+    env.kubectl_c8dr(["failover", "--yes"])
+        .success()
+        .stdout_has("already done");
+}
+
+#[test]
+fn the_failover_driver_works_when_region0_is_lost() {
+    let mut env = TestEnv::builder().surviving(1).start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.lose_region(0);
+    env.kubectl_c8dr(["failover"])
+        .success()
+        .stdout_has("Camunda runs in region1 alone");
+    let s = env.state();
+    assert_eq!(s["members"], serde_json::json!([1, 3, 5, 7]));
+    assert_eq!(s["exporters"]["camundaregion0"], "DISABLED");
+}

@@ -101,7 +101,7 @@ pub async fn wait_for_change(
 }
 
 /// Which brokers are alive: `/v2/topology` when it can be read, else (in cluster mode) Ready pods.
-async fn liveness(session: &Session) -> Result<Liveness> {
+pub(crate) async fn liveness(session: &Session) -> Result<Liveness> {
     match session.rest().await {
         Ok(rest) => match rest.topology().await {
             Ok(t) => {
