@@ -35,24 +35,14 @@ pub fn validate_snapshot_name(name: &str) -> Result<(), String> {
 
 /// `failback-YYYYMMDD-HHMMSS` (UTC) from seconds since the epoch.
 pub fn default_snapshot_name(epoch_secs: u64) -> String {
-    let days = (epoch_secs / 86_400) as i64;
-    let rem = epoch_secs % 86_400;
-    // Civil date from days since 1970-01-01 (proleptic Gregorian, H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "failback-{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch_secs);
+    // "2026-11-23T22:21:00Z" -> "20261123-222100"
+    let stamp: String = humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    format!("failback-{}", stamp.replace('T', "-"))
 }
 
 /// One row of `_cat/indices?format=json` (ES renders every value as a string).

@@ -23,9 +23,9 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::websocket::{self, ServerSocket, V4_CHANNEL, V5_CHANNEL, frame};
-use super::{not_found, objects, status_error};
+use super::{objects, status_error};
 use crate::exec::ExecOutcome;
-use crate::http::{Body, SimRequest};
+use crate::http::Body;
 use crate::server::SimShared;
 use crate::world::RegionId;
 
@@ -76,20 +76,11 @@ pub async fn handle(
     pod: &str,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let (parts, body) = req.into_parts();
-    let query = SimRequest::from_parts(&parts, bytes::Bytes::new());
-    let req = Request::from_parts(parts, body);
-    let containers = {
-        let world = shared.world.lock();
-        if world.regions[region].namespace != namespace {
-            None
-        } else {
-            objects::pod_containers(&world, region, pod)
-        }
-    };
-    let Some(containers) = containers else {
-        return not_found("pods", pod);
-    };
+    let (query, req, containers) =
+        match objects::pod_stream_request(&shared, region, namespace, pod, req) {
+            Ok(parts) => parts,
+            Err(not_found) => return not_found,
+        };
     let container = match objects::resolve_container(pod, &containers, query.param("container")) {
         Ok(c) => c,
         Err(message) => return status_error(400, "BadRequest", message),

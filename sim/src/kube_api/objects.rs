@@ -2,7 +2,7 @@
 //! of the Camunda 8.8 chart and its bitnami Elasticsearch subchart (notes on Camunda sources,
 //! sections 2.2 and 2.4). A region without a running release has no pods.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
@@ -67,24 +67,7 @@ pub fn es_labels(release: &str) -> Value {
 
 /// RFC 3339 (UTC, seconds) of a system time; kubectl computes AGE from it.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 /// When the region's objects were created (an hour before the simulator started), RFC 3339.
@@ -436,6 +419,40 @@ pub fn resolve_container(
     }
 }
 
+/// The parts of a streaming request on a pod (exec, port-forward): its query, the request to
+/// upgrade, and the pod's containers — or the NotFound answer when no such pod is in `namespace`.
+#[allow(clippy::result_large_err)]
+pub fn pod_stream_request(
+    shared: &crate::server::SimShared,
+    region: RegionId,
+    namespace: &str,
+    pod: &str,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<
+    (
+        crate::http::SimRequest,
+        hyper::Request<hyper::body::Incoming>,
+        Vec<String>,
+    ),
+    hyper::Response<crate::http::Body>,
+> {
+    let (parts, body) = req.into_parts();
+    let query = crate::http::SimRequest::from_parts(&parts, bytes::Bytes::new());
+    let req = hyper::Request::from_parts(parts, body);
+    let containers = {
+        let world = shared.world.lock();
+        if world.regions[region].namespace != namespace {
+            None
+        } else {
+            pod_containers(&world, region, pod)
+        }
+    };
+    match containers {
+        Some(c) => Ok((query, req, c)),
+        None => Err(super::not_found("pods", pod)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,8 +460,8 @@ mod tests {
 
     #[test]
     fn rfc3339_formats_known_instants() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + Duration::from_secs(1_709_251_199); // 2024-02-29T23:59:59Z
+        assert_eq!(rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(1_709_251_199); // 2024-02-29T23:59:59Z
         assert_eq!(rfc3339(t), "2024-02-29T23:59:59Z");
     }
 

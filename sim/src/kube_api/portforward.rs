@@ -27,8 +27,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::objects::{self, ELASTICSEARCH_CONTAINER, ORCHESTRATION_CONTAINER};
+use super::status_error;
 use super::websocket::{self, ServerSocket, V4_CHANNEL, frame};
-use super::{not_found, status_error};
 use crate::http::{Body, SimRequest};
 use crate::server::SimShared;
 use crate::world::RegionId;
@@ -73,20 +73,11 @@ pub async fn handle(
     pod: &str,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let (parts, body) = req.into_parts();
-    let query = SimRequest::from_parts(&parts, bytes::Bytes::new());
-    let req = Request::from_parts(parts, body);
-    let containers = {
-        let world = shared.world.lock();
-        if world.regions[region].namespace != namespace {
-            None
-        } else {
-            objects::pod_containers(&world, region, pod)
-        }
-    };
-    let Some(containers) = containers else {
-        return not_found("pods", pod);
-    };
+    let (query, req, containers) =
+        match objects::pod_stream_request(&shared, region, namespace, pod, req) {
+            Ok(parts) => parts,
+            Err(not_found) => return not_found,
+        };
     let ports = match parse_ports(&query) {
         Ok(p) if !p.is_empty() => p,
         Ok(_) => {
