@@ -139,6 +139,41 @@ pub(crate) async fn liveness(session: &Session) -> Result<Liveness> {
     })
 }
 
+/// Dry-run, confirm, submit a cluster PATCH and wait for its change. `Ok(Ok(id))` is the
+/// completed change; `Ok(Err(outcome))` an early result (`--dry-run`, `--no-wait`).
+#[allow(clippy::too_many_arguments)]
+async fn submit_patch(
+    session: &Session,
+    mgmt: &ManagementClient,
+    cmd: &str,
+    patch: &ClusterPatch,
+    force: bool,
+    operations: usize,
+    plan: &[String],
+    summary: &str,
+) -> Result<std::result::Result<i64, Outcome>> {
+    if session.settings.dry_run {
+        return Ok(Err(
+            Outcome::new(cmd, Status::DryRun, summary).with_plan(plan.to_vec())
+        ));
+    }
+    session
+        .ui
+        .confirm(&format!("Plan: {summary} ({operations} operations)"), plan)?;
+    let id = mgmt.patch_cluster(patch, false, force).await?.change_id;
+    if session.settings.no_wait {
+        return Ok(Err(Outcome::new(
+            cmd,
+            Status::Submitted,
+            format!("change {id}: {summary}"),
+        )
+        .with_plan(plan.to_vec())
+        .with_change(Some(id))));
+    }
+    wait_for_change(session, mgmt, id, summary).await?;
+    Ok(Ok(id))
+}
+
 /// `brokers remove`: force-remove the lost region's brokers (failover step 1).
 pub async fn brokers_remove(
     session: &Session,
@@ -189,26 +224,21 @@ pub async fn brokers_remove(
     )];
     plan.extend(plan_lines(&planned));
     let summary = format!("force-remove brokers {remove:?}");
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, summary).with_plan(plan));
-    }
-    session.ui.confirm(
-        &format!(
-            "Plan: {summary} ({} operations)",
-            planned.planned_changes.len()
-        ),
+    let id = match submit_patch(
+        session,
+        mgmt,
+        CMD,
+        &patch,
+        true,
+        planned.planned_changes.len(),
         &plan,
-    )?;
-    let started = mgmt.patch_cluster(&patch, false, true).await?;
-    let id = started.change_id;
-    if session.settings.no_wait {
-        return Ok(
-            Outcome::new(CMD, Status::Submitted, format!("change {id}: {summary}"))
-                .with_plan(plan)
-                .with_change(Some(id)),
-        );
-    }
-    wait_for_change(session, mgmt, id, &format!("removing brokers {remove:?}")).await?;
+        &summary,
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(early) => return Ok(early),
+    };
     let after = mgmt.cluster().await?;
     let still: Vec<u32> = remove
         .iter()
@@ -308,25 +338,21 @@ pub async fn brokers_add(
     } else {
         format!("add brokers {add:?} with replication factor {rf}")
     };
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, summary).with_plan(plan));
-    }
-    session.ui.confirm(
-        &format!(
-            "Plan: {summary} ({} operations)",
-            planned.planned_changes.len()
-        ),
+    let id = match submit_patch(
+        session,
+        mgmt,
+        CMD,
+        &patch,
+        false,
+        planned.planned_changes.len(),
         &plan,
-    )?;
-    let id = mgmt.patch_cluster(&patch, false, false).await?.change_id;
-    if session.settings.no_wait {
-        return Ok(
-            Outcome::new(CMD, Status::Submitted, format!("change {id}: {summary}"))
-                .with_plan(plan)
-                .with_change(Some(id)),
-        );
-    }
-    wait_for_change(session, mgmt, id, &summary).await?;
+        &summary,
+    )
+    .await?
+    {
+        Ok(id) => id,
+        Err(early) => return Ok(early),
+    };
     let after = mgmt.cluster().await?;
     if after.replication_factor() != rf || add.iter().any(|b| !after.member_ids().contains(b)) {
         return Err(Error::failed(format!(
