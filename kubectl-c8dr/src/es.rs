@@ -18,10 +18,10 @@ ECK's elasticsearch-es-elastic-user (key elastic). It is passed to curl on stdin
 pub enum EsCommand {
     /// Register or show the snapshot repository
     #[command(subcommand)]
-    Repo(Repo),
+    Repo(Box<Repo>),
     /// Create, list, show or restore snapshots
     #[command(subcommand)]
-    Snapshot(Snapshot),
+    Snapshot(Box<Snapshot>),
     /// The whole failback step 4: snapshot the surviving region's Elasticsearch and restore it
     /// in the recreated one
     #[command(
@@ -36,7 +36,7 @@ pub enum EsCommand {
                       Each region's kube context and namespace come from the docs' variables \
                       (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING, CLUSTER_RECREATED, …)."
     )]
-    Copy(CopyCmd),
+    Copy(Box<CopyCmd>),
     /// Show the Elasticsearch cluster's health and Camunda indices
     Status {
         #[command(flatten)]
@@ -193,35 +193,8 @@ pub struct CopyCmd {
 pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
     let s = session;
     match command {
-        EsCommand::Repo(Repo::Register {
-            repo,
-            readonly,
-            access,
-        }) => crate::show(
-            s,
-            &ops::repo_register(s, &access.access(), &repo.flags(readonly)).await?,
-        ),
-        EsCommand::Repo(Repo::Show { access }) => {
-            crate::show(s, &ops::repo_show(s, &access.access()).await?)
-        }
-        EsCommand::Snapshot(Snapshot::Create { name, access }) => crate::show(
-            s,
-            &ops::snapshot_create(s, &access.access(), name.as_deref()).await?,
-        ),
-        EsCommand::Snapshot(Snapshot::List { access }) => {
-            crate::show(s, &ops::snapshot_list(s, &access.access()).await?)
-        }
-        EsCommand::Snapshot(Snapshot::Show { name, access }) => {
-            crate::show(s, &ops::snapshot_show(s, &access.access(), &name).await?)
-        }
-        EsCommand::Snapshot(Snapshot::Restore {
-            name,
-            delete_existing_indices,
-            access,
-        }) => crate::show(
-            s,
-            &ops::snapshot_restore(s, &access.access(), &name, delete_existing_indices).await?,
-        ),
+        EsCommand::Repo(r) => repo(s, *r).await,
+        EsCommand::Snapshot(c) => snapshot(s, *c).await,
         EsCommand::Copy(c) => {
             let args = CopyArgs {
                 from: region(&c.from, "--from")?,
@@ -238,6 +211,43 @@ pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
             )
         }
         EsCommand::Status { access } => crate::show(s, &ops::status(s, &access.access()).await?),
+    }
+}
+
+async fn repo(s: &Session, command: Repo) -> Result<()> {
+    match command {
+        Repo::Register {
+            repo,
+            readonly,
+            access,
+        } => crate::show(
+            s,
+            &ops::repo_register(s, &access.access(), &repo.flags(readonly)).await?,
+        ),
+        Repo::Show { access } => crate::show(s, &ops::repo_show(s, &access.access()).await?),
+    }
+}
+
+async fn snapshot(s: &Session, command: Snapshot) -> Result<()> {
+    match command {
+        Snapshot::Create { name, access } => crate::show(
+            s,
+            &ops::snapshot_create(s, &access.access(), name.as_deref()).await?,
+        ),
+        Snapshot::List { access } => {
+            crate::show(s, &ops::snapshot_list(s, &access.access()).await?)
+        }
+        Snapshot::Show { name, access } => {
+            crate::show(s, &ops::snapshot_show(s, &access.access(), &name).await?)
+        }
+        Snapshot::Restore {
+            name,
+            delete_existing_indices,
+            access,
+        } => crate::show(
+            s,
+            &ops::snapshot_restore(s, &access.access(), &name, delete_existing_indices).await?,
+        ),
     }
 }
 

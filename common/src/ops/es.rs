@@ -189,21 +189,34 @@ async fn credentials(
 }
 
 /// Whether the pod's Elasticsearch serves https (bitnami: `ELASTICSEARCH_ENABLE_REST_TLS=true`;
-/// ECK: `READINESS_PROBE_PROTOCOL=https`). Unknown means http.
-async fn pod_serves_https(exec: &KubePodExec) -> bool {
-    match exec
-        .exec(vec!["env".into()], vec![], Duration::from_secs(10))
-        .await
-    {
-        Ok(out) if out.exit_code == 0 => String::from_utf8_lossy(&out.stdout).lines().any(|l| {
-            matches!(
-                l.trim(),
-                "ELASTICSEARCH_ENABLE_REST_TLS=true"
-                    | "ELASTICSEARCH_ENABLE_REST_TLS=yes"
-                    | "READINESS_PROBE_PROTOCOL=https"
-            )
-        }),
-        _ => false,
+/// ECK: `READINESS_PROBE_PROTOCOL=https`), read from the container's environment (`env`, an
+/// argv without user input). A cut stream is retried; an answer without either variable (or a
+/// container without `env`) means http.
+async fn pod_serves_https(exec: &KubePodExec) -> Result<bool> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match exec
+            .exec(vec!["env".into()], vec![], Duration::from_secs(10))
+            .await
+        {
+            Ok(out) if out.exit_code == 0 => {
+                return Ok(String::from_utf8_lossy(&out.stdout).lines().any(|l| {
+                    matches!(
+                        l.trim(),
+                        "ELASTICSEARCH_ENABLE_REST_TLS=true"
+                            | "ELASTICSEARCH_ENABLE_REST_TLS=yes"
+                            | "READINESS_PROBE_PROTOCOL=https"
+                    )
+                }));
+            }
+            Ok(_) => return Ok(false),
+            Err(e) if e.is_transient() && attempt < 4 => {
+                tracing::debug!("reading the Elasticsearch container's environment: {e}");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -233,7 +246,7 @@ pub async fn transport(session: &Session, access: &EsAccess) -> Result<Arc<dyn E
         kube,
         pod: tokio::sync::Mutex::new(None),
     };
-    let https = pod_serves_https(&exec).await;
+    let https = pod_serves_https(&exec).await?;
     let mut curl = CurlTransport::new(Arc::new(exec), creds, REQUEST_TIMEOUT);
     if https {
         curl = curl.with_url("https://localhost:9200", true);
