@@ -32,7 +32,10 @@ pub enum EsCommand {
                       target's Camunda indices equal the source's.\n\n\
                       Exporting must be paused first (failback step 3: kubectl c8dr exporting pause). Zeebe \
                       has no API that reads the pause state, so c8dr cannot check it: state it with \
-                      --exporting-paused, or the copy is refused (exit 3).\n\n\
+                      --exporting-paused, or let this run pause it with --pause-exporting; otherwise the \
+                      copy is refused (exit 3).\n\n\
+                      With Elasticsearch security on, the restore uses feature_states [\"none\"] so that \
+                      the target keeps its own users (--feature-states overrides).\n\n\
                       Each region's kube context and namespace come from the docs' variables \
                       (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING, CLUSTER_RECREATED, …)."
     )]
@@ -156,6 +159,10 @@ pub enum Snapshot {
         /// Delete the existing Camunda indices first (recreated region only; asks for confirmation)
         #[arg(long)]
         delete_existing_indices: bool,
+        /// Feature states to restore with the global state, comma-separated (`none`: keep the
+        /// target's system indices) [default: none when Elasticsearch security is on, else all]
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        feature_states: Vec<String>,
         #[command(flatten)]
         access: AccessFlags,
     },
@@ -175,6 +182,13 @@ pub struct CopyCmd {
     /// I have paused exporting (failback step 3); c8dr cannot read the pause state
     #[arg(long)]
     pub exporting_paused: bool,
+    /// Pause exporting first (failback step 3) through --region's gateway, then copy
+    #[arg(long)]
+    pub pause_exporting: bool,
+    /// Feature states to restore with the global state, comma-separated (`none`: keep the
+    /// target's system indices) [default: none when Elasticsearch security is on, else all]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub feature_states: Vec<String>,
     /// Delete the target's existing Camunda indices first (asks for confirmation)
     #[arg(long)]
     pub delete_existing_indices: bool,
@@ -204,6 +218,8 @@ pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
                 exporting_paused: c.exporting_paused,
                 from_es_url: c.from_es_url.clone(),
                 to_es_url: c.to_es_url.clone(),
+                feature_states: Some(c.feature_states.clone()).filter(|f| !f.is_empty()),
+                pause_exporting: c.pause_exporting,
             };
             crate::show(
                 s,
@@ -243,10 +259,18 @@ async fn snapshot(s: &Session, command: Snapshot) -> Result<()> {
         Snapshot::Restore {
             name,
             delete_existing_indices,
+            feature_states,
             access,
         } => crate::show(
             s,
-            &ops::snapshot_restore(s, &access.access(), &name, delete_existing_indices).await?,
+            &ops::snapshot_restore(
+                s,
+                &access.access(),
+                &name,
+                delete_existing_indices,
+                Some(feature_states.as_slice()).filter(|f| !f.is_empty()),
+            )
+            .await?,
         ),
     }
 }

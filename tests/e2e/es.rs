@@ -46,6 +46,13 @@ fn camunda(indices: &[String]) -> Vec<String> {
 /// the schema manager off (its Elasticsearch stays empty, unless `schema_manager` is true), and
 /// exporting paused.
 fn failback_ready(env: &TestEnv, schema_manager: bool) {
+    failback_installed(env, schema_manager);
+    env.kubectl_c8dr(gw(env, 0, &["exporting", "pause", "--yes"]))
+        .success();
+}
+
+/// [`failback_ready`] without the pause.
+fn failback_installed(env: &TestEnv, schema_manager: bool) {
     env.lose_region(1);
     env.kubectl_c8dr(gw(env, 0, &["brokers", "remove", "--odd", "--yes"]))
         .success();
@@ -67,8 +74,6 @@ fn failback_ready(env: &TestEnv, schema_manager: bool) {
         };
         c8dr_sim::helm::apply_release(&mut w, 1, values);
     }
-    env.kubectl_c8dr(gw(env, 0, &["exporting", "pause", "--yes"]))
-        .success();
 }
 
 fn copy_args(extra: &[&str]) -> Vec<String> {
@@ -186,6 +191,7 @@ fn es_copy_with_security_reads_the_secret_and_never_prints_it() {
     failback_ready(&env, false);
     env.kubectl_c8dr(copy_args(&["--exporting-paused", "--yes", "-v"]))
         .success()
+        .stderr_has("feature_states")
         .output_lacks(PASSWORD);
     assert_copied(&env);
     env.kubectl_c8dr(["es", "snapshot", "list", "-o", "json", "-v"])
@@ -372,4 +378,19 @@ fn es_direct_mode_with_es_url() {
     env.kubectl_c8dr(["es", "repo", "show", "--es-url", "not a url"])
         .code(2)
         .stderr_has("--es-url");
+}
+
+#[test]
+fn es_copy_can_pause_exporting_itself() {
+    let env = TestEnv::start();
+    failback_installed(&env, false);
+    assert_eq!(env.state()["exporting"], "Running");
+    let mut args = copy_args(&["--pause-exporting", "--yes"]);
+    args.extend(gw(&env, 0, &[]));
+    env.kubectl_c8dr(args)
+        .success()
+        .stderr_has("exporting is paused")
+        .stdout_has("done:");
+    assert_eq!(env.state()["exporting"], "Paused");
+    assert_copied(&env);
 }

@@ -220,8 +220,22 @@ async fn pod_serves_https(exec: &KubePodExec) -> Result<bool> {
     }
 }
 
+/// A way to one cluster's Elasticsearch.
+#[derive(Clone)]
+pub struct EsConn {
+    pub transport: Arc<dyn EsTransport>,
+    /// Credentials are sent (Elasticsearch security is on).
+    pub secured: bool,
+}
+
+impl EsConn {
+    fn t(&self) -> &dyn EsTransport {
+        self.transport.as_ref()
+    }
+}
+
 /// The transport of a session: `--es-url` directly, else curl through exec in the ES pod.
-pub async fn transport(session: &Session, access: &EsAccess) -> Result<Arc<dyn EsTransport>> {
+pub async fn transport(session: &Session, access: &EsAccess) -> Result<EsConn> {
     access.validate()?;
     if let Some(url) = &session.settings.es_url {
         // The Secret is read when the cluster is at hand; a direct URL may have no cluster.
@@ -247,15 +261,44 @@ pub async fn transport(session: &Session, access: &EsAccess) -> Result<Arc<dyn E
         pod: tokio::sync::Mutex::new(None),
     };
     let https = pod_serves_https(&exec).await?;
+    let secured = creds.is_some();
     let mut curl = CurlTransport::new(Arc::new(exec), creds, REQUEST_TIMEOUT);
     if https {
         curl = curl.with_url("https://localhost:9200", true);
     }
-    Ok(Arc::new(curl))
+    Ok(EsConn {
+        transport: Arc::new(curl),
+        secured,
+    })
 }
 
-fn direct(url: &str, creds: Option<EsCredentials>) -> Result<Arc<dyn EsTransport>> {
-    Ok(Arc::new(HttpTransport::new(url, creds, REQUEST_TIMEOUT)?))
+fn direct(url: &str, creds: Option<EsCredentials>) -> Result<EsConn> {
+    let secured = creds.is_some();
+    Ok(EsConn {
+        transport: Arc::new(HttpTransport::new(url, creds, REQUEST_TIMEOUT)?),
+        secured,
+    })
+}
+
+/// The `feature_states` of a restore: `--feature-states` when given; else `none` when the
+/// target is secured (restoring the snapshot's security feature state would replace the
+/// target's users and passwords), else Elasticsearch's default (all of the snapshot's).
+pub fn feature_states(
+    flag: Option<&[String]>,
+    target: &EsConn,
+    session: &Session,
+) -> Option<Vec<String>> {
+    match flag {
+        Some(list) if !list.is_empty() => Some(list.to_vec()),
+        _ if target.secured => {
+            session.ui.note(
+                "Elasticsearch security is on: restoring with feature_states [\"none\"] so that the \
+                 target keeps its own users (override with --feature-states)",
+            );
+            Some(vec!["none".into()])
+        }
+        _ => None,
+    }
 }
 
 /// The core options: the repository, waits bounded by `--timeout`.
@@ -427,7 +470,7 @@ pub async fn repo_register(
     let t = transport(session, access).await?;
     let opts = options(session, access);
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
-    let report = es::repo_register(t.as_ref(), &opts, &spec).await?;
+    let report = es::repo_register(t.t(), &opts, &spec).await?;
     Ok(Outcome::new(
         CMD,
         Status::Done,
@@ -446,7 +489,7 @@ pub async fn repo_register(
 pub async fn repo_show(session: &Session, access: &EsAccess) -> Result<RepoView> {
     let t = transport(session, access).await?;
     Ok(RepoView(
-        es::repo_show(t.as_ref(), &options(session, access)).await?,
+        es::repo_show(t.t(), &options(session, access)).await?,
     ))
 }
 
@@ -500,8 +543,7 @@ pub async fn snapshot_create(
     let opts = options(session, access);
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
     let bars = Bars::new(session);
-    let result =
-        es::snapshot_create(t.as_ref(), &opts, Some(&name), &|ph, p| bars.update(ph, p)).await;
+    let result = es::snapshot_create(t.t(), &opts, Some(&name), &|ph, p| bars.update(ph, p)).await;
     bars.finish();
     let report = result?;
     let s = &report.snapshot;
@@ -525,7 +567,7 @@ pub async fn snapshot_create(
 pub async fn snapshot_list(session: &Session, access: &EsAccess) -> Result<SnapshotListView> {
     let t = transport(session, access).await?;
     Ok(SnapshotListView(
-        es::snapshot_list(t.as_ref(), &options(session, access)).await?,
+        es::snapshot_list(t.t(), &options(session, access)).await?,
     ))
 }
 
@@ -576,7 +618,7 @@ pub async fn snapshot_show(
 ) -> Result<SnapshotView> {
     let t = transport(session, access).await?;
     Ok(SnapshotView(
-        es::snapshot_show(t.as_ref(), &options(session, access), name).await?,
+        es::snapshot_show(t.t(), &options(session, access), name).await?,
     ))
 }
 
@@ -650,6 +692,7 @@ pub async fn snapshot_restore(
     access: &EsAccess,
     name: &str,
     delete_existing: bool,
+    feature_states_flag: Option<&[String]>,
 ) -> Result<Outcome> {
     const CMD: &str = "es snapshot restore";
     access.validate()?;
@@ -658,8 +701,9 @@ pub async fn snapshot_restore(
         check_delete_allowed(&session.settings)?;
     }
     let t = transport(session, access).await?;
-    let opts = options(session, access);
-    let preview = es::snapshot_restore_preview(t.as_ref(), &opts, name, delete_existing).await?;
+    let mut opts = options(session, access);
+    opts.restore_feature_states = feature_states(feature_states_flag, &t, session);
+    let preview = es::snapshot_restore_preview(t.t(), &opts, name, delete_existing).await?;
     if preview.already_restored && session.settings.dry_run {
         return Ok(Outcome::new(
             CMD,
@@ -694,7 +738,7 @@ pub async fn snapshot_restore(
             .confirm(&format!("Plan: {summary}"), &preview.calls)?;
     }
     let bars = Bars::new(session);
-    let result = es::snapshot_restore(t.as_ref(), &opts, name, delete_existing, &|ph, p| {
+    let result = es::snapshot_restore(t.t(), &opts, name, delete_existing, &|ph, p| {
         bars.update(ph, p)
     })
     .await;
@@ -746,6 +790,11 @@ pub struct CopyArgs {
     /// Direct URLs for each side (instead of exec).
     pub from_es_url: Option<String>,
     pub to_es_url: Option<String>,
+    /// `--feature-states` of the restore (see [`feature_states`]).
+    pub feature_states: Option<Vec<String>>,
+    /// `--pause-exporting`: pause exporting first (failback step 3) through this session's
+    /// gateway, which also establishes that it is paused.
+    pub pause_exporting: bool,
 }
 
 /// `es copy --from surviving --to recreated`: the whole failback step 4.
@@ -800,10 +849,16 @@ pub async fn copy(
             args.from, args.to
         )));
     }
-    if !args.exporting_paused {
+    if args.pause_exporting && args.exporting_paused {
+        return Err(Error::usage(
+            "--pause-exporting and --exporting-paused: give one (pause now, or state it is paused)",
+        ));
+    }
+    if !args.exporting_paused && !args.pause_exporting {
         let msg = "exporting must be paused before copying Elasticsearch (failback step 3: kubectl c8dr \
                    exporting pause), else the copy misses what is exported meanwhile. Zeebe has no API to \
-                   read the pause state, so state it with --exporting-paused once you have paused it";
+                   read the pause state: state it with --exporting-paused once you have paused it, or let \
+                   this run pause it with --pause-exporting";
         if !session.settings.dry_run {
             return Err(Error::refused(msg));
         }
@@ -813,13 +868,14 @@ pub async fn copy(
     let target = Session::new(to, session.ui.clone());
     let st = transport(&source, access).await?;
     let tt = transport(&target, access).await?;
-    let opts = options(session, access);
+    let mut opts = options(session, access);
+    opts.restore_feature_states = feature_states(args.feature_states.as_deref(), &tt, session);
     let copy_spec = CopySpec {
         repo: spec,
         snapshot: args.snapshot.clone(),
         delete_existing: args.delete_existing,
     };
-    let preview = es::copy_preview(st.as_ref(), tt.as_ref(), &opts, &copy_spec).await?;
+    let preview = es::copy_preview(st.t(), tt.t(), &opts, &copy_spec).await?;
     let describe = format!(
         "from the {} to the {}",
         source.describe_region(),
@@ -851,19 +907,32 @@ pub async fn copy(
         }
     );
     if session.settings.dry_run {
+        let mut plan = preview.calls.clone();
+        if args.pause_exporting {
+            plan.insert(0, "gateway: POST /actuator/exporting/pause".into());
+        }
         return Ok(Outcome::new(CMD, Status::DryRun, summary)
-            .with_plan(preview.calls.clone())
+            .with_plan(plan)
             .with_details(details(&preview)));
     }
-    session
-        .ui
-        .confirm(&format!("Plan: {summary}"), &preview.calls)?;
+    let mut plan = preview.calls.clone();
+    if args.pause_exporting {
+        plan.insert(0, "gateway: POST /actuator/exporting/pause".into());
+    }
+    session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
+    if args.pause_exporting {
+        // The pause is the run's own: it prints its own plan, and --yes covers it.
+        let paused = super::zeebe::exporting_pause(session, false).await?;
+        session
+            .ui
+            .note(format!("{}: {}", paused.command, paused.summary));
+    }
     let copy_spec = CopySpec {
         snapshot: Some(preview.snapshot.clone()),
         ..copy_spec
     };
     let bars = Bars::new(session);
-    let result = es::copy(st.as_ref(), tt.as_ref(), &opts, &copy_spec, &|ph, p| {
+    let result = es::copy(st.t(), tt.t(), &opts, &copy_spec, &|ph, p| {
         bars.update(ph, p)
     })
     .await;
@@ -884,7 +953,7 @@ pub async fn copy(
         }
     );
     Ok(Outcome::new(CMD, status, summary)
-        .with_plan(preview.calls)
+        .with_plan(plan)
         .with_details(details(&report)))
 }
 
@@ -895,7 +964,7 @@ pub async fn copy(
 pub async fn status(session: &Session, access: &EsAccess) -> Result<StatusView> {
     let t = transport(session, access).await?;
     Ok(StatusView(
-        es::cluster_status(t.as_ref(), &options(session, access)).await?,
+        es::cluster_status(t.t(), &options(session, access)).await?,
     ))
 }
 
