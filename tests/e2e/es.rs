@@ -394,3 +394,19 @@ fn es_copy_can_pause_exporting_itself() {
     assert_eq!(env.state()["exporting"], "Paused");
     assert_copied(&env);
 }
+
+#[test]
+fn es_copy_to_a_recreated_region_without_elasticsearch_says_what_is_missing() {
+    let env = TestEnv::start();
+    env.lose_region(1);
+    env.kubectl_c8dr(copy_args(&["--exporting-paused", "--yes"]))
+        .code(5)
+        .stderr_has("region1");
+    env.recreate_region(1);
+    env.kubectl_c8dr(copy_args(&["--exporting-paused", "--yes"]))
+        .code(1)
+        .stderr_has("failback step 1");
+    env.kubectl_c8dr(["es", "snapshot", "create", "Bad/Name", "--yes"])
+        .code(2)
+        .stderr_has("lowercase");
+}

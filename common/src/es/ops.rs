@@ -340,7 +340,7 @@ async fn lookup(c: &EsClient<'_>, name: &str) -> Result<Option<SnapshotInfo>> {
 pub fn snapshot_name(name: Option<&str>) -> Result<String> {
     match name {
         Some(n) => {
-            validate_snapshot_name(n).map_err(|e| Error::usage(format!("--name: {e}")))?;
+            validate_snapshot_name(n).map_err(Error::usage)?;
             Ok(n.to_string())
         }
         None => {

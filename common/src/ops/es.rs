@@ -104,7 +104,17 @@ impl KubePodExec {
         if let Some(p) = pod.as_ref() {
             return Ok(p.clone());
         }
-        let picked = self.kube.pick_pod(ES_SELECTOR, ES_CONTAINER).await?;
+        let picked = self
+            .kube
+            .pick_pod(ES_SELECTOR, ES_CONTAINER)
+            .await
+            .map_err(|e| match e {
+                Error::Failed(m) => Error::failed(format!(
+                    "{m}: is Camunda with its Elasticsearch installed there (failback step 1)? \
+                     Or pass --es-url"
+                )),
+                other => other,
+            })?;
         *pod = Some(picked.clone());
         Ok(picked)
     }
