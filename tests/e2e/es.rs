@@ -410,3 +410,35 @@ fn es_copy_to_a_recreated_region_without_elasticsearch_says_what_is_missing() {
         .code(2)
         .stderr_has("lowercase");
 }
+
+#[test]
+fn es_security_with_a_password_from_the_environment_or_the_secret() {
+    let env = TestEnv::builder().config(|c| c.es_security = true).start();
+    let url = env.es_url(0);
+    // Direct mode reads the bitnami Secret too.
+    env.kubectl_c8dr(["es", "status", "--es-url", &url])
+        .success()
+        .stdout_has("health green")
+        .output_lacks(PASSWORD);
+    // The operator's own credentials, from an environment variable.
+    let args = |var: &str| -> Vec<std::ffi::OsString> {
+        ["c8dr", "es", "status", "--es-password-env", var]
+            .iter()
+            .map(Into::into)
+            .collect()
+    };
+    env.command("kubectl", args("MY_ES_PASSWORD"))
+        .env("MY_ES_PASSWORD", PASSWORD)
+        .run()
+        .success()
+        .output_lacks(PASSWORD);
+    let wrong = env
+        .command("kubectl", args("MY_ES_PASSWORD"))
+        .env("MY_ES_PASSWORD", "wrong-password")
+        .run();
+    assert_ne!(wrong.code, 0, "{wrong:?}");
+    assert!(!wrong.stderr.contains("wrong-password"), "{wrong:?}");
+    env.kubectl_c8dr(["es", "status", "--es-password-env", "UNSET_VAR"])
+        .code(2)
+        .stderr_has("UNSET_VAR");
+}
