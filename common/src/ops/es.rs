@@ -190,7 +190,17 @@ async fn credentials(
         (bitnami.as_str(), "elasticsearch-password"),
         ("elasticsearch-es-elastic-user", "elastic"),
     ] {
-        if let Some(password) = kube.get_secret_value(secret, key).await? {
+        let value = kube
+            .get_secret_value(secret, key)
+            .await
+            .map_err(|e| match e {
+                Error::Unreachable { .. } => e,
+                other => Error::failed(format!(
+                    "{other} (reading the Elasticsearch password; without access to Secrets pass \
+                     --es-password-env VAR)"
+                )),
+            })?;
+        if let Some(password) = value {
             tracing::debug!(secret, "Elasticsearch password from the Secret");
             return Ok(Some(EsCredentials::elastic(password)));
         }
