@@ -1,17 +1,281 @@
 //! `kubectl c8dr es …`: Elasticsearch repository, snapshot, restore and copy (failback step 4).
+//! Parsing and rendering only; the logic is in `c8dr_common::ops::es`.
 
-use c8dr_common::error::{Error, Result};
+use c8dr_common::error::Result;
+use c8dr_common::ops::es::{self as ops, CopyArgs, EsAccess, RepoFlags};
+use c8dr_common::region::RegionRef;
 use c8dr_common::session::Session;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+
+const ACCESS_HELP: &str = "\
+Elasticsearch is reached by running curl in a Running pod labelled app.kubernetes.io/name=elasticsearch
+(container elasticsearch) of --region's namespace, or directly with --es-url. The password comes from
+--es-user/--es-password-env, else the Secret <release>-elasticsearch (key elasticsearch-password), else
+ECK's elasticsearch-es-elastic-user (key elastic). It is passed to curl on stdin, never in argv or output.";
 
 #[derive(Debug, Subcommand)]
+#[command(after_help = ACCESS_HELP)]
 pub enum EsCommand {
+    /// Register or show the snapshot repository
+    #[command(subcommand)]
+    Repo(Box<Repo>),
+    /// Create, list, show or restore snapshots
+    #[command(subcommand)]
+    Snapshot(Box<Snapshot>),
+    /// The whole failback step 4: snapshot the surviving region's Elasticsearch and restore it
+    /// in the recreated one
+    #[command(
+        long_about = "The whole failback step 4: register the repository writable on the source and verify it, \
+                      snapshot the source (include_global_state), register the repository read-only on the \
+                      target and verify it, wait until the snapshot is visible there, check the target has no \
+                      Camunda indices (operate-*, tasklist-*, camunda-*), restore, and verify that the \
+                      target's Camunda indices equal the source's.\n\n\
+                      Exporting must be paused first (failback step 3: kubectl c8dr exporting pause). Zeebe \
+                      has no API that reads the pause state, so c8dr cannot check it: state it with \
+                      --exporting-paused, or let this run pause it with --pause-exporting; otherwise the \
+                      copy is refused (exit 3).\n\n\
+                      With Elasticsearch security on, the restore uses feature_states [\"none\"] so that \
+                      the target keeps its own users (--feature-states overrides).\n\n\
+                      Each region's kube context and namespace come from the docs' variables \
+                      (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING, CLUSTER_RECREATED, …)."
+    )]
+    Copy(Box<CopyCmd>),
     /// Show the Elasticsearch cluster's health and Camunda indices
-    Status,
+    Status {
+        #[command(flatten)]
+        access: AccessFlags,
+    },
 }
 
-pub async fn run(_session: &Session, command: EsCommand) -> Result<()> {
-    match command {
-        EsCommand::Status => Err(Error::failed("not implemented yet")),
+/// How to reach Elasticsearch and which repository to use.
+#[derive(Debug, Args)]
+pub struct AccessFlags {
+    /// Snapshot repository name
+    #[arg(long = "repo", value_name = "NAME", default_value = "camunda_backup")]
+    pub repo: String,
+    /// Elasticsearch user (needs --es-password-env) [default: elastic]
+    #[arg(long, value_name = "USER")]
+    pub es_user: Option<String>,
+    /// Name of the environment variable holding the Elasticsearch password
+    #[arg(long, value_name = "VAR")]
+    pub es_password_env: Option<String>,
+}
+
+impl AccessFlags {
+    fn access(&self) -> EsAccess {
+        EsAccess {
+            repository: self.repo.clone(),
+            user: self.es_user.clone(),
+            password_env: self.es_password_env.clone(),
+        }
     }
+}
+
+/// The repository to register.
+#[derive(Debug, Args)]
+pub struct RepoArgs {
+    /// Repository type: s3, fs, gcs or azure
+    #[arg(long = "type", value_name = "TYPE", default_value = "s3")]
+    pub kind: String,
+    /// Bucket (s3, gcs) or container (azure) [env: S3_BUCKET_NAME]
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: Option<String>,
+    /// Path inside the bucket [default: backups]
+    #[arg(long, value_name = "PATH")]
+    pub base_path: Option<String>,
+    /// Elasticsearch client name whose credentials are in the keystore [default: camunda]
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// Extra repository setting (repeatable), e.g. --setting location=/snapshots for fs
+    #[arg(long = "setting", value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+}
+
+impl RepoArgs {
+    fn flags(&self, readonly: bool) -> RepoFlags {
+        RepoFlags {
+            kind: Some(self.kind.clone()),
+            bucket: self.bucket.clone(),
+            base_path: self.base_path.clone(),
+            client: self.client.clone(),
+            settings: self.settings.clone(),
+            readonly,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Repo {
+    /// Register the snapshot repository (PUT _snapshot/<repo>) and verify it (_verify)
+    Register {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// Register read-only (the restoring side: two writable registrations can corrupt the repository)
+        #[arg(long)]
+        readonly: bool,
+        #[command(flatten)]
+        access: AccessFlags,
+    },
+    /// Show the repository's registration
+    Show {
+        #[command(flatten)]
+        access: AccessFlags,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Snapshot {
+    /// Snapshot the cluster with its global state and wait until it is SUCCESS with no failed shard
+    Create {
+        /// Snapshot name [default: failback-<UTC timestamp>]
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        #[command(flatten)]
+        access: AccessFlags,
+    },
+    /// List the repository's snapshots
+    List {
+        #[command(flatten)]
+        access: AccessFlags,
+    },
+    /// Show one snapshot
+    Show {
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[command(flatten)]
+        access: AccessFlags,
+    },
+    /// Restore a snapshot (in the recreated region: --region recreated) and wait until it is complete
+    #[command(
+        long_about = "Restore a snapshot with its global state and wait until every index is recovered and the \
+                      cluster is green. Checks first that the snapshot exists, succeeded and carries the global \
+                      state. Refuses (exit 3, listing them) when Camunda indices (operate-*, tasklist-*, \
+                      camunda-*) already exist, unless --delete-existing-indices is given (recreated region \
+                      only) and confirmed."
+    )]
+    Restore {
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Delete the existing Camunda indices first (recreated region only; asks for confirmation)
+        #[arg(long)]
+        delete_existing_indices: bool,
+        /// Feature states to restore with the global state, comma-separated (`none`: keep the
+        /// target's system indices) [default: none when Elasticsearch security is on, else all]
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        feature_states: Vec<String>,
+        #[command(flatten)]
+        access: AccessFlags,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CopyCmd {
+    /// Region to snapshot
+    #[arg(long, value_name = "REGION", default_value = "surviving")]
+    pub from: String,
+    /// Region to restore into
+    #[arg(long, value_name = "REGION", default_value = "recreated")]
+    pub to: String,
+    /// Snapshot name [default: failback-<UTC timestamp>]
+    #[arg(long = "snapshot", value_name = "NAME")]
+    pub snapshot: Option<String>,
+    /// I have paused exporting (failback step 3); c8dr cannot read the pause state
+    #[arg(long)]
+    pub exporting_paused: bool,
+    /// Pause exporting first (failback step 3) through --region's gateway, then copy
+    #[arg(long)]
+    pub pause_exporting: bool,
+    /// Feature states to restore with the global state, comma-separated (`none`: keep the
+    /// target's system indices) [default: none when Elasticsearch security is on, else all]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub feature_states: Vec<String>,
+    /// Delete the target's existing Camunda indices first (asks for confirmation)
+    #[arg(long)]
+    pub delete_existing_indices: bool,
+    /// The source's Elasticsearch URL (instead of exec)
+    #[arg(long, value_name = "URL")]
+    pub from_es_url: Option<String>,
+    /// The target's Elasticsearch URL (instead of exec)
+    #[arg(long, value_name = "URL")]
+    pub to_es_url: Option<String>,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub access: AccessFlags,
+}
+
+pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
+    let s = session;
+    match command {
+        EsCommand::Repo(r) => repo(s, *r).await,
+        EsCommand::Snapshot(c) => snapshot(s, *c).await,
+        EsCommand::Copy(c) => {
+            let args = CopyArgs {
+                from: region(&c.from, "--from")?,
+                to: region(&c.to, "--to")?,
+                snapshot: c.snapshot.clone(),
+                delete_existing: c.delete_existing_indices,
+                exporting_paused: c.exporting_paused,
+                from_es_url: c.from_es_url.clone(),
+                to_es_url: c.to_es_url.clone(),
+                feature_states: Some(c.feature_states.clone()).filter(|f| !f.is_empty()),
+                pause_exporting: c.pause_exporting,
+            };
+            crate::show(
+                s,
+                &ops::copy(s, &c.access.access(), &c.repo.flags(false), &args).await?,
+            )
+        }
+        EsCommand::Status { access } => crate::show(s, &ops::status(s, &access.access()).await?),
+    }
+}
+
+async fn repo(s: &Session, command: Repo) -> Result<()> {
+    match command {
+        Repo::Register {
+            repo,
+            readonly,
+            access,
+        } => crate::show(
+            s,
+            &ops::repo_register(s, &access.access(), &repo.flags(readonly)).await?,
+        ),
+        Repo::Show { access } => crate::show(s, &ops::repo_show(s, &access.access()).await?),
+    }
+}
+
+async fn snapshot(s: &Session, command: Snapshot) -> Result<()> {
+    match command {
+        Snapshot::Create { name, access } => crate::show(
+            s,
+            &ops::snapshot_create(s, &access.access(), name.as_deref()).await?,
+        ),
+        Snapshot::List { access } => {
+            crate::show(s, &ops::snapshot_list(s, &access.access()).await?)
+        }
+        Snapshot::Show { name, access } => {
+            crate::show(s, &ops::snapshot_show(s, &access.access(), &name).await?)
+        }
+        Snapshot::Restore {
+            name,
+            delete_existing_indices,
+            feature_states,
+            access,
+        } => crate::show(
+            s,
+            &ops::snapshot_restore(
+                s,
+                &access.access(),
+                &name,
+                delete_existing_indices,
+                Some(feature_states.as_slice()).filter(|f| !f.is_empty()),
+            )
+            .await?,
+        ),
+    }
+}
+
+fn region(raw: &str, flag: &str) -> Result<RegionRef> {
+    raw.parse()
+        .map_err(|e| c8dr_common::error::Error::usage(format!("{flag} {raw}: {e}")))
 }

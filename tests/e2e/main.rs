@@ -1,5 +1,6 @@
 //! End-to-end tests: one test binary, one module per area.
 
+mod es;
 mod helm;
 mod portforward;
 mod sim_gateway;

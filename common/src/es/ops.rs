@@ -127,7 +127,7 @@ pub struct RestoreReport {
     pub repository: String,
     pub snapshot: String,
     pub outcome: RestoreOutcome,
-    /// Camunda indices deleted before restoring (`--delete-existing` only).
+    /// Camunda indices deleted before restoring (`--delete-existing-indices` only).
     pub deleted_indices: Vec<String>,
     pub restored_indices: Vec<String>,
     /// Cluster health at the end (`green`, or `yellow` on a single node with replicas).
@@ -340,7 +340,7 @@ async fn lookup(c: &EsClient<'_>, name: &str) -> Result<Option<SnapshotInfo>> {
 pub fn snapshot_name(name: Option<&str>) -> Result<String> {
     match name {
         Some(n) => {
-            validate_snapshot_name(n).map_err(|e| Error::usage(format!("--name: {e}")))?;
+            validate_snapshot_name(n).map_err(Error::usage)?;
             Ok(n.to_string())
         }
         None => {
@@ -690,7 +690,7 @@ fn existing_camunda_refusal(t: &dyn EsTransport, camunda: &[String]) -> Error {
     Error::refused(format!(
         "{} already has {} Camunda indices: {}. The restore would fail on them (the schema \
          manager probably ran: was CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false set in \
-         failback step 1?). Re-run with --delete-existing to delete exactly these indices there \
+         failback step 1?). Re-run with --delete-existing-indices to delete exactly these indices there \
          first",
         t.describe(),
         camunda.len(),

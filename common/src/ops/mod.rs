@@ -2,6 +2,7 @@
 //! plan, confirm, act once, wait until it really happened, report. Binaries only parse and render.
 
 pub mod drive;
+pub mod es;
 pub mod zeebe;
 
 use serde::Serialize;
