@@ -344,7 +344,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     )?;
 
     println!(
-        "\n✓ failback complete: both regions healthy — 8 brokers, RF 4, both exporters enabled, webapps on ({:.1}s in all, {:.1}s in c8dr commands)",
+        "\n✓ failback complete: both regions healthy — 8 brokers, RF 4, both exporters enabled, webapps on ({:.1}s, of which {:.1}s in the c8dr commands)",
         demo_start.elapsed().as_secs_f64(),
         r.server_total.as_secs_f64()
     );
