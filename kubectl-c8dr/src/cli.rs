@@ -118,6 +118,32 @@ pub enum Command {
         #[arg(long, value_name = "REGION")]
         lost: Option<String>,
     },
+    /// Failback steps 3-7 in one go (after the helm steps 1-2): pause exporting, copy
+    /// Elasticsearch, enable the recreated exporter, resume, re-add the brokers. Re-run after an
+    /// interruption, it continues where it stopped; it resumes exporting on every failure.
+    Failback {
+        /// Replication factor to restore (default: twice the current one)
+        #[arg(long, value_name = "N")]
+        replication_factor: Option<u32>,
+        /// Total brokers of both regions (default: twice the surviving members)
+        #[arg(long, value_name = "N")]
+        cluster_size: Option<u32>,
+        /// S3 bucket of the snapshot repository [env: S3_BUCKET_NAME]
+        #[arg(long, value_name = "BUCKET")]
+        bucket: Option<String>,
+        /// Snapshot repository name
+        #[arg(long, value_name = "NAME", default_value = "camunda_backup")]
+        repo: String,
+        /// Delete Camunda indices that already exist in the recreated Elasticsearch (asks first)
+        #[arg(long)]
+        delete_existing_indices: bool,
+        /// Elasticsearch user (default elastic when a password is given)
+        #[arg(long, value_name = "USER")]
+        es_user: Option<String>,
+        /// Environment variable holding the Elasticsearch password (default: the chart's Secret)
+        #[arg(long, value_name = "VAR")]
+        es_password_env: Option<String>,
+    },
     /// Write man pages for kubectl-c8dr and its subcommands into DIR
     #[command(hide = true)]
     Man {

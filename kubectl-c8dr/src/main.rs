@@ -87,6 +87,31 @@ async fn run(session: Session, command: Command) -> Result<()> {
             let lost = lost.as_deref().map(str::parse).transpose()?;
             show(s, &c8dr_common::ops::drive::failover(s, lost).await?)
         }
+        Command::Failback {
+            replication_factor,
+            cluster_size,
+            bucket,
+            repo,
+            delete_existing_indices,
+            es_user,
+            es_password_env,
+        } => {
+            let args = c8dr_common::ops::drive::FailbackArgs {
+                replication_factor,
+                cluster_size,
+                repo: c8dr_common::ops::es::RepoFlags {
+                    bucket,
+                    ..Default::default()
+                },
+                es: c8dr_common::ops::es::EsAccess {
+                    repository: repo,
+                    user: es_user,
+                    password_env: es_password_env,
+                },
+                delete_existing_indices,
+            };
+            show(s, &c8dr_common::ops::drive::failback(s, &args).await?)
+        }
         Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
 }

@@ -4,5 +4,6 @@ mod demo;
 mod es;
 mod helm;
 mod portforward;
+mod procedure;
 mod sim_gateway;
 mod zeebe;

@@ -232,3 +232,200 @@ mod tests {
         );
     }
 }
+
+/// Options of `kubectl c8dr failback`.
+#[derive(Debug, Clone, Default)]
+pub struct FailbackArgs {
+    /// The replication factor to restore (default: twice the current one).
+    pub replication_factor: Option<u32>,
+    pub cluster_size: Option<u32>,
+    /// Repository flags for the Elasticsearch copy (bucket defaults to `S3_BUCKET_NAME`).
+    pub repo: super::es::RepoFlags,
+    pub es: super::es::EsAccess,
+    pub delete_existing_indices: bool,
+}
+
+/// Whether a region's unified ConfigMap shows the webapps (operate, tasklist) on; `None` when the
+/// release is not installed there.
+async fn webapps_on(session: &Session) -> Result<Option<bool>> {
+    let name = format!("{}-zeebe-configuration-unified", session.settings.release);
+    let cm = session.kube().await?.get_configmap(&name).await?;
+    let Some(yaml) = cm.and_then(|c| c.data?.get("application.yaml").cloned()) else {
+        return Ok(None);
+    };
+    Ok(crate::values::active_profiles(&yaml)
+        .map(|p| p.contains("operate") || p.contains("tasklist")))
+}
+
+/// `kubectl c8dr failback`: the kubectl-side steps 3–7 in order, after checking that the helm
+/// steps before them are done. Each step is skipped when already done, so a run interrupted at
+/// any point converges when run again; exporting is resumed on every failure after a pause.
+pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome> {
+    const CMD: &str = "failback";
+    let recreated_settings =
+        super::es::settings_for_region(&session.settings, crate::region::RegionRef::Recreated)?;
+    let lost = recreated_settings.location.id.ok_or_else(|| {
+        Error::usage("which region is recreated? set REGION_RECREATED (or REGION_SURVIVING) to region0 or region1")
+    })?;
+    let recreated = Session::new(recreated_settings, session.ui.clone());
+    let mgmt = session.management().await?;
+    let t = mgmt.cluster().await?;
+    let parity = format!("--{}", lost.parity());
+    let lost_exporter = lost.exporter_id();
+    let surviving_exporter = lost.other().exporter_id();
+    let to_add = crate::zeebe::brokers::to_add(
+        &Selection::Parity(lost),
+        &t.member_ids(),
+        args.cluster_size,
+    )?;
+    let rf_now = t.replication_factor();
+    let rf_ok = args.replication_factor.is_none_or(|rf| rf == rf_now);
+    if to_add.is_empty() && rf_ok {
+        return Ok(Outcome::new(
+            CMD,
+            Status::AlreadyDone,
+            format!("the {lost} brokers are members again (replication factor {rf_now}); next: helm c8dr redeploy --region both"),
+        )
+        .with_details(json!({"next": "helm c8dr redeploy --region both"})));
+    }
+    if let Some(p) = &t.pending_change {
+        return Err(Error::refused(format!(
+            "change {} is in progress: wait for it first (kubectl c8dr changes wait {})",
+            p.id, p.id
+        )));
+    }
+    // The helm side must be done first (failback 1 and 2).
+    match webapps_on(&recreated).await {
+        Ok(Some(false)) => {}
+        Ok(_) => {
+            return Err(Error::refused(format!(
+                "failback step 1 is not done: {lost} must run without Operate/Tasklist and without the schema manager: \
+                 helm c8dr redeploy --region recreated --no-webapps --no-schema-manager"
+            )));
+        }
+        Err(e) => return Err(e),
+    }
+    if webapps_on(session).await? != Some(false) {
+        return Err(Error::refused(
+            "failback step 2 is not done: the surviving region still runs Operate/Tasklist: \
+             helm c8dr redeploy --region surviving --no-webapps",
+        ));
+    }
+    let exporters = mgmt.exporters().await?;
+    let enabled = exporters
+        .iter()
+        .any(|e| e.exporter_id == lost_exporter && e.status == "ENABLED");
+    let rf = args.replication_factor.unwrap_or(rf_now * 2);
+    let mark = |done: bool| if done { " (done)" } else { "" };
+    let plan = vec![
+        format!("step 3/8: kubectl c8dr exporting pause{}", mark(enabled)),
+        format!(
+            "step 4/8: kubectl c8dr es copy --from surviving --to recreated --exporting-paused{}",
+            mark(enabled)
+        ),
+        format!(
+            "step 5/8: kubectl c8dr exporters enable {lost_exporter} --initialize-from {surviving_exporter}{}",
+            mark(enabled)
+        ),
+        "step 6/8: kubectl c8dr exporting resume".to_string(),
+        format!("step 7/8: kubectl c8dr brokers add {parity} --replication-factor {rf}"),
+        "on any failure after the pause: kubectl c8dr exporting resume".to_string(),
+    ];
+    if session.settings.dry_run {
+        return Ok(Outcome::new(CMD, Status::DryRun, format!("fail back {lost}")).with_plan(plan));
+    }
+    session
+        .ui
+        .confirm_all(&format!("Failback plan ({lost} recreated):"), &plan)?;
+    let mut steps: Vec<StepReport> = vec![];
+    let mut record = |step: &str, command: String, out: &Outcome, started: Instant| {
+        session.ui.note(format!("✓ {step}: {}", out.summary));
+        steps.push(StepReport {
+            step: step.into(),
+            command,
+            status: out.status,
+            summary: out.summary.clone(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    };
+    if !enabled {
+        let started = Instant::now();
+        let out = super::zeebe::exporting_pause(session, false).await?;
+        record(
+            "failback 3",
+            "kubectl c8dr exporting pause".into(),
+            &out,
+            started,
+        );
+        // From here on, a failure must not leave exporting paused.
+        let paused_steps = async {
+            let started = Instant::now();
+            let copy = super::es::CopyArgs {
+                from: crate::region::RegionRef::Surviving,
+                to: crate::region::RegionRef::Recreated,
+                snapshot: None,
+                delete_existing: args.delete_existing_indices,
+                exporting_paused: true,
+                from_es_url: None,
+                to_es_url: None,
+                feature_states: None,
+                pause_exporting: false,
+            };
+            let out = super::es::copy(session, &args.es, &args.repo, &copy).await?;
+            record("failback 4", "kubectl c8dr es copy --from surviving --to recreated".into(), &out, started);
+            let started = Instant::now();
+            let out = exporter_set(session, &lost_exporter, true, Some(&surviving_exporter)).await?;
+            record(
+                "failback 5",
+                format!("kubectl c8dr exporters enable {lost_exporter} --initialize-from {surviving_exporter}"),
+                &out,
+                started,
+            );
+            Ok::<(), Error>(())
+        }
+        .await;
+        if let Err(e) = paused_steps {
+            let revert = match super::zeebe::exporting_resume(session).await {
+                Ok(_) => "exporting was resumed".to_string(),
+                Err(r) => format!(
+                    "resuming exporting ALSO failed ({r}): run kubectl c8dr exporting resume now"
+                ),
+            };
+            return Err(match e {
+                Error::Refused(m) => Error::Refused(format!("{m}; {revert}")),
+                Error::Usage(m) => Error::Usage(format!("{m}; {revert}")),
+                other => Error::failed(format!("{other}; {revert}")),
+            });
+        }
+    }
+    let started = Instant::now();
+    let out = super::zeebe::exporting_resume(session).await?;
+    record(
+        "failback 6",
+        "kubectl c8dr exporting resume".into(),
+        &out,
+        started,
+    );
+    let started = Instant::now();
+    let out = super::zeebe::brokers_add(
+        session,
+        Selection::Parity(lost),
+        args.cluster_size,
+        Some(rf),
+    )
+    .await?;
+    record(
+        "failback 7",
+        format!("kubectl c8dr brokers add {parity} --replication-factor {rf}"),
+        &out,
+        started,
+    );
+    let next = "helm c8dr redeploy --region both";
+    Ok(Outcome::new(
+        CMD,
+        Status::Done,
+        format!("failback steps 3-7 done: {lost} is back in the cluster; next: {next}"),
+    )
+    .with_plan(plan)
+    .with_details(json!({"recreatedRegion": lost.to_string(), "steps": steps, "next": next})))
+}

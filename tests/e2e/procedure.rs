@@ -1,0 +1,173 @@
+//! The composite drivers: `kubectl c8dr failover` and `kubectl c8dr failback`, including runs
+//! interrupted after each step and resumed.
+
+use c8dr_e2e::TestEnv;
+use serde_json::Value;
+
+/// Failover done, region 1 recreated, helm failback steps 1 and 2 done.
+fn ready_for_failback() -> TestEnv {
+    let mut env = TestEnv::start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.set_env("S3_BUCKET_NAME", "camunda-bucket");
+    env.lose_region(1);
+    env.kubectl_c8dr(["failover"]).success();
+    env.recreate_region(1);
+    std::fs::write(
+        env.cwd.join("camunda-values.yml"),
+        "orchestration:\n  replicationFactor: '4'\n",
+    )
+    .expect("values");
+    for r in 0..2 {
+        std::fs::create_dir_all(env.cwd.join(format!("region{r}"))).expect("dir");
+        std::fs::write(
+            env.cwd.join(format!("region{r}/camunda-values.yml")),
+            "{}\n",
+        )
+        .expect("values");
+    }
+    env.helm_c8dr([
+        "redeploy",
+        "--region",
+        "recreated",
+        "--no-webapps",
+        "--no-schema-manager",
+    ])
+    .success();
+    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps"])
+        .success();
+    env
+}
+
+fn count(state: &Value, method: &str, path_part: &str) -> usize {
+    state["requests"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|r| {
+                    r["method"] == method
+                        && r["path"].as_str().is_some_and(|p| p.contains(path_part))
+                })
+                .filter(|r| !r["path"].as_str().is_some_and(|p| p.contains("dryRun")))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn assert_failed_back(env: &TestEnv) {
+    let s = env.state();
+    assert_eq!(s["members"], serde_json::json!([0, 1, 2, 3, 4, 5, 6, 7]));
+    assert_eq!(s["replicationFactor"], 4);
+    assert_eq!(s["exporters"]["camundaregion1"], "ENABLED");
+    assert_eq!(s["initializedFrom"]["camundaregion1"], "camundaregion0");
+    assert_eq!(s["exporting"], "Running");
+    assert_eq!(s["regions"][1]["esIndices"], s["regions"][0]["esIndices"]);
+}
+
+#[test]
+fn failback_runs_steps_3_to_7_and_converges_on_a_rerun() {
+    let env = ready_for_failback();
+    env.kubectl_c8dr(["failback", "--replication-factor", "4"])
+        .success()
+        .stdout_has("next: helm c8dr redeploy --region both");
+    assert_failed_back(&env);
+    let before = env.state()["requests"].as_array().map(Vec::len);
+    env.kubectl_c8dr(["failback"])
+        .success()
+        .stdout_has("already done");
+    assert_eq!(
+        env.state()["requests"].as_array().map(Vec::len),
+        before,
+        "a finished failback sends nothing"
+    );
+}
+
+#[test]
+fn failback_resumes_after_an_interruption_at_each_step() {
+    // Each case: the steps already done by hand (as a killed run would leave them), then the driver.
+    let cases: [&[&[&str]]; 4] = [
+        &[&["exporting", "pause"]],
+        &[
+            &["exporting", "pause"],
+            &["es", "copy", "--exporting-paused"],
+        ],
+        &[
+            &["exporting", "pause"],
+            &["es", "copy", "--exporting-paused"],
+            &[
+                "exporters",
+                "enable",
+                "camundaregion1",
+                "--initialize-from",
+                "camundaregion0",
+            ],
+        ],
+        &[
+            &["exporting", "pause"],
+            &["es", "copy", "--exporting-paused"],
+            &[
+                "exporters",
+                "enable",
+                "camundaregion1",
+                "--initialize-from",
+                "camundaregion0",
+            ],
+            &["exporting", "resume"],
+        ],
+    ];
+    for done in cases {
+        let env = ready_for_failback();
+        for step in done {
+            env.kubectl_c8dr(step.iter().copied()).success();
+        }
+        let enables_before = count(&env.state(), "POST", "/enable");
+        env.kubectl_c8dr(["failback"]).success();
+        assert_failed_back(&env);
+        let s = env.state();
+        assert_eq!(
+            count(&s, "POST", "/enable"),
+            enables_before.max(1),
+            "the exporter is enabled exactly once"
+        );
+        assert_eq!(
+            count(&s, "PATCH", "/actuator/cluster"),
+            2,
+            "one forced removal, one re-add"
+        );
+    }
+}
+
+#[test]
+fn failback_refuses_until_the_helm_steps_are_done() {
+    let mut env = TestEnv::start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.lose_region(1);
+    env.kubectl_c8dr(["failover"]).success();
+    env.recreate_region(1);
+    env.kubectl_c8dr(["failback"])
+        .code(3)
+        .stderr_has("failback step 1 is not done")
+        .stderr_has("helm c8dr redeploy --region recreated --no-webapps --no-schema-manager");
+    c8dr_sim::helm::apply_release(
+        &mut env.sim.world().lock(),
+        1,
+        serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false},
+            "env": [{"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
+    );
+    env.kubectl_c8dr(["failback"])
+        .code(3)
+        .stderr_has("failback step 2 is not done");
+    assert_eq!(env.state()["exporting"], "Running", "nothing was paused");
+}
+
+#[test]
+fn a_failed_copy_resumes_exporting() {
+    let env = ready_for_failback();
+    // The recreated Elasticsearch already holds Camunda indices (the schema manager ran).
+    env.sim.world().lock().regions[1].es.seed_schema();
+    env.kubectl_c8dr(["failback"])
+        .code(3)
+        .stderr_has("exporting was resumed");
+    let s = env.state();
+    assert_eq!(s["exporting"], "Running");
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+}
