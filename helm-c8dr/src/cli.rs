@@ -64,6 +64,17 @@ pub enum Command {
     Redeploy(RedeployArgs),
     /// Print the generated overlay (YAML) without running anything
     Overlay(OverlayArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages into DIR
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }
 
 /// Flags shared by `redeploy` and `overlay`.

@@ -10,12 +10,33 @@ use std::process::ExitCode;
 use c8dr_common::Error;
 use c8dr_common::config::Env;
 use c8dr_common::helm;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, Output};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Command::Completion { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "helm-c8dr",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Command::Man { dir } => {
+            return match clap_mangen::generate_to(Cli::command().name("helm-c8dr"), dir) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: writing man pages to {}: {e}", dir.display());
+                    ExitCode::from(1)
+                }
+            };
+        }
+        _ => {}
+    }
     let output = cli.output;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,5 +79,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let plan = helm::plan(&request, &env, &cwd)?;
             render::overlays(&plan, args.show_secrets, cli.output == Output::Json)
         }
+        // Handled before any I/O in `main`.
+        Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
 }

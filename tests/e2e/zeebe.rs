@@ -366,3 +366,29 @@ fn without_a_terminal_and_without_yes_a_mutation_is_refused() {
     env.kubectl_c8dr(args(&env, 0, &["exporters", "disable", "camundaregion1"]))
         .success();
 }
+
+#[test]
+fn topology_authenticates_with_oidc_client_credentials() {
+    let mut env = TestEnv::start();
+    let token_url = format!("{}/oauth/token", env.rest_url(0));
+    env.set_env("CAMUNDA_CLIENT_AUTH_METHOD", "oidc");
+    env.set_env("CAMUNDA_CLIENT_AUTH_CLIENT_ID", "demo");
+    env.set_env("CAMUNDA_CLIENT_AUTH_CLIENT_SECRET", "demo");
+    env.set_env("CAMUNDA_CLIENT_AUTH_TOKEN_URL", token_url);
+    let doc = env
+        .kubectl_c8dr(args(&env, 0, &["topology", "-o", "json"]))
+        .success()
+        .json();
+    assert_eq!(doc["clusterSize"], 8);
+    assert_eq!(doc["brokers"].as_array().map(Vec::len), Some(8));
+    env.set_env("CAMUNDA_CLIENT_AUTH_CLIENT_SECRET", "wrong-secret");
+    env.kubectl_c8dr(args(&env, 0, &["topology"]))
+        .code(1)
+        .stderr_has("OIDC token endpoint answered HTTP 401")
+        .output_lacks("wrong-secret");
+    // Without credentials the REST API answers 401, and the message says so.
+    env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
+    env.kubectl_c8dr(args(&env, 0, &["topology"]))
+        .code(1)
+        .stderr_has("HTTP 401");
+}
