@@ -174,10 +174,11 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
+    // kube-rs logs connection failures at ERROR; c8dr reports them itself (exit 5).
     let filter = if cli.global.verbose {
         "c8dr_common=debug,kubectl_c8dr=debug"
     } else {
-        "warn"
+        "warn,kube_client=off"
     };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
