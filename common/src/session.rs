@@ -34,6 +34,23 @@ pub struct Settings {
     pub env: Env,
 }
 
+impl Settings {
+    /// The same settings for another region: its context and namespace come from the docs'
+    /// variables ([`locate`] on the same environment); the direct URLs (`--gateway-url`,
+    /// `--rest-url`, `--es-url`) are cleared, since they point at this region's endpoints.
+    pub fn for_region(&self, region: RegionRef) -> Result<Settings> {
+        let location = locate(region, &self.env)?;
+        Ok(Settings {
+            region,
+            location,
+            gateway_url: None,
+            rest_url: None,
+            es_url: None,
+            ..self.clone()
+        })
+    }
+}
+
 /// Raw global flags as parsed by a CLI.
 #[derive(Debug, Clone, Default)]
 pub struct GlobalFlags {
