@@ -1,6 +1,7 @@
 //! The commands' logic, one function per command: gather evidence, check safety, print the
 //! plan, confirm, act once, wait until it really happened, report. Binaries only parse and render.
 
+pub mod status;
 pub mod zeebe;
 
 use serde::Serialize;
