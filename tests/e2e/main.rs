@@ -2,4 +2,5 @@
 
 mod helm;
 mod sim_gateway;
+mod status;
 mod zeebe;
