@@ -280,3 +280,33 @@ impl Session {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::RegionId;
+
+    #[test]
+    fn another_region_gets_its_own_location_and_no_direct_urls() {
+        let env = Env::from_pairs([
+            ("CLUSTER_SURVIVING", "ctx-a"),
+            ("CAMUNDA_NAMESPACE_SURVIVING", "ns-a"),
+            ("REGION_SURVIVING", "region0"),
+            ("CLUSTER_RECREATED", "ctx-b"),
+            ("CAMUNDA_NAMESPACE_RECREATED", "ns-b"),
+        ]);
+        let flags = GlobalFlags {
+            gateway_url: Some("http://127.0.0.1:9600".into()),
+            release: Some("rel".into()),
+            ..Default::default()
+        };
+        let (own, _) = flags.resolve(env).expect("settings");
+        let other = own.for_region(RegionRef::Recreated).expect("other");
+        assert_eq!(other.location.context.as_deref(), Some("ctx-b"));
+        assert_eq!(other.location.namespace.as_deref(), Some("ns-b"));
+        assert_eq!(other.location.id, Some(RegionId::ONE));
+        assert!(other.gateway_url.is_none());
+        assert_eq!(other.release, "rel");
+        assert!(own.gateway_url.is_some());
+    }
+}

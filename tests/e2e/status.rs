@@ -272,3 +272,22 @@ fn profiles_are_compared_as_a_set_with_the_expected_ones() {
     env.kubectl_c8dr(["profiles", "--region", "region1"])
         .success();
 }
+
+#[test]
+fn region0_lost_is_named_with_the_even_parity_and_its_exporter() {
+    // The docs' variables name region1 as the surviving region.
+    let env = TestEnv::builder().surviving(1).start();
+    env.lose_region(0);
+    status_says(
+        &env,
+        "failover step 1 of 2: next: kubectl c8dr brokers remove --even",
+    )
+    .stdout_has("region0 (recreated; context c8dr-sim-region0")
+    .stdout_has("looks lost: region0");
+    env.kubectl_c8dr(["brokers", "remove", "--even", "--yes"])
+        .success();
+    status_says(
+        &env,
+        "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion0",
+    );
+}

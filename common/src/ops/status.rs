@@ -39,12 +39,22 @@ async fn bounded<T>(
     limit: Duration,
     fut: impl Future<Output = Result<T>>,
 ) -> Result<T> {
-    tokio::time::timeout(limit, fut)
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(limit, fut)
         .await
         .map_err(|_| Error::Timeout {
             what: what.to_string(),
             after: humantime::format_duration(limit).to_string(),
-        })?
+        });
+    tracing::debug!(
+        "status: {what}: {:?} ({})",
+        started.elapsed(),
+        match &result {
+            Ok(Ok(_)) => "ok",
+            _ => "failed",
+        }
+    );
+    result?
 }
 
 fn set_of(items: &BTreeSet<String>) -> Vec<String> {
