@@ -308,7 +308,19 @@ pub fn detect(obs: &Observation) -> Verdict {
         return v;
     }
     let Some(lost) = lost else {
-        return healthy_or_unknown(obs, cluster);
+        if let Some(n) = obs.cluster_size
+            && cluster.members.len() < n as usize
+        {
+            return Verdict::new(
+                Phase::Unknown,
+                format!(
+                    "{} of {n} brokers are members and no region looks lost: check the cluster with kubectl c8dr changes show",
+                    cluster.members.len()
+                ),
+                None,
+            );
+        }
+        return every_broker_member(obs, cluster);
     };
     let surviving = lost.other();
     let lost_obs = &obs.regions[lost.index()];
@@ -462,7 +474,7 @@ pub fn detect(obs: &Observation) -> Verdict {
         ));
         with_notes(v, &notes)
     } else {
-        let mut v = healthy_or_unknown(obs, cluster);
+        let mut v = every_broker_member(obs, cluster);
         v.lost_region = v
             .lost_region
             .or(Some(lost))
@@ -471,9 +483,9 @@ pub fn detect(obs: &Observation) -> Verdict {
     }
 }
 
-/// Every broker is a member: healthy, or failback 8 when a region still runs without webapps
+/// Every broker is a member (or no region looks lost): healthy, or failback 8 when a region still runs without webapps
 /// or with the schema-manager override; failback 5 when an exporter is still disabled.
-fn healthy_or_unknown(obs: &Observation, cluster: &ClusterObservation) -> Verdict {
+fn every_broker_member(obs: &Observation, cluster: &ClusterObservation) -> Verdict {
     let fill = Fill::default();
     let any = RegionId::ONE;
     let disabled: Vec<RegionId> = [RegionId::ZERO, RegionId::ONE]
@@ -506,14 +518,18 @@ fn healthy_or_unknown(obs: &Observation, cluster: &ClusterObservation) -> Verdic
     if let Some(rf) = obs.configured_replication_factor
         && cluster.replication_factor < rf
     {
-        return Verdict::new(
-            Phase::Unknown,
-            format!(
-                "every broker is a member but the replication factor is {} instead of {rf}",
-                cluster.replication_factor
-            ),
-            None,
-        );
+        let region = obs.recreated_hint.unwrap_or(any);
+        let fill = Fill {
+            parity: region.parity().to_string(),
+            rf,
+            ..Fill::default()
+        };
+        let mut v = Verdict::at(Stage::Failback, &[7], &fill, region).note(format!(
+            "every broker is a member but the replication factor is {} instead of {rf}",
+            cluster.replication_factor
+        ));
+        v.lost_region = obs.recreated_hint;
+        return v;
     }
     if !off.is_empty() || !override_set.is_empty() {
         let mut v = Verdict::at(

@@ -373,3 +373,31 @@ fn legacy_exporter_ids_are_used_when_the_88_ones_are_absent() {
         "failover step 2 of 2: next: kubectl c8dr exporters disable elasticsearchregion1",
     );
 }
+
+#[test]
+fn all_members_with_a_low_factor_and_no_lost_region_is_failback_7() {
+    let mut o = healthy();
+    o.recreated_hint = None;
+    o.cluster = Some(cluster(&ALL, 2, "ENABLED", "ENABLED"));
+    let v = assert_step(
+        &o,
+        Phase::Failback,
+        &[7],
+        "failback step 7 of 8: next: kubectl c8dr brokers add --odd --replication-factor 4",
+    );
+    assert_eq!(v.lost_region, None);
+}
+
+#[test]
+fn brokers_missing_from_both_regions_is_unknown_not_healthy() {
+    let mut o = healthy();
+    o.recreated_hint = None;
+    o.cluster = Some(cluster(&[0, 1, 2, 3, 4, 5], 3, "ENABLED", "ENABLED"));
+    let v = detect(&o);
+    assert_eq!(v.phase, Phase::Unknown, "{v:#?}");
+    assert!(
+        v.line().contains("6 of 8 brokers are members"),
+        "{}",
+        v.line()
+    );
+}
