@@ -291,3 +291,42 @@ fn region0_lost_is_named_with_the_even_parity_and_its_exporter() {
         "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion0",
     );
 }
+
+#[test]
+fn a_region_that_never_answers_is_timed_out_not_waited_for() {
+    // An API server that accepts connections and never answers (a black-holed region).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut env = TestEnv::start();
+    let extra = env.home.path().join("blackhole.kubeconfig");
+    std::fs::write(
+        &extra,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: blackhole\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: blackhole\n  context:\n    cluster: blackhole\n    user: blackhole\n    namespace: camunda-region1\nusers:\n- name: blackhole\n  user:\n    token: none\n"
+        ),
+    )
+    .expect("kubeconfig");
+    let kubeconfig = env
+        .env
+        .iter()
+        .find(|(k, _)| k == "KUBECONFIG")
+        .map(|(_, v)| v.clone())
+        .expect("KUBECONFIG");
+    env.set_env("KUBECONFIG", format!("{kubeconfig}:{}", extra.display()));
+    env.set_env("CLUSTER_RECREATED", "blackhole");
+    let started = std::time::Instant::now();
+    env.kubectl_c8dr(["status", "--probe-timeout", "1s"])
+        .success()
+        .stdout_has("region1 (recreated; context blackhole")
+        .stdout_has("UNREACHABLE")
+        .stdout_has("timed out after 1s")
+        .stdout_has(
+            "region0 (surviving; context c8dr-sim-region0, namespace camunda-region0): reachable",
+        );
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "status waited {took:?} for a region that never answers"
+    );
+    drop(listener);
+}
