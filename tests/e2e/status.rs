@@ -217,6 +217,7 @@ fn json_output_is_one_stable_document() {
     assert_eq!(v["cluster"]["brokers"][1]["reachable"], false);
     assert_eq!(v["lostRegion"], "region1");
     assert_eq!(v["procedure"]["phase"], "failover");
+    assert_eq!(v["procedure"]["lostRegion"], "region1");
     assert_eq!(v["procedure"]["steps"], serde_json::json!([1]));
     assert_eq!(v["procedure"]["stepsTotal"], 2);
     assert_eq!(v["procedure"]["next"], "kubectl c8dr brokers remove --odd");

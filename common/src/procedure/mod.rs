@@ -85,6 +85,13 @@ pub struct Observation {
     pub recreated_hint: Option<RegionId>,
 }
 
+fn region_name<S: serde::Serializer>(r: &Option<RegionId>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Some(r) => s.serialize_str(&r.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
 /// Where the installation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -112,7 +119,8 @@ pub struct Verdict {
     /// Steps of the stage (2 for failover, 8 for failback).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps_total: Option<u8>,
-    /// The region that looks lost (or is being rebuilt).
+    /// The region that looks lost (or is being rebuilt), as `region0`/`region1`.
+    #[serde(serialize_with = "region_name")]
     pub lost_region: Option<RegionId>,
     /// What the next step does.
     pub what: String,

@@ -401,3 +401,15 @@ fn brokers_missing_from_both_regions_is_unknown_not_healthy() {
         v.line()
     );
 }
+
+#[test]
+fn the_verdict_serialises_with_region_names() {
+    let v = detect(&failed_over());
+    let json = serde_json::to_value(&v).expect("json");
+    assert_eq!(json["lostRegion"], "region1");
+    assert_eq!(json["phase"], "failed-over");
+    assert_eq!(
+        json["next"],
+        "helm c8dr redeploy --region recreated --no-webapps --no-schema-manager"
+    );
+}
