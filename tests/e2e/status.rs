@@ -331,3 +331,14 @@ fn a_region_that_never_answers_is_timed_out_not_waited_for() {
     );
     drop(listener);
 }
+
+#[test]
+fn without_rest_credentials_the_management_view_is_shown_and_said_so() {
+    let mut env = TestEnv::start();
+    env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
+    env.kubectl_c8dr(["status"])
+        .success()
+        .stdout_has("management view): 8 members")
+        .stdout_has("need the v2 REST API")
+        .stdout_has("healthy: no action");
+}

@@ -1158,4 +1158,59 @@ mod tests {
         let odd: BTreeSet<String> = ["broker".to_string()].into();
         assert_eq!(ProfilesView::of(&odd).matches, "unexpected");
     }
+
+    #[test]
+    fn the_cluster_view_merges_roles_from_v2_with_the_membership() {
+        let cluster: ClusterTopology = serde_json::from_value(serde_json::json!({
+            "brokers": [
+                {"id": 0, "state": "ACTIVE", "partitions": [{"id": 1, "state": "ACTIVE"}, {"id": 2, "state": "ACTIVE"}]},
+                {"id": 2, "state": "ACTIVE", "partitions": [{"id": 1, "state": "ACTIVE"}, {"id": 2, "state": "ACTIVE"}]}
+            ],
+            "lastChange": {"id": 3, "status": "COMPLETED"}
+        }))
+        .expect("cluster");
+        let topology: Topology = serde_json::from_value(serde_json::json!({
+            "brokers": [
+                {"nodeId": 0, "partitions": [{"partitionId": 1, "role": "leader", "health": "healthy"},
+                                              {"partitionId": 2, "role": "follower", "health": "unhealthy"}]},
+                {"nodeId": 1, "partitions": []}
+            ]
+        }))
+        .expect("topology");
+        let exporters = vec![ExporterStatus {
+            exporter_id: "camundaregion0".into(),
+            status: "ENABLED".into(),
+        }];
+        let v = cluster_view(
+            RegionId::ZERO,
+            &cluster,
+            &exporters,
+            Some(&topology),
+            Some(4),
+            Some(4),
+        );
+        assert_eq!(v.view, "v2-topology");
+        assert_eq!(v.members, vec![0, 2]);
+        assert_eq!(v.replication_factor, 2);
+        let ids: Vec<u32> = v.brokers.iter().map(|b| b.id).collect();
+        assert_eq!(ids, vec![0, 1, 2, 3], "every broker of the configured size");
+        let b0 = &v.brokers[0];
+        assert_eq!((b0.member, b0.reachable), (true, Some(true)));
+        assert_eq!(b0.partitions[0].role, "leader");
+        assert_eq!(b0.partitions[1].health.as_deref(), Some("unhealthy"));
+        // Running but not a member (a recreated broker before failback 7).
+        let b1 = &v.brokers[1];
+        assert_eq!((b1.member, b1.reachable), (false, Some(true)));
+        // A member the gateway cannot reach: the management view's partitions, no health.
+        let b2 = &v.brokers[2];
+        assert_eq!((b2.member, b2.reachable), (true, Some(false)));
+        assert_eq!(b2.partitions[0].role, "active");
+        assert_eq!(b2.partitions[0].health, None);
+        let text = cluster_text(&v);
+        assert!(
+            text.contains("2 members, replication factor 2 (configured 4)"),
+            "{text}"
+        );
+        assert!(text.contains("last change: 3 COMPLETED"), "{text}");
+    }
 }
