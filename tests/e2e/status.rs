@@ -342,3 +342,27 @@ fn without_rest_credentials_the_management_view_is_shown_and_said_so() {
         .stdout_has("need the v2 REST API")
         .stdout_has("healthy: no action");
 }
+
+#[test]
+fn a_recreated_region_seeded_by_its_schema_manager_is_flagged() {
+    let env = setup();
+    env.lose_region(1);
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .success();
+    env.kubectl_c8dr(["exporters", "disable", "camundaregion1", "--yes"])
+        .success();
+    env.recreate_region(1);
+    // Failback 1 without --no-schema-manager: the schema manager seeds the recreated ES.
+    env.helm_c8dr(["redeploy", "--region", "recreated", "--no-webapps", "--yes"])
+        .success();
+    status_says(
+        &env,
+        "failback step 2 of 8: next: helm c8dr redeploy --region surviving --no-webapps",
+    )
+    .stdout_has("CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA not set")
+    .stdout_has("its schema manager created them");
+    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps", "--yes"])
+        .success();
+    // Not failback 5: these indices are not a restore.
+    status_says(&env, "failback steps 3-4 of 8").stdout_has("The restore refuses while they exist");
+}

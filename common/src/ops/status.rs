@@ -419,6 +419,7 @@ async fn probe_region(session: &Session, id: RegionId, role: &str, limit: Durati
     probe.obs.es = report.elasticsearch.as_ref().map(|e| EsObservation {
         camunda_indices: e.camunda_indices.len(),
         restoring: e.restoring,
+        restored_from: e.restored_from.clone(),
     });
     probe.report = report;
     probe

@@ -25,6 +25,8 @@ pub struct EsObservation {
     pub camunda_indices: usize,
     /// A snapshot restore is still recovering shards.
     pub restoring: bool,
+    /// The snapshot every Camunda index was restored from, when ES still reports one.
+    pub restored_from: Option<String>,
 }
 
 /// What was seen of one region.
@@ -427,9 +429,26 @@ pub fn detect(obs: &Observation) -> Verdict {
             return with_notes(v, &notes);
         }
         let recreated_es = lost_obs.es.as_ref();
-        let restored = recreated_es.is_some_and(|e| e.camunda_indices > 0 && !e.restoring);
+        // Camunda indices no restore created, in a region whose schema manager is on: failback 1
+        // ran without --no-schema-manager and the schema manager created them.
+        let seeded = recreated_es.is_some_and(|e| {
+            e.camunda_indices > 0
+                && e.restored_from.is_none()
+                && !e.restoring
+                && lost_obs.schema_manager_disabled == Some(false)
+        });
+        if seeded {
+            notes.push(format!(
+                "the Elasticsearch of {lost} has Camunda indices that no restore created and its schema-manager \
+                 variable is not set: its schema manager created them (failback 1 without --no-schema-manager). The \
+                 restore refuses while they exist: redeploy {lost} with helm c8dr redeploy --region recreated \
+                 --no-webapps --no-schema-manager, and delete them explicitly when restoring"
+            ));
+        }
+        let restored =
+            recreated_es.is_some_and(|e| e.camunda_indices > 0 && !e.restoring) && !seeded;
         if surv_obs.webapps() == Some(true) && !restored {
-            if lost_obs.schema_manager_disabled == Some(false) {
+            if lost_obs.schema_manager_disabled == Some(false) && !seeded {
                 notes.push(format!(
                     "the schema-manager variable is not set in {lost}: if its Elasticsearch was seeded with Camunda \
                      indices, the restore (failback 4) will refuse"
@@ -444,7 +463,7 @@ pub fn detect(obs: &Observation) -> Verdict {
                 );
                 with_notes(v, &notes)
             }
-            Some(es) if es.camunda_indices > 0 => {
+            Some(es) if es.camunda_indices > 0 && !seeded => {
                 let mut v = Verdict::at(Stage::Failback, &[5], &fill, lost);
                 if surv_obs.webapps() == Some(true) {
                     v = v.note(format!(

@@ -14,6 +14,7 @@ fn region(profiles: BTreeSet<String>, schema_off: bool, indices: usize) -> Regio
         es: Some(EsObservation {
             camunda_indices: indices,
             restoring: false,
+            restored_from: None,
         }),
     }
 }
@@ -220,6 +221,7 @@ fn a_running_restore_is_failback_4() {
     o.regions[1].es = Some(EsObservation {
         camunda_indices: 30,
         restoring: true,
+        restored_from: None,
     });
     assert_step(
         &o,
@@ -235,6 +237,7 @@ fn restored_indices_with_the_exporter_disabled_is_failback_5() {
     o.regions[1].es = Some(EsObservation {
         camunda_indices: 30,
         restoring: false,
+        restored_from: None,
     });
     assert_step(
         &o,
@@ -250,6 +253,7 @@ fn the_exporter_enabled_with_the_brokers_not_yet_members_is_failback_6_and_7() {
     o.regions[1].es = Some(EsObservation {
         camunda_indices: 30,
         restoring: false,
+        restored_from: None,
     });
     o.cluster = Some(cluster(&EVEN, 2, "ENABLED", "ENABLED"));
     let v = assert_step(
@@ -411,5 +415,39 @@ fn the_verdict_serialises_with_region_names() {
     assert_eq!(
         json["next"],
         "helm c8dr redeploy --region recreated --no-webapps --no-schema-manager"
+    );
+}
+
+#[test]
+fn indices_the_schema_manager_created_are_not_taken_for_a_restore() {
+    // Failback 1 ran without --no-schema-manager: the recreated ES has Camunda indices of its own.
+    let mut o = after_step2();
+    o.regions[1].schema_manager_disabled = Some(false);
+    o.regions[1].es = Some(EsObservation {
+        camunda_indices: 10,
+        restoring: false,
+        restored_from: None,
+    });
+    let v = assert_step(
+        &o,
+        Phase::Failback,
+        &[3, 4],
+        "failback steps 3-4 of 8: next: kubectl c8dr exporting pause, then kubectl c8dr es copy --from surviving --to recreated",
+    );
+    assert!(
+        v.notes
+            .iter()
+            .any(|n| n.contains("its schema manager created them")),
+        "{v:#?}"
+    );
+    // The same indices, restored from a snapshot: failback 5.
+    if let Some(es) = o.regions[1].es.as_mut() {
+        es.restored_from = Some("camunda-failback-1".into());
+    }
+    assert_step(
+        &o,
+        Phase::Failback,
+        &[5],
+        "failback step 5 of 8: next: kubectl c8dr exporters enable camundaregion1 --initialize-from camundaregion0",
     );
 }
