@@ -366,3 +366,24 @@ fn a_recreated_region_seeded_by_its_schema_manager_is_flagged() {
     // Not failback 5: these indices are not a restore.
     status_says(&env, "failback steps 3-4 of 8").stdout_has("The restore refuses while they exist");
 }
+
+#[test]
+fn a_region_without_configuration_is_not_taken_for_lost() {
+    let mut env = TestEnv::start();
+    for k in [
+        "CLUSTER_RECREATED",
+        "CAMUNDA_NAMESPACE_RECREATED",
+        "REGION_RECREATED",
+        "CLUSTER_1",
+        "CAMUNDA_NAMESPACE_1",
+    ] {
+        env.remove_env(k);
+    }
+    // Region 1 runs; only the environment does not say where it is.
+    env.kubectl_c8dr(["status"])
+        .success()
+        .stdout_has("region1 (recreated; context <current>, namespace <current>): NOT CONFIGURED")
+        .stdout_has("CLUSTER_RECREATED")
+        .stdout_has("is not lost")
+        .output_lacks("brokers remove");
+}

@@ -108,6 +108,8 @@ pub struct RegionReport {
     pub role: String,
     pub context: Option<String>,
     pub namespace: Option<String>,
+    /// The environment (or flags) say where the region is.
+    pub configured: bool,
     pub reachable: bool,
     /// Why the region (or a part of it) could not be read.
     pub errors: Vec<String>,
@@ -291,6 +293,7 @@ async fn probe_region(session: &Session, id: RegionId, role: &str, limit: Durati
         role: role.to_string(),
         context: s.location.context.clone(),
         namespace: s.location.namespace.clone(),
+        configured: true,
         reachable: false,
         errors: vec![],
         installed: None,
@@ -597,7 +600,11 @@ fn region_text(r: &RegionReport) -> String {
         r.namespace.as_deref().unwrap_or("<current>")
     );
     if !r.reachable {
-        out.push_str("UNREACHABLE\n");
+        out.push_str(if r.configured {
+            "UNREACHABLE\n"
+        } else {
+            "NOT CONFIGURED\n"
+        });
         for e in &r.errors {
             out.push_str(&format!("  {e}\n"));
         }
@@ -866,6 +873,7 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
                     role: role.clone(),
                     context: None,
                     namespace: None,
+                    configured: false,
                     reachable: false,
                     errors: vec![err.clone()],
                     installed: None,
@@ -931,6 +939,7 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         cluster_size,
         configured_replication_factor: configured_rf,
         recreated_hint: recreated_hint(&session.settings),
+        alive_brokers: topology.map(|t| t.brokers.iter().map(|b| b.node_id).collect()),
     };
     let verdict = procedure::detect(&obs);
     if cluster.is_some() && topology.is_none() {

@@ -85,6 +85,9 @@ pub struct Observation {
     /// The region the operator's environment names as recreated (`REGION_RECREATED`, or the
     /// other of `REGION_SURVIVING`), if any.
     pub recreated_hint: Option<RegionId>,
+    /// Brokers the gateway reaches (`/v2/topology`), when it could be read: liveness evidence
+    /// that a region whose Kubernetes API does not answer is not lost.
+    pub alive_brokers: Option<Vec<u32>>,
 }
 
 fn region_name<S: serde::Serializer>(r: &Option<RegionId>, s: S) -> Result<S::Ok, S::Error> {
@@ -332,6 +335,19 @@ pub fn detect(obs: &Observation) -> Verdict {
         }
         return every_broker_member(obs, cluster);
     };
+    if let Some(alive) = &obs.alive_brokers {
+        let live: Vec<u32> = alive.iter().copied().filter(|b| lost.holds(*b)).collect();
+        if !obs.regions[lost.index()].reachable && !live.is_empty() {
+            return Verdict::new(
+                Phase::Unknown,
+                format!(
+                    "the Kubernetes API of {lost} does not answer, but its brokers {live:?} answer the gateway: \
+                     {lost} is not lost (check its kube context and the network); nothing to do for the procedure"
+                ),
+                None,
+            );
+        }
+    }
     let surviving = lost.other();
     let lost_obs = &obs.regions[lost.index()];
     let surv_obs = &obs.regions[surviving.index()];

@@ -52,6 +52,7 @@ fn obs(r0: RegionObservation, r1: RegionObservation, c: Option<ClusterObservatio
         cluster_size: Some(8),
         configured_replication_factor: Some(4),
         recreated_hint: Some(RegionId::ONE),
+        alive_brokers: None,
     }
 }
 
@@ -450,4 +451,18 @@ fn indices_the_schema_manager_created_are_not_taken_for_a_restore() {
         &[5],
         "failback step 5 of 8: next: kubectl c8dr exporters enable camundaregion1 --initialize-from camundaregion0",
     );
+}
+
+#[test]
+fn an_unanswering_api_server_with_live_brokers_is_not_a_lost_region() {
+    let mut o = healthy();
+    o.regions[1] = lost();
+    o.alive_brokers = Some(ALL.to_vec());
+    let v = detect(&o);
+    assert_eq!(v.phase, Phase::Unknown, "{v:#?}");
+    assert_eq!(v.next, None, "never suggest removing live brokers");
+    assert!(v.line().contains("is not lost"), "{}", v.line());
+    // Only the surviving brokers answer: region 1 is lost indeed.
+    o.alive_brokers = Some(EVEN.to_vec());
+    assert_eq!(detect(&o).steps, vec![1]);
 }
