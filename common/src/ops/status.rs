@@ -942,6 +942,19 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         alive_brokers: topology.map(|t| t.brokers.iter().map(|b| b.node_id).collect()),
     };
     let verdict = procedure::detect(&obs);
+    let unconfigured: Vec<&RegionProbe> = probes.iter().filter(|p| !p.report.configured).collect();
+    if topology.is_none()
+        && verdict.phase == procedure::Phase::Failover
+        && unconfigured
+            .iter()
+            .any(|p| Some(p.id) == verdict.lost_region)
+    {
+        notes.push(
+            "the lost region is not configured and /v2/topology could not be read, so nothing shows that its brokers \
+             are down; brokers remove checks their liveness before removing them"
+                .to_string(),
+        );
+    }
     if cluster.is_some() && topology.is_none() {
         notes.push(
             "broker roles and health need the v2 REST API (set CAMUNDA_CLIENT_AUTH_*): showing the management view"
