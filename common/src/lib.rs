@@ -11,6 +11,7 @@ pub mod http;
 pub mod kube;
 pub mod ops;
 pub mod output;
+pub mod procedure;
 pub mod region;
 pub mod session;
 pub mod ui;

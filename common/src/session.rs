@@ -34,6 +34,23 @@ pub struct Settings {
     pub env: Env,
 }
 
+impl Settings {
+    /// The same settings for another region: its context and namespace come from the docs'
+    /// variables ([`locate`] on the same environment); the direct URLs (`--gateway-url`,
+    /// `--rest-url`, `--es-url`) are cleared, since they point at this region's endpoints.
+    pub fn for_region(&self, region: RegionRef) -> Result<Settings> {
+        let location = locate(region, &self.env)?;
+        Ok(Settings {
+            region,
+            location,
+            gateway_url: None,
+            rest_url: None,
+            es_url: None,
+            ..self.clone()
+        })
+    }
+}
+
 /// Raw global flags as parsed by a CLI.
 #[derive(Debug, Clone, Default)]
 pub struct GlobalFlags {
@@ -261,5 +278,35 @@ impl Session {
                 Ok(RestClient::new(http, auth, REQUEST_TIMEOUT))
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::RegionId;
+
+    #[test]
+    fn another_region_gets_its_own_location_and_no_direct_urls() {
+        let env = Env::from_pairs([
+            ("CLUSTER_SURVIVING", "ctx-a"),
+            ("CAMUNDA_NAMESPACE_SURVIVING", "ns-a"),
+            ("REGION_SURVIVING", "region0"),
+            ("CLUSTER_RECREATED", "ctx-b"),
+            ("CAMUNDA_NAMESPACE_RECREATED", "ns-b"),
+        ]);
+        let flags = GlobalFlags {
+            gateway_url: Some("http://127.0.0.1:9600".into()),
+            release: Some("rel".into()),
+            ..Default::default()
+        };
+        let (own, _) = flags.resolve(env).expect("settings");
+        let other = own.for_region(RegionRef::Recreated).expect("other");
+        assert_eq!(other.location.context.as_deref(), Some("ctx-b"));
+        assert_eq!(other.location.namespace.as_deref(), Some("ns-b"));
+        assert_eq!(other.location.id, Some(RegionId::ONE));
+        assert!(other.gateway_url.is_none());
+        assert_eq!(other.release, "rel");
+        assert!(own.gateway_url.is_some());
     }
 }

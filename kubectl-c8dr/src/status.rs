@@ -2,19 +2,53 @@
 //! `kubectl c8dr profiles` (a region's active Spring profiles).
 
 use c8dr_common::error::{Error, Result};
-use c8dr_common::session::Session;
+use c8dr_common::ops::status as ops;
+use c8dr_common::session::{Session, parse_duration};
 use clap::Args;
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
-
-#[derive(Debug, Args)]
-pub struct ProfilesArgs {}
-
-pub async fn status(_session: &Session, _args: StatusArgs) -> Result<()> {
-    Err(Error::failed("not implemented yet"))
+pub struct StatusArgs {
+    /// How long each region's probes may take (API server, ConfigMap, gateway, Elasticsearch)
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub probe_timeout: String,
 }
 
-pub async fn profiles(_session: &Session, _args: ProfilesArgs) -> Result<()> {
-    Err(Error::failed("not implemented yet"))
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// Expect Operate and Tasklist on: broker,identity,operate,tasklist,consolidated-auth (default)
+    #[arg(long, conflicts_with = "expect_no_webapps")]
+    pub expect_webapps: bool,
+    /// Expect Operate and Tasklist off: broker,identity,consolidated-auth (failback 1-7)
+    #[arg(long)]
+    pub expect_no_webapps: bool,
+    /// Also read the profiles each broker logged at start-up ("The following N profiles are active")
+    #[arg(long)]
+    pub logs: bool,
+}
+
+pub async fn status(session: &Session, args: StatusArgs) -> Result<()> {
+    let limit = parse_duration("--probe-timeout", &args.probe_timeout)?;
+    let report = ops::status(session, limit).await?;
+    crate::show(session, &report)?;
+    if report.nothing_reachable() {
+        return Err(Error::unreachable(
+            "either region",
+            "neither region's Kubernetes API answered (see above)",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn profiles(session: &Session, args: ProfilesArgs) -> Result<()> {
+    let webapps = !args.expect_no_webapps;
+    let report = ops::profiles(session, webapps, args.logs).await?;
+    crate::show(session, &report)?;
+    if !report.ok() {
+        return Err(Error::failed(format!(
+            "the active profiles of {} differ from the expected {}",
+            report.region,
+            report.expected.join(",")
+        )));
+    }
+    Ok(())
 }

@@ -6,4 +6,5 @@ mod helm;
 mod portforward;
 mod procedure;
 mod sim_gateway;
+mod status;
 mod zeebe;

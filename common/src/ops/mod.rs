@@ -3,6 +3,7 @@
 
 pub mod drive;
 pub mod es;
+pub mod status;
 pub mod zeebe;
 
 use serde::Serialize;

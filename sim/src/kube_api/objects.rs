@@ -170,6 +170,10 @@ pub fn pods(world: &World, region: RegionId) -> Vec<Value> {
                 format!("10.{region}.0.{}", 10 + ordinal),
             )
         })
+        .map(|mut pod| {
+            pod["spec"]["containers"][0]["env"] = orchestration_env(world, region);
+            pod
+        })
         .collect();
     pods.push(pod(
         world,
@@ -185,6 +189,32 @@ pub fn pods(world: &World, region: RegionId) -> Vec<Value> {
         format!("10.{region}.1.10"),
     ));
     pods
+}
+
+/// The orchestration container's env as the chart renders it: the release's
+/// `orchestration.env` list (name/value entries), so the schema-manager variable shows on the pods.
+pub fn orchestration_env(world: &World, region: RegionId) -> Value {
+    let values = world.regions[region]
+        .release
+        .as_ref()
+        .map(|h| &h.values)
+        .and_then(|v| v.pointer("/orchestration/env"))
+        .and_then(Value::as_array);
+    let mut env: Vec<Value> = values
+        .map(|list| {
+            list.iter()
+                .filter(|e| e.get("name").and_then(Value::as_str).is_some())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    // A world set up directly (without values) still shows what it simulates.
+    let var = crate::helm::SCHEMA_MANAGER_VAR;
+    let listed = env.iter().any(|e| e["name"] == var);
+    if world.regions[region].schema_manager_disabled && !listed {
+        env.push(json!({"name": var, "value": "false"}));
+    }
+    Value::Array(env)
 }
 
 fn service_port(name: &str, number: u16) -> Value {

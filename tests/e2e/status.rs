@@ -1,0 +1,394 @@
+//! `kubectl c8dr status` and `kubectl c8dr profiles` end to end, through port-forwards (no
+//! `--gateway-url` anywhere): status names the right step at every point of the procedure,
+//! driven with the real commands.
+
+use std::path::Path;
+
+use c8dr_e2e::{Run, TestEnv};
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("fixture dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture");
+        }
+    }
+}
+
+/// A simulator with the docs' EKS values layout in the working directory (for helm c8dr).
+fn setup() -> TestEnv {
+    let env = TestEnv::start();
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/values/c8-multi-region-8.8");
+    copy_tree(&fixtures, &env.cwd);
+    env
+}
+
+/// `status` succeeds and its phase line is `line`.
+fn status_says(env: &TestEnv, line: &str) -> Run {
+    env.kubectl_c8dr(["status"]).success().stdout_has(line)
+}
+
+#[test]
+fn status_names_each_step_of_the_procedure() {
+    let env = setup();
+    status_says(&env, "healthy: no action").stdout_has("looks lost: none");
+
+    env.lose_region(1);
+    status_says(
+        &env,
+        "failover step 1 of 2: next: kubectl c8dr brokers remove --odd",
+    )
+    .stdout_has("looks lost: region1");
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .success();
+
+    status_says(
+        &env,
+        "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion1",
+    );
+    env.kubectl_c8dr(["exporters", "disable", "camundaregion1", "--yes"])
+        .success();
+
+    status_says(
+        &env,
+        "failed over: waiting for the lost region to be recreated; next: helm c8dr redeploy --region recreated --no-webapps --no-schema-manager",
+    );
+
+    env.recreate_region(1);
+    status_says(
+        &env,
+        "failback step 1 of 8: next: helm c8dr redeploy --region recreated --no-webapps --no-schema-manager",
+    );
+    env.helm_c8dr([
+        "redeploy",
+        "--region",
+        "recreated",
+        "--no-webapps",
+        "--no-schema-manager",
+        "--yes",
+    ])
+    .success();
+
+    status_says(
+        &env,
+        "failback step 2 of 8: next: helm c8dr redeploy --region surviving --no-webapps",
+    )
+    .stdout_has("CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false is set");
+    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps", "--yes"])
+        .success();
+
+    status_says(
+        &env,
+        "failback steps 3-4 of 8: next: kubectl c8dr exporting pause, then kubectl c8dr es copy --from surviving --to recreated",
+    )
+    .stdout_has("cannot be read from any API");
+    env.kubectl_c8dr(["exporting", "pause", "--yes"]).success();
+    // Failback 4 (the ES copy) is not on this branch: the restore's result, set directly.
+    {
+        let mut w = env.sim.world().lock();
+        w.regions[1].es = c8dr_sim::es::EsCluster::seeded();
+    }
+
+    status_says(
+        &env,
+        "failback step 5 of 8: next: kubectl c8dr exporters enable camundaregion1 --initialize-from camundaregion0",
+    );
+    env.kubectl_c8dr([
+        "exporters",
+        "enable",
+        "camundaregion1",
+        "--initialize-from",
+        "camundaregion0",
+        "--yes",
+    ])
+    .success();
+
+    status_says(
+        &env,
+        "failback steps 6-7 of 8: next: kubectl c8dr exporting resume, then kubectl c8dr brokers add --odd --replication-factor 4",
+    );
+    env.kubectl_c8dr(["exporting", "resume", "--yes"]).success();
+    env.kubectl_c8dr([
+        "brokers",
+        "add",
+        "--odd",
+        "--replication-factor",
+        "4",
+        "--yes",
+    ])
+    .success();
+
+    status_says(
+        &env,
+        "failback step 8 of 8: next: helm c8dr redeploy --region both",
+    );
+    env.helm_c8dr(["redeploy", "--region", "both", "--yes"])
+        .success();
+
+    status_says(&env, "healthy: no action");
+}
+
+#[test]
+fn an_unreachable_region_is_shown_and_the_other_still_reported() {
+    let env = TestEnv::start();
+    env.lose_region(1);
+    let run = env
+        .kubectl_c8dr(["status"])
+        .success()
+        .stdout_has("region1 (recreated; context c8dr-sim-region1")
+        .stdout_has("UNREACHABLE")
+        .stdout_has(
+            "region0 (surviving; context c8dr-sim-region0, namespace camunda-region0): reachable",
+        )
+        .stdout_has("cluster (from region0's gateway, v2-topology view): 8 members")
+        .stdout_has("exporters: camundaregion0 ENABLED, camundaregion1 ENABLED");
+    // The lost brokers are members but not reachable.
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("1 "))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>();
+    assert_eq!(
+        row.get(1..4),
+        Some(&["region1", "yes", "no"][..]),
+        "{}",
+        run.stdout
+    );
+
+    // With --region recreated (the lost one), the surviving region is still reported.
+    env.kubectl_c8dr(["status", "--region", "recreated"])
+        .success()
+        .stdout_has("failover step 1 of 2");
+
+    env.lose_region(0);
+    env.kubectl_c8dr(["status"])
+        .code(5)
+        .stdout_has("procedure step unknown")
+        .stderr_has("neither region");
+}
+
+#[test]
+fn json_output_is_one_stable_document() {
+    let env = TestEnv::start();
+    env.lose_region(1);
+    let v = env.kubectl_c8dr(["status", "-o", "json"]).success().json();
+    let regions = v["regions"].as_array().expect("regions");
+    assert_eq!(regions.len(), 2, "{v:#}");
+    assert_eq!(regions[0]["region"], "region0");
+    assert_eq!(regions[0]["reachable"], true);
+    assert_eq!(regions[0]["installed"], true);
+    assert_eq!(
+        regions[0]["profiles"]["active"],
+        serde_json::json!([
+            "broker",
+            "consolidated-auth",
+            "identity",
+            "operate",
+            "tasklist"
+        ])
+    );
+    assert_eq!(regions[0]["profiles"]["matches"], "full");
+    assert_eq!(regions[0]["schemaManagerDisabled"], false);
+    assert_eq!(regions[0]["elasticsearch"]["health"], "green");
+    assert_eq!(regions[1]["reachable"], false);
+    assert!(
+        regions[1]["errors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+    assert_eq!(
+        v["cluster"]["members"],
+        serde_json::json!([0, 1, 2, 3, 4, 5, 6, 7])
+    );
+    assert_eq!(v["cluster"]["replicationFactor"], 4);
+    assert_eq!(v["cluster"]["configuredReplicationFactor"], 4);
+    // Half of every partition's replicas are gone: no quorum until the failover.
+    assert_eq!(
+        v["cluster"]["brokers"][0]["partitions"][0]["health"],
+        "unhealthy"
+    );
+    assert_eq!(v["cluster"]["brokers"][1]["reachable"], false);
+    assert_eq!(v["lostRegion"], "region1");
+    assert_eq!(v["procedure"]["phase"], "failover");
+    assert_eq!(v["procedure"]["lostRegion"], "region1");
+    assert_eq!(v["procedure"]["steps"], serde_json::json!([1]));
+    assert_eq!(v["procedure"]["stepsTotal"], 2);
+    assert_eq!(v["procedure"]["next"], "kubectl c8dr brokers remove --odd");
+    assert_eq!(
+        v["phase"],
+        "failover step 1 of 2: next: kubectl c8dr brokers remove --odd"
+    );
+}
+
+#[test]
+fn a_pending_change_is_named_with_the_way_to_wait_for_it() {
+    let env = TestEnv::builder()
+        .config(|c| c.operation_duration = std::time::Duration::from_secs(30))
+        .start();
+    env.lose_region(1);
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes", "--no-wait"])
+        .success();
+    let id = env.state()["pendingChange"]
+        .as_i64()
+        .expect("a pending change");
+    env.kubectl_c8dr(["status"])
+        .success()
+        .stdout_has(&format!(
+            "a topology change is in progress: next: kubectl c8dr changes wait {id}"
+        ))
+        .stdout_has(&format!("pending change: {id} ("));
+}
+
+#[test]
+fn profiles_are_compared_as_a_set_with_the_expected_ones() {
+    let env = setup();
+    env.kubectl_c8dr(["profiles"])
+        .success()
+        .stdout_has("matches");
+    env.kubectl_c8dr(["profiles", "--expect-no-webapps"])
+        .code(1)
+        .stdout_has("DIFFERS")
+        .stdout_has("extra:    operate,tasklist")
+        .stderr_has("differ from the expected broker,consolidated-auth,identity");
+    let v = env
+        .kubectl_c8dr(["profiles", "--logs", "-o", "json"])
+        .success()
+        .json();
+    let logs = v["logs"].as_array().expect("logs");
+    assert_eq!(logs.len(), 4, "{v:#}");
+    assert!(logs.iter().all(|l| l["matches"] == true), "{v:#}");
+
+    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps", "--yes"])
+        .success();
+    env.kubectl_c8dr(["profiles", "--expect-no-webapps", "--logs"])
+        .success()
+        .stdout_has("active:   broker,consolidated-auth,identity");
+    env.kubectl_c8dr(["profiles", "--region", "region1"])
+        .success();
+}
+
+#[test]
+fn region0_lost_is_named_with_the_even_parity_and_its_exporter() {
+    // The docs' variables name region1 as the surviving region.
+    let env = TestEnv::builder().surviving(1).start();
+    env.lose_region(0);
+    status_says(
+        &env,
+        "failover step 1 of 2: next: kubectl c8dr brokers remove --even",
+    )
+    .stdout_has("region0 (recreated; context c8dr-sim-region0")
+    .stdout_has("looks lost: region0");
+    env.kubectl_c8dr(["brokers", "remove", "--even", "--yes"])
+        .success();
+    status_says(
+        &env,
+        "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion0",
+    );
+}
+
+#[test]
+fn a_region_that_never_answers_is_timed_out_not_waited_for() {
+    // An API server that accepts connections and never answers (a black-holed region).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut env = TestEnv::start();
+    let extra = env.home.path().join("blackhole.kubeconfig");
+    std::fs::write(
+        &extra,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: blackhole\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: blackhole\n  context:\n    cluster: blackhole\n    user: blackhole\n    namespace: camunda-region1\nusers:\n- name: blackhole\n  user:\n    token: none\n"
+        ),
+    )
+    .expect("kubeconfig");
+    let kubeconfig = env
+        .env
+        .iter()
+        .find(|(k, _)| k == "KUBECONFIG")
+        .map(|(_, v)| v.clone())
+        .expect("KUBECONFIG");
+    env.set_env("KUBECONFIG", format!("{kubeconfig}:{}", extra.display()));
+    env.set_env("CLUSTER_RECREATED", "blackhole");
+    let started = std::time::Instant::now();
+    env.kubectl_c8dr(["status", "--probe-timeout", "1s"])
+        .success()
+        .stdout_has("region1 (recreated; context blackhole")
+        .stdout_has("UNREACHABLE")
+        .stdout_has("timed out after 1s")
+        .stdout_has(
+            "region0 (surviving; context c8dr-sim-region0, namespace camunda-region0): reachable",
+        );
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "status waited {took:?} for a region that never answers"
+    );
+    drop(listener);
+}
+
+#[test]
+fn without_rest_credentials_the_management_view_is_shown_and_said_so() {
+    let mut env = TestEnv::start();
+    env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
+    env.kubectl_c8dr(["status"])
+        .success()
+        .stdout_has("management view): 8 members")
+        .stdout_has("need the v2 REST API")
+        .stdout_has("healthy: no action");
+}
+
+#[test]
+fn a_recreated_region_seeded_by_its_schema_manager_is_flagged() {
+    let env = setup();
+    env.lose_region(1);
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .success();
+    env.kubectl_c8dr(["exporters", "disable", "camundaregion1", "--yes"])
+        .success();
+    env.recreate_region(1);
+    // Failback 1 without --no-schema-manager: the schema manager seeds the recreated ES.
+    env.helm_c8dr(["redeploy", "--region", "recreated", "--no-webapps", "--yes"])
+        .success();
+    status_says(
+        &env,
+        "failback step 2 of 8: next: helm c8dr redeploy --region surviving --no-webapps",
+    )
+    .stdout_has("CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA not set")
+    .stdout_has("its schema manager created them");
+    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps", "--yes"])
+        .success();
+    // Not failback 5: these indices are not a restore.
+    status_says(&env, "failback steps 3-4 of 8").stdout_has("The restore refuses while they exist");
+}
+
+#[test]
+fn a_region_without_configuration_is_not_taken_for_lost() {
+    let mut env = TestEnv::start();
+    for k in [
+        "CLUSTER_RECREATED",
+        "CAMUNDA_NAMESPACE_RECREATED",
+        "REGION_RECREATED",
+        "CLUSTER_1",
+        "CAMUNDA_NAMESPACE_1",
+    ] {
+        env.remove_env(k);
+    }
+    // Region 1 runs; only the environment does not say where it is.
+    env.kubectl_c8dr(["status"])
+        .success()
+        .stdout_has("region1 (recreated; context <current>, namespace <current>): NOT CONFIGURED")
+        .stdout_has("CLUSTER_RECREATED")
+        .stdout_has("is not lost")
+        .output_lacks("brokers remove");
+    // During a failover the recreated region often has no cluster (and no variables) yet.
+    env.lose_region(1);
+    env.kubectl_c8dr(["status"])
+        .success()
+        .stdout_has("failover step 1 of 2: next: kubectl c8dr brokers remove --odd");
+}
