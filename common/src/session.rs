@@ -128,14 +128,19 @@ impl GlobalFlags {
     }
 }
 
-/// The gateway service of a release: `<release>-zeebe-gateway`, or `<release>` alone when the
-/// release name already contains `zeebe` (the chart's fullname rule).
-pub fn gateway_service(release: &str) -> String {
+/// The chart's `orchestration.fullname`: `<release>-zeebe`, or `<release>` alone when the release
+/// name already contains `zeebe` (camunda-platform 13.x `_helpers.tpl`; notes/camunda-sources §2.2).
+pub fn orchestration_fullname(release: &str) -> String {
     if release.contains("zeebe") {
         release.to_string()
     } else {
-        format!("{release}-zeebe-gateway")
+        format!("{release}-zeebe")
     }
+}
+
+/// The gateway Service of a release: `<fullname>-gateway`.
+pub fn gateway_service(release: &str) -> String {
+    format!("{}-gateway", orchestration_fullname(release))
 }
 
 /// Per-request timeout: long enough for a slow gateway, short enough to retry a dead tunnel.

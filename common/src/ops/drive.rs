@@ -248,7 +248,7 @@ pub struct FailbackArgs {
 /// Whether a region's unified ConfigMap shows the webapps (operate, tasklist) on; `None` when the
 /// release is not installed there.
 async fn webapps_on(session: &Session) -> Result<Option<bool>> {
-    let name = format!("{}-zeebe-configuration-unified", session.settings.release);
+    let name = crate::helm::unified_configmap(&session.settings.release);
     let cm = session.kube().await?.get_configmap(&name).await?;
     let Some(yaml) = cm.and_then(|c| c.data?.get("application.yaml").cloned()) else {
         return Ok(None);
@@ -262,8 +262,9 @@ async fn webapps_on(session: &Session) -> Result<Option<bool>> {
 /// any point converges when run again; exporting is resumed on every failure after a pause.
 pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome> {
     const CMD: &str = "failback";
-    let recreated_settings =
-        super::es::settings_for_region(&session.settings, crate::region::RegionRef::Recreated)?;
+    let recreated_settings = session
+        .settings
+        .for_region(crate::region::RegionRef::Recreated)?;
     let lost = recreated_settings.location.id.ok_or_else(|| {
         Error::usage("which region is recreated? set REGION_RECREATED (or REGION_SURVIVING) to region0 or region1")
     })?;

@@ -78,19 +78,6 @@ impl EsAccess {
     }
 }
 
-/// The settings of a session for another region: the location re-resolved from the docs'
-/// environment variables, everything else kept. Direct URLs are dropped (they belong to the
-/// region the command line named).
-pub fn settings_for_region(base: &Settings, region: RegionRef) -> Result<Settings> {
-    let mut s = base.clone();
-    s.region = region;
-    s.location = locate(region, &base.env)?;
-    s.gateway_url = None;
-    s.rest_url = None;
-    s.es_url = None;
-    Ok(s)
-}
-
 /// `PodExec` over the kube layer: the best Running Elasticsearch pod, re-picked after a cut
 /// stream (the pod may have vanished).
 struct KubePodExec {
@@ -846,8 +833,8 @@ pub async fn copy(
     if let Some(n) = &args.snapshot {
         es::snapshot_name(Some(n))?;
     }
-    let mut from = settings_for_region(&session.settings, args.from)?;
-    let mut to = settings_for_region(&session.settings, args.to)?;
+    let mut from = session.settings.for_region(args.from)?;
+    let mut to = session.settings.for_region(args.to)?;
     let parse = |flag: &str, v: &Option<String>| {
         v.as_deref()
             .map(|raw| crate::http::parse_base_url(flag, raw))

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
@@ -14,8 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::es::{self, EsOptions, EsStatus, EsTransport};
-use crate::kube::RegionClient;
+use crate::es::{self, EsOptions, EsStatus};
 use crate::output::{Render, table};
 use crate::procedure::{
     self, ClusterObservation, EsObservation, Observation, RegionObservation, Verdict,
@@ -32,7 +30,6 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The orchestration pods (brokers with the embedded gateway and webapps).
 pub const BROKER_SELECTOR: &str = "app.kubernetes.io/component=zeebe-broker";
 pub const ORCHESTRATION_CONTAINER: &str = "orchestration";
-const ES_CONTAINER: &str = "elasticsearch";
 
 async fn bounded<T>(
     what: &str,
@@ -207,77 +204,12 @@ fn broker_pods(pods: &[Pod], region: RegionId) -> Vec<BrokerPod> {
     out
 }
 
-/// `PodExec` over the kube layer's exec: curl in the Elasticsearch pod.
-struct KubePodExec {
-    kube: RegionClient,
-    pod: String,
-}
-
-impl es::PodExec for KubePodExec {
-    fn exec<'a>(
-        &'a self,
-        argv: Vec<String>,
-        stdin: Vec<u8>,
-        timeout: Duration,
-    ) -> es::BoxFuture<'a, Result<es::ExecOutput>> {
-        Box::pin(async move {
-            let out = self
-                .kube
-                .exec(&self.pod, ES_CONTAINER, argv, Some(stdin), timeout)
-                .await?;
-            Ok(es::ExecOutput {
-                stdout: out.stdout,
-                stderr: out.stderr,
-                exit_code: out.exit_code,
-            })
-        })
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "Elasticsearch pod {}/{ES_CONTAINER} in {}",
-            self.pod,
-            self.kube.location()
-        )
-    }
-}
-
-/// HOOK for the shared ES transport: `--es-url` directly, else curl over exec in the region's
-/// Elasticsearch pod (credentials from the bitnami Secret when it exists). When `ops::es`
-/// offers one constructor for this, status should call it instead.
-pub async fn es_transport(session: &Session, limit: Duration) -> Result<Box<dyn EsTransport>> {
-    let s = &session.settings;
-    let kube = session.kube().await?;
-    let password = kube
-        .get_secret_value(
-            &format!("{}-elasticsearch", s.release),
-            "elasticsearch-password",
-        )
-        .await
-        .ok()
-        .flatten();
-    let credentials = password.map(es::EsCredentials::elastic);
-    if let Some(url) = &s.es_url {
-        return Ok(Box::new(es::HttpTransport::new(
-            url.as_str(),
-            credentials,
-            limit,
-        )?));
-    }
-    let selector = format!(
-        "app.kubernetes.io/name=elasticsearch,app.kubernetes.io/instance={}",
-        s.release
-    );
-    let pod = kube.pick_pod(&selector, ES_CONTAINER).await?;
-    let exec = Arc::new(KubePodExec {
-        kube: kube.clone(),
-        pod,
-    });
-    Ok(Box::new(es::CurlTransport::new(exec, credentials, limit)))
-}
-
-async fn es_status(session: &Session, limit: Duration) -> Result<EsStatus> {
-    let t = es_transport(session, limit).await?;
+/// The region's Elasticsearch, reached the way `kubectl c8dr es` reaches it (`--es-url`, else
+/// curl in the Elasticsearch pod, credentials from the chart's Secret). The probe's own bound
+/// (`bounded`) cuts it off when the region does not answer.
+async fn es_status(session: &Session) -> Result<EsStatus> {
+    let conn = super::es::transport(session, &super::es::EsAccess::default()).await?;
+    let t = conn.transport;
     let opts = EsOptions {
         retries: 1,
         ..EsOptions::default()
@@ -393,7 +325,7 @@ async fn probe_region(session: &Session, id: RegionId, role: &str, limit: Durati
                 .await,
             )
         };
-        let es = bounded("Elasticsearch", limit, es_status(session, limit));
+        let es = bounded("Elasticsearch", limit, es_status(session));
         let (mgmt, rest, es) = tokio::join!(mgmt, rest, es);
         match mgmt {
             Ok((cluster, exporters)) => {
