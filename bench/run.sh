@@ -28,6 +28,9 @@ export PATH="$PWD/$bin:$PATH" C8DR_ASSUME_YES=1 HOME="$work"
 echo "== exporters list over port-forward, per call incl. process start and tunnel (target: status < 150 ms)"
 for _ in 1 2 3; do s=$(ms); kubectl-c8dr exporters list >/dev/null; echo "   $(elapsed_ms "$s") ms"; done
 
+echo "== kubectl c8dr status over port-forward, both regions (target < 150 ms)"
+for _ in 1 2 3; do s=$(ms); kubectl-c8dr status >/dev/null; echo "   $(elapsed_ms "$s") ms"; done
+
 echo "== peak memory of a forced removal through port-forward (target < 30 MB)"
 "$bin/c8dr-sim" ctl --dir "$work/sim" lose region1 >/dev/null
 s=$(ms)
