@@ -750,7 +750,10 @@ async fn run_helm(bin: &str, args: &[String]) -> std::io::Result<(i32, String)> 
 /// The unified configuration ConfigMap of a release (`<release>-zeebe-configuration-unified`;
 /// a release whose name contains `zeebe` is not suffixed again, as the chart's fullname).
 pub fn unified_configmap(release: &str) -> String {
-    format!("{}-configuration-unified", crate::session::orchestration_fullname(release))
+    format!(
+        "{}-configuration-unified",
+        crate::session::orchestration_fullname(release)
+    )
 }
 
 /// What `--verify` saw in one region.

@@ -66,6 +66,21 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// `kubectl c8dr status -o json`'s phase line: where c8dr thinks the procedure stands.
+    fn phase(&self) -> anyhow::Result<String> {
+        let out = Command::new(self.opts.bin_dir.join("kubectl-c8dr"))
+            .args(["status", "-o", "json"])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(&self.opts.work_dir)
+            .output()
+            .context("running kubectl-c8dr status")?;
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("status -o json: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let phase = doc["phase"].as_str().unwrap_or("?").to_string();
+        println!("  ⓘ kubectl c8dr status: {phase}");
+        Ok(phase)
+    }
+
     fn run(&mut self, step: Step<'_>) -> anyhow::Result<Duration> {
         let shown = format!("{} {}", step.program, step.args.join(" "));
         println!("\n▶ {}: {shown}", step.phase);
@@ -163,10 +178,12 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         }
     );
 
+    r.phase()?;
     sim.lose_region(lost);
     println!(
         "\n✗ region{lost} lost: its Kubernetes API, gateway, Elasticsearch and brokers are gone"
     );
+    r.phase()?;
 
     // Failover.
     let t = r.run(Step {
@@ -201,9 +218,11 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         &s,
     )?;
     println!("\n✓ failed over: Camunda runs in region{surviving} alone");
+    r.phase()?;
 
     sim.recreate_region(lost);
     println!("\n↻ region{lost} recreated: an empty cluster and namespace, ready for failback");
+    r.phase()?;
 
     // Failback.
     let t = r.run(Step {
@@ -334,6 +353,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     })?;
     let s = state(&sim);
     let full = serde_json::json!(["broker", "identity", "operate", "tasklist"]);
+    let final_phase = r.phase()?;
+    if !final_phase.starts_with("healthy") {
+        bail!("status does not report the installation healthy after failback: {final_phase}");
+    }
     check(
         "both regions: webapps on, schema-manager override removed",
         (0..2).all(|i| {
