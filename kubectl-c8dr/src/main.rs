@@ -164,7 +164,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Man { dir } => {
-            return match clap_mangen::generate_to(Cli::command().name("kubectl-c8dr"), dir) {
+            return match std::fs::create_dir_all(dir)
+                .and_then(|()| clap_mangen::generate_to(Cli::command().name("kubectl-c8dr"), dir))
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: writing man pages to {}: {e}", dir.display());

@@ -1,0 +1,86 @@
+//! The command line on its own: help, usage errors (exit 2, before any cluster is contacted),
+//! completions and man pages. (These tests also make `cargo test --workspace` build the
+//! kubectl-c8dr executable that the end-to-end tests in `tests/` run.)
+
+use assert_cmd::Command;
+
+fn c8dr() -> Command {
+    let mut cmd = Command::cargo_bin("kubectl-c8dr").expect("kubectl-c8dr is built");
+    // No cluster, no environment from the developer's shell.
+    cmd.env_clear()
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", "/nonexistent/kubeconfig");
+    cmd
+}
+
+fn stderr(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_shows_the_procedure_and_the_exit_codes() {
+    let out = c8dr().arg("--help").output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(help.contains("kubectl c8dr brokers remove --odd"), "{help}");
+    assert!(
+        help.contains("helm c8dr redeploy --region recreated --no-webapps --no-schema-manager")
+    );
+    assert!(help.contains("3 refused by a safety check"));
+}
+
+#[test]
+fn conflicting_broker_flags_are_exit_2() {
+    let (code, err) = stderr(c8dr().args(["brokers", "remove", "--odd", "--even", "--yes"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("mutually exclusive"), "{err}");
+}
+
+#[test]
+fn an_unknown_region_is_exit_2_naming_it() {
+    let (code, err) = stderr(c8dr().args(["--region", "region7", "exporters", "list"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("region7"), "{err}");
+}
+
+#[test]
+fn a_bad_timeout_is_exit_2_naming_the_flag() {
+    let (code, err) = stderr(c8dr().args(["--timeout", "soon", "changes", "show"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--timeout"), "{err}");
+}
+
+#[test]
+fn a_missing_kubeconfig_context_is_exit_2() {
+    let (code, err) = stderr(c8dr().args(["--context", "nowhere", "exporters", "list"]));
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn completions_and_kubectls_plugin_completion_protocol() {
+    let out = c8dr().args(["completion", "bash"]).output().expect("runs");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kubectl-c8dr"));
+    let out = c8dr().args(["__complete", "bro"]).output().expect("runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "brokers\n:4\n");
+    let out = c8dr()
+        .args(["__complete", "exporters", "enable", "x", "--init"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "--initialize-from\n:4\n"
+    );
+}
+
+#[test]
+fn man_pages_are_written() {
+    let dir = std::env::temp_dir().join(format!("c8dr-man-{}", std::process::id()));
+    c8dr().args(["man"]).arg(&dir).assert().success();
+    assert!(dir.join("kubectl-c8dr.1").exists());
+    assert!(dir.join("kubectl-c8dr-brokers-remove.1").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
