@@ -6,7 +6,11 @@ use serde_json::Value;
 
 /// Failover done, region 1 recreated, helm failback steps 1 and 2 done.
 fn ready_for_failback() -> TestEnv {
-    let mut env = TestEnv::start();
+    ready_for_failback_with(TestEnv::builder())
+}
+
+fn ready_for_failback_with(builder: c8dr_e2e::TestEnvBuilder) -> TestEnv {
+    let mut env = builder.start();
     env.set_env("C8DR_ASSUME_YES", "1");
     env.set_env("S3_BUCKET_NAME", "camunda-bucket");
     env.lose_region(1);
@@ -170,4 +174,52 @@ fn a_failed_copy_resumes_exporting() {
     let s = env.state();
     assert_eq!(s["exporting"], "Running");
     assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+}
+
+#[test]
+fn a_failback_killed_at_any_point_finishes_when_run_again() {
+    // (where it is killed, how to recognise that moment, server-side time per topology operation)
+    type Point = (&'static str, fn(&Value) -> bool, u64);
+    let points: [Point; 3] = [
+        (
+            "during the Elasticsearch copy",
+            |s| s["exporting"] == "Paused",
+            40,
+        ),
+        (
+            "after the exporter was enabled",
+            |s| s["exporters"]["camundaregion1"] == "ENABLED",
+            40,
+        ),
+        // Slow enough that the re-run finds the re-add still running and waits for it.
+        (
+            "while the brokers are being re-added",
+            // Exporting runs again (step 6 done) and a change is pending: the re-add of step 7.
+            |s| s["pendingChange"].is_number() && s["exporting"] == "Running",
+            150,
+        ),
+    ];
+    for (when, reached, op_ms) in points {
+        let env = ready_for_failback_with(TestEnv::builder().config(|c| {
+            c.operation_duration = std::time::Duration::from_millis(op_ms);
+            c.es_shard_duration = std::time::Duration::from_millis(60);
+        }));
+        let mut child = env
+            .command("kubectl", vec!["c8dr".into(), "failback".into()])
+            .spawn();
+        env.wait_for_state(when, reached);
+        let _ = child.kill();
+        let _ = child.wait();
+        let rerun = env.kubectl_c8dr(["failback"]).success();
+        if op_ms == 150 {
+            rerun.stderr_has("is in progress (an interrupted run?): waiting for it");
+        }
+        assert_failed_back(&env);
+        let s = env.state();
+        assert_eq!(
+            count(&s, "PATCH", "/actuator/cluster"),
+            2,
+            "killed {when}: one forced removal, one re-add"
+        );
+    }
 }

@@ -245,6 +245,17 @@ impl RunBuilder {
         self.stdin = Some(input.into());
         self
     }
+    /// Start the command without waiting (stdout and stderr discarded), e.g. to kill it mid-run.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        self.cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown))
+    }
+
     pub fn run(mut self) -> Run {
         use std::io::{Read, Write};
         self.cmd

@@ -270,7 +270,17 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     })?;
     let recreated = Session::new(recreated_settings, session.ui.clone());
     let mgmt = session.management().await?;
-    let t = mgmt.cluster().await?;
+    let mut t = mgmt.cluster().await?;
+    // A change still running (most likely the re-add of an interrupted run) is waited for, not
+    // raced: the state is re-read once it has ended.
+    if let Some(p) = t.pending_change.clone() {
+        session.ui.note(format!(
+            "change {} is in progress (an interrupted run?): waiting for it before continuing",
+            p.id
+        ));
+        super::zeebe::wait_for_change(session, mgmt, p.id, &format!("change {}", p.id)).await?;
+        t = mgmt.cluster().await?;
+    }
     let parity = format!("--{}", lost.parity());
     let lost_exporter = lost.exporter_id();
     let surviving_exporter = lost.other().exporter_id();
@@ -289,12 +299,6 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         )
         .with_details(json!({"next": "helm c8dr redeploy --region both"})));
     }
-    if let Some(p) = &t.pending_change {
-        return Err(Error::refused(format!(
-            "change {} is in progress: wait for it first (kubectl c8dr changes wait {})",
-            p.id, p.id
-        )));
-    }
     // The helm side must be done first (failback 1 and 2).
     match webapps_on(&recreated).await {
         Ok(Some(false)) => {}
@@ -312,10 +316,8 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
              helm c8dr redeploy --region surviving --no-webapps",
         ));
     }
-    let exporters = mgmt.exporters().await?;
-    let enabled = exporters
-        .iter()
-        .any(|e| e.exporter_id == lost_exporter && e.status == "ENABLED");
+    // From the cluster configuration, not GET /actuator/exporters (which lags after a change).
+    let enabled = t.exporter_state(&lost_exporter).as_deref() == Some("ENABLED");
     let rf = args.replication_factor.unwrap_or(rf_now * 2);
     let mark = |done: bool| if done { " (done)" } else { "" };
     let plan = vec![

@@ -38,6 +38,30 @@ impl ClusterTopology {
         counts.values().copied().min().unwrap_or(0)
     }
 
+    /// An exporter's state as the cluster configuration holds it (every replica of every
+    /// partition), `None` when the replicas disagree or none has it. Unlike
+    /// `GET /actuator/exporters`, this does not lag behind a completed change.
+    pub fn exporter_state(&self, id: &str) -> Option<String> {
+        let states: std::collections::BTreeSet<&str> = self
+            .brokers
+            .iter()
+            .flat_map(|b| &b.partitions)
+            .filter_map(|p| {
+                p.config
+                    .pointer("/exporting/exporters")?
+                    .as_array()?
+                    .iter()
+                    .find(|e| e["id"] == id)?
+                    .get("state")?
+                    .as_str()
+            })
+            .collect();
+        match states.len() {
+            1 => states.into_iter().next().map(String::from),
+            _ => None,
+        }
+    }
+
     /// Members holding each partition.
     pub fn partition_members(&self) -> std::collections::BTreeMap<u32, Vec<u32>> {
         let mut out = std::collections::BTreeMap::<u32, Vec<u32>>::new();
@@ -238,6 +262,36 @@ mod tests {
         assert_eq!(t.cluster_size, 8);
         assert_eq!(t.brokers.len(), 8);
         assert!(t.brokers.iter().all(|b| b.partitions.len() == 4));
+    }
+
+    #[test]
+    fn exporter_state_is_read_from_every_replica() {
+        let part = |state: &str| PartitionState {
+            id: 1,
+            state: "ACTIVE".into(),
+            priority: 1,
+            config: serde_json::json!({"exporting": {"exporters": [{"id": "camundaregion1", "state": state}]}}),
+        };
+        let broker = |id, state: &str| BrokerState {
+            id,
+            state: "ACTIVE".into(),
+            partitions: vec![part(state)],
+        };
+        let mut t = ClusterTopology {
+            brokers: vec![broker(0, "ENABLED"), broker(2, "ENABLED")],
+            ..Default::default()
+        };
+        assert_eq!(
+            t.exporter_state("camundaregion1").as_deref(),
+            Some("ENABLED")
+        );
+        assert_eq!(t.exporter_state("camundaregion0"), None);
+        t.brokers.push(broker(4, "DISABLED"));
+        assert_eq!(
+            t.exporter_state("camundaregion1"),
+            None,
+            "mixed states are not a state"
+        );
     }
 
     #[test]
