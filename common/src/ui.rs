@@ -85,24 +85,27 @@ impl Ui {
         }
     }
 
-    /// A progress display for a wait of `total` steps (0 = unknown). Hidden without a TTY.
+    /// A progress display for a wait of `total` steps (0 = not known yet: a spinner that turns
+    /// into a bar at the first [`Progress::update`]). Hidden without a TTY.
     pub fn progress(&self, label: &str, total: u64) -> Progress {
         if !self.interactive || self.quiet {
             return Progress { bar: None };
         }
-        let bar = if total > 0 {
-            ProgressBar::new(total).with_style(
-                ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            )
-        } else {
-            ProgressBar::new_spinner()
-        };
+        let bar = ProgressBar::new_spinner();
         bar.set_message(label.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
-        Progress { bar: Some(bar) }
+        let progress = Progress { bar: Some(bar) };
+        if total > 0 {
+            progress.update(0, total);
+        }
+        progress
     }
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 /// A running progress display.
@@ -113,6 +116,9 @@ pub struct Progress {
 impl Progress {
     pub fn update(&self, done: u64, total: u64) {
         if let Some(b) = &self.bar {
+            if b.length().is_none() {
+                b.set_style(bar_style());
+            }
             b.set_length(total.max(1));
             b.set_position(done);
         }
