@@ -20,6 +20,8 @@ pub struct DemoOptions {
     /// Where the binaries are (default: beside the running `c8dr-sim`).
     pub bin_dir: PathBuf,
     pub work_dir: PathBuf,
+    /// Use the composite `kubectl c8dr failover`/`failback` instead of the single steps.
+    pub drivers: bool,
 }
 
 /// The values layout of the docs (`aws/dual-region/kubernetes`): a shared file and one per region.
@@ -186,37 +188,59 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     r.phase()?;
 
     // Failover.
-    let t = r.run(Step {
-        phase: "failover 1/2",
-        program: "kubectl c8dr",
-        args: vec!["brokers".into(), "remove".into(), parity.into()],
-    })?;
-    let s = state(&sim);
-    let members: Vec<u64> = s["members"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_u64).collect())
-        .unwrap_or_default();
-    check(
-        &format!(
-            "members {members:?}, replication factor {}",
-            s["replicationFactor"]
-        ),
-        members.iter().all(|m| *m as usize % 2 == surviving) && members.len() == 4,
-        t,
-        &s,
-    )?;
-    let t = r.run(Step {
-        phase: "failover 2/2",
-        program: "kubectl c8dr",
-        args: vec!["exporters".into(), "disable".into(), lost_exporter.clone()],
-    })?;
-    let s = state(&sim);
-    check(
-        &format!("{lost_exporter} is {}", s["exporters"][&lost_exporter]),
-        s["exporters"][&lost_exporter] == "DISABLED",
-        t,
-        &s,
-    )?;
+    if opts.drivers {
+        let t = r.run(Step {
+            phase: "failover 1-2",
+            program: "kubectl c8dr",
+            args: vec!["failover".into()],
+        })?;
+        let s = state(&sim);
+        check(
+            &format!(
+                "members {}, {lost_exporter} {}",
+                s["members"], s["exporters"][&lost_exporter]
+            ),
+            s["members"].as_array().is_some_and(|m| {
+                m.len() == 4
+                    && m.iter()
+                        .all(|b| b.as_u64().is_some_and(|b| b as usize % 2 == surviving))
+            }) && s["exporters"][&lost_exporter] == "DISABLED",
+            t,
+            &s,
+        )?;
+    } else {
+        let t = r.run(Step {
+            phase: "failover 1/2",
+            program: "kubectl c8dr",
+            args: vec!["brokers".into(), "remove".into(), parity.into()],
+        })?;
+        let s = state(&sim);
+        let members: Vec<u64> = s["members"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        check(
+            &format!(
+                "members {members:?}, replication factor {}",
+                s["replicationFactor"]
+            ),
+            members.iter().all(|m| *m as usize % 2 == surviving) && members.len() == 4,
+            t,
+            &s,
+        )?;
+        let t = r.run(Step {
+            phase: "failover 2/2",
+            program: "kubectl c8dr",
+            args: vec!["exporters".into(), "disable".into(), lost_exporter.clone()],
+        })?;
+        let s = state(&sim);
+        check(
+            &format!("{lost_exporter} is {}", s["exporters"][&lost_exporter]),
+            s["exporters"][&lost_exporter] == "DISABLED",
+            t,
+            &s,
+        )?;
+    }
     println!("\n✓ failed over: Camunda runs in region{surviving} alone");
     r.phase()?;
 
@@ -263,89 +287,122 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         t,
         &s,
     )?;
-    let t = r.run(Step {
-        phase: "failback 3/8",
-        program: "kubectl c8dr",
-        args: vec!["exporting".into(), "pause".into()],
-    })?;
-    let s = state(&sim);
-    check("exporting paused", s["exporting"] == "Paused", t, &s)?;
-    let t = r.run(Step {
-        phase: "failback 4/8",
-        program: "kubectl c8dr",
-        args: [
-            "es",
-            "copy",
-            "--from",
-            "surviving",
-            "--to",
-            "recreated",
-            "--bucket",
-            "c8dr-demo-bucket",
-            "--exporting-paused",
-        ]
-        .map(String::from)
-        .to_vec(),
-    })?;
-    let s = state(&sim);
-    check(
-        &format!(
-            "recreated Elasticsearch holds the surviving region's {} indices",
-            s["regions"][surviving]["esIndices"]
-                .as_array()
-                .map_or(0, Vec::len)
-        ),
-        s["regions"][lost]["esIndices"] == s["regions"][surviving]["esIndices"],
-        t,
-        &s,
-    )?;
-    let t = r.run(Step {
-        phase: "failback 5/8",
-        program: "kubectl c8dr",
-        args: vec![
-            "exporters".into(),
-            "enable".into(),
-            lost_exporter.clone(),
-            "--initialize-from".into(),
-            surviving_exporter.clone(),
-        ],
-    })?;
-    let s = state(&sim);
-    check(
-        &format!("{lost_exporter} ENABLED, initialised from {surviving_exporter}"),
-        s["exporters"][&lost_exporter] == "ENABLED"
-            && s["initializedFrom"][&lost_exporter] == surviving_exporter.as_str(),
-        t,
-        &s,
-    )?;
-    let t = r.run(Step {
-        phase: "failback 6/8",
-        program: "kubectl c8dr",
-        args: vec!["exporting".into(), "resume".into()],
-    })?;
-    let s = state(&sim);
-    check("exporting resumed", s["exporting"] == "Running", t, &s)?;
-    let t = r.run(Step {
-        phase: "failback 7/8",
-        program: "kubectl c8dr",
-        args: vec![
-            "brokers".into(),
-            "add".into(),
-            parity.into(),
-            "--replication-factor".into(),
-            "4".into(),
-        ],
-    })?;
-    let s = state(&sim);
-    check(
-        &format!(
-            "members {}, replication factor {}",
-            s["members"], s["replicationFactor"]
-        ),
-        s["members"].as_array().map(Vec::len) == Some(8) && s["replicationFactor"] == 4,
-        t,
-        &s,
-    )?;
+    if opts.drivers {
+        let t = r.run(Step {
+            phase: "failback 3-7",
+            program: "kubectl c8dr",
+            args: [
+                "failback",
+                "--replication-factor",
+                "4",
+                "--bucket",
+                "c8dr-demo-bucket",
+            ]
+            .map(String::from)
+            .to_vec(),
+        })?;
+        let s = state(&sim);
+        check(
+            &format!(
+                "members {}, replication factor {}, {lost_exporter} {}, exporting {}",
+                s["members"],
+                s["replicationFactor"],
+                s["exporters"][&lost_exporter],
+                s["exporting"]
+            ),
+            s["members"].as_array().map(Vec::len) == Some(8)
+                && s["replicationFactor"] == 4
+                && s["exporters"][&lost_exporter] == "ENABLED"
+                && s["exporting"] == "Running"
+                && s["regions"][lost]["esIndices"] == s["regions"][surviving]["esIndices"],
+            t,
+            &s,
+        )?;
+    } else {
+        let t = r.run(Step {
+            phase: "failback 3/8",
+            program: "kubectl c8dr",
+            args: vec!["exporting".into(), "pause".into()],
+        })?;
+        let s = state(&sim);
+        check("exporting paused", s["exporting"] == "Paused", t, &s)?;
+        let t = r.run(Step {
+            phase: "failback 4/8",
+            program: "kubectl c8dr",
+            args: [
+                "es",
+                "copy",
+                "--from",
+                "surviving",
+                "--to",
+                "recreated",
+                "--bucket",
+                "c8dr-demo-bucket",
+                "--exporting-paused",
+            ]
+            .map(String::from)
+            .to_vec(),
+        })?;
+        let s = state(&sim);
+        check(
+            &format!(
+                "recreated Elasticsearch holds the surviving region's {} indices",
+                s["regions"][surviving]["esIndices"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+            ),
+            s["regions"][lost]["esIndices"] == s["regions"][surviving]["esIndices"],
+            t,
+            &s,
+        )?;
+        let t = r.run(Step {
+            phase: "failback 5/8",
+            program: "kubectl c8dr",
+            args: vec![
+                "exporters".into(),
+                "enable".into(),
+                lost_exporter.clone(),
+                "--initialize-from".into(),
+                surviving_exporter.clone(),
+            ],
+        })?;
+        let s = state(&sim);
+        check(
+            &format!("{lost_exporter} ENABLED, initialised from {surviving_exporter}"),
+            s["exporters"][&lost_exporter] == "ENABLED"
+                && s["initializedFrom"][&lost_exporter] == surviving_exporter.as_str(),
+            t,
+            &s,
+        )?;
+        let t = r.run(Step {
+            phase: "failback 6/8",
+            program: "kubectl c8dr",
+            args: vec!["exporting".into(), "resume".into()],
+        })?;
+        let s = state(&sim);
+        check("exporting resumed", s["exporting"] == "Running", t, &s)?;
+        let t = r.run(Step {
+            phase: "failback 7/8",
+            program: "kubectl c8dr",
+            args: vec![
+                "brokers".into(),
+                "add".into(),
+                parity.into(),
+                "--replication-factor".into(),
+                "4".into(),
+            ],
+        })?;
+        let s = state(&sim);
+        check(
+            &format!(
+                "members {}, replication factor {}",
+                s["members"], s["replicationFactor"]
+            ),
+            s["members"].as_array().map(Vec::len) == Some(8) && s["replicationFactor"] == 4,
+            t,
+            &s,
+        )?;
+    }
     let t = r.run(Step {
         phase: "failback 8/8",
         program: "helm c8dr",

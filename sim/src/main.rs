@@ -44,6 +44,9 @@ enum Command {
         /// Working directory for values files, kubeconfig and recorded helm calls (default: a temp dir)
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Run the composite `kubectl c8dr failover` and `kubectl c8dr failback` instead of the steps
+        #[arg(long)]
+        drivers: bool,
     },
     /// Tell a running simulator to lose or recreate a region.
     Ctl {
@@ -117,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
             lose,
             operation_duration,
             dir,
+            drivers,
         } => {
             let bin_dir = std::env::current_exe()?
                 .parent()
@@ -141,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
                 cfg,
                 bin_dir,
                 work_dir: work_dir.clone(),
+                drivers,
             })
             .await;
             if result.is_ok() {
