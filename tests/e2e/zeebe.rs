@@ -392,3 +392,19 @@ fn topology_authenticates_with_oidc_client_credentials() {
         .code(1)
         .stderr_has("HTTP 401");
 }
+
+#[test]
+fn a_soft_pause_says_how_to_switch_modes_safely() {
+    let env = TestEnv::start();
+    env.kubectl_c8dr(args(&env, 0, &["exporting", "pause", "--soft", "--yes"]))
+        .success()
+        .stderr_has("resume first");
+    assert_eq!(env.state()["exporting"], "SoftPaused");
+    env.kubectl_c8dr(args(&env, 0, &["exporting", "resume", "--yes"]))
+        .success();
+    env.kubectl_c8dr(args(&env, 0, &["exporting", "pause", "--yes"]))
+        .success();
+    let s = env.state();
+    assert_eq!(s["exporting"], "Paused");
+    assert_eq!(s["pauseFileCorrupted"], false);
+}

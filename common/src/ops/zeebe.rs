@@ -551,6 +551,13 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
     for attempt in 1..=4u32 {
         match mgmt.exporting_pause(soft).await {
             Ok(()) => {
+                if soft {
+                    // camunda/camunda#55838: a hard pause over a soft one corrupts the pause file.
+                    session.ui.note(
+                        "to switch to a hard pause later, resume first (kubectl c8dr exporting resume): \
+                         a hard pause over a soft one corrupts the brokers' pause state",
+                    );
+                }
                 return Ok(Outcome::new(
                     CMD,
                     Status::Done,
