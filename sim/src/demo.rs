@@ -54,26 +54,29 @@ orchestration:
     Ok(())
 }
 
-struct Step<'a> {
-    phase: &'a str,
-    program: &'a str,
-    args: Vec<String>,
-}
-
 struct Runner<'a> {
     opts: &'a DemoOptions,
+    sim: &'a Sim,
     env: Vec<(String, String)>,
     use_kubectl: bool,
-    server_total: Duration,
+    /// Wall time spent inside the c8dr commands.
+    in_commands: Duration,
 }
 
 impl Runner<'_> {
+    /// A process with the demo's environment and working directory.
+    fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(&self.opts.work_dir);
+        cmd
+    }
+
     /// `kubectl c8dr status -o json`'s phase line: where c8dr thinks the procedure stands.
     fn phase(&self) -> anyhow::Result<String> {
-        let out = Command::new(self.opts.bin_dir.join("kubectl-c8dr"))
+        let out = self
+            .command(&self.opts.bin_dir.join("kubectl-c8dr"))
             .args(["status", "-o", "json"])
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(&self.opts.work_dir)
             .output()
             .context("running kubectl-c8dr status")?;
         let doc: Value = serde_json::from_slice(&out.stdout)
@@ -83,28 +86,36 @@ impl Runner<'_> {
         Ok(phase)
     }
 
-    fn run(&mut self, step: Step<'_>) -> anyhow::Result<Duration> {
-        let shown = format!("{} {}", step.program, step.args.join(" "));
-        println!("\n▶ {}: {shown}", step.phase);
-        let (program, args): (PathBuf, Vec<String>) = match step.program {
+    /// Run one step of the procedure (`program` is `kubectl c8dr` or `helm c8dr`), then check
+    /// the simulator's state with `verify`, which returns what it saw and whether that is right.
+    fn step(
+        &mut self,
+        phase: &str,
+        program: &str,
+        args: &[&str],
+        verify: impl FnOnce(&Value) -> (String, bool),
+    ) -> anyhow::Result<()> {
+        let shown = format!("{program} {}", args.join(" "));
+        println!("\n▶ {phase}: {shown}");
+        let (bin, argv): (PathBuf, Vec<&str>) = match program {
             "kubectl c8dr" if self.use_kubectl => (
                 PathBuf::from("kubectl"),
-                std::iter::once("c8dr".to_string())
-                    .chain(step.args)
+                std::iter::once("c8dr")
+                    .chain(args.iter().copied())
                     .collect(),
             ),
-            "kubectl c8dr" => (self.opts.bin_dir.join("kubectl-c8dr"), step.args),
-            "helm c8dr" => (self.opts.bin_dir.join("helm-c8dr"), step.args),
+            "kubectl c8dr" => (self.opts.bin_dir.join("kubectl-c8dr"), args.to_vec()),
+            "helm c8dr" => (self.opts.bin_dir.join("helm-c8dr"), args.to_vec()),
             other => bail!("unknown program {other}"),
         };
         let started = Instant::now();
-        let out = Command::new(&program)
-            .args(&args)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(&self.opts.work_dir)
+        let out = self
+            .command(&bin)
+            .args(&argv)
             .output()
-            .with_context(|| format!("running {}", program.display()))?;
+            .with_context(|| format!("running {}", bin.display()))?;
         let took = started.elapsed();
+        self.in_commands += took;
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             println!("  │ {line}");
         }
@@ -114,17 +125,13 @@ impl Runner<'_> {
             }
             bail!("step failed ({shown}): exit code {:?}", out.status.code());
         }
-        self.server_total += took;
-        Ok(took)
-    }
-}
-
-fn check(label: &str, ok: bool, took: Duration, state: &Value) -> anyhow::Result<()> {
-    if ok {
+        let state = state_json(&self.sim.world().lock());
+        let (label, ok) = verify(&state);
+        if !ok {
+            bail!("verification failed: {label}\nsimulator state: {state:#}");
+        }
         println!("  ✓ verified: {label}  ({:.2}s)", took.as_secs_f64());
         Ok(())
-    } else {
-        bail!("verification failed: {label}\nsimulator state: {state:#}")
     }
 }
 
@@ -160,12 +167,22 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         .is_ok_and(|o| o.status.success());
     let mut r = Runner {
         opts: &opts,
+        sim: &sim,
         env,
         use_kubectl,
-        server_total: Duration::ZERO,
+        in_commands: Duration::ZERO,
     };
-    let state = |sim: &Sim| state_json(&sim.world().lock());
     let demo_start = Instant::now();
+    let members_of = |s: &Value| -> Vec<u64> {
+        s["members"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default()
+    };
+    let only_survivors = |s: &Value| {
+        let m = members_of(s);
+        m.len() == 4 && m.iter().all(|b| *b as usize % 2 == surviving)
+    };
 
     println!(
         "c8dr demo: a simulated dual-region Camunda 8.8 (8 brokers, 8 partitions, RF 4), region{lost} is about to be lost"
@@ -189,56 +206,42 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
 
     // Failover.
     if opts.drivers {
-        let t = r.run(Step {
-            phase: "failover 1-2",
-            program: "kubectl c8dr",
-            args: vec!["failover".into()],
+        r.step("failover 1-2", "kubectl c8dr", &["failover"], |s| {
+            (
+                format!(
+                    "members {:?}, {lost_exporter} {}",
+                    members_of(s),
+                    s["exporters"][&lost_exporter]
+                ),
+                only_survivors(s) && s["exporters"][&lost_exporter] == "DISABLED",
+            )
         })?;
-        let s = state(&sim);
-        check(
-            &format!(
-                "members {}, {lost_exporter} {}",
-                s["members"], s["exporters"][&lost_exporter]
-            ),
-            s["members"].as_array().is_some_and(|m| {
-                m.len() == 4
-                    && m.iter()
-                        .all(|b| b.as_u64().is_some_and(|b| b as usize % 2 == surviving))
-            }) && s["exporters"][&lost_exporter] == "DISABLED",
-            t,
-            &s,
-        )?;
     } else {
-        let t = r.run(Step {
-            phase: "failover 1/2",
-            program: "kubectl c8dr",
-            args: vec!["brokers".into(), "remove".into(), parity.into()],
-        })?;
-        let s = state(&sim);
-        let members: Vec<u64> = s["members"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default();
-        check(
-            &format!(
-                "members {members:?}, replication factor {}",
-                s["replicationFactor"]
-            ),
-            members.iter().all(|m| *m as usize % 2 == surviving) && members.len() == 4,
-            t,
-            &s,
+        r.step(
+            "failover 1/2",
+            "kubectl c8dr",
+            &["brokers", "remove", parity],
+            |s| {
+                (
+                    format!(
+                        "members {:?}, replication factor {}",
+                        members_of(s),
+                        s["replicationFactor"]
+                    ),
+                    only_survivors(s),
+                )
+            },
         )?;
-        let t = r.run(Step {
-            phase: "failover 2/2",
-            program: "kubectl c8dr",
-            args: vec!["exporters".into(), "disable".into(), lost_exporter.clone()],
-        })?;
-        let s = state(&sim);
-        check(
-            &format!("{lost_exporter} is {}", s["exporters"][&lost_exporter]),
-            s["exporters"][&lost_exporter] == "DISABLED",
-            t,
-            &s,
+        r.step(
+            "failover 2/2",
+            "kubectl c8dr",
+            &["exporters", "disable", &lost_exporter],
+            |s| {
+                (
+                    format!("{lost_exporter} is {}", s["exporters"][&lost_exporter]),
+                    s["exporters"][&lost_exporter] == "DISABLED",
+                )
+            },
         )?;
     }
     println!("\n✓ failed over: Camunda runs in region{surviving} alone");
@@ -249,87 +252,71 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     r.phase()?;
 
     // Failback.
-    let t = r.run(Step {
-        phase: "failback 1/8",
-        program: "helm c8dr",
-        args: [
-            "redeploy",
-            "--region",
-            "recreated",
-            "--no-webapps",
-            "--no-schema-manager",
-        ]
-        .map(String::from)
-        .to_vec(),
-    })?;
-    let s = state(&sim);
-    check(
-        "recreated region installed without webapps, schema manager off, Elasticsearch empty",
-        s["regions"][lost]["helmRevision"] == 1
-            && s["regions"][lost]["schemaManagerDisabled"] == true
-            && s["regions"][lost]["esIndices"]
-                .as_array()
-                .is_some_and(Vec::is_empty),
-        t,
-        &s,
+    r.step(
+        "failback 1/8",
+        "helm c8dr",
+        &["redeploy", "--region", "recreated", "--no-webapps", "--no-schema-manager"],
+        |s| {
+            (
+                "recreated region installed without webapps, schema manager off, Elasticsearch empty".into(),
+                s["regions"][lost]["helmRevision"] == 1
+                    && s["regions"][lost]["schemaManagerDisabled"] == true
+                    && s["regions"][lost]["esIndices"].as_array().is_some_and(Vec::is_empty),
+            )
+        },
     )?;
-    let t = r.run(Step {
-        phase: "failback 2/8",
-        program: "helm c8dr",
-        args: ["redeploy", "--region", "surviving", "--no-webapps"]
-            .map(String::from)
-            .to_vec(),
-    })?;
-    let s = state(&sim);
-    check(
-        &format!("surviving profiles {}", s["regions"][surviving]["profiles"]),
-        s["regions"][surviving]["profiles"] == serde_json::json!(["broker", "identity"]),
-        t,
-        &s,
+    r.step(
+        "failback 2/8",
+        "helm c8dr",
+        &["redeploy", "--region", "surviving", "--no-webapps"],
+        |s| {
+            (
+                format!("surviving profiles {}", s["regions"][surviving]["profiles"]),
+                s["regions"][surviving]["profiles"] == serde_json::json!(["broker", "identity"]),
+            )
+        },
     )?;
+    let copied =
+        |s: &Value| s["regions"][lost]["esIndices"] == s["regions"][surviving]["esIndices"];
     if opts.drivers {
-        let t = r.run(Step {
-            phase: "failback 3-7",
-            program: "kubectl c8dr",
-            args: [
+        r.step(
+            "failback 3-7",
+            "kubectl c8dr",
+            &[
                 "failback",
                 "--replication-factor",
                 "4",
                 "--bucket",
                 "c8dr-demo-bucket",
-            ]
-            .map(String::from)
-            .to_vec(),
-        })?;
-        let s = state(&sim);
-        check(
-            &format!(
-                "members {}, replication factor {}, {lost_exporter} {}, exporting {}",
-                s["members"],
-                s["replicationFactor"],
-                s["exporters"][&lost_exporter],
-                s["exporting"]
-            ),
-            s["members"].as_array().map(Vec::len) == Some(8)
-                && s["replicationFactor"] == 4
-                && s["exporters"][&lost_exporter] == "ENABLED"
-                && s["exporting"] == "Running"
-                && s["regions"][lost]["esIndices"] == s["regions"][surviving]["esIndices"],
-            t,
-            &s,
+            ],
+            |s| {
+                (
+                    format!(
+                        "members {:?}, replication factor {}, {lost_exporter} {}, exporting {}",
+                        members_of(s),
+                        s["replicationFactor"],
+                        s["exporters"][&lost_exporter],
+                        s["exporting"]
+                    ),
+                    members_of(s).len() == 8
+                        && s["replicationFactor"] == 4
+                        && s["exporters"][&lost_exporter] == "ENABLED"
+                        && s["exporting"] == "Running"
+                        && copied(s),
+                )
+            },
         )?;
     } else {
-        let t = r.run(Step {
-            phase: "failback 3/8",
-            program: "kubectl c8dr",
-            args: vec!["exporting".into(), "pause".into()],
-        })?;
-        let s = state(&sim);
-        check("exporting paused", s["exporting"] == "Paused", t, &s)?;
-        let t = r.run(Step {
-            phase: "failback 4/8",
-            program: "kubectl c8dr",
-            args: [
+        r.step(
+            "failback 3/8",
+            "kubectl c8dr",
+            &["exporting", "pause"],
+            |s| ("exporting paused".into(), s["exporting"] == "Paused"),
+        )?;
+        r.step(
+            "failback 4/8",
+            "kubectl c8dr",
+            &[
                 "es",
                 "copy",
                 "--from",
@@ -339,94 +326,83 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
                 "--bucket",
                 "c8dr-demo-bucket",
                 "--exporting-paused",
-            ]
-            .map(String::from)
-            .to_vec(),
-        })?;
-        let s = state(&sim);
-        check(
-            &format!(
-                "recreated Elasticsearch holds the surviving region's {} indices",
-                s["regions"][surviving]["esIndices"]
-                    .as_array()
-                    .map_or(0, Vec::len)
-            ),
-            s["regions"][lost]["esIndices"] == s["regions"][surviving]["esIndices"],
-            t,
-            &s,
-        )?;
-        let t = r.run(Step {
-            phase: "failback 5/8",
-            program: "kubectl c8dr",
-            args: vec![
-                "exporters".into(),
-                "enable".into(),
-                lost_exporter.clone(),
-                "--initialize-from".into(),
-                surviving_exporter.clone(),
             ],
-        })?;
-        let s = state(&sim);
-        check(
-            &format!("{lost_exporter} ENABLED, initialised from {surviving_exporter}"),
-            s["exporters"][&lost_exporter] == "ENABLED"
-                && s["initializedFrom"][&lost_exporter] == surviving_exporter.as_str(),
-            t,
-            &s,
+            |s| {
+                (
+                    format!(
+                        "recreated Elasticsearch holds the surviving region's {} indices",
+                        s["regions"][surviving]["esIndices"]
+                            .as_array()
+                            .map_or(0, Vec::len)
+                    ),
+                    copied(s),
+                )
+            },
         )?;
-        let t = r.run(Step {
-            phase: "failback 6/8",
-            program: "kubectl c8dr",
-            args: vec!["exporting".into(), "resume".into()],
-        })?;
-        let s = state(&sim);
-        check("exporting resumed", s["exporting"] == "Running", t, &s)?;
-        let t = r.run(Step {
-            phase: "failback 7/8",
-            program: "kubectl c8dr",
-            args: vec![
-                "brokers".into(),
-                "add".into(),
-                parity.into(),
-                "--replication-factor".into(),
-                "4".into(),
+        r.step(
+            "failback 5/8",
+            "kubectl c8dr",
+            &[
+                "exporters",
+                "enable",
+                &lost_exporter,
+                "--initialize-from",
+                &surviving_exporter,
             ],
-        })?;
-        let s = state(&sim);
-        check(
-            &format!(
-                "members {}, replication factor {}",
-                s["members"], s["replicationFactor"]
-            ),
-            s["members"].as_array().map(Vec::len) == Some(8) && s["replicationFactor"] == 4,
-            t,
-            &s,
+            |s| {
+                (
+                    format!("{lost_exporter} ENABLED, initialised from {surviving_exporter}"),
+                    s["exporters"][&lost_exporter] == "ENABLED"
+                        && s["initializedFrom"][&lost_exporter] == surviving_exporter.as_str(),
+                )
+            },
+        )?;
+        r.step(
+            "failback 6/8",
+            "kubectl c8dr",
+            &["exporting", "resume"],
+            |s| ("exporting resumed".into(), s["exporting"] == "Running"),
+        )?;
+        r.step(
+            "failback 7/8",
+            "kubectl c8dr",
+            &["brokers", "add", parity, "--replication-factor", "4"],
+            |s| {
+                (
+                    format!(
+                        "members {:?}, replication factor {}",
+                        members_of(s),
+                        s["replicationFactor"]
+                    ),
+                    members_of(s).len() == 8 && s["replicationFactor"] == 4,
+                )
+            },
         )?;
     }
-    let t = r.run(Step {
-        phase: "failback 8/8",
-        program: "helm c8dr",
-        args: ["redeploy", "--region", "both"].map(String::from).to_vec(),
-    })?;
-    let s = state(&sim);
     let full = serde_json::json!(["broker", "identity", "operate", "tasklist"]);
+    r.step(
+        "failback 8/8",
+        "helm c8dr",
+        &["redeploy", "--region", "both"],
+        |s| {
+            (
+                "both regions: webapps on, schema-manager override removed".into(),
+                (0..2).all(|i| {
+                    s["regions"][i]["profiles"] == full
+                        && s["regions"][i]["schemaManagerDisabled"] == false
+                }),
+            )
+        },
+    )?;
     let final_phase = r.phase()?;
     if !final_phase.starts_with("healthy") {
         bail!("status does not report the installation healthy after failback: {final_phase}");
     }
-    check(
-        "both regions: webapps on, schema-manager override removed",
-        (0..2).all(|i| {
-            s["regions"][i]["profiles"] == full && s["regions"][i]["schemaManagerDisabled"] == false
-        }),
-        t,
-        &s,
-    )?;
 
     println!(
         "\n✓ failback complete: both regions healthy — 8 brokers, RF 4, both exporters enabled, webapps on ({:.1}s, of which {:.1}s in the c8dr commands)",
         demo_start.elapsed().as_secs_f64(),
-        r.server_total.as_secs_f64()
+        r.in_commands.as_secs_f64()
     );
     Ok(())
 }
