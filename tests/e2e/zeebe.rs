@@ -408,3 +408,47 @@ fn a_soft_pause_says_how_to_switch_modes_safely() {
     assert_eq!(s["exporting"], "Paused");
     assert_eq!(s["pauseFileCorrupted"], false);
 }
+
+#[test]
+fn already_done_is_judged_by_the_configuration_not_the_lagging_exporter_status() {
+    let env = TestEnv::builder()
+        .config(|c| c.exporter_status_lag = std::time::Duration::from_secs(30))
+        .start();
+    env.kubectl_c8dr(args(
+        &env,
+        0,
+        &[
+            "exporters",
+            "disable",
+            "camundaregion1",
+            "--yes",
+            "--no-wait",
+        ],
+    ))
+    .success();
+    env.wait_for_state("the disable change completed", |s| {
+        s["pendingChange"].is_null() && s["exporters"]["camundaregion1"] == "DISABLED"
+    });
+    // GET /actuator/exporters still says ENABLED for 30 s.
+    let listed = env
+        .kubectl_c8dr(args(&env, 0, &["exporters", "list", "-o", "json"]))
+        .success()
+        .json();
+    assert_eq!(
+        listed["exporters"][1]["status"], "ENABLED",
+        "the simulator lags as configured"
+    );
+    let before = env.state()["requests"].as_array().map(Vec::len);
+    env.kubectl_c8dr(args(
+        &env,
+        0,
+        &["exporters", "disable", "camundaregion1", "--yes"],
+    ))
+    .success()
+    .stdout_has("already done");
+    assert_eq!(
+        env.state()["requests"].as_array().map(Vec::len),
+        before,
+        "no second disable"
+    );
+}

@@ -472,14 +472,17 @@ pub async fn exporter_set(
             )));
         }
     }
-    if current.status == target {
+    // The cluster configuration decides "already done": GET /actuator/exporters can still show
+    // the previous state right after a change (SPEC 3.2).
+    let t = mgmt.cluster().await?;
+    let configured = t.exporter_state(id);
+    if configured.as_deref().unwrap_or(current.status.as_str()) == target {
         return Ok(Outcome::new(
             cmd,
             Status::AlreadyDone,
             format!("exporter {id} is {target}"),
         ));
     }
-    let t = mgmt.cluster().await?;
     pending_refusal(&t)?;
     let call = match (enable, initialize_from) {
         (true, Some(f)) => format!(
