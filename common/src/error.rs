@@ -65,6 +65,40 @@ impl Error {
         }
     }
 
+    /// Add context in front of the message while keeping the kind (and so the exit code): a
+    /// timeout inside `failover` stays a timeout (exit 4), an unreachable gateway stays exit 5.
+    pub fn context(self, ctx: impl std::fmt::Display) -> Self {
+        let ctx = ctx.to_string();
+        match self {
+            Self::Usage(m) => Self::Usage(format!("{ctx}: {m}")),
+            Self::File { path, message } => Self::File {
+                path,
+                message: format!("{ctx}: {message}"),
+            },
+            Self::Refused(m) => Self::Refused(format!("{ctx}: {m}")),
+            Self::Failed(m) => Self::Failed(format!("{ctx}: {m}")),
+            Self::Api {
+                service,
+                status,
+                message,
+            } => Self::Api {
+                service,
+                status,
+                message: format!("{ctx}: {message}"),
+            },
+            Self::Timeout { what, after } => Self::Timeout {
+                what: format!("{ctx}: {what}"),
+                after,
+            },
+            Self::Unreachable { what, detail } => Self::Unreachable {
+                what: format!("{what} ({ctx})"),
+                detail,
+            },
+            Self::Command(m, code) => Self::Command(format!("{ctx}: {m}"), code),
+            Self::Aborted => Self::Aborted,
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -89,3 +123,53 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `result.context("step 1")` for any `Result<T, Error>`.
+pub trait ResultExt<T> {
+    fn context(self, ctx: impl std::fmt::Display) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for Result<T> {
+    fn context(self, ctx: impl std::fmt::Display) -> Result<T> {
+        self.map_err(|e| e.context(ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keeps_the_kind_and_the_exit_code() {
+        let cases = [
+            Error::Timeout {
+                what: "change 3".into(),
+                after: "15m".into(),
+            },
+            Error::unreachable("Zeebe gateway", "connection refused"),
+            Error::refused("broker 1 is alive"),
+            Error::usage("bad flag"),
+            Error::failed("change failed"),
+            Error::Api {
+                service: "Zeebe management API",
+                status: 409,
+                message: "busy".into(),
+            },
+            Error::Command("helm".into(), 7),
+        ];
+        for e in cases {
+            let code = e.exit_code();
+            let with = e.context("failover step 1");
+            assert_eq!(with.exit_code(), code, "{with}");
+            assert!(with.to_string().contains("failover step 1"), "{with}");
+        }
+        let r: Result<()> = Err(Error::Timeout {
+            what: "x".into(),
+            after: "1s".into(),
+        });
+        assert_eq!(
+            r.context("step").err().map(|e| e.exit_code()),
+            Some(exit::TIMEOUT)
+        );
+    }
+}
