@@ -15,4 +15,4 @@ pub mod world;
 pub mod zeebe;
 
 pub use server::{Sim, context_name, state_json};
-pub use world::{RegionId, SharedWorld, SimConfig, World};
+pub use world::{DeadCoordinator, RegionId, SharedWorld, SimConfig, World};

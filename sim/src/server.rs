@@ -105,7 +105,7 @@ impl Sim {
                             return http::text(503, "region unreachable");
                         }
                         match SimRequest::read(req).await {
-                            Ok(r) => crate::zeebe::http::handle(&s.world, region, port, &r),
+                            Ok(r) => crate::zeebe::http::handle(&s.world, region, port, &r).await,
                             Err(e) => http::text(400, e.to_string()),
                         }
                     }

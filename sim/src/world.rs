@@ -37,6 +37,23 @@ pub struct SimConfig {
     /// Elasticsearch security (basic auth with user `elastic`, password in the bitnami Secret).
     pub es_security: bool,
     pub es_password: String,
+    /// How the gateway answers a cluster request routed to a dead coordinator (SPEC 3.1 "Routing").
+    pub dead_coordinator: DeadCoordinator,
+    /// The gateway's timeout for a request to a broker: 10 s in Zeebe
+    /// (`ClusterConfigurationManagementRequestSender.TIMEOUT`); tests shorten it.
+    pub gateway_request_timeout: Duration,
+}
+
+/// What a request to a dead coordinator gets. camunda/camunda `ClusterApiUtils.mapError`
+/// (zeebe/gateway-rest/.../controller/ClusterApiUtils.java, main @07114aee, same mapping in 8.8):
+/// `ConnectException`/`NoSuchMemberException` -> 502 (the member is known to be gone or refuses the
+/// connection), `TimeoutException` -> 504 (the message went out and no answer came within the
+/// sender's timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeadCoordinator {
+    #[default]
+    Fail502,
+    Timeout504,
 }
 
 impl Default for SimConfig {
@@ -54,6 +71,8 @@ impl Default for SimConfig {
             rest_password: "demo".into(),
             es_security: false,
             es_password: "es-secret-password".into(),
+            dead_coordinator: DeadCoordinator::Fail502,
+            gateway_request_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -71,6 +90,10 @@ pub struct Faults {
     pub partial_snapshot: bool,
     /// Repository verification fails (e.g. no S3 credentials in the keystore).
     pub repo_verify_fails: bool,
+    /// The next N mutating Zeebe management calls are APPLIED (the change starts) and then their
+    /// answer is lost: the gateway answers 504 as when its request timeout expires after the
+    /// request reached the coordinator (`ClusterApiUtils.mapError`: TimeoutException -> 504).
+    pub lose_mutation_answer: u32,
 }
 
 /// What the helm stand-in last applied to a region.

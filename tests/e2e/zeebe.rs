@@ -21,6 +21,20 @@ fn args(env: &TestEnv, r: usize, cmd: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Non-dry-run requests of `method` whose path contains `part`.
+fn count(state: &Value, method: &str, part: &str) -> usize {
+    state["requests"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|r| r["method"] == method)
+                .filter_map(|r| r["path"].as_str())
+                .filter(|p| p.contains(part) && !p.contains("dryRun"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 fn patches(state: &Value) -> Vec<String> {
     state["requests"]
         .as_array()
@@ -247,6 +261,7 @@ fn dry_run_sends_only_the_gateways_own_dry_run() {
         .success()
         .stdout_has("dry run")
         .stdout_has("BROKER_REMOVE broker 7")
+        .output_lacks("BROKER_REMOVE broker 0 ")
         .stdout_has("nothing was changed");
     env.kubectl_c8dr(args(
         &env,
@@ -283,16 +298,117 @@ fn json_output_is_one_stable_document() {
 }
 
 #[test]
-fn transient_gateway_errors_are_retried() {
+fn a_mutation_the_gateway_answered_502_is_not_resent_and_reported_not_applied() {
+    // The injected 502 comes before the request reaches a broker: nothing was applied.
     let env = TestEnv::start();
-    env.sim.world().lock().faults.zeebe_error = Some((502, 2));
+    env.sim.world().lock().faults.zeebe_error = Some((502, 1));
     env.kubectl_c8dr(args(
         &env,
         0,
         &["exporters", "disable", "camundaregion1", "--yes"],
     ))
-    .success();
-    assert_eq!(env.state()["exporters"]["camundaregion1"], "DISABLED");
+    .code(5)
+    .stderr_has("was not applied");
+    let s = env.state();
+    assert_eq!(count(&s, "POST", "/disable"), 1, "sent once: {s:#}");
+    assert_eq!(s["exporters"]["camundaregion1"], "ENABLED");
+}
+
+#[test]
+fn a_forced_removal_whose_answer_is_lost_is_sent_once_and_followed() {
+    let env = TestEnv::builder()
+        .config(|c| c.gateway_request_timeout = std::time::Duration::from_millis(200))
+        .start();
+    env.lose_region(1);
+    env.sim.world().lock().faults.lose_mutation_answer = 1;
+    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--yes"]))
+        .success()
+        .stderr_has("answer")
+        .stdout_has("brokers [1, 3, 5, 7] removed");
+    let s = env.state();
+    assert_eq!(
+        count(&s, "PATCH", "force=true"),
+        1,
+        "one force request: {s:#}"
+    );
+    assert_eq!(s["members"], serde_json::json!([0, 2, 4, 6]));
+}
+
+#[test]
+fn an_exporter_disable_whose_answer_is_lost_is_sent_once_and_followed() {
+    let env = TestEnv::builder()
+        .config(|c| c.gateway_request_timeout = std::time::Duration::from_millis(200))
+        .start();
+    env.sim.world().lock().faults.lose_mutation_answer = 1;
+    env.kubectl_c8dr(args(
+        &env,
+        0,
+        &["exporters", "disable", "camundaregion1", "--yes"],
+    ))
+    .success()
+    .stdout_has("camundaregion1 is DISABLED");
+    let s = env.state();
+    assert_eq!(count(&s, "POST", "/disable"), 1, "sent once: {s:#}");
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+}
+
+#[test]
+fn a_second_run_follows_the_first_runs_forced_removal() {
+    let env = TestEnv::builder()
+        .config(|c| c.operation_duration = std::time::Duration::from_millis(100))
+        .start();
+    env.lose_region(1);
+    {
+        // The first run's forced removal, in progress.
+        let mut w = env.sim.world().lock();
+        let ops = w.zeebe.plan_force_remove(&[1, 3, 5, 7]).expect("plan");
+        w.zeebe.start_change(ops, tokio::time::Instant::now());
+    }
+    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--yes"]))
+        .success()
+        .stderr_has("change 1")
+        .stdout_has("brokers [1, 3, 5, 7] removed");
+    let s = env.state();
+    assert_eq!(
+        count(&s, "PATCH", "force=true"),
+        0,
+        "no second force request: {s:#}"
+    );
+    assert_eq!(s["members"], serde_json::json!([0, 2, 4, 6]));
+}
+
+#[test]
+fn two_concurrent_failover_steps_both_end_well_with_one_change() {
+    let mut env = TestEnv::builder()
+        .config(|c| c.operation_duration = std::time::Duration::from_millis(60))
+        .start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.lose_region(1);
+    let a = env.command(
+        "kubectl",
+        ["c8dr", "exporters", "disable", "camundaregion1"]
+            .iter()
+            .map(Into::into)
+            .chain(direct(&env, 0).into_iter().map(Into::into))
+            .collect(),
+    );
+    let b = env.command(
+        "kubectl",
+        ["c8dr", "exporters", "disable", "camundaregion1"]
+            .iter()
+            .map(Into::into)
+            .chain(direct(&env, 0).into_iter().map(Into::into))
+            .collect(),
+    );
+    let ta = std::thread::spawn(move || a.run());
+    let tb = std::thread::spawn(move || b.run());
+    let ra = ta.join().expect("run a");
+    let rb = tb.join().expect("run b");
+    ra.success();
+    rb.success();
+    let s = env.state();
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+    assert_eq!(s["lastChange"]["status"], "COMPLETED");
 }
 
 #[test]
@@ -451,4 +567,159 @@ fn already_done_is_judged_by_the_configuration_not_the_lagging_exporter_status()
         before,
         "no second disable"
     );
+}
+
+/// Region 0 lost: broker 0, the default coordinator, is dead (SPEC 3.1 "Routing").
+fn region0_lost(mode: c8dr_sim::DeadCoordinator) -> TestEnv {
+    let env = TestEnv::builder()
+        .surviving(1)
+        .config(|c| {
+            c.dead_coordinator = mode;
+            c.gateway_request_timeout = std::time::Duration::from_millis(300);
+        })
+        .start();
+    env.lose_region(0);
+    env
+}
+
+fn region0_failover_steps(mode: c8dr_sim::DeadCoordinator) {
+    let env = region0_lost(mode);
+    env.kubectl_c8dr(args(&env, 1, &["brokers", "remove", "--even", "--dry-run"]))
+        .success()
+        .stdout_has("BROKER_REMOVE broker 0");
+    env.kubectl_c8dr(args(&env, 1, &["brokers", "remove", "--even", "--yes"]))
+        .success()
+        .stdout_has("brokers [0, 2, 4, 6] removed");
+    env.kubectl_c8dr(args(
+        &env,
+        1,
+        &["exporters", "disable", "camundaregion0", "--yes"],
+    ))
+    .success()
+    .stdout_has("camundaregion0 is DISABLED");
+    let s = env.state();
+    assert_eq!(s["members"], serde_json::json!([1, 3, 5, 7]));
+    assert_eq!(s["exporters"]["camundaregion0"], "DISABLED");
+    assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
+    // A re-run is already done, now that broker 1 coordinates.
+    env.kubectl_c8dr(args(&env, 1, &["brokers", "remove", "--even", "--yes"]))
+        .success()
+        .stdout_has("already done");
+}
+
+#[test]
+fn region0_lost_brokers_remove_even_works_when_the_coordinator_fails_fast() {
+    region0_failover_steps(c8dr_sim::DeadCoordinator::Fail502);
+}
+
+#[test]
+fn region0_lost_brokers_remove_even_works_when_the_coordinator_times_out() {
+    region0_failover_steps(c8dr_sim::DeadCoordinator::Timeout504);
+}
+
+#[test]
+fn region0_lost_a_pending_change_that_cannot_be_read_is_said_so() {
+    let env = region0_lost(c8dr_sim::DeadCoordinator::Fail502);
+    env.kubectl_c8dr(args(&env, 1, &["changes", "show"]))
+        .code(5)
+        .stderr_has("coordinator")
+        .stderr_has("63506");
+}
+
+#[test]
+fn without_rest_credentials_no_broker_is_force_removed() {
+    // The repro: the docs' exports without the CAMUNDA_CLIENT_AUTH_* lines, no region lost.
+    let mut env = TestEnv::start();
+    for k in [
+        "CAMUNDA_CLIENT_AUTH_METHOD",
+        "CAMUNDA_CLIENT_AUTH_USERNAME",
+        "CAMUNDA_CLIENT_AUTH_PASSWORD",
+    ] {
+        env.remove_env(k);
+    }
+    env.kubectl_c8dr(["failover", "--yes"])
+        .code(3)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .code(3)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_USERNAME");
+    let s = env.state();
+    assert_eq!(count(&s, "PATCH", ""), 0, "{s:#}");
+    assert!(patches(&s).is_empty(), "not even a dry run: {s:#}");
+    assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
+}
+
+#[test]
+fn wrong_rest_credentials_are_named_and_nothing_is_removed() {
+    let mut env = TestEnv::start();
+    env.lose_region(1);
+    env.set_env("CAMUNDA_CLIENT_AUTH_PASSWORD", "wrong-password");
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .code(3)
+        .stderr_has("401")
+        .output_lacks("wrong-password");
+    assert!(patches(&env.state()).is_empty());
+}
+
+#[test]
+fn an_unknown_auth_method_or_half_set_credentials_are_bad_input() {
+    let mut env = TestEnv::start();
+    env.set_env("CAMUNDA_CLIENT_AUTH_METHOD", "foo");
+    env.kubectl_c8dr(args(&env, 0, &["exporters", "list"]))
+        .code(2)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD=foo");
+    env.set_env("CAMUNDA_CLIENT_AUTH_METHOD", "basic");
+    env.remove_env("CAMUNDA_CLIENT_AUTH_PASSWORD");
+    env.kubectl_c8dr(args(&env, 0, &["exporters", "list"]))
+        .code(2)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_PASSWORD");
+    env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
+    env.kubectl_c8dr(args(&env, 0, &["exporters", "list"]))
+        .code(2)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
+}
+
+#[test]
+fn disabling_the_last_enabled_exporter_is_refused_unless_allowed() {
+    let env = TestEnv::start();
+    env.kubectl_c8dr(args(
+        &env,
+        0,
+        &["exporters", "disable", "camundaregion1", "--yes"],
+    ))
+    .success();
+    env.kubectl_c8dr(args(
+        &env,
+        0,
+        &["exporters", "disable", "camundaregion0", "--yes"],
+    ))
+    .code(3)
+    .stderr_has("no exporter")
+    .stderr_has("--allow-no-exporter");
+    assert_eq!(env.state()["exporters"]["camundaregion0"], "ENABLED");
+    env.kubectl_c8dr(args(
+        &env,
+        0,
+        &[
+            "exporters",
+            "disable",
+            "camundaregion0",
+            "--allow-no-exporter",
+            "--yes",
+        ],
+    ))
+    .success();
+    assert_eq!(env.state()["exporters"]["camundaregion0"], "DISABLED");
+}
+
+#[test]
+fn disabling_the_surviving_regions_exporter_says_what_it_means() {
+    let env = TestEnv::start();
+    env.kubectl_c8dr(args(
+        &env,
+        0,
+        &["exporters", "disable", "camundaregion0", "--dry-run"],
+    ))
+    .success()
+    .output_has("surviving region");
 }

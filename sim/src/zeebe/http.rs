@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::{Exporting, Zeebe};
 use crate::http::{Body, SimRequest, json};
-use crate::world::{RegionId, SharedWorld, World};
+use crate::world::{DeadCoordinator, RegionId, SharedWorld, World};
 
 /// Which gateway port a request arrived on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,44 +34,98 @@ fn message(status: u16, msg: impl Into<String>) -> Response<Body> {
     json(status, &json!({ "message": msg.into() }))
 }
 
-/// Serve one request that reached the gateway of `region`.
-pub fn handle(
+/// Serve one request that reached the gateway of `region`. A request routed to a dead
+/// coordinator in `Timeout504` mode is answered only after the gateway's request timeout.
+pub async fn handle(
     world: &SharedWorld,
     region: RegionId,
     port: GatewayPort,
     req: &SimRequest,
 ) -> Response<Body> {
-    let mut w = world.lock();
-    match port {
-        GatewayPort::Management => management(&mut w, region, req),
-        GatewayPort::Rest => rest(&mut w, req),
+    let (response, delay) = {
+        let mut w = world.lock();
+        match port {
+            GatewayPort::Management => management(&mut w, region, req),
+            GatewayPort::Rest => (rest(&mut w, req), None),
+        }
+    };
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    response
+}
+
+/// The member the gateway forwards a management request to (SPEC 3.1 "Routing"), `None` for
+/// requests the gateway does not route to the coordinator. camunda/camunda
+/// `ClusterConfigurationManagementRequestSender` (zeebe/dynamic-config/src/main/java/io/camunda/
+/// zeebe/dynamic/config/api/, main @e9f41773; "Forwards all requests to the coordinator"): the
+/// topology query, add/remove/scale, cancel and the exporter enable/disable requests go to
+/// `getDefaultCoordinator()`, the lowest configured member whether it is alive or not; only
+/// `forceScaleDown` (the forced removal) goes to `getNextCoordinator(retained members)`.
+/// Exporting pause/resume fan out to every partition instead (`ExportingEndpoint`) and are not
+/// routed here.
+fn coordinator_for(w: &World, req: &SimRequest, path: &str) -> Option<u32> {
+    let zeebe = &w.zeebe;
+    match (req.method.as_str(), path) {
+        ("PATCH", "/actuator/cluster") if req.flag("force") => {
+            let remove = req
+                .json_body()
+                .ok()
+                .and_then(|b| id_list(&b["brokers"]["remove"]).ok().flatten())
+                .unwrap_or_default();
+            Some(zeebe.force_coordinator(&remove))
+        }
+        ("GET", "/actuator/cluster") | ("PATCH", "/actuator/cluster") => {
+            Some(zeebe.default_coordinator())
+        }
+        ("DELETE", p) if p.starts_with("/actuator/cluster/changes/") => {
+            Some(zeebe.default_coordinator())
+        }
+        ("GET", "/actuator/exporters") => Some(zeebe.default_coordinator()),
+        ("POST", p) if p.starts_with("/actuator/exporters/") => Some(zeebe.default_coordinator()),
+        _ => None,
     }
 }
 
-fn management(w: &mut World, _region: RegionId, req: &SimRequest) -> Response<Body> {
-    let now = Instant::now();
-    let path = req.path.trim_end_matches('/');
-    let mutating = req.method != "GET";
-    if w.alive_brokers()
-        .iter()
-        .all(|b| !w.zeebe.members.contains_key(b))
-        && !w.zeebe.members.is_empty()
-    {
-        // The gateway knows no reachable member to send the request to.
-        return message(
-            502,
-            "Failed to reach any broker of the cluster: connection refused",
-        );
-    }
-    if mutating {
-        if let Some((status, left)) = w.faults.zeebe_error {
-            w.faults.zeebe_error = if left > 1 {
-                Some((status, left - 1))
-            } else {
-                None
-            };
-            return message(status, format!("c8dr-sim injected fault: HTTP {status}"));
+/// The gateway's answer when the member it routes to is dead (`ClusterApiUtils.mapError`, see
+/// `DeadCoordinator`), and how long it takes to come.
+fn dead_member(w: &World, member: u32) -> (Response<Body>, Option<std::time::Duration>) {
+    match w.cfg.dead_coordinator {
+        DeadCoordinator::Fail502 => (
+            message(
+                502,
+                format!(
+                    "io.atomix.cluster.messaging.MessagingException$NoSuchMemberException: Expected to send a message to member '{member}', but member is not known or not reachable"
+                ),
+            ),
+            None,
+        ),
+        DeadCoordinator::Timeout504 => {
+            let after = w.cfg.gateway_request_timeout;
+            (
+                message(
+                    504,
+                    format!(
+                        "java.util.concurrent.TimeoutException: Request to member '{member}' timed out in {}",
+                        humantime::format_duration(after)
+                    ),
+                ),
+                Some(after),
+            )
         }
+    }
+}
+
+fn management(
+    w: &mut World,
+    _region: RegionId,
+    req: &SimRequest,
+) -> (Response<Body>, Option<std::time::Duration>) {
+    let now = Instant::now();
+    let path = req.path.trim_end_matches('/').to_string();
+    let path = path.as_str();
+    let mutating = req.method != "GET";
+    if mutating {
         let body = req.json_body().unwrap_or(Value::Null);
         let query = if req.query.is_empty() {
             String::new()
@@ -88,7 +142,44 @@ fn management(w: &mut World, _region: RegionId, req: &SimRequest) -> Response<Bo
         w.zeebe
             .requests
             .push((req.method.clone(), format!("{path}{query}"), body));
+        if let Some((status, left)) = w.faults.zeebe_error {
+            w.faults.zeebe_error = if left > 1 {
+                Some((status, left - 1))
+            } else {
+                None
+            };
+            return (
+                message(status, format!("c8dr-sim injected fault: HTTP {status}")),
+                None,
+            );
+        }
     }
+    if let Some(member) = coordinator_for(w, req, path)
+        && !w.alive_brokers().contains(&member)
+    {
+        return dead_member(w, member);
+    }
+    let response = route(w, req, path, now);
+    if mutating && w.faults.lose_mutation_answer > 0 && response.status().as_u16() == 202 {
+        // The change was started; only the answer is lost (a gateway timeout after the request
+        // reached the coordinator).
+        w.faults.lose_mutation_answer -= 1;
+        let after = w.cfg.gateway_request_timeout;
+        return (
+            message(
+                504,
+                format!(
+                    "java.util.concurrent.TimeoutException: Request timed out in {}",
+                    humantime::format_duration(after)
+                ),
+            ),
+            Some(after),
+        );
+    }
+    (response, None)
+}
+
+fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
     match (req.method.as_str(), path) {
         ("GET", "/actuator/cluster") => json(200, &w.zeebe.cluster_json()),
         ("PATCH", "/actuator/cluster") => patch_cluster(w, req, now),
@@ -285,17 +376,6 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
     target.sort_unstable();
     // Without `replicationFactor` the current (possibly lowered) factor is kept.
     let rf = rf.unwrap_or_else(|| w.zeebe.replication_factor());
-    // A normal change goes through the coordinator, the lowest-id member.
-    if let Some(coordinator) = w.zeebe.members.keys().next().copied()
-        && !w.alive_brokers().contains(&coordinator)
-    {
-        return message(
-            502,
-            format!(
-                "Failed to send request to broker {coordinator} (coordinator): connection refused"
-            ),
-        );
-    }
     match w.zeebe.plan_scale(&target, rf) {
         Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
         Err(e) => message(400, e),

@@ -298,9 +298,11 @@ impl Zeebe {
                 self.complete_change("COMPLETED", now, cfg);
                 continue;
             };
-            // BROKER_REMOVE is applied by the coordinator (the removed broker may be gone);
-            // every other operation runs on its broker, which must be running.
-            if op.operation != "BROKER_REMOVE" && !alive.contains(&op.broker_id) {
+            // Every operation runs on its `brokerId`, the executor, which must be running. A
+            // forced BROKER_REMOVE names a surviving executor (the coordinator of the forced
+            // change) and the removed broker in `brokers` (`MemberRemoveOperation`); a normal
+            // BROKER_REMOVE (`MemberLeaveOperation`) is executed by the leaving broker itself.
+            if !alive.contains(&op.broker_id) {
                 return;
             }
             pending.pending.pop_front();
@@ -353,9 +355,18 @@ impl Zeebe {
                     partitions: BTreeMap::new(),
                 });
             }
-            "BROKER_REMOVE" => {
-                self.members.remove(&b);
-            }
+            "BROKER_REMOVE" => match &op.brokers {
+                // MemberRemoveOperation(executor, memberToRemove): forced removal.
+                Some(removed) => {
+                    for r in removed {
+                        self.members.remove(r);
+                    }
+                }
+                // MemberLeaveOperation: the broker leaves by itself.
+                None => {
+                    self.members.remove(&b);
+                }
+            },
             "PARTITION_JOIN" => {
                 let p = op.partition_id.unwrap_or(0);
                 let exporters = self
@@ -418,33 +429,71 @@ impl Zeebe {
         }
     }
 
-    /// Operations of a forced removal: reconfigure each affected partition onto its remaining
-    /// members, then remove the brokers.
+    /// Operations of a forced removal, as camunda/camunda `ForceScaleDownRequestTransformer`
+    /// (zeebe/dynamic-config/.../config/api/ForceScaleDownRequestTransformer.java, main @003d964a;
+    /// reached from `ForceRemoveBrokersRequestTransformer`) plans them: every partition is
+    /// force-reconfigured onto its retained members, executed by the lowest of them; then one
+    /// `MemberRemoveOperation(coordinator, removed)` per removed member, executed by
+    /// `coordinator`, the lowest retained member. `ClusterApiUtils.mapOperation` renders them as
+    /// `PARTITION_FORCE_RECONFIGURE {brokerId, partitionId, brokers: retained}` and
+    /// `BROKER_REMOVE {brokerId: executor, brokers: [removed]}` (SPEC 3.1 "Plan shape").
     pub fn plan_force_remove(&self, remove: &[u32]) -> Result<Vec<Operation>, String> {
+        let retained: Vec<u32> = self
+            .members
+            .keys()
+            .copied()
+            .filter(|m| !remove.contains(m))
+            .collect();
         let mut ops = vec![];
+        let mut without = vec![];
         for (p, holders) in self.partition_members() {
-            if !holders.iter().any(|h| remove.contains(h)) {
-                continue;
-            }
             let keep: Vec<u32> = holders
                 .iter()
                 .copied()
                 .filter(|h| !remove.contains(h))
                 .collect();
-            let Some(first) = keep.first() else {
-                return Err(format!(
-                    "Cannot force remove brokers {remove:?}: partition {p} would have no replicas left."
-                ));
-            };
+            match keep.first() {
+                Some(first) => ops.push(Operation {
+                    brokers: Some(keep.clone()),
+                    ..Operation::partition("PARTITION_FORCE_RECONFIGURE", *first, p)
+                }),
+                None => without.push(p),
+            }
+        }
+        if !without.is_empty() {
+            return Err(format!(
+                "Expected to force configure and retain members '{retained:?}', but this will result in partitions '{without:?}' having no replicas"
+            ));
+        }
+        let Some(coordinator) = retained.first().copied() else {
+            return Err("Cannot remove all brokers from the cluster.".into());
+        };
+        for b in remove.iter().filter(|b| self.members.contains_key(b)) {
             ops.push(Operation {
-                brokers: Some(keep.clone()),
-                ..Operation::partition("PARTITION_FORCE_RECONFIGURE", *first, p)
+                brokers: Some(vec![*b]),
+                ..Operation::broker("BROKER_REMOVE", coordinator)
             });
         }
-        for b in remove.iter().filter(|b| self.members.contains_key(b)) {
-            ops.push(Operation::broker("BROKER_REMOVE", *b));
-        }
         Ok(ops)
+    }
+
+    /// The default coordinator the gateway sends cluster requests to: the lowest configured
+    /// member id, alive or not. camunda/camunda `ClusterConfigurationCoordinatorSupplier.of(...)
+    /// .getDefaultCoordinator()` -> `CoordinatorResolver.resolveCoordinator` (lowest member,
+    /// "0" when none), used by every method of `ClusterConfigurationManagementRequestSender`
+    /// except `forceScaleDown` (zeebe/dynamic-config/.../config/api/, main @e9f41773).
+    pub fn default_coordinator(&self) -> u32 {
+        self.members.keys().next().copied().unwrap_or(0)
+    }
+
+    /// The member a forced removal is sent to: `forceScaleDown` uses
+    /// `getNextCoordinator(members to retain)`, the lowest retained member.
+    pub fn force_coordinator(&self, remove: &[u32]) -> u32 {
+        self.members
+            .keys()
+            .copied()
+            .find(|m| !remove.contains(m))
+            .unwrap_or(0)
     }
 
     /// Operations of a normal reconfiguration to `target` members with replication factor `rf`.
@@ -585,5 +634,64 @@ impl Zeebe {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zeebe() -> Zeebe {
+        Zeebe::healthy(&SimConfig::default(), Instant::now())
+    }
+
+    #[test]
+    fn a_forced_removal_is_executed_by_survivors_and_names_the_removed_brokers() {
+        let z = zeebe();
+        let ops = z.plan_force_remove(&[0, 2, 4, 6]).expect("plan");
+        let removes: Vec<&Operation> = ops
+            .iter()
+            .filter(|o| o.operation == "BROKER_REMOVE")
+            .collect();
+        assert_eq!(removes.len(), 4);
+        // Executor: broker 1, the lowest retained member; the removed one is in `brokers`.
+        assert!(removes.iter().all(|o| o.broker_id == 1));
+        assert_eq!(removes[0].brokers, Some(vec![0]));
+        let reconf: Vec<&Operation> = ops
+            .iter()
+            .filter(|o| o.operation == "PARTITION_FORCE_RECONFIGURE")
+            .collect();
+        assert_eq!(reconf.len(), 8, "every partition is reconfigured");
+        for o in reconf {
+            let keep = o.brokers.clone().unwrap_or_default();
+            assert!(keep.iter().all(|b| b % 2 == 1));
+            assert_eq!(keep.first().copied(), Some(o.broker_id));
+        }
+    }
+
+    #[test]
+    fn the_default_coordinator_is_the_lowest_member_and_force_skips_the_removed() {
+        let z = zeebe();
+        assert_eq!(z.default_coordinator(), 0);
+        assert_eq!(z.force_coordinator(&[0, 2, 4, 6]), 1);
+        assert_eq!(z.force_coordinator(&[1, 3, 5, 7]), 0);
+    }
+
+    #[test]
+    fn a_forced_removal_applies_with_the_removed_brokers_gone() {
+        let cfg = SimConfig {
+            operation_duration: std::time::Duration::ZERO,
+            ..SimConfig::default()
+        };
+        let mut z = Zeebe::healthy(&cfg, Instant::now());
+        let ops = z.plan_force_remove(&[0, 2, 4, 6]).expect("plan");
+        z.start_change(ops, Instant::now());
+        z.advance(Instant::now(), &[1, 3, 5, 7], &cfg);
+        assert!(z.pending.is_none());
+        assert_eq!(
+            z.members.keys().copied().collect::<Vec<_>>(),
+            vec![1, 3, 5, 7]
+        );
+        assert_eq!(z.default_coordinator(), 1);
     }
 }
