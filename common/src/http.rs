@@ -93,6 +93,17 @@ impl Answer {
     }
 }
 
+/// Whether a method only reads (and so may be retried after a transient failure).
+pub fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD)
+}
+
+/// Whether an error means the answer to a request was lost: the request may or may not have been
+/// applied (a dropped connection, a timeout, a gateway's 502/503/504).
+pub fn answer_lost(e: &Error) -> bool {
+    e.is_transient()
+}
+
 /// Parse and check a base URL given by the user (`--gateway-url` and friends).
 pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
     let url = Url::parse(raw)
@@ -142,8 +153,11 @@ impl JsonClient {
         Url::parse(&joined).map_err(|e| Error::usage(format!("invalid URL {joined}: {e}")))
     }
 
-    /// Send one request, retrying transient failures. Returns every HTTP answer (4xx and 5xx
-    /// included) for the caller to judge; only transport failures are errors here.
+    /// Send one request. Reads (GET, HEAD) are retried on transient failures; a mutation (PATCH,
+    /// POST, PUT, DELETE) goes out exactly once, since a lost answer does not mean the request was
+    /// not applied (SPEC safety rule 7): the caller re-reads the state to learn what happened.
+    /// Returns every HTTP answer (4xx and 5xx included) for the caller to judge; only transport
+    /// failures are errors here.
     pub async fn send(
         &self,
         method: Method,
@@ -163,7 +177,7 @@ impl JsonClient {
                 Ok(a) => matches!(a.status, 502..=504),
                 Err(e) => e.is_transient(),
             };
-            if !transient || attempt >= self.retry.attempts {
+            if !transient || attempt >= self.retry.attempts || !is_read(&method) {
                 return result;
             }
             tracing::debug!(
@@ -280,6 +294,45 @@ mod tests {
             body: Value::Null,
         };
         assert_eq!(empty.message(), "Bad Gateway");
+    }
+
+    #[tokio::test]
+    async fn a_mutation_is_sent_once_and_a_read_is_retried() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                h.fetch_add(1, Ordering::SeqCst);
+                let mut buf = vec![0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 504 Gateway Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        let base = Url::parse(&format!("http://{addr}")).expect("url");
+        let client = JsonClient::new("test", base, Duration::from_secs(2))
+            .expect("client")
+            .with_retry(Retry {
+                attempts: 3,
+                first_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(1),
+            });
+        let a = client
+            .send(Method::POST, "/x", &[], None)
+            .await
+            .expect("answer");
+        assert_eq!(a.status, 504);
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST goes out once");
+        let _ = client.send(Method::GET, "/x", &[], None).await;
+        assert_eq!(hits.load(Ordering::SeqCst), 4, "a GET is retried");
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub fn parse_duration(flag: &str, raw: &str) -> Result<Duration> {
 impl GlobalFlags {
     /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).
     pub fn resolve(&self, env: Env) -> Result<(Settings, Ui)> {
+        // Bad REST credentials are bad input, found before any call (SPEC safety rule 8).
+        RestAuth::from_env(&env)?;
         let region: RegionRef = match &self.region {
             Some(r) => r.parse()?,
             None => RegionRef::Surviving,

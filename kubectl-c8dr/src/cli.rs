@@ -176,7 +176,8 @@ pub enum Brokers {
     Remove {
         #[command(flatten)]
         selection: BrokerSelection,
-        /// Do not check that the brokers are really unreachable (only if you verified it yourself)
+        /// Do not check that the brokers are really down. RISK: removing live brokers by force
+        /// splits the cluster and can lose data; use only if you verified yourself that they are gone
         #[arg(long)]
         skip_liveness_check: bool,
     },
@@ -202,6 +203,9 @@ pub enum Exporters {
     Disable {
         #[arg(value_name = "EXPORTER_ID")]
         id: String,
+        /// Allow disabling the last enabled exporter (nothing is exported to Elasticsearch then)
+        #[arg(long)]
+        allow_no_exporter: bool,
     },
     /// Enable an exporter (failback step 5), optionally initialised from another one
     Enable {

@@ -62,9 +62,13 @@ async fn run(session: Session, command: Command) -> Result<()> {
             &ops::brokers_add(s, selection(&sel)?, cluster_size, replication_factor).await?,
         ),
         Command::Exporters(Exporters::List) => show(s, &ops::exporters_list(s).await?),
-        Command::Exporters(Exporters::Disable { id }) => {
-            show(s, &ops::exporter_set(s, &id, false, None).await?)
-        }
+        Command::Exporters(Exporters::Disable {
+            id,
+            allow_no_exporter,
+        }) => show(
+            s,
+            &ops::exporter_set_with(s, &id, false, None, allow_no_exporter).await?,
+        ),
         Command::Exporters(Exporters::Enable {
             id,
             initialize_from,

@@ -383,7 +383,6 @@ fn two_concurrent_failover_steps_both_end_well_with_one_change() {
         .config(|c| c.operation_duration = std::time::Duration::from_millis(60))
         .start();
     env.set_env("C8DR_ASSUME_YES", "1");
-    env.lose_region(1);
     let a = env.command(
         "kubectl",
         ["c8dr", "exporters", "disable", "camundaregion1"]
@@ -503,7 +502,16 @@ fn topology_authenticates_with_oidc_client_credentials() {
         .stderr_has("OIDC token endpoint answered HTTP 401")
         .output_lacks("wrong-secret");
     // Without credentials the REST API answers 401, and the message says so.
-    env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
+    for k in [
+        "CAMUNDA_CLIENT_AUTH_METHOD",
+        "CAMUNDA_CLIENT_AUTH_USERNAME",
+        "CAMUNDA_CLIENT_AUTH_PASSWORD",
+        "CAMUNDA_CLIENT_AUTH_CLIENT_ID",
+        "CAMUNDA_CLIENT_AUTH_CLIENT_SECRET",
+        "CAMUNDA_CLIENT_AUTH_TOKEN_URL",
+    ] {
+        env.remove_env(k);
+    }
     env.kubectl_c8dr(args(&env, 0, &["topology"]))
         .code(1)
         .stderr_has("HTTP 401");

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::zeebe::{brokers_remove, exporter_set};
 use super::{Outcome, Status};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::region::RegionId;
 use crate::session::Session;
 use crate::zeebe::brokers::{Selection, lost_region};
@@ -32,12 +32,8 @@ pub fn failover_preflight(
     stated: Option<RegionId>,
 ) -> Result<RegionId> {
     let members = t.member_ids();
-    if let Some(p) = &t.pending_change {
-        return Err(Error::refused(format!(
-            "change {} is in progress: wait for it (kubectl c8dr changes wait {}) or cancel it before failing over",
-            p.id, p.id
-        )));
-    }
+    // A pending change is judged by each step: one that does the step's work (an earlier or a
+    // concurrent run) is followed, any other refused with its id and the way out.
     let detected = lost_region(&members, alive);
     let lost = match (stated, detected) {
         (Some(s), Some(d)) if s != d => {
@@ -81,26 +77,64 @@ pub fn failover_preflight(
 }
 
 /// `kubectl c8dr failover [--lost REGION]`: failover steps 1–2 against the surviving region.
+/// With region 0 lost the coordinator (broker 0) is dead: membership and liveness come from
+/// `/v2/topology`, and the exporters are read once the forced removal has made broker 1 the
+/// coordinator (SPEC 3.1 "Routing").
 pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Outcome> {
     const CMD: &str = "failover";
     let mgmt = session.management().await?;
-    let t = mgmt.cluster().await?;
-    let alive = super::zeebe::liveness(session).await?;
+    let read = super::zeebe::read_cluster(session, mgmt)
+        .await
+        .context("failover pre-flight")?;
+    let t = read.cluster().clone();
+    let alive = super::zeebe::liveness(session, &t.member_ids()).await?;
     let lost = failover_preflight(&t, &alive.alive, stated)?;
+    if let super::zeebe::ClusterRead::CoordinatorLost { .. } = &read {
+        // Partitions none of whose reachable replicas is listed: the synthesized membership does
+        // not know their holders, so check them against /v2/topology's partition count.
+        let rest = session.rest().await?;
+        let topo = rest.topology().await.context("failover pre-flight")?;
+        let held: std::collections::BTreeSet<u32> = topo
+            .brokers
+            .iter()
+            .filter(|b| !lost.holds(b.node_id))
+            .flat_map(|b| b.partitions.iter().map(|p| p.partition_id))
+            .collect();
+        let orphaned: Vec<u32> = (1..=topo.partitions_count)
+            .filter(|p| !held.contains(p))
+            .collect();
+        if !orphaned.is_empty() {
+            return Err(Error::refused(format!(
+                "partitions {orphaned:?} have no live replica outside {lost}: a forced removal would lose them"
+            )));
+        }
+    }
     let parity = format!("--{}", lost.parity());
     let exporter = lost.exporter_id();
-    let exporters = mgmt.exporters().await?;
-    // 8.7-migrated installations may still carry the legacy exporter id of the lost region.
-    let lost_exporters: Vec<String> = exporters
-        .iter()
-        .filter(|e| crate::region::region_of_exporter(&e.exporter_id) == Some(lost))
-        .map(|e| e.exporter_id.clone())
-        .collect();
-    let lost_exporters = if lost_exporters.is_empty() {
-        vec![exporter]
-    } else {
-        lost_exporters
+    let lost_exporters_of = |exporters: &[crate::zeebe::model::ExporterStatus]| {
+        // 8.7-migrated installations may still carry the legacy exporter id of the lost region.
+        let ids: Vec<String> = exporters
+            .iter()
+            .filter(|e| crate::region::region_of_exporter(&e.exporter_id) == Some(lost))
+            .map(|e| e.exporter_id.clone())
+            .collect();
+        if ids.is_empty() {
+            vec![exporter.clone()]
+        } else {
+            ids
+        }
     };
+    let known_exporters = if read.coordinator_lost() {
+        session.ui.note(format!(
+            "the exporters cannot be listed while the coordinator is lost; they are read again after step 1 (planned: {exporter})"
+        ));
+        None
+    } else {
+        Some(lost_exporters_of(&mgmt.exporters().await?))
+    };
+    let planned_exporters = known_exporters
+        .clone()
+        .unwrap_or_else(|| vec![exporter.clone()]);
     let mut plan = vec![
         format!(
             "lost region: {lost} ({} evidence: brokers {:?} alive)",
@@ -108,7 +142,7 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
         ),
         format!("step 1/2: kubectl c8dr brokers remove {parity}"),
     ];
-    for e in &lost_exporters {
+    for e in &planned_exporters {
         plan.push(format!("step 2/2: kubectl c8dr exporters disable {e}"));
     }
     if session.settings.dry_run {
@@ -121,7 +155,11 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
         .confirm_all(&format!("Failover plan ({lost} lost):"), &plan)?;
     let mut steps = vec![];
     let started = Instant::now();
-    let out = brokers_remove(session, Selection::Parity(lost), false).await?;
+    let out = brokers_remove(session, Selection::Parity(lost), false)
+        .await
+        .context(format!(
+            "failover step 1/2 (kubectl c8dr brokers remove {parity})"
+        ))?;
     steps.push(StepReport {
         step: "failover 1".into(),
         command: format!("kubectl c8dr brokers remove {parity}"),
@@ -132,9 +170,22 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     session
         .ui
         .note(format!("✓ failover 1/2: {}", steps[0].summary));
+    let lost_exporters = match known_exporters {
+        Some(ids) => ids,
+        None => lost_exporters_of(
+            &mgmt
+                .exporters()
+                .await
+                .context("failover step 2/2 (listing the exporters)")?,
+        ),
+    };
     for e in &lost_exporters {
         let started = Instant::now();
-        let out = exporter_set(session, e, false, None).await?;
+        let out = exporter_set(session, e, false, None)
+            .await
+            .context(format!(
+                "failover step 2/2 (kubectl c8dr exporters disable {e})"
+            ))?;
         session.ui.note(format!("✓ failover 2/2: {}", out.summary));
         steps.push(StepReport {
             step: "failover 2".into(),

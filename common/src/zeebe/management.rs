@@ -5,9 +5,16 @@ use serde_json::{Value, json};
 
 use super::model::{ClusterPatch, ClusterTopology, ExporterStatus, PlannedOperations};
 use crate::error::{Error, Result};
-use crate::http::{Answer, JsonClient};
+use crate::http::{Answer, JsonClient, Retry};
 
 pub const SERVICE: &str = "Zeebe management API";
+
+/// Whether an error of a routed management call means the gateway could not reach the broker it
+/// forwards to (the coordinator): 502 (`NoSuchMemberException`, `ConnectException`) or 504 (its
+/// request timeout), per `ClusterApiUtils.mapError` (SPEC 3.1 "Routing").
+pub fn coordinator_unreachable(e: &Error) -> bool {
+    matches!(e, Error::Api { service, status: 502 | 504, .. } if *service == SERVICE)
+}
 
 #[derive(Debug, Clone)]
 pub struct ManagementClient {
@@ -84,6 +91,20 @@ impl ManagementClient {
     pub async fn cluster(&self) -> Result<ClusterTopology> {
         let a = self
             .http
+            .expect_ok(Method::GET, "/actuator/cluster", &[], None)
+            .await?;
+        decode("cluster", a.body)
+    }
+
+    /// `GET /actuator/cluster` with at most one retry: for loops that poll anyway and fall back
+    /// to `/v2/topology` when the coordinator cannot answer (a dead coordinator costs the
+    /// gateway's 10 s timeout per attempt).
+    pub async fn cluster_quick(&self) -> Result<ClusterTopology> {
+        let http = self.http.clone().with_retry(Retry {
+            attempts: 2,
+            ..Retry::default()
+        });
+        let a = http
             .expect_ok(Method::GET, "/actuator/cluster", &[], None)
             .await?;
         decode("cluster", a.body)

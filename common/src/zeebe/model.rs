@@ -138,7 +138,23 @@ pub struct Operation {
 
 impl Operation {
     /// A one-line description: `BROKER_REMOVE broker 1`, `PARTITION_JOIN broker 3 partition 2`.
+    /// `brokerId` is the broker that EXECUTES an operation (`ClusterApiUtils.mapOperation`): a
+    /// forced `BROKER_REMOVE` names the removed broker in `brokers` and a surviving executor in
+    /// `brokerId`, so the removed broker is shown first (SPEC 3.1 "Plan shape").
     pub fn describe(&self) -> String {
+        if self.operation == "BROKER_REMOVE"
+            && let Some(removed) = self.brokers.as_deref().filter(|b| !b.is_empty())
+        {
+            let ids = removed
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return match self.broker_id {
+                Some(by) => format!("BROKER_REMOVE broker {ids} (executed by broker {by})"),
+                None => format!("BROKER_REMOVE broker {ids}"),
+            };
+        }
         let mut s = self.operation.clone();
         if let Some(b) = self.broker_id {
             s.push_str(&format!(" broker {b}"));
@@ -153,6 +169,17 @@ impl Operation {
             s.push_str(&format!(" exporter {e}"));
         }
         s
+    }
+
+    /// The brokers this operation removes from the cluster, if it is a removal.
+    pub fn removed_brokers(&self) -> Vec<u32> {
+        if self.operation != "BROKER_REMOVE" {
+            return vec![];
+        }
+        match self.brokers.as_deref().filter(|b| !b.is_empty()) {
+            Some(b) => b.to_vec(),
+            None => self.broker_id.into_iter().collect(),
+        }
     }
 }
 
@@ -229,6 +256,37 @@ pub struct Topology {
     pub last_completed_change_id: Value,
 }
 
+impl Topology {
+    /// `lastCompletedChangeId` as a number (the API sends a string, `"-1"` when none).
+    pub fn last_completed_change(&self) -> Option<i64> {
+        match &self.last_completed_change_id {
+            Value::String(s) => s.trim().parse().ok(),
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        }
+        .filter(|id| *id >= 0)
+    }
+
+    /// Brokers the gateway reaches: every one listed (members and non-members alike).
+    pub fn reachable(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.brokers.iter().map(|b| b.node_id).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Reachable brokers that are members (they host partitions; non-members list none).
+    pub fn reachable_members(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .brokers
+            .iter()
+            .filter(|b| !b.partitions.is_empty())
+            .map(|b| b.node_id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopologyBroker {
@@ -292,6 +350,35 @@ mod tests {
             None,
             "mixed states are not a state"
         );
+    }
+
+    #[test]
+    fn a_forced_broker_remove_shows_the_removed_broker_not_the_executor() {
+        let op: Operation = serde_json::from_value(
+            serde_json::json!({"operation": "BROKER_REMOVE", "brokerId": 0, "brokers": [7]}),
+        )
+        .expect("operation");
+        assert_eq!(
+            op.describe(),
+            "BROKER_REMOVE broker 7 (executed by broker 0)"
+        );
+        assert_eq!(op.removed_brokers(), vec![7]);
+        let leave: Operation = serde_json::from_value(
+            serde_json::json!({"operation": "BROKER_REMOVE", "brokerId": 3}),
+        )
+        .expect("operation");
+        assert_eq!(leave.describe(), "BROKER_REMOVE broker 3");
+        assert_eq!(leave.removed_brokers(), vec![3]);
+    }
+
+    #[test]
+    fn the_last_completed_change_id_is_a_string() {
+        let t: Topology =
+            serde_json::from_value(serde_json::json!({"lastCompletedChangeId": "7"})).expect("t");
+        assert_eq!(t.last_completed_change(), Some(7));
+        let none: Topology =
+            serde_json::from_value(serde_json::json!({"lastCompletedChangeId": "-1"})).expect("t");
+        assert_eq!(none.last_completed_change(), None);
     }
 
     #[test]

@@ -13,6 +13,16 @@ use crate::http::{Auth, JsonClient, parse_base_url};
 
 pub const SERVICE: &str = "Camunda v2 REST API";
 
+/// The credential variables of the docs' `CAMUNDA_CLIENT_AUTH_*` set.
+pub const CREDENTIAL_VARS: [&str; 6] = [
+    "CAMUNDA_CLIENT_AUTH_USERNAME",
+    "CAMUNDA_CLIENT_AUTH_PASSWORD",
+    "CAMUNDA_CLIENT_AUTH_CLIENT_ID",
+    "CAMUNDA_CLIENT_AUTH_CLIENT_SECRET",
+    "CAMUNDA_CLIENT_AUTH_TOKEN_URL",
+    "CAMUNDA_CLIENT_AUTH_AUDIENCE",
+];
+
 /// How to authenticate against the REST API, from the docs' `CAMUNDA_CLIENT_AUTH_*` variables.
 #[derive(Clone, Default)]
 pub enum RestAuth {
@@ -57,7 +67,23 @@ impl RestAuth {
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            None | Some("none") => Ok(Self::None),
+            None => {
+                // Credentials without a method are half-set: say so rather than send none.
+                let set: Vec<&str> = CREDENTIAL_VARS
+                    .iter()
+                    .copied()
+                    .filter(|k| env.get(k).is_some())
+                    .collect();
+                if set.is_empty() {
+                    Ok(Self::None)
+                } else {
+                    Err(Error::usage(format!(
+                        "{} set but CAMUNDA_CLIENT_AUTH_METHOD is not: set it to basic or oidc",
+                        set.join(", ")
+                    )))
+                }
+            }
+            Some("none") => Ok(Self::None),
             Some("basic") => Ok(Self::Basic {
                 username: need("CAMUNDA_CLIENT_AUTH_USERNAME")?,
                 password: need("CAMUNDA_CLIENT_AUTH_PASSWORD")?,
@@ -69,7 +95,7 @@ impl RestAuth {
                 audience: env.get("CAMUNDA_CLIENT_AUTH_AUDIENCE").map(String::from),
             }),
             Some(other) => Err(Error::usage(format!(
-                "CAMUNDA_CLIENT_AUTH_METHOD={other}: expected basic or oidc"
+                "CAMUNDA_CLIENT_AUTH_METHOD={other}: expected basic or oidc (or unset it when /v2/topology needs no credentials)"
             ))),
         }
     }

@@ -160,7 +160,11 @@ fn management(
         return dead_member(w, member);
     }
     let response = route(w, req, path, now);
-    if mutating && w.faults.lose_mutation_answer > 0 && response.status().as_u16() == 202 {
+    if mutating
+        && !req.flag("dryRun")
+        && w.faults.lose_mutation_answer > 0
+        && response.status().as_u16() == 202
+    {
         // The change was started; only the answer is lost (a gateway timeout after the request
         // reached the coordinator).
         w.faults.lose_mutation_answer -= 1;
