@@ -223,3 +223,79 @@ fn a_failback_killed_at_any_point_finishes_when_run_again() {
         );
     }
 }
+
+/// `kubectl c8dr failover` with region 0 lost: broker 0, the default coordinator, is dead, so
+/// every routed call fails until the forced removal completes (SPEC 3.1 "Routing").
+fn failover_region0(mode: c8dr_sim::DeadCoordinator) {
+    let mut env = TestEnv::builder()
+        .surviving(1)
+        .config(|c| {
+            c.dead_coordinator = mode;
+            c.gateway_request_timeout = std::time::Duration::from_millis(300);
+        })
+        .start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.lose_region(0);
+    env.kubectl_c8dr(["failover", "--dry-run"])
+        .success()
+        .stdout_has("brokers remove --even")
+        .stdout_has("exporters disable camundaregion0");
+    env.kubectl_c8dr(["failover"])
+        .success()
+        .stdout_has("failed over");
+    let s = env.state();
+    assert_eq!(s["members"], serde_json::json!([1, 3, 5, 7]));
+    assert_eq!(s["exporters"]["camundaregion0"], "DISABLED");
+    assert_eq!(s["exporters"]["camundaregion1"], "ENABLED");
+    assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
+    // A re-run converges: everything is already done.
+    env.kubectl_c8dr(["failover"])
+        .success()
+        .stdout_has("already done");
+}
+
+#[test]
+fn failover_with_region0_lost_when_the_dead_coordinator_fails_fast() {
+    failover_region0(c8dr_sim::DeadCoordinator::Fail502);
+}
+
+#[test]
+fn failover_with_region0_lost_when_the_dead_coordinator_times_out() {
+    failover_region0(c8dr_sim::DeadCoordinator::Timeout504);
+}
+
+#[test]
+fn a_timeout_inside_failover_keeps_exit_code_4_and_says_which_step() {
+    let mut env = TestEnv::builder()
+        .config(|c| c.operation_duration = std::time::Duration::from_secs(5))
+        .start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.lose_region(1);
+    env.kubectl_c8dr(["failover", "--timeout", "1s"])
+        .code(4)
+        .stderr_has("failover step 1/2")
+        .stderr_has("kubectl c8dr changes wait");
+}
+
+#[test]
+fn failover_without_rest_credentials_is_refused_before_any_change() {
+    let mut env = TestEnv::start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    for k in [
+        "CAMUNDA_CLIENT_AUTH_METHOD",
+        "CAMUNDA_CLIENT_AUTH_USERNAME",
+        "CAMUNDA_CLIENT_AUTH_PASSWORD",
+    ] {
+        env.remove_env(k);
+    }
+    env.lose_region(1);
+    env.kubectl_c8dr(["failover"])
+        .code(3)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD")
+        .stderr_has("--skip-liveness-check");
+    assert!(
+        env.state()["requests"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+}

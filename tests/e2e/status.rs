@@ -335,7 +335,14 @@ fn a_region_that_never_answers_is_timed_out_not_waited_for() {
 #[test]
 fn without_rest_credentials_the_management_view_is_shown_and_said_so() {
     let mut env = TestEnv::start();
-    env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
+    // All of them: credentials without a method are bad input (exit 2).
+    for k in [
+        "CAMUNDA_CLIENT_AUTH_METHOD",
+        "CAMUNDA_CLIENT_AUTH_USERNAME",
+        "CAMUNDA_CLIENT_AUTH_PASSWORD",
+    ] {
+        env.remove_env(k);
+    }
     env.kubectl_c8dr(["status"])
         .success()
         .stdout_has("management view): 8 members")

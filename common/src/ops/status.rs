@@ -327,11 +327,30 @@ async fn probe_region(session: &Session, id: RegionId, role: &str, limit: Durati
         };
         let es = bounded("Elasticsearch", limit, es_status(session));
         let (mgmt, rest, es) = tokio::join!(mgmt, rest, es);
+        let topo_ok = match &rest {
+            Some(Ok(t)) => Some(t.clone()),
+            _ => None,
+        };
         match mgmt {
             Ok((cluster, exporters)) => {
                 report.gateway_reachable = Some(true);
                 probe.cluster = Some(cluster);
                 probe.exporters = Some(exporters);
+            }
+            // The gateway answers but its coordinator (the lowest member) does not: region 0 lost
+            // (SPEC 3.1 "Routing"). Membership from /v2/topology; exporters and a pending change
+            // cannot be read until the forced removal completes (camunda/camunda#63506).
+            Err(e)
+                if crate::zeebe::management::coordinator_unreachable(&e) && topo_ok.is_some() =>
+            {
+                report.gateway_reachable = Some(true);
+                if let Some(t) = &topo_ok {
+                    probe.cluster = Some(super::zeebe::cluster_from_topology(t));
+                }
+                probe.exporters = Some(vec![]);
+                report.errors.push(format!(
+                    "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending                      change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
+                ));
             }
             Err(e) => {
                 report.gateway_reachable = Some(false);
