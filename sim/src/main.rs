@@ -31,6 +31,13 @@ enum Command {
         /// Time each topology-change operation takes on the server side.
         #[arg(long, value_parser = humantime::parse_duration, default_value = "150ms")]
         operation_duration: Duration,
+        /// How the gateway answers a request routed to a dead coordinator (broker 0 when region0
+        /// is lost): 502 at once, or 504 after --gateway-timeout (ClusterApiUtils.mapError)
+        #[arg(long, value_parser = parse_dead_coordinator, default_value = "502")]
+        dead_coordinator: c8dr_sim::DeadCoordinator,
+        /// The gateway's request timeout to a broker (10s in Zeebe)
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+        gateway_timeout: Duration,
     },
     /// Lose a region and run the whole failover and failback through the real kubectl c8dr and
     /// helm c8dr binaries (built beside c8dr-sim), verifying each step on the simulator.
@@ -47,6 +54,13 @@ enum Command {
         /// Run the composite `kubectl c8dr failover` and `kubectl c8dr failback` instead of the steps
         #[arg(long)]
         drivers: bool,
+        /// How the gateway answers a request routed to a dead coordinator (broker 0 when region0
+        /// is lost): 502 at once, or 504 after --gateway-timeout (ClusterApiUtils.mapError)
+        #[arg(long, value_parser = parse_dead_coordinator, default_value = "502")]
+        dead_coordinator: c8dr_sim::DeadCoordinator,
+        /// The gateway's request timeout to a broker (10s in Zeebe)
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+        gateway_timeout: Duration,
     },
     /// Tell a running simulator to lose or recreate a region.
     Ctl {
@@ -58,6 +72,14 @@ enum Command {
         #[arg(value_parser = parse_region)]
         region: usize,
     },
+}
+
+fn parse_dead_coordinator(s: &str) -> Result<c8dr_sim::DeadCoordinator, String> {
+    match s {
+        "502" => Ok(c8dr_sim::DeadCoordinator::Fail502),
+        "504" => Ok(c8dr_sim::DeadCoordinator::Timeout504),
+        _ => Err(format!("unknown mode '{s}': expected 502 or 504")),
+    }
 }
 
 fn parse_region(s: &str) -> Result<usize, String> {
@@ -76,9 +98,13 @@ async fn main() -> anyhow::Result<()> {
             dir,
             lose,
             operation_duration,
+            dead_coordinator,
+            gateway_timeout,
         } => {
             let cfg = SimConfig {
                 operation_duration,
+                dead_coordinator,
+                gateway_request_timeout: gateway_timeout,
                 ..SimConfig::default()
             };
             let sim = Sim::start(cfg, &dir).await?;
@@ -121,6 +147,8 @@ async fn main() -> anyhow::Result<()> {
             operation_duration,
             dir,
             drivers,
+            dead_coordinator,
+            gateway_timeout,
         } => {
             let bin_dir = std::env::current_exe()?
                 .parent()
@@ -138,6 +166,8 @@ async fn main() -> anyhow::Result<()> {
             let work_dir = dir.unwrap_or(tmp);
             let cfg = SimConfig {
                 operation_duration,
+                dead_coordinator,
+                gateway_request_timeout: gateway_timeout,
                 ..SimConfig::default()
             };
             let result = c8dr_sim::demo::run(c8dr_sim::demo::DemoOptions {

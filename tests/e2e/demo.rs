@@ -40,3 +40,12 @@ fn the_demo_with_the_composite_drivers() {
         .stdout_has("failover 1-2: kubectl c8dr failover")
         .stdout_has("failback 3-7: kubectl c8dr failback");
 }
+
+#[test]
+fn the_demo_with_region0_lost_and_a_coordinator_that_times_out() {
+    demo_with(
+        "region0",
+        &["--dead-coordinator", "504", "--gateway-timeout", "200ms"],
+    )
+    .stdout_has("failback 3/8: kubectl c8dr exporting pause");
+}
