@@ -94,6 +94,10 @@ pub struct Faults {
     /// answer is lost: the gateway answers 504 as when its request timeout expires after the
     /// request reached the coordinator (`ClusterApiUtils.mapError`: TimeoutException -> 504).
     pub lose_mutation_answer: u32,
+    /// The network between the regions is cut (a split, not a lost region): each gateway reaches
+    /// only its own region's brokers, while both Kubernetes APIs answer and every broker pod stays
+    /// Ready. `/v2/topology` lists only the brokers the answering gateway reaches (SPEC 3.4).
+    pub regions_partitioned: bool,
 }
 
 /// What the helm stand-in last applied to a region.
@@ -204,6 +208,15 @@ impl World {
         (0..2)
             .filter(|r| self.regions[*r].running())
             .flat_map(|r| self.broker_ids_of_region(r))
+            .collect()
+    }
+
+    /// Brokers the gateway of `region` can reach: the running ones, only its own region's when
+    /// the regions are partitioned.
+    pub fn reachable_from(&self, region: RegionId) -> Vec<u32> {
+        self.alive_brokers()
+            .into_iter()
+            .filter(|b| !self.faults.regions_partitioned || Self::region_of_broker(*b) == region)
             .collect()
     }
 

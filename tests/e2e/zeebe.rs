@@ -731,3 +731,18 @@ fn disabling_the_surviving_regions_exporter_says_what_it_means() {
     .success()
     .output_has("surviving region");
 }
+
+#[test]
+fn a_region_cut_off_by_the_network_is_not_removed_while_its_pods_run() {
+    // A split, not a loss: the gateway of region 0 no longer reaches the odd brokers, but
+    // region 1's Kubernetes API answers and its broker pods are Ready.
+    let env = TestEnv::start();
+    env.sim.world().lock().faults.regions_partitioned = true;
+    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+        .code(3)
+        .stderr_has("are alive (evidence: Ready broker pods)");
+    env.kubectl_c8dr(["failover", "--yes"]).code(3);
+    let s = env.state();
+    assert_eq!(count(&s, "PATCH", "force=true"), 0, "{s:#}");
+    assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
+}

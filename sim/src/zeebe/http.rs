@@ -46,7 +46,7 @@ pub async fn handle(
         let mut w = world.lock();
         match port {
             GatewayPort::Management => management(&mut w, region, req),
-            GatewayPort::Rest => (rest(&mut w, req), None),
+            GatewayPort::Rest => (rest(&mut w, region, req), None),
         }
     };
     if let Some(d) = delay {
@@ -118,7 +118,7 @@ fn dead_member(w: &World, member: u32) -> (Response<Body>, Option<std::time::Dur
 
 fn management(
     w: &mut World,
-    _region: RegionId,
+    region: RegionId,
     req: &SimRequest,
 ) -> (Response<Body>, Option<std::time::Duration>) {
     let now = Instant::now();
@@ -155,7 +155,7 @@ fn management(
         }
     }
     if let Some(member) = coordinator_for(w, req, path)
-        && !w.alive_brokers().contains(&member)
+        && !w.reachable_from(region).contains(&member)
     {
         return dead_member(w, member);
     }
@@ -447,7 +447,7 @@ fn authorized(w: &World, req: &SimRequest) -> bool {
     false
 }
 
-fn rest(w: &mut World, req: &SimRequest) -> Response<Body> {
+fn rest(w: &mut World, region: RegionId, req: &SimRequest) -> Response<Body> {
     match (req.method.as_str(), req.path.trim_end_matches('/')) {
         ("POST", "/oauth/token") => {
             let form: Vec<(String, String)> = url::form_urlencoded::parse(&req.body)
@@ -482,7 +482,7 @@ fn rest(w: &mut World, req: &SimRequest) -> Response<Body> {
                     ))
                     .unwrap_or_else(|_| json(401, &Value::Null));
             }
-            json(200, &topology(w))
+            json(200, &topology(w, region))
         }
         _ => json(
             404,
@@ -491,9 +491,10 @@ fn rest(w: &mut World, req: &SimRequest) -> Response<Body> {
     }
 }
 
-/// `GET /v2/topology`: only brokers the gateway can reach; non-members with no partitions.
-pub fn topology(w: &World) -> Value {
-    let alive = w.alive_brokers();
+/// `GET /v2/topology`: only brokers the gateway of `region` can reach; non-members with no
+/// partitions.
+pub fn topology(w: &World, region: RegionId) -> Value {
+    let alive = w.reachable_from(region);
     let members = w.zeebe.partition_members();
     let brokers: Vec<Value> = alive
         .iter()
