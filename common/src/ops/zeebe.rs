@@ -1413,3 +1413,73 @@ impl Render for TopologyView {
 pub async fn topology(session: &Session) -> Result<TopologyView> {
     Ok(TopologyView(session.rest().await?.topology().await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zeebe::model::Operation;
+
+    fn op(v: serde_json::Value) -> Operation {
+        serde_json::from_value(v).expect("operation")
+    }
+
+    fn pending(ops: Vec<Operation>) -> PendingChange {
+        PendingChange {
+            id: 3,
+            status: "IN_PROGRESS".into(),
+            completed: vec![],
+            pending: ops,
+        }
+    }
+
+    #[test]
+    fn a_forced_removal_is_recognised_by_the_removed_brokers_not_the_executor() {
+        let forced = pending(vec![
+            op(json!({"operation": "BROKER_REMOVE", "brokerId": 0, "brokers": [1]})),
+            op(json!({"operation": "BROKER_REMOVE", "brokerId": 0, "brokers": [3]})),
+        ]);
+        assert!(Intent::Remove(vec![1, 3]).matches(&forced));
+        assert!(!Intent::Remove(vec![0]).matches(&forced));
+        // A normal removal of lost brokers waits for them forever: not followed.
+        let normal = pending(vec![op(
+            json!({"operation": "BROKER_REMOVE", "brokerId": 1}),
+        )]);
+        assert!(!Intent::Remove(vec![1]).matches(&normal));
+    }
+
+    #[test]
+    fn an_exporter_change_is_recognised_by_exporter_and_direction() {
+        let disable = pending(vec![op(json!({"operation": "PARTITION_DISABLE_EXPORTER",
+            "brokerId": 0, "partitionId": 1, "exporterId": "camundaregion1"}))]);
+        let intent = |id: &str, enable| Intent::Exporter {
+            id: id.into(),
+            enable,
+        };
+        assert!(intent("camundaregion1", false).matches(&disable));
+        assert!(!intent("camundaregion1", true).matches(&disable));
+        assert!(!intent("camundaregion0", false).matches(&disable));
+    }
+
+    #[test]
+    fn membership_from_v2_topology_fills_the_unlisted_ids_up_to_the_cluster_size() {
+        let mut brokers: Vec<serde_json::Value> = [1, 3, 5, 7]
+            .iter()
+            .map(|id| {
+                json!({"nodeId": id, "partitions": [{"partitionId": 1, "role": "follower", "health": "healthy"}]})
+            })
+            .collect();
+        // A running non-member (a recreated broker) is listed with no partitions.
+        brokers.push(json!({"nodeId": 9, "partitions": []}));
+        let topo: Topology = serde_json::from_value(json!({
+            "clusterSize": 8,
+            "partitionsCount": 8,
+            "lastCompletedChangeId": "4",
+            "brokers": brokers,
+        }))
+        .expect("topology");
+        let t = cluster_from_topology(&topo);
+        assert_eq!(t.member_ids(), vec![0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(t.last_change.map(|l| l.id), Some(4));
+        assert!(t.pending_change.is_none());
+    }
+}
