@@ -80,7 +80,8 @@ impl Default for SimConfig {
 /// Faults that tests and the demo inject.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
-    /// The next N mutating Zeebe management calls answer with this status (409, 502, 504, 500).
+    /// The next N mutating Zeebe management calls (dry runs excepted) answer with this status
+    /// (409, 502, 504, 500) without reaching a broker.
     pub zeebe_error: Option<(u16, u32)>,
     /// The next N port-forward WebSockets are closed right after the first data they carry.
     pub drop_port_forwards: u32,

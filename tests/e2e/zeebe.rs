@@ -597,6 +597,7 @@ fn region0_failover_steps(mode: c8dr_sim::DeadCoordinator) {
         .stdout_has("BROKER_REMOVE broker 0");
     env.kubectl_c8dr(args(&env, 1, &["brokers", "remove", "--even", "--yes"]))
         .success()
+        .stderr_has("camunda/camunda#63506")
         .stdout_has("brokers [0, 2, 4, 6] removed");
     env.kubectl_c8dr(args(
         &env,
@@ -744,5 +745,24 @@ fn a_region_cut_off_by_the_network_is_not_removed_while_its_pods_run() {
     env.kubectl_c8dr(["failover", "--yes"]).code(3);
     let s = env.state();
     assert_eq!(count(&s, "PATCH", "force=true"), 0, "{s:#}");
+    assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
+}
+
+#[test]
+fn region0_lost_a_forced_removal_whose_fate_cannot_be_read_is_not_resent() {
+    // The 504 comes before the request reaches a broker (not applied), and with the coordinator
+    // lost nothing can tell: c8dr follows /v2/topology until its timeout and never resends.
+    let env = region0_lost(c8dr_sim::DeadCoordinator::Fail502);
+    env.sim.world().lock().faults.zeebe_error = Some((504, 1));
+    env.kubectl_c8dr(args(
+        &env,
+        1,
+        &["brokers", "remove", "--even", "--yes", "--timeout", "2s"],
+    ))
+    .code(4)
+    .stderr_has("NOT sent again")
+    .stderr_has("do not send the request again blindly");
+    let s = env.state();
+    assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
     assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
 }

@@ -382,6 +382,8 @@ pub async fn wait_for(
     let progress = session.ui.progress(label, 0);
     let mut said_fallback = false;
     let mut state = ChangeState::NotStarted;
+    // Readable observations showing no change newer than `after` (for `Follow::After`).
+    let mut nothing_new = 0u32;
     loop {
         // Each poll is a fresh request. A dropped tunnel, a restarting gateway or a lost
         // coordinator must not end a wait that may take minutes.
@@ -394,6 +396,20 @@ pub async fn wait_for(
                         .map(|p| p.id)
                         .or(t.last_change.as_ref().map(|l| l.id))
                         .filter(|i| *i > after);
+                    if id.is_none() {
+                        // The coordinator answers again and shows no newer change: the request
+                        // whose answer was lost was not applied.
+                        nothing_new += 1;
+                        if nothing_new >= 3 {
+                            progress.finish();
+                            return Err(Error::unreachable(
+                                label.to_string(),
+                                format!(
+                                    "the cluster shows no change newer than {after}: the request was not applied and                                      nothing changed. Run the command again"
+                                ),
+                            ));
+                        }
+                    }
                 }
                 if let Some(cid) = id {
                     state = observe(&t, cid);

@@ -142,7 +142,8 @@ fn management(
         w.zeebe
             .requests
             .push((req.method.clone(), format!("{path}{query}"), body));
-        if let Some((status, left)) = w.faults.zeebe_error {
+        // Injected before the request reaches a broker: nothing is applied. Dry runs pass.
+        if let Some((status, left)) = w.faults.zeebe_error.filter(|_| !req.flag("dryRun")) {
             w.faults.zeebe_error = if left > 1 {
                 Some((status, left - 1))
             } else {
