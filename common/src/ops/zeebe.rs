@@ -520,9 +520,10 @@ async fn ready_in_region(
             .settings
             .for_region(crate::region::RegionRef::Index(region))
             .map_err(|e| e.to_string())?;
-        if settings.location.context.is_none() && settings.location.namespace.is_none() {
+        // Without its own context the kubeconfig's current one would answer for the wrong cluster.
+        if settings.location.context.is_none() {
             return Err(format!(
-                "no kube context is configured for {region} (CLUSTER_{})",
+                "no kube context is configured for {region} (CLUSTER_{} or CLUSTER_SURVIVING/CLUSTER_RECREATED)",
                 region.index()
             ));
         }
