@@ -766,3 +766,27 @@ fn region0_lost_a_forced_removal_whose_fate_cannot_be_read_is_not_resent() {
     assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
     assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
 }
+
+#[test]
+fn an_unreachable_rest_api_is_named_and_nothing_is_removed() {
+    let env = TestEnv::start();
+    env.lose_region(1);
+    // A closed port where the v2 REST API should answer.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    env.kubectl_c8dr([
+        "brokers",
+        "remove",
+        "--odd",
+        "--yes",
+        "--gateway-url",
+        &env.gateway_url(0),
+        "--rest-url",
+        &format!("http://127.0.0.1:{closed}"),
+    ])
+    .code(3)
+    .stderr_has("/v2/topology could not be reached");
+    assert!(patches(&env.state()).is_empty());
+}

@@ -927,7 +927,10 @@ impl Render for ExporterList {
 pub async fn exporters_list(session: &Session) -> Result<ExporterList> {
     let mgmt = session.management().await?;
     Ok(ExporterList {
-        exporters: mgmt.exporters().await?,
+        exporters: mgmt
+            .exporters()
+            .await
+            .map_err(|e| explain_coordinator(e, None))?,
     })
 }
 

@@ -194,3 +194,35 @@ impl RestClient {
             .map_err(|e| Error::failed(format!("unexpected /v2/topology response: {e}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_method_or_half_set_credentials_are_bad_input() {
+        let err = |pairs: &[(&str, &str)]| {
+            RestAuth::from_env(&Env::from_pairs(pairs.iter().copied()))
+                .err()
+                .map(|e| (e.exit_code(), e.to_string()))
+        };
+        let (code, msg) = err(&[("CAMUNDA_CLIENT_AUTH_METHOD", "foo")]).unwrap_or_default();
+        assert_eq!(code, 2);
+        assert!(msg.contains("CAMUNDA_CLIENT_AUTH_METHOD=foo"), "{msg}");
+        let (code, msg) = err(&[
+            ("CAMUNDA_CLIENT_AUTH_METHOD", "basic"),
+            ("CAMUNDA_CLIENT_AUTH_USERNAME", "demo"),
+        ])
+        .unwrap_or_default();
+        assert_eq!(code, 2);
+        assert!(msg.contains("CAMUNDA_CLIENT_AUTH_PASSWORD"), "{msg}");
+        let (code, msg) = err(&[("CAMUNDA_CLIENT_AUTH_PASSWORD", "x")]).unwrap_or_default();
+        assert_eq!(code, 2);
+        assert!(msg.contains("CAMUNDA_CLIENT_AUTH_METHOD is not"), "{msg}");
+        assert!(
+            RestAuth::from_env(&Env::from_pairs(Vec::<(String, String)>::new()))
+                .ok()
+                .is_some_and(|a| a.is_none())
+        );
+    }
+}
