@@ -71,6 +71,9 @@ pub struct Faults {
     pub partial_snapshot: bool,
     /// Repository verification fails (e.g. no S3 credentials in the keystore).
     pub repo_verify_fails: bool,
+    /// The next exporting pause/resume fails at this partition: the partitions before it are
+    /// changed, the rest are not (the broadcast is not atomic, SPEC 3.3).
+    pub exporting_fails_at_partition: Option<u32>,
 }
 
 /// What the helm stand-in last applied to a region.
@@ -205,6 +208,10 @@ impl World {
         r.schema_manager_disabled = false;
         r.es = EsCluster::empty();
         r.secrets = default_secrets(&self.cfg);
+        // Its brokers' disks are new: no pause file (`.exporterPaused`), so they export.
+        for b in self.broker_ids_of_region(region) {
+            self.zeebe.exporting.forget_broker(b);
+        }
     }
 }
 
