@@ -195,7 +195,11 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
-            runtime.block_on(run(Session::new(settings, ui), cli.command))
+            runtime.block_on(async {
+                // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
+                c8dr_common::ops::pause_guard::watch_signals();
+                run(Session::new(settings, ui), cli.command).await
+            })
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
