@@ -32,12 +32,20 @@ pub struct SimShared {
     /// Per region: whether its listeners accept connections.
     pub switches: Arc<[Switch; 2]>,
     pub endpoints: Arc<[RegionEndpoints; 2]>,
+    /// Every request any region endpoint received (Kubernetes API, gateway, REST, Elasticsearch,
+    /// broker pods): tests assert that bad input makes no call at all.
+    pub hits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SimShared {
     /// Whether a region is reachable (its listeners are on).
     pub fn reachable(&self, region: RegionId) -> bool {
         self.switches[region].is_on()
+    }
+
+    /// Count one request (see [`SimShared::hits`]).
+    pub fn hit(&self) {
+        self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -103,6 +111,7 @@ impl Sim {
             world,
             switches,
             endpoints: Arc::new(endpoints),
+            hits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         let mut tasks = vec![];
         for (region, (kube, mgmt, rest, es)) in listeners.into_iter().enumerate() {
@@ -110,12 +119,14 @@ impl Sim {
             let s = shared.clone();
             tasks.push(serve(kube, switch.clone(), move |req| {
                 let s = s.clone();
+                s.hit();
                 async move { crate::kube_api::handle(s, region, req).await }
             }));
             for (listener, port) in [(mgmt, GatewayPort::Management), (rest, GatewayPort::Rest)] {
                 let s = shared.clone();
                 tasks.push(serve(listener, switch.clone(), move |req| {
                     let s = s.clone();
+                    s.hit();
                     async move {
                         if !s.reachable(region) {
                             // A kept-alive connection into a lost region.
@@ -131,6 +142,7 @@ impl Sim {
             let s = shared.clone();
             tasks.push(serve(es, switch, move |req| {
                 let s = s.clone();
+                s.hit();
                 async move {
                     if !s.reachable(region) {
                         return http::text(503, "region unreachable");
@@ -154,6 +166,7 @@ impl Sim {
                     shared.switches[region].clone(),
                     move |req| {
                         let s = s.clone();
+                        s.hit();
                         async move {
                             if !s.reachable(region) {
                                 return http::text(503, "region unreachable");

@@ -450,6 +450,20 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     };
     let mut guard = None;
     if !enabled {
+        // From the pause on (armed before it is sent), neither a failure nor a signal may leave
+        // exporting paused.
+        let g = super::pause_guard::PauseGuard::arm(
+            session,
+            mgmt,
+            "kubectl c8dr failback",
+            vec![
+                "failback 3: kubectl c8dr exporting pause".into(),
+                "failback 4: kubectl c8dr es copy".into(),
+                format!("failback 5: kubectl c8dr exporters enable {lost_exporter}"),
+                "failback 6: kubectl c8dr exporting resume".into(),
+                format!("failback 7: kubectl c8dr brokers add {parity}"),
+            ],
+        );
         let started = Instant::now();
         let out = if already_paused {
             Outcome::new(
@@ -470,18 +484,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             &out,
             started,
         );
-        // From here on, neither a failure nor a signal may leave exporting paused.
-        let g = super::pause_guard::PauseGuard::arm(
-            session,
-            mgmt,
-            "kubectl c8dr failback",
-            vec![
-                "failback 4: kubectl c8dr es copy".into(),
-                format!("failback 5: kubectl c8dr exporters enable {lost_exporter}"),
-                "failback 6: kubectl c8dr exporting resume".into(),
-                format!("failback 7: kubectl c8dr brokers add {parity}"),
-            ],
-        );
+        g.done("failback 3: kubectl c8dr exporting pause");
         let paused_steps = async {
             let started = Instant::now();
             let out = super::es::copy(session, &args.es, &args.repo, &copy).await?;

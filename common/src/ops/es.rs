@@ -956,19 +956,26 @@ pub async fn copy(
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
     let mut guard = None;
     if args.pause_exporting {
+        // Until the copy ends (armed before the pause is sent), neither a failure nor a signal
+        // may leave exporting paused.
+        let g = super::pause_guard::PauseGuard::arm(
+            session,
+            session.management().await?,
+            "kubectl c8dr es copy --pause-exporting",
+            vec![
+                "exporting pause".into(),
+                "es copy: snapshot of the source, restore into the target".into(),
+            ],
+        );
         // The pause is the run's own: it prints its own plan, and --yes covers it.
         let paused = super::zeebe::exporting_pause(session, false).await?;
         session
             .ui
             .note(format!("{}: {}", paused.command, paused.summary));
-        // Until the copy ends, neither a failure nor a signal may leave exporting paused.
+        g.done("exporting pause");
+        // A pause found in place is not this run's to undo.
         if paused.status == Status::Done {
-            guard = Some(super::pause_guard::PauseGuard::arm(
-                session,
-                session.management().await?,
-                "kubectl c8dr es copy --pause-exporting",
-                vec!["es copy: snapshot of the source, restore into the target".into()],
-            ));
+            guard = Some(g);
         }
     }
     let copy_spec = CopySpec {
