@@ -90,7 +90,7 @@ impl Sim {
             }
             broker_listeners.push((listeners, addrs));
         }
-        for region in 0..2 {
+        for (_, broker_addrs) in &broker_listeners {
             let (kube, kube_addr) = bind_loopback().await?;
             let (mgmt, mgmt_addr) = bind_loopback().await?;
             let (rest, rest_addr) = bind_loopback().await?;
@@ -101,7 +101,7 @@ impl Sim {
                 management: mgmt_addr,
                 rest: rest_addr,
                 elasticsearch: es_addr,
-                brokers: broker_listeners[region].1.clone(),
+                brokers: broker_addrs.clone(),
             });
         }
         let endpoints: [RegionEndpoints; 2] = endpoints

@@ -167,10 +167,25 @@ pub async fn observe_region(session: &Session) -> RegionExporting {
     region.finish()
 }
 
+/// How long reading one region's brokers may take (a lost region's API server may not answer).
+const REGION_BOUND: std::time::Duration = std::time::Duration::from_secs(8);
+
+async fn observe_bounded(session: &Session) -> RegionExporting {
+    match tokio::time::timeout(REGION_BOUND, observe_region(session)).await {
+        Ok(r) => r,
+        Err(_) => RegionExporting {
+            region: session.describe_region(),
+            state: "unknown".into(),
+            max_lag: 0,
+            brokers: vec![],
+            error: Some(format!("no answer within {}s", REGION_BOUND.as_secs())),
+        },
+    }
+}
+
 /// Read the brokers of this session's region and, when the docs' variables name it, of the other
-/// region too (a pause reaches the members of both).
+/// region too (a pause reaches the members of both), both at once.
 pub async fn observe(session: &Session) -> ExportingView {
-    let mut regions = vec![observe_region(session).await];
     let other = session
         .settings
         .location
@@ -181,15 +196,22 @@ pub async fn observe(session: &Session) -> ExportingView {
             RegionRef::Recreated => Some(RegionRef::Surviving),
             RegionRef::Index(_) => None,
         });
-    if let Some(other) = other
-        && let Ok(settings) = session.settings.for_region(other)
-        && (settings.location.context != session.settings.location.context
-            || settings.location.namespace != session.settings.location.namespace)
-    {
-        let other = Session::new(settings, session.ui.clone());
-        regions.push(observe_region(&other).await);
+    let other = other
+        .and_then(|o| session.settings.for_region(o).ok())
+        .filter(|o| {
+            o.location.context != session.settings.location.context
+                || o.location.namespace != session.settings.location.namespace
+        })
+        .map(|o| Session::new(o, session.ui.clone()));
+    let (own, other) = tokio::join!(observe_bounded(session), async {
+        match &other {
+            Some(o) => Some(observe_bounded(o).await),
+            None => None,
+        }
+    });
+    ExportingView {
+        regions: std::iter::once(own).chain(other).collect(),
     }
-    ExportingView { regions }
 }
 
 /// Poll the brokers until every replica read is in `phase`, for at most `within`. Returns the
