@@ -861,6 +861,11 @@ pub async fn copy(
             "--pause-exporting and --exporting-paused: give one (pause now, or state it is paused)",
         ));
     }
+    let source = Session::new(from, session.ui.clone());
+    let target = Session::new(to, session.ui.clone());
+    let st = transport(&source, access).await?;
+    let tt = transport(&target, access).await?;
+    // Both Elasticsearch clusters answer; now the pause (an unreachable region is exit 5 first).
     if !args.pause_exporting {
         // The pause state is read on the brokers (SPEC 3.3); `--exporting-paused` is the
         // operator's word for it, needed only where the brokers cannot be read.
@@ -898,10 +903,6 @@ pub async fn copy(
             session.ui.warn(msg);
         }
     }
-    let source = Session::new(from, session.ui.clone());
-    let target = Session::new(to, session.ui.clone());
-    let st = transport(&source, access).await?;
-    let tt = transport(&target, access).await?;
     let mut opts = options(session, access);
     opts.restore_feature_states = feature_states(args.feature_states.as_deref(), &tt, session);
     let copy_spec = CopySpec {

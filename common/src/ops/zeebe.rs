@@ -655,12 +655,23 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
             Err(e) => return Err(e),
         }
     }
-    // Some partitions may have paused: revert so log compaction is not left stopped.
-    let revert = match mgmt.exporting_resume().await {
-        Ok(()) => "exporting was resumed to revert a partial pause".to_string(),
-        Err(e) => format!(
-            "resuming to revert a partial pause ALSO failed ({e}): run kubectl c8dr exporting resume"
-        ),
+    // Some partitions may have paused (the broadcast is not atomic): revert so log compaction is
+    // not left stopped — unless the brokers show that nothing paused (e.g. the topology was
+    // incomplete: the gateway then sends nothing, and would refuse the resume just the same).
+    let view = super::exporting::observe(session).await;
+    let stopped = view.count_in("PAUSED") + view.count_in("SOFT_PAUSED");
+    let revert = if view.observed() && stopped == 0 {
+        format!(
+            "no partition was paused (observed on {} brokers): nothing to revert",
+            view.brokers_read()
+        )
+    } else {
+        match mgmt.exporting_resume().await {
+            Ok(()) => "exporting was resumed to revert a partial pause".to_string(),
+            Err(e) => format!(
+                "resuming to revert a partial pause ALSO failed ({e}): run kubectl c8dr exporting resume"
+            ),
+        }
     };
     Err(Error::failed(format!(
         "pausing exporting failed: {}; {revert}",
