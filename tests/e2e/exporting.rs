@@ -136,3 +136,25 @@ fn es_copy_reads_the_pause_on_the_brokers_instead_of_trusting_the_flag() {
     env.kubectl_c8dr(["exporting", "pause", "--yes"]).success();
     env.kubectl_c8dr(copy).success().stdout_has("done:");
 }
+
+#[test]
+fn each_broker_pod_answers_for_its_own_partitions() {
+    let env = TestEnv::start();
+    let out = env
+        .kubectl_c8dr(["exporting", "pause", "--yes", "-o", "json"])
+        .success()
+        .json();
+    let region0 = &out["details"]["regions"][0]["brokers"];
+    // Round-robin over 8 brokers, 8 partitions, RF 4: node 2 (pod camunda-zeebe-1 of region 0)
+    // holds partitions 1, 2, 3 and 8; node 6 (camunda-zeebe-3) holds 4, 5, 6 and 7.
+    let partitions = |pod: &str| -> Vec<u64> {
+        region0
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["pod"] == pod))
+            .and_then(|b| b["partitions"].as_array())
+            .map(|p| p.iter().filter_map(|p| p["partition"].as_u64()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(partitions("camunda-zeebe-1"), vec![1, 2, 3, 8], "{out:#}");
+    assert_eq!(partitions("camunda-zeebe-3"), vec![4, 5, 6, 7], "{out:#}");
+}
