@@ -289,3 +289,17 @@ fn a_failback_killed_at_any_point_finishes_when_run_again() {
         );
     }
 }
+
+#[test]
+fn a_timeout_after_the_pause_keeps_exit_code_4_and_resumes_exporting() {
+    let env = ready_for_failback_with(TestEnv::builder().config(|c| {
+        c.es_shard_duration = std::time::Duration::from_millis(500);
+    }));
+    env.kubectl_c8dr(["--timeout", "1s", "failback"])
+        .code(4)
+        .stderr_has("timed out")
+        .stderr_has("exporting was resumed");
+    let s = env.state();
+    assert_eq!(s["exporting"], "Running");
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+}

@@ -188,3 +188,15 @@ pub fn watch_signals() {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_exit_with_128_plus_their_number() {
+        assert_eq!(Signal::Int.exit_code(), 130);
+        assert_eq!(Signal::Term.exit_code(), 143);
+        assert_eq!(Signal::Hup.exit_code(), 129);
+    }
+}
