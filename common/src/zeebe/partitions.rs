@@ -86,13 +86,19 @@ pub fn parse(body: &Value) -> Result<Vec<PartitionStatus>> {
                 }
             }
             Value::Array(items) => {
-                for s in items {
+                // Newer versions list a tenant's statuses (e.g. camunda/camunda's own
+                // physical-tenant checks read `.default[] | .exporterPhase`); an element without
+                // a partition id is numbered by its position, which is enough to judge phases.
+                for (i, s) in items.iter().enumerate() {
+                    if !s.is_object() {
+                        return Err(unexpected());
+                    }
                     let p = s
                         .get("partitionId")
                         .or_else(|| s.get("partition"))
                         .or_else(|| s.get("id"))
                         .and_then(Value::as_u64)
-                        .ok_or_else(unexpected)?;
+                        .unwrap_or(i as u64 + 1);
                     out.push(status_of(p as u32, s));
                 }
             }
@@ -156,6 +162,11 @@ mod tests {
         assert_eq!(summarize(&s), "soft-paused");
         let listed = json!({"default": [{"partitionId": 4, "exporterPhase": "EXPORTING", "role": "LEADER"}]});
         assert_eq!(parse(&listed).expect("listed")[0].partition, 4);
+        let by_tenant = json!({"default": [{"exporterPhase": "PAUSED"}, {"exporterPhase": "PAUSED"}],
+                               "tenanta": [{"exporterPhase": "EXPORTING"}]});
+        let s = parse(&by_tenant).expect("by tenant");
+        assert_eq!(s.len(), 3);
+        assert_eq!(summarize(&s), "mixed");
     }
 
     #[test]
