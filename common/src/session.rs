@@ -224,6 +224,45 @@ impl Session {
         Ok(url)
     }
 
+    /// A local port forwarded to `port` of the pod `pod` itself (not a Service), reused for the
+    /// session's lifetime: how one broker's own management endpoint is reached (SPEC 3.3).
+    pub async fn pod_tunnel(&self, pod: &str, port: u16) -> Result<Url> {
+        let key = format!("pod/{pod}");
+        let mut tunnels = self.tunnels.lock().await;
+        if let Some(t) = tunnels.iter().find(|t| t.remote() == (key.as_str(), port)) {
+            return parse_base_url("port-forward", &t.base_url());
+        }
+        let kube = self.kube().await?;
+        let t = kube.tunnel_pod(pod, port).await?;
+        tracing::debug!(pod, port, local = %t.local_addr(), "pod port-forward open");
+        let url = parse_base_url("port-forward", &t.base_url())?;
+        tunnels.push(t);
+        Ok(url)
+    }
+
+    /// The broker pods of this session's release in its region: (pod name, node id, Ready).
+    /// Node ids follow `ordinal * 2 + regionId` (`None` when the region id is unknown).
+    pub async fn broker_pods(&self) -> Result<Vec<(String, Option<u32>, bool)>> {
+        let region = self.settings.location.id;
+        let kube = self.kube().await?;
+        let selector = format!(
+            "app.kubernetes.io/component=zeebe-broker,app.kubernetes.io/instance={}",
+            self.settings.release
+        );
+        let pods = kube.list_pods(&selector).await?;
+        let mut out: Vec<(String, Option<u32>, bool)> = pods
+            .iter()
+            .filter_map(|p| {
+                let name = p.metadata.name.clone()?;
+                let ordinal = name.rsplit('-').next()?.parse::<u32>().ok()?;
+                let id = region.map(|r| ordinal * 2 + r.index() as u32);
+                Some((name, id, crate::kube::pods::is_ready(p)))
+            })
+            .collect();
+        out.sort_by_key(|(n, id, _)| (id.unwrap_or(u32::MAX), n.clone()));
+        Ok(out)
+    }
+
     /// Broker ids whose pods run Ready in this session's region (liveness evidence when
     /// `/v2/topology` cannot be read). Node ids follow `ordinal * 2 + regionId`.
     pub async fn ready_broker_ids(&self) -> Result<Vec<u32>> {

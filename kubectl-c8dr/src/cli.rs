@@ -76,7 +76,7 @@ pub struct Global {
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
     /// How long to wait for changes to complete
-    #[arg(long, global = true, value_name = "DURATION", default_value = "15m")]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "15m", value_parser = timeout_value)]
     pub timeout: String,
     /// Submit changes without waiting for them to complete
     #[arg(long, global = true)]
@@ -123,10 +123,10 @@ pub enum Command {
     /// interruption, it continues where it stopped; it resumes exporting on every failure.
     Failback {
         /// Replication factor to restore (default: twice the current one)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = replication_factor_value)]
         replication_factor: Option<u32>,
         /// Total brokers of both regions (default: twice the surviving members)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = cluster_size_value)]
         cluster_size: Option<u32>,
         /// S3 bucket of the snapshot repository [env: S3_BUCKET_NAME]
         #[arg(long, value_name = "BUCKET")]
@@ -187,10 +187,10 @@ pub enum Brokers {
         #[command(flatten)]
         selection: BrokerSelection,
         /// Replication factor to restore (default: twice the current one, which a forced removal halved)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = replication_factor_value)]
         replication_factor: Option<u32>,
         /// Total brokers of both regions, for --odd/--even (default: twice the surviving members)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = cluster_size_value)]
         cluster_size: Option<u32>,
     },
 }
@@ -243,4 +243,71 @@ pub enum Changes {
         #[arg(value_name = "CHANGE_ID")]
         id: i64,
     },
+}
+
+/// The largest cluster size accepted: far above any Zeebe cluster, far below what would exhaust
+/// memory when the broker ids are listed (`--cluster-size 4294967294` aborted with an allocation
+/// failure before this bound).
+pub const MAX_CLUSTER_SIZE: u32 = 1024;
+
+/// `--timeout`: a duration above zero (`0` would fail every wait at once).
+fn timeout_value(raw: &str) -> Result<String, String> {
+    match c8dr_common::session::parse_duration("--timeout", raw) {
+        Ok(d) if d.is_zero() => Err("must be above zero, e.g. 15m or 90s".into()),
+        Ok(_) => Ok(raw.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--replication-factor`: at least 1 (the upper bound is the cluster size, checked with it).
+fn replication_factor_value(raw: &str) -> Result<u32, String> {
+    let n: u32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a whole number"))?;
+    if n == 0 {
+        return Err("must be at least 1".into());
+    }
+    Ok(n)
+}
+
+/// `--cluster-size`: 1 to [`MAX_CLUSTER_SIZE`] (evenness for --odd/--even is checked with them).
+fn cluster_size_value(raw: &str) -> Result<u32, String> {
+    let n: u32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a whole number"))?;
+    if n == 0 {
+        return Err("must be at least 1".into());
+    }
+    if n > MAX_CLUSTER_SIZE {
+        return Err(format!(
+            "{n} is not a plausible cluster size (at most {MAX_CLUSTER_SIZE})"
+        ));
+    }
+    Ok(n)
+}
+
+/// Checks of number flags against each other, before any call (exit 2): a parity needs an even
+/// cluster size (two regions hold half each), and the replication factor cannot exceed it.
+pub fn check_sizes(
+    parity: bool,
+    cluster_size: Option<u32>,
+    replication_factor: Option<u32>,
+) -> Result<(), String> {
+    if let Some(c) = cluster_size {
+        if parity && c % 2 != 0 {
+            return Err(format!(
+                "--cluster-size {c}: must be even with --odd/--even (each of the two regions holds half of the brokers)"
+            ));
+        }
+        if let Some(rf) = replication_factor
+            && rf > c
+        {
+            return Err(format!(
+                "--replication-factor {rf}: above --cluster-size {c} (a partition cannot have more replicas than brokers)"
+            ));
+        }
+    }
+    Ok(())
 }

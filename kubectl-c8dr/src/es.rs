@@ -30,10 +30,10 @@ pub enum EsCommand {
                       target and verify it, wait until the snapshot is visible there, check the target has no \
                       Camunda indices (operate-*, tasklist-*, camunda-*), restore, and verify that the \
                       target's Camunda indices equal the source's.\n\n\
-                      Exporting must be paused first (failback step 3: kubectl c8dr exporting pause). Zeebe \
-                      has no API that reads the pause state, so c8dr cannot check it: state it with \
-                      --exporting-paused, or let this run pause it with --pause-exporting; otherwise the \
-                      copy is refused (exit 3).\n\n\
+                      Exporting must be paused first (failback step 3: kubectl c8dr exporting pause). c8dr \
+                      reads the pause state on every broker pod (GET /actuator/partitions on port 9600) and \
+                      refuses the copy (exit 3) when a partition is not paused; --exporting-paused states it \
+                      only where the brokers cannot be read, and --pause-exporting pauses first.\n\n\
                       With Elasticsearch security on, the restore uses feature_states [\"none\"] so that \
                       the target keeps its own users (--feature-states overrides).\n\n\
                       Each region's kube context and namespace come from the docs' variables \
@@ -179,7 +179,7 @@ pub struct CopyCmd {
     /// Snapshot name [default: failback-<UTC timestamp>]
     #[arg(long = "snapshot", value_name = "NAME")]
     pub snapshot: Option<String>,
-    /// I have paused exporting (failback step 3); c8dr cannot read the pause state
+    /// I have paused exporting (failback step 3): needed only where the brokers' pause state cannot be read
     #[arg(long)]
     pub exporting_paused: bool,
     /// Pause exporting first (failback step 3) through --region's gateway, then copy

@@ -120,6 +120,28 @@ async fn run(session: Session, command: Command) -> Result<()> {
     }
 }
 
+/// Number flags checked against each other before any call (SPEC 4.8: exit 2, no request).
+fn validate(command: &Command) -> Result<()> {
+    let checked = match command {
+        Command::Brokers(Brokers::Add {
+            selection,
+            replication_factor,
+            cluster_size,
+        }) => cli::check_sizes(
+            selection.odd || selection.even,
+            *cluster_size,
+            *replication_factor,
+        ),
+        Command::Failback {
+            replication_factor,
+            cluster_size,
+            ..
+        } => cli::check_sizes(true, *cluster_size, *replication_factor),
+        _ => Ok(()),
+    };
+    checked.map_err(Error::usage)
+}
+
 /// Candidates for the last word, in cobra's `__complete` format (one per line, then the
 /// directive `:4` = no file completion), which kubectl's plugin completion expects.
 fn complete(words: &[String]) -> String {
@@ -191,15 +213,19 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .init();
-    let result = flags(&cli.global)
-        .resolve(Env::from_process())
+    let result = validate(&cli.command)
+        .and_then(|()| flags(&cli.global).resolve(Env::from_process()))
         .and_then(|(settings, ui)| {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
-            runtime.block_on(run(Session::new(settings, ui), cli.command))
+            runtime.block_on(async {
+                // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
+                c8dr_common::ops::pause_guard::watch_signals();
+                run(Session::new(settings, ui), cli.command).await
+            })
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -109,6 +109,11 @@ async fn main() -> anyhow::Result<()> {
             };
             let sim = Sim::start(cfg, &dir).await?;
             std::fs::write(dir.join("control-url"), format!("http://{}", sim.control))?;
+            // Every listener (per region, per broker pod), for tooling that bridges to them.
+            std::fs::write(
+                dir.join("endpoints.json"),
+                serde_json::to_string_pretty(&c8dr_sim::server::endpoints_json(&sim.shared))?,
+            )?;
             if let Some(r) = lose {
                 sim.lose_region(r);
             }
@@ -126,6 +131,12 @@ async fn main() -> anyhow::Result<()> {
                     e.rest,
                     e.elasticsearch
                 );
+                for (n, a) in e.brokers.iter().enumerate() {
+                    println!(
+                        "    broker pod ordinal {n} (node id {}): management (port 9600) http://{a}",
+                        n * 2 + r
+                    );
+                }
             }
             println!("\n# paste into another shell (region 1 is the one the docs lose):");
             let surviving = lose.map(|r| 1 - r).unwrap_or(0);

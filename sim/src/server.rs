@@ -19,6 +19,10 @@ pub struct RegionEndpoints {
     pub management: SocketAddr,
     pub rest: SocketAddr,
     pub elasticsearch: SocketAddr,
+    /// Each broker pod's own management port (9600), by pod ordinal: `/actuator/partitions` of
+    /// that broker, and the gateway's management API (8.8 pods are broker and gateway at once).
+    /// A port-forward to pod `<release>-zeebe-N` port 9600 reaches `brokers[N]`.
+    pub brokers: Vec<SocketAddr>,
 }
 
 /// What every handler of a running simulator shares.
@@ -28,12 +32,20 @@ pub struct SimShared {
     /// Per region: whether its listeners accept connections.
     pub switches: Arc<[Switch; 2]>,
     pub endpoints: Arc<[RegionEndpoints; 2]>,
+    /// Every request any region endpoint received (Kubernetes API, gateway, REST, Elasticsearch,
+    /// broker pods): tests assert that bad input makes no call at all.
+    pub hits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SimShared {
     /// Whether a region is reachable (its listeners are on).
     pub fn reachable(&self, region: RegionId) -> bool {
         self.switches[region].is_on()
+    }
+
+    /// Count one request (see [`SimShared::hits`]).
+    pub fn hit(&self) {
+        self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -62,11 +74,23 @@ pub fn context_name(region: RegionId) -> String {
 impl Sim {
     /// Start a healthy dual-region installation and write its kubeconfig into `dir`.
     pub async fn start(cfg: SimConfig, dir: &Path) -> anyhow::Result<Self> {
-        let world = SharedWorld::new(World::healthy(cfg));
+        let world = SharedWorld::new(World::healthy(cfg.clone()));
         let switches = Arc::new([Switch::on(), Switch::on()]);
         let mut listeners = vec![];
         let mut endpoints = vec![];
+        let ordinals = cfg.cluster_size / 2;
+        let mut broker_listeners = vec![];
         for _ in 0..2 {
+            let mut listeners = vec![];
+            let mut addrs = vec![];
+            for _ in 0..ordinals {
+                let (l, a) = bind_loopback().await?;
+                listeners.push(l);
+                addrs.push(a);
+            }
+            broker_listeners.push((listeners, addrs));
+        }
+        for (_, broker_addrs) in &broker_listeners {
             let (kube, kube_addr) = bind_loopback().await?;
             let (mgmt, mgmt_addr) = bind_loopback().await?;
             let (rest, rest_addr) = bind_loopback().await?;
@@ -77,6 +101,7 @@ impl Sim {
                 management: mgmt_addr,
                 rest: rest_addr,
                 elasticsearch: es_addr,
+                brokers: broker_addrs.clone(),
             });
         }
         let endpoints: [RegionEndpoints; 2] = endpoints
@@ -86,6 +111,7 @@ impl Sim {
             world,
             switches,
             endpoints: Arc::new(endpoints),
+            hits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         let mut tasks = vec![];
         for (region, (kube, mgmt, rest, es)) in listeners.into_iter().enumerate() {
@@ -93,12 +119,14 @@ impl Sim {
             let s = shared.clone();
             tasks.push(serve(kube, switch.clone(), move |req| {
                 let s = s.clone();
+                s.hit();
                 async move { crate::kube_api::handle(s, region, req).await }
             }));
             for (listener, port) in [(mgmt, GatewayPort::Management), (rest, GatewayPort::Rest)] {
                 let s = shared.clone();
                 tasks.push(serve(listener, switch.clone(), move |req| {
                     let s = s.clone();
+                    s.hit();
                     async move {
                         if !s.reachable(region) {
                             // A kept-alive connection into a lost region.
@@ -114,6 +142,7 @@ impl Sim {
             let s = shared.clone();
             tasks.push(serve(es, switch, move |req| {
                 let s = s.clone();
+                s.hit();
                 async move {
                     if !s.reachable(region) {
                         return http::text(503, "region unreachable");
@@ -127,6 +156,32 @@ impl Sim {
                     }
                 }
             }));
+        }
+        for (region, (listeners, _)) in broker_listeners.into_iter().enumerate() {
+            for (ordinal, listener) in listeners.into_iter().enumerate() {
+                let broker = ordinal as u32 * 2 + region as u32;
+                let s = shared.clone();
+                tasks.push(serve(
+                    listener,
+                    shared.switches[region].clone(),
+                    move |req| {
+                        let s = s.clone();
+                        s.hit();
+                        async move {
+                            if !s.reachable(region) {
+                                return http::text(503, "region unreachable");
+                            }
+                            match SimRequest::read(req).await {
+                                Ok(r) => crate::zeebe::partitions::handle_broker(
+                                    &s.world, region, broker, &r,
+                                )
+                                .await,
+                                Err(e) => http::text(400, e.to_string()),
+                            }
+                        }
+                    },
+                ));
+            }
         }
         let (control, control_addr) = bind_loopback().await?;
         let s = shared.clone();
@@ -253,7 +308,11 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
         }
     };
     match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/state") => http::json(200, &state_json(&shared.world.lock())),
+        ("GET", "/state") => {
+            let mut state = state_json(&shared.world.lock());
+            state["endpoints"] = endpoints_json(shared);
+            http::json(200, &state)
+        }
         ("POST", "/lose") | ("POST", "/recreate") => match region() {
             Some(r) => {
                 if req.path == "/lose" {
@@ -285,10 +344,37 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             if let Some(b) = body["repoVerifyFails"].as_bool() {
                 w.faults.repo_verify_fails = b;
             }
+            if let Some(p) = body["exportingFailsAtPartition"].as_u64() {
+                w.faults.exporting_fails_at_partition = Some(p as u32);
+            }
             http::json(200, &json!({"ok": true}))
         }
         _ => http::json(404, &json!({"message": "unknown control endpoint"})),
     }
+}
+
+/// Every loopback listener of the simulator, per region: what a port-forward to a pod or
+/// Service reaches (`brokers` by pod ordinal: each broker pod's own port 9600).
+pub fn endpoints_json(shared: &SimShared) -> Value {
+    let release = shared.world.lock().cfg.release.clone();
+    Value::Array(
+        shared
+            .endpoints
+            .iter()
+            .map(|e| {
+                json!({
+                    "kubeApi": format!("http://{}", e.kube_api),
+                    "management": format!("http://{}", e.management),
+                    "rest": format!("http://{}", e.rest),
+                    "elasticsearch": format!("http://{}", e.elasticsearch),
+                    "brokers": e.brokers.iter().enumerate().map(|(n, a)| json!({
+                        "pod": crate::kube_api::objects::broker_pod_name(&release, n as u32),
+                        "management": format!("http://{a}"),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// A summary of the world for assertions: what a test or the demo verifies against.
@@ -310,7 +396,8 @@ pub fn state_json(w: &World) -> Value {
         "partitions": w.zeebe.partition_members(),
         "exporters": exporters,
         "initializedFrom": w.zeebe.initialized_from,
-        "exporting": w.zeebe.exporting,
+        "exporting": w.zeebe.exporting_summary(&w.alive_brokers()),
+        "exportingByBroker": w.zeebe.exporting_detail(&w.alive_brokers()),
         "pauseFileCorrupted": w.zeebe.pause_file_corrupted,
         "pendingChange": w.zeebe.pending.as_ref().map(|p| p.id),
         "lastChange": w.zeebe.last_change.as_ref().map(|c| json!({"id": c.id, "status": c.status})),

@@ -99,6 +99,9 @@ pub struct Faults {
     /// only its own region's brokers, while both Kubernetes APIs answer and every broker pod stays
     /// Ready. `/v2/topology` lists only the brokers the answering gateway reaches (SPEC 3.4).
     pub regions_partitioned: bool,
+    /// The next exporting pause/resume fails at this partition: the partitions before it are
+    /// changed, the rest are not (the broadcast is not atomic, SPEC 3.3).
+    pub exporting_fails_at_partition: Option<u32>,
 }
 
 /// What the helm stand-in last applied to a region.
@@ -242,6 +245,10 @@ impl World {
         r.schema_manager_disabled = false;
         r.es = EsCluster::empty();
         r.secrets = default_secrets(&self.cfg);
+        // Its brokers' disks are new: no pause file (`.exporterPaused`), so they export.
+        for b in self.broker_ids_of_region(region) {
+            self.zeebe.exporting.forget_broker(b);
+        }
     }
 }
 

@@ -134,10 +134,12 @@ fn es_copy_after_failover_restores_exactly_the_surviving_camunda_indices() {
 #[test]
 fn es_copy_is_refused_without_the_exporting_paused_statement() {
     let env = TestEnv::start();
-    failback_ready(&env, false);
+    // Not paused: the brokers say so (SPEC 3.3), and the refusal names the ways out.
+    failback_installed(&env, false);
     env.kubectl_c8dr(copy_args(&["--yes"]))
         .code(3)
-        .stderr_has("--exporting-paused");
+        .stderr_has("exporting is not paused")
+        .stderr_has("--pause-exporting");
     assert!(camunda(&es_indices(&env, 1)).is_empty());
     assert!(env.sim.world().lock().regions[0].es.repositories.is_empty());
 }

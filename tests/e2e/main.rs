@@ -2,9 +2,12 @@
 
 mod demo;
 mod es;
+mod exporting;
 mod helm;
 mod portforward;
 mod procedure;
+mod signals;
 mod sim_gateway;
 mod status;
+mod validation;
 mod zeebe;

@@ -144,6 +144,7 @@ fn failback_resumes_after_an_interruption_at_each_step() {
 fn failback_refuses_until_the_helm_steps_are_done() {
     let mut env = TestEnv::start();
     env.set_env("C8DR_ASSUME_YES", "1");
+    env.set_env("S3_BUCKET_NAME", "camunda-bucket");
     env.lose_region(1);
     env.kubectl_c8dr(["failover"]).success();
     env.recreate_region(1);
@@ -164,16 +165,81 @@ fn failback_refuses_until_the_helm_steps_are_done() {
 }
 
 #[test]
-fn a_failed_copy_resumes_exporting() {
+fn a_copy_that_would_be_refused_is_refused_before_the_pause_in_real_and_dry_runs() {
     let env = ready_for_failback();
     // The recreated Elasticsearch already holds Camunda indices (the schema manager ran).
     env.sim.world().lock().regions[1].es.seed_schema();
-    env.kubectl_c8dr(["failback"])
-        .code(3)
-        .stderr_has("exporting was resumed");
+    for extra in [None, Some("--dry-run")] {
+        let mut args = vec!["failback"];
+        args.extend(extra);
+        env.kubectl_c8dr(args).code(3).stderr_has("Camunda indices");
+    }
     let s = env.state();
+    assert_eq!(
+        count(&s, "POST", "/actuator/exporting/pause"),
+        0,
+        "never paused"
+    );
     assert_eq!(s["exporting"], "Running");
     assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+}
+
+#[test]
+fn a_copy_failing_after_the_pause_resumes_exporting() {
+    let env = ready_for_failback();
+    // The snapshot ends PARTIAL: found only once the copy runs, after the pause.
+    env.sim.world().lock().faults.partial_snapshot = true;
+    env.kubectl_c8dr(["failback"])
+        .code(1)
+        .stderr_has("exporting was resumed");
+    let s = env.state();
+    assert_eq!(count(&s, "POST", "/actuator/exporting/pause"), 1);
+    assert_eq!(s["exporting"], "Running");
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+}
+
+#[test]
+fn failback_dry_run_shows_every_flag_of_the_real_run() {
+    let env = ready_for_failback();
+    env.kubectl_c8dr(["failback", "--dry-run"])
+        .success()
+        .stdout_has("es copy --from surviving --to recreated --repo camunda_backup --bucket camunda-bucket --exporting-paused")
+        .stdout_has("brokers add --odd --replication-factor 4");
+    assert_eq!(count(&env.state(), "POST", "/actuator/exporting/pause"), 0);
+}
+
+#[test]
+fn failback_knows_an_existing_pause_and_refuses_over_a_soft_one() {
+    let env = ready_for_failback();
+    env.kubectl_c8dr(["exporting", "pause", "--soft"]).success();
+    env.kubectl_c8dr(["failback"])
+        .code(3)
+        .stderr_has("soft-paused")
+        .stderr_has("kubectl c8dr exporting resume");
+    let s = env.state();
+    assert_eq!(s["pauseFileCorrupted"], false);
+    assert_eq!(s["exporting"], "SoftPaused");
+    env.kubectl_c8dr(["exporting", "resume"]).success();
+    // Paused by hand (failback step 3 done by the operator): not paused a second time.
+    env.kubectl_c8dr(["exporting", "pause"]).success();
+    env.kubectl_c8dr(["failback"])
+        .success()
+        .stderr_has("exporting was already paused");
+    assert_failed_back(&env);
+    assert_eq!(
+        count(&env.state(), "POST", "/actuator/exporting/pause"),
+        2,
+        "soft + hard by hand"
+    );
+}
+
+#[test]
+fn failback_refuses_a_replication_factor_above_the_cluster_size_before_pausing() {
+    let env = ready_for_failback();
+    env.kubectl_c8dr(["failback", "--replication-factor", "9"])
+        .code(2)
+        .stderr_has("--replication-factor 9");
+    assert_eq!(count(&env.state(), "POST", "/actuator/exporting/pause"), 0);
 }
 
 #[test]
@@ -298,4 +364,18 @@ fn failover_without_rest_credentials_is_refused_before_any_change() {
             .as_array()
             .is_some_and(Vec::is_empty)
     );
+}
+
+#[test]
+fn a_timeout_after_the_pause_keeps_exit_code_4_and_resumes_exporting() {
+    let env = ready_for_failback_with(TestEnv::builder().config(|c| {
+        c.es_shard_duration = std::time::Duration::from_millis(500);
+    }));
+    env.kubectl_c8dr(["--timeout", "1s", "failback"])
+        .code(4)
+        .stderr_has("timed out")
+        .stderr_has("exporting was resumed");
+    let s = env.state();
+    assert_eq!(s["exporting"], "Running");
+    assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
 }

@@ -256,6 +256,20 @@ impl RunBuilder {
             .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown))
     }
 
+    /// Start the command with stdout and stderr piped (stdin closed), e.g. to send it a signal
+    /// and then read what it printed with [`finish`].
+    pub fn spawn_piped(mut self) -> (std::process::Child, String) {
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = self
+            .cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown));
+        (child, self.shown)
+    }
+
     pub fn run(mut self) -> Run {
         use std::io::{Read, Write};
         self.cmd
@@ -319,6 +333,54 @@ impl RunBuilder {
         );
         run
     }
+}
+
+/// Wait (bounded) for a child started with [`RunBuilder::spawn_piped`] and collect its output.
+pub fn finish(mut child: std::process::Child, shown: String) -> Run {
+    use std::io::Read;
+    let deadline = Instant::now() + COMMAND_DEADLINE;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut p) = child.stdout.take() {
+        let _ = p.read_to_string(&mut stdout);
+    }
+    if let Some(mut p) = child.stderr.take() {
+        let _ = p.read_to_string(&mut stderr);
+    }
+    let run = Run {
+        shown,
+        code: status.and_then(|s| s.code()).unwrap_or(-1),
+        stdout,
+        stderr,
+    };
+    assert!(
+        status.is_some(),
+        "killed after {COMMAND_DEADLINE:?}\n{}",
+        run.context()
+    );
+    run
+}
+
+/// Send a signal (`TERM`, `INT`, `HUP`) to a process with the system's `kill`.
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "kill -{signal} {} failed", child.id());
 }
 
 /// No single command of a test may take longer than this.

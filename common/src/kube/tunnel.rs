@@ -60,12 +60,14 @@ struct Forward {
     service: String,
     port: u16,
     target: Mutex<Option<(String, u16)>>,
+    /// Forward to this pod itself (no Service to re-resolve).
+    pinned: bool,
 }
 
 impl Forward {
     async fn target(&self, refresh: bool) -> Result<(String, u16)> {
         let mut cached = self.target.lock().await;
-        if refresh || cached.is_none() {
+        if (refresh && !self.pinned) || cached.is_none() {
             *cached = Some(
                 self.client
                     .resolve_service(&self.service, self.port)
@@ -158,6 +160,23 @@ impl RegionClient {
     /// a missing Service, no matching pod or an unreachable cluster fail here.
     pub async fn tunnel(&self, service: &str, port: u16) -> Result<Tunnel> {
         let target = self.resolve_service(service, port).await?;
+        self.forward(service, port, target, false).await
+    }
+
+    /// Forward a local port to `port` of the pod `pod` itself (e.g. one broker's own management
+    /// port, which a Service would spread over every broker).
+    pub async fn tunnel_pod(&self, pod: &str, port: u16) -> Result<Tunnel> {
+        self.forward(&format!("pod/{pod}"), port, (pod.to_string(), port), true)
+            .await
+    }
+
+    async fn forward(
+        &self,
+        service: &str,
+        port: u16,
+        target: (String, u16),
+        pinned: bool,
+    ) -> Result<Tunnel> {
         let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| {
             Error::failed(format!(
                 "cannot listen on a local port for the port-forward: {e}"
@@ -171,6 +190,7 @@ impl RegionClient {
             service: service.to_string(),
             port,
             target: Mutex::new(Some(target)),
+            pinned,
         });
         let accept = tokio::spawn(async move {
             loop {

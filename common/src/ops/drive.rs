@@ -309,10 +309,22 @@ async fn webapps_on(session: &Session) -> Result<Option<bool>> {
 }
 
 /// `kubectl c8dr failback`: the kubectl-side steps 3–7 in order, after checking that the helm
-/// steps before them are done. Each step is skipped when already done, so a run interrupted at
-/// any point converges when run again; exporting is resumed on every failure after a pause.
+/// steps before them are done. Everything the steps need (bucket, repository, Elasticsearch in both
+/// regions, exporter ids, replication factor, both regions) is checked before the first mutation,
+/// in `--dry-run` too (SPEC 4.9). The pause state is read on the brokers (SPEC 3.3): a pause that
+/// is already in place is not sent again, a soft pause is refused. Each step is skipped when
+/// already done, so a run interrupted at any point converges when run again; exporting is resumed
+/// on every failure after a pause, and on SIGINT/SIGTERM/SIGHUP ([`super::pause_guard`]).
 pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome> {
     const CMD: &str = "failback";
+    // Bad input first, before any call (exit 2).
+    args.es.validate()?;
+    let repo_spec = args.repo.spec(&session.settings)?;
+    let bucket = repo_spec
+        .settings
+        .get("bucket")
+        .and_then(serde_json::Value::as_str)
+        .map(String::from);
     let recreated_settings = session
         .settings
         .for_region(crate::region::RegionRef::Recreated)?;
@@ -350,6 +362,14 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         )
         .with_details(json!({"next": "helm c8dr redeploy --region both"})));
     }
+    // The replication factor against the cluster size after the re-add (known only now).
+    let rf = args.replication_factor.unwrap_or(rf_now * 2);
+    let size_after = t.member_ids().len() + to_add.len();
+    if rf == 0 || rf as usize > size_after {
+        return Err(Error::usage(format!(
+            "--replication-factor {rf}: must be between 1 and the cluster size after the re-add ({size_after} brokers)"
+        )));
+    }
     // The helm side must be done first (failback 1 and 2).
     match webapps_on(&recreated).await {
         Ok(Some(false)) => {}
@@ -369,12 +389,84 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     }
     // From the cluster configuration, not GET /actuator/exporters (which lags after a change).
     let enabled = t.exporter_state(&lost_exporter).as_deref() == Some("ENABLED");
-    let rf = args.replication_factor.unwrap_or(rf_now * 2);
+    // The pause state, read on the brokers themselves.
+    let observed = super::exporting::observe(session).await;
+    let soft = observed.count_in("SOFT_PAUSED");
+    if soft > 0 {
+        return Err(Error::refused(format!(
+            "exporting is soft-paused on {soft} partition replicas: failback pauses exporting, and a hard pause \
+             over a soft one corrupts the brokers' pause state (camunda/camunda#55838). Resume first \
+             (kubectl c8dr exporting resume), then run kubectl c8dr failback again"
+        )));
+    }
+    let already_paused = observed.observed() && observed.not_in("PAUSED").is_empty();
+    let mut copy_flags = format!(
+        "--from surviving --to recreated --repo {}{} --exporting-paused{}",
+        args.es.repository,
+        bucket
+            .as_deref()
+            .map(|b| format!(" --bucket {b}"))
+            .unwrap_or_default(),
+        if args.delete_existing_indices {
+            " --delete-existing-indices"
+        } else {
+            ""
+        }
+    );
+    if let Some(u) = &args.es.user {
+        copy_flags.push_str(&format!(" --es-user {u}"));
+    }
+    if let Some(v) = &args.es.password_env {
+        copy_flags.push_str(&format!(" --es-password-env {v}"));
+    }
+    let copy = super::es::CopyArgs {
+        from: crate::region::RegionRef::Surviving,
+        to: crate::region::RegionRef::Recreated,
+        snapshot: None,
+        delete_existing: args.delete_existing_indices,
+        exporting_paused: true,
+        from_es_url: None,
+        to_es_url: None,
+        feature_states: None,
+        pause_exporting: false,
+    };
+    if !enabled {
+        // Exporter ids: both must be configured, else the enable fails after the pause.
+        let exporters = mgmt.exporters().await?;
+        let known: Vec<&str> = exporters.iter().map(|e| e.exporter_id.as_str()).collect();
+        for id in [&lost_exporter, &surviving_exporter] {
+            if !known.contains(&id.as_str()) {
+                return Err(Error::refused(format!(
+                    "exporter {id} is not configured (the brokers know {known:?}): failback step 5 would fail \
+                     after exporting is paused; run the steps by hand with the right exporter ids"
+                )));
+            }
+        }
+        // The copy's own checks, read-only: repository, Elasticsearch of both regions, existing
+        // indices in the target. A dry run of the copy makes no mutating call.
+        let dry = Session::new(
+            crate::session::Settings {
+                dry_run: true,
+                ..session.settings.clone()
+            },
+            session.ui.clone(),
+        );
+        super::es::copy(&dry, &args.es, &args.repo, &copy).await?;
+    }
     let mark = |done: bool| if done { " (done)" } else { "" };
     let plan = vec![
-        format!("step 3/8: kubectl c8dr exporting pause{}", mark(enabled)),
         format!(
-            "step 4/8: kubectl c8dr es copy --from surviving --to recreated --exporting-paused{}",
+            "step 3/8: kubectl c8dr exporting pause{}",
+            if enabled {
+                " (done)"
+            } else if already_paused {
+                " (already paused: observed on every broker)"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "step 4/8: kubectl c8dr es copy {copy_flags}{}",
             mark(enabled)
         ),
         format!(
@@ -382,8 +474,13 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             mark(enabled)
         ),
         "step 6/8: kubectl c8dr exporting resume".to_string(),
-        format!("step 7/8: kubectl c8dr brokers add {parity} --replication-factor {rf}"),
-        "on any failure after the pause: kubectl c8dr exporting resume".to_string(),
+        format!(
+            "step 7/8: kubectl c8dr brokers add {parity} --replication-factor {rf}{}",
+            args.cluster_size
+                .map(|c| format!(" --cluster-size {c}"))
+                .unwrap_or_default()
+        ),
+        "on any failure or signal after the pause: kubectl c8dr exporting resume".to_string(),
     ];
     if session.settings.dry_run {
         return Ok(Outcome::new(CMD, Status::DryRun, format!("fail back {lost}")).with_plan(plan));
@@ -402,31 +499,48 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             seconds: started.elapsed().as_secs_f64(),
         });
     };
+    let mut guard = None;
     if !enabled {
+        // From the pause on (armed before it is sent), neither a failure nor a signal may leave
+        // exporting paused.
+        let g = super::pause_guard::PauseGuard::arm(
+            session,
+            mgmt,
+            "kubectl c8dr failback",
+            vec![
+                "failback 3: kubectl c8dr exporting pause".into(),
+                "failback 4: kubectl c8dr es copy".into(),
+                format!("failback 5: kubectl c8dr exporters enable {lost_exporter}"),
+                "failback 6: kubectl c8dr exporting resume".into(),
+                format!("failback 7: kubectl c8dr brokers add {parity}"),
+            ],
+        );
         let started = Instant::now();
-        let out = super::zeebe::exporting_pause(session, false).await?;
+        let out = if already_paused {
+            Outcome::new(
+                "exporting pause",
+                Status::AlreadyDone,
+                format!(
+                    "exporting was already paused (an earlier run, or by hand): {} partition replicas on {} brokers show PAUSED",
+                    observed.count_in("PAUSED"),
+                    observed.brokers_read()
+                ),
+            )
+        } else {
+            super::zeebe::exporting_pause(session, false).await?
+        };
         record(
             "failback 3",
             "kubectl c8dr exporting pause".into(),
             &out,
             started,
         );
-        // From here on, a failure must not leave exporting paused.
+        g.done("failback 3: kubectl c8dr exporting pause");
         let paused_steps = async {
             let started = Instant::now();
-            let copy = super::es::CopyArgs {
-                from: crate::region::RegionRef::Surviving,
-                to: crate::region::RegionRef::Recreated,
-                snapshot: None,
-                delete_existing: args.delete_existing_indices,
-                exporting_paused: true,
-                from_es_url: None,
-                to_es_url: None,
-                feature_states: None,
-                pause_exporting: false,
-            };
             let out = super::es::copy(session, &args.es, &args.repo, &copy).await?;
-            record("failback 4", "kubectl c8dr es copy --from surviving --to recreated".into(), &out, started);
+            record("failback 4", format!("kubectl c8dr es copy {copy_flags}"), &out, started);
+            g.done("failback 4: kubectl c8dr es copy");
             let started = Instant::now();
             let out = exporter_set(session, &lost_exporter, true, Some(&surviving_exporter)).await?;
             record(
@@ -435,25 +549,43 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
                 &out,
                 started,
             );
+            g.done(format!("failback 5: kubectl c8dr exporters enable {lost_exporter}"));
             Ok::<(), Error>(())
         }
         .await;
         if let Err(e) = paused_steps {
+            drop(g);
+            let who = if already_paused {
+                "exporting (paused before this run) was resumed"
+            } else {
+                "exporting was resumed"
+            };
             let revert = match super::zeebe::exporting_resume(session).await {
-                Ok(_) => "exporting was resumed".to_string(),
+                Ok(_) => who.to_string(),
                 Err(r) => format!(
-                    "resuming exporting ALSO failed ({r}): run kubectl c8dr exporting resume now"
+                    "resuming exporting ALSO failed ({r}): run now: {}",
+                    super::pause_guard::resume_command(session)
                 ),
             };
             return Err(match e {
                 Error::Refused(m) => Error::Refused(format!("{m}; {revert}")),
                 Error::Usage(m) => Error::Usage(format!("{m}; {revert}")),
+                Error::Timeout { what, after } => Error::Timeout {
+                    what: format!("{what}; {revert}"),
+                    after,
+                },
+                Error::Unreachable { what, detail } => Error::Unreachable {
+                    what,
+                    detail: format!("{detail}; {revert}"),
+                },
                 other => Error::failed(format!("{other}; {revert}")),
             });
         }
+        guard = Some(g);
     }
     let started = Instant::now();
     let out = super::zeebe::exporting_resume(session).await?;
+    drop(guard);
     record(
         "failback 6",
         "kubectl c8dr exporting resume".into(),

@@ -56,7 +56,7 @@ impl Default for EsAccess {
 }
 
 impl EsAccess {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.repository.is_empty()
             || !self
                 .repository
@@ -861,20 +861,48 @@ pub async fn copy(
             "--pause-exporting and --exporting-paused: give one (pause now, or state it is paused)",
         ));
     }
-    if !args.exporting_paused && !args.pause_exporting {
-        let msg = "exporting must be paused before copying Elasticsearch (failback step 3: kubectl c8dr \
-                   exporting pause), else the copy misses what is exported meanwhile. Zeebe has no API to \
-                   read the pause state: state it with --exporting-paused once you have paused it, or let \
-                   this run pause it with --pause-exporting";
-        if !session.settings.dry_run {
-            return Err(Error::refused(msg));
-        }
-        session.ui.warn(msg);
-    }
     let source = Session::new(from, session.ui.clone());
     let target = Session::new(to, session.ui.clone());
     let st = transport(&source, access).await?;
     let tt = transport(&target, access).await?;
+    // Both Elasticsearch clusters answer; now the pause (an unreachable region is exit 5 first).
+    if !args.pause_exporting {
+        // The pause state is read on the brokers (SPEC 3.3); `--exporting-paused` is the
+        // operator's word for it, needed only where the brokers cannot be read.
+        let view = super::exporting::observe(session).await;
+        let not_paused = view.not_in("PAUSED");
+        let refusal = if view.observed() && !not_paused.is_empty() {
+            Some(format!(
+                "exporting is not paused: {} partition replicas show otherwise ({}{}). Pause it first \
+                 (failback step 3: kubectl c8dr exporting pause), else the copy misses what is exported \
+                 meanwhile; or let this run pause it with --pause-exporting",
+                not_paused.len(),
+                not_paused
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if not_paused.len() > 3 { ", …" } else { "" }
+            ))
+        } else if !view.observed() && !args.exporting_paused {
+            Some(format!(
+                "exporting must be paused before copying Elasticsearch (failback step 3: kubectl c8dr \
+                 exporting pause), else the copy misses what is exported meanwhile. The brokers' pause state \
+                 could not be read ({}): state it with --exporting-paused once you have paused it, or let \
+                 this run pause it with --pause-exporting",
+                view.unread().join("; ")
+            ))
+        } else {
+            None
+        };
+        if let Some(msg) = refusal {
+            if !session.settings.dry_run {
+                return Err(Error::refused(msg));
+            }
+            session.ui.warn(msg);
+        }
+    }
     let mut opts = options(session, access);
     opts.restore_feature_states = feature_states(args.feature_states.as_deref(), &tt, session);
     let copy_spec = CopySpec {
@@ -927,12 +955,29 @@ pub async fn copy(
         plan.insert(0, "gateway: POST /actuator/exporting/pause".into());
     }
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
+    let mut guard = None;
     if args.pause_exporting {
+        // Until the copy ends (armed before the pause is sent), neither a failure nor a signal
+        // may leave exporting paused.
+        let g = super::pause_guard::PauseGuard::arm(
+            session,
+            session.management().await?,
+            "kubectl c8dr es copy --pause-exporting",
+            vec![
+                "exporting pause".into(),
+                "es copy: snapshot of the source, restore into the target".into(),
+            ],
+        );
         // The pause is the run's own: it prints its own plan, and --yes covers it.
         let paused = super::zeebe::exporting_pause(session, false).await?;
         session
             .ui
             .note(format!("{}: {}", paused.command, paused.summary));
+        g.done("exporting pause");
+        // A pause found in place is not this run's to undo.
+        if paused.status == Status::Done {
+            guard = Some(g);
+        }
     }
     let copy_spec = CopySpec {
         snapshot: Some(preview.snapshot.clone()),
@@ -944,7 +989,24 @@ pub async fn copy(
     })
     .await;
     bars.finish();
-    let report = result?;
+    let report = match result {
+        Ok(r) => r,
+        Err(e) if guard.is_some() => {
+            drop(guard.take());
+            let revert = match super::zeebe::exporting_resume(session).await {
+                Ok(_) => "exporting (paused by this run) was resumed".to_string(),
+                Err(r) => format!(
+                    "resuming exporting ALSO failed ({r}): run now: {}",
+                    super::pause_guard::resume_command(session)
+                ),
+            };
+            session.ui.warn(&revert);
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    // The copy is done: the pause stays for failback step 5 (exporters enable), by design.
+    drop(guard);
     let status = match report.outcome {
         CopyOutcome::AlreadyDone => Status::AlreadyDone,
         CopyOutcome::Copied | CopyOutcome::Resumed => Status::Done,

@@ -3,6 +3,8 @@
 
 pub mod drive;
 pub mod es;
+pub mod exporting;
+pub mod pause_guard;
 pub mod status;
 pub mod zeebe;
 

@@ -119,6 +119,8 @@ pub struct RegionReport {
     /// The gateway of this region answered `GET /actuator/cluster`.
     pub gateway_reachable: Option<bool>,
     pub elasticsearch: Option<EsStatus>,
+    /// The exporting phase of every partition replica, read on each broker pod (SPEC 3.3).
+    pub exporting: Option<super::exporting::RegionExporting>,
 }
 
 /// What probing one region yielded (the report plus raw evidence for the cluster view).
@@ -234,6 +236,7 @@ async fn probe_region(session: &Session, id: RegionId, role: &str, limit: Durati
         schema_manager_disabled: None,
         gateway_reachable: None,
         elasticsearch: None,
+        exporting: None,
     };
     let mut probe = RegionProbe {
         id,
@@ -326,7 +329,13 @@ async fn probe_region(session: &Session, id: RegionId, role: &str, limit: Durati
             )
         };
         let es = bounded("Elasticsearch", limit, es_status(session));
-        let (mgmt, rest, es) = tokio::join!(mgmt, rest, es);
+        let exporting = bounded("the brokers' partitions", limit, async {
+            Ok(super::exporting::observe_region(session).await)
+        });
+        let (mgmt, rest, es, exporting) = tokio::join!(mgmt, rest, es, exporting);
+        if let Ok(x) = exporting {
+            report.exporting = Some(x);
+        }
         let topo_ok = match &rest {
             Some(Ok(t)) => Some(t.clone()),
             _ => None,
@@ -538,6 +547,43 @@ fn yes_no(b: Option<bool>, yes: &str, no: &str) -> String {
     }
 }
 
+/// One line: the phase over the region's replicas, how many were read, the exporting lag.
+fn exporting_text(x: &super::exporting::RegionExporting) -> String {
+    let replicas = x.replicas().count();
+    let brokers = x.brokers.iter().filter(|b| b.error.is_none()).count();
+    let mut line = match x.state.as_str() {
+        "no partitions" => format!("no partitions on its {brokers} brokers (not members)"),
+        "unknown" => "unknown (the brokers' /actuator/partitions could not be read)".to_string(),
+        state => {
+            let state = if state == "mixed" {
+                let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+                for (_, p) in x.replicas() {
+                    *by.entry(p.exporter_phase.as_deref().unwrap_or("-"))
+                        .or_default() += 1;
+                }
+                format!(
+                    "MIXED ({})",
+                    by.iter()
+                        .map(|(k, v)| format!("{v} {k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                state.to_uppercase()
+            };
+            format!(
+                "{state} on {replicas} partition replicas ({brokers} brokers); exported lags processed by {} records at most",
+                x.max_lag
+            )
+        }
+    };
+    let unread = x.unread();
+    if unread > 0 && x.state != "unknown" {
+        line.push_str(&format!("; {unread} broker pods could not be read"));
+    }
+    line
+}
+
 fn region_text(r: &RegionReport) -> String {
     let role = if r.role.is_empty() {
         String::new()
@@ -594,6 +640,9 @@ fn region_text(r: &RegionReport) -> String {
             "  gateway:         {}\n",
             yes_no(r.gateway_reachable, "answers", "does not answer")
         ));
+        if let Some(x) = &r.exporting {
+            out.push_str(&format!("  exporting:       {}\n", exporting_text(x)));
+        }
     }
     if r.installed == Some(false) {
         for e in &r.errors {
@@ -833,6 +882,7 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
                     schema_manager_disabled: None,
                     gateway_reachable: None,
                     elasticsearch: None,
+                    exporting: None,
                 },
                 cluster: None,
                 exporters: None,

@@ -1120,8 +1120,26 @@ pub async fn exporter_set_with(
     )
 }
 
-/// `exporting pause [--soft]` (failback step 3). The pause needs every partition complete and is
-/// not atomic: retried a few times, then reverted with a resume (SPEC 3.3).
+/// How long a pause or resume may take to show on every broker after the gateway accepted it.
+const PHASE_SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn phase_word(soft: bool) -> &'static str {
+    if soft { "SOFT_PAUSED" } else { "PAUSED" }
+}
+
+fn first(items: &[String], n: usize) -> String {
+    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > n {
+        s.push_str(", …");
+    }
+    s
+}
+
+/// `exporting pause [--soft]` (failback step 3). The pause state is read on every broker first
+/// (SPEC 3.3): a hard pause over a soft one is refused (camunda/camunda#55838), a pause already in
+/// place is "already done". The pause needs every partition complete and is not atomic: retried a
+/// few times, then reverted with a resume. Success is reported only once every partition of every
+/// broker that can be read shows the pause.
 pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
     const CMD: &str = "exporting pause";
     let mgmt = session.management().await?;
@@ -1129,9 +1147,13 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
         "POST /actuator/exporting/pause{}",
         if soft { "?soft=true" } else { "" }
     );
+    let target = phase_word(soft);
     let plan = vec![
         call,
         "judged by the body's status (HTTP 200 wraps the real result)".into(),
+        format!(
+            "verified on every broker pod: GET /actuator/partitions shows {target} on each partition"
+        ),
     ];
     let summary = if soft {
         "soft-pause exporting"
@@ -1139,6 +1161,34 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
         "pause exporting"
     }
     .to_string();
+    let before = super::exporting::observe(session).await;
+    if !soft && before.count_in("SOFT_PAUSED") > 0 {
+        let soft_on: Vec<String> = before
+            .replicas()
+            .filter(|(_, p)| p.exporter_phase.as_deref() == Some("SOFT_PAUSED"))
+            .map(|(b, p)| format!("{} partition {}", b.pod, p.partition))
+            .collect();
+        return Err(Error::refused(format!(
+            "exporting is soft-paused ({}): a hard pause over a soft pause corrupts the brokers' pause \
+             state (camunda/camunda#55838). Resume first, then pause: kubectl c8dr exporting resume, \
+             then kubectl c8dr exporting pause",
+            first(&soft_on, 4)
+        )));
+    }
+    if before.observed() && before.not_in(target).is_empty() {
+        return Ok(Outcome::new(
+            CMD,
+            Status::AlreadyDone,
+            format!(
+                "exporting is already {}paused: {} partition replicas on {} brokers show {target}",
+                if soft { "soft-" } else { "" },
+                before.count_in(target),
+                before.brokers_read()
+            ),
+        )
+        .with_plan(plan)
+        .with_details(serde_json::to_value(&before).unwrap_or_default()));
+    }
     if session.settings.dry_run {
         return Ok(Outcome::new(CMD, Status::DryRun, summary).with_plan(plan));
     }
@@ -1147,6 +1197,16 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
     for attempt in 1..=4u32 {
         match mgmt.exporting_pause(soft).await {
             Ok(()) => {
+                let after = super::exporting::wait_for_phase(session, target, PHASE_SETTLE).await;
+                let missing = after.not_in(target);
+                if !missing.is_empty() {
+                    last = Some(Error::failed(format!(
+                        "the gateway reported the pause, but {} partition replicas do not show {target}: {}",
+                        missing.len(),
+                        first(&missing, 4)
+                    )));
+                    break;
+                }
                 if soft {
                     // camunda/camunda#55838: a hard pause over a soft one corrupts the pause file.
                     session.ui.note(
@@ -1154,12 +1214,28 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
                          a hard pause over a soft one corrupts the brokers' pause state",
                     );
                 }
+                let verified = if after.observed() {
+                    format!(
+                        "; verified: {} partition replicas on {} brokers show {target}",
+                        after.count_in(target),
+                        after.brokers_read()
+                    )
+                } else {
+                    format!(
+                        "; NOT verified: the brokers' /actuator/partitions could not be read ({})",
+                        after.unread().join("; ")
+                    )
+                };
                 return Ok(Outcome::new(
                     CMD,
                     Status::Done,
-                    format!("exporting is {}paused", if soft { "soft-" } else { "" }),
+                    format!(
+                        "exporting is {}paused{verified}",
+                        if soft { "soft-" } else { "" }
+                    ),
                 )
-                .with_plan(plan));
+                .with_plan(plan)
+                .with_details(serde_json::to_value(&after).unwrap_or_default()));
             }
             Err(e @ Error::Api { .. }) => {
                 session
@@ -1172,12 +1248,23 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
             Err(e) => return Err(e),
         }
     }
-    // Some partitions may have paused: revert so log compaction is not left stopped.
-    let revert = match mgmt.exporting_resume().await {
-        Ok(()) => "exporting was resumed to revert a partial pause".to_string(),
-        Err(e) => format!(
-            "resuming to revert a partial pause ALSO failed ({e}): run kubectl c8dr exporting resume"
-        ),
+    // Some partitions may have paused (the broadcast is not atomic): revert so log compaction is
+    // not left stopped — unless the brokers show that nothing paused (e.g. the topology was
+    // incomplete: the gateway then sends nothing, and would refuse the resume just the same).
+    let view = super::exporting::observe(session).await;
+    let stopped = view.count_in("PAUSED") + view.count_in("SOFT_PAUSED");
+    let revert = if view.observed() && stopped == 0 {
+        format!(
+            "no partition was paused (observed on {} brokers): nothing to revert",
+            view.brokers_read()
+        )
+    } else {
+        match mgmt.exporting_resume().await {
+            Ok(()) => "exporting was resumed to revert a partial pause".to_string(),
+            Err(e) => format!(
+                "resuming to revert a partial pause ALSO failed ({e}): run kubectl c8dr exporting resume"
+            ),
+        }
     };
     Err(Error::failed(format!(
         "pausing exporting failed: {}; {revert}",
@@ -1185,17 +1272,44 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
     )))
 }
 
-/// `exporting resume` (failback step 6).
+/// `exporting resume` (failback step 6), verified on the brokers like a pause.
 pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
     const CMD: &str = "exporting resume";
     let mgmt = session.management().await?;
-    let plan = vec!["POST /actuator/exporting/resume".to_string()];
+    let plan = vec![
+        "POST /actuator/exporting/resume".to_string(),
+        "verified on every broker pod: GET /actuator/partitions shows EXPORTING on each partition"
+            .to_string(),
+    ];
     if session.settings.dry_run {
         return Ok(Outcome::new(CMD, Status::DryRun, "resume exporting").with_plan(plan));
     }
     session.ui.confirm("Plan: resume exporting", &plan)?;
     mgmt.exporting_resume().await?;
-    Ok(Outcome::new(CMD, Status::Done, "exporting is resumed").with_plan(plan))
+    let after = super::exporting::wait_for_phase(session, "EXPORTING", PHASE_SETTLE).await;
+    let missing = after.not_in("EXPORTING");
+    if !missing.is_empty() {
+        return Err(Error::failed(format!(
+            "the gateway reported the resume, but {} partition replicas are still not exporting: {}; \
+             run kubectl c8dr exporting resume again",
+            missing.len(),
+            first(&missing, 4)
+        )));
+    }
+    let verified = if after.observed() {
+        format!(
+            "; verified: {} partition replicas on {} brokers show EXPORTING",
+            after.count_in("EXPORTING"),
+            after.brokers_read()
+        )
+    } else {
+        String::new()
+    };
+    Ok(
+        Outcome::new(CMD, Status::Done, format!("exporting is resumed{verified}"))
+            .with_plan(plan)
+            .with_details(serde_json::to_value(&after).unwrap_or_default()),
+    )
 }
 
 /// `changes show`: the pending and last change.

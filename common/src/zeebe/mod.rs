@@ -4,6 +4,7 @@ pub mod brokers;
 pub mod change;
 pub mod management;
 pub mod model;
+pub mod partitions;
 pub mod rest;
 
 pub use management::ManagementClient;

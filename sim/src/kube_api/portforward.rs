@@ -8,8 +8,9 @@
 //!   session ends with the client's Close (kube-rs's `join()` fails if the server closes first),
 //!   except when the forwarded port itself closes the connection.
 //!
-//! Each port is bridged to the region's own loopback listener: 9600 → management API, 8080 →
-//! REST API on broker pods, 9200 → Elasticsearch on the Elasticsearch pod. `kubectl
+//! Each port is bridged to a loopback listener: 9600 on broker pod `<release>-zeebe-N` → that
+//! broker's own management listener (its `/actuator/partitions`, plus the gateway management API),
+//! 8080 → the region's REST API on broker pods, 9200 → Elasticsearch on the Elasticsearch pod. `kubectl
 //! port-forward` (SPDY inside the WebSocket, no `ports=`) is refused with a 400, as the notes
 //! recommend.
 
@@ -33,17 +34,28 @@ use crate::http::{Body, SimRequest};
 use crate::server::SimShared;
 use crate::world::RegionId;
 
-/// The loopback listener that stands for `port` of a pod with `containers`.
+/// The loopback listener that stands for `port` of `pod` with `containers`. Port 9600 of a
+/// broker pod is that broker's own management port (its `/actuator/partitions`, and the gateway
+/// API, since an 8.8 orchestration pod is broker and gateway at once); a forward to the gateway
+/// Service resolves to one such pod, as `kubectl port-forward svc/…` does.
 fn target(
     shared: &SimShared,
     region: RegionId,
+    pod: &str,
     containers: &[String],
     port: u16,
 ) -> Option<SocketAddr> {
     let ep = &shared.endpoints[region];
     let has = |c: &str| containers.iter().any(|x| x == c);
+    let release = shared.world.lock().cfg.release.clone();
+    let broker = ep
+        .brokers
+        .iter()
+        .enumerate()
+        .find(|(n, _)| objects::broker_pod_name(&release, *n as u32) == pod)
+        .map(|(_, a)| *a);
     match port {
-        9600 if has(ORCHESTRATION_CONTAINER) => Some(ep.management),
+        9600 if has(ORCHESTRATION_CONTAINER) => broker.or(Some(ep.management)),
         8080 if has(ORCHESTRATION_CONTAINER) => Some(ep.rest),
         9200 if has(ELASTICSEARCH_CONTAINER) => Some(ep.elasticsearch),
         _ => None,
@@ -105,7 +117,7 @@ pub async fn handle(
     };
     let targets: Vec<(u16, Option<SocketAddr>)> = ports
         .iter()
-        .map(|&p| (p, target(&shared, region, &containers, p)))
+        .map(|&p| (p, target(&shared, region, pod, &containers, p)))
         .collect();
     let pod = pod.to_string();
     websocket::upgrade(req, protocol, move |ws| session(ws, shared, pod, targets))

@@ -215,10 +215,16 @@ fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<
             json(200, &Value::Array(list))
         }
         ("POST", p) if p.starts_with("/actuator/exporters/") => exporter_change(w, req, p, now),
-        ("POST", "/actuator/exporting/pause") => exporting_pause(w, req.flag("soft")),
+        ("POST", "/actuator/exporting/pause") => {
+            let phase = if req.flag("soft") {
+                Exporting::SoftPaused
+            } else {
+                Exporting::Paused
+            };
+            exporting_broadcast(w, phase, "/actuator/exporting/pause", now)
+        }
         ("POST", "/actuator/exporting/resume") => {
-            w.zeebe.exporting = Exporting::Running;
-            wrapped(204, Value::Null)
+            exporting_broadcast(w, Exporting::Running, "/actuator/exporting/resume", now)
         }
         _ => message(404, format!("No endpoint {} {}", req.method, req.path)),
     }
@@ -232,32 +238,58 @@ fn wrapped(status: u16, body: Value) -> Response<Body> {
     )
 }
 
-fn exporting_pause(w: &mut World, soft: bool) -> Response<Body> {
+/// Pause, soft-pause or resume exporting as the gateway does (camunda/camunda main,
+/// `service/src/main/java/io/camunda/service/ExportingServices.java` over
+/// `service/.../management/PhysicalTenantManagementService.java`, `broadcastPartitionMembers`):
+/// first the topology must be complete — every partition with all its members, else
+/// `IncompleteTopologyException` ("Expected %s members of partition %s but found %s") and nothing
+/// is sent — then one request per member of every partition (leader, followers); the answer is a
+/// success only when every member answered. A member that fails does not undo the others: the
+/// operation is not atomic (fault `exportingFailsAtPartition`). Each broker applies it to its own
+/// replica, whose phase its `GET /actuator/partitions` shows (see [`super::partitions`]).
+fn exporting_broadcast(
+    w: &mut World,
+    phase: Exporting,
+    path: &str,
+    now: Instant,
+) -> Response<Body> {
     let alive = w.alive_brokers();
-    for (p, holders) in w.zeebe.partition_members() {
+    let failure = |msg: String| {
+        wrapped(
+            500,
+            json!({"timestamp": super::now_rfc3339(), "status": 500, "error": "Internal Server Error",
+                   "message": msg, "path": path}),
+        )
+    };
+    let members = w.zeebe.partition_members();
+    for (p, holders) in &members {
         let found = holders.iter().filter(|b| alive.contains(b)).count();
         if found < holders.len() {
-            let msg = format!(
+            return failure(format!(
                 "Expected {} members of partition {p} but found {found}, current topology: {:?}",
                 holders.len(),
                 holders
-            );
-            return wrapped(
-                500,
-                json!({"timestamp": super::now_rfc3339(), "status": 500, "error": "Internal Server Error",
-                       "message": msg, "path": "/actuator/exporting/pause"}),
-            );
+            ));
         }
     }
-    w.zeebe.exporting = match (w.zeebe.exporting, soft) {
-        (Exporting::SoftPaused, false) => {
-            // camunda/camunda#55838: a hard pause over a soft pause corrupts `.exporterPaused`.
-            w.zeebe.pause_file_corrupted = true;
-            Exporting::Paused
+    for (p, holders) in &members {
+        if w.faults.exporting_fails_at_partition == Some(*p) {
+            // One member's request failed: the partitions before it are changed, this one and
+            // the rest are not (the fault fires once).
+            w.faults.exporting_fails_at_partition = None;
+            return failure(format!(
+                "Failed to handle admin request on partition {p}: request timed out after PT5S"
+            ));
         }
-        (_, true) => Exporting::SoftPaused,
-        (_, false) => Exporting::Paused,
-    };
+        for b in holders {
+            let current = w.zeebe.exporting.replica(*b, *p).phase;
+            if current == Exporting::SoftPaused && phase == Exporting::Paused {
+                // camunda/camunda#55838: a hard pause over a soft pause corrupts `.exporterPaused`.
+                w.zeebe.pause_file_corrupted = true;
+            }
+            w.zeebe.exporting.set(*b, *p, phase, now);
+        }
+    }
     wrapped(204, Value::Null)
 }
 

@@ -6,6 +6,7 @@
 //! silent, the comment names the source or says that the choice is the simulator's own.
 
 pub mod http;
+pub mod partitions;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::SystemTime;
@@ -85,7 +86,8 @@ pub struct PendingChange {
     pub exporters_before: BTreeMap<String, String>,
 }
 
-/// Exporting pause state. No API reports it (SPEC 3.3); the simulator keeps it for tests.
+/// The exporting phase of one partition replica (`ExporterPhase`); every broker reports it for
+/// the partitions it hosts on `GET /actuator/partitions` (SPEC 3.3, see [`partitions`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Exporting {
     Running,
@@ -102,7 +104,8 @@ pub struct Zeebe {
     pub last_change: Option<LastChange>,
     pub pending: Option<PendingChange>,
     pub next_change_id: i64,
-    pub exporting: Exporting,
+    /// Per broker and partition: the exporting phase and the position a pause froze.
+    pub exporting: partitions::ExportingState,
     /// Exporters in the brokers' static configuration (what `enable` may name).
     pub configured_exporters: Vec<String>,
     /// exporter id -> (status reported until `until`): the brief lag after a change.
@@ -134,7 +137,7 @@ pub fn round_robin(members: &[u32], partitions: u32, rf: u32) -> BTreeMap<u32, V
 }
 
 impl Zeebe {
-    pub fn healthy(cfg: &SimConfig, _now: Instant) -> Self {
+    pub fn healthy(cfg: &SimConfig, now: Instant) -> Self {
         let ids: Vec<u32> = (0..cfg.cluster_size).collect();
         let exporters = vec!["camundaregion0".to_string(), "camundaregion1".to_string()];
         let mut members: BTreeMap<u32, Member> = ids
@@ -174,7 +177,7 @@ impl Zeebe {
             last_change: None,
             pending: None,
             next_change_id: 1,
-            exporting: Exporting::Running,
+            exporting: partitions::ExportingState::new(now),
             configured_exporters: exporters,
             exporter_lag: BTreeMap::new(),
             initialized_from: BTreeMap::new(),
@@ -592,7 +595,7 @@ impl Zeebe {
             last_change: None,
             pending: None,
             next_change_id: 0,
-            exporting: self.exporting,
+            exporting: self.exporting.clone(),
             configured_exporters: self.configured_exporters.clone(),
             exporter_lag: BTreeMap::new(),
             initialized_from: BTreeMap::new(),

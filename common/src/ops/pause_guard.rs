@@ -1,0 +1,202 @@
+//! Signals never leave exporting paused (SPEC 3.3, 3.7). A paused exporter stops log compaction
+//! and can fill the brokers' disks; an SSH drop (SIGHUP), a cancelled CI job (SIGTERM) or Ctrl-C
+//! (SIGINT) in the middle of `failback` or `es copy --pause-exporting` must not leave it so.
+//!
+//! A command that pauses arms a [`PauseGuard`] right after the pause and drops it once exporting
+//! runs again (or once the pause is meant to outlive the command). The binary runs
+//! [`watch_signals`] beside the command: on a signal, when a guard is armed, it resumes exporting
+//! (bounded by [`RESUME_BOUND`]), prints what was done and what was not, and returns the exit code
+//! (128 + signal: 130, 143, 129). When the resume cannot be sent it prints the exact command.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::session::Session;
+use crate::zeebe::ManagementClient;
+
+/// How long the resume on a signal may take.
+pub const RESUME_BOUND: Duration = Duration::from_secs(5);
+
+struct Armed {
+    mgmt: ManagementClient,
+    command: String,
+    done: Vec<String>,
+    pending: Vec<String>,
+    resume_command: String,
+}
+
+static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
+
+fn armed() -> std::sync::MutexGuard<'static, Option<Armed>> {
+    ARMED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The command that resumes exporting for this session's region, flags included.
+pub fn resume_command(session: &Session) -> String {
+    let s = &session.settings;
+    let mut cmd = vec!["kubectl c8dr".to_string()];
+    if let Some(k) = &s.kubeconfig {
+        cmd.push(format!("--kubeconfig {}", k.display()));
+    }
+    if let Some(c) = &s.location.context {
+        cmd.push(format!("--context {c}"));
+    }
+    if let Some(n) = &s.location.namespace {
+        cmd.push(format!("--namespace {n}"));
+    }
+    if s.release != "camunda" {
+        cmd.push(format!("--release {}", s.release));
+    }
+    if let Some(u) = &s.gateway_url {
+        cmd.push(format!("--gateway-url {u}"));
+    }
+    cmd.push("exporting resume".into());
+    cmd.join(" ")
+}
+
+/// Exporting is paused by this run while the guard lives.
+pub struct PauseGuard(());
+
+impl PauseGuard {
+    /// Arm after a pause: `pending` names the steps still to run while paused.
+    pub fn arm(
+        session: &Session,
+        mgmt: &ManagementClient,
+        command: &str,
+        pending: Vec<String>,
+    ) -> Self {
+        *armed() = Some(Armed {
+            mgmt: mgmt.clone(),
+            command: command.to_string(),
+            done: vec!["exporting paused".into()],
+            pending,
+            resume_command: resume_command(session),
+        });
+        PauseGuard(())
+    }
+
+    /// A step finished while paused.
+    pub fn done(&self, step: impl Into<String>) {
+        let step = step.into();
+        if let Some(a) = armed().as_mut() {
+            a.pending
+                .retain(|p| !step.starts_with(p.as_str()) && *p != step);
+            a.done.push(step);
+        }
+    }
+}
+
+impl Drop for PauseGuard {
+    fn drop(&mut self) {
+        armed().take();
+    }
+}
+
+/// A terminating signal and its conventional exit code (128 + number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Int,
+    Term,
+    Hup,
+}
+
+impl Signal {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Signal::Int => 130,
+            Signal::Term => 143,
+            Signal::Hup => 129,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+            Signal::Hup => "SIGHUP",
+        }
+    }
+}
+
+/// What to do on `signal`: resume exporting if this run paused it, report, and return the exit
+/// code. Every line goes to stderr.
+pub async fn on_signal(signal: Signal) -> i32 {
+    let taken = armed().take();
+    let Some(a) = taken else {
+        eprintln!("interrupted by {}", signal.name());
+        return signal.exit_code();
+    };
+    eprintln!(
+        "interrupted by {} while exporting was paused by `{}`:",
+        signal.name(),
+        a.command
+    );
+    for d in &a.done {
+        eprintln!("  done:     {d}");
+    }
+    for p in &a.pending {
+        eprintln!("  not done: {p}");
+    }
+    match tokio::time::timeout(RESUME_BOUND, a.mgmt.exporting_resume()).await {
+        Ok(Ok(())) => eprintln!(
+            "  exporting was resumed, so log compaction goes on; run `{}` again to continue",
+            a.command
+        ),
+        Ok(Err(e)) => eprintln!(
+            "  resuming exporting FAILED ({e}): exporting is still PAUSED; run now: {}",
+            a.resume_command
+        ),
+        Err(_) => eprintln!(
+            "  resuming exporting got no answer within {}s: exporting may still be PAUSED; run now: {}",
+            RESUME_BOUND.as_secs(),
+            a.resume_command
+        ),
+    }
+    signal.exit_code()
+}
+
+/// Wait for the first SIGINT, SIGTERM or SIGHUP. Registering replaces the default action, so a
+/// binary runs this for its whole life and exits with [`on_signal`]'s code.
+#[cfg(unix)]
+pub async fn wait_for_signal() -> std::io::Result<Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(tokio::select! {
+        _ = int.recv() => Signal::Int,
+        _ = term.recv() => Signal::Term,
+        _ = hup.recv() => Signal::Hup,
+    })
+}
+
+#[cfg(not(unix))]
+pub async fn wait_for_signal() -> std::io::Result<Signal> {
+    tokio::signal::ctrl_c().await?;
+    Ok(Signal::Int)
+}
+
+/// Run beside a command (on the runtime's worker threads, so a blocking prompt cannot starve it):
+/// on a signal, undo an armed pause and exit with the signal's code.
+pub fn watch_signals() {
+    tokio::spawn(async {
+        match wait_for_signal().await {
+            Ok(signal) => {
+                let code = on_signal(signal).await;
+                std::process::exit(code);
+            }
+            Err(e) => tracing::warn!("cannot watch for signals: {e}"),
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_exit_with_128_plus_their_number() {
+        assert_eq!(Signal::Int.exit_code(), 130);
+        assert_eq!(Signal::Term.exit_code(), 143);
+        assert_eq!(Signal::Hup.exit_code(), 129);
+    }
+}

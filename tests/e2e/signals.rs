@@ -1,0 +1,130 @@
+//! Signals never leave exporting paused (issue 9 item 5, SPEC 3.3/3.7): SIGTERM (a cancelled CI
+//! job), SIGINT (Ctrl-C) or SIGHUP (an SSH drop) after the pause resume exporting, say what was
+//! and was not done, and exit 128 + the signal.
+
+use std::time::Duration;
+
+use c8dr_e2e::{TestEnv, TestEnvBuilder, finish, send_signal};
+
+/// Failover done, region 1 recreated, helm failback steps 1 and 2 done; the Elasticsearch copy
+/// is slow, so a signal lands while exporting is paused.
+fn ready_for_a_slow_failback() -> TestEnv {
+    let builder: TestEnvBuilder = TestEnv::builder().config(|c| {
+        c.es_shard_duration = Duration::from_millis(400);
+    });
+    let mut env = builder.start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.set_env("S3_BUCKET_NAME", "camunda-bucket");
+    env.lose_region(1);
+    env.kubectl_c8dr(["failover"]).success();
+    env.recreate_region(1);
+    c8dr_sim::helm::apply_release(
+        &mut env.sim.world().lock(),
+        1,
+        serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false},
+            "env": [{"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
+    );
+    c8dr_sim::helm::apply_release(
+        &mut env.sim.world().lock(),
+        0,
+        serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false}}}),
+    );
+    env
+}
+
+/// Wait (bounded) until the Elasticsearch copy has begun: the repository is registered on the
+/// source, which happens after the pause was verified.
+fn wait_for_the_copy(env: &TestEnv) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.sim.world().lock().regions[0].es.repositories.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy never started: {:#}",
+            env.state()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_signal_during_failback_resumes_exporting_and_exits_128_plus_the_signal() {
+    for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
+        let env = ready_for_a_slow_failback();
+        let (child, shown) = env
+            .command("kubectl-c8dr", vec!["failback".into()])
+            .spawn_piped();
+        env.wait_for_state("exporting paused by failback", |s| {
+            s["exporting"] == "Paused"
+        });
+        // Let the copy start (it is what runs while paused).
+        wait_for_the_copy(&env);
+        send_signal(&child, signal);
+        let run = finish(child, shown)
+            .code(code)
+            .stderr_has(&format!("interrupted by SIG{signal}"))
+            .stderr_has("done:     failback 3")
+            .stderr_has("not done: failback 5")
+            .stderr_has("exporting was resumed");
+        let s = env.state();
+        assert_eq!(s["exporting"], "Running", "SIG{signal}\n{}", run.stderr);
+        assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
+        // A re-run finishes the failback.
+        env.kubectl_c8dr(["failback"]).success();
+        assert_eq!(
+            env.state()["members"],
+            serde_json::json!([0, 1, 2, 3, 4, 5, 6, 7])
+        );
+    }
+}
+
+#[test]
+fn a_signal_during_es_copy_with_pause_exporting_resumes_exporting() {
+    let env = ready_for_a_slow_failback();
+    let (child, shown) = env
+        .command(
+            "kubectl-c8dr",
+            [
+                "es",
+                "copy",
+                "--from",
+                "surviving",
+                "--to",
+                "recreated",
+                "--pause-exporting",
+            ]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        )
+        .spawn_piped();
+    env.wait_for_state("exporting paused by es copy", |s| {
+        s["exporting"] == "Paused"
+    });
+    wait_for_the_copy(&env);
+    send_signal(&child, "INT");
+    finish(child, shown)
+        .code(130)
+        .stderr_has("interrupted by SIGINT")
+        .stderr_has("exporting was resumed");
+    assert_eq!(env.state()["exporting"], "Running");
+}
+
+#[test]
+fn when_the_resume_cannot_be_sent_the_exact_command_is_printed() {
+    let env = ready_for_a_slow_failback();
+    let (child, shown) = env
+        .command("kubectl-c8dr", vec!["failback".into()])
+        .spawn_piped();
+    env.wait_for_state("exporting paused by failback", |s| {
+        s["exporting"] == "Paused"
+    });
+    wait_for_the_copy(&env);
+    // The gateway refuses the next mutating calls: the resume cannot be sent.
+    env.sim.world().lock().faults.zeebe_error = Some((500, 100));
+    send_signal(&child, "TERM");
+    finish(child, shown)
+        .code(143)
+        .stderr_has("resuming exporting FAILED")
+        .stderr_has("run now: kubectl c8dr --context c8dr-sim-region0 --namespace camunda-region0 exporting resume");
+    assert_eq!(env.state()["exporting"], "Paused");
+}
