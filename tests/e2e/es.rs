@@ -442,3 +442,53 @@ fn es_security_with_a_password_from_the_environment_or_the_secret() {
         .code(2)
         .stderr_has("UNSET_VAR");
 }
+
+#[test]
+fn es_copy_of_multi_shard_indices_waits_for_every_shard_copy() {
+    // Issue 9 item 8: Camunda indices with 3 primaries and a replica each. With two data nodes
+    // every copy is recovered and the cluster ends green; with one, the replicas can never be
+    // allocated and c8dr says why the cluster stays yellow instead of waiting for green.
+    for (nodes, health, copies_per_index) in [(2u32, "green", 6u64), (1, "yellow", 3)] {
+        let env = TestEnv::builder()
+            .config(|c| {
+                c.es_nodes = nodes;
+                c.es_number_of_shards = 3;
+                c.es_number_of_replicas = 1;
+            })
+            .start();
+        failback_ready(&env, false);
+        let out = env
+            .kubectl_c8dr(copy_args(&[
+                "--exporting-paused",
+                "--yes",
+                "--timeout",
+                "20s",
+                "-o",
+                "json",
+            ]))
+            .success()
+            .json();
+        assert_eq!(out["status"], "done", "{out:#}");
+        let restore = &out["details"]["restore"];
+        assert_eq!(restore["health"], health, "{out:#}");
+        let indices = camunda(&es_indices(&env, 0)).len() as u64;
+        assert!(indices > 0);
+        // Every restored index, Camunda's and the archive's, has its copies counted.
+        let restored = restore["restored_indices"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0) as u64;
+        assert_eq!(
+            restore["shard_copies"],
+            copies_per_index * restored,
+            "{out:#}"
+        );
+        assert_copied(&env);
+        if nodes == 1 {
+            assert_eq!(restore["unassigned_replicas"], 3 * restored, "{out:#}");
+            env.kubectl_c8dr(["es", "status", "--region", "recreated"])
+                .success()
+                .stdout_has("health yellow");
+        }
+    }
+}

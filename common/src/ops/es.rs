@@ -341,7 +341,7 @@ impl<'a> Bars<'a> {
             }
             let label = match phase {
                 Phase::Snapshot => "snapshot: shards",
-                Phase::Restore => "restore: indices",
+                Phase::Restore => "restore: shard copies",
             };
             *cur = Some((phase, self.session.ui.progress(label, p.total)));
         }
@@ -349,7 +349,7 @@ impl<'a> Bars<'a> {
             bar.update(p.done, p.total);
             let label = match phase {
                 Phase::Snapshot => "snapshot: shards",
-                Phase::Restore => "restore: indices",
+                Phase::Restore => "restore: shard copies",
             };
             bar.message(format!("{label} ({:.0}% of bytes)", p.percent));
         }
@@ -693,6 +693,18 @@ fn check_delete_allowed(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
+/// Why a restored cluster stays yellow: replicas its data nodes cannot hold.
+fn unassigned_note(report: &es::RestoreReport) -> String {
+    if report.unassigned_replicas == 0 {
+        return String::new();
+    }
+    format!(
+        " ({} replica copies cannot be allocated on {} data node(s): Elasticsearch never puts a \
+         replica on its primary's node)",
+        report.unassigned_replicas, report.data_nodes
+    )
+}
+
 /// `es snapshot restore NAME`.
 pub async fn snapshot_restore(
     session: &Session,
@@ -755,17 +767,21 @@ pub async fn snapshot_restore(
         RestoreOutcome::AlreadyRestored => (
             Status::AlreadyDone,
             format!(
-                "snapshot {name} is already restored ({} indices, health {})",
+                "snapshot {name} is already restored ({} indices, {} shard copies, health {}{})",
                 report.restored_indices.len(),
-                report.health
+                report.shard_copies,
+                report.health,
+                unassigned_note(&report)
             ),
         ),
         RestoreOutcome::Restored => (
             Status::Done,
             format!(
-                "snapshot {name} restored: {} indices, cluster health {}{}",
+                "snapshot {name} restored: {} indices, {} shard copies, cluster health {}{}{}",
                 report.restored_indices.len(),
+                report.shard_copies,
                 report.health,
+                unassigned_note(&report),
                 if report.deleted_indices.is_empty() {
                     String::new()
                 } else {
@@ -950,14 +966,24 @@ pub async fn copy(
         CopyOutcome::Copied | CopyOutcome::Resumed => Status::Done,
     };
     let summary = format!(
-        "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}",
+        "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}{}",
         report.indices.len(),
         preview.snapshot,
         if report.outcome == CopyOutcome::Resumed {
             " (an interrupted restore was followed to its end)"
         } else {
             ""
-        }
+        },
+        report
+            .restore
+            .as_ref()
+            .map(|r| format!(
+                "; {} shard copies recovered, cluster health {}{}",
+                r.shard_copies,
+                r.health,
+                unassigned_note(r)
+            ))
+            .unwrap_or_default()
     );
     Ok(Outcome::new(CMD, status, summary)
         .with_plan(plan)
