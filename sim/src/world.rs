@@ -42,6 +42,10 @@ pub struct SimConfig {
     /// setups raise them: the simulator uses several primaries and a replica).
     pub es_number_of_shards: u32,
     pub es_number_of_replicas: u32,
+    /// Opt-in: each region's search engine answers as OpenSearch 2.19 instead of
+    /// Elasticsearch 8.18 where they differ for c8dr (`GET /`, the restore request's accepted
+    /// keys, snapshot and recovery fields); see `es::opensearch`.
+    pub es_opensearch: bool,
     /// Basic-auth credentials the v2 REST API requires (`/v2/topology` answers 401 without them).
     pub rest_username: String,
     pub rest_password: String,
@@ -64,6 +68,7 @@ impl Default for SimConfig {
             es_nodes: 2,
             es_number_of_shards: 3,
             es_number_of_replicas: 1,
+            es_opensearch: false,
             rest_username: "demo".into(),
             rest_password: "demo".into(),
             es_security: false,

@@ -465,11 +465,15 @@ pub fn recovery(es: &EsCluster, req: &SimRequest, expr: Option<&str>) -> (u16, V
                         snapshot,
                         restore_uuid,
                         index,
-                    } => (
-                        "SNAPSHOT",
-                        json!({"repository": repository, "snapshot": snapshot,
-                               "version": "8.18.0", "index": index, "restoreUUID": restore_uuid}),
-                    ),
+                    } => {
+                        let version = if es.opensearch { "2.19.1" } else { "8.18.0" };
+                        let mut source = json!({"repository": repository, "snapshot": snapshot,
+                               "version": version, "index": index, "restoreUUID": restore_uuid});
+                        if es.opensearch {
+                            super::opensearch::snapshot_source_extras(&mut source);
+                        }
+                        ("SNAPSHOT", source)
+                    }
                 }
             };
             let from_snapshot = if kind == "SNAPSHOT" { recovered } else { 0 };

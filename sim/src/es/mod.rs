@@ -10,6 +10,7 @@
 
 pub mod curl;
 pub mod index;
+pub mod opensearch;
 pub mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,8 @@ pub struct EsCluster {
     /// `numberOfShards` / `numberOfReplicas` Camunda creates its indices with.
     pub index_shards: u32,
     pub index_replicas: u32,
+    /// The cluster is OpenSearch 2.19 (`SimConfig::es_opensearch`).
+    pub opensearch: bool,
     /// Indices present, by name.
     pub indices: BTreeMap<String, EsIndex>,
     /// Composable index templates (part of the global state a snapshot carries).
@@ -93,6 +96,7 @@ impl EsCluster {
             nodes: cfg.es_nodes.max(1),
             index_shards: cfg.es_number_of_shards.max(1),
             index_replicas: cfg.es_number_of_replicas,
+            opensearch: cfg.es_opensearch,
             indices: BTreeMap::new(),
             templates: BTreeMap::new(),
             repositories: BTreeMap::new(),
@@ -187,6 +191,33 @@ impl EsCluster {
     }
 }
 
+/// `GET /`: the node's name, cluster and version. Elasticsearch 8 writes `version.build_flavor`
+/// and no `distribution` (elastic/elasticsearch 8.18 `server/src/main/java/org/elasticsearch/rest/action/RestMainAction.java`
+/// / `MainResponse`); OpenSearch writes `version.distribution: "opensearch"` (see
+/// [`opensearch::main_response`]). Build hash and date are placeholders of the real shape.
+fn main_response(es: &EsCluster) -> Value {
+    if es.opensearch {
+        return opensearch::main_response(es);
+    }
+    json!({
+        "name": "camunda-elasticsearch-master-0",
+        "cluster_name": "elastic",
+        "cluster_uuid": "c8drSimClusterUuid0000",
+        "version": {
+            "number": "8.18.0",
+            "build_flavor": "default",
+            "build_type": "docker",
+            "build_hash": "0000000000000000000000000000000000000000",
+            "build_date": "2025-04-10T00:00:00.000000000Z",
+            "build_snapshot": false,
+            "lucene_version": "9.12.1",
+            "minimum_wire_compatibility_version": "7.17.0",
+            "minimum_index_compatibility_version": "7.0.0"
+        },
+        "tagline": "You Know, for Search"
+    })
+}
+
 /// An error body in Elasticsearch's shape.
 pub fn es_error(status: u16, kind: &str, reason: impl Into<String>) -> (u16, Value) {
     let reason = reason.into();
@@ -241,11 +272,7 @@ pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Va
     };
     let method = req.method.as_str();
     match (method, segments.as_slice()) {
-        ("GET", []) => (
-            200,
-            json!({"name": "camunda-elasticsearch-master-0", "cluster_name": "elastic",
-                   "version": {"number": "8.18.0"}, "tagline": "You Know, for Search"}),
-        ),
+        ("GET", []) => (200, main_response(&world.regions[region].es)),
         ("GET", ["_cat", "indices"]) | ("GET", ["_cat", "indices", _]) => {
             index::cat_indices(&world.regions[region].es, segments.get(2).copied())
         }

@@ -140,7 +140,7 @@ impl StoredSnapshot {
         (frac * all as f64).floor() as usize
     }
 
-    fn info(&self, repo: &str) -> Value {
+    fn info(&self, repo: &str, opensearch: bool) -> Value {
         let total = self.total_shards();
         let failed = self.failed_shards();
         let in_progress = self.state == SnapState::InProgress;
@@ -174,6 +174,15 @@ impl StoredSnapshot {
                 "successful": if in_progress { 0 } else { total - failed },
             },
         });
+        if opensearch {
+            // OpenSearch's SnapshotInfo has no feature states. (Its `version_id` encodes
+            // OpenSearch's own version ids; c8dr reads neither, the simulator leaves it out.)
+            if let Value::Object(m) = &mut v {
+                m.remove("feature_states");
+                m.remove("version_id");
+            }
+            v["version"] = json!("2.19.1");
+        }
         if !in_progress {
             v["end_time"] = json!(iso8601(self.end_epoch_ms));
             v["end_time_in_millis"] = json!(self.end_epoch_ms);
@@ -560,7 +569,8 @@ pub fn get_snapshots(world: &World, region: RegionId, repo: &str, expr: &str) ->
     };
     match select(world, region, &reg, repo, expr) {
         Ok(snaps) => {
-            let list: Vec<Value> = snaps.iter().map(|s| s.info(repo)).collect();
+            let opensearch = world.regions[region].es.opensearch;
+            let list: Vec<Value> = snaps.iter().map(|s| s.info(repo, opensearch)).collect();
             let total = list.len();
             (
                 200,
@@ -679,6 +689,11 @@ pub fn restore(
         Ok(b) => b,
         Err(e) => return es_error(400, "x_content_parse_exception", e.to_string()),
     };
+    // The request is parsed before anything else: a key the engine does not know is a 400.
+    if let Some(rejected) = super::opensearch::check_restore_body(&world.regions[region].es, &body)
+    {
+        return rejected;
+    }
     if snap.state == SnapState::Failed {
         return restore_error(repo, &snap, "unsupported snapshot state [FAILED]".into());
     }

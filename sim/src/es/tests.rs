@@ -361,3 +361,78 @@ fn one_node_cannot_hold_replicas_settings_and_cat_show_the_shards() {
     );
     assert_eq!(call(&mut w, 0, "GET", "nope/_settings", None).0, 404);
 }
+
+#[test]
+fn the_opensearch_flavour_says_so_and_rejects_feature_states() {
+    let cfg = SimConfig {
+        es_opensearch: true,
+        ..SimConfig::default()
+    };
+    let mut w = World::healthy(cfg);
+    let t0 = Instant::now();
+    w.advance(t0);
+    let (_, main) = call(&mut w, 0, "GET", "", None);
+    assert_eq!(main["version"]["distribution"], "opensearch");
+    assert_eq!(main["version"]["number"], "2.19.1");
+    assert!(main["version"].get("build_flavor").is_none());
+    assert_eq!(
+        main["tagline"],
+        "The OpenSearch Project: https://opensearch.org/"
+    );
+    let fs = json!({"type": "fs", "settings": {"location": "/mnt/snapshots"}});
+    assert_eq!(call(&mut w, 0, "PUT", "_snapshot/r", Some(fs)).0, 200);
+    // Snapshot creation ignores keys it does not know (CreateSnapshotRequest.source).
+    let (status, _) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_snapshot/r/s1",
+        Some(json!({"include_global_state": true, "feature_states": ["none"]})),
+    );
+    assert_eq!(status, 200);
+    pass(&mut w, t0, Duration::from_secs(5));
+    let (_, snap) = call(&mut w, 0, "GET", "_snapshot/r/s1", None);
+    assert_eq!(snap["snapshots"][0]["state"], "SUCCESS");
+    assert!(snap["snapshots"][0].get("feature_states").is_none());
+    w.recreate_region(1);
+    let fs_ro = json!({"type": "fs", "settings": {"location": "/mnt/snapshots", "readonly": true}});
+    assert_eq!(call(&mut w, 1, "PUT", "_snapshot/r", Some(fs_ro)).0, 200);
+    let (status, body) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/r/s1/_restore",
+        Some(json!({"include_global_state": true, "feature_states": ["none"]})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"error": {"root_cause": [{"type": "illegal_argument_exception",
+                                          "reason": "Unknown parameter feature_states"}],
+                         "type": "illegal_argument_exception",
+                         "reason": "Unknown parameter feature_states"},
+               "status": 400})
+    );
+    assert!(w.regions[1].es.indices.is_empty(), "nothing restored");
+    let (status, _) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/r/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 200);
+    pass(&mut w, t0, Duration::from_secs(10));
+    let (_, rec) = call(&mut w, 1, "GET", "_recovery", None);
+    let first = rec
+        .as_object()
+        .and_then(|m| m.values().next())
+        .expect("a recovery");
+    assert_eq!(first["shards"][0]["source"]["isSearchableSnapshot"], false);
+    // Elasticsearch accepts feature_states but not OpenSearch's keys.
+    let mut es = World::healthy(SimConfig::default());
+    es.advance(t0);
+    let (_, main) = call(&mut es, 0, "GET", "", None);
+    assert_eq!(main["version"]["build_flavor"], "default");
+    assert!(main["version"].get("distribution").is_none());
+}
