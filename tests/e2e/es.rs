@@ -492,3 +492,87 @@ fn es_copy_of_multi_shard_indices_waits_for_every_shard_copy() {
         }
     }
 }
+
+#[test]
+fn es_copy_to_opensearch_through_a_shared_fs_repository() {
+    // Issue 10 item 3: OpenSearch 2.19 (detected from GET /), an fs repository on a directory
+    // both regions share. No feature_states is sent (OpenSearch answers it with a 400).
+    let env = TestEnv::builder()
+        .config(|c| c.es_opensearch = true)
+        .start();
+    failback_ready(&env, false);
+    let args = |extra: &[&str]| -> Vec<String> {
+        [
+            "es",
+            "copy",
+            "--from",
+            "surviving",
+            "--to",
+            "recreated",
+            "--repo-type",
+            "fs",
+            "--location",
+            "/mnt/shared/snapshots",
+            "--exporting-paused",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let plan = env
+        .kubectl_c8dr(args(&["--feature-states", "none", "--dry-run"]))
+        .success();
+    assert!(!plan.stdout.contains("feature_states"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("\"type\":\"fs\""), "{}", plan.stdout);
+    let run = env
+        .kubectl_c8dr(args(&["--feature-states", "none", "--yes"]))
+        .success()
+        .stderr_has("no feature states");
+    assert!(run.stdout.contains("copied"), "{}", run.stdout);
+    assert_eq!(camunda(&es_indices(&env, 1)), camunda(&es_indices(&env, 0)));
+    let w = env.sim.world().lock();
+    let reg = &w.regions[1].es.repositories["camunda_backup"];
+    assert_eq!((reg.kind.as_str(), reg.readonly), ("fs", true));
+    assert_eq!(reg.settings["location"], "/mnt/shared/snapshots");
+    assert!(!w.regions[0].es.repositories["camunda_backup"].readonly);
+}
+
+#[test]
+fn es_repository_flags_are_checked_before_any_call() {
+    let env = TestEnv::start();
+    for (args, needle) in [
+        (
+            vec!["--repo-type", "fs", "--bucket", BUCKET],
+            "not used by an fs repository",
+        ),
+        (vec!["--repo-type", "fs"], "--location PATH: required"),
+        (
+            vec!["--bucket", BUCKET, "--location", "/mnt/x"],
+            "--location: only for --repo-type fs",
+        ),
+        (vec!["--repo-type", "nfs", "--bucket", BUCKET], "nfs"),
+    ] {
+        let mut all = vec!["es", "repo", "register", "--yes"];
+        all.extend(args);
+        env.kubectl_c8dr(all).code(2).stderr_has(needle);
+    }
+    // gcs takes a bucket, azure a container, both given with --bucket.
+    let out = env
+        .kubectl_c8dr([
+            "es",
+            "repo",
+            "register",
+            "--repo-type",
+            "azure",
+            "--bucket",
+            "snapshots",
+            "--dry-run",
+        ])
+        .success();
+    assert!(
+        out.stdout.contains("\"container\":\"snapshots\""),
+        "{}",
+        out.stdout
+    );
+}

@@ -45,6 +45,65 @@ pub fn default_snapshot_name(epoch_secs: u64) -> String {
     format!("failback-{}", stamp.replace('T', "-"))
 }
 
+/// The search engine behind the REST API: Elasticsearch or OpenSearch (issue 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Elasticsearch,
+    OpenSearch,
+}
+
+/// What `GET /` says the cluster runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Distribution {
+    pub engine: Engine,
+    /// `version.number` (empty when not shown).
+    pub version: String,
+}
+
+impl Distribution {
+    /// Elasticsearch 8 restores the snapshot's feature states unless told otherwise; OpenSearch
+    /// has none and rejects the `feature_states` key of a restore with a 400 ("Unknown parameter
+    /// feature_states", opensearch-project/OpenSearch 2.19 `RestoreSnapshotRequest.source`).
+    pub fn has_feature_states(&self) -> bool {
+        self.engine == Engine::Elasticsearch
+    }
+
+    pub fn describe(&self) -> String {
+        let name = match self.engine {
+            Engine::Elasticsearch => "Elasticsearch",
+            Engine::OpenSearch => "OpenSearch",
+        };
+        if self.version.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} {}", self.version)
+        }
+    }
+}
+
+/// The distribution `GET /` describes. OpenSearch writes `version.distribution: "opensearch"`
+/// (opensearch-project/OpenSearch `MainResponse.toXContent`); Elasticsearch writes
+/// `version.build_flavor` and no `distribution`. Anything else counts as Elasticsearch: the
+/// cautious choice, since leaving `feature_states` out on a secured Elasticsearch would restore
+/// the snapshot's security index over the target's users, while sending it to an OpenSearch
+/// only earns a 400 before anything is restored.
+pub fn parse_distribution(main: &Value) -> Distribution {
+    let version = main
+        .pointer("/version/number")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let engine = match main
+        .pointer("/version/distribution")
+        .and_then(Value::as_str)
+    {
+        Some(d) if d.eq_ignore_ascii_case("opensearch") => Engine::OpenSearch,
+        _ => Engine::Elasticsearch,
+    };
+    Distribution { engine, version }
+}
+
 /// One row of `_cat/indices?format=json` (ES renders every value as a string).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatIndex {
@@ -801,6 +860,32 @@ mod tests {
                 camunda: vec![],
                 other: vec!["custom".into()]
             }
+        );
+    }
+
+    #[test]
+    fn distributions_from_recorded_main_responses() {
+        // OpenSearch 2.19 (MainResponse.toXContent: version.distribution first).
+        let os = json!({"name": "node-1", "cluster_name": "opensearch", "cluster_uuid": "u",
+            "version": {"distribution": "opensearch", "number": "2.19.1", "build_type": "tar",
+                        "build_hash": "h", "build_date": "d", "build_snapshot": false,
+                        "lucene_version": "9.12.1", "minimum_wire_compatibility_version": "7.10.0",
+                        "minimum_index_compatibility_version": "7.0.0"},
+            "tagline": "The OpenSearch Project: https://opensearch.org/"});
+        let d = parse_distribution(&os);
+        assert_eq!(d.engine, Engine::OpenSearch);
+        assert_eq!(d.describe(), "OpenSearch 2.19.1");
+        assert!(!d.has_feature_states());
+        // Elasticsearch 8 (build_flavor, no distribution).
+        let es = json!({"name": "n", "cluster_name": "elastic", "version": {"number": "8.18.0",
+            "build_flavor": "default", "build_type": "docker"}, "tagline": "You Know, for Search"});
+        let d = parse_distribution(&es);
+        assert_eq!(d.engine, Engine::Elasticsearch);
+        assert!(d.has_feature_states());
+        // Unknown: treated as Elasticsearch (the cautious side).
+        assert_eq!(
+            parse_distribution(&json!(null)).engine,
+            Engine::Elasticsearch
         );
     }
 

@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::client::{EsClient, EsOptions, Retry, eta};
 use super::model::{
-    CatIndex, Origin, Progress, RestorePlan, ShardLayout, SnapshotInfo, SnapshotVerdict,
-    error_reason, error_type, evaluate_snapshot, index_origins, is_camunda_index, parse_recovery,
-    plan_restore, restore_progress, validate_snapshot_name,
+    CatIndex, Distribution, Origin, Progress, RestorePlan, ShardLayout, SnapshotInfo,
+    SnapshotVerdict, error_reason, error_type, evaluate_snapshot, index_origins, is_camunda_index,
+    parse_distribution, parse_recovery, plan_restore, restore_progress, validate_snapshot_name,
 };
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
@@ -56,6 +56,19 @@ impl RepoSpec {
         settings.insert("base_path".into(), json!(base_path));
         Self {
             kind: "s3".into(),
+            settings,
+            readonly: false,
+        }
+    }
+
+    /// A shared file system repository: `{"location": PATH}`. Every node of both clusters must
+    /// list PATH (or a parent) in `path.repo` and see the same shared directory (ES/OpenSearch
+    /// "Shared file system repository" docs: `type: fs`, setting `location`).
+    pub fn fs(location: &str) -> Self {
+        let mut settings = Map::new();
+        settings.insert("location".into(), json!(location));
+        Self {
+            kind: "fs".into(),
             settings,
             readonly: false,
         }
@@ -226,7 +239,7 @@ pub async fn repo_register(
             t.describe()
         ))
     })?;
-    let verified_nodes = repo_verify(t, opts).await?;
+    let verified_nodes = verify(t, opts, Some(&spec.kind)).await?;
     Ok(RepoReport {
         repository: repo.clone(),
         kind: spec.kind.clone(),
@@ -238,6 +251,32 @@ pub async fn repo_register(
 
 /// `POST _snapshot/<repo>/_verify`: the names of the nodes that can access the repository.
 pub async fn repo_verify(t: &dyn EsTransport, opts: &EsOptions) -> Result<Vec<String>> {
+    verify(t, opts, None).await
+}
+
+/// What a repository of `kind` needs on every node, for a failed verification.
+fn verify_hint(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("fs") => {
+            "Every node needs the location inside its path.repo setting, on a directory shared \
+             by all nodes of both clusters and writable by the search engine's user"
+        }
+        Some("gcs") => {
+            "Every node needs the GCS client credentials in its keystore \
+             (gcs.client.<client>.credentials_file) and access to the bucket"
+        }
+        Some("azure") => {
+            "Every node needs the Azure client account and key or SAS token in its keystore \
+             (azure.client.<client>.account, .key or .sas_token) and access to the container"
+        }
+        _ => {
+            "Every node needs the S3 client credentials in its keystore \
+             (s3.client.<client>.access_key and secret_key) and access to the bucket"
+        }
+    }
+}
+
+async fn verify(t: &dyn EsTransport, opts: &EsOptions, kind: Option<&str>) -> Result<Vec<String>> {
     let c = EsClient::new(t, opts);
     let repo = &opts.repository;
     let (status, body) = c
@@ -252,12 +291,25 @@ pub async fn repo_verify(t: &dyn EsTransport, opts: &EsOptions) -> Result<Vec<St
         return Err(not_registered(repo, t));
     }
     if !(200..300).contains(&status) {
+        // Name what the repository's type needs; ask ES for the type when the caller did not say.
+        let registered = match kind {
+            Some(_) => None,
+            None => c
+                .get(&format!("_snapshot/{repo}"))
+                .await
+                .ok()
+                .and_then(|v| {
+                    v.pointer(&format!("/{repo}/type"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                }),
+        };
+        let kind = kind.or(registered.as_deref());
         return Err(Error::failed(format!(
-            "repository {repo} failed verification in {}: {}. Every Elasticsearch node needs the \
-             S3 client credentials in its keystore (s3.client.<client>.access_key and \
-             secret_key) and access to the bucket",
+            "repository {repo} failed verification in {}: {}. {}",
             t.describe(),
-            error_reason(&body)
+            error_reason(&body),
+            verify_hint(kind)
         )));
     }
     let nodes = body
@@ -660,6 +712,8 @@ pub struct RestorePreview {
     /// Camunda indices that will be deleted first (`delete_existing` only).
     pub delete_indices: Vec<String>,
     pub restore_indices: Vec<String>,
+    /// What the target runs (`GET /`): decides whether the restore may name feature states.
+    pub distribution: Distribution,
     /// The mutating calls, in order.
     pub calls: Vec<String>,
 }
@@ -704,9 +758,10 @@ async fn check_restore(
     let cat = cat_indices(c).await?;
     let recs = parse_recovery(&c.get("_recovery").await?);
     let origins = index_origins(&cat, &recs);
+    let distribution = detect_with(c).await?;
     let restore_call = format!(
         "POST _snapshot/{repo}/{name}/_restore {}",
-        restore_body(c.opts)
+        restore_body(c.opts, &distribution)
     );
     let mut preview = RestorePreview {
         repository: repo.clone(),
@@ -714,6 +769,7 @@ async fn check_restore(
         already_restored: false,
         delete_indices: vec![],
         restore_indices: indices.iter().cloned().collect(),
+        distribution,
         calls: vec![],
     };
     match plan_restore(repo, name, &indices, &origins) {
@@ -746,12 +802,27 @@ const DELETE_CHUNK: usize = 20;
 /// The `_restore` body: always the global state (the Camunda templates), and the feature states
 /// [`EsOptions::restore_feature_states`] names (ES restores all of them by default, including
 /// the security index, which would replace the recreated cluster's users).
-fn restore_body(opts: &EsOptions) -> Value {
+/// OpenSearch has no feature states and rejects the key (a 400): it is never sent there.
+fn restore_body(opts: &EsOptions, dist: &Distribution) -> Value {
     let mut body = json!({"include_global_state": true});
-    if let Some(states) = &opts.restore_feature_states {
+    if let Some(states) = &opts.restore_feature_states
+        && dist.has_feature_states()
+    {
         body["feature_states"] = json!(states);
     }
     body
+}
+
+/// What the cluster runs, from `GET /` (Elasticsearch or OpenSearch; see
+/// [`super::model::parse_distribution`]). An answer that is not a 2xx is an error.
+pub async fn detect(t: &dyn EsTransport, opts: &EsOptions) -> Result<Distribution> {
+    detect_with(&EsClient::new(t, opts)).await
+}
+
+async fn detect_with(c: &EsClient<'_>) -> Result<Distribution> {
+    let dist = parse_distribution(&c.get("").await?);
+    tracing::debug!(engine = %dist.describe(), "search engine");
+    Ok(dist)
 }
 
 fn existing_camunda_refusal(t: &dyn EsTransport, camunda: &[String]) -> Error {
@@ -823,7 +894,7 @@ pub async fn snapshot_restore(
         delete_indices(&c, &preview.delete_indices).await?;
     }
     let path = format!("_snapshot/{repo}/{name}/_restore");
-    let body = restore_body(opts);
+    let body = restore_body(opts, &preview.distribution);
     let mut backoff = c.poller(format!("starting the restore of {name}"));
     let mut attempt = 0;
     loop {
@@ -1014,9 +1085,10 @@ async fn check_copy(
     for chunk in preview.delete_indices.chunks(DELETE_CHUNK) {
         calls.push(format!("target: DELETE /{}", chunk.join(",")));
     }
+    let target_engine = detect_with(&tgt).await?;
     calls.push(format!(
         "target: POST _snapshot/{repo}/{name}/_restore {}",
-        restore_body(opts)
+        restore_body(opts, &target_engine)
     ));
     Ok((preview, comparison))
 }
