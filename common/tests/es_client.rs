@@ -1005,3 +1005,26 @@ async fn elasticsearch_still_gets_the_feature_states_it_is_asked_for() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_timeout_says_how_many_shard_copies_were_recovered() {
+    let cfg = SimConfig {
+        es_shard_duration: Duration::from_millis(400),
+        ..SimConfig::default()
+    };
+    let (sim, _dir) = start(cfg).await;
+    let (_, target) = snapshot_for_restore(&sim, &opts()).await;
+    let short = EsOptions {
+        wait_timeout: Duration::from_millis(600),
+        ..EsOptions::default()
+    };
+    let err = es::snapshot_restore(&target, &short, "multi", false, &no_progress)
+        .await
+        .expect_err("timeout");
+    assert_eq!(err.exit_code(), 4);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("shard copies recovered on 2 data node(s)"),
+        "{msg}"
+    );
+}

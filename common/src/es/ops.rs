@@ -698,7 +698,20 @@ async fn follow_restore(
                 });
             }
         }
-        poller.wait_eta(eta(poller.elapsed(), p.percent)).await?;
+        // A timeout says how far the restore got.
+        poller
+            .wait_eta(eta(poller.elapsed(), p.percent))
+            .await
+            .map_err(|e| match e {
+                Error::Timeout { what, after } => Error::Timeout {
+                    what: format!(
+                        "{what} ({} of {} shard copies recovered on {data_nodes} data node(s))",
+                        p.done, p.total
+                    ),
+                    after,
+                },
+                other => other,
+            })?;
     }
 }
 
