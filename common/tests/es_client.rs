@@ -747,3 +747,284 @@ fn the_operations_are_send() {
     is_send(es::snapshot_restore(&t, &o, "x", false, &no_progress));
     is_send(es::cluster_status(&t, &o));
 }
+
+/// Snapshot region 0 (snapshot `multi`) and register the repository read-only in the recreated
+/// region 1: the transports of source and target.
+async fn snapshot_for_restore(sim: &Sim, opts: &EsOptions) -> (HttpTransport, HttpTransport) {
+    sim.recreate_region(1);
+    let source = http(sim, 0, None);
+    let target = http(sim, 1, None);
+    es::repo_register(&source, opts, &repo())
+        .await
+        .expect("register source");
+    es::snapshot_create(&source, opts, Some("multi"), &no_progress)
+        .await
+        .expect("snapshot");
+    es::repo_register(&target, opts, &repo().with_readonly(true))
+        .await
+        .expect("register target");
+    (source, target)
+}
+
+/// Snapshot region 0 and restore it into the recreated region 1 with `opts`, recording the
+/// restore progress; returns the report (or error) and the restore progress seen.
+async fn snapshot_and_restore(
+    sim: &Sim,
+    opts: &EsOptions,
+) -> (c8dr_common::Result<es::RestoreReport>, Vec<(u64, u64)>) {
+    let (_, target) = snapshot_for_restore(sim, opts).await;
+    let seen = Arc::new(Mutex::new(vec![]));
+    let s = seen.clone();
+    let progress = move |phase: es::Phase, p: es::Progress| {
+        if phase == es::Phase::Restore {
+            s.lock().expect("progress").push((p.done, p.total));
+        }
+    };
+    let result = es::snapshot_restore(&target, opts, "multi", false, &progress).await;
+    let seen = seen.lock().expect("progress").clone();
+    (result, seen)
+}
+
+/// Shard copies of a region's indices: allocatable and active now (read from the simulator).
+fn health_now(sim: &Sim, region: RegionId) -> serde_json::Value {
+    let w = sim.world().lock();
+    let es = &w.regions[region].es;
+    let all: u64 = es
+        .indices
+        .values()
+        .map(|i| u64::from(i.shards) * (1 + u64::from(i.allocatable_replicas(es.nodes))))
+        .sum();
+    let now = tokio::time::Instant::now();
+    let active: u64 = es
+        .indices
+        .values()
+        .map(|i| i.copies(es.nodes).iter().filter(|c| c.done(now)).count() as u64)
+        .sum();
+    json!({"allocatable_copies": all, "active_copies": active, "indices": es.indices.len()})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_of_indices_with_three_primaries_and_a_replica_completes() {
+    // Issue 9 item 8: Camunda indices with numberOfShards 3 and a replica on a two-node cluster.
+    // The restore used to wait for "primaries done == number of indices", which never happens
+    // with 3 primaries per index: a false timeout.
+    let cfg = SimConfig {
+        es_nodes: 2,
+        es_number_of_shards: 3,
+        es_number_of_replicas: 1,
+        ..SimConfig::default()
+    };
+    let (sim, _dir) = start(cfg).await;
+    let opts = EsOptions {
+        wait_timeout: Duration::from_secs(8),
+        ..EsOptions::default()
+    };
+    let (result, seen) = snapshot_and_restore(&sim, &opts).await;
+    let report = result.expect("the restore completes (no false timeout)");
+    assert_eq!(report.outcome, RestoreOutcome::Restored);
+    assert_eq!(report.health, "green");
+    let h = health_now(&sim, 1);
+    let indices = h["indices"].as_u64().expect("indices");
+    // Every copy was active when c8dr said done: 3 primaries and 3 replicas per index.
+    assert_eq!(h["active_copies"], 6 * indices, "{h}");
+    // Progress counts shard copies, never shards over indices.
+    let last = seen.last().copied().expect("progress reported");
+    assert_eq!(last, (6 * indices, 6 * indices), "{seen:?}");
+    assert!(
+        seen.iter().all(|(d, t)| d <= t && *t == 6 * indices),
+        "{seen:?}"
+    );
+    assert!(seen.iter().any(|(d, t)| d < t), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_is_not_done_while_replicas_still_recover() {
+    // One primary per index, one replica on a two-node cluster: once every primary is restored
+    // the cluster is yellow only because the replicas are still copying from them. That is not
+    // the end of the restore (the region holds a single copy of its data until they are done).
+    // Following a running restore at exactly that moment (a re-run after an interruption) must
+    // wait for the replicas.
+    let cfg = SimConfig {
+        es_nodes: 2,
+        es_number_of_shards: 1,
+        es_number_of_replicas: 1,
+        es_shard_duration: Duration::from_millis(300),
+        ..SimConfig::default()
+    };
+    let (sim, _dir) = start(cfg).await;
+    let (_, target) = snapshot_for_restore(&sim, &opts()).await;
+    let (status, _) = target
+        .request(
+            Method::POST,
+            "_snapshot/camunda_backup/multi/_restore",
+            Some(&json!({"include_global_state": true})),
+        )
+        .await
+        .expect("start the restore");
+    assert_eq!(status, 200);
+    // Wait until every primary is active while the last replica still recovers.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let primaries_done = {
+            let w = sim.world().lock();
+            let now = tokio::time::Instant::now();
+            w.regions[1]
+                .es
+                .indices
+                .values()
+                .all(|i| i.primaries_active(now))
+        };
+        if primaries_done {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "restore never ran");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let h = health_now(&sim, 1);
+    assert!(
+        h["active_copies"] != h["allocatable_copies"],
+        "too late: {h}"
+    );
+    let report = es::snapshot_restore(&target, &opts(), "multi", false, &no_progress)
+        .await
+        .expect("follow the running restore");
+    assert_eq!(report.outcome, RestoreOutcome::AlreadyRestored);
+    assert_eq!(report.health, "green");
+    let h = health_now(&sim, 1);
+    assert_eq!(h["active_copies"], h["allocatable_copies"], "{h}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_single_node_restore_ends_yellow_with_its_replicas_unassignable() {
+    // A single data node can never hold a replica next to its primary: the restore is complete
+    // when every primary is restored, and the cluster stays yellow (as real ES reports it).
+    let cfg = SimConfig {
+        es_nodes: 1,
+        es_number_of_shards: 3,
+        es_number_of_replicas: 1,
+        ..SimConfig::default()
+    };
+    let (sim, _dir) = start(cfg).await;
+    let opts = EsOptions {
+        wait_timeout: Duration::from_secs(8),
+        ..EsOptions::default()
+    };
+    let (result, seen) = snapshot_and_restore(&sim, &opts).await;
+    let report = result.expect("the restore completes");
+    assert_eq!(report.health, "yellow");
+    let h = health_now(&sim, 1);
+    let indices = h["indices"].as_u64().expect("indices");
+    assert_eq!(h["active_copies"], 3 * indices, "{h}");
+    assert_eq!(seen.last().copied(), Some((3 * indices, 3 * indices)));
+}
+
+/// An `fs` repository on a directory both regions share (`path.repo` on every node).
+fn fs_repo(location: &str) -> RepoSpec {
+    let mut settings = serde_json::Map::new();
+    settings.insert("location".into(), json!(location));
+    RepoSpec {
+        kind: "fs".into(),
+        settings,
+        readonly: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_between_opensearch_clusters_sends_no_feature_states() {
+    // Issue 10 item 3: OpenSearch 2.19 has no feature states and answers a restore body with
+    // `feature_states` with 400 "Unknown parameter feature_states". c8dr asks for
+    // feature_states ["none"] when the target is secured; against OpenSearch it must leave the
+    // key out (and say what it found in `GET /`).
+    let cfg = SimConfig {
+        es_opensearch: true,
+        ..SimConfig::default()
+    };
+    let (sim, _dir) = start(cfg).await;
+    sim.recreate_region(1);
+    let source = http(&sim, 0, None);
+    let target = http(&sim, 1, None);
+    let opts = EsOptions {
+        restore_feature_states: Some(vec!["none".into()]),
+        ..opts()
+    };
+    let spec = CopySpec {
+        repo: fs_repo("/mnt/shared/snapshots"),
+        snapshot: Some("os-copy".into()),
+        delete_existing: false,
+    };
+    let preview = es::copy_preview(&source, &target, &opts, &spec)
+        .await
+        .expect("preview");
+    assert!(
+        preview.calls.iter().all(|c| !c.contains("feature_states")),
+        "{:#?}",
+        preview.calls
+    );
+    let report = es::copy(&source, &target, &opts, &spec, &no_progress)
+        .await
+        .expect("copy to OpenSearch");
+    assert_eq!(report.outcome, CopyOutcome::Copied);
+    assert_eq!(camunda_indices(&sim, 1), camunda_indices(&sim, 0));
+    let w = sim.world().lock();
+    let reg = &w.regions[1].es.repositories["camunda_backup"];
+    assert_eq!((reg.kind.as_str(), reg.readonly), ("fs", true));
+    assert_eq!(reg.settings["location"], "/mnt/shared/snapshots");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn elasticsearch_still_gets_the_feature_states_it_is_asked_for() {
+    // The other side of the same rule: Elasticsearch 8 restores every feature state of the
+    // snapshot by default, so a secured target must still get feature_states ["none"].
+    let (sim, _dir) = start(SimConfig::default()).await;
+    let exec1 = SimExec::new(&sim, 1);
+    let opts = EsOptions {
+        restore_feature_states: Some(vec!["none".into()]),
+        ..opts()
+    };
+    sim.recreate_region(1);
+    let source = http(&sim, 0, None);
+    let target = curl(&exec1, None);
+    es::copy(
+        &source,
+        &target,
+        &opts,
+        &copy_spec("es-copy", false),
+        &no_progress,
+    )
+    .await
+    .expect("copy");
+    let calls = exec1.calls.lock().expect("calls").clone();
+    let restore = calls
+        .iter()
+        .find(|(argv, _)| argv.last().is_some_and(|u| u.ends_with("/_restore")))
+        .expect("a restore call");
+    let body = String::from_utf8_lossy(&restore.1);
+    // curl reads the body from its config on stdin (`data-raw = "…"`, quotes escaped).
+    assert!(
+        body.contains("feature_states") && body.contains("none"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_timeout_says_how_many_shard_copies_were_recovered() {
+    let cfg = SimConfig {
+        es_shard_duration: Duration::from_millis(400),
+        ..SimConfig::default()
+    };
+    let (sim, _dir) = start(cfg).await;
+    let (_, target) = snapshot_for_restore(&sim, &opts()).await;
+    let short = EsOptions {
+        wait_timeout: Duration::from_millis(600),
+        ..EsOptions::default()
+    };
+    let err = es::snapshot_restore(&target, &short, "multi", false, &no_progress)
+        .await
+        .expect_err("timeout");
+    assert_eq!(err.exit_code(), 4);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("shard copies recovered on 2 data node(s)"),
+        "{msg}"
+    );
+}

@@ -131,6 +131,12 @@ pub enum Command {
         /// S3 bucket of the snapshot repository [env: S3_BUCKET_NAME]
         #[arg(long, value_name = "BUCKET")]
         bucket: Option<String>,
+        /// Snapshot repository type: s3, fs (a shared directory), gcs or azure [default: s3]
+        #[arg(long, value_name = "TYPE", value_parser = ["s3", "fs", "gcs", "azure"])]
+        repo_type: Option<String>,
+        /// Directory of an fs repository shared by both clusters (with --repo-type fs)
+        #[arg(long, value_name = "PATH")]
+        location: Option<String>,
         /// Snapshot repository name
         #[arg(long, value_name = "NAME", default_value = "camunda_backup")]
         repo: String,

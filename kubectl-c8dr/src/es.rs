@@ -8,8 +8,9 @@ use c8dr_common::session::Session;
 use clap::{Args, Subcommand};
 
 const ACCESS_HELP: &str = "\
-Elasticsearch is reached by running curl in a Running pod labelled app.kubernetes.io/name=elasticsearch
-(container elasticsearch) of --region's namespace, or directly with --es-url. The password comes from
+Elasticsearch (8.x) or OpenSearch (2.x, detected from GET /) is reached by running curl in a Running pod
+labelled app.kubernetes.io/name=elasticsearch (container elasticsearch) of --region's namespace, or
+directly with --es-url. The password comes from
 --es-user/--es-password-env, else the Secret <release>-elasticsearch (key elasticsearch-password), else
 ECK's elasticsearch-es-elastic-user (key elastic). It is passed to curl on stdin, never in argv or output.";
 
@@ -35,7 +36,10 @@ pub enum EsCommand {
                       refuses the copy (exit 3) when a partition is not paused; --exporting-paused states it \
                       only where the brokers cannot be read, and --pause-exporting pauses first.\n\n\
                       With Elasticsearch security on, the restore uses feature_states [\"none\"] so that \
-                      the target keeps its own users (--feature-states overrides).\n\n\
+                      the target keeps its own users (--feature-states overrides). OpenSearch has no \
+                      feature states: none are sent there.\n\n\
+                      The repository is S3 by default (--bucket or S3_BUCKET_NAME); for a directory both \
+                      clusters share, use --repo-type fs --location /path/shared (in path.repo of every node).\n\n\
                       Each region's kube context and namespace come from the docs' variables \
                       (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING, CLUSTER_RECREATED, …)."
     )]
@@ -74,19 +78,29 @@ impl AccessFlags {
 /// The repository to register.
 #[derive(Debug, Args)]
 pub struct RepoArgs {
-    /// Repository type: s3, fs, gcs or azure
-    #[arg(long = "type", value_name = "TYPE", default_value = "s3")]
+    /// Repository type: s3, fs (a shared directory), gcs or azure
+    #[arg(
+        long = "repo-type",
+        alias = "type",
+        value_name = "TYPE",
+        default_value = "s3",
+        value_parser = ["s3", "fs", "gcs", "azure"]
+    )]
     pub kind: String,
-    /// Bucket (s3, gcs) or container (azure) [env: S3_BUCKET_NAME]
+    /// Bucket (s3, gcs) or container (azure); not for fs [env: S3_BUCKET_NAME for s3]
     #[arg(long, value_name = "BUCKET")]
     pub bucket: Option<String>,
-    /// Path inside the bucket [default: backups]
+    /// Directory of an fs repository, shared by every node of both clusters and listed in their
+    /// path.repo (only with --repo-type fs)
+    #[arg(long, value_name = "PATH")]
+    pub location: Option<String>,
+    /// Path inside the bucket (s3, gcs, azure) [default: backups]
     #[arg(long, value_name = "PATH")]
     pub base_path: Option<String>,
-    /// Elasticsearch client name whose credentials are in the keystore [default: camunda]
+    /// Client name whose credentials are in the keystore (s3, gcs, azure) [default: camunda]
     #[arg(long, value_name = "NAME")]
     pub client: Option<String>,
-    /// Extra repository setting (repeatable), e.g. --setting location=/snapshots for fs
+    /// Extra repository setting (repeatable), e.g. --setting compress=true
     #[arg(long = "setting", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
 }
@@ -96,6 +110,7 @@ impl RepoArgs {
         RepoFlags {
             kind: Some(self.kind.clone()),
             bucket: self.bucket.clone(),
+            location: self.location.clone(),
             base_path: self.base_path.clone(),
             client: self.client.clone(),
             settings: self.settings.clone(),

@@ -95,6 +95,8 @@ async fn run(session: Session, command: Command) -> Result<()> {
             replication_factor,
             cluster_size,
             bucket,
+            repo_type,
+            location,
             repo,
             delete_existing_indices,
             es_user,
@@ -104,7 +106,9 @@ async fn run(session: Session, command: Command) -> Result<()> {
                 replication_factor,
                 cluster_size,
                 repo: c8dr_common::ops::es::RepoFlags {
+                    kind: repo_type,
                     bucket,
+                    location,
                     ..Default::default()
                 },
                 es: c8dr_common::ops::es::EsAccess {

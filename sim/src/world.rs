@@ -29,8 +29,23 @@ pub struct SimConfig {
     pub operation_duration: Duration,
     /// How long `GET /actuator/exporters` keeps showing an exporter's previous state after a change.
     pub exporter_status_lag: Duration,
-    /// Time a snapshot or restore takes per index.
+    /// Time a snapshot or restore takes per index (a restore recovers the index's primaries one
+    /// after the other in that time, then each replica takes as long as one primary).
     pub es_shard_duration: Duration,
+    /// Elasticsearch data nodes per region. Default 2: the dual-region reference values run two
+    /// Elasticsearch masters per region (camunda/c8-multi-region stable/8.8
+    /// `aws/dual-region/kubernetes/camunda-values.yml`); replicas need a node besides their
+    /// primary's, so with 1 node and replicas the cluster stays yellow.
+    pub es_nodes: u32,
+    /// `numberOfShards` / `numberOfReplicas` of the Camunda indices (Camunda's index settings,
+    /// `camunda.database.index.number-of-shards|replicas`; defaults there are 1 and 0, production
+    /// setups raise them: the simulator uses several primaries and a replica).
+    pub es_number_of_shards: u32,
+    pub es_number_of_replicas: u32,
+    /// Opt-in: each region's search engine answers as OpenSearch 2.19 instead of
+    /// Elasticsearch 8.18 where they differ for c8dr (`GET /`, the restore request's accepted
+    /// keys, snapshot and recovery fields); see `es::opensearch`.
+    pub es_opensearch: bool,
     /// Basic-auth credentials the v2 REST API requires (`/v2/topology` answers 401 without them).
     pub rest_username: String,
     pub rest_password: String,
@@ -67,6 +82,10 @@ impl Default for SimConfig {
             operation_duration: Duration::from_millis(150),
             exporter_status_lag: Duration::from_millis(300),
             es_shard_duration: Duration::from_millis(40),
+            es_nodes: 2,
+            es_number_of_shards: 3,
+            es_number_of_replicas: 1,
+            es_opensearch: false,
             rest_username: "demo".into(),
             rest_password: "demo".into(),
             es_security: false,
@@ -170,7 +189,7 @@ impl World {
                 profiles: default_profiles(),
                 schema_manager_disabled: false,
                 secrets: BTreeMap::new(),
-                es: EsCluster::seeded(),
+                es: EsCluster::seeded_for(&cfg),
             };
             region.secrets = default_secrets(&cfg);
             region
@@ -243,7 +262,7 @@ impl World {
         r.release = None;
         r.profiles.clear();
         r.schema_manager_disabled = false;
-        r.es = EsCluster::empty();
+        r.es = EsCluster::with_topology(&self.cfg);
         r.secrets = default_secrets(&self.cfg);
         // Its brokers' disks are new: no pause file (`.exporterPaused`), so they export.
         for b in self.broker_ids_of_region(region) {

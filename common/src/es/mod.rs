@@ -15,12 +15,12 @@ pub mod transport;
 
 pub use client::{EsOptions, Poller};
 pub use exec::{CurlTransport, ExecOutput, PodExec};
-pub use model::{Progress, SnapshotInfo, is_camunda_index};
+pub use model::{Distribution, Engine, Progress, SnapshotInfo, is_camunda_index};
 pub use ops::{
     CopyOutcome, CopyPreview, CopyReport, CopySpec, EsStatus, IndexComparison, Phase, ProgressFn,
     RepoReport, RepoSpec, RestoreOutcome, RestorePreview, RestoreReport, SnapshotList,
-    SnapshotReport, cluster_status, copy, copy_preview, no_progress, repo_register, repo_show,
-    repo_verify, snapshot_create, snapshot_create_calls, snapshot_list, snapshot_name,
+    SnapshotReport, cluster_status, copy, copy_preview, detect, no_progress, repo_register,
+    repo_show, repo_verify, snapshot_create, snapshot_create_calls, snapshot_list, snapshot_name,
     snapshot_restore, snapshot_restore_preview, snapshot_show,
 };
 pub use transport::{BoxFuture, EsCredentials, EsTls, EsTransport, HttpTransport};

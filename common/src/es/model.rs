@@ -45,6 +45,65 @@ pub fn default_snapshot_name(epoch_secs: u64) -> String {
     format!("failback-{}", stamp.replace('T', "-"))
 }
 
+/// The search engine behind the REST API: Elasticsearch or OpenSearch (issue 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Elasticsearch,
+    OpenSearch,
+}
+
+/// What `GET /` says the cluster runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Distribution {
+    pub engine: Engine,
+    /// `version.number` (empty when not shown).
+    pub version: String,
+}
+
+impl Distribution {
+    /// Elasticsearch 8 restores the snapshot's feature states unless told otherwise; OpenSearch
+    /// has none and rejects the `feature_states` key of a restore with a 400 ("Unknown parameter
+    /// feature_states", opensearch-project/OpenSearch 2.19 `RestoreSnapshotRequest.source`).
+    pub fn has_feature_states(&self) -> bool {
+        self.engine == Engine::Elasticsearch
+    }
+
+    pub fn describe(&self) -> String {
+        let name = match self.engine {
+            Engine::Elasticsearch => "Elasticsearch",
+            Engine::OpenSearch => "OpenSearch",
+        };
+        if self.version.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} {}", self.version)
+        }
+    }
+}
+
+/// The distribution `GET /` describes. OpenSearch writes `version.distribution: "opensearch"`
+/// (opensearch-project/OpenSearch `MainResponse.toXContent`); Elasticsearch writes
+/// `version.build_flavor` and no `distribution`. Anything else counts as Elasticsearch: the
+/// cautious choice, since leaving `feature_states` out on a secured Elasticsearch would restore
+/// the snapshot's security index over the target's users, while sending it to an OpenSearch
+/// only earns a 400 before anything is restored.
+pub fn parse_distribution(main: &Value) -> Distribution {
+    let version = main
+        .pointer("/version/number")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let engine = match main
+        .pointer("/version/distribution")
+        .and_then(Value::as_str)
+    {
+        Some(d) if d.eq_ignore_ascii_case("opensearch") => Engine::OpenSearch,
+        _ => Engine::Elasticsearch,
+    };
+    Distribution { engine, version }
+}
+
 /// One row of `_cat/indices?format=json` (ES renders every value as a string).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatIndex {
@@ -63,6 +122,56 @@ pub struct CatIndex {
         serialize_with = "ser_opt_u64"
     )]
     pub docs_count: Option<u64>,
+    /// Primary shards (`index.number_of_shards`), a default column of `_cat/indices`.
+    #[serde(
+        default,
+        deserialize_with = "de_opt_u64_string",
+        serialize_with = "ser_opt_u64"
+    )]
+    pub pri: Option<u64>,
+    /// Replicas of each primary (`index.number_of_replicas`).
+    #[serde(
+        default,
+        deserialize_with = "de_opt_u64_string",
+        serialize_with = "ser_opt_u64"
+    )]
+    pub rep: Option<u64>,
+}
+
+impl CatIndex {
+    /// The index's shard layout, when `_cat/indices` showed it.
+    pub fn layout(&self) -> Option<ShardLayout> {
+        Some(ShardLayout {
+            shards: self.pri?,
+            replicas: self.rep?,
+        })
+    }
+}
+
+/// How many shard copies an index has: `number_of_shards` primaries, each with
+/// `number_of_replicas` replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ShardLayout {
+    pub shards: u64,
+    pub replicas: u64,
+}
+
+impl ShardLayout {
+    /// Replicas per shard a cluster of `data_nodes` can allocate: ES never puts two copies of a
+    /// shard on one node (`SameShardAllocationDecider`), so the rest stay unassigned (yellow).
+    pub fn allocatable_replicas(&self, data_nodes: u64) -> u64 {
+        self.replicas.min(data_nodes.saturating_sub(1))
+    }
+
+    /// Shard copies the cluster will recover: every primary and its allocatable replicas.
+    pub fn expected_copies(&self, data_nodes: u64) -> u64 {
+        self.shards * (1 + self.allocatable_replicas(data_nodes))
+    }
+
+    /// Replica copies that can never be allocated on `data_nodes` nodes.
+    pub fn unassignable_replicas(&self, data_nodes: u64) -> u64 {
+        self.shards * (self.replicas - self.allocatable_replicas(data_nodes))
+    }
 }
 
 fn de_opt_u64_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -270,32 +379,46 @@ impl Progress {
     }
 }
 
-/// Progress of restoring `indices`: primaries DONE of the expected ones, percentage by bytes
-/// (an index with no recovery entry yet counts as not started).
-pub fn restore_progress(recoveries: &[ShardRecovery], indices: &BTreeSet<String>) -> Progress {
-    let primaries: Vec<&ShardRecovery> = recoveries
-        .iter()
-        .filter(|r| r.primary && indices.contains(&r.index))
-        .collect();
-    let total = indices.len() as u64;
-    let done = primaries.iter().filter(|r| r.done()).count() as u64;
-    let (mut got, mut all) = (0u64, 0u64);
-    for r in &primaries {
-        got += if r.done() {
-            r.total_bytes
-        } else {
-            r.recovered_bytes.min(r.total_bytes)
+/// Progress of restoring `indices` (SPEC 3.5): shard copies DONE over shard copies expected,
+/// never shards over indices. `_recovery` lists every copy that started recovering: the
+/// primaries restored from the snapshot (`SNAPSHOT`), then the replicas recovered from them
+/// (`PEER`). An index expects `layout.expected_copies(data_nodes)` copies; an index whose
+/// layout is not known yet (`None`: not in `_cat/indices`) expects at least one copy per
+/// recovery seen plus one, so that it is never complete. The percentage weighs copies by bytes
+/// (copies without an entry yet weigh as the average known copy).
+pub fn restore_progress(
+    recoveries: &[ShardRecovery],
+    layouts: &BTreeMap<String, Option<ShardLayout>>,
+    data_nodes: u64,
+) -> Progress {
+    let mut total = 0u64;
+    let mut done = 0u64;
+    let (mut got, mut all, mut listed) = (0u64, 0u64, 0u64);
+    for (index, layout) in layouts {
+        let recs: Vec<&ShardRecovery> = recoveries.iter().filter(|r| &r.index == index).collect();
+        let expected = match layout {
+            Some(l) => l.expected_copies(data_nodes),
+            None => recs.len() as u64 + 1,
         };
-        all += r.total_bytes;
+        total += expected;
+        done += (recs.iter().filter(|r| r.done()).count() as u64).min(expected);
+        for r in recs.iter().take(expected as usize) {
+            got += if r.done() {
+                r.total_bytes
+            } else {
+                r.recovered_bytes.min(r.total_bytes)
+            };
+            all += r.total_bytes;
+            listed += 1;
+        }
     }
-    let missing = total.saturating_sub(primaries.len() as u64);
+    let missing = total.saturating_sub(listed);
     let percent = if total == 0 {
         100.0
     } else if all == 0 {
         done as f64 * 100.0 / total as f64
     } else {
-        // Indices without an entry yet weigh as the average known index.
-        let avg = all as f64 / primaries.len().max(1) as f64;
+        let avg = all as f64 / listed.max(1) as f64;
         got as f64 * 100.0 / (all as f64 + avg * missing as f64)
     };
     Progress {
@@ -321,46 +444,108 @@ pub enum RestorePlan {
     },
 }
 
-/// Decide how to restore `snapshot` (its `indices`) from `repository` into a target that has
-/// `existing` indices with `recoveries`.
+/// Where an existing index's primaries came from, as `_recovery` and `_cat/indices` show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Every listed primary was restored from this snapshot; `primaries_done` when all of the
+    /// index's primaries are listed and DONE.
+    Snapshot {
+        repository: String,
+        snapshot: String,
+        primaries_done: bool,
+    },
+    /// Red with no recovery at all: its primaries are not allocated yet. A restore creates every
+    /// index at once but recovers only a few shards per node at a time
+    /// (`ThrottlingAllocationDecider`, `node_concurrent_recoveries` 2), and ES has no recovery
+    /// state for the others yet.
+    Unassigned,
+    /// Anything else (created empty by the schema manager, or restored from mixed sources).
+    Other,
+}
+
+/// The origin of every index of `cat`.
+pub fn index_origins(cat: &[CatIndex], recoveries: &[ShardRecovery]) -> BTreeMap<String, Origin> {
+    cat.iter()
+        .map(|row| {
+            let primaries: Vec<&ShardRecovery> = recoveries
+                .iter()
+                .filter(|r| r.primary && r.index == row.index)
+                .collect();
+            let origin = match primaries.first() {
+                None if row.health.as_deref() == Some("red") && row.docs_count.is_none() => {
+                    Origin::Unassigned
+                }
+                None => Origin::Other,
+                Some(first) => {
+                    let same = |r: &&ShardRecovery| {
+                        r.kind == "SNAPSHOT"
+                            && r.repository.is_some()
+                            && r.snapshot.is_some()
+                            && r.repository == first.repository
+                            && r.snapshot == first.snapshot
+                    };
+                    if primaries.iter().all(same) {
+                        let all_listed = row.pri.is_none_or(|pri| primaries.len() as u64 >= pri);
+                        Origin::Snapshot {
+                            repository: first.repository.clone().unwrap_or_default(),
+                            snapshot: first.snapshot.clone().unwrap_or_default(),
+                            primaries_done: all_listed && primaries.iter().all(|r| r.done()),
+                        }
+                    } else {
+                        Origin::Other
+                    }
+                }
+            };
+            (row.index.clone(), origin)
+        })
+        .collect()
+}
+
+/// Decide how to restore `snapshot` (its `indices`) from `repository` into a target whose
+/// existing indices have `origins` ([`index_origins`]).
 ///
 /// Idempotency rule: the snapshot counts as already restored when every one of its indices
-/// exists in the target and each one's primary was recovered from *this* snapshot (`_recovery`
-/// type `SNAPSHOT` with this repository and snapshot name), and no other Camunda index exists.
-/// ES keeps that recovery record while the shard stays on its node; if it was lost (a node
-/// restart), the indices count as conflicts: c8dr then refuses rather than guess.
+/// exists in the target, each one's primaries were recovered from *this* snapshot (`_recovery`
+/// type `SNAPSHOT` with this repository and snapshot name) or are still waiting for their turn
+/// (red, unassigned, while other indices recover from this snapshot), and no other Camunda index
+/// exists. ES keeps that recovery record while the shard stays on its node; if it was lost (a
+/// node restart), the indices count as conflicts: c8dr then refuses rather than guess.
 pub fn plan_restore(
     repository: &str,
     snapshot: &str,
     snapshot_indices: &BTreeSet<String>,
-    existing: &BTreeSet<String>,
-    recoveries: &[ShardRecovery],
+    origins: &BTreeMap<String, Origin>,
 ) -> RestorePlan {
-    let restored_here: BTreeMap<&str, bool> = recoveries
-        .iter()
-        .filter(|r| r.primary && r.from_snapshot(repository, snapshot))
-        .map(|r| (r.index.as_str(), r.done()))
-        .collect();
-    let all_ours = !snapshot_indices.is_empty()
-        && snapshot_indices
-            .iter()
-            .all(|i| existing.contains(i) && restored_here.contains_key(i.as_str()));
-    let extra_camunda = existing
-        .iter()
+    let from_this = |o: &Origin| matches!(o, Origin::Snapshot { repository: r, snapshot: s, .. } if r == repository && s == snapshot);
+    let any_from_this = origins.values().any(from_this);
+    let ours = |i: &String| {
+        origins
+            .get(i)
+            .is_some_and(|o| from_this(o) || (any_from_this && *o == Origin::Unassigned))
+    };
+    let all_ours = !snapshot_indices.is_empty() && snapshot_indices.iter().all(ours);
+    let extra_camunda = origins
+        .keys()
         .any(|i| is_camunda_index(i) && !snapshot_indices.contains(i));
     if all_ours && !extra_camunda {
-        let finished = snapshot_indices
-            .iter()
-            .all(|i| restored_here.get(i.as_str()).copied().unwrap_or(false));
+        let finished = snapshot_indices.iter().all(|i| {
+            matches!(
+                origins.get(i),
+                Some(Origin::Snapshot {
+                    primaries_done: true,
+                    ..
+                })
+            )
+        });
         return RestorePlan::AlreadyRestored { finished };
     }
-    let camunda: Vec<String> = existing
-        .iter()
+    let camunda: Vec<String> = origins
+        .keys()
         .filter(|i| is_camunda_index(i))
         .cloned()
         .collect();
-    let other: Vec<String> = existing
-        .iter()
+    let other: Vec<String> = origins
+        .keys()
         .filter(|i| !is_camunda_index(i) && snapshot_indices.contains(*i))
         .cloned()
         .collect();
@@ -501,6 +686,32 @@ mod tests {
         assert_eq!(rows[1].docs_count, None);
     }
 
+    fn layouts(items: &[(&str, u64, u64)]) -> BTreeMap<String, Option<ShardLayout>> {
+        items
+            .iter()
+            .map(|(i, shards, replicas)| {
+                (
+                    i.to_string(),
+                    Some(ShardLayout {
+                        shards: *shards,
+                        replicas: *replicas,
+                    }),
+                )
+            })
+            .collect()
+    }
+
+    fn copy(index: &str, shard: u64, primary: bool, stage: &str) -> ShardRecovery {
+        ShardRecovery {
+            shard,
+            primary,
+            kind: if primary { "SNAPSHOT" } else { "PEER" }.into(),
+            repository: primary.then(|| "camunda_backup".into()),
+            snapshot: primary.then(|| "s1".into()),
+            ..rec(index, stage, Some("s1"))
+        }
+    }
+
     #[test]
     fn recovery_parsing_and_progress() {
         let v = json!({"operate-a": {"shards": [{"id": 0, "type": "SNAPSHOT", "stage": "INDEX", "primary": true,
@@ -510,62 +721,171 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert!(r[0].from_snapshot("camunda_backup", "s1"));
         assert!(!r[0].done());
-        let p = restore_progress(&r, &set(&["operate-a", "operate-b"]));
+        // One primary, no replica each: half of one copy out of two.
+        let p = restore_progress(&r, &layouts(&[("operate-a", 1, 0), ("operate-b", 1, 0)]), 2);
         assert_eq!((p.done, p.total), (0, 2));
         assert!((p.percent - 25.0).abs() < 0.01, "{}", p.percent);
         let done = vec![
             rec("operate-a", "DONE", Some("s1")),
             rec("operate-b", "DONE", Some("s1")),
         ];
-        let p = restore_progress(&done, &set(&["operate-a", "operate-b"]));
+        let p = restore_progress(
+            &done,
+            &layouts(&[("operate-a", 1, 0), ("operate-b", 1, 0)]),
+            1,
+        );
         assert_eq!((p.done, p.total, p.percent), (2, 2, 100.0));
         assert_eq!(Progress::units(1, 4).percent, 25.0);
         assert_eq!(Progress::units(0, 0).percent, 100.0);
     }
 
     #[test]
+    fn progress_counts_shard_copies_not_indices() {
+        // Three primaries and one replica each, two data nodes: six copies per index.
+        let l = layouts(&[("operate-a", 3, 1), ("operate-b", 3, 1)]);
+        let mut recs: Vec<ShardRecovery> =
+            (0..3).map(|s| copy("operate-a", s, true, "DONE")).collect();
+        let p = restore_progress(&recs, &l, 2);
+        assert_eq!((p.done, p.total), (3, 12));
+        recs.extend((0..3).map(|s| copy("operate-a", s, false, "DONE")));
+        recs.extend((0..3).map(|s| copy("operate-b", s, true, "DONE")));
+        let p = restore_progress(&recs, &l, 2);
+        assert_eq!((p.done, p.total), (9, 12), "replicas of operate-b missing");
+        recs.extend((0..3).map(|s| copy("operate-b", s, false, "DONE")));
+        let p = restore_progress(&recs, &l, 2);
+        assert_eq!((p.done, p.total, p.percent), (12, 12, 100.0));
+        // One data node: replicas cannot be allocated, the primaries are all there is.
+        let primaries: Vec<ShardRecovery> = recs.iter().filter(|r| r.primary).cloned().collect();
+        let p = restore_progress(&primaries, &l, 1);
+        assert_eq!((p.done, p.total), (6, 6));
+        // An index whose layout is unknown yet is never complete.
+        let mut unknown = l.clone();
+        unknown.insert("operate-c".into(), None);
+        let p = restore_progress(&recs, &unknown, 2);
+        assert!(p.done < p.total, "{p:?}");
+        let layout = ShardLayout {
+            shards: 3,
+            replicas: 2,
+        };
+        assert_eq!(layout.expected_copies(2), 6);
+        assert_eq!(layout.unassignable_replicas(2), 3);
+        assert_eq!(layout.expected_copies(5), 9);
+    }
+
+    fn cat(index: &str, health: &str, docs: Option<u64>, pri: u64) -> CatIndex {
+        CatIndex {
+            index: index.into(),
+            health: Some(health.into()),
+            status: Some("open".into()),
+            uuid: None,
+            docs_count: docs,
+            pri: Some(pri),
+            rep: Some(1),
+        }
+    }
+
+    #[test]
     fn restore_plans() {
         let snap = set(&["operate-a", "tasklist-b"]);
         assert_eq!(
-            plan_restore("camunda_backup", "s1", &snap, &set(&[]), &[]),
+            plan_restore("camunda_backup", "s1", &snap, &BTreeMap::new()),
             RestorePlan::Restore
         );
         // The schema manager ran: same names, empty-store recoveries.
-        let existing = set(&["operate-a", "tasklist-b", "camunda-c"]);
+        let rows = vec![
+            cat("camunda-c", "green", Some(0), 1),
+            cat("operate-a", "green", Some(0), 1),
+            cat("tasklist-b", "green", Some(0), 1),
+        ];
         let recs = vec![
             rec("operate-a", "DONE", None),
             rec("tasklist-b", "DONE", None),
         ];
         assert_eq!(
-            plan_restore("camunda_backup", "s1", &snap, &existing, &recs),
+            plan_restore("camunda_backup", "s1", &snap, &index_origins(&rows, &recs)),
             RestorePlan::Conflicts {
                 camunda: vec!["camunda-c".into(), "operate-a".into(), "tasklist-b".into()],
                 other: vec![]
             }
         );
-        // Restored from this snapshot.
-        let existing = set(&["operate-a", "tasklist-b"]);
+        // Restored from this snapshot, one still recovering.
+        let rows = vec![
+            cat("operate-a", "green", Some(1), 1),
+            cat("tasklist-b", "red", None, 1),
+        ];
         let recs = vec![
             rec("operate-a", "DONE", Some("s1")),
             rec("tasklist-b", "INDEX", Some("s1")),
         ];
+        let origins = index_origins(&rows, &recs);
         assert_eq!(
-            plan_restore("camunda_backup", "s1", &snap, &existing, &recs),
+            plan_restore("camunda_backup", "s1", &snap, &origins),
             RestorePlan::AlreadyRestored { finished: false }
         );
         // Restored from another snapshot: a conflict.
         assert!(matches!(
-            plan_restore("camunda_backup", "s2", &snap, &existing, &recs),
+            plan_restore("camunda_backup", "s2", &snap, &origins),
             RestorePlan::Conflicts { .. }
+        ));
+        // A restore whose second index waits for its turn (no recovery state yet).
+        let recs = vec![rec("operate-a", "INDEX", Some("s1"))];
+        let origins = index_origins(&rows, &recs);
+        assert_eq!(origins["tasklist-b"], Origin::Unassigned);
+        assert_eq!(
+            plan_restore("camunda_backup", "s1", &snap, &origins),
+            RestorePlan::AlreadyRestored { finished: false }
+        );
+        // Red and unassigned alone is no evidence of this snapshot.
+        let origins = index_origins(&rows, &[]);
+        assert!(matches!(
+            plan_restore("camunda_backup", "s1", &snap, &origins),
+            RestorePlan::Conflicts { .. }
+        ));
+        // Three primaries, only one listed and done: the primaries are not all done.
+        let rows = vec![cat("operate-a", "red", None, 3)];
+        let origins = index_origins(&rows, &[rec("operate-a", "DONE", Some("s1"))]);
+        assert!(matches!(
+            origins["operate-a"],
+            Origin::Snapshot {
+                primaries_done: false,
+                ..
+            }
         ));
         // A non-Camunda index of the snapshot in the way.
         let snap2 = set(&["custom"]);
+        let origins = index_origins(&[cat("custom", "green", Some(1), 1)], &[]);
         assert_eq!(
-            plan_restore("camunda_backup", "s1", &snap2, &set(&["custom"]), &[]),
+            plan_restore("camunda_backup", "s1", &snap2, &origins),
             RestorePlan::Conflicts {
                 camunda: vec![],
                 other: vec!["custom".into()]
             }
+        );
+    }
+
+    #[test]
+    fn distributions_from_recorded_main_responses() {
+        // OpenSearch 2.19 (MainResponse.toXContent: version.distribution first).
+        let os = json!({"name": "node-1", "cluster_name": "opensearch", "cluster_uuid": "u",
+            "version": {"distribution": "opensearch", "number": "2.19.1", "build_type": "tar",
+                        "build_hash": "h", "build_date": "d", "build_snapshot": false,
+                        "lucene_version": "9.12.1", "minimum_wire_compatibility_version": "7.10.0",
+                        "minimum_index_compatibility_version": "7.0.0"},
+            "tagline": "The OpenSearch Project: https://opensearch.org/"});
+        let d = parse_distribution(&os);
+        assert_eq!(d.engine, Engine::OpenSearch);
+        assert_eq!(d.describe(), "OpenSearch 2.19.1");
+        assert!(!d.has_feature_states());
+        // Elasticsearch 8 (build_flavor, no distribution).
+        let es = json!({"name": "n", "cluster_name": "elastic", "version": {"number": "8.18.0",
+            "build_flavor": "default", "build_type": "docker"}, "tagline": "You Know, for Search"});
+        let d = parse_distribution(&es);
+        assert_eq!(d.engine, Engine::Elasticsearch);
+        assert!(d.has_feature_states());
+        // Unknown: treated as Elasticsearch (the cautious side).
+        assert_eq!(
+            parse_distribution(&json!(null)).engine,
+            Engine::Elasticsearch
         );
     }
 

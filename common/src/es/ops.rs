@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::client::{EsClient, EsOptions, Retry, eta};
 use super::model::{
-    CatIndex, Progress, RestorePlan, ShardRecovery, SnapshotInfo, SnapshotVerdict, error_reason,
-    error_type, evaluate_snapshot, is_camunda_index, parse_recovery, plan_restore,
-    restore_progress, validate_snapshot_name,
+    CatIndex, Distribution, Origin, Progress, RestorePlan, ShardLayout, SnapshotInfo,
+    SnapshotVerdict, error_reason, error_type, evaluate_snapshot, index_origins, is_camunda_index,
+    parse_distribution, parse_recovery, plan_restore, restore_progress, validate_snapshot_name,
 };
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 pub enum Phase {
     /// Shards snapshotted of the snapshot's total.
     Snapshot,
-    /// Primaries restored (recovery DONE) of the snapshot's indices.
+    /// Shard copies recovered (DONE) of the copies expected: every primary restored from the
+    /// snapshot, then every replica the cluster can allocate, recovered from its primary.
     Restore,
 }
 
@@ -55,6 +56,19 @@ impl RepoSpec {
         settings.insert("base_path".into(), json!(base_path));
         Self {
             kind: "s3".into(),
+            settings,
+            readonly: false,
+        }
+    }
+
+    /// A shared file system repository: `{"location": PATH}`. Every node of both clusters must
+    /// list PATH (or a parent) in `path.repo` and see the same shared directory (ES/OpenSearch
+    /// "Shared file system repository" docs: `type: fs`, setting `location`).
+    pub fn fs(location: &str) -> Self {
+        let mut settings = Map::new();
+        settings.insert("location".into(), json!(location));
+        Self {
+            kind: "fs".into(),
             settings,
             readonly: false,
         }
@@ -132,6 +146,12 @@ pub struct RestoreReport {
     pub restored_indices: Vec<String>,
     /// Cluster health at the end (`green`, or `yellow` on a single node with replicas).
     pub health: String,
+    /// Shard copies recovered: primaries and the replicas the cluster could allocate.
+    pub shard_copies: u64,
+    /// Replica copies the cluster cannot allocate (too few data nodes): why it stays yellow.
+    pub unassigned_replicas: u64,
+    /// Data nodes of the target cluster.
+    pub data_nodes: u64,
     pub waited_ms: u64,
 }
 
@@ -219,7 +239,7 @@ pub async fn repo_register(
             t.describe()
         ))
     })?;
-    let verified_nodes = repo_verify(t, opts).await?;
+    let verified_nodes = verify(t, opts, Some(&spec.kind)).await?;
     Ok(RepoReport {
         repository: repo.clone(),
         kind: spec.kind.clone(),
@@ -231,6 +251,32 @@ pub async fn repo_register(
 
 /// `POST _snapshot/<repo>/_verify`: the names of the nodes that can access the repository.
 pub async fn repo_verify(t: &dyn EsTransport, opts: &EsOptions) -> Result<Vec<String>> {
+    verify(t, opts, None).await
+}
+
+/// What a repository of `kind` needs on every node, for a failed verification.
+fn verify_hint(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("fs") => {
+            "Every node needs the location inside its path.repo setting, on a directory shared \
+             by all nodes of both clusters and writable by the search engine's user"
+        }
+        Some("gcs") => {
+            "Every node needs the GCS client credentials in its keystore \
+             (gcs.client.<client>.credentials_file) and access to the bucket"
+        }
+        Some("azure") => {
+            "Every node needs the Azure client account and key or SAS token in its keystore \
+             (azure.client.<client>.account, .key or .sas_token) and access to the container"
+        }
+        _ => {
+            "Every node needs the S3 client credentials in its keystore \
+             (s3.client.<client>.access_key and secret_key) and access to the bucket"
+        }
+    }
+}
+
+async fn verify(t: &dyn EsTransport, opts: &EsOptions, kind: Option<&str>) -> Result<Vec<String>> {
     let c = EsClient::new(t, opts);
     let repo = &opts.repository;
     let (status, body) = c
@@ -245,12 +291,25 @@ pub async fn repo_verify(t: &dyn EsTransport, opts: &EsOptions) -> Result<Vec<St
         return Err(not_registered(repo, t));
     }
     if !(200..300).contains(&status) {
+        // Name what the repository's type needs; ask ES for the type when the caller did not say.
+        let registered = match kind {
+            Some(_) => None,
+            None => c
+                .get(&format!("_snapshot/{repo}"))
+                .await
+                .ok()
+                .and_then(|v| {
+                    v.pointer(&format!("/{repo}/type"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                }),
+        };
+        let kind = kind.or(registered.as_deref());
         return Err(Error::failed(format!(
-            "repository {repo} failed verification in {}: {}. Every Elasticsearch node needs the \
-             S3 client credentials in its keystore (s3.client.<client>.access_key and \
-             secret_key) and access to the bucket",
+            "repository {repo} failed verification in {}: {}. {}",
             t.describe(),
-            error_reason(&body)
+            error_reason(&body),
+            verify_hint(kind)
         )));
     }
     let nodes = body
@@ -554,32 +613,105 @@ async fn delete_indices(c: &EsClient<'_>, names: &[String]) -> Result<()> {
     ))
 }
 
-/// Follow a restore through `_recovery` and `_cluster/health` (never `_snapshot/…/_status`,
-/// which reports the snapshot's creation) until every index of the snapshot is recovered and the
-/// cluster is green (or yellow: all primaries active, replicas unassignable on a single node).
+/// How a followed restore ended.
+#[derive(Debug, Clone, PartialEq)]
+struct RestoreEnd {
+    health: String,
+    shard_copies: u64,
+    unassigned_replicas: u64,
+    data_nodes: u64,
+}
+
+/// Data nodes of the cluster (`_cluster/health` `number_of_data_nodes`) and its status.
+async fn health(c: &EsClient<'_>) -> Result<(u64, String)> {
+    let health = c.get("_cluster/health").await?;
+    let nodes = health
+        .get("number_of_data_nodes")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    let status = health
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    Ok((nodes, status))
+}
+
+/// The shard layout (`pri`, `rep` of `_cat/indices`) of each of `indices`; `None` for an index
+/// not (yet) listed.
+fn layouts(cat: &[CatIndex], indices: &BTreeSet<String>) -> BTreeMap<String, Option<ShardLayout>> {
+    indices
+        .iter()
+        .map(|i| {
+            let layout = cat
+                .iter()
+                .find(|r| &r.index == i)
+                .and_then(CatIndex::layout);
+            (i.clone(), layout)
+        })
+        .collect()
+}
+
+/// Follow a restore through `_recovery`, `_cat/indices` and `_cluster/health` (never
+/// `_snapshot/…/_status`, which reports the snapshot's creation) until every shard copy of the
+/// snapshot's indices is recovered: each index's `number_of_shards` primaries restored from the
+/// snapshot, then each replica the cluster can allocate (ES never allocates two copies of a
+/// shard on one node: `min(number_of_replicas, data nodes - 1)` per primary). Done when those
+/// copies are all DONE and the cluster is green, or yellow only because replicas cannot be
+/// allocated on its data nodes. Progress is shard copies done over expected (SPEC 3.5).
 async fn follow_restore(
     c: &EsClient<'_>,
     name: &str,
     indices: &BTreeSet<String>,
     progress: ProgressFn<'_>,
-) -> Result<String> {
+) -> Result<RestoreEnd> {
     let mut poller = c.poller(format!("the restore of snapshot {name} to complete"));
+    let (mut data_nodes, _) = health(c).await?;
+    let mut layout = layouts(&cat_indices(c).await?, indices);
     loop {
+        if layout.values().any(Option::is_none) {
+            // The restore creates every index at once; re-read until they are all listed.
+            layout = layouts(&cat_indices(c).await?, indices);
+        }
         let recs = parse_recovery(&c.get("_recovery").await?);
-        let p = restore_progress(&recs, indices);
+        let p = restore_progress(&recs, &layout, data_nodes);
         progress(Phase::Restore, p);
         if p.done == p.total {
-            let health = c.get("_cluster/health").await?;
-            let status = health
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_string();
-            if status == "green" || status == "yellow" {
-                return Ok(status);
+            let (nodes, status) = health(c).await?;
+            if nodes != data_nodes {
+                // A node joined or left: the expected copies change.
+                data_nodes = nodes;
+                continue;
+            }
+            let unassigned_replicas: u64 = layout
+                .values()
+                .flatten()
+                .map(|l| l.unassignable_replicas(data_nodes))
+                .sum();
+            let complete = status == "green" || (status == "yellow" && unassigned_replicas > 0);
+            if complete {
+                return Ok(RestoreEnd {
+                    health: status,
+                    shard_copies: p.total,
+                    unassigned_replicas,
+                    data_nodes,
+                });
             }
         }
-        poller.wait_eta(eta(poller.elapsed(), p.percent)).await?;
+        // A timeout says how far the restore got.
+        poller
+            .wait_eta(eta(poller.elapsed(), p.percent))
+            .await
+            .map_err(|e| match e {
+                Error::Timeout { what, after } => Error::Timeout {
+                    what: format!(
+                        "{what} ({} of {} shard copies recovered on {data_nodes} data node(s))",
+                        p.done, p.total
+                    ),
+                    after,
+                },
+                other => other,
+            })?;
     }
 }
 
@@ -593,6 +725,8 @@ pub struct RestorePreview {
     /// Camunda indices that will be deleted first (`delete_existing` only).
     pub delete_indices: Vec<String>,
     pub restore_indices: Vec<String>,
+    /// What the target runs (`GET /`): decides whether the restore may name feature states.
+    pub distribution: Distribution,
     /// The mutating calls, in order.
     pub calls: Vec<String>,
 }
@@ -634,11 +768,13 @@ async fn check_restore(
         .filter(|i| !i.starts_with('.'))
         .cloned()
         .collect();
-    let existing: BTreeSet<String> = cat_indices(c).await?.into_iter().map(|i| i.index).collect();
+    let cat = cat_indices(c).await?;
     let recs = parse_recovery(&c.get("_recovery").await?);
+    let origins = index_origins(&cat, &recs);
+    let distribution = detect_with(c).await?;
     let restore_call = format!(
         "POST _snapshot/{repo}/{name}/_restore {}",
-        restore_body(c.opts)
+        restore_body(c.opts, &distribution)
     );
     let mut preview = RestorePreview {
         repository: repo.clone(),
@@ -646,9 +782,10 @@ async fn check_restore(
         already_restored: false,
         delete_indices: vec![],
         restore_indices: indices.iter().cloned().collect(),
+        distribution,
         calls: vec![],
     };
-    match plan_restore(repo, name, &indices, &existing, &recs) {
+    match plan_restore(repo, name, &indices, &origins) {
         RestorePlan::AlreadyRestored { .. } => preview.already_restored = true,
         RestorePlan::Conflicts { camunda, other } => {
             if !other.is_empty() {
@@ -678,12 +815,27 @@ const DELETE_CHUNK: usize = 20;
 /// The `_restore` body: always the global state (the Camunda templates), and the feature states
 /// [`EsOptions::restore_feature_states`] names (ES restores all of them by default, including
 /// the security index, which would replace the recreated cluster's users).
-fn restore_body(opts: &EsOptions) -> Value {
+/// OpenSearch has no feature states and rejects the key (a 400): it is never sent there.
+fn restore_body(opts: &EsOptions, dist: &Distribution) -> Value {
     let mut body = json!({"include_global_state": true});
-    if let Some(states) = &opts.restore_feature_states {
+    if let Some(states) = &opts.restore_feature_states
+        && dist.has_feature_states()
+    {
         body["feature_states"] = json!(states);
     }
     body
+}
+
+/// What the cluster runs, from `GET /` (Elasticsearch or OpenSearch; see
+/// [`super::model::parse_distribution`]). An answer that is not a 2xx is an error.
+pub async fn detect(t: &dyn EsTransport, opts: &EsOptions) -> Result<Distribution> {
+    detect_with(&EsClient::new(t, opts)).await
+}
+
+async fn detect_with(c: &EsClient<'_>) -> Result<Distribution> {
+    let dist = parse_distribution(&c.get("").await?);
+    tracing::debug!(engine = %dist.describe(), "search engine");
+    Ok(dist)
 }
 
 fn existing_camunda_refusal(t: &dyn EsTransport, camunda: &[String]) -> Error {
@@ -733,14 +885,17 @@ pub async fn snapshot_restore(
     let preview = check_restore(&c, name, delete_existing).await?;
     let indices: BTreeSet<String> = preview.restore_indices.iter().cloned().collect();
     if preview.already_restored {
-        let health = follow_restore(&c, name, &indices, progress).await?;
+        let end = follow_restore(&c, name, &indices, progress).await?;
         return Ok(RestoreReport {
             repository: repo.clone(),
             snapshot: name.to_string(),
             outcome: RestoreOutcome::AlreadyRestored,
             deleted_indices: vec![],
             restored_indices: preview.restore_indices,
-            health,
+            health: end.health,
+            shard_copies: end.shard_copies,
+            unassigned_replicas: end.unassigned_replicas,
+            data_nodes: end.data_nodes,
             waited_ms: ms(started.elapsed()),
         });
     }
@@ -752,7 +907,7 @@ pub async fn snapshot_restore(
         delete_indices(&c, &preview.delete_indices).await?;
     }
     let path = format!("_snapshot/{repo}/{name}/_restore");
-    let body = restore_body(opts);
+    let body = restore_body(opts, &preview.distribution);
     let mut backoff = c.poller(format!("starting the restore of {name}"));
     let mut attempt = 0;
     loop {
@@ -783,14 +938,17 @@ pub async fn snapshot_restore(
             Err(e) => return Err(e),
         }
     }
-    let health = follow_restore(&c, name, &indices, progress).await?;
+    let end = follow_restore(&c, name, &indices, progress).await?;
     Ok(RestoreReport {
         repository: repo.clone(),
         snapshot: name.to_string(),
         outcome: RestoreOutcome::Restored,
         deleted_indices: preview.delete_indices,
         restored_indices: preview.restore_indices,
-        health,
+        health: end.health,
+        shard_copies: end.shard_copies,
+        unassigned_replicas: end.unassigned_replicas,
+        data_nodes: end.data_nodes,
         waited_ms: ms(started.elapsed()),
     })
 }
@@ -864,27 +1022,42 @@ async fn check_copy(
         calls: vec![],
     };
     if !target_docs.is_empty() {
+        let cat = cat_indices(&tgt).await?;
         let recs = parse_recovery(&tgt.get("_recovery").await?);
+        let all_origins = index_origins(&cat, &recs);
         // The snapshot (of this repository) each target Camunda index was restored from.
-        let origins: Vec<Option<&ShardRecovery>> = target_docs
+        let origins: Vec<&Origin> = target_docs
             .keys()
-            .map(|i| {
-                recs.iter().find(|r| {
-                    r.primary
-                        && &r.index == i
-                        && r.kind == "SNAPSHOT"
-                        && r.repository.as_deref() == Some(repo.as_str())
-                })
-            })
+            .filter_map(|i| all_origins.get(i))
             .collect();
-        let all_restored = origins.iter().all(|o| o.is_some_and(ShardRecovery::done));
+        fn restored_from<'o>(o: &'o Origin, repo: &str) -> Option<(&'o str, bool)> {
+            match o {
+                Origin::Snapshot {
+                    repository,
+                    snapshot,
+                    primaries_done,
+                } if repository == repo => Some((snapshot.as_str(), *primaries_done)),
+                _ => None,
+            }
+        }
+        // Done only when every shard copy is: the primaries and the replicas recovered from them.
+        let names: BTreeSet<String> = target_docs.keys().cloned().collect();
+        let (data_nodes, _) = health(&tgt).await?;
+        let copies = restore_progress(&recs, &layouts(&cat, &names), data_nodes);
+        let all_restored = origins.len() == target_docs.len()
+            && origins
+                .iter()
+                .all(|o| restored_from(o, repo).is_some_and(|(_, done)| done))
+            && copies.done == copies.total;
         if all_restored && comparison.iter().all(IndexComparison::equal) {
             preview.already_done = true;
             return Ok((preview, comparison));
         }
+        // Indices still waiting for their turn (unassigned) belong to the running restore.
         let snapshots: BTreeSet<Option<&str>> = origins
             .iter()
-            .map(|o| o.and_then(|r| r.snapshot.as_deref()))
+            .filter(|o| ***o != Origin::Unassigned)
+            .map(|o| restored_from(o, repo).map(|(s, _)| s))
             .collect();
         let same_names = target_docs.keys().eq(preview.source_indices.keys());
         if let [Some(running)] = snapshots.into_iter().collect::<Vec<_>>().as_slice()
@@ -925,9 +1098,10 @@ async fn check_copy(
     for chunk in preview.delete_indices.chunks(DELETE_CHUNK) {
         calls.push(format!("target: DELETE /{}", chunk.join(",")));
     }
+    let target_engine = detect_with(&tgt).await?;
     calls.push(format!(
         "target: POST _snapshot/{repo}/{name}/_restore {}",
-        restore_body(opts)
+        restore_body(opts, &target_engine)
     ));
     Ok((preview, comparison))
 }
@@ -1076,18 +1250,28 @@ pub async fn cluster_status(t: &dyn EsTransport, opts: &EsOptions) -> Result<EsS
         .filter(|i| is_camunda_index(&i.index))
         .map(|i| (i.index.clone(), i.docs_count))
         .collect();
+    let all_origins = index_origins(&cat, &recs);
     let origins: BTreeSet<Option<&str>> = camunda_indices
         .keys()
-        .map(|i| {
-            recs.iter()
-                .find(|r| r.primary && &r.index == i && r.kind == "SNAPSHOT")
-                .and_then(|r| r.snapshot.as_deref())
+        .filter_map(|i| all_origins.get(i))
+        .filter(|o| **o != Origin::Unassigned)
+        .map(|o| match o {
+            Origin::Snapshot { snapshot, .. } => Some(snapshot.as_str()),
+            _ => None,
         })
         .collect();
     let restored_from = match origins.into_iter().collect::<Vec<_>>().as_slice() {
         [Some(name)] => Some(name.to_string()),
         _ => None,
     };
+    // A restore runs while a shard copy of a restored index still recovers (its primaries from
+    // the snapshot, then its replicas from them) or waits for its turn.
+    let restoring = recs.iter().any(|r| r.kind == "SNAPSHOT" && !r.done())
+        || (restored_from.is_some()
+            && (recs
+                .iter()
+                .any(|r| camunda_indices.contains_key(&r.index) && !r.done())
+                || all_origins.values().any(|o| *o == Origin::Unassigned)));
     Ok(EsStatus {
         health: health
             .get("status")
@@ -1097,6 +1281,6 @@ pub async fn cluster_status(t: &dyn EsTransport, opts: &EsOptions) -> Result<EsS
         indices: cat.len(),
         camunda_indices,
         restored_from,
-        restoring: recs.iter().any(|r| r.kind == "SNAPSHOT" && !r.done()),
+        restoring,
     })
 }

@@ -290,11 +290,23 @@ fn direct(url: &str, creds: Option<EsCredentials>) -> Result<EsConn> {
 /// The `feature_states` of a restore: `--feature-states` when given; else `none` when the
 /// target is secured (restoring the snapshot's security feature state would replace the
 /// target's users and passwords), else Elasticsearch's default (all of the snapshot's).
+/// OpenSearch has no feature states and rejects the key (400 "Unknown parameter
+/// feature_states"): nothing is sent there, and a `--feature-states` flag is ignored with a note.
 pub fn feature_states(
     flag: Option<&[String]>,
     target: &EsConn,
     session: &Session,
+    dist: &es::Distribution,
 ) -> Option<Vec<String>> {
+    if !dist.has_feature_states() {
+        if flag.is_some_and(|f| !f.is_empty()) {
+            session.ui.warn(format!(
+                "--feature-states ignored: the target runs {}, which has no feature states",
+                dist.describe()
+            ));
+        }
+        return None;
+    }
     match flag {
         Some(list) if !list.is_empty() => Some(list.to_vec()),
         _ if target.secured => {
@@ -341,7 +353,7 @@ impl<'a> Bars<'a> {
             }
             let label = match phase {
                 Phase::Snapshot => "snapshot: shards",
-                Phase::Restore => "restore: indices",
+                Phase::Restore => "restore: shard copies",
             };
             *cur = Some((phase, self.session.ui.progress(label, p.total)));
         }
@@ -349,7 +361,7 @@ impl<'a> Bars<'a> {
             bar.update(p.done, p.total);
             let label = match phase {
                 Phase::Snapshot => "snapshot: shards",
-                Phase::Restore => "restore: indices",
+                Phase::Restore => "restore: shard copies",
             };
             bar.message(format!("{label} ({:.0}% of bytes)", p.percent));
         }
@@ -367,9 +379,12 @@ impl<'a> Bars<'a> {
 /// The repository flags of `es repo register` and `es copy`.
 #[derive(Debug, Clone, Default)]
 pub struct RepoFlags {
-    /// `s3` (default), `fs`, `gcs` or `azure`.
+    /// `--repo-type`: `s3` (default), `fs`, `gcs` or `azure`.
     pub kind: Option<String>,
+    /// `--bucket`: the S3/GCS bucket or the Azure container.
     pub bucket: Option<String>,
+    /// `--location`: the shared directory of an `fs` repository.
+    pub location: Option<String>,
     pub base_path: Option<String>,
     pub client: Option<String>,
     /// `KEY=VALUE` repository settings.
@@ -378,27 +393,51 @@ pub struct RepoFlags {
 }
 
 impl RepoFlags {
-    /// The registration to make; the bucket defaults to `S3_BUCKET_NAME` (the docs' variable).
+    /// The registration to make. Repository settings as Elasticsearch and OpenSearch name them
+    /// (ES reference "Snapshot and restore" repository types; OpenSearch "Register repository"):
+    /// - `s3`: `bucket` (required; defaults to the docs' `S3_BUCKET_NAME`), `client` (c8dr
+    ///   default `camunda`: the keystore client of the docs' setup), `base_path` (default
+    ///   `backups`);
+    /// - `gcs`: `bucket`, `client`, `base_path`;
+    /// - `azure`: `container` (given with `--bucket`), `client`, `base_path`;
+    /// - `fs`: `location` (`--location`, required), a directory every node of both clusters
+    ///   shares and lists in `path.repo`. No bucket, client or base path.
     pub fn spec(&self, settings: &Settings) -> Result<RepoSpec> {
         let kind = self.kind.clone().unwrap_or_else(|| "s3".into());
         let mut map = Map::new();
-        let bucket = self
-            .bucket
-            .clone()
-            .or_else(|| settings.env.get("S3_BUCKET_NAME").map(String::from));
         match kind.as_str() {
             "s3" | "gcs" | "azure" => {
-                let bucket = bucket.filter(|b| !b.is_empty()).ok_or_else(|| {
-                    Error::usage(format!(
-                        "--bucket: required for a {kind} repository (or set S3_BUCKET_NAME)"
-                    ))
-                })?;
-                let key = if kind == "azure" {
+                if self.location.is_some() {
+                    return Err(Error::usage(format!(
+                        "--location: only for --repo-type fs (a {kind} repository takes --bucket)"
+                    )));
+                }
+                let env = if kind == "s3" {
+                    settings.env.get("S3_BUCKET_NAME").map(String::from)
+                } else {
+                    None
+                };
+                let what = if kind == "azure" {
                     "container"
                 } else {
                     "bucket"
                 };
-                map.insert(key.into(), json!(bucket));
+                let bucket = self
+                    .bucket
+                    .clone()
+                    .or(env)
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| {
+                        Error::usage(format!(
+                            "--bucket: required for a {kind} repository (the {what}{})",
+                            if kind == "s3" {
+                                "; or set S3_BUCKET_NAME"
+                            } else {
+                                ""
+                            }
+                        ))
+                    })?;
+                map.insert(what.into(), json!(bucket));
                 map.insert(
                     "client".into(),
                     json!(self.client.clone().unwrap_or_else(|| "camunda".into())),
@@ -409,18 +448,22 @@ impl RepoFlags {
                 );
             }
             "fs" => {
-                if self.bucket.is_some() || self.client.is_some() {
+                if self.bucket.is_some() || self.client.is_some() || self.base_path.is_some() {
                     return Err(Error::usage(
-                        "--bucket/--client: not used by an fs repository (give --setting location=PATH)",
+                        "--bucket/--client/--base-path: not used by an fs repository (give --location PATH, \
+                         a directory shared by every node of both clusters and listed in their path.repo)",
                     ));
                 }
-                if let Some(b) = &self.base_path {
-                    map.insert("base_path".into(), json!(b));
+                if let Some(location) = &self.location {
+                    if location.is_empty() {
+                        return Err(Error::usage("--location: empty path"));
+                    }
+                    map.insert("location".into(), json!(location));
                 }
             }
             other => {
                 return Err(Error::usage(format!(
-                    "--type {other}: expected s3, fs, gcs or azure"
+                    "--repo-type {other}: expected s3, fs, gcs or azure"
                 )));
             }
         }
@@ -432,11 +475,16 @@ impl RepoFlags {
             if k == "readonly" {
                 return Err(Error::usage("--setting readonly: use --readonly"));
             }
+            if map.contains_key(k) && k == "location" {
+                return Err(Error::usage(
+                    "--setting location and --location: give the path once",
+                ));
+            }
             map.insert(k.into(), json!(v));
         }
         if kind == "fs" && !map.contains_key("location") {
             return Err(Error::usage(
-                "--setting location=PATH: required for an fs repository",
+                "--location PATH: required for an fs repository (the directory shared by both clusters)",
             ));
         }
         Ok(RepoSpec {
@@ -693,6 +741,18 @@ fn check_delete_allowed(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
+/// Why a restored cluster stays yellow: replicas its data nodes cannot hold.
+fn unassigned_note(report: &es::RestoreReport) -> String {
+    if report.unassigned_replicas == 0 {
+        return String::new();
+    }
+    format!(
+        " ({} replica copies cannot be allocated on {} data node(s): Elasticsearch never puts a \
+         replica on its primary's node)",
+        report.unassigned_replicas, report.data_nodes
+    )
+}
+
 /// `es snapshot restore NAME`.
 pub async fn snapshot_restore(
     session: &Session,
@@ -709,7 +769,8 @@ pub async fn snapshot_restore(
     }
     let t = transport(session, access).await?;
     let mut opts = options(session, access);
-    opts.restore_feature_states = feature_states(feature_states_flag, &t, session);
+    let dist = es::detect(t.t(), &opts).await?;
+    opts.restore_feature_states = feature_states(feature_states_flag, &t, session, &dist);
     let preview = es::snapshot_restore_preview(t.t(), &opts, name, delete_existing).await?;
     if preview.already_restored && session.settings.dry_run {
         return Ok(Outcome::new(
@@ -755,17 +816,21 @@ pub async fn snapshot_restore(
         RestoreOutcome::AlreadyRestored => (
             Status::AlreadyDone,
             format!(
-                "snapshot {name} is already restored ({} indices, health {})",
+                "snapshot {name} is already restored ({} indices, {} shard copies, health {}{})",
                 report.restored_indices.len(),
-                report.health
+                report.shard_copies,
+                report.health,
+                unassigned_note(&report)
             ),
         ),
         RestoreOutcome::Restored => (
             Status::Done,
             format!(
-                "snapshot {name} restored: {} indices, cluster health {}{}",
+                "snapshot {name} restored: {} indices, {} shard copies, cluster health {}{}{}",
                 report.restored_indices.len(),
+                report.shard_copies,
                 report.health,
+                unassigned_note(&report),
                 if report.deleted_indices.is_empty() {
                     String::new()
                 } else {
@@ -904,7 +969,9 @@ pub async fn copy(
         }
     }
     let mut opts = options(session, access);
-    opts.restore_feature_states = feature_states(args.feature_states.as_deref(), &tt, session);
+    let target_engine = es::detect(tt.t(), &opts).await?;
+    opts.restore_feature_states =
+        feature_states(args.feature_states.as_deref(), &tt, session, &target_engine);
     let copy_spec = CopySpec {
         repo: spec,
         snapshot: args.snapshot.clone(),
@@ -1012,14 +1079,24 @@ pub async fn copy(
         CopyOutcome::Copied | CopyOutcome::Resumed => Status::Done,
     };
     let summary = format!(
-        "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}",
+        "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}{}",
         report.indices.len(),
         preview.snapshot,
         if report.outcome == CopyOutcome::Resumed {
             " (an interrupted restore was followed to its end)"
         } else {
             ""
-        }
+        },
+        report
+            .restore
+            .as_ref()
+            .map(|r| format!(
+                "; {} shard copies recovered, cluster health {}{}",
+                r.shard_copies,
+                r.health,
+                unassigned_note(r)
+            ))
+            .unwrap_or_default()
     );
     Ok(Outcome::new(CMD, status, summary)
         .with_plan(plan)

@@ -1,8 +1,21 @@
 //! Indices of the simulated cluster and the read APIs derived from them: `_cat/indices`,
-//! `_recovery`, `_cluster/health`, `GET /<index>`, `_index_template`, and `DELETE /<index>`.
+//! `_recovery`, `_cluster/health`, `GET /<index>[/_settings]`, `_index_template`, and
+//! `DELETE /<index>`.
 //!
-//! Every simulated index has one primary shard and no replica (Camunda's default
-//! `numberOfShards: 1`, `numberOfReplicas: 0`), so a fully recovered single-node cluster is green.
+//! Every index has `number_of_shards` primaries and `number_of_replicas` replicas of each, as
+//! Camunda creates them (`numberOfShards` / `numberOfReplicas` of its index settings). A replica
+//! is only ever allocated on another node than its primary and its other replicas (ES's
+//! `SameShardAllocationDecider`), so a cluster of `nodes` data nodes holds at most `nodes - 1`
+//! replicas per shard; the others stay unassigned and the index is `yellow`
+//! (elastic/elasticsearch 8.18 `server/.../cluster/routing/allocation/decider/SameShardAllocationDecider.java`,
+//! `ClusterShardHealth`/`ClusterIndexHealth`: red while a primary is not active, yellow while a
+//! replica is not active, else green).
+//!
+//! A restore recovers every primary from the snapshot (`_recovery` type `SNAPSHOT`), and then
+//! each allocated replica from its started primary (type `PEER`), as ES does: the restore
+//! creates the indices with their primaries unassigned (`RecoverySource.SnapshotRecoverySource`),
+//! and replicas are only allocated once their primary is active
+//! (`ReplicaAfterPrimaryActiveAllocationDecider`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,22 +29,27 @@ use crate::http::SimRequest;
 #[derive(Debug, Clone)]
 pub struct EsIndex {
     pub uuid: String,
-    /// Documents once the primary is recovered.
+    /// Documents once the primaries are recovered.
     pub docs: u64,
+    /// `index.number_of_shards` (primaries).
+    pub shards: u32,
+    /// `index.number_of_replicas` (copies of each primary).
     pub replicas: u32,
-    /// How the primary shard came to be (`_recovery` reports it).
+    /// How the index's shard copies came to be (`_recovery` reports it).
     pub recovery: Recovery,
 }
 
-/// The recovery of an index's primary shard.
+/// The recovery of an index's shard copies: primary `j` recovers during
+/// `[start + j * copy, start + (j + 1) * copy)`, each of its allocated replicas during the
+/// `copy` that follows its primary's completion.
 #[derive(Debug, Clone)]
 pub struct Recovery {
     pub source: RecoverySource,
-    /// The shard starts recovering (a restore recovers one shard after the other).
+    /// The first primary starts recovering (a restore recovers one index after the other).
     pub start: Instant,
-    /// The shard is recovered.
-    pub done_at: Instant,
-    /// Wall-clock start, for `start_time_in_millis`.
+    /// Time each shard copy takes to recover.
+    pub copy: Duration,
+    /// Wall-clock time of `start`, for `start_time_in_millis`.
     pub start_epoch_ms: u64,
 }
 
@@ -39,20 +57,24 @@ pub struct Recovery {
 pub enum RecoverySource {
     /// Created empty (the schema manager, or an index written to since).
     EmptyStore,
-    /// Restored from a snapshot.
+    /// Restored from a snapshot (`restore_uuid`: the id of the restore operation, ES's
+    /// `restoreUUID`, a fresh one per restore).
     Snapshot {
         repository: String,
         snapshot: String,
-        uuid: String,
+        restore_uuid: String,
         index: String,
     },
 }
 
-/// Stage of a shard recovery, as `_recovery` names it.
+/// Stage of a shard recovery, as `_recovery` names it (ES `RecoveryState.Stage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Init,
     Index,
+    VerifyIndex,
+    Translog,
+    Finalize,
     Done,
 }
 
@@ -61,6 +83,9 @@ impl Stage {
         match self {
             Self::Init => "INIT",
             Self::Index => "INDEX",
+            Self::VerifyIndex => "VERIFY_INDEX",
+            Self::Translog => "TRANSLOG",
+            Self::Finalize => "FINALIZE",
             Self::Done => "DONE",
         }
     }
@@ -73,64 +98,171 @@ pub(crate) fn epoch_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// One allocated shard copy of an index and its recovery window.
+#[derive(Debug, Clone, Copy)]
+pub struct ShardCopy {
+    pub shard: u32,
+    pub primary: bool,
+    /// The node it is allocated on.
+    pub node: u32,
+    /// For a replica: the node of its primary (the `PEER` source).
+    pub source_node: u32,
+    pub start: Instant,
+    pub done_at: Instant,
+}
+
+impl ShardCopy {
+    /// `None` while the copy has not started recovering (unassigned or throttled: ES has no
+    /// recovery state for it yet).
+    pub fn stage(&self, now: Instant) -> Option<Stage> {
+        if now < self.start {
+            return None;
+        }
+        let f = self.fraction(now);
+        Some(if now >= self.done_at {
+            Stage::Done
+        } else if f < 0.05 {
+            Stage::Init
+        } else if f < 0.8 {
+            Stage::Index
+        } else if f < 0.85 {
+            Stage::VerifyIndex
+        } else if f < 0.9 {
+            Stage::Translog
+        } else {
+            Stage::Finalize
+        })
+    }
+
+    pub fn done(&self, now: Instant) -> bool {
+        now >= self.done_at
+    }
+
+    /// Fraction of the copy's time elapsed by `now`.
+    pub fn fraction(&self, now: Instant) -> f64 {
+        if now >= self.done_at {
+            return 1.0;
+        }
+        if now <= self.start {
+            return 0.0;
+        }
+        let total = self.done_at.duration_since(self.start).as_secs_f64();
+        if total <= 0.0 {
+            1.0
+        } else {
+            (now.duration_since(self.start).as_secs_f64() / total).clamp(0.0, 1.0)
+        }
+    }
+
+    /// Fraction of the copy's files recovered: they are copied during the `INDEX` stage.
+    fn bytes_fraction(&self, now: Instant) -> f64 {
+        ((self.fraction(now) - 0.05) / 0.75).clamp(0.0, 1.0)
+    }
+}
+
 impl EsIndex {
-    /// An index whose primary is already recovered.
-    pub fn new(uuid: String, docs: u64, source: RecoverySource) -> Self {
+    /// An index whose shard copies are all recovered.
+    pub fn new(
+        uuid: String,
+        docs: u64,
+        shards: u32,
+        replicas: u32,
+        source: RecoverySource,
+    ) -> Self {
         let now = Instant::now();
         Self {
             uuid,
             docs,
-            replicas: 0,
+            shards: shards.max(1),
+            replicas,
             recovery: Recovery {
                 source,
                 start: now,
-                done_at: now,
+                copy: Duration::ZERO,
                 start_epoch_ms: epoch_ms(),
             },
         }
     }
 
-    /// Bytes a shard of this index holds (a simulated 1 KiB per document plus overhead).
-    pub fn size_bytes(&self) -> u64 {
-        2048 + self.docs * 1024
+    /// Bytes one shard copy holds (a simulated 1 KiB per document, spread over the primaries,
+    /// plus overhead).
+    pub fn shard_bytes(&self) -> u64 {
+        2048 + self.docs * 1024 / u64::from(self.shards.max(1))
     }
 
-    pub fn stage(&self, now: Instant) -> Stage {
-        if now >= self.recovery.done_at {
-            Stage::Done
-        } else if now < self.recovery.start {
-            Stage::Init
-        } else {
-            Stage::Index
-        }
+    /// Replicas per shard the cluster can allocate: never two copies of a shard on one node.
+    pub fn allocatable_replicas(&self, nodes: u32) -> u32 {
+        self.replicas.min(nodes.saturating_sub(1))
     }
 
-    /// Fraction of the shard's bytes recovered by `now`.
-    pub fn recovered_fraction(&self, now: Instant) -> f64 {
+    /// The allocated shard copies, primaries first (by shard), then replicas.
+    pub fn copies(&self, nodes: u32) -> Vec<ShardCopy> {
+        let nodes = nodes.max(1);
         let r = &self.recovery;
-        if now >= r.done_at {
-            return 1.0;
+        let mut out = Vec::new();
+        for j in 0..self.shards {
+            let start = r.start + r.copy * j;
+            out.push(ShardCopy {
+                shard: j,
+                primary: true,
+                node: j % nodes,
+                source_node: j % nodes,
+                start,
+                done_at: start + r.copy,
+            });
         }
-        if now <= r.start {
-            return 0.0;
+        for n in 1..=self.allocatable_replicas(nodes) {
+            for j in 0..self.shards {
+                let primary_done = r.start + r.copy * (j + 1);
+                out.push(ShardCopy {
+                    shard: j,
+                    primary: false,
+                    node: (j + n) % nodes,
+                    source_node: j % nodes,
+                    start: primary_done,
+                    done_at: primary_done + r.copy,
+                });
+            }
         }
-        let total = r.done_at.duration_since(r.start).as_secs_f64();
-        if total <= 0.0 {
-            1.0
-        } else {
-            (now.duration_since(r.start).as_secs_f64() / total).clamp(0.0, 1.0)
-        }
+        out
     }
 
-    /// `red` while the primary is not recovered, `yellow` with unassignable replicas (one node).
-    pub fn health(&self, now: Instant) -> &'static str {
-        if self.stage(now) != Stage::Done {
-            "red"
-        } else if self.replicas > 0 {
+    /// Every primary is active (the index can be read, counted and snapshotted).
+    pub fn primaries_active(&self, now: Instant) -> bool {
+        self.copies(1)
+            .iter()
+            .filter(|c| c.primary)
+            .all(|c| c.done(now))
+    }
+
+    /// `red` while a primary is not active, `yellow` while a replica is not active (recovering,
+    /// or unassignable on too few nodes), else `green`.
+    pub fn health(&self, now: Instant, nodes: u32) -> &'static str {
+        if !self.primaries_active(now) {
+            return "red";
+        }
+        let active_replicas = self
+            .copies(nodes)
+            .iter()
+            .filter(|c| !c.primary && c.done(now))
+            .count() as u64;
+        if active_replicas < u64::from(self.shards) * u64::from(self.replicas) {
             "yellow"
         } else {
             "green"
         }
+    }
+
+    /// The `index` settings block as `GET /<index>/_settings` renders it (all strings).
+    fn settings(&self, name: &str) -> Value {
+        json!({"index": {
+            "number_of_shards": self.shards.to_string(),
+            "number_of_replicas": self.replicas.to_string(),
+            "uuid": self.uuid,
+            "provided_name": name,
+            "creation_date": self.recovery.start_epoch_ms.to_string(),
+            "version": {"created": "8521000"},
+        }})
     }
 }
 
@@ -178,7 +310,8 @@ fn percent(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)
 }
 
-/// `GET _cat/indices[/<expr>]?format=json` (always JSON here: the core asks for JSON).
+/// `GET _cat/indices[/<expr>]?format=json` (always JSON here: the core asks for JSON). Columns
+/// as ES 8 prints them by default (`RestIndicesAction`); `docs.count` counts primaries only.
 pub fn cat_indices(es: &EsCluster, expr: Option<&str>) -> (u16, Value) {
     let now = es.clock();
     let rows: Vec<Value> = es
@@ -186,21 +319,23 @@ pub fn cat_indices(es: &EsCluster, expr: Option<&str>) -> (u16, Value) {
         .iter()
         .filter(|(name, _)| matches_expression(expr, name))
         .map(|(name, idx)| {
-            let done = idx.stage(now) == Stage::Done;
-            let size = human_size(if done { idx.size_bytes() } else { 0 });
+            let done = idx.primaries_active(now);
+            let copies = idx.copies(es.nodes);
+            let active = copies.iter().filter(|c| c.done(now)).count() as u64;
+            let size = |n: u64| human_size(if done { n * idx.shard_bytes() } else { 0 });
             json!({
-                "health": idx.health(now),
+                "health": idx.health(now, es.nodes),
                 "status": "open",
                 "index": name,
                 "uuid": idx.uuid,
-                "pri": "1",
+                "pri": idx.shards.to_string(),
                 "rep": idx.replicas.to_string(),
                 // A red index has no started primary: ES prints no count for it.
                 "docs.count": if done { Value::String(idx.docs.to_string()) } else { Value::Null },
                 "docs.deleted": if done { Value::String("0".into()) } else { Value::Null },
-                "store.size": size,
-                "pri.store.size": size,
-                "dataset.size": size,
+                "store.size": size(active),
+                "pri.store.size": size(u64::from(idx.shards)),
+                "dataset.size": size(u64::from(idx.shards)),
             })
         })
         .collect();
@@ -208,39 +343,42 @@ pub fn cat_indices(es: &EsCluster, expr: Option<&str>) -> (u16, Value) {
 }
 
 /// `GET _cluster/health`, honouring `wait_for_status` without blocking: if the status is not
-/// reached, the answer is ES's 408 with `timed_out: true` (as if `timeout` had elapsed).
+/// reached, the answer is ES's 408 with `timed_out: true` (as if `timeout` had elapsed). Counts
+/// every shard copy (ES `ClusterHealthResponse`): unassigned copies are the replicas the nodes
+/// cannot hold and the copies not yet allocated.
 pub fn cluster_health(es: &EsCluster, req: &SimRequest) -> (u16, Value) {
     let now = es.clock();
-    let total = es.indices.len() as u64;
+    let mut active_primaries = 0u64;
     let mut active = 0u64;
     let mut initializing = 0u64;
     let mut unassigned = 0u64;
-    let mut replicas_unassigned = 0u64;
+    let mut unassigned_primaries = 0u64;
+    let mut worst = 2;
     for idx in es.indices.values() {
-        match idx.stage(now) {
-            Stage::Done => active += 1,
-            Stage::Index => initializing += 1,
-            Stage::Init => unassigned += 1,
+        let copies = idx.copies(es.nodes);
+        for c in &copies {
+            match c.stage(now) {
+                Some(Stage::Done) => {
+                    active += 1;
+                    active_primaries += u64::from(c.primary);
+                }
+                Some(_) => initializing += 1,
+                None => {
+                    unassigned += 1;
+                    unassigned_primaries += u64::from(c.primary);
+                }
+            }
         }
-        replicas_unassigned += u64::from(idx.replicas);
+        let expected = u64::from(idx.shards) * (1 + u64::from(idx.replicas));
+        unassigned += expected - copies.len() as u64;
+        worst = worst.min(rank(idx.health(now, es.nodes)));
     }
-    let status = if active < total {
-        "red"
-    } else if replicas_unassigned > 0 {
-        "yellow"
-    } else {
-        "green"
-    };
-    let all_shards = total + replicas_unassigned;
+    let status = ["red", "yellow", "green"][worst];
+    let all_shards = active + initializing + unassigned;
     let active_percent = if all_shards == 0 {
         100.0
     } else {
         active as f64 * 100.0 / all_shards as f64
-    };
-    let rank = |s: &str| match s {
-        "green" => 2,
-        "yellow" => 1,
-        _ => 0,
     };
     let timed_out = req
         .param("wait_for_status")
@@ -249,14 +387,14 @@ pub fn cluster_health(es: &EsCluster, req: &SimRequest) -> (u16, Value) {
         "cluster_name": "elastic",
         "status": status,
         "timed_out": timed_out,
-        "number_of_nodes": 1,
-        "number_of_data_nodes": 1,
-        "active_primary_shards": active,
+        "number_of_nodes": es.nodes,
+        "number_of_data_nodes": es.nodes,
+        "active_primary_shards": active_primaries,
         "active_shards": active,
         "relocating_shards": 0,
         "initializing_shards": initializing,
-        "unassigned_shards": unassigned + replicas_unassigned,
-        "unassigned_primary_shards": unassigned,
+        "unassigned_shards": unassigned,
+        "unassigned_primary_shards": unassigned_primaries,
         "delayed_unassigned_shards": 0,
         "number_of_pending_tasks": 0,
         "number_of_in_flight_fetch": 0,
@@ -266,7 +404,31 @@ pub fn cluster_health(es: &EsCluster, req: &SimRequest) -> (u16, Value) {
     (if timed_out { 408 } else { 200 }, body)
 }
 
-/// `GET [<index>/]_recovery[?active_only=true]`: one entry per index with its primary shard.
+fn rank(status: &str) -> usize {
+    match status {
+        "green" => 2,
+        "yellow" => 1,
+        _ => 0,
+    }
+}
+
+/// A node of the simulated cluster as `_recovery` describes it (`source` of a `PEER` recovery,
+/// `target` of every one).
+fn node_json(n: u32) -> Value {
+    json!({"id": format!("sim-node-{n}"), "host": format!("10.0.0.{}", 10 + n),
+           "transport_address": format!("10.0.0.{}:9300", 10 + n), "ip": format!("10.0.0.{}", 10 + n),
+           "name": format!("camunda-elasticsearch-master-{n}")})
+}
+
+/// `GET [<index>/]_recovery[?active_only=true]`: one entry per index with every shard copy that
+/// has started recovering, primaries first, then replicas. Field names and `source` shapes as
+/// ES 8.18 writes them: `RecoveryState.toXContent` (`id`, `type`, `stage`, `primary`,
+/// `start_time_in_millis`, `stop_time_in_millis` once stopped, `total_time_in_millis`, `source`,
+/// `target`, `index`, `translog`, `verify_index`), a `PEER` source is the source node, a
+/// `SNAPSHOT` source is `SnapshotRecoverySource.addAdditionalFields` (`repository`, `snapshot`,
+/// `version`, `index`, `restoreUUID`), an `EMPTY_STORE` one is `{}`
+/// (elastic/elasticsearch 8.18 `server/src/main/java/org/elasticsearch/indices/recovery/RecoveryState.java`,
+/// `server/src/main/java/org/elasticsearch/cluster/routing/RecoverySource.java`).
 pub fn recovery(es: &EsCluster, req: &SimRequest, expr: Option<&str>) -> (u16, Value) {
     let now = es.clock();
     let active_only = req.flag("active_only");
@@ -276,81 +438,112 @@ pub fn recovery(es: &EsCluster, req: &SimRequest, expr: Option<&str>) -> (u16, V
         .iter()
         .filter(|(n, _)| matches_expression(expr, n))
     {
-        let stage = idx.stage(now);
-        if active_only && stage == Stage::Done {
-            continue;
-        }
-        let frac = idx.recovered_fraction(now);
-        let total_bytes = idx.size_bytes();
-        let recovered = (total_bytes as f64 * frac) as u64;
-        let files_total = 4u64;
-        let files_recovered = (files_total as f64 * frac).floor() as u64;
-        let elapsed = if now > idx.recovery.start {
-            now.min(idx.recovery.done_at)
-                .duration_since(idx.recovery.start)
-        } else {
-            Duration::ZERO
-        };
-        let (kind, source) = match &idx.recovery.source {
-            RecoverySource::EmptyStore => ("EMPTY_STORE", json!({})),
-            RecoverySource::Snapshot {
-                repository,
-                snapshot,
-                uuid,
-                index,
-            } => (
-                "SNAPSHOT",
-                json!({"repository": repository, "snapshot": snapshot, "uuid": uuid,
-                       "version": "8.18.0", "index": index, "restoreUUID": uuid}),
-            ),
-        };
-        let mut shard = json!({
-            "id": 0,
-            "type": kind,
-            "stage": stage.name(),
-            "primary": true,
-            "start_time_in_millis": idx.recovery.start_epoch_ms,
-            "total_time_in_millis": elapsed.as_millis() as u64,
-            "source": source,
-            "target": {"id": "sim-node-0", "host": "127.0.0.1", "transport_address": "127.0.0.1:9300",
-                       "ip": "127.0.0.1", "name": "camunda-elasticsearch-master-0"},
-            "index": {
-                "size": {"total_in_bytes": total_bytes, "reused_in_bytes": 0,
-                         "recovered_in_bytes": recovered, "recovered_from_snapshot_in_bytes": recovered,
-                         "percent": percent(frac)},
-                "files": {"total": files_total, "reused": 0, "recovered": files_recovered,
-                          "percent": percent(files_recovered as f64 / files_total as f64)},
+        let mut shards = vec![];
+        for c in idx.copies(es.nodes) {
+            let Some(stage) = c.stage(now) else { continue };
+            if active_only && stage == Stage::Done {
+                continue;
+            }
+            let frac = c.bytes_fraction(now);
+            let total_bytes = idx.shard_bytes();
+            let recovered = (total_bytes as f64 * frac) as u64;
+            let files_total = 4u64;
+            let files_recovered = (files_total as f64 * frac).floor() as u64;
+            let elapsed = now.min(c.done_at).saturating_duration_since(c.start);
+            let offset_ms = c
+                .start
+                .saturating_duration_since(idx.recovery.start)
+                .as_millis() as u64;
+            let start_ms = idx.recovery.start_epoch_ms + offset_ms;
+            let (kind, source) = if !c.primary {
+                ("PEER", node_json(c.source_node))
+            } else {
+                match &idx.recovery.source {
+                    RecoverySource::EmptyStore => ("EMPTY_STORE", json!({})),
+                    RecoverySource::Snapshot {
+                        repository,
+                        snapshot,
+                        restore_uuid,
+                        index,
+                    } => {
+                        let version = if es.opensearch { "2.19.1" } else { "8.18.0" };
+                        let mut source = json!({"repository": repository, "snapshot": snapshot,
+                               "version": version, "index": index, "restoreUUID": restore_uuid});
+                        if es.opensearch {
+                            super::opensearch::snapshot_source_extras(&mut source);
+                        }
+                        ("SNAPSHOT", source)
+                    }
+                }
+            };
+            let from_snapshot = if kind == "SNAPSHOT" { recovered } else { 0 };
+            let mut shard = json!({
+                "id": c.shard,
+                "type": kind,
+                "stage": stage.name(),
+                "primary": c.primary,
+                "start_time_in_millis": start_ms,
                 "total_time_in_millis": elapsed.as_millis() as u64,
-                "source_throttle_time_in_millis": 0,
-                "target_throttle_time_in_millis": 0,
-            },
-            "translog": {"recovered": 0, "total": 0, "percent": "100.0%", "total_on_start": 0,
-                         "total_time_in_millis": 0},
-            "verify_index": {"check_index_time_in_millis": 0, "total_time_in_millis": 0},
-        });
-        if stage == Stage::Done {
-            shard["stop_time_in_millis"] =
-                json!(idx.recovery.start_epoch_ms + elapsed.as_millis() as u64);
+                "source": source,
+                "target": node_json(c.node),
+                "index": {
+                    "size": {"total_in_bytes": total_bytes, "reused_in_bytes": 0,
+                             "recovered_in_bytes": recovered,
+                             "recovered_from_snapshot_in_bytes": from_snapshot,
+                             "percent": percent(frac)},
+                    "files": {"total": files_total, "reused": 0, "recovered": files_recovered,
+                              "percent": percent(files_recovered as f64 / files_total as f64)},
+                    "total_time_in_millis": elapsed.as_millis() as u64,
+                    "source_throttle_time_in_millis": 0,
+                    "target_throttle_time_in_millis": 0,
+                },
+                "translog": {"recovered": 0, "total": 0, "percent": "100.0%", "total_on_start": 0,
+                             "total_time_in_millis": 0},
+                "verify_index": {"check_index_time_in_millis": 0, "total_time_in_millis": 0},
+            });
+            if stage == Stage::Done {
+                shard["stop_time_in_millis"] = json!(start_ms + elapsed.as_millis() as u64);
+            }
+            shards.push(shard);
         }
-        out.insert(name.clone(), json!({"shards": [shard]}));
+        // ES lists an index only when it has shard recoveries to show.
+        if !shards.is_empty() {
+            out.insert(name.clone(), json!({ "shards": shards }));
+        }
     }
     (200, Value::Object(out))
 }
 
-/// `GET /<index>`: settings of matching indices, 404 when an exact name is missing.
+/// `GET /<index>`: aliases, mappings and settings of matching indices, 404 when an exact name is
+/// missing.
 pub fn get_index(es: &EsCluster, expr: &str) -> (u16, Value) {
+    index_view(
+        es,
+        expr,
+        |name, idx| json!({"aliases": {}, "mappings": {}, "settings": idx.settings(name)}),
+    )
+}
+
+/// `GET /<index>/_settings`: `{"<index>": {"settings": {"index": {...}}}}`, values as strings.
+pub fn get_settings(es: &EsCluster, expr: &str) -> (u16, Value) {
+    index_view(
+        es,
+        expr,
+        |name, idx| json!({"settings": idx.settings(name)}),
+    )
+}
+
+fn index_view(
+    es: &EsCluster,
+    expr: &str,
+    render: impl Fn(&str, &EsIndex) -> Value,
+) -> (u16, Value) {
     let mut out = serde_json::Map::new();
     for part in expr.split(',') {
         let mut found = false;
         for (name, idx) in es.indices.iter().filter(|(n, _)| glob_match(part, n)) {
             found = true;
-            out.insert(
-                name.clone(),
-                json!({"aliases": {}, "mappings": {}, "settings": {"index": {
-                    "number_of_shards": "1", "number_of_replicas": idx.replicas.to_string(),
-                    "uuid": idx.uuid, "provided_name": name,
-                    "creation_date": idx.recovery.start_epoch_ms.to_string()}}}),
-            );
+            out.insert(name.clone(), render(name, idx));
         }
         if !found && !part.contains('*') {
             return index_not_found(part);

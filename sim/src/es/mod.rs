@@ -10,6 +10,7 @@
 
 pub mod curl;
 pub mod index;
+pub mod opensearch;
 pub mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -28,8 +29,15 @@ pub use index::{EsIndex, Recovery, RecoverySource};
 pub use snapshot::{RepoRegistration, SnapState, StoredRepository, StoredSnapshot};
 
 /// One region's Elasticsearch cluster.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EsCluster {
+    /// Data nodes of the cluster (replicas need other nodes than their primary's).
+    pub nodes: u32,
+    /// `numberOfShards` / `numberOfReplicas` Camunda creates its indices with.
+    pub index_shards: u32,
+    pub index_replicas: u32,
+    /// The cluster is OpenSearch 2.19 (`SimConfig::es_opensearch`).
+    pub opensearch: bool,
     /// Indices present, by name.
     pub indices: BTreeMap<String, EsIndex>,
     /// Composable index templates (part of the global state a snapshot carries).
@@ -72,18 +80,51 @@ const CAMUNDA_INDICES: &[(&str, u64, Option<&str>)] = &[
     ("camunda-role-8.8.0_", 4, None),
 ];
 
+impl Default for EsCluster {
+    fn default() -> Self {
+        Self::with_topology(&crate::world::SimConfig::default())
+    }
+}
+
 /// An archived (dated) index the archiver creates in a running installation.
 const ARCHIVE_INDEX: (&str, u64) = ("operate-list-view-8.3.0_2025-11-20", 25);
 
 impl EsCluster {
-    /// A cluster that holds the Camunda indices and templates of a running installation.
+    /// An empty cluster with the configured topology (nodes, shards and replicas of indices).
+    pub fn with_topology(cfg: &crate::world::SimConfig) -> Self {
+        Self {
+            nodes: cfg.es_nodes.max(1),
+            index_shards: cfg.es_number_of_shards.max(1),
+            index_replicas: cfg.es_number_of_replicas,
+            opensearch: cfg.es_opensearch,
+            indices: BTreeMap::new(),
+            templates: BTreeMap::new(),
+            repositories: BTreeMap::new(),
+            now: None,
+            next_id: 0,
+        }
+    }
+
+    /// A cluster (default topology) that holds the Camunda indices and templates of a running
+    /// installation.
     pub fn seeded() -> Self {
-        let mut es = Self::default();
+        Self::seeded_for(&crate::world::SimConfig::default())
+    }
+
+    /// A cluster of `cfg`'s topology holding the Camunda indices of a running installation.
+    pub fn seeded_for(cfg: &crate::world::SimConfig) -> Self {
+        let mut es = Self::with_topology(cfg);
         es.create_camunda_schema(true);
         let uuid = es.new_uuid(ARCHIVE_INDEX.0);
         es.indices.insert(
             ARCHIVE_INDEX.0.to_string(),
-            EsIndex::new(uuid, ARCHIVE_INDEX.1, RecoverySource::EmptyStore),
+            EsIndex::new(
+                uuid,
+                ARCHIVE_INDEX.1,
+                es.index_shards,
+                es.index_replicas,
+                RecoverySource::EmptyStore,
+            ),
         );
         es
     }
@@ -107,7 +148,13 @@ impl EsCluster {
                 let docs = if with_docs { *docs } else { 0 };
                 self.indices.insert(
                     name.to_string(),
-                    EsIndex::new(uuid, docs, RecoverySource::EmptyStore),
+                    EsIndex::new(
+                        uuid,
+                        docs,
+                        self.index_shards,
+                        self.index_replicas,
+                        RecoverySource::EmptyStore,
+                    ),
                 );
             }
             if let Some(t) = template {
@@ -115,7 +162,8 @@ impl EsCluster {
                 self.templates.insert(
                     t.to_string(),
                     json!({"index_patterns": [pattern], "priority": 0,
-                           "template": {"settings": {"number_of_shards": 1, "number_of_replicas": 0}},
+                           "template": {"settings": {"number_of_shards": self.index_shards,
+                                                     "number_of_replicas": self.index_replicas}},
                            "composed_of": []}),
                 );
             }
@@ -141,6 +189,33 @@ impl EsCluster {
     fn clock(&self) -> Instant {
         self.now.unwrap_or_else(Instant::now)
     }
+}
+
+/// `GET /`: the node's name, cluster and version. Elasticsearch 8 writes `version.build_flavor`
+/// and no `distribution` (elastic/elasticsearch 8.18 `server/src/main/java/org/elasticsearch/rest/action/RestMainAction.java`
+/// / `MainResponse`); OpenSearch writes `version.distribution: "opensearch"` (see
+/// [`opensearch::main_response`]). Build hash and date are placeholders of the real shape.
+fn main_response(es: &EsCluster) -> Value {
+    if es.opensearch {
+        return opensearch::main_response(es);
+    }
+    json!({
+        "name": "camunda-elasticsearch-master-0",
+        "cluster_name": "elastic",
+        "cluster_uuid": "c8drSimClusterUuid0000",
+        "version": {
+            "number": "8.18.0",
+            "build_flavor": "default",
+            "build_type": "docker",
+            "build_hash": "0000000000000000000000000000000000000000",
+            "build_date": "2025-04-10T00:00:00.000000000Z",
+            "build_snapshot": false,
+            "lucene_version": "9.12.1",
+            "minimum_wire_compatibility_version": "7.17.0",
+            "minimum_index_compatibility_version": "7.0.0"
+        },
+        "tagline": "You Know, for Search"
+    })
 }
 
 /// An error body in Elasticsearch's shape.
@@ -177,7 +252,7 @@ pub fn advance(world: &mut World, region: RegionId, now: Instant) {
     }
 }
 
-/// Per shard (each simulated index has one primary) time of a snapshot or restore.
+/// Time a snapshot or restore takes per index (its shard copies share it).
 pub(crate) fn shard_duration(world: &World) -> Duration {
     world.cfg.es_shard_duration
 }
@@ -197,11 +272,7 @@ pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Va
     };
     let method = req.method.as_str();
     match (method, segments.as_slice()) {
-        ("GET", []) => (
-            200,
-            json!({"name": "camunda-elasticsearch-master-0", "cluster_name": "elastic",
-                   "version": {"number": "8.18.0"}, "tagline": "You Know, for Search"}),
-        ),
+        ("GET", []) => (200, main_response(&world.regions[region].es)),
         ("GET", ["_cat", "indices"]) | ("GET", ["_cat", "indices", _]) => {
             index::cat_indices(&world.regions[region].es, segments.get(2).copied())
         }
@@ -227,6 +298,9 @@ pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Va
             snapshot::restore(world, region, repo, name, req)
         }
         ("GET", [idx]) if !idx.starts_with('_') => index::get_index(&world.regions[region].es, idx),
+        ("GET", [idx, "_settings"]) if !idx.starts_with('_') => {
+            index::get_settings(&world.regions[region].es, idx)
+        }
         ("DELETE", [idx]) if !idx.starts_with('_') => {
             index::delete_indices(&mut world.regions[region].es, idx)
         }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::index::{EsIndex, Recovery, RecoverySource, Stage, epoch_ms, glob_match};
+use super::index::{EsIndex, Recovery, RecoverySource, epoch_ms, glob_match};
 use super::{es_error, shard_duration};
 use crate::http::SimRequest;
 use crate::world::{RegionId, World};
@@ -76,11 +76,14 @@ impl SnapState {
     }
 }
 
-/// One index inside a snapshot.
+/// One index inside a snapshot (with its settings: a restore recreates it with the same
+/// `number_of_shards` and `number_of_replicas`).
 #[derive(Debug, Clone)]
 pub struct SnapIndex {
     pub docs: u64,
-    /// The shard failed to snapshot (a `PARTIAL` snapshot).
+    pub shards: u32,
+    pub replicas: u32,
+    /// Its shard 0 failed to snapshot (a `PARTIAL` snapshot).
     pub failed: Option<String>,
 }
 
@@ -118,21 +121,27 @@ impl StoredSnapshot {
         self.indices.values().filter(|i| i.failed.is_some()).count()
     }
 
-    /// Shards finished by `now` while in progress (sequential, one shard per index).
+    /// Primary shards in the snapshot (a snapshot copies primaries only; `shards.total`).
+    fn total_shards(&self) -> usize {
+        self.indices.values().map(|i| i.shards as usize).sum()
+    }
+
+    /// Shards finished by `now` while in progress (sequential).
     fn shards_done(&self, now: Instant) -> usize {
+        let all = self.total_shards();
         if self.state != SnapState::InProgress {
-            return self.indices.len();
+            return all;
         }
         let total = self.done_at.duration_since(self.started).as_secs_f64();
         if total <= 0.0 {
-            return self.indices.len();
+            return all;
         }
         let frac = (now.saturating_duration_since(self.started).as_secs_f64() / total).min(1.0);
-        (frac * self.indices.len() as f64).floor() as usize
+        (frac * all as f64).floor() as usize
     }
 
-    fn info(&self, repo: &str) -> Value {
-        let total = self.indices.len();
+    fn info(&self, repo: &str, opensearch: bool) -> Value {
+        let total = self.total_shards();
         let failed = self.failed_shards();
         let in_progress = self.state == SnapState::InProgress;
         let failures: Vec<Value> = self
@@ -165,6 +174,15 @@ impl StoredSnapshot {
                 "successful": if in_progress { 0 } else { total - failed },
             },
         });
+        if opensearch {
+            // OpenSearch's SnapshotInfo has no feature states. (Its `version_id` encodes
+            // OpenSearch's own version ids; c8dr reads neither, the simulator leaves it out.)
+            if let Value::Object(m) = &mut v {
+                m.remove("feature_states");
+                m.remove("version_id");
+            }
+            v["version"] = json!("2.19.1");
+        }
         if !in_progress {
             v["end_time"] = json!(iso8601(self.end_epoch_ms));
             v["end_time_in_millis"] = json!(self.end_epoch_ms);
@@ -322,10 +340,16 @@ pub fn verify(world: &mut World, region: RegionId, repo: &str) -> (u16, Value) {
     if world.faults.repo_verify_fails {
         return verification_failure(world, region, repo);
     }
-    (
-        200,
-        json!({"nodes": {"sim-node-0": {"name": "camunda-elasticsearch-master-0"}}}),
-    )
+    // Every node of the cluster verifies access (VerifyRepositoryResponse: node id -> name).
+    let nodes: serde_json::Map<String, Value> = (0..world.regions[region].es.nodes)
+        .map(|n| {
+            (
+                format!("sim-node-{n}"),
+                json!({"name": format!("camunda-elasticsearch-master-{n}")}),
+            )
+        })
+        .collect();
+    (200, json!({ "nodes": nodes }))
 }
 
 /// `GET _snapshot[/<repo>]`: registrations, settings rendered as strings like ES does.
@@ -449,12 +473,14 @@ pub fn create(
                 .as_ref()
                 .is_none_or(|f| f.iter().any(|p| glob_match(p, n)))
         })
-        .filter(|(_, i)| i.stage(now) == Stage::Done)
+        .filter(|(_, i)| i.primaries_active(now))
         .map(|(n, i)| {
             (
                 n.clone(),
                 SnapIndex {
                     docs: i.docs,
+                    shards: i.shards,
+                    replicas: i.replicas,
                     failed: None,
                 },
             )
@@ -543,7 +569,8 @@ pub fn get_snapshots(world: &World, region: RegionId, repo: &str, expr: &str) ->
     };
     match select(world, region, &reg, repo, expr) {
         Ok(snaps) => {
-            let list: Vec<Value> = snaps.iter().map(|s| s.info(repo)).collect();
+            let opensearch = world.regions[region].es.opensearch;
+            let list: Vec<Value> = snaps.iter().map(|s| s.info(repo, opensearch)).collect();
             let total = list.len();
             (
                 200,
@@ -571,7 +598,7 @@ pub fn status(world: &World, region: RegionId, repo: &str, name: Option<&str>) -
     let list: Vec<Value> = snaps
         .iter()
         .map(|s| {
-            let total = s.indices.len();
+            let total = s.total_shards();
             let done = s.shards_done(now);
             let failed = if s.state == SnapState::InProgress { 0 } else { s.failed_shards() };
             let state = match s.state {
@@ -662,6 +689,11 @@ pub fn restore(
         Ok(b) => b,
         Err(e) => return es_error(400, "x_content_parse_exception", e.to_string()),
     };
+    // The request is parsed before anything else: a key the engine does not know is a 400.
+    if let Some(rejected) = super::opensearch::check_restore_body(&world.regions[region].es, &body)
+    {
+        return rejected;
+    }
     if snap.state == SnapState::Failed {
         return restore_error(repo, &snap, "unsupported snapshot state [FAILED]".into());
     }
@@ -711,22 +743,34 @@ pub fn restore(
             es.templates.insert(t.clone(), v.clone());
         }
     }
+    // One restore operation: every restored shard carries its `restoreUUID`
+    // (RestoreService: one `restoreUUID` per restore request).
+    let restore_uuid = es.new_uuid(&format!("restore-{}", snap.name));
     for (i, (n, si)) in chosen.iter().enumerate() {
         if si.failed.is_some() {
             continue;
         }
+        // The index gets its whole slot `d`: its primaries one after the other, then the
+        // replicas recover from them (RestoreService creates every index at once with its
+        // primaries unassigned; allocation throttling makes them recover in turn).
         let start = now + d * i as u32;
         let uuid = es.new_uuid(n);
-        let mut idx = EsIndex::new(uuid, si.docs, RecoverySource::EmptyStore);
+        let mut idx = EsIndex::new(
+            uuid,
+            si.docs,
+            si.shards,
+            si.replicas,
+            RecoverySource::EmptyStore,
+        );
         idx.recovery = Recovery {
             source: RecoverySource::Snapshot {
                 repository: repo.to_string(),
                 snapshot: snap.name.clone(),
-                uuid: snap.uuid.clone(),
+                restore_uuid: restore_uuid.clone(),
                 index: (*n).clone(),
             },
             start,
-            done_at: start + d,
+            copy: d / si.shards.max(1),
             start_epoch_ms: epoch_ms() + (d * i as u32).as_millis() as u64,
         };
         es.indices.insert((*n).clone(), idx);

@@ -91,9 +91,10 @@ fn snapshot_then_restore_through_the_shared_bucket() {
     let (_, body) = call(&mut w, 0, "GET", "_snapshot/camunda_backup/_all", None);
     let snap = &body["snapshots"][0];
     assert_eq!(snap["state"], "SUCCESS");
+    // A snapshot counts primaries: three per index.
     assert_eq!(
         snap["shards"],
-        json!({"total": n, "failed": 0, "successful": n})
+        json!({"total": 3 * n, "failed": 0, "successful": 3 * n})
     );
     assert_eq!(snap["include_global_state"], true);
     let (_, body) = call(&mut w, 1, "GET", "_snapshot/camunda_backup/s1", None);
@@ -110,7 +111,8 @@ fn snapshot_then_restore_through_the_shared_bucket() {
     assert_eq!(status, 500);
     assert_eq!(body["error"]["type"], "repository_exception");
 
-    // Restore: red while recovering, stages INIT → INDEX → DONE, then green.
+    // Restore: red while recovering, primaries from the snapshot then replicas from them, then
+    // green once every copy is active.
     let t1 = t0 + d * n + Duration::from_millis(1);
     let (status, _) = call(
         &mut w,
@@ -124,23 +126,47 @@ fn snapshot_then_restore_through_the_shared_bucket() {
     let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
     assert_eq!(health["status"], "red");
     let (_, rec) = call(&mut w, 1, "GET", "_recovery", None);
-    let stages: Vec<&str> = rec
-        .as_object()
-        .expect("object")
-        .values()
-        .map(|v| v["shards"][0]["stage"].as_str().unwrap_or(""))
+    // Only the first index has started: unassigned copies have no recovery state yet.
+    let listed = rec.as_object().expect("object");
+    assert_eq!(listed.len(), 1, "{rec:#}");
+    let first = listed.values().next().expect("one index");
+    let shards = first["shards"].as_array().expect("shards");
+    // Primary 0 done, primary 1 recovering; replica of shard 0 recovering from its primary.
+    let kinds: Vec<(u64, bool, &str, &str)> = shards
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_u64().unwrap_or(99),
+                s["primary"].as_bool().unwrap_or(false),
+                s["type"].as_str().unwrap_or(""),
+                s["stage"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
-    assert!(
-        stages.contains(&"INDEX") && stages.contains(&"INIT"),
-        "{stages:?}"
+    assert_eq!(kinds[0], (0, true, "SNAPSHOT", "DONE"), "{kinds:?}");
+    assert_eq!(
+        (kinds[1].0, kinds[1].1, kinds[1].2),
+        (1, true, "SNAPSHOT"),
+        "{kinds:?}"
     );
-    let first = rec
-        .as_object()
-        .and_then(|m| m.values().find(|v| v["shards"][0]["stage"] == "INDEX"))
-        .expect("index stage");
-    assert_eq!(first["shards"][0]["type"], "SNAPSHOT");
-    assert_eq!(first["shards"][0]["source"]["snapshot"], "s1");
-    let pct = first["shards"][0]["index"]["size"]["percent"]
+    assert_ne!(kinds[1].3, "DONE", "{kinds:?}");
+    assert_eq!(
+        (kinds[2].0, kinds[2].1, kinds[2].2),
+        (0, false, "PEER"),
+        "{kinds:?}"
+    );
+    assert_eq!(shards[0]["source"]["snapshot"], "s1");
+    assert_eq!(shards[0]["source"]["repository"], "camunda_backup");
+    assert!(shards[0]["source"]["restoreUUID"].is_string());
+    assert_eq!(
+        shards[2]["source"]["name"],
+        "camunda-elasticsearch-master-0"
+    );
+    assert_eq!(
+        shards[2]["target"]["name"],
+        "camunda-elasticsearch-master-1"
+    );
+    let pct = shards[1]["index"]["size"]["percent"]
         .as_str()
         .expect("percent");
     assert!(
@@ -155,9 +181,16 @@ fn snapshot_then_restore_through_the_shared_bucket() {
         None,
     );
     assert_eq!((status, &health["timed_out"]), (408, &json!(true)));
+    // Every primary is done but the last index's replicas still recover: yellow.
     pass(&mut w, t1, d * n + Duration::from_millis(1));
     let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
+    assert_eq!(health["status"], "yellow", "{health:#}");
+    pass(&mut w, t1, d * (n + 1));
+    let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
     assert_eq!(health["status"], "green");
+    assert_eq!(health["active_shards"], 6 * n);
+    assert_eq!(health["active_primary_shards"], 3 * n);
+    assert_eq!(health["number_of_data_nodes"], 2);
     assert_eq!(w.regions[1].es.indices.len(), n as usize);
     assert_eq!(w.regions[1].es.templates, w.regions[0].es.templates);
     let (_, cat) = call(&mut w, 1, "GET", "_cat/indices?format=json", None);
@@ -280,4 +313,126 @@ fn seed_schema_creates_empty_camunda_indices_and_templates() {
     assert!(!es.templates.is_empty());
     let seeded = super::EsCluster::seeded();
     assert!(seeded.indices.values().any(|i| i.docs > 0));
+}
+
+#[test]
+fn one_node_cannot_hold_replicas_settings_and_cat_show_the_shards() {
+    let cfg = SimConfig {
+        es_nodes: 1,
+        es_number_of_shards: 2,
+        es_number_of_replicas: 1,
+        ..SimConfig::default()
+    };
+    let mut w = World::healthy(cfg);
+    let t0 = Instant::now();
+    w.advance(t0);
+    // Replicas are never allocated on their primary's node: yellow for good, no PEER recovery.
+    let (_, health) = call(&mut w, 0, "GET", "_cluster/health", None);
+    assert_eq!(health["status"], "yellow");
+    let n = w.regions[0].es.indices.len() as u64;
+    assert_eq!(health["active_shards"], 2 * n);
+    assert_eq!(health["unassigned_shards"], 2 * n);
+    assert_eq!(health["number_of_nodes"], 1);
+    let (_, rec) = call(&mut w, 0, "GET", "_recovery", None);
+    let all: Vec<&Value> = rec
+        .as_object()
+        .expect("object")
+        .values()
+        .flat_map(|v| v["shards"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(all.len() as u64, 2 * n);
+    assert!(
+        all.iter()
+            .all(|s| s["primary"] == true && s["type"] == "EMPTY_STORE")
+    );
+    let (_, cat) = call(&mut w, 0, "GET", "_cat/indices?format=json", None);
+    let row = &cat[0];
+    assert_eq!((&row["pri"], &row["rep"]), (&json!("2"), &json!("1")));
+    assert_eq!(row["health"], "yellow");
+    let (status, settings) = call(&mut w, 0, "GET", "tasklist-task-8.8.0_/_settings", None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        settings["tasklist-task-8.8.0_"]["settings"]["index"]["number_of_shards"],
+        "2"
+    );
+    assert_eq!(
+        settings["tasklist-task-8.8.0_"]["settings"]["index"]["number_of_replicas"],
+        "1"
+    );
+    assert_eq!(call(&mut w, 0, "GET", "nope/_settings", None).0, 404);
+}
+
+#[test]
+fn the_opensearch_flavour_says_so_and_rejects_feature_states() {
+    let cfg = SimConfig {
+        es_opensearch: true,
+        ..SimConfig::default()
+    };
+    let mut w = World::healthy(cfg);
+    let t0 = Instant::now();
+    w.advance(t0);
+    let (_, main) = call(&mut w, 0, "GET", "", None);
+    assert_eq!(main["version"]["distribution"], "opensearch");
+    assert_eq!(main["version"]["number"], "2.19.1");
+    assert!(main["version"].get("build_flavor").is_none());
+    assert_eq!(
+        main["tagline"],
+        "The OpenSearch Project: https://opensearch.org/"
+    );
+    let fs = json!({"type": "fs", "settings": {"location": "/mnt/snapshots"}});
+    assert_eq!(call(&mut w, 0, "PUT", "_snapshot/r", Some(fs)).0, 200);
+    // Snapshot creation ignores keys it does not know (CreateSnapshotRequest.source).
+    let (status, _) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_snapshot/r/s1",
+        Some(json!({"include_global_state": true, "feature_states": ["none"]})),
+    );
+    assert_eq!(status, 200);
+    pass(&mut w, t0, Duration::from_secs(5));
+    let (_, snap) = call(&mut w, 0, "GET", "_snapshot/r/s1", None);
+    assert_eq!(snap["snapshots"][0]["state"], "SUCCESS");
+    assert!(snap["snapshots"][0].get("feature_states").is_none());
+    w.recreate_region(1);
+    let fs_ro = json!({"type": "fs", "settings": {"location": "/mnt/snapshots", "readonly": true}});
+    assert_eq!(call(&mut w, 1, "PUT", "_snapshot/r", Some(fs_ro)).0, 200);
+    let (status, body) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/r/s1/_restore",
+        Some(json!({"include_global_state": true, "feature_states": ["none"]})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"error": {"root_cause": [{"type": "illegal_argument_exception",
+                                          "reason": "Unknown parameter feature_states"}],
+                         "type": "illegal_argument_exception",
+                         "reason": "Unknown parameter feature_states"},
+               "status": 400})
+    );
+    assert!(w.regions[1].es.indices.is_empty(), "nothing restored");
+    let (status, _) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/r/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 200);
+    pass(&mut w, t0, Duration::from_secs(10));
+    let (_, rec) = call(&mut w, 1, "GET", "_recovery", None);
+    let first = rec
+        .as_object()
+        .and_then(|m| m.values().next())
+        .expect("a recovery");
+    assert_eq!(first["shards"][0]["source"]["isSearchableSnapshot"], false);
+    // Elasticsearch accepts feature_states but not OpenSearch's keys.
+    let mut es = World::healthy(SimConfig::default());
+    es.advance(t0);
+    let (_, main) = call(&mut es, 0, "GET", "", None);
+    assert_eq!(main["version"]["build_flavor"], "default");
+    assert!(main["version"].get("distribution").is_none());
 }
