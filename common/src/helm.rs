@@ -420,8 +420,167 @@ fn values_chain(
     Ok(files)
 }
 
+/// Flags that pick the cluster or the namespace. helm's plugin loader (`manuallyProcessArgs`,
+/// helm/helm v3.17.0 `cmd/helm/load_plugins.go`, the same list in v4.0.0
+/// `pkg/cmd/load_plugins.go`) strips exactly these, in the `--flag value` and `--flag=value`
+/// forms, from a plugin's argv; what it does not strip (`-nfoo`, `-n=foo` via a shorthand
+/// cluster, or anything when helm-c8dr runs directly) would reach `helm upgrade` after c8dr's own
+/// `--kube-context`/`--namespace` and win (pflag keeps the last value): the upgrade would go to
+/// another cluster or namespace than the one c8dr planned and reports.
+const CLUSTER_FLAGS: &[&str] = &[
+    "--kube-context",
+    "--namespace",
+    "--kubeconfig",
+    "--kube-apiserver",
+    "--kube-token",
+    "--kube-as-user",
+    "--kube-as-group",
+    "--kube-ca-file",
+    "--kube-insecure-skip-tls-verify",
+    "--kube-tls-server-name",
+];
+
+/// `--set` flavours of `helm upgrade` (v3.17.0 `cmd/helm/flags.go` `addValueOptionsFlags`).
+const SET_FLAGS: &[&str] = &[
+    "--set",
+    "--set-string",
+    "--set-file",
+    "--set-json",
+    "--set-literal",
+];
+
+/// The values c8dr's overlay decides; an extra `--set` on them would override the overlay.
+const DECIDED_KEYS: &[&str] = &["orchestration.env", "orchestration.profiles"];
+
+/// Refuse extra helm arguments (after `--`) that would override what c8dr decides: the cluster
+/// and namespace of each region, the values chain whose last file is the generated overlay, and
+/// the chart version. Every argument is checked, including values of other flags: a false
+/// refusal costs a re-run, a missed override upgrades the wrong region.
+pub fn check_extra_args(extra: &[String]) -> Result<()> {
+    let refuse = |arg: &str, why: &str| {
+        Err(Error::usage(format!(
+            "extra helm argument '{arg}' (after --) {why}; c8dr refuses it"
+        )))
+    };
+    let mut set_value_next = false;
+    for arg in extra {
+        let a = arg.as_str();
+        if set_value_next {
+            set_value_next = false;
+            if let Some(key) = decided_set_key(a) {
+                return refuse(
+                    &format!("--set {a}"),
+                    &format!(
+                        "overrides {key}, which the generated overlay sets (use --no-webapps / \
+                         --no-schema-manager, or put the change in a -f file: c8dr merges it)"
+                    ),
+                );
+            }
+        }
+        if a == "--" {
+            continue;
+        }
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+            _ => (a, None),
+        };
+        if CLUSTER_FLAGS.contains(&flag) {
+            return refuse(
+                a,
+                "would send the upgrade to another cluster or namespace than the one c8dr plans \
+                 and reports (use --region, --surviving-context/--surviving-namespace, \
+                 --recreated-context/--recreated-namespace or the CLUSTER_*/CAMUNDA_NAMESPACE_* \
+                 variables)",
+            );
+        }
+        if matches!(flag, "--values") {
+            return refuse(
+                a,
+                "would come after the generated overlay and override it (pass values files to c8dr's own -f/--region-values)",
+            );
+        }
+        if flag == "--version" {
+            return refuse(a, "overrides the chart version (use c8dr's --version)");
+        }
+        if SET_FLAGS.contains(&flag) {
+            match inline {
+                Some(v) => {
+                    if let Some(key) = decided_set_key(v) {
+                        return refuse(
+                            a,
+                            &format!(
+                                "overrides {key}, which the generated overlay sets (use --no-webapps / \
+                                 --no-schema-manager, or put the change in a -f file: c8dr merges it)"
+                            ),
+                        );
+                    }
+                }
+                None => set_value_next = true,
+            }
+            continue;
+        }
+        // A pflag shorthand cluster: `-n foo`, `-nfoo`, `-n=foo`, `-in foo`, `-f x`, `-ifx`.
+        // helm upgrade's shorthands: -i (--install), -h (--help) take no value; -n
+        // (--namespace), -f (--values) and -o (--output) take the rest or the next argument.
+        if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            for c in cluster.chars() {
+                match c {
+                    'i' | 'h' => continue,
+                    'n' => {
+                        return refuse(
+                            a,
+                            "sets the namespace (-n) of every upgrade, overriding the one c8dr plans \
+                             and reports per region (use --surviving-namespace/--recreated-namespace)",
+                        );
+                    }
+                    'f' => {
+                        return refuse(
+                            a,
+                            "adds a values file (-f) after the generated overlay, overriding it (pass \
+                             values files to c8dr's own -f/--region-values)",
+                        );
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key of a `--set` value that touches what the overlay decides, if any.
+fn decided_set_key(value: &str) -> Option<String> {
+    value.split(',').find_map(|pair| {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k).trim();
+        DECIDED_KEYS
+            .iter()
+            .find(|d| {
+                key == **d
+                    || key
+                        .strip_prefix(**d)
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+            .map(|_| key.to_string())
+    })
+}
+
+/// A flag given with an empty value (`--chart ""`, e.g. an unset variable in a script) is bad
+/// input, never silently replaced by a default.
+fn non_empty_flag(flag: &str, value: &Option<String>) -> Result<()> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(Error::usage(format!(
+            "{flag} is empty: give a value or leave the flag out"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Plan the upgrades. Reads the values files (relative paths against `cwd`); calls no cluster.
 pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
+    non_empty_flag("--chart", &req.chart)?;
+    non_empty_flag("--version", &req.version)?;
+    non_empty_flag("--release", &req.release)?;
+    check_extra_args(&req.extra_args)?;
     let timeout = req.timeout.as_deref().map(parse_go_duration).transpose()?;
     let region_values = parse_region_values(&req.region_values)?;
     let target = req.target.unwrap_or(Target::One(RegionRef::Surviving));
@@ -524,6 +683,23 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
             wait,
             expected_profiles,
         });
+    }
+    // `helm --kube-context X c8dr ...` arrives as HELM_KUBECONTEXT. It may pick the surviving
+    // region's context (above) but never override a region's own: when it names none of the
+    // targeted regions, the user meant another cluster than the one c8dr would upgrade.
+    if let Some(helm_ctx) = env.get("HELM_KUBECONTEXT") {
+        if !regions.iter().any(|r| r.context == helm_ctx) {
+            let targeted = regions
+                .iter()
+                .map(|r| format!("{} = context {}", r.label(), r.context))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(Error::usage(format!(
+                "helm's --kube-context {helm_ctx} (HELM_KUBECONTEXT) is none of the regions this \
+                 redeploy targets ({targeted}): drop it, or name the region with --region and \
+                 --surviving-context/--recreated-context"
+            )));
+        }
     }
     Ok(Plan {
         helm_bin: helm_bin(env).unwrap_or_else(|| "helm".to_string()),
@@ -1007,7 +1183,11 @@ mod tests {
     use super::*;
 
     fn docs_env() -> Env {
-        Env::from_pairs([
+        docs_env_with(&[])
+    }
+
+    fn docs_env_with(extra: &[(&str, &str)]) -> Env {
+        Env::from_pairs(extra.iter().copied().chain([
             ("CLUSTER_SURVIVING", "ctx-a"),
             ("CAMUNDA_NAMESPACE_SURVIVING", "camunda-a"),
             ("REGION_SURVIVING", "region0"),
@@ -1015,7 +1195,7 @@ mod tests {
             ("CAMUNDA_NAMESPACE_RECREATED", "camunda-b"),
             ("REGION_RECREATED", "region1"),
             ("HELM_BIN", "/usr/bin/helm"),
-        ])
+        ]))
     }
 
     fn eks_dir() -> PathBuf {
@@ -1106,6 +1286,13 @@ mod tests {
         let mut r = req("recreated");
         r.recreated_context = Some("flag-ctx".into());
         r.recreated_namespace = Some("flag-ns".into());
+        // helm's --kube-context names another cluster than the one upgraded: refused.
+        let err = plan(&r, &env, &eks_dir()).expect_err("helm-ctx is not targeted");
+        assert_eq!(err.exit_code(), 2);
+        let env = Env::from_pairs([
+            ("HELM_NAMESPACE", "helm-ns"),
+            ("REGION_SURVIVING", "region1"),
+        ]);
         let p = plan(&r, &env, &eks_dir()).expect("plan");
         assert_eq!(p.regions[0].context, "flag-ctx");
         assert_eq!(p.regions[0].id, Some(RegionId::ZERO));
@@ -1177,6 +1364,78 @@ mod tests {
         for ok in ["10m", "600s", "1h30m", "1.5h"] {
             assert!(parse_go_duration(ok).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn empty_flags_are_refused_by_name() {
+        for (flag, set) in [
+            (
+                "--chart",
+                (|r: &mut RedeployRequest| r.chart = Some(String::new()))
+                    as fn(&mut RedeployRequest),
+            ),
+            ("--version", |r| r.version = Some(" ".into())),
+            ("--release", |r| r.release = Some(String::new())),
+        ] {
+            let mut r = req("surviving");
+            set(&mut r);
+            let err = plan(&r, &docs_env(), &eks_dir()).expect_err(flag);
+            assert_eq!(err.exit_code(), 2);
+            assert!(
+                err.to_string().starts_with(&format!("{flag} is empty")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn extra_args_that_override_the_region_or_the_overlay_are_refused() {
+        for bad in [
+            &["--kube-context", "region0"][..],
+            &["--kube-context=region0"],
+            &["--namespace", "x"],
+            &["--namespace=x"],
+            &["-n", "x"],
+            &["-nx"],
+            &["-n=x"],
+            &["-in", "x"],
+            &["--kubeconfig", "/k"],
+            &["--kube-apiserver=https://x"],
+            &["-f", "late.yaml"],
+            &["--values=late.yaml"],
+            &["-if", "late.yaml"],
+            &["--version", "1.0.0"],
+            &["--set", "orchestration.env[0].name=X"],
+            &["--set", "a=b,orchestration.profiles.operate=true"],
+            &["--set-string=orchestration.env=x"],
+            &["--atomic", "--set-json", "orchestration.profiles={}"],
+        ] {
+            let extra: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+            let err = check_extra_args(&extra).expect_err(&format!("{bad:?}"));
+            assert_eq!(err.exit_code(), 2);
+            let mut r = req("surviving");
+            r.extra_args = extra;
+            assert!(plan(&r, &docs_env(), &eks_dir()).is_err(), "{bad:?}");
+        }
+        for good in [
+            &["--atomic", "--set", "orchestration.resources.limits.cpu=2"][..],
+            &["--set", "orchestration.environment=x"],
+            &["--timeout=5m", "--wait-for-jobs", "-i"],
+            &["--description", "failback"],
+        ] {
+            let extra: Vec<String> = good.iter().map(|s| s.to_string()).collect();
+            assert!(check_extra_args(&extra).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn helm_kube_context_naming_no_targeted_region_is_refused() {
+        let env = docs_env_with(&[("HELM_KUBECONTEXT", "ctx-b")]);
+        let err = plan(&req("surviving"), &env, &eks_dir()).expect_err("names region1");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("region0 = context ctx-a"), "{err}");
+        assert!(plan(&req("both"), &env, &eks_dir()).is_ok());
+        assert!(plan(&req("recreated"), &env, &eks_dir()).is_ok());
     }
 
     #[test]

@@ -398,9 +398,9 @@ fn the_checks_catch_what_broke_helm_3_17() {
     );
     let found = problems(&old);
     assert!(
-        found
-            .iter()
-            .any(|p| p.starts_with("Helm 3.4-3.17: the plugin does not load: unknown field \"platformHooks\"")),
+        found.iter().any(|p| p.starts_with(
+            "Helm 3.4-3.17: the plugin does not load: unknown field \"platformHooks\""
+        )),
         "{found:#?}"
     );
     assert!(
@@ -417,13 +417,16 @@ fn the_checks_catch_what_broke_helm_3_17() {
     assert!(
         found
             .iter()
-            .any(|p| p == "Helm 4: the plugin does not load: both platformCommand and command are set"),
+            .any(|p| p
+                == "Helm 4: the plugin does not load: both platformCommand and command are set"),
         "{found:#?}"
     );
     assert!(
         problems(&parse("apiVersion: v1\nname: c8dr\n"))
             .iter()
-            .any(|p| p.starts_with("Helm 3.4-3.17: the plugin does not load: unknown field \"apiVersion\"")),
+            .any(|p| p.starts_with(
+                "Helm 3.4-3.17: the plugin does not load: unknown field \"apiVersion\""
+            )),
     );
 }
 

@@ -485,3 +485,81 @@ fn forgetting_no_schema_manager_lets_the_recreated_region_seed_its_elasticsearch
         "the schema manager seeded ES: {s:#}"
     );
 }
+
+#[test]
+fn empty_flags_and_nameless_env_entries_exit_2_without_calling_helm() {
+    let env = setup();
+    std::fs::write(
+        env.cwd.join("noname.yml"),
+        "orchestration:\n  env:\n    - name: A\n      value: x\n    - value: \"forgot the name\"\n",
+    )
+    .expect("write");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["redeploy", "--yes", "--chart", ""], "--chart is empty"),
+        (
+            vec!["redeploy", "--yes", "--version", ""],
+            "--version is empty",
+        ),
+        (
+            vec![
+                "redeploy",
+                "--yes",
+                "-f",
+                "camunda-values.yml",
+                "-f",
+                "noname.yml",
+            ],
+            "noname.yml: line 5, column 7: orchestration.env[1] has no name",
+        ),
+        (
+            vec!["overlay", "-f", "noname.yml"],
+            "noname.yml: line 5, column 7",
+        ),
+    ];
+    for (args, needle) in cases {
+        env.helm_c8dr(args).code(2).stderr_has(needle);
+    }
+    assert!(calls(&env).is_empty(), "no helm call");
+}
+
+#[test]
+fn extra_helm_args_cannot_send_the_upgrade_to_another_region() {
+    // Before: `-- --kube-context c8dr-sim-region1` upgraded region1 while c8dr reported region0.
+    let env = setup();
+    for extra in [
+        &["--kube-context", "c8dr-sim-region1"][..],
+        &["--kube-context=c8dr-sim-region1"],
+        &["--namespace", "camunda-region1"],
+        &["-ncamunda-region1"],
+        &["-n", "camunda-region1"],
+        &["--kubeconfig", "/dev/null"],
+        &["-f", "region1/camunda-values.yml"],
+        &["--set", "orchestration.env[0].name=X"],
+    ] {
+        let mut args = vec!["redeploy", "--yes", "--no-webapps", "--"];
+        args.extend_from_slice(extra);
+        env.helm_c8dr(args)
+            .code(2)
+            .stderr_has(extra[0].split('=').next().unwrap_or_default());
+    }
+    assert!(calls(&env).is_empty(), "no helm call");
+    let s = env.state();
+    assert_eq!(s["regions"][0]["helmRevision"], 1);
+    assert_eq!(s["regions"][1]["helmRevision"], 1, "region1 untouched");
+    // Harmless extras still pass through.
+    env.helm_c8dr(["redeploy", "--yes", "--", "--atomic"])
+        .success();
+    assert_eq!(calls(&env).len(), 1);
+}
+
+#[test]
+fn helm_kube_context_for_another_region_is_refused() {
+    // `helm --kube-context c8dr-sim-region1 c8dr redeploy` reaches the plugin as HELM_KUBECONTEXT;
+    // the surviving region is region0: upgrading it would not be what was asked.
+    let mut env = setup();
+    env.set_env("HELM_KUBECONTEXT", "c8dr-sim-region1");
+    env.helm_c8dr(["redeploy", "--yes"])
+        .code(2)
+        .stderr_has("HELM_KUBECONTEXT");
+    assert!(calls(&env).is_empty(), "no helm call");
+}
