@@ -687,19 +687,19 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
     // `helm --kube-context X c8dr ...` arrives as HELM_KUBECONTEXT. It may pick the surviving
     // region's context (above) but never override a region's own: when it names none of the
     // targeted regions, the user meant another cluster than the one c8dr would upgrade.
-    if let Some(helm_ctx) = env.get("HELM_KUBECONTEXT") {
-        if !regions.iter().any(|r| r.context == helm_ctx) {
-            let targeted = regions
-                .iter()
-                .map(|r| format!("{} = context {}", r.label(), r.context))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(Error::usage(format!(
-                "helm's --kube-context {helm_ctx} (HELM_KUBECONTEXT) is none of the regions this \
-                 redeploy targets ({targeted}): drop it, or name the region with --region and \
-                 --surviving-context/--recreated-context"
-            )));
-        }
+    if let Some(helm_ctx) = env.get("HELM_KUBECONTEXT")
+        && !regions.iter().any(|r| r.context == helm_ctx)
+    {
+        let targeted = regions
+            .iter()
+            .map(|r| format!("{} = context {}", r.label(), r.context))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::usage(format!(
+            "helm's --kube-context {helm_ctx} (HELM_KUBECONTEXT) is none of the regions this \
+             redeploy targets ({targeted}): drop it, or name the region with --region and \
+             --surviving-context/--recreated-context"
+        )));
     }
     Ok(Plan {
         helm_bin: helm_bin(env).unwrap_or_else(|| "helm".to_string()),

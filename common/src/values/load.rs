@@ -46,9 +46,9 @@ pub fn check_env_entries(path: &Path, text: &str, doc: &Value) -> Result<()> {
         return Ok(());
     };
     let Some(bad) = list.iter().position(|e| {
-        !e.get("name")
+        e.get("name")
             .and_then(Value::as_str)
-            .is_some_and(|n| !n.trim().is_empty())
+            .is_none_or(|n| n.trim().is_empty())
     }) else {
         return Ok(());
     };
