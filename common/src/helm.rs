@@ -131,6 +131,9 @@ pub struct Plan {
     pub verify: Option<Duration>,
     pub regions: Vec<RegionPlan>,
     pub notices: Vec<String>,
+    /// The secrets of the values, the chart reference and the extra arguments, hidden by value
+    /// in everything shown (argv, overlays, helm's output, messages).
+    pub redactor: values::Redactor,
 }
 
 /// Where helm is: `$HELM_BIN` (set by helm for its plugins), else `helm` on PATH.
@@ -608,6 +611,11 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
     };
     let mut notices = vec![];
     let mut regions = vec![];
+    let mut redactor = values::Redactor::new();
+    redactor.add_args(&req.extra_args);
+    if let Some(chart) = &req.chart {
+        redactor.add_args(std::slice::from_ref(chart));
+    }
     for loc in located {
         let label = loc
             .id
@@ -665,6 +673,7 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
         }
         let mut rendered = effective;
         values::merge_into(&mut rendered, overlay.document.clone());
+        redactor.add_values(&rendered);
         let expected_profiles = values::expected_profiles(&rendered).into_iter().collect();
         // Brokers of a recreated region are not Ready until re-added: never wait on them.
         let wait = req.wait && loc.side != Some(Side::Recreated);
@@ -725,6 +734,7 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
             .then_some(timeout.unwrap_or(DEFAULT_VERIFY_TIMEOUT)),
         regions,
         notices,
+        redactor,
     })
 }
 
@@ -773,10 +783,19 @@ impl Plan {
         }
     }
 
-    fn region_report(&self, region: &RegionPlan, overlay_path: &Path, kept: bool) -> RegionReport {
+    /// The helm command line of a region as shown to the user: secrets hidden by key
+    /// (`--set x.password=`) and by value (wherever a known secret or URL userinfo appears).
+    pub fn shown_argv(&self, region: &RegionPlan, overlay_path: &Path) -> Vec<String> {
         let argv = std::iter::once(self.helm_bin.clone())
             .chain(self.upgrade_args(region, overlay_path))
             .collect::<Vec<_>>();
+        redact_args(&argv)
+            .iter()
+            .map(|a| self.redactor.text(a))
+            .collect()
+    }
+
+    fn region_report(&self, region: &RegionPlan, overlay_path: &Path, kept: bool) -> RegionReport {
         RegionReport {
             region: region.label(),
             side: region.side,
@@ -789,12 +808,17 @@ impl Plan {
                 .collect(),
             overlay_file: overlay_path.display().to_string(),
             overlay_kept: kept,
-            argv: redact_args(&argv),
+            argv: self.shown_argv(region, overlay_path),
             wait: region.wait,
             schema_manager: region.overlay.env_change,
             webapps: !region_no_webapps(region),
-            overlay: values::redact(&region.overlay.document),
-            notices: region.overlay.notices.clone(),
+            overlay: self.redactor.values(&region.overlay.document),
+            notices: region
+                .overlay
+                .notices
+                .iter()
+                .map(|n| self.redactor.text(n))
+                .collect(),
             exit_code: None,
             output: String::new(),
             verify: None,
@@ -823,9 +847,9 @@ impl Plan {
         RedeployReport {
             dry_run,
             release: self.release.clone(),
-            chart: self.chart.clone(),
+            chart: self.redactor.text(&self.chart),
             version: self.version.clone(),
-            notices: self.notices.clone(),
+            notices: self.notices.iter().map(|n| self.redactor.text(n)).collect(),
             regions,
         }
     }
@@ -871,11 +895,15 @@ impl Plan {
         let mut regions = vec![];
         for ((region, file), (result, verified)) in self.regions.iter().zip(&files).zip(results) {
             let mut report = self.region_report(region, file.path(), file.kept());
-            report.verify = verified;
+            report.verify = verified.map(|mut v| {
+                v.message = v.message.map(|m| self.redactor.text(&m));
+                v
+            });
             match result {
                 Ok((code, output)) => {
                     report.exit_code = Some(code);
-                    report.output = output;
+                    // helm --debug (or HELM_DEBUG, inherited) prints the user-supplied values.
+                    report.output = self.redactor.text(&output);
                 }
                 Err(e) => {
                     report.exit_code = Some(127);
@@ -896,7 +924,7 @@ impl Plan {
                 let doc = if show_secrets {
                     r.overlay.document.clone()
                 } else {
-                    values::redact(&r.overlay.document)
+                    self.redactor.values(&r.overlay.document)
                 };
                 Ok((r.describe(), values::to_yaml(&doc)?))
             })

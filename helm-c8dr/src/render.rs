@@ -141,7 +141,7 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
                 let doc = if show_secrets {
                     r.overlay.document.clone()
                 } else {
-                    c8dr_common::values::redact(&r.overlay.document)
+                    plan.redactor.values(&r.overlay.document)
                 };
                 (r.label(), doc)
             })
@@ -165,11 +165,14 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
     Ok(())
 }
 
+/// Print an error on stderr. Its text passes through the free-text redaction (URL userinfo,
+/// `secret=...` pairs): it may quote a URL or a service's answer.
 pub fn error(e: &Error, output: Output) {
+    let message = c8dr_common::values::redact_text(&e.to_string());
     if output == Output::Json {
-        let doc = serde_json::json!({"error": e.to_string(), "exitCode": e.exit_code()});
+        let doc = serde_json::json!({"error": message, "exitCode": e.exit_code()});
         eprintln!("{doc}");
     } else {
-        eprintln!("error: {e}");
+        eprintln!("error: {message}");
     }
 }

@@ -149,6 +149,8 @@ pub struct UpgradeArgs {
     pub version: Option<String>,
     pub wait: bool,
     pub timeout: Option<String>,
+    /// `--debug` (HELM_DEBUG is read in `upgrade`).
+    pub debug: bool,
 }
 
 /// Boolean flags of `helm upgrade` that the stand-in accepts and ignores.
@@ -158,7 +160,6 @@ const IGNORED_BOOL_FLAGS: &[&str] = &[
     "--wait-for-jobs",
     "--create-namespace",
     "--reset-values",
-    "--debug",
     "--force",
     "--no-hooks",
     "--skip-crds",
@@ -197,6 +198,7 @@ pub fn parse_upgrade(args: &[String]) -> Result<UpgradeArgs, String> {
             "--version" => out.version = Some(value(flag)?),
             "--timeout" => out.timeout = Some(value(flag)?),
             "--wait" => out.wait = true,
+            "--debug" => out.debug = true,
             f if IGNORED_BOOL_FLAGS.contains(&f) => {}
             f if f.starts_with('-') => return Err(format!("unknown flag: {f}")),
             _ => positional.push(arg.to_string()),
@@ -525,6 +527,21 @@ fn upgrade(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Stri
                 "NAME: {}\nNAMESPACE: {namespace}\nSTATUS: deployed\nREVISION: {revision}\n",
                 up.release
             ));
+            // helm prints the release's values in debug mode: helm/helm v3.17.0
+            // cmd/helm/status.go `statusPrinter.WriteTable` (`if s.debug`: "USER-SUPPLIED
+            // VALUES:" then "COMPUTED VALUES:"), with `settings.Debug` from `--debug` or the
+            // HELM_DEBUG variable (pkg/cli/environment.go, strconv.ParseBool), which a plugin's
+            // child helm inherits. The stand-in has no chart defaults: both are the user's values.
+            let debug = up.debug
+                || env("HELM_DEBUG").is_some_and(|v| {
+                    matches!(v.as_str(), "1" | "t" | "T" | "TRUE" | "true" | "True")
+                });
+            if debug {
+                let yaml = serde_saphyr::to_string(&values).unwrap_or_default();
+                out.push_str(&format!(
+                    "USER-SUPPLIED VALUES:\n{yaml}\nCOMPUTED VALUES:\n{yaml}"
+                ));
+            }
             Ok(out)
         }
         404 => Err(message.to_string()),

@@ -563,3 +563,82 @@ fn helm_kube_context_for_another_region_is_refused() {
         .stderr_has("HELM_KUBECONTEXT");
     assert!(calls(&env).is_empty(), "no helm call");
 }
+
+/// Secret values that must never be printed, and a values file holding them.
+const SECRETS: [&str; 5] = [
+    "lic-0123456789",
+    "pw-es-s3cr3t",
+    "url-pass-42",
+    "chart-pass-7",
+    "repo-pass-9",
+];
+
+fn write_secret_values(env: &TestEnv) {
+    std::fs::write(
+        env.cwd.join("secrets.yml"),
+        "orchestration:\n  env:\n    - name: CAMUNDA_LICENSE_KEY\n      value: \"lic-0123456789\"\n    - name: ES_PWD\n      value: \"pw-es-s3cr3t\"\n    - name: ES_URL\n      value: \"https://elastic:url-pass-42@es:9200\"\n",
+    )
+    .expect("write");
+}
+
+fn assert_no_secret(run: &c8dr_e2e::Run) {
+    for secret in SECRETS {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} was printed by `{}`:\n--- stdout\n{}\n--- stderr\n{}",
+            run.shown,
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn secrets_are_hidden_by_value_in_plans_json_and_helm_debug_output() {
+    let mut env = setup();
+    write_secret_values(&env);
+    let values = [
+        "-f",
+        "camunda-values.yml",
+        "-f",
+        "region0/camunda-values.yml",
+        "-f",
+        "secrets.yml",
+    ];
+    // The plan: the env values by name (ES_PWD, CAMUNDA_LICENSE_KEY), the URL's password, the
+    // chart URL's userinfo, a secret reappearing under an innocent --set key, --password.
+    let chart = "https://bob:chart-pass-7@charts.example.com/camunda-platform-13.1.0.tgz";
+    let extra = [
+        "--",
+        "--set",
+        "global.note=pw-es-s3cr3t",
+        "--password",
+        "repo-pass-9",
+    ];
+    for output in ["text", "json"] {
+        let mut args = vec!["redeploy", "--dry-run", "-o", output, "--chart", chart];
+        args.extend(values);
+        args.extend(extra);
+        let run = env.helm_c8dr(args).success();
+        assert_no_secret(&run);
+        assert!(run.stdout.contains("CAMUNDA_LICENSE_KEY"), "{}", run.stdout);
+        assert!(run.stdout.contains("charts.example.com"), "{}", run.stdout);
+    }
+    let mut args = vec!["overlay"];
+    args.extend(values);
+    assert_no_secret(&env.helm_c8dr(args).success());
+
+    // A real run: helm inherits HELM_DEBUG and prints the user-supplied values.
+    env.set_env("HELM_DEBUG", "true");
+    for output in ["text", "json"] {
+        let mut args = vec!["redeploy", "--yes", "-o", output];
+        args.extend(values);
+        let run = env.helm_c8dr(args).success();
+        assert_no_secret(&run);
+        assert!(
+            run.stdout.contains("USER-SUPPLIED VALUES"),
+            "helm's debug output is shown, redacted: {}",
+            run.stdout
+        );
+    }
+}

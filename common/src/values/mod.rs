@@ -17,4 +17,4 @@ pub use overlay::{
     still_set_notice, to_yaml, write_overlay,
 };
 pub use profiles::{AUTH_PROFILE, DEFAULT_PROFILES, active_profiles, expected_profiles};
-pub use redact::{REDACTED, looks_secret, redact};
+pub use redact::{MIN_SECRET_LEN, REDACTED, Redactor, looks_secret, redact, redact_text};
