@@ -833,7 +833,7 @@ impl Plan {
             let path = self.overlay_display_path(region);
             let kept = if let Some(dir) = &self.keep_overlay {
                 let yaml = values::to_yaml(&region.overlay.document)?;
-                values::write_overlay(Some(dir), &self.overlay_name(region), &yaml)?;
+                values::write_overlay(Some(dir), None, &self.overlay_name(region), &yaml)?;
                 true
             } else {
                 false
@@ -851,69 +851,165 @@ impl Plan {
             version: self.version.clone(),
             notices: self.notices.iter().map(|n| self.redactor.text(n)).collect(),
             regions,
+            interrupted: None,
         }
     }
 
     /// Write the overlays and run every region's upgrade (concurrently), capturing helm's output
     /// and exit code. Overlays are removed afterwards unless kept.
+    ///
+    /// SIGINT, SIGTERM and SIGHUP (Ctrl-C, a cancelled CI job, an SSH drop) are handled here
+    /// (SPEC 3.7): helm runs in its own process group, so the signal reaches it only through
+    /// c8dr, which forwards SIGINT as SIGINT and SIGTERM/SIGHUP as SIGTERM. helm handles exactly
+    /// SIGINT and SIGTERM by cancelling the upgrade and recording the release as failed (helm/helm
+    /// v3.17.0 `cmd/helm/upgrade.go` and `install.go`: `signal.Notify(cSignal, os.Interrupt,
+    /// syscall.SIGTERM)`, "Release X has been cancelled."); a SIGHUP or SIGKILL would kill it
+    /// mid-upgrade and can leave the release `pending-upgrade`, which blocks every later upgrade
+    /// until someone rolls it back. c8dr then waits for helm (at most [`SIGNAL_GRACE`]; a second
+    /// signal stops the wait, never kills helm), removes the overlays and reports what ran,
+    /// exiting 128 + the signal number (130/143/129).
     pub async fn execute(&self) -> Result<RedeployReport> {
         if self.helm_bin.trim().is_empty() {
             return Err(Error::usage(
                 "helm not found: set HELM_BIN or put helm on PATH",
             ));
         }
+        // Listen before the first file exists: from here on, a signal removes the overlays.
+        let mut signals = Signals::new()?;
+        let mut temp_dir = match &self.keep_overlay {
+            Some(_) => None,
+            None => Some(values::OverlayDir::new()?),
+        };
         let mut files = vec![];
         for region in &self.regions {
             let yaml = values::to_yaml(&region.overlay.document)?;
             files.push(values::write_overlay(
                 self.keep_overlay.as_deref(),
+                temp_dir.as_ref(),
                 &self.overlay_name(region),
                 &yaml,
             )?);
         }
-        let runs = self.regions.iter().zip(&files).map(|(region, file)| {
-            let args = self.upgrade_args(region, file.path());
-            let bin = self.helm_bin.clone();
-            async move {
-                let result = run_helm(&bin, &args).await;
-                let verified = match (&result, self.verify) {
-                    (Ok((0, _)), Some(timeout)) => Some(self.verify_region(region, timeout).await),
-                    _ => None,
-                };
-                (result, verified)
+        // A signal that came while the overlays were written: run nothing.
+        if let Some(signal) = signals.pending() {
+            let removed = temp_dir.as_mut().map(values::OverlayDir::remove);
+            let mut regions = vec![];
+            for (region, file) in self.regions.iter().zip(&files) {
+                let mut report = self.region_report(region, file.path(), file.kept());
+                report.output = "not started".into();
+                regions.push(report);
             }
-        });
-        // Ctrl-C reaches helm too (same process group): let helm stop on its own and keep
-        // running here so the overlays are still removed afterwards.
-        let interrupts = tokio::spawn(async {
-            while tokio::signal::ctrl_c().await.is_ok() {
-                tracing::warn!("interrupted: waiting for helm to stop, then removing the overlays");
-            }
-        });
-        let results = futures_util::future::join_all(runs).await;
-        interrupts.abort();
-        let mut regions = vec![];
-        for ((region, file), (result, verified)) in self.regions.iter().zip(&files).zip(results) {
-            let mut report = self.region_report(region, file.path(), file.kept());
-            report.verify = verified.map(|mut v| {
-                v.message = v.message.map(|m| self.redactor.text(&m));
-                v
-            });
-            match result {
-                Ok((code, output)) => {
-                    report.exit_code = Some(code);
-                    // helm --debug (or HELM_DEBUG, inherited) prints the user-supplied values.
-                    report.output = self.redactor.text(&output);
+            let mut report = self.report(regions, false);
+            report.interrupted = Some(Interrupted::new(signal, removed, vec![]));
+            return Ok(report);
+        }
+        let running: Vec<std::sync::Arc<std::sync::Mutex<Option<u32>>>> = self
+            .regions
+            .iter()
+            .map(|_| std::sync::Arc::new(std::sync::Mutex::new(None)))
+            .collect();
+        let runs = self
+            .regions
+            .iter()
+            .zip(&files)
+            .zip(&running)
+            .map(|((region, file), pid)| {
+                let args = self.upgrade_args(region, file.path());
+                let bin = self.helm_bin.clone();
+                let pid = pid.clone();
+                async move {
+                    let result = run_helm(&bin, &args, &pid).await;
+                    let verified = match (&result, self.verify) {
+                        (Ok((0, _)), Some(timeout)) => {
+                            Some(self.verify_region(region, timeout).await)
+                        }
+                        _ => None,
+                    };
+                    (result, verified)
                 }
-                Err(e) => {
-                    report.exit_code = Some(127);
-                    report.output = format!("cannot run {}: {e}", self.helm_bin);
+            });
+        let mut all = Box::pin(futures_util::future::join_all(runs));
+        let (results, signal) = tokio::select! {
+            results = &mut all => (Some(results), None),
+            signal = signals.recv() => {
+                let pids = forward(signal, &running);
+                eprintln!(
+                    "{}: {}; waiting up to {}s for helm to stop, then removing the overlays",
+                    signal.name(),
+                    if pids.is_empty() {
+                        "helm is not running".to_string()
+                    } else {
+                        format!("sent {} to helm (pid {})", signal.forwarded().name(), pids.join(", "))
+                    },
+                    SIGNAL_GRACE.as_secs()
+                );
+                let results = tokio::select! {
+                    results = &mut all => Some(results),
+                    () = tokio::time::sleep(SIGNAL_GRACE) => None,
+                    again = signals.recv() => {
+                        eprintln!("{}: not waiting for helm any longer", again.name());
+                        None
+                    }
+                };
+                (results, Some(signal))
+            }
+        };
+        drop(all);
+        let still_running: Vec<(String, u32)> = self
+            .regions
+            .iter()
+            .zip(&running)
+            .filter_map(|(r, pid)| Some((r.label(), (*pid.lock().ok()?)?)))
+            .collect();
+        let mut regions = vec![];
+        let results = results.map(|r| r.into_iter().map(Some).collect::<Vec<_>>());
+        let results = results.unwrap_or_else(|| self.regions.iter().map(|_| None).collect());
+        for ((region, file), outcome) in self.regions.iter().zip(&files).zip(results) {
+            let mut report = self.region_report(region, file.path(), file.kept());
+            match outcome {
+                Some((result, verified)) => {
+                    report.verify = verified.map(|mut v| {
+                        v.message = v.message.map(|m| self.redactor.text(&m));
+                        v
+                    });
+                    match result {
+                        Ok((code, output)) => {
+                            report.exit_code = Some(code);
+                            // helm --debug (or HELM_DEBUG, inherited) prints the user-supplied
+                            // values.
+                            report.output = self.redactor.text(&output);
+                        }
+                        Err(e) => {
+                            report.exit_code = Some(127);
+                            report.output = format!("cannot run {}: {e}", self.helm_bin);
+                        }
+                    }
+                }
+                None => {
+                    report.output = match still_running.iter().find(|(l, _)| *l == region.label()) {
+                        Some((_, pid)) => format!(
+                            "helm (pid {pid}) was still running when c8dr stopped waiting; it \
+                             finishes cancelling on its own. Check it with: helm status {} \
+                             --kube-context {} --namespace {}",
+                            self.release, region.context, region.namespace
+                        ),
+                        None => "helm finished; its output was not collected".into(),
+                    };
                 }
             }
             regions.push(report);
         }
+        let removed = temp_dir.as_mut().map(values::OverlayDir::remove);
         drop(files);
-        Ok(self.report(regions, false))
+        let mut report = self.report(regions, false);
+        if let Some(signal) = signal {
+            report.interrupted = Some(Interrupted::new(
+                signal,
+                removed,
+                still_running.into_iter().map(|(l, _)| l).collect(),
+            ));
+        }
+        Ok(report)
     }
 
     /// Each region's overlay as YAML (redacted unless `show_secrets`), one document per region.
@@ -936,16 +1032,200 @@ fn region_no_webapps(region: &RegionPlan) -> bool {
     region.overlay.document["orchestration"]["profiles"]["operate"] == Value::Bool(false)
 }
 
-async fn run_helm(bin: &str, args: &[String]) -> std::io::Result<(i32, String)> {
-    let out = tokio::process::Command::new(bin)
-        .args(args)
+/// Run helm in its own process group (so a terminal's SIGINT/SIGHUP reach it only through
+/// c8dr), recording its pid in `pid` while it runs.
+async fn run_helm(
+    bin: &str,
+    args: &[String],
+    pid: &std::sync::Mutex<Option<u32>>,
+) -> std::io::Result<(i32, String)> {
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.args(args)
         .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await?;
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        // Never SIGKILL helm mid-upgrade (a release left pending-upgrade blocks later upgrades).
+        .kill_on_drop(false);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let child = cmd.spawn()?;
+    if let Ok(mut p) = pid.lock() {
+        *p = child.id();
+    }
+    let out = child.wait_with_output().await;
+    if let Ok(mut p) = pid.lock() {
+        *p = None;
+    }
+    let out = out?;
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
-    Ok((out.status.code().unwrap_or(1), text))
+    #[cfg(unix)]
+    let code = {
+        use std::os::unix::process::ExitStatusExt;
+        out.status
+            .code()
+            .or_else(|| out.status.signal().map(|s| 128 + s))
+    };
+    #[cfg(not(unix))]
+    let code = out.status.code();
+    Ok((code.unwrap_or(1), text))
+}
+
+/// How long c8dr waits for helm to stop after forwarding a signal.
+pub const SIGNAL_GRACE: Duration = Duration::from_secs(30);
+
+/// The signals `helm c8dr` handles while helm runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Signal {
+    #[serde(rename = "SIGINT")]
+    Interrupt,
+    #[serde(rename = "SIGTERM")]
+    Terminate,
+    #[serde(rename = "SIGHUP")]
+    Hangup,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
+            Self::Hangup => "SIGHUP",
+        }
+    }
+    /// The shell's exit code for a process ended by this signal (128 + its number).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Self::Interrupt => 130,
+            Self::Terminate => 143,
+            Self::Hangup => 129,
+        }
+    }
+    /// What helm gets: it cancels cleanly on SIGINT and SIGTERM only (a SIGHUP kills it).
+    pub fn forwarded(self) -> Self {
+        match self {
+            Self::Interrupt => Self::Interrupt,
+            Self::Terminate | Self::Hangup => Self::Terminate,
+        }
+    }
+}
+
+#[cfg(unix)]
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind| {
+            signal(kind).map_err(|e| Error::failed(format!("cannot handle signals: {e}")))
+        };
+        Ok(Self {
+            int: listen(SignalKind::interrupt())?,
+            term: listen(SignalKind::terminate())?,
+            hup: listen(SignalKind::hangup())?,
+        })
+    }
+    async fn recv(&mut self) -> Signal {
+        tokio::select! {
+            _ = self.int.recv() => Signal::Interrupt,
+            _ = self.term.recv() => Signal::Terminate,
+            _ = self.hup.recv() => Signal::Hangup,
+        }
+    }
+    /// A signal already received, without waiting.
+    fn pending(&mut self) -> Option<Signal> {
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        [
+            (&mut self.int, Signal::Interrupt),
+            (&mut self.term, Signal::Terminate),
+            (&mut self.hup, Signal::Hangup),
+        ]
+        .into_iter()
+        .find_map(|(s, name)| s.poll_recv(&mut cx).is_ready().then_some(name))
+    }
+}
+
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> Result<Self> {
+        Ok(Self)
+    }
+    async fn recv(&mut self) -> Signal {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => Signal::Interrupt,
+            Err(_) => std::future::pending().await,
+        }
+    }
+    fn pending(&mut self) -> Option<Signal> {
+        None
+    }
+}
+
+/// Send the forwarded signal to every helm still running; returns their pids.
+fn forward(
+    signal: Signal,
+    running: &[std::sync::Arc<std::sync::Mutex<Option<u32>>>],
+) -> Vec<String> {
+    let mut sent = vec![];
+    for pid in running {
+        let Ok(guard) = pid.lock() else { continue };
+        let Some(p) = *guard else { continue };
+        #[cfg(unix)]
+        {
+            let sig = match signal.forwarded() {
+                Signal::Interrupt => rustix::process::Signal::INT,
+                _ => rustix::process::Signal::TERM,
+            };
+            let target = i32::try_from(p)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw);
+            if let Some(target) = target
+                && rustix::process::kill_process(target, sig).is_ok()
+            {
+                sent.push(p.to_string());
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            // Ctrl-C reaches helm directly on this platform.
+            let _ = signal;
+            sent.push(p.to_string());
+        }
+    }
+    sent
+}
+
+/// What a signal interrupted: `helm c8dr` exits with `exit_code` after reporting it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Interrupted {
+    pub signal: Signal,
+    pub exit_code: i32,
+    /// Whether the temporary overlays were removed (always true unless the removal failed;
+    /// kept overlays stay).
+    pub overlays_removed: bool,
+    /// Regions whose helm was still running when c8dr stopped waiting.
+    pub helm_still_running: Vec<String>,
+}
+
+impl Interrupted {
+    fn new(signal: Signal, removed: Option<std::io::Result<()>>, still: Vec<String>) -> Self {
+        Self {
+            signal,
+            exit_code: signal.exit_code(),
+            overlays_removed: removed.is_none_or(|r| r.is_ok()),
+            helm_still_running: still,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1132,6 +1412,9 @@ pub struct RedeployReport {
     pub version: Option<String>,
     pub notices: Vec<String>,
     pub regions: Vec<RegionReport>,
+    /// Set when a signal stopped the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interrupted>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1163,6 +1446,33 @@ pub struct RegionReport {
 impl RedeployReport {
     /// The error to exit with: the first failing region's helm exit code, every failure named.
     pub fn error(&self) -> Option<Error> {
+        if let Some(i) = &self.interrupted {
+            let done: Vec<String> = self
+                .regions
+                .iter()
+                .map(|r| match r.exit_code {
+                    Some(0) => format!("{} upgraded", r.region),
+                    Some(c) => format!("{}: helm exited {c} (cancelled: no change, or the release is marked failed)", r.region),
+                    None if i.helm_still_running.contains(&r.region) => {
+                        format!("{}: helm still finishing (see above)", r.region)
+                    }
+                    None => format!("{}: not started", r.region),
+                })
+                .collect();
+            return Some(Error::Command(
+                format!(
+                    "interrupted by {}: {}; {}",
+                    i.signal.name(),
+                    done.join("; "),
+                    if i.overlays_removed {
+                        "the generated overlays were removed"
+                    } else {
+                        "the generated overlays could NOT be removed"
+                    }
+                ),
+                i.exit_code,
+            ));
+        }
         let failed: Vec<&RegionReport> = self
             .regions
             .iter()

@@ -473,6 +473,42 @@ pub fn run_cli(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> i32 {
     }
 }
 
+/// Sleep for `duration`; `Some(signal name)` when SIGINT or SIGTERM came first.
+fn sleep_unless_cancelled(duration: Duration) -> Option<&'static str> {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        std::thread::sleep(duration);
+        return None;
+    };
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                tokio::time::sleep(duration).await;
+                return None;
+            };
+            tokio::select! {
+                () = tokio::time::sleep(duration) => None,
+                _ = int.recv() => Some("SIGINT"),
+                _ = term.recv() => Some("SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::select! {
+                () = tokio::time::sleep(duration) => None,
+                _ = tokio::signal::ctrl_c() => Some("SIGINT"),
+            }
+        }
+    })
+}
+
 fn upgrade(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let up = parse_upgrade(args)?;
     let mut values = json!({});
@@ -498,6 +534,18 @@ fn upgrade(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Stri
         .or_else(|| env("HELM_NAMESPACE").filter(|n| !n.is_empty()))
         .or(ctx_ns)
         .unwrap_or_else(|| "default".into());
+    // C8DR_SIM_HELM_SLEEP_MS: the upgrade takes that long before it is applied (a test knob for
+    // signal handling). Meanwhile SIGINT/SIGTERM cancel it as helm does: helm/helm v3.17.0
+    // cmd/helm/upgrade.go (and install.go) `signal.Notify(cSignal, os.Interrupt,
+    // syscall.SIGTERM)` prints "Release <name> has been cancelled." and cancels the context; the
+    // action fails the release and helm exits 1 with "UPGRADE FAILED: context canceled". Other
+    // signals (SIGHUP) are not handled by helm: the Go runtime's default ends the process.
+    if let Some(ms) = env("C8DR_SIM_HELM_SLEEP_MS").and_then(|v| v.parse::<u64>().ok())
+        && sleep_unless_cancelled(Duration::from_millis(ms)).is_some()
+    {
+        println!("Release {} has been cancelled.", up.release);
+        return Err("UPGRADE FAILED: context canceled".into());
+    }
     let body = json!({
         "namespace": namespace,
         "release": up.release,

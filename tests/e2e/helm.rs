@@ -642,3 +642,122 @@ fn secrets_are_hidden_by_value_in_plans_json_and_helm_debug_output() {
         );
     }
 }
+
+/// Start `helm c8dr redeploy` with a slow helm, send it `signal` while helm runs, and check what
+/// a user would: the exit code, helm cancelled cleanly (not killed), the overlays gone.
+#[cfg(unix)]
+fn interrupt_redeploy(signal: &str, expected_code: i32) {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut env = setup();
+    let tmp = env.home.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("TMPDIR");
+    env.set_env("TMPDIR", tmp.display().to_string());
+    env.set_env("C8DR_SIM_HELM_SLEEP_MS", "30000");
+    let mut child = Command::new(c8dr_e2e::bin_dir().join("helm-c8dr"))
+        .args(["redeploy", "--yes", "--no-webapps"])
+        .current_dir(&env.cwd)
+        .env_clear()
+        .envs(env.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("helm-c8dr starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let call = loop {
+        if let Some(call) = calls(&env).into_iter().next() {
+            break call;
+        }
+        assert!(Instant::now() < deadline, "helm was never called");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let overlay = PathBuf::from(call.argv.last().expect("overlay path"));
+    let dir = overlay.parent().expect("overlay dir").to_path_buf();
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .expect("exists while helm runs")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_ne!(dir, tmp, "the overlay is not loose in $TMPDIR");
+    assert!(dir.starts_with(&tmp), "{} is under $TMPDIR", dir.display());
+    assert_eq!(mode(&dir), 0o700, "private overlay directory");
+    assert_eq!(mode(&overlay), 0o600);
+    // Let the stand-in install its signal handlers (it records the call first).
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id().to_string();
+    let sent = Command::new("sh")
+        .args(["-c", &format!("kill -{signal} {pid}")])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(25);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("helm-c8dr did not stop after SIG{signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    let context = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(status.code(), Some(expected_code), "{context}");
+    assert!(
+        stderr.contains(&format!("interrupted by SIG{signal}")),
+        "{context}"
+    );
+    assert!(
+        stdout.contains("Release camunda has been cancelled."),
+        "helm got SIGINT/SIGTERM and cancelled the upgrade itself: {context}"
+    );
+    assert!(!overlay.exists(), "overlay removed: {context}");
+    assert!(!dir.exists(), "overlay directory removed: {context}");
+    assert!(
+        std::fs::read_dir(&tmp).expect("tmp").next().is_none(),
+        "nothing left in $TMPDIR"
+    );
+    assert_eq!(
+        env.state()["regions"][0]["helmRevision"],
+        1,
+        "the cancelled upgrade changed nothing"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_redeploy_cancels_helm_removes_the_overlays_and_exits_143() {
+    interrupt_redeploy("TERM", 143);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_during_redeploy_cancels_helm_removes_the_overlays_and_exits_130() {
+    interrupt_redeploy("INT", 130);
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_during_redeploy_cancels_helm_removes_the_overlays_and_exits_129() {
+    interrupt_redeploy("HUP", 129);
+}
