@@ -903,99 +903,94 @@ impl Plan {
             report.interrupted = Some(Interrupted::new(signal, removed, vec![]));
             return Ok(report);
         }
-        let running: Vec<std::sync::Arc<std::sync::Mutex<Option<u32>>>> = self
-            .regions
-            .iter()
-            .map(|_| std::sync::Arc::new(std::sync::Mutex::new(None)))
-            .collect();
+        let slots: Vec<std::sync::Arc<std::sync::Mutex<HelmSlot>>> =
+            self.regions.iter().map(|_| Default::default()).collect();
         let runs = self
             .regions
             .iter()
             .zip(&files)
-            .zip(&running)
-            .map(|((region, file), pid)| {
+            .zip(&slots)
+            .map(|((region, file), slot)| {
                 let args = self.upgrade_args(region, file.path());
                 let bin = self.helm_bin.clone();
-                let pid = pid.clone();
+                let slot = slot.clone();
                 async move {
-                    let result = run_helm(&bin, &args, &pid).await;
-                    let verified = match (&result, self.verify) {
-                        (Ok((0, _)), Some(timeout)) => {
-                            Some(self.verify_region(region, timeout).await)
-                        }
+                    let ok = run_helm(&bin, &args, &slot).await;
+                    match (ok, self.verify) {
+                        (true, Some(timeout)) => Some(self.verify_region(region, timeout).await),
                         _ => None,
-                    };
-                    (result, verified)
+                    }
                 }
             });
         let mut all = Box::pin(futures_util::future::join_all(runs));
-        let (results, signal) = tokio::select! {
-            results = &mut all => (Some(results), None),
+        let (verified, signal) = tokio::select! {
+            verified = &mut all => (Some(verified), None),
             signal = signals.recv() => {
-                let pids = forward(signal, &running);
+                let pids = forward(signal, &slots);
                 eprintln!(
-                    "{}: {}; waiting up to {}s for helm to stop, then removing the overlays",
+                    "{}: {}",
                     signal.name(),
                     if pids.is_empty() {
-                        "helm is not running".to_string()
+                        "helm is not running; stopping".to_string()
                     } else {
-                        format!("sent {} to helm (pid {})", signal.forwarded().name(), pids.join(", "))
+                        format!(
+                            "sent {} to helm (pid {}); waiting up to {}s for it to stop, then \
+                             removing the overlays",
+                            signal.forwarded().name(),
+                            pids.join(", "),
+                            SIGNAL_GRACE.as_secs()
+                        )
                     },
-                    SIGNAL_GRACE.as_secs()
                 );
-                let results = tokio::select! {
-                    results = &mut all => Some(results),
-                    () = tokio::time::sleep(SIGNAL_GRACE) => None,
+                // Wait for helm only (a --verify in progress is abandoned). `all` is still
+                // polled: it is what reaps helm and records its outcome.
+                let verified = tokio::select! {
+                    verified = &mut all => Some(verified),
+                    () = helms_done(&slots, signal, pids, SIGNAL_GRACE) => None,
                     again = signals.recv() => {
                         eprintln!("{}: not waiting for helm any longer", again.name());
                         None
                     }
                 };
-                (results, Some(signal))
+                (verified, Some(signal))
             }
         };
         drop(all);
-        let still_running: Vec<(String, u32)> = self
-            .regions
-            .iter()
-            .zip(&running)
-            .filter_map(|(r, pid)| Some((r.label(), (*pid.lock().ok()?)?)))
-            .collect();
         let mut regions = vec![];
-        let results = results.map(|r| r.into_iter().map(Some).collect::<Vec<_>>());
-        let results = results.unwrap_or_else(|| self.regions.iter().map(|_| None).collect());
-        for ((region, file), outcome) in self.regions.iter().zip(&files).zip(results) {
+        let mut still_running = vec![];
+        let verified = verified.unwrap_or_else(|| self.regions.iter().map(|_| None).collect());
+        for (((region, file), slot), verified) in
+            self.regions.iter().zip(&files).zip(&slots).zip(verified)
+        {
             let mut report = self.region_report(region, file.path(), file.kept());
-            match outcome {
-                Some((result, verified)) => {
-                    report.verify = verified.map(|mut v| {
-                        v.message = v.message.map(|m| self.redactor.text(&m));
-                        v
-                    });
-                    match result {
-                        Ok((code, output)) => {
-                            report.exit_code = Some(code);
-                            // helm --debug (or HELM_DEBUG, inherited) prints the user-supplied
-                            // values.
-                            report.output = self.redactor.text(&output);
-                        }
-                        Err(e) => {
-                            report.exit_code = Some(127);
-                            report.output = format!("cannot run {}: {e}", self.helm_bin);
-                        }
-                    }
+            report.verify = verified.map(|mut v| {
+                v.message = v.message.map(|m| self.redactor.text(&m));
+                v
+            });
+            let (pid, helm) = match slot.lock() {
+                Ok(s) => (s.pid, s.result.clone()),
+                Err(_) => (None, None),
+            };
+            match (helm, pid) {
+                (Some(Ok((code, output))), _) => {
+                    report.exit_code = Some(code);
+                    // helm --debug (or HELM_DEBUG, inherited) prints the user-supplied values.
+                    report.output = self.redactor.text(&output);
                 }
-                None => {
-                    report.output = match still_running.iter().find(|(l, _)| *l == region.label()) {
-                        Some((_, pid)) => format!(
-                            "helm (pid {pid}) was still running when c8dr stopped waiting; it \
-                             finishes cancelling on its own. Check it with: helm status {} \
-                             --kube-context {} --namespace {}",
-                            self.release, region.context, region.namespace
-                        ),
-                        None => "helm finished; its output was not collected".into(),
-                    };
+                (Some(Err(e)), _) => {
+                    report.exit_code = Some(127);
+                    report.output = format!("cannot run {}: {e}", self.helm_bin);
                 }
+                (None, Some(pid)) => {
+                    still_running.push(region.label());
+                    report.output = format!(
+                        "helm (pid {pid}) was still running when c8dr stopped waiting; it \
+                         finishes on its own. Check the release with: helm status {} \
+                         --kube-context {} --namespace {}",
+                        self.release, region.context, region.namespace
+                    );
+                }
+                (None, None) => report.output = "not started".into(),
             }
             regions.push(report);
         }
@@ -1003,11 +998,7 @@ impl Plan {
         drop(files);
         let mut report = self.report(regions, false);
         if let Some(signal) = signal {
-            report.interrupted = Some(Interrupted::new(
-                signal,
-                removed,
-                still_running.into_iter().map(|(l, _)| l).collect(),
-            ));
+            report.interrupted = Some(Interrupted::new(signal, removed, still_running));
         }
         Ok(report)
     }
@@ -1032,43 +1023,92 @@ fn region_no_webapps(region: &RegionPlan) -> bool {
     region.overlay.document["orchestration"]["profiles"]["operate"] == Value::Bool(false)
 }
 
-/// Run helm in its own process group (so a terminal's SIGINT/SIGHUP reach it only through
-/// c8dr), recording its pid in `pid` while it runs.
-async fn run_helm(
+/// One region's helm run, as seen from outside its future: the pid while helm runs, then its
+/// exit code and output (or why it could not start).
+#[derive(Debug, Default)]
+struct HelmSlot {
+    pid: Option<u32>,
+    result: Option<std::result::Result<(i32, String), String>>,
+}
+
+/// Run helm in its own process group (a terminal's SIGINT/SIGHUP reach it only through c8dr),
+/// its output into an unlinked temporary file rather than a pipe: if c8dr stops waiting after
+/// a signal, helm's last words never hit a closed pipe (a Go program writing to a broken
+/// stdout dies of SIGPIPE, mid-cancellation). Records the outcome in `slot`; true when helm
+/// exited 0.
+async fn run_helm(bin: &str, args: &[String], slot: &std::sync::Mutex<HelmSlot>) -> bool {
+    let result = run_helm_inner(bin, args, slot).await;
+    let ok = matches!(result, Ok((0, _)));
+    if let Ok(mut s) = slot.lock() {
+        s.pid = None;
+        s.result = Some(result.map_err(|e| e.to_string()));
+    }
+    ok
+}
+
+async fn run_helm_inner(
     bin: &str,
     args: &[String],
-    pid: &std::sync::Mutex<Option<u32>>,
+    slot: &std::sync::Mutex<HelmSlot>,
 ) -> std::io::Result<(i32, String)> {
+    use std::io::{Read, Seek};
+    let mut output = tempfile::tempfile()?;
     let mut cmd = tokio::process::Command::new(bin);
     cmd.args(args)
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(output.try_clone()?)
+        .stderr(output.try_clone()?)
         // Never SIGKILL helm mid-upgrade (a release left pending-upgrade blocks later upgrades).
         .kill_on_drop(false);
     #[cfg(unix)]
     cmd.process_group(0);
-    let child = cmd.spawn()?;
-    if let Ok(mut p) = pid.lock() {
-        *p = child.id();
+    let mut child = cmd.spawn()?;
+    if let Ok(mut s) = slot.lock() {
+        s.pid = child.id();
     }
-    let out = child.wait_with_output().await;
-    if let Ok(mut p) = pid.lock() {
-        *p = None;
-    }
-    let out = out?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    let status = child.wait().await?;
+    let mut text = String::new();
+    output.seek(std::io::SeekFrom::Start(0))?;
+    let mut bytes = vec![];
+    output.read_to_end(&mut bytes)?;
+    text.push_str(&String::from_utf8_lossy(&bytes));
     #[cfg(unix)]
     let code = {
         use std::os::unix::process::ExitStatusExt;
-        out.status
-            .code()
-            .or_else(|| out.status.signal().map(|s| 128 + s))
+        status.code().or_else(|| status.signal().map(|s| 128 + s))
     };
     #[cfg(not(unix))]
-    let code = out.status.code();
+    let code = status.code();
     Ok((code.unwrap_or(1), text))
+}
+
+/// Resolves when no helm runs any more, or after `grace`. A helm that started after the
+/// signal was forwarded (`signalled` holds the pids that got it) gets it too.
+async fn helms_done(
+    slots: &[std::sync::Arc<std::sync::Mutex<HelmSlot>>],
+    signal: Signal,
+    mut signalled: Vec<String>,
+    grace: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + grace;
+    while tokio::time::Instant::now() < deadline {
+        let pids: Vec<String> = slots
+            .iter()
+            .filter_map(|s| s.lock().ok()?.pid.map(|p| p.to_string()))
+            .collect();
+        if pids.is_empty() {
+            return;
+        }
+        if pids.iter().any(|p| !signalled.contains(p)) {
+            signalled.extend(
+                forward(signal, slots)
+                    .into_iter()
+                    .filter(|p| !signalled.contains(p))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// How long c8dr waits for helm to stop after forwarding a signal.
@@ -1171,14 +1211,11 @@ impl Signals {
 }
 
 /// Send the forwarded signal to every helm still running; returns their pids.
-fn forward(
-    signal: Signal,
-    running: &[std::sync::Arc<std::sync::Mutex<Option<u32>>>],
-) -> Vec<String> {
+fn forward(signal: Signal, slots: &[std::sync::Arc<std::sync::Mutex<HelmSlot>>]) -> Vec<String> {
     let mut sent = vec![];
-    for pid in running {
-        let Ok(guard) = pid.lock() else { continue };
-        let Some(p) = *guard else { continue };
+    for slot in slots {
+        let Ok(guard) = slot.lock() else { continue };
+        let Some(p) = guard.pid else { continue };
         #[cfg(unix)]
         {
             let sig = match signal.forwarded() {
