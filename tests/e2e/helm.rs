@@ -668,14 +668,19 @@ fn interrupt_redeploy(signal: &str, expected_code: i32) {
         .spawn()
         .expect("helm-c8dr starts");
     let deadline = Instant::now() + Duration::from_secs(20);
-    let call = loop {
-        if let Some(call) = calls(&env).into_iter().next() {
-            break call;
+    // The stand-in records its argv first (a directory, then argv.json): wait until it parses.
+    let argv_file = env.home.path().join("helm-records/0001/argv.json");
+    let argv: Vec<String> = loop {
+        if let Some(argv) = std::fs::read(&argv_file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+        {
+            break argv;
         }
         assert!(Instant::now() < deadline, "helm was never called");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let overlay = PathBuf::from(call.argv.last().expect("overlay path"));
+    let overlay = PathBuf::from(argv.last().expect("overlay path"));
     let dir = overlay.parent().expect("overlay dir").to_path_buf();
     let mode = |p: &Path| {
         std::fs::metadata(p)
