@@ -471,8 +471,9 @@ pub fn check_extra_args(extra: &[String]) -> Result<()> {
         if set_value_next {
             set_value_next = false;
             if let Some(key) = decided_set_key(a) {
+                // Name the key only: the value may be a secret.
                 return refuse(
-                    &format!("--set {a}"),
+                    &format!("--set {key}=..."),
                     &format!(
                         "overrides {key}, which the generated overlay sets (use --no-webapps / \
                          --no-schema-manager, or put the change in a -f file: c8dr merges it)"
@@ -510,7 +511,7 @@ pub fn check_extra_args(extra: &[String]) -> Result<()> {
                 Some(v) => {
                     if let Some(key) = decided_set_key(v) {
                         return refuse(
-                            a,
+                            &format!("{flag}={key}=..."),
                             &format!(
                                 "overrides {key}, which the generated overlay sets (use --no-webapps / \
                                  --no-schema-manager, or put the change in a -f file: c8dr merges it)"
@@ -1791,6 +1792,20 @@ mod tests {
             let mut r = req("surviving");
             r.extra_args = extra;
             assert!(plan(&r, &docs_env(), &eks_dir()).is_err(), "{bad:?}");
+        }
+        for refused in [
+            vec![
+                "--set".to_string(),
+                "orchestration.env[2].value=hunter2".to_string(),
+            ],
+            vec!["--set-string=orchestration.env[2].value=hunter2".to_string()],
+        ] {
+            let err = check_extra_args(&refused).expect_err("refused");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            assert!(
+                err.to_string().contains("orchestration.env[2].value"),
+                "{err}"
+            );
         }
         for good in [
             &["--atomic", "--set", "orchestration.resources.limits.cpu=2"][..],
