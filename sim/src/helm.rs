@@ -166,14 +166,71 @@ const IGNORED_BOOL_FLAGS: &[&str] = &[
     "--devel",
 ];
 
+/// Shorthand flags of `helm upgrade` and whether they take a value (`-i` --install, `-h`
+/// --help; `-n` --namespace, `-f` --values, `-o` --output).
+const SHORTHANDS: &[(char, bool)] = &[
+    ('i', false),
+    ('h', false),
+    ('n', true),
+    ('f', true),
+    ('o', true),
+];
+
+/// Split pflag shorthand clusters as spf13/pflag `parseShortArg`/`parseSingleShortArg` do
+/// (flag.go): `-nfoo` and `-n=foo` are `-n foo`, `-in foo` is `-i -n foo`, `-ffile` is
+/// `-f file`; a value-taking shorthand takes the rest of the cluster (after an optional `=`).
+fn expand_shorthands(args: &[String]) -> Vec<String> {
+    let mut out = vec![];
+    let mut rest_positional = false;
+    for arg in args {
+        if rest_positional || arg == "-" || arg.starts_with("--") || !arg.starts_with('-') {
+            rest_positional |= arg == "--";
+            out.push(arg.clone());
+            continue;
+        }
+        let cluster: Vec<char> = arg.chars().skip(1).collect();
+        let mut k = 0;
+        while k < cluster.len() {
+            let c = cluster[k];
+            match SHORTHANDS.iter().find(|(s, _)| *s == c) {
+                Some((_, true)) => {
+                    out.push(format!("-{c}"));
+                    let mut value: String = cluster[k + 1..].iter().collect();
+                    if let Some(v) = value.strip_prefix('=') {
+                        value = v.to_string();
+                    }
+                    if k + 1 < cluster.len() {
+                        out.push(value);
+                    }
+                    break;
+                }
+                Some((_, false)) => out.push(format!("-{c}")),
+                // helm: "unknown shorthand flag: 'x' in -x..."
+                None => {
+                    out.push(format!("-{c}"));
+                    break;
+                }
+            }
+            k += 1;
+        }
+    }
+    out
+}
+
 /// Parse `upgrade --install REL CHART [flags]`. Errors read as helm's.
 pub fn parse_upgrade(args: &[String]) -> Result<UpgradeArgs, String> {
     let mut out = UpgradeArgs::default();
     let mut positional = vec![];
     let mut install = false;
+    let args = &expand_shorthands(args);
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
+        if arg == "--" {
+            // pflag: everything after a bare `--` is positional.
+            positional.extend(args[i + 1..].iter().cloned());
+            break;
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
             _ => (arg, None),
@@ -633,6 +690,21 @@ mod tests {
         assert_eq!(a.values, [PathBuf::from("a.yml"), PathBuf::from("b.yml")]);
         assert!(a.wait);
         assert!(parse_upgrade(&s(&["upgrade", "--install", "r", "c", "--bogus"])).is_err());
+        // pflag shorthand forms, the last --namespace wins.
+        for form in [
+            &["-nother"][..],
+            &["-n=other"],
+            &["-n", "other"],
+            &["--namespace=other"],
+        ] {
+            let mut argv = s(&["upgrade", "--install", "r", "c", "--namespace", "n"]);
+            argv.extend(s(form));
+            let a = parse_upgrade(&argv).expect("parses");
+            assert_eq!(a.namespace.as_deref(), Some("other"), "{form:?}");
+        }
+        let a = parse_upgrade(&s(&["upgrade", "r", "c", "-in", "x", "-fv.yml"])).expect("parses");
+        assert_eq!(a.namespace.as_deref(), Some("x"));
+        assert_eq!(a.values, [PathBuf::from("v.yml")]);
         assert!(parse_upgrade(&s(&["upgrade", "r", "c"])).is_err());
     }
 
