@@ -647,6 +647,11 @@ fn secrets_are_hidden_by_value_in_plans_json_and_helm_debug_output() {
 /// a user would: the exit code, helm cancelled cleanly (not killed), the overlays gone.
 #[cfg(unix)]
 fn interrupt_redeploy(signal: &str, expected_code: i32) {
+    interrupt_redeploy_of("surviving", signal, expected_code);
+}
+
+#[cfg(unix)]
+fn interrupt_redeploy_of(region: &str, signal: &str, expected_code: i32) {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
     use std::process::{Command, Stdio};
@@ -658,7 +663,7 @@ fn interrupt_redeploy(signal: &str, expected_code: i32) {
     env.set_env("TMPDIR", tmp.display().to_string());
     env.set_env("C8DR_SIM_HELM_SLEEP_MS", "30000");
     let mut child = Command::new(c8dr_e2e::bin_dir().join("helm-c8dr"))
-        .args(["redeploy", "--yes", "--no-webapps"])
+        .args(["redeploy", "--yes", "--no-webapps", "--region", region])
         .current_dir(&env.cwd)
         .env_clear()
         .envs(env.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -669,19 +674,28 @@ fn interrupt_redeploy(signal: &str, expected_code: i32) {
         .expect("helm-c8dr starts");
     let deadline = Instant::now() + Duration::from_secs(20);
     // The stand-in records its argv first (a directory, then argv.json): wait until it parses.
-    let argv_file = env.home.path().join("helm-records/0001/argv.json");
-    let argv: Vec<String> = loop {
-        if let Some(argv) = std::fs::read(&argv_file)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-        {
-            break argv;
-        }
-        assert!(Instant::now() < deadline, "helm was never called");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let overlay = PathBuf::from(argv.last().expect("overlay path"));
+    let helms = if region == "both" { 2 } else { 1 };
+    let mut overlays = vec![];
+    for n in 1..=helms {
+        let argv_file = env
+            .home
+            .path()
+            .join(format!("helm-records/{n:04}/argv.json"));
+        let argv: Vec<String> = loop {
+            if let Some(argv) = std::fs::read(&argv_file)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+            {
+                break argv;
+            }
+            assert!(Instant::now() < deadline, "helm was never called");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        overlays.push(PathBuf::from(argv.last().expect("overlay path")));
+    }
+    let overlay = overlays[0].clone();
     let dir = overlay.parent().expect("overlay dir").to_path_buf();
+    assert!(overlays.iter().all(|o| o.parent() == Some(dir.as_path())));
     let mode = |p: &Path| {
         std::fs::metadata(p)
             .expect("exists while helm runs")
@@ -732,9 +746,12 @@ fn interrupt_redeploy(signal: &str, expected_code: i32) {
         stderr.contains(&format!("interrupted by SIG{signal}")),
         "{context}"
     );
-    assert!(
-        stdout.contains("Release camunda has been cancelled."),
-        "helm got SIGINT/SIGTERM and cancelled the upgrade itself: {context}"
+    assert_eq!(
+        stdout
+            .matches("Release camunda has been cancelled.")
+            .count(),
+        helms,
+        "every helm got SIGINT/SIGTERM and cancelled its upgrade itself: {context}"
     );
     assert!(!overlay.exists(), "overlay removed: {context}");
     assert!(!dir.exists(), "overlay directory removed: {context}");
@@ -742,11 +759,19 @@ fn interrupt_redeploy(signal: &str, expected_code: i32) {
         std::fs::read_dir(&tmp).expect("tmp").next().is_none(),
         "nothing left in $TMPDIR"
     );
-    assert_eq!(
-        env.state()["regions"][0]["helmRevision"],
-        1,
-        "the cancelled upgrade changed nothing"
-    );
+    for r in 0..2 {
+        assert_eq!(
+            env.state()["regions"][r]["helmRevision"],
+            1,
+            "the cancelled upgrade changed nothing"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_a_both_regions_redeploy_cancels_both_helms() {
+    interrupt_redeploy_of("both", "TERM", 143);
 }
 
 #[cfg(unix)]
