@@ -131,6 +131,9 @@ pub struct Plan {
     pub verify: Option<Duration>,
     pub regions: Vec<RegionPlan>,
     pub notices: Vec<String>,
+    /// The secrets of the values, the chart reference and the extra arguments, hidden by value
+    /// in everything shown (argv, overlays, helm's output, messages).
+    pub redactor: values::Redactor,
 }
 
 /// Where helm is: `$HELM_BIN` (set by helm for its plugins), else `helm` on PATH.
@@ -420,8 +423,168 @@ fn values_chain(
     Ok(files)
 }
 
+/// Flags that pick the cluster or the namespace. helm's plugin loader (`manuallyProcessArgs`,
+/// helm/helm v3.17.0 `cmd/helm/load_plugins.go`, the same list in v4.0.0
+/// `pkg/cmd/load_plugins.go`) strips exactly these, in the `--flag value` and `--flag=value`
+/// forms, from a plugin's argv; what it does not strip (`-nfoo`, `-n=foo` via a shorthand
+/// cluster, or anything when helm-c8dr runs directly) would reach `helm upgrade` after c8dr's own
+/// `--kube-context`/`--namespace` and win (pflag keeps the last value): the upgrade would go to
+/// another cluster or namespace than the one c8dr planned and reports.
+const CLUSTER_FLAGS: &[&str] = &[
+    "--kube-context",
+    "--namespace",
+    "--kubeconfig",
+    "--kube-apiserver",
+    "--kube-token",
+    "--kube-as-user",
+    "--kube-as-group",
+    "--kube-ca-file",
+    "--kube-insecure-skip-tls-verify",
+    "--kube-tls-server-name",
+];
+
+/// `--set` flavours of `helm upgrade` (v3.17.0 `cmd/helm/flags.go` `addValueOptionsFlags`).
+const SET_FLAGS: &[&str] = &[
+    "--set",
+    "--set-string",
+    "--set-file",
+    "--set-json",
+    "--set-literal",
+];
+
+/// The values c8dr's overlay decides; an extra `--set` on them would override the overlay.
+const DECIDED_KEYS: &[&str] = &["orchestration.env", "orchestration.profiles"];
+
+/// Refuse extra helm arguments (after `--`) that would override what c8dr decides: the cluster
+/// and namespace of each region, the values chain whose last file is the generated overlay, and
+/// the chart version. Every argument is checked, including values of other flags: a false
+/// refusal costs a re-run, a missed override upgrades the wrong region.
+pub fn check_extra_args(extra: &[String]) -> Result<()> {
+    let refuse = |arg: &str, why: &str| {
+        Err(Error::usage(format!(
+            "extra helm argument '{arg}' (after --) {why}; c8dr refuses it"
+        )))
+    };
+    let mut set_value_next = false;
+    for arg in extra {
+        let a = arg.as_str();
+        if set_value_next {
+            set_value_next = false;
+            if let Some(key) = decided_set_key(a) {
+                // Name the key only: the value may be a secret.
+                return refuse(
+                    &format!("--set {key}=..."),
+                    &format!(
+                        "overrides {key}, which the generated overlay sets (use --no-webapps / \
+                         --no-schema-manager, or put the change in a -f file: c8dr merges it)"
+                    ),
+                );
+            }
+        }
+        if a == "--" {
+            continue;
+        }
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+            _ => (a, None),
+        };
+        if CLUSTER_FLAGS.contains(&flag) {
+            return refuse(
+                a,
+                "would send the upgrade to another cluster or namespace than the one c8dr plans \
+                 and reports (use --region, --surviving-context/--surviving-namespace, \
+                 --recreated-context/--recreated-namespace or the CLUSTER_*/CAMUNDA_NAMESPACE_* \
+                 variables)",
+            );
+        }
+        if matches!(flag, "--values") {
+            return refuse(
+                a,
+                "would come after the generated overlay and override it (pass values files to c8dr's own -f/--region-values)",
+            );
+        }
+        if flag == "--version" {
+            return refuse(a, "overrides the chart version (use c8dr's --version)");
+        }
+        if SET_FLAGS.contains(&flag) {
+            match inline {
+                Some(v) => {
+                    if let Some(key) = decided_set_key(v) {
+                        return refuse(
+                            &format!("{flag}={key}=..."),
+                            &format!(
+                                "overrides {key}, which the generated overlay sets (use --no-webapps / \
+                                 --no-schema-manager, or put the change in a -f file: c8dr merges it)"
+                            ),
+                        );
+                    }
+                }
+                None => set_value_next = true,
+            }
+            continue;
+        }
+        // A pflag shorthand cluster: `-n foo`, `-nfoo`, `-n=foo`, `-in foo`, `-f x`, `-ifx`.
+        // helm upgrade's shorthands: -i (--install), -h (--help) take no value; -n
+        // (--namespace), -f (--values) and -o (--output) take the rest or the next argument.
+        if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            for c in cluster.chars() {
+                match c {
+                    'i' | 'h' => continue,
+                    'n' => {
+                        return refuse(
+                            a,
+                            "sets the namespace (-n) of every upgrade, overriding the one c8dr plans \
+                             and reports per region (use --surviving-namespace/--recreated-namespace)",
+                        );
+                    }
+                    'f' => {
+                        return refuse(
+                            a,
+                            "adds a values file (-f) after the generated overlay, overriding it (pass \
+                             values files to c8dr's own -f/--region-values)",
+                        );
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key of a `--set` value that touches what the overlay decides, if any.
+fn decided_set_key(value: &str) -> Option<String> {
+    value.split(',').find_map(|pair| {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k).trim();
+        DECIDED_KEYS
+            .iter()
+            .find(|d| {
+                key == **d
+                    || key
+                        .strip_prefix(**d)
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+            .map(|_| key.to_string())
+    })
+}
+
+/// A flag given with an empty value (`--chart ""`, e.g. an unset variable in a script) is bad
+/// input, never silently replaced by a default.
+fn non_empty_flag(flag: &str, value: &Option<String>) -> Result<()> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(Error::usage(format!(
+            "{flag} is empty: give a value or leave the flag out"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Plan the upgrades. Reads the values files (relative paths against `cwd`); calls no cluster.
 pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
+    non_empty_flag("--chart", &req.chart)?;
+    non_empty_flag("--version", &req.version)?;
+    non_empty_flag("--release", &req.release)?;
+    check_extra_args(&req.extra_args)?;
     let timeout = req.timeout.as_deref().map(parse_go_duration).transpose()?;
     let region_values = parse_region_values(&req.region_values)?;
     let target = req.target.unwrap_or(Target::One(RegionRef::Surviving));
@@ -449,6 +612,11 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
     };
     let mut notices = vec![];
     let mut regions = vec![];
+    let mut redactor = values::Redactor::new();
+    redactor.add_args(&req.extra_args);
+    if let Some(chart) = &req.chart {
+        redactor.add_args(std::slice::from_ref(chart));
+    }
     for loc in located {
         let label = loc
             .id
@@ -506,6 +674,7 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
         }
         let mut rendered = effective;
         values::merge_into(&mut rendered, overlay.document.clone());
+        redactor.add_values(&rendered);
         let expected_profiles = values::expected_profiles(&rendered).into_iter().collect();
         // Brokers of a recreated region are not Ready until re-added: never wait on them.
         let wait = req.wait && loc.side != Some(Side::Recreated);
@@ -524,6 +693,23 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
             wait,
             expected_profiles,
         });
+    }
+    // `helm --kube-context X c8dr ...` arrives as HELM_KUBECONTEXT. It may pick the surviving
+    // region's context (above) but never override a region's own: when it names none of the
+    // targeted regions, the user meant another cluster than the one c8dr would upgrade.
+    if let Some(helm_ctx) = env.get("HELM_KUBECONTEXT")
+        && !regions.iter().any(|r| r.context == helm_ctx)
+    {
+        let targeted = regions
+            .iter()
+            .map(|r| format!("{} = context {}", r.label(), r.context))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::usage(format!(
+            "helm's --kube-context {helm_ctx} (HELM_KUBECONTEXT) is none of the regions this \
+             redeploy targets ({targeted}): drop it, or name the region with --region and \
+             --surviving-context/--recreated-context"
+        )));
     }
     Ok(Plan {
         helm_bin: helm_bin(env).unwrap_or_else(|| "helm".to_string()),
@@ -549,6 +735,7 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
             .then_some(timeout.unwrap_or(DEFAULT_VERIFY_TIMEOUT)),
         regions,
         notices,
+        redactor,
     })
 }
 
@@ -597,10 +784,19 @@ impl Plan {
         }
     }
 
-    fn region_report(&self, region: &RegionPlan, overlay_path: &Path, kept: bool) -> RegionReport {
+    /// The helm command line of a region as shown to the user: secrets hidden by key
+    /// (`--set x.password=`) and by value (wherever a known secret or URL userinfo appears).
+    pub fn shown_argv(&self, region: &RegionPlan, overlay_path: &Path) -> Vec<String> {
         let argv = std::iter::once(self.helm_bin.clone())
             .chain(self.upgrade_args(region, overlay_path))
             .collect::<Vec<_>>();
+        redact_args(&argv)
+            .iter()
+            .map(|a| self.redactor.text(a))
+            .collect()
+    }
+
+    fn region_report(&self, region: &RegionPlan, overlay_path: &Path, kept: bool) -> RegionReport {
         RegionReport {
             region: region.label(),
             side: region.side,
@@ -613,12 +809,17 @@ impl Plan {
                 .collect(),
             overlay_file: overlay_path.display().to_string(),
             overlay_kept: kept,
-            argv: redact_args(&argv),
+            argv: self.shown_argv(region, overlay_path),
             wait: region.wait,
             schema_manager: region.overlay.env_change,
             webapps: !region_no_webapps(region),
-            overlay: values::redact(&region.overlay.document),
-            notices: region.overlay.notices.clone(),
+            overlay: self.redactor.values(&region.overlay.document),
+            notices: region
+                .overlay
+                .notices
+                .iter()
+                .map(|n| self.redactor.text(n))
+                .collect(),
             exit_code: None,
             output: String::new(),
             verify: None,
@@ -633,7 +834,7 @@ impl Plan {
             let path = self.overlay_display_path(region);
             let kept = if let Some(dir) = &self.keep_overlay {
                 let yaml = values::to_yaml(&region.overlay.document)?;
-                values::write_overlay(Some(dir), &self.overlay_name(region), &yaml)?;
+                values::write_overlay(Some(dir), None, &self.overlay_name(region), &yaml)?;
                 true
             } else {
                 false
@@ -647,69 +848,160 @@ impl Plan {
         RedeployReport {
             dry_run,
             release: self.release.clone(),
-            chart: self.chart.clone(),
+            chart: self.redactor.text(&self.chart),
             version: self.version.clone(),
-            notices: self.notices.clone(),
+            notices: self.notices.iter().map(|n| self.redactor.text(n)).collect(),
             regions,
+            interrupted: None,
         }
     }
 
     /// Write the overlays and run every region's upgrade (concurrently), capturing helm's output
     /// and exit code. Overlays are removed afterwards unless kept.
+    ///
+    /// SIGINT, SIGTERM and SIGHUP (Ctrl-C, a cancelled CI job, an SSH drop) are handled here
+    /// (SPEC 3.7): helm runs in its own process group, so the signal reaches it only through
+    /// c8dr, which forwards SIGINT as SIGINT and SIGTERM/SIGHUP as SIGTERM. helm handles exactly
+    /// SIGINT and SIGTERM by cancelling the upgrade and recording the release as failed (helm/helm
+    /// v3.17.0 `cmd/helm/upgrade.go` and `install.go`: `signal.Notify(cSignal, os.Interrupt,
+    /// syscall.SIGTERM)`, "Release X has been cancelled."); a SIGHUP or SIGKILL would kill it
+    /// mid-upgrade and can leave the release `pending-upgrade`, which blocks every later upgrade
+    /// until someone rolls it back. c8dr then waits for helm (at most [`SIGNAL_GRACE`]; a second
+    /// signal stops the wait, never kills helm), removes the overlays and reports what ran,
+    /// exiting 128 + the signal number (130/143/129).
     pub async fn execute(&self) -> Result<RedeployReport> {
         if self.helm_bin.trim().is_empty() {
             return Err(Error::usage(
                 "helm not found: set HELM_BIN or put helm on PATH",
             ));
         }
+        // Listen before the first file exists: from here on, a signal removes the overlays.
+        let mut signals = Signals::new()?;
+        let mut temp_dir = match &self.keep_overlay {
+            Some(_) => None,
+            None => Some(values::OverlayDir::new()?),
+        };
         let mut files = vec![];
         for region in &self.regions {
             let yaml = values::to_yaml(&region.overlay.document)?;
             files.push(values::write_overlay(
                 self.keep_overlay.as_deref(),
+                temp_dir.as_ref(),
                 &self.overlay_name(region),
                 &yaml,
             )?);
         }
-        let runs = self.regions.iter().zip(&files).map(|(region, file)| {
-            let args = self.upgrade_args(region, file.path());
-            let bin = self.helm_bin.clone();
-            async move {
-                let result = run_helm(&bin, &args).await;
-                let verified = match (&result, self.verify) {
-                    (Ok((0, _)), Some(timeout)) => Some(self.verify_region(region, timeout).await),
-                    _ => None,
-                };
-                (result, verified)
+        // A signal that came while the overlays were written: run nothing.
+        if let Some(signal) = signals.pending() {
+            let removed = temp_dir.as_mut().map(values::OverlayDir::remove);
+            let mut regions = vec![];
+            for (region, file) in self.regions.iter().zip(&files) {
+                let mut report = self.region_report(region, file.path(), file.kept());
+                report.output = "not started".into();
+                regions.push(report);
             }
-        });
-        // Ctrl-C reaches helm too (same process group): let helm stop on its own and keep
-        // running here so the overlays are still removed afterwards.
-        let interrupts = tokio::spawn(async {
-            while tokio::signal::ctrl_c().await.is_ok() {
-                tracing::warn!("interrupted: waiting for helm to stop, then removing the overlays");
-            }
-        });
-        let results = futures_util::future::join_all(runs).await;
-        interrupts.abort();
-        let mut regions = vec![];
-        for ((region, file), (result, verified)) in self.regions.iter().zip(&files).zip(results) {
-            let mut report = self.region_report(region, file.path(), file.kept());
-            report.verify = verified;
-            match result {
-                Ok((code, output)) => {
-                    report.exit_code = Some(code);
-                    report.output = output;
+            let mut report = self.report(regions, false);
+            report.interrupted = Some(Interrupted::new(signal, removed, vec![]));
+            return Ok(report);
+        }
+        let slots: Vec<std::sync::Arc<std::sync::Mutex<HelmSlot>>> =
+            self.regions.iter().map(|_| Default::default()).collect();
+        let runs = self
+            .regions
+            .iter()
+            .zip(&files)
+            .zip(&slots)
+            .map(|((region, file), slot)| {
+                let args = self.upgrade_args(region, file.path());
+                let bin = self.helm_bin.clone();
+                let slot = slot.clone();
+                async move {
+                    let ok = run_helm(&bin, &args, &slot).await;
+                    match (ok, self.verify) {
+                        (true, Some(timeout)) => Some(self.verify_region(region, timeout).await),
+                        _ => None,
+                    }
                 }
-                Err(e) => {
+            });
+        let mut all = Box::pin(futures_util::future::join_all(runs));
+        let (verified, signal) = tokio::select! {
+            verified = &mut all => (Some(verified), None),
+            signal = signals.recv() => {
+                let pids = forward(signal, &slots);
+                eprintln!(
+                    "{}: {}",
+                    signal.name(),
+                    if pids.is_empty() {
+                        "helm is not running; stopping".to_string()
+                    } else {
+                        format!(
+                            "sent {} to helm (pid {}); waiting up to {}s for it to stop, then \
+                             removing the overlays",
+                            signal.forwarded().name(),
+                            pids.join(", "),
+                            SIGNAL_GRACE.as_secs()
+                        )
+                    },
+                );
+                // Wait for helm only (a --verify in progress is abandoned). `all` is still
+                // polled: it is what reaps helm and records its outcome.
+                let verified = tokio::select! {
+                    verified = &mut all => Some(verified),
+                    () = helms_done(&slots, signal, pids, SIGNAL_GRACE) => None,
+                    again = signals.recv() => {
+                        eprintln!("{}: not waiting for helm any longer", again.name());
+                        None
+                    }
+                };
+                (verified, Some(signal))
+            }
+        };
+        drop(all);
+        let mut regions = vec![];
+        let mut still_running = vec![];
+        let verified = verified.unwrap_or_else(|| self.regions.iter().map(|_| None).collect());
+        for (((region, file), slot), verified) in
+            self.regions.iter().zip(&files).zip(&slots).zip(verified)
+        {
+            let mut report = self.region_report(region, file.path(), file.kept());
+            report.verify = verified.map(|mut v| {
+                v.message = v.message.map(|m| self.redactor.text(&m));
+                v
+            });
+            let (pid, helm) = match slot.lock() {
+                Ok(s) => (s.pid, s.result.clone()),
+                Err(_) => (None, None),
+            };
+            match (helm, pid) {
+                (Some(Ok((code, output))), _) => {
+                    report.exit_code = Some(code);
+                    // helm --debug (or HELM_DEBUG, inherited) prints the user-supplied values.
+                    report.output = self.redactor.text(&output);
+                }
+                (Some(Err(e)), _) => {
                     report.exit_code = Some(127);
                     report.output = format!("cannot run {}: {e}", self.helm_bin);
                 }
+                (None, Some(pid)) => {
+                    still_running.push(region.label());
+                    report.output = format!(
+                        "helm (pid {pid}) was still running when c8dr stopped waiting; it \
+                         finishes on its own. Check the release with: helm status {} \
+                         --kube-context {} --namespace {}",
+                        self.release, region.context, region.namespace
+                    );
+                }
+                (None, None) => report.output = "not started".into(),
             }
             regions.push(report);
         }
+        let removed = temp_dir.as_mut().map(values::OverlayDir::remove);
         drop(files);
-        Ok(self.report(regions, false))
+        let mut report = self.report(regions, false);
+        if let Some(signal) = signal {
+            report.interrupted = Some(Interrupted::new(signal, removed, still_running));
+        }
+        Ok(report)
     }
 
     /// Each region's overlay as YAML (redacted unless `show_secrets`), one document per region.
@@ -720,7 +1012,7 @@ impl Plan {
                 let doc = if show_secrets {
                     r.overlay.document.clone()
                 } else {
-                    values::redact(&r.overlay.document)
+                    self.redactor.values(&r.overlay.document)
                 };
                 Ok((r.describe(), values::to_yaml(&doc)?))
             })
@@ -732,16 +1024,246 @@ fn region_no_webapps(region: &RegionPlan) -> bool {
     region.overlay.document["orchestration"]["profiles"]["operate"] == Value::Bool(false)
 }
 
-async fn run_helm(bin: &str, args: &[String]) -> std::io::Result<(i32, String)> {
-    let out = tokio::process::Command::new(bin)
-        .args(args)
+/// One region's helm run, as seen from outside its future: the pid while helm runs, then its
+/// exit code and output (or why it could not start).
+#[derive(Debug, Default)]
+struct HelmSlot {
+    pid: Option<u32>,
+    result: Option<std::result::Result<(i32, String), String>>,
+}
+
+/// Run helm in its own process group (a terminal's SIGINT/SIGHUP reach it only through c8dr),
+/// its output into an unlinked temporary file rather than a pipe: if c8dr stops waiting after
+/// a signal, helm's last words never hit a closed pipe (a Go program writing to a broken
+/// stdout dies of SIGPIPE, mid-cancellation). Records the outcome in `slot`; true when helm
+/// exited 0.
+async fn run_helm(bin: &str, args: &[String], slot: &std::sync::Mutex<HelmSlot>) -> bool {
+    let result = run_helm_inner(bin, args, slot).await;
+    let ok = matches!(result, Ok((0, _)));
+    if let Ok(mut s) = slot.lock() {
+        s.pid = None;
+        s.result = Some(result.map_err(|e| e.to_string()));
+    }
+    ok
+}
+
+async fn run_helm_inner(
+    bin: &str,
+    args: &[String],
+    slot: &std::sync::Mutex<HelmSlot>,
+) -> std::io::Result<(i32, String)> {
+    use std::io::{Read, Seek};
+    let mut output = tempfile::tempfile()?;
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.args(args)
         .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    Ok((out.status.code().unwrap_or(1), text))
+        .stdout(output.try_clone()?)
+        .stderr(output.try_clone()?)
+        // Never SIGKILL helm mid-upgrade (a release left pending-upgrade blocks later upgrades).
+        .kill_on_drop(false);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let mut child = cmd.spawn()?;
+    if let Ok(mut s) = slot.lock() {
+        s.pid = child.id();
+    }
+    let status = child.wait().await?;
+    let mut text = String::new();
+    output.seek(std::io::SeekFrom::Start(0))?;
+    let mut bytes = vec![];
+    output.read_to_end(&mut bytes)?;
+    text.push_str(&String::from_utf8_lossy(&bytes));
+    #[cfg(unix)]
+    let code = {
+        use std::os::unix::process::ExitStatusExt;
+        status.code().or_else(|| status.signal().map(|s| 128 + s))
+    };
+    #[cfg(not(unix))]
+    let code = status.code();
+    Ok((code.unwrap_or(1), text))
+}
+
+/// Resolves when no helm runs any more, or after `grace`. A helm that started after the
+/// signal was forwarded (`signalled` holds the pids that got it) gets it too.
+async fn helms_done(
+    slots: &[std::sync::Arc<std::sync::Mutex<HelmSlot>>],
+    signal: Signal,
+    mut signalled: Vec<String>,
+    grace: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + grace;
+    while tokio::time::Instant::now() < deadline {
+        let pids: Vec<String> = slots
+            .iter()
+            .filter_map(|s| s.lock().ok()?.pid.map(|p| p.to_string()))
+            .collect();
+        if pids.is_empty() {
+            return;
+        }
+        if pids.iter().any(|p| !signalled.contains(p)) {
+            signalled.extend(
+                forward(signal, slots)
+                    .into_iter()
+                    .filter(|p| !signalled.contains(p))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How long c8dr waits for helm to stop after forwarding a signal.
+pub const SIGNAL_GRACE: Duration = Duration::from_secs(30);
+
+/// The signals `helm c8dr` handles while helm runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Signal {
+    #[serde(rename = "SIGINT")]
+    Interrupt,
+    #[serde(rename = "SIGTERM")]
+    Terminate,
+    #[serde(rename = "SIGHUP")]
+    Hangup,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
+            Self::Hangup => "SIGHUP",
+        }
+    }
+    /// The shell's exit code for a process ended by this signal (128 + its number).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Self::Interrupt => 130,
+            Self::Terminate => 143,
+            Self::Hangup => 129,
+        }
+    }
+    /// What helm gets: it cancels cleanly on SIGINT and SIGTERM only (a SIGHUP kills it).
+    pub fn forwarded(self) -> Self {
+        match self {
+            Self::Interrupt => Self::Interrupt,
+            Self::Terminate | Self::Hangup => Self::Terminate,
+        }
+    }
+}
+
+#[cfg(unix)]
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind| {
+            signal(kind).map_err(|e| Error::failed(format!("cannot handle signals: {e}")))
+        };
+        Ok(Self {
+            int: listen(SignalKind::interrupt())?,
+            term: listen(SignalKind::terminate())?,
+            hup: listen(SignalKind::hangup())?,
+        })
+    }
+    async fn recv(&mut self) -> Signal {
+        tokio::select! {
+            _ = self.int.recv() => Signal::Interrupt,
+            _ = self.term.recv() => Signal::Terminate,
+            _ = self.hup.recv() => Signal::Hangup,
+        }
+    }
+    /// A signal already received, without waiting.
+    fn pending(&mut self) -> Option<Signal> {
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        [
+            (&mut self.int, Signal::Interrupt),
+            (&mut self.term, Signal::Terminate),
+            (&mut self.hup, Signal::Hangup),
+        ]
+        .into_iter()
+        .find_map(|(s, name)| s.poll_recv(&mut cx).is_ready().then_some(name))
+    }
+}
+
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> Result<Self> {
+        Ok(Self)
+    }
+    async fn recv(&mut self) -> Signal {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => Signal::Interrupt,
+            Err(_) => std::future::pending().await,
+        }
+    }
+    fn pending(&mut self) -> Option<Signal> {
+        None
+    }
+}
+
+/// Send the forwarded signal to every helm still running; returns their pids.
+fn forward(signal: Signal, slots: &[std::sync::Arc<std::sync::Mutex<HelmSlot>>]) -> Vec<String> {
+    let mut sent = vec![];
+    for slot in slots {
+        let Ok(guard) = slot.lock() else { continue };
+        let Some(p) = guard.pid else { continue };
+        #[cfg(unix)]
+        {
+            let sig = match signal.forwarded() {
+                Signal::Interrupt => rustix::process::Signal::INT,
+                _ => rustix::process::Signal::TERM,
+            };
+            let target = i32::try_from(p)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw);
+            if let Some(target) = target
+                && rustix::process::kill_process(target, sig).is_ok()
+            {
+                sent.push(p.to_string());
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            // Ctrl-C reaches helm directly on this platform.
+            let _ = signal;
+            sent.push(p.to_string());
+        }
+    }
+    sent
+}
+
+/// What a signal interrupted: `helm c8dr` exits with `exit_code` after reporting it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Interrupted {
+    pub signal: Signal,
+    pub exit_code: i32,
+    /// Whether the temporary overlays were removed (always true unless the removal failed;
+    /// kept overlays stay).
+    pub overlays_removed: bool,
+    /// Regions whose helm was still running when c8dr stopped waiting.
+    pub helm_still_running: Vec<String>,
+}
+
+impl Interrupted {
+    fn new(signal: Signal, removed: Option<std::io::Result<()>>, still: Vec<String>) -> Self {
+        Self {
+            signal,
+            exit_code: signal.exit_code(),
+            overlays_removed: removed.is_none_or(|r| r.is_ok()),
+            helm_still_running: still,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -928,6 +1450,9 @@ pub struct RedeployReport {
     pub version: Option<String>,
     pub notices: Vec<String>,
     pub regions: Vec<RegionReport>,
+    /// Set when a signal stopped the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interrupted>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -959,6 +1484,33 @@ pub struct RegionReport {
 impl RedeployReport {
     /// The error to exit with: the first failing region's helm exit code, every failure named.
     pub fn error(&self) -> Option<Error> {
+        if let Some(i) = &self.interrupted {
+            let done: Vec<String> = self
+                .regions
+                .iter()
+                .map(|r| match r.exit_code {
+                    Some(0) => format!("{} upgraded", r.region),
+                    Some(c) => format!("{}: helm exited {c} (cancelled: no change, or the release is marked failed)", r.region),
+                    None if i.helm_still_running.contains(&r.region) => {
+                        format!("{}: helm still finishing (see above)", r.region)
+                    }
+                    None => format!("{}: not started", r.region),
+                })
+                .collect();
+            return Some(Error::Command(
+                format!(
+                    "interrupted by {}: {}; {}",
+                    i.signal.name(),
+                    done.join("; "),
+                    if i.overlays_removed {
+                        "the generated overlays were removed"
+                    } else {
+                        "the generated overlays could NOT be removed"
+                    }
+                ),
+                i.exit_code,
+            ));
+        }
         let failed: Vec<&RegionReport> = self
             .regions
             .iter()
@@ -1007,7 +1559,11 @@ mod tests {
     use super::*;
 
     fn docs_env() -> Env {
-        Env::from_pairs([
+        docs_env_with(&[])
+    }
+
+    fn docs_env_with(extra: &[(&str, &str)]) -> Env {
+        Env::from_pairs(extra.iter().copied().chain([
             ("CLUSTER_SURVIVING", "ctx-a"),
             ("CAMUNDA_NAMESPACE_SURVIVING", "camunda-a"),
             ("REGION_SURVIVING", "region0"),
@@ -1015,7 +1571,7 @@ mod tests {
             ("CAMUNDA_NAMESPACE_RECREATED", "camunda-b"),
             ("REGION_RECREATED", "region1"),
             ("HELM_BIN", "/usr/bin/helm"),
-        ])
+        ]))
     }
 
     fn eks_dir() -> PathBuf {
@@ -1106,6 +1662,13 @@ mod tests {
         let mut r = req("recreated");
         r.recreated_context = Some("flag-ctx".into());
         r.recreated_namespace = Some("flag-ns".into());
+        // helm's --kube-context names another cluster than the one upgraded: refused.
+        let err = plan(&r, &env, &eks_dir()).expect_err("helm-ctx is not targeted");
+        assert_eq!(err.exit_code(), 2);
+        let env = Env::from_pairs([
+            ("HELM_NAMESPACE", "helm-ns"),
+            ("REGION_SURVIVING", "region1"),
+        ]);
         let p = plan(&r, &env, &eks_dir()).expect("plan");
         assert_eq!(p.regions[0].context, "flag-ctx");
         assert_eq!(p.regions[0].id, Some(RegionId::ZERO));
@@ -1177,6 +1740,92 @@ mod tests {
         for ok in ["10m", "600s", "1h30m", "1.5h"] {
             assert!(parse_go_duration(ok).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn empty_flags_are_refused_by_name() {
+        for (flag, set) in [
+            (
+                "--chart",
+                (|r: &mut RedeployRequest| r.chart = Some(String::new()))
+                    as fn(&mut RedeployRequest),
+            ),
+            ("--version", |r| r.version = Some(" ".into())),
+            ("--release", |r| r.release = Some(String::new())),
+        ] {
+            let mut r = req("surviving");
+            set(&mut r);
+            let err = plan(&r, &docs_env(), &eks_dir()).expect_err(flag);
+            assert_eq!(err.exit_code(), 2);
+            assert!(
+                err.to_string().starts_with(&format!("{flag} is empty")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn extra_args_that_override_the_region_or_the_overlay_are_refused() {
+        for bad in [
+            &["--kube-context", "region0"][..],
+            &["--kube-context=region0"],
+            &["--namespace", "x"],
+            &["--namespace=x"],
+            &["-n", "x"],
+            &["-nx"],
+            &["-n=x"],
+            &["-in", "x"],
+            &["--kubeconfig", "/k"],
+            &["--kube-apiserver=https://x"],
+            &["-f", "late.yaml"],
+            &["--values=late.yaml"],
+            &["-if", "late.yaml"],
+            &["--version", "1.0.0"],
+            &["--set", "orchestration.env[0].name=X"],
+            &["--set", "a=b,orchestration.profiles.operate=true"],
+            &["--set-string=orchestration.env=x"],
+            &["--atomic", "--set-json", "orchestration.profiles={}"],
+        ] {
+            let extra: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+            let err = check_extra_args(&extra).expect_err(&format!("{bad:?}"));
+            assert_eq!(err.exit_code(), 2);
+            let mut r = req("surviving");
+            r.extra_args = extra;
+            assert!(plan(&r, &docs_env(), &eks_dir()).is_err(), "{bad:?}");
+        }
+        for refused in [
+            vec![
+                "--set".to_string(),
+                "orchestration.env[2].value=hunter2".to_string(),
+            ],
+            vec!["--set-string=orchestration.env[2].value=hunter2".to_string()],
+        ] {
+            let err = check_extra_args(&refused).expect_err("refused");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+            assert!(
+                err.to_string().contains("orchestration.env[2].value"),
+                "{err}"
+            );
+        }
+        for good in [
+            &["--atomic", "--set", "orchestration.resources.limits.cpu=2"][..],
+            &["--set", "orchestration.environment=x"],
+            &["--timeout=5m", "--wait-for-jobs", "-i"],
+            &["--description", "failback"],
+        ] {
+            let extra: Vec<String> = good.iter().map(|s| s.to_string()).collect();
+            assert!(check_extra_args(&extra).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn helm_kube_context_naming_no_targeted_region_is_refused() {
+        let env = docs_env_with(&[("HELM_KUBECONTEXT", "ctx-b")]);
+        let err = plan(&req("surviving"), &env, &eks_dir()).expect_err("names region1");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("region0 = context ctx-a"), "{err}");
+        assert!(plan(&req("both"), &env, &eks_dir()).is_ok());
+        assert!(plan(&req("recreated"), &env, &eks_dir()).is_ok());
     }
 
     #[test]

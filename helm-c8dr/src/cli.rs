@@ -17,8 +17,15 @@ Camunda 8 dual-region failover/failback: the helm side of the procedure.
 generated overlay, passed last: the effective orchestration.env list of your files (Helm replaces
 lists whole) with CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false added by name for
 --no-schema-manager, or removed otherwise; and Operate/Tasklist off for --no-webapps. Your files
-are never modified; the overlay is written with mode 0600 and removed afterwards (--keep-overlay DIR
-keeps it).
+are never modified; the overlay is written with mode 0600 into a private (0700) directory under
+$TMPDIR and removed afterwards, also on SIGINT/SIGTERM/SIGHUP (--keep-overlay DIR keeps it).
+On a signal, helm gets SIGINT or SIGTERM (it cancels the upgrade cleanly on those), c8dr waits
+up to 30s for it, reports, and exits 130/143/129.
+
+Extra helm arguments after -- must not override what c8dr decides: --kube-context, -n/--namespace,
+--kubeconfig, --kube-*, -f/--values, --version and --set on orchestration.env/profiles are refused.
+Secrets (ES_PWD, *_LICENSE_KEY, *_TOKEN, *_SECRET, passwords, URL userinfo) are hidden by name
+and by value in everything printed.
 
 Failback steps:
   1  helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
@@ -40,7 +47,8 @@ redeploy prints its plan and asks before running helm; --yes (or C8DR_ASSUME_YES
 question, and without a terminal it is required. --dry-run shows the plan and the overlays only.
 
 Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --verify timed out,
-5 cluster unreachable for --verify, otherwise helm's own exit code.";
+5 cluster unreachable for --verify, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP, otherwise
+helm's own exit code.";
 
 #[derive(Debug, Parser)]
 #[command(name = "helm c8dr", bin_name = "helm c8dr", about = ABOUT, long_about = LONG_ABOUT)]

@@ -27,10 +27,8 @@ pub fn confirm(plan: &Plan, yes: bool) -> Result<(), Error> {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "This will run:");
     for region in &plan.regions {
-        let argv = std::iter::once(plan.helm_bin.clone())
-            .chain(plan.upgrade_args(region, std::path::Path::new("<generated overlay>")))
-            .collect::<Vec<_>>();
-        let _ = writeln!(err, "  {}", c8dr_common::helm::redact_args(&argv).join(" "));
+        let argv = plan.shown_argv(region, std::path::Path::new("<generated overlay>"));
+        let _ = writeln!(err, "  {}", argv.join(" "));
     }
     let _ = write!(err, "Proceed? [y/N] ");
     let _ = err.flush();

@@ -8,6 +8,27 @@ use serde_json::{Map, Value};
 
 use crate::cli::Output;
 
+// Output that never panics: after a SIGHUP the terminal is gone and a write fails; the exit code
+// must still be the signal's, not a panic's.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 /// Quote an argument for display so that the printed command can be pasted into a shell.
 fn shell_quote(arg: &str) -> String {
     let plain = !arg.is_empty()
@@ -39,7 +60,7 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
     if json {
         let text = serde_json::to_string_pretty(report)
             .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
     for n in report
@@ -47,10 +68,10 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
         .iter()
         .chain(report.regions.iter().flat_map(|r| &r.notices))
     {
-        eprintln!("note: {n}");
+        errln!("note: {n}");
     }
     if report.dry_run {
-        println!("Dry run: nothing was run. The plan:");
+        outln!("Dry run: nothing was run. The plan:");
     }
     for r in &report.regions {
         let side = r.side.map(|s| match s {
@@ -64,32 +85,32 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
         );
         let command = r.argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>();
         if report.dry_run {
-            println!(
+            outln!(
                 "\n{}{}: context {}, namespace {} ({what})",
                 r.region,
                 side.unwrap_or_default(),
                 r.context,
                 r.namespace
             );
-            println!("  {}", command.join(" "));
+            outln!("  {}", command.join(" "));
             let yaml = c8dr_common::values::to_yaml(&r.overlay)?;
-            println!(
+            outln!(
                 "  overlay {}{}:",
                 r.overlay_file,
                 if r.overlay_kept { " (written)" } else { "" }
             );
-            print!("{}", indent(&yaml, "    "));
+            out!("{}", indent(&yaml, "    "));
             continue;
         }
-        println!(
+        outln!(
             "{}{}: {}",
             r.region,
             side.unwrap_or_default(),
             command.join(" ")
         );
-        print!("{}", indent(&r.output, "  | "));
+        out!("{}", indent(&r.output, "  | "));
         match r.exit_code {
-            Some(0) => println!(
+            Some(0) => outln!(
                 "{}: upgraded in context {}, namespace {} ({what}){}",
                 r.region,
                 r.context,
@@ -100,19 +121,19 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
                     String::new()
                 }
             ),
-            Some(code) => println!("{}: helm exited {code}", r.region),
+            Some(code) => outln!("{}: helm exited {code}", r.region),
             None => {}
         }
         if let Some(v) = &r.verify {
             if v.ok {
-                println!(
+                outln!(
                     "{}: verified: {} shows spring.profiles.active {}",
                     r.region,
                     v.configmap,
                     v.expected.join(",")
                 );
             } else {
-                println!(
+                outln!(
                     "{}: {} (expected {})",
                     r.region,
                     v.message.as_deref().unwrap_or("verification failed"),
@@ -131,7 +152,7 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
         .iter()
         .chain(plan.regions.iter().flat_map(|r| &r.overlay.notices))
     {
-        eprintln!("note: {n}");
+        errln!("note: {n}");
     }
     if json {
         let map: Map<String, Value> = plan
@@ -141,35 +162,38 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
                 let doc = if show_secrets {
                     r.overlay.document.clone()
                 } else {
-                    c8dr_common::values::redact(&r.overlay.document)
+                    plan.redactor.values(&r.overlay.document)
                 };
                 (r.label(), doc)
             })
             .collect();
         let text = serde_json::to_string_pretty(&Value::Object(map))
             .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
     if let [(_, yaml)] = docs.as_slice() {
-        print!("{yaml}");
+        out!("{yaml}");
         return Ok(());
     }
     for (i, (label, yaml)) in docs.iter().enumerate() {
         if i > 0 {
-            println!("---");
+            outln!("---");
         }
-        println!("# {label}");
-        print!("{yaml}");
+        outln!("# {label}");
+        out!("{yaml}");
     }
     Ok(())
 }
 
+/// Print an error on stderr. Its text passes through the free-text redaction (URL userinfo,
+/// `secret=...` pairs): it may quote a URL or a service's answer.
 pub fn error(e: &Error, output: Output) {
+    let message = c8dr_common::values::redact_text(&e.to_string());
     if output == Output::Json {
-        let doc = serde_json::json!({"error": e.to_string(), "exitCode": e.exit_code()});
-        eprintln!("{doc}");
+        let doc = serde_json::json!({"error": message, "exitCode": e.exit_code()});
+        errln!("{doc}");
     } else {
-        eprintln!("error: {e}");
+        errln!("error: {message}");
     }
 }

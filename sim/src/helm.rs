@@ -149,6 +149,8 @@ pub struct UpgradeArgs {
     pub version: Option<String>,
     pub wait: bool,
     pub timeout: Option<String>,
+    /// `--debug` (HELM_DEBUG is read in `upgrade`).
+    pub debug: bool,
 }
 
 /// Boolean flags of `helm upgrade` that the stand-in accepts and ignores.
@@ -158,21 +160,77 @@ const IGNORED_BOOL_FLAGS: &[&str] = &[
     "--wait-for-jobs",
     "--create-namespace",
     "--reset-values",
-    "--debug",
     "--force",
     "--no-hooks",
     "--skip-crds",
     "--devel",
 ];
 
+/// Shorthand flags of `helm upgrade` and whether they take a value (`-i` --install, `-h`
+/// --help; `-n` --namespace, `-f` --values, `-o` --output).
+const SHORTHANDS: &[(char, bool)] = &[
+    ('i', false),
+    ('h', false),
+    ('n', true),
+    ('f', true),
+    ('o', true),
+];
+
+/// Split pflag shorthand clusters as spf13/pflag `parseShortArg`/`parseSingleShortArg` do
+/// (flag.go): `-nfoo` and `-n=foo` are `-n foo`, `-in foo` is `-i -n foo`, `-ffile` is
+/// `-f file`; a value-taking shorthand takes the rest of the cluster (after an optional `=`).
+fn expand_shorthands(args: &[String]) -> Vec<String> {
+    let mut out = vec![];
+    let mut rest_positional = false;
+    for arg in args {
+        if rest_positional || arg == "-" || arg.starts_with("--") || !arg.starts_with('-') {
+            rest_positional |= arg == "--";
+            out.push(arg.clone());
+            continue;
+        }
+        let cluster: Vec<char> = arg.chars().skip(1).collect();
+        let mut k = 0;
+        while k < cluster.len() {
+            let c = cluster[k];
+            match SHORTHANDS.iter().find(|(s, _)| *s == c) {
+                Some((_, true)) => {
+                    out.push(format!("-{c}"));
+                    let mut value: String = cluster[k + 1..].iter().collect();
+                    if let Some(v) = value.strip_prefix('=') {
+                        value = v.to_string();
+                    }
+                    if k + 1 < cluster.len() {
+                        out.push(value);
+                    }
+                    break;
+                }
+                Some((_, false)) => out.push(format!("-{c}")),
+                // helm: "unknown shorthand flag: 'x' in -x..."
+                None => {
+                    out.push(format!("-{c}"));
+                    break;
+                }
+            }
+            k += 1;
+        }
+    }
+    out
+}
+
 /// Parse `upgrade --install REL CHART [flags]`. Errors read as helm's.
 pub fn parse_upgrade(args: &[String]) -> Result<UpgradeArgs, String> {
     let mut out = UpgradeArgs::default();
     let mut positional = vec![];
     let mut install = false;
+    let args = &expand_shorthands(args);
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
+        if arg == "--" {
+            // pflag: everything after a bare `--` is positional.
+            positional.extend(args[i + 1..].iter().cloned());
+            break;
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
             _ => (arg, None),
@@ -197,6 +255,7 @@ pub fn parse_upgrade(args: &[String]) -> Result<UpgradeArgs, String> {
             "--version" => out.version = Some(value(flag)?),
             "--timeout" => out.timeout = Some(value(flag)?),
             "--wait" => out.wait = true,
+            "--debug" => out.debug = true,
             f if IGNORED_BOOL_FLAGS.contains(&f) => {}
             f if f.starts_with('-') => return Err(format!("unknown flag: {f}")),
             _ => positional.push(arg.to_string()),
@@ -471,6 +530,42 @@ pub fn run_cli(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> i32 {
     }
 }
 
+/// Sleep for `duration`; `Some(signal name)` when SIGINT or SIGTERM came first.
+fn sleep_unless_cancelled(duration: Duration) -> Option<&'static str> {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        std::thread::sleep(duration);
+        return None;
+    };
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                tokio::time::sleep(duration).await;
+                return None;
+            };
+            tokio::select! {
+                () = tokio::time::sleep(duration) => None,
+                _ = int.recv() => Some("SIGINT"),
+                _ = term.recv() => Some("SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::select! {
+                () = tokio::time::sleep(duration) => None,
+                _ = tokio::signal::ctrl_c() => Some("SIGINT"),
+            }
+        }
+    })
+}
+
 fn upgrade(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let up = parse_upgrade(args)?;
     let mut values = json!({});
@@ -496,6 +591,18 @@ fn upgrade(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Stri
         .or_else(|| env("HELM_NAMESPACE").filter(|n| !n.is_empty()))
         .or(ctx_ns)
         .unwrap_or_else(|| "default".into());
+    // C8DR_SIM_HELM_SLEEP_MS: the upgrade takes that long before it is applied (a test knob for
+    // signal handling). Meanwhile SIGINT/SIGTERM cancel it as helm does: helm/helm v3.17.0
+    // cmd/helm/upgrade.go (and install.go) `signal.Notify(cSignal, os.Interrupt,
+    // syscall.SIGTERM)` prints "Release <name> has been cancelled." and cancels the context; the
+    // action fails the release and helm exits 1 with "UPGRADE FAILED: context canceled". Other
+    // signals (SIGHUP) are not handled by helm: the Go runtime's default ends the process.
+    if let Some(ms) = env("C8DR_SIM_HELM_SLEEP_MS").and_then(|v| v.parse::<u64>().ok())
+        && sleep_unless_cancelled(Duration::from_millis(ms)).is_some()
+    {
+        println!("Release {} has been cancelled.", up.release);
+        return Err("UPGRADE FAILED: context canceled".into());
+    }
     let body = json!({
         "namespace": namespace,
         "release": up.release,
@@ -525,6 +632,21 @@ fn upgrade(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Stri
                 "NAME: {}\nNAMESPACE: {namespace}\nSTATUS: deployed\nREVISION: {revision}\n",
                 up.release
             ));
+            // helm prints the release's values in debug mode: helm/helm v3.17.0
+            // cmd/helm/status.go `statusPrinter.WriteTable` (`if s.debug`: "USER-SUPPLIED
+            // VALUES:" then "COMPUTED VALUES:"), with `settings.Debug` from `--debug` or the
+            // HELM_DEBUG variable (pkg/cli/environment.go, strconv.ParseBool), which a plugin's
+            // child helm inherits. The stand-in has no chart defaults: both are the user's values.
+            let debug = up.debug
+                || env("HELM_DEBUG").is_some_and(|v| {
+                    matches!(v.as_str(), "1" | "t" | "T" | "TRUE" | "true" | "True")
+                });
+            if debug {
+                let yaml = serde_saphyr::to_string(&values).unwrap_or_default();
+                out.push_str(&format!(
+                    "USER-SUPPLIED VALUES:\n{yaml}\nCOMPUTED VALUES:\n{yaml}"
+                ));
+            }
             Ok(out)
         }
         404 => Err(message.to_string()),
@@ -568,6 +690,21 @@ mod tests {
         assert_eq!(a.values, [PathBuf::from("a.yml"), PathBuf::from("b.yml")]);
         assert!(a.wait);
         assert!(parse_upgrade(&s(&["upgrade", "--install", "r", "c", "--bogus"])).is_err());
+        // pflag shorthand forms, the last --namespace wins.
+        for form in [
+            &["-nother"][..],
+            &["-n=other"],
+            &["-n", "other"],
+            &["--namespace=other"],
+        ] {
+            let mut argv = s(&["upgrade", "--install", "r", "c", "--namespace", "n"]);
+            argv.extend(s(form));
+            let a = parse_upgrade(&argv).expect("parses");
+            assert_eq!(a.namespace.as_deref(), Some("other"), "{form:?}");
+        }
+        let a = parse_upgrade(&s(&["upgrade", "r", "c", "-in", "x", "-fv.yml"])).expect("parses");
+        assert_eq!(a.namespace.as_deref(), Some("x"));
+        assert_eq!(a.values, [PathBuf::from("v.yml")]);
         assert!(parse_upgrade(&s(&["upgrade", "r", "c"])).is_err());
     }
 

@@ -485,3 +485,309 @@ fn forgetting_no_schema_manager_lets_the_recreated_region_seed_its_elasticsearch
         "the schema manager seeded ES: {s:#}"
     );
 }
+
+#[test]
+fn empty_flags_and_nameless_env_entries_exit_2_without_calling_helm() {
+    let env = setup();
+    std::fs::write(
+        env.cwd.join("noname.yml"),
+        "orchestration:\n  env:\n    - name: A\n      value: x\n    - value: \"forgot the name\"\n",
+    )
+    .expect("write");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["redeploy", "--yes", "--chart", ""], "--chart is empty"),
+        (
+            vec!["redeploy", "--yes", "--version", ""],
+            "--version is empty",
+        ),
+        (
+            vec![
+                "redeploy",
+                "--yes",
+                "-f",
+                "camunda-values.yml",
+                "-f",
+                "noname.yml",
+            ],
+            "noname.yml: line 5, column 7: orchestration.env[1] has no name",
+        ),
+        (
+            vec!["overlay", "-f", "noname.yml"],
+            "noname.yml: line 5, column 7",
+        ),
+    ];
+    for (args, needle) in cases {
+        env.helm_c8dr(args).code(2).stderr_has(needle);
+    }
+    assert!(calls(&env).is_empty(), "no helm call");
+}
+
+#[test]
+fn extra_helm_args_cannot_send_the_upgrade_to_another_region() {
+    // Before: `-- --kube-context c8dr-sim-region1` upgraded region1 while c8dr reported region0.
+    let env = setup();
+    for extra in [
+        &["--kube-context", "c8dr-sim-region1"][..],
+        &["--kube-context=c8dr-sim-region1"],
+        &["--namespace", "camunda-region1"],
+        &["-ncamunda-region1"],
+        &["-n", "camunda-region1"],
+        &["--kubeconfig", "/dev/null"],
+        &["-f", "region1/camunda-values.yml"],
+        &["--set", "orchestration.env[0].name=X"],
+    ] {
+        let mut args = vec!["redeploy", "--yes", "--no-webapps", "--"];
+        args.extend_from_slice(extra);
+        env.helm_c8dr(args)
+            .code(2)
+            .stderr_has(extra[0].split('=').next().unwrap_or_default());
+    }
+    assert!(calls(&env).is_empty(), "no helm call");
+    let s = env.state();
+    assert_eq!(s["regions"][0]["helmRevision"], 1);
+    assert_eq!(s["regions"][1]["helmRevision"], 1, "region1 untouched");
+    // Harmless extras still pass through.
+    env.helm_c8dr(["redeploy", "--yes", "--", "--atomic"])
+        .success();
+    assert_eq!(calls(&env).len(), 1);
+}
+
+#[test]
+fn helm_kube_context_for_another_region_is_refused() {
+    // `helm --kube-context c8dr-sim-region1 c8dr redeploy` reaches the plugin as HELM_KUBECONTEXT;
+    // the surviving region is region0: upgrading it would not be what was asked.
+    let mut env = setup();
+    env.set_env("HELM_KUBECONTEXT", "c8dr-sim-region1");
+    env.helm_c8dr(["redeploy", "--yes"])
+        .code(2)
+        .stderr_has("HELM_KUBECONTEXT");
+    assert!(calls(&env).is_empty(), "no helm call");
+}
+
+/// Secret values that must never be printed, and a values file holding them.
+const SECRETS: [&str; 5] = [
+    "lic-0123456789",
+    "pw-es-s3cr3t",
+    "url-pass-42",
+    "chart-pass-7",
+    "repo-pass-9",
+];
+
+fn write_secret_values(env: &TestEnv) {
+    std::fs::write(
+        env.cwd.join("secrets.yml"),
+        "orchestration:\n  env:\n    - name: CAMUNDA_LICENSE_KEY\n      value: \"lic-0123456789\"\n    - name: ES_PWD\n      value: \"pw-es-s3cr3t\"\n    - name: ES_URL\n      value: \"https://elastic:url-pass-42@es:9200\"\n",
+    )
+    .expect("write");
+}
+
+fn assert_no_secret(run: &c8dr_e2e::Run) {
+    for secret in SECRETS {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} was printed by `{}`:\n--- stdout\n{}\n--- stderr\n{}",
+            run.shown,
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn secrets_are_hidden_by_value_in_plans_json_and_helm_debug_output() {
+    let mut env = setup();
+    write_secret_values(&env);
+    let values = [
+        "-f",
+        "camunda-values.yml",
+        "-f",
+        "region0/camunda-values.yml",
+        "-f",
+        "secrets.yml",
+    ];
+    // The plan: the env values by name (ES_PWD, CAMUNDA_LICENSE_KEY), the URL's password, the
+    // chart URL's userinfo, a secret reappearing under an innocent --set key, --password.
+    let chart = "https://bob:chart-pass-7@charts.example.com/camunda-platform-13.1.0.tgz";
+    let extra = [
+        "--",
+        "--set",
+        "global.note=pw-es-s3cr3t",
+        "--password",
+        "repo-pass-9",
+    ];
+    for output in ["text", "json"] {
+        let mut args = vec!["redeploy", "--dry-run", "-o", output, "--chart", chart];
+        args.extend(values);
+        args.extend(extra);
+        let run = env.helm_c8dr(args).success();
+        assert_no_secret(&run);
+        assert!(run.stdout.contains("CAMUNDA_LICENSE_KEY"), "{}", run.stdout);
+        assert!(run.stdout.contains("charts.example.com"), "{}", run.stdout);
+    }
+    let mut args = vec!["overlay"];
+    args.extend(values);
+    assert_no_secret(&env.helm_c8dr(args).success());
+
+    // A real run: helm inherits HELM_DEBUG and prints the user-supplied values.
+    env.set_env("HELM_DEBUG", "true");
+    for output in ["text", "json"] {
+        let mut args = vec!["redeploy", "--yes", "-o", output];
+        args.extend(values);
+        let run = env.helm_c8dr(args).success();
+        assert_no_secret(&run);
+        assert!(
+            run.stdout.contains("USER-SUPPLIED VALUES"),
+            "helm's debug output is shown, redacted: {}",
+            run.stdout
+        );
+    }
+}
+
+/// Start `helm c8dr redeploy` with a slow helm, send it `signal` while helm runs, and check what
+/// a user would: the exit code, helm cancelled cleanly (not killed), the overlays gone.
+#[cfg(unix)]
+fn interrupt_redeploy(signal: &str, expected_code: i32) {
+    interrupt_redeploy_of("surviving", signal, expected_code);
+}
+
+#[cfg(unix)]
+fn interrupt_redeploy_of(region: &str, signal: &str, expected_code: i32) {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut env = setup();
+    let tmp = env.home.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("TMPDIR");
+    env.set_env("TMPDIR", tmp.display().to_string());
+    env.set_env("C8DR_SIM_HELM_SLEEP_MS", "30000");
+    let mut child = Command::new(c8dr_e2e::bin_dir().join("helm-c8dr"))
+        .args(["redeploy", "--yes", "--no-webapps", "--region", region])
+        .current_dir(&env.cwd)
+        .env_clear()
+        .envs(env.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("helm-c8dr starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // The stand-in records its argv first (a directory, then argv.json): wait until it parses.
+    let helms = if region == "both" { 2 } else { 1 };
+    let mut overlays = vec![];
+    for n in 1..=helms {
+        let argv_file = env
+            .home
+            .path()
+            .join(format!("helm-records/{n:04}/argv.json"));
+        let argv: Vec<String> = loop {
+            if let Some(argv) = std::fs::read(&argv_file)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+            {
+                break argv;
+            }
+            assert!(Instant::now() < deadline, "helm was never called");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        overlays.push(PathBuf::from(argv.last().expect("overlay path")));
+    }
+    let overlay = overlays[0].clone();
+    let dir = overlay.parent().expect("overlay dir").to_path_buf();
+    assert!(overlays.iter().all(|o| o.parent() == Some(dir.as_path())));
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .expect("exists while helm runs")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_ne!(dir, tmp, "the overlay is not loose in $TMPDIR");
+    assert!(dir.starts_with(&tmp), "{} is under $TMPDIR", dir.display());
+    assert_eq!(mode(&dir), 0o700, "private overlay directory");
+    assert_eq!(mode(&overlay), 0o600);
+    // Let the stand-in install its signal handlers (it records the call first).
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id().to_string();
+    let sent = Command::new("sh")
+        .args(["-c", &format!("kill -{signal} {pid}")])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(25);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("helm-c8dr did not stop after SIG{signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    let context = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(status.code(), Some(expected_code), "{context}");
+    assert!(
+        stderr.contains(&format!("interrupted by SIG{signal}")),
+        "{context}"
+    );
+    assert_eq!(
+        stdout
+            .matches("Release camunda has been cancelled.")
+            .count(),
+        helms,
+        "every helm got SIGINT/SIGTERM and cancelled its upgrade itself: {context}"
+    );
+    assert!(!overlay.exists(), "overlay removed: {context}");
+    assert!(!dir.exists(), "overlay directory removed: {context}");
+    assert!(
+        std::fs::read_dir(&tmp).expect("tmp").next().is_none(),
+        "nothing left in $TMPDIR"
+    );
+    for r in 0..2 {
+        assert_eq!(
+            env.state()["regions"][r]["helmRevision"],
+            1,
+            "the cancelled upgrade changed nothing"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_a_both_regions_redeploy_cancels_both_helms() {
+    interrupt_redeploy_of("both", "TERM", 143);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_redeploy_cancels_helm_removes_the_overlays_and_exits_143() {
+    interrupt_redeploy("TERM", 143);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_during_redeploy_cancels_helm_removes_the_overlays_and_exits_130() {
+    interrupt_redeploy("INT", 130);
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_during_redeploy_cancels_helm_removes_the_overlays_and_exits_129() {
+    interrupt_redeploy("HUP", 129);
+}

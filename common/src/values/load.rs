@@ -33,7 +33,57 @@ pub fn load_file(path: &Path) -> Result<Value> {
             _ => format!("cannot read values file: {e}"),
         },
     })?;
-    parse_yaml(path, &text)
+    let doc = parse_yaml(path, &text)?;
+    check_env_entries(path, &text, &doc)?;
+    Ok(doc)
+}
+
+/// Every `orchestration.env` entry of a user's file must be a map with a `name` (Kubernetes
+/// refuses an env var without one, and c8dr adds or removes the schema-manager variable by
+/// name). The error names the file, and the entry's line and column.
+pub fn check_env_entries(path: &Path, text: &str, doc: &Value) -> Result<()> {
+    let Some(list) = doc.pointer("/orchestration/env").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let Some(bad) = list.iter().position(|e| {
+        e.get("name")
+            .and_then(Value::as_str)
+            .is_none_or(|n| n.trim().is_empty())
+    }) else {
+        return Ok(());
+    };
+    let location = env_entry_locations(text)
+        .and_then(|l| l.get(bad).copied())
+        .filter(|(line, _)| *line > 0)
+        .map(|(line, column)| format!("line {line}, column {column}: "))
+        .unwrap_or_default();
+    Err(Error::File {
+        path: path.to_path_buf(),
+        message: format!(
+            "{location}orchestration.env[{bad}] has no name (every env entry needs `name:`, \
+             e.g. `- name: VAR` with `value:` or `valueFrom:`)"
+        ),
+    })
+}
+
+/// Line and column of each `orchestration.env` entry, when the parser can tell.
+fn env_entry_locations(text: &str) -> Option<Vec<(usize, usize)>> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        orchestration: Option<Orchestration>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Orchestration {
+        env: Option<Vec<serde_saphyr::Spanned<serde::de::IgnoredAny>>>,
+    }
+    let doc: Doc = serde_saphyr::from_str(text).ok()?;
+    Some(
+        doc.orchestration?
+            .env?
+            .iter()
+            .map(|e| (e.referenced.line() as usize, e.referenced.column() as usize))
+            .collect(),
+    )
 }
 
 /// Read the `-f` chain in order and merge it as Helm does.
@@ -120,6 +170,27 @@ mod tests {
     fn a_list_at_the_top_is_refused() {
         let err = parse_yaml(Path::new("l.yml"), "- a\n- b\n").expect_err("not a map");
         assert!(err.to_string().contains("expected a map"), "{err}");
+    }
+
+    #[test]
+    fn an_env_entry_without_name_names_file_line_and_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("values.yml");
+        std::fs::write(
+            &path,
+            "orchestration:\n  env:\n    - name: A\n      value: x\n    - value: \"no name\"\n",
+        )
+        .expect("write");
+        let err = load_file(&path).expect_err("an entry without name");
+        assert_eq!(err.exit_code(), 2);
+        let msg = err.to_string();
+        assert!(msg.starts_with(&format!("{}: ", path.display())), "{msg}");
+        assert!(msg.contains("line 5, column 7"), "{msg}");
+        assert!(msg.contains("orchestration.env[1] has no name"), "{msg}");
+        std::fs::write(&path, "orchestration:\n  env:\n    - name: \"\"\n").expect("write");
+        assert!(load_file(&path).is_err(), "an empty name");
+        std::fs::write(&path, "orchestration:\n  env:\n    - name: A\n").expect("write");
+        assert!(load_file(&path).is_ok());
     }
 
     #[test]

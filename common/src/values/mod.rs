@@ -13,8 +13,8 @@ mod redact;
 pub use load::{load_chain, load_file, parse_yaml};
 pub use merge::merge_into;
 pub use overlay::{
-    EnvChange, Overlay, OverlayOptions, SCHEMA_MANAGER_VAR, build_overlay, sets_schema_manager_var,
-    still_set_notice, to_yaml, write_overlay,
+    EnvChange, Overlay, OverlayDir, OverlayFile, OverlayOptions, SCHEMA_MANAGER_VAR, build_overlay,
+    sets_schema_manager_var, still_set_notice, to_yaml, write_overlay,
 };
 pub use profiles::{AUTH_PROFILE, DEFAULT_PROFILES, active_profiles, expected_profiles};
-pub use redact::{REDACTED, looks_secret, redact};
+pub use redact::{MIN_SECRET_LEN, REDACTED, Redactor, looks_secret, redact, redact_text};

@@ -165,11 +165,11 @@ pub fn to_yaml(value: &Value) -> Result<String> {
     serde_saphyr::to_string(value).map_err(|e| Error::failed(format!("rendering YAML: {e}")))
 }
 
-/// A written overlay file: removed when dropped, unless it was kept on request.
+/// A written overlay file. Temporary ones live in an [`OverlayDir`] and go with it.
 #[derive(Debug)]
 pub struct OverlayFile {
     path: PathBuf,
-    _temp: Option<tempfile::TempPath>,
+    kept: bool,
 }
 
 impl OverlayFile {
@@ -178,55 +178,109 @@ impl OverlayFile {
     }
     /// Whether the file stays after the run (`--keep-overlay DIR`).
     pub fn kept(&self) -> bool {
-        self._temp.is_none()
+        self.kept
     }
 }
 
-/// Write an overlay with mode 0600: into `keep_dir` as `<name>.yaml` (kept), else into a
-/// temporary file that is removed when the returned handle is dropped.
-pub fn write_overlay(keep_dir: Option<&Path>, name: &str, yaml: &str) -> Result<OverlayFile> {
+/// A private directory for the temporary overlays of one run: created in `$TMPDIR` with mode
+/// 0700 (nobody else can list or open what is in it), removed with everything in it when
+/// dropped, and by [`OverlayDir::remove`] on a signal. Overlays are never loose in /tmp.
+#[derive(Debug)]
+pub struct OverlayDir {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl OverlayDir {
+    pub fn new() -> Result<Self> {
+        let base = std::env::temp_dir();
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("c8dr-overlays-");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o700));
+        }
+        let dir = builder.tempdir_in(&base).map_err(|e| Error::File {
+            path: base.clone(),
+            message: format!("cannot create a private directory for the generated overlays: {e}"),
+        })?;
+        #[cfg(unix)]
+        {
+            // The umask cannot widen 0700, but make the mode explicit and checked.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(
+                |e| Error::File {
+                    path: dir.path().to_path_buf(),
+                    message: format!("cannot make the overlay directory private: {e}"),
+                },
+            )?;
+        }
+        Ok(Self { dir: Some(dir) })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.dir.as_ref().map(tempfile::TempDir::path)
+    }
+
+    /// Remove the directory and its overlays now (idempotent).
+    pub fn remove(&mut self) -> std::io::Result<()> {
+        match self.dir.take() {
+            Some(d) => d.close(),
+            None => Ok(()),
+        }
+    }
+}
+
+fn write_private(path: &Path, yaml: &str, replace: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(yaml.as_bytes())?;
+    f.sync_all()
+}
+
+/// Write an overlay with mode 0600 as `<name>.yaml`: into `keep_dir` (kept, created if needed),
+/// else into the run's private [`OverlayDir`].
+pub fn write_overlay(
+    keep_dir: Option<&Path>,
+    temp: Option<&OverlayDir>,
+    name: &str,
+    yaml: &str,
+) -> Result<OverlayFile> {
     let file_err = |path: &Path, e: std::io::Error| Error::File {
         path: path.to_path_buf(),
         message: format!("cannot write the generated overlay: {e}"),
     };
-    match keep_dir {
+    let (dir, kept) = match keep_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
-            let path = dir.join(format!("{name}.yaml"));
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(&path).map_err(|e| file_err(&path, e))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                f.set_permissions(std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| file_err(&path, e))?;
-            }
-            f.write_all(yaml.as_bytes())
-                .map_err(|e| file_err(&path, e))?;
-            Ok(OverlayFile { path, _temp: None })
+            (dir.to_path_buf(), true)
         }
-        None => {
-            // tempfile creates files with mode 0600.
-            let mut f = tempfile::Builder::new()
-                .prefix(&format!("{name}-"))
-                .suffix(".yaml")
-                .tempfile()
-                .map_err(|e| file_err(&std::env::temp_dir(), e))?;
-            f.write_all(yaml.as_bytes())
-                .map_err(|e| file_err(f.path(), e))?;
-            let temp = f.into_temp_path();
-            Ok(OverlayFile {
-                path: temp.to_path_buf(),
-                _temp: Some(temp),
-            })
-        }
-    }
+        None => (
+            temp.and_then(OverlayDir::path)
+                .ok_or_else(|| Error::failed("the overlay directory was already removed"))?
+                .to_path_buf(),
+            false,
+        ),
+    };
+    let path = dir.join(format!("{name}.yaml"));
+    write_private(&path, yaml, kept).map_err(|e| file_err(&path, e))?;
+    Ok(OverlayFile { path, kept })
 }
 
 #[cfg(test)]
@@ -385,23 +439,34 @@ mod tests {
     }
 
     #[test]
-    fn overlays_are_written_0600_and_temporary_ones_removed() {
+    fn overlays_are_written_0600_in_a_private_0700_directory_removed_afterwards() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let kept =
-            write_overlay(Some(dir.path()), "c8dr-overlay-region0", "a: 1\n").expect("written");
+        let mut temp_dir = OverlayDir::new().expect("private dir");
+        let private = temp_dir.path().expect("dir").to_path_buf();
+        assert!(private.starts_with(std::env::temp_dir()));
+        let kept = write_overlay(Some(dir.path()), None, "c8dr-overlay-region0", "a: 1\n")
+            .expect("written");
         assert!(kept.kept());
-        let temp = write_overlay(None, "c8dr-overlay-region1", "a: 1\n").expect("written");
-        let temp_path = temp.path().to_path_buf();
+        let temp = write_overlay(None, Some(&temp_dir), "c8dr-overlay-region1", "a: 1\n")
+            .expect("written");
+        assert!(!temp.kept());
+        assert_eq!(temp.path().parent(), Some(private.as_path()));
         #[cfg(unix)]
-        for p in [kept.path(), temp.path()] {
+        {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(p).expect("meta").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode(&private), 0o700);
+            assert_eq!(mode(kept.path()), 0o600);
+            assert_eq!(mode(temp.path()), 0o600);
         }
-        drop(temp);
-        drop(kept);
-        assert!(!temp_path.exists());
+        temp_dir.remove().expect("removed");
+        assert!(!private.exists());
+        temp_dir.remove().expect("idempotent");
         assert!(dir.path().join("c8dr-overlay-region0.yaml").exists());
+        let dropped = OverlayDir::new().expect("dir");
+        let p = dropped.path().expect("dir").to_path_buf();
+        drop(dropped);
+        assert!(!p.exists(), "removed on drop");
     }
 
     fn fixture(rel: &str) -> PathBuf {
