@@ -172,10 +172,12 @@ impl Sim {
                                 return http::text(503, "region unreachable");
                             }
                             match SimRequest::read(req).await {
-                                Ok(r) => crate::zeebe::partitions::handle_broker(
-                                    &s.world, region, broker, &r,
-                                )
-                                .await,
+                                Ok(r) => {
+                                    crate::zeebe::partitions::handle_broker(
+                                        &s.world, region, broker, &r,
+                                    )
+                                    .await
+                                }
                                 Err(e) => http::text(400, e.to_string()),
                             }
                         }
