@@ -142,6 +142,11 @@ pub async fn bind_loopback() -> std::io::Result<(TcpListener, SocketAddr)> {
 /// `switch` is off the listening socket is closed, so connections are refused as an unreachable
 /// region's are (an accept-then-close makes client-go retry for ~45 s); it is bound again on the
 /// same port when the switch comes back on.
+///
+/// While off, the port stays reserved by a socket that is bound but not listening: the kernel
+/// refuses connections to it (RST) exactly as for a closed port, but no other listener — another
+/// test's simulator binding port 0 — can take the port in the meantime and receive this region's
+/// traffic (a cross-talk seen as one test getting another test's injected faults).
 pub fn serve<F, Fut>(
     listener: TcpListener,
     switch: Switch,
@@ -156,12 +161,16 @@ where
             return;
         };
         let mut listener = Some(listener);
+        let mut reserved: Option<tokio::net::TcpSocket> = None;
         let mut changes = switch.subscribe();
         loop {
             if !switch.is_on() {
-                listener = None;
+                if listener.take().is_some() {
+                    reserved = reserve(addr);
+                }
             } else if listener.is_none() {
-                listener = TcpListener::bind(addr).await.ok();
+                drop(reserved.take());
+                listener = listen_again(addr);
             }
             let Some(l) = listener.as_ref() else {
                 if changes.changed().await.is_err() {
@@ -194,4 +203,53 @@ where
             });
         }
     })
+}
+
+/// A socket bound to `addr` without listening: connections to it are refused, and the port
+/// cannot be handed to anyone else. Without SO_REUSEADDR first (then not even an explicit bind
+/// of that port succeeds); with it when connections of the closed listener still linger in
+/// TIME_WAIT (then only port-0 binds are kept away, which is what other simulators use).
+fn reserve(addr: SocketAddr) -> Option<tokio::net::TcpSocket> {
+    let bind = |reuse: bool| {
+        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+        socket.set_reuseaddr(reuse).ok()?;
+        socket.bind(addr).ok()?;
+        Some(socket)
+    };
+    bind(false).or_else(|| bind(true))
+}
+
+/// Listen on `addr` again after [`reserve`] let go of it.
+fn listen_again(addr: SocketAddr) -> Option<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.set_reuseaddr(true).ok()?;
+    socket.bind(addr).ok()?;
+    socket.listen(1024).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_switched_off_port_refuses_connections_and_stays_reserved() {
+        let Ok((listener, addr)) = bind_loopback().await else {
+            panic!("bind");
+        };
+        let switch = Switch::on();
+        let task = serve(listener, switch.clone(), |_req| async {
+            Response::new(Body::from("ok"))
+        });
+        assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
+        switch.set(false);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Refused, as a lost region's port is.
+        assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+        // Nobody else can listen on the reserved port meanwhile.
+        assert!(std::net::TcpListener::bind(addr).is_err());
+        switch.set(true);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
+        task.abort();
+    }
 }
