@@ -112,6 +112,32 @@ pub struct RestClient {
     timeout: Duration,
 }
 
+/// Hide the client secret (by value) and anything secret-looking (URL userinfo, `secret=…`,
+/// bearer tokens) in a text that came back from the token endpoint or the HTTP stack: some IdPs
+/// echo the request in their error, and transport errors name the URL (SPEC §4.6).
+fn scrub(text: &str, secret: &str) -> String {
+    let text = crate::values::redact_text(text);
+    if secret.len() >= crate::values::MIN_SECRET_LEN {
+        text.replace(secret, crate::values::REDACTED)
+    } else {
+        text
+    }
+}
+
+/// The operator-facing message of a failed token request: the OAuth `error` code and its
+/// `error_description` (RFC 6749 §5.2), scrubbed.
+fn token_error_message(body: &Value, secret: &str) -> String {
+    let code = body.get("error").and_then(Value::as_str);
+    let description = body.get("error_description").and_then(Value::as_str);
+    let text = match (code, description) {
+        (Some(c), Some(d)) => format!("{c}: {d}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(d)) => d.to_string(),
+        (None, None) => "no access_token in the answer".to_string(),
+    };
+    scrub(&text, secret)
+}
+
 impl RestClient {
     pub fn new(http: JsonClient, auth: RestAuth, timeout: Duration) -> Self {
         Self {
@@ -148,8 +174,11 @@ impl RestClient {
             .await
             .map_err(|e| {
                 Error::unreachable(
-                    format!("OIDC token endpoint {}", url.origin().ascii_serialization()),
-                    e,
+                    format!(
+                        "OIDC token endpoint {}",
+                        scrub(&url.origin().ascii_serialization(), secret)
+                    ),
+                    scrub(&e.to_string(), secret),
                 )
             })?;
         let status = resp.status().as_u16();
@@ -159,11 +188,7 @@ impl RestClient {
             _ => Err(Error::Api {
                 service: "OIDC token endpoint",
                 status,
-                message: body
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("no access_token")
-                    .to_string(),
+                message: token_error_message(&body, secret),
             }),
         }
     }
@@ -223,6 +248,34 @@ mod tests {
             RestAuth::from_env(&Env::from_pairs(Vec::<(String, String)>::new()))
                 .ok()
                 .is_some_and(|a| a.is_none())
+        );
+    }
+}
+
+#[cfg(test)]
+mod oidc_error_tests {
+    use super::*;
+
+    #[test]
+    fn token_errors_never_carry_the_client_secret() {
+        let secret = "s3cr3t-client-secret";
+        let echoed = serde_json::json!({
+            "error": "invalid_client",
+            "error_description": format!("client_secret={secret} does not match for client c8dr"),
+        });
+        let msg = token_error_message(&echoed, secret);
+        assert!(msg.contains("invalid_client"), "{msg}");
+        assert!(!msg.contains(secret), "{msg}");
+        let transport =
+            format!("error sending request for url (https://c8dr:{secret}@idp.example/token)");
+        assert!(!scrub(&transport, secret).contains(secret));
+        // A secret too short to hide by value is still hidden where it is named.
+        assert!(
+            !token_error_message(
+                &serde_json::json!({"error_description": "client_secret=abc"}),
+                "abc"
+            )
+            .contains("=abc")
         );
     }
 }
