@@ -190,6 +190,18 @@ async fn serve_gateways_only(
     sim: &Sim,
     state_file: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
+    let text = gateway_lines(sim).join("\n") + "\n";
+    print!("{text}");
+    if let Some(path) = state_file {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    wait_for_stop().await
+}
+
+/// The KEY=VALUE lines of `serve --gateways-only` (the world's lock is held only here).
+fn gateway_lines(sim: &Sim) -> Vec<String> {
     let w = sim.world().lock();
     let mut lines = vec![
         format!("C8DR_SIM_CONTROL=http://{}", sim.control),
@@ -215,15 +227,7 @@ async fn serve_gateways_only(
             c8dr_sim::helm::APPLY_PATH
         ));
     }
-    drop(w);
-    let text = lines.join("\n") + "\n";
-    print!("{text}");
-    if let Some(path) = state_file {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    }
-    wait_for_stop().await
+    lines
 }
 
 /// Until Ctrl-C or SIGTERM (a script's `kill PID`).
