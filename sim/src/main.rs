@@ -38,6 +38,14 @@ enum Command {
         /// The gateway's request timeout to a broker (10s in Zeebe)
         #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
         gateway_timeout: Duration,
+        /// For a real Kubernetes in front (tests/real-stack): print and write only the per-region
+        /// Zeebe gateway (and helm-apply) addresses; the simulated Kubernetes API is not advertised.
+        #[arg(long)]
+        gateways_only: bool,
+        /// With --gateways-only: write the addresses as KEY=VALUE lines to this file (written
+        /// whole once every listener is up, so a script can wait for it to appear).
+        #[arg(long, requires = "gateways_only")]
+        state_file: Option<PathBuf>,
     },
     /// Lose a region and run the whole failover and failback through the real kubectl c8dr and
     /// helm c8dr binaries (built beside c8dr-sim), verifying each step on the simulator.
@@ -100,6 +108,8 @@ async fn main() -> anyhow::Result<()> {
             operation_duration,
             dead_coordinator,
             gateway_timeout,
+            gateways_only,
+            state_file,
         } => {
             let cfg = SimConfig {
                 operation_duration,
@@ -116,6 +126,9 @@ async fn main() -> anyhow::Result<()> {
             )?;
             if let Some(r) = lose {
                 sim.lose_region(r);
+            }
+            if gateways_only {
+                return serve_gateways_only(&sim, state_file.as_deref()).await;
             }
             let kubeconfig = std::fs::canonicalize(&sim.kubeconfig)?;
             println!("c8dr-sim: dual-region Camunda 8.8 simulator running");
@@ -207,6 +220,70 @@ async fn main() -> anyhow::Result<()> {
             println!("{resp}");
             Ok(())
         }
+    }
+}
+
+/// `serve --gateways-only`: the simulated Zeebe gateways for a real Kubernetes (kwok) to
+/// port-forward to. The lines name, per region, the management (9600) and REST (8080) listeners,
+/// the simulated search engine, and the helm-apply URL through which a script tells the simulator
+/// what a real `helm upgrade` installed (the same channel `c8dr-sim-helm` uses).
+async fn serve_gateways_only(
+    sim: &Sim,
+    state_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let text = gateway_lines(sim).join("\n") + "\n";
+    print!("{text}");
+    if let Some(path) = state_file {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    wait_for_stop().await
+}
+
+/// The KEY=VALUE lines of `serve --gateways-only` (the world's lock is held only here).
+fn gateway_lines(sim: &Sim) -> Vec<String> {
+    let w = sim.world().lock();
+    let mut lines = vec![
+        format!("C8DR_SIM_CONTROL=http://{}", sim.control),
+        format!("C8DR_SIM_RELEASE={}", w.cfg.release),
+        format!("C8DR_SIM_REST_USERNAME={}", w.cfg.rest_username),
+        format!("C8DR_SIM_REST_PASSWORD={}", w.cfg.rest_password),
+    ];
+    for r in 0..2 {
+        let e = sim.endpoints(r);
+        lines.push(format!(
+            "C8DR_SIM_REGION{r}_NAMESPACE={}",
+            w.regions[r].namespace
+        ));
+        lines.push(format!("C8DR_SIM_REGION{r}_MANAGEMENT={}", e.management));
+        lines.push(format!("C8DR_SIM_REGION{r}_REST={}", e.rest));
+        lines.push(format!(
+            "C8DR_SIM_REGION{r}_ELASTICSEARCH={}",
+            e.elasticsearch
+        ));
+        lines.push(format!(
+            "C8DR_SIM_REGION{r}_HELM_APPLY=http://{}{}",
+            e.kube_api,
+            c8dr_sim::helm::APPLY_PATH
+        ));
+        // Each broker pod's own management port (its `/actuator/partitions`), by pod ordinal.
+        for (ordinal, addr) in e.brokers.iter().enumerate() {
+            lines.push(format!(
+                "C8DR_SIM_REGION{r}_BROKER{ordinal}_MANAGEMENT={addr}"
+            ));
+        }
+    }
+    lines
+}
+
+/// Until Ctrl-C or SIGTERM (a script's `kill PID`).
+async fn wait_for_stop() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C"),
+        _ = term.recv() => Ok(()),
     }
 }
 
