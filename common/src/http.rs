@@ -116,12 +116,28 @@ pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Whether a URL points at this machine (`localhost`, 127.0.0.0/8, `::1`).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 impl JsonClient {
     pub fn new(service: &'static str, base: Url, timeout: Duration) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(30));
+        if is_loopback(&base) {
+            // c8dr's own port-forwards (and a gateway the operator forwarded to loopback) are
+            // never sent to HTTP_PROXY/HTTPS_PROXY, whatever NO_PROXY says (SPEC 3.7).
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::failed(format!("building the HTTP client: {e}")))?;
         Ok(Self {
@@ -265,6 +281,21 @@ impl JsonClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        for (raw, expected) in [
+            ("http://127.0.0.1:9600", true),
+            ("http://127.1.2.3:1", true),
+            ("http://localhost:8080", true),
+            ("http://[::1]:9200", true),
+            ("https://gateway.example:9600", false),
+            ("http://10.0.0.1:9600", false),
+        ] {
+            let url = Url::parse(raw).expect("url");
+            assert_eq!(is_loopback(&url), expected, "{raw}");
+        }
+    }
 
     #[test]
     fn base_urls_are_checked_with_the_flag_named() {

@@ -123,3 +123,35 @@ fn the_failover_driver_works_when_region0_is_lost() {
     assert_eq!(s["members"], serde_json::json!([1, 3, 5, 7]));
     assert_eq!(s["exporters"]["camundaregion0"], "DISABLED");
 }
+
+/// A proxy address that refuses every connection: anything sent through it fails.
+fn dead_proxy() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    format!("http://{addr}")
+}
+
+#[test]
+fn behind_a_proxy_kube_access_works_and_the_tunnels_stay_on_loopback() {
+    // The operator's shell behind a corporate proxy, with the API server exempted as kubectl
+    // users do (kube needs its `http-proxy` feature to even build a client when HTTPS_PROXY is set).
+    let mut env = TestEnv::start();
+    let proxy = dead_proxy();
+    env.set_env("HTTPS_PROXY", proxy.clone());
+    env.set_env("HTTP_PROXY", proxy.clone());
+    env.set_env("NO_PROXY", "127.0.0.1");
+    env.kubectl_c8dr(["topology"])
+        .success()
+        .stdout_has("cluster size 8");
+    // Without NO_PROXY: c8dr's own port-forwards (http://127.0.0.1:PORT) must still not be sent
+    // to HTTP_PROXY (the kube API itself is reached directly: HTTPS_PROXY is not set).
+    env.remove_env("NO_PROXY");
+    env.remove_env("HTTPS_PROXY");
+    env.kubectl_c8dr(["topology"])
+        .success()
+        .stdout_has("cluster size 8");
+    env.kubectl_c8dr(["exporters", "list"])
+        .success()
+        .stdout_has("camundaregion1");
+}

@@ -160,6 +160,10 @@ impl HttpTransport {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)));
+        if url::Url::parse(base_url).is_ok_and(|u| crate::http::is_loopback(&u)) {
+            // A search engine forwarded to loopback is never reached through a proxy (SPEC 3.7).
+            builder = builder.no_proxy();
+        }
         if let Some(pem) = &tls.ca_pem {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| Error::usage(format!("--es-ca-cert: not a PEM certificate: {e}")))?;
