@@ -205,18 +205,16 @@ where
     })
 }
 
-/// A socket bound to `addr` without listening: connections to it are refused, and the port
-/// cannot be handed to anyone else. Without SO_REUSEADDR first (then not even an explicit bind
-/// of that port succeeds); with it when connections of the closed listener still linger in
-/// TIME_WAIT (then only port-0 binds are kept away, which is what other simulators use).
+/// A socket bound to `addr` without listening: connections to it are refused, and the kernel
+/// hands the port to no other socket that binds port 0 (what other simulators do). SO_REUSEADDR,
+/// as the listener had, so that connections still open from before the loss (kept-alive clients)
+/// or lingering in TIME_WAIT do not prevent it — and do not prevent listening again later (a
+/// placeholder without it made the re-listen fail with EADDRINUSE under load).
 fn reserve(addr: SocketAddr) -> Option<tokio::net::TcpSocket> {
-    let bind = |reuse: bool| {
-        let socket = tokio::net::TcpSocket::new_v4().ok()?;
-        socket.set_reuseaddr(reuse).ok()?;
-        socket.bind(addr).ok()?;
-        Some(socket)
-    };
-    bind(false).or_else(|| bind(true))
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.set_reuseaddr(true).ok()?;
+    socket.bind(addr).ok()?;
+    Some(socket)
 }
 
 /// Listen on `addr` again after [`reserve`] let go of it.
@@ -240,13 +238,15 @@ mod tests {
         let task = serve(listener, switch.clone(), |_req| async {
             Response::new(Body::from("ok"))
         });
-        assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
         switch.set(false);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         // Refused, as a lost region's port is.
         assert!(tokio::net::TcpStream::connect(addr).await.is_err());
-        // Nobody else can listen on the reserved port meanwhile.
-        assert!(std::net::TcpListener::bind(addr).is_err());
+        // The port is held meanwhile: a socket that does not share ports cannot bind it.
+        let other = tokio::net::TcpSocket::new_v4().expect("socket");
+        other.set_reuseaddr(false).expect("no reuse");
+        assert!(other.bind(addr).is_err());
+        drop(other);
         switch.set(true);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
