@@ -379,3 +379,30 @@ fn a_timeout_after_the_pause_keeps_exit_code_4_and_resumes_exporting() {
     assert_eq!(s["exporting"], "Running");
     assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
 }
+
+#[test]
+fn region0_lost_without_rest_credentials_refuses_and_says_which_variables_to_set() {
+    // The coordinator (broker 0) is dead, so only /v2/topology can show membership and liveness;
+    // without credentials there is no evidence: a refusal naming them, not "unreachable".
+    let mut env = TestEnv::builder().surviving(1).start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    for k in [
+        "CAMUNDA_CLIENT_AUTH_METHOD",
+        "CAMUNDA_CLIENT_AUTH_USERNAME",
+        "CAMUNDA_CLIENT_AUTH_PASSWORD",
+    ] {
+        env.remove_env(k);
+    }
+    env.lose_region(0);
+    env.kubectl_c8dr(["failover"])
+        .code(3)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
+    env.kubectl_c8dr(["brokers", "remove", "--even"])
+        .code(3)
+        .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
+    assert!(
+        env.state()["requests"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+}

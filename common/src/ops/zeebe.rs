@@ -164,6 +164,17 @@ pub(crate) async fn read_cluster(
                 cluster: cluster_from_topology(&topo),
             })
         }
+        // Credentials are what is missing: with them, /v2/topology carries the procedure while the
+        // coordinator is lost. Refuse (exit 3) and say how to provide them (SPEC 4.2).
+        Err(
+            rest @ Error::Api {
+                status: 401 | 403, ..
+            },
+        ) => Err(Error::refused(format!(
+            "the cluster coordinator does not answer (its region looks lost), so membership and liveness \
+             must come from /v2/topology, and {}",
+            rest_missing(session, &rest)
+        ))),
         Err(rest) => Err(explain_coordinator(error, None).context(format!(
             "and /v2/topology could not be read either ({rest})"
         ))),
