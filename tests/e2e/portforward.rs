@@ -58,13 +58,7 @@ fn without_rest_credentials_ready_pods_alone_are_not_evidence() {
     // Issue 9 item 1: the surviving cluster's Ready pods say nothing about the other region's
     // brokers; without /v2/topology a forced removal is refused, naming what is missing.
     let mut env = TestEnv::start();
-    for k in [
-        "CAMUNDA_CLIENT_AUTH_METHOD",
-        "CAMUNDA_CLIENT_AUTH_USERNAME",
-        "CAMUNDA_CLIENT_AUTH_PASSWORD",
-    ] {
-        env.remove_env(k);
-    }
+    env.remove_rest_credentials();
     env.kubectl_c8dr(["brokers", "remove", "--even", "--yes"])
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");

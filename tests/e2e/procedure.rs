@@ -347,13 +347,7 @@ fn a_timeout_inside_failover_keeps_exit_code_4_and_says_which_step() {
 fn failover_without_rest_credentials_is_refused_before_any_change() {
     let mut env = TestEnv::start();
     env.set_env("C8DR_ASSUME_YES", "1");
-    for k in [
-        "CAMUNDA_CLIENT_AUTH_METHOD",
-        "CAMUNDA_CLIENT_AUTH_USERNAME",
-        "CAMUNDA_CLIENT_AUTH_PASSWORD",
-    ] {
-        env.remove_env(k);
-    }
+    env.remove_rest_credentials();
     env.lose_region(1);
     env.kubectl_c8dr(["failover"])
         .code(3)
@@ -386,13 +380,7 @@ fn region0_lost_without_rest_credentials_refuses_and_says_which_variables_to_set
     // without credentials there is no evidence: a refusal naming them, not "unreachable".
     let mut env = TestEnv::builder().surviving(1).start();
     env.set_env("C8DR_ASSUME_YES", "1");
-    for k in [
-        "CAMUNDA_CLIENT_AUTH_METHOD",
-        "CAMUNDA_CLIENT_AUTH_USERNAME",
-        "CAMUNDA_CLIENT_AUTH_PASSWORD",
-    ] {
-        env.remove_env(k);
-    }
+    env.remove_rest_credentials();
     env.lose_region(0);
     env.kubectl_c8dr(["failover"])
         .code(3)

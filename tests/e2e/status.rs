@@ -336,13 +336,7 @@ fn a_region_that_never_answers_is_timed_out_not_waited_for() {
 fn without_rest_credentials_the_management_view_is_shown_and_said_so() {
     let mut env = TestEnv::start();
     // All of them: credentials without a method are bad input (exit 2).
-    for k in [
-        "CAMUNDA_CLIENT_AUTH_METHOD",
-        "CAMUNDA_CLIENT_AUTH_USERNAME",
-        "CAMUNDA_CLIENT_AUTH_PASSWORD",
-    ] {
-        env.remove_env(k);
-    }
+    env.remove_rest_credentials();
     env.kubectl_c8dr(["status"])
         .success()
         .stdout_has("management view): 8 members")

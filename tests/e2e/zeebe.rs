@@ -503,16 +503,7 @@ fn topology_authenticates_with_oidc_client_credentials() {
         .stderr_has("OIDC token endpoint answered HTTP 401")
         .output_lacks("wrong-secret");
     // Without credentials the REST API answers 401, and the message says so.
-    for k in [
-        "CAMUNDA_CLIENT_AUTH_METHOD",
-        "CAMUNDA_CLIENT_AUTH_USERNAME",
-        "CAMUNDA_CLIENT_AUTH_PASSWORD",
-        "CAMUNDA_CLIENT_AUTH_CLIENT_ID",
-        "CAMUNDA_CLIENT_AUTH_CLIENT_SECRET",
-        "CAMUNDA_CLIENT_AUTH_TOKEN_URL",
-    ] {
-        env.remove_env(k);
-    }
+    env.remove_rest_credentials();
     env.kubectl_c8dr(args(&env, 0, &["topology"]))
         .code(1)
         .stderr_has("HTTP 401");
@@ -640,13 +631,7 @@ fn region0_lost_a_pending_change_that_cannot_be_read_is_said_so() {
 fn without_rest_credentials_no_broker_is_force_removed() {
     // The repro: the docs' exports without the CAMUNDA_CLIENT_AUTH_* lines, no region lost.
     let mut env = TestEnv::start();
-    for k in [
-        "CAMUNDA_CLIENT_AUTH_METHOD",
-        "CAMUNDA_CLIENT_AUTH_USERNAME",
-        "CAMUNDA_CLIENT_AUTH_PASSWORD",
-    ] {
-        env.remove_env(k);
-    }
+    env.remove_rest_credentials();
     env.kubectl_c8dr(["failover", "--yes"])
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");

@@ -214,6 +214,12 @@ impl TestEnv {
     pub fn remove_env(&mut self, key: &str) {
         self.env.retain(|(k, _)| k != key);
     }
+
+    /// The docs' exports without the `CAMUNDA_CLIENT_AUTH_*` lines: `/v2/topology` answers 401.
+    pub fn remove_rest_credentials(&mut self) {
+        self.env
+            .retain(|(k, _)| !k.starts_with("CAMUNDA_CLIENT_AUTH_"));
+    }
 }
 
 /// Server-side durations short enough for tests, long enough to observe progress.
