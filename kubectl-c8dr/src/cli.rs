@@ -265,8 +265,8 @@ fn timeout_value(raw: &str) -> Result<String, String> {
     }
 }
 
-/// `--replication-factor`: at least 1 (the upper bound is the cluster size, checked with it).
-fn replication_factor_value(raw: &str) -> Result<u32, String> {
+/// A whole number of at least 1.
+fn at_least_one(raw: &str) -> Result<u32, String> {
     let n: u32 = raw
         .trim()
         .parse()
@@ -277,15 +277,14 @@ fn replication_factor_value(raw: &str) -> Result<u32, String> {
     Ok(n)
 }
 
+/// `--replication-factor`: at least 1 (the upper bound is the cluster size, checked with it).
+fn replication_factor_value(raw: &str) -> Result<u32, String> {
+    at_least_one(raw)
+}
+
 /// `--cluster-size`: 1 to [`MAX_CLUSTER_SIZE`] (evenness for --odd/--even is checked with them).
 fn cluster_size_value(raw: &str) -> Result<u32, String> {
-    let n: u32 = raw
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{raw}' is not a whole number"))?;
-    if n == 0 {
-        return Err("must be at least 1".into());
-    }
+    let n = at_least_one(raw)?;
     if n > MAX_CLUSTER_SIZE {
         return Err(format!(
             "{n} is not a plausible cluster size (at most {MAX_CLUSTER_SIZE})"
