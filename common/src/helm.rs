@@ -17,7 +17,6 @@ use crate::region::{RegionId, RegionRef};
 use crate::values::{self, EnvChange, Overlay, OverlayOptions};
 
 /// The chart the Camunda docs install.
-pub const DEFAULT_CHART: &str = "camunda/camunda-platform";
 /// The docs' EKS layout, relative to `aws/dual-region/kubernetes`.
 pub const DEFAULT_BASE_VALUES: &str = "camunda-values.yml";
 
@@ -721,7 +720,7 @@ pub fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
         chart: req
             .chart
             .clone()
-            .unwrap_or_else(|| DEFAULT_CHART.to_string()),
+            .unwrap_or_else(|| crate::chart::DEFAULT_CHART.to_string()),
         version: req
             .version
             .clone()
@@ -1269,15 +1268,6 @@ impl Interrupted {
 // ---------------------------------------------------------------------------------------------
 // --verify: the unified ConfigMap shows the expected Spring profiles.
 
-/// The unified configuration ConfigMap of a release (`<release>-zeebe-configuration-unified`;
-/// a release whose name contains `zeebe` is not suffixed again, as the chart's fullname).
-pub fn unified_configmap(release: &str) -> String {
-    format!(
-        "{}-configuration-unified",
-        crate::session::orchestration_fullname(release)
-    )
-}
-
 /// What `--verify` saw in one region.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -1377,7 +1367,7 @@ async fn configmaps(
 impl Plan {
     /// Wait until a region's unified ConfigMap shows the profiles its upgrade should render.
     async fn verify_region(&self, region: &RegionPlan, timeout: Duration) -> VerifyReport {
-        let name = unified_configmap(&self.release);
+        let name = crate::chart::unified_configmap(&self.release);
         let expected: std::collections::BTreeSet<String> =
             region.expected_profiles.iter().cloned().collect();
         let (result, seen) = match configmaps(&region.context, &region.namespace).await {
@@ -1893,7 +1883,7 @@ mod tests {
             ["broker", "consolidated-auth", "identity"]
         );
         assert_eq!(
-            unified_configmap("camunda"),
+            crate::chart::unified_configmap("camunda"),
             "camunda-zeebe-configuration-unified"
         );
     }

@@ -3,19 +3,21 @@
 //! Domain logic (broker parity, change tracking, overlay merge, phase detection) is pure and unit
 //! tested; I/O sits behind small types that can be pointed at the simulator.
 
+pub mod chart;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod es;
 pub mod helm;
 pub mod http;
 pub mod kube;
-pub mod ops;
 pub mod output;
 pub mod procedure;
 pub mod region;
 pub mod session;
 pub mod ui;
 pub mod values;
+pub mod wait;
 pub mod zeebe;
 
 pub use error::{Error, Result};

@@ -130,21 +130,6 @@ impl GlobalFlags {
     }
 }
 
-/// The chart's `orchestration.fullname`: `<release>-zeebe`, or `<release>` alone when the release
-/// name already contains `zeebe` (camunda-platform 13.x `_helpers.tpl`; notes/camunda-sources §2.2).
-pub fn orchestration_fullname(release: &str) -> String {
-    if release.contains("zeebe") {
-        release.to_string()
-    } else {
-        format!("{release}-zeebe")
-    }
-}
-
-/// The gateway Service of a release: `<fullname>-gateway`.
-pub fn gateway_service(release: &str) -> String {
-    format!("{}-gateway", orchestration_fullname(release))
-}
-
 /// Per-request timeout: long enough for a slow gateway, short enough to retry a dead tunnel.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -187,7 +172,7 @@ impl Session {
         if let Some(url) = direct {
             return Ok(url.clone());
         }
-        self.tunnel(&gateway_service(&self.settings.release), port)
+        self.tunnel(&crate::chart::gateway_service(&self.settings.release), port)
             .await
             .map_err(|e| match e {
                 Error::Usage(m) => Error::Usage(format!("{m} (or pass {flag})")),
@@ -245,17 +230,14 @@ impl Session {
     pub async fn broker_pods(&self) -> Result<Vec<(String, Option<u32>, bool)>> {
         let region = self.settings.location.id;
         let kube = self.kube().await?;
-        let selector = format!(
-            "app.kubernetes.io/component=zeebe-broker,app.kubernetes.io/instance={}",
-            self.settings.release
-        );
+        let selector = crate::chart::broker_selector(&self.settings.release);
         let pods = kube.list_pods(&selector).await?;
         let mut out: Vec<(String, Option<u32>, bool)> = pods
             .iter()
             .filter_map(|p| {
                 let name = p.metadata.name.clone()?;
-                let ordinal = name.rsplit('-').next()?.parse::<u32>().ok()?;
-                let id = region.map(|r| ordinal * 2 + r.index() as u32);
+                crate::chart::pod_ordinal(&name)?;
+                let id = region.and_then(|r| crate::chart::pod_node_id(&name, r));
                 Some((name, id, crate::kube::pods::is_ready(p)))
             })
             .collect();
@@ -273,24 +255,12 @@ impl Session {
             )
         })?;
         let kube = self.kube().await?;
-        let selector = format!(
-            "app.kubernetes.io/component=zeebe-broker,app.kubernetes.io/instance={}",
-            self.settings.release
-        );
+        let selector = crate::chart::broker_selector(&self.settings.release);
         let pods = kube.list_pods(&selector).await?;
         let mut ids: Vec<u32> = pods
             .iter()
             .filter(|p| crate::kube::pods::is_ready(p))
-            .filter_map(|p| {
-                p.metadata
-                    .name
-                    .as_deref()?
-                    .rsplit('-')
-                    .next()?
-                    .parse::<u32>()
-                    .ok()
-            })
-            .map(|ordinal| ordinal * 2 + region.index() as u32)
+            .filter_map(|p| crate::chart::pod_node_id(p.metadata.name.as_deref()?, region))
             .collect();
         ids.sort_unstable();
         Ok(ids)
@@ -301,7 +271,11 @@ impl Session {
         self.management
             .get_or_try_init(|| async {
                 let base = self
-                    .gateway_base(9600, &self.settings.gateway_url, "--gateway-url")
+                    .gateway_base(
+                        crate::chart::MANAGEMENT_PORT,
+                        &self.settings.gateway_url,
+                        "--gateway-url",
+                    )
                     .await?;
                 Ok(ManagementClient::new(JsonClient::new(
                     crate::zeebe::management::SERVICE,
@@ -318,7 +292,11 @@ impl Session {
             .get_or_try_init(|| async {
                 let auth = RestAuth::from_env(&self.settings.env)?;
                 let base = self
-                    .gateway_base(8080, &self.settings.rest_url, "--rest-url")
+                    .gateway_base(
+                        crate::chart::REST_PORT,
+                        &self.settings.rest_url,
+                        "--rest-url",
+                    )
                     .await?;
                 let http = JsonClient::new(crate::zeebe::rest::SERVICE, base, REQUEST_TIMEOUT)?;
                 Ok(RestClient::new(http, auth, REQUEST_TIMEOUT))

@@ -98,7 +98,7 @@ pub struct Common {
     #[arg(long)]
     pub no_schema_manager: bool,
     /// Chart reference
-    #[arg(long, default_value = c8dr_common::helm::DEFAULT_CHART)]
+    #[arg(long, default_value = c8dr_common::chart::DEFAULT_CHART)]
     pub chart: String,
     /// Chart version [env: HELM_CHART_VERSION]
     #[arg(long)]

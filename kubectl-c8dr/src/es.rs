@@ -1,8 +1,8 @@
 //! `kubectl c8dr es …`: Elasticsearch repository, snapshot, restore and copy (failback step 4).
-//! Parsing and rendering only; the logic is in `c8dr_common::ops::es`.
+//! Parsing and rendering only; the logic is in `c8dr_common::commands::es`.
 
+use c8dr_common::commands::es::{self as ops, CopyArgs, EsAccess, RepoFlags};
 use c8dr_common::error::Result;
-use c8dr_common::ops::es::{self as ops, CopyArgs, EsAccess, RepoFlags};
 use c8dr_common::region::RegionRef;
 use c8dr_common::session::Session;
 use clap::{Args, Subcommand};

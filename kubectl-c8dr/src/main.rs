@@ -6,9 +6,9 @@ mod status;
 
 use std::process::ExitCode;
 
+use c8dr_common::commands::zeebe as ops;
 use c8dr_common::config::Env;
 use c8dr_common::error::{Error, Result};
-use c8dr_common::ops::zeebe as ops;
 use c8dr_common::output::{Render, render};
 use c8dr_common::session::{GlobalFlags, Session};
 use c8dr_common::zeebe::brokers::Selection;
@@ -89,7 +89,7 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Es(command) => es::run(s, command).await,
         Command::Failover { lost } => {
             let lost = lost.as_deref().map(str::parse).transpose()?;
-            show(s, &c8dr_common::ops::drive::failover(s, lost).await?)
+            show(s, &c8dr_common::commands::drive::failover(s, lost).await?)
         }
         Command::Failback {
             replication_factor,
@@ -102,23 +102,23 @@ async fn run(session: Session, command: Command) -> Result<()> {
             es_user,
             es_password_env,
         } => {
-            let args = c8dr_common::ops::drive::FailbackArgs {
+            let args = c8dr_common::commands::drive::FailbackArgs {
                 replication_factor,
                 cluster_size,
-                repo: c8dr_common::ops::es::RepoFlags {
+                repo: c8dr_common::commands::es::RepoFlags {
                     kind: repo_type,
                     bucket,
                     location,
                     ..Default::default()
                 },
-                es: c8dr_common::ops::es::EsAccess {
+                es: c8dr_common::commands::es::EsAccess {
                     repository: repo,
                     user: es_user,
                     password_env: es_password_env,
                 },
                 delete_existing_indices,
             };
-            show(s, &c8dr_common::ops::drive::failback(s, &args).await?)
+            show(s, &c8dr_common::commands::drive::failback(s, &args).await?)
         }
         Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
@@ -227,7 +227,7 @@ fn main() -> ExitCode {
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
             runtime.block_on(async {
                 // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
-                c8dr_common::ops::pause_guard::watch_signals();
+                c8dr_common::commands::pause_guard::watch_signals();
                 run(Session::new(settings, ui), cli.command).await
             })
         });

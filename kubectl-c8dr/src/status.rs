@@ -1,8 +1,8 @@
 //! `kubectl c8dr status` (both regions on one screen, and the procedure step) and
 //! `kubectl c8dr profiles` (a region's active Spring profiles).
 
+use c8dr_common::commands::status as ops;
 use c8dr_common::error::{Error, Result};
-use c8dr_common::ops::status as ops;
 use c8dr_common::session::{Session, parse_duration};
 use clap::Args;
 

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use http::Method;
 use serde_json::Value;
-use tokio::time::Instant;
 
 use super::model::error_reason;
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
+pub use crate::wait::Poller;
 
 /// Knobs of the Elasticsearch operations.
 #[derive(Debug, Clone)]
@@ -142,72 +142,12 @@ impl<'a> EsClient<'a> {
     }
 
     pub fn poller(&self, what: impl Into<String>) -> Poller {
-        Poller::new(
+        Poller::with_cadence(
             what,
             self.opts.poll_initial,
             self.opts.poll_max,
             self.opts.wait_timeout,
         )
-    }
-}
-
-/// Adaptive polling: short first intervals (a fast operation is noticed within ~50 ms), growing
-/// by half up to a cap, bounded by a deadline.
-#[derive(Debug)]
-pub struct Poller {
-    what: String,
-    interval: Duration,
-    max: Duration,
-    started: Instant,
-    deadline: Instant,
-    timeout: Duration,
-}
-
-impl Poller {
-    pub fn new(
-        what: impl Into<String>,
-        initial: Duration,
-        max: Duration,
-        timeout: Duration,
-    ) -> Self {
-        let started = Instant::now();
-        Self {
-            what: what.into(),
-            interval: initial,
-            max,
-            started,
-            deadline: started + timeout,
-            timeout,
-        }
-    }
-
-    /// Sleep before the next poll, or [`Error::Timeout`] once the deadline has passed.
-    pub async fn wait(&mut self) -> Result<()> {
-        self.wait_eta(None).await
-    }
-
-    /// Like [`Self::wait`], but when the work is expected to finish sooner than the next
-    /// interval (`eta`, from progress so far), poll just after that instead (never more often
-    /// than every 20 ms): the end of a wait is what the operator notices.
-    pub async fn wait_eta(&mut self, eta: Option<Duration>) -> Result<()> {
-        let now = Instant::now();
-        if now >= self.deadline {
-            return Err(Error::Timeout {
-                what: self.what.clone(),
-                after: humantime::format_duration(self.timeout).to_string(),
-            });
-        }
-        let mut sleep = self.interval;
-        if let Some(eta) = eta {
-            sleep = sleep.min((eta + Duration::from_millis(5)).max(Duration::from_millis(20)));
-        }
-        tokio::time::sleep(sleep.min(self.deadline - now)).await;
-        self.interval = (self.interval + self.interval / 2).min(self.max);
-        Ok(())
-    }
-
-    pub fn elapsed(&self) -> Duration {
-        Instant::now() - self.started
     }
 }
 
@@ -223,28 +163,6 @@ pub fn eta(elapsed: Duration, percent: f64) -> Option<Duration> {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn poller_grows_and_times_out() {
-        let mut p = Poller::new(
-            "x",
-            Duration::from_millis(50),
-            Duration::from_secs(1),
-            Duration::from_secs(3),
-        );
-        let mut waits = 0;
-        let err = loop {
-            match p.wait().await {
-                Ok(()) => waits += 1,
-                Err(e) => break e,
-            }
-        };
-        assert!(matches!(err, Error::Timeout { .. }));
-        assert_eq!(err.exit_code(), crate::error::exit::TIMEOUT);
-        // 50, 75, 112, 168, 253, 379, 569, 854, then 1 s steps up to 3 s.
-        assert!((8..=12).contains(&waits), "{waits}");
-        assert!(p.elapsed() >= Duration::from_secs(3));
-    }
-
     #[test]
     fn eta_from_progress() {
         assert_eq!(
@@ -257,28 +175,5 @@ mod tests {
         );
         assert_eq!(eta(Duration::from_secs(1), 0.0), None);
         assert_eq!(eta(Duration::from_secs(1), 100.0), None);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_near_eta_shortens_the_sleep() {
-        let mut p = Poller::new(
-            "x",
-            Duration::from_millis(250),
-            Duration::from_millis(250),
-            Duration::from_secs(3),
-        );
-        let t = Instant::now();
-        p.wait_eta(Some(Duration::from_millis(30)))
-            .await
-            .expect("wait");
-        assert_eq!(Instant::now() - t, Duration::from_millis(35));
-        let t = Instant::now();
-        p.wait_eta(Some(Duration::ZERO)).await.expect("wait");
-        assert_eq!(Instant::now() - t, Duration::from_millis(20));
-        let t = Instant::now();
-        p.wait_eta(Some(Duration::from_secs(5)))
-            .await
-            .expect("wait");
-        assert_eq!(Instant::now() - t, Duration::from_millis(250));
     }
 }

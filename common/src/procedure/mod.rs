@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::region::{RegionId, region_of_exporter};
-use crate::values::{AUTH_PROFILE, DEFAULT_PROFILES};
+
 pub use steps::{FAILBACK, FAILOVER, Fill, Stage, Step};
 
 /// What was seen of one region's Elasticsearch.
@@ -51,7 +51,7 @@ impl RegionObservation {
     pub fn webapps(&self) -> Option<bool> {
         self.profiles
             .as_ref()
-            .map(|p| p.contains("operate") || p.contains("tasklist"))
+            .map(crate::chart::serves_webapps)
     }
 }
 
@@ -214,24 +214,6 @@ impl Verdict {
             (None, _) => format!("{head}: {}", self.what),
         }
     }
-}
-
-/// The profiles a region with Operate and Tasklist on renders.
-pub fn full_profiles() -> BTreeSet<String> {
-    DEFAULT_PROFILES
-        .iter()
-        .copied()
-        .chain([AUTH_PROFILE])
-        .map(String::from)
-        .collect()
-}
-
-/// The profiles a region redeployed with `--no-webapps` renders.
-pub fn no_webapps_profiles() -> BTreeSet<String> {
-    ["broker", "identity", AUTH_PROFILE]
-        .into_iter()
-        .map(String::from)
-        .collect()
 }
 
 fn enabled(status: &str) -> bool {

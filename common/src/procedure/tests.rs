@@ -1,6 +1,7 @@
 //! Every transition of the procedure, on small fixtures (region 1 lost unless said otherwise).
 
 use super::*;
+use crate::chart::{full_profiles, no_webapps_profiles};
 
 const ALL: [u32; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
 const EVEN: [u32; 4] = [0, 2, 4, 6];

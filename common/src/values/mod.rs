@@ -16,5 +16,5 @@ pub use overlay::{
     EnvChange, Overlay, OverlayDir, OverlayFile, OverlayOptions, SCHEMA_MANAGER_VAR, build_overlay,
     sets_schema_manager_var, still_set_notice, to_yaml, write_overlay,
 };
-pub use profiles::{AUTH_PROFILE, DEFAULT_PROFILES, active_profiles, expected_profiles};
+pub use profiles::{active_profiles, expected_profiles};
 pub use redact::{MIN_SECRET_LEN, REDACTED, Redactor, looks_secret, redact, redact_text};

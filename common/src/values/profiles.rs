@@ -6,10 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-/// The chart's `orchestration.profiles` defaults (camunda-platform 13.x).
-pub const DEFAULT_PROFILES: [&str; 4] = ["broker", "identity", "operate", "tasklist"];
-/// Always appended by the chart.
-pub const AUTH_PROFILE: &str = "consolidated-auth";
+use crate::chart::{AUTH_PROFILE, DEFAULT_PROFILES};
 
 fn truthy(v: &Value) -> Option<bool> {
     match v {

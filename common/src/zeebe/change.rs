@@ -1,10 +1,7 @@
 //! Tracking a topology change by its id, exactly as SPEC 3.1 describes: never by substrings,
 //! never by an older `lastChange`.
 
-use std::time::Duration;
-
 use serde::Serialize;
-use tokio::time::Instant;
 
 use super::model::ClusterTopology;
 
@@ -50,37 +47,6 @@ pub fn observe(topology: &ClusterTopology, id: i64) -> ChangeState {
             total: p.completed.len() + p.pending.len(),
         },
         _ => ChangeState::NotStarted,
-    }
-}
-
-/// Adaptive polling: start fast, back off gently, never slower than `cap`, so completion is
-/// noticed within `cap` of the server finishing (SPEC 5: 0.5 s).
-#[derive(Debug, Clone)]
-pub struct Poller {
-    next: Duration,
-    cap: Duration,
-    deadline: Instant,
-}
-
-impl Poller {
-    pub fn new(timeout: Duration) -> Self {
-        Self {
-            next: Duration::from_millis(20),
-            cap: Duration::from_millis(400),
-            deadline: Instant::now() + timeout,
-        }
-    }
-
-    /// Sleep until the next poll; `false` when the deadline has passed.
-    pub async fn tick(&mut self) -> bool {
-        let now = Instant::now();
-        if now >= self.deadline {
-            return false;
-        }
-        let sleep = self.next.min(self.deadline - now);
-        tokio::time::sleep(sleep).await;
-        self.next = (self.next * 3 / 2).min(self.cap);
-        true
     }
 }
 
@@ -154,20 +120,5 @@ mod tests {
             observe(&topo(Some((5, "COMPLETED")), Some((6, 0, 3))), 7),
             ChangeState::NotStarted
         );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn polling_backs_off_to_the_cap_and_stops_at_the_deadline() {
-        let mut p = Poller::new(Duration::from_secs(2));
-        let start = Instant::now();
-        let mut gaps = vec![];
-        let mut last = start;
-        while p.tick().await {
-            gaps.push(Instant::now() - last);
-            last = Instant::now();
-        }
-        assert!(gaps.iter().all(|g| *g <= Duration::from_millis(400)));
-        assert_eq!(gaps.first().copied(), Some(Duration::from_millis(20)));
-        assert!(Instant::now() - start >= Duration::from_secs(2));
     }
 }

@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::Pod;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::chart;
 use crate::error::{Error, Result};
 use crate::es::{self, EsOptions, EsStatus};
 use crate::output::{Render, table};
@@ -26,10 +27,6 @@ use crate::zeebe::model::{ClusterTopology, ExporterStatus, LastChange, Topology}
 
 /// How long each part of a region's probe may take (API server, ConfigMap, gateway, ES).
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The orchestration pods (brokers with the embedded gateway and webapps).
-pub const BROKER_SELECTOR: &str = "app.kubernetes.io/component=zeebe-broker";
-pub const ORCHESTRATION_CONTAINER: &str = "orchestration";
 
 async fn bounded<T>(
     what: &str,
@@ -82,9 +79,9 @@ pub struct ProfilesView {
 
 impl ProfilesView {
     fn of(active: &BTreeSet<String>) -> Self {
-        let matches = if *active == procedure::full_profiles() {
+        let matches = if *active == chart::full_profiles() {
             "full"
-        } else if *active == procedure::no_webapps_profiles() {
+        } else if *active == chart::no_webapps_profiles() {
             "no-webapps"
         } else {
             "unexpected"
@@ -170,7 +167,7 @@ pub fn pod_disables_schema_manager(pod: &Pod) -> bool {
     pod.spec.as_ref().is_some_and(|s| {
         s.containers
             .iter()
-            .filter(|c| c.name == ORCHESTRATION_CONTAINER)
+            .filter(|c| c.name == chart::ORCHESTRATION_CONTAINER)
             .flat_map(|c| c.env.iter().flatten())
             .any(|e| {
                 e.name == SCHEMA_MANAGER_VAR
@@ -181,20 +178,12 @@ pub fn pod_disables_schema_manager(pod: &Pod) -> bool {
     })
 }
 
-fn broker_selector(release: &str) -> String {
-    format!("{BROKER_SELECTOR},app.kubernetes.io/instance={release}")
-}
-
 fn broker_pods(pods: &[Pod], region: RegionId) -> Vec<BrokerPod> {
     let mut out: Vec<BrokerPod> = pods
         .iter()
         .map(|p| {
             let name = p.metadata.name.clone().unwrap_or_default();
-            let node_id = name
-                .rsplit('-')
-                .next()
-                .and_then(|o| o.parse::<u32>().ok())
-                .map(|ordinal| ordinal * 2 + region.index() as u32);
+            let node_id = chart::pod_node_id(&name, region);
             BrokerPod {
                 name,
                 node_id,
@@ -265,8 +254,8 @@ async fn probe_region(session: &Session, id: RegionId, role: &str, limit: Durati
     report.reachable = true;
     probe.obs.reachable = true;
 
-    let configmap = crate::helm::unified_configmap(&s.release);
-    let selector = broker_selector(&s.release);
+    let configmap = crate::chart::unified_configmap(&s.release);
+    let selector = chart::broker_selector(&s.release);
     let (cm, pods) = tokio::join!(
         bounded(
             "the unified ConfigMap",
@@ -1067,11 +1056,11 @@ pub fn logged_profiles(logs: &str) -> Option<BTreeSet<String>> {
 pub async fn profiles(session: &Session, webapps: bool, logs: bool) -> Result<ProfilesReport> {
     let s = &session.settings;
     let kube = session.kube().await?;
-    let name = crate::helm::unified_configmap(&s.release);
+    let name = crate::chart::unified_configmap(&s.release);
     let expected = if webapps {
-        procedure::full_profiles()
+        chart::full_profiles()
     } else {
-        procedure::no_webapps_profiles()
+        chart::no_webapps_profiles()
     };
     let yaml = kube
         .get_configmap(&name)
@@ -1089,7 +1078,7 @@ pub async fn profiles(session: &Session, webapps: bool, logs: bool) -> Result<Pr
         ))
     })?;
     let logs = if logs {
-        let pods = kube.list_pods(&broker_selector(&s.release)).await?;
+        let pods = kube.list_pods(&chart::broker_selector(&s.release)).await?;
         let mut names: Vec<String> = pods
             .iter()
             .filter_map(|p| p.metadata.name.clone())
@@ -1097,7 +1086,9 @@ pub async fn profiles(session: &Session, webapps: bool, logs: bool) -> Result<Pr
         names.sort();
         let expected = &expected;
         let reads = names.iter().map(|pod| async move {
-            let text = kube.pod_logs(pod, ORCHESTRATION_CONTAINER, None).await?;
+            let text = kube
+                .pod_logs(pod, chart::ORCHESTRATION_CONTAINER, None)
+                .await?;
             let active = logged_profiles(&text);
             Ok::<_, Error>(PodProfiles {
                 pod: pod.clone(),
@@ -1134,10 +1125,7 @@ mod tests {
     #[test]
     fn the_start_up_line_gives_the_logged_profiles_as_a_set() {
         let logs = "x INFO Starting\nx INFO io.camunda.application.StandaloneCamunda - The following 3 profiles are active: \"broker\", \"identity\", \"consolidated-auth\"\n";
-        assert_eq!(
-            logged_profiles(logs),
-            Some(procedure::no_webapps_profiles())
-        );
+        assert_eq!(logged_profiles(logs), Some(chart::no_webapps_profiles()));
         assert_eq!(logged_profiles("nothing here\n"), None);
     }
 
@@ -1171,12 +1159,9 @@ mod tests {
 
     #[test]
     fn profiles_are_classified_against_both_expected_sets() {
+        assert_eq!(ProfilesView::of(&chart::full_profiles()).matches, "full");
         assert_eq!(
-            ProfilesView::of(&procedure::full_profiles()).matches,
-            "full"
-        );
-        assert_eq!(
-            ProfilesView::of(&procedure::no_webapps_profiles()).matches,
+            ProfilesView::of(&chart::no_webapps_profiles()).matches,
             "no-webapps"
         );
         let odd: BTreeSet<String> = ["broker".to_string()].into();

@@ -27,10 +27,6 @@ use crate::output::{Render, table};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
 
-/// The Elasticsearch pods of the bitnami subchart (and of most setups).
-pub const ES_SELECTOR: &str = "app.kubernetes.io/name=elasticsearch";
-/// The container curl runs in.
-pub const ES_CONTAINER: &str = "elasticsearch";
 /// Per-request bound of one curl/HTTP call (waits poll with many short requests).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -93,7 +89,7 @@ impl KubePodExec {
         }
         let picked = self
             .kube
-            .pick_pod(ES_SELECTOR, ES_CONTAINER)
+            .pick_pod(crate::chart::ES_SELECTOR, crate::chart::ES_CONTAINER)
             .await
             .map_err(|e| match e {
                 Error::Failed(m) => Error::failed(format!(
@@ -126,7 +122,7 @@ impl PodExec for KubePodExec {
             let stdin = if stdin.is_empty() { None } else { Some(stdin) };
             match self
                 .kube
-                .exec(&pod, ES_CONTAINER, argv, stdin, timeout)
+                .exec(&pod, crate::chart::ES_CONTAINER, argv, stdin, timeout)
                 .await
             {
                 Ok(out) => Ok(ExecOutput {
@@ -149,7 +145,7 @@ impl PodExec for KubePodExec {
             .try_lock()
             .ok()
             .and_then(|p| p.clone())
-            .unwrap_or_else(|| ES_SELECTOR.to_string());
+            .unwrap_or_else(|| crate::chart::ES_SELECTOR.to_string());
         format!("pod {pod} ({})", self.kube.location())
     }
 }
@@ -172,13 +168,9 @@ async fn credentials(
     let Some(kube) = kube else {
         return Ok(None);
     };
-    let bitnami = format!("{}-elasticsearch", session.settings.release);
-    for (secret, key) in [
-        (bitnami.as_str(), "elasticsearch-password"),
-        ("elasticsearch-es-elastic-user", "elastic"),
-    ] {
+    for (secret, key) in crate::chart::es_password_secrets(&session.settings.release) {
         let value = kube
-            .get_secret_value(secret, key)
+            .get_secret_value(&secret, key)
             .await
             .map_err(|e| match e {
                 Error::Unreachable { .. } => e,

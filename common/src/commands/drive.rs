@@ -299,13 +299,12 @@ pub struct FailbackArgs {
 /// Whether a region's unified ConfigMap shows the webapps (operate, tasklist) on; `None` when the
 /// release is not installed there.
 async fn webapps_on(session: &Session) -> Result<Option<bool>> {
-    let name = crate::helm::unified_configmap(&session.settings.release);
+    let name = crate::chart::unified_configmap(&session.settings.release);
     let cm = session.kube().await?.get_configmap(&name).await?;
     let Some(yaml) = cm.and_then(|c| c.data?.get("application.yaml").cloned()) else {
         return Ok(None);
     };
-    Ok(crate::values::active_profiles(&yaml)
-        .map(|p| p.contains("operate") || p.contains("tasklist")))
+    Ok(crate::values::active_profiles(&yaml).map(|p| crate::chart::serves_webapps(&p)))
 }
 
 /// `kubectl c8dr failback`: the kubectl-side steps 3–7 in order, after checking that the helm

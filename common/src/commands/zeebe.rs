@@ -11,8 +11,9 @@ use crate::http::answer_lost;
 use crate::output::{Render, table};
 use crate::region::RegionId;
 use crate::session::Session;
+use crate::wait::Poller;
 use crate::zeebe::brokers::{self, Evidence, Liveness, Selection};
-use crate::zeebe::change::{ChangeState, Poller, observe};
+use crate::zeebe::change::{ChangeState, observe};
 use crate::zeebe::management::coordinator_unreachable;
 use crate::zeebe::model::{
     BrokerState, BrokersPatch, ClusterPatch, ClusterTopology, ExporterStatus, LastChange,
@@ -389,7 +390,7 @@ pub async fn wait_for(
         Follow::Change(id) => (Some(id), id - 1),
         Follow::After(b) => (None, b),
     };
-    let mut poller = Poller::new(session.settings.timeout);
+    let mut poller = Poller::new(label, session.settings.timeout);
     let progress = session.ui.progress(label, 0);
     let mut said_fallback = false;
     let mut state = ChangeState::NotStarted;
@@ -968,7 +969,7 @@ async fn wait_exporter_status(
     id: &str,
     target: &str,
 ) -> Result<()> {
-    let mut poller = Poller::new(session.settings.timeout);
+    let mut poller = Poller::new(format!("exporter {id}"), session.settings.timeout);
     loop {
         let list = mgmt.exporters().await?;
         let status = list

@@ -1,0 +1,150 @@
+//! Every fact c8dr relies on about the Camunda Helm chart (camunda/camunda-platform-helm,
+//! `charts/camunda-platform-8.8`, chart 13.x): resource names, labels, ports, containers, Secrets and
+//! the Spring profile sets it renders. One home, so that a chart change is a change here only.
+//! Sources per fact in `../shared/notes/camunda-sources.md` §2 and SPEC §3.5–3.6.
+
+use std::collections::BTreeSet;
+
+use crate::region::RegionId;
+
+/// The chart `helm c8dr redeploy` upgrades unless told otherwise.
+pub const DEFAULT_CHART: &str = "camunda/camunda-platform";
+
+/// The chart's `orchestration.fullname`: `<release>-zeebe`, or `<release>` alone when the release
+/// name already contains `zeebe` (`_helpers.tpl`; notes/camunda-sources §2.2).
+pub fn orchestration_fullname(release: &str) -> String {
+    if release.contains("zeebe") {
+        release.to_string()
+    } else {
+        format!("{release}-zeebe")
+    }
+}
+
+/// The gateway Service of a release: `<fullname>-gateway`.
+pub fn gateway_service(release: &str) -> String {
+    format!("{}-gateway", orchestration_fullname(release))
+}
+
+/// The unified configuration ConfigMap of a release (`<fullname>-configuration-unified`), whose
+/// `application.yaml` holds `spring.profiles.active` and the cluster sizes.
+pub fn unified_configmap(release: &str) -> String {
+    format!("{}-configuration-unified", orchestration_fullname(release))
+}
+
+/// The label every orchestration (broker) pod carries.
+pub const BROKER_SELECTOR: &str = "app.kubernetes.io/component=zeebe-broker";
+
+/// The orchestration pods of one release.
+pub fn broker_selector(release: &str) -> String {
+    format!("{BROKER_SELECTOR},app.kubernetes.io/instance={release}")
+}
+
+/// The container of the orchestration pods (logs, env).
+pub const ORCHESTRATION_CONTAINER: &str = "orchestration";
+
+/// The gateway's management API port (actuator: cluster, exporters, exporting, partitions).
+pub const MANAGEMENT_PORT: u16 = 9600;
+/// The gateway's v2 REST API port (`/v2/topology`).
+pub const REST_PORT: u16 = 8080;
+
+/// The Elasticsearch pods of the bitnami subchart (and of most setups).
+pub const ES_SELECTOR: &str = "app.kubernetes.io/name=elasticsearch";
+/// The container curl runs in.
+pub const ES_CONTAINER: &str = "elasticsearch";
+
+/// Where the Elasticsearch `elastic` password lives, in order: the bitnami subchart's Secret
+/// `<release>-elasticsearch` (key `elasticsearch-password`), then ECK's default Secret.
+pub fn es_password_secrets(release: &str) -> [(String, &'static str); 2] {
+    [
+        (format!("{release}-elasticsearch"), "elasticsearch-password"),
+        ("elasticsearch-es-elastic-user".to_string(), "elastic"),
+    ]
+}
+
+/// The StatefulSet ordinal of a pod (`camunda-zeebe-3` → 3).
+pub fn pod_ordinal(pod_name: &str) -> Option<u32> {
+    pod_name.rsplit('-').next()?.parse().ok()
+}
+
+/// The Zeebe node id of the broker at `ordinal` in `region`: the dual-region values give each
+/// region every other id (`nodeId = ordinal * 2 + regionId`, SPEC §3.1).
+pub fn node_id(ordinal: u32, region: RegionId) -> u32 {
+    ordinal * 2 + region.index() as u32
+}
+
+/// The node id of a broker pod, from its name.
+pub fn pod_node_id(pod_name: &str, region: RegionId) -> Option<u32> {
+    pod_ordinal(pod_name).map(|o| node_id(o, region))
+}
+
+/// The chart's `orchestration.profiles` defaults.
+pub const DEFAULT_PROFILES: [&str; 4] = ["broker", "identity", "operate", "tasklist"];
+/// The webapps `--no-webapps` turns off (failback step 2).
+pub const WEBAPP_PROFILES: [&str; 2] = ["operate", "tasklist"];
+/// Always appended to `spring.profiles.active` by the chart.
+pub const AUTH_PROFILE: &str = "consolidated-auth";
+
+/// The profiles a region with Operate and Tasklist on renders.
+pub fn full_profiles() -> BTreeSet<String> {
+    DEFAULT_PROFILES
+        .iter()
+        .copied()
+        .chain([AUTH_PROFILE])
+        .map(String::from)
+        .collect()
+}
+
+/// The profiles a region redeployed with `--no-webapps` renders.
+pub fn no_webapps_profiles() -> BTreeSet<String> {
+    DEFAULT_PROFILES
+        .iter()
+        .copied()
+        .filter(|p| !WEBAPP_PROFILES.contains(p))
+        .chain([AUTH_PROFILE])
+        .map(String::from)
+        .collect()
+}
+
+/// Whether a set of active profiles serves a webapp (Operate or Tasklist).
+pub fn serves_webapps<'a>(profiles: impl IntoIterator<Item = &'a String>) -> bool {
+    profiles
+        .into_iter()
+        .any(|p| WEBAPP_PROFILES.contains(&p.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_charts_fullname_rule() {
+        assert_eq!(gateway_service("camunda"), "camunda-zeebe-gateway");
+        assert_eq!(gateway_service("my-zeebe"), "my-zeebe-gateway");
+        assert_eq!(
+            unified_configmap("camunda"),
+            "camunda-zeebe-configuration-unified"
+        );
+        assert_eq!(
+            broker_selector("camunda"),
+            "app.kubernetes.io/component=zeebe-broker,app.kubernetes.io/instance=camunda"
+        );
+    }
+
+    #[test]
+    fn node_ids_interleave_the_regions() {
+        assert_eq!(pod_node_id("camunda-zeebe-0", RegionId::ZERO), Some(0));
+        assert_eq!(pod_node_id("camunda-zeebe-1", RegionId::ONE), Some(3));
+        assert_eq!(pod_node_id("camunda-zeebe-x", RegionId::ONE), None);
+    }
+
+    #[test]
+    fn the_profile_sets_differ_by_the_webapps_only() {
+        let full = full_profiles();
+        let off = no_webapps_profiles();
+        assert!(serves_webapps(&full));
+        assert!(!serves_webapps(&off));
+        let diff: Vec<&String> = full.difference(&off).collect();
+        assert_eq!(diff, ["operate", "tasklist"]);
+        assert!(off.contains(AUTH_PROFILE) && off.contains("broker"));
+    }
+}

@@ -1,0 +1,246 @@
+//! The one way c8dr waits and retries: a deadline poller for "until the server says it is done"
+//! and a bounded retry for "this read may fail transiently". Every wait loop uses these, so the
+//! cadence (SPEC 5: completion noticed within 0.5 s), the timeout error (exit 4) and the retry
+//! rule (SPEC 4.7: transient failures of reads only) live here.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+
+/// First interval of a default poller: a fast operation is noticed within ~20 ms.
+pub const FIRST_POLL: Duration = Duration::from_millis(20);
+/// Cap of a default poller's interval: completion is noticed within this of the server finishing.
+pub const MAX_POLL: Duration = Duration::from_millis(400);
+
+/// Adaptive polling bounded by a deadline: short first intervals, growing by half up to a cap.
+#[derive(Debug, Clone)]
+pub struct Poller {
+    what: String,
+    interval: Duration,
+    max: Duration,
+    started: Instant,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Poller {
+    /// A poller for `what` (named in the timeout error) with the default cadence.
+    pub fn new(what: impl Into<String>, timeout: Duration) -> Self {
+        Self::with_cadence(what, FIRST_POLL, MAX_POLL, timeout)
+    }
+
+    /// A poller with its own first interval and cap.
+    pub fn with_cadence(
+        what: impl Into<String>,
+        first: Duration,
+        max: Duration,
+        timeout: Duration,
+    ) -> Self {
+        let started = Instant::now();
+        Self {
+            what: what.into(),
+            interval: first,
+            max,
+            started,
+            deadline: started + timeout,
+            timeout,
+        }
+    }
+
+    /// Sleep before the next poll, or [`Error::Timeout`] once the deadline has passed.
+    pub async fn wait(&mut self) -> Result<()> {
+        self.wait_eta(None).await
+    }
+
+    /// Like [`Self::wait`], but when the work is expected to finish sooner than the next interval
+    /// (`eta`, from progress so far), poll just after that instead (never more often than every
+    /// 20 ms): the end of a wait is what the operator notices.
+    pub async fn wait_eta(&mut self, eta: Option<Duration>) -> Result<()> {
+        if self.tick_eta(eta).await {
+            Ok(())
+        } else {
+            Err(self.timeout_error())
+        }
+    }
+
+    /// Sleep before the next poll; `false` (without sleeping) once the deadline has passed, for
+    /// callers that report the timeout in their own words.
+    pub async fn tick(&mut self) -> bool {
+        self.tick_eta(None).await
+    }
+
+    async fn tick_eta(&mut self, eta: Option<Duration>) -> bool {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        let mut sleep = self.interval;
+        if let Some(eta) = eta {
+            sleep = sleep.min((eta + Duration::from_millis(5)).max(FIRST_POLL));
+        }
+        tokio::time::sleep(sleep.min(self.deadline - now)).await;
+        self.interval = (self.interval + self.interval / 2).min(self.max);
+        true
+    }
+
+    /// The timeout error this poller gives (exit 4), naming what was awaited and for how long.
+    pub fn timeout_error(&self) -> Error {
+        Error::Timeout {
+            what: self.what.clone(),
+            after: humantime::format_duration(self.timeout).to_string(),
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        Instant::now() - self.started
+    }
+
+    /// Whether the deadline has passed.
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+}
+
+/// How often and how patiently a transient failure is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// Attempts in all (1 = no retry).
+    pub attempts: u32,
+    pub first: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    pub const fn new(attempts: u32, first: Duration, max: Duration) -> Self {
+        Self {
+            attempts,
+            first,
+            max,
+        }
+    }
+}
+
+/// Run `attempt` (given the attempt number, from 1) until it succeeds, fails with an error that is
+/// not transient ([`Error::is_transient`]), or `backoff.attempts` are spent; the delay doubles from
+/// `backoff.first` up to `backoff.max`. Only for reads and other requests that are safe to repeat
+/// (SPEC 4.7): a mutation is sent once.
+pub async fn retry<T, F, Fut>(what: &str, backoff: Backoff, mut attempt: F) -> Result<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut delay = backoff.first;
+    let mut n = 0;
+    loop {
+        n += 1;
+        match attempt(n).await {
+            Err(e) if e.is_transient() && n < backoff.attempts => {
+                tracing::debug!(
+                    what,
+                    attempt = n,
+                    ?delay,
+                    "transient failure, retrying: {e}"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(backoff.max);
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_interval_grows_by_half_up_to_the_cap_and_the_deadline_is_an_exit_4() {
+        let mut p = Poller::with_cadence(
+            "change 7",
+            Duration::from_millis(100),
+            Duration::from_millis(200),
+            Duration::from_millis(500),
+        );
+        let mut slept = vec![];
+        loop {
+            let t = Instant::now();
+            match p.wait().await {
+                Ok(()) => slept.push((Instant::now() - t).as_millis()),
+                Err(e) => {
+                    assert_eq!(e.exit_code(), crate::error::exit::TIMEOUT);
+                    assert!(e.to_string().contains("change 7"), "{e}");
+                    break;
+                }
+            }
+        }
+        assert_eq!(slept, [100, 150, 200, 50]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_near_eta_shortens_the_sleep() {
+        let mut p = Poller::with_cadence(
+            "restore",
+            Duration::from_millis(250),
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+        );
+        let t = Instant::now();
+        p.wait_eta(Some(Duration::from_millis(30)))
+            .await
+            .expect("ok");
+        assert_eq!(Instant::now() - t, Duration::from_millis(35));
+        let t = Instant::now();
+        p.wait_eta(Some(Duration::ZERO)).await.expect("ok");
+        assert_eq!(Instant::now() - t, FIRST_POLL);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_transient_failures_are_retried_and_only_so_often() {
+        let backoff = Backoff::new(3, Duration::from_millis(10), Duration::from_millis(15));
+        let mut calls = 0;
+        let r: Result<()> = retry("read", backoff, |_| {
+            calls += 1;
+            async { Err(Error::unreachable("gateway", "connection refused")) }
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 3);
+
+        let mut calls = 0;
+        let r: Result<()> = retry("read", backoff, |_| {
+            calls += 1;
+            async { Err(Error::refused("no")) }
+        })
+        .await;
+        assert_eq!(r.map_err(|e| e.exit_code()), Err(3));
+        assert_eq!(calls, 1, "a refusal is not retried");
+
+        let r = retry("read", backoff, |n| async move {
+            if n < 2 {
+                Err(Error::unreachable("gateway", "reset"))
+            } else {
+                Ok(n)
+            }
+        })
+        .await;
+        assert_eq!(r.ok(), Some(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polling_backs_off_to_the_cap_and_stops_at_the_deadline() {
+        let mut p = Poller::new("change 1", Duration::from_secs(2));
+        let start = Instant::now();
+        let mut gaps = vec![];
+        let mut last = start;
+        while p.tick().await {
+            gaps.push(Instant::now() - last);
+            last = Instant::now();
+        }
+        assert!(gaps.iter().all(|g| *g <= MAX_POLL));
+        assert_eq!(gaps.first().copied(), Some(FIRST_POLL));
+        assert!(Instant::now() - start >= Duration::from_secs(2));
+    }
+}
