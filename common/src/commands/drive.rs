@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::zeebe::{brokers_remove, exporter_set};
-use super::{Outcome, Status};
+use super::{Ending, Outcome};
 use crate::error::{Error, Result, ResultExt};
 use crate::region::RegionId;
 use crate::session::Session;
@@ -20,7 +20,7 @@ use crate::zeebe::model::ClusterTopology;
 pub struct StepReport {
     pub step: String,
     pub command: String,
-    pub status: Status,
+    pub status: Ending,
     pub summary: String,
     pub seconds: f64,
 }
@@ -147,7 +147,7 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     }
     if session.settings.dry_run {
         return Ok(
-            Outcome::new(CMD, Status::DryRun, format!("fail over from {lost}")).with_plan(plan),
+            Outcome::new(CMD, Ending::DryRun, format!("fail over from {lost}")).with_plan(plan),
         );
     }
     session
@@ -195,16 +195,16 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
             seconds: started.elapsed().as_secs_f64(),
         });
     }
-    let all_done = steps.iter().all(|s| s.status == Status::AlreadyDone);
+    let all_done = steps.iter().all(|s| s.status == Ending::AlreadyDone);
     let next = format!(
         "when {lost} is recreated: helm c8dr redeploy --region recreated --no-webapps --no-schema-manager"
     );
     Ok(Outcome::new(
         CMD,
         if all_done {
-            Status::AlreadyDone
+            Ending::AlreadyDone
         } else {
-            Status::Done
+            Ending::Done
         },
         format!(
             "failed over: Camunda runs in {} alone; next, {next}",
@@ -356,7 +356,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     if to_add.is_empty() && rf_ok {
         return Ok(Outcome::new(
             CMD,
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!("the {lost} brokers are members again (replication factor {rf_now}); next: helm c8dr redeploy --region both"),
         )
         .with_details(json!({"next": "helm c8dr redeploy --region both"})));
@@ -482,7 +482,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         "on any failure or signal after the pause: kubectl c8dr exporting resume".to_string(),
     ];
     if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, format!("fail back {lost}")).with_plan(plan));
+        return Ok(Outcome::new(CMD, Ending::DryRun, format!("fail back {lost}")).with_plan(plan));
     }
     session
         .ui
@@ -518,7 +518,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         let out = if already_paused {
             Outcome::new(
                 "exporting pause",
-                Status::AlreadyDone,
+                Ending::AlreadyDone,
                 format!(
                     "exporting was already paused (an earlier run, or by hand): {} partition replicas on {} brokers show PAUSED",
                     observed.count_in("PAUSED"),
@@ -608,7 +608,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     let next = "helm c8dr redeploy --region both";
     Ok(Outcome::new(
         CMD,
-        Status::Done,
+        Ending::Done,
         format!("failback steps 3-7 done: {lost} is back in the cluster; next: {next}"),
     )
     .with_plan(plan)

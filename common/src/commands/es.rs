@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{Outcome, Status};
+use super::{Ending, Outcome};
 use crate::config::locate;
 use crate::error::{Error, Result};
 use crate::es::{
@@ -512,7 +512,7 @@ pub async fn repo_register(
         session.describe_region()
     );
     if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, summary).with_plan(plan));
+        return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
     }
     let t = transport(session, access).await?;
     let opts = options(session, access);
@@ -520,7 +520,7 @@ pub async fn repo_register(
     let report = es::repo_register(t.t(), &opts, &spec).await?;
     Ok(Outcome::new(
         CMD,
-        Status::Done,
+        Ending::Done,
         format!(
             "repository {} registered{} and verified by {} node(s)",
             report.repository,
@@ -584,7 +584,7 @@ pub async fn snapshot_create(
         access.repository
     );
     if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, summary).with_plan(plan));
+        return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
     }
     let t = transport(session, access).await?;
     let opts = options(session, access);
@@ -596,7 +596,7 @@ pub async fn snapshot_create(
     let s = &report.snapshot;
     Ok(Outcome::new(
         CMD,
-        Status::Done,
+        Ending::Done,
         format!(
             "snapshot {} is {} ({} of {} shards, {} indices, global state included)",
             s.snapshot,
@@ -767,7 +767,7 @@ pub async fn snapshot_restore(
     if preview.already_restored && session.settings.dry_run {
         return Ok(Outcome::new(
             CMD,
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!(
                 "snapshot {name} is already restored in the {}",
                 session.describe_region()
@@ -788,7 +788,7 @@ pub async fn snapshot_restore(
         }
     );
     if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, summary)
+        return Ok(Outcome::new(CMD, Ending::DryRun, summary)
             .with_plan(preview.calls)
             .with_details(json!({"deleteIndices": preview.delete_indices})));
     }
@@ -806,7 +806,7 @@ pub async fn snapshot_restore(
     let report = result?;
     let (status, summary) = match report.outcome {
         RestoreOutcome::AlreadyRestored => (
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!(
                 "snapshot {name} is already restored ({} indices, {} shard copies, health {}{})",
                 report.restored_indices.len(),
@@ -816,7 +816,7 @@ pub async fn snapshot_restore(
             ),
         ),
         RestoreOutcome::Restored => (
-            Status::Done,
+            Ending::Done,
             format!(
                 "snapshot {name} restored: {} indices, {} shard copies, cluster health {}{}{}",
                 report.restored_indices.len(),
@@ -978,7 +978,7 @@ pub async fn copy(
     if preview.already_done {
         return Ok(Outcome::new(
             CMD,
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!(
                 "the target already holds exactly the source's {} Camunda indices, restored from a snapshot",
                 preview.source_indices.len()
@@ -1005,7 +1005,7 @@ pub async fn copy(
         if args.pause_exporting {
             plan.insert(0, "gateway: POST /actuator/exporting/pause".into());
         }
-        return Ok(Outcome::new(CMD, Status::DryRun, summary)
+        return Ok(Outcome::new(CMD, Ending::DryRun, summary)
             .with_plan(plan)
             .with_details(details(&preview)));
     }
@@ -1034,7 +1034,7 @@ pub async fn copy(
             .note(format!("{}: {}", paused.command, paused.summary));
         g.done("exporting pause");
         // A pause found in place is not this run's to undo.
-        if paused.status == Status::Done {
+        if paused.status == Ending::Done {
             guard = Some(g);
         }
     }
@@ -1067,8 +1067,8 @@ pub async fn copy(
     // The copy is done: the pause stays for failback step 5 (exporters enable), by design.
     drop(guard);
     let status = match report.outcome {
-        CopyOutcome::AlreadyDone => Status::AlreadyDone,
-        CopyOutcome::Copied | CopyOutcome::Resumed => Status::Done,
+        CopyOutcome::AlreadyDone => Ending::AlreadyDone,
+        CopyOutcome::Copied | CopyOutcome::Resumed => Ending::Done,
     };
     let summary = format!(
         "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}{}",

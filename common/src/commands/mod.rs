@@ -16,7 +16,7 @@ use crate::output::Render;
 /// How a mutating command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Status {
+pub enum Ending {
     /// The change was made and verified.
     Done,
     /// Nothing to do: the desired state was already there (exit 0).
@@ -32,7 +32,7 @@ pub enum Status {
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub command: String,
-    pub status: Status,
+    pub status: Ending,
     pub summary: String,
     /// The exact calls, or the gateway's planned operations.
     pub plan: Vec<String>,
@@ -43,7 +43,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn new(command: &str, status: Status, summary: impl Into<String>) -> Self {
+    pub fn new(command: &str, status: Ending, summary: impl Into<String>) -> Self {
         Self {
             command: command.into(),
             status,
@@ -71,16 +71,16 @@ impl Render for Outcome {
     fn text(&self) -> String {
         let mut out = String::new();
         match self.status {
-            Status::DryRun => {
+            Ending::DryRun => {
                 out.push_str(&format!("dry run: {}\n", self.summary));
                 for p in &self.plan {
                     out.push_str(&format!("  {p}\n"));
                 }
                 out.push_str("nothing was changed (--dry-run)\n");
             }
-            Status::AlreadyDone => out.push_str(&format!("already done: {}\n", self.summary)),
-            Status::Done => out.push_str(&format!("done: {}\n", self.summary)),
-            Status::Submitted => out.push_str(&format!("submitted: {}\n", self.summary)),
+            Ending::AlreadyDone => out.push_str(&format!("already done: {}\n", self.summary)),
+            Ending::Done => out.push_str(&format!("done: {}\n", self.summary)),
+            Ending::Submitted => out.push_str(&format!("submitted: {}\n", self.summary)),
         }
         out
     }

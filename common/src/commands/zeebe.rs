@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Outcome, Status};
+use super::{Ending, Outcome};
 use crate::error::{Error, Result};
 use crate::http::answer_lost;
 use crate::output::{Render, table};
@@ -620,7 +620,7 @@ async fn submit_patch(
 ) -> Result<std::result::Result<Option<i64>, Outcome>> {
     if session.settings.dry_run {
         return Ok(Err(
-            Outcome::new(cmd, Status::DryRun, summary).with_plan(plan.to_vec())
+            Outcome::new(cmd, Ending::DryRun, summary).with_plan(plan.to_vec())
         ));
     }
     session
@@ -642,7 +642,7 @@ async fn submit_patch(
     if session.settings.no_wait {
         return Ok(Err(Outcome::new(
             cmd,
-            Status::Submitted,
+            Ending::Submitted,
             match follow.id() {
                 Some(id) => format!("change {id}: {summary}"),
                 None => summary.to_string(),
@@ -671,7 +671,7 @@ pub async fn brokers_remove(
     if remove.is_empty() {
         return Ok(Outcome::new(
             CMD,
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!("none of the selected brokers is a member (members: {members:?})"),
         )
         .with_details(json!({"members": members})));
@@ -718,7 +718,7 @@ pub async fn brokers_remove(
             if session.settings.dry_run {
                 return Ok(Outcome::new(
                     CMD,
-                    Status::DryRun,
+                    Ending::DryRun,
                     format!(
                         "{summary}: already in progress as change {}",
                         f.id().unwrap_or(-1)
@@ -767,7 +767,7 @@ pub async fn brokers_remove(
     }
     Ok(Outcome::new(
         CMD,
-        Status::Done,
+        Ending::Done,
         format!(
             "{change} completed: brokers {remove:?} removed; members now {:?}, replication factor {}",
             after_t.member_ids(),
@@ -807,7 +807,7 @@ pub async fn brokers_add(
     if add.is_empty() && rf == current_rf {
         return Ok(Outcome::new(
             CMD,
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!(
                 "the brokers are members and the replication factor is {rf} (members: {members:?})"
             ),
@@ -860,7 +860,7 @@ pub async fn brokers_add(
         Some(f) => {
             return Ok(Outcome::new(
                 CMD,
-                Status::DryRun,
+                Ending::DryRun,
                 format!(
                     "{summary}: already in progress as change {}",
                     f.id().unwrap_or(-1)
@@ -902,7 +902,7 @@ pub async fn brokers_add(
     }
     Ok(Outcome::new(
         CMD,
-        Status::Done,
+        Ending::Done,
         format!(
             "{change} completed: members {:?}, replication factor {rf}",
             after.member_ids()
@@ -1042,7 +1042,7 @@ pub async fn exporter_set_with(
     if state_of(current) == target {
         return Ok(Outcome::new(
             cmd,
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!("exporter {id} is {target}"),
         ));
     }
@@ -1102,7 +1102,7 @@ pub async fn exporter_set_with(
         session.ui.warn(w);
     }
     if session.settings.dry_run {
-        return Ok(Outcome::new(cmd, Status::DryRun, summary).with_plan(plan));
+        return Ok(Outcome::new(cmd, Ending::DryRun, summary).with_plan(plan));
     }
     let follow = match pending {
         Some(f) => f,
@@ -1119,14 +1119,14 @@ pub async fn exporter_set_with(
         }
     };
     if session.settings.no_wait {
-        return Ok(Outcome::new(cmd, Status::Submitted, summary)
+        return Ok(Outcome::new(cmd, Ending::Submitted, summary)
             .with_plan(plan)
             .with_change(follow.id()));
     }
     let change = wait_for(session, mgmt, follow, &summary).await?;
     wait_exporter_status(session, mgmt, id, target).await?;
     Ok(
-        Outcome::new(cmd, Status::Done, format!("exporter {id} is {target}"))
+        Outcome::new(cmd, Ending::Done, format!("exporter {id} is {target}"))
             .with_plan(plan)
             .with_change(change),
     )
@@ -1190,7 +1190,7 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
     if before.observed() && before.not_in(target).is_empty() {
         return Ok(Outcome::new(
             CMD,
-            Status::AlreadyDone,
+            Ending::AlreadyDone,
             format!(
                 "exporting is already {}paused: {} partition replicas on {} brokers show {target}",
                 if soft { "soft-" } else { "" },
@@ -1202,7 +1202,7 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
         .with_details(serde_json::to_value(&before).unwrap_or_default()));
     }
     if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, summary).with_plan(plan));
+        return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
     }
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
     let mut last = None;
@@ -1240,7 +1240,7 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
                 };
                 return Ok(Outcome::new(
                     CMD,
-                    Status::Done,
+                    Ending::Done,
                     format!(
                         "exporting is {}paused{verified}",
                         if soft { "soft-" } else { "" }
@@ -1294,7 +1294,7 @@ pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
             .to_string(),
     ];
     if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Status::DryRun, "resume exporting").with_plan(plan));
+        return Ok(Outcome::new(CMD, Ending::DryRun, "resume exporting").with_plan(plan));
     }
     session.ui.confirm("Plan: resume exporting", &plan)?;
     mgmt.exporting_resume().await?;
@@ -1318,7 +1318,7 @@ pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
         String::new()
     };
     Ok(
-        Outcome::new(CMD, Status::Done, format!("exporting is resumed{verified}"))
+        Outcome::new(CMD, Ending::Done, format!("exporting is resumed{verified}"))
             .with_plan(plan)
             .with_details(serde_json::to_value(&after).unwrap_or_default()),
     )
@@ -1386,7 +1386,7 @@ pub async fn changes_wait(session: &Session, id: Option<i64>) -> Result<Outcome>
         wait_for_change(session, mgmt, id, &format!("change {id}")).await?;
         return Ok(Outcome::new(
             "changes wait",
-            Status::Done,
+            Ending::Done,
             format!("change {id} completed"),
         )
         .with_change(Some(id)));
@@ -1400,7 +1400,7 @@ pub async fn changes_wait(session: &Session, id: Option<i64>) -> Result<Outcome>
         None => {
             return Ok(Outcome::new(
                 "changes wait",
-                Status::AlreadyDone,
+                Ending::AlreadyDone,
                 match &t.last_change {
                     Some(l) => format!("no change in progress; last change {} {}", l.id, l.status),
                     None => "no change in progress".into(),
@@ -1411,7 +1411,7 @@ pub async fn changes_wait(session: &Session, id: Option<i64>) -> Result<Outcome>
     wait_for_change(session, mgmt, id, &format!("change {id}")).await?;
     Ok(Outcome::new(
         "changes wait",
-        Status::Done,
+        Ending::Done,
         format!("change {id} completed"),
     )
     .with_change(Some(id)))
@@ -1440,7 +1440,7 @@ pub async fn changes_cancel(session: &Session, id: i64) -> Result<Outcome> {
             {
                 return Ok(Outcome::new(
                     CMD,
-                    Status::AlreadyDone,
+                    Ending::AlreadyDone,
                     format!("change {id} is cancelled"),
                 ));
             }
@@ -1455,7 +1455,7 @@ pub async fn changes_cancel(session: &Session, id: i64) -> Result<Outcome> {
     ];
     if session.settings.dry_run {
         return Ok(
-            Outcome::new(CMD, Status::DryRun, format!("cancel change {id}")).with_plan(plan),
+            Outcome::new(CMD, Ending::DryRun, format!("cancel change {id}")).with_plan(plan),
         );
     }
     session
@@ -1490,7 +1490,7 @@ pub async fn changes_cancel(session: &Session, id: i64) -> Result<Outcome> {
         }
     }
     Ok(
-        Outcome::new(CMD, Status::Done, format!("change {id} cancelled"))
+        Outcome::new(CMD, Ending::Done, format!("change {id} cancelled"))
             .with_plan(plan)
             .with_change(Some(id)),
     )

@@ -49,9 +49,7 @@ pub struct RegionObservation {
 impl RegionObservation {
     /// Operate or Tasklist is active (`None` when the profiles are unknown).
     pub fn webapps(&self) -> Option<bool> {
-        self.profiles
-            .as_ref()
-            .map(crate::chart::serves_webapps)
+        self.profiles.as_ref().map(crate::chart::serves_webapps)
     }
 }
 
