@@ -1,0 +1,37 @@
+//! The in-process command harness works end to end: a read command and a dry-run mutation.
+
+mod support;
+
+use c8dr_common::commands::{self, Ending};
+use c8dr_sim::SimConfig;
+use support::Cluster;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topology_in_process_shows_both_regions_brokers() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().timeout("10s").build();
+    let view = commands::zeebe::topology(&s).await.expect("topology");
+    let ids: Vec<u32> = view.0.brokers.iter().map(|b| b.node_id).collect();
+    assert_eq!(ids.len(), c.world(|w| w.cfg.cluster_size) as usize);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_pause_changes_nothing_on_the_brokers() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().dry_run().timeout("10s").build();
+    let out = commands::zeebe::exporting_pause(&s, false)
+        .await
+        .expect("dry run");
+    assert_eq!(out.status, Ending::DryRun);
+    let exporting = c.world(|w| c8dr_sim::state_json(w)["exporting"].clone());
+    assert_eq!(exporting, "Running", "nothing paused");
+
+    // The same command without --dry-run does pause: the assertion above can fail.
+    let s = c.session().timeout("10s").build();
+    let out = commands::zeebe::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+    assert_eq!(out.status, Ending::Done);
+    let exporting = c.world(|w| c8dr_sim::state_json(w)["exporting"].clone());
+    assert_eq!(exporting, "Paused");
+}
