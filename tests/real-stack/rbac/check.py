@@ -115,10 +115,12 @@ def cmd_audit(role, users, logs):
                     what = f"{ev.get('verb')} {ev.get('requestURI')}"
                 else:
                     res = ref["resource"] + ("/" + ref["subresource"] if ref.get("subresource") else "")
-                    used.add((ref.get("apiGroup", ""), res, ev.get("verb")))
+                    if code != 403:
+                        used.add((ref.get("apiGroup", ""), res, ev.get("verb")))
                     what = f"{ev.get('verb')} {res}" + (
                         f" (apiGroup {ref['apiGroup']})" if ref.get("apiGroup") else "")
-                    what += f" {ref.get('name', '')} in {ref.get('namespace', '(cluster)')}"
+                    what += (f" {ref['name']}" if ref.get("name") else "") + (
+                        f" in {ref.get('namespace', '(cluster scope)')}")
                 if code == 403:
                     forbidden.append(f"forbidden: {ev['user']['username']}: {what}")
     for g in sorted(used):
