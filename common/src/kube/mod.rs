@@ -8,6 +8,7 @@
 mod errors;
 pub mod exec;
 pub mod pods;
+pub mod proxy;
 pub mod tunnel;
 
 use std::path::PathBuf;
@@ -70,6 +71,26 @@ fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
     }
 }
 
+/// The `proxy-url` of the cluster the context points at, if the kubeconfig sets one.
+fn cluster_proxy_url(kubeconfig: &Kubeconfig, context: &str) -> Option<String> {
+    let cluster = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)?
+        .context
+        .as_ref()?
+        .cluster
+        .clone();
+    kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster)?
+        .cluster
+        .as_ref()?
+        .proxy_url
+        .clone()
+}
+
 impl RegionClient {
     /// Load the kubeconfig and select the context and namespace. No request is sent yet: an
     /// unreachable cluster shows up as [`Error::Unreachable`] on the first call.
@@ -88,9 +109,19 @@ impl RegionClient {
             context: target.context.clone(),
             ..Default::default()
         };
-        let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        let cluster_proxy = cluster_proxy_url(&kubeconfig, &context);
+        let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .map_err(|e| kubeconfig_error(target, e))?;
+        // The proxy as kubectl chooses it (kube-rs 5.0.0 gets NO_PROXY and loopback wrong).
+        config.proxy_url = proxy::proxy_for(&config.cluster_url, cluster_proxy.as_deref(), |k| {
+            std::env::var(k).ok()
+        })
+        .map(|p| {
+            p.parse::<http::Uri>()
+                .map_err(|e| Error::usage(format!("invalid proxy URL {p:?}: {e}")))
+        })
+        .transpose()?;
         let namespace = target
             .namespace
             .clone()
