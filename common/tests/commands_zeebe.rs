@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use c8dr_common::commands::{Ending, Outcome, zeebe as z};
+use c8dr_common::commands::{Ending, Outcome, brokers, changes, exporters, exporting};
 use c8dr_common::error::exit;
 use c8dr_common::zeebe::brokers::Selection;
 use c8dr_sim::{SimConfig, World};
@@ -61,14 +61,18 @@ async fn brokers_remove_force_removes_the_lost_regions_brokers_once() {
     let c = Cluster::start(fast()).await;
     c.lose(1);
     let s = c.session().timeout("20s").build();
-    let out = z::brokers_remove(&s, odd(), false).await.expect("remove");
+    let out = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("remove");
     assert_eq!(out.status, Ending::Done, "{out:?}");
     assert!(out.change_id.is_some());
     assert_eq!(c.world(members), vec![0, 2, 4, 6]);
     assert_eq!(sent(&c, "PATCH", "force=true"), 1);
 
     // Again: nothing left to remove.
-    let again = z::brokers_remove(&s, odd(), false).await.expect("again");
+    let again = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("again");
     assert_eq!(again.status, Ending::AlreadyDone);
     assert_eq!(sent(&c, "PATCH", "force=true"), 1, "no second request");
 }
@@ -79,7 +83,9 @@ async fn brokers_remove_works_while_the_coordinator_is_lost() {
     let c = Cluster::start(fast()).await;
     c.lose(0);
     let s = c.session().surviving(1).timeout("20s").build();
-    let out = z::brokers_remove(&s, even(), false).await.expect("remove");
+    let out = brokers::brokers_remove(&s, even(), false)
+        .await
+        .expect("remove");
     assert_eq!(out.status, Ending::Done, "{out:?}");
     assert_eq!(c.world(members), vec![1, 3, 5, 7]);
     assert_eq!(sent(&c, "PATCH", "force=true"), 1);
@@ -90,7 +96,7 @@ async fn brokers_remove_refuses_live_brokers_and_sends_nothing() {
     let c = Cluster::start(fast()).await;
     let s = c.session().timeout("20s").build();
     assert_eq!(
-        code(z::brokers_remove(&s, odd(), false).await),
+        code(brokers::brokers_remove(&s, odd(), false).await),
         exit::REFUSED
     );
     assert_eq!(c.world(members).len(), 8);
@@ -106,7 +112,7 @@ async fn brokers_remove_dry_run_and_no_wait_come_back_early() {
     .await;
     c.lose(1);
     let dry = c.session().dry_run().timeout("20s").build();
-    let out = z::brokers_remove(&dry, odd(), false)
+    let out = brokers::brokers_remove(&dry, odd(), false)
         .await
         .expect("dry run");
     assert_eq!(out.status, Ending::DryRun);
@@ -119,7 +125,9 @@ async fn brokers_remove_dry_run_and_no_wait_come_back_early() {
     assert_eq!(c.world(members).len(), 8);
 
     let s = c.session().no_wait().timeout("20s").build();
-    let out = z::brokers_remove(&s, odd(), false).await.expect("no wait");
+    let out = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("no wait");
     assert_eq!(out.status, Ending::Submitted);
     let id = out.change_id.expect("the change id");
     assert_eq!(
@@ -133,15 +141,19 @@ async fn brokers_add_readds_the_region_with_the_replication_factor() {
     let c = Cluster::start(fast()).await;
     c.lose(1);
     let s = c.session().timeout("20s").build();
-    z::brokers_remove(&s, odd(), false).await.expect("remove");
+    brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("remove");
     // The region's brokers run again (the recreated region installed), not members yet.
     c.sim.world().lock().regions[1].reachable = true;
-    let out = z::brokers_add(&s, odd(), None, Some(4)).await.expect("add");
+    let out = brokers::brokers_add(&s, odd(), None, Some(4))
+        .await
+        .expect("add");
     assert_eq!(out.status, Ending::Done, "{out:?}");
     assert_eq!(c.world(members), (0..8).collect::<Vec<_>>());
     assert_eq!(c.world(|w| w.zeebe.replication_factor()), 4);
     assert_eq!(sent(&c, "PATCH", "/actuator/cluster"), 2);
-    let again = z::brokers_add(&s, odd(), None, Some(4))
+    let again = brokers::brokers_add(&s, odd(), None, Some(4))
         .await
         .expect("again");
     assert_eq!(again.status, Ending::AlreadyDone);
@@ -153,18 +165,18 @@ async fn brokers_add_readds_the_region_with_the_replication_factor() {
 async fn exporters_disable_then_enable_from_the_other() {
     let c = Cluster::start(fast()).await;
     let s = c.session().timeout("20s").build();
-    let out = z::exporter_set(&s, "camundaregion1", false, None)
+    let out = exporters::exporter_set(&s, "camundaregion1", false, None)
         .await
         .expect("disable");
     assert_eq!(out.status, Ending::Done, "{out:?}");
     assert_eq!(exporter(&c, "camundaregion1"), "DISABLED");
-    let again = z::exporter_set(&s, "camundaregion1", false, None)
+    let again = exporters::exporter_set(&s, "camundaregion1", false, None)
         .await
         .expect("again");
     assert_eq!(again.status, Ending::AlreadyDone);
     assert_eq!(sent(&c, "POST", "/disable"), 1);
 
-    let out = z::exporter_set(&s, "camundaregion1", true, Some("camundaregion0"))
+    let out = exporters::exporter_set(&s, "camundaregion1", true, Some("camundaregion0"))
         .await
         .expect("enable");
     assert_eq!(out.status, Ending::Done);
@@ -179,16 +191,16 @@ async fn exporters_disable_then_enable_from_the_other() {
 async fn exporters_disabling_the_last_enabled_one_is_refused() {
     let c = Cluster::start(fast()).await;
     let s = c.session().timeout("20s").build();
-    z::exporter_set(&s, "camundaregion1", false, None)
+    exporters::exporter_set(&s, "camundaregion1", false, None)
         .await
         .expect("disable one");
     assert_eq!(
-        code(z::exporter_set(&s, "camundaregion0", false, None).await),
+        code(exporters::exporter_set(&s, "camundaregion0", false, None).await),
         exit::REFUSED
     );
     assert_eq!(exporter(&c, "camundaregion0"), "ENABLED");
     // Allowed explicitly.
-    let out = z::exporter_set_with(&s, "camundaregion0", false, None, true)
+    let out = exporters::exporter_set_with(&s, "camundaregion0", false, None, true)
         .await
         .expect("allowed");
     assert_eq!(out.status, Ending::Done);
@@ -200,15 +212,15 @@ async fn exporters_bad_ids_are_bad_input_and_dry_run_sends_nothing() {
     let c = Cluster::start(fast()).await;
     let s = c.session().timeout("20s").build();
     assert_eq!(
-        code(z::exporter_set(&s, "nope", false, None).await),
+        code(exporters::exporter_set(&s, "nope", false, None).await),
         exit::USAGE
     );
     assert_eq!(
-        code(z::exporter_set(&s, "camundaregion1", true, Some("camundaregion1")).await),
+        code(exporters::exporter_set(&s, "camundaregion1", true, Some("camundaregion1")).await),
         exit::USAGE
     );
     let dry = c.session().dry_run().timeout("20s").build();
-    let out = z::exporter_set(&dry, "camundaregion1", false, None)
+    let out = exporters::exporter_set(&dry, "camundaregion1", false, None)
         .await
         .expect("dry run");
     assert_eq!(out.status, Ending::DryRun);
@@ -224,7 +236,7 @@ async fn exporters_no_wait_returns_the_submitted_change() {
     })
     .await;
     let s = c.session().no_wait().timeout("20s").build();
-    let out = z::exporter_set(&s, "camundaregion1", false, None)
+    let out = exporters::exporter_set(&s, "camundaregion1", false, None)
         .await
         .expect("no wait");
     assert_eq!(out.status, Ending::Submitted);
@@ -246,7 +258,7 @@ async fn an_exporter_disable_whose_answer_is_lost_is_sent_once_and_followed() {
     .await;
     c.sim.world().lock().faults.lose_mutation_answer = 1;
     let s = c.session().timeout("20s").build();
-    let out = z::exporter_set(&s, "camundaregion1", false, None)
+    let out = exporters::exporter_set(&s, "camundaregion1", false, None)
         .await
         .expect("followed");
     assert_eq!(out.status, Ending::Done, "{out:?}");
@@ -264,7 +276,9 @@ async fn a_forced_removal_whose_answer_is_lost_is_sent_once_and_followed() {
     c.lose(1);
     c.sim.world().lock().faults.lose_mutation_answer = 1;
     let s = c.session().timeout("20s").build();
-    let out = z::brokers_remove(&s, odd(), false).await.expect("followed");
+    let out = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("followed");
     assert_eq!(out.status, Ending::Done, "{out:?}");
     assert_eq!(sent(&c, "PATCH", "force=true"), 1);
     assert_eq!(c.world(members), vec![0, 2, 4, 6]);
@@ -275,7 +289,7 @@ async fn a_mutation_answered_502_before_reaching_a_broker_is_reported_not_applie
     let c = Cluster::start(fast()).await;
     c.sim.world().lock().faults.zeebe_error = Some((502, 1));
     let s = c.session().timeout("20s").build();
-    let err = z::exporter_set(&s, "camundaregion1", false, None)
+    let err = exporters::exporter_set(&s, "camundaregion1", false, None)
         .await
         .expect_err("not applied");
     assert_eq!(err.exit_code(), exit::UNREACHABLE);
@@ -289,7 +303,7 @@ async fn a_conflict_409_is_not_retried() {
     let c = Cluster::start(fast()).await;
     c.sim.world().lock().faults.zeebe_error = Some((409, 1));
     let s = c.session().timeout("20s").build();
-    let err = z::exporter_set(&s, "camundaregion1", false, None)
+    let err = exporters::exporter_set(&s, "camundaregion1", false, None)
         .await
         .expect_err("409");
     assert_eq!(err.exit_code(), exit::FAILED);
@@ -307,14 +321,14 @@ fn exporting(c: &Cluster) -> serde_json::Value {
 async fn exporting_pause_then_resume_verified_on_the_brokers() {
     let c = Cluster::start(fast()).await;
     let s = c.session().timeout("20s").build();
-    let out = z::exporting_pause(&s, false).await.expect("pause");
+    let out = exporting::exporting_pause(&s, false).await.expect("pause");
     assert_eq!(out.status, Ending::Done);
     assert_eq!(exporting(&c), "Paused");
-    let again = z::exporting_pause(&s, false).await.expect("again");
+    let again = exporting::exporting_pause(&s, false).await.expect("again");
     assert_eq!(again.status, Ending::AlreadyDone);
     assert_eq!(sent(&c, "POST", "/exporting/pause"), 1);
 
-    let out = z::exporting_resume(&s).await.expect("resume");
+    let out = exporting::exporting_resume(&s).await.expect("resume");
     assert_eq!(out.status, Ending::Done);
     assert_eq!(exporting(&c), "Running");
 }
@@ -323,9 +337,14 @@ async fn exporting_pause_then_resume_verified_on_the_brokers() {
 async fn a_hard_pause_over_a_soft_pause_is_refused() {
     let c = Cluster::start(fast()).await;
     let s = c.session().timeout("20s").build();
-    let out = z::exporting_pause(&s, true).await.expect("soft pause");
+    let out = exporting::exporting_pause(&s, true)
+        .await
+        .expect("soft pause");
     assert_eq!(out.status, Ending::Done);
-    assert_eq!(code(z::exporting_pause(&s, false).await), exit::REFUSED);
+    assert_eq!(
+        code(exporting::exporting_pause(&s, false).await),
+        exit::REFUSED
+    );
     assert!(!c.world(|w| w.zeebe.pause_file_corrupted));
     assert_eq!(sent(&c, "POST", "/exporting/pause"), 1);
 }
@@ -336,7 +355,7 @@ async fn a_partial_pause_is_sent_again_until_every_partition_shows_it() {
     let s = c.session().timeout("20s").build();
     // The broadcast fails at partition 5 once: partitions 1-4 pause, 5-8 do not.
     c.sim.world().lock().faults.exporting_fails_at_partition = Some(5);
-    let out = z::exporting_pause(&s, false).await.expect("pause");
+    let out = exporting::exporting_pause(&s, false).await.expect("pause");
     assert_eq!(out.status, Ending::Done);
     assert_eq!(sent(&c, "POST", "/exporting/pause"), 2);
     assert_eq!(exporting(&c), "Paused");
@@ -348,7 +367,7 @@ async fn a_pause_that_keeps_failing_gives_up_after_four_attempts_and_leaves_expo
     let s = c.session().timeout("20s").build();
     // Four pauses answered 500 before reaching a broker.
     c.sim.world().lock().faults.zeebe_error = Some((500, 4));
-    let err = z::exporting_pause(&s, false).await;
+    let err = exporting::exporting_pause(&s, false).await;
     assert_eq!(code(err), exit::FAILED);
     assert_eq!(sent(&c, "POST", "/exporting/pause"), 4, "four attempts");
     // Nothing paused (observed on the brokers): no resume was needed.
@@ -375,17 +394,17 @@ async fn changes_show_wait_and_cancel() {
     .await;
     c.lose(1);
     let s = c.session().timeout("20s").build();
-    let idle = z::changes_wait(&s, None)
+    let idle = changes::changes_wait(&s, None)
         .await
         .expect("nothing to wait for");
     assert_eq!(idle.status, Ending::AlreadyDone);
 
     let id = start_removal(&c);
-    let view = z::changes_show(&s).await.expect("show");
+    let view = changes::changes_show(&s).await.expect("show");
     assert_eq!(view.pending_change.as_ref().map(|p| p.id), Some(id));
     // Cancelling another id is bad input.
-    assert_eq!(code(z::changes_cancel(&s, id + 5).await), exit::USAGE);
-    let out = z::changes_cancel(&s, id).await.expect("cancel");
+    assert_eq!(code(changes::changes_cancel(&s, id + 5).await), exit::USAGE);
+    let out = changes::changes_cancel(&s, id).await.expect("cancel");
     assert_eq!(out.status, Ending::Done);
     assert_eq!(
         c.world(|w| w
@@ -395,13 +414,16 @@ async fn changes_show_wait_and_cancel() {
             .map(|l| (l.id, l.status.clone()))),
         Some((id, "CANCELLED".to_string()))
     );
-    let again = z::changes_cancel(&s, id).await.expect("again");
+    let again = changes::changes_cancel(&s, id).await.expect("again");
     assert_eq!(again.status, Ending::AlreadyDone);
     // Waiting for a cancelled change fails: it did not complete.
-    assert_eq!(code(z::changes_wait(&s, Some(id)).await), exit::FAILED);
+    assert_eq!(
+        code(changes::changes_wait(&s, Some(id)).await),
+        exit::FAILED
+    );
 
     let id = start_removal(&c);
-    let out = z::changes_wait(&s, None).await.expect("wait");
+    let out = changes::changes_wait(&s, None).await.expect("wait");
     assert_eq!(out.status, Ending::Done);
     assert_eq!(out.change_id, Some(id));
     assert_eq!(c.world(members), vec![0, 2, 4, 6]);
@@ -417,7 +439,9 @@ async fn a_second_run_follows_the_first_runs_removal_instead_of_sending_another(
     c.lose(1);
     let id = start_removal(&c);
     let s = c.session().timeout("20s").build();
-    let out = z::brokers_remove(&s, odd(), false).await.expect("followed");
+    let out = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("followed");
     assert_eq!(out.status, Ending::Done);
     assert_eq!(out.change_id, Some(id));
     assert_eq!(sent(&c, "PATCH", "force=true"), 0);
