@@ -99,12 +99,6 @@ pub fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD)
 }
 
-/// Whether an error means the answer to a request was lost: the request may or may not have been
-/// applied (a dropped connection, a timeout, a gateway's 502/503/504).
-pub fn answer_lost(e: &Error) -> bool {
-    e.is_transient()
-}
-
 /// Parse and check a base URL given by the user (`--gateway-url` and friends).
 pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
     let url = Url::parse(raw)

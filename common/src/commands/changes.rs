@@ -7,7 +7,6 @@ use super::follow::wait_for_change;
 use super::mutation::Mutation;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
-use crate::http::answer_lost;
 use crate::output::Render;
 use crate::session::Session;
 use crate::zeebe::ManagementClient;
@@ -135,7 +134,7 @@ pub async fn changes_cancel(session: &Session, id: i64) -> Result<Outcome> {
             async || mgmt.cancel_change(id).await,
             // Sent once: after a lost answer the cluster tells whether the change was cancelled.
             async |e| {
-                if !answer_lost(&e) {
+                if !e.answer_lost() {
                     return Err(e);
                 }
                 session.ui.warn(format!(

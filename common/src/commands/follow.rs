@@ -5,7 +5,6 @@
 
 use super::cluster::{ClusterRead, read_cluster};
 use crate::error::{Error, Result};
-use crate::http::answer_lost;
 use crate::session::Session;
 use crate::wait::Poller;
 use crate::zeebe::ManagementClient;
@@ -71,8 +70,8 @@ pub(crate) async fn recover(
     intent: &Intent,
     error: Error,
 ) -> Result<Follow> {
-    let conflict = matches!(error, Error::Api { status: 409, .. });
-    if !conflict && !answer_lost(&error) {
+    let conflict = error.is_conflict();
+    if !conflict && !error.answer_lost() {
         return Err(error);
     }
     if !conflict {
