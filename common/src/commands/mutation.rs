@@ -143,3 +143,106 @@ impl<'a, T: Ticket> Mutation<'a, T> {
 pub async fn no_recovery<T>(e: Error) -> Result<T> {
     Err(e)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::config::Env;
+    use crate::session::GlobalFlags;
+
+    fn session(f: impl FnOnce(&mut GlobalFlags)) -> Session {
+        let mut flags = GlobalFlags {
+            yes: true,
+            quiet: true,
+            ..GlobalFlags::default()
+        };
+        f(&mut flags);
+        let (settings, ui) = flags
+            .resolve(Env::from_pairs(Vec::<(String, String)>::new()))
+            .expect("flags");
+        Session::new(settings, ui)
+    }
+
+    /// Runs `m` with a submit that counts its calls and answers `answer`, a recover that counts
+    /// its calls and follows change 9, and a finish that reports Done.
+    async fn run(
+        m: Mutation<'_, Follow>,
+        answer: Result<Follow>,
+        sent: &Cell<u32>,
+        recovered: &Cell<u32>,
+    ) -> Result<Outcome> {
+        m.run(
+            async || {
+                sent.set(sent.get() + 1);
+                answer
+            },
+            async |_e| {
+                recovered.set(recovered.get() + 1);
+                Ok(Follow::Change(9))
+            },
+            async |f: Follow, plan| {
+                Ok(Outcome::new("t", Ending::Done, "done")
+                    .with_plan(plan)
+                    .with_change(f.id()))
+            },
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_sends_nothing_and_shows_the_plan() {
+        let s = session(|f| f.dry_run = true);
+        let (sent, rec) = (Cell::new(0), Cell::new(0));
+        let m = Mutation::new(&s, "t", "do it", vec!["POST /x".into()]);
+        let out = run(m, Ok(Follow::Change(1)), &sent, &rec)
+            .await
+            .expect("dry run");
+        assert_eq!(out.status, Ending::DryRun);
+        assert_eq!(out.plan, ["POST /x"]);
+        assert_eq!(sent.get(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_request_is_sent_once_and_its_error_goes_to_recover() {
+        let s = session(|_| {});
+        let (sent, rec) = (Cell::new(0), Cell::new(0));
+        let m = Mutation::new(&s, "t", "do it", vec![]);
+        let lost = Err(Error::unreachable("gateway", "the request timed out"));
+        let out = run(m, lost, &sent, &rec).await.expect("recovered");
+        assert_eq!((sent.get(), rec.get()), (1, 1));
+        assert_eq!(out.status, Ending::Done);
+        assert_eq!(out.change_id, Some(9));
+    }
+
+    #[tokio::test]
+    async fn a_change_already_in_progress_is_followed_without_sending() {
+        let s = session(|_| {});
+        let (sent, rec) = (Cell::new(0), Cell::new(0));
+        let m = Mutation::new(&s, "t", "do it", vec![]).following(Some(Follow::Change(4)));
+        let out = run(m, Ok(Follow::Change(1)), &sent, &rec)
+            .await
+            .expect("followed");
+        assert_eq!(sent.get(), 0);
+        assert_eq!(out.change_id, Some(4));
+    }
+
+    #[tokio::test]
+    async fn no_wait_reports_the_submission_unless_the_command_always_waits() {
+        let s = session(|f| f.no_wait = true);
+        let (sent, rec) = (Cell::new(0), Cell::new(0));
+        let m = Mutation::new(&s, "t", "do it", vec![]);
+        let out = run(m, Ok(Follow::Change(5)), &sent, &rec)
+            .await
+            .expect("submitted");
+        assert_eq!(out.status, Ending::Submitted);
+        assert_eq!(out.summary, "change 5: do it");
+        assert_eq!(out.change_id, Some(5));
+        let m = Mutation::new(&s, "t", "do it", vec![]).always_waits();
+        let out = run(m, Ok(Follow::Change(5)), &sent, &rec)
+            .await
+            .expect("done");
+        assert_eq!(out.status, Ending::Done);
+    }
+}
