@@ -111,6 +111,19 @@ impl Error {
         }
     }
 
+    /// Whether an API refused the request because another change is in progress (HTTP 409): for
+    /// a mutation sent once, a reason to re-read the state, not to send it again.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Api { status: 409, .. })
+    }
+
+    /// Whether the answer to a request was lost: it may or may not have been applied (a dropped
+    /// connection, a timeout, a gateway's 502/503/504). A mutation is then judged by re-reading
+    /// the state, never by sending it again (SPEC safety rule 7).
+    pub fn answer_lost(&self) -> bool {
+        self.is_transient()
+    }
+
     /// Whether retrying the same request may succeed (SPEC safety rule 7: transient 5xx and
     /// connection problems yes, 4xx no).
     pub fn is_transient(&self) -> bool {
@@ -171,5 +184,18 @@ mod tests {
             r.context("step").err().map(|e| e.exit_code()),
             Some(exit::TIMEOUT)
         );
+    }
+
+    #[test]
+    fn a_lost_answer_and_a_conflict_are_told_apart_by_kind() {
+        let api = |status| Error::Api {
+            service: "Zeebe management API",
+            status,
+            message: "x".into(),
+        };
+        assert!(api(409).is_conflict() && !api(409).answer_lost());
+        assert!(api(504).answer_lost() && !api(504).is_conflict());
+        assert!(Error::unreachable("gateway", "reset").answer_lost());
+        assert!(!api(400).answer_lost() && !Error::failed("no").is_conflict());
     }
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::wait::{Backoff, retry_when};
 
 /// Authentication added to every request of a client.
 #[derive(Clone, Default)]
@@ -98,12 +99,6 @@ pub fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD)
 }
 
-/// Whether an error means the answer to a request was lost: the request may or may not have been
-/// applied (a dropped connection, a timeout, a gateway's 502/503/504).
-pub fn answer_lost(e: &Error) -> bool {
-    e.is_transient()
-}
-
 /// Parse and check a base URL given by the user (`--gateway-url` and friends).
 pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
     let url = Url::parse(raw)
@@ -182,29 +177,20 @@ impl JsonClient {
         body: Option<&Value>,
     ) -> Result<Answer> {
         let url = self.url(path)?;
-        let mut backoff = self.retry.first_backoff;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .send_once(method.clone(), url.clone(), query, body)
-                .await;
-            let transient = match &result {
-                Ok(a) => matches!(a.status, 502..=504),
-                Err(e) => e.is_transient(),
-            };
-            if !transient || attempt >= self.retry.attempts || !is_read(&method) {
-                return result;
-            }
-            tracing::debug!(
-                attempt,
-                ?backoff,
-                service = self.service,
-                "transient failure, retrying"
-            );
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(self.retry.max_backoff);
-        }
+        let attempts = if is_read(&method) {
+            self.retry.attempts
+        } else {
+            1
+        };
+        let backoff = Backoff::new(attempts, self.retry.first_backoff, self.retry.max_backoff);
+        let transient = |r: &Result<Answer>| match r {
+            Ok(a) => matches!(a.status, 502..=504),
+            Err(e) => e.is_transient(),
+        };
+        retry_when(self.service, backoff, transient, |_| {
+            self.send_once(method.clone(), url.clone(), query, body)
+        })
+        .await
     }
 
     async fn send_once(

@@ -88,8 +88,13 @@ impl Poller {
 
     /// The timeout error this poller gives (exit 4), naming what was awaited and for how long.
     pub fn timeout_error(&self) -> Error {
+        self.timeout_saying(self.what.clone())
+    }
+
+    /// The timeout error (exit 4) in the caller's words: what was seen last, how to follow it.
+    pub fn timeout_saying(&self, what: impl Into<String>) -> Error {
         Error::Timeout {
-            what: self.what.clone(),
+            what: what.into(),
             after: humantime::format_duration(self.timeout).to_string(),
         }
     }
@@ -127,28 +132,58 @@ impl Backoff {
 /// not transient ([`Error::is_transient`]), or `backoff.attempts` are spent; the delay doubles from
 /// `backoff.first` up to `backoff.max`. Only for reads and other requests that are safe to repeat
 /// (SPEC 4.7): a mutation is sent once.
-pub async fn retry<T, F, Fut>(what: &str, backoff: Backoff, mut attempt: F) -> Result<T>
+pub async fn retry<T, F, Fut>(what: &str, backoff: Backoff, attempt: F) -> Result<T>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T>>,
+{
+    retry_if(what, backoff, Error::is_transient, attempt).await
+}
+
+/// [`retry`] with the caller's rule for which errors deserve another attempt (e.g. an exporting
+/// pause the brokers refused: sending it again is safe and is how it completes, SPEC 3.3).
+pub async fn retry_if<T, F, Fut>(
+    what: &str,
+    backoff: Backoff,
+    again: impl Fn(&Error) -> bool,
+    attempt: F,
+) -> Result<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    retry_when(
+        what,
+        backoff,
+        |r: &Result<T>| r.as_ref().err().is_some_and(&again),
+        attempt,
+    )
+    .await
+}
+
+/// The general form: retry while `again` judges the result worth another attempt (an HTTP client
+/// retries a 503 *answer*, which is not an error to it) and attempts are left.
+pub async fn retry_when<T, F, Fut>(
+    what: &str,
+    backoff: Backoff,
+    again: impl Fn(&T) -> bool,
+    mut attempt: F,
+) -> T
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = T>,
 {
     let mut delay = backoff.first;
     let mut n = 0;
     loop {
         n += 1;
-        match attempt(n).await {
-            Err(e) if e.is_transient() && n < backoff.attempts => {
-                tracing::debug!(
-                    what,
-                    attempt = n,
-                    ?delay,
-                    "transient failure, retrying: {e}"
-                );
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(backoff.max);
-            }
-            other => return other,
+        let result = attempt(n).await;
+        if n >= backoff.attempts || !again(&result) {
+            return result;
         }
+        tracing::debug!(what, attempt = n, ?delay, "transient failure, retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(backoff.max);
     }
 }
 

@@ -6,7 +6,7 @@ mod status;
 
 use std::process::ExitCode;
 
-use c8dr_common::commands::zeebe as ops;
+use c8dr_common::commands::{brokers, changes, exporters, exporting, topology};
 use c8dr_common::config::Env;
 use c8dr_common::error::{Error, Result};
 use c8dr_common::output::{Render, render};
@@ -51,7 +51,7 @@ async fn run(session: Session, command: Command) -> Result<()> {
             skip_liveness_check,
         }) => show(
             s,
-            &ops::brokers_remove(s, selection(&sel)?, skip_liveness_check).await?,
+            &brokers::brokers_remove(s, selection(&sel)?, skip_liveness_check).await?,
         ),
         Command::Brokers(Brokers::Add {
             selection: sel,
@@ -59,31 +59,31 @@ async fn run(session: Session, command: Command) -> Result<()> {
             cluster_size,
         }) => show(
             s,
-            &ops::brokers_add(s, selection(&sel)?, cluster_size, replication_factor).await?,
+            &brokers::brokers_add(s, selection(&sel)?, cluster_size, replication_factor).await?,
         ),
-        Command::Exporters(Exporters::List) => show(s, &ops::exporters_list(s).await?),
+        Command::Exporters(Exporters::List) => show(s, &exporters::exporters_list(s).await?),
         Command::Exporters(Exporters::Disable {
             id,
             allow_no_exporter,
         }) => show(
             s,
-            &ops::exporter_set_with(s, &id, false, None, allow_no_exporter).await?,
+            &exporters::exporter_set_with(s, &id, false, None, allow_no_exporter).await?,
         ),
         Command::Exporters(Exporters::Enable {
             id,
             initialize_from,
         }) => show(
             s,
-            &ops::exporter_set(s, &id, true, initialize_from.as_deref()).await?,
+            &exporters::exporter_set(s, &id, true, initialize_from.as_deref()).await?,
         ),
         Command::Exporting(Exporting::Pause { soft }) => {
-            show(s, &ops::exporting_pause(s, soft).await?)
+            show(s, &exporting::exporting_pause(s, soft).await?)
         }
-        Command::Exporting(Exporting::Resume) => show(s, &ops::exporting_resume(s).await?),
-        Command::Changes(Changes::Show) => show(s, &ops::changes_show(s).await?),
-        Command::Changes(Changes::Wait { id }) => show(s, &ops::changes_wait(s, id).await?),
-        Command::Changes(Changes::Cancel { id }) => show(s, &ops::changes_cancel(s, id).await?),
-        Command::Topology => show(s, &ops::topology(s).await?),
+        Command::Exporting(Exporting::Resume) => show(s, &exporting::exporting_resume(s).await?),
+        Command::Changes(Changes::Show) => show(s, &changes::changes_show(s).await?),
+        Command::Changes(Changes::Wait { id }) => show(s, &changes::changes_wait(s, id).await?),
+        Command::Changes(Changes::Cancel { id }) => show(s, &changes::changes_cancel(s, id).await?),
+        Command::Topology => show(s, &topology::topology(s).await?),
         Command::Status(args) => status::status(s, args).await,
         Command::Profiles(args) => status::profiles(s, args).await,
         Command::Es(command) => es::run(s, command).await,

@@ -1,237 +1,220 @@
-//! The exporting pause state, observed on the brokers themselves (SPEC 3.3): the gateway reports
-//! none, but every broker answers `GET /actuator/partitions` on its own pod's port 9600 with the
-//! `exporterPhase` of each partition it hosts. c8dr reads every broker pod of both regions through
-//! a port-forward to the pod (not the Service), and uses it to verify a pause or resume, to refuse
-//! a hard pause over a soft one, and to show the state in `status`.
+//! `kubectl c8dr exporting pause [--soft]|resume` (failback steps 3 and 6), run by the mutation
+//! runner and verified on every broker pod (`commands::pause_state`, SPEC 3.3).
 
-use serde::Serialize;
+use std::time::Duration;
 
-use crate::region::RegionRef;
+use super::mutation::{Mutation, no_recovery};
+use super::pause_state::{self, ExportingView};
+use super::{Ending, Outcome};
+use crate::error::{Error, Result};
 use crate::session::Session;
-use crate::zeebe::partitions::{self, PartitionStatus};
+use crate::wait::{Backoff, retry_if};
+use crate::zeebe::ManagementClient;
 
-/// One broker pod as read.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BrokerExporting {
-    pub pod: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<u32>,
-    pub ready: bool,
-    /// The partitions it hosts, when it could be read.
-    pub partitions: Vec<PartitionStatus>,
-    /// Why it could not be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+// The observation's old paths (`commands::exporting::observe`), for callers not yet moved to
+// `commands::pause_state` (merge: drop).
+pub use super::pause_state::{RegionExporting, observe, observe_region};
+
+/// How long a pause or resume may take to show on every broker after the gateway accepted it.
+const PHASE_SETTLE: Duration = Duration::from_secs(10);
+
+/// A pause the brokers refused is sent again (it is what makes a partial pause complete, SPEC
+/// 3.3): four attempts in all, 250 ms apart at first.
+const PAUSE_ATTEMPTS: Backoff = Backoff::new(4, Duration::from_millis(250), Duration::from_secs(1));
+
+fn phase_word(soft: bool) -> &'static str {
+    if soft { "SOFT_PAUSED" } else { "PAUSED" }
 }
 
-/// One region's brokers.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RegionExporting {
-    pub region: String,
-    /// exporting, paused, soft-paused, mixed, no partitions, unknown.
-    pub state: String,
-    /// Records processed but not exported yet: the largest lag of any partition.
-    pub max_lag: i64,
-    pub brokers: Vec<BrokerExporting>,
-    /// Why the region's brokers could not be listed at all.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+fn first(items: &[String], n: usize) -> String {
+    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > n {
+        s.push_str(", …");
+    }
+    s
 }
 
-impl RegionExporting {
-    pub fn replicas(&self) -> impl Iterator<Item = (&BrokerExporting, &PartitionStatus)> {
-        self.brokers
-            .iter()
-            .flat_map(|b| b.partitions.iter().map(move |p| (b, p)))
-    }
-    fn finish(mut self) -> Self {
-        let replicas: Vec<PartitionStatus> = self.replicas().map(|(_, p)| p.clone()).collect();
-        self.state = if self.error.is_some() || (replicas.is_empty() && self.unread() > 0) {
-            "unknown".into()
-        } else {
-            partitions::summarize(replicas.iter()).into()
-        };
-        self.max_lag = replicas.iter().map(|p| p.lag()).max().unwrap_or(0);
-        self
-    }
-    /// Broker pods that could not be read.
-    pub fn unread(&self) -> usize {
-        self.brokers.iter().filter(|b| b.error.is_some()).count()
+fn details(view: &ExportingView) -> serde_json::Value {
+    serde_json::to_value(view).unwrap_or_default()
+}
+
+/// How many replicas show `phase` on how many brokers, or why it could not be verified.
+fn verified(after: &ExportingView, phase: &str) -> String {
+    if after.observed() {
+        format!(
+            "; verified: {} partition replicas on {} brokers show {phase}",
+            after.count_in(phase),
+            after.brokers_read()
+        )
+    } else {
+        format!(
+            "; NOT verified: the brokers' /actuator/partitions could not be read ({})",
+            after.unread().join("; ")
+        )
     }
 }
 
-/// Both regions (or the one this session can reach).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportingView {
-    pub regions: Vec<RegionExporting>,
-}
-
-impl ExportingView {
-    pub fn replicas(&self) -> impl Iterator<Item = (&BrokerExporting, &PartitionStatus)> {
-        self.regions.iter().flat_map(|r| r.replicas())
-    }
-    /// Whether at least one replica was read (else the state is not observable).
-    pub fn observed(&self) -> bool {
-        self.replicas().next().is_some()
-    }
-    /// Replicas whose phase is not `phase` (replicas without an exporter are ignored, as
-    /// Camunda's QA does).
-    pub fn not_in(&self, phase: &str) -> Vec<String> {
-        self.replicas()
-            .filter(|(_, p)| p.exporter_phase.as_deref().is_some_and(|ph| ph != phase))
-            .map(|(b, p)| {
-                format!(
-                    "{} partition {} {}",
-                    b.pod,
-                    p.partition,
-                    p.exporter_phase.as_deref().unwrap_or("?")
-                )
-            })
-            .collect()
-    }
-    /// Replicas in `phase`.
-    pub fn count_in(&self, phase: &str) -> usize {
-        self.replicas()
-            .filter(|(_, p)| p.exporter_phase.as_deref() == Some(phase))
-            .count()
-    }
-    pub fn brokers_read(&self) -> usize {
-        self.regions
-            .iter()
-            .flat_map(|r| &r.brokers)
-            .filter(|b| b.error.is_none())
-            .count()
-    }
-    /// One word over every replica read.
-    pub fn state(&self) -> &'static str {
-        if !self.observed() {
-            return "unknown";
+/// A pause failed part-way (the broadcast is not atomic): resume so log compaction is not left
+/// stopped — unless the brokers show that nothing paused (e.g. the topology was incomplete: the
+/// gateway then sends nothing, and would refuse the resume just the same).
+async fn revert(session: &Session, mgmt: &ManagementClient, error: Error) -> Error {
+    let view = pause_state::observe(session).await;
+    let stopped = view.count_in("PAUSED") + view.count_in("SOFT_PAUSED");
+    let revert = if view.observed() && stopped == 0 {
+        format!(
+            "no partition was paused (observed on {} brokers): nothing to revert",
+            view.brokers_read()
+        )
+    } else {
+        match mgmt.exporting_resume().await {
+            Ok(()) => "exporting was resumed to revert a partial pause".to_string(),
+            Err(e) => format!(
+                "resuming to revert a partial pause ALSO failed ({e}): run kubectl c8dr exporting resume"
+            ),
         }
-        partitions::summarize(self.replicas().map(|(_, p)| p))
+    };
+    Error::failed(format!("pausing exporting failed: {error}; {revert}"))
+}
+
+/// `exporting pause [--soft]` (failback step 3). The pause state is read on every broker first
+/// (SPEC 3.3): a hard pause over a soft one is refused (camunda/camunda#55838), a pause already in
+/// place is "already done". The pause needs every partition complete and is not atomic: retried a
+/// few times, then reverted with a resume. Success is reported only once every partition of every
+/// broker that can be read shows the pause.
+pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
+    const CMD: &str = "exporting pause";
+    let mgmt = session.management().await?;
+    let call = format!(
+        "POST /actuator/exporting/pause{}",
+        if soft { "?soft=true" } else { "" }
+    );
+    let target = phase_word(soft);
+    let plan = vec![
+        call,
+        "judged by the body's status (HTTP 200 wraps the real result)".into(),
+        format!(
+            "verified on every broker pod: GET /actuator/partitions shows {target} on each partition"
+        ),
+    ];
+    let soft_ = if soft { "soft-" } else { "" };
+    let before = pause_state::observe(session).await;
+    if !soft && before.count_in("SOFT_PAUSED") > 0 {
+        let soft_on: Vec<String> = before
+            .replicas()
+            .filter(|(_, p)| p.exporter_phase.as_deref() == Some("SOFT_PAUSED"))
+            .map(|(b, p)| format!("{} partition {}", b.pod, p.partition))
+            .collect();
+        return Err(Error::refused(format!(
+            "exporting is soft-paused ({}): a hard pause over a soft pause corrupts the brokers' pause \
+             state (camunda/camunda#55838). Resume first, then pause: kubectl c8dr exporting resume, \
+             then kubectl c8dr exporting pause",
+            first(&soft_on, 4)
+        )));
     }
-    /// What could not be read, for messages.
-    pub fn unread(&self) -> Vec<String> {
-        let mut out = vec![];
-        for r in &self.regions {
-            if let Some(e) = &r.error {
-                out.push(format!("{}: {e}", r.region));
-            }
-            for b in &r.brokers {
-                if let Some(e) = &b.error {
-                    out.push(format!("{}: {e}", b.pod));
+    if before.observed() && before.not_in(target).is_empty() {
+        return Ok(Outcome::new(
+            CMD,
+            Ending::AlreadyDone,
+            format!(
+                "exporting is already {soft_}paused: {} partition replicas on {} brokers show {target}",
+                before.count_in(target),
+                before.brokers_read()
+            ),
+        )
+        .with_plan(plan)
+        .with_details(details(&before)));
+    }
+    Mutation::new(session, CMD, format!("{soft_}pause exporting"), plan)
+        .always_waits()
+        .run(
+            async || {
+                let api = |e: &Error| matches!(e, Error::Api { .. });
+                retry_if("exporting pause", PAUSE_ATTEMPTS, api, |attempt| async move {
+                    mgmt.exporting_pause(soft).await.inspect_err(|e| {
+                        if api(e) {
+                            session
+                                .ui
+                                .note(format!("pause attempt {attempt} failed: {e}"));
+                        }
+                    })
+                })
+                .await
+            },
+            // A refused pause may have paused some partitions: revert. Any other error (the
+            // gateway unreachable) stands as it is.
+            async |e| match e {
+                e @ Error::Api { .. } => Err(revert(session, mgmt, e).await),
+                other => Err(other),
+            },
+            async |(), plan| {
+                let after = pause_state::wait_for_phase(session, target, PHASE_SETTLE).await;
+                let missing = after.not_in(target);
+                if !missing.is_empty() {
+                    let e = Error::failed(format!(
+                        "the gateway reported the pause, but {} partition replicas do not show {target}: {}",
+                        missing.len(),
+                        first(&missing, 4)
+                    ));
+                    return Err(revert(session, mgmt, e).await);
                 }
-            }
-        }
-        out
-    }
+                if soft {
+                    // camunda/camunda#55838: a hard pause over a soft one corrupts the pause file.
+                    session.ui.note(
+                        "to switch to a hard pause later, resume first (kubectl c8dr exporting resume): \
+                         a hard pause over a soft one corrupts the brokers' pause state",
+                    );
+                }
+                Ok(Outcome::new(
+                    CMD,
+                    Ending::Done,
+                    format!("exporting is {soft_}paused{}", verified(&after, target)),
+                )
+                .with_plan(plan)
+                .with_details(details(&after)))
+            },
+        )
+        .await
 }
 
-/// Read every broker pod of this session's region.
-pub async fn observe_region(session: &Session) -> RegionExporting {
-    let mut region = RegionExporting {
-        region: session.describe_region(),
-        state: String::new(),
-        max_lag: 0,
-        brokers: vec![],
-        error: None,
-    };
-    let pods = match session.broker_pods().await {
-        Ok(p) => p,
-        Err(e) => {
-            region.error = Some(e.to_string());
-            return region.finish();
-        }
-    };
-    let reads = pods.into_iter().map(|(pod, node_id, ready)| async move {
-        let read = async {
-            let base = session.pod_tunnel(&pod, 9600).await?;
-            partitions::read(base).await
-        }
-        .await;
-        let (partitions, error) = match read {
-            Ok(p) => (p, None),
-            Err(e) => (vec![], Some(e.to_string())),
-        };
-        BrokerExporting {
-            pod,
-            node_id,
-            ready,
-            partitions,
-            error,
-        }
-    });
-    region.brokers = futures_util::future::join_all(reads).await;
-    region.finish()
-}
-
-/// How long reading one region's brokers may take (a lost region's API server may not answer).
-const REGION_BOUND: std::time::Duration = std::time::Duration::from_secs(8);
-
-async fn observe_bounded(session: &Session) -> RegionExporting {
-    match tokio::time::timeout(REGION_BOUND, observe_region(session)).await {
-        Ok(r) => r,
-        Err(_) => RegionExporting {
-            region: session.describe_region(),
-            state: "unknown".into(),
-            max_lag: 0,
-            brokers: vec![],
-            error: Some(format!("no answer within {}s", REGION_BOUND.as_secs())),
-        },
-    }
-}
-
-/// Read the brokers of this session's region and, when the docs' variables name it, of the other
-/// region too (a pause reaches the members of both), both at once.
-pub async fn observe(session: &Session) -> ExportingView {
-    let other = session
-        .settings
-        .location
-        .id
-        .map(|id| RegionRef::Index(id.other()))
-        .or(match session.settings.region {
-            RegionRef::Surviving => Some(RegionRef::Recreated),
-            RegionRef::Recreated => Some(RegionRef::Surviving),
-            RegionRef::Index(_) => None,
-        });
-    let other = other
-        .and_then(|o| session.settings.for_region(o).ok())
-        .filter(|o| {
-            o.location.context != session.settings.location.context
-                || o.location.namespace != session.settings.location.namespace
-        })
-        .map(|o| Session::new(o, session.ui.clone()));
-    let (own, other) = tokio::join!(observe_bounded(session), async {
-        match &other {
-            Some(o) => Some(observe_bounded(o).await),
-            None => None,
-        }
-    });
-    ExportingView {
-        regions: std::iter::once(own).chain(other).collect(),
-    }
-}
-
-/// Poll the brokers until every replica read is in `phase`, for at most `within`. Returns the
-/// last view; the caller judges it.
-pub async fn wait_for_phase(
-    session: &Session,
-    phase: &str,
-    within: std::time::Duration,
-) -> ExportingView {
-    let deadline = tokio::time::Instant::now() + within;
-    let mut delay = std::time::Duration::from_millis(50);
-    loop {
-        let view = observe(session).await;
-        if !view.observed() || view.not_in(phase).is_empty() {
-            return view;
-        }
-        if tokio::time::Instant::now() + delay > deadline {
-            return view;
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(std::time::Duration::from_millis(500));
-    }
+/// `exporting resume` (failback step 6), verified on the brokers like a pause.
+pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
+    const CMD: &str = "exporting resume";
+    let mgmt = session.management().await?;
+    let plan = vec![
+        "POST /actuator/exporting/resume".to_string(),
+        "verified on every broker pod: GET /actuator/partitions shows EXPORTING on each partition"
+            .to_string(),
+    ];
+    Mutation::new(session, CMD, "resume exporting", plan)
+        .always_waits()
+        .run(
+            async || mgmt.exporting_resume().await,
+            no_recovery,
+            async |(), plan| {
+                let after = pause_state::wait_for_phase(session, "EXPORTING", PHASE_SETTLE).await;
+                let missing = after.not_in("EXPORTING");
+                if !missing.is_empty() {
+                    return Err(Error::failed(format!(
+                        "the gateway reported the resume, but {} partition replicas are still not exporting: {}; \
+                         run kubectl c8dr exporting resume again",
+                        missing.len(),
+                        first(&missing, 4)
+                    )));
+                }
+                // Unlike a pause, an unverifiable resume says nothing more.
+                let verified = if after.observed() {
+                    verified(&after, "EXPORTING")
+                } else {
+                    String::new()
+                };
+                Ok(Outcome::new(
+                    CMD,
+                    Ending::Done,
+                    format!("exporting is resumed{verified}"),
+                )
+                .with_plan(plan)
+                .with_details(details(&after)))
+            },
+        )
+        .await
 }

@@ -1,11 +1,20 @@
 //! The commands' logic, one function per command: gather evidence, check safety, print the
 //! plan, confirm, act once, wait until it really happened, report. Binaries only parse and render.
 
+pub mod brokers;
+pub mod changes;
+pub(crate) mod cluster;
 pub mod drive;
 pub mod es;
+pub mod exporters;
 pub mod exporting;
+pub(crate) mod follow;
+pub(crate) mod liveness;
+pub mod mutation;
 pub mod pause_guard;
+pub mod pause_state;
 pub mod status;
+pub mod topology;
 pub mod zeebe;
 
 use serde::Serialize;

@@ -141,8 +141,10 @@ pub struct Liveness {
     pub alive: Vec<u32>,
 }
 
-/// The region whose member brokers are all unreachable while the other's are alive.
-pub fn lost_region(members: &[u32], alive: &[u32]) -> Option<RegionId> {
+/// The region whose member brokers are all unreachable while the other's are alive: judged by
+/// broker liveness alone (`procedure::lost_region` judges a whole observation: reachability,
+/// membership and exporters).
+pub fn region_without_live_members(members: &[u32], alive: &[u32]) -> Option<RegionId> {
     let dead = |r: RegionId| {
         let of_region: Vec<&u32> = members.iter().filter(|m| r.holds(**m)).collect();
         !of_region.is_empty() && of_region.iter().all(|m| !alive.contains(m))
@@ -153,6 +155,9 @@ pub fn lost_region(members: &[u32], alive: &[u32]) -> Option<RegionId> {
         _ => None,
     }
 }
+
+/// The old name of [`region_without_live_members`], for callers not yet renamed (merge: drop).
+pub use self::region_without_live_members as lost_region;
 
 /// Refuse a forced removal that would remove live brokers or every broker (SPEC safety rule 2).
 pub fn check_removal(remove: &[u32], members: &[u32], liveness: &Liveness) -> Result<()> {
@@ -169,7 +174,7 @@ pub fn check_removal(remove: &[u32], members: &[u32], liveness: &Liveness) -> Re
     if live.is_empty() {
         return Ok(());
     }
-    let hint = match lost_region(members, &liveness.alive) {
+    let hint = match region_without_live_members(members, &liveness.alive) {
         Some(lost) => format!(
             "; the region that looks lost is {lost} ({} broker ids): did you mean --{}?",
             lost.parity(),
@@ -291,8 +296,11 @@ mod tests {
 
     #[test]
     fn the_lost_region_is_the_one_with_no_live_member() {
-        assert_eq!(lost_region(&ALL, &[0, 2, 4, 6]), Some(RegionId::ONE));
-        assert_eq!(lost_region(&ALL, &ALL), None);
-        assert_eq!(lost_region(&ALL, &[]), None);
+        assert_eq!(
+            region_without_live_members(&ALL, &[0, 2, 4, 6]),
+            Some(RegionId::ONE)
+        );
+        assert_eq!(region_without_live_members(&ALL, &ALL), None);
+        assert_eq!(region_without_live_members(&ALL, &[]), None);
     }
 }

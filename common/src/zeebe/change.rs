@@ -1,9 +1,10 @@
 //! Tracking a topology change by its id, exactly as SPEC 3.1 describes: never by substrings,
-//! never by an older `lastChange`.
+//! never by an older `lastChange`; recognising a change by what it does ([`Intent`]) when its id
+//! is not known (a lost answer, another c8dr run). Pure: the I/O is in `commands::follow`.
 
 use serde::Serialize;
 
-use super::model::ClusterTopology;
+use super::model::{ClusterTopology, PendingChange};
 
 /// Where a change stands in an observed topology.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,10 +51,86 @@ pub fn observe(topology: &ClusterTopology, id: i64) -> ChangeState {
     }
 }
 
+/// What a mutation means to do: how its change is recognised when its answer is lost or another
+/// c8dr run sent it first.
+#[derive(Debug, Clone)]
+pub enum Intent {
+    Remove(Vec<u32>),
+    Add(Vec<u32>),
+    Exporter { id: String, enable: bool },
+}
+
+impl Intent {
+    /// Whether pending change `p` does what this intent asks.
+    pub fn matches(&self, p: &PendingChange) -> bool {
+        let mut ops = p.completed.iter().chain(&p.pending);
+        match self {
+            Self::Remove(ids) => {
+                // Only a FORCED removal (`BROKER_REMOVE` naming the removed broker in `brokers`,
+                // `MemberRemoveOperation`): a normal removal of lost brokers waits for them forever.
+                let removed: Vec<u32> = p
+                    .completed
+                    .iter()
+                    .chain(&p.pending)
+                    .filter(|o| o.brokers.as_ref().is_some_and(|b| !b.is_empty()))
+                    .flat_map(|o| o.removed_brokers())
+                    .collect();
+                !ids.is_empty() && ids.iter().all(|b| removed.contains(b))
+            }
+            Self::Add(ids) if ids.is_empty() => ops.any(|o| o.operation.starts_with("PARTITION_")),
+            Self::Add(ids) => ops.any(|o| {
+                o.operation == "BROKER_ADD" && o.broker_id.is_some_and(|b| ids.contains(&b))
+            }),
+            Self::Exporter { id, enable } => {
+                let kind = if *enable {
+                    "PARTITION_ENABLE_EXPORTER"
+                } else {
+                    "PARTITION_DISABLE_EXPORTER"
+                };
+                ops.any(|o| o.operation == kind && o.exporter_id.as_deref() == Some(id.as_str()))
+            }
+        }
+    }
+}
+
+/// The change to follow after a mutation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follow {
+    /// Nothing was started (the plan was empty).
+    Nothing,
+    /// This change.
+    Change(i64),
+    /// Some change newer than this id, not readable yet (the coordinator is lost).
+    After(i64),
+}
+
+impl Follow {
+    /// The change id, when known.
+    pub fn id(self) -> Option<i64> {
+        match self {
+            Self::Change(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// The newest change id a topology shows (pending or last), -1 when none: a change newer than
+/// this was started after the topology was read.
+pub fn baseline(t: &ClusterTopology) -> i64 {
+    t.pending_change
+        .as_ref()
+        .map(|p| p.id)
+        .into_iter()
+        .chain(t.last_change.as_ref().map(|l| l.id))
+        .max()
+        .unwrap_or(-1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zeebe::model::{LastChange, Operation, PendingChange};
+    use crate::zeebe::model::{LastChange, Operation};
+    use serde_json::json;
 
     fn topo(last: Option<(i64, &str)>, pending: Option<(i64, usize, usize)>) -> ClusterTopology {
         let op = Operation {
@@ -120,5 +197,46 @@ mod tests {
             observe(&topo(Some((5, "COMPLETED")), Some((6, 0, 3))), 7),
             ChangeState::NotStarted
         );
+    }
+
+    fn op(v: serde_json::Value) -> Operation {
+        serde_json::from_value(v).expect("operation")
+    }
+
+    fn pending(ops: Vec<Operation>) -> PendingChange {
+        PendingChange {
+            id: 3,
+            status: "IN_PROGRESS".into(),
+            completed: vec![],
+            pending: ops,
+        }
+    }
+
+    #[test]
+    fn a_forced_removal_is_recognised_by_the_removed_brokers_not_the_executor() {
+        let forced = pending(vec![
+            op(json!({"operation": "BROKER_REMOVE", "brokerId": 0, "brokers": [1]})),
+            op(json!({"operation": "BROKER_REMOVE", "brokerId": 0, "brokers": [3]})),
+        ]);
+        assert!(Intent::Remove(vec![1, 3]).matches(&forced));
+        assert!(!Intent::Remove(vec![0]).matches(&forced));
+        // A normal removal of lost brokers waits for them forever: not followed.
+        let normal = pending(vec![op(
+            json!({"operation": "BROKER_REMOVE", "brokerId": 1}),
+        )]);
+        assert!(!Intent::Remove(vec![1]).matches(&normal));
+    }
+
+    #[test]
+    fn an_exporter_change_is_recognised_by_exporter_and_direction() {
+        let disable = pending(vec![op(json!({"operation": "PARTITION_DISABLE_EXPORTER",
+            "brokerId": 0, "partitionId": 1, "exporterId": "camundaregion1"}))]);
+        let intent = |id: &str, enable| Intent::Exporter {
+            id: id.into(),
+            enable,
+        };
+        assert!(intent("camundaregion1", false).matches(&disable));
+        assert!(!intent("camundaregion1", true).matches(&disable));
+        assert!(!intent("camundaregion0", false).matches(&disable));
     }
 }

@@ -1,0 +1,227 @@
+//! `kubectl c8dr exporters list|disable|enable`: the Zeebe exporters (failover step 2, failback
+//! step 5). Disabling and enabling are topology changes, run by the mutation runner.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::cluster::{cluster, explain_coordinator};
+use super::follow::{follow_pending, recover, started, wait_for};
+use super::mutation::Mutation;
+use super::{Ending, Outcome};
+use crate::error::{Error, Result};
+use crate::output::{Render, table};
+use crate::session::Session;
+use crate::wait::Poller;
+use crate::zeebe::ManagementClient;
+use crate::zeebe::change::{Intent, baseline};
+use crate::zeebe::model::ExporterStatus;
+
+/// `GET /actuator/exporters`, a lost coordinator explained.
+async fn exporters(mgmt: &ManagementClient) -> Result<Vec<ExporterStatus>> {
+    mgmt.exporters()
+        .await
+        .map_err(|e| explain_coordinator(e, None))
+}
+
+/// The exporters, for `exporters list`.
+#[derive(Debug, Serialize)]
+pub struct ExporterList {
+    pub exporters: Vec<ExporterStatus>,
+}
+
+impl Render for ExporterList {
+    fn text(&self) -> String {
+        table(
+            &["EXPORTER", "STATUS", "REGION"],
+            self.exporters
+                .iter()
+                .map(|e| {
+                    let region = crate::region::region_of_exporter(&e.exporter_id)
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "-".into());
+                    vec![e.exporter_id.clone(), e.status.clone(), region]
+                })
+                .collect(),
+        )
+    }
+}
+
+pub async fn exporters_list(session: &Session) -> Result<ExporterList> {
+    let mgmt = session.management().await?;
+    Ok(ExporterList {
+        exporters: exporters(mgmt).await?,
+    })
+}
+
+fn find_exporter<'a>(
+    list: &'a [ExporterStatus],
+    id: &str,
+    flag: &str,
+) -> Result<&'a ExporterStatus> {
+    list.iter().find(|e| e.exporter_id == id).ok_or_else(|| {
+        Error::usage(format!(
+            "{flag}: unknown exporter '{id}'; the gateway knows {}",
+            list.iter()
+                .map(|e| e.exporter_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// Wait until `GET /actuator/exporters` shows the target status (it lags briefly, SPEC 3.2).
+async fn wait_exporter_status(
+    session: &Session,
+    mgmt: &ManagementClient,
+    id: &str,
+    target: &str,
+) -> Result<()> {
+    let mut poller = Poller::new(format!("exporter {id}"), session.settings.timeout);
+    loop {
+        let list = mgmt.exporters().await?;
+        let status = list
+            .iter()
+            .find(|e| e.exporter_id == id)
+            .map(|e| e.status.as_str())
+            .unwrap_or("missing");
+        if status == target {
+            return Ok(());
+        }
+        if !poller.tick().await {
+            return Err(poller.timeout_saying(format!(
+                "exporter {id} still reports {status}, expected {target}"
+            )));
+        }
+    }
+}
+
+/// `exporters disable ID` (failover step 2) and `exporters enable ID [--initialize-from F]`
+/// (failback step 5).
+pub async fn exporter_set(
+    session: &Session,
+    id: &str,
+    enable: bool,
+    initialize_from: Option<&str>,
+) -> Result<Outcome> {
+    exporter_set_with(session, id, enable, initialize_from, false).await
+}
+
+/// [`exporter_set`], with `allow_no_exporter`: disabling the last enabled exporter is refused
+/// unless it is set (SPEC safety rule 10).
+pub async fn exporter_set_with(
+    session: &Session,
+    id: &str,
+    enable: bool,
+    initialize_from: Option<&str>,
+    allow_no_exporter: bool,
+) -> Result<Outcome> {
+    let cmd = if enable {
+        "exporters enable"
+    } else {
+        "exporters disable"
+    };
+    let target = if enable { "ENABLED" } else { "DISABLED" };
+    let mgmt = session.management().await?;
+    let list = exporters(mgmt).await?;
+    let current = find_exporter(&list, id, "exporter")?;
+    if let Some(from) = initialize_from {
+        find_exporter(&list, from, "--initialize-from")?;
+        if from == id {
+            return Err(Error::usage(format!(
+                "--initialize-from {from}: an exporter cannot be initialised from itself"
+            )));
+        }
+    }
+    // The cluster configuration decides "already done": GET /actuator/exporters can still show
+    // the previous state right after a change (SPEC 3.2).
+    let t = cluster(mgmt).await?;
+    let state_of = |e: &ExporterStatus| {
+        t.exporter_state(&e.exporter_id)
+            .unwrap_or_else(|| e.status.clone())
+    };
+    if state_of(current) == target {
+        return Ok(Outcome::new(
+            cmd,
+            Ending::AlreadyDone,
+            format!("exporter {id} is {target}"),
+        ));
+    }
+    let intent = Intent::Exporter {
+        id: id.to_string(),
+        enable,
+    };
+    let pending = follow_pending(session, &t, &intent)?;
+    let mut warnings = vec![];
+    if !enable {
+        let others: Vec<&str> = list
+            .iter()
+            .filter(|e| e.exporter_id != id && state_of(e) == "ENABLED")
+            .map(|e| e.exporter_id.as_str())
+            .collect();
+        if others.is_empty() && !allow_no_exporter {
+            return Err(Error::refused(format!(
+                "disabling {id} would leave no exporter enabled: nothing would reach Elasticsearch any more, \
+                 Operate and Tasklist would stop updating, and no exporter would hold back log compaction for a \
+                 later restore. Pass --allow-no-exporter if that is really what you want"
+            )));
+        }
+        let own = session.settings.location.id;
+        if let Some(region) = crate::region::region_of_exporter(id)
+            && own == Some(region)
+        {
+            warnings.push(format!(
+                "WARNING: {id} exports to the Elasticsearch of {region}, the surviving region this command runs \
+                 against: disabling it stops exporting there{}",
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (still enabled: {})", others.join(", "))
+                }
+            ));
+        }
+    }
+    let call = match (enable, initialize_from) {
+        (true, Some(f)) => format!(
+            "POST /actuator/exporters/{id}/enable {}",
+            json!({"initializeFrom": f})
+        ),
+        (true, None) => format!("POST /actuator/exporters/{id}/enable"),
+        (false, _) => format!("POST /actuator/exporters/{id}/disable"),
+    };
+    let verb = if enable { "enable" } else { "disable" };
+    let summary = match initialize_from {
+        Some(f) => format!("{verb} exporter {id}, initialised from {f}"),
+        None => format!("{verb} exporter {id} (currently {})", current.status),
+    };
+    let mut plan = warnings.clone();
+    plan.push(call.clone());
+    plan.push(format!(
+        "then wait for the change to complete and for {id} to report {target}"
+    ));
+    for w in &warnings {
+        session.ui.warn(w);
+    }
+    Mutation::new(session, cmd, summary.clone(), plan)
+        .following(pending)
+        .run(
+            async || {
+                if enable {
+                    mgmt.exporter_enable(id, initialize_from).await
+                } else {
+                    mgmt.exporter_disable(id).await
+                }
+                .map(started)
+            },
+            async |e| recover(session, mgmt, &call, baseline(&t), &intent, e).await,
+            async |follow, plan| {
+                let change = wait_for(session, mgmt, follow, &summary).await?;
+                wait_exporter_status(session, mgmt, id, target).await?;
+                Ok(
+                    Outcome::new(cmd, Ending::Done, format!("exporter {id} is {target}"))
+                        .with_plan(plan)
+                        .with_change(change),
+                )
+            },
+        )
+        .await
+}

@@ -1,0 +1,266 @@
+//! Following a Zeebe topology change (SPEC 3.1): a pending change that does what a mutation would
+//! is followed instead of sending a second request; a mutation's lost answer or 409 is judged by
+//! re-reading the cluster ([`recover`], the Zeebe recovery of `commands::mutation`); a change is
+//! waited for by `GET /actuator/cluster` or, while the coordinator is lost, by `/v2/topology`.
+
+use super::cluster::{ClusterRead, read_cluster};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::wait::Poller;
+use crate::zeebe::ManagementClient;
+use crate::zeebe::change::{ChangeState, Follow, Intent, observe};
+use crate::zeebe::management::coordinator_unreachable;
+use crate::zeebe::model::{ClusterTopology, PlannedOperations};
+
+pub(crate) fn pending_refusal(t: &ClusterTopology) -> Result<()> {
+    if let Some(p) = &t.pending_change {
+        return Err(Error::refused(format!(
+            "change {} is still in progress ({} of {} operations done); sending another change now would be \
+             rejected (409) or race it. Wait for it: kubectl c8dr changes wait {}; or, if it is stuck, cancel it: \
+             kubectl c8dr changes cancel {}",
+            p.id,
+            p.completed.len(),
+            p.completed.len() + p.pending.len(),
+            p.id,
+            p.id
+        )));
+    }
+    Ok(())
+}
+
+/// A change already pending when a mutation is about to be sent: follow it when it does what the
+/// mutation would (another c8dr run, or an earlier run whose answer was lost), else refuse.
+pub(crate) fn follow_pending(
+    session: &Session,
+    t: &ClusterTopology,
+    intent: &Intent,
+) -> Result<Option<Follow>> {
+    match &t.pending_change {
+        Some(p) if intent.matches(p) => {
+            session.ui.note(format!(
+                "change {} is already in progress and does exactly this (another c8dr run?): following it \
+                 instead of sending a second request",
+                p.id
+            ));
+            Ok(Some(Follow::Change(p.id)))
+        }
+        Some(_) => pending_refusal(t).map(|_| None),
+        None => Ok(None),
+    }
+}
+
+/// The change a topology mutation's answer started (none when its plan was empty).
+pub(crate) fn started(planned: PlannedOperations) -> Follow {
+    if planned.planned_changes.is_empty() {
+        Follow::Nothing
+    } else {
+        Follow::Change(planned.change_id)
+    }
+}
+
+/// The recovery of a topology mutation sent once (SPEC safety rule 7), given its `error`: when
+/// its answer is lost, the cluster is re-read to learn whether it was applied; a 409 is judged the
+/// same way (a change that does the same is followed). It is never sent again. `before` is the
+/// newest change id seen before it was sent ([`crate::zeebe::change::baseline`]).
+pub(crate) async fn recover(
+    session: &Session,
+    mgmt: &ManagementClient,
+    call: &str,
+    before: i64,
+    intent: &Intent,
+    error: Error,
+) -> Result<Follow> {
+    let conflict = error.is_conflict();
+    if !conflict && !error.answer_lost() {
+        return Err(error);
+    }
+    if !conflict {
+        session.ui.warn(format!(
+            "the answer to {call} was lost ({error}); it is NOT sent again: reading the cluster to learn whether it was applied"
+        ));
+    }
+    let read = match read_cluster(session, mgmt).await {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(e.context(format!(
+                "{call}: the answer was lost ({error}) and the cluster cannot be read to tell whether it was applied; \
+                 check with kubectl c8dr changes show before running it again"
+            )));
+        }
+    };
+    let t = match read {
+        ClusterRead::Full(t) => t,
+        ClusterRead::CoordinatorLost { .. } => {
+            session.ui.note(format!(
+                "{call}: {}; following the cluster through /v2/topology",
+                if conflict {
+                    "another change is in progress (409) and cannot be read while the coordinator is lost"
+                } else {
+                    "whether it was applied cannot be read while the coordinator is lost"
+                }
+            ));
+            return Ok(Follow::After(before));
+        }
+    };
+    if let Some(p) = t
+        .pending_change
+        .as_ref()
+        .filter(|p| p.id > before || conflict)
+    {
+        if intent.matches(p) {
+            session.ui.note(format!(
+                "change {} is in progress and does what {call} asked{}: following it",
+                p.id,
+                if conflict {
+                    " (sent by another c8dr run?)"
+                } else {
+                    ""
+                }
+            ));
+            return Ok(Follow::Change(p.id));
+        }
+        return pending_refusal(&t).map(|_| Follow::Nothing);
+    }
+    if let Some(l) = t.last_change.as_ref().filter(|l| l.id > before) {
+        session.ui.note(format!(
+            "change {} was started and has ended {}: judging it",
+            l.id, l.status
+        ));
+        return Ok(Follow::Change(l.id));
+    }
+    if conflict {
+        return Err(error);
+    }
+    Err(Error::unreachable(
+        call.to_string(),
+        format!(
+            "{error}; the cluster shows no new change, so the request was not applied and nothing changed. \
+             Run the command again when the gateway answers"
+        ),
+    ))
+}
+
+/// Wait for change `id` to complete (SPEC 3.1), with progress. `Ok` only on COMPLETED.
+pub async fn wait_for_change(
+    session: &Session,
+    mgmt: &ManagementClient,
+    id: i64,
+    label: &str,
+) -> Result<()> {
+    wait_for(session, mgmt, Follow::Change(id), label)
+        .await
+        .map(|_| ())
+}
+
+/// Wait for a change to complete: by `GET /actuator/cluster`, or, while the coordinator cannot
+/// answer, by `/v2/topology` `lastCompletedChangeId` (SPEC 3.1 "Routing"). Returns the change id
+/// when it became known.
+pub async fn wait_for(
+    session: &Session,
+    mgmt: &ManagementClient,
+    follow: Follow,
+    label: &str,
+) -> Result<Option<i64>> {
+    let (mut id, after) = match follow {
+        Follow::Nothing => return Ok(None),
+        Follow::Change(id) => (Some(id), id - 1),
+        Follow::After(b) => (None, b),
+    };
+    let mut poller = Poller::new(label, session.settings.timeout);
+    let progress = session.ui.progress(label, 0);
+    let mut said_fallback = false;
+    let mut state = ChangeState::NotStarted;
+    // Readable observations showing no change newer than `after` (for `Follow::After`).
+    let mut nothing_new = 0u32;
+    loop {
+        // Each poll is a fresh request. A dropped tunnel, a restarting gateway or a lost
+        // coordinator must not end a wait that may take minutes.
+        match mgmt.cluster_quick().await {
+            Ok(t) => {
+                if id.is_none() {
+                    id = t
+                        .pending_change
+                        .as_ref()
+                        .map(|p| p.id)
+                        .or(t.last_change.as_ref().map(|l| l.id))
+                        .filter(|i| *i > after);
+                    if id.is_none() {
+                        // The coordinator answers again and shows no newer change: the request
+                        // whose answer was lost was not applied.
+                        nothing_new += 1;
+                        if nothing_new >= 3 {
+                            progress.finish();
+                            return Err(Error::unreachable(
+                                label.to_string(),
+                                format!(
+                                    "the cluster shows no change newer than {after}: the request was not applied and                                      nothing changed. Run the command again"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                if let Some(cid) = id {
+                    state = observe(&t, cid);
+                    match &state {
+                        ChangeState::Completed => {
+                            progress.finish();
+                            return Ok(Some(cid));
+                        }
+                        ChangeState::Ended { status } => {
+                            progress.finish();
+                            return Err(Error::failed(format!(
+                                "change {cid} ended {status}: it did not complete"
+                            )));
+                        }
+                        ChangeState::InProgress { completed, total } => {
+                            progress.update(*completed as u64, *total as u64)
+                        }
+                        ChangeState::NotStarted => {}
+                    }
+                }
+            }
+            Err(e) if e.is_transient() => {
+                tracing::debug!(error = %e, "cannot read the cluster while waiting; polling on");
+                if let Ok(rest) = session.rest().await
+                    && let Ok(topo) = rest.topology().await
+                {
+                    if !said_fallback && coordinator_unreachable(&e) {
+                        said_fallback = true;
+                        session.ui.note(
+                            "GET /actuator/cluster does not answer (coordinator lost): following the change through \
+                             /v2/topology lastCompletedChangeId",
+                        );
+                    }
+                    if let Some(done) = topo.last_completed_change()
+                        && done > after
+                        && id.is_none_or(|cid| done >= cid)
+                    {
+                        progress.finish();
+                        return Ok(Some(id.unwrap_or(done)));
+                    }
+                }
+            }
+            Err(e) => {
+                progress.finish();
+                return Err(e);
+            }
+        }
+        if !poller.tick().await {
+            progress.finish();
+            let what = match (id, &state) {
+                (Some(cid), ChangeState::InProgress { completed, total }) => format!(
+                    "change {cid} ({label}) is still in progress ({completed}/{total}) — follow it with: kubectl c8dr changes wait {cid}"
+                ),
+                (Some(cid), _) => format!(
+                    "change {cid} ({label}) has not completed — follow it with: kubectl c8dr changes wait {cid}"
+                ),
+                (None, _) => format!(
+                    "{label}: no change newer than {after} was seen completing; while the coordinator is lost \
+                     the change cannot be read (camunda/camunda#63506): check kubectl c8dr topology, and do not \
+                     send the request again blindly"
+                ),
+            };
+            return Err(poller.timeout_saying(what));
+        }
+    }
+}

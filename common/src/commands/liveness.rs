@@ -1,0 +1,100 @@
+//! Evidence that brokers are down or alive before a forced removal (SPEC safety rule 2):
+//! `/v2/topology` (what the gateway reaches) and, where their Kubernetes APIs answer, the Ready
+//! broker pods of the regions concerned. The pure judgement is `zeebe::brokers::check_removal`.
+
+use crate::error::{Error, Result};
+use crate::region::{RegionId, RegionRef};
+use crate::session::Session;
+use crate::zeebe::brokers::{Evidence, Liveness};
+
+use super::cluster::topology_unreadable;
+
+/// How long a region's Kubernetes API may take to list its broker pods.
+const REGION_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Broker ids that run Ready in region `region`'s cluster, when its API answers within a few
+/// seconds; `Err` says why not (not configured, unreachable).
+async fn ready_in_region(
+    session: &Session,
+    region: RegionId,
+) -> std::result::Result<Vec<u32>, String> {
+    let own = session.settings.location.id == Some(region);
+    let other;
+    let s = if own {
+        session
+    } else {
+        let settings = session
+            .settings
+            .for_region(RegionRef::Index(region))
+            .map_err(|e| e.to_string())?;
+        // Without its own context the kubeconfig's current one would answer for the wrong cluster.
+        if settings.location.context.is_none() {
+            return Err(format!(
+                "no kube context is configured for {region} (CLUSTER_{} or CLUSTER_SURVIVING/CLUSTER_RECREATED)",
+                region.index()
+            ));
+        }
+        other = Session::new(settings, session.ui.clone());
+        &other
+    };
+    match tokio::time::timeout(REGION_BOUND, s.ready_broker_ids()).await {
+        Ok(Ok(ids)) => Ok(ids),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "the Kubernetes API of {region} did not answer within {} s",
+            REGION_BOUND.as_secs()
+        )),
+    }
+}
+
+/// Which brokers are alive: `/v2/topology` is required (a broker it does not list is not
+/// reachable by the gateway); broker pods Ready in the regions holding `candidates` count as
+/// alive too, when those regions' Kubernetes APIs answer. Without `/v2/topology` there is no
+/// evidence that anything is down: refused (SPEC safety rule 2).
+pub(crate) async fn liveness(session: &Session, candidates: &[u32]) -> Result<Liveness> {
+    let topo = match session.rest().await {
+        Ok(rest) => rest.topology().await,
+        Err(e) => Err(e),
+    };
+    let topo = match topo {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(Error::refused(format!(
+                "no evidence that brokers {candidates:?} are down: {}. Without it c8dr does not remove brokers by force \
+                 (the surviving region's pods say nothing about the other region's brokers). Pass --skip-liveness-check \
+                 only if you have verified yourself that these brokers are gone: removing live brokers by force splits \
+                 the cluster and can lose data",
+                topology_unreadable(session, &e)
+            )));
+        }
+    };
+    let listed = topo.reachable();
+    let mut regions: Vec<RegionId> = candidates.iter().map(|b| RegionId::of_broker(*b)).collect();
+    regions.sort_by_key(|r| r.index());
+    regions.dedup();
+    let mut ready = vec![];
+    for r in regions {
+        match ready_in_region(session, r).await {
+            Ok(ids) => {
+                tracing::debug!(%r, ?ids, "ready broker pods");
+                ready.extend(ids);
+            }
+            Err(why) => session
+                .ui
+                .note(format!("broker pods of {r} not checked: {why}")),
+        }
+    }
+    let listed_hit = candidates.iter().any(|b| listed.contains(b));
+    let pods_hit = candidates.iter().any(|b| ready.contains(b));
+    let mut alive: Vec<u32> = listed.iter().chain(&ready).copied().collect();
+    alive.sort_unstable();
+    alive.dedup();
+    Ok(Liveness {
+        evidence: if !listed_hit && pods_hit {
+            Evidence::ReadyPods
+        } else {
+            Evidence::V2Topology
+        },
+        alive,
+    })
+}
