@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Env, locate};
+use crate::duration::parse_go_duration;
 use crate::error::{Error, Result};
 use crate::region::{RegionId, RegionRef};
 use crate::values::{self, EnvChange, Overlay, OverlayOptions};
@@ -145,42 +146,6 @@ pub fn helm_bin(env: &Env) -> Option<String> {
     which::which_in("helm", Some(path), cwd)
         .ok()
         .map(|p| p.display().to_string())
-}
-
-/// Parse a Go duration as helm's `--timeout` takes it (`10m`, `1h30m`, `600s`, `1.5h`).
-pub fn parse_go_duration(s: &str) -> Result<Duration> {
-    let bad = || {
-        Error::usage(format!(
-            "--timeout '{s}': expected a duration such as 10m, 600s or 1h30m"
-        ))
-    };
-    let mut rest = s.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let (unit, seconds) = [
-            ("ns", 1e-9),
-            ("us", 1e-6),
-            ("µs", 1e-6),
-            ("ms", 1e-3),
-            ("h", 3600.0),
-            ("m", 60.0),
-            ("s", 1.0),
-        ]
-        .into_iter()
-        .find(|(u, _)| rest.starts_with(u))
-        .ok_or_else(bad)?;
-        rest = &rest[unit.len()..];
-        total += number * seconds;
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 /// How long `--verify` waits when no `--timeout` is given.

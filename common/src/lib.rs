@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod commands;
 pub mod config;
+pub mod duration;
 pub mod error;
 pub mod es;
 pub mod helm;

@@ -70,11 +70,8 @@ pub struct GlobalFlags {
     pub quiet: bool,
 }
 
-/// Parse a duration like `15m`, `90s`, `1h30m`.
-pub fn parse_duration(flag: &str, raw: &str) -> Result<Duration> {
-    humantime::parse_duration(raw)
-        .map_err(|e| Error::usage(format!("{flag} '{raw}': {e} (expected e.g. 15m, 90s)")))
-}
+/// Kept here for callers outside this area; the parser lives in [`crate::duration`].
+pub use crate::duration::parse_duration;
 
 impl GlobalFlags {
     /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).
