@@ -12,6 +12,7 @@ pub mod es;
 pub mod helm;
 pub mod http;
 pub mod kube;
+pub mod location;
 pub mod output;
 pub mod procedure;
 pub mod region;

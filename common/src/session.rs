@@ -7,10 +7,11 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::config::{Env, RegionLocation, locate};
+use crate::config::Env;
 use crate::error::{Error, Result};
 use crate::http::{JsonClient, parse_base_url};
 use crate::kube::{KubeTarget, RegionClient, Tunnel};
+use crate::location::{self, LocationFlags, Plugin, RegionLocation};
 use crate::output::Format;
 use crate::region::RegionRef;
 use crate::ui::Ui;
@@ -36,10 +37,10 @@ pub struct Settings {
 
 impl Settings {
     /// The same settings for another region: its context and namespace come from the docs'
-    /// variables ([`locate`] on the same environment); the direct URLs (`--gateway-url`,
+    /// variables ([`location::locate`] on the same environment); the direct URLs (`--gateway-url`,
     /// `--rest-url`, `--es-url`) are cleared, since they point at this region's endpoints.
     pub fn for_region(&self, region: RegionRef) -> Result<Settings> {
-        let location = locate(region, &self.env)?;
+        let location = location::locate(region, &self.env)?;
         Ok(Settings {
             region,
             location,
@@ -82,13 +83,8 @@ impl GlobalFlags {
             Some(r) => r.parse()?,
             None => RegionRef::Surviving,
         };
-        let mut location = locate(region, &env)?;
-        if let Some(c) = &self.context {
-            location.context = Some(c.clone());
-        }
-        if let Some(n) = &self.namespace {
-            location.namespace = Some(n.clone());
-        }
+        let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
+        let location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;
         let url = |flag: &str, v: &Option<String>| {
             v.as_deref()
                 .map(|raw| parse_base_url(flag, raw))

@@ -56,7 +56,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Redeploy(args) => {
             let request = args.request()?;
-            let plan = helm::plan(&request, &env, &cwd)?;
+            let plan = helm::Plan::new(&request, &env, &cwd)?;
             let report = if request.dry_run {
                 plan.dry_run()?
             } else {
@@ -78,7 +78,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Overlay(args) => {
             let request = args.request()?;
-            let plan = helm::plan(&request, &env, &cwd)?;
+            let plan = helm::Plan::new(&request, &env, &cwd)?;
             render::overlays(&plan, args.show_secrets, cli.output == Output::Json)
         }
         // Handled before any I/O in `main`.

@@ -74,10 +74,7 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
         outln!("Dry run: nothing was run. The plan:");
     }
     for r in &report.regions {
-        let side = r.side.map(|s| match s {
-            c8dr_common::helm::Side::Surviving => " (surviving)",
-            c8dr_common::helm::Side::Recreated => " (recreated)",
-        });
+        let side = r.side.map(|s| format!(" ({s})"));
         let what = format!(
             "{}, webapps {}",
             schema_line(r.schema_manager),
