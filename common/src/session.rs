@@ -114,11 +114,7 @@ impl GlobalFlags {
             no_wait: self.no_wait,
             env,
         };
-        let assume_yes = self.yes
-            || matches!(
-                settings.env.get("C8DR_ASSUME_YES"),
-                Some("1" | "true" | "yes")
-            );
+        let assume_yes = crate::ui::assume_yes(self.yes, &settings.env);
         Ok((settings, Ui::new(assume_yes, self.quiet)))
     }
 }

@@ -34,6 +34,8 @@ pub struct RedeployRequest {
     pub region_values: Vec<String>,
     pub keep_overlay: Option<PathBuf>,
     pub dry_run: bool,
+    /// `--yes`: run without asking (also `C8DR_ASSUME_YES`, see [`crate::ui::assume_yes`]).
+    pub yes: bool,
     pub wait: bool,
     pub timeout: Option<String>,
     /// `--verify`: after each upgrade, wait until the unified ConfigMap shows the profiles.
