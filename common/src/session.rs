@@ -122,6 +122,13 @@ impl GlobalFlags {
 /// Per-request timeout: long enough for a slow gateway, short enough to retry a dead tunnel.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// What a port-forward reaches: a Service (kubectl's `svc/NAME`) or one pod.
+#[derive(Clone, Copy)]
+enum Remote<'a> {
+    Service(&'a str),
+    Pod(&'a str),
+}
+
 /// Connections of one command, opened on first use and reused while they work.
 pub struct Session {
     pub settings: Settings,
@@ -186,29 +193,31 @@ impl Session {
     /// A local port forwarded to `service:port`, reused for the session's lifetime. Each local
     /// connection gets its own WebSocket, so a dropped one only costs a retried request.
     pub async fn tunnel(&self, service: &str, port: u16) -> Result<Url> {
-        let mut tunnels = self.tunnels.lock().await;
-        if let Some(t) = tunnels.iter().find(|t| t.remote() == (service, port)) {
-            return parse_base_url("port-forward", &t.base_url());
-        }
-        let kube = self.kube().await?;
-        let t = kube.tunnel(service, port).await?;
-        tracing::debug!(service, port, local = %t.local_addr(), "port-forward open");
-        let url = parse_base_url("port-forward", &t.base_url())?;
-        tunnels.push(t);
-        Ok(url)
+        self.open_tunnel(Remote::Service(service), port).await
     }
 
     /// A local port forwarded to `port` of the pod `pod` itself (not a Service), reused for the
     /// session's lifetime: how one broker's own management endpoint is reached (SPEC 3.3).
     pub async fn pod_tunnel(&self, pod: &str, port: u16) -> Result<Url> {
-        let key = format!("pod/{pod}");
+        self.open_tunnel(Remote::Pod(pod), port).await
+    }
+
+    async fn open_tunnel(&self, remote: Remote<'_>, port: u16) -> Result<Url> {
+        // A pod tunnel's remote is named `pod/<name>` (see `RegionClient::tunnel_pod`).
+        let key = match remote {
+            Remote::Service(service) => service.to_string(),
+            Remote::Pod(pod) => format!("pod/{pod}"),
+        };
         let mut tunnels = self.tunnels.lock().await;
         if let Some(t) = tunnels.iter().find(|t| t.remote() == (key.as_str(), port)) {
             return parse_base_url("port-forward", &t.base_url());
         }
         let kube = self.kube().await?;
-        let t = kube.tunnel_pod(pod, port).await?;
-        tracing::debug!(pod, port, local = %t.local_addr(), "pod port-forward open");
+        let t = match remote {
+            Remote::Service(service) => kube.tunnel(service, port).await?,
+            Remote::Pod(pod) => kube.tunnel_pod(pod, port).await?,
+        };
+        tracing::debug!(remote = key, port, local = %t.local_addr(), "port-forward open");
         let url = parse_base_url("port-forward", &t.base_url())?;
         tunnels.push(t);
         Ok(url)

@@ -155,14 +155,7 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
         let map: Map<String, Value> = plan
             .regions
             .iter()
-            .map(|r| {
-                let doc = if show_secrets {
-                    r.overlay.document.clone()
-                } else {
-                    plan.redactor.values(&r.overlay.document)
-                };
-                (r.label(), doc)
-            })
+            .map(|r| (r.label(), plan.overlay_document(r, show_secrets)))
             .collect();
         let text = serde_json::to_string_pretty(&Value::Object(map))
             .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;

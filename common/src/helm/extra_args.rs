@@ -39,10 +39,16 @@ const DECIDED_KEYS: &[&str] = &["orchestration.env", "orchestration.profiles"];
 /// the chart version. Every argument is checked, including values of other flags: a false
 /// refusal costs a re-run, a missed override upgrades the wrong region.
 pub fn check_extra_args(extra: &[String]) -> Result<()> {
-    let refuse = |arg: &str, why: &str| {
-        Err(Error::usage(format!(
-            "extra helm argument '{arg}' (after --) {why}; c8dr refuses it"
-        )))
+    let refuse = |arg: &str, why: &str| Err(refusal(arg, why));
+    // Name the key only: the value may be a secret.
+    let refuse_decided = |flag: &str, key: &str| {
+        Err(refusal(
+            &format!("{flag}{key}=..."),
+            &format!(
+                "overrides {key}, which the generated overlay sets (use --no-webapps / \
+                 --no-schema-manager, or put the change in a -f file: c8dr merges it)"
+            ),
+        ))
     };
     let mut set_value_next = false;
     for arg in extra {
@@ -50,14 +56,7 @@ pub fn check_extra_args(extra: &[String]) -> Result<()> {
         if set_value_next {
             set_value_next = false;
             if let Some(key) = decided_set_key(a) {
-                // Name the key only: the value may be a secret.
-                return refuse(
-                    &format!("--set {key}=..."),
-                    &format!(
-                        "overrides {key}, which the generated overlay sets (use --no-webapps / \
-                         --no-schema-manager, or put the change in a -f file: c8dr merges it)"
-                    ),
-                );
+                return refuse_decided("--set ", &key);
             }
         }
         if a == "--" {
@@ -89,13 +88,7 @@ pub fn check_extra_args(extra: &[String]) -> Result<()> {
             match inline {
                 Some(v) => {
                     if let Some(key) = decided_set_key(v) {
-                        return refuse(
-                            &format!("{flag}={key}=..."),
-                            &format!(
-                                "overrides {key}, which the generated overlay sets (use --no-webapps / \
-                                 --no-schema-manager, or put the change in a -f file: c8dr merges it)"
-                            ),
-                        );
+                        return refuse_decided(&format!("{flag}="), &key);
                     }
                 }
                 None => set_value_next = true,
@@ -129,6 +122,12 @@ pub fn check_extra_args(extra: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn refusal(arg: &str, why: &str) -> Error {
+    Error::usage(format!(
+        "extra helm argument '{arg}' (after --) {why}; c8dr refuses it"
+    ))
 }
 
 /// The key of a `--set` value that touches what the overlay decides, if any.

@@ -432,16 +432,21 @@ impl Plan {
         self.redactor.args(&argv)
     }
 
+    /// A region's overlay document, redacted unless `show_secrets`.
+    pub fn overlay_document(&self, region: &RegionPlan, show_secrets: bool) -> Value {
+        if show_secrets {
+            region.overlay.document.clone()
+        } else {
+            self.redactor.values(&region.overlay.document)
+        }
+    }
+
     /// Each region's overlay as YAML (redacted unless `show_secrets`), one document per region.
     pub fn overlays(&self, show_secrets: bool) -> Result<Vec<(String, String)>> {
         self.regions
             .iter()
             .map(|r| {
-                let doc = if show_secrets {
-                    r.overlay.document.clone()
-                } else {
-                    self.redactor.values(&r.overlay.document)
-                };
+                let doc = self.overlay_document(r, show_secrets);
                 Ok((r.describe(), values::to_yaml(&doc)?))
             })
             .collect()
