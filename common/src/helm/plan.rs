@@ -205,6 +205,94 @@ fn values_chain(
     Ok(files)
 }
 
+/// One region's plan: its context and namespace (required here), its values chain (read), the
+/// overlay built from the effective values, the profiles it should render. Secrets of the
+/// rendered values go into `redactor`; plan-wide notices into `notices`.
+fn plan_region(
+    req: &RedeployRequest,
+    cwd: &Path,
+    region_values: &[(RegionRef, PathBuf)],
+    loc: RegionLocation,
+    redactor: &mut values::Redactor,
+    notices: &mut Vec<String>,
+) -> Result<RegionPlan> {
+    let label = loc
+        .id
+        .map(|i| i.name())
+        .or(loc.side.map(|s| s.to_string()))
+        .unwrap_or_default();
+    let flag = match loc.side {
+        Some(RegionRef::Recreated) => "--recreated-context",
+        _ => "--surviving-context",
+    };
+    let context = loc.context.clone().ok_or_else(|| {
+        Error::usage(format!(
+            "{label} has no kube context: pass {flag} or set the docs' CLUSTER_* variables"
+        ))
+    })?;
+    let namespace = loc.namespace.clone().ok_or_else(|| {
+        Error::usage(format!(
+            "{label} has no namespace: pass {} or set the docs' CAMUNDA_NAMESPACE_* variables",
+            flag.replace("context", "namespace")
+        ))
+    })?;
+    let values_files = values_chain(req, region_values, &loc)?;
+    let resolved: Vec<PathBuf> = values_files.iter().map(|f| cwd.join(f)).collect();
+    let effective = values::load_chain(&resolved).map_err(|e| match e {
+        // Name the file as the user gave it, not joined with the working directory.
+        Error::File { path, message } => Error::File {
+            path: values_files
+                .iter()
+                .find(|f| cwd.join(f) == path)
+                .cloned()
+                .unwrap_or(path),
+            message: if message == "no such values file" && req.values.is_empty() && req.region_values.is_empty() {
+                format!("{message} (the default layout expects camunda-values.yml and region<N>/camunda-values.yml in the working directory; pass -f or --region-values otherwise)")
+            } else {
+                message
+            },
+        },
+        other => other,
+    })?;
+    let mut overlay = values::build_overlay(&effective, req.overlay)?;
+    if overlay.env_change == EnvChange::Removed {
+        // Name the files that still set the variable (they parsed above, so they read).
+        let files: Vec<String> = values_files
+            .iter()
+            .filter(|f| {
+                values::load_file(&cwd.join(f))
+                    .is_ok_and(|doc| values::sets_schema_manager_var(&doc))
+            })
+            .map(|f| f.display().to_string())
+            .collect();
+        let generic = values::still_set_notice(&[]);
+        for n in overlay.notices.iter_mut().filter(|n| **n == generic) {
+            *n = values::still_set_notice(&files);
+        }
+    }
+    let mut rendered = effective;
+    values::merge_into(&mut rendered, overlay.document.clone());
+    redactor.add_values(&rendered);
+    let expected_profiles = values::expected_profiles(&rendered).into_iter().collect();
+    // Brokers of a recreated region are not Ready until re-added: never wait on them.
+    let wait = req.wait && loc.side != Some(RegionRef::Recreated);
+    if req.wait && !wait {
+        notices.push(format!(
+            "--wait is not applied to {label} (recreated): its brokers are not Ready until they are re-added (failback step 7)"
+        ));
+    }
+    Ok(RegionPlan {
+        id: loc.id,
+        side: loc.side,
+        context,
+        namespace,
+        values_files,
+        overlay,
+        wait,
+        expected_profiles,
+    })
+}
+
 /// A flag given with an empty value (`--chart ""`, e.g. an unset variable in a script) is bad
 /// input, never silently replaced by a default.
 fn non_empty_flag(flag: &str, value: &Option<String>) -> Result<()> {
@@ -256,81 +344,14 @@ impl Plan {
             redactor.add_args(std::slice::from_ref(chart));
         }
         for loc in located {
-            let label = loc
-                .id
-                .map(|i| i.name())
-                .or(loc.side.map(|s| s.to_string()))
-                .unwrap_or_default();
-            let flag = match loc.side {
-                Some(RegionRef::Recreated) => "--recreated-context",
-                _ => "--surviving-context",
-            };
-            let context = loc.context.clone().ok_or_else(|| {
-                Error::usage(format!(
-                    "{label} has no kube context: pass {flag} or set the docs' CLUSTER_* variables"
-                ))
-            })?;
-            let namespace = loc.namespace.clone().ok_or_else(|| {
-            Error::usage(format!(
-                "{label} has no namespace: pass {} or set the docs' CAMUNDA_NAMESPACE_* variables",
-                flag.replace("context", "namespace")
-            ))
-        })?;
-            let values_files = values_chain(req, &region_values, &loc)?;
-            let resolved: Vec<PathBuf> = values_files.iter().map(|f| cwd.join(f)).collect();
-            let effective = values::load_chain(&resolved).map_err(|e| match e {
-            // Name the file as the user gave it, not joined with the working directory.
-            Error::File { path, message } => Error::File {
-                path: values_files
-                    .iter()
-                    .find(|f| cwd.join(f) == path)
-                    .cloned()
-                    .unwrap_or(path),
-                message: if message == "no such values file" && req.values.is_empty() && req.region_values.is_empty() {
-                    format!("{message} (the default layout expects camunda-values.yml and region<N>/camunda-values.yml in the working directory; pass -f or --region-values otherwise)")
-                } else {
-                    message
-                },
-            },
-            other => other,
-        })?;
-            let mut overlay = values::build_overlay(&effective, req.overlay)?;
-            if overlay.env_change == EnvChange::Removed {
-                // Name the files that still set the variable (they parsed above, so they read).
-                let files: Vec<String> = values_files
-                    .iter()
-                    .filter(|f| {
-                        values::load_file(&cwd.join(f))
-                            .is_ok_and(|doc| values::sets_schema_manager_var(&doc))
-                    })
-                    .map(|f| f.display().to_string())
-                    .collect();
-                let generic = values::still_set_notice(&[]);
-                for n in overlay.notices.iter_mut().filter(|n| **n == generic) {
-                    *n = values::still_set_notice(&files);
-                }
-            }
-            let mut rendered = effective;
-            values::merge_into(&mut rendered, overlay.document.clone());
-            redactor.add_values(&rendered);
-            let expected_profiles = values::expected_profiles(&rendered).into_iter().collect();
-            // Brokers of a recreated region are not Ready until re-added: never wait on them.
-            let wait = req.wait && loc.side != Some(RegionRef::Recreated);
-            if req.wait && !wait {
-                notices.push(format!(
-                "--wait is not applied to {label} (recreated): its brokers are not Ready until they are re-added (failback step 7)"
-            ));
-            }
-            regions.push(RegionPlan {
-                id: loc.id,
-                side: loc.side,
-                context,
-                namespace,
-                values_files,
-                overlay,
-                wait,
-                expected_profiles,
-            });
+            regions.push(plan_region(
+                req,
+                cwd,
+                &region_values,
+                loc,
+                &mut redactor,
+                &mut notices,
+            )?);
         }
         // `helm --kube-context X c8dr ...` arrives as HELM_KUBECONTEXT. It may pick the surviving
         // region's context (above) but never override a region's own: when it names none of the
