@@ -6,11 +6,13 @@
 pub mod chart;
 pub mod commands;
 pub mod config;
+pub mod duration;
 pub mod error;
 pub mod es;
 pub mod helm;
 pub mod http;
 pub mod kube;
+pub mod location;
 pub mod output;
 pub mod procedure;
 pub mod region;

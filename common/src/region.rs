@@ -101,6 +101,34 @@ impl FromStr for RegionRef {
     }
 }
 
+/// Serialized as it is written on the command line (`surviving`, `recreated`, `region1`).
+impl Serialize for RegionRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Which regions a command targets: `helm c8dr redeploy --region` takes both at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    One(RegionRef),
+    Both,
+}
+
+impl FromStr for Target {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim() {
+            "both" => Ok(Self::Both),
+            other => other.parse().map(Self::One).map_err(|_| {
+                Error::usage(format!(
+                    "--region '{other}': expected surviving, recreated, both, 0 or 1"
+                ))
+            }),
+        }
+    }
+}
+
 impl fmt::Display for RegionRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -145,5 +173,25 @@ mod tests {
         );
         let err = "region2".parse::<RegionRef>().err().map(|e| e.exit_code());
         assert_eq!(err, Some(2));
+        assert_eq!("both".parse::<Target>().ok(), Some(Target::Both));
+        assert_eq!(
+            "1".parse::<Target>().ok(),
+            Some(Target::One(RegionRef::Index(RegionId::ONE)))
+        );
+        let err = "region2".parse::<Target>().expect_err("bad");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().starts_with("--region 'region2'"), "{err}");
+    }
+
+    #[test]
+    fn a_side_serializes_as_it_is_written() {
+        assert_eq!(
+            serde_json::to_value(RegionRef::Surviving).ok(),
+            Some(serde_json::json!("surviving"))
+        );
+        assert_eq!(
+            serde_json::to_value(RegionRef::Index(RegionId::ONE)).ok(),
+            Some(serde_json::json!("region1"))
+        );
     }
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::config::{Env, RegionLocation, locate};
+use crate::config::Env;
 use crate::error::{Error, Result};
 use crate::http::{JsonClient, parse_base_url};
 use crate::kube::{KubeTarget, RegionClient, Tunnel};
+use crate::location::{self, LocationFlags, Plugin, RegionLocation};
 use crate::output::Format;
 use crate::region::RegionRef;
 use crate::ui::Ui;
@@ -36,10 +37,10 @@ pub struct Settings {
 
 impl Settings {
     /// The same settings for another region: its context and namespace come from the docs'
-    /// variables ([`locate`] on the same environment); the direct URLs (`--gateway-url`,
+    /// variables ([`location::locate`] on the same environment); the direct URLs (`--gateway-url`,
     /// `--rest-url`, `--es-url`) are cleared, since they point at this region's endpoints.
     pub fn for_region(&self, region: RegionRef) -> Result<Settings> {
-        let location = locate(region, &self.env)?;
+        let location = location::locate(region, &self.env)?;
         Ok(Settings {
             region,
             location,
@@ -70,11 +71,8 @@ pub struct GlobalFlags {
     pub quiet: bool,
 }
 
-/// Parse a duration like `15m`, `90s`, `1h30m`.
-pub fn parse_duration(flag: &str, raw: &str) -> Result<Duration> {
-    humantime::parse_duration(raw)
-        .map_err(|e| Error::usage(format!("{flag} '{raw}': {e} (expected e.g. 15m, 90s)")))
-}
+/// Kept here for callers outside this area; the parser lives in [`crate::duration`].
+pub use crate::duration::parse_duration;
 
 impl GlobalFlags {
     /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).
@@ -85,13 +83,8 @@ impl GlobalFlags {
             Some(r) => r.parse()?,
             None => RegionRef::Surviving,
         };
-        let mut location = locate(region, &env)?;
-        if let Some(c) = &self.context {
-            location.context = Some(c.clone());
-        }
-        if let Some(n) = &self.namespace {
-            location.namespace = Some(n.clone());
-        }
+        let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
+        let location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;
         let url = |flag: &str, v: &Option<String>| {
             v.as_deref()
                 .map(|raw| parse_base_url(flag, raw))
@@ -121,17 +114,20 @@ impl GlobalFlags {
             no_wait: self.no_wait,
             env,
         };
-        let assume_yes = self.yes
-            || matches!(
-                settings.env.get("C8DR_ASSUME_YES"),
-                Some("1" | "true" | "yes")
-            );
+        let assume_yes = crate::ui::assume_yes(self.yes, &settings.env);
         Ok((settings, Ui::new(assume_yes, self.quiet)))
     }
 }
 
 /// Per-request timeout: long enough for a slow gateway, short enough to retry a dead tunnel.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What a port-forward reaches: a Service (kubectl's `svc/NAME`) or one pod.
+#[derive(Clone, Copy)]
+enum Remote<'a> {
+    Service(&'a str),
+    Pod(&'a str),
+}
 
 /// Connections of one command, opened on first use and reused while they work.
 pub struct Session {
@@ -197,29 +193,31 @@ impl Session {
     /// A local port forwarded to `service:port`, reused for the session's lifetime. Each local
     /// connection gets its own WebSocket, so a dropped one only costs a retried request.
     pub async fn tunnel(&self, service: &str, port: u16) -> Result<Url> {
-        let mut tunnels = self.tunnels.lock().await;
-        if let Some(t) = tunnels.iter().find(|t| t.remote() == (service, port)) {
-            return parse_base_url("port-forward", &t.base_url());
-        }
-        let kube = self.kube().await?;
-        let t = kube.tunnel(service, port).await?;
-        tracing::debug!(service, port, local = %t.local_addr(), "port-forward open");
-        let url = parse_base_url("port-forward", &t.base_url())?;
-        tunnels.push(t);
-        Ok(url)
+        self.open_tunnel(Remote::Service(service), port).await
     }
 
     /// A local port forwarded to `port` of the pod `pod` itself (not a Service), reused for the
     /// session's lifetime: how one broker's own management endpoint is reached (SPEC 3.3).
     pub async fn pod_tunnel(&self, pod: &str, port: u16) -> Result<Url> {
-        let key = format!("pod/{pod}");
+        self.open_tunnel(Remote::Pod(pod), port).await
+    }
+
+    async fn open_tunnel(&self, remote: Remote<'_>, port: u16) -> Result<Url> {
+        // A pod tunnel's remote is named `pod/<name>` (see `RegionClient::tunnel_pod`).
+        let key = match remote {
+            Remote::Service(service) => service.to_string(),
+            Remote::Pod(pod) => format!("pod/{pod}"),
+        };
         let mut tunnels = self.tunnels.lock().await;
         if let Some(t) = tunnels.iter().find(|t| t.remote() == (key.as_str(), port)) {
             return parse_base_url("port-forward", &t.base_url());
         }
         let kube = self.kube().await?;
-        let t = kube.tunnel_pod(pod, port).await?;
-        tracing::debug!(pod, port, local = %t.local_addr(), "pod port-forward open");
+        let t = match remote {
+            Remote::Service(service) => kube.tunnel(service, port).await?,
+            Remote::Pod(pod) => kube.tunnel_pod(pod, port).await?,
+        };
+        tracing::debug!(remote = key, port, local = %t.local_addr(), "port-forward open");
         let url = parse_base_url("port-forward", &t.base_url())?;
         tunnels.push(t);
         Ok(url)

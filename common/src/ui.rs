@@ -6,12 +6,61 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::config::Env;
 use crate::error::{Error, Result};
+
+/// Whether a value means yes, for `C8DR_ASSUME_YES` and for the answer to "Proceed? [y/N]":
+/// `1`, `true`, `yes` or `y`, in any case, surrounding blanks ignored. Anything else (`0`,
+/// `false`, `no`, an empty answer) is no. This is the union of what the two plugins accepted
+/// before they shared it: kubectl c8dr took `1`/`true`/`yes` (exact case) from the variable and
+/// `y`/`yes` as an answer; helm c8dr took all four, in any case, for both.
+pub fn is_yes(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "y"
+    )
+}
+
+/// `--yes`, or `C8DR_ASSUME_YES` set to a yes value ([`is_yes`]): the one rule of both plugins.
+pub fn assume_yes(flag: bool, env: &Env) -> bool {
+    flag || env.get("C8DR_ASSUME_YES").is_some_and(is_yes)
+}
+
+/// The one confirmation prompt (SPEC safety rule 1). Without a terminal on stdin it refuses
+/// (exit 3) with `refusal`, before printing anything; otherwise it prints `plan` (a title and
+/// its lines, if given) and "Proceed? [y/N] " on stderr and reads one line: [`is_yes`] proceeds,
+/// anything else aborts (exit 3).
+pub fn ask(refusal: &str, plan: Option<(&str, &[String])>) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::refused(refusal));
+    }
+    let mut err = std::io::stderr().lock();
+    if let Some((title, lines)) = plan {
+        let _ = writeln!(err, "{title}");
+        for line in lines {
+            let _ = writeln!(err, "  {line}");
+        }
+    }
+    let _ = write!(err, "Proceed? [y/N] ");
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::failed(format!("reading the answer: {e}")))?;
+    if is_yes(&answer) {
+        Ok(())
+    } else {
+        Err(Error::Aborted)
+    }
+}
 
 /// How the operator is asked and told things.
 #[derive(Debug, Clone)]
 pub struct Ui {
-    /// `--yes` or `C8DR_ASSUME_YES=1`.
+    /// `--yes` or `C8DR_ASSUME_YES=1` ([`assume_yes`]).
     pub assume_yes: bool,
     /// A composite command confirmed its whole plan once; its steps do not ask again.
     confirmed: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -49,22 +98,10 @@ impl Ui {
         if self.assume_yes || self.confirmed.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(());
         }
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::refused(
-                "this command changes the cluster and there is no terminal to confirm on: pass --yes (or set C8DR_ASSUME_YES=1)",
-            ));
-        }
-        eprint!("Proceed? [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|e| Error::failed(format!("reading the answer: {e}")))?;
-        match answer.trim().to_ascii_lowercase().as_str() {
-            "y" | "yes" => Ok(()),
-            _ => Err(Error::Aborted),
-        }
+        ask(
+            "this command changes the cluster and there is no terminal to confirm on: pass --yes (or set C8DR_ASSUME_YES=1)",
+            None,
+        )
     }
 
     /// After a composite command's plan was confirmed, its steps proceed without asking again.
@@ -132,5 +169,31 @@ impl Progress {
         if let Some(b) = self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_is_one_true_yes_or_y_in_any_case() {
+        for v in ["1", "true", "yes", "y", "Y", "TRUE", "Yes", " yes\n", "y\n"] {
+            assert!(is_yes(v), "{v:?}");
+        }
+        for v in ["0", "false", "no", "n", "", "\n", "yess", "on", "2"] {
+            assert!(!is_yes(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn the_flag_or_a_yes_value_of_the_variable_assumes_yes() {
+        let env = |v: &str| Env::from_pairs([("C8DR_ASSUME_YES", v)]);
+        assert!(assume_yes(true, &Env::default()));
+        assert!(assume_yes(true, &env("0")), "--yes wins over a no value");
+        assert!(assume_yes(false, &env("Y")));
+        assert!(!assume_yes(false, &env("0")));
+        assert!(!assume_yes(false, &env("  ")));
+        assert!(!assume_yes(false, &Env::default()));
     }
 }

@@ -190,6 +190,7 @@ impl RedeployArgs {
     pub fn request(&self) -> Result<RedeployRequest, Error> {
         Ok(RedeployRequest {
             dry_run: self.dry_run,
+            yes: self.yes,
             wait: self.wait,
             timeout: self.timeout.clone(),
             verify: self.verify,

@@ -2,7 +2,6 @@
 //! procedure needs. Thin: parse flags, make one core call, render, exit with the error's code.
 
 mod cli;
-mod confirm;
 mod render;
 
 use std::process::ExitCode;
@@ -55,21 +54,11 @@ fn run(cli: Cli) -> Result<(), Error> {
         .map_err(|e| Error::usage(format!("cannot read the working directory: {e}")))?;
     match cli.command {
         Command::Redeploy(args) => {
-            let request = args.request()?;
-            let plan = helm::plan(&request, &env, &cwd)?;
-            let report = if request.dry_run {
-                plan.dry_run()?
-            } else {
-                confirm::confirm(
-                    &plan,
-                    args.yes || env.get("C8DR_ASSUME_YES").is_some_and(confirm::truthy),
-                )?;
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
-                runtime.block_on(plan.execute())?
-            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
+            let report = runtime.block_on(helm::redeploy(&args.request()?, &env, &cwd))?;
             render::redeploy(&report, cli.output == Output::Json)?;
             match report.error() {
                 Some(e) => Err(e),
@@ -77,8 +66,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Overlay(args) => {
-            let request = args.request()?;
-            let plan = helm::plan(&request, &env, &cwd)?;
+            let plan = helm::Plan::new(&args.request()?, &env, &cwd)?;
             render::overlays(&plan, args.show_secrets, cli.output == Output::Json)
         }
         // Handled before any I/O in `main`.

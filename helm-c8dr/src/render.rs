@@ -74,10 +74,7 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
         outln!("Dry run: nothing was run. The plan:");
     }
     for r in &report.regions {
-        let side = r.side.map(|s| match s {
-            c8dr_common::helm::Side::Surviving => " (surviving)",
-            c8dr_common::helm::Side::Recreated => " (recreated)",
-        });
+        let side = r.side.map(|s| format!(" ({s})"));
         let what = format!(
             "{}, webapps {}",
             schema_line(r.schema_manager),
@@ -158,14 +155,7 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
         let map: Map<String, Value> = plan
             .regions
             .iter()
-            .map(|r| {
-                let doc = if show_secrets {
-                    r.overlay.document.clone()
-                } else {
-                    plan.redactor.values(&r.overlay.document)
-                };
-                (r.label(), doc)
-            })
+            .map(|r| (r.label(), plan.overlay_document(r, show_secrets)))
             .collect();
         let text = serde_json::to_string_pretty(&Value::Object(map))
             .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;

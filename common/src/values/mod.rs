@@ -17,4 +17,6 @@ pub use overlay::{
     sets_schema_manager_var, still_set_notice, to_yaml, write_overlay,
 };
 pub use profiles::{active_profiles, expected_profiles};
-pub use redact::{MIN_SECRET_LEN, REDACTED, Redactor, looks_secret, redact, redact_text};
+pub use redact::{
+    MIN_SECRET_LEN, REDACTED, Redactor, looks_secret, redact, redact_args, redact_text,
+};

@@ -191,6 +191,12 @@ impl Redactor {
         }
     }
 
+    /// A displayed command line: `--set` values hidden by key ([`redact_args`]), then every
+    /// remembered secret by value.
+    pub fn args(&self, argv: &[String]) -> Vec<String> {
+        redact_args(argv).iter().map(|a| self.text(a)).collect()
+    }
+
     /// `text` with every remembered secret, URL userinfo and secret-looking pair hidden.
     pub fn text(&self, text: &str) -> String {
         let mut out = text.to_string();
@@ -355,6 +361,37 @@ pub fn redact_text(text: &str) -> String {
 
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
+}
+
+/// Hide secret-looking `--set key=value` values in a displayed argv.
+pub fn redact_args(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut after_set = false;
+    for arg in argv {
+        let (flag_inline, pairs) = match arg.split_once('=') {
+            Some((flag, rest)) if flag.starts_with("--set") => (Some(flag), rest),
+            _ => (None, arg.as_str()),
+        };
+        if after_set || flag_inline.is_some() {
+            let redacted = pairs
+                .split(',')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if looks_secret(k) => format!("{k}={}", REDACTED),
+                    _ => pair.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            out.push(match flag_inline {
+                Some(flag) => format!("{flag}={redacted}"),
+                None => redacted,
+            });
+            after_set = false;
+        } else {
+            after_set = matches!(arg.as_str(), "--set" | "--set-string" | "--set-literal");
+            out.push(arg.clone());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,0 +1,64 @@
+//! `helm c8dr`: plan a `helm upgrade --install` per region (contexts, values chain, generated
+//! overlay), show it for `--dry-run`, or run it (both regions concurrently) and report.
+//!
+//! - [`plan`]: pure, request + environment + values files → [`Plan`] (with [`extra_args`], the
+//!   refusal of helm arguments that would override what c8dr decides);
+//! - [`run`]: helm processes, their slots, signal forwarding, [`Interrupted`];
+//! - [`verify`]: `--verify`, the unified ConfigMap's profiles awaited;
+//! - [`report`]: [`RedeployReport`], what ran and the exit code it maps to.
+
+pub mod extra_args;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod verify;
+
+pub use extra_args::check_extra_args;
+pub use plan::{DEFAULT_BASE_VALUES, DEFAULT_VERIFY_TIMEOUT, Plan, RedeployRequest, RegionPlan};
+pub use report::{RedeployReport, UpgradeReport};
+pub use run::{Interrupted, SIGNAL_GRACE, Signal};
+pub use verify::{VerifyReport, wait_for_profiles};
+
+use std::path::Path;
+
+use crate::config::Env;
+use crate::error::Result;
+
+/// `helm c8dr redeploy`: plan (nothing reaches a cluster before every region's plan is valid),
+/// then show the plan (`--dry-run`), or confirm it (`--yes`/`C8DR_ASSUME_YES` by the rule both
+/// plugins share, [`crate::ui::assume_yes`]) and run it.
+pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Result<RedeployReport> {
+    let plan = Plan::new(request, env, cwd)?;
+    if request.dry_run {
+        return plan.dry_run();
+    }
+    plan.confirm(crate::ui::assume_yes(request.yes, env))?;
+    plan.execute().await
+}
+
+impl Plan {
+    /// SPEC safety rule 1 through the one prompt ([`crate::ui::ask`]): `--yes` (or
+    /// `C8DR_ASSUME_YES`) skips it silently; without a terminal the redeploy is refused before
+    /// anything is printed; otherwise the helm command lines are shown and the answer decides.
+    pub fn confirm(&self, assume_yes: bool) -> Result<()> {
+        if assume_yes {
+            return Ok(());
+        }
+        let lines: Vec<String> = self
+            .regions
+            .iter()
+            .map(|r| {
+                self.shown_argv(r, Path::new("<generated overlay>"))
+                    .join(" ")
+            })
+            .collect();
+        crate::ui::ask(
+            "helm c8dr redeploy changes releases and stdin is not a terminal: pass --yes (or set \
+             C8DR_ASSUME_YES=1), or --dry-run to see the plan",
+            Some(("This will run:", &lines)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

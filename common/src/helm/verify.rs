@@ -1,0 +1,125 @@
+//! `--verify`: after a region's upgrade, wait until its unified ConfigMap shows the Spring
+//! profiles the upgrade should render (compared as a set). The ConfigMap is read with the same
+//! kube client as the rest of c8dr ([`RegionClient`]); the wait is a [`Poller`].
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::plan::{Plan, RegionPlan};
+use crate::error::{Error, Result};
+use crate::kube::{KubeTarget, RegionClient};
+use crate::values;
+use crate::wait::Poller;
+
+/// What `--verify` saw in one region.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyReport {
+    pub configmap: String,
+    pub expected: Vec<String>,
+    /// The last `spring.profiles.active` seen (sorted), if any.
+    pub active: Option<Vec<String>>,
+    pub ok: bool,
+    pub message: Option<String>,
+    /// The exit code a failed verification maps to (4 timeout, 5 unreachable, ...).
+    #[serde(skip)]
+    pub exit_code: i32,
+}
+
+/// First pause between two reads: the chart renders the ConfigMap within the upgrade itself, so
+/// it is usually there on the first or second read.
+const FIRST_POLL: Duration = Duration::from_millis(50);
+
+/// Poll `fetch` (the ConfigMap's `application.yaml`, `None` while absent) until its active
+/// profiles equal `expected` as a set. Transient errors are retried until the deadline, when the
+/// last one is returned instead of the timeout.
+pub async fn wait_for_profiles<F, Fut>(
+    mut fetch: F,
+    expected: &BTreeSet<String>,
+    timeout: Duration,
+) -> (Result<()>, Option<BTreeSet<String>>)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<String>>>,
+{
+    let mut poll = Poller::with_cadence(
+        "spring.profiles.active",
+        FIRST_POLL,
+        crate::wait::MAX_POLL,
+        timeout,
+    );
+    let mut seen = None;
+    loop {
+        let transient = match fetch().await {
+            Ok(Some(yaml)) => {
+                if let Some(active) = values::active_profiles(&yaml) {
+                    if &active == expected {
+                        return (Ok(()), Some(active));
+                    }
+                    seen = Some(active);
+                }
+                None
+            }
+            Ok(None) => None,
+            Err(e) if e.is_transient() => Some(e),
+            Err(e) => return (Err(e), seen),
+        };
+        if !poll.tick().await {
+            let err = transient.unwrap_or_else(|| Error::Timeout {
+                what: format!(
+                    "spring.profiles.active to be {} (it is {})",
+                    join(expected),
+                    seen.as_ref()
+                        .map(join)
+                        .unwrap_or_else(|| "not rendered yet".into())
+                ),
+                after: humantime::format_duration(timeout).to_string(),
+            });
+            return (Err(err), seen);
+        }
+    }
+}
+
+fn join(set: &BTreeSet<String>) -> String {
+    set.iter().cloned().collect::<Vec<_>>().join(",")
+}
+
+impl Plan {
+    /// Wait until a region's unified ConfigMap shows the profiles its upgrade should render.
+    /// The kubeconfig is helm's: `KUBECONFIG` (helm sets it for `--kubeconfig`) or
+    /// `~/.kube/config`.
+    pub(super) async fn verify_region(
+        &self,
+        region: &RegionPlan,
+        timeout: Duration,
+    ) -> VerifyReport {
+        let name = crate::chart::unified_configmap(&self.release);
+        let expected: BTreeSet<String> = region.expected_profiles.iter().cloned().collect();
+        let target = KubeTarget {
+            kubeconfig: None,
+            context: Some(region.context.clone()),
+            namespace: Some(region.namespace.clone()),
+        };
+        let (result, seen) = match RegionClient::connect(&target).await {
+            Ok(kube) => {
+                let fetch = || async {
+                    let cm = kube.get_configmap(&name).await?;
+                    Ok(cm.and_then(|c| c.data?.get("application.yaml").cloned()))
+                };
+                wait_for_profiles(fetch, &expected, timeout).await
+            }
+            Err(e) => (Err(e), None),
+        };
+        VerifyReport {
+            configmap: name,
+            expected: region.expected_profiles.clone(),
+            active: seen.map(|s| s.into_iter().collect()),
+            ok: result.is_ok(),
+            exit_code: result.as_ref().err().map(Error::exit_code).unwrap_or(0),
+            message: result.err().map(|e| format!("verification failed: {e}")),
+        }
+    }
+}

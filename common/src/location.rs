@@ -1,0 +1,401 @@
+//! Where a region lives: flags and environment → kube context, namespace and region id. The one
+//! implementation behind both plugins (`kubectl c8dr --region/--context/--namespace` and
+//! `helm c8dr --region/--surviving-context/...`) and behind a command that reaches the other
+//! region ([`locate`]).
+//!
+//! Precedence (SPEC section 2): flags, then the docs' variables (`CLUSTER_SURVIVING`,
+//! `CAMUNDA_NAMESPACE_SURVIVING`, `REGION_SURVIVING`, the same for `RECREATED`, and the index
+//! variables `CLUSTER_0/1`, `CAMUNDA_NAMESPACE_0/1`), then what the kubeconfig says. The plugins
+//! differ only in that last step, because of what they do with the answer:
+//! - kubectl c8dr leaves an unset context/namespace unset; kube-rs applies the kubeconfig's
+//!   current context and its namespace (else `default`) when it connects, as kubectl does.
+//! - helm c8dr passes the names to `helm upgrade`, so it needs them up front: for the surviving
+//!   region it takes helm's own `--kube-context`/`-n` (they reach a plugin only as
+//!   `HELM_KUBECONTEXT`/`HELM_NAMESPACE`), else the kubeconfig's current context and namespace.
+
+use std::path::{Path, PathBuf};
+
+use kube::config::Kubeconfig;
+
+use crate::config::Env;
+use crate::error::{Error, Result};
+use crate::region::{RegionId, RegionRef};
+
+/// Where a region lives: its kube context and namespace (None = kubeconfig's current ones).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegionLocation {
+    pub id: Option<RegionId>,
+    /// `Surviving` or `Recreated` when the environment (or the reference itself) says which
+    /// side of the procedure the region is on; `None` otherwise.
+    pub side: Option<RegionRef>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// A context and a namespace given as flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// The location flags of a command line.
+#[derive(Debug, Clone, Default)]
+pub struct LocationFlags {
+    /// `kubectl c8dr --context/--namespace`: the targeted region, whichever side it is on.
+    pub target: Flags,
+    /// `helm c8dr --surviving-context/--surviving-namespace`.
+    pub surviving: Flags,
+    /// `helm c8dr --recreated-context/--recreated-namespace`.
+    pub recreated: Flags,
+}
+
+impl LocationFlags {
+    /// kubectl c8dr's flags: they name the targeted region.
+    pub fn target(context: Option<String>, namespace: Option<String>) -> Self {
+        Self {
+            target: Flags { context, namespace },
+            ..Default::default()
+        }
+    }
+
+    /// The flags that apply to a region on `side`: the target's, then the side's own.
+    fn for_side(&self, side: Option<RegionRef>) -> Flags {
+        let own = match side {
+            Some(RegionRef::Surviving) => self.surviving.clone(),
+            Some(RegionRef::Recreated) => self.recreated.clone(),
+            _ => Flags::default(),
+        };
+        Flags {
+            context: self.target.context.clone().or(own.context),
+            namespace: self.target.namespace.clone().or(own.namespace),
+        }
+    }
+}
+
+/// Which plugin resolves: see the module documentation for the one step where they differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plugin {
+    Kubectl,
+    Helm,
+}
+
+impl Plugin {
+    fn no_recreated_context(self) -> Error {
+        Error::usage(match self {
+            Self::Kubectl => {
+                "the recreated region has no kube context: set CLUSTER_RECREATED (and \
+                 CAMUNDA_NAMESPACE_RECREATED) or CLUSTER_0/CLUSTER_1 with REGION_RECREATED, or \
+                 pass the context flag"
+            }
+            Self::Helm => {
+                "the recreated region has no kube context: pass --recreated-context (and \
+                 --recreated-namespace) or set CLUSTER_RECREATED and CAMUNDA_NAMESPACE_RECREATED"
+            }
+        })
+    }
+}
+
+/// Resolve a region from the environment alone (no flags): what a command uses to reach the
+/// other region. The recreated region must have a context.
+pub fn locate(region: RegionRef, env: &Env) -> Result<RegionLocation> {
+    resolve(region, &LocationFlags::default(), env, Plugin::Kubectl)
+}
+
+/// Resolve a region: flags, then the docs' variables, then (helm) helm's variables and the
+/// kubeconfig. A recreated region without any context is bad input (exit 2): c8dr never guesses
+/// which cluster replaced the lost one.
+pub fn resolve(
+    region: RegionRef,
+    flags: &LocationFlags,
+    env: &Env,
+    plugin: Plugin,
+) -> Result<RegionLocation> {
+    let mut loc = from_env(region, env)?;
+    let flags = flags.for_side(loc.side);
+    loc.context = flags.context.or(loc.context);
+    loc.namespace = flags.namespace.or(loc.namespace);
+    if region == RegionRef::Recreated && loc.context.is_none() {
+        return Err(plugin.no_recreated_context());
+    }
+    if plugin == Plugin::Helm && loc.side == Some(RegionRef::Surviving) {
+        helm_defaults(env, &mut loc);
+    }
+    Ok(loc)
+}
+
+/// Which region id the docs' `REGION_SURVIVING`/`REGION_RECREATED` name for a side, if any
+/// (the other side's variable names the other region).
+pub fn side_id(env: &Env, side: RegionRef) -> Result<Option<RegionId>> {
+    let (own, other) = match side {
+        RegionRef::Recreated => ("REGION_RECREATED", "REGION_SURVIVING"),
+        _ => ("REGION_SURVIVING", "REGION_RECREATED"),
+    };
+    if let Some(v) = env.get(own) {
+        return v
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::usage(format!("{own}={v}: expected region0 or region1")));
+    }
+    match env.get(other) {
+        Some(v) => v
+            .parse::<RegionId>()
+            .map(|r| Some(r.other()))
+            .map_err(|_| Error::usage(format!("{other}={v}: expected region0 or region1"))),
+        None => Ok(None),
+    }
+}
+
+/// `CLUSTER_<i>` and `CAMUNDA_NAMESPACE_<i>`.
+fn by_index(env: &Env, id: RegionId) -> (Option<String>, Option<String>) {
+    let i = id.index();
+    (
+        env.get(&format!("CLUSTER_{i}")).map(String::from),
+        env.get(&format!("CAMUNDA_NAMESPACE_{i}")).map(String::from),
+    )
+}
+
+/// `CLUSTER_<SIDE>` and `CAMUNDA_NAMESPACE_<SIDE>`.
+fn by_side(env: &Env, side: RegionRef) -> (Option<String>, Option<String>) {
+    let side = match side {
+        RegionRef::Recreated => "RECREATED",
+        _ => "SURVIVING",
+    };
+    (
+        env.get(&format!("CLUSTER_{side}")).map(String::from),
+        env.get(&format!("CAMUNDA_NAMESPACE_{side}"))
+            .map(String::from),
+    )
+}
+
+/// The docs' variables: a side's own variables first, then the index variables of the region the
+/// side names; an index's own variables first, then those of the side that names it.
+fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
+    match region {
+        RegionRef::Index(id) => {
+            let (context, namespace) = by_index(env, id);
+            let side = if side_id(env, RegionRef::Surviving)? == Some(id) {
+                Some(RegionRef::Surviving)
+            } else if side_id(env, RegionRef::Recreated)? == Some(id) {
+                Some(RegionRef::Recreated)
+            } else {
+                None
+            };
+            let (sc, sn) = side.map(|s| by_side(env, s)).unwrap_or_default();
+            Ok(RegionLocation {
+                id: Some(id),
+                side,
+                context: context.or(sc),
+                namespace: namespace.or(sn),
+            })
+        }
+        side => {
+            let id = side_id(env, side)?;
+            let (mut context, mut namespace) = by_side(env, side);
+            if let Some(id) = id {
+                let (ic, ins) = by_index(env, id);
+                context = context.or(ic);
+                namespace = namespace.or(ins);
+            }
+            Ok(RegionLocation {
+                id,
+                side: Some(side),
+                context,
+                namespace,
+            })
+        }
+    }
+}
+
+/// helm's last resort for the surviving region: `helm --kube-context`/`-n` (HELM_KUBECONTEXT,
+/// HELM_NAMESPACE), else the kubeconfig's current context and, when that is the context used,
+/// its namespace.
+fn helm_defaults(env: &Env, loc: &mut RegionLocation) {
+    if loc.context.is_none() {
+        loc.context = env.get("HELM_KUBECONTEXT").map(String::from);
+    }
+    let current = current_context(env);
+    if loc.context.is_none() {
+        loc.context = current.as_ref().map(|(c, _)| c.clone());
+    }
+    if loc.namespace.is_none() {
+        loc.namespace = env.get("HELM_NAMESPACE").map(String::from).or_else(|| {
+            current
+                .filter(|(c, _)| Some(c) == loc.context.as_ref())
+                .and_then(|(_, ns)| ns)
+        });
+    }
+}
+
+/// The kubeconfig's current context and that context's namespace, as kubectl finds them:
+/// `$KUBECONFIG` (a list of files; the first that sets a value wins), else `~/.kube/config`.
+/// Files are read with kube-rs ([`Kubeconfig::read_from`]); a file that cannot be read counts as
+/// absent, as kubectl skips missing files of the list.
+pub fn current_context(env: &Env) -> Option<(String, Option<String>)> {
+    let paths: Vec<PathBuf> = match env.get("KUBECONFIG") {
+        Some(list) => std::env::split_paths(list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        None => vec![Path::new(env.get("HOME")?).join(".kube/config")],
+    };
+    let configs: Vec<Kubeconfig> = paths
+        .iter()
+        .filter_map(|p| Kubeconfig::read_from(p).ok())
+        .collect();
+    let name = configs
+        .iter()
+        .find_map(|c| c.current_context.clone().filter(|s| !s.is_empty()))?;
+    let namespace = configs.iter().find_map(|c| {
+        c.contexts
+            .iter()
+            .find(|n| n.name == name)?
+            .context
+            .as_ref()?
+            .namespace
+            .clone()
+    });
+    Some((name, namespace))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs_env() -> Env {
+        Env::from_pairs([
+            ("CLUSTER_SURVIVING", "ctx-a"),
+            ("CAMUNDA_NAMESPACE_SURVIVING", "camunda-a"),
+            ("REGION_SURVIVING", "region0"),
+            ("CLUSTER_RECREATED", "ctx-b"),
+            ("CAMUNDA_NAMESPACE_RECREATED", "camunda-b"),
+            ("REGION_RECREATED", "region1"),
+        ])
+    }
+
+    #[test]
+    fn surviving_and_recreated_come_from_the_docs_variables() {
+        let env = docs_env();
+        let s = locate(RegionRef::Surviving, &env).ok();
+        assert_eq!(
+            s,
+            Some(RegionLocation {
+                id: Some(RegionId::ZERO),
+                side: Some(RegionRef::Surviving),
+                context: Some("ctx-a".into()),
+                namespace: Some("camunda-a".into())
+            })
+        );
+        let r = locate(RegionRef::Recreated, &env)
+            .ok()
+            .and_then(|l| l.context);
+        assert_eq!(r.as_deref(), Some("ctx-b"));
+    }
+
+    #[test]
+    fn an_index_falls_back_to_the_side_that_names_it() {
+        let l = locate(RegionRef::Index(RegionId::ONE), &docs_env()).ok();
+        assert_eq!(l.as_ref().and_then(|l| l.side), Some(RegionRef::Recreated));
+        assert_eq!(l.and_then(|l| l.namespace).as_deref(), Some("camunda-b"));
+    }
+
+    #[test]
+    fn index_variables_serve_the_sides_when_only_region_names_are_given() {
+        let env = Env::from_pairs([
+            ("CLUSTER_0", "c0"),
+            ("CAMUNDA_NAMESPACE_0", "n0"),
+            ("CLUSTER_1", "c1"),
+            ("CAMUNDA_NAMESPACE_1", "n1"),
+            ("REGION_SURVIVING", "region1"),
+        ]);
+        let s = locate(RegionRef::Surviving, &env).ok();
+        assert_eq!(s.as_ref().and_then(|l| l.context.as_deref()), Some("c1"));
+        let r = locate(RegionRef::Recreated, &env).ok();
+        assert_eq!(r.as_ref().and_then(|l| l.id), Some(RegionId::ZERO));
+        assert_eq!(r.and_then(|l| l.namespace).as_deref(), Some("n0"));
+    }
+
+    #[test]
+    fn a_recreated_region_without_context_is_a_usage_error_in_each_plugins_words() {
+        let err = locate(RegionRef::Recreated, &Env::default()).err();
+        assert_eq!(err.as_ref().map(|e| e.exit_code()), Some(2));
+        assert!(
+            err.is_some_and(|e| e.to_string().ends_with("or pass the context flag")),
+            "kubectl's words"
+        );
+        let err = resolve(
+            RegionRef::Recreated,
+            &LocationFlags::default(),
+            &Env::default(),
+            Plugin::Helm,
+        )
+        .expect_err("no context");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--recreated-context"), "{err}");
+    }
+
+    #[test]
+    fn a_context_flag_locates_a_recreated_region_without_its_variables() {
+        let env = Env::from_pairs([
+            ("REGION_SURVIVING", "region0"),
+            ("CAMUNDA_NAMESPACE_1", "n1"),
+        ]);
+        for (flags, plugin) in [
+            (
+                LocationFlags::target(Some("flag-ctx".into()), None),
+                Plugin::Kubectl,
+            ),
+            (
+                LocationFlags {
+                    recreated: Flags {
+                        context: Some("flag-ctx".into()),
+                        namespace: None,
+                    },
+                    ..Default::default()
+                },
+                Plugin::Helm,
+            ),
+        ] {
+            let l = resolve(RegionRef::Recreated, &flags, &env, plugin).expect("located");
+            assert_eq!(l.context.as_deref(), Some("flag-ctx"), "{plugin:?}");
+            assert_eq!(l.namespace.as_deref(), Some("n1"), "{plugin:?}");
+            assert_eq!(l.id, Some(RegionId::ONE), "{plugin:?}");
+        }
+    }
+
+    #[test]
+    fn the_surviving_region_defaults_to_the_current_context() {
+        assert_eq!(
+            locate(RegionRef::Surviving, &Env::default()).ok(),
+            Some(RegionLocation {
+                side: Some(RegionRef::Surviving),
+                ..Default::default()
+            })
+        );
+    }
+
+    #[test]
+    fn the_current_context_comes_from_the_first_kubeconfig_that_sets_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = dir.path().join("first");
+        let second = dir.path().join("second");
+        std::fs::write(
+            &first,
+            "apiVersion: v1\ncontexts:\n- name: cur\n  context:\n    cluster: c\n    namespace: first-ns\n",
+        )
+        .expect("write");
+        std::fs::write(
+            &second,
+            "apiVersion: v1\ncurrent-context: cur\ncontexts:\n- name: cur\n  context:\n    cluster: c\n    namespace: second-ns\n",
+        )
+        .expect("write");
+        let missing = dir.path().join("missing");
+        let list = std::env::join_paths([&missing, &first, &second]).expect("join");
+        let env = Env::from_pairs([("KUBECONFIG", list.to_string_lossy().to_string())]);
+        assert_eq!(
+            current_context(&env),
+            Some(("cur".to_string(), Some("first-ns".to_string())))
+        );
+        let env = Env::from_pairs([("HOME", dir.path().display().to_string())]);
+        assert_eq!(current_context(&env), None, "no ~/.kube/config");
+    }
+}
