@@ -1,9 +1,11 @@
 //! The commands' logic, one function per command: gather evidence, check safety, print the
 //! plan, confirm, act once, wait until it really happened, report. Binaries only parse and render.
 
-pub mod drive;
+pub mod driver;
 pub mod es;
 pub mod exporting;
+pub mod failback;
+pub mod failover;
 pub mod pause_guard;
 pub mod status;
 pub mod zeebe;

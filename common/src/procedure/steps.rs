@@ -13,6 +13,8 @@
 
 use serde::Serialize;
 
+use crate::region::RegionId;
+
 /// The two halves of the procedure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -116,6 +118,22 @@ pub struct Fill {
 }
 
 impl Fill {
+    /// The values for `lost` as the recreated region, with the 8.8 exporter ids.
+    pub fn of(lost: RegionId, rf: u32) -> Self {
+        Self {
+            parity: lost.parity().to_string(),
+            lost_exporter: lost.exporter_id(),
+            surviving_exporter: lost.other().exporter_id(),
+            rf,
+        }
+    }
+    /// The same values with another exporter of the lost region (a legacy id).
+    pub fn with_lost_exporter(&self, id: &str) -> Self {
+        Self {
+            lost_exporter: id.to_string(),
+            ..self.clone()
+        }
+    }
     fn apply(&self, template: &str) -> String {
         template
             .replace("{parity}", &self.parity)
@@ -155,6 +173,14 @@ impl Step {
     /// `step 3/8`: the step in a driver's plan.
     pub fn label(&self) -> String {
         format!("step {}", self.fraction())
+    }
+    /// `failback 3/8`: the step in a driver's progress lines.
+    pub fn progress(&self) -> String {
+        format!("{} {}", self.stage.name(), self.fraction())
+    }
+    /// `failback step 3/8`: the step in an error's context.
+    pub fn heading(&self) -> String {
+        format!("{} {}", self.stage.name(), self.label())
     }
     /// The command for this installation.
     pub fn command(&self, fill: &Fill) -> String {
@@ -363,6 +389,9 @@ mod tests {
         assert_eq!(add.tag(), "failback 7");
         assert_eq!(add.named(), "failback step 7");
         assert_eq!(add.label(), "step 7/8");
+        assert_eq!(add.progress(), "failback 7/8");
+        assert_eq!(add.heading(), "failback step 7/8");
+        assert_eq!(Fill::of(RegionId::ONE, 4), fill());
         assert_eq!(add.brief(&fill()), "kubectl c8dr brokers add --odd");
         assert_eq!(
             add.command_with(&fill(), "--cluster-size 8"),
