@@ -109,6 +109,15 @@ fn helm_steps_1_and_2(c: &Cluster, recreated: usize) {
     );
 }
 
+/// Region 1 lost, failed over, and recreated empty.
+async fn failed_over_and_recreated() -> Cluster {
+    let c = Cluster::start(fast()).await;
+    c.lose(1);
+    failover(&session(&c), None).await.expect("failover");
+    c.sim.recreate_region(1);
+    c
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_region_is_failed_over_and_status_follows_every_step() {
     let c = Cluster::start(fast()).await;
@@ -180,10 +189,7 @@ async fn a_lost_region_is_failed_over_and_status_follows_every_step() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recreated_region_is_failed_back_and_status_points_at_the_last_helm_step() {
-    let c = Cluster::start(fast()).await;
-    c.lose(1);
-    failover(&session(&c), None).await.expect("failover");
-    c.sim.recreate_region(1);
+    let c = failed_over_and_recreated().await;
 
     let empty = status_of(&c).await;
     assert_eq!(empty.procedure.phase, Phase::Failback, "{}", empty.phase);
@@ -255,10 +261,7 @@ async fn a_recreated_region_is_failed_back_and_status_points_at_the_last_helm_st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failback_before_the_helm_steps_is_refused_naming_the_step_and_its_command() {
-    let c = Cluster::start(fast()).await;
-    c.lose(1);
-    failover(&session(&c), None).await.expect("failover");
-    c.sim.recreate_region(1);
+    let c = failed_over_and_recreated().await;
     let sent = c.world(mutations).len();
     let err = failback(&session(&c), &FailbackArgs::default())
         .await
