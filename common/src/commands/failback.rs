@@ -38,7 +38,7 @@ async fn webapps_on(session: &Session) -> Result<Option<bool>> {
     Ok(crate::values::active_profiles(&yaml).map(|p| crate::chart::serves_webapps(&p)))
 }
 
-/// `kubectl c8dr failback`: the kubectl-side steps 3–7 in order, after checking that the helm
+/// `kubectl c8dr failback`: the kubectl-side steps of the table (3–7) in order, after checking that the helm
 /// steps before them are done. Everything the steps need (bucket, repository, Elasticsearch in both
 /// regions, exporter ids, replication factor, both regions) is checked before the first mutation,
 /// in `--dry-run` too (SPEC 4.9). The pause state is read on the brokers (SPEC 3.3): a pause that
@@ -256,10 +256,8 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             session,
             mgmt,
             hint::FAILBACK,
-            [pause, copy_step, enable, resume, add]
-                .iter()
-                .map(|s| s.entry(&fill))
-                .collect(),
+            // Every step this driver runs is still to do.
+            steps_run.iter().map(|s| s.entry(&fill)).collect(),
         );
         let started = Instant::now();
         let out = if already_paused {
