@@ -18,7 +18,7 @@ use std::time::Duration;
 pub use observe::{PROBE_TIMEOUT, configured_sizes, pod_disables_schema_manager};
 pub use profiles::{PodProfiles, ProfilesReport, logged_profiles, profiles};
 pub use view::{
-    BrokerPod, BrokerView, ClusterView, PartitionView, PendingView, ProfilesView, RegionReport,
+    BrokerPod, BrokerView, ClusterView, PartitionView, PendingView, ProfilesView, RegionView,
     StatusReport,
 };
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
-use super::view::{ClusterView, ProfilesView, RegionReport, broker_pods, cluster_view};
+use super::view::{ClusterView, ProfilesView, RegionView, broker_pods, cluster_view};
 use crate::chart;
 use crate::error::{Error, Result};
 use crate::es::{self, EsOptions, EsStatus};
@@ -47,7 +47,7 @@ async fn bounded<T>(
 /// What probing one region yielded (the report plus raw evidence for the cluster view).
 pub(super) struct RegionProbe {
     pub(super) id: RegionId,
-    pub(super) report: RegionReport,
+    pub(super) report: RegionView,
     cluster: Option<ClusterTopology>,
     exporters: Option<Vec<ExporterStatus>>,
     topology: Option<Topology>,
@@ -57,7 +57,7 @@ pub(super) struct RegionProbe {
 }
 
 impl RegionProbe {
-    fn new(id: RegionId, report: RegionReport) -> Self {
+    fn new(id: RegionId, report: RegionView) -> Self {
         Self {
             id,
             report,
@@ -74,10 +74,10 @@ impl RegionProbe {
     pub(super) fn unconfigured(id: RegionId, role: &str, err: &str) -> Self {
         Self::new(
             id,
-            RegionReport {
+            RegionView {
                 configured: false,
                 errors: vec![err.to_string()],
-                ..RegionReport::unread(id, role)
+                ..RegionView::unread(id, role)
             },
         )
     }
@@ -151,10 +151,10 @@ pub(super) async fn probe_region(
     limit: Duration,
 ) -> RegionProbe {
     let s = &session.settings;
-    let mut report = RegionReport {
+    let mut report = RegionView {
         context: s.location.context.clone(),
         namespace: s.location.namespace.clone(),
-        ..RegionReport::unread(id, role)
+        ..RegionView::unread(id, role)
     };
     let mut probe = RegionProbe::new(id, report.clone());
     let kube = match bounded("the Kubernetes API", limit, async {

@@ -1,6 +1,6 @@
 //! `status` as text: one block a region, the cluster table, the procedure line and notes.
 
-use super::view::{ClusterView, RegionReport, StatusReport};
+use super::view::{ClusterView, RegionView, StatusReport};
 use crate::output::{Render, table};
 use crate::values::SCHEMA_MANAGER_VAR;
 
@@ -49,7 +49,7 @@ fn exporting_text(x: &crate::commands::exporting::RegionExporting) -> String {
     line
 }
 
-fn region_text(r: &RegionReport) -> String {
+fn region_text(r: &RegionView) -> String {
     let role = if r.role.is_empty() {
         String::new()
     } else {

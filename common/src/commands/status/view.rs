@@ -53,7 +53,7 @@ impl ProfilesView {
 /// One region in `status`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RegionReport {
+pub struct RegionView {
     pub region: String,
     /// `surviving` or `recreated`, as the environment names it (empty when it does not).
     pub role: String,
@@ -77,7 +77,7 @@ pub struct RegionReport {
     pub exporting: Option<crate::commands::exporting::RegionExporting>,
 }
 
-impl RegionReport {
+impl RegionView {
     /// A region as known before probing it: nothing read yet.
     pub(super) fn unread(id: RegionId, role: &str) -> Self {
         Self {
@@ -247,7 +247,7 @@ pub(super) fn cluster_view(
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     /// Region 0 then region 1.
-    pub regions: Vec<RegionReport>,
+    pub regions: Vec<RegionView>,
     pub cluster: Option<ClusterView>,
     /// The region that looks lost (or is being rebuilt).
     pub lost_region: Option<String>,
