@@ -32,7 +32,7 @@ pub struct FailbackArgs {
 async fn webapps_on(session: &Session) -> Result<Option<bool>> {
     let name = crate::chart::unified_configmap(&session.settings.release);
     let cm = session.kube().await?.get_configmap(&name).await?;
-    let Some(yaml) = cm.and_then(|c| c.data?.get("application.yaml").cloned()) else {
+    let Some(yaml) = crate::chart::unified_config(cm) else {
         return Ok(None);
     };
     Ok(crate::values::active_profiles(&yaml).map(|p| crate::chart::serves_webapps(&p)))

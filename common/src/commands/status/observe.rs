@@ -185,7 +185,7 @@ pub(super) async fn probe_region(
         bounded("the orchestration pods", limit, kube.list_pods(&selector)),
     );
     let yaml = match cm {
-        Ok(cm) => Some(cm.and_then(|c| c.data?.get("application.yaml").cloned())),
+        Ok(cm) => Some(chart::unified_config(cm)),
         Err(e) => {
             report.errors.push(e.to_string());
             None

@@ -109,19 +109,16 @@ pub async fn profiles(session: &Session, webapps: bool, logs: bool) -> Result<Pr
     } else {
         chart::no_webapps_profiles()
     };
-    let yaml = kube
-        .get_configmap(&name)
-        .await?
-        .and_then(|c| c.data?.get("application.yaml").cloned())
-        .ok_or_else(|| {
-            Error::failed(format!(
-                "ConfigMap {name} (key application.yaml) not found in {}: is Camunda installed there?",
-                kube.location()
-            ))
-        })?;
+    let key = chart::UNIFIED_CONFIG_KEY;
+    let yaml = chart::unified_config(kube.get_configmap(&name).await?).ok_or_else(|| {
+        Error::failed(format!(
+            "ConfigMap {name} (key {key}) not found in {}: is Camunda installed there?",
+            kube.location()
+        ))
+    })?;
     let active = active_profiles(&yaml).ok_or_else(|| {
         Error::failed(format!(
-            "ConfigMap {name} has no spring.profiles.active in application.yaml"
+            "ConfigMap {name} has no spring.profiles.active in {key}"
         ))
     })?;
     let logs = if logs {
