@@ -265,8 +265,7 @@ async fn failback_before_the_helm_steps_is_refused_naming_the_step_and_its_comma
     let sent = c.world(mutations).len();
     let err = failback(&session(&c), &FailbackArgs::default())
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.exit_code(), 3, "{err}");
     let install = Action::InstallRecreated.step();
     let text = err.to_string();

@@ -117,9 +117,6 @@ pub(super) fn broker_pods(pods: &[Pod], region: RegionId) -> Vec<BrokerPod> {
     out
 }
 
-/// The region's Elasticsearch, reached the way `kubectl c8dr es` reaches it (`--es-url`, else
-/// curl in the Elasticsearch pod, credentials from the chart's Secret). The probe's own bound
-
 /// One partition replica of a broker.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
