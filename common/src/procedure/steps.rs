@@ -8,6 +8,10 @@
 //! filled in by [`Step::command`]. A command is its `base` (the command and what it acts on) and
 //! its `options`; [`Step::brief`] is the base alone.
 //!
+//! Adding a step: its row here (with a new [`Action`]); its executor (a kubectl step in
+//! `commands/failback.rs` or `commands/failover.rs`, which list and guard the table's kubectl
+//! steps; a helm step in the helm plugin); its detection branch in `procedure/detect/`.
+//!
 //! For a hint in another command: `Action::PauseExporting.step().cite(&Fill::default())` gives
 //! `failback step 3: kubectl c8dr exporting pause`.
 
