@@ -31,6 +31,15 @@ pub fn unified_configmap(release: &str) -> String {
     format!("{}-configuration-unified", orchestration_fullname(release))
 }
 
+/// The key of the unified ConfigMap that holds the rendered `application.yaml`.
+pub const UNIFIED_CONFIG_KEY: &str = "application.yaml";
+
+/// The rendered `application.yaml` of a unified ConfigMap, `None` when the ConfigMap or the key
+/// is missing.
+pub fn unified_config(cm: Option<k8s_openapi::api::core::v1::ConfigMap>) -> Option<String> {
+    cm?.data?.remove(UNIFIED_CONFIG_KEY)
+}
+
 /// The label every orchestration (broker) pod carries.
 pub const BROKER_SELECTOR: &str = "app.kubernetes.io/component=zeebe-broker";
 

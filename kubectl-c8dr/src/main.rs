@@ -89,7 +89,10 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Es(command) => es::run(s, command).await,
         Command::Failover { lost } => {
             let lost = lost.as_deref().map(str::parse).transpose()?;
-            show(s, &c8dr_common::commands::drive::failover(s, lost).await?)
+            show(
+                s,
+                &c8dr_common::commands::failover::failover(s, lost).await?,
+            )
         }
         Command::Failback {
             replication_factor,
@@ -102,7 +105,7 @@ async fn run(session: Session, command: Command) -> Result<()> {
             es_user,
             es_password_env,
         } => {
-            let args = c8dr_common::commands::drive::FailbackArgs {
+            let args = c8dr_common::commands::failback::FailbackArgs {
                 replication_factor,
                 cluster_size,
                 repo: c8dr_common::commands::es::RepoFlags {
@@ -118,7 +121,10 @@ async fn run(session: Session, command: Command) -> Result<()> {
                 },
                 delete_existing_indices,
             };
-            show(s, &c8dr_common::commands::drive::failback(s, &args).await?)
+            show(
+                s,
+                &c8dr_common::commands::failback::failback(s, &args).await?,
+            )
         }
         Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }

@@ -4,10 +4,12 @@
 pub mod brokers;
 pub mod changes;
 pub(crate) mod cluster;
-pub mod drive;
+pub mod driver;
 pub mod es;
 pub mod exporters;
 pub mod exporting;
+pub mod failback;
+pub mod failover;
 pub(crate) mod follow;
 pub(crate) mod liveness;
 pub mod mutation;

@@ -1,0 +1,262 @@
+//! `kubectl c8dr failover`: the failover's steps (pre-flight checks, then each step verified and
+//! idempotent, so an interrupted run converges when re-run). Its steps, their numbers and
+//! commands come from the procedure's table ([`crate::procedure::steps`]).
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::driver::Steps;
+use super::zeebe::{brokers_remove, exporter_set};
+use super::{Ending, Outcome};
+use crate::error::{Error, Result, ResultExt};
+use crate::procedure::{Action, Fill};
+use crate::region::RegionId;
+use crate::session::Session;
+use crate::zeebe::brokers::{Selection, lost_region};
+use crate::zeebe::model::ClusterTopology;
+
+/// Pre-flight of a failover, pure: which region is lost and whether the survivors can carry on.
+pub fn failover_preflight(
+    t: &ClusterTopology,
+    alive: &[u32],
+    stated: Option<RegionId>,
+) -> Result<RegionId> {
+    let members = t.member_ids();
+    // A pending change is judged by each step: one that does the step's work (an earlier or a
+    // concurrent run) is followed, any other refused with its id and the way out.
+    let detected = lost_region(&members, alive);
+    let lost = match (stated, detected) {
+        (Some(s), Some(d)) if s != d => {
+            return Err(Error::refused(format!(
+                "--lost {s} was given, but {d} is the region whose brokers are unreachable ({s} has live brokers)"
+            )));
+        }
+        (Some(s), _) => s,
+        (None, Some(d)) => d,
+        // Failover step 1 already done: one region has no members left.
+        (None, None) => match [RegionId::ZERO, RegionId::ONE]
+            .into_iter()
+            .find(|r| !members.iter().any(|m| r.holds(*m)))
+        {
+            Some(r) => r,
+            None => {
+                return Err(Error::refused(
+                    "no region looks lost: brokers of both regions are alive; name it with --lost if you are sure",
+                ));
+            }
+        },
+    };
+    let live_in_lost: Vec<u32> = members
+        .iter()
+        .copied()
+        .filter(|m| lost.holds(*m) && alive.contains(m))
+        .collect();
+    if !live_in_lost.is_empty() {
+        return Err(Error::refused(format!(
+            "{lost} is not lost: its brokers {live_in_lost:?} are alive"
+        )));
+    }
+    for (p, holders) in t.partition_members() {
+        if !holders.iter().any(|h| !lost.holds(*h) && alive.contains(h)) {
+            return Err(Error::refused(format!(
+                "partition {p} has no live replica outside {lost} (replicas {holders:?}): a forced removal would lose it"
+            )));
+        }
+    }
+    Ok(lost)
+}
+
+/// `kubectl c8dr failover [--lost REGION]`: failover steps 1–2 against the surviving region.
+/// With region 0 lost the coordinator (broker 0) is dead: membership and liveness come from
+/// `/v2/topology`, and the exporters are read once the forced removal has made broker 1 the
+/// coordinator (SPEC 3.1 "Routing").
+pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Outcome> {
+    const CMD: &str = "failover";
+    let mgmt = session.management().await?;
+    let read = super::zeebe::read_cluster(session, mgmt)
+        .await
+        .context("failover pre-flight")?;
+    let t = read.cluster().clone();
+    let alive = super::zeebe::liveness(session, &t.member_ids()).await?;
+    let lost = failover_preflight(&t, &alive.alive, stated)?;
+    if let super::zeebe::ClusterRead::CoordinatorLost { .. } = &read {
+        // Partitions none of whose reachable replicas is listed: the synthesized membership does
+        // not know their holders, so check them against /v2/topology's partition count.
+        let rest = session.rest().await?;
+        let topo = rest.topology().await.context("failover pre-flight")?;
+        let held: std::collections::BTreeSet<u32> = topo
+            .brokers
+            .iter()
+            .filter(|b| !lost.holds(b.node_id))
+            .flat_map(|b| b.partitions.iter().map(|p| p.partition_id))
+            .collect();
+        let orphaned: Vec<u32> = (1..=topo.partitions_count)
+            .filter(|p| !held.contains(p))
+            .collect();
+        if !orphaned.is_empty() {
+            return Err(Error::refused(format!(
+                "partitions {orphaned:?} have no live replica outside {lost}: a forced removal would lose them"
+            )));
+        }
+    }
+    let fill = Fill::of(lost, 0);
+    let remove = Action::RemoveBrokers.step();
+    let disable = Action::DisableExporter.step();
+    let exporter = fill.lost_exporter.clone();
+    let lost_exporters_of = |exporters: &[crate::zeebe::model::ExporterStatus]| {
+        // 8.7-migrated installations may still carry the legacy exporter id of the lost region.
+        let ids: Vec<String> = exporters
+            .iter()
+            .filter(|e| crate::region::region_of_exporter(&e.exporter_id) == Some(lost))
+            .map(|e| e.exporter_id.clone())
+            .collect();
+        if ids.is_empty() {
+            vec![exporter.clone()]
+        } else {
+            ids
+        }
+    };
+    let known_exporters = if read.coordinator_lost() {
+        session.ui.note(format!(
+            "the exporters cannot be listed while the coordinator is lost; they are read again after step {} (planned: {exporter})",
+            remove.number()
+        ));
+        None
+    } else {
+        Some(lost_exporters_of(&mgmt.exporters().await?))
+    };
+    let planned_exporters = known_exporters
+        .clone()
+        .unwrap_or_else(|| vec![exporter.clone()]);
+    let remove_cmd = remove.command(&fill);
+    let disable_cmd = |e: &str| disable.command(&fill.with_lost_exporter(e));
+    let mut plan = vec![
+        format!(
+            "lost region: {lost} ({} evidence: brokers {:?} alive)",
+            alive.evidence, alive.alive
+        ),
+        format!("{}: {remove_cmd}", remove.label()),
+    ];
+    for e in &planned_exporters {
+        plan.push(format!("{}: {}", disable.label(), disable_cmd(e)));
+    }
+    if session.settings.dry_run {
+        return Ok(
+            Outcome::new(CMD, Ending::DryRun, format!("fail over from {lost}")).with_plan(plan),
+        );
+    }
+    session
+        .ui
+        .confirm_all(&format!("Failover plan ({lost} lost):"), &plan)?;
+    let mut steps = Steps::new(&session.ui);
+    let started = Instant::now();
+    let out = brokers_remove(session, Selection::Parity(lost), false)
+        .await
+        .context(format!("{} ({remove_cmd})", remove.heading()))?;
+    steps.record(remove, &remove.progress(), remove_cmd, &out, started);
+    let lost_exporters = match known_exporters {
+        Some(ids) => ids,
+        None => lost_exporters_of(
+            &mgmt
+                .exporters()
+                .await
+                .context(format!("{} (listing the exporters)", disable.heading()))?,
+        ),
+    };
+    for e in &lost_exporters {
+        let started = Instant::now();
+        let cmd = disable_cmd(e);
+        let out = exporter_set(session, e, false, None)
+            .await
+            .context(format!("{} ({cmd})", disable.heading()))?;
+        steps.record(disable, &disable.progress(), cmd, &out, started);
+    }
+    let next = format!(
+        "when {lost} is recreated: {}",
+        disable.next().map(|s| s.command(&fill)).unwrap_or_default()
+    );
+    Ok(Outcome::new(
+        CMD,
+        if steps.all_already_done() {
+            Ending::AlreadyDone
+        } else {
+            Ending::Done
+        },
+        format!(
+            "failed over: Camunda runs in {} alone; next, {next}",
+            lost.other()
+        ),
+    )
+    .with_plan(plan)
+    .with_details(json!({"lostRegion": lost.to_string(), "steps": steps.done, "next": next})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zeebe::model::{BrokerState, PartitionState};
+
+    fn topo(layout: &[(u32, &[u32])]) -> ClusterTopology {
+        ClusterTopology {
+            brokers: layout
+                .iter()
+                .map(|(id, parts)| BrokerState {
+                    id: *id,
+                    state: "ACTIVE".into(),
+                    partitions: parts
+                        .iter()
+                        .map(|p| PartitionState {
+                            id: *p,
+                            state: "ACTIVE".into(),
+                            priority: 1,
+                            config: serde_json::Value::Null,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_lost_region_is_detected_and_checked() {
+        let t = topo(&[(0, &[1, 2]), (1, &[1, 2]), (2, &[1, 2]), (3, &[1, 2])]);
+        assert_eq!(
+            failover_preflight(&t, &[0, 2], None).ok(),
+            Some(RegionId::ONE)
+        );
+        assert_eq!(
+            failover_preflight(&t, &[1, 3], None).ok(),
+            Some(RegionId::ZERO)
+        );
+        // Stated region contradicts the evidence.
+        assert_eq!(
+            failover_preflight(&t, &[0, 2], Some(RegionId::ZERO))
+                .err()
+                .map(|e| e.exit_code()),
+            Some(3)
+        );
+        // Both alive: nothing to fail over.
+        assert!(failover_preflight(&t, &[0, 1, 2, 3], None).is_err());
+    }
+
+    #[test]
+    fn a_partition_only_the_lost_region_holds_blocks_the_failover() {
+        let t = topo(&[(0, &[1]), (1, &[1, 2]), (2, &[1]), (3, &[2])]);
+        let err = failover_preflight(&t, &[0, 2], None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("partition 2"), "{err}");
+    }
+
+    #[test]
+    fn a_rerun_after_step_one_still_knows_the_lost_region() {
+        let t = topo(&[(0, &[1, 2]), (2, &[1, 2])]);
+        assert_eq!(
+            failover_preflight(&t, &[0, 2], None).ok(),
+            Some(RegionId::ONE)
+        );
+    }
+}

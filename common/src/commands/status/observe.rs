@@ -1,0 +1,404 @@
+//! Probing: each region read with every part bounded by a short timeout, failures recorded,
+//! never raised; then both regions' evidence as the procedure's [`Observation`].
+
+use std::future::Future;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::Value;
+
+use super::view::{ClusterView, ProfilesView, RegionView, broker_pods, cluster_view};
+use crate::chart;
+use crate::error::{Error, Result};
+use crate::es::{self, EsOptions, EsStatus};
+use crate::procedure::{ClusterObservation, EsObservation, Observation, RegionObservation};
+use crate::region::RegionId;
+use crate::session::Session;
+use crate::values::{SCHEMA_MANAGER_VAR, active_profiles};
+use crate::zeebe::RestAuth;
+use crate::zeebe::model::{ClusterTopology, ExporterStatus, Topology};
+
+/// How long each part of a region's probe may take (API server, ConfigMap, gateway, ES).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn bounded<T>(
+    what: &str,
+    limit: Duration,
+    fut: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| Error::Timeout {
+            what: what.to_string(),
+            after: humantime::format_duration(limit).to_string(),
+        });
+    tracing::debug!(
+        "status: {what}: {:?} ({})",
+        started.elapsed(),
+        match &result {
+            Ok(Ok(_)) => "ok",
+            _ => "failed",
+        }
+    );
+    result?
+}
+
+/// What probing one region yielded (the report plus raw evidence for the cluster view).
+pub(super) struct RegionProbe {
+    pub(super) id: RegionId,
+    pub(super) report: RegionView,
+    cluster: Option<ClusterTopology>,
+    exporters: Option<Vec<ExporterStatus>>,
+    topology: Option<Topology>,
+    configured_rf: Option<u32>,
+    cluster_size: Option<u32>,
+    obs: RegionObservation,
+}
+
+impl RegionProbe {
+    fn new(id: RegionId, report: RegionView) -> Self {
+        Self {
+            id,
+            report,
+            cluster: None,
+            exporters: None,
+            topology: None,
+            configured_rf: None,
+            cluster_size: None,
+            obs: RegionObservation::default(),
+        }
+    }
+
+    /// A region no session could be built for (`err` says why): nothing probed.
+    pub(super) fn unconfigured(id: RegionId, role: &str, err: &str) -> Self {
+        Self::new(
+            id,
+            RegionView {
+                configured: false,
+                errors: vec![err.to_string()],
+                ..RegionView::unread(id, role)
+            },
+        )
+    }
+}
+
+/// A number in the rendered `application.yaml` (numbers or strings), first path that has one.
+fn yaml_number(doc: &Value, pointers: &[&str]) -> Option<u32> {
+    pointers.iter().find_map(|p| match doc.pointer(p)? {
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// `(configured replication factor, cluster size)` from the unified ConfigMap's application.yaml.
+pub fn configured_sizes(application_yaml: &str) -> (Option<u32>, Option<u32>) {
+    let Ok(doc) = serde_saphyr::from_str::<Value>(application_yaml) else {
+        return (None, None);
+    };
+    (
+        yaml_number(
+            &doc,
+            &[
+                "/camunda/cluster/replication-factor",
+                "/camunda/cluster/replicationFactor",
+                "/zeebe/broker/cluster/replicationFactor",
+            ],
+        ),
+        yaml_number(
+            &doc,
+            &["/camunda/cluster/size", "/zeebe/broker/cluster/clusterSize"],
+        ),
+    )
+}
+
+/// Whether a pod's orchestration container sets the schema-manager variable to `false`.
+pub fn pod_disables_schema_manager(pod: &Pod) -> bool {
+    pod.spec.as_ref().is_some_and(|s| {
+        s.containers
+            .iter()
+            .filter(|c| c.name == chart::ORCHESTRATION_CONTAINER)
+            .flat_map(|c| c.env.iter().flatten())
+            .any(|e| {
+                e.name == SCHEMA_MANAGER_VAR
+                    && e.value
+                        .as_deref()
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+            })
+    })
+}
+
+/// The region's Elasticsearch, reached the way `kubectl c8dr es` reaches it (`--es-url`, else
+/// curl in the Elasticsearch pod, credentials from the chart's Secret). The probe's own bound
+/// (`bounded`) cuts it off when the region does not answer.
+async fn es_status(session: &Session) -> Result<EsStatus> {
+    let conn =
+        crate::commands::es::transport(session, &crate::commands::es::EsAccess::default()).await?;
+    let t = conn.transport;
+    let opts = EsOptions {
+        retries: 1,
+        ..EsOptions::default()
+    };
+    es::cluster_status(t.as_ref(), &opts).await
+}
+
+/// Probe one region: every part bounded by `limit`, failures recorded, never raised.
+pub(super) async fn probe_region(
+    session: &Session,
+    id: RegionId,
+    role: &str,
+    limit: Duration,
+) -> RegionProbe {
+    let s = &session.settings;
+    let mut report = RegionView {
+        context: s.location.context.clone(),
+        namespace: s.location.namespace.clone(),
+        ..RegionView::unread(id, role)
+    };
+    let mut probe = RegionProbe::new(id, report.clone());
+    let kube = match bounded("the Kubernetes API", limit, async {
+        let kube = session.kube().await?;
+        kube.server_version().await?;
+        Ok(kube)
+    })
+    .await
+    {
+        Ok(k) => k,
+        Err(e) => {
+            report.errors.push(e.to_string());
+            probe.report = report;
+            return probe;
+        }
+    };
+    report.reachable = true;
+    probe.obs.reachable = true;
+
+    let configmap = crate::chart::unified_configmap(&s.release);
+    let selector = chart::broker_selector(&s.release);
+    let (cm, pods) = tokio::join!(
+        bounded(
+            "the unified ConfigMap",
+            limit,
+            kube.get_configmap(&configmap)
+        ),
+        bounded("the orchestration pods", limit, kube.list_pods(&selector)),
+    );
+    let yaml = match cm {
+        Ok(cm) => Some(chart::unified_config(cm)),
+        Err(e) => {
+            report.errors.push(e.to_string());
+            None
+        }
+    };
+    let pods = match pods {
+        Ok(p) => Some(p),
+        Err(e) => {
+            report.errors.push(e.to_string());
+            None
+        }
+    };
+    let installed = match (&yaml, &pods) {
+        (Some(Some(_)), _) => Some(true),
+        (_, Some(p)) if !p.is_empty() => Some(true),
+        (Some(None), Some(_)) => Some(false),
+        _ => None,
+    };
+    report.installed = installed;
+    if let Some(Some(text)) = &yaml {
+        if let Some(active) = active_profiles(text) {
+            report.profiles = Some(ProfilesView::of(&active));
+            probe.obs.profiles = Some(active);
+        }
+        (probe.configured_rf, probe.cluster_size) = configured_sizes(text);
+    }
+    if let Some(pods) = &pods {
+        report.broker_pods = broker_pods(pods, id);
+        if !pods.is_empty() {
+            report.schema_manager_disabled = Some(pods.iter().any(pod_disables_schema_manager));
+        }
+    }
+
+    if installed != Some(false) {
+        let want_rest = RestAuth::from_env(&s.env).is_ok_and(|a| !a.is_none());
+        let mgmt = bounded("the Zeebe gateway", limit, async {
+            let m = session.management().await?;
+            let (cluster, exporters) = tokio::join!(m.cluster(), m.exporters());
+            Ok((cluster?, exporters?))
+        });
+        let rest = async {
+            if !want_rest {
+                return None;
+            }
+            Some(
+                bounded("the v2 REST API", limit, async {
+                    session.rest().await?.topology().await
+                })
+                .await,
+            )
+        };
+        let es = bounded("Elasticsearch", limit, es_status(session));
+        let exporting = bounded("the brokers' partitions", limit, async {
+            Ok(crate::commands::exporting::observe_region(session).await)
+        });
+        let (mgmt, rest, es, exporting) = tokio::join!(mgmt, rest, es, exporting);
+        if let Ok(x) = exporting {
+            report.exporting = Some(x);
+        }
+        let topo_ok = match &rest {
+            Some(Ok(t)) => Some(t.clone()),
+            _ => None,
+        };
+        match mgmt {
+            Ok((cluster, exporters)) => {
+                report.gateway_reachable = Some(true);
+                probe.cluster = Some(cluster);
+                probe.exporters = Some(exporters);
+            }
+            // The gateway answers but its coordinator (the lowest member) does not: region 0 lost
+            // (SPEC 3.1 "Routing"). Membership from /v2/topology; exporters and a pending change
+            // cannot be read until the forced removal completes (camunda/camunda#63506).
+            Err(e)
+                if crate::zeebe::management::coordinator_unreachable(&e) && topo_ok.is_some() =>
+            {
+                report.gateway_reachable = Some(true);
+                if let Some(t) = &topo_ok {
+                    probe.cluster = Some(crate::commands::zeebe::cluster_from_topology(t));
+                }
+                probe.exporters = Some(vec![]);
+                report.errors.push(format!(
+                    "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending                      change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
+                ));
+            }
+            Err(e) => {
+                report.gateway_reachable = Some(false);
+                report.errors.push(e.to_string());
+            }
+        }
+        match rest {
+            Some(Ok(t)) => probe.topology = Some(t),
+            Some(Err(e)) => tracing::debug!("{id}: v2 topology: {e}"),
+            None => {}
+        }
+        match es {
+            Ok(es) => report.elasticsearch = Some(es),
+            Err(e) => report.errors.push(e.to_string()),
+        }
+    }
+
+    probe.obs.installed = installed;
+    probe.obs.schema_manager_disabled = report.schema_manager_disabled;
+    probe.obs.es = report.elasticsearch.as_ref().map(|e| EsObservation {
+        camunda_indices: e.camunda_indices.len(),
+        restoring: e.restoring,
+        restored_from: e.restored_from.clone(),
+    });
+    probe.report = report;
+    probe
+}
+
+/// What both probes show of the cluster: the surviving side's gateway when it answers, else the
+/// other's; the sizes configured in either region.
+pub(super) struct Evidence<'a> {
+    source: Option<&'a RegionProbe>,
+    pub(super) topology: Option<&'a Topology>,
+    configured_rf: Option<u32>,
+    cluster_size: Option<u32>,
+}
+
+impl<'a> Evidence<'a> {
+    pub(super) fn of(probes: &'a [RegionProbe]) -> Self {
+        let mut surviving_first: Vec<&RegionProbe> = probes.iter().collect();
+        surviving_first.sort_by_key(|p| p.report.role != "surviving");
+        Self {
+            source: surviving_first
+                .iter()
+                .find(|p| p.cluster.is_some() && p.exporters.is_some())
+                .copied(),
+            topology: surviving_first.iter().find_map(|p| p.topology.as_ref()),
+            configured_rf: probes.iter().find_map(|p| p.configured_rf),
+            cluster_size: probes.iter().find_map(|p| p.cluster_size),
+        }
+    }
+
+    /// The cluster as the source gateway shows it, `None` when no gateway answered.
+    pub(super) fn cluster_view(&self) -> Option<ClusterView> {
+        let p = self.source?;
+        Some(cluster_view(
+            p.id,
+            p.cluster.as_ref()?,
+            p.exporters.as_deref()?,
+            self.topology,
+            self.configured_rf,
+            self.cluster_size,
+        ))
+    }
+
+    /// What phase detection looks at.
+    pub(super) fn observation(
+        &self,
+        probes: &[RegionProbe],
+        recreated_hint: Option<RegionId>,
+    ) -> Observation {
+        let mut regions: [RegionObservation; 2] = Default::default();
+        for p in probes {
+            regions[p.id.index()] = p.obs.clone();
+        }
+        Observation {
+            regions,
+            cluster: self.source.and_then(|p| {
+                let c = p.cluster.as_ref()?;
+                Some(ClusterObservation {
+                    members: c.member_ids(),
+                    replication_factor: c.replication_factor(),
+                    pending_change: c.pending_change.as_ref().map(|p| p.id),
+                    exporters: p
+                        .exporters
+                        .as_ref()?
+                        .iter()
+                        .map(|e| (e.exporter_id.clone(), e.status.clone()))
+                        .collect(),
+                })
+            }),
+            cluster_size: self.cluster_size,
+            configured_replication_factor: self.configured_rf,
+            recreated_hint,
+            alive_brokers: self
+                .topology
+                .map(|t| t.brokers.iter().map(|b| b.node_id).collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_sizes_come_from_the_unified_configuration() {
+        let yaml = "camunda:\n  cluster:\n    size: 8\n    replication-factor: \"4\"\nspring:\n  profiles:\n    active: broker\n";
+        assert_eq!(configured_sizes(yaml), (Some(4), Some(8)));
+        assert_eq!(configured_sizes("spring: {}\n"), (None, None));
+    }
+
+    #[test]
+    fn the_schema_manager_variable_is_read_from_the_orchestration_container() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "camunda-zeebe-0"},
+            "spec": {"containers": [
+                {"name": "sidecar", "env": [{"name": SCHEMA_MANAGER_VAR, "value": "false"}]},
+                {"name": "orchestration", "env": [{"name": "OTHER", "value": "1"}]}
+            ]}
+        }))
+        .expect("pod");
+        assert!(!pod_disables_schema_manager(&pod));
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "camunda-zeebe-0"},
+            "spec": {"containers": [
+                {"name": "orchestration", "env": [{"name": SCHEMA_MANAGER_VAR, "value": "False"}]}
+            ]}
+        }))
+        .expect("pod");
+        assert!(pod_disables_schema_manager(&pod));
+    }
+}

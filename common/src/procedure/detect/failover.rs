@@ -1,0 +1,33 @@
+//! The lost region does not run Camunda (unreachable, or reachable again with no release):
+//! failover 1 and 2, failed over, or failback 1 once it is back empty.
+
+use super::Lost;
+use crate::procedure::steps::{Action, Stage};
+use crate::procedure::verdict::{Phase, Verdict};
+
+pub(super) fn detect(ctx: &Lost<'_>) -> Verdict {
+    let (lost, fill) = (ctx.lost, &ctx.fill);
+    let lost_members = &ctx.lost_members;
+    if !lost_members.is_empty() {
+        let mut v = Verdict::at(&[Action::RemoveBrokers], fill, lost);
+        if ctx.lost_obs.reachable {
+            v = v.note(format!(
+                "{lost} is reachable again but has no Camunda release: its brokers {lost_members:?} do not run"
+            ));
+        }
+        return ctx.finish(v);
+    }
+    if ctx.lost_exporter_on {
+        return ctx.finish(Verdict::at(&[Action::DisableExporter], fill, lost));
+    }
+    if !ctx.lost_obs.reachable {
+        let v = Verdict::new(
+            Phase::FailedOver,
+            "the lost region's brokers are removed and its exporter is disabled",
+            Stage::Failback.steps().first().map(|s| s.command(fill)),
+        )
+        .lost(lost);
+        return ctx.finish(v);
+    }
+    ctx.finish(Verdict::at(&[Action::InstallRecreated], fill, lost))
+}

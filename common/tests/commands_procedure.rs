@@ -1,0 +1,278 @@
+//! The procedure in process: lose a region, `status` names the step, the failover and failback
+//! drivers run against the simulator, and a dry run sends nothing. Assertions are on the returned
+//! `Outcome`/`StatusReport` and on the simulator's typed state.
+
+mod support;
+
+use std::time::Duration;
+
+use c8dr_common::commands::failback::{FailbackArgs, failback};
+use c8dr_common::commands::failover::failover;
+use c8dr_common::commands::status::{StatusReport, status};
+use c8dr_common::commands::{Ending, Outcome};
+use c8dr_common::procedure::{Action, Fill, Phase, Stage};
+use c8dr_common::region::RegionId;
+use c8dr_common::session::Session;
+use c8dr_common::values::SCHEMA_MANAGER_VAR;
+use c8dr_sim::{SimConfig, World};
+use serde_json::json;
+use support::Cluster;
+
+/// Server-side durations short enough for a test (as the e2e harness's `fast_config`).
+fn fast() -> SimConfig {
+    SimConfig {
+        operation_duration: Duration::from_millis(20),
+        exporter_status_lag: Duration::from_millis(100),
+        es_shard_duration: Duration::from_millis(10),
+        ..SimConfig::default()
+    }
+}
+
+fn session(c: &Cluster) -> Session {
+    c.session()
+        .timeout("30s")
+        .env("S3_BUCKET_NAME", "camunda-bucket")
+        .build()
+}
+
+fn dry_session(c: &Cluster) -> Session {
+    c.session()
+        .timeout("30s")
+        .env("S3_BUCKET_NAME", "camunda-bucket")
+        .dry_run()
+        .build()
+}
+
+async fn status_of(c: &Cluster) -> StatusReport {
+    status(&session(c), Duration::from_secs(5))
+        .await
+        .expect("status")
+}
+
+/// Requests to the Zeebe management API that change something (not reads, not dry runs).
+fn mutations(w: &World) -> Vec<String> {
+    w.zeebe
+        .requests
+        .iter()
+        .filter(|(method, path, _)| method != "GET" && !path.contains("dryRun"))
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect()
+}
+
+/// Repositories registered in each region and the indices of each.
+fn es_state(w: &World) -> Vec<(Vec<String>, Vec<String>)> {
+    w.regions
+        .iter()
+        .map(|r| {
+            (
+                r.es.repositories.keys().cloned().collect(),
+                r.es.indices.keys().cloned().collect(),
+            )
+        })
+        .collect()
+}
+
+fn members(w: &World) -> Vec<u32> {
+    w.zeebe.members.keys().copied().collect()
+}
+
+fn step_tags(out: &Outcome) -> Vec<String> {
+    out.details["steps"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter_map(|s| s["step"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Failback steps 1 and 2 as `helm c8dr redeploy` renders them, applied the way the simulator's
+/// helm stand-in applies a release: the recreated region without Operate/Tasklist and with the
+/// schema manager off, the surviving one without Operate/Tasklist.
+fn helm_steps_1_and_2(c: &Cluster, recreated: usize) {
+    let no_webapps = json!({"operate": false, "tasklist": false});
+    let mut w = c.sim.world().lock();
+    c8dr_sim::helm::apply_release(
+        &mut w,
+        recreated,
+        json!({"orchestration": {
+            "replicationFactor": "4",
+            "profiles": no_webapps,
+            "env": [{"name": SCHEMA_MANAGER_VAR, "value": "false"}],
+        }}),
+    );
+    c8dr_sim::helm::apply_release(
+        &mut w,
+        1 - recreated,
+        json!({"orchestration": {"replicationFactor": "4", "profiles": no_webapps}}),
+    );
+}
+
+/// Region 1 lost, failed over, and recreated empty.
+async fn failed_over_and_recreated() -> Cluster {
+    let c = Cluster::start(fast()).await;
+    c.lose(1);
+    failover(&session(&c), None).await.expect("failover");
+    c.sim.recreate_region(1);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_region_is_failed_over_and_status_follows_every_step() {
+    let c = Cluster::start(fast()).await;
+    let before = status_of(&c).await;
+    assert_eq!(before.procedure.phase, Phase::Healthy, "{}", before.phase);
+
+    c.lose(1);
+    let lost = status_of(&c).await;
+    assert_eq!(lost.procedure.phase, Phase::Failover, "{}", lost.phase);
+    assert_eq!(lost.procedure.steps, [1]);
+    assert_eq!(lost.lost_region.as_deref(), Some("region1"));
+    let fill = Fill::of(RegionId::ONE, 4);
+    assert_eq!(
+        lost.procedure.next.as_deref(),
+        Some(Action::RemoveBrokers.step().command(&fill).as_str())
+    );
+    assert!(
+        lost.phase
+            .starts_with("failover step 1 of 2: next: kubectl c8dr brokers remove --odd"),
+        "{}",
+        lost.phase
+    );
+
+    // A dry run plans both steps, with the table's labels, and sends nothing.
+    let members_before = c.world(members);
+    let dry = failover(&dry_session(&c), None).await.expect("dry run");
+    assert_eq!(dry.status, Ending::DryRun);
+    assert!(
+        dry.plan
+            .contains(&"step 1/2: kubectl c8dr brokers remove --odd".to_string()),
+        "{:?}",
+        dry.plan
+    );
+    assert!(
+        dry.plan
+            .contains(&"step 2/2: kubectl c8dr exporters disable camundaregion1".to_string()),
+        "{:?}",
+        dry.plan
+    );
+    assert_eq!(c.world(mutations), Vec::<String>::new());
+    assert_eq!(c.world(members), members_before);
+
+    // The failover removes region 1's brokers and disables its exporter.
+    let out = failover(&session(&c), None).await.expect("failover");
+    assert_eq!(out.status, Ending::Done, "{}", out.summary);
+    assert_eq!(step_tags(&out), ["failover 1", "failover 2"]);
+    assert!(!c.world(mutations).is_empty(), "the log sees what is sent");
+    assert_eq!(c.world(members), [0, 2, 4, 6]);
+    assert_eq!(
+        c.world(|w| w.zeebe.exporter_status("camundaregion1")),
+        "DISABLED"
+    );
+    let next = Stage::Failback.steps()[0].command(&fill);
+    assert_eq!(
+        out.details["next"],
+        format!("when region1 is recreated: {next}")
+    );
+
+    let failed_over = status_of(&c).await;
+    assert_eq!(failed_over.procedure.phase, Phase::FailedOver);
+    assert_eq!(failed_over.procedure.next.as_deref(), Some(next.as_str()));
+
+    // Run again: nothing left to do, nothing sent.
+    let sent = c.world(mutations).len();
+    let again = failover(&session(&c), None).await.expect("rerun");
+    assert_eq!(again.status, Ending::AlreadyDone, "{}", again.summary);
+    assert_eq!(c.world(mutations).len(), sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_region_is_failed_back_and_status_points_at_the_last_helm_step() {
+    let c = failed_over_and_recreated().await;
+
+    let empty = status_of(&c).await;
+    assert_eq!(empty.procedure.phase, Phase::Failback, "{}", empty.phase);
+    assert_eq!(empty.procedure.steps, [1]);
+
+    helm_steps_1_and_2(&c, 1);
+    let ready = status_of(&c).await;
+    assert_eq!(ready.procedure.steps, [3, 4], "{}", ready.phase);
+
+    // A dry run checks everything and plans steps 3-7 from the table; nothing is paused,
+    // registered or restored.
+    let sent = c.world(mutations).len();
+    let es_before = c.world(es_state);
+    let dry = failback(&dry_session(&c), &FailbackArgs::default())
+        .await
+        .expect("dry run");
+    assert_eq!(dry.status, Ending::DryRun);
+    let labels: Vec<&str> = dry
+        .plan
+        .iter()
+        .filter_map(|p| p.split(':').next())
+        .filter(|l| l.starts_with("step "))
+        .collect();
+    assert_eq!(
+        labels,
+        ["step 3/8", "step 4/8", "step 5/8", "step 6/8", "step 7/8"]
+    );
+    assert_eq!(c.world(mutations).len(), sent, "a dry run sends nothing");
+    assert_eq!(c.world(es_state), es_before, "nor to Elasticsearch");
+    assert_eq!(
+        c.world(|w| c8dr_sim::state_json(w)["exporting"].clone()),
+        "Running"
+    );
+
+    let out = failback(&session(&c), &FailbackArgs::default())
+        .await
+        .expect("failback");
+    assert_eq!(out.status, Ending::Done, "{}", out.summary);
+    assert_eq!(
+        step_tags(&out),
+        [
+            "failback 3",
+            "failback 4",
+            "failback 5",
+            "failback 6",
+            "failback 7"
+        ]
+    );
+    assert_eq!(c.world(members), [0, 1, 2, 3, 4, 5, 6, 7]);
+    let (_, restored) = &c.world(es_state)[1];
+    assert!(!restored.is_empty(), "the copy restored region 0's indices");
+    assert_eq!(c.world(|w| w.zeebe.replication_factor()), 4);
+    assert_eq!(
+        c.world(|w| w.zeebe.exporter_status("camundaregion1")),
+        "ENABLED"
+    );
+    let last = Action::RedeployBoth.step().command(&Fill::default());
+    assert_eq!(out.details["next"], last);
+    assert!(
+        out.summary.starts_with("failback steps 3-7 done"),
+        "{}",
+        out.summary
+    );
+
+    let done = status_of(&c).await;
+    assert_eq!(done.procedure.steps, [8], "{}", done.phase);
+    assert_eq!(done.procedure.next.as_deref(), Some(last.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failback_before_the_helm_steps_is_refused_naming_the_step_and_its_command() {
+    let c = failed_over_and_recreated().await;
+    let sent = c.world(mutations).len();
+    let err = failback(&session(&c), &FailbackArgs::default())
+        .await
+        .expect_err("refused");
+    assert_eq!(err.exit_code(), 3, "{err}");
+    let install = Action::InstallRecreated.step();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{} is not done", install.named())),
+        "{text}"
+    );
+    assert!(text.contains(&install.command(&Fill::default())), "{text}");
+    assert_eq!(c.world(mutations).len(), sent, "nothing sent");
+}
