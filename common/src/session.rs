@@ -8,6 +8,7 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::config::Env;
+use crate::duration::parse_duration;
 use crate::error::{Error, Result};
 use crate::http::{JsonClient, parse_base_url};
 use crate::kube::{KubeTarget, RegionClient, Tunnel};
@@ -70,9 +71,6 @@ pub struct GlobalFlags {
     pub no_wait: bool,
     pub quiet: bool,
 }
-
-/// Kept here for callers outside this area; the parser lives in [`crate::duration`].
-pub use crate::duration::parse_duration;
 
 impl GlobalFlags {
     /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).

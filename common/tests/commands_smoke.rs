@@ -10,7 +10,7 @@ use support::Cluster;
 async fn topology_in_process_shows_both_regions_brokers() {
     let c = Cluster::start(SimConfig::default()).await;
     let s = c.session().timeout("10s").build();
-    let view = commands::zeebe::topology(&s).await.expect("topology");
+    let view = commands::topology::topology(&s).await.expect("topology");
     let ids: Vec<u32> = view.0.brokers.iter().map(|b| b.node_id).collect();
     assert_eq!(ids.len(), c.world(|w| w.cfg.cluster_size) as usize);
 }
@@ -19,7 +19,7 @@ async fn topology_in_process_shows_both_regions_brokers() {
 async fn a_dry_run_pause_changes_nothing_on_the_brokers() {
     let c = Cluster::start(SimConfig::default()).await;
     let s = c.session().dry_run().timeout("10s").build();
-    let out = commands::zeebe::exporting_pause(&s, false)
+    let out = commands::exporting::exporting_pause(&s, false)
         .await
         .expect("dry run");
     assert_eq!(out.status, Ending::DryRun);
@@ -28,7 +28,7 @@ async fn a_dry_run_pause_changes_nothing_on_the_brokers() {
 
     // The same command without --dry-run does pause: the assertion above can fail.
     let s = c.session().timeout("10s").build();
-    let out = commands::zeebe::exporting_pause(&s, false)
+    let out = commands::exporting::exporting_pause(&s, false)
         .await
         .expect("pause");
     assert_eq!(out.status, Ending::Done);

@@ -258,7 +258,7 @@ pub const MAX_CLUSTER_SIZE: u32 = 1024;
 
 /// `--timeout`: a duration above zero (`0` would fail every wait at once).
 fn timeout_value(raw: &str) -> Result<String, String> {
-    match c8dr_common::session::parse_duration("--timeout", raw) {
+    match c8dr_common::duration::parse_duration("--timeout", raw) {
         Ok(d) if d.is_zero() => Err("must be above zero, e.g. 15m or 90s".into()),
         Ok(_) => Ok(raw.to_string()),
         Err(e) => Err(e.to_string()),

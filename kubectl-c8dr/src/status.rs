@@ -2,8 +2,9 @@
 //! `kubectl c8dr profiles` (a region's active Spring profiles).
 
 use c8dr_common::commands::status as ops;
+use c8dr_common::duration::parse_duration;
 use c8dr_common::error::{Error, Result};
-use c8dr_common::session::{Session, parse_duration};
+use c8dr_common::session::Session;
 use clap::Args;
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::driver::Steps;
-use super::zeebe::exporter_set;
+use super::exporters::exporter_set;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
 use crate::procedure::{Action, Fill, Stage, Tool, hint};
@@ -71,7 +71,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             "change {} is in progress (an interrupted run?): waiting for it before continuing",
             p.id
         ));
-        super::zeebe::wait_for_change(session, mgmt, p.id, &format!("change {}", p.id)).await?;
+        super::follow::wait_for_change(session, mgmt, p.id, &format!("change {}", p.id)).await?;
         t = mgmt.cluster().await?;
     }
     let steps_run: Vec<_> = Stage::Failback.run_by(Tool::Kubectl).collect();
@@ -138,7 +138,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     // From the cluster configuration, not GET /actuator/exporters (which lags after a change).
     let enabled = t.exporter_state(&lost_exporter).as_deref() == Some("ENABLED");
     // The pause state, read on the brokers themselves.
-    let observed = super::exporting::observe(session).await;
+    let observed = super::pause_state::observe(session).await;
     let soft = observed.count_in("SOFT_PAUSED");
     if soft > 0 {
         return Err(Error::refused(format!(
@@ -271,7 +271,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
                 ),
             )
         } else {
-            super::zeebe::exporting_pause(session, false).await?
+            super::exporting::exporting_pause(session, false).await?
         };
         steps.record(pause, &pause.tag(), pause.command(&fill), &out, started);
         g.done(pause.entry(&fill));
@@ -295,7 +295,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             } else {
                 "exporting was resumed"
             };
-            let revert = match super::zeebe::exporting_resume(session).await {
+            let revert = match super::exporting::exporting_resume(session).await {
                 Ok(_) => who.to_string(),
                 Err(r) => format!(
                     "resuming exporting ALSO failed ({r}): run now: {}",
@@ -319,11 +319,11 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         guard = Some(g);
     }
     let started = Instant::now();
-    let out = super::zeebe::exporting_resume(session).await?;
+    let out = super::exporting::exporting_resume(session).await?;
     drop(guard);
     steps.record(resume, &resume.tag(), resume.command(&fill), &out, started);
     let started = Instant::now();
-    let out = super::zeebe::brokers_add(
+    let out = super::brokers::brokers_add(
         session,
         Selection::Parity(lost),
         args.cluster_size,

@@ -6,14 +6,15 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use super::brokers::brokers_remove;
 use super::driver::Steps;
-use super::zeebe::{brokers_remove, exporter_set};
+use super::exporters::exporter_set;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result, ResultExt};
 use crate::procedure::{Action, Fill};
 use crate::region::RegionId;
 use crate::session::Session;
-use crate::zeebe::brokers::{Selection, lost_region};
+use crate::zeebe::brokers::{Selection, region_without_live_members};
 use crate::zeebe::model::ClusterTopology;
 
 /// Pre-flight of a failover, pure: which region is lost and whether the survivors can carry on.
@@ -25,7 +26,7 @@ pub fn failover_preflight(
     let members = t.member_ids();
     // A pending change is judged by each step: one that does the step's work (an earlier or a
     // concurrent run) is followed, any other refused with its id and the way out.
-    let detected = lost_region(&members, alive);
+    let detected = region_without_live_members(&members, alive);
     let lost = match (stated, detected) {
         (Some(s), Some(d)) if s != d => {
             return Err(Error::refused(format!(
@@ -74,13 +75,13 @@ pub fn failover_preflight(
 pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Outcome> {
     const CMD: &str = "failover";
     let mgmt = session.management().await?;
-    let read = super::zeebe::read_cluster(session, mgmt)
+    let read = super::cluster::read_cluster(session, mgmt)
         .await
         .context("failover pre-flight")?;
     let t = read.cluster().clone();
-    let alive = super::zeebe::liveness(session, &t.member_ids()).await?;
+    let alive = super::liveness::liveness(session, &t.member_ids()).await?;
     let lost = failover_preflight(&t, &alive.alive, stated)?;
-    if let super::zeebe::ClusterRead::CoordinatorLost { .. } = &read {
+    if let super::cluster::ClusterRead::CoordinatorLost { .. } = &read {
         // Partitions none of whose reachable replicas is listed: the synthesized membership does
         // not know their holders, so check them against /v2/topology's partition count.
         let rest = session.rest().await?;

@@ -156,9 +156,6 @@ pub fn region_without_live_members(members: &[u32], alive: &[u32]) -> Option<Reg
     }
 }
 
-/// The old name of [`region_without_live_members`], for callers not yet renamed (merge: drop).
-pub use self::region_without_live_members as lost_region;
-
 /// Refuse a forced removal that would remove live brokers or every broker (SPEC safety rule 2).
 pub fn check_removal(remove: &[u32], members: &[u32], liveness: &Liveness) -> Result<()> {
     if !members.is_empty() && members.iter().all(|m| remove.contains(m)) {

@@ -6,7 +6,7 @@
 //! ```ignore
 //! let c = Cluster::start(SimConfig::default()).await;
 //! let s = c.session().region("region1").timeout("5s").build();
-//! let view = c8dr_common::commands::zeebe::topology(&s).await?;
+//! let view = c8dr_common::commands::topology::topology(&s).await?;
 //! ```
 #![allow(dead_code)] // each test file uses a different part of the builder
 

@@ -92,11 +92,11 @@ fn region_targets(session: &Session) -> (Vec<RegionTarget>, Vec<String>) {
 /// The region the environment names as recreated, if any.
 fn recreated_hint(settings: &Settings) -> Option<RegionId> {
     let env = &settings.env;
-    crate::config::locate(RegionRef::Recreated, env)
+    crate::location::locate(RegionRef::Recreated, env)
         .ok()
         .and_then(|l| l.id)
         .or_else(|| {
-            crate::config::locate(RegionRef::Surviving, env)
+            crate::location::locate(RegionRef::Surviving, env)
                 .ok()
                 .and_then(|l| l.id)
                 .map(RegionId::other)

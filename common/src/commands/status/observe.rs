@@ -239,7 +239,7 @@ pub(super) async fn probe_region(
         };
         let es = bounded("Elasticsearch", limit, es_status(session));
         let exporting = bounded("the brokers' partitions", limit, async {
-            Ok(crate::commands::exporting::observe_region(session).await)
+            Ok(crate::commands::pause_state::observe_region(session).await)
         });
         let (mgmt, rest, es, exporting) = tokio::join!(mgmt, rest, es, exporting);
         if let Ok(x) = exporting {
@@ -263,7 +263,7 @@ pub(super) async fn probe_region(
             {
                 report.gateway_reachable = Some(true);
                 if let Some(t) = &topo_ok {
-                    probe.cluster = Some(crate::commands::zeebe::cluster_from_topology(t));
+                    probe.cluster = Some(crate::commands::cluster::cluster_from_topology(t));
                 }
                 probe.exporters = Some(vec![]);
                 report.errors.push(format!(
