@@ -9,6 +9,7 @@ use super::liveness::liveness;
 use super::mutation::Mutation;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
+use crate::procedure::{Action, Fill};
 use crate::session::Session;
 use crate::zeebe::ManagementClient;
 use crate::zeebe::brokers::{self, Evidence, Liveness, Selection};
@@ -237,7 +238,8 @@ pub async fn brokers_add(
             if !missing.is_empty() {
                 return Err(Error::refused(format!(
                     "brokers {missing:?} are not running (absent from /v2/topology): install the recreated region first \
-                     (helm c8dr redeploy --region recreated --no-webapps --no-schema-manager)"
+                     ({})",
+                    Action::InstallRecreated.step().command(&Fill::default())
                 )));
             }
         }

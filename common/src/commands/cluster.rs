@@ -24,7 +24,8 @@ pub(crate) fn explain_coordinator(e: Error, t: Option<&ClusterTopology>) -> Erro
             "{e}. The gateway forwards this request to the coordinator ({who}), which does not answer: \
              its region looks lost. Until the forced removal of that region's brokers completes, the \
              cluster configuration, a pending change and the exporters cannot be read or changed \
-             (camunda/camunda#63506); kubectl c8dr topology shows what the gateway still sees"
+             (camunda/camunda#63506); {} shows what the gateway still sees",
+            crate::procedure::steps::hint::TOPOLOGY
         ),
     )
 }

@@ -7,6 +7,7 @@ use super::mutation::{Mutation, no_recovery};
 use super::pause_state::{self, ExportingView};
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
+use crate::procedure::{Action, Fill};
 use crate::session::Session;
 use crate::wait::{Backoff, retry_if};
 use crate::zeebe::ManagementClient;
@@ -69,7 +70,8 @@ async fn revert(session: &Session, mgmt: &ManagementClient, error: Error) -> Err
         match mgmt.exporting_resume().await {
             Ok(()) => "exporting was resumed to revert a partial pause".to_string(),
             Err(e) => format!(
-                "resuming to revert a partial pause ALSO failed ({e}): run kubectl c8dr exporting resume"
+                "resuming to revert a partial pause ALSO failed ({e}): run {}",
+                Action::ResumeExporting.step().command(&Fill::default())
             ),
         }
     };
@@ -106,9 +108,10 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
             .collect();
         return Err(Error::refused(format!(
             "exporting is soft-paused ({}): a hard pause over a soft pause corrupts the brokers' pause \
-             state (camunda/camunda#55838). Resume first, then pause: kubectl c8dr exporting resume, \
-             then kubectl c8dr exporting pause",
-            first(&soft_on, 4)
+             state (camunda/camunda#55838). Resume first, then pause: {}, then {}",
+            first(&soft_on, 4),
+            Action::ResumeExporting.step().command(&Fill::default()),
+            Action::PauseExporting.step().command(&Fill::default())
         )));
     }
     if before.observed() && before.not_in(target).is_empty() {
@@ -159,10 +162,11 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
                 }
                 if soft {
                     // camunda/camunda#55838: a hard pause over a soft one corrupts the pause file.
-                    session.ui.note(
-                        "to switch to a hard pause later, resume first (kubectl c8dr exporting resume): \
+                    session.ui.note(format!(
+                        "to switch to a hard pause later, resume first ({}): \
                          a hard pause over a soft one corrupts the brokers' pause state",
-                    );
+                        Action::ResumeExporting.step().command(&Fill::default())
+                    ));
                 }
                 Ok(Outcome::new(
                     CMD,
@@ -196,9 +200,10 @@ pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
                 if !missing.is_empty() {
                     return Err(Error::failed(format!(
                         "the gateway reported the resume, but {} partition replicas are still not exporting: {}; \
-                         run kubectl c8dr exporting resume again",
+                         run {} again",
                         missing.len(),
-                        first(&missing, 4)
+                        first(&missing, 4),
+                        Action::ResumeExporting.step().command(&Fill::default())
                     )));
                 }
                 // Unlike a pause, an unverifiable resume says nothing more.

@@ -5,6 +5,7 @@
 
 use super::cluster::{ClusterRead, read_cluster};
 use crate::error::{Error, Result};
+use crate::procedure::steps::hint;
 use crate::session::Session;
 use crate::wait::Poller;
 use crate::zeebe::ManagementClient;
@@ -16,13 +17,12 @@ pub(crate) fn pending_refusal(t: &ClusterTopology) -> Result<()> {
     if let Some(p) = &t.pending_change {
         return Err(Error::refused(format!(
             "change {} is still in progress ({} of {} operations done); sending another change now would be \
-             rejected (409) or race it. Wait for it: kubectl c8dr changes wait {}; or, if it is stuck, cancel it: \
-             kubectl c8dr changes cancel {}",
+             rejected (409) or race it. Wait for it: {}; or, if it is stuck, cancel it: {}",
             p.id,
             p.completed.len(),
             p.completed.len() + p.pending.len(),
-            p.id,
-            p.id
+            hint::changes_wait(p.id),
+            hint::changes_cancel(p.id)
         )));
     }
     Ok(())
@@ -84,7 +84,8 @@ pub(crate) async fn recover(
         Err(e) => {
             return Err(e.context(format!(
                 "{call}: the answer was lost ({error}) and the cluster cannot be read to tell whether it was applied; \
-                 check with kubectl c8dr changes show before running it again"
+                 check with {} before running it again",
+                hint::CHANGES_SHOW
             )));
         }
     };
@@ -249,15 +250,18 @@ pub async fn wait_for(
             progress.finish();
             let what = match (id, &state) {
                 (Some(cid), ChangeState::InProgress { completed, total }) => format!(
-                    "change {cid} ({label}) is still in progress ({completed}/{total}) — follow it with: kubectl c8dr changes wait {cid}"
+                    "change {cid} ({label}) is still in progress ({completed}/{total}) — follow it with: {}",
+                    hint::changes_wait(cid)
                 ),
                 (Some(cid), _) => format!(
-                    "change {cid} ({label}) has not completed — follow it with: kubectl c8dr changes wait {cid}"
+                    "change {cid} ({label}) has not completed — follow it with: {}",
+                    hint::changes_wait(cid)
                 ),
                 (None, _) => format!(
                     "{label}: no change newer than {after} was seen completing; while the coordinator is lost \
-                     the change cannot be read (camunda/camunda#63506): check kubectl c8dr topology, and do not \
-                     send the request again blindly"
+                     the change cannot be read (camunda/camunda#63506): check {}, and do not \
+                     send the request again blindly",
+                    hint::TOPOLOGY
                 ),
             };
             return Err(poller.timeout_saying(what));

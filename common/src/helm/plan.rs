@@ -278,7 +278,8 @@ fn plan_region(
     let wait = req.wait && loc.side != Some(RegionRef::Recreated);
     if req.wait && !wait {
         notices.push(format!(
-            "--wait is not applied to {label} (recreated): its brokers are not Ready until they are re-added (failback step 7)"
+            "--wait is not applied to {label} (recreated): its brokers are not Ready until they are re-added ({})",
+            crate::procedure::Action::AddBrokers.step().named()
         ));
     }
     Ok(RegionPlan {

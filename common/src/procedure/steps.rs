@@ -233,8 +233,14 @@ pub mod hint {
     pub fn changes_wait(id: i64) -> String {
         format!("kubectl c8dr changes wait {id}")
     }
+    /// Cancel a stuck topology change.
+    pub fn changes_cancel(id: i64) -> String {
+        format!("kubectl c8dr changes cancel {id}")
+    }
     /// Look at the cluster's membership and its last change.
     pub const CHANGES_SHOW: &str = "kubectl c8dr changes show";
+    /// What the gateway sees (`/v2/topology`), also with the coordinator lost.
+    pub const TOPOLOGY: &str = "kubectl c8dr topology";
     /// The driver of the failover's kubectl steps.
     pub const FAILOVER: &str = "kubectl c8dr failover";
     /// The driver of the failback's kubectl steps.
