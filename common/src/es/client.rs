@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::model::error_reason;
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
-pub use crate::wait::Poller;
+use crate::wait::Poller;
 
 /// Knobs of the Elasticsearch operations.
 #[derive(Debug, Clone)]
@@ -148,32 +148,5 @@ impl<'a> EsClient<'a> {
             self.opts.poll_max,
             self.opts.wait_timeout,
         )
-    }
-}
-
-/// Expected time left for work `percent` done after `elapsed`, assuming a steady pace.
-pub fn eta(elapsed: Duration, percent: f64) -> Option<Duration> {
-    if !(percent > 0.0 && percent < 100.0) {
-        return None;
-    }
-    Some(elapsed.mul_f64((100.0 - percent) / percent))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eta_from_progress() {
-        assert_eq!(
-            eta(Duration::from_secs(1), 50.0),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(
-            eta(Duration::from_secs(3), 75.0),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(eta(Duration::from_secs(1), 0.0), None);
-        assert_eq!(eta(Duration::from_secs(1), 100.0), None);
     }
 }
