@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::client::{EsClient, EsOptions, Retry};
 use super::cluster::{cat_indices, detect_with, health};
 use super::model::{
-    CatIndex, Distribution, RestorePlan, ShardLayout, SnapshotInfo, SnapshotVerdict, error_reason,
+    CatIndex, Distribution, RestorePlan, ShardLayout, SnapshotInfo, SnapshotVerdict,
     evaluate_snapshot, index_origins, parse_recovery, plan_restore, restore_progress,
 };
 use super::progress::{ProgressFn, ProgressOf, eta, ms};
@@ -349,36 +349,21 @@ pub async fn snapshot_restore(
     }
     let path = format!("_snapshot/{repo}/{name}/_restore");
     let body = restore_body(opts, &preview.distribution);
-    let mut backoff = c.poller(format!("starting the restore of {name}"));
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match c.send(Method::POST, &path, Some(&body), Retry::Never).await {
-            Ok((status, _)) if (200..300).contains(&status) => break,
-            Ok((status, b)) => {
-                return Err(Error::failed(format!(
-                    "restoring snapshot {name} in {}: HTTP {status}: {}",
-                    t.describe(),
-                    error_reason(&b)
-                )));
-            }
-            // The request may have arrived before the stream was cut: look before resending.
-            Err(e) if e.is_transient() => {
-                let recs = parse_recovery(&c.get("_recovery").await?);
-                if recs
-                    .iter()
-                    .any(|r| indices.contains(&r.index) && r.from_snapshot(repo, name))
-                {
-                    break;
-                }
-                if attempt > opts.retries {
-                    return Err(e);
-                }
-                backoff.wait().await?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let mut poller = c.poller(format!("starting the restore of {name}"));
+    c.submit_once(
+        Method::POST,
+        &path,
+        &body,
+        &format!("restoring snapshot {name}"),
+        &mut poller,
+        || async {
+            let recs = parse_recovery(&c.get("_recovery").await?);
+            Ok(recs
+                .iter()
+                .any(|r| indices.contains(&r.index) && r.from_snapshot(repo, name)))
+        },
+    )
+    .await?;
     let end = follow_restore(&c, name, &indices, progress).await?;
     Ok(RestoreReport {
         repository: repo.clone(),

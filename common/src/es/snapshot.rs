@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 
 use super::client::{EsClient, EsOptions, Retry};
 use super::model::{
-    Progress, SnapshotInfo, SnapshotVerdict, error_reason, error_type, evaluate_snapshot,
-    validate_snapshot_name,
+    Progress, SnapshotInfo, SnapshotVerdict, error_type, evaluate_snapshot, validate_snapshot_name,
 };
 use super::progress::{ProgressFn, ProgressOf, eta, ms};
 use super::repo::not_registered;
@@ -113,31 +112,15 @@ pub async fn snapshot_create(
     let path = format!("_snapshot/{repo}/{name}");
     let body = json!({"include_global_state": true});
     let mut poller = c.poller(format!("snapshot {name} to complete"));
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match c.send(Method::PUT, &path, Some(&body), Retry::Never).await {
-            Ok((status, _)) if (200..300).contains(&status) => break,
-            Ok((status, b)) => {
-                return Err(Error::failed(format!(
-                    "starting snapshot {name} in {}: HTTP {status}: {}",
-                    t.describe(),
-                    error_reason(&b)
-                )));
-            }
-            // The request may have arrived before the stream was cut: look before resending.
-            Err(e) if e.is_transient() => {
-                if lookup(&c, &name).await?.is_some() {
-                    break;
-                }
-                if attempt > opts.retries {
-                    return Err(e);
-                }
-                poller.wait().await?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    c.submit_once(
+        Method::PUT,
+        &path,
+        &body,
+        &format!("starting snapshot {name}"),
+        &mut poller,
+        || async { Ok(lookup(&c, &name).await?.is_some()) },
+    )
+    .await?;
     loop {
         // `_status` gives creation progress; its `state` says SUCCESS for PARTIAL snapshots
         // too, so the outcome is judged from `GET _snapshot/<repo>/<name>`.
