@@ -8,13 +8,16 @@ use crate::output::Render;
 use crate::session::Session;
 use serde::Serialize;
 
-/// `es repo register`: register the repository and verify it.
+/// `es repo register`: register the repository and verify it. Stages: validate and plan (no
+/// call) → confirm → register once (a PUT of the same settings is harmless to repeat) and
+/// verify → report.
 pub async fn repo_register(
     session: &Session,
     access: &EsAccess,
     flags: &RepoFlags,
 ) -> Result<Outcome> {
     const CMD: &str = "es repo register";
+    // Validate, plan.
     access.validate()?;
     let spec = flags.spec(&session.settings)?;
     let plan = spec.plan(&access.repository);
@@ -28,10 +31,12 @@ pub async fn repo_register(
     if session.settings.dry_run {
         return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
     }
+    // Evidence (the cluster answers), confirm, act.
     let t = es::connect(session, access).await?;
     let opts = access.options(session);
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
     let report = es::repo_register(t.t(), &opts, &spec).await?;
+    // Report.
     Ok(Outcome::new(
         CMD,
         Ending::Done,

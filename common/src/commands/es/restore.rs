@@ -8,7 +8,10 @@ use crate::error::Result;
 use crate::es::{self, EsAccess, RestoreOutcome};
 use crate::session::Session;
 
-/// `es snapshot restore NAME`.
+/// `es snapshot restore NAME`. Stages: validate (`--delete-existing-indices` only in the
+/// recreated region) → evidence and plan (reads only: the snapshot, the target's indices, its
+/// engine; the same refusals as the run) → confirm → delete exactly the Camunda indices in the
+/// way when allowed, start the restore once → wait for every shard copy → report.
 pub async fn snapshot_restore(
     session: &Session,
     access: &EsAccess,
@@ -17,11 +20,13 @@ pub async fn snapshot_restore(
     feature_states_flag: Option<&[String]>,
 ) -> Result<Outcome> {
     const CMD: &str = "es snapshot restore";
+    // Validate.
     access.validate()?;
     es::snapshot_name(Some(name))?;
     if delete_existing {
         check_delete_allowed(&session.settings)?;
     }
+    // Evidence, safety, plan.
     let t = es::connect(session, access).await?;
     let mut opts = access.options(session);
     let dist = es::detect(t.t(), &opts).await?;
@@ -55,6 +60,7 @@ pub async fn snapshot_restore(
             .with_plan(preview.calls)
             .with_details(json!({"deleteIndices": preview.delete_indices})));
     }
+    // Confirm (nothing to confirm when only a running restore is followed), act and wait.
     if !preview.already_restored {
         session
             .ui
@@ -67,6 +73,7 @@ pub async fn snapshot_restore(
     .await;
     bars.finish();
     let report = result?;
+    // Report.
     let (status, summary) = match report.outcome {
         RestoreOutcome::AlreadyRestored => (
             Ending::AlreadyDone,

@@ -9,13 +9,16 @@ use crate::es::{self, EsAccess, SnapshotInfo, SnapshotList};
 use crate::output::{Render, table};
 use crate::session::Session;
 
-/// `es snapshot create [NAME]`.
+/// `es snapshot create [NAME]`. Stages: validate and plan (no call) → confirm → start the
+/// snapshot once (after a cut stream, look before resending) → wait until it succeeded →
+/// report.
 pub async fn snapshot_create(
     session: &Session,
     access: &EsAccess,
     name: Option<&str>,
 ) -> Result<Outcome> {
     const CMD: &str = "es snapshot create";
+    // Validate, plan.
     access.validate()?;
     let name = es::snapshot_name(name)?;
     let plan = es::snapshot_create_calls(&access.repository, &name);
@@ -27,6 +30,7 @@ pub async fn snapshot_create(
     if session.settings.dry_run {
         return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
     }
+    // Evidence (the cluster answers), confirm, act and wait.
     let t = es::connect(session, access).await?;
     let opts = access.options(session);
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
@@ -34,6 +38,7 @@ pub async fn snapshot_create(
     let result = es::snapshot_create(t.t(), &opts, Some(&name), &|ph, p| bars.update(ph, p)).await;
     bars.finish();
     let report = result?;
+    // Report.
     let s = &report.snapshot;
     Ok(Outcome::new(
         CMD,
