@@ -325,50 +325,42 @@ pub async fn snapshot_restore(
     let started = tokio::time::Instant::now();
     let preview = check_restore(&c, name, delete_existing).await?;
     let indices: BTreeSet<String> = preview.restore_indices.iter().cloned().collect();
-    if preview.already_restored {
-        let end = follow_restore(&c, name, &indices, progress).await?;
-        return Ok(RestoreReport {
-            repository: repo.clone(),
-            snapshot: name.to_string(),
-            outcome: RestoreOutcome::AlreadyRestored,
-            deleted_indices: vec![],
-            restored_indices: preview.restore_indices,
-            health: end.health,
-            shard_copies: end.shard_copies,
-            unassigned_replicas: end.unassigned_replicas,
-            data_nodes: end.data_nodes,
-            waited_ms: ms(started.elapsed()),
-        });
-    }
-    if !preview.delete_indices.is_empty() {
-        tracing::info!(
-            count = preview.delete_indices.len(),
-            "deleting existing Camunda indices before the restore"
-        );
-        delete_indices(&c, &preview.delete_indices).await?;
-    }
-    let path = format!("_snapshot/{repo}/{name}/_restore");
-    let body = restore_body(opts, &preview.distribution);
-    let mut poller = c.poller(format!("starting the restore of {name}"));
-    c.submit_once(
-        Method::POST,
-        &path,
-        &body,
-        &format!("restoring snapshot {name}"),
-        &mut poller,
-        || async {
-            let recs = parse_recovery(&c.get("_recovery").await?);
-            Ok(recs
-                .iter()
-                .any(|r| indices.contains(&r.index) && r.from_snapshot(repo, name)))
-        },
-    )
-    .await?;
+    // A restore already done (or running) is followed, not started again.
+    let outcome = if preview.already_restored {
+        RestoreOutcome::AlreadyRestored
+    } else {
+        if !preview.delete_indices.is_empty() {
+            tracing::info!(
+                count = preview.delete_indices.len(),
+                "deleting existing Camunda indices before the restore"
+            );
+            delete_indices(&c, &preview.delete_indices).await?;
+        }
+        let path = format!("_snapshot/{repo}/{name}/_restore");
+        let body = restore_body(opts, &preview.distribution);
+        let mut poller = c.poller(format!("starting the restore of {name}"));
+        c.submit_once(
+            Method::POST,
+            &path,
+            &body,
+            &format!("restoring snapshot {name}"),
+            &mut poller,
+            || async {
+                let recs = parse_recovery(&c.get("_recovery").await?);
+                Ok(recs
+                    .iter()
+                    .any(|r| indices.contains(&r.index) && r.from_snapshot(repo, name)))
+            },
+        )
+        .await?;
+        RestoreOutcome::Restored
+    };
     let end = follow_restore(&c, name, &indices, progress).await?;
     Ok(RestoreReport {
         repository: repo.clone(),
         snapshot: name.to_string(),
-        outcome: RestoreOutcome::Restored,
+        outcome,
+        // Empty when already restored: nothing was deleted.
         deleted_indices: preview.delete_indices,
         restored_indices: preview.restore_indices,
         health: end.health,
