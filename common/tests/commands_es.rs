@@ -40,6 +40,16 @@ fn camunda_indices(w: &World, region: usize) -> BTreeSet<String> {
         .collect()
 }
 
+/// The uuids of a region's indices: a deleted and recreated index gets a new one.
+fn index_uuids(w: &World, region: usize) -> Vec<String> {
+    w.regions[region]
+        .es
+        .indices
+        .values()
+        .map(|i| i.uuid.clone())
+        .collect()
+}
+
 /// The snapshots the shared bucket holds (any base path).
 fn stored_snapshots(w: &World) -> Vec<String> {
     w.object_store
@@ -218,26 +228,12 @@ async fn restore_into_the_recreated_region_brings_back_the_surviving_camunda_ind
     assert!(!view.0.restoring);
 
     // Again: nothing to do, and nothing deleted or restored anew.
-    let uuids = c.world(|w| {
-        w.regions[1]
-            .es
-            .indices
-            .values()
-            .map(|i| i.uuid.clone())
-            .collect::<Vec<_>>()
-    });
+    let uuids = c.world(|w| index_uuids(w, 1));
     let again = es::snapshot_restore(&recreated, &access, "failback-1", false, None)
         .await
         .expect("restore again");
     assert_eq!(again.status, Ending::AlreadyDone, "{again:?}");
-    let after = c.world(|w| {
-        w.regions[1]
-            .es
-            .indices
-            .values()
-            .map(|i| i.uuid.clone())
-            .collect::<Vec<_>>()
-    });
+    let after = c.world(|w| index_uuids(w, 1));
     assert_eq!(after, uuids);
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::config::locate;
 use crate::error::{Error, Result};
-use crate::es::{self, EsConn, ProgressOf};
+use crate::es::{self, EsConn, EsOptions, ProgressOf};
 use crate::output::{Render, table};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
@@ -62,6 +62,11 @@ pub fn feature_states(
         }
         _ => None,
     }
+}
+
+/// The session's Elasticsearch and the options of the operations, for a command that reads.
+async fn reach(session: &Session, access: &EsAccess) -> Result<(EsConn, EsOptions)> {
+    Ok((es::connect(session, access).await?, access.options(session)))
 }
 
 /// Progress bars for the snapshot and restore waits (shown only on a TTY).
@@ -155,10 +160,8 @@ fn unassigned_note(report: &es::RestoreReport) -> String {
 
 /// `es status`: health and Camunda indices.
 pub async fn status(session: &Session, access: &EsAccess) -> Result<StatusView> {
-    let t = es::connect(session, access).await?;
-    Ok(StatusView(
-        es::cluster_status(t.t(), &access.options(session)).await?,
-    ))
+    let (t, opts) = reach(session, access).await?;
+    Ok(StatusView(es::cluster_status(t.t(), &opts).await?))
 }
 
 /// One cluster's Elasticsearch state, rendered.

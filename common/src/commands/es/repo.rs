@@ -1,6 +1,6 @@
 //! `kubectl c8dr es …` repository commands: `es repo register`, `es repo show`.
 
-use super::details;
+use super::{details, reach};
 use crate::commands::{Ending, Outcome};
 use crate::error::Result;
 use crate::es::{self, EsAccess, RepoFlags, RepoReport};
@@ -32,8 +32,7 @@ pub async fn repo_register(
         return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
     }
     // Evidence (the cluster answers), confirm, act.
-    let t = es::connect(session, access).await?;
-    let opts = access.options(session);
+    let (t, opts) = reach(session, access).await?;
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
     let report = es::repo_register(t.t(), &opts, &spec).await?;
     // Report.
@@ -53,10 +52,8 @@ pub async fn repo_register(
 
 /// `es repo show`.
 pub async fn repo_show(session: &Session, access: &EsAccess) -> Result<RepoView> {
-    let t = es::connect(session, access).await?;
-    Ok(RepoView(
-        es::repo_show(t.t(), &access.options(session)).await?,
-    ))
+    let (t, opts) = reach(session, access).await?;
+    Ok(RepoView(es::repo_show(t.t(), &opts).await?))
 }
 
 /// A repository registration, rendered.

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Bars, check_delete_allowed, details, feature_states, unassigned_note};
+use super::{Bars, check_delete_allowed, details, feature_states, reach, unassigned_note};
 use crate::commands::{Ending, Outcome};
 use crate::error::Result;
 use crate::es::{self, EsAccess, RestoreOutcome};
@@ -27,8 +27,7 @@ pub async fn snapshot_restore(
         check_delete_allowed(&session.settings)?;
     }
     // Evidence, safety, plan.
-    let t = es::connect(session, access).await?;
-    let mut opts = access.options(session);
+    let (t, mut opts) = reach(session, access).await?;
     let dist = es::detect(t.t(), &opts).await?;
     opts.restore_feature_states = feature_states(feature_states_flag, &t, session, &dist);
     let preview = es::snapshot_restore_preview(t.t(), &opts, name, delete_existing).await?;

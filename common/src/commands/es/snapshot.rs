@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Bars, details};
+use super::{Bars, details, reach};
 use crate::commands::{Ending, Outcome};
 use crate::error::Result;
 use crate::es::{self, EsAccess, SnapshotInfo, SnapshotList};
@@ -31,8 +31,7 @@ pub async fn snapshot_create(
         return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
     }
     // Evidence (the cluster answers), confirm, act and wait.
-    let t = es::connect(session, access).await?;
-    let opts = access.options(session);
+    let (t, opts) = reach(session, access).await?;
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
     let bars = Bars::new(session);
     let result = es::snapshot_create(t.t(), &opts, Some(&name), &|ph, p| bars.update(ph, p)).await;
@@ -58,10 +57,8 @@ pub async fn snapshot_create(
 
 /// `es snapshot list`.
 pub async fn snapshot_list(session: &Session, access: &EsAccess) -> Result<SnapshotListView> {
-    let t = es::connect(session, access).await?;
-    Ok(SnapshotListView(
-        es::snapshot_list(t.t(), &access.options(session)).await?,
-    ))
+    let (t, opts) = reach(session, access).await?;
+    Ok(SnapshotListView(es::snapshot_list(t.t(), &opts).await?))
 }
 
 /// Snapshots of a repository, rendered as a table.
@@ -109,10 +106,8 @@ pub async fn snapshot_show(
     access: &EsAccess,
     name: &str,
 ) -> Result<SnapshotView> {
-    let t = es::connect(session, access).await?;
-    Ok(SnapshotView(
-        es::snapshot_show(t.t(), &access.options(session), name).await?,
-    ))
+    let (t, opts) = reach(session, access).await?;
+    Ok(SnapshotView(es::snapshot_show(t.t(), &opts, name).await?))
 }
 
 /// One snapshot, rendered.
