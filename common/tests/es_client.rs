@@ -154,7 +154,7 @@ async fn copy_over_http_into_a_recreated_region_leaves_exactly_the_source_indice
     let target = http(&sim, 1, None);
     let progress_seen = Arc::new(Mutex::new(vec![]));
     let seen = progress_seen.clone();
-    let progress = move |phase: es::Phase, p: es::Progress| {
+    let progress = move |phase: es::ProgressOf, p: es::Progress| {
         seen.lock()
             .expect("progress")
             .push((phase, p.done, p.total));
@@ -190,15 +190,15 @@ async fn copy_over_http_into_a_recreated_region_leaves_exactly_the_source_indice
     let seen = progress_seen.lock().expect("progress").clone();
     assert!(
         seen.iter()
-            .any(|(p, d, t)| *p == es::Phase::Snapshot && d == t && *t > 0)
+            .any(|(p, d, t)| *p == es::ProgressOf::Snapshot && d == t && *t > 0)
     );
     assert!(
         seen.iter()
-            .any(|(p, d, t)| *p == es::Phase::Restore && d < t)
+            .any(|(p, d, t)| *p == es::ProgressOf::Restore && d < t)
     );
     assert!(
         seen.iter()
-            .any(|(p, d, t)| *p == es::Phase::Restore && d == t)
+            .any(|(p, d, t)| *p == es::ProgressOf::Restore && d == t)
     );
 
     let status = es::cluster_status(&target, &opts()).await.expect("status");
@@ -775,8 +775,8 @@ async fn snapshot_and_restore(
     let (_, target) = snapshot_for_restore(sim, opts).await;
     let seen = Arc::new(Mutex::new(vec![]));
     let s = seen.clone();
-    let progress = move |phase: es::Phase, p: es::Progress| {
-        if phase == es::Phase::Restore {
+    let progress = move |phase: es::ProgressOf, p: es::Progress| {
+        if phase == es::ProgressOf::Restore {
             s.lock().expect("progress").push((p.done, p.total));
         }
     };

@@ -1,21 +1,28 @@
 //! `kubectl c8dr es …`: Elasticsearch repository, snapshot, restore and copy (failback step 4).
 //! Parsing and rendering only; the logic is in `c8dr_common::commands::es`.
 
-use c8dr_common::commands::es::{self as ops, CopyArgs, EsAccess, RepoFlags};
+use c8dr_common::chart;
+use c8dr_common::commands::es::{self as cmd, CopyArgs, EsAccess, RepoFlags};
 use c8dr_common::error::Result;
 use c8dr_common::region::RegionRef;
 use c8dr_common::session::Session;
 use clap::{Args, Subcommand};
 
-const ACCESS_HELP: &str = "\
-Elasticsearch (8.x) or OpenSearch (2.x, detected from GET /) is reached by running curl in a Running pod
-labelled app.kubernetes.io/name=elasticsearch (container elasticsearch) of --region's namespace, or
+/// How `kubectl c8dr es` reaches Elasticsearch, from the chart's facts (`c8dr_common::chart`).
+fn access_help() -> String {
+    let (selector, container) = (chart::ES_SELECTOR, chart::ES_CONTAINER);
+    let [(bitnami, bitnami_key), (eck, eck_key)] = chart::es_password_secrets("<release>");
+    format!(
+        "Elasticsearch (8.x) or OpenSearch (2.x, detected from GET /) is reached by running curl in a Running pod
+labelled {selector} (container {container}) of --region's namespace, or
 directly with --es-url. The password comes from
---es-user/--es-password-env, else the Secret <release>-elasticsearch (key elasticsearch-password), else
-ECK's elasticsearch-es-elastic-user (key elastic). It is passed to curl on stdin, never in argv or output.";
+--es-user/--es-password-env, else the Secret {bitnami} (key {bitnami_key}), else
+ECK's {eck} (key {eck_key}). It is passed to curl on stdin, never in argv or output."
+    )
+}
 
 #[derive(Debug, Subcommand)]
-#[command(after_help = ACCESS_HELP)]
+#[command(after_help = access_help())]
 pub enum EsCommand {
     /// Register or show the snapshot repository
     #[command(subcommand)]
@@ -238,10 +245,10 @@ pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
             };
             crate::show(
                 s,
-                &ops::copy(s, &c.access.access(), &c.repo.flags(false), &args).await?,
+                &cmd::copy(s, &c.access.access(), &c.repo.flags(false), &args).await?,
             )
         }
-        EsCommand::Status { access } => crate::show(s, &ops::status(s, &access.access()).await?),
+        EsCommand::Status { access } => crate::show(s, &cmd::status(s, &access.access()).await?),
     }
 }
 
@@ -253,9 +260,9 @@ async fn repo(s: &Session, command: Repo) -> Result<()> {
             access,
         } => crate::show(
             s,
-            &ops::repo_register(s, &access.access(), &repo.flags(readonly)).await?,
+            &cmd::repo_register(s, &access.access(), &repo.flags(readonly)).await?,
         ),
-        Repo::Show { access } => crate::show(s, &ops::repo_show(s, &access.access()).await?),
+        Repo::Show { access } => crate::show(s, &cmd::repo_show(s, &access.access()).await?),
     }
 }
 
@@ -263,13 +270,13 @@ async fn snapshot(s: &Session, command: Snapshot) -> Result<()> {
     match command {
         Snapshot::Create { name, access } => crate::show(
             s,
-            &ops::snapshot_create(s, &access.access(), name.as_deref()).await?,
+            &cmd::snapshot_create(s, &access.access(), name.as_deref()).await?,
         ),
         Snapshot::List { access } => {
-            crate::show(s, &ops::snapshot_list(s, &access.access()).await?)
+            crate::show(s, &cmd::snapshot_list(s, &access.access()).await?)
         }
         Snapshot::Show { name, access } => {
-            crate::show(s, &ops::snapshot_show(s, &access.access(), &name).await?)
+            crate::show(s, &cmd::snapshot_show(s, &access.access(), &name).await?)
         }
         Snapshot::Restore {
             name,
@@ -278,7 +285,7 @@ async fn snapshot(s: &Session, command: Snapshot) -> Result<()> {
             access,
         } => crate::show(
             s,
-            &ops::snapshot_restore(
+            &cmd::snapshot_restore(
                 s,
                 &access.access(),
                 &name,

@@ -1,6 +1,7 @@
 //! A thin client over an [`EsTransport`]: retries of transient failures (SPEC safety rule 7),
 //! ES error bodies turned into [`Error`]s, and the adaptive poller every wait uses.
 
+use std::future::Future;
 use std::time::Duration;
 
 use http::Method;
@@ -9,7 +10,7 @@ use serde_json::Value;
 use super::model::error_reason;
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
-pub use crate::wait::Poller;
+use crate::wait::{self, Backoff, Poller};
 
 /// Knobs of the Elasticsearch operations.
 #[derive(Debug, Clone)]
@@ -78,28 +79,68 @@ impl<'a> EsClient<'a> {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<(u16, Value)> {
-        let mut backoff = Duration::from_millis(100);
         let attempts = match retry {
             Retry::Safe => self.opts.retries + 1,
             Retry::Never => 1,
         };
+        let backoff = Backoff::new(attempts, Duration::from_millis(100), Duration::from_secs(2));
+        // A 502–504 answer is as transient as a cut stream: an error, so that it is retried.
+        wait::retry(path, backoff, |_| {
+            let method = method.clone();
+            async move {
+                match self.transport.request(method, path, body).await {
+                    Ok((status, body)) if transient_status(status) => Err(self.api(status, &body)),
+                    other => other,
+                }
+            }
+        })
+        .await
+    }
+
+    /// Send a request that must not be repeated blindly (starting a snapshot or a restore):
+    /// once; after a transient failure, `landed` looks whether it arrived anyway before it is
+    /// sent again, at most [`EsOptions::retries`] more times, spaced by `poller`. A non-2xx
+    /// answer is an error naming `what`. (The "submit once, recover" stage of a mutation.)
+    pub async fn submit_once<F, Fut>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        what: &str,
+        poller: &mut Poller,
+        mut landed: F,
+    ) -> Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<bool>>,
+    {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.transport.request(method.clone(), path, body).await;
-            let transient = match &result {
-                Ok((status, _)) => transient_status(*status),
-                Err(e) => e.is_transient(),
-            };
-            if !transient || attempt >= attempts {
-                return match result {
-                    Ok((status, body)) if transient_status(status) => Err(self.api(status, &body)),
-                    other => other,
-                };
+            match self
+                .send(method.clone(), path, Some(body), Retry::Never)
+                .await
+            {
+                Ok((status, _)) if (200..300).contains(&status) => return Ok(()),
+                Ok((status, b)) => {
+                    return Err(Error::failed(format!(
+                        "{what} in {}: HTTP {status}: {}",
+                        self.transport.describe(),
+                        error_reason(&b)
+                    )));
+                }
+                // The request may have arrived before the stream was cut: look before resending.
+                Err(e) if e.is_transient() => {
+                    if landed().await? {
+                        return Ok(());
+                    }
+                    if attempt > self.opts.retries {
+                        return Err(e);
+                    }
+                    poller.wait().await?;
+                }
+                Err(e) => return Err(e),
             }
-            tracing::debug!(%method, path, attempt, "transient failure, retrying");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
         }
     }
 
@@ -148,32 +189,5 @@ impl<'a> EsClient<'a> {
             self.opts.poll_max,
             self.opts.wait_timeout,
         )
-    }
-}
-
-/// Expected time left for work `percent` done after `elapsed`, assuming a steady pace.
-pub fn eta(elapsed: Duration, percent: f64) -> Option<Duration> {
-    if !(percent > 0.0 && percent < 100.0) {
-        return None;
-    }
-    Some(elapsed.mul_f64((100.0 - percent) / percent))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eta_from_progress() {
-        assert_eq!(
-            eta(Duration::from_secs(1), 50.0),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(
-            eta(Duration::from_secs(3), 75.0),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(eta(Duration::from_secs(1), 0.0), None);
-        assert_eq!(eta(Duration::from_secs(1), 100.0), None);
     }
 }

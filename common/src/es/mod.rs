@@ -1,26 +1,43 @@
-//! Elasticsearch snapshot and restore (failback step 4, SPEC 3.5).
+//! Elasticsearch snapshot and restore (failback step 4, SPEC 3.5), one module per concern:
 //!
-//! - [`transport`]: the [`EsTransport`] trait and direct HTTP (`--es-url`);
-//! - [`exec`]: curl run in the Elasticsearch pod through a [`PodExec`] (credentials and body on
-//!   stdin only);
-//! - [`client`]: retries, error mapping, adaptive polling ([`EsOptions`]);
-//! - [`model`]: pure logic (index classification, snapshot verdicts, restore planning, progress);
-//! - [`ops`]: the operations the CLI calls, each returning a serialisable report.
+//! - [`access`]: how a region's Elasticsearch is reached — `--es-url`, or curl exec'd in its
+//!   pod; credentials from flags, env or the chart's Secret; the HTTPS probe;
+//! - [`transport`]: the [`EsTransport`] trait and direct HTTP; [`exec`]: curl through a
+//!   [`PodExec`] (credentials and body on stdin only);
+//! - [`client`]: retries of transient failures, error mapping, the wait cadence ([`EsOptions`]);
+//! - [`cluster`]: what a cluster holds (engine, health, indices, restore state), reads only;
+//! - [`repo`], [`snapshot`], [`restore`], [`copy`]: the operations, each returning a
+//!   serialisable report;
+//! - [`progress`]: progress of a snapshot or restore for the CLI's bars;
+//! - [`model`]: pure logic (index classification, snapshot verdicts, restore planning, progress).
 
+pub mod access;
 pub mod client;
+pub mod cluster;
+pub mod copy;
 pub mod exec;
 pub mod model;
-pub mod ops;
+pub mod progress;
+pub mod repo;
+pub mod restore;
+pub mod snapshot;
 pub mod transport;
 
-pub use client::{EsOptions, Poller};
+pub use access::{EsAccess, EsConn, connect};
+pub use client::EsOptions;
+pub use cluster::{EsStatus, cluster_status, detect};
+pub use copy::{
+    CopyOutcome, CopyPreview, CopyReport, CopySpec, IndexComparison, copy, copy_preview,
+};
 pub use exec::{CurlTransport, ExecOutput, PodExec};
 pub use model::{Distribution, Engine, Progress, SnapshotInfo, is_camunda_index};
-pub use ops::{
-    CopyOutcome, CopyPreview, CopyReport, CopySpec, EsStatus, IndexComparison, Phase, ProgressFn,
-    RepoReport, RepoSpec, RestoreOutcome, RestorePreview, RestoreReport, SnapshotList,
-    SnapshotReport, cluster_status, copy, copy_preview, detect, no_progress, repo_register,
-    repo_show, repo_verify, snapshot_create, snapshot_create_calls, snapshot_list, snapshot_name,
-    snapshot_restore, snapshot_restore_preview, snapshot_show,
+pub use progress::{ProgressFn, ProgressOf, no_progress};
+pub use repo::{RepoFlags, RepoReport, RepoSpec, repo_register, repo_show, repo_verify};
+pub use restore::{
+    RestoreOutcome, RestorePreview, RestoreReport, snapshot_restore, snapshot_restore_preview,
+};
+pub use snapshot::{
+    SnapshotList, SnapshotReport, snapshot_create, snapshot_create_calls, snapshot_list,
+    snapshot_name, snapshot_show,
 };
 pub use transport::{BoxFuture, EsCredentials, EsTls, EsTransport, HttpTransport};

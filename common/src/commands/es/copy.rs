@@ -1,0 +1,298 @@
+//! `kubectl c8dr es copy --from surviving --to recreated`: the whole failback step 4.
+
+use super::{Bars, check_delete_allowed, details, feature_states, unassigned_note};
+use crate::commands::pause_guard::PauseGuard;
+use crate::commands::{Ending, Outcome};
+use crate::error::{Error, Result};
+use crate::es::{self, CopyOutcome, CopySpec, EsAccess, RepoFlags, RepoSpec};
+use crate::region::RegionRef;
+use crate::session::{Session, Settings};
+
+/// What `es copy` needs besides the repository flags.
+#[derive(Debug, Clone)]
+pub struct CopyArgs {
+    pub from: RegionRef,
+    pub to: RegionRef,
+    pub snapshot: Option<String>,
+    pub delete_existing: bool,
+    /// `--exporting-paused`: the operator states that exporting is paused (failback step 3).
+    pub exporting_paused: bool,
+    /// Direct URLs for each side (instead of exec).
+    pub from_es_url: Option<String>,
+    pub to_es_url: Option<String>,
+    /// `--feature-states` of the restore (see [`feature_states`]).
+    pub feature_states: Option<Vec<String>>,
+    /// `--pause-exporting`: pause exporting first (failback step 3) through this session's
+    /// gateway, which also establishes that it is paused.
+    pub pause_exporting: bool,
+}
+
+/// `es copy --from surviving --to recreated`: the whole failback step 4, in the stages of every
+/// mutation: validate the input (exit 2, before any call) → gather evidence (both
+/// Elasticsearch clusters, the brokers' pause state) → safety (refuse while exporting runs) →
+/// plan (reads only) → confirm → act once (pause if asked, snapshot and restore) → recover (a
+/// pause of this run is undone when the copy fails) → report.
+pub async fn copy(
+    session: &Session,
+    access: &EsAccess,
+    repo: &RepoFlags,
+    args: &CopyArgs,
+) -> Result<Outcome> {
+    const CMD: &str = "es copy";
+    // Validate.
+    let (from, to, spec) = validate(session, access, repo, args)?;
+    // Evidence: both Elasticsearch clusters answer; then the pause (an unreachable region is
+    // exit 5 first).
+    let source = Session::new(from, session.ui.clone());
+    let target = Session::new(to, session.ui.clone());
+    let st = es::connect(&source, access).await?;
+    let tt = es::connect(&target, access).await?;
+    // Safety.
+    if !args.pause_exporting
+        && let Some(msg) = exporting_refusal(session, args.exporting_paused).await
+    {
+        if !session.settings.dry_run {
+            return Err(Error::refused(msg));
+        }
+        session.ui.warn(msg);
+    }
+    // Plan.
+    let mut opts = access.options(session);
+    let target_engine = es::detect(tt.t(), &opts).await?;
+    opts.restore_feature_states =
+        feature_states(args.feature_states.as_deref(), &tt, session, &target_engine);
+    let copy_spec = CopySpec {
+        repo: spec,
+        snapshot: args.snapshot.clone(),
+        delete_existing: args.delete_existing,
+    };
+    let preview = es::copy_preview(st.t(), tt.t(), &opts, &copy_spec).await?;
+    let describe = format!(
+        "from the {} to the {}",
+        source.describe_region(),
+        target.describe_region()
+    );
+    if preview.already_done {
+        return Ok(Outcome::new(
+            CMD,
+            Ending::AlreadyDone,
+            format!(
+                "the target already holds exactly the source's {} Camunda indices, restored from a snapshot",
+                preview.source_indices.len()
+            ),
+        )
+        .with_details(details(&preview)));
+    }
+    let summary = format!(
+        "copy {} Camunda indices {describe} through snapshot {} in repository {}{}",
+        preview.source_indices.len(),
+        preview.snapshot,
+        access.repository,
+        if preview.delete_indices.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", DELETING the target's {} existing Camunda indices first",
+                preview.delete_indices.len()
+            )
+        }
+    );
+    let mut plan = preview.calls.clone();
+    if args.pause_exporting {
+        plan.insert(0, PAUSE_CALL.into());
+    }
+    if session.settings.dry_run {
+        return Ok(Outcome::new(CMD, Ending::DryRun, summary)
+            .with_plan(plan)
+            .with_details(details(&preview)));
+    }
+    // Confirm.
+    session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
+    // Act once, recover.
+    let guard = if args.pause_exporting {
+        pause_for_the_copy(session).await?
+    } else {
+        None
+    };
+    let copy_spec = CopySpec {
+        snapshot: Some(preview.snapshot.clone()),
+        ..copy_spec
+    };
+    let bars = Bars::new(session);
+    let result = es::copy(st.t(), tt.t(), &opts, &copy_spec, &|ph, p| {
+        bars.update(ph, p)
+    })
+    .await;
+    bars.finish();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(guard) = guard {
+                undo_pause(session, guard).await;
+            }
+            return Err(e);
+        }
+    };
+    // The copy is done: the pause stays for failback step 5 (exporters enable), by design.
+    drop(guard);
+    // Report.
+    let status = match report.outcome {
+        CopyOutcome::AlreadyDone => Ending::AlreadyDone,
+        CopyOutcome::Copied | CopyOutcome::Resumed => Ending::Done,
+    };
+    let summary = format!(
+        "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}{}",
+        report.indices.len(),
+        preview.snapshot,
+        if report.outcome == CopyOutcome::Resumed {
+            " (an interrupted restore was followed to its end)"
+        } else {
+            ""
+        },
+        report
+            .restore
+            .as_ref()
+            .map(|r| format!(
+                "; {} shard copies recovered, cluster health {}{}",
+                r.shard_copies,
+                r.health,
+                unassigned_note(r)
+            ))
+            .unwrap_or_default()
+    );
+    Ok(Outcome::new(CMD, status, summary)
+        .with_plan(plan)
+        .with_details(details(&report)))
+}
+
+/// The call `--pause-exporting` adds in front of the plan.
+const PAUSE_CALL: &str = "gateway: POST /actuator/exporting/pause";
+
+/// The input of a copy, checked before any call: the source's and the target's settings and
+/// the repository to register. Bad flags are exit 2; `--delete-existing-indices` outside the
+/// recreated region is refused (exit 3).
+fn validate(
+    session: &Session,
+    access: &EsAccess,
+    repo: &RepoFlags,
+    args: &CopyArgs,
+) -> Result<(Settings, Settings, RepoSpec)> {
+    access.validate()?;
+    if session.settings.es_url.is_some() {
+        return Err(Error::usage(
+            "--es-url: ambiguous for es copy (two clusters); use --from-es-url and --to-es-url",
+        ));
+    }
+    if repo.readonly {
+        return Err(Error::usage(
+            "--readonly: es copy registers the repository writable on the source and read-only on the target itself",
+        ));
+    }
+    if args.from == args.to {
+        return Err(Error::usage(format!(
+            "--from and --to are both {}: they must name different regions",
+            args.from
+        )));
+    }
+    let spec = repo.spec(&session.settings)?;
+    if let Some(n) = &args.snapshot {
+        es::snapshot_name(Some(n))?;
+    }
+    let mut from = session.settings.for_region(args.from)?;
+    let mut to = session.settings.for_region(args.to)?;
+    let parse = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|raw| crate::http::parse_base_url(flag, raw))
+            .transpose()
+    };
+    if args.delete_existing {
+        check_delete_allowed(&to)?;
+    }
+    from.es_url = parse("--from-es-url", &args.from_es_url)?;
+    to.es_url = parse("--to-es-url", &args.to_es_url)?;
+    if from.es_url.is_none()
+        && to.es_url.is_none()
+        && from.location.context == to.location.context
+        && from.location.namespace == to.location.namespace
+    {
+        return Err(Error::usage(format!(
+            "--from {} and --to {} resolve to the same kube context and namespace: set CLUSTER_SURVIVING/\
+             CAMUNDA_NAMESPACE_SURVIVING and CLUSTER_RECREATED/CAMUNDA_NAMESPACE_RECREATED (or CLUSTER_0/1)",
+            args.from, args.to
+        )));
+    }
+    if args.pause_exporting && args.exporting_paused {
+        return Err(Error::usage(
+            "--pause-exporting and --exporting-paused: give one (pause now, or state it is paused)",
+        ));
+    }
+    Ok((from, to, spec))
+}
+
+/// Why the copy must not run yet, if it must not: exporting is not paused. The pause state is
+/// read on the brokers (SPEC 3.3); `--exporting-paused` (`stated_paused`) is the operator's word
+/// for it, needed only where the brokers cannot be read.
+async fn exporting_refusal(session: &Session, stated_paused: bool) -> Option<String> {
+    let view = crate::commands::exporting::observe(session).await;
+    let not_paused = view.not_in("PAUSED");
+    if view.observed() && !not_paused.is_empty() {
+        Some(format!(
+            "exporting is not paused: {} partition replicas show otherwise ({}{}). Pause it first \
+             (failback step 3: kubectl c8dr exporting pause), else the copy misses what is exported \
+             meanwhile; or let this run pause it with --pause-exporting",
+            not_paused.len(),
+            not_paused
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if not_paused.len() > 3 { ", …" } else { "" }
+        ))
+    } else if !view.observed() && !stated_paused {
+        Some(format!(
+            "exporting must be paused before copying Elasticsearch (failback step 3: kubectl c8dr \
+             exporting pause), else the copy misses what is exported meanwhile. The brokers' pause state \
+             could not be read ({}): state it with --exporting-paused once you have paused it, or let \
+             this run pause it with --pause-exporting",
+            view.unread().join("; ")
+        ))
+    } else {
+        None
+    }
+}
+
+/// `--pause-exporting`: pause exporting for the copy. The guard (armed before the pause is
+/// sent) makes sure neither a failure nor a signal leaves it paused until the copy ends; it is
+/// returned only when this run paused (a pause found in place is not this run's to undo).
+async fn pause_for_the_copy(session: &Session) -> Result<Option<PauseGuard>> {
+    let g = PauseGuard::arm(
+        session,
+        session.management().await?,
+        "kubectl c8dr es copy --pause-exporting",
+        vec![
+            "exporting pause".into(),
+            "es copy: snapshot of the source, restore into the target".into(),
+        ],
+    );
+    // The pause is the run's own: it prints its own plan, and --yes covers it.
+    let paused = crate::commands::zeebe::exporting_pause(session, false).await?;
+    session
+        .ui
+        .note(format!("{}: {}", paused.command, paused.summary));
+    g.done("exporting pause");
+    Ok((paused.status == Ending::Done).then_some(g))
+}
+
+/// The copy failed after this run paused exporting: resume it, or say how.
+async fn undo_pause(session: &Session, guard: PauseGuard) {
+    drop(guard);
+    let revert = match crate::commands::zeebe::exporting_resume(session).await {
+        Ok(_) => "exporting (paused by this run) was resumed".to_string(),
+        Err(r) => format!(
+            "resuming exporting ALSO failed ({r}): run now: {}",
+            crate::commands::pause_guard::resume_command(session)
+        ),
+    };
+    session.ui.warn(&revert);
+}

@@ -1,0 +1,201 @@
+//! Elasticsearch commands (failback step 4): `es repo register|show`, `es snapshot
+//! create|list|show|restore`, `es copy`, `es status`. Each command function gathers evidence,
+//! checks safety, plans, confirms, acts once, waits and reports; how Elasticsearch is reached
+//! is [`crate::es::access`], the operations are [`crate::es`].
+
+mod copy;
+mod repo;
+mod restore;
+mod snapshot;
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::locate;
+use crate::error::{Error, Result};
+use crate::es::{self, EsConn, EsOptions, ProgressOf};
+use crate::output::{Render, table};
+use crate::region::RegionRef;
+use crate::session::{Session, Settings};
+
+pub use self::copy::{CopyArgs, copy};
+pub use self::repo::{RepoView, repo_register, repo_show};
+pub use self::restore::snapshot_restore;
+pub use self::snapshot::{
+    SnapshotListView, SnapshotView, snapshot_create, snapshot_list, snapshot_show,
+};
+/// Old name of [`crate::es::access::connect`], kept for `commands::status` until it calls that.
+pub use crate::es::access::connect as transport;
+/// The command arguments that live with the concern they describe.
+pub use crate::es::{EsAccess, RepoFlags};
+
+/// The `feature_states` of a restore: `--feature-states` when given; else `none` when the
+/// target is secured (restoring the snapshot's security feature state would replace the
+/// target's users and passwords), else Elasticsearch's default (all of the snapshot's).
+/// OpenSearch has no feature states and rejects the key (400 "Unknown parameter
+/// feature_states"): nothing is sent there, and a `--feature-states` flag is ignored with a note.
+pub fn feature_states(
+    flag: Option<&[String]>,
+    target: &EsConn,
+    session: &Session,
+    dist: &es::Distribution,
+) -> Option<Vec<String>> {
+    if !dist.has_feature_states() {
+        if flag.is_some_and(|f| !f.is_empty()) {
+            session.ui.warn(format!(
+                "--feature-states ignored: the target runs {}, which has no feature states",
+                dist.describe()
+            ));
+        }
+        return None;
+    }
+    match flag {
+        Some(list) if !list.is_empty() => Some(list.to_vec()),
+        _ if target.secured => {
+            session.ui.note(
+                "Elasticsearch security is on: restoring with feature_states [\"none\"] so that the \
+                 target keeps its own users (override with --feature-states)",
+            );
+            Some(vec!["none".into()])
+        }
+        _ => None,
+    }
+}
+
+/// The session's Elasticsearch and the options of the operations, for a command that reads.
+async fn reach(session: &Session, access: &EsAccess) -> Result<(EsConn, EsOptions)> {
+    Ok((es::connect(session, access).await?, access.options(session)))
+}
+
+/// Progress bars for the snapshot and restore waits (shown only on a TTY).
+struct Bars<'a> {
+    session: &'a Session,
+    current: Mutex<Option<(ProgressOf, crate::ui::Progress)>>,
+}
+
+impl<'a> Bars<'a> {
+    fn new(session: &'a Session) -> Self {
+        Self {
+            session,
+            current: Mutex::new(None),
+        }
+    }
+
+    fn update(&self, phase: ProgressOf, p: es::Progress) {
+        let Ok(mut cur) = self.current.lock() else {
+            return;
+        };
+        if cur.as_ref().map(|(ph, _)| *ph) != Some(phase) {
+            if let Some((_, old)) = cur.take() {
+                old.finish();
+            }
+            let label = match phase {
+                ProgressOf::Snapshot => "snapshot: shards",
+                ProgressOf::Restore => "restore: shard copies",
+            };
+            *cur = Some((phase, self.session.ui.progress(label, p.total)));
+        }
+        if let Some((_, bar)) = cur.as_ref() {
+            bar.update(p.done, p.total);
+            let label = match phase {
+                ProgressOf::Snapshot => "snapshot: shards",
+                ProgressOf::Restore => "restore: shard copies",
+            };
+            bar.message(format!("{label} ({:.0}% of bytes)", p.percent));
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut cur) = self.current.lock()
+            && let Some((_, bar)) = cur.take()
+        {
+            bar.finish();
+        }
+    }
+}
+
+fn details<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// `--delete-existing-indices` is only for the recreated region (the surviving one holds the
+/// data being copied).
+fn check_delete_allowed(settings: &Settings) -> Result<()> {
+    let recreated = match settings.region {
+        RegionRef::Recreated => true,
+        RegionRef::Index(id) => {
+            locate(RegionRef::Recreated, &settings.env)
+                .ok()
+                .and_then(|l| l.id)
+                == Some(id)
+        }
+        RegionRef::Surviving => false,
+    };
+    if !recreated {
+        return Err(Error::refused(format!(
+            "--delete-existing-indices deletes Camunda indices: it is only allowed in the recreated region \
+             (pass --region recreated), not in the {} region",
+            settings.region
+        )));
+    }
+    Ok(())
+}
+
+/// Why a restored cluster stays yellow: replicas its data nodes cannot hold.
+fn unassigned_note(report: &es::RestoreReport) -> String {
+    if report.unassigned_replicas == 0 {
+        return String::new();
+    }
+    format!(
+        " ({} replica copies cannot be allocated on {} data node(s): Elasticsearch never puts a \
+         replica on its primary's node)",
+        report.unassigned_replicas, report.data_nodes
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+/// `es status`: health and Camunda indices.
+pub async fn status(session: &Session, access: &EsAccess) -> Result<StatusView> {
+    let (t, opts) = reach(session, access).await?;
+    Ok(StatusView(es::cluster_status(t.t(), &opts).await?))
+}
+
+/// One cluster's Elasticsearch state, rendered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct StatusView(pub es::EsStatus);
+
+impl Render for StatusView {
+    fn text(&self) -> String {
+        let s = &self.0;
+        let mut out = format!(
+            "health {}, {} indices, {} Camunda indices{}{}\n",
+            s.health,
+            s.indices,
+            s.camunda_indices.len(),
+            s.restored_from
+                .as_deref()
+                .map(|n| format!(", restored from snapshot {n}"))
+                .unwrap_or_default(),
+            if s.restoring { ", restore running" } else { "" }
+        );
+        if !s.camunda_indices.is_empty() {
+            let rows = s
+                .camunda_indices
+                .iter()
+                .map(|(i, d)| {
+                    vec![
+                        i.clone(),
+                        d.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(&["INDEX", "DOCS"], rows));
+        }
+        out
+    }
+}

@@ -1,0 +1,82 @@
+//! `kubectl c8dr es …` repository commands: `es repo register`, `es repo show`.
+
+use super::{details, reach};
+use crate::commands::{Ending, Outcome};
+use crate::error::Result;
+use crate::es::{self, EsAccess, RepoFlags, RepoReport};
+use crate::output::Render;
+use crate::session::Session;
+use serde::Serialize;
+
+/// `es repo register`: register the repository and verify it. Stages: validate and plan (no
+/// call) → confirm → register once (a PUT of the same settings is harmless to repeat) and
+/// verify → report.
+pub async fn repo_register(
+    session: &Session,
+    access: &EsAccess,
+    flags: &RepoFlags,
+) -> Result<Outcome> {
+    const CMD: &str = "es repo register";
+    // Validate, plan.
+    access.validate()?;
+    let spec = flags.spec(&session.settings)?;
+    let plan = spec.plan(&access.repository);
+    let summary = format!(
+        "register repository {} ({}{}) in the {}",
+        access.repository,
+        spec.kind,
+        if spec.readonly { ", read-only" } else { "" },
+        session.describe_region()
+    );
+    if session.settings.dry_run {
+        return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
+    }
+    // Evidence (the cluster answers), confirm, act.
+    let (t, opts) = reach(session, access).await?;
+    session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
+    let report = es::repo_register(t.t(), &opts, &spec).await?;
+    // Report.
+    Ok(Outcome::new(
+        CMD,
+        Ending::Done,
+        format!(
+            "repository {} registered{} and verified by {} node(s)",
+            report.repository,
+            if report.readonly { " read-only" } else { "" },
+            report.verified_nodes.len()
+        ),
+    )
+    .with_plan(plan)
+    .with_details(details(&report)))
+}
+
+/// `es repo show`.
+pub async fn repo_show(session: &Session, access: &EsAccess) -> Result<RepoView> {
+    let (t, opts) = reach(session, access).await?;
+    Ok(RepoView(es::repo_show(t.t(), &opts).await?))
+}
+
+/// A repository registration, rendered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct RepoView(pub RepoReport);
+
+impl Render for RepoView {
+    fn text(&self) -> String {
+        let r = &self.0;
+        let mut out = format!(
+            "repository {} (type {}, {})\n",
+            r.repository,
+            r.kind,
+            if r.readonly { "read-only" } else { "writable" }
+        );
+        for (k, v) in &r.settings {
+            let v = v
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| v.to_string());
+            out.push_str(&format!("  {k}: {v}\n"));
+        }
+        out
+    }
+}

@@ -1,0 +1,361 @@
+//! Snapshot repositories: what to register ([`RepoSpec`]), registering and verifying it, and
+//! reading a registration back.
+
+use http::Method;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::client::{EsClient, EsOptions, Retry};
+use super::model::{error_reason, error_type};
+use super::transport::EsTransport;
+use crate::error::{Error, Result};
+use crate::session::Settings;
+
+/// A repository registration to make.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepoSpec {
+    /// `s3` (the references) or `fs`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub settings: Map<String, Value>,
+    /// Register read-only (the restoring side: two writable registrations of one repository can
+    /// corrupt it, and a writable one caches the repository contents).
+    pub readonly: bool,
+}
+
+impl RepoSpec {
+    /// The references' S3 repository: `{"bucket": B, "client": "camunda", "base_path": "backups"}`.
+    pub fn s3(bucket: &str, base_path: &str, client: &str) -> Self {
+        let mut settings = Map::new();
+        settings.insert("bucket".into(), json!(bucket));
+        settings.insert("client".into(), json!(client));
+        settings.insert("base_path".into(), json!(base_path));
+        Self {
+            kind: "s3".into(),
+            settings,
+            readonly: false,
+        }
+    }
+
+    /// A shared file system repository: `{"location": PATH}`. Every node of both clusters must
+    /// list PATH (or a parent) in `path.repo` and see the same shared directory (ES/OpenSearch
+    /// "Shared file system repository" docs: `type: fs`, setting `location`).
+    pub fn fs(location: &str) -> Self {
+        let mut settings = Map::new();
+        settings.insert("location".into(), json!(location));
+        Self {
+            kind: "fs".into(),
+            settings,
+            readonly: false,
+        }
+    }
+
+    pub fn with_readonly(mut self, readonly: bool) -> Self {
+        self.readonly = readonly;
+        self
+    }
+
+    /// The `PUT _snapshot/<repo>` body (`readonly` is a repository setting in ES).
+    pub fn body(&self) -> Value {
+        let mut settings = self.settings.clone();
+        if self.readonly {
+            settings.insert("readonly".into(), json!(true));
+        } else {
+            settings.remove("readonly");
+        }
+        json!({"type": self.kind, "settings": settings})
+    }
+
+    /// The calls a registration makes, for plans and `--dry-run`.
+    pub fn plan(&self, repository: &str) -> Vec<String> {
+        vec![
+            format!("PUT _snapshot/{repository}?verify=false {}", self.body()),
+            format!("POST _snapshot/{repository}/_verify"),
+        ]
+    }
+}
+
+/// A registered repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RepoReport {
+    pub repository: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub settings: Map<String, Value>,
+    pub readonly: bool,
+    /// Nodes that verified access (empty when not verified by this call).
+    pub verified_nodes: Vec<String>,
+}
+
+pub(super) fn not_registered(repo: &str, t: &dyn EsTransport) -> Error {
+    Error::failed(format!(
+        "repository {repo} is not registered in {}: register it first (es repo register)",
+        t.describe()
+    ))
+}
+
+/// Register the repository `opts.repository` as `spec` says, then verify it
+/// (`POST _snapshot/<repo>/_verify`). Re-registering with the same settings is harmless.
+pub async fn repo_register(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    spec: &RepoSpec,
+) -> Result<RepoReport> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    // verify=false: the explicit _verify below reports a verification failure on its own.
+    c.ok(
+        Method::PUT,
+        &format!("_snapshot/{repo}?verify=false"),
+        Some(&spec.body()),
+        Retry::Safe,
+    )
+    .await
+    .map_err(|e| {
+        Error::failed(format!(
+            "registering repository {repo} in {}: {e}",
+            t.describe()
+        ))
+    })?;
+    let verified_nodes = verify(t, opts, Some(&spec.kind)).await?;
+    Ok(RepoReport {
+        repository: repo.clone(),
+        kind: spec.kind.clone(),
+        settings: spec.settings.clone(),
+        readonly: spec.readonly,
+        verified_nodes,
+    })
+}
+
+/// `POST _snapshot/<repo>/_verify`: the names of the nodes that can access the repository.
+pub async fn repo_verify(t: &dyn EsTransport, opts: &EsOptions) -> Result<Vec<String>> {
+    verify(t, opts, None).await
+}
+
+/// What a repository of `kind` needs on every node, for a failed verification.
+fn verify_hint(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("fs") => {
+            "Every node needs the location inside its path.repo setting, on a directory shared \
+             by all nodes of both clusters and writable by the search engine's user"
+        }
+        Some("gcs") => {
+            "Every node needs the GCS client credentials in its keystore \
+             (gcs.client.<client>.credentials_file) and access to the bucket"
+        }
+        Some("azure") => {
+            "Every node needs the Azure client account and key or SAS token in its keystore \
+             (azure.client.<client>.account, .key or .sas_token) and access to the container"
+        }
+        _ => {
+            "Every node needs the S3 client credentials in its keystore \
+             (s3.client.<client>.access_key and secret_key) and access to the bucket"
+        }
+    }
+}
+
+async fn verify(t: &dyn EsTransport, opts: &EsOptions, kind: Option<&str>) -> Result<Vec<String>> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let (status, body) = c
+        .send(
+            Method::POST,
+            &format!("_snapshot/{repo}/_verify"),
+            None,
+            Retry::Safe,
+        )
+        .await?;
+    if status == 404 && error_type(&body) == Some("repository_missing_exception") {
+        return Err(not_registered(repo, t));
+    }
+    if !(200..300).contains(&status) {
+        // Name what the repository's type needs; ask ES for the type when the caller did not say.
+        let registered = match kind {
+            Some(_) => None,
+            None => c
+                .get(&format!("_snapshot/{repo}"))
+                .await
+                .ok()
+                .and_then(|v| {
+                    v.pointer(&format!("/{repo}/type"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                }),
+        };
+        let kind = kind.or(registered.as_deref());
+        return Err(Error::failed(format!(
+            "repository {repo} failed verification in {}: {}. {}",
+            t.describe(),
+            error_reason(&body),
+            verify_hint(kind)
+        )));
+    }
+    let nodes = body
+        .get("nodes")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(id, n)| {
+                    n.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or(id)
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(nodes)
+}
+
+/// The registration of `opts.repository` (`GET _snapshot/<repo>`).
+pub async fn repo_show(t: &dyn EsTransport, opts: &EsOptions) -> Result<RepoReport> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let (status, body) = c
+        .send(Method::GET, &format!("_snapshot/{repo}"), None, Retry::Safe)
+        .await?;
+    if status == 404 {
+        return Err(not_registered(repo, t));
+    }
+    if !(200..300).contains(&status) {
+        return Err(c.api(status, &body));
+    }
+    let entry = body.get(repo.as_str()).cloned().unwrap_or(Value::Null);
+    let settings = entry
+        .get("settings")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let readonly = matches!(settings.get("readonly"), Some(Value::Bool(true)))
+        || settings.get("readonly").and_then(Value::as_str) == Some("true");
+    Ok(RepoReport {
+        repository: repo.clone(),
+        kind: entry
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        settings,
+        readonly,
+        verified_nodes: vec![],
+    })
+}
+
+/// The repository flags of `es repo register` and `es copy`.
+#[derive(Debug, Clone, Default)]
+pub struct RepoFlags {
+    /// `--repo-type`: `s3` (default), `fs`, `gcs` or `azure`.
+    pub kind: Option<String>,
+    /// `--bucket`: the S3/GCS bucket or the Azure container.
+    pub bucket: Option<String>,
+    /// `--location`: the shared directory of an `fs` repository.
+    pub location: Option<String>,
+    pub base_path: Option<String>,
+    pub client: Option<String>,
+    /// `KEY=VALUE` repository settings.
+    pub settings: Vec<String>,
+    pub readonly: bool,
+}
+
+impl RepoFlags {
+    /// The registration to make. Repository settings as Elasticsearch and OpenSearch name them
+    /// (ES reference "Snapshot and restore" repository types; OpenSearch "Register repository"):
+    /// - `s3`: `bucket` (required; defaults to the docs' `S3_BUCKET_NAME`), `client` (c8dr
+    ///   default `camunda`: the keystore client of the docs' setup), `base_path` (default
+    ///   `backups`);
+    /// - `gcs`: `bucket`, `client`, `base_path`;
+    /// - `azure`: `container` (given with `--bucket`), `client`, `base_path`;
+    /// - `fs`: `location` (`--location`, required), a directory every node of both clusters
+    ///   shares and lists in `path.repo`. No bucket, client or base path.
+    pub fn spec(&self, settings: &Settings) -> Result<RepoSpec> {
+        let kind = self.kind.clone().unwrap_or_else(|| "s3".into());
+        let mut map = Map::new();
+        match kind.as_str() {
+            "s3" | "gcs" | "azure" => {
+                if self.location.is_some() {
+                    return Err(Error::usage(format!(
+                        "--location: only for --repo-type fs (a {kind} repository takes --bucket)"
+                    )));
+                }
+                let env = if kind == "s3" {
+                    settings.env.get("S3_BUCKET_NAME").map(String::from)
+                } else {
+                    None
+                };
+                let what = if kind == "azure" {
+                    "container"
+                } else {
+                    "bucket"
+                };
+                let bucket = self
+                    .bucket
+                    .clone()
+                    .or(env)
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| {
+                        Error::usage(format!(
+                            "--bucket: required for a {kind} repository (the {what}{})",
+                            if kind == "s3" {
+                                "; or set S3_BUCKET_NAME"
+                            } else {
+                                ""
+                            }
+                        ))
+                    })?;
+                map.insert(what.into(), json!(bucket));
+                map.insert(
+                    "client".into(),
+                    json!(self.client.clone().unwrap_or_else(|| "camunda".into())),
+                );
+                map.insert(
+                    "base_path".into(),
+                    json!(self.base_path.clone().unwrap_or_else(|| "backups".into())),
+                );
+            }
+            "fs" => {
+                if self.bucket.is_some() || self.client.is_some() || self.base_path.is_some() {
+                    return Err(Error::usage(
+                        "--bucket/--client/--base-path: not used by an fs repository (give --location PATH, \
+                         a directory shared by every node of both clusters and listed in their path.repo)",
+                    ));
+                }
+                if let Some(location) = &self.location {
+                    if location.is_empty() {
+                        return Err(Error::usage("--location: empty path"));
+                    }
+                    map.insert("location".into(), json!(location));
+                }
+            }
+            other => {
+                return Err(Error::usage(format!(
+                    "--repo-type {other}: expected s3, fs, gcs or azure"
+                )));
+            }
+        }
+        for kv in &self.settings {
+            let (k, v) = kv
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| Error::usage(format!("--setting {kv:?}: expected KEY=VALUE")))?;
+            if k == "readonly" {
+                return Err(Error::usage("--setting readonly: use --readonly"));
+            }
+            if map.contains_key(k) && k == "location" {
+                return Err(Error::usage(
+                    "--setting location and --location: give the path once",
+                ));
+            }
+            map.insert(k.into(), json!(v));
+        }
+        if kind == "fs" && !map.contains_key("location") {
+            return Err(Error::usage(
+                "--location PATH: required for an fs repository (the directory shared by both clusters)",
+            ));
+        }
+        Ok(RepoSpec {
+            kind,
+            settings: map,
+            readonly: self.readonly,
+        })
+    }
+}

@@ -1,0 +1,216 @@
+//! Snapshots: naming, creating one (with the global state) and waiting for it, listing and
+//! showing them.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::Method;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::client::{EsClient, EsOptions, Retry};
+use super::model::{
+    Progress, SnapshotInfo, SnapshotVerdict, error_type, evaluate_snapshot, validate_snapshot_name,
+};
+use super::progress::{ProgressFn, ProgressOf, eta, ms};
+use super::repo::not_registered;
+use super::transport::EsTransport;
+use crate::error::{Error, Result};
+
+/// A finished snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotReport {
+    pub repository: String,
+    pub snapshot: SnapshotInfo,
+    /// How long c8dr waited for it.
+    pub waited_ms: u64,
+}
+
+/// Snapshots of a repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotList {
+    pub repository: String,
+    pub snapshots: Vec<SnapshotInfo>,
+}
+
+/// `GET _snapshot/<repo>/<name>`: `None` when the repository does not have (or show) it.
+pub(super) async fn lookup(c: &EsClient<'_>, name: &str) -> Result<Option<SnapshotInfo>> {
+    let repo = &c.opts.repository;
+    let (status, body) = c
+        .send(
+            Method::GET,
+            &format!("_snapshot/{repo}/{name}"),
+            None,
+            Retry::Safe,
+        )
+        .await?;
+    if status == 404 {
+        return match error_type(&body) {
+            Some("repository_missing_exception") => Err(not_registered(repo, c.transport)),
+            _ => Ok(None),
+        };
+    }
+    if !(200..300).contains(&status) {
+        return Err(c.api(status, &body));
+    }
+    let info = body
+        .pointer("/snapshots/0")
+        .cloned()
+        .map(serde_json::from_value::<SnapshotInfo>)
+        .transpose()
+        .map_err(|e| Error::failed(format!("unexpected snapshot description: {e}")))?;
+    Ok(info.filter(|i| i.snapshot == name))
+}
+
+/// The name to use: the given one (validated) or `failback-<UTC timestamp>`.
+pub fn snapshot_name(name: Option<&str>) -> Result<String> {
+    match name {
+        Some(n) => {
+            validate_snapshot_name(n).map_err(Error::usage)?;
+            Ok(n.to_string())
+        }
+        None => {
+            let secs = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            Ok(super::model::default_snapshot_name(secs))
+        }
+    }
+}
+
+/// The mutating call [`snapshot_create`] makes, for plans and `--dry-run`.
+pub fn snapshot_create_calls(repository: &str, name: &str) -> Vec<String> {
+    vec![format!(
+        "PUT _snapshot/{repository}/{name} {}",
+        json!({"include_global_state": true})
+    )]
+}
+
+/// Create a snapshot with `include_global_state: true` (the global state carries the Camunda
+/// index templates) and wait until it is `SUCCESS` with no failed shard. The request is started
+/// asynchronously and polled (never `wait_for_completion` through exec). A name that already
+/// exists is an error: c8dr never reuses or deletes a snapshot.
+pub async fn snapshot_create(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> Result<SnapshotReport> {
+    let name = snapshot_name(name)?;
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    if let Some(existing) = lookup(&c, &name).await? {
+        return Err(Error::failed(format!(
+            "snapshot {name} already exists in repository {repo} ({}, started {}): choose another name",
+            existing.state,
+            existing
+                .start_time
+                .as_deref()
+                .unwrap_or("at an unknown time")
+        )));
+    }
+    let path = format!("_snapshot/{repo}/{name}");
+    let body = json!({"include_global_state": true});
+    let mut poller = c.poller(format!("snapshot {name} to complete"));
+    c.submit_once(
+        Method::PUT,
+        &path,
+        &body,
+        &format!("starting snapshot {name}"),
+        &mut poller,
+        || async { Ok(lookup(&c, &name).await?.is_some()) },
+    )
+    .await?;
+    loop {
+        // `_status` gives creation progress; its `state` says SUCCESS for PARTIAL snapshots
+        // too, so the outcome is judged from `GET _snapshot/<repo>/<name>`.
+        let status = c.get(&format!("{path}/_status")).await?;
+        let s = status
+            .pointer("/snapshots/0")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let state = s.get("state").and_then(Value::as_str).unwrap_or("");
+        let stats = |k: &str| {
+            s.pointer(&format!("/shards_stats/{k}"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        let shards = Progress::units(stats("done") + stats("failed"), stats("total"));
+        progress(ProgressOf::Snapshot, shards);
+        if !matches!(state, "INIT" | "STARTED" | "IN_PROGRESS" | "") {
+            let info = lookup(&c, &name).await?.ok_or_else(|| {
+                Error::failed(format!("snapshot {name} vanished from repository {repo}"))
+            })?;
+            match evaluate_snapshot(&info) {
+                SnapshotVerdict::Running => {}
+                SnapshotVerdict::Succeeded => {
+                    progress(
+                        ProgressOf::Snapshot,
+                        Progress::units(info.shards.total, info.shards.total),
+                    );
+                    return Ok(SnapshotReport {
+                        repository: repo.clone(),
+                        snapshot: info,
+                        waited_ms: ms(poller.elapsed()),
+                    });
+                }
+                SnapshotVerdict::Failed(m) => return Err(Error::failed(m)),
+            }
+        }
+        poller
+            .wait_eta(eta(poller.elapsed(), shards.percent))
+            .await?;
+    }
+}
+
+/// `GET _snapshot/<repo>/_all`.
+pub async fn snapshot_list(t: &dyn EsTransport, opts: &EsOptions) -> Result<SnapshotList> {
+    let c = EsClient::new(t, opts);
+    let repo = &opts.repository;
+    let (status, body) = c
+        .send(
+            Method::GET,
+            &format!("_snapshot/{repo}/_all"),
+            None,
+            Retry::Safe,
+        )
+        .await?;
+    if status == 404 {
+        return Err(not_registered(repo, t));
+    }
+    if !(200..300).contains(&status) {
+        return Err(c.api(status, &body));
+    }
+    let snapshots = body
+        .get("snapshots")
+        .cloned()
+        .map(serde_json::from_value::<Vec<SnapshotInfo>>)
+        .transpose()
+        .map_err(|e| Error::failed(format!("unexpected snapshot list: {e}")))?
+        .unwrap_or_default();
+    Ok(SnapshotList {
+        repository: repo.clone(),
+        snapshots,
+    })
+}
+
+pub(super) fn snapshot_not_found(name: &str, repo: &str, t: &dyn EsTransport) -> Error {
+    Error::failed(format!(
+        "snapshot {name} not found in repository {repo} of {}. If another cluster wrote it, \
+         register the repository here read-only (a writable registration caches the \
+         repository's contents and may not show it)",
+        t.describe()
+    ))
+}
+
+/// One snapshot's description.
+pub async fn snapshot_show(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: &str,
+) -> Result<SnapshotInfo> {
+    let c = EsClient::new(t, opts);
+    lookup(&c, name)
+        .await?
+        .ok_or_else(|| snapshot_not_found(name, &opts.repository, t))
+}

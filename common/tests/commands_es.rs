@@ -1,0 +1,315 @@
+//! The `kubectl c8dr es` commands in process: each command function runs against the simulator
+//! (Elasticsearch reached by curl exec'd in its pod, as on a real cluster), and the tests assert
+//! on the returned `Outcome`/view and on the simulator's Elasticsearch state.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use c8dr_common::commands::Ending;
+use c8dr_common::commands::es::{self, CopyArgs, EsAccess, RepoFlags};
+use c8dr_common::region::RegionRef;
+use c8dr_sim::{SimConfig, World};
+use support::Cluster;
+
+const BUCKET: &str = "c8dr-commands-bucket";
+const REPO: &str = "camunda_backup";
+
+fn s3() -> RepoFlags {
+    RepoFlags {
+        bucket: Some(BUCKET.into()),
+        ..RepoFlags::default()
+    }
+}
+
+fn read_only() -> RepoFlags {
+    RepoFlags {
+        readonly: true,
+        ..s3()
+    }
+}
+
+/// The Camunda indices of a region's Elasticsearch, as the simulator holds them.
+fn camunda_indices(w: &World, region: usize) -> BTreeSet<String> {
+    w.regions[region]
+        .es
+        .indices
+        .keys()
+        .filter(|i| c8dr_common::es::is_camunda_index(i))
+        .cloned()
+        .collect()
+}
+
+/// The uuids of a region's indices: a deleted and recreated index gets a new one.
+fn index_uuids(w: &World, region: usize) -> Vec<String> {
+    w.regions[region]
+        .es
+        .indices
+        .values()
+        .map(|i| i.uuid.clone())
+        .collect()
+}
+
+/// The snapshots the shared bucket holds (any base path).
+fn stored_snapshots(w: &World) -> Vec<String> {
+    w.object_store
+        .get(BUCKET)
+        .map(|paths| {
+            paths
+                .values()
+                .flat_map(|r| r.snapshots.iter().map(|s| s.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Region 1 lost and recreated, Camunda installed there with the schema manager off (failback
+/// step 1): its Elasticsearch runs and is empty.
+fn recreate_region1(c: &Cluster) {
+    c.lose(1);
+    c.sim.recreate_region(1);
+    let mut w = c.sim.world().lock();
+    c8dr_sim::helm::apply_release(
+        &mut w,
+        1,
+        serde_json::json!({"orchestration": {"env": [
+            {"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}
+        ]}}),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_the_regions_camunda_indices_read_through_the_pod() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("region0").timeout("20s").build();
+    let view = es::status(&s, &EsAccess::default()).await.expect("status");
+    let shown: BTreeSet<String> = view.0.camunda_indices.keys().cloned().collect();
+    assert!(!shown.is_empty());
+    assert_eq!(shown, c.world(|w| camunda_indices(w, 0)));
+    assert_eq!(view.0.indices, c.world(|w| w.regions[0].es.indices.len()));
+    assert_eq!(view.0.restored_from, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_with_security_on_reads_the_password_from_the_charts_secret() {
+    let c = Cluster::start(SimConfig {
+        es_security: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let s = c.session().region("region0").timeout("20s").build();
+    let view = es::status(&s, &EsAccess::default()).await.expect("status");
+    assert_eq!(
+        view.0.camunda_indices.len(),
+        c.world(|w| camunda_indices(w, 0).len())
+    );
+
+    // Without the Secret there is no password: Elasticsearch answers 401, exit 1.
+    let release = c.world(|w| w.cfg.release.clone());
+    c.sim.world().lock().regions[0]
+        .secrets
+        .remove(&format!("{release}-elasticsearch"));
+    let err = es::status(&s, &EsAccess::default())
+        .await
+        .expect_err("no credentials");
+    assert_eq!(err.exit_code(), 1, "{err}");
+    assert!(err.to_string().contains("credentials"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repo_register_twice_keeps_one_registration_and_its_snapshots() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("surviving").timeout("20s").build();
+    let access = EsAccess::default();
+    let first = es::repo_register(&s, &access, &s3())
+        .await
+        .expect("register");
+    assert_eq!(first.status, Ending::Done, "{first:?}");
+    let created = es::snapshot_create(&s, &access, Some("snap-1"))
+        .await
+        .expect("snapshot");
+    assert_eq!(created.status, Ending::Done);
+
+    let again = es::repo_register(&s, &access, &s3())
+        .await
+        .expect("register again");
+    assert_eq!(again.status, Ending::Done);
+    c.world(|w| {
+        let repos = &w.regions[0].es.repositories;
+        assert_eq!(repos.len(), 1, "{repos:?}");
+        let reg = &repos[REPO];
+        assert_eq!(reg.kind, "s3");
+        assert_eq!(reg.settings["bucket"], BUCKET);
+        assert!(!reg.readonly);
+    });
+    // The snapshot written before is still there and listed.
+    let list = es::snapshot_list(&s, &access).await.expect("list");
+    let names: Vec<&str> = list
+        .0
+        .snapshots
+        .iter()
+        .map(|s| s.snapshot.as_str())
+        .collect();
+    assert_eq!(names, ["snap-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_create_waits_for_success_and_list_and_show_find_it() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("surviving").timeout("20s").build();
+    let access = EsAccess::default();
+    es::repo_register(&s, &access, &s3())
+        .await
+        .expect("register");
+    let out = es::snapshot_create(&s, &access, Some("snap-a"))
+        .await
+        .expect("snapshot");
+    assert_eq!(out.status, Ending::Done);
+    assert!(out.summary.contains("SUCCESS"), "{}", out.summary);
+    assert!(out.plan.iter().any(|p| p.contains("include_global_state")));
+    c.world(|w| {
+        assert_eq!(stored_snapshots(w), ["snap-a"]);
+        let snap = &w.object_store[BUCKET]
+            .values()
+            .next()
+            .expect("a repository path")
+            .snapshots[0];
+        assert_eq!(snap.state, c8dr_sim::es::SnapState::Success);
+        assert!(snap.include_global_state);
+        // Every Camunda index of the region is in it.
+        let held: BTreeSet<String> = snap.indices.keys().cloned().collect();
+        assert!(camunda_indices(w, 0).is_subset(&held));
+    });
+    let list = es::snapshot_list(&s, &access).await.expect("list");
+    assert_eq!(list.0.snapshots.len(), 1);
+    assert_eq!(list.0.snapshots[0].state, "SUCCESS");
+    let shown = es::snapshot_show(&s, &access, "snap-a")
+        .await
+        .expect("show");
+    assert!(shown.0.include_global_state);
+
+    // A dry run of another snapshot writes nothing.
+    let dry = c.session().region("surviving").dry_run().build();
+    let out = es::snapshot_create(&dry, &access, Some("snap-b"))
+        .await
+        .expect("dry run");
+    assert_eq!(out.status, Ending::DryRun);
+    assert_eq!(c.world(stored_snapshots), ["snap-a"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_into_the_recreated_region_brings_back_the_surviving_camunda_indices() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let access = EsAccess::default();
+    let surviving = c.session().region("surviving").timeout("30s").build();
+    es::repo_register(&surviving, &access, &s3())
+        .await
+        .expect("register");
+    es::snapshot_create(&surviving, &access, Some("failback-1"))
+        .await
+        .expect("snapshot");
+    recreate_region1(&c);
+    assert!(c.world(|w| camunda_indices(w, 1).is_empty()));
+
+    let recreated = c.session().region("recreated").timeout("30s").build();
+    let reg = es::repo_register(&recreated, &access, &read_only())
+        .await
+        .expect("register read-only");
+    assert_eq!(reg.status, Ending::Done);
+    assert!(c.world(|w| w.regions[1].es.repositories[REPO].readonly));
+
+    let out = es::snapshot_restore(&recreated, &access, "failback-1", false, None)
+        .await
+        .expect("restore");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    c.world(|w| assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0)));
+    let view = es::status(&recreated, &access).await.expect("status");
+    assert_eq!(view.0.restored_from.as_deref(), Some("failback-1"));
+    assert!(!view.0.restoring);
+
+    // Again: nothing to do, and nothing deleted or restored anew.
+    let uuids = c.world(|w| index_uuids(w, 1));
+    let again = es::snapshot_restore(&recreated, &access, "failback-1", false, None)
+        .await
+        .expect("restore again");
+    assert_eq!(again.status, Ending::AlreadyDone, "{again:?}");
+    let after = c.world(|w| index_uuids(w, 1));
+    assert_eq!(after, uuids);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_existing_indices_is_refused_outside_the_recreated_region() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("surviving").timeout("20s").build();
+    let before = c.world(|w| camunda_indices(w, 0));
+    let err = es::snapshot_restore(&s, &EsAccess::default(), "any", true, None)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.exit_code(), 3, "{err}");
+    assert_eq!(c.world(|w| camunda_indices(w, 0)), before);
+}
+
+fn copy_args() -> CopyArgs {
+    CopyArgs {
+        from: RegionRef::Surviving,
+        to: RegionRef::Recreated,
+        snapshot: Some("copy-1".into()),
+        delete_existing: false,
+        exporting_paused: true,
+        from_es_url: None,
+        to_es_url: None,
+        feature_states: None,
+        pause_exporting: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_dry_run_plans_every_call_and_sends_none() {
+    let c = Cluster::start(SimConfig::default()).await;
+    recreate_region1(&c);
+    let s = c.session().dry_run().timeout("30s").build();
+    let out = es::copy(&s, &EsAccess::default(), &s3(), &copy_args())
+        .await
+        .expect("dry run");
+    assert_eq!(out.status, Ending::DryRun, "{out:?}");
+    for call in [
+        "source: PUT _snapshot/camunda_backup?verify=false",
+        "source: PUT _snapshot/camunda_backup/copy-1",
+        "target: PUT _snapshot/camunda_backup?verify=false",
+        "target: POST _snapshot/camunda_backup/copy-1/_restore",
+    ] {
+        assert!(
+            out.plan.iter().any(|p| p.starts_with(call)),
+            "{call} not in {:#?}",
+            out.plan
+        );
+    }
+    c.world(|w| {
+        assert!(w.regions[0].es.repositories.is_empty());
+        assert!(w.regions[1].es.repositories.is_empty());
+        assert!(stored_snapshots(w).is_empty());
+        assert!(camunda_indices(w, 1).is_empty());
+    });
+
+    // For real, the copy refuses while the brokers still export (--exporting-paused or not)...
+    let s = c.session().timeout("30s").build();
+    let err = es::copy(&s, &EsAccess::default(), &s3(), &copy_args())
+        .await
+        .expect_err("exporting runs");
+    assert_eq!(err.exit_code(), 3, "{err}");
+    assert!(c.world(stored_snapshots).is_empty());
+
+    // ...and once exporting is paused it does all of it: the assertions above can fail.
+    c8dr_common::commands::zeebe::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+    let out = es::copy(&s, &EsAccess::default(), &s3(), &copy_args())
+        .await
+        .expect("copy");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    c.world(|w| {
+        assert_eq!(stored_snapshots(w), ["copy-1"]);
+        assert!(w.regions[1].es.repositories[REPO].readonly);
+        assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0));
+    });
+}
