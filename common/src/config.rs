@@ -35,7 +35,3 @@ impl Env {
             .to_string()
     }
 }
-
-// Region location moved to `crate::location`; kept here for callers outside this area until
-// they import it from there.
-pub use crate::location::{RegionLocation, locate};

@@ -7,7 +7,8 @@ mod support;
 use std::collections::BTreeSet;
 
 use c8dr_common::commands::Ending;
-use c8dr_common::commands::es::{self, CopyArgs, EsAccess, RepoFlags};
+use c8dr_common::commands::es::{self, CopyArgs};
+use c8dr_common::es::{EsAccess, RepoFlags};
 use c8dr_common::region::RegionRef;
 use c8dr_sim::{SimConfig, World};
 use support::Cluster;
@@ -300,7 +301,7 @@ async fn copy_dry_run_plans_every_call_and_sends_none() {
     assert!(c.world(stored_snapshots).is_empty());
 
     // ...and once exporting is paused it does all of it: the assertions above can fail.
-    c8dr_common::commands::zeebe::exporting_pause(&s, false)
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
         .await
         .expect("pause");
     let out = es::copy(&s, &EsAccess::default(), &s3(), &copy_args())

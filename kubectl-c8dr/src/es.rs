@@ -2,8 +2,9 @@
 //! Parsing and rendering only; the logic is in `c8dr_common::commands::es`.
 
 use c8dr_common::chart;
-use c8dr_common::commands::es::{self as cmd, CopyArgs, EsAccess, RepoFlags};
+use c8dr_common::commands::es::{self as cmd, CopyArgs};
 use c8dr_common::error::Result;
+use c8dr_common::es::{EsAccess, RepoFlags};
 use c8dr_common::region::RegionRef;
 use c8dr_common::session::Session;
 use clap::{Args, Subcommand};

@@ -108,13 +108,13 @@ async fn run(session: Session, command: Command) -> Result<()> {
             let args = c8dr_common::commands::failback::FailbackArgs {
                 replication_factor,
                 cluster_size,
-                repo: c8dr_common::commands::es::RepoFlags {
+                repo: c8dr_common::es::RepoFlags {
                     kind: repo_type,
                     bucket,
                     location,
                     ..Default::default()
                 },
-                es: c8dr_common::commands::es::EsAccess {
+                es: c8dr_common::es::EsAccess {
                     repository: repo,
                     user: es_user,
                     password_env: es_password_env,

@@ -12,10 +12,6 @@ use crate::session::Session;
 use crate::wait::{Backoff, retry_if};
 use crate::zeebe::ManagementClient;
 
-// The observation's old paths (`commands::exporting::observe`), for callers not yet moved to
-// `commands::pause_state` (merge: drop).
-pub use super::pause_state::{RegionExporting, observe, observe_region};
-
 /// How long a pause or resume may take to show on every broker after the gateway accepted it.
 const PHASE_SETTLE: Duration = Duration::from_secs(10);
 

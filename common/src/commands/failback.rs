@@ -22,8 +22,8 @@ pub struct FailbackArgs {
     pub replication_factor: Option<u32>,
     pub cluster_size: Option<u32>,
     /// Repository flags for the Elasticsearch copy (bucket defaults to `S3_BUCKET_NAME`).
-    pub repo: super::es::RepoFlags,
-    pub es: super::es::EsAccess,
+    pub repo: crate::es::RepoFlags,
+    pub es: crate::es::EsAccess,
     pub delete_existing_indices: bool,
 }
 

@@ -17,7 +17,6 @@ pub mod pause_guard;
 pub mod pause_state;
 pub mod status;
 pub mod topology;
-pub mod zeebe;
 
 use serde::Serialize;
 use serde_json::Value;

@@ -93,8 +93,8 @@ impl KubePodExec {
             .await
             .map_err(|e| match e {
                 Error::Failed(m) => Error::failed(format!(
-                    "{m}: is Camunda with its Elasticsearch installed there (failback step 1)? \
-                     Or pass --es-url"
+                    "{m}: is Camunda with its Elasticsearch installed there ({})? Or pass --es-url",
+                    crate::procedure::Action::InstallRecreated.step().named()
                 )),
                 other => other,
             })?;

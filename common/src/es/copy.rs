@@ -323,8 +323,9 @@ async fn verify_copy(
     if !differing.is_empty() {
         return Err(Error::failed(format!(
             "after restoring {name}, the target's Camunda indices differ from the source's: {}. \
-             Was exporting paused (failback step 3)?",
-            differing.join("; ")
+             Was exporting paused ({})?",
+            differing.join("; "),
+            crate::procedure::Action::PauseExporting.step().named()
         )));
     }
     Ok(comparison)

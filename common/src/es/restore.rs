@@ -283,11 +283,11 @@ pub(super) fn existing_camunda_refusal(t: &dyn EsTransport, camunda: &[String]) 
     Error::refused(format!(
         "{} already has {} Camunda indices: {}. The restore would fail on them (the schema \
          manager probably ran: was CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false set in \
-         failback step 1?). Re-run with --delete-existing-indices to delete exactly these indices there \
-         first",
+         {}?). Re-run with --delete-existing-indices to delete exactly these indices there first",
         t.describe(),
         camunda.len(),
-        camunda.join(", ")
+        camunda.join(", "),
+        crate::procedure::Action::InstallRecreated.step().named()
     ))
 }
 

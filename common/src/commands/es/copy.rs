@@ -233,13 +233,13 @@ fn validate(
 /// read on the brokers (SPEC 3.3); `--exporting-paused` (`stated_paused`) is the operator's word
 /// for it, needed only where the brokers cannot be read.
 async fn exporting_refusal(session: &Session, stated_paused: bool) -> Option<String> {
-    let view = crate::commands::exporting::observe(session).await;
+    let view = crate::commands::pause_state::observe(session).await;
     let not_paused = view.not_in("PAUSED");
     if view.observed() && !not_paused.is_empty() {
         Some(format!(
             "exporting is not paused: {} partition replicas show otherwise ({}{}). Pause it first \
-             (failback step 3: kubectl c8dr exporting pause), else the copy misses what is exported \
-             meanwhile; or let this run pause it with --pause-exporting",
+             ({}), else the copy misses what is exported meanwhile; or let this run pause it with \
+             --pause-exporting",
             not_paused.len(),
             not_paused
                 .iter()
@@ -247,14 +247,19 @@ async fn exporting_refusal(session: &Session, stated_paused: bool) -> Option<Str
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", "),
-            if not_paused.len() > 3 { ", …" } else { "" }
+            if not_paused.len() > 3 { ", …" } else { "" },
+            crate::procedure::Action::PauseExporting
+                .step()
+                .cite(&crate::procedure::Fill::default())
         ))
     } else if !view.observed() && !stated_paused {
         Some(format!(
-            "exporting must be paused before copying Elasticsearch (failback step 3: kubectl c8dr \
-             exporting pause), else the copy misses what is exported meanwhile. The brokers' pause state \
-             could not be read ({}): state it with --exporting-paused once you have paused it, or let \
-             this run pause it with --pause-exporting",
+            "exporting must be paused before copying Elasticsearch ({}), else the copy misses what is \
+             exported meanwhile. The brokers' pause state could not be read ({}): state it with \
+             --exporting-paused once you have paused it, or let this run pause it with --pause-exporting",
+            crate::procedure::Action::PauseExporting
+                .step()
+                .cite(&crate::procedure::Fill::default()),
             view.unread().join("; ")
         ))
     } else {
@@ -276,7 +281,7 @@ async fn pause_for_the_copy(session: &Session) -> Result<Option<PauseGuard>> {
         ],
     );
     // The pause is the run's own: it prints its own plan, and --yes covers it.
-    let paused = crate::commands::zeebe::exporting_pause(session, false).await?;
+    let paused = crate::commands::exporting::exporting_pause(session, false).await?;
     session
         .ui
         .note(format!("{}: {}", paused.command, paused.summary));
@@ -287,7 +292,7 @@ async fn pause_for_the_copy(session: &Session) -> Result<Option<PauseGuard>> {
 /// The copy failed after this run paused exporting: resume it, or say how.
 async fn undo_pause(session: &Session, guard: PauseGuard) {
     drop(guard);
-    let revert = match crate::commands::zeebe::exporting_resume(session).await {
+    let revert = match crate::commands::exporting::exporting_resume(session).await {
         Ok(_) => "exporting (paused by this run) was resumed".to_string(),
         Err(r) => format!(
             "resuming exporting ALSO failed ({r}): run now: {}",

@@ -13,9 +13,9 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::locate;
 use crate::error::{Error, Result};
-use crate::es::{self, EsConn, EsOptions, ProgressOf};
+use crate::es::{self, EsAccess, EsConn, EsOptions, ProgressOf};
+use crate::location::locate;
 use crate::output::{Render, table};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
@@ -26,10 +26,6 @@ pub use self::restore::snapshot_restore;
 pub use self::snapshot::{
     SnapshotListView, SnapshotView, snapshot_create, snapshot_list, snapshot_show,
 };
-/// Old name of [`crate::es::access::connect`], kept for `commands::status` until it calls that.
-pub use crate::es::access::connect as transport;
-/// The command arguments that live with the concern they describe.
-pub use crate::es::{EsAccess, RepoFlags};
 
 /// The `feature_states` of a restore: `--feature-states` when given; else `none` when the
 /// target is secured (restoring the snapshot's security feature state would replace the

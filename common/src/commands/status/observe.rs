@@ -133,8 +133,7 @@ pub fn pod_disables_schema_manager(pod: &Pod) -> bool {
 /// curl in the Elasticsearch pod, credentials from the chart's Secret). The probe's own bound
 /// (`bounded`) cuts it off when the region does not answer.
 async fn es_status(session: &Session) -> Result<EsStatus> {
-    let conn =
-        crate::commands::es::transport(session, &crate::commands::es::EsAccess::default()).await?;
+    let conn = crate::es::connect(session, &crate::es::EsAccess::default()).await?;
     let t = conn.transport;
     let opts = EsOptions {
         retries: 1,

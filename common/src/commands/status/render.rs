@@ -13,7 +13,7 @@ fn yes_no(b: Option<bool>, yes: &str, no: &str) -> String {
 }
 
 /// One line: the phase over the region's replicas, how many were read, the exporting lag.
-fn exporting_text(x: &crate::commands::exporting::RegionExporting) -> String {
+fn exporting_text(x: &crate::commands::pause_state::RegionExporting) -> String {
     let replicas = x.replicas().count();
     let brokers = x.brokers.iter().filter(|b| b.error.is_none()).count();
     let mut line = match x.state.as_str() {

@@ -74,7 +74,7 @@ pub struct RegionView {
     pub gateway_reachable: Option<bool>,
     pub elasticsearch: Option<EsStatus>,
     /// The exporting phase of every partition replica, read on each broker pod (SPEC 3.3).
-    pub exporting: Option<crate::commands::exporting::RegionExporting>,
+    pub exporting: Option<crate::commands::pause_state::RegionExporting>,
 }
 
 impl RegionView {
