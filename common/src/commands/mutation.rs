@@ -49,6 +49,8 @@ pub struct Mutation<'a, T> {
     prompt: String,
     following: Option<T>,
     always_waits: bool,
+    confirm: bool,
+    details: serde_json::Value,
 }
 
 impl<'a, T: Ticket> Mutation<'a, T> {
@@ -68,7 +70,36 @@ impl<'a, T: Ticket> Mutation<'a, T> {
             plan,
             following: None,
             always_waits: false,
+            confirm: true,
+            details: serde_json::Value::Null,
         }
+    }
+
+    /// Details for the dry run's outcome (e.g. the indices a restore would delete).
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// Nothing new will be sent: `submit` only follows an operation that is already running or
+    /// done (an Elasticsearch restore found in place), so there is nothing to confirm.
+    pub fn without_confirmation(mut self) -> Self {
+        self.confirm = false;
+        self
+    }
+
+    /// The `--dry-run` outcome, when this is a dry run: for commands that must stop before their
+    /// evidence is gathered (a dry run of `es snapshot create` reaches no cluster).
+    pub fn dry_run(&self) -> Option<Outcome> {
+        self.session.settings.dry_run.then(|| {
+            let summary = match self.following.as_ref().and_then(Ticket::change_id) {
+                Some(id) => format!("{}: already in progress as change {id}", self.summary),
+                None => self.summary.clone(),
+            };
+            Outcome::new(self.command, Ending::DryRun, summary)
+                .with_plan(self.plan.clone())
+                .with_details(self.details.clone())
+        })
     }
 
     /// The confirmation title, when more than "Plan: SUMMARY" is worth saying.
@@ -99,6 +130,9 @@ impl<'a, T: Ticket> Mutation<'a, T> {
         recover: impl AsyncFnOnce(Error) -> Result<T>,
         finish: impl AsyncFnOnce(T, Vec<String>) -> Result<Outcome>,
     ) -> Result<Outcome> {
+        if let Some(dry) = self.dry_run() {
+            return Ok(dry);
+        }
         let Self {
             session,
             command,
@@ -107,18 +141,15 @@ impl<'a, T: Ticket> Mutation<'a, T> {
             prompt,
             following,
             always_waits,
+            confirm,
+            details: _,
         } = self;
-        if session.settings.dry_run {
-            let summary = match following.as_ref().and_then(Ticket::change_id) {
-                Some(id) => format!("{summary}: already in progress as change {id}"),
-                None => summary,
-            };
-            return Ok(Outcome::new(command, Ending::DryRun, summary).with_plan(plan));
-        }
         let ticket = match following {
             Some(t) => t,
             None => {
-                session.ui.confirm(&prompt, &plan)?;
+                if confirm {
+                    session.ui.confirm(&prompt, &plan)?;
+                }
                 match submit().await {
                     Ok(t) => t,
                     Err(e) => recover(e).await?,

@@ -1,6 +1,7 @@
 //! `kubectl c8dr es …` repository commands: `es repo register`, `es repo show`.
 
 use super::{details, reach};
+use crate::commands::mutation::{Mutation, Ticket};
 use crate::commands::{Ending, Outcome};
 use crate::error::Result;
 use crate::es::{self, EsAccess, RepoFlags, RepoReport};
@@ -28,27 +29,36 @@ pub async fn repo_register(
         if spec.readonly { ", read-only" } else { "" },
         session.describe_region()
     );
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
+    let mutation = Mutation::new(session, CMD, summary, plan).always_waits();
+    if let Some(dry) = mutation.dry_run() {
+        return Ok(dry);
     }
-    // Evidence (the cluster answers), confirm, act.
+    // Evidence (the cluster answers), then the runner: confirm, register once (a registration
+    // is idempotent: PUT of the same settings), verify, report.
     let (t, opts) = reach(session, access).await?;
-    session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
-    let report = es::repo_register(t.t(), &opts, &spec).await?;
-    // Report.
-    Ok(Outcome::new(
-        CMD,
-        Ending::Done,
-        format!(
-            "repository {} registered{} and verified by {} node(s)",
-            report.repository,
-            if report.readonly { " read-only" } else { "" },
-            report.verified_nodes.len()
-        ),
-    )
-    .with_plan(plan)
-    .with_details(details(&report)))
+    mutation
+        .run(
+            async || es::repo_register(t.t(), &opts, &spec).await,
+            async |e| Err(e),
+            async |report: RepoReport, plan| {
+                Ok(Outcome::new(
+                    CMD,
+                    Ending::Done,
+                    format!(
+                        "repository {} registered{} and verified by {} node(s)",
+                        report.repository,
+                        if report.readonly { " read-only" } else { "" },
+                        report.verified_nodes.len()
+                    ),
+                )
+                .with_plan(plan)
+                .with_details(details(&report)))
+            },
+        )
+        .await
 }
+
+impl Ticket for RepoReport {}
 
 /// `es repo show`.
 pub async fn repo_show(session: &Session, access: &EsAccess) -> Result<RepoView> {

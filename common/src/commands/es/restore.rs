@@ -3,10 +3,13 @@
 use serde_json::json;
 
 use super::{Bars, check_delete_allowed, details, feature_states, reach, unassigned_note};
+use crate::commands::mutation::{Mutation, Ticket};
 use crate::commands::{Ending, Outcome};
 use crate::error::Result;
-use crate::es::{self, EsAccess, RestoreOutcome};
+use crate::es::{self, EsAccess, RestoreOutcome, RestoreReport};
 use crate::session::Session;
+
+const CMD: &str = "es snapshot restore";
 
 /// `es snapshot restore NAME`. Stages: validate (`--delete-existing-indices` only in the
 /// recreated region) → evidence and plan (reads only: the snapshot, the target's indices, its
@@ -19,7 +22,6 @@ pub async fn snapshot_restore(
     delete_existing: bool,
     feature_states_flag: Option<&[String]>,
 ) -> Result<Outcome> {
-    const CMD: &str = "es snapshot restore";
     // Validate.
     access.validate()?;
     es::snapshot_name(Some(name))?;
@@ -54,25 +56,37 @@ pub async fn snapshot_restore(
             )
         }
     );
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Ending::DryRun, summary)
-            .with_plan(preview.calls)
-            .with_details(json!({"deleteIndices": preview.delete_indices})));
+    let mut mutation = Mutation::new(session, CMD, summary, preview.calls.clone())
+        .always_waits()
+        .details(json!({"deleteIndices": preview.delete_indices}));
+    if preview.already_restored {
+        // Only a restore in place is followed: nothing to confirm.
+        mutation = mutation.without_confirmation();
     }
-    // Confirm (nothing to confirm when only a running restore is followed), act and wait.
-    if !preview.already_restored {
-        session
-            .ui
-            .confirm(&format!("Plan: {summary}"), &preview.calls)?;
-    }
-    let bars = Bars::new(session);
-    let result = es::snapshot_restore(t.t(), &opts, name, delete_existing, &|ph, p| {
-        bars.update(ph, p)
-    })
-    .await;
-    bars.finish();
-    let report = result?;
-    // Report.
+    // The runner: dry run, confirm, delete exactly the Camunda indices in the way when allowed
+    // and start the restore once (recovery after a cut stream: `EsClient::submit_once`), wait for
+    // every shard copy, report.
+    mutation
+        .run(
+            async || {
+                let bars = Bars::new(session);
+                let result = es::snapshot_restore(t.t(), &opts, name, delete_existing, &|ph, p| {
+                    bars.update(ph, p)
+                })
+                .await;
+                bars.finish();
+                result
+            },
+            async |e| Err(e),
+            async |report: RestoreReport, plan| Ok(restored(name, &report, plan)),
+        )
+        .await
+}
+
+impl Ticket for RestoreReport {}
+
+/// The outcome of a restore that ran (or was found done).
+fn restored(name: &str, report: &RestoreReport, plan: Vec<String>) -> Outcome {
     let (status, summary) = match report.outcome {
         RestoreOutcome::AlreadyRestored => (
             Ending::AlreadyDone,
@@ -81,7 +95,7 @@ pub async fn snapshot_restore(
                 report.restored_indices.len(),
                 report.shard_copies,
                 report.health,
-                unassigned_note(&report)
+                unassigned_note(report)
             ),
         ),
         RestoreOutcome::Restored => (
@@ -91,7 +105,7 @@ pub async fn snapshot_restore(
                 report.restored_indices.len(),
                 report.shard_copies,
                 report.health,
-                unassigned_note(&report),
+                unassigned_note(report),
                 if report.deleted_indices.is_empty() {
                     String::new()
                 } else {
@@ -103,7 +117,7 @@ pub async fn snapshot_restore(
             ),
         ),
     };
-    Ok(Outcome::new(CMD, status, summary)
-        .with_plan(preview.calls)
-        .with_details(details(&report)))
+    Outcome::new(CMD, status, summary)
+        .with_plan(plan)
+        .with_details(details(report))
 }

@@ -3,9 +3,10 @@
 use serde::Serialize;
 
 use super::{Bars, details, reach};
+use crate::commands::mutation::{Mutation, Ticket};
 use crate::commands::{Ending, Outcome};
 use crate::error::Result;
-use crate::es::{self, EsAccess, SnapshotInfo, SnapshotList};
+use crate::es::{self, EsAccess, SnapshotInfo, SnapshotList, SnapshotReport};
 use crate::output::{Render, table};
 use crate::session::Session;
 
@@ -27,33 +28,46 @@ pub async fn snapshot_create(
         session.describe_region(),
         access.repository
     );
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Ending::DryRun, summary).with_plan(plan));
+    let mutation = Mutation::new(session, CMD, summary, plan).always_waits();
+    if let Some(dry) = mutation.dry_run() {
+        return Ok(dry);
     }
-    // Evidence (the cluster answers), confirm, act and wait.
+    // Evidence (the cluster answers), then the runner: confirm, start the snapshot once (its
+    // recovery after a cut stream is `EsClient::submit_once`: look before resending), wait, report.
     let (t, opts) = reach(session, access).await?;
-    session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
-    let bars = Bars::new(session);
-    let result = es::snapshot_create(t.t(), &opts, Some(&name), &|ph, p| bars.update(ph, p)).await;
-    bars.finish();
-    let report = result?;
-    // Report.
-    let s = &report.snapshot;
-    Ok(Outcome::new(
-        CMD,
-        Ending::Done,
-        format!(
-            "snapshot {} is {} ({} of {} shards, {} indices, global state included)",
-            s.snapshot,
-            s.state,
-            s.shards.successful,
-            s.shards.total,
-            s.indices.len()
-        ),
-    )
-    .with_plan(plan)
-    .with_details(details(&report)))
+    mutation
+        .run(
+            async || {
+                let bars = Bars::new(session);
+                let result =
+                    es::snapshot_create(t.t(), &opts, Some(&name), &|ph, p| bars.update(ph, p))
+                        .await;
+                bars.finish();
+                result
+            },
+            async |e| Err(e),
+            async |report: SnapshotReport, plan| {
+                let s = &report.snapshot;
+                Ok(Outcome::new(
+                    CMD,
+                    Ending::Done,
+                    format!(
+                        "snapshot {} is {} ({} of {} shards, {} indices, global state included)",
+                        s.snapshot,
+                        s.state,
+                        s.shards.successful,
+                        s.shards.total,
+                        s.indices.len()
+                    ),
+                )
+                .with_plan(plan)
+                .with_details(details(&report)))
+            },
+        )
+        .await
 }
+
+impl Ticket for SnapshotReport {}
 
 /// `es snapshot list`.
 pub async fn snapshot_list(session: &Session, access: &EsAccess) -> Result<SnapshotListView> {
