@@ -1,7 +1,7 @@
 //! The Zeebe half of failover and failback, through the real kubectl, in direct mode
 //! (`--gateway-url`/`--rest-url`), verified on the simulator's state.
 
-use c8dr_e2e::TestEnv;
+use c8dr_e2e::{TestEnv, count_requests as count};
 use serde_json::Value;
 
 /// The global flags that point kubectl c8dr at region `r`'s gateway directly.
@@ -19,20 +19,6 @@ fn args(env: &TestEnv, r: usize, cmd: &[&str]) -> Vec<String> {
         .map(|s| s.to_string())
         .chain(direct(env, r))
         .collect()
-}
-
-/// Non-dry-run requests of `method` whose path contains `part`.
-fn count(state: &Value, method: &str, part: &str) -> usize {
-    state["requests"]
-        .as_array()
-        .map(|r| {
-            r.iter()
-                .filter(|r| r["method"] == method)
-                .filter_map(|r| r["path"].as_str())
-                .filter(|p| p.contains(part) && !p.contains("dryRun"))
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 fn patches(state: &Value) -> Vec<String> {
@@ -442,15 +428,9 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
     ))
     .code(2)
     .stderr_has("mutually exclusive");
-    env.kubectl_c8dr([
-        "brokers",
-        "remove",
-        "--odd",
-        "--gateway-url",
-        "127.0.0.1:9600",
-    ])
-    .code(2)
-    .stderr_has("--gateway-url");
+    env.c8dr("brokers remove --odd --gateway-url 127.0.0.1:9600")
+        .code(2)
+        .stderr_has("--gateway-url");
     env.kubectl_c8dr(args(&env, 0, &["exporters", "list", "-o", "xml"]))
         .code(2)
         .stderr_has("-o xml");
@@ -632,10 +612,10 @@ fn without_rest_credentials_no_broker_is_force_removed() {
     // The repro: the docs' exports without the CAMUNDA_CLIENT_AUTH_* lines, no region lost.
     let mut env = TestEnv::start();
     env.remove_rest_credentials();
-    env.kubectl_c8dr(["failover", "--yes"])
+    env.c8dr("failover --yes")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_USERNAME");
     let s = env.state();
@@ -649,7 +629,7 @@ fn wrong_rest_credentials_are_named_and_nothing_is_removed() {
     let mut env = TestEnv::start();
     env.lose_region(1);
     env.set_env("CAMUNDA_CLIENT_AUTH_PASSWORD", "wrong-password");
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .code(3)
         .stderr_has("401")
         .output_lacks("wrong-password");
@@ -725,10 +705,10 @@ fn a_region_cut_off_by_the_network_is_not_removed_while_its_pods_run() {
     // region 1's Kubernetes API answers and its broker pods are Ready.
     let env = TestEnv::start();
     env.sim.world().lock().faults.regions_partitioned = true;
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .code(3)
         .stderr_has("are alive (evidence: Ready broker pods)");
-    env.kubectl_c8dr(["failover", "--yes"]).code(3);
+    env.c8dr("failover --yes").code(3);
     let s = env.state();
     assert_eq!(count(&s, "PATCH", "force=true"), 0, "{s:#}");
     assert_eq!(s["members"].as_array().map(Vec::len), Some(8));

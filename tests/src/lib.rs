@@ -37,6 +37,26 @@ pub fn bin_dir() -> PathBuf {
     dir
 }
 
+/// `tests/fixtures/values`: the reference values layouts (`c8-multi-region-8.8` is the docs' EKS
+/// layout, `openshift-8.8` one generated file per region).
+pub fn values_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/values")
+}
+
+/// Copy a directory tree (fixtures into a test's working directory).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("fixture dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture");
+        }
+    }
+}
+
 /// A simulator plus an isolated environment to run the plugins in.
 pub struct TestEnv {
     pub sim: Sim,
@@ -58,6 +78,7 @@ impl Drop for TestEnv {
 pub struct TestEnvBuilder {
     cfg: SimConfig,
     surviving: usize,
+    layout: Option<&'static str>,
 }
 
 impl TestEnvBuilder {
@@ -68,6 +89,12 @@ impl TestEnvBuilder {
     /// Which region the docs' `*_SURVIVING` variables name (default region0).
     pub fn surviving(mut self, region: usize) -> Self {
         self.surviving = region;
+        self
+    }
+    /// Copy a values layout of [`values_fixtures`] (e.g. `c8-multi-region-8.8`, the docs' EKS
+    /// layout helm c8dr uses by default) into the working directory.
+    pub fn values_layout(mut self, layout: &'static str) -> Self {
+        self.layout = Some(layout);
         self
     }
     pub fn start(self) -> TestEnv {
@@ -94,6 +121,9 @@ impl TestEnvBuilder {
         ));
         env.push(("NO_COLOR".into(), "1".into()));
         let cwd = home.path().to_path_buf();
+        if let Some(layout) = self.layout {
+            copy_tree(&values_fixtures().join(layout), &cwd);
+        }
         TestEnv {
             sim,
             home,
@@ -109,6 +139,7 @@ impl TestEnv {
         TestEnvBuilder {
             cfg: fast_config(),
             surviving: 0,
+            layout: None,
         }
     }
 
@@ -126,6 +157,17 @@ impl TestEnv {
         let mut all: Vec<OsString> = vec!["c8dr".into()];
         all.extend(args.into_iter().map(Into::into));
         self.run("kubectl", all)
+    }
+
+    /// `kubectl c8dr` with the words of `line` (split at white space), e.g.
+    /// `env.c8dr("es copy --from surviving --to recreated --yes")`.
+    pub fn c8dr(&self, line: &str) -> Run {
+        self.kubectl_c8dr(words(line))
+    }
+
+    /// `helm c8dr` with the words of `line`, e.g. `env.helm("redeploy --region both --yes")`.
+    pub fn helm(&self, line: &str) -> Run {
+        self.helm_c8dr(words(line))
     }
 
     /// `kubectl ARGS…` (the real one), e.g. `get pods`.
@@ -241,11 +283,54 @@ impl TestEnv {
         self.env.retain(|(k, _)| k != key);
     }
 
+    /// Confirmations answered (`C8DR_ASSUME_YES=1`) and the docs' `S3_BUCKET_NAME` exported, as
+    /// a script running the procedure has them.
+    pub fn scripted(mut self) -> Self {
+        self.set_env("C8DR_ASSUME_YES", "1");
+        self.set_env("S3_BUCKET_NAME", "camunda-bucket");
+        self
+    }
+
+    /// Region 1 lost, `kubectl c8dr failover` run (it must succeed), region 1 recreated empty:
+    /// where the failback starts. Confirmations must be answered (see [`TestEnv::scripted`]).
+    pub fn failed_over_and_recreated(self) -> Self {
+        self.lose_region(1);
+        self.c8dr("failover").success();
+        self.recreate_region(1);
+        self
+    }
+
+    /// Apply a helm release with `values` to a region directly in the simulator, as
+    /// `helm upgrade --install` would (no helm c8dr run).
+    pub fn apply_release(&self, region: usize, values: Value) {
+        c8dr_sim::helm::apply_release(&mut self.sim.world().lock(), region, values);
+    }
+
     /// The docs' exports without the `CAMUNDA_CLIENT_AUTH_*` lines: `/v2/topology` answers 401.
     pub fn remove_rest_credentials(&mut self) {
         self.env
             .retain(|(k, _)| !k.starts_with("CAMUNDA_CLIENT_AUTH_"));
     }
+}
+
+/// The words of a command line, split at white space (no quoting: for literal test commands).
+pub fn words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_string).collect()
+}
+
+/// How many non-dry-run Zeebe requests of `method` whose path contains `part` the simulator's
+/// state (see [`TestEnv::state`]) records.
+pub fn count_requests(state: &Value, method: &str, part: &str) -> usize {
+    state["requests"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|r| r["method"] == method)
+                .filter_map(|r| r["path"].as_str())
+                .filter(|p| p.contains(part) && !p.contains("dryRun"))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 /// Server-side durations short enough for tests, long enough to observe progress.
