@@ -110,7 +110,7 @@ pub const KNOWN_EXCEPTIONS: &[(&[&str], &str)] = &[
             r#"helm c8dr redeploy --yes --release "camündа""#,
             r#"helm c8dr redeploy --yes --release aaaa*"#,
         ],
-        "--release is checked by helm, not by helm-c8dr: helm runs and fails (exit 1)",
+        "--release is not checked by helm-c8dr: helm runs with it and fails (exit 1)",
     ),
     (
         &[r#"helm c8dr redeploy * --*-namespace *"#],
@@ -183,7 +183,7 @@ pub const KNOWN_EXCEPTIONS: &[(&[&str], &str)] = &[
             r#"kubectl c8dr * --base-path *"#,
             r#"kubectl c8dr * --client *"#,
         ],
-        "repository settings (S3 bucket-naming rules, control characters, an empty or blank client name) are not checked before the cluster is read; `es repo register` then fails with a multi-line error, `es copy` is refused (exit 3) and `failback` reports the installation's state",
+        "repository settings (S3 bucket-naming rules, control characters, an empty or blank client name) are not checked before the cluster is read: `es repo register` registers them (the simulated S3 accepts any bucket), `es copy` is refused later (exit 3), `failback` reports the installation's state",
     ),
     (
         &[r#"kubectl c8dr failback --yes --es-password-env *"#],

@@ -38,17 +38,23 @@ const HUGE_CASE_LIMIT: Duration = Duration::from_secs(300);
 /// Cases run in parallel, each with its own simulator.
 const WORKERS: usize = 4;
 
-/// Every case of the suite.
-fn all_cases() -> (Vec<Case>, Vec<String>) {
+/// Every case of the suite, and how many of them each source gave.
+fn all_cases() -> (Vec<Case>, Vec<String>, String) {
     let (kubectl, helm) = cases::definitions();
     let (mut all, mut unclassified) = cases::generated(Bin::Kubectl, &kubectl);
     let (h, hu) = cases::generated(Bin::Helm, &helm);
     all.extend(h);
     unclassified.extend(hu);
-    all.extend(specials::files());
-    all.extend(specials::env_vars());
-    all.extend(specials::conflicts());
-    (all, unclassified)
+    let mut sources = format!("{} generated from --help", all.len());
+    for (name, part) in [
+        ("files", specials::files()),
+        ("environment variables", specials::env_vars()),
+        ("conflicts", specials::conflicts()),
+    ] {
+        sources.push_str(&format!(", {} {name}", part.len()));
+        all.extend(part);
+    }
+    (all, unclassified, sources)
 }
 
 fn write_file(dir: &Path, name: &str, kind: FileKind, kubeconfig: &Path) {
@@ -233,7 +239,7 @@ fn run_all(cases: &[Case]) -> Vec<(Vec<String>, Run, Duration)> {
 #[test]
 fn bad_input_is_exit_2_with_one_line_naming_it_and_no_call() {
     let started = Instant::now();
-    let (cases, unclassified) = all_cases();
+    let (cases, unclassified, sources) = all_cases();
     assert!(
         unclassified.is_empty(),
         "options with no bad values defined (add them to bad_input/values.rs): {unclassified:#?}"
@@ -304,6 +310,7 @@ fn bad_input_is_exit_2_with_one_line_naming_it_and_no_call() {
         unexpected.len(),
         started.elapsed().as_secs_f64()
     );
+    println!("sources: {sources}");
     for (d, id) in slowest.iter().rev().take(5) {
         println!("slowest: {:.1} s {id}", d.as_secs_f64());
     }
