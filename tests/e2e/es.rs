@@ -8,18 +8,6 @@ use serde_json::Value;
 const BUCKET: &str = "camunda-bucket";
 const PASSWORD: &str = "es-secret-password";
 
-fn gw(env: &TestEnv, r: usize, cmd: &[&str]) -> Vec<String> {
-    cmd.iter()
-        .map(|s| s.to_string())
-        .chain([
-            "--gateway-url".into(),
-            env.gateway_url(r),
-            "--rest-url".into(),
-            env.rest_url(r),
-        ])
-        .collect()
-}
-
 fn es_indices(env: &TestEnv, r: usize) -> Vec<String> {
     env.state()["regions"][r]["esIndices"]
         .as_array()
@@ -47,21 +35,15 @@ fn camunda(indices: &[String]) -> Vec<String> {
 /// exporting paused.
 fn failback_ready(env: &TestEnv, schema_manager: bool) {
     failback_installed(env, schema_manager);
-    env.kubectl_c8dr(gw(env, 0, &["exporting", "pause", "--yes"]))
-        .success();
+    env.c8dr_direct(0, "exporting pause --yes").success();
 }
 
 /// [`failback_ready`] without the pause.
 fn failback_installed(env: &TestEnv, schema_manager: bool) {
     env.lose_region(1);
-    env.kubectl_c8dr(gw(env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes").success();
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
         .success();
-    env.kubectl_c8dr(gw(
-        env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .success();
     env.recreate_region(1);
     {
         let mut w = env.sim.world().lock();
@@ -355,7 +337,7 @@ fn es_copy_can_pause_exporting_itself() {
     failback_installed(&env, false);
     assert_eq!(env.state()["exporting"], "Running");
     let mut args = copy_args(&["--pause-exporting", "--yes"]);
-    args.extend(gw(&env, 0, &[]));
+    args.extend(env.direct_args(0, &[]));
     env.kubectl_c8dr(args)
         .success()
         .stderr_has("exporting is paused")

@@ -165,6 +165,30 @@ impl TestEnv {
         self.kubectl_c8dr(words(line))
     }
 
+    /// `kubectl c8dr` with the words of `line`, straight to region `r`'s gateway
+    /// (`--gateway-url`, `--rest-url`: direct mode, no port-forward).
+    pub fn c8dr_direct(&self, r: usize, line: &str) -> Run {
+        self.kubectl_c8dr(words(line).into_iter().chain(self.direct_flags(r)))
+    }
+
+    /// The global flags that point kubectl c8dr at region `r`'s gateway directly.
+    pub fn direct_flags(&self, r: usize) -> Vec<String> {
+        vec![
+            "--gateway-url".into(),
+            self.gateway_url(r),
+            "--rest-url".into(),
+            self.rest_url(r),
+        ]
+    }
+
+    /// `cmd` followed by [`TestEnv::direct_flags`].
+    pub fn direct_args(&self, r: usize, cmd: &[&str]) -> Vec<String> {
+        cmd.iter()
+            .map(|s| s.to_string())
+            .chain(self.direct_flags(r))
+            .collect()
+    }
+
     /// `helm c8dr` with the words of `line`, e.g. `env.helm("redeploy --region both --yes")`.
     pub fn helm(&self, line: &str) -> Run {
         self.helm_c8dr(words(line))
