@@ -335,135 +335,92 @@ pub fn env_vars() -> Vec<Case> {
 
 /// Flags that contradict each other or the environment.
 pub fn conflicts() -> Vec<Case> {
-    let k = |args: &[&str], names: &[&str], what: &str| case(Bin::Kubectl, args, names, what);
-    let h = |args: &[&str], names: &[&str], what: &str| case(Bin::Helm, args, names, what);
+    // Command lines without quoting: every argument here is one word.
+    let k = |line: &str, names: &[&str], what: &str| {
+        case(
+            Bin::Kubectl,
+            &line.split_whitespace().collect::<Vec<_>>(),
+            names,
+            what,
+        )
+    };
+    let h = |line: &str, names: &[&str], what: &str| {
+        case(
+            Bin::Helm,
+            &line.split_whitespace().collect::<Vec<_>>(),
+            names,
+            what,
+        )
+    };
     let mut out = vec![
         k(
-            &["brokers", "remove", "--odd", "--even", "--yes"],
+            "brokers remove --odd --even --yes",
             &["--odd", "--even"],
             "both parities",
         ),
         k(
-            &["brokers", "remove", "--odd", "--ids", "1,3", "--yes"],
+            "brokers remove --odd --ids 1,3 --yes",
             &["--odd", "--ids"],
             "a parity and ids",
         ),
         k(
-            &["brokers", "add", "--even", "--ids", "0,2", "--yes"],
+            "brokers add --even --ids 0,2 --yes",
             &["--even", "--ids"],
             "a parity and ids",
         ),
         k(
-            &["profiles", "--expect-webapps", "--expect-no-webapps"],
+            "profiles --expect-webapps --expect-no-webapps",
             &["--expect-webapps", "--expect-no-webapps"],
             "both expectations",
         ),
         k(
-            &[
-                "es",
-                "repo",
-                "register",
-                "--repo-type",
-                "fs",
-                "--location",
-                "/shared",
-                "--bucket",
-                "camunda-bucket",
-                "--yes",
-            ],
+            "es repo register --repo-type fs --location /shared --bucket camunda-bucket --yes",
             &["--bucket"],
             "a bucket for an fs repository",
         ),
         k(
-            &[
-                "es",
-                "repo",
-                "register",
-                "--repo-type",
-                "s3",
-                "--location",
-                "/shared",
-                "--yes",
-            ],
+            "es repo register --repo-type s3 --location /shared --yes",
             &["--location"],
             "a location for an s3 repository",
         ),
         k(
-            &["es", "repo", "register", "--repo-type", "fs", "--yes"],
+            "es repo register --repo-type fs --yes",
             &["--location"],
             "an fs repository without a location",
         ),
         k(
-            &[
-                "es",
-                "copy",
-                "--from",
-                "surviving",
-                "--to",
-                "surviving",
-                "--yes",
-            ],
+            "es copy --from surviving --to surviving --yes",
             &["--from", "--to"],
             "the same region twice",
         ),
         k(
-            &[
-                "es",
-                "copy",
-                "--from",
-                "region0",
-                "--to",
-                "surviving",
-                "--yes",
-            ],
+            "es copy --from region0 --to surviving --yes",
             &["--from", "--to"],
             "the same region twice (surviving is region0)",
         ),
         k(
-            &[
-                "es",
-                "copy",
-                "--exporting-paused",
-                "--pause-exporting",
-                "--yes",
-            ],
+            "es copy --exporting-paused --pause-exporting --yes",
             &["--exporting-paused", "--pause-exporting"],
             "paused already and pause first",
         ),
         k(
-            &["es", "snapshot", "create", "--es-user", "elastic", "--yes"],
+            "es snapshot create --es-user elastic --yes",
             &["--es-user", "--es-password-env"],
             "a user without a password",
         ),
         k(
-            &[
-                "failback",
-                "--repo-type",
-                "fs",
-                "--location",
-                "/shared",
-                "--bucket",
-                "camunda-bucket",
-                "--yes",
-            ],
+            "failback --repo-type fs --location /shared --bucket camunda-bucket --yes",
             &["--bucket"],
             "a bucket for an fs repository",
         ),
         k(
-            &[
-                "exporters",
-                "enable",
-                "camundaregion1",
-                "--initialize-from",
-                "camundaregion1",
-                "--yes",
-            ],
+            "exporters enable camundaregion1 --initialize-from camundaregion1 --yes",
             &["--initialize-from"],
             "initialised from itself",
         ),
         with_env(
             k(
-                &["--region", "recreated", "exporters", "list"],
+                "--region recreated exporters list",
                 &["REGION_RECREATED", "REGION_SURVIVING"],
                 "both variables name region0",
             ),
@@ -471,21 +428,14 @@ pub fn conflicts() -> Vec<Case> {
         ),
         with_env(
             h(
-                &["redeploy", "--region", "both", "--yes"],
+                "redeploy --region both --yes",
                 &["REGION_RECREATED", "REGION_SURVIVING"],
                 "both variables name region0",
             ),
             &[("REGION_RECREATED", Some("region0"))],
         ),
         h(
-            &[
-                "redeploy",
-                "--yes",
-                "--region-values",
-                "region0=camunda-values.yml",
-                "--region-values",
-                "region0=region0/camunda-values.yml",
-            ],
+            "redeploy --yes --region-values region0=camunda-values.yml --region-values region0=region0/camunda-values.yml",
             &["--region-values"],
             "one region given twice",
         ),
@@ -506,7 +456,8 @@ pub fn conflicts() -> Vec<Case> {
         let mut args = vec!["redeploy", "--yes", "--"];
         args.extend(extra);
         let flag = extra[0].split('=').next().unwrap_or_default();
-        out.push(h(
+        out.push(case(
+            Bin::Helm,
             &args,
             &[flag],
             "an extra helm argument that overrides c8dr",
