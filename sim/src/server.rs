@@ -35,6 +35,55 @@ pub struct SimShared {
     /// Every request any region endpoint received (Kubernetes API, gateway, REST, Elasticsearch,
     /// broker pods): tests assert that bad input makes no call at all.
     pub hits: Arc<std::sync::atomic::AtomicU64>,
+    /// The same requests, one entry each, in arrival order (see [`RequestLog`]).
+    pub requests: RequestLog,
+}
+
+/// One request a simulator listener received.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoggedRequest {
+    pub region: RegionId,
+    /// `kube-api`, `management`, `rest`, `elasticsearch` or `broker-N` (pod ordinal N's port 9600).
+    pub listener: String,
+    pub method: String,
+    /// Path and query as sent.
+    pub target: String,
+}
+
+/// The simulator's request log: every HTTP request any region listener receives (Kubernetes API
+/// server incl. exec/port-forward upgrades and the helm stand-in's apply, gateway management and
+/// REST ports, Elasticsearch, broker pods), readable in process ([`SimShared::requests`]) and at
+/// the control endpoint `GET /requests` (a JSON array of [`LoggedRequest`]).
+///
+/// Test instrumentation, not a model of any real system (nothing upstream to cite): it lets the
+/// tests assert that bad input reaches no cluster at all (SPEC 4.8). The control endpoint itself
+/// is not logged.
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<std::sync::Mutex<Vec<LoggedRequest>>>);
+
+impl RequestLog {
+    fn push(&self, entry: LoggedRequest) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+    }
+
+    /// Everything logged so far, oldest first.
+    pub fn all(&self) -> Vec<LoggedRequest> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many requests were logged so far.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The requests logged after the first `from` ones.
+    pub fn since(&self, from: usize) -> Vec<LoggedRequest> {
+        self.all().into_iter().skip(from).collect()
+    }
 }
 
 impl SimShared {
@@ -43,9 +92,24 @@ impl SimShared {
         self.switches[region].is_on()
     }
 
-    /// Count one request (see [`SimShared::hits`]).
+    /// Count one request (see [`SimShared::hits`]) without logging it.
     pub fn hit(&self) {
         self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Count and log one request a region listener received (see [`RequestLog`]).
+    pub fn log<B>(&self, region: RegionId, listener: &str, req: &hyper::Request<B>) {
+        self.hit();
+        self.requests.push(LoggedRequest {
+            region,
+            listener: listener.to_string(),
+            method: req.method().as_str().to_string(),
+            target: req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| req.uri().path().to_string()),
+        });
     }
 }
 
@@ -112,6 +176,7 @@ impl Sim {
             switches,
             endpoints: Arc::new(endpoints),
             hits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            requests: RequestLog::default(),
         };
         let mut tasks = vec![];
         for (region, (kube, mgmt, rest, es)) in listeners.into_iter().enumerate() {
@@ -119,14 +184,17 @@ impl Sim {
             let s = shared.clone();
             tasks.push(serve(kube, switch.clone(), move |req| {
                 let s = s.clone();
-                s.hit();
+                s.log(region, "kube-api", &req);
                 async move { crate::kube_api::handle(s, region, req).await }
             }));
-            for (listener, port) in [(mgmt, GatewayPort::Management), (rest, GatewayPort::Rest)] {
+            for (listener, port, name) in [
+                (mgmt, GatewayPort::Management, "management"),
+                (rest, GatewayPort::Rest, "rest"),
+            ] {
                 let s = shared.clone();
                 tasks.push(serve(listener, switch.clone(), move |req| {
                     let s = s.clone();
-                    s.hit();
+                    s.log(region, name, &req);
                     async move {
                         if !s.reachable(region) {
                             // A kept-alive connection into a lost region.
@@ -142,7 +210,7 @@ impl Sim {
             let s = shared.clone();
             tasks.push(serve(es, switch, move |req| {
                 let s = s.clone();
-                s.hit();
+                s.log(region, "elasticsearch", &req);
                 async move {
                     if !s.reachable(region) {
                         return http::text(503, "region unreachable");
@@ -160,13 +228,14 @@ impl Sim {
         for (region, (listeners, _)) in broker_listeners.into_iter().enumerate() {
             for (ordinal, listener) in listeners.into_iter().enumerate() {
                 let broker = ordinal as u32 * 2 + region as u32;
+                let name = format!("broker-{ordinal}");
                 let s = shared.clone();
                 tasks.push(serve(
                     listener,
                     shared.switches[region].clone(),
                     move |req| {
                         let s = s.clone();
-                        s.hit();
+                        s.log(region, &name, &req);
                         async move {
                             if !s.reachable(region) {
                                 return http::text(503, "region unreachable");
@@ -315,6 +384,7 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             state["endpoints"] = endpoints_json(shared);
             http::json(200, &state)
         }
+        ("GET", "/requests") => http::json(200, &json!(shared.requests.all())),
         ("POST", "/lose") | ("POST", "/recreate") => match region() {
             Some(r) => {
                 if req.path == "/lose" {
@@ -414,4 +484,65 @@ pub fn state_json(w: &World) -> Value {
             "esIndices": r.es.indices.keys().collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_region_listener_logs_its_requests_and_the_control_endpoint_serves_the_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start(SimConfig::default(), dir.path())
+            .await
+            .expect("simulator starts");
+        assert!(sim.shared.requests.is_empty());
+        let e = sim.endpoints(1).clone();
+        let client = reqwest::Client::new();
+        let expected = [
+            (e.kube_api, "kube-api", "/api/v1/namespaces"),
+            (e.management, "management", "/actuator/cluster"),
+            (e.rest, "rest", "/v2/topology"),
+            (e.elasticsearch, "elasticsearch", "/_cat/indices?v"),
+            (e.brokers[2], "broker-2", "/actuator/partitions"),
+        ];
+        for (addr, _, target) in &expected {
+            client
+                .get(format!("http://{addr}{target}"))
+                .send()
+                .await
+                .expect("request answered");
+        }
+        let log = sim.shared.requests.all();
+        assert_eq!(
+            log.iter()
+                .map(|r| (
+                    r.region,
+                    r.listener.as_str(),
+                    r.method.as_str(),
+                    r.target.as_str()
+                ))
+                .collect::<Vec<_>>(),
+            expected
+                .iter()
+                .map(|(_, l, t)| (1, *l, "GET", *t))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            sim.shared.hits.load(std::sync::atomic::Ordering::Relaxed),
+            5
+        );
+        // The control endpoint serves the same log and is not logged itself.
+        let served: Value = client
+            .get(format!("http://{}/requests", sim.control))
+            .send()
+            .await
+            .expect("control answers")
+            .json()
+            .await
+            .expect("a JSON log");
+        assert_eq!(served, serde_json::to_value(&log).expect("serialisable"));
+        assert_eq!(sim.shared.requests.len(), 5);
+        assert_eq!(sim.shared.requests.since(4)[0].listener, "broker-2");
+    }
 }

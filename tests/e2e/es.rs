@@ -8,18 +8,6 @@ use serde_json::Value;
 const BUCKET: &str = "camunda-bucket";
 const PASSWORD: &str = "es-secret-password";
 
-fn gw(env: &TestEnv, r: usize, cmd: &[&str]) -> Vec<String> {
-    cmd.iter()
-        .map(|s| s.to_string())
-        .chain([
-            "--gateway-url".into(),
-            env.gateway_url(r),
-            "--rest-url".into(),
-            env.rest_url(r),
-        ])
-        .collect()
-}
-
 fn es_indices(env: &TestEnv, r: usize) -> Vec<String> {
     env.state()["regions"][r]["esIndices"]
         .as_array()
@@ -47,21 +35,15 @@ fn camunda(indices: &[String]) -> Vec<String> {
 /// exporting paused.
 fn failback_ready(env: &TestEnv, schema_manager: bool) {
     failback_installed(env, schema_manager);
-    env.kubectl_c8dr(gw(env, 0, &["exporting", "pause", "--yes"]))
-        .success();
+    env.c8dr_direct(0, "exporting pause --yes").success();
 }
 
 /// [`failback_ready`] without the pause.
 fn failback_installed(env: &TestEnv, schema_manager: bool) {
     env.lose_region(1);
-    env.kubectl_c8dr(gw(env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes").success();
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
         .success();
-    env.kubectl_c8dr(gw(
-        env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .success();
     env.recreate_region(1);
     {
         let mut w = env.sim.world().lock();
@@ -122,7 +104,7 @@ fn es_copy_after_failover_restores_exactly_the_surviving_camunda_indices() {
     assert_eq!(out["details"]["source_repository"]["readonly"], false);
     assert_copied(&env);
     // The target's repository is read-only as ES reports it.
-    env.kubectl_c8dr(["es", "repo", "show", "--region", "recreated", "-o", "json"])
+    env.c8dr("es repo show --region recreated -o json")
         .success()
         .stdout_has("\"readonly\": true");
     // Re-running is "already done".
@@ -196,7 +178,7 @@ fn es_copy_with_security_reads_the_secret_and_never_prints_it() {
         .stderr_has("feature_states")
         .output_lacks(PASSWORD);
     assert_copied(&env);
-    env.kubectl_c8dr(["es", "snapshot", "list", "-o", "json", "-v"])
+    env.c8dr("es snapshot list -o json -v")
         .success()
         .output_lacks(PASSWORD);
 }
@@ -207,7 +189,7 @@ fn es_repo_register_and_show_and_verify_failure() {
     env.kubectl_c8dr(["es", "repo", "register", "--bucket", BUCKET, "--yes"])
         .success()
         .stdout_has("registered and verified");
-    env.kubectl_c8dr(["es", "repo", "show"])
+    env.c8dr("es repo show")
         .success()
         .stdout_has("type s3, writable")
         .stdout_has(BUCKET);
@@ -218,7 +200,7 @@ fn es_repo_register_and_show_and_verify_failure() {
     assert_eq!(shown["settings"]["base_path"], "backups");
     assert_eq!(shown["settings"]["client"], "camunda");
     // No bucket: a usage error before any call.
-    env.kubectl_c8dr(["es", "repo", "register", "--yes"])
+    env.c8dr("es repo register --yes")
         .code(2)
         .stderr_has("--bucket");
     // Verification failure: exit 1 with what to fix.
@@ -252,18 +234,18 @@ fn es_snapshot_create_list_show_and_partial_failure() {
         .json();
     assert_eq!(out["details"]["snapshot"]["state"], "SUCCESS");
     assert_eq!(out["details"]["snapshot"]["include_global_state"], true);
-    env.kubectl_c8dr(["es", "snapshot", "list"])
+    env.c8dr("es snapshot list")
         .success()
         .stdout_has("snap-1")
         .stdout_has("SUCCESS");
-    env.kubectl_c8dr(["es", "snapshot", "show", "snap-1"])
+    env.c8dr("es snapshot show snap-1")
         .success()
         .stdout_has("global state included");
-    env.kubectl_c8dr(["es", "snapshot", "show", "nope"])
+    env.c8dr("es snapshot show nope")
         .code(1)
         .stderr_has("not found");
     // The same name again is an error (c8dr never reuses a snapshot).
-    env.kubectl_c8dr(["es", "snapshot", "create", "snap-1", "--yes"])
+    env.c8dr("es snapshot create snap-1 --yes")
         .code(1)
         .stderr_has("already exists");
     // Default name, PARTIAL: exit 1 naming the failed shard.
@@ -282,8 +264,7 @@ fn es_snapshot_restore_refuses_existing_indices_then_deletes_them_when_told() {
     failback_ready(&env, true);
     env.kubectl_c8dr(["es", "repo", "register", "--bucket", BUCKET, "--yes"])
         .success();
-    env.kubectl_c8dr(["es", "snapshot", "create", "snap-r", "--yes"])
-        .success();
+    env.c8dr("es snapshot create snap-r --yes").success();
     env.kubectl_c8dr([
         "es",
         "repo",
@@ -298,42 +279,18 @@ fn es_snapshot_restore_refuses_existing_indices_then_deletes_them_when_told() {
     .success()
     .stdout_has("read-only");
     let before = es_indices(&env, 1);
-    env.kubectl_c8dr([
-        "es",
-        "snapshot",
-        "restore",
-        "snap-r",
-        "--region",
-        "recreated",
-        "--yes",
-    ])
-    .code(3)
-    .stderr_has("operate-");
+    env.c8dr("es snapshot restore snap-r --region recreated --yes")
+        .code(3)
+        .stderr_has("operate-");
     assert_eq!(es_indices(&env, 1), before, "nothing deleted");
     // Deleting is only for the recreated region.
-    env.kubectl_c8dr([
-        "es",
-        "snapshot",
-        "restore",
-        "snap-r",
-        "--delete-existing-indices",
-        "--yes",
-    ])
-    .code(3)
-    .stderr_has("recreated region");
+    env.c8dr("es snapshot restore snap-r --delete-existing-indices --yes")
+        .code(3)
+        .stderr_has("recreated region");
     // Dry run lists the deletes and changes nothing.
-    env.kubectl_c8dr([
-        "es",
-        "snapshot",
-        "restore",
-        "snap-r",
-        "--region",
-        "recreated",
-        "--delete-existing-indices",
-        "--dry-run",
-    ])
-    .success()
-    .stdout_has("DELETE /");
+    env.c8dr("es snapshot restore snap-r --region recreated --delete-existing-indices --dry-run")
+        .success()
+        .stdout_has("DELETE /");
     assert_eq!(es_indices(&env, 1), before);
     let out = env
         .kubectl_c8dr([
@@ -353,17 +310,9 @@ fn es_snapshot_restore_refuses_existing_indices_then_deletes_them_when_told() {
     assert_eq!(out["details"]["outcome"], "restored", "{out:#}");
     assert_eq!(camunda(&es_indices(&env, 1)), camunda(&es_indices(&env, 0)));
     // Restoring again: already done.
-    env.kubectl_c8dr([
-        "es",
-        "snapshot",
-        "restore",
-        "snap-r",
-        "--region",
-        "recreated",
-        "--yes",
-    ])
-    .success()
-    .stdout_has("already");
+    env.c8dr("es snapshot restore snap-r --region recreated --yes")
+        .success()
+        .stdout_has("already");
 }
 
 #[test]
@@ -388,7 +337,7 @@ fn es_copy_can_pause_exporting_itself() {
     failback_installed(&env, false);
     assert_eq!(env.state()["exporting"], "Running");
     let mut args = copy_args(&["--pause-exporting", "--yes"]);
-    args.extend(gw(&env, 0, &[]));
+    args.extend(env.direct_args(0, &[]));
     env.kubectl_c8dr(args)
         .success()
         .stderr_has("exporting is paused")
@@ -408,7 +357,7 @@ fn es_copy_to_a_recreated_region_without_elasticsearch_says_what_is_missing() {
     env.kubectl_c8dr(copy_args(&["--exporting-paused", "--yes"]))
         .code(1)
         .stderr_has("failback step 1");
-    env.kubectl_c8dr(["es", "snapshot", "create", "Bad/Name", "--yes"])
+    env.c8dr("es snapshot create Bad/Name --yes")
         .code(2)
         .stderr_has("lowercase");
 }
@@ -440,7 +389,7 @@ fn es_security_with_a_password_from_the_environment_or_the_secret() {
         .run();
     assert_ne!(wrong.code, 0, "{wrong:?}");
     assert!(!wrong.stderr.contains("wrong-password"), "{wrong:?}");
-    env.kubectl_c8dr(["es", "status", "--es-password-env", "UNSET_VAR"])
+    env.c8dr("es status --es-password-env UNSET_VAR")
         .code(2)
         .stderr_has("UNSET_VAR");
 }
@@ -488,7 +437,7 @@ fn es_copy_of_multi_shard_indices_waits_for_every_shard_copy() {
         assert_copied(&env);
         if nodes == 1 {
             assert_eq!(restore["unassigned_replicas"], 3 * restored, "{out:#}");
-            env.kubectl_c8dr(["es", "status", "--region", "recreated"])
+            env.c8dr("es status --region recreated")
                 .success()
                 .stdout_has("health yellow");
         }
@@ -588,7 +537,7 @@ fn failback_copies_opensearch_through_an_fs_repository() {
         .start();
     env.set_env("C8DR_ASSUME_YES", "1");
     env.lose_region(1);
-    env.kubectl_c8dr(["failover"]).success();
+    env.c8dr("failover").success();
     env.recreate_region(1);
     {
         // Failback steps 1 and 2 (helm): webapps off in both regions, schema manager off in
@@ -610,19 +559,11 @@ fn failback_copies_opensearch_through_an_fs_repository() {
     }
     // A bad combination is bad input (exit 2). (That the driver checks it before pausing is
     // issue 9 item 6, guarded by the procedure tests.)
-    env.kubectl_c8dr(["failback", "--replication-factor", "4", "--repo-type", "fs"])
+    env.c8dr("failback --replication-factor 4 --repo-type fs")
         .code(2)
         .stderr_has("--location");
-    env.kubectl_c8dr([
-        "failback",
-        "--replication-factor",
-        "4",
-        "--repo-type",
-        "fs",
-        "--location",
-        "/mnt/shared/snapshots",
-    ])
-    .success();
+    env.c8dr("failback --replication-factor 4 --repo-type fs --location /mnt/shared/snapshots")
+        .success();
     let s = env.state();
     assert_eq!(s["exporting"], "Running");
     assert_eq!(s["regions"][1]["esIndices"], s["regions"][0]["esIndices"]);

@@ -24,9 +24,8 @@ fn pauses(state: &Value) -> usize {
 #[test]
 fn a_hard_pause_over_a_soft_pause_is_refused_with_the_way_out() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(["exporting", "pause", "--soft", "--yes"])
-        .success();
-    env.kubectl_c8dr(["exporting", "pause", "--yes"])
+    env.c8dr("exporting pause --soft --yes").success();
+    env.c8dr("exporting pause --yes")
         .code(3)
         .stderr_has("soft-paused")
         .stderr_has("kubectl c8dr exporting resume");
@@ -42,17 +41,17 @@ fn a_hard_pause_over_a_soft_pause_is_refused_with_the_way_out() {
 #[test]
 fn a_pause_is_verified_on_every_broker_and_not_sent_twice() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(["exporting", "pause", "--yes"])
+    env.c8dr("exporting pause --yes")
         .success()
         .stdout_has("verified: 32 partition replicas on 8 brokers show PAUSED");
     let s = env.state();
     assert_eq!(s["exporting"], "Paused");
     // Already paused: observed, reported, not sent again.
-    env.kubectl_c8dr(["exporting", "pause", "--yes"])
+    env.c8dr("exporting pause --yes")
         .success()
         .stdout_has("already done");
     assert_eq!(pauses(&env.state()), 1);
-    env.kubectl_c8dr(["exporting", "resume", "--yes"])
+    env.c8dr("exporting resume --yes")
         .success()
         .stdout_has("show EXPORTING");
     assert_eq!(env.state()["exporting"], "Running");
@@ -63,7 +62,7 @@ fn a_partial_pause_is_retried_until_every_partition_shows_it() {
     let env = TestEnv::start();
     // The broadcast fails at partition 5: partitions 1-4 are paused, 5-8 are not.
     env.sim.world().lock().faults.exporting_fails_at_partition = Some(5);
-    env.kubectl_c8dr(["exporting", "pause", "--yes"])
+    env.c8dr("exporting pause --yes")
         .success()
         .stderr_has("pause attempt 1 failed")
         .stdout_has("verified");
@@ -74,12 +73,12 @@ fn a_partial_pause_is_retried_until_every_partition_shows_it() {
 #[test]
 fn status_shows_the_pause_per_region_and_the_exporting_lag() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(["status"])
+    env.c8dr("status")
         .success()
         .stdout_has("exporting:       EXPORTING on 16 partition replicas (4 brokers)");
-    env.kubectl_c8dr(["exporting", "pause", "--yes"]).success();
+    env.c8dr("exporting pause --yes").success();
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let out = env.kubectl_c8dr(["status"]).success();
+    let out = env.c8dr("status").success();
     assert_eq!(
         out.stdout
             .matches("exporting:       PAUSED on 16 partition replicas (4 brokers); exported lags processed by")
@@ -88,7 +87,7 @@ fn status_shows_the_pause_per_region_and_the_exporting_lag() {
         "both regions show the pause\n{}",
         out.stdout
     );
-    let json = env.kubectl_c8dr(["status", "-o", "json"]).success().json();
+    let json = env.c8dr("status -o json").success().json();
     let lag = json["regions"][0]["exporting"]["maxLag"]
         .as_i64()
         .unwrap_or(0);
@@ -103,27 +102,16 @@ fn es_copy_reads_the_pause_on_the_brokers_instead_of_trusting_the_flag() {
     let mut env = TestEnv::start();
     env.set_env("S3_BUCKET_NAME", "camunda-bucket");
     env.lose_region(1);
-    env.kubectl_c8dr(["failover", "--yes"]).success();
+    env.c8dr("failover --yes").success();
     env.recreate_region(1);
-    c8dr_sim::helm::apply_release(
-        &mut env.sim.world().lock(),
+    env.apply_release(
         1,
         serde_json::json!({"orchestration": {"env": [
             {"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
     );
-    let copy = [
-        "es",
-        "copy",
-        "--from",
-        "surviving",
-        "--to",
-        "recreated",
-        "--yes",
-    ];
+    let copy = "es copy --from surviving --to recreated --yes";
     // The flag says paused, the brokers say exporting: refused.
-    let mut with_flag = copy.to_vec();
-    with_flag.push("--exporting-paused");
-    env.kubectl_c8dr(&with_flag)
+    env.c8dr(&format!("{copy} --exporting-paused"))
         .code(3)
         .stderr_has("exporting is not paused");
     assert!(
@@ -133,8 +121,8 @@ fn es_copy_reads_the_pause_on_the_brokers_instead_of_trusting_the_flag() {
         "nothing restored"
     );
     // Paused: no flag needed.
-    env.kubectl_c8dr(["exporting", "pause", "--yes"]).success();
-    env.kubectl_c8dr(copy).success().stdout_has("done:");
+    env.c8dr("exporting pause --yes").success();
+    env.c8dr(copy).success().stdout_has("done:");
 }
 
 #[test]

@@ -3,32 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use c8dr_e2e::TestEnv;
+use c8dr_e2e::{TestEnv, copy_tree, values_fixtures};
 use serde_json::Value;
 
 const VAR: &str = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA";
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/values")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("fixture dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy fixture");
-        }
-    }
-}
-
 /// A simulator plus the docs' EKS layout in the working directory and a private record dir.
 fn setup() -> TestEnv {
-    let mut env = TestEnv::start();
-    copy_tree(&fixtures().join("c8-multi-region-8.8"), &env.cwd);
+    let mut env = TestEnv::builder()
+        .values_layout("c8-multi-region-8.8")
+        .start();
     let records = env.home.path().join("helm-records");
     env.set_env("C8DR_SIM_HELM_RECORD", records.display().to_string());
     env
@@ -95,8 +79,9 @@ fn call_for<'a>(calls: &'a [Call], context: &str) -> &'a Call {
 }
 
 fn original_env_names() -> Vec<String> {
-    let text = std::fs::read_to_string(fixtures().join("c8-multi-region-8.8/camunda-values.yml"))
-        .expect("fixture");
+    let text =
+        std::fs::read_to_string(values_fixtures().join("c8-multi-region-8.8/camunda-values.yml"))
+            .expect("fixture");
     let v: Value = serde_saphyr::from_str(&text).expect("fixture YAML");
     v["orchestration"]["env"]
         .as_array()
@@ -136,15 +121,8 @@ fn assert_unchanged(before: &[(PathBuf, Vec<u8>)]) {
 }
 
 fn step1(env: &TestEnv) {
-    env.helm_c8dr([
-        "redeploy",
-        "--yes",
-        "--region",
-        "recreated",
-        "--no-webapps",
-        "--no-schema-manager",
-    ])
-    .success();
+    env.helm("redeploy --yes --region recreated --no-webapps --no-schema-manager")
+        .success();
 }
 
 #[test]
@@ -153,17 +131,9 @@ fn failback_step1_installs_the_recreated_region_without_webapps_or_schema_manage
     env.lose_region(1);
     env.recreate_region(1);
     let before = snapshot(&env.cwd);
-    env.helm_c8dr([
-        "redeploy",
-        "--region",
-        "recreated",
-        "--no-webapps",
-        "--no-schema-manager",
-        "--wait",
-        "--yes",
-    ])
-    .success()
-    .stderr_has("--wait is not applied to region1");
+    env.helm("redeploy --region recreated --no-webapps --no-schema-manager --wait --yes")
+        .success()
+        .stderr_has("--wait is not applied to region1");
 
     let calls = calls(&env);
     assert_eq!(calls.len(), 1, "one helm call");
@@ -217,7 +187,7 @@ fn failback_step2_redeploys_the_surviving_region_with_webapps_off() {
     env.lose_region(1);
     env.recreate_region(1);
     step1(&env);
-    env.helm_c8dr(["redeploy", "--no-webapps", "-y"]).success();
+    env.helm("redeploy --no-webapps -y").success();
     let calls = calls(&env);
     assert_eq!(calls.len(), 2);
     let call = call_for(&calls, "c8dr-sim-region0");
@@ -260,7 +230,7 @@ fn failback_step8_redeploys_both_regions_and_removes_the_variable_with_a_notice(
     std::fs::write(&base, text).expect("write");
     let before = snapshot(&env.cwd);
     env.set_env("HELM_CHART_VERSION", "13.1.0");
-    env.helm_c8dr(["redeploy", "--region", "both", "--wait", "--yes"])
+    env.helm("redeploy --region both --wait --yes")
         .success()
         .stderr_has(&format!("{VAR} is still set in camunda-values.yml"));
 
@@ -306,7 +276,7 @@ fn failback_step8_redeploys_both_regions_and_removes_the_variable_with_a_notice(
 #[test]
 fn dry_run_prints_the_commands_and_runs_no_helm() {
     let env = setup();
-    env.helm_c8dr(["redeploy", "--region", "both", "--no-webapps", "--dry-run"])
+    env.helm("redeploy --region both --no-webapps --dry-run")
         .success()
         .stdout_has(
             "upgrade --install camunda camunda/camunda-platform --kube-context c8dr-sim-region1",
@@ -319,7 +289,7 @@ fn dry_run_prints_the_commands_and_runs_no_helm() {
 #[test]
 fn json_output_is_one_document_with_the_exit_codes() {
     let env = setup();
-    let run = env.helm_c8dr(["redeploy", "-o", "json", "--yes"]).success();
+    let run = env.helm("redeploy -o json --yes").success();
     let doc = run.json();
     assert_eq!(doc["regions"][0]["region"], "region0");
     assert_eq!(doc["regions"][0]["exitCode"], 0);
@@ -352,7 +322,7 @@ fn bad_input_exits_2_without_calling_helm() {
     }
     env.remove_env("CLUSTER_RECREATED");
     env.remove_env("CLUSTER_1");
-    env.helm_c8dr(["redeploy", "--region", "recreated"])
+    env.helm("redeploy --region recreated")
         .code(2)
         .stderr_has("--recreated-context");
     assert!(calls(&env).is_empty(), "no helm call");
@@ -361,24 +331,24 @@ fn bad_input_exits_2_without_calling_helm() {
 #[test]
 fn without_a_terminal_redeploy_needs_yes() {
     let mut env = setup();
-    env.helm_c8dr(["redeploy", "--region", "both"])
+    env.helm("redeploy --region both")
         .code(3)
         .stderr_has("--yes");
     assert!(calls(&env).is_empty(), "no helm call");
     env.set_env("C8DR_ASSUME_YES", "1");
-    env.helm_c8dr(["redeploy"]).success();
+    env.helm("redeploy").success();
     assert_eq!(calls(&env).len(), 1);
 }
 
 #[test]
 fn a_failing_helm_passes_its_exit_code_through_with_the_region_named() {
     let env = setup();
-    env.helm_c8dr(["redeploy", "--yes", "--surviving-namespace", "wrong"])
+    env.helm("redeploy --yes --surviving-namespace wrong")
         .code(1)
         .stderr_has("region0")
         .output_has("namespaces \"wrong\" not found");
     env.lose_region(1);
-    env.helm_c8dr(["redeploy", "--yes", "--region", "1"])
+    env.helm("redeploy --yes --region 1")
         .code(1)
         .stderr_has("region1")
         .output_has("Kubernetes cluster unreachable");
@@ -387,7 +357,7 @@ fn a_failing_helm_passes_its_exit_code_through_with_the_region_named() {
 #[test]
 fn the_openshift_layout_uses_one_file_per_region() {
     let env = setup();
-    copy_tree(&fixtures().join("openshift-8.8"), &env.cwd);
+    copy_tree(&values_fixtures().join("openshift-8.8"), &env.cwd);
     let keep = env.home.path().join("kept");
     env.helm_c8dr([
         "redeploy",
@@ -474,7 +444,7 @@ fn forgetting_no_schema_manager_lets_the_recreated_region_seed_its_elasticsearch
     let env = setup();
     env.lose_region(1);
     env.recreate_region(1);
-    env.helm_c8dr(["redeploy", "--yes", "--region", "recreated", "--no-webapps"])
+    env.helm("redeploy --yes --region recreated --no-webapps")
         .success();
     let s = env.state();
     assert_eq!(s["regions"][1]["schemaManagerDisabled"], false);
@@ -547,8 +517,7 @@ fn extra_helm_args_cannot_send_the_upgrade_to_another_region() {
     assert_eq!(s["regions"][0]["helmRevision"], 1);
     assert_eq!(s["regions"][1]["helmRevision"], 1, "region1 untouched");
     // Harmless extras still pass through.
-    env.helm_c8dr(["redeploy", "--yes", "--", "--atomic"])
-        .success();
+    env.helm("redeploy --yes -- --atomic").success();
     assert_eq!(calls(&env).len(), 1);
 }
 
@@ -558,7 +527,7 @@ fn helm_kube_context_for_another_region_is_refused() {
     // the surviving region is region0: upgrading it would not be what was asked.
     let mut env = setup();
     env.set_env("HELM_KUBECONTEXT", "c8dr-sim-region1");
-    env.helm_c8dr(["redeploy", "--yes"])
+    env.helm("redeploy --yes")
         .code(2)
         .stderr_has("HELM_KUBECONTEXT");
     assert!(calls(&env).is_empty(), "no helm call");

@@ -1,5 +1,6 @@
 //! End-to-end tests: one test binary, one module per area.
 
+mod bad_input;
 mod demo;
 mod es;
 mod exporting;

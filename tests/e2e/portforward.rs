@@ -7,10 +7,10 @@ use c8dr_e2e::TestEnv;
 fn failover_through_port_forward_with_only_the_docs_env_vars() {
     let env = TestEnv::start();
     env.lose_region(1);
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .success()
         .stdout_has("brokers [1, 3, 5, 7] removed");
-    env.kubectl_c8dr(["exporters", "disable", "camundaregion1", "--yes"])
+    env.c8dr("exporters disable camundaregion1 --yes")
         .success()
         .stdout_has("camundaregion1 is DISABLED");
     let s = env.state();
@@ -38,7 +38,7 @@ fn a_tunnel_dropped_during_a_wait_is_reopened() {
         }
         false
     });
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .success()
         .stdout_has("removed");
     assert!(
@@ -59,11 +59,11 @@ fn without_rest_credentials_ready_pods_alone_are_not_evidence() {
     // brokers; without /v2/topology a forced removal is refused, naming what is missing.
     let mut env = TestEnv::start();
     env.remove_rest_credentials();
-    env.kubectl_c8dr(["brokers", "remove", "--even", "--yes"])
+    env.c8dr("brokers remove --even --yes")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
     env.lose_region(1);
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .code(3)
         .stderr_has("no evidence that brokers [1, 3, 5, 7] are down");
     assert_eq!(env.state()["members"].as_array().map(Vec::len), Some(8));
@@ -73,9 +73,9 @@ fn without_rest_credentials_ready_pods_alone_are_not_evidence() {
 fn a_lost_surviving_context_is_exit_5_and_a_missing_context_exit_2() {
     let mut env = TestEnv::start();
     env.lose_region(0);
-    env.kubectl_c8dr(["exporters", "list"]).code(5);
+    env.c8dr("exporters list").code(5);
     env.set_env("CLUSTER_SURVIVING", "no-such-context");
-    env.kubectl_c8dr(["exporters", "list"])
+    env.c8dr("exporters list")
         .code(2)
         .stderr_has("no-such-context");
 }
@@ -83,11 +83,11 @@ fn a_lost_surviving_context_is_exit_5_and_a_missing_context_exit_2() {
 #[test]
 fn the_failover_driver_detects_the_lost_region_and_runs_both_steps() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(["failover", "--yes"])
+    env.c8dr("failover --yes")
         .code(3)
         .stderr_has("no region looks lost");
     env.lose_region(1);
-    env.kubectl_c8dr(["failover", "--lost", "region0", "--yes"])
+    env.c8dr("failover --lost region0 --yes")
         .code(3)
         .stderr_has("region1 is the region");
     let doc = env
@@ -100,7 +100,7 @@ fn the_failover_driver_detects_the_lost_region_and_runs_both_steps() {
     assert_eq!(s["members"], serde_json::json!([0, 2, 4, 6]));
     assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
     // Re-run after completion: converges, nothing sent.
-    env.kubectl_c8dr(["failover", "--yes"])
+    env.c8dr("failover --yes")
         .success()
         .stdout_has("already done");
 }
@@ -110,7 +110,7 @@ fn the_failover_driver_works_when_region0_is_lost() {
     let mut env = TestEnv::builder().surviving(1).start();
     env.set_env("C8DR_ASSUME_YES", "1");
     env.lose_region(0);
-    env.kubectl_c8dr(["failover"])
+    env.c8dr("failover")
         .success()
         .stdout_has("Camunda runs in region1 alone");
     let s = env.state();
@@ -135,17 +135,13 @@ fn behind_a_proxy_kube_access_works_and_the_tunnels_stay_on_loopback() {
     env.set_env("HTTPS_PROXY", proxy.clone());
     env.set_env("HTTP_PROXY", proxy.clone());
     env.set_env("NO_PROXY", "127.0.0.1");
-    env.kubectl_c8dr(["topology"])
-        .success()
-        .stdout_has("cluster size 8");
+    env.c8dr("topology").success().stdout_has("cluster size 8");
     // Without NO_PROXY: c8dr's own port-forwards (http://127.0.0.1:PORT) must still not be sent
     // to HTTP_PROXY (the kube API itself is reached directly: HTTPS_PROXY is not set).
     env.remove_env("NO_PROXY");
     env.remove_env("HTTPS_PROXY");
-    env.kubectl_c8dr(["topology"])
-        .success()
-        .stdout_has("cluster size 8");
-    env.kubectl_c8dr(["exporters", "list"])
+    env.c8dr("topology").success().stdout_has("cluster size 8");
+    env.c8dr("exporters list")
         .success()
         .stdout_has("camundaregion1");
 }

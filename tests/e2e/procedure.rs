@@ -1,7 +1,7 @@
 //! The composite drivers: `kubectl c8dr failover` and `kubectl c8dr failback`, including runs
 //! interrupted after each step and resumed.
 
-use c8dr_e2e::TestEnv;
+use c8dr_e2e::{TestEnv, count_requests as count};
 use serde_json::Value;
 
 /// Failover done, region 1 recreated, helm failback steps 1 and 2 done.
@@ -10,12 +10,7 @@ fn ready_for_failback() -> TestEnv {
 }
 
 fn ready_for_failback_with(builder: c8dr_e2e::TestEnvBuilder) -> TestEnv {
-    let mut env = builder.start();
-    env.set_env("C8DR_ASSUME_YES", "1");
-    env.set_env("S3_BUCKET_NAME", "camunda-bucket");
-    env.lose_region(1);
-    env.kubectl_c8dr(["failover"]).success();
-    env.recreate_region(1);
+    let env = builder.start().scripted().failed_over_and_recreated();
     std::fs::write(
         env.cwd.join("camunda-values.yml"),
         "orchestration:\n  replicationFactor: '4'\n",
@@ -29,32 +24,11 @@ fn ready_for_failback_with(builder: c8dr_e2e::TestEnvBuilder) -> TestEnv {
         )
         .expect("values");
     }
-    env.helm_c8dr([
-        "redeploy",
-        "--region",
-        "recreated",
-        "--no-webapps",
-        "--no-schema-manager",
-    ])
-    .success();
-    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps"])
+    env.helm("redeploy --region recreated --no-webapps --no-schema-manager")
+        .success();
+    env.helm("redeploy --region surviving --no-webapps")
         .success();
     env
-}
-
-fn count(state: &Value, method: &str, path_part: &str) -> usize {
-    state["requests"]
-        .as_array()
-        .map(|r| {
-            r.iter()
-                .filter(|r| {
-                    r["method"] == method
-                        && r["path"].as_str().is_some_and(|p| p.contains(path_part))
-                })
-                .filter(|r| !r["path"].as_str().is_some_and(|p| p.contains("dryRun")))
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 fn assert_failed_back(env: &TestEnv) {
@@ -70,14 +44,12 @@ fn assert_failed_back(env: &TestEnv) {
 #[test]
 fn failback_runs_steps_3_to_7_and_converges_on_a_rerun() {
     let env = ready_for_failback();
-    env.kubectl_c8dr(["failback", "--replication-factor", "4"])
+    env.c8dr("failback --replication-factor 4")
         .success()
         .stdout_has("next: helm c8dr redeploy --region both");
     assert_failed_back(&env);
     let before = env.state()["requests"].as_array().map(Vec::len);
-    env.kubectl_c8dr(["failback"])
-        .success()
-        .stdout_has("already done");
+    env.c8dr("failback").success().stdout_has("already done");
     assert_eq!(
         env.state()["requests"].as_array().map(Vec::len),
         before,
@@ -124,7 +96,7 @@ fn failback_resumes_after_an_interruption_at_each_step() {
             env.kubectl_c8dr(step.iter().copied()).success();
         }
         let enables_before = count(&env.state(), "POST", "/enable");
-        env.kubectl_c8dr(["failback"]).success();
+        env.c8dr("failback").success();
         assert_failed_back(&env);
         let s = env.state();
         assert_eq!(
@@ -146,9 +118,9 @@ fn failback_refuses_until_the_helm_steps_are_done() {
     env.set_env("C8DR_ASSUME_YES", "1");
     env.set_env("S3_BUCKET_NAME", "camunda-bucket");
     env.lose_region(1);
-    env.kubectl_c8dr(["failover"]).success();
+    env.c8dr("failover").success();
     env.recreate_region(1);
-    env.kubectl_c8dr(["failback"])
+    env.c8dr("failback")
         .code(3)
         .stderr_has("failback step 1 is not done")
         .stderr_has("helm c8dr redeploy --region recreated --no-webapps --no-schema-manager");
@@ -158,7 +130,7 @@ fn failback_refuses_until_the_helm_steps_are_done() {
         serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false},
             "env": [{"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
     );
-    env.kubectl_c8dr(["failback"])
+    env.c8dr("failback")
         .code(3)
         .stderr_has("failback step 2 is not done");
     assert_eq!(env.state()["exporting"], "Running", "nothing was paused");
@@ -189,7 +161,7 @@ fn a_copy_failing_after_the_pause_resumes_exporting() {
     let env = ready_for_failback();
     // The snapshot ends PARTIAL: found only once the copy runs, after the pause.
     env.sim.world().lock().faults.partial_snapshot = true;
-    env.kubectl_c8dr(["failback"])
+    env.c8dr("failback")
         .code(1)
         .stderr_has("exporting was resumed");
     let s = env.state();
@@ -201,7 +173,7 @@ fn a_copy_failing_after_the_pause_resumes_exporting() {
 #[test]
 fn failback_dry_run_shows_every_flag_of_the_real_run() {
     let env = ready_for_failback();
-    env.kubectl_c8dr(["failback", "--dry-run"])
+    env.c8dr("failback --dry-run")
         .success()
         .stdout_has("es copy --from surviving --to recreated --repo camunda_backup --bucket camunda-bucket --exporting-paused")
         .stdout_has("brokers add --odd --replication-factor 4");
@@ -211,18 +183,18 @@ fn failback_dry_run_shows_every_flag_of_the_real_run() {
 #[test]
 fn failback_knows_an_existing_pause_and_refuses_over_a_soft_one() {
     let env = ready_for_failback();
-    env.kubectl_c8dr(["exporting", "pause", "--soft"]).success();
-    env.kubectl_c8dr(["failback"])
+    env.c8dr("exporting pause --soft").success();
+    env.c8dr("failback")
         .code(3)
         .stderr_has("soft-paused")
         .stderr_has("kubectl c8dr exporting resume");
     let s = env.state();
     assert_eq!(s["pauseFileCorrupted"], false);
     assert_eq!(s["exporting"], "SoftPaused");
-    env.kubectl_c8dr(["exporting", "resume"]).success();
+    env.c8dr("exporting resume").success();
     // Paused by hand (failback step 3 done by the operator): not paused a second time.
-    env.kubectl_c8dr(["exporting", "pause"]).success();
-    env.kubectl_c8dr(["failback"])
+    env.c8dr("exporting pause").success();
+    env.c8dr("failback")
         .success()
         .stderr_has("exporting was already paused");
     assert_failed_back(&env);
@@ -236,7 +208,7 @@ fn failback_knows_an_existing_pause_and_refuses_over_a_soft_one() {
 #[test]
 fn failback_refuses_a_replication_factor_above_the_cluster_size_before_pausing() {
     let env = ready_for_failback();
-    env.kubectl_c8dr(["failback", "--replication-factor", "9"])
+    env.c8dr("failback --replication-factor 9")
         .code(2)
         .stderr_has("--replication-factor 9");
     assert_eq!(count(&env.state(), "POST", "/actuator/exporting/pause"), 0);
@@ -276,7 +248,7 @@ fn a_failback_killed_at_any_point_finishes_when_run_again() {
         env.wait_for_state(when, reached);
         let _ = child.kill();
         let _ = child.wait();
-        let rerun = env.kubectl_c8dr(["failback"]).success();
+        let rerun = env.c8dr("failback").success();
         if op_ms == 150 {
             rerun.stderr_has("is in progress (an interrupted run?): waiting for it");
         }
@@ -302,22 +274,18 @@ fn failover_region0(mode: c8dr_sim::DeadCoordinator) {
         .start();
     env.set_env("C8DR_ASSUME_YES", "1");
     env.lose_region(0);
-    env.kubectl_c8dr(["failover", "--dry-run"])
+    env.c8dr("failover --dry-run")
         .success()
         .stdout_has("brokers remove --even")
         .stdout_has("exporters disable camundaregion0");
-    env.kubectl_c8dr(["failover"])
-        .success()
-        .stdout_has("failed over");
+    env.c8dr("failover").success().stdout_has("failed over");
     let s = env.state();
     assert_eq!(s["members"], serde_json::json!([1, 3, 5, 7]));
     assert_eq!(s["exporters"]["camundaregion0"], "DISABLED");
     assert_eq!(s["exporters"]["camundaregion1"], "ENABLED");
     assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
     // A re-run converges: everything is already done.
-    env.kubectl_c8dr(["failover"])
-        .success()
-        .stdout_has("already done");
+    env.c8dr("failover").success().stdout_has("already done");
 }
 
 #[test]
@@ -337,7 +305,7 @@ fn a_timeout_inside_failover_keeps_exit_code_4_and_says_which_step() {
         .start();
     env.set_env("C8DR_ASSUME_YES", "1");
     env.lose_region(1);
-    env.kubectl_c8dr(["failover", "--timeout", "1s"])
+    env.c8dr("failover --timeout 1s")
         .code(4)
         .stderr_has("failover step 1/2")
         .stderr_has("kubectl c8dr changes wait");
@@ -349,7 +317,7 @@ fn failover_without_rest_credentials_is_refused_before_any_change() {
     env.set_env("C8DR_ASSUME_YES", "1");
     env.remove_rest_credentials();
     env.lose_region(1);
-    env.kubectl_c8dr(["failover"])
+    env.c8dr("failover")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD")
         .stderr_has("--skip-liveness-check");
@@ -365,7 +333,7 @@ fn a_timeout_after_the_pause_keeps_exit_code_4_and_resumes_exporting() {
     let env = ready_for_failback_with(TestEnv::builder().config(|c| {
         c.es_shard_duration = std::time::Duration::from_millis(500);
     }));
-    env.kubectl_c8dr(["--timeout", "1s", "failback"])
+    env.c8dr("--timeout 1s failback")
         .code(4)
         .stderr_has("timed out")
         .stderr_has("exporting was resumed");
@@ -382,10 +350,10 @@ fn region0_lost_without_rest_credentials_refuses_and_says_which_variables_to_set
     env.set_env("C8DR_ASSUME_YES", "1");
     env.remove_rest_credentials();
     env.lose_region(0);
-    env.kubectl_c8dr(["failover"])
+    env.c8dr("failover")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
-    env.kubectl_c8dr(["brokers", "remove", "--even"])
+    env.c8dr("brokers remove --even")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
     assert!(

@@ -4,28 +4,22 @@
 
 use std::time::Duration;
 
-use c8dr_e2e::{TestEnv, TestEnvBuilder, finish, send_signal};
+use c8dr_e2e::{TestEnv, finish, send_signal};
 
 /// Failover done, region 1 recreated, helm failback steps 1 and 2 done; the Elasticsearch copy
 /// is slow, so a signal lands while exporting is paused.
 fn ready_for_a_slow_failback() -> TestEnv {
-    let builder: TestEnvBuilder = TestEnv::builder().config(|c| {
-        c.es_shard_duration = Duration::from_millis(400);
-    });
-    let mut env = builder.start();
-    env.set_env("C8DR_ASSUME_YES", "1");
-    env.set_env("S3_BUCKET_NAME", "camunda-bucket");
-    env.lose_region(1);
-    env.kubectl_c8dr(["failover"]).success();
-    env.recreate_region(1);
-    c8dr_sim::helm::apply_release(
-        &mut env.sim.world().lock(),
+    let env = TestEnv::builder()
+        .config(|c| c.es_shard_duration = Duration::from_millis(400))
+        .start()
+        .scripted()
+        .failed_over_and_recreated();
+    env.apply_release(
         1,
         serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false},
             "env": [{"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
     );
-    c8dr_sim::helm::apply_release(
-        &mut env.sim.world().lock(),
+    env.apply_release(
         0,
         serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false}}}),
     );
@@ -69,7 +63,7 @@ fn a_signal_during_failback_resumes_exporting_and_exits_128_plus_the_signal() {
         assert_eq!(s["exporting"], "Running", "SIG{signal}\n{}", run.stderr);
         assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
         // A re-run finishes the failback.
-        env.kubectl_c8dr(["failback"]).success();
+        env.c8dr("failback").success();
         assert_eq!(
             env.state()["members"],
             serde_json::json!([0, 1, 2, 3, 4, 5, 6, 7])
@@ -83,18 +77,10 @@ fn a_signal_during_es_copy_with_pause_exporting_resumes_exporting() {
     let (child, shown) = env
         .command(
             "kubectl-c8dr",
-            [
-                "es",
-                "copy",
-                "--from",
-                "surviving",
-                "--to",
-                "recreated",
-                "--pause-exporting",
-            ]
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+            c8dr_e2e::words("es copy --from surviving --to recreated --pause-exporting")
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         )
         .spawn_piped();
     env.wait_for_state("exporting paused by es copy", |s| {

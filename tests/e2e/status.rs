@@ -2,35 +2,18 @@
 //! `--gateway-url` anywhere): status names the right step at every point of the procedure,
 //! driven with the real commands.
 
-use std::path::Path;
-
 use c8dr_e2e::{Run, TestEnv};
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("fixture dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy fixture");
-        }
-    }
-}
 
 /// A simulator with the docs' EKS values layout in the working directory (for helm c8dr).
 fn setup() -> TestEnv {
-    let env = TestEnv::start();
-    let fixtures =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/values/c8-multi-region-8.8");
-    copy_tree(&fixtures, &env.cwd);
-    env
+    TestEnv::builder()
+        .values_layout("c8-multi-region-8.8")
+        .start()
 }
 
 /// `status` succeeds and its phase line is `line`.
 fn status_says(env: &TestEnv, line: &str) -> Run {
-    env.kubectl_c8dr(["status"]).success().stdout_has(line)
+    env.c8dr("status").success().stdout_has(line)
 }
 
 #[test]
@@ -44,15 +27,13 @@ fn status_names_each_step_of_the_procedure() {
         "failover step 1 of 2: next: kubectl c8dr brokers remove --odd",
     )
     .stdout_has("looks lost: region1");
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
-        .success();
+    env.c8dr("brokers remove --odd --yes").success();
 
     status_says(
         &env,
         "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion1",
     );
-    env.kubectl_c8dr(["exporters", "disable", "camundaregion1", "--yes"])
-        .success();
+    env.c8dr("exporters disable camundaregion1 --yes").success();
 
     status_says(
         &env,
@@ -64,22 +45,15 @@ fn status_names_each_step_of_the_procedure() {
         &env,
         "failback step 1 of 8: next: helm c8dr redeploy --region recreated --no-webapps --no-schema-manager",
     );
-    env.helm_c8dr([
-        "redeploy",
-        "--region",
-        "recreated",
-        "--no-webapps",
-        "--no-schema-manager",
-        "--yes",
-    ])
-    .success();
+    env.helm("redeploy --region recreated --no-webapps --no-schema-manager --yes")
+        .success();
 
     status_says(
         &env,
         "failback step 2 of 8: next: helm c8dr redeploy --region surviving --no-webapps",
     )
     .stdout_has("CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false is set");
-    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps", "--yes"])
+    env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
 
     status_says(
@@ -87,7 +61,7 @@ fn status_names_each_step_of_the_procedure() {
         "failback steps 3-4 of 8: next: kubectl c8dr exporting pause, then kubectl c8dr es copy --from surviving --to recreated",
     )
     .stdout_has("cannot be read from any API");
-    env.kubectl_c8dr(["exporting", "pause", "--yes"]).success();
+    env.c8dr("exporting pause --yes").success();
     // Failback 4 (the ES copy) is not on this branch: the restore's result, set directly.
     {
         let mut w = env.sim.world().lock();
@@ -98,37 +72,22 @@ fn status_names_each_step_of_the_procedure() {
         &env,
         "failback step 5 of 8: next: kubectl c8dr exporters enable camundaregion1 --initialize-from camundaregion0",
     );
-    env.kubectl_c8dr([
-        "exporters",
-        "enable",
-        "camundaregion1",
-        "--initialize-from",
-        "camundaregion0",
-        "--yes",
-    ])
-    .success();
+    env.c8dr("exporters enable camundaregion1 --initialize-from camundaregion0 --yes")
+        .success();
 
     status_says(
         &env,
         "failback steps 6-7 of 8: next: kubectl c8dr exporting resume, then kubectl c8dr brokers add --odd --replication-factor 4",
     );
-    env.kubectl_c8dr(["exporting", "resume", "--yes"]).success();
-    env.kubectl_c8dr([
-        "brokers",
-        "add",
-        "--odd",
-        "--replication-factor",
-        "4",
-        "--yes",
-    ])
-    .success();
+    env.c8dr("exporting resume --yes").success();
+    env.c8dr("brokers add --odd --replication-factor 4 --yes")
+        .success();
 
     status_says(
         &env,
         "failback step 8 of 8: next: helm c8dr redeploy --region both",
     );
-    env.helm_c8dr(["redeploy", "--region", "both", "--yes"])
-        .success();
+    env.helm("redeploy --region both --yes").success();
 
     status_says(&env, "healthy: no action");
 }
@@ -163,12 +122,12 @@ fn an_unreachable_region_is_shown_and_the_other_still_reported() {
     );
 
     // With --region recreated (the lost one), the surviving region is still reported.
-    env.kubectl_c8dr(["status", "--region", "recreated"])
+    env.c8dr("status --region recreated")
         .success()
         .stdout_has("failover step 1 of 2");
 
     env.lose_region(0);
-    env.kubectl_c8dr(["status"])
+    env.c8dr("status")
         .code(5)
         .stdout_has("procedure step unknown")
         .stderr_has("neither region");
@@ -178,7 +137,7 @@ fn an_unreachable_region_is_shown_and_the_other_still_reported() {
 fn json_output_is_one_stable_document() {
     let env = TestEnv::start();
     env.lose_region(1);
-    let v = env.kubectl_c8dr(["status", "-o", "json"]).success().json();
+    let v = env.c8dr("status -o json").success().json();
     let regions = v["regions"].as_array().expect("regions");
     assert_eq!(regions.len(), 2, "{v:#}");
     assert_eq!(regions[0]["region"], "region0");
@@ -233,12 +192,11 @@ fn a_pending_change_is_named_with_the_way_to_wait_for_it() {
         .config(|c| c.operation_duration = std::time::Duration::from_secs(30))
         .start();
     env.lose_region(1);
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes", "--no-wait"])
-        .success();
+    env.c8dr("brokers remove --odd --yes --no-wait").success();
     let id = env.state()["pendingChange"]
         .as_i64()
         .expect("a pending change");
-    env.kubectl_c8dr(["status"])
+    env.c8dr("status")
         .success()
         .stdout_has(&format!(
             "a topology change is in progress: next: kubectl c8dr changes wait {id}"
@@ -249,10 +207,8 @@ fn a_pending_change_is_named_with_the_way_to_wait_for_it() {
 #[test]
 fn profiles_are_compared_as_a_set_with_the_expected_ones() {
     let env = setup();
-    env.kubectl_c8dr(["profiles"])
-        .success()
-        .stdout_has("matches");
-    env.kubectl_c8dr(["profiles", "--expect-no-webapps"])
+    env.c8dr("profiles").success().stdout_has("matches");
+    env.c8dr("profiles --expect-no-webapps")
         .code(1)
         .stdout_has("DIFFERS")
         .stdout_has("extra:    operate,tasklist")
@@ -265,13 +221,12 @@ fn profiles_are_compared_as_a_set_with_the_expected_ones() {
     assert_eq!(logs.len(), 4, "{v:#}");
     assert!(logs.iter().all(|l| l["matches"] == true), "{v:#}");
 
-    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps", "--yes"])
+    env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
-    env.kubectl_c8dr(["profiles", "--expect-no-webapps", "--logs"])
+    env.c8dr("profiles --expect-no-webapps --logs")
         .success()
         .stdout_has("active:   broker,consolidated-auth,identity");
-    env.kubectl_c8dr(["profiles", "--region", "region1"])
-        .success();
+    env.c8dr("profiles --region region1").success();
 }
 
 #[test]
@@ -285,8 +240,7 @@ fn region0_lost_is_named_with_the_even_parity_and_its_exporter() {
     )
     .stdout_has("region0 (recreated; context c8dr-sim-region0")
     .stdout_has("looks lost: region0");
-    env.kubectl_c8dr(["brokers", "remove", "--even", "--yes"])
-        .success();
+    env.c8dr("brokers remove --even --yes").success();
     status_says(
         &env,
         "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion0",
@@ -316,7 +270,7 @@ fn a_region_that_never_answers_is_timed_out_not_waited_for() {
     env.set_env("KUBECONFIG", format!("{kubeconfig}:{}", extra.display()));
     env.set_env("CLUSTER_RECREATED", "blackhole");
     let started = std::time::Instant::now();
-    env.kubectl_c8dr(["status", "--probe-timeout", "1s"])
+    env.c8dr("status --probe-timeout 1s")
         .success()
         .stdout_has("region1 (recreated; context blackhole")
         .stdout_has("UNREACHABLE")
@@ -337,7 +291,7 @@ fn without_rest_credentials_the_management_view_is_shown_and_said_so() {
     let mut env = TestEnv::start();
     // All of them: credentials without a method are bad input (exit 2).
     env.remove_rest_credentials();
-    env.kubectl_c8dr(["status"])
+    env.c8dr("status")
         .success()
         .stdout_has("management view): 8 members")
         .stdout_has("need the v2 REST API")
@@ -348,13 +302,11 @@ fn without_rest_credentials_the_management_view_is_shown_and_said_so() {
 fn a_recreated_region_seeded_by_its_schema_manager_is_flagged() {
     let env = setup();
     env.lose_region(1);
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
-        .success();
-    env.kubectl_c8dr(["exporters", "disable", "camundaregion1", "--yes"])
-        .success();
+    env.c8dr("brokers remove --odd --yes").success();
+    env.c8dr("exporters disable camundaregion1 --yes").success();
     env.recreate_region(1);
     // Failback 1 without --no-schema-manager: the schema manager seeds the recreated ES.
-    env.helm_c8dr(["redeploy", "--region", "recreated", "--no-webapps", "--yes"])
+    env.helm("redeploy --region recreated --no-webapps --yes")
         .success();
     status_says(
         &env,
@@ -362,7 +314,7 @@ fn a_recreated_region_seeded_by_its_schema_manager_is_flagged() {
     )
     .stdout_has("CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA not set")
     .stdout_has("its schema manager created them");
-    env.helm_c8dr(["redeploy", "--region", "surviving", "--no-webapps", "--yes"])
+    env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
     // Not failback 5: these indices are not a restore.
     status_says(&env, "failback steps 3-4 of 8").stdout_has("The restore refuses while they exist");
@@ -381,7 +333,7 @@ fn a_region_without_configuration_is_not_taken_for_lost() {
         env.remove_env(k);
     }
     // Region 1 runs; only the environment does not say where it is.
-    env.kubectl_c8dr(["status"])
+    env.c8dr("status")
         .success()
         .stdout_has("region1 (recreated; context <current>, namespace <current>): NOT CONFIGURED")
         .stdout_has("CLUSTER_RECREATED")
@@ -389,7 +341,7 @@ fn a_region_without_configuration_is_not_taken_for_lost() {
         .output_lacks("brokers remove");
     // During a failover the recreated region often has no cluster (and no variables) yet.
     env.lose_region(1);
-    env.kubectl_c8dr(["status"])
+    env.c8dr("status")
         .success()
         .stdout_has("failover step 1 of 2: next: kubectl c8dr brokers remove --odd");
 }

@@ -1,39 +1,8 @@
 //! The Zeebe half of failover and failback, through the real kubectl, in direct mode
 //! (`--gateway-url`/`--rest-url`), verified on the simulator's state.
 
-use c8dr_e2e::TestEnv;
+use c8dr_e2e::{TestEnv, count_requests as count};
 use serde_json::Value;
-
-/// The global flags that point kubectl c8dr at region `r`'s gateway directly.
-fn direct(env: &TestEnv, r: usize) -> Vec<String> {
-    vec![
-        "--gateway-url".into(),
-        env.gateway_url(r),
-        "--rest-url".into(),
-        env.rest_url(r),
-    ]
-}
-
-fn args(env: &TestEnv, r: usize, cmd: &[&str]) -> Vec<String> {
-    cmd.iter()
-        .map(|s| s.to_string())
-        .chain(direct(env, r))
-        .collect()
-}
-
-/// Non-dry-run requests of `method` whose path contains `part`.
-fn count(state: &Value, method: &str, part: &str) -> usize {
-    state["requests"]
-        .as_array()
-        .map(|r| {
-            r.iter()
-                .filter(|r| r["method"] == method)
-                .filter_map(|r| r["path"].as_str())
-                .filter(|p| p.contains(part) && !p.contains("dryRun"))
-                .count()
-        })
-        .unwrap_or(0)
-}
 
 fn patches(state: &Value) -> Vec<String> {
     state["requests"]
@@ -50,16 +19,12 @@ fn patches(state: &Value) -> Vec<String> {
 /// Failover with region 1 lost: remove the odd brokers, disable camundaregion1.
 fn failover(env: &TestEnv) {
     env.lose_region(1);
-    env.kubectl_c8dr(args(env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes")
         .success()
         .stdout_has("brokers [1, 3, 5, 7] removed");
-    env.kubectl_c8dr(args(
-        env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .success()
-    .stdout_has("camundaregion1 is DISABLED");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .success()
+        .stdout_has("camundaregion1 is DISABLED");
 }
 
 #[test]
@@ -87,16 +52,12 @@ fn rerunning_failover_steps_reports_already_done_and_changes_nothing() {
     let env = TestEnv::start();
     failover(&env);
     let before = env.state()["requests"].as_array().map(Vec::len);
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes")
         .success()
         .stdout_has("already done");
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .success()
-    .stdout_has("already done");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .success()
+        .stdout_has("already done");
     assert_eq!(
         env.state()["requests"].as_array().map(Vec::len),
         before,
@@ -112,47 +73,27 @@ fn failback_zeebe_steps_pause_enable_resume_and_readd_with_the_replication_facto
     env.recreate_region(1);
     c8dr_sim::helm::apply_release(&mut env.sim.world().lock(), 1, Value::Null);
 
-    env.kubectl_c8dr(args(&env, 0, &["exporting", "pause", "--yes"]))
+    env.c8dr_direct(0, "exporting pause --yes")
         .success()
         .stdout_has("paused");
     assert_eq!(env.state()["exporting"], "Paused");
 
-    env.kubectl_c8dr(args(
-        &env,
+    env.c8dr_direct(
         0,
-        &[
-            "exporters",
-            "enable",
-            "camundaregion1",
-            "--initialize-from",
-            "camundaregion0",
-            "--yes",
-        ],
-    ))
+        "exporters enable camundaregion1 --initialize-from camundaregion0 --yes",
+    )
     .success()
     .stdout_has("camundaregion1 is ENABLED");
     let s = env.state();
     assert_eq!(s["exporters"]["camundaregion1"], "ENABLED");
     assert_eq!(s["initializedFrom"]["camundaregion1"], "camundaregion0");
 
-    env.kubectl_c8dr(args(&env, 0, &["exporting", "resume", "--yes"]))
-        .success();
+    env.c8dr_direct(0, "exporting resume --yes").success();
     assert_eq!(env.state()["exporting"], "Running");
 
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &[
-            "brokers",
-            "add",
-            "--odd",
-            "--replication-factor",
-            "4",
-            "--yes",
-        ],
-    ))
-    .success()
-    .stdout_has("replication factor 4");
+    env.c8dr_direct(0, "brokers add --odd --replication-factor 4 --yes")
+        .success()
+        .stdout_has("replication factor 4");
     let s = env.state();
     assert_eq!(s["members"], serde_json::json!([0, 1, 2, 3, 4, 5, 6, 7]));
     assert_eq!(s["replicationFactor"], 4);
@@ -173,7 +114,7 @@ fn failback_zeebe_steps_pause_enable_resume_and_readd_with_the_replication_facto
     );
 
     // Re-running the re-add is already done.
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "add", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers add --odd --yes")
         .success()
         .stdout_has("already done");
 }
@@ -184,7 +125,7 @@ fn readding_without_a_stated_factor_restores_twice_the_lowered_one_and_says_so()
     failover(&env);
     env.recreate_region(1);
     c8dr_sim::helm::apply_release(&mut env.sim.world().lock(), 1, Value::Null);
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "add", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers add --odd --yes")
         .success()
         .stderr_has("twice the current factor");
     assert_eq!(env.state()["replicationFactor"], 4);
@@ -195,7 +136,7 @@ fn readding_brokers_that_do_not_run_yet_is_refused() {
     let env = TestEnv::start();
     failover(&env);
     env.recreate_region(1); // no release installed: the brokers do not run
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "add", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers add --odd --yes")
         .code(3)
         .stderr_has("not running")
         .stderr_has("helm c8dr redeploy --region recreated");
@@ -204,12 +145,12 @@ fn readding_brokers_that_do_not_run_yet_is_refused() {
 #[test]
 fn removing_live_brokers_is_refused_with_exit_3() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes")
         .code(3)
         .stderr_has("are alive (evidence: /v2/topology)");
     // Region 1 lost, but the operator picked the surviving parity.
     env.lose_region(1);
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--even", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --even --yes")
         .code(3)
         .stderr_has("region1")
         .stderr_has("did you mean --odd");
@@ -229,14 +170,14 @@ fn a_pending_change_is_reported_instead_of_racing_it() {
         let ops = w.zeebe.plan_scale(&[0, 2, 4, 6], 2).expect("plan");
         w.zeebe.start_change(ops, tokio::time::Instant::now());
     }
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes")
         .code(3)
         .stderr_has("change 1 is still in progress")
         .stderr_has("kubectl c8dr changes cancel 1");
-    env.kubectl_c8dr(args(&env, 0, &["changes", "show"]))
+    env.c8dr_direct(0, "changes show")
         .success()
         .stdout_has("pending change 1");
-    env.kubectl_c8dr(args(&env, 0, &["changes", "cancel", "1", "--yes"]))
+    env.c8dr_direct(0, "changes cancel 1 --yes")
         .success()
         .stdout_has("cancelled");
     assert_eq!(env.state()["lastChange"]["status"], "CANCELLED");
@@ -246,7 +187,7 @@ fn a_pending_change_is_reported_instead_of_racing_it() {
 fn a_pause_whose_body_says_500_fails_and_is_reverted() {
     let env = TestEnv::start();
     env.lose_region(1); // partitions are missing members: the pause cannot succeed
-    env.kubectl_c8dr(args(&env, 0, &["exporting", "pause", "--yes"]))
+    env.c8dr_direct(0, "exporting pause --yes")
         .code(1)
         .stderr_has("Expected 4 members of partition")
         // The gateway sent nothing (incomplete topology); the brokers show it: no revert needed.
@@ -258,19 +199,15 @@ fn a_pause_whose_body_says_500_fails_and_is_reverted() {
 fn dry_run_sends_only_the_gateways_own_dry_run() {
     let env = TestEnv::start();
     env.lose_region(1);
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--dry-run"]))
+    env.c8dr_direct(0, "brokers remove --odd --dry-run")
         .success()
         .stdout_has("dry run")
         .stdout_has("BROKER_REMOVE broker 7")
         .output_lacks("BROKER_REMOVE broker 0 ")
         .stdout_has("nothing was changed");
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--dry-run"],
-    ))
-    .success()
-    .stdout_has("POST /actuator/exporters/camundaregion1/disable");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --dry-run")
+        .success()
+        .stdout_has("POST /actuator/exporters/camundaregion1/disable");
     let s = env.state();
     assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
     assert!(patches(&s).iter().all(|p| p.contains("dryRun=true")));
@@ -286,11 +223,7 @@ fn json_output_is_one_stable_document() {
     let env = TestEnv::start();
     env.lose_region(1);
     let run = env
-        .kubectl_c8dr(args(
-            &env,
-            0,
-            &["brokers", "remove", "--odd", "--yes", "-o", "json"],
-        ))
+        .kubectl_c8dr(env.direct_args(0, &["brokers", "remove", "--odd", "--yes", "-o", "json"]))
         .success();
     let doc = run.json();
     assert_eq!(doc["status"], "done");
@@ -303,13 +236,9 @@ fn a_mutation_the_gateway_answered_502_is_not_resent_and_reported_not_applied() 
     // The injected 502 comes before the request reaches a broker: nothing was applied.
     let env = TestEnv::start();
     env.sim.world().lock().faults.zeebe_error = Some((502, 1));
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .code(5)
-    .stderr_has("was not applied");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .code(5)
+        .stderr_has("was not applied");
     let s = env.state();
     assert_eq!(count(&s, "POST", "/disable"), 1, "sent once: {s:#}");
     assert_eq!(s["exporters"]["camundaregion1"], "ENABLED");
@@ -322,7 +251,7 @@ fn a_forced_removal_whose_answer_is_lost_is_sent_once_and_followed() {
         .start();
     env.lose_region(1);
     env.sim.world().lock().faults.lose_mutation_answer = 1;
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes")
         .success()
         .stderr_has("answer")
         .stdout_has("brokers [1, 3, 5, 7] removed");
@@ -341,13 +270,9 @@ fn an_exporter_disable_whose_answer_is_lost_is_sent_once_and_followed() {
         .config(|c| c.gateway_request_timeout = std::time::Duration::from_millis(200))
         .start();
     env.sim.world().lock().faults.lose_mutation_answer = 1;
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .success()
-    .stdout_has("camundaregion1 is DISABLED");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .success()
+        .stdout_has("camundaregion1 is DISABLED");
     let s = env.state();
     assert_eq!(count(&s, "POST", "/disable"), 1, "sent once: {s:#}");
     assert_eq!(s["exporters"]["camundaregion1"], "DISABLED");
@@ -365,7 +290,7 @@ fn a_second_run_follows_the_first_runs_forced_removal() {
         let ops = w.zeebe.plan_force_remove(&[1, 3, 5, 7]).expect("plan");
         w.zeebe.start_change(ops, tokio::time::Instant::now());
     }
-    env.kubectl_c8dr(args(&env, 0, &["brokers", "remove", "--odd", "--yes"]))
+    env.c8dr_direct(0, "brokers remove --odd --yes")
         .success()
         .stderr_has("change 1")
         .stdout_has("brokers [1, 3, 5, 7] removed");
@@ -389,7 +314,7 @@ fn two_concurrent_failover_steps_both_end_well_with_one_change() {
         ["c8dr", "exporters", "disable", "camundaregion1"]
             .iter()
             .map(Into::into)
-            .chain(direct(&env, 0).into_iter().map(Into::into))
+            .chain(env.direct_flags(0).into_iter().map(Into::into))
             .collect(),
     );
     let b = env.command(
@@ -397,7 +322,7 @@ fn two_concurrent_failover_steps_both_end_well_with_one_change() {
         ["c8dr", "exporters", "disable", "camundaregion1"]
             .iter()
             .map(Into::into)
-            .chain(direct(&env, 0).into_iter().map(Into::into))
+            .chain(env.direct_flags(0).into_iter().map(Into::into))
             .collect(),
     );
     let ta = std::thread::spawn(move || a.run());
@@ -415,43 +340,25 @@ fn two_concurrent_failover_steps_both_end_well_with_one_change() {
 fn a_conflicting_change_answered_409_is_not_retried() {
     let env = TestEnv::start();
     env.sim.world().lock().faults.zeebe_error = Some((409, 1));
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .code(1)
-    .stderr_has("HTTP 409");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .code(1)
+        .stderr_has("HTTP 409");
 }
 
 #[test]
 fn bad_input_gets_a_clear_message_and_exit_2() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion9", "--yes"],
-    ))
-    .code(2)
-    .stderr_has("unknown exporter 'camundaregion9'")
-    .stderr_has("camundaregion0, camundaregion1");
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["brokers", "remove", "--odd", "--ids", "1", "--yes"],
-    ))
-    .code(2)
-    .stderr_has("mutually exclusive");
-    env.kubectl_c8dr([
-        "brokers",
-        "remove",
-        "--odd",
-        "--gateway-url",
-        "127.0.0.1:9600",
-    ])
-    .code(2)
-    .stderr_has("--gateway-url");
-    env.kubectl_c8dr(args(&env, 0, &["exporters", "list", "-o", "xml"]))
+    env.c8dr_direct(0, "exporters disable camundaregion9 --yes")
+        .code(2)
+        .stderr_has("unknown exporter 'camundaregion9'")
+        .stderr_has("camundaregion0, camundaregion1");
+    env.c8dr_direct(0, "brokers remove --odd --ids 1 --yes")
+        .code(2)
+        .stderr_has("mutually exclusive");
+    env.c8dr("brokers remove --odd --gateway-url 127.0.0.1:9600")
+        .code(2)
+        .stderr_has("--gateway-url");
+    env.c8dr_direct(0, "exporters list -o xml")
         .code(2)
         .stderr_has("-o xml");
     assert!(
@@ -474,12 +381,12 @@ fn an_unreachable_gateway_is_exit_5() {
 #[test]
 fn without_a_terminal_and_without_yes_a_mutation_is_refused() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(args(&env, 0, &["exporters", "disable", "camundaregion1"]))
+    env.c8dr_direct(0, "exporters disable camundaregion1")
         .code(3)
         .stderr_has("pass --yes");
     let mut env = env;
     env.set_env("C8DR_ASSUME_YES", "1");
-    env.kubectl_c8dr(args(&env, 0, &["exporters", "disable", "camundaregion1"]))
+    env.c8dr_direct(0, "exporters disable camundaregion1")
         .success();
 }
 
@@ -492,19 +399,19 @@ fn topology_authenticates_with_oidc_client_credentials() {
     env.set_env("CAMUNDA_CLIENT_AUTH_CLIENT_SECRET", "demo");
     env.set_env("CAMUNDA_CLIENT_AUTH_TOKEN_URL", token_url);
     let doc = env
-        .kubectl_c8dr(args(&env, 0, &["topology", "-o", "json"]))
+        .kubectl_c8dr(env.direct_args(0, &["topology", "-o", "json"]))
         .success()
         .json();
     assert_eq!(doc["clusterSize"], 8);
     assert_eq!(doc["brokers"].as_array().map(Vec::len), Some(8));
     env.set_env("CAMUNDA_CLIENT_AUTH_CLIENT_SECRET", "wrong-secret");
-    env.kubectl_c8dr(args(&env, 0, &["topology"]))
+    env.c8dr_direct(0, "topology")
         .code(1)
         .stderr_has("OIDC token endpoint answered HTTP 401")
         .output_lacks("wrong-secret");
     // Without credentials the REST API answers 401, and the message says so.
     env.remove_rest_credentials();
-    env.kubectl_c8dr(args(&env, 0, &["topology"]))
+    env.c8dr_direct(0, "topology")
         .code(1)
         .stderr_has("HTTP 401");
 }
@@ -512,14 +419,12 @@ fn topology_authenticates_with_oidc_client_credentials() {
 #[test]
 fn a_soft_pause_says_how_to_switch_modes_safely() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(args(&env, 0, &["exporting", "pause", "--soft", "--yes"]))
+    env.c8dr_direct(0, "exporting pause --soft --yes")
         .success()
         .stderr_has("resume first");
     assert_eq!(env.state()["exporting"], "SoftPaused");
-    env.kubectl_c8dr(args(&env, 0, &["exporting", "resume", "--yes"]))
-        .success();
-    env.kubectl_c8dr(args(&env, 0, &["exporting", "pause", "--yes"]))
-        .success();
+    env.c8dr_direct(0, "exporting resume --yes").success();
+    env.c8dr_direct(0, "exporting pause --yes").success();
     let s = env.state();
     assert_eq!(s["exporting"], "Paused");
     assert_eq!(s["pauseFileCorrupted"], false);
@@ -530,24 +435,14 @@ fn already_done_is_judged_by_the_configuration_not_the_lagging_exporter_status()
     let env = TestEnv::builder()
         .config(|c| c.exporter_status_lag = std::time::Duration::from_secs(30))
         .start();
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &[
-            "exporters",
-            "disable",
-            "camundaregion1",
-            "--yes",
-            "--no-wait",
-        ],
-    ))
-    .success();
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes --no-wait")
+        .success();
     env.wait_for_state("the disable change completed", |s| {
         s["pendingChange"].is_null() && s["exporters"]["camundaregion1"] == "DISABLED"
     });
     // GET /actuator/exporters still says ENABLED for 30 s.
     let listed = env
-        .kubectl_c8dr(args(&env, 0, &["exporters", "list", "-o", "json"]))
+        .kubectl_c8dr(env.direct_args(0, &["exporters", "list", "-o", "json"]))
         .success()
         .json();
     assert_eq!(
@@ -555,13 +450,9 @@ fn already_done_is_judged_by_the_configuration_not_the_lagging_exporter_status()
         "the simulator lags as configured"
     );
     let before = env.state()["requests"].as_array().map(Vec::len);
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .success()
-    .stdout_has("already done");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .success()
+        .stdout_has("already done");
     assert_eq!(
         env.state()["requests"].as_array().map(Vec::len),
         before,
@@ -584,26 +475,22 @@ fn region0_lost(mode: c8dr_sim::DeadCoordinator) -> TestEnv {
 
 fn region0_failover_steps(mode: c8dr_sim::DeadCoordinator) {
     let env = region0_lost(mode);
-    env.kubectl_c8dr(args(&env, 1, &["brokers", "remove", "--even", "--dry-run"]))
+    env.c8dr_direct(1, "brokers remove --even --dry-run")
         .success()
         .stdout_has("BROKER_REMOVE broker 0");
-    env.kubectl_c8dr(args(&env, 1, &["brokers", "remove", "--even", "--yes"]))
+    env.c8dr_direct(1, "brokers remove --even --yes")
         .success()
         .stderr_has("camunda/camunda#63506")
         .stdout_has("brokers [0, 2, 4, 6] removed");
-    env.kubectl_c8dr(args(
-        &env,
-        1,
-        &["exporters", "disable", "camundaregion0", "--yes"],
-    ))
-    .success()
-    .stdout_has("camundaregion0 is DISABLED");
+    env.c8dr_direct(1, "exporters disable camundaregion0 --yes")
+        .success()
+        .stdout_has("camundaregion0 is DISABLED");
     let s = env.state();
     assert_eq!(s["members"], serde_json::json!([1, 3, 5, 7]));
     assert_eq!(s["exporters"]["camundaregion0"], "DISABLED");
     assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
     // A re-run is already done, now that broker 1 coordinates.
-    env.kubectl_c8dr(args(&env, 1, &["brokers", "remove", "--even", "--yes"]))
+    env.c8dr_direct(1, "brokers remove --even --yes")
         .success()
         .stdout_has("already done");
 }
@@ -621,7 +508,7 @@ fn region0_lost_brokers_remove_even_works_when_the_coordinator_times_out() {
 #[test]
 fn region0_lost_a_pending_change_that_cannot_be_read_is_said_so() {
     let env = region0_lost(c8dr_sim::DeadCoordinator::Fail502);
-    env.kubectl_c8dr(args(&env, 1, &["changes", "show"]))
+    env.c8dr_direct(1, "changes show")
         .code(5)
         .stderr_has("coordinator")
         .stderr_has("63506");
@@ -632,10 +519,10 @@ fn without_rest_credentials_no_broker_is_force_removed() {
     // The repro: the docs' exports without the CAMUNDA_CLIENT_AUTH_* lines, no region lost.
     let mut env = TestEnv::start();
     env.remove_rest_credentials();
-    env.kubectl_c8dr(["failover", "--yes"])
+    env.c8dr("failover --yes")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .code(3)
         .stderr_has("CAMUNDA_CLIENT_AUTH_USERNAME");
     let s = env.state();
@@ -649,7 +536,7 @@ fn wrong_rest_credentials_are_named_and_nothing_is_removed() {
     let mut env = TestEnv::start();
     env.lose_region(1);
     env.set_env("CAMUNDA_CLIENT_AUTH_PASSWORD", "wrong-password");
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .code(3)
         .stderr_has("401")
         .output_lacks("wrong-password");
@@ -660,16 +547,16 @@ fn wrong_rest_credentials_are_named_and_nothing_is_removed() {
 fn an_unknown_auth_method_or_half_set_credentials_are_bad_input() {
     let mut env = TestEnv::start();
     env.set_env("CAMUNDA_CLIENT_AUTH_METHOD", "foo");
-    env.kubectl_c8dr(args(&env, 0, &["exporters", "list"]))
+    env.c8dr_direct(0, "exporters list")
         .code(2)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD=foo");
     env.set_env("CAMUNDA_CLIENT_AUTH_METHOD", "basic");
     env.remove_env("CAMUNDA_CLIENT_AUTH_PASSWORD");
-    env.kubectl_c8dr(args(&env, 0, &["exporters", "list"]))
+    env.c8dr_direct(0, "exporters list")
         .code(2)
         .stderr_has("CAMUNDA_CLIENT_AUTH_PASSWORD");
     env.remove_env("CAMUNDA_CLIENT_AUTH_METHOD");
-    env.kubectl_c8dr(args(&env, 0, &["exporters", "list"]))
+    env.c8dr_direct(0, "exporters list")
         .code(2)
         .stderr_has("CAMUNDA_CLIENT_AUTH_METHOD");
 }
@@ -677,32 +564,17 @@ fn an_unknown_auth_method_or_half_set_credentials_are_bad_input() {
 #[test]
 fn disabling_the_last_enabled_exporter_is_refused_unless_allowed() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion1", "--yes"],
-    ))
-    .success();
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion0", "--yes"],
-    ))
-    .code(3)
-    .stderr_has("no exporter")
-    .stderr_has("--allow-no-exporter");
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .success();
+    env.c8dr_direct(0, "exporters disable camundaregion0 --yes")
+        .code(3)
+        .stderr_has("no exporter")
+        .stderr_has("--allow-no-exporter");
     assert_eq!(env.state()["exporters"]["camundaregion0"], "ENABLED");
-    env.kubectl_c8dr(args(
-        &env,
+    env.c8dr_direct(
         0,
-        &[
-            "exporters",
-            "disable",
-            "camundaregion0",
-            "--allow-no-exporter",
-            "--yes",
-        ],
-    ))
+        "exporters disable camundaregion0 --allow-no-exporter --yes",
+    )
     .success();
     assert_eq!(env.state()["exporters"]["camundaregion0"], "DISABLED");
 }
@@ -710,13 +582,9 @@ fn disabling_the_last_enabled_exporter_is_refused_unless_allowed() {
 #[test]
 fn disabling_the_surviving_regions_exporter_says_what_it_means() {
     let env = TestEnv::start();
-    env.kubectl_c8dr(args(
-        &env,
-        0,
-        &["exporters", "disable", "camundaregion0", "--dry-run"],
-    ))
-    .success()
-    .output_has("surviving region");
+    env.c8dr_direct(0, "exporters disable camundaregion0 --dry-run")
+        .success()
+        .output_has("surviving region");
 }
 
 #[test]
@@ -725,10 +593,10 @@ fn a_region_cut_off_by_the_network_is_not_removed_while_its_pods_run() {
     // region 1's Kubernetes API answers and its broker pods are Ready.
     let env = TestEnv::start();
     env.sim.world().lock().faults.regions_partitioned = true;
-    env.kubectl_c8dr(["brokers", "remove", "--odd", "--yes"])
+    env.c8dr("brokers remove --odd --yes")
         .code(3)
         .stderr_has("are alive (evidence: Ready broker pods)");
-    env.kubectl_c8dr(["failover", "--yes"]).code(3);
+    env.c8dr("failover --yes").code(3);
     let s = env.state();
     assert_eq!(count(&s, "PATCH", "force=true"), 0, "{s:#}");
     assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
@@ -740,14 +608,10 @@ fn region0_lost_a_forced_removal_whose_fate_cannot_be_read_is_not_resent() {
     // lost nothing can tell: c8dr follows /v2/topology until its timeout and never resends.
     let env = region0_lost(c8dr_sim::DeadCoordinator::Fail502);
     env.sim.world().lock().faults.zeebe_error = Some((504, 1));
-    env.kubectl_c8dr(args(
-        &env,
-        1,
-        &["brokers", "remove", "--even", "--yes", "--timeout", "2s"],
-    ))
-    .code(4)
-    .stderr_has("NOT sent again")
-    .stderr_has("do not send the request again blindly");
+    env.c8dr_direct(1, "brokers remove --even --yes --timeout 2s")
+        .code(4)
+        .stderr_has("NOT sent again")
+        .stderr_has("do not send the request again blindly");
     let s = env.state();
     assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
     assert_eq!(s["members"].as_array().map(Vec::len), Some(8));

@@ -8,11 +8,15 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use c8dr_sim::{Sim, SimConfig, state_json};
 use serde_json::Value;
+
+pub mod cli_help;
+mod run;
+pub use run::{COMMAND_DEADLINE, Run, RunBuilder, finish, send_signal};
 
 /// The directory cargo put the workspace binaries in (target/debug).
 pub fn bin_dir() -> PathBuf {
@@ -31,6 +35,26 @@ pub fn bin_dir() -> PathBuf {
         );
     }
     dir
+}
+
+/// `tests/fixtures/values`: the reference values layouts (`c8-multi-region-8.8` is the docs' EKS
+/// layout, `openshift-8.8` one generated file per region).
+pub fn values_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/values")
+}
+
+/// Copy a directory tree (fixtures into a test's working directory).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("fixture dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture");
+        }
+    }
 }
 
 /// A simulator plus an isolated environment to run the plugins in.
@@ -54,6 +78,7 @@ impl Drop for TestEnv {
 pub struct TestEnvBuilder {
     cfg: SimConfig,
     surviving: usize,
+    layout: Option<&'static str>,
 }
 
 impl TestEnvBuilder {
@@ -64,6 +89,12 @@ impl TestEnvBuilder {
     /// Which region the docs' `*_SURVIVING` variables name (default region0).
     pub fn surviving(mut self, region: usize) -> Self {
         self.surviving = region;
+        self
+    }
+    /// Copy a values layout of [`values_fixtures`] (e.g. `c8-multi-region-8.8`, the docs' EKS
+    /// layout helm c8dr uses by default) into the working directory.
+    pub fn values_layout(mut self, layout: &'static str) -> Self {
+        self.layout = Some(layout);
         self
     }
     pub fn start(self) -> TestEnv {
@@ -90,6 +121,9 @@ impl TestEnvBuilder {
         ));
         env.push(("NO_COLOR".into(), "1".into()));
         let cwd = home.path().to_path_buf();
+        if let Some(layout) = self.layout {
+            copy_tree(&values_fixtures().join(layout), &cwd);
+        }
         TestEnv {
             sim,
             home,
@@ -105,6 +139,7 @@ impl TestEnv {
         TestEnvBuilder {
             cfg: fast_config(),
             surviving: 0,
+            layout: None,
         }
     }
 
@@ -122,6 +157,41 @@ impl TestEnv {
         let mut all: Vec<OsString> = vec!["c8dr".into()];
         all.extend(args.into_iter().map(Into::into));
         self.run("kubectl", all)
+    }
+
+    /// `kubectl c8dr` with the words of `line` (split at white space), e.g.
+    /// `env.c8dr("es copy --from surviving --to recreated --yes")`.
+    pub fn c8dr(&self, line: &str) -> Run {
+        self.kubectl_c8dr(words(line))
+    }
+
+    /// `kubectl c8dr` with the words of `line`, straight to region `r`'s gateway
+    /// (`--gateway-url`, `--rest-url`: direct mode, no port-forward).
+    pub fn c8dr_direct(&self, r: usize, line: &str) -> Run {
+        self.kubectl_c8dr(words(line).into_iter().chain(self.direct_flags(r)))
+    }
+
+    /// The global flags that point kubectl c8dr at region `r`'s gateway directly.
+    pub fn direct_flags(&self, r: usize) -> Vec<String> {
+        vec![
+            "--gateway-url".into(),
+            self.gateway_url(r),
+            "--rest-url".into(),
+            self.rest_url(r),
+        ]
+    }
+
+    /// `cmd` followed by [`TestEnv::direct_flags`].
+    pub fn direct_args(&self, r: usize, cmd: &[&str]) -> Vec<String> {
+        cmd.iter()
+            .map(|s| s.to_string())
+            .chain(self.direct_flags(r))
+            .collect()
+    }
+
+    /// `helm c8dr` with the words of `line`, e.g. `env.helm("redeploy --region both --yes")`.
+    pub fn helm(&self, line: &str) -> Run {
+        self.helm_c8dr(words(line))
     }
 
     /// `kubectl ARGS…` (the real one), e.g. `get pods`.
@@ -158,16 +228,38 @@ impl TestEnv {
             .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
             .collect::<Vec<_>>()
             .join(" ");
-        RunBuilder {
-            cmd,
-            shown,
-            stdin: None,
-        }
+        RunBuilder::new(cmd, shown)
     }
 
     /// The simulator's state summary (see `c8dr_sim::state_json`).
     pub fn state(&self) -> Value {
         state_json(&self.sim.world().lock())
+    }
+
+    /// Every HTTP request the simulator's listeners received so far (its request log: kube API
+    /// servers, gateways, REST, Elasticsearch, broker pods).
+    pub fn requests(&self) -> Vec<c8dr_sim::server::LoggedRequest> {
+        self.sim.shared.requests.all()
+    }
+
+    /// The argv of every call the helm stand-in recorded (`HELM_BIN`), in order; `helm version`
+    /// included (it reaches no cluster).
+    pub fn helm_calls(&self) -> Vec<Vec<String>> {
+        let dir = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "C8DR_SIM_HELM_RECORD")
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap_or_else(|| self.home.path().join(".c8dr-sim-helm"));
+        let mut calls: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        calls.sort();
+        calls
+            .iter()
+            .filter_map(|c| std::fs::read(c.join("argv.json")).ok())
+            .filter_map(|b| serde_json::from_slice(&b).ok())
+            .collect()
     }
 
     /// `http://` URL of a region's management API (for `--gateway-url`).
@@ -215,11 +307,54 @@ impl TestEnv {
         self.env.retain(|(k, _)| k != key);
     }
 
+    /// Confirmations answered (`C8DR_ASSUME_YES=1`) and the docs' `S3_BUCKET_NAME` exported, as
+    /// a script running the procedure has them.
+    pub fn scripted(mut self) -> Self {
+        self.set_env("C8DR_ASSUME_YES", "1");
+        self.set_env("S3_BUCKET_NAME", "camunda-bucket");
+        self
+    }
+
+    /// Region 1 lost, `kubectl c8dr failover` run (it must succeed), region 1 recreated empty:
+    /// where the failback starts. Confirmations must be answered (see [`TestEnv::scripted`]).
+    pub fn failed_over_and_recreated(self) -> Self {
+        self.lose_region(1);
+        self.c8dr("failover").success();
+        self.recreate_region(1);
+        self
+    }
+
+    /// Apply a helm release with `values` to a region directly in the simulator, as
+    /// `helm upgrade --install` would (no helm c8dr run).
+    pub fn apply_release(&self, region: usize, values: Value) {
+        c8dr_sim::helm::apply_release(&mut self.sim.world().lock(), region, values);
+    }
+
     /// The docs' exports without the `CAMUNDA_CLIENT_AUTH_*` lines: `/v2/topology` answers 401.
     pub fn remove_rest_credentials(&mut self) {
         self.env
             .retain(|(k, _)| !k.starts_with("CAMUNDA_CLIENT_AUTH_"));
     }
+}
+
+/// The words of a command line, split at white space (no quoting: for literal test commands).
+pub fn words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_string).collect()
+}
+
+/// How many non-dry-run Zeebe requests of `method` whose path contains `part` the simulator's
+/// state (see [`TestEnv::state`]) records.
+pub fn count_requests(state: &Value, method: &str, part: &str) -> usize {
+    state["requests"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|r| r["method"] == method)
+                .filter_map(|r| r["path"].as_str())
+                .filter(|p| p.contains(part) && !p.contains("dryRun"))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 /// Server-side durations short enough for tests, long enough to observe progress.
@@ -229,233 +364,5 @@ pub fn fast_config() -> SimConfig {
         exporter_status_lag: Duration::from_millis(100),
         es_shard_duration: Duration::from_millis(10),
         ..SimConfig::default()
-    }
-}
-
-pub struct RunBuilder {
-    cmd: Command,
-    shown: String,
-    stdin: Option<Vec<u8>>,
-}
-
-impl RunBuilder {
-    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
-        self.cmd.env(k, v);
-        self
-    }
-    pub fn env_remove(mut self, k: &str) -> Self {
-        self.cmd.env_remove(k);
-        self
-    }
-    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
-        self.stdin = Some(input.into());
-        self
-    }
-    /// Start the command without waiting (stdout and stderr discarded), e.g. to kill it mid-run.
-    pub fn spawn(mut self) -> std::process::Child {
-        self.cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        self.cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown))
-    }
-
-    /// Start the command with stdout and stderr piped (stdin closed), e.g. to send it a signal
-    /// and then read what it printed with [`finish`].
-    pub fn spawn_piped(mut self) -> (std::process::Child, String) {
-        self.cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let child = self
-            .cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown));
-        (child, self.shown)
-    }
-
-    pub fn run(mut self) -> Run {
-        use std::io::{Read, Write};
-        self.cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = self
-            .cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown));
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(self.stdin.as_deref().unwrap_or_default());
-        }
-        // Drain both pipes on threads so a chatty child cannot block, and bound the run so a
-        // hung command fails its test instead of stalling the suite.
-        let drain = |pipe: Option<Box<dyn Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                if let Some(mut p) = pipe {
-                    let _ = p.read_to_end(&mut buf);
-                }
-                String::from_utf8_lossy(&buf).into_owned()
-            })
-        };
-        let out = drain(
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let err = drain(
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let deadline = Instant::now() + COMMAND_DEADLINE;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-            }
-        };
-        let run = Run {
-            shown: self.shown,
-            code: status.and_then(|s| s.code()).unwrap_or(-1),
-            stdout: out.join().unwrap_or_default(),
-            stderr: err.join().unwrap_or_default(),
-        };
-        assert!(
-            status.is_some(),
-            "killed after {COMMAND_DEADLINE:?}\n{}",
-            run.context()
-        );
-        run
-    }
-}
-
-/// Wait (bounded) for a child started with [`RunBuilder::spawn_piped`] and collect its output.
-pub fn finish(mut child: std::process::Child, shown: String) -> Run {
-    use std::io::Read;
-    let deadline = Instant::now() + COMMAND_DEADLINE;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut p) = child.stdout.take() {
-        let _ = p.read_to_string(&mut stdout);
-    }
-    if let Some(mut p) = child.stderr.take() {
-        let _ = p.read_to_string(&mut stderr);
-    }
-    let run = Run {
-        shown,
-        code: status.and_then(|s| s.code()).unwrap_or(-1),
-        stdout,
-        stderr,
-    };
-    assert!(
-        status.is_some(),
-        "killed after {COMMAND_DEADLINE:?}\n{}",
-        run.context()
-    );
-    run
-}
-
-/// Send a signal (`TERM`, `INT`, `HUP`) to a process with the system's `kill`.
-pub fn send_signal(child: &std::process::Child, signal: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(child.id().to_string())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "kill -{signal} {} failed", child.id());
-}
-
-/// No single command of a test may take longer than this.
-pub const COMMAND_DEADLINE: Duration = Duration::from_secs(90);
-
-/// A finished command, with fluent assertions that print everything on failure.
-#[derive(Debug, Clone)]
-pub struct Run {
-    pub shown: String,
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    fn context(&self) -> String {
-        format!(
-            "`{}` exited {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.shown, self.code, self.stdout, self.stderr
-        )
-    }
-    pub fn code(self, expected: i32) -> Self {
-        assert_eq!(
-            self.code,
-            expected,
-            "unexpected exit code\n{}",
-            self.context()
-        );
-        self
-    }
-    pub fn success(self) -> Self {
-        self.code(0)
-    }
-    pub fn stdout_has(self, needle: &str) -> Self {
-        assert!(
-            self.stdout.contains(needle),
-            "stdout lacks {needle:?}\n{}",
-            self.context()
-        );
-        self
-    }
-    pub fn stderr_has(self, needle: &str) -> Self {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}\n{}",
-            self.context()
-        );
-        self
-    }
-    /// stdout or stderr contains the text.
-    pub fn output_has(self, needle: &str) -> Self {
-        assert!(
-            self.stdout.contains(needle) || self.stderr.contains(needle),
-            "output lacks {needle:?}\n{}",
-            self.context()
-        );
-        self
-    }
-    pub fn output_lacks(self, needle: &str) -> Self {
-        assert!(
-            !self.stdout.contains(needle) && !self.stderr.contains(needle),
-            "output unexpectedly has {needle:?}\n{}",
-            self.context()
-        );
-        self
-    }
-    /// stdout parsed as one JSON document.
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e})\n{}", self.context()))
     }
 }
