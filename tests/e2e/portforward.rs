@@ -145,3 +145,19 @@ fn behind_a_proxy_kube_access_works_and_the_tunnels_stay_on_loopback() {
         .success()
         .stdout_has("camundaregion1");
 }
+
+#[test]
+fn a_loopback_api_server_is_reached_directly_with_a_proxy_set_as_kubectl_does() {
+    // kubectl and helm (Go's httpproxy, useProxy) never send localhost or a loopback address to a
+    // proxy. kube-client 5.0.0 did: with HTTPS_PROXY set and no NO_PROXY, every kube call went to
+    // the (here dead) proxy and c8dr could not reach a cluster kubectl reaches. Found by the
+    // real-stack tier; c8dr now chooses the proxy itself (common/src/kube/proxy.rs).
+    let mut env = TestEnv::start();
+    let proxy = dead_proxy();
+    env.set_env("HTTPS_PROXY", proxy.clone());
+    env.set_env("HTTP_PROXY", proxy);
+    env.c8dr("topology").success().stdout_has("cluster size 8");
+    env.c8dr("exporters list")
+        .success()
+        .stdout_has("camundaregion1");
+}
