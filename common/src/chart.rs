@@ -5,10 +5,48 @@
 
 use std::collections::BTreeSet;
 
+use crate::error::{Error, Result};
 use crate::region::RegionId;
 
 /// The chart `helm c8dr redeploy` upgrades unless told otherwise.
 pub const DEFAULT_CHART: &str = "camunda/camunda-platform";
+
+/// Helm's release-name rule (helm/helm `pkg/chartutil/validate_name.go`, `ValidateReleaseName`:
+/// a DNS-1123 subdomain of at most 53 characters). Checked before any call, naming where the
+/// name came from (`source`: a flag or a variable), because the name goes into kube API paths and
+/// file names.
+pub fn check_release(source: &str, name: &str) -> Result<()> {
+    let labels_ok = !name.is_empty() && name.split('.').all(dns1123_label);
+    if labels_ok && name.len() <= 53 {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{source} {name:?}: not a valid Helm release name (lowercase letters, digits, '-' and '.', \
+         starting and ending with a letter or digit, at most 53 characters)"
+    )))
+}
+
+/// The release a command works on: `--release`, else `CAMUNDA_RELEASE_NAME`, else `camunda`;
+/// checked against Helm's rule, naming where it came from.
+pub fn release(flag: Option<&str>, env: &crate::config::Env) -> Result<String> {
+    let (source, name) = match (flag, env.get("CAMUNDA_RELEASE_NAME")) {
+        (Some(f), _) => ("--release", f),
+        (None, Some(v)) => ("CAMUNDA_RELEASE_NAME", v),
+        (None, None) => return Ok("camunda".to_string()),
+    };
+    check_release(source, name)?;
+    Ok(name.to_string())
+}
+
+/// A DNS-1123 label without its length limit: lowercase alphanumerics and '-', alphanumeric at
+/// both ends (k8s.io/apimachinery `validation.IsDNS1123Label`).
+pub fn dns1123_label(s: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !s.is_empty()
+        && s.chars().all(|c| alnum(c) || c == '-')
+        && s.starts_with(alnum)
+        && s.ends_with(alnum)
+}
 
 /// The chart's `orchestration.fullname`: `<release>-zeebe`, or `<release>` alone when the release
 /// name already contains `zeebe` (`_helpers.tpl`; notes/camunda-sources §2.2).
@@ -137,6 +175,29 @@ mod tests {
             broker_selector("camunda"),
             "app.kubernetes.io/component=zeebe-broker,app.kubernetes.io/instance=camunda"
         );
+    }
+
+    #[test]
+    fn release_names_follow_helms_rule_and_name_their_source() {
+        for ok in ["camunda", "my-release", "a.b", "c8", &"a".repeat(53)] {
+            assert!(check_release("--release", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "../camunda",
+            "Camunda",
+            "-x",
+            "x-",
+            "a..b",
+            "a b",
+            "a\n",
+            &"a".repeat(54),
+        ] {
+            let e = check_release("CAMUNDA_RELEASE_NAME", bad).expect_err(bad);
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().starts_with("CAMUNDA_RELEASE_NAME "), "{e}");
+            assert_eq!(e.to_string().lines().count(), 1, "{e}");
+        }
     }
 
     #[test]

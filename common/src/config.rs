@@ -29,9 +29,4 @@ impl Env {
             .map(String::as_str)
             .filter(|v| !v.trim().is_empty())
     }
-    pub fn release(&self) -> String {
-        self.get("CAMUNDA_RELEASE_NAME")
-            .unwrap_or("camunda")
-            .to_string()
-    }
 }

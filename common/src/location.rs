@@ -59,6 +59,24 @@ impl LocationFlags {
         }
     }
 
+    /// Every namespace flag is a valid namespace, named as the plugin spells the flag.
+    fn check(&self, plugin: Plugin) -> Result<()> {
+        let target = match plugin {
+            Plugin::Kubectl => "--namespace",
+            Plugin::Helm => "-n/--namespace",
+        };
+        for (flag, ns) in [
+            (target, &self.target.namespace),
+            ("--surviving-namespace", &self.surviving.namespace),
+            ("--recreated-namespace", &self.recreated.namespace),
+        ] {
+            if let Some(ns) = ns {
+                check_namespace(flag, ns)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The flags that apply to a region on `side`: the target's, then the side's own.
     fn for_side(&self, side: Option<RegionRef>) -> Flags {
         let own = match side {
@@ -111,6 +129,11 @@ pub fn resolve(
     env: &Env,
     plugin: Plugin,
 ) -> Result<RegionLocation> {
+    flags.check(plugin)?;
+    if plugin == Plugin::Helm {
+        // helm's own -n reaches a plugin as HELM_NAMESPACE: bad input even when not needed.
+        namespace_var(env, "HELM_NAMESPACE")?;
+    }
     let mut loc = from_env(region, env)?;
     let flags = flags.for_side(loc.side);
     loc.context = flags.context.or(loc.context);
@@ -119,7 +142,7 @@ pub fn resolve(
         return Err(plugin.no_recreated_context());
     }
     if plugin == Plugin::Helm && loc.side == Some(RegionRef::Surviving) {
-        helm_defaults(env, &mut loc);
+        helm_defaults(env, &mut loc)?;
     }
     Ok(loc)
 }
@@ -135,37 +158,56 @@ pub fn side_id(env: &Env, side: RegionRef) -> Result<Option<RegionId>> {
         return v
             .parse()
             .map(Some)
-            .map_err(|_| Error::usage(format!("{own}={v}: expected region0 or region1")));
+            .map_err(|_| Error::usage(format!("{own}={v:?}: expected region0 or region1")));
     }
     match env.get(other) {
         Some(v) => v
             .parse::<RegionId>()
             .map(|r| Some(r.other()))
-            .map_err(|_| Error::usage(format!("{other}={v}: expected region0 or region1"))),
+            .map_err(|_| Error::usage(format!("{other}={v:?}: expected region0 or region1"))),
         None => Ok(None),
     }
 }
 
+/// A namespace must be a DNS-1123 label of at most 63 characters (k8s.io/apimachinery
+/// `ValidateNamespaceName`): checked before any call, naming the flag or variable it came from,
+/// since it goes into kube API paths and helm's argv.
+pub fn check_namespace(source: &str, namespace: &str) -> Result<()> {
+    if namespace.len() <= 63 && crate::chart::dns1123_label(namespace) {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{source} {namespace:?}: not a valid Kubernetes namespace (lowercase letters, digits and \
+         '-', starting and ending with a letter or digit, at most 63 characters)"
+    )))
+}
+
+/// A namespace variable, checked.
+fn namespace_var(env: &Env, var: &str) -> Result<Option<String>> {
+    env.get(var)
+        .map(|ns| check_namespace(var, ns).map(|()| ns.to_string()))
+        .transpose()
+}
+
 /// `CLUSTER_<i>` and `CAMUNDA_NAMESPACE_<i>`.
-fn by_index(env: &Env, id: RegionId) -> (Option<String>, Option<String>) {
+fn by_index(env: &Env, id: RegionId) -> Result<(Option<String>, Option<String>)> {
     let i = id.index();
-    (
+    Ok((
         env.get(&format!("CLUSTER_{i}")).map(String::from),
-        env.get(&format!("CAMUNDA_NAMESPACE_{i}")).map(String::from),
-    )
+        namespace_var(env, &format!("CAMUNDA_NAMESPACE_{i}"))?,
+    ))
 }
 
 /// `CLUSTER_<SIDE>` and `CAMUNDA_NAMESPACE_<SIDE>`.
-fn by_side(env: &Env, side: RegionRef) -> (Option<String>, Option<String>) {
+fn by_side(env: &Env, side: RegionRef) -> Result<(Option<String>, Option<String>)> {
     let side = match side {
         RegionRef::Recreated => "RECREATED",
         _ => "SURVIVING",
     };
-    (
+    Ok((
         env.get(&format!("CLUSTER_{side}")).map(String::from),
-        env.get(&format!("CAMUNDA_NAMESPACE_{side}"))
-            .map(String::from),
-    )
+        namespace_var(env, &format!("CAMUNDA_NAMESPACE_{side}"))?,
+    ))
 }
 
 /// The docs' variables: a side's own variables first, then the index variables of the region the
@@ -173,7 +215,7 @@ fn by_side(env: &Env, side: RegionRef) -> (Option<String>, Option<String>) {
 fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
     match region {
         RegionRef::Index(id) => {
-            let (context, namespace) = by_index(env, id);
+            let (context, namespace) = by_index(env, id)?;
             let side = if side_id(env, RegionRef::Surviving)? == Some(id) {
                 Some(RegionRef::Surviving)
             } else if side_id(env, RegionRef::Recreated)? == Some(id) {
@@ -181,7 +223,10 @@ fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
             } else {
                 None
             };
-            let (sc, sn) = side.map(|s| by_side(env, s)).unwrap_or_default();
+            let (sc, sn) = match side {
+                Some(s) => by_side(env, s)?,
+                None => Default::default(),
+            };
             Ok(RegionLocation {
                 id: Some(id),
                 side,
@@ -191,9 +236,9 @@ fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
         }
         side => {
             let id = side_id(env, side)?;
-            let (mut context, mut namespace) = by_side(env, side);
+            let (mut context, mut namespace) = by_side(env, side)?;
             if let Some(id) = id {
-                let (ic, ins) = by_index(env, id);
+                let (ic, ins) = by_index(env, id)?;
                 context = context.or(ic);
                 namespace = namespace.or(ins);
             }
@@ -210,7 +255,7 @@ fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
 /// helm's last resort for the surviving region: `helm --kube-context`/`-n` (HELM_KUBECONTEXT,
 /// HELM_NAMESPACE), else the kubeconfig's current context and, when that is the context used,
 /// its namespace.
-fn helm_defaults(env: &Env, loc: &mut RegionLocation) {
+fn helm_defaults(env: &Env, loc: &mut RegionLocation) -> Result<()> {
     if loc.context.is_none() {
         loc.context = env.get("HELM_KUBECONTEXT").map(String::from);
     }
@@ -219,12 +264,13 @@ fn helm_defaults(env: &Env, loc: &mut RegionLocation) {
         loc.context = current.as_ref().map(|(c, _)| c.clone());
     }
     if loc.namespace.is_none() {
-        loc.namespace = env.get("HELM_NAMESPACE").map(String::from).or_else(|| {
+        loc.namespace = namespace_var(env, "HELM_NAMESPACE")?.or_else(|| {
             current
                 .filter(|(c, _)| Some(c) == loc.context.as_ref())
                 .and_then(|(_, ns)| ns)
         });
     }
+    Ok(())
 }
 
 /// The kubeconfig's current context and that context's namespace, as kubectl finds them:

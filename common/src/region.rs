@@ -59,11 +59,11 @@ impl fmt::Display for RegionId {
 impl FromStr for RegionId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim() {
+        match s {
             "0" | "region0" => Ok(Self(0)),
             "1" | "region1" => Ok(Self(1)),
             other => Err(Error::usage(format!(
-                "unknown region '{other}': expected region0 or region1 (or 0/1)"
+                "unknown region {other:?}: expected region0 or region1 (or 0/1)"
             ))),
         }
     }
@@ -89,12 +89,12 @@ pub enum RegionRef {
 impl FromStr for RegionRef {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim() {
+        match s {
             "surviving" => Ok(Self::Surviving),
             "recreated" => Ok(Self::Recreated),
             other => other.parse().map(Self::Index).map_err(|_| {
                 Error::usage(format!(
-                    "unknown region '{other}': expected surviving, recreated, region0 or region1"
+                    "unknown region {other:?}: expected surviving, recreated, region0 or region1"
                 ))
             }),
         }
@@ -118,11 +118,11 @@ pub enum Target {
 impl FromStr for Target {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim() {
+        match s {
             "both" => Ok(Self::Both),
             other => other.parse().map(Self::One).map_err(|_| {
                 Error::usage(format!(
-                    "--region '{other}': expected surviving, recreated, both, 0 or 1"
+                    "--region {other:?}: expected surviving, recreated, both, 0 or 1"
                 ))
             }),
         }
@@ -180,7 +180,7 @@ mod tests {
         );
         let err = "region2".parse::<Target>().expect_err("bad");
         assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().starts_with("--region 'region2'"), "{err}");
+        assert!(err.to_string().starts_with("--region \"region2\""), "{err}");
     }
 
     #[test]

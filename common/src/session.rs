@@ -78,7 +78,7 @@ impl GlobalFlags {
         // Bad REST credentials are bad input, found before any call (SPEC safety rule 8).
         RestAuth::from_env(&env)?;
         let region: RegionRef = match &self.region {
-            Some(r) => r.parse()?,
+            Some(r) => r.parse().map_err(|e: Error| e.context("--region"))?,
             None => RegionRef::Surviving,
         };
         let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
@@ -92,7 +92,7 @@ impl GlobalFlags {
             kubeconfig: self.kubeconfig.clone(),
             region,
             location,
-            release: self.release.clone().unwrap_or_else(|| env.release()),
+            release: crate::chart::release(self.release.as_deref(), &env)?,
             gateway_url: url("--gateway-url", &self.gateway_url)?,
             rest_url: url("--rest-url", &self.rest_url)?,
             es_url: url("--es-url", &self.es_url)?,

@@ -88,7 +88,10 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Profiles(args) => status::profiles(s, args).await,
         Command::Es(command) => es::run(s, command).await,
         Command::Failover { lost } => {
-            let lost = lost.as_deref().map(str::parse).transpose()?;
+            let lost = lost
+                .as_deref()
+                .map(|l| l.parse().map_err(|e: Error| e.context("--lost")))
+                .transpose()?;
             show(
                 s,
                 &c8dr_common::commands::failover::failover(s, lost).await?,

@@ -108,6 +108,24 @@ pub async fn exporter_set(
 
 /// [`exporter_set`], with `allow_no_exporter`: disabling the last enabled exporter is refused
 /// unless it is set (SPEC safety rule 10).
+/// An exporter id goes into the management API's path (`/actuator/exporters/{id}/disable`):
+/// refuse what cannot be one (empty, whitespace, control characters, path or query characters)
+/// before anything is sent.
+fn check_exporter_id(source: &str, id: &str) -> Result<()> {
+    let bad = id.is_empty()
+        || id.contains("..")
+        || id.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '%')
+        });
+    if bad {
+        return Err(Error::usage(format!(
+            "{source} {id:?}: not an exporter id (no whitespace, control characters, '/', '?', '#', \
+             '%' or '..'; see kubectl c8dr exporters list)"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn exporter_set_with(
     session: &Session,
     id: &str,
@@ -121,16 +139,21 @@ pub async fn exporter_set_with(
         "exporters disable"
     };
     let target = if enable { "ENABLED" } else { "DISABLED" };
-    let mgmt = session.management().await?;
-    let list = exporters(mgmt).await?;
-    let current = find_exporter(&list, id, "exporter")?;
+    // Bad input before any call (SPEC safety rule 8).
+    check_exporter_id("exporter id", id)?;
     if let Some(from) = initialize_from {
-        find_exporter(&list, from, "--initialize-from")?;
+        check_exporter_id("--initialize-from", from)?;
         if from == id {
             return Err(Error::usage(format!(
                 "--initialize-from {from}: an exporter cannot be initialised from itself"
             )));
         }
+    }
+    let mgmt = session.management().await?;
+    let list = exporters(mgmt).await?;
+    let current = find_exporter(&list, id, "exporter")?;
+    if let Some(from) = initialize_from {
+        find_exporter(&list, from, "--initialize-from")?;
     }
     // The cluster configuration decides "already done": GET /actuator/exporters can still show
     // the previous state right after a change (SPEC 3.2).

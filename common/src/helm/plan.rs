@@ -305,12 +305,33 @@ fn non_empty_flag(flag: &str, value: &Option<String>) -> Result<()> {
     }
 }
 
+/// A value c8dr hands to helm as the argument of a flag (`--chart`, `--version`): helm would read
+/// one that starts with '-' as a flag of its own, and a control character is never part of a
+/// chart reference or a version constraint.
+fn helm_value(source: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(v) if v.starts_with('-') || v.chars().any(char::is_control) => {
+            Err(Error::usage(format!(
+                "{source} {v:?}: not a chart reference or version (it starts with '-' or holds a \
+                 control character)"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Plan {
     /// Plan the upgrades. Reads the values files (relative paths against `cwd`); calls no cluster.
     pub fn new(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
         non_empty_flag("--chart", &req.chart)?;
         non_empty_flag("--version", &req.version)?;
         non_empty_flag("--release", &req.release)?;
+        crate::chart::release(req.release.as_deref(), env)?;
+        helm_value("--chart", req.chart.as_deref())?;
+        helm_value("--version", req.version.as_deref())?;
+        if req.version.is_none() {
+            helm_value("HELM_CHART_VERSION", env.get("HELM_CHART_VERSION"))?;
+        }
         check_extra_args(&req.extra_args)?;
         let timeout = req.timeout.as_deref().map(parse_go_duration).transpose()?;
         let region_values = parse_region_values(&req.region_values)?;
@@ -373,11 +394,7 @@ impl Plan {
         }
         Ok(Plan {
             helm_bin: helm_bin(env).unwrap_or_else(|| "helm".to_string()),
-            release: req
-                .release
-                .clone()
-                .filter(|r| !r.trim().is_empty())
-                .unwrap_or_else(|| env.release()),
+            release: crate::chart::release(req.release.as_deref(), env)?,
             chart: req
                 .chart
                 .clone()
