@@ -101,6 +101,12 @@ pub fn is_read(method: &Method) -> bool {
 
 /// Parse and check a base URL given by the user (`--gateway-url` and friends).
 pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
+    // The URL parser drops tabs and newlines (WHATWG rules): a value holding them was not meant.
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::usage(format!(
+            "{flag} {raw:?}: not a URL (it holds whitespace or a control character)"
+        )));
+    }
     let url = Url::parse(raw)
         .map_err(|e| Error::usage(format!("{flag} '{raw}': not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

@@ -29,6 +29,8 @@ pub struct RegionLocation {
     /// side of the procedure the region is on; `None` otherwise.
     pub side: Option<RegionRef>,
     pub context: Option<String>,
+    /// Where the context came from (a flag, a variable, the kubeconfig), for messages.
+    pub context_source: Option<String>,
     pub namespace: Option<String>,
 }
 
@@ -77,17 +79,26 @@ impl LocationFlags {
         Ok(())
     }
 
-    /// The flags that apply to a region on `side`: the target's, then the side's own.
-    fn for_side(&self, side: Option<RegionRef>) -> Flags {
-        let own = match side {
-            Some(RegionRef::Surviving) => self.surviving.clone(),
-            Some(RegionRef::Recreated) => self.recreated.clone(),
-            _ => Flags::default(),
+    /// The flags that apply to a region on `side`: the target's, then the side's own; and the
+    /// name of the flag the context comes from.
+    fn for_side(&self, side: Option<RegionRef>, plugin: Plugin) -> (Flags, &'static str) {
+        let (own, own_flag) = match side {
+            Some(RegionRef::Surviving) => (self.surviving.clone(), "--surviving-context"),
+            Some(RegionRef::Recreated) => (self.recreated.clone(), "--recreated-context"),
+            _ => (Flags::default(), ""),
         };
-        Flags {
-            context: self.target.context.clone().or(own.context),
-            namespace: self.target.namespace.clone().or(own.namespace),
-        }
+        let context_flag = match (&self.target.context, plugin) {
+            (Some(_), Plugin::Kubectl) => "--context",
+            (Some(_), Plugin::Helm) => "--kube-context",
+            (None, _) => own_flag,
+        };
+        (
+            Flags {
+                context: self.target.context.clone().or(own.context),
+                namespace: self.target.namespace.clone().or(own.namespace),
+            },
+            context_flag,
+        )
     }
 }
 
@@ -135,7 +146,10 @@ pub fn resolve(
         namespace_var(env, "HELM_NAMESPACE")?;
     }
     let mut loc = from_env(region, env)?;
-    let flags = flags.for_side(loc.side);
+    let (flags, context_flag) = flags.for_side(loc.side, plugin);
+    if flags.context.is_some() {
+        loc.context_source = Some(context_flag.to_string());
+    }
     loc.context = flags.context.or(loc.context);
     loc.namespace = flags.namespace.or(loc.namespace);
     if region == RegionRef::Recreated && loc.context.is_none() {
@@ -154,6 +168,13 @@ pub fn side_id(env: &Env, side: RegionRef) -> Result<Option<RegionId>> {
         RegionRef::Recreated => ("REGION_RECREATED", "REGION_SURVIVING"),
         _ => ("REGION_SURVIVING", "REGION_RECREATED"),
     };
+    if let (Some(a), Some(b)) = (env.get(own), env.get(other))
+        && a == b
+    {
+        return Err(Error::usage(format!(
+            "{own}={a:?} and {other}={b:?} name the same region: one region survives, the other is recreated"
+        )));
+    }
     if let Some(v) = env.get(own) {
         return v
             .parse()
@@ -189,23 +210,30 @@ fn namespace_var(env: &Env, var: &str) -> Result<Option<String>> {
         .transpose()
 }
 
+/// A context and the variable it came from.
+type Sourced = Option<(String, String)>;
+
+fn context_var(env: &Env, var: String) -> Sourced {
+    env.get(&var).map(|c| (c.to_string(), var))
+}
+
 /// `CLUSTER_<i>` and `CAMUNDA_NAMESPACE_<i>`.
-fn by_index(env: &Env, id: RegionId) -> Result<(Option<String>, Option<String>)> {
+fn by_index(env: &Env, id: RegionId) -> Result<(Sourced, Option<String>)> {
     let i = id.index();
     Ok((
-        env.get(&format!("CLUSTER_{i}")).map(String::from),
+        context_var(env, format!("CLUSTER_{i}")),
         namespace_var(env, &format!("CAMUNDA_NAMESPACE_{i}"))?,
     ))
 }
 
 /// `CLUSTER_<SIDE>` and `CAMUNDA_NAMESPACE_<SIDE>`.
-fn by_side(env: &Env, side: RegionRef) -> Result<(Option<String>, Option<String>)> {
+fn by_side(env: &Env, side: RegionRef) -> Result<(Sourced, Option<String>)> {
     let side = match side {
         RegionRef::Recreated => "RECREATED",
         _ => "SURVIVING",
     };
     Ok((
-        env.get(&format!("CLUSTER_{side}")).map(String::from),
+        context_var(env, format!("CLUSTER_{side}")),
         namespace_var(env, &format!("CAMUNDA_NAMESPACE_{side}"))?,
     ))
 }
@@ -227,10 +255,12 @@ fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
                 Some(s) => by_side(env, s)?,
                 None => Default::default(),
             };
+            let context = context.or(sc);
             Ok(RegionLocation {
                 id: Some(id),
                 side,
-                context: context.or(sc),
+                context_source: context.as_ref().map(|(_, s)| s.clone()),
+                context: context.map(|(c, _)| c),
                 namespace: namespace.or(sn),
             })
         }
@@ -245,7 +275,8 @@ fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
             Ok(RegionLocation {
                 id,
                 side: Some(side),
-                context,
+                context_source: context.as_ref().map(|(_, s)| s.clone()),
+                context: context.map(|(c, _)| c),
                 namespace,
             })
         }
@@ -258,10 +289,15 @@ fn from_env(region: RegionRef, env: &Env) -> Result<RegionLocation> {
 fn helm_defaults(env: &Env, loc: &mut RegionLocation) -> Result<()> {
     if loc.context.is_none() {
         loc.context = env.get("HELM_KUBECONTEXT").map(String::from);
+        loc.context_source = loc.context.as_ref().map(|_| "HELM_KUBECONTEXT".into());
     }
     let current = current_context(env);
     if loc.context.is_none() {
         loc.context = current.as_ref().map(|(c, _)| c.clone());
+        loc.context_source = loc
+            .context
+            .as_ref()
+            .map(|_| "the kubeconfig's current-context".into());
     }
     if loc.namespace.is_none() {
         loc.namespace = namespace_var(env, "HELM_NAMESPACE")?.or_else(|| {
@@ -273,17 +309,74 @@ fn helm_defaults(env: &Env, loc: &mut RegionLocation) -> Result<()> {
     Ok(())
 }
 
+/// The kubeconfig files kubectl reads: `$KUBECONFIG` (a list), else `~/.kube/config`.
+fn kubeconfig_paths(env: &Env) -> Vec<PathBuf> {
+    match env.get("KUBECONFIG") {
+        Some(list) => std::env::split_paths(list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        None => env
+            .get("HOME")
+            .map(|h| vec![Path::new(h).join(".kube/config")])
+            .unwrap_or_default(),
+    }
+}
+
+/// Before anything is handed to a tool that would only fail later (helm), check that `context`
+/// is in the kubeconfig kubectl would read, naming where the context came from (`source`: a flag,
+/// a variable) and which file could not be read. A missing file of a `KUBECONFIG` list is
+/// skipped, as kubectl skips it; a file that exists but does not parse is bad input.
+pub fn check_context(context: &str, source: &str, env: &Env) -> Result<()> {
+    let paths = kubeconfig_paths(env);
+    let var = if env.get("KUBECONFIG").is_some() {
+        "KUBECONFIG"
+    } else {
+        "the kubeconfig"
+    };
+    let mut found_file = false;
+    for path in &paths {
+        if !path.exists() {
+            continue;
+        }
+        found_file = true;
+        let config = Kubeconfig::read_from(path).map_err(|e| {
+            let detail = e.to_string();
+            let first = detail.lines().next().unwrap_or_default().to_string();
+            Error::usage(format!(
+                "{var} {}: not a kubeconfig ({first})",
+                path.display()
+            ))
+        })?;
+        if config.contexts.iter().any(|c| c.name == context) {
+            return Ok(());
+        }
+    }
+    let files = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.is_empty() {
+        return Err(Error::usage(format!(
+            "no kubeconfig: set KUBECONFIG (or HOME for ~/.kube/config), needed for {source} {context:?}"
+        )));
+    }
+    if !found_file {
+        return Err(Error::usage(format!(
+            "{var} {files:?}: no kubeconfig file found (needed for {source} {context:?})"
+        )));
+    }
+    Err(Error::usage(format!(
+        "{source} {context:?}: no such context in {var} ({files})"
+    )))
+}
+
 /// The kubeconfig's current context and that context's namespace, as kubectl finds them:
 /// `$KUBECONFIG` (a list of files; the first that sets a value wins), else `~/.kube/config`.
 /// Files are read with kube-rs ([`Kubeconfig::read_from`]); a file that cannot be read counts as
 /// absent, as kubectl skips missing files of the list.
 pub fn current_context(env: &Env) -> Option<(String, Option<String>)> {
-    let paths: Vec<PathBuf> = match env.get("KUBECONFIG") {
-        Some(list) => std::env::split_paths(list)
-            .filter(|p| !p.as_os_str().is_empty())
-            .collect(),
-        None => vec![Path::new(env.get("HOME")?).join(".kube/config")],
-    };
+    let paths = kubeconfig_paths(env);
     let configs: Vec<Kubeconfig> = paths
         .iter()
         .filter_map(|p| Kubeconfig::read_from(p).ok())
@@ -328,6 +421,7 @@ mod tests {
                 id: Some(RegionId::ZERO),
                 side: Some(RegionRef::Surviving),
                 context: Some("ctx-a".into()),
+                context_source: Some("CLUSTER_SURVIVING".into()),
                 namespace: Some("camunda-a".into())
             })
         );

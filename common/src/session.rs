@@ -181,6 +181,7 @@ impl Session {
                 let target = KubeTarget {
                     kubeconfig: self.settings.kubeconfig.clone(),
                     context: self.settings.location.context.clone(),
+                    context_source: self.settings.location.context_source.clone(),
                     namespace: self.settings.location.namespace.clone(),
                 };
                 RegionClient::connect(&target).await

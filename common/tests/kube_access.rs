@@ -22,6 +22,7 @@ async fn client(sim: &Sim, region: usize) -> RegionClient {
         kubeconfig: Some(sim.kubeconfig.clone()),
         context: Some(c8dr_sim::context_name(region)),
         namespace: None,
+        context_source: None,
     })
     .await
     .expect("connects")
@@ -86,6 +87,7 @@ async fn lists_pods_and_reads_objects() {
         kubeconfig: Some(sim.kubeconfig.clone()),
         context: Some(c8dr_sim::context_name(1)),
         namespace: Some("elsewhere".into()),
+        context_source: None,
     })
     .await
     .expect("connects");
@@ -122,6 +124,7 @@ async fn missing_context_or_kubeconfig_is_a_usage_error() {
         kubeconfig: Some(sim.kubeconfig.clone()),
         context: Some("no-such-context".into()),
         namespace: None,
+        context_source: None,
     })
     .await
     .expect_err("unknown context");
@@ -130,6 +133,7 @@ async fn missing_context_or_kubeconfig_is_a_usage_error() {
         kubeconfig: Some(dir.path().join("missing")),
         context: None,
         namespace: None,
+        context_source: None,
     })
     .await
     .expect_err("missing file");

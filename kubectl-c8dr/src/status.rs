@@ -29,6 +29,19 @@ pub struct ProfilesArgs {
 
 pub async fn status(session: &Session, args: StatusArgs) -> Result<()> {
     let limit = parse_duration("--probe-timeout", &args.probe_timeout)?;
+    if limit.is_zero() {
+        return Err(Error::usage(
+            "--probe-timeout 0: every probe would time out; give e.g. 5s",
+        ));
+    }
+    if session.settings.location.context_source.as_deref() == Some("--context") {
+        // status shows both regions, each located by the docs' variables: one --context cannot
+        // say which region it is, and ignoring it would show another cluster than asked.
+        return Err(Error::usage(
+            "--context: status shows both regions and locates each by the docs' variables \
+             (CLUSTER_SURVIVING/CLUSTER_RECREATED or CLUSTER_0/CLUSTER_1); set those instead",
+        ));
+    }
     let report = ops::status(session, limit).await?;
     crate::show(session, &report)?;
     if report.nothing_reachable() {

@@ -52,6 +52,28 @@ impl EsAccess {
         }
     }
 
+    /// Bad input before any call: the repository name, `--es-user` without a password variable,
+    /// and `--es-password-env` naming a variable that is not a valid name or not set.
+    pub(crate) fn validate_in(&self, env: &crate::config::Env) -> Result<()> {
+        self.validate()?;
+        if let Some(var) = &self.password_env {
+            let valid = !var.is_empty()
+                && !var.starts_with(|c: char| c.is_ascii_digit())
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(Error::usage(format!(
+                    "--es-password-env {var:?}: not an environment variable name"
+                )));
+            }
+            if env.get(var).is_none() {
+                return Err(Error::usage(format!(
+                    "--es-password-env {var}: the environment variable {var} is not set"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         if self.repository.is_empty()
             || !self

@@ -267,6 +267,8 @@ impl RepoFlags {
     /// - `azure`: `container` (given with `--bucket`), `client`, `base_path`;
     /// - `fs`: `location` (`--location`, required), a directory every node of both clusters
     ///   shares and lists in `path.repo`. No bucket, client or base path.
+    ///
+    /// Every setting is checked before any call (SPEC 4.8).
     pub fn spec(&self, settings: &Settings) -> Result<RepoSpec> {
         let kind = self.kind.clone().unwrap_or_else(|| "s3".into());
         let mut map = Map::new();
@@ -287,6 +289,11 @@ impl RepoFlags {
                 } else {
                     "bucket"
                 };
+                let source = if self.bucket.is_some() {
+                    "--bucket"
+                } else {
+                    "S3_BUCKET_NAME"
+                };
                 let bucket = self
                     .bucket
                     .clone()
@@ -302,15 +309,22 @@ impl RepoFlags {
                             }
                         ))
                     })?;
+                check_bucket(&kind, source, &bucket)?;
                 map.insert(what.into(), json!(bucket));
-                map.insert(
-                    "client".into(),
-                    json!(self.client.clone().unwrap_or_else(|| "camunda".into())),
-                );
-                map.insert(
-                    "base_path".into(),
-                    json!(self.base_path.clone().unwrap_or_else(|| "backups".into())),
-                );
+                let client = self.client.clone().unwrap_or_else(|| "camunda".into());
+                if client.is_empty()
+                    || !client
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                {
+                    return Err(Error::usage(format!(
+                        "--client {client:?}: not a repository client name (letters, digits, '_', '-')"
+                    )));
+                }
+                map.insert("client".into(), json!(client));
+                let base_path = self.base_path.clone().unwrap_or_else(|| "backups".into());
+                no_control("--base-path", &base_path)?;
+                map.insert("base_path".into(), json!(base_path));
             }
             "fs" => {
                 if self.bucket.is_some() || self.client.is_some() || self.base_path.is_some() {
@@ -323,6 +337,7 @@ impl RepoFlags {
                     if location.is_empty() {
                         return Err(Error::usage("--location: empty path"));
                     }
+                    no_control("--location", location)?;
                     map.insert("location".into(), json!(location));
                 }
             }
@@ -358,4 +373,38 @@ impl RepoFlags {
             readonly: self.readonly,
         })
     }
+}
+
+/// A bucket (S3, GCS) or container (Azure) name as the object store accepts it, checked before
+/// any call: S3 "Bucket naming rules" (3-63 characters, lowercase letters, digits, '.' and '-',
+/// a letter or digit at both ends, no '..'); GCS also allows '_'; Azure containers have no '.'.
+fn check_bucket(kind: &str, source: &str, bucket: &str) -> Result<()> {
+    let extra = |c: char| match kind {
+        "gcs" => matches!(c, '.' | '-' | '_'),
+        "azure" => c == '-',
+        _ => matches!(c, '.' | '-'),
+    };
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket.chars().all(|c| alnum(c) || extra(c))
+        && bucket.starts_with(alnum)
+        && bucket.ends_with(alnum)
+        && !bucket.contains("..");
+    if ok {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{source} {bucket:?}: not a valid {kind} bucket name (3-63 lowercase letters, digits, '.' \
+         or '-', starting and ending with a letter or digit)"
+    )))
+}
+
+/// A path setting without control characters (a newline is never part of one).
+fn no_control(flag: &str, value: &str) -> Result<()> {
+    if value.chars().any(char::is_control) {
+        return Err(Error::usage(format!(
+            "{flag} {value:?}: holds a control character"
+        )));
+    }
+    Ok(())
 }

@@ -50,14 +50,14 @@ pub fn check_extra_args(extra: &[String]) -> Result<()> {
             ),
         ))
     };
-    let mut set_value_next = false;
+    // The --set flavour whose value comes as the next argument (named as given).
+    let mut set_value_next: Option<&str> = None;
     for arg in extra {
         let a = arg.as_str();
-        if set_value_next {
-            set_value_next = false;
-            if let Some(key) = decided_set_key(a) {
-                return refuse_decided("--set ", &key);
-            }
+        if let Some(set_flag) = set_value_next.take()
+            && let Some(key) = decided_set_key(a)
+        {
+            return refuse_decided(&format!("{set_flag} "), &key);
         }
         if a == "--" {
             continue;
@@ -91,7 +91,7 @@ pub fn check_extra_args(extra: &[String]) -> Result<()> {
                         return refuse_decided(&format!("{flag}="), &key);
                     }
                 }
-                None => set_value_next = true,
+                None => set_value_next = Some(flag),
             }
             continue;
         }

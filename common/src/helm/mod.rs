@@ -29,6 +29,11 @@ use crate::error::Result;
 /// plugins share, [`crate::ui::assume_yes`]) and run it.
 pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Result<RedeployReport> {
     let plan = Plan::new(request, env, cwd)?;
+    // A context that is not in the kubeconfig is bad input, found before helm runs (in a dry run
+    // too); helm would only fail later, region by region.
+    for region in &plan.regions {
+        crate::location::check_context(&region.context, &region.context_source, env)?;
+    }
     if request.dry_run {
         return plan.dry_run();
     }

@@ -55,6 +55,8 @@ pub struct RegionPlan {
     /// `Surviving` or `Recreated` when the environment says which side the region is on.
     pub side: Option<RegionRef>,
     pub context: String,
+    /// Where the context came from (a flag, a variable, the kubeconfig), for messages.
+    pub context_source: String,
     pub namespace: String,
     /// The user's values files, in order (as given, relative to the working directory).
     pub values_files: Vec<PathBuf>,
@@ -286,6 +288,10 @@ fn plan_region(
         id: loc.id,
         side: loc.side,
         context,
+        context_source: loc
+            .context_source
+            .clone()
+            .unwrap_or_else(|| flag.to_string()),
         namespace,
         values_files,
         overlay,

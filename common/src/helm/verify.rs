@@ -101,6 +101,7 @@ impl Plan {
         let target = KubeTarget {
             kubeconfig: None,
             context: Some(region.context.clone()),
+            context_source: Some(region.context_source.clone()),
             namespace: Some(region.namespace.clone()),
         };
         let (result, seen) = match RegionClient::connect(&target).await {

@@ -30,6 +30,8 @@ use crate::{Error, Result};
 pub struct KubeTarget {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// Where the context came from (`--context`, `CLUSTER_SURVIVING`, …), for messages.
+    pub context_source: Option<String>,
     pub namespace: Option<String>,
 }
 
@@ -58,17 +60,37 @@ fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "KUBECONFIG or ~/.kube/config".to_string());
     match e {
-        KubeconfigError::LoadContext(ctx) => Error::usage(format!(
-            "kube context {ctx:?} is not in the kubeconfig ({source})"
-        )),
+        KubeconfigError::LoadContext(ctx) => match &target.context_source {
+            Some(from) => Error::usage(format!(
+                "{from} {ctx:?}: kube context not in the kubeconfig ({source})"
+            )),
+            None => Error::usage(format!(
+                "kube context {ctx:?} is not in the kubeconfig ({source})"
+            )),
+        },
         KubeconfigError::CurrentContextNotSet => Error::usage(format!(
             "the kubeconfig ({source}) has no current context: pass --context"
         )),
-        KubeconfigError::FindPath | KubeconfigError::ReadConfig(..) => {
-            Error::usage(format!("cannot read the kubeconfig ({source}): {e}"))
-        }
-        other => Error::usage(format!("invalid kubeconfig ({source}): {other}")),
+        KubeconfigError::FindPath | KubeconfigError::ReadConfig(..) => Error::usage(format!(
+            "cannot read the kubeconfig ({source}): {}",
+            one_line(&e.to_string())
+        )),
+        other => Error::usage(format!(
+            "invalid kubeconfig ({source}): {}",
+            one_line(&other.to_string())
+        )),
     }
+}
+
+/// A parser's message on one line (YAML errors come with a source snippet over several lines;
+/// SPEC 4.8 wants one line naming the file, with line and column).
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The `proxy-url` of the cluster the context points at, if the kubeconfig sets one.

@@ -25,7 +25,25 @@ pub fn parse_yaml(path: &Path, text: &str) -> Result<Value> {
 }
 
 /// Read and parse one values file.
+/// The largest values file c8dr reads: Helm stores a release (chart, values, manifest) in one
+/// Secret, and the API server refuses a Secret over 1 MiB (kubernetes `core/validation`
+/// `MaxSecretSize`), so a larger values file cannot be installed anyway.
+pub const MAX_VALUES_FILE: u64 = 1024 * 1024;
+
 pub fn load_file(path: &Path) -> Result<Value> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.is_file()
+        && meta.len() > MAX_VALUES_FILE
+    {
+        return Err(Error::File {
+            path: path.to_path_buf(),
+            message: format!(
+                "{} bytes: larger than a Helm release can hold (a release is stored in one Secret, \
+                 at most 1 MiB)",
+                meta.len()
+            ),
+        });
+    }
     let text = std::fs::read_to_string(path).map_err(|e| Error::File {
         path: path.to_path_buf(),
         message: match e.kind() {

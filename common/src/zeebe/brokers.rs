@@ -35,6 +35,11 @@ impl Selection {
 /// Parse `1,3,5,7` (spaces allowed); duplicates are removed, order is ascending.
 pub fn parse_ids(list: &str) -> Result<Vec<u32>> {
     let mut ids = BTreeSet::new();
+    if !list.trim().is_empty() && list.split(',').any(|p| p.trim().is_empty()) {
+        return Err(Error::usage(format!(
+            "--ids {list:?}: an empty id between commas (expected e.g. 1,3,5,7)"
+        )));
+    }
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let id = part.parse::<u32>().map_err(|_| {
             Error::usage(format!(

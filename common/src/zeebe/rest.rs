@@ -91,7 +91,11 @@ impl RestAuth {
             Some("oidc") => Ok(Self::Oidc {
                 client_id: need("CAMUNDA_CLIENT_AUTH_CLIENT_ID")?,
                 client_secret: need("CAMUNDA_CLIENT_AUTH_CLIENT_SECRET")?,
-                token_url: need("CAMUNDA_CLIENT_AUTH_TOKEN_URL")?,
+                token_url: need("CAMUNDA_CLIENT_AUTH_TOKEN_URL").and_then(|u| {
+                    // Checked here, before any call, not when the first token is fetched.
+                    parse_base_url("CAMUNDA_CLIENT_AUTH_TOKEN_URL", &u)?;
+                    Ok(u)
+                })?,
                 audience: env.get("CAMUNDA_CLIENT_AUTH_AUDIENCE").map(String::from),
             }),
             Some(other) => Err(Error::usage(format!(

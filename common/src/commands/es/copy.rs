@@ -177,10 +177,17 @@ fn validate(
     repo: &RepoFlags,
     args: &CopyArgs,
 ) -> Result<(Settings, Settings, RepoSpec)> {
-    access.validate()?;
+    access.validate_in(&session.settings.env)?;
+    super::check_feature_states(args.feature_states.as_deref())?;
     if session.settings.es_url.is_some() {
         return Err(Error::usage(
             "--es-url: ambiguous for es copy (two clusters); use --from-es-url and --to-es-url",
+        ));
+    }
+    if session.settings.location.context_source.as_deref() == Some("--context") {
+        return Err(Error::usage(
+            "--context: ambiguous for es copy (two clusters, each located by the docs' variables \
+             CLUSTER_SURVIVING/CLUSTER_RECREATED or CLUSTER_0/CLUSTER_1); set those instead",
         ));
     }
     if repo.readonly {
@@ -196,7 +203,7 @@ fn validate(
     }
     let spec = repo.spec(&session.settings)?;
     if let Some(n) = &args.snapshot {
-        es::snapshot_name(Some(n))?;
+        es::snapshot_name(Some(n)).map_err(|e| e.context("--snapshot"))?;
     }
     let mut from = session.settings.for_region(args.from)?;
     let mut to = session.settings.for_region(args.to)?;

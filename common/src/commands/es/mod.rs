@@ -32,6 +32,22 @@ pub use self::snapshot::{
 /// target's users and passwords), else Elasticsearch's default (all of the snapshot's).
 /// OpenSearch has no feature states and rejects the key (400 "Unknown parameter
 /// feature_states"): nothing is sent there, and a `--feature-states` flag is ignored with a note.
+/// `--feature-states` as Elasticsearch's restore API accepts it: `none` means "no feature state"
+/// and cannot be combined with names (ES reference, restore snapshot API, `feature_states`);
+/// checked before any call.
+pub fn check_feature_states(flag: Option<&[String]>) -> Result<()> {
+    if let Some(list) = flag
+        && list.len() > 1
+        && list.iter().any(|s| s == "none")
+    {
+        return Err(Error::usage(format!(
+            "--feature-states {:?}: 'none' cannot be combined with other feature states",
+            list.join(",")
+        )));
+    }
+    Ok(())
+}
+
 pub fn feature_states(
     flag: Option<&[String]>,
     target: &EsConn,

@@ -20,7 +20,7 @@ pub async fn snapshot_create(
 ) -> Result<Outcome> {
     const CMD: &str = "es snapshot create";
     // Validate, plan.
-    access.validate()?;
+    access.validate_in(&session.settings.env)?;
     let name = es::snapshot_name(name)?;
     let plan = es::snapshot_create_calls(&access.repository, &name);
     let summary = format!(
@@ -120,6 +120,7 @@ pub async fn snapshot_show(
     access: &EsAccess,
     name: &str,
 ) -> Result<SnapshotView> {
+    es::snapshot_name(Some(name))?;
     let (t, opts) = reach(session, access).await?;
     Ok(SnapshotView(es::snapshot_show(t.t(), &opts, name).await?))
 }
