@@ -8,9 +8,20 @@ use c8dr_common::helm::RedeployRequest;
 use c8dr_common::values::OverlayOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The long help: the helm steps of the failback come from the procedure table (one home for step
+/// numbers and commands).
+fn long_about() -> String {
+    use c8dr_common::procedure::{Fill, Stage, Tool};
+    let steps: String = Stage::Failback
+        .run_by(Tool::Helm)
+        .map(|s| format!("  {}  {}\n", s.number(), s.command(&Fill::default())))
+        .collect();
+    format!("{LONG_ABOUT_HEAD}\n\nFailback steps:\n{steps}\n{LONG_ABOUT_TAIL}")
+}
+
 const ABOUT: &str = "Camunda 8 dual-region failover/failback: helm upgrades per region";
 
-const LONG_ABOUT: &str = "\
+const LONG_ABOUT_HEAD: &str = "\
 Camunda 8 dual-region failover/failback: the helm side of the procedure.
 
 `helm c8dr redeploy` runs `helm upgrade --install` per region with your values files plus a
@@ -25,13 +36,9 @@ up to 30s for it, reports, and exits 130/143/129.
 Extra helm arguments after -- must not override what c8dr decides: --kube-context, -n/--namespace,
 --kubeconfig, --kube-*, -f/--values, --version and --set on orchestration.env/profiles are refused.
 Secrets (ES_PWD, *_LICENSE_KEY, *_TOKEN, *_SECRET, passwords, URL userinfo) are hidden by name
-and by value in everything printed.
+and by value in everything printed.";
 
-Failback steps:
-  1  helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
-  2  helm c8dr redeploy --region surviving --no-webapps
-  8  helm c8dr redeploy --region both
-
+const LONG_ABOUT_TAIL: &str = "\
 Regions come from the Camunda docs' variables (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING,
 REGION_SURVIVING, the same for RECREATED, or CLUSTER_0/1 and CAMUNDA_NAMESPACE_0/1), or from
 --surviving-context/--surviving-namespace/--recreated-context/--recreated-namespace. helm's own
@@ -51,7 +58,7 @@ Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --ver
 helm's own exit code.";
 
 #[derive(Debug, Parser)]
-#[command(name = "helm c8dr", bin_name = "helm c8dr", about = ABOUT, long_about = LONG_ABOUT)]
+#[command(name = "helm c8dr", bin_name = "helm c8dr", about = ABOUT, long_about = long_about())]
 pub struct Cli {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]

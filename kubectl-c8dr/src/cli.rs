@@ -5,22 +5,44 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-const AFTER_HELP: &str = "\
-The procedure (Camunda 8.8 dual-region, region 1 lost):
-  failover 1   kubectl c8dr brokers remove --odd
-  failover 2   kubectl c8dr exporters disable camundaregion1
-  failback 1-2 helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
-               helm c8dr redeploy --region surviving --no-webapps
-  failback 3   kubectl c8dr exporting pause
-  failback 5   kubectl c8dr exporters enable camundaregion1 --initialize-from camundaregion0
-  failback 6   kubectl c8dr exporting resume
-  failback 7   kubectl c8dr brokers add --odd --replication-factor 4
-  failback 8   helm c8dr redeploy --region both
-
-Regions come from the docs' variables (CLUSTER_SURVIVING, CAMUNDA_NAMESPACE_SURVIVING, REGION_SURVIVING,
-CLUSTER_RECREATED, …, CLUSTER_0/1, CAMUNDA_NAMESPACE_0/1); flags override them.
-Exit codes: 0 success or already done, 1 failed, 2 bad input, 3 refused by a safety check,
-4 timed out, 5 cannot reach the cluster/gateway/Elasticsearch.";
+/// The root help's epilogue: every step of the procedure with its command, from the procedure
+/// table (one home for step numbers and commands), for the docs' example (region 1 lost).
+fn after_help() -> String {
+    use c8dr_common::procedure::{Fill, Stage, Tool, hint};
+    use c8dr_common::region::RegionId;
+    let fill = Fill::of(RegionId::ONE, 4);
+    let mut out = String::from("The procedure (Camunda 8.8 dual-region, region 1 lost):\n");
+    for stage in [Stage::Failover, Stage::Failback] {
+        for step in stage.steps() {
+            out.push_str(&format!("  {:<12} {}\n", step.tag(), step.command(&fill)));
+        }
+    }
+    let span = |stage: Stage| {
+        let steps: Vec<_> = stage.run_by(Tool::Kubectl).map(|s| s.number()).collect();
+        let (first, last) = (steps.first().copied(), steps.last().copied());
+        format!(
+            "{} {}-{}",
+            stage.name(),
+            first.unwrap_or_default(),
+            last.unwrap_or_default()
+        )
+    };
+    out.push_str(&format!(
+        "Composite: {} runs {};\n           {} runs the kubectl steps of {}.\n\n",
+        hint::FAILOVER,
+        span(Stage::Failover),
+        hint::FAILBACK,
+        span(Stage::Failback)
+    ));
+    out.push_str(
+        "Regions come from the docs' variables (CLUSTER_SURVIVING,
+CAMUNDA_NAMESPACE_SURVIVING, REGION_SURVIVING, CLUSTER_RECREATED, …, CLUSTER_0/1,
+CAMUNDA_NAMESPACE_0/1); flags override them.
+Exit codes: 0 success or already done, 1 failed, 2 bad input,
+3 refused by a safety check, 4 timed out, 5 cannot reach the cluster/gateway/Elasticsearch.",
+    );
+    out
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,7 +52,7 @@ Exit codes: 0 success or already done, 1 failed, 2 bad input, 3 refused by a saf
     about = "Camunda 8 dual-region failover and failback, safely",
     long_about = "Camunda 8 dual-region failover and failback, safely.\n\nEvery mutating command prints its plan, asks for \
                   confirmation (--yes to skip), does it exactly once, and waits until it really happened.",
-    after_help = AFTER_HELP,
+    after_help = after_help(),
     propagate_version = true
 )]
 pub struct Cli {

@@ -34,6 +34,30 @@ fn help_shows_the_procedure_and_the_exit_codes() {
 }
 
 #[test]
+fn help_lists_every_step_of_the_procedure_table_and_the_composite_commands() {
+    let out = c8dr().arg("--help").output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    use c8dr_common::procedure::{FAILBACK, FAILOVER, Fill};
+    let fill = Fill::of(c8dr_common::region::RegionId::ONE, 4);
+    for step in FAILOVER.iter().chain(FAILBACK.iter()) {
+        let line = format!("{:<12} {}", step.tag(), step.command(&fill));
+        assert!(help.contains(&line), "{line:?} missing from:\n{help}");
+    }
+    assert!(
+        help.contains("failback 4") && help.contains("kubectl c8dr es copy"),
+        "{help}"
+    );
+    assert!(
+        help.contains("kubectl c8dr failover runs failover 1-2"),
+        "{help}"
+    );
+    assert!(
+        help.contains("kubectl c8dr failback runs the kubectl steps of failback 3-7"),
+        "{help}"
+    );
+}
+
+#[test]
 fn conflicting_broker_flags_are_exit_2() {
     let (code, err) = stderr(c8dr().args(["brokers", "remove", "--odd", "--even", "--yes"]));
     assert_eq!(code, 2, "{err}");
