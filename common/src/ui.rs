@@ -32,15 +32,16 @@ pub fn assume_yes(flag: bool, env: &Env) -> bool {
 /// anything else aborts (exit 3).
 pub fn ask(refusal: &str, plan: Option<(&str, &[String])>) -> Result<()> {
     let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Error::refused(refusal));
-    }
+    // The plan first, also when the answer cannot be asked: what --yes would run is shown.
     let mut err = std::io::stderr().lock();
     if let Some((title, lines)) = plan {
         let _ = writeln!(err, "{title}");
         for line in lines {
             let _ = writeln!(err, "  {line}");
         }
+    }
+    if !stdin.is_terminal() {
+        return Err(Error::refused(refusal));
     }
     let _ = write!(err, "Proceed? [y/N] ");
     let _ = err.flush();

@@ -331,9 +331,12 @@ fn bad_input_exits_2_without_calling_helm() {
 #[test]
 fn without_a_terminal_redeploy_needs_yes() {
     let mut env = setup();
+    // The plan is shown before the refusal, as kubectl c8dr does: what --yes would run.
     env.helm("redeploy --region both")
         .code(3)
-        .stderr_has("--yes");
+        .stderr_has("--yes")
+        .stderr_has("This will run:")
+        .stderr_has("upgrade --install");
     assert!(calls(&env).is_empty(), "no helm call");
     env.set_env("C8DR_ASSUME_YES", "1");
     env.helm("redeploy").success();
@@ -759,4 +762,26 @@ fn sigint_during_redeploy_cancels_helm_removes_the_overlays_and_exits_130() {
 #[test]
 fn sighup_during_redeploy_cancels_helm_removes_the_overlays_and_exits_129() {
     interrupt_redeploy("HUP", 129);
+}
+
+#[test]
+fn a_missing_helm_is_bad_input_before_anything_is_asked_or_run() {
+    let mut env = setup();
+    env.set_env("HELM_BIN", "/nonexistent/helm");
+    env.helm("redeploy --yes")
+        .code(2)
+        .stderr_has("helm not found");
+    assert!(calls(&env).is_empty(), "no helm call");
+}
+
+#[test]
+fn an_unpinned_chart_version_is_warned_about_in_the_plan() {
+    let mut env = setup();
+    env.remove_env("HELM_CHART_VERSION");
+    env.helm("redeploy --dry-run")
+        .success()
+        .output_has("no chart version pinned");
+    env.helm("redeploy --dry-run --version 13.1.0")
+        .success()
+        .output_lacks("no chart version pinned");
 }

@@ -37,14 +37,21 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
     if request.dry_run {
         return plan.dry_run();
     }
+    // helm must be there before anyone is asked to confirm running it.
+    if which::which(&plan.helm_bin).is_err() {
+        return Err(crate::error::Error::usage(format!(
+            "helm not found ({}): install helm 3.x or 4.x, or point HELM_BIN at it",
+            plan.helm_bin
+        )));
+    }
     plan.confirm(crate::ui::assume_yes(request.yes, env))?;
     plan.execute().await
 }
 
 impl Plan {
     /// SPEC safety rule 1 through the one prompt ([`crate::ui::ask`]): `--yes` (or
-    /// `C8DR_ASSUME_YES`) skips it silently; without a terminal the redeploy is refused before
-    /// anything is printed; otherwise the helm command lines are shown and the answer decides.
+    /// `C8DR_ASSUME_YES`) skips it silently; otherwise the helm command lines are shown, and
+    /// without a terminal the redeploy is then refused, else the answer decides.
     pub fn confirm(&self, assume_yes: bool) -> Result<()> {
         if assume_yes {
             return Ok(());

@@ -398,6 +398,19 @@ impl Plan {
              --surviving-context/--recreated-context"
             )));
         }
+        let version = req
+            .version
+            .clone()
+            .or_else(|| env.get("HELM_CHART_VERSION").map(String::from))
+            .filter(|v| !v.trim().is_empty());
+        if version.is_none() {
+            // During an outage an unpinned upgrade takes whatever chart is newest in the repo.
+            notices.push(
+                "no chart version pinned (--version or HELM_CHART_VERSION): helm upgrade will take \
+                 the newest chart in the repository; pin the version the installation runs"
+                    .to_string(),
+            );
+        }
         Ok(Plan {
             helm_bin: helm_bin(env).unwrap_or_else(|| "helm".to_string()),
             release: crate::chart::release(req.release.as_deref(), env)?,
@@ -405,11 +418,7 @@ impl Plan {
                 .chart
                 .clone()
                 .unwrap_or_else(|| crate::chart::DEFAULT_CHART.to_string()),
-            version: req
-                .version
-                .clone()
-                .or_else(|| env.get("HELM_CHART_VERSION").map(String::from))
-                .filter(|v| !v.trim().is_empty()),
+            version,
             timeout: req.timeout.clone(),
             extra_args: req.extra_args.clone(),
             keep_overlay: req.keep_overlay.clone(),

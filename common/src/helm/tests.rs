@@ -75,7 +75,20 @@ fn the_recreated_region_gets_the_exact_docs_argv_and_never_waits() {
             "10m",
         ]
     );
-    assert_eq!(plan.notices.len(), 1, "--wait dropped with a notice");
+    assert!(
+        plan.notices
+            .iter()
+            .any(|n| n.contains("--wait is not applied")),
+        "--wait dropped with a notice: {:?}",
+        plan.notices
+    );
+    assert!(
+        plan.notices
+            .iter()
+            .any(|n| n.contains("no chart version pinned")),
+        "no --version: the unpinned chart is warned about: {:?}",
+        plan.notices
+    );
 }
 
 #[test]
