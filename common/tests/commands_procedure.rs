@@ -151,6 +151,14 @@ async fn a_lost_region_is_failed_over_and_status_follows_every_step() {
         "{:?}",
         dry.plan
     );
+    // The gateway's own plan of the removal, before anyone is asked (issue 12 item 2).
+    assert!(
+        dry.plan
+            .iter()
+            .any(|l| l.contains("brokers [1, 3, 5, 7] removed, replication factor 4 -> 2")),
+        "{:?}",
+        dry.plan
+    );
     assert!(
         dry.plan
             .contains(&"step 2/2: kubectl c8dr exporters disable camundaregion1".to_string()),

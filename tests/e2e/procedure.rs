@@ -277,7 +277,9 @@ fn failover_region0(mode: c8dr_sim::DeadCoordinator) {
     env.c8dr("failover --dry-run")
         .success()
         .stdout_has("brokers remove --even")
-        .stdout_has("exporters disable camundaregion0");
+        .stdout_has("exporters disable camundaregion0")
+        // The gateway's own plan, asked before the operator is: brokers and replication factor.
+        .stdout_has("brokers [0, 2, 4, 6] removed, replication factor 4 -> 2");
     env.c8dr("failover").success().stdout_has("failed over");
     let s = env.state();
     assert_eq!(s["members"], serde_json::json!([1, 3, 5, 7]));

@@ -68,6 +68,59 @@ pub fn failover_preflight(
     Ok(lost)
 }
 
+/// The gateway's own plan of the forced removal (its `dryRun`, which also works with the
+/// coordinator lost: it goes to the lowest retained member, SPEC 3.1), shown before the operator
+/// is asked: the brokers that go and the replication factor before → after. Nothing to show when
+/// the lost brokers are no members any more (a re-run); a failed dry run is said, not fatal (the
+/// step itself plans again and stops on a real error).
+async fn gateway_plan(
+    mgmt: &crate::zeebe::ManagementClient,
+    t: &crate::zeebe::model::ClusterTopology,
+    lost: RegionId,
+    rf_before: u32,
+) -> Vec<String> {
+    use crate::zeebe::model::{BrokersPatch, ClusterPatch};
+    let remove: Vec<u32> = t
+        .member_ids()
+        .into_iter()
+        .filter(|b| lost.holds(*b))
+        .collect();
+    if remove.is_empty() {
+        return vec![];
+    }
+    let body = ClusterPatch {
+        brokers: BrokersPatch {
+            remove: remove.clone(),
+            add: vec![],
+        },
+        ..Default::default()
+    };
+    match mgmt.patch_cluster(&body, true, true).await {
+        Ok(planned) => {
+            let after = crate::zeebe::model::ClusterTopology {
+                brokers: planned.expected_topology.clone(),
+                ..Default::default()
+            };
+            let mut lines = vec![format!(
+                "  the gateway plans {} operations: brokers {remove:?} removed, replication factor {} -> {}",
+                planned.planned_changes.len(),
+                rf_before,
+                after.replication_factor()
+            )];
+            lines.extend(
+                planned
+                    .planned_changes
+                    .iter()
+                    .map(|op| format!("    {}", op.describe())),
+            );
+            lines
+        }
+        Err(e) => vec![format!(
+            "  (the gateway's dry run of the removal failed: {e}; the step plans again before sending)"
+        )],
+    }
+}
+
 /// `kubectl c8dr failover [--lost REGION]`: failover steps 1–2 against the surviving region.
 /// With region 0 lost the coordinator (broker 0) is dead: membership and liveness come from
 /// `/v2/topology`, and the exporters are read once the forced removal has made broker 1 the
@@ -81,11 +134,15 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     let t = read.cluster().clone();
     let alive = super::liveness::liveness(session, &t.member_ids()).await?;
     let lost = failover_preflight(&t, &alive.alive, stated)?;
+    // The replication factor now: the cluster configuration's, or with the coordinator lost the
+    // gateway's /v2/topology (the synthesized membership holds only the live brokers).
+    let mut rf_before = t.replication_factor();
     if let super::cluster::ClusterRead::CoordinatorLost { .. } = &read {
         // Partitions none of whose reachable replicas is listed: the synthesized membership does
         // not know their holders, so check them against /v2/topology's partition count.
         let rest = session.rest().await?;
         let topo = rest.topology().await.context("failover pre-flight")?;
+        rf_before = rf_before.max(topo.replication_factor);
         let held: std::collections::BTreeSet<u32> = topo
             .brokers
             .iter()
@@ -139,6 +196,7 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
         ),
         format!("{}: {remove_cmd}", remove.label()),
     ];
+    plan.extend(gateway_plan(mgmt, &t, lost, rf_before).await);
     for e in &planned_exporters {
         plan.push(format!("{}: {}", disable.label(), disable_cmd(e)));
     }
