@@ -100,8 +100,8 @@ fn es_copy_after_failover_restores_exactly_the_surviving_camunda_indices() {
     let out = run.json();
     assert_eq!(out["status"], "done", "{out:#}");
     assert_eq!(out["details"]["outcome"], "copied");
-    assert_eq!(out["details"]["target_repository"]["readonly"], true);
-    assert_eq!(out["details"]["source_repository"]["readonly"], false);
+    assert_eq!(out["details"]["targetRepository"]["readonly"], true);
+    assert_eq!(out["details"]["sourceRepository"]["readonly"], false);
     assert_copied(&env);
     // The target's repository is read-only as ES reports it.
     env.c8dr("es repo show --region recreated -o json")
@@ -425,18 +425,18 @@ fn es_copy_of_multi_shard_indices_waits_for_every_shard_copy() {
         let indices = camunda(&es_indices(&env, 0)).len() as u64;
         assert!(indices > 0);
         // Every restored index, Camunda's and the archive's, has its copies counted.
-        let restored = restore["restored_indices"]
+        let restored = restore["restoredIndices"]
             .as_array()
             .map(Vec::len)
             .unwrap_or(0) as u64;
         assert_eq!(
-            restore["shard_copies"],
+            restore["shardCopies"],
             copies_per_index * restored,
             "{out:#}"
         );
         assert_copied(&env);
         if nodes == 1 {
-            assert_eq!(restore["unassigned_replicas"], 3 * restored, "{out:#}");
+            assert_eq!(restore["unassignedReplicas"], 3 * restored, "{out:#}");
             env.c8dr("es status --region recreated")
                 .success()
                 .stdout_has("health yellow");

@@ -59,6 +59,7 @@ pub(super) async fn detect_with(c: &EsClient<'_>) -> Result<Distribution> {
 
 /// One cluster's Elasticsearch state for `status` (reads only).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EsStatus {
     /// `green`, `yellow` or `red`.
     pub health: String,

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 
 /// One Camunda index compared between source and target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IndexComparison {
     pub index: String,
     pub source_docs: Option<u64>,
@@ -44,6 +45,7 @@ pub enum CopyOutcome {
 
 /// What `copy` did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CopyReport {
     pub outcome: CopyOutcome,
     pub source_repository: Option<RepoReport>,
@@ -82,6 +84,7 @@ fn compare(
 
 /// What [`copy`] would do, found with reads only (for the plan, `--dry-run` and the prompt).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CopyPreview {
     /// The snapshot name that will be used: pass it back in [`CopySpec::snapshot`] so that the
     /// copy uses the name the plan showed.

@@ -77,6 +77,7 @@ impl RepoSpec {
 
 /// A registered repository.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RepoReport {
     pub repository: String,
     #[serde(rename = "type")]

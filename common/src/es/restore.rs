@@ -29,6 +29,7 @@ pub enum RestoreOutcome {
 
 /// A finished restore.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RestoreReport {
     pub repository: String,
     pub snapshot: String,
@@ -170,6 +171,7 @@ async fn follow_restore(
 
 /// What a restore would do, found with reads only (for the plan, `--dry-run` and the prompt).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RestorePreview {
     pub repository: String,
     pub snapshot: SnapshotInfo,

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 
 /// A finished snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SnapshotReport {
     pub repository: String,
     pub snapshot: SnapshotInfo,
