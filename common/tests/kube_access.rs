@@ -346,6 +346,13 @@ async fn a_lost_region_is_unreachable() {
     assert_eq!(err.exit_code(), 5);
     let err = c.list_pods(BROKERS).await.expect_err("lost");
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+    // The cause, as kubectl would say it, not only kube-rs' "client error (Connect)".
+    assert!(
+        err.to_string()
+            .to_lowercase()
+            .contains("connection refused"),
+        "{err}"
+    );
     let err = c.server_version().await.expect_err("lost");
     assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
     let err = c

@@ -31,7 +31,8 @@ pub(crate) fn map(location: &str, what: &str, e: kube::Error) -> Error {
             }
         }
         kube::Error::Auth(err) => Error::usage(format!(
-            "{what} in {location}: authentication failed: {err}"
+            "{what} in {location}: authentication failed: {}",
+            chain(&err)
         )),
         kube::Error::InferKubeconfig(err) => Error::usage(format!("{what}: {err}")),
         kube::Error::SerdeError(err) => Error::failed(format!(
@@ -39,7 +40,64 @@ pub(crate) fn map(location: &str, what: &str, e: kube::Error) -> Error {
         )),
         other => Error::unreachable(
             format!("the Kubernetes API of {location}"),
-            format!("{what}: {other}"),
+            format!("{what}: {}", chain(&other)),
         ),
+    }
+}
+
+/// An error with its causes on one line, as kubectl shows them (`x509: …`, `connection
+/// refused`): kube-rs' own message for a failed connection is only `ServiceError: client error
+/// (Connect)`, the reason is in its sources. A cause already quoted by its parent is not repeated.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn the_causes_are_kept_on_one_line_without_repeats() {
+        let e = Layer(
+            "ServiceError: client error (Connect)",
+            Some(Box::new(Layer(
+                "client error (Connect)",
+                Some(Box::new(Layer(
+                    "tcp connect error",
+                    Some(Box::new(Layer("Connection refused (os error 111)", None))),
+                ))),
+            ))),
+        );
+        assert_eq!(
+            chain(&e),
+            "ServiceError: client error (Connect): tcp connect error: Connection refused (os error 111)"
+        );
     }
 }
