@@ -213,7 +213,19 @@ impl Session {
         }
         let kube = self.kube().await?;
         let t = match remote {
-            Remote::Service(service) => kube.tunnel(service, port).await?,
+            Remote::Service(service) => kube.tunnel(service, port).await.map_err(|e| match e {
+                // Which release and namespace were tried, and how to change them.
+                Error::Api { status: 404, .. } => e.context(format!(
+                    "no Service {service} in namespace {} (context {}): is release {:?} installed \
+                     there? Change the release with --release or CAMUNDA_RELEASE_NAME, the namespace \
+                     with -n/--namespace or CAMUNDA_NAMESPACE_*, the cluster with --context or \
+                     CLUSTER_*",
+                    kube.namespace(),
+                    kube.context(),
+                    self.settings.release
+                )),
+                other => other,
+            })?,
             Remote::Pod(pod) => kube.tunnel_pod(pod, port).await?,
         };
         tracing::debug!(remote = key, port, local = %t.local_addr(), "port-forward open");

@@ -640,3 +640,14 @@ fn an_unreachable_rest_api_is_named_and_nothing_is_removed() {
     .stderr_has("/v2/topology could not be reached");
     assert!(patches(&env.state()).is_empty());
 }
+
+#[test]
+fn a_missing_gateway_service_names_the_release_and_namespace_tried_and_how_to_change_them() {
+    let env = TestEnv::start();
+    env.c8dr("topology --release other")
+        .code(1)
+        .stderr_has("other-zeebe-gateway")
+        .stderr_has("camunda-region0")
+        .stderr_has("--release or CAMUNDA_RELEASE_NAME")
+        .stderr_has("-n/--namespace");
+}
