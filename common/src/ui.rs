@@ -126,13 +126,24 @@ impl Ui {
     /// A progress display for a wait of `total` steps (0 = not known yet: a spinner that turns
     /// into a bar at the first [`Progress::update`]). Hidden without a TTY.
     pub fn progress(&self, label: &str, total: u64) -> Progress {
-        if !self.interactive || self.quiet {
-            return Progress { bar: None };
+        if self.quiet {
+            return Progress::default();
+        }
+        if !self.interactive {
+            // No terminal (CI logs, a redirected run): a line every HEARTBEAT instead of a bar,
+            // so a long wait is never silent.
+            return Progress {
+                heartbeat: Heartbeat::start(label, total),
+                ..Progress::default()
+            };
         }
         let bar = ProgressBar::new_spinner();
         bar.set_message(label.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
-        let progress = Progress { bar: Some(bar) };
+        let progress = Progress {
+            bar: Some(bar),
+            ..Progress::default()
+        };
         if total > 0 {
             progress.update(0, total);
         }
@@ -146,13 +157,87 @@ fn bar_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
-/// A running progress display.
+/// How often a wait without a terminal says it is still waiting.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// What a heartbeat line reports: the label (the latest message) and the progress so far.
+#[derive(Debug, Default)]
+struct Beat {
+    label: String,
+    done: u64,
+    total: u64,
+    lines: u64,
+}
+
+/// The heartbeat of a wait without a terminal: a task printing one line every [`HEARTBEAT`].
+struct Heartbeat {
+    state: std::sync::Arc<std::sync::Mutex<Beat>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start(label: &str, total: u64) -> Option<Self> {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let state = std::sync::Arc::new(std::sync::Mutex::new(Beat {
+            label: label.to_string(),
+            total,
+            ..Beat::default()
+        }));
+        let shared = state.clone();
+        let task = handle.spawn(async move {
+            let started = tokio::time::Instant::now();
+            let mut tick = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+            loop {
+                tick.tick().await;
+                let line = match shared.lock() {
+                    Ok(mut b) => {
+                        b.lines += 1;
+                        heartbeat_line(&b, started.elapsed())
+                    }
+                    Err(_) => return,
+                };
+                eprintln!("{line}");
+            }
+        });
+        Some(Self { state, task })
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `still waiting for change 12: force-remove brokers [1, 3]: 1m 30s (3/8)`.
+fn heartbeat_line(b: &Beat, elapsed: Duration) -> String {
+    let elapsed = humantime::format_duration(Duration::from_secs(elapsed.as_secs()));
+    if b.total > 0 {
+        format!(
+            "still waiting for {}: {elapsed} ({}/{})",
+            b.label, b.done, b.total
+        )
+    } else {
+        format!("still waiting for {}: {elapsed}", b.label)
+    }
+}
+
+/// A running progress display: a bar on a terminal, a heartbeat line every [`HEARTBEAT`]
+/// without one, nothing with `--quiet`.
+#[derive(Default)]
 pub struct Progress {
     bar: Option<ProgressBar>,
+    heartbeat: Option<Heartbeat>,
 }
 
 impl Progress {
     pub fn update(&self, done: u64, total: u64) {
+        if let Some(h) = &self.heartbeat
+            && let Ok(mut b) = h.state.lock()
+        {
+            b.done = done;
+            b.total = total;
+        }
         if let Some(b) = &self.bar {
             if b.length().is_none() {
                 b.set_style(bar_style());
@@ -162,9 +247,23 @@ impl Progress {
         }
     }
     pub fn message(&self, msg: impl Into<String>) {
-        if let Some(b) = &self.bar {
-            b.set_message(msg.into());
+        let msg = msg.into();
+        if let Some(h) = &self.heartbeat
+            && let Ok(mut b) = h.state.lock()
+        {
+            b.label = msg.clone();
         }
+        if let Some(b) = &self.bar {
+            b.set_message(msg);
+        }
+    }
+
+    /// Heartbeat lines printed so far (none on a terminal or with `--quiet`).
+    pub fn heartbeats(&self) -> u64 {
+        self.heartbeat
+            .as_ref()
+            .and_then(|h| h.state.lock().ok().map(|b| b.lines))
+            .unwrap_or(0)
     }
     pub fn finish(self) {
         if let Some(b) = self.bar {
@@ -176,6 +275,44 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_without_a_terminal_says_it_is_still_waiting_every_30_seconds() {
+        let ui = Ui {
+            interactive: false,
+            ..Ui::new(true, false)
+        };
+        let p = ui.progress("change 12: force-remove brokers [1, 3]", 0);
+        tokio::time::sleep(HEARTBEAT - Duration::from_secs(1)).await;
+        assert_eq!(p.heartbeats(), 0, "nothing before the first 30 s");
+        p.update(3, 8);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(p.heartbeats(), 1);
+        tokio::time::sleep(HEARTBEAT * 2).await;
+        assert_eq!(p.heartbeats(), 3);
+        p.finish();
+        let quiet = Ui {
+            interactive: false,
+            ..Ui::new(true, true)
+        };
+        let q = quiet.progress("x", 0);
+        tokio::time::sleep(HEARTBEAT * 2).await;
+        assert_eq!(q.heartbeats(), 0, "--quiet: no heartbeat");
+    }
+
+    #[test]
+    fn a_heartbeat_line_names_what_is_awaited_and_for_how_long() {
+        let b = Beat {
+            label: "change 12: force-remove brokers [1, 3]".into(),
+            done: 3,
+            total: 8,
+            lines: 0,
+        };
+        assert_eq!(
+            heartbeat_line(&b, Duration::from_millis(90_400)),
+            "still waiting for change 12: force-remove brokers [1, 3]: 1m 30s (3/8)"
+        );
+    }
 
     #[test]
     fn yes_is_one_true_yes_or_y_in_any_case() {
