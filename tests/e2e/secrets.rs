@@ -461,3 +461,160 @@ fn secrets_failover_helm_and_failback_never_leak() {
         .success();
     p.finish();
 }
+
+/// An https server (`openssl s_server -www`) with a certificate for 127.0.0.1 issued by a
+/// private CA; killed when dropped.
+struct TlsServer {
+    child: std::process::Child,
+    port: u16,
+    ca: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the TLS test needs the openssl command");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl TlsServer {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tls dir");
+        let d = dir.path();
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509", "-days", "1", "-subj", "/CN=c8dr-test-ca"];
+        ca.extend(key);
+        ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+        openssl(d, &ca);
+        let mut csr = vec!["req", "-subj", "/CN=127.0.0.1"];
+        csr.extend(key);
+        csr.extend(["-keyout", "srv.key", "-out", "srv.csr"]);
+        openssl(d, &csr);
+        std::fs::write(
+            d.join("ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("ext");
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "srv.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                "ext",
+                "-out",
+                "srv.pem",
+            ],
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let child = std::process::Command::new("openssl")
+            .args([
+                "s_server", "-quiet", "-www", "-cert", "srv.pem", "-key", "srv.key",
+            ])
+            .arg("-accept")
+            .arg(format!("127.0.0.1:{port}"))
+            .current_dir(d)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl s_server");
+        let server = Self {
+            child,
+            port,
+            ca: d.join("ca.pem"),
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "s_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+}
+
+/// TLS verification is on by default for every direct connection (`--es-url`, `--gateway-url`,
+/// `--rest-url`): a server whose certificate chains to an unknown CA is not talked to at all;
+/// with the CA added through `SSL_CERT_FILE` (the documented way, docs/security.md) the TLS
+/// handshake succeeds and c8dr gets as far as reading the (non-Elasticsearch) answer.
+#[test]
+fn secrets_tls_verification_is_on_by_default_and_a_ca_can_be_added() {
+    let env = TestEnv::start();
+    let tls = TlsServer::start();
+    let url = format!("https://127.0.0.1:{}", tls.port);
+    let es = |ca: Option<&Path>| {
+        let mut args: Vec<std::ffi::OsString> = vec!["c8dr".into()];
+        args.extend(["es", "status", "--es-url", url.as_str()].map(Into::into));
+        let mut cmd = env.command("kubectl", args);
+        if let Some(ca) = ca {
+            cmd = cmd.env("SSL_CERT_FILE", ca);
+        }
+        cmd.run()
+    };
+    let rest = |ca: Option<&Path>| {
+        let mut args: Vec<std::ffi::OsString> = vec!["c8dr".into()];
+        args.extend(
+            [
+                "topology",
+                "--gateway-url",
+                url.as_str(),
+                "--rest-url",
+                url.as_str(),
+            ]
+            .map(Into::into),
+        );
+        let mut cmd = env.command("kubectl", args);
+        if let Some(ca) = ca {
+            cmd = cmd.env("SSL_CERT_FILE", ca);
+        }
+        cmd.run()
+    };
+    // Unknown CA: refused at the handshake, reported as unreachable (exit 5).
+    let run = es(None).code(5).stderr_has("cannot reach Elasticsearch");
+    assert!(!run.stderr.contains("BODY"), "{}", run.context());
+    let run = rest(None).code(5).stderr_has("cannot reach");
+    assert!(!run.stderr.contains("BODY"), "{}", run.context());
+    // The CA added: the handshake succeeds, the answer (an HTML page) is read and refused.
+    let run = es(Some(&tls.ca));
+    assert!(run.stderr.contains("BODY"), "{}", run.context());
+    assert_ne!(run.code, 0);
+    let run = rest(Some(&tls.ca));
+    assert!(run.stderr.contains("BODY"), "{}", run.context());
+    assert_ne!(run.code, 0);
+}
