@@ -180,10 +180,12 @@ impl Pass {
         // directory excepted; the user's own input files excepted when unchanged.
         let sim_dir = self.env.home.path().join("sim");
         let after = files(self.env.home.path());
+        let mut checked = 0;
         for (path, content) in &after {
             if path.starts_with(&sim_dir) || self.before.get(path) == Some(content) {
                 continue;
             }
+            checked += 1;
             let text = String::from_utf8_lossy(content);
             for canary in ALL {
                 assert!(
@@ -196,12 +198,12 @@ impl Pass {
         assert!(self.tmp.starts_with(self.env.home.path()));
         drop(self.records);
         eprintln!(
-            "secrets pass: {} commands, {} argv samples, {} helm calls, {} requests, {} files checked: no canary",
+            "secrets pass: {} commands, {} argv samples, {} helm calls, {} requests, {} new or changed files: no canary",
             self.commands,
             samples,
             calls.len(),
             requests.len(),
-            after.len()
+            checked
         );
     }
 }
