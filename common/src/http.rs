@@ -99,19 +99,34 @@ pub fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD)
 }
 
+/// `raw` with the userinfo of its authority (`user:password@`) masked, for messages about a URL
+/// that may not even parse: a password written into a URL is never echoed.
+pub fn redact_userinfo(raw: &str) -> String {
+    let Some(start) = raw.find("://").map(|i| i + 3) else {
+        return raw.to_string();
+    };
+    let rest = &raw[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}***@{}", &raw[..start], &rest[at + 1..]),
+        None => raw.to_string(),
+    }
+}
+
 /// Parse and check a base URL given by the user (`--gateway-url` and friends).
 pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
+    let shown = redact_userinfo(raw);
     // The URL parser drops tabs and newlines (WHATWG rules): a value holding them was not meant.
     if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(Error::usage(format!(
-            "{flag} {raw:?}: not a URL (it holds whitespace or a control character)"
+            "{flag} {shown:?}: not a URL (it holds whitespace or a control character)"
         )));
     }
     let url = Url::parse(raw)
-        .map_err(|e| Error::usage(format!("{flag} '{raw}': not a valid URL ({e})")))?;
+        .map_err(|e| Error::usage(format!("{flag} '{shown}': not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::usage(format!(
-            "{flag} '{raw}': expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9600"
+            "{flag} '{shown}': expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9600"
         )));
     }
     Ok(url)
@@ -218,7 +233,9 @@ impl JsonClient {
             Auth::Basic { username, password } => req.basic_auth(username, Some(password)),
             Auth::Bearer(token) => req.bearer_auth(token),
         };
-        tracing::debug!(%method, %url, "request");
+        // A password written into the base URL (`http://user:pw@host`) is never logged.
+        let shown = redact_userinfo(url.as_str());
+        tracing::debug!(%method, url = %shown, "request");
         let resp = req
             .send()
             .await
@@ -298,6 +315,29 @@ mod tests {
         assert!(err.unwrap_or_default().contains("--gateway-url"));
         assert!(parse_base_url("--gateway-url", "not a url").is_err());
         assert!(parse_base_url("--es-url", "ftp://host").is_err());
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_masked_in_messages() {
+        for (raw, shown) in [
+            ("http://u:pw@[::1", "http://***@[::1"),
+            (
+                "http://u:p@w@host:1/p@th?q=a@b",
+                "http://***@host:1/p@th?q=a@b",
+            ),
+            ("https://host/x@y", "https://host/x@y"),
+            ("no-scheme@host", "no-scheme@host"),
+        ] {
+            assert_eq!(redact_userinfo(raw), shown);
+        }
+        let err = parse_base_url("--es-url", "ftp://u:pw-canary@host")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("--es-url") && !err.contains("pw-canary"),
+            "{err}"
+        );
     }
 
     #[test]
