@@ -785,3 +785,38 @@ fn an_unpinned_chart_version_is_warned_about_in_the_plan() {
         .success()
         .output_lacks("no chart version pinned");
 }
+
+#[test]
+fn helm_does_not_inherit_the_zeebe_rest_credentials() {
+    // A wrapper around the helm stand-in writes the environment helm runs with.
+    let mut env = setup();
+    let dump = env.home.path().join("helm-env");
+    let wrapper = env.home.path().join("helm-wrapper");
+    let real = c8dr_e2e::bin_dir().join("c8dr-sim-helm");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nenv > '{}'\nexec '{}' \"$@\"\n",
+            dump.display(),
+            real.display()
+        ),
+    )
+    .expect("wrapper written");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    env.set_env("HELM_BIN", wrapper.display().to_string());
+    env.set_env("CAMUNDA_CLIENT_AUTH_PASSWORD", "rest-canary-7f3a");
+    env.helm("redeploy --yes").success();
+    let seen = std::fs::read_to_string(&dump).expect("helm ran");
+    assert!(
+        seen.contains("HOME="),
+        "the dump is helm's environment: {seen}"
+    );
+    assert!(!seen.contains("rest-canary-7f3a"), "{seen}");
+    for var in [
+        "CAMUNDA_CLIENT_AUTH_USERNAME=",
+        "CAMUNDA_CLIENT_AUTH_PASSWORD=",
+    ] {
+        assert!(!seen.contains(var), "{var} reached helm: {seen}");
+    }
+}

@@ -165,8 +165,9 @@ impl HttpTransport {
             builder = builder.no_proxy();
         }
         if let Some(pem) = &tls.ca_pem {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| Error::usage(format!("--es-ca-cert: not a PEM certificate: {e}")))?;
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
+                Error::usage(format!("the CA certificate for --es-url is not PEM: {e}"))
+            })?;
             builder = builder.add_root_certificate(cert);
         }
         if tls.insecure {

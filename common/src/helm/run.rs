@@ -198,6 +198,11 @@ async fn run_helm_inner(
         .stderr(output.try_clone()?)
         // Never SIGKILL helm mid-upgrade (a release left pending-upgrade blocks later upgrades).
         .kill_on_drop(false);
+    // helm needs none of the Zeebe REST credentials the operator exported for kubectl c8dr: they
+    // do not reach its environment (docs/security.md).
+    for var in crate::zeebe::rest::CREDENTIAL_VARS {
+        cmd.env_remove(var);
+    }
     #[cfg(unix)]
     cmd.process_group(0);
     let mut child = cmd.spawn()?;
