@@ -19,14 +19,25 @@ fn status_says(env: &TestEnv, line: &str) -> Run {
 #[test]
 fn status_names_each_step_of_the_procedure() {
     let env = setup();
-    status_says(&env, "healthy: no action").stdout_has("looks lost: none");
+    // The first line sums it up; a healthy installation names no lost region.
+    status_says(&env, "status: healthy: no action\n")
+        .stdout_lacks("looks lost")
+        .stdout_lacks("being rebuilt");
 
     env.lose_region(1);
-    status_says(
+    let out = status_says(
         &env,
         "failover step 1 of 2: next: kubectl c8dr brokers remove --odd",
     )
-    .stdout_has("looks lost: region1");
+    .stdout_has("looks lost: region1")
+    .stdout_has("or every remaining kubectl step of the failover at once: kubectl c8dr failover");
+    assert!(
+        out.stdout.starts_with(
+            "status: failover step 1 of 2: next: kubectl c8dr brokers remove --odd (region1 lost)\n"
+        ),
+        "{}",
+        out.stdout
+    );
     env.c8dr("brokers remove --odd --yes").success();
 
     status_says(
@@ -60,7 +71,11 @@ fn status_names_each_step_of_the_procedure() {
         &env,
         "failback steps 3-4 of 8: next: kubectl c8dr exporting pause, then kubectl c8dr es copy --from surviving --to recreated",
     )
-    .stdout_has("cannot be read from any API");
+    .stdout_has("cannot be read from any API")
+    // The region is back: it is being rebuilt, not lost; the driver would continue from here.
+    .stdout_has("being rebuilt: region1")
+    .stdout_lacks("looks lost")
+    .stdout_has("or every remaining kubectl step of the failback at once: kubectl c8dr failback");
     env.c8dr("exporting pause --yes").success();
     // Failback 4 (the ES copy) is not on this branch: the restore's result, set directly.
     {

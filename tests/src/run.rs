@@ -235,6 +235,14 @@ impl Run {
         );
         self
     }
+    pub fn stdout_lacks(self, needle: &str) -> Self {
+        assert!(
+            !self.stdout.contains(needle),
+            "stdout unexpectedly has {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
     pub fn output_lacks(self, needle: &str) -> Self {
         assert!(
             !self.stdout.contains(needle) && !self.stderr.contains(needle),

@@ -2,6 +2,7 @@
 
 use super::view::{ClusterView, RegionView, StatusReport};
 use crate::output::{Render, table};
+use crate::procedure::{Phase, Stage, Tool, hint};
 use crate::values::SCHEMA_MANAGER_VAR;
 
 fn yes_no(b: Option<bool>, yes: &str, no: &str) -> String {
@@ -226,9 +227,48 @@ pub(super) fn cluster_text(c: &ClusterView) -> String {
     out
 }
 
+impl StatusReport {
+    /// How the region the procedure is about stands: lost until its brokers are back, then
+    /// being rebuilt (failback); `None` when no region is (healthy).
+    fn region_state(&self) -> Option<String> {
+        let region = self.lost_region.as_deref()?;
+        Some(match self.procedure.phase {
+            Phase::Failback => format!("{region} being rebuilt"),
+            Phase::Healthy => return None,
+            _ => format!("{region} lost"),
+        })
+    }
+
+    /// When the next steps are the kubectl steps a composite driver runs, say so: it does them
+    /// all, in order, from wherever the installation is.
+    fn driver_hint(&self) -> Option<String> {
+        let (stage, driver) = match self.procedure.phase {
+            Phase::Failover => (Stage::Failover, hint::FAILOVER),
+            Phase::Failback => (Stage::Failback, hint::FAILBACK),
+            _ => return None,
+        };
+        let kubectl: Vec<u8> = stage.run_by(Tool::Kubectl).map(|s| s.number()).collect();
+        let steps = &self.procedure.steps;
+        (!steps.is_empty() && steps.iter().all(|n| kubectl.contains(n))).then(|| {
+            format!(
+                "or every remaining kubectl step of the {} at once: {driver}",
+                stage.name()
+            )
+        })
+    }
+
+    /// The first line: the phase, the region it is about, the next command.
+    pub fn summary(&self) -> String {
+        match self.region_state() {
+            Some(state) => format!("status: {} ({state})", self.phase),
+            None => format!("status: {}", self.phase),
+        }
+    }
+}
+
 impl Render for StatusReport {
     fn text(&self) -> String {
-        let mut out = String::new();
+        let mut out = format!("{}\n\n", self.summary());
         for r in &self.regions {
             out.push_str(&region_text(r));
         }
@@ -238,11 +278,15 @@ impl Render for StatusReport {
             None => out.push_str("cluster: no gateway answered\n"),
         }
         out.push('\n');
-        out.push_str(&format!(
-            "looks lost: {}\n",
-            self.lost_region.as_deref().unwrap_or("none")
-        ));
+        match (self.procedure.phase, self.lost_region.as_deref()) {
+            (Phase::Healthy, _) | (_, None) => {}
+            (Phase::Failback, Some(r)) => out.push_str(&format!("being rebuilt: {r}\n")),
+            (_, Some(r)) => out.push_str(&format!("looks lost: {r}\n")),
+        }
         out.push_str(&format!("{}\n", self.phase));
+        if let Some(hint) = self.driver_hint() {
+            out.push_str(&format!("  {hint}\n"));
+        }
         for n in self.notes.iter().chain(&self.procedure.notes) {
             out.push_str(&format!("  note: {n}\n"));
         }
