@@ -58,7 +58,13 @@ Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --ver
 helm's own exit code.";
 
 #[derive(Debug, Parser)]
-#[command(name = "helm c8dr", bin_name = "helm c8dr", about = ABOUT, long_about = long_about())]
+#[command(
+    name = "helm c8dr",
+    bin_name = "helm c8dr",
+    version,
+    about = ABOUT,
+    long_about = long_about()
+)]
 pub struct Cli {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
