@@ -332,7 +332,7 @@ impl Plan {
         non_empty_flag("--chart", &req.chart)?;
         non_empty_flag("--version", &req.version)?;
         non_empty_flag("--release", &req.release)?;
-        crate::chart::release(req.release.as_deref(), env)?;
+        let release = crate::chart::release(req.release.as_deref(), env)?;
         helm_value("--chart", req.chart.as_deref())?;
         helm_value("--version", req.version.as_deref())?;
         if req.version.is_none() {
@@ -413,7 +413,7 @@ impl Plan {
         }
         Ok(Plan {
             helm_bin: helm_bin(env).unwrap_or_else(|| "helm".to_string()),
-            release: crate::chart::release(req.release.as_deref(), env)?,
+            release,
             chart: req
                 .chart
                 .clone()
