@@ -48,7 +48,7 @@ async fn webapps_on(session: &Session) -> Result<Option<bool>> {
 pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome> {
     const CMD: &str = "failback";
     // Bad input first, before any call (exit 2).
-    args.es.validate_in(&session.settings.env)?;
+    args.es.validate(&session.settings.env)?;
     let repo_spec = args.repo.spec(&session.settings)?;
     let bucket = repo_spec
         .settings

@@ -52,29 +52,31 @@ impl EsAccess {
         }
     }
 
-    /// Bad input before any call: the repository name, `--es-user` without a password variable,
-    /// and `--es-password-env` naming a variable that is not a valid name or not set.
-    pub(crate) fn validate_in(&self, env: &crate::config::Env) -> Result<()> {
-        self.validate()?;
-        if let Some(var) = &self.password_env {
-            let valid = !var.is_empty()
-                && !var.starts_with(|c: char| c.is_ascii_digit())
-                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
-                return Err(Error::usage(format!(
-                    "--es-password-env {var:?}: not an environment variable name"
-                )));
-            }
-            if env.get(var).is_none() {
-                return Err(Error::usage(format!(
-                    "--es-password-env {var}: the environment variable {var} is not set"
-                )));
-            }
+    /// The password `--es-password-env` names: the variable must be a valid name and set
+    /// (`None` without the flag).
+    fn password<'e>(&self, env: &'e crate::config::Env) -> Result<Option<&'e str>> {
+        let Some(var) = &self.password_env else {
+            return Ok(None);
+        };
+        let valid = !var.is_empty()
+            && !var.starts_with(|c: char| c.is_ascii_digit())
+            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(Error::usage(format!(
+                "--es-password-env {var:?}: not an environment variable name"
+            )));
         }
-        Ok(())
+        env.get(var).map(Some).ok_or_else(|| {
+            Error::usage(format!(
+                "--es-password-env {var}: the environment variable {var} is not set"
+            ))
+        })
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Bad input before any call: the repository name, `--es-user` without a password variable,
+    /// and `--es-password-env` naming a variable that is not a valid name or not set.
+    pub(crate) fn validate(&self, env: &crate::config::Env) -> Result<()> {
+        self.password(env)?;
         if self.repository.is_empty()
             || !self
                 .repository
@@ -178,12 +180,7 @@ async fn credentials(
     access: &EsAccess,
     kube: Option<&RegionClient>,
 ) -> Result<Option<EsCredentials>> {
-    if let Some(var) = &access.password_env {
-        let password = session.settings.env.get(var).ok_or_else(|| {
-            Error::usage(format!(
-                "--es-password-env {var}: the environment variable {var} is not set"
-            ))
-        })?;
+    if let Some(password) = access.password(&session.settings.env)? {
         let user = access.user.clone().unwrap_or_else(|| "elastic".into());
         return Ok(Some(EsCredentials::new(user, password)));
     }
@@ -254,7 +251,7 @@ impl EsConn {
 
 /// The transport of a session: `--es-url` directly, else curl through exec in the ES pod.
 pub async fn connect(session: &Session, access: &EsAccess) -> Result<EsConn> {
-    access.validate()?;
+    access.validate(&session.settings.env)?;
     if let Some(url) = &session.settings.es_url {
         // The Secret is read when the cluster is at hand; a direct URL may have no cluster.
         let creds = if access.password_env.is_some() {

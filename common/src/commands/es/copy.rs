@@ -177,7 +177,7 @@ fn validate(
     repo: &RepoFlags,
     args: &CopyArgs,
 ) -> Result<(Settings, Settings, RepoSpec)> {
-    access.validate_in(&session.settings.env)?;
+    access.validate(&session.settings.env)?;
     super::check_feature_states(args.feature_states.as_deref())?;
     if session.settings.es_url.is_some() {
         return Err(Error::usage(

@@ -19,7 +19,7 @@ pub async fn repo_register(
 ) -> Result<Outcome> {
     const CMD: &str = "es repo register";
     // Validate, plan.
-    access.validate_in(&session.settings.env)?;
+    access.validate(&session.settings.env)?;
     let spec = flags.spec(&session.settings)?;
     let plan = spec.plan(&access.repository);
     let summary = format!(

@@ -23,7 +23,7 @@ pub async fn snapshot_restore(
     feature_states_flag: Option<&[String]>,
 ) -> Result<Outcome> {
     // Validate.
-    access.validate_in(&session.settings.env)?;
+    access.validate(&session.settings.env)?;
     super::check_feature_states(feature_states_flag)?;
     es::snapshot_name(Some(name))?;
     if delete_existing {

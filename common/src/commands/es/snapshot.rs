@@ -20,7 +20,7 @@ pub async fn snapshot_create(
 ) -> Result<Outcome> {
     const CMD: &str = "es snapshot create";
     // Validate, plan.
-    access.validate_in(&session.settings.env)?;
+    access.validate(&session.settings.env)?;
     let name = es::snapshot_name(name)?;
     let plan = es::snapshot_create_calls(&access.repository, &name);
     let summary = format!(
