@@ -18,7 +18,7 @@ use crate::zeebe::model::{
     BrokersPatch, ClusterPatch, ClusterTopology, PartitionsPatch, PlannedOperations,
 };
 
-fn plan_lines(planned: &PlannedOperations) -> Vec<String> {
+pub(super) fn plan_lines(planned: &PlannedOperations) -> Vec<String> {
     planned
         .planned_changes
         .iter()

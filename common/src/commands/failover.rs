@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::brokers::brokers_remove;
+use super::brokers::{brokers_remove, plan_lines};
 use super::driver::Steps;
 use super::exporters::exporter_set;
 use super::{Ending, Outcome};
@@ -14,7 +14,7 @@ use crate::error::{Error, Result, ResultExt};
 use crate::procedure::{Action, Fill};
 use crate::region::RegionId;
 use crate::session::Session;
-use crate::zeebe::brokers::{Selection, region_without_live_members};
+use crate::zeebe::brokers::{Selection, region_without_live_members, to_remove};
 use crate::zeebe::model::ClusterTopology;
 
 /// Pre-flight of a failover, pure: which region is lost and whether the survivors can carry on.
@@ -75,16 +75,12 @@ pub fn failover_preflight(
 /// step itself plans again and stops on a real error).
 async fn gateway_plan(
     mgmt: &crate::zeebe::ManagementClient,
-    t: &crate::zeebe::model::ClusterTopology,
+    t: &ClusterTopology,
     lost: RegionId,
     rf_before: u32,
 ) -> Vec<String> {
     use crate::zeebe::model::{BrokersPatch, ClusterPatch};
-    let remove: Vec<u32> = t
-        .member_ids()
-        .into_iter()
-        .filter(|b| lost.holds(*b))
-        .collect();
+    let remove = to_remove(&Selection::Parity(lost), &t.member_ids());
     if remove.is_empty() {
         return vec![];
     }
@@ -97,7 +93,7 @@ async fn gateway_plan(
     };
     match mgmt.patch_cluster(&body, true, true).await {
         Ok(planned) => {
-            let after = crate::zeebe::model::ClusterTopology {
+            let after = ClusterTopology {
                 brokers: planned.expected_topology.clone(),
                 ..Default::default()
             };
@@ -107,12 +103,7 @@ async fn gateway_plan(
                 rf_before,
                 after.replication_factor()
             )];
-            lines.extend(
-                planned
-                    .planned_changes
-                    .iter()
-                    .map(|op| format!("    {}", op.describe())),
-            );
+            lines.extend(plan_lines(&planned).iter().map(|l| format!("    {l}")));
             lines
         }
         Err(e) => vec![format!(

@@ -228,15 +228,14 @@ pub(super) fn cluster_text(c: &ClusterView) -> String {
 }
 
 impl StatusReport {
-    /// How the region the procedure is about stands: lost until its brokers are back, then
-    /// being rebuilt (failback); `None` when no region is (healthy).
-    fn region_state(&self) -> Option<String> {
+    /// The region the procedure is about and whether it is being rebuilt (failback) rather
+    /// than lost; `None` when no region is (healthy).
+    fn region_state(&self) -> Option<(&str, bool)> {
         let region = self.lost_region.as_deref()?;
-        Some(match self.procedure.phase {
-            Phase::Failback => format!("{region} being rebuilt"),
-            Phase::Healthy => return None,
-            _ => format!("{region} lost"),
-        })
+        match self.procedure.phase {
+            Phase::Healthy => None,
+            phase => Some((region, phase == Phase::Failback)),
+        }
     }
 
     /// When the next steps are the kubectl steps a composite driver runs, say so: it does them
@@ -260,7 +259,11 @@ impl StatusReport {
     /// The first line: the phase, the region it is about, the next command.
     pub fn summary(&self) -> String {
         match self.region_state() {
-            Some(state) => format!("status: {} ({state})", self.phase),
+            Some((region, rebuilt)) => format!(
+                "status: {} ({region} {})",
+                self.phase,
+                if rebuilt { "being rebuilt" } else { "lost" }
+            ),
             None => format!("status: {}", self.phase),
         }
     }
@@ -278,10 +281,10 @@ impl Render for StatusReport {
             None => out.push_str("cluster: no gateway answered\n"),
         }
         out.push('\n');
-        match (self.procedure.phase, self.lost_region.as_deref()) {
-            (Phase::Healthy, _) | (_, None) => {}
-            (Phase::Failback, Some(r)) => out.push_str(&format!("being rebuilt: {r}\n")),
-            (_, Some(r)) => out.push_str(&format!("looks lost: {r}\n")),
+        match self.region_state() {
+            Some((region, true)) => out.push_str(&format!("being rebuilt: {region}\n")),
+            Some((region, false)) => out.push_str(&format!("looks lost: {region}\n")),
+            None => {}
         }
         out.push_str(&format!("{}\n", self.phase));
         if let Some(hint) = self.driver_hint() {
