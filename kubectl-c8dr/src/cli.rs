@@ -88,7 +88,10 @@ pub struct Global {
     /// Elasticsearch base URL: skips kubectl exec
     #[arg(long, global = true, value_name = "URL")]
     pub es_url: Option<String>,
-    /// Output format: text, json or yaml
+    /// Output format: text, json, yaml (one document, docs/output.md), name (kind/name lines:
+    /// exporters list, topology, es snapshot list) or jsonpath=TEMPLATE (kubectl's template over
+    /// the JSON document: {.path}, text between, {"\n"}, {range .list[*]}…{end}), e.g.
+    /// -o jsonpath='{.exporters[*].exporterId}'
     #[arg(short = 'o', long, global = true, value_name = "FORMAT")]
     pub output: Option<String>,
     /// Print the plan and make no mutating call
@@ -178,6 +181,8 @@ pub enum Command {
         #[arg(value_name = "DIR")]
         dir: std::path::PathBuf,
     },
+    /// Print the version, git commit, target and compiler of this binary (no cluster call)
+    Version,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion {
         #[arg(value_name = "SHELL")]

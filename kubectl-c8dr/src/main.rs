@@ -3,6 +3,7 @@
 mod cli;
 mod es;
 mod status;
+mod version;
 
 use std::process::ExitCode;
 
@@ -39,7 +40,7 @@ fn selection(s: &BrokerSelection) -> Result<Selection> {
 }
 
 pub(crate) fn show<T: Render>(session: &Session, value: &T) -> Result<()> {
-    print!("{}", render(value, session.settings.output)?);
+    print!("{}", render(value, &session.settings.output)?);
     Ok(())
 }
 
@@ -129,12 +130,29 @@ async fn run(session: Session, command: Command) -> Result<()> {
                 &c8dr_common::commands::failback::failback(s, &args).await?,
             )
         }
-        Command::Completion { .. } | Command::Man { .. } => Ok(()),
+        Command::Completion { .. } | Command::Man { .. } | Command::Version => Ok(()),
     }
 }
 
-/// Number flags checked against each other before any call (SPEC 4.8: exit 2, no request).
-fn validate(command: &Command) -> Result<()> {
+/// Whether a command's report lists named objects, for `-o name` (checked before any call).
+fn lists_names(command: &Command) -> bool {
+    use es::{EsCommand, Snapshot};
+    match command {
+        Command::Exporters(Exporters::List) | Command::Topology => true,
+        Command::Es(EsCommand::Snapshot(s)) => matches!(**s, Snapshot::List { .. }),
+        _ => false,
+    }
+}
+
+/// Number flags checked against each other before any call (SPEC 4.8: exit 2, no request); and
+/// `-o name` only where the report names objects.
+fn validate(command: &Command, output: Option<&str>) -> Result<()> {
+    if output == Some("name") && !lists_names(command) {
+        return Err(Error::usage(
+            "-o name: this command's report names no objects (name works with exporters list, \
+             topology and es snapshot list); use -o json, yaml or jsonpath=TEMPLATE",
+        ));
+    }
     let checked = match command {
         Command::Brokers(Brokers::Add {
             selection,
@@ -213,6 +231,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Version => return version::run(cli.global.output.as_deref()),
         _ => {}
     }
     // kube-rs logs connection failures at ERROR; c8dr reports them itself (exit 5).
@@ -226,7 +245,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .init();
-    let result = validate(&cli.command)
+    let result = validate(&cli.command, cli.global.output.as_deref())
         .and_then(|()| flags(&cli.global).resolve(Env::from_process()))
         .and_then(|(settings, ui)| {
             let runtime = tokio::runtime::Builder::new_multi_thread()

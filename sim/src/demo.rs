@@ -72,7 +72,7 @@ impl Runner<'_> {
         cmd
     }
 
-    /// `kubectl c8dr status -o json`'s phase line: where c8dr thinks the procedure stands.
+    /// `kubectl c8dr status -o json`'s summary line: where c8dr thinks the procedure stands.
     fn phase(&self) -> anyhow::Result<String> {
         let out = self
             .command(&self.opts.bin_dir.join("kubectl-c8dr"))
@@ -81,7 +81,7 @@ impl Runner<'_> {
             .context("running kubectl-c8dr status")?;
         let doc: Value = serde_json::from_slice(&out.stdout)
             .with_context(|| format!("status -o json: {}", String::from_utf8_lossy(&out.stderr)))?;
-        let phase = doc["phase"].as_str().unwrap_or("?").to_string();
+        let phase = doc["summary"].as_str().unwrap_or("?").to_string();
         println!("  ⓘ kubectl c8dr status: {phase}");
         Ok(phase)
     }

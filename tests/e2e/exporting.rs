@@ -140,7 +140,7 @@ fn each_broker_pod_answers_for_its_own_partitions() {
             .as_array()
             .and_then(|b| b.iter().find(|b| b["pod"] == pod))
             .and_then(|b| b["partitions"].as_array())
-            .map(|p| p.iter().filter_map(|p| p["partition"].as_u64()).collect())
+            .map(|p| p.iter().filter_map(|p| p["partitionId"].as_u64()).collect())
             .unwrap_or_default()
     };
     assert_eq!(partitions("camunda-zeebe-1"), vec![1, 2, 3, 8], "{out:#}");

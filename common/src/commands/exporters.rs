@@ -26,7 +26,30 @@ async fn exporters(mgmt: &ManagementClient) -> Result<Vec<ExporterStatus>> {
 /// The exporters, for `exporters list`.
 #[derive(Debug, Serialize)]
 pub struct ExporterList {
+    #[serde(serialize_with = "with_regions")]
     pub exporters: Vec<ExporterStatus>,
+}
+
+/// An exporter in a document: the gateway's fields plus the region its id names (`region`, as
+/// the REGION column of `exporters list`; `null` for an id without a region digit).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExporterView<'a> {
+    exporter_id: &'a str,
+    status: &'a str,
+    region: Option<String>,
+}
+
+/// Serialize exporters with their regions (`exporters list`, `status`'s cluster).
+pub(crate) fn with_regions<S: serde::Serializer>(
+    list: &[ExporterStatus],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(list.iter().map(|e| ExporterView {
+        exporter_id: &e.exporter_id,
+        status: &e.status,
+        region: crate::region::region_of_exporter(&e.exporter_id).map(|r| r.to_string()),
+    }))
 }
 
 impl Render for ExporterList {

@@ -30,6 +30,11 @@ pub struct BrokerExporting {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegionExporting {
+    /// `region0`/`region1`, when known.
+    #[serde(rename = "region")]
+    pub region_id: Option<String>,
+    /// Which region was read, for people: `surviving region region0 (context …, namespace …)`.
+    #[serde(rename = "readFrom")]
     pub region: String,
     /// exporting, paused, soft-paused, mixed, no partitions, unknown.
     pub state: String,
@@ -133,6 +138,7 @@ impl ExportingView {
 /// Read every broker pod of this session's region.
 pub async fn observe_region(session: &Session) -> RegionExporting {
     let mut region = RegionExporting {
+        region_id: session.settings.location.id.map(|r| r.to_string()),
         region: session.describe_region(),
         state: String::new(),
         max_lag: 0,
@@ -175,6 +181,7 @@ async fn observe_bounded(session: &Session) -> RegionExporting {
     match tokio::time::timeout(REGION_BOUND, observe_region(session)).await {
         Ok(r) => r,
         Err(_) => RegionExporting {
+            region_id: session.settings.location.id.map(|r| r.to_string()),
             region: session.describe_region(),
             state: "unknown".into(),
             max_lag: 0,

@@ -25,6 +25,8 @@ pub const SERVICE: &str = "Zeebe broker management API";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartitionStatus {
+    /// `partitionId` in documents, as in `topology` and `status`'s cluster.
+    #[serde(rename = "partitionId")]
     pub partition: u32,
     pub role: Option<String>,
     /// `EXPORTING`, `PAUSED`, `SOFT_PAUSED`; `None` when the replica reports no exporter.

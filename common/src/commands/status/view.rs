@@ -121,6 +121,8 @@ pub(super) fn broker_pods(pods: &[Pod], region: RegionId) -> Vec<BrokerPod> {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartitionView {
+    /// `partitionId`, as in `topology` and `/v2/topology`.
+    #[serde(rename = "partitionId")]
     pub id: u32,
     /// `leader`/`follower`/`inactive` from `/v2/topology`; the management API's state otherwise.
     pub role: String,
@@ -132,6 +134,8 @@ pub struct PartitionView {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BrokerView {
+    /// `nodeId`, as in `topology` and `/v2/topology`.
+    #[serde(rename = "nodeId")]
     pub id: u32,
     pub region: String,
     /// A member of the cluster configuration (`/actuator/cluster`).
@@ -154,6 +158,7 @@ pub struct ClusterView {
     pub replication_factor: u32,
     pub configured_replication_factor: Option<u32>,
     pub brokers: Vec<BrokerView>,
+    #[serde(serialize_with = "crate::commands::exporters::with_regions")]
     pub exporters: Vec<ExporterStatus>,
     pub pending_change: Option<PendingView>,
     pub last_change: Option<LastChange>,
@@ -246,10 +251,16 @@ pub struct StatusReport {
     /// Region 0 then region 1.
     pub regions: Vec<RegionView>,
     pub cluster: Option<ClusterView>,
-    /// The region that looks lost (or is being rebuilt).
+    /// The region that looks lost (or is being rebuilt). In the document once, as
+    /// `procedure.lostRegion`.
+    #[serde(skip)]
     pub lost_region: Option<String>,
+    /// The phase, the steps, the lost region and the next command (`procedure.phase` is the
+    /// document's one phase).
     pub procedure: Verdict,
-    /// The procedure line: `failback step 5 of 8: next: …`.
+    /// The procedure line for people: `failback step 5 of 8: next: …` (`summary` in the document:
+    /// the phase itself is `procedure.phase`).
+    #[serde(rename = "summary")]
     pub phase: String,
     /// Caveats about the evidence (e.g. an assumed region id).
     pub notes: Vec<String>,

@@ -1,0 +1,56 @@
+//! Build facts for `kubectl c8dr version` (and `helm c8dr version`, which shares this script):
+//! the git commit, the target triple and the compiler. No network; outside a git checkout (a
+//! crate tarball, `cargo install` from crates.io) the commit is "unknown".
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+fn main() {
+    let commit = git(&["rev-parse", "HEAD"]);
+    if commit.is_some() {
+        // A new commit or checkout changes HEAD (or the branch it points at).
+        if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+            let dir = PathBuf::from(dir);
+            println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
+            if let (Some(common), Some(head)) = (
+                git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]),
+                git(&["symbolic-ref", "-q", "HEAD"]),
+            ) {
+                let common = PathBuf::from(common);
+                println!("cargo:rerun-if-changed={}", common.join(&head).display());
+                println!(
+                    "cargo:rerun-if-changed={}",
+                    common.join("packed-refs").display()
+                );
+            }
+        }
+    }
+    // Uncommitted changes are not marked: build scripts rerun on a new HEAD, not on every edit,
+    // so such a mark would go stale.
+    let commit = commit.unwrap_or_else(|| "unknown".into());
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustc_version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=C8DR_GIT_COMMIT={commit}");
+    println!(
+        "cargo:rustc-env=C8DR_TARGET={}",
+        std::env::var("TARGET").unwrap_or_else(|_| "unknown".into())
+    );
+    println!("cargo:rustc-env=C8DR_RUSTC_VERSION={rustc_version}");
+    println!("cargo:rerun-if-changed=build.rs");
+}
