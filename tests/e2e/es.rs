@@ -233,7 +233,7 @@ fn es_snapshot_create_list_show_and_partial_failure() {
         .success()
         .json();
     assert_eq!(out["details"]["snapshot"]["state"], "SUCCESS");
-    assert_eq!(out["details"]["snapshot"]["include_global_state"], true);
+    assert_eq!(out["details"]["snapshot"]["includeGlobalState"], true);
     env.c8dr("es snapshot list")
         .success()
         .stdout_has("snap-1")

@@ -94,6 +94,7 @@ fn ser_opt_u64<S: serde::Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::
 
 /// One shard recovery from `GET _recovery`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ShardRecovery {
     pub index: String,
     pub shard: u64,

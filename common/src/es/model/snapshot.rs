@@ -14,8 +14,10 @@ pub struct ShardCounts {
     pub successful: u64,
 }
 
-/// A shard that failed to snapshot.
+/// A shard that failed to snapshot. Read with Elasticsearch's snake_case keys, written in c8dr's
+/// documents in camelCase (docs/output.md).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct ShardFailure {
     #[serde(default)]
     pub index: String,
@@ -25,8 +27,10 @@ pub struct ShardFailure {
     pub reason: String,
 }
 
-/// A snapshot as `GET _snapshot/<repo>/<name>` describes it.
+/// A snapshot as `GET _snapshot/<repo>/<name>` describes it. Read with Elasticsearch's
+/// snake_case keys, written in c8dr's documents in camelCase (docs/output.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct SnapshotInfo {
     pub snapshot: String,
     #[serde(default)]
