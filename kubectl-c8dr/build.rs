@@ -52,5 +52,9 @@ fn main() {
         std::env::var("TARGET").unwrap_or_else(|_| "unknown".into())
     );
     println!("cargo:rustc-env=C8DR_RUSTC_VERSION={rustc_version}");
-    println!("cargo:rerun-if-changed=build.rs");
+    // helm-c8dr runs this file too (`build = "../kubectl-c8dr/build.rs"`): name it from there.
+    println!(
+        "cargo:rerun-if-changed={}/../kubectl-c8dr/build.rs",
+        env!("CARGO_MANIFEST_DIR")
+    );
 }

@@ -332,6 +332,12 @@ impl Document for crate::helm::RedeployReport {
     }
 }
 
+impl Document for crate::helm::OverlayList {
+    fn kind(&self) -> Kind {
+        Kind::OverlayList
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,6 +85,8 @@ pub enum Command {
     Redeploy(RedeployArgs),
     /// Print the generated overlay (YAML) without running anything
     Overlay(OverlayArgs),
+    /// Print the version, git commit, target and compiler of this binary (no cluster call)
+    Version,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion {
         #[arg(value_name = "SHELL")]

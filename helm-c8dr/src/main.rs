@@ -69,6 +69,22 @@ fn run(cli: Cli) -> Result<(), Error> {
             let plan = helm::Plan::new(&args.request()?, &env, &cwd)?;
             render::overlays(&plan, args.show_secrets, cli.output == Output::Json)
         }
+        Command::Version => {
+            let info = c8dr_common::output::VersionInfo {
+                binary: "helm-c8dr".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                git_commit: env!("C8DR_GIT_COMMIT").into(),
+                target: env!("C8DR_TARGET").into(),
+                rustc_version: env!("C8DR_RUSTC_VERSION").into(),
+            };
+            if cli.output == Output::Json {
+                render::json(&info)
+            } else {
+                use c8dr_common::output::Render;
+                print!("{}", info.text());
+                Ok(())
+            }
+        }
         // Handled before any I/O in `main`.
         Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }

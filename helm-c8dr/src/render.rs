@@ -2,9 +2,9 @@
 //! document on stdout and nothing else there.
 
 use c8dr_common::Error;
-use c8dr_common::helm::{Plan, RedeployReport};
+use c8dr_common::helm::{OverlayList, Plan, RedeployReport, RegionOverlay};
+use c8dr_common::output::{Document, document};
 use c8dr_common::values::EnvChange;
-use serde_json::{Map, Value};
 
 use crate::cli::Output;
 
@@ -56,12 +56,17 @@ fn schema_line(change: EnvChange) -> &'static str {
     }
 }
 
+/// Print one document (`-o json`): apiVersion, kind, the report (docs/output.md).
+pub fn json<T: Document>(report: &T) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(&document(report)?)
+        .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
+    outln!("{text}");
+    Ok(())
+}
+
 pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
     if json {
-        let text = serde_json::to_string_pretty(report)
-            .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
-        outln!("{text}");
-        return Ok(());
+        return self::json(report);
     }
     for n in report
         .notices
@@ -152,15 +157,16 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
         errln!("note: {n}");
     }
     if json {
-        let map: Map<String, Value> = plan
-            .regions
-            .iter()
-            .map(|r| (r.label(), plan.overlay_document(r, show_secrets)))
-            .collect();
-        let text = serde_json::to_string_pretty(&Value::Object(map))
-            .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
-        outln!("{text}");
-        return Ok(());
+        return self::json(&OverlayList {
+            overlays: plan
+                .regions
+                .iter()
+                .map(|r| RegionOverlay {
+                    region: r.label(),
+                    overlay: plan.overlay_document(r, show_secrets),
+                })
+                .collect(),
+        });
     }
     if let [(_, yaml)] = docs.as_slice() {
         out!("{yaml}");

@@ -15,7 +15,7 @@ pub mod verify;
 
 pub use extra_args::check_extra_args;
 pub use plan::{DEFAULT_BASE_VALUES, DEFAULT_VERIFY_TIMEOUT, Plan, RedeployRequest, RegionPlan};
-pub use report::{RedeployReport, UpgradeReport};
+pub use report::{OverlayList, RedeployReport, RegionOverlay, UpgradeReport};
 pub use run::{Interrupted, SIGNAL_GRACE, Signal};
 pub use verify::{VerifyReport, wait_for_profiles};
 

@@ -28,6 +28,23 @@ pub struct RedeployReport {
     pub interrupted: Option<Interrupted>,
 }
 
+/// `helm c8dr overlay -o json`: the generated overlay of each region.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverlayList {
+    pub overlays: Vec<RegionOverlay>,
+}
+
+/// One region's generated values overlay (secrets redacted unless asked).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionOverlay {
+    /// `region0`/`region1` (or the side when the region's id is not known).
+    pub region: String,
+    /// The values document passed to helm as the last `-f`.
+    pub overlay: Value,
+}
+
 /// One region's upgrade: what was (or would be) run and what came of it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

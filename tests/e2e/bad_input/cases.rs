@@ -119,7 +119,9 @@ pub fn base_args(cmd: &CliCommand, skip_flag: &str) -> Vec<String> {
 }
 
 /// Commands no bad global flag is tried on: they reach no cluster and ignore the globals.
-const NO_CLUSTER: &[&str] = &["completion"];
+/// Commands that read no kubeconfig and call nothing, so the global flags mean nothing to them
+/// (`version` as `kubectl version --client`).
+const NO_CLUSTER: &[&str] = &["completion", "version"];
 
 /// Flags a command accepts but does not use, so no value of theirs reaches anything: `helm c8dr
 /// overlay` prints the values overlay only (no helm run, no cluster); chart, version, release,

@@ -183,10 +183,13 @@ pub fn for_flag(helm: bool, flag: &str, value_name: &str) -> Option<Vec<Bad>> {
         ]),
         "release" => releases(),
         "gateway-url" | "rest-url" | "es-url" | "from-es-url" | "to-es-url" => urls(),
+        // -o jsonpath=TEMPLATE: kubectl's template syntax, its paths RFC 9535 JSONPath.
         "output" => bad(&[
             ("xml", "not a format"),
             ("", "empty"),
             ("json;id", "shell metacharacters"),
+            ("jsonpath={.exporters", "an unclosed '{' in the template"),
+            ("jsonpath={.exporters[}", "not a JSONPath"),
         ]),
         "timeout" | "probe-timeout" => durations(),
         "replication-factor" | "cluster-size" => counts(),
