@@ -5,6 +5,7 @@ mod demo;
 mod es;
 mod exporting;
 mod helm;
+mod output_schema;
 mod portforward;
 mod procedure;
 mod secrets;
