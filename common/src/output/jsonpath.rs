@@ -100,7 +100,29 @@ fn rfc_path(raw: &str) -> std::result::Result<String, String> {
 }
 
 fn parse(path: &str) -> std::result::Result<JpQuery, String> {
-    parse_json_path(path).map_err(|e| format!("'{path}' is not a valid JSONPath: {e}"))
+    parse_json_path(path).map_err(|e| {
+        format!(
+            "'{path}' is not a valid JSONPath {}",
+            one_line(&e.to_string())
+        )
+    })
+}
+
+/// The parser's multi-line report (position, source line, caret, `= expected …`) as one line
+/// (an error is one line on stderr): `at 1:25: expected EOI, segment, or ALPHA`.
+fn one_line(report: &str) -> String {
+    let at = report
+        .lines()
+        .find_map(|l| l.split_once("-->"))
+        .map(|(_, at)| at.trim());
+    let expected = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix('='))
+        .map(str::trim);
+    match (at, expected) {
+        (Some(at), Some(expected)) => format!("at {at}: {expected}"),
+        _ => report.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
 }
 
 impl Template {
@@ -240,6 +262,13 @@ mod tests {
             ),
             "camundaregion0=ENABLED\ncamundaregion1=DISABLED\n"
         );
+    }
+
+    #[test]
+    fn a_bad_path_is_reported_on_one_line() {
+        let e = Template::parse("{.a-b}").expect_err("not a JSONPath");
+        assert!(!e.contains('\n'), "{e}");
+        assert!(e.contains("'$.a-b' is not a valid JSONPath at 1:"), "{e}");
     }
 
     #[test]
