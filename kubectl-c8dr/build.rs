@@ -17,21 +17,22 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     let commit = git(&["rev-parse", "HEAD"]);
     if commit.is_some() {
-        // A new commit or checkout changes HEAD (or the branch it points at).
+        // A new commit or checkout changes HEAD (or the branch it points at, loose or packed).
+        // Only files that exist are named: cargo reruns a script whose named file is missing
+        // on every build.
+        let mut watched = vec![];
         if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-            let dir = PathBuf::from(dir);
-            println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
-            if let (Some(common), Some(head)) = (
-                git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]),
-                git(&["symbolic-ref", "-q", "HEAD"]),
-            ) {
-                let common = PathBuf::from(common);
-                println!("cargo:rerun-if-changed={}", common.join(&head).display());
-                println!(
-                    "cargo:rerun-if-changed={}",
-                    common.join("packed-refs").display()
-                );
+            watched.push(PathBuf::from(dir).join("HEAD"));
+        }
+        if let Some(common) = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]) {
+            let common = PathBuf::from(common);
+            if let Some(head) = git(&["symbolic-ref", "-q", "HEAD"]) {
+                watched.push(common.join(head));
             }
+            watched.push(common.join("packed-refs"));
+        }
+        for path in watched.iter().filter(|p| p.exists()) {
+            println!("cargo:rerun-if-changed={}", path.display());
         }
     }
     // Uncommitted changes are not marked: build scripts rerun on a new HEAD, not on every edit,

@@ -464,6 +464,11 @@ fn name_and_jsonpath_outputs_read_the_document() {
         names.stdout.lines().collect::<Vec<_>>(),
         (0..8).map(|i| format!("broker/{i}")).collect::<Vec<_>>()
     );
+    env.c8dr("es repo register --bucket camunda-bucket --yes")
+        .success();
+    env.c8dr("es snapshot create snap-n --yes").success();
+    let snapshots = env.c8dr("es snapshot list -o name").success();
+    assert_eq!(snapshots.stdout, "snapshot/snap-n\n");
     // -o name where the report names nothing, and a bad template: exit 2, naming -o, no call.
     let before = env.requests().len();
     env.c8dr("status -o name").code(2).stderr_has("-o name");
