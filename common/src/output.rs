@@ -170,7 +170,15 @@ pub fn document<T: Document + ?Sized>(value: &T) -> Result<Value> {
 pub fn render<T: Render>(value: &T, format: &Format) -> Result<String> {
     match format {
         Format::Text => Ok(value.text()),
-        Format::Json => serde_json::to_string_pretty(&document(value)?)
+        other => render_document(value, other),
+    }
+}
+
+/// Render a report for scripts: `-o json|yaml|jsonpath|name` (a report without a text form,
+/// such as helm c8dr's, uses this directly).
+pub fn render_document<T: Document + ?Sized>(value: &T, format: &Format) -> Result<String> {
+    match format {
+        Format::Json | Format::Text => serde_json::to_string_pretty(&document(value)?)
             .map(|s| s + "\n")
             .map_err(|e| Error::failed(format!("rendering JSON: {e}"))),
         Format::Yaml => serde_saphyr::to_string(&document(value)?)

@@ -66,7 +66,7 @@ helm's own exit code.";
     long_about = long_about()
 )]
 pub struct Cli {
-    /// Output format
+    /// Output format: text, or one document (apiVersion, kind; docs/output.md) as json or yaml
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
     pub output: Output,
     #[command(subcommand)]
@@ -77,6 +77,14 @@ pub struct Cli {
 pub enum Output {
     Text,
     Json,
+    Yaml,
+}
+
+impl Output {
+    /// A document format (json or yaml), not text.
+    pub fn document(self) -> bool {
+        self != Output::Text
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,7 +11,7 @@ use c8dr_common::config::Env;
 use c8dr_common::helm;
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, Output};
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -59,7 +59,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .build()
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
             let report = runtime.block_on(helm::redeploy(&args.request()?, &env, &cwd))?;
-            render::redeploy(&report, cli.output == Output::Json)?;
+            render::redeploy(&report, cli.output)?;
             match report.error() {
                 Some(e) => Err(e),
                 None => Ok(()),
@@ -67,7 +67,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Overlay(args) => {
             let plan = helm::Plan::new(&args.request()?, &env, &cwd)?;
-            render::overlays(&plan, args.show_secrets, cli.output == Output::Json)
+            render::overlays(&plan, args.show_secrets, cli.output)
         }
         Command::Version => {
             let info = c8dr_common::output::VersionInfo {
@@ -77,8 +77,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 target: env!("C8DR_TARGET").into(),
                 rustc_version: env!("C8DR_RUSTC_VERSION").into(),
             };
-            if cli.output == Output::Json {
-                render::json(&info)
+            if cli.output.document() {
+                render::document(&info, cli.output)
             } else {
                 use c8dr_common::output::Render;
                 print!("{}", info.text());

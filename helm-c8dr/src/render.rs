@@ -3,7 +3,7 @@
 
 use c8dr_common::Error;
 use c8dr_common::helm::{OverlayList, Plan, RedeployReport, RegionOverlay};
-use c8dr_common::output::{Document, document};
+use c8dr_common::output::{Document, Format, render_document};
 use c8dr_common::values::EnvChange;
 
 use crate::cli::Output;
@@ -56,17 +56,20 @@ fn schema_line(change: EnvChange) -> &'static str {
     }
 }
 
-/// Print one document (`-o json`): apiVersion, kind, the report (docs/output.md).
-pub fn json<T: Document>(report: &T) -> Result<(), Error> {
-    let text = serde_json::to_string_pretty(&document(report)?)
-        .map_err(|e| Error::failed(format!("rendering JSON: {e}")))?;
-    outln!("{text}");
+/// Print one document (`-o json|yaml`): apiVersion, kind, the report (docs/output.md).
+pub fn document<T: Document>(report: &T, output: Output) -> Result<(), Error> {
+    let format = if output == Output::Yaml {
+        Format::Yaml
+    } else {
+        Format::Json
+    };
+    out!("{}", render_document(report, &format)?);
     Ok(())
 }
 
-pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
-    if json {
-        return self::json(report);
+pub fn redeploy(report: &RedeployReport, output: Output) -> Result<(), Error> {
+    if output.document() {
+        return document(report, output);
     }
     for n in report
         .notices
@@ -147,7 +150,7 @@ pub fn redeploy(report: &RedeployReport, json: bool) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error> {
+pub fn overlays(plan: &Plan, show_secrets: bool, output: Output) -> Result<(), Error> {
     let docs = plan.overlays(show_secrets)?;
     for n in plan
         .notices
@@ -156,17 +159,20 @@ pub fn overlays(plan: &Plan, show_secrets: bool, json: bool) -> Result<(), Error
     {
         errln!("note: {n}");
     }
-    if json {
-        return self::json(&OverlayList {
-            overlays: plan
-                .regions
-                .iter()
-                .map(|r| RegionOverlay {
-                    region: r.label(),
-                    overlay: plan.overlay_document(r, show_secrets),
-                })
-                .collect(),
-        });
+    if output.document() {
+        return document(
+            &OverlayList {
+                overlays: plan
+                    .regions
+                    .iter()
+                    .map(|r| RegionOverlay {
+                        region: r.label(),
+                        overlay: plan.overlay_document(r, show_secrets),
+                    })
+                    .collect(),
+            },
+            output,
+        );
     }
     if let [(_, yaml)] = docs.as_slice() {
         out!("{yaml}");

@@ -77,7 +77,7 @@ const fn h(command: &'static str, args: &'static str) -> Case {
         command,
         args,
         setup: Setup::Healthy,
-        yaml: false,
+        yaml: true,
     }
 }
 
