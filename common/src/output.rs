@@ -178,6 +178,7 @@ pub fn render<T: Render>(value: &T, format: &Format) -> Result<String> {
 /// such as helm c8dr's, uses this directly).
 pub fn render_document<T: Document + ?Sized>(value: &T, format: &Format) -> Result<String> {
     match format {
+        // A report without a text form has nothing else to show for `text`.
         Format::Json | Format::Text => serde_json::to_string_pretty(&document(value)?)
             .map(|s| s + "\n")
             .map_err(|e| Error::failed(format!("rendering JSON: {e}"))),
