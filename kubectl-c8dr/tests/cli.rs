@@ -88,15 +88,18 @@ fn a_missing_kubeconfig_context_is_exit_2() {
 fn completions_and_kubectls_plugin_completion_protocol() {
     let out = c8dr().args(["completion", "bash"]).output().expect("runs");
     assert!(String::from_utf8_lossy(&out.stdout).contains("kubectl-c8dr"));
-    let out = c8dr().args(["__complete", "bro"]).output().expect("runs");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "brokers\n:4\n");
-    let out = c8dr()
-        .args(["__complete", "exporters", "enable", "x", "--init"])
-        .output()
-        .expect("runs");
+    // cobra's `__complete` format: `value<TAB>description` a line, then the directive.
+    let values = |args: &[&str]| {
+        let out = c8dr().args(args).output().expect("runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(&["__complete", "bro"]), ["brokers", ":4"]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "--initialize-from\n:4\n"
+        values(&["__complete", "exporters", "enable", "x", "--init"]),
+        ["--initialize-from", ":4"]
     );
 }
 

@@ -1,7 +1,9 @@
 //! End-to-end tests: one test binary, one module per area.
 
 mod bad_input;
+mod completion;
 mod demo;
+mod dry_run;
 mod es;
 mod exporting;
 mod helm;
