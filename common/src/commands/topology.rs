@@ -10,6 +10,24 @@ use crate::region::RegionId;
 use crate::session::Session;
 use crate::zeebe::model::Topology;
 
+/// The legend of the compact partition cells ([`partition_cell`]).
+pub const PARTITION_LEGEND: &str =
+    "partitions: L leader, F follower, I inactive, A active/role unknown, ! unhealthy";
+
+/// One partition in the compact form `topology` and `status` share: its id, the role's initial
+/// (`1L` leader, `1F` follower, `1I` inactive; another role, such as the management view's
+/// `active` when the v2 roles are unknown, by its own initial) and `!` when it is known to be
+/// unhealthy.
+pub fn partition_cell(id: u32, role: &str, healthy: Option<bool>) -> String {
+    let initial = role
+        .chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_else(|| "?".into());
+    let mark = if healthy == Some(false) { "!" } else { "" };
+    format!("{id}{initial}{mark}")
+}
+
 /// `topology`: the v2 view (reachable brokers with partition roles and health).
 #[derive(Debug, Serialize)]
 pub struct TopologyView(pub Topology);
@@ -25,17 +43,12 @@ impl Render for TopologyView {
                 let mut parts: BTreeMap<u32, String> = BTreeMap::new();
                 for p in &b.partitions {
                     let role = match p.role.as_str() {
-                        "leader" => "L",
-                        "follower" => "F",
-                        _ => "I",
+                        "leader" | "follower" => p.role.as_str(),
+                        _ => "inactive",
                     };
                     parts.insert(
                         p.partition_id,
-                        format!(
-                            "{}{role}{}",
-                            p.partition_id,
-                            if p.health == "healthy" { "" } else { "!" }
-                        ),
+                        partition_cell(p.partition_id, role, Some(p.health == "healthy")),
                     );
                 }
                 vec![
