@@ -8,6 +8,7 @@ mod dry_run;
 mod es;
 mod exporting;
 mod helm;
+mod help;
 mod portforward;
 mod procedure;
 mod secrets;
