@@ -239,3 +239,55 @@ complete_words kubectl-c8dr exporters disable -o y
     );
     assert_eq!(lines[3], "yaml |", "{}", run.context());
 }
+
+/// The krew manifest's caveats say how to put the completion executable on PATH (krew links only
+/// the plugin's binary): those very lines, run in a fresh KREW_ROOT, make kubectl complete.
+#[test]
+fn the_krew_caveats_instructions_make_kubectl_complete() {
+    let env = TestEnv::start();
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/krew/c8dr.yaml"),
+    )
+    .expect("the krew manifest");
+    let script: String = manifest
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("printf ") || l.starts_with("chmod "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(script.lines().count() == 2, "caveats: {manifest}");
+    let root = tempfile::tempdir().expect("KREW_ROOT");
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let root_str = root.path().display().to_string();
+    env.command("sh", vec!["-ec".into(), script.into()])
+        .env("KREW_ROOT", &root_str)
+        .run()
+        .success();
+    // krew's bin directory holds kubectl-c8dr as a link; the built binary stands in for it.
+    std::os::unix::fs::symlink(bin_dir().join("kubectl-c8dr"), bin.join("kubectl-c8dr"))
+        .expect("link the plugin");
+    let system = std::env::var_os("PATH").unwrap_or_default();
+    let path =
+        std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&system)))
+            .expect("PATH");
+    let run = env
+        .command(
+            "kubectl",
+            vec![
+                "__complete".into(),
+                "c8dr".into(),
+                "--region".into(),
+                "".into(),
+            ],
+        )
+        .env("PATH", path)
+        .run()
+        .success();
+    assert_eq!(
+        candidates(&run).0,
+        ["surviving", "recreated", "region0", "region1"],
+        "{}",
+        run.context()
+    );
+}
