@@ -10,7 +10,8 @@
 //!   candidate a line (`value<TAB>description`), then `:<directive>` (kubernetes/kubernetes
 //!   staging/src/k8s.io/kubectl/pkg/cmd/plugin/plugin_completion.go, `getPluginCompletions`).
 //! - `kubectl-c8dr …<TAB>` run directly: `kubectl-c8dr completion SHELL` prints clap's dynamic
-//!   registration, which calls back `COMPLETE=SHELL kubectl-c8dr -- WORDS…` (the same engine). It
+//!   registration, which calls back `KUBECTL_C8DR_COMPLETE=SHELL kubectl-c8dr -- WORDS…` (the
+//!   same engine). It
 //!   replaces clap's static scripts, whose bash script never matched the words of a binary
 //!   named `kubectl c8dr` below the first level.
 
@@ -25,6 +26,11 @@ use crate::cli::Cli;
 
 /// The binary's name as shells see it when it is run directly.
 pub const BIN: &str = "kubectl-c8dr";
+
+/// The variable that makes the binary answer a completion callback instead of running
+/// (clap's default, `COMPLETE`, is too generic a name: set in a user's environment for another
+/// tool, it would turn every `kubectl c8dr` run into a completion error).
+const CALLBACK_VAR: &str = "KUBECTL_C8DR_COMPLETE";
 
 /// cobra's `ShellCompDirectiveNoFileComp`: do not fall back to file names.
 const NO_FILE_COMP: u32 = 4;
@@ -74,7 +80,7 @@ pub fn cobra(words: &[String]) -> String {
     out
 }
 
-/// `COMPLETE=SHELL kubectl-c8dr -- WORDS…`: the callback of the registration printed by
+/// `KUBECTL_C8DR_COMPLETE=SHELL kubectl-c8dr -- WORDS…`: the callback of the registration printed by
 /// `completion SHELL`. Returns whether it answered (then the process exits).
 pub fn env_callback() -> bool {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -85,6 +91,7 @@ pub fn env_callback() -> bool {
             .collect::<Vec<_>>(),
     );
     clap_complete::CompleteEnv::with_factory(command)
+        .var(CALLBACK_VAR)
         .bin(BIN)
         .try_complete(args, std::env::current_dir().ok().as_deref())
         .unwrap_or_else(|e| e.exit())
@@ -99,7 +106,7 @@ pub fn registration(shell: &str, out: &mut dyn std::io::Write) -> std::io::Resul
             shells.names().collect::<Vec<_>>().join(", ")
         )));
     };
-    completer.write_registration("COMPLETE", BIN, BIN, BIN, out)
+    completer.write_registration(CALLBACK_VAR, BIN, BIN, BIN, out)
 }
 
 fn remember_kubeconfig(words: &[String]) {

@@ -204,7 +204,8 @@ fn color_flag(args: &[String]) -> Option<ColorChoice> {
 }
 
 fn main() -> ExitCode {
-    // `COMPLETE=bash kubectl-c8dr -- WORDS…`: the callback of `completion SHELL`'s registration.
+    // `KUBECTL_C8DR_COMPLETE=bash kubectl-c8dr -- WORDS…`: the callback of `completion SHELL`'s
+    // registration.
     if complete::env_callback() {
         return ExitCode::SUCCESS;
     }

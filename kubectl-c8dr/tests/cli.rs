@@ -111,3 +111,29 @@ fn man_pages_are_written() {
     assert!(dir.join("kubectl-c8dr-brokers-remove.1").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_generic_complete_variable_of_another_tool_does_not_hijack_runs() {
+    // clap's default callback variable is COMPLETE: a user who sets it for another tool must
+    // still get kubectl c8dr's own behaviour.
+    let out = c8dr()
+        .env("COMPLETE", "bash")
+        .args(["exporters", "list", "--help"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Examples:"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // kubectl c8dr's own variable answers the callback of `completion bash`.
+    let out = c8dr()
+        .env("KUBECTL_C8DR_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .args(["--", "kubectl-c8dr", "--region", ""])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("region1"), "{text}");
+}
