@@ -70,8 +70,7 @@ pub fn cobra(words: &[String]) -> String {
         match c.get_help() {
             Some(help) => {
                 let help = help.to_string();
-                let first = help.lines().next().unwrap_or_default();
-                out.push_str(&format!("{value}\t{first}\n"));
+                out.push_str(&format!("{value}\t{}\n", short_description(&help)));
             }
             None => out.push_str(&format!("{value}\n")),
         }
@@ -79,6 +78,35 @@ pub fn cobra(words: &[String]) -> String {
     out.push_str(&format!(":{NO_FILE_COMP}\n"));
     out
 }
+
+/// A candidate's description as shells show it beside the value: the first sentence of the first
+/// line, at most [`DESCRIPTION_WIDTH`] characters (cut at a word, marked with `…`).
+fn short_description(help: &str) -> String {
+    let line = help.lines().next().unwrap_or_default();
+    let sentence = line
+        .split(". ")
+        .next()
+        .unwrap_or(line)
+        .trim_end_matches('.');
+    if sentence.chars().count() <= DESCRIPTION_WIDTH {
+        return sentence.to_string();
+    }
+    let mut out = String::new();
+    for word in sentence.split(' ') {
+        if out.chars().count() + word.chars().count() + 1 > DESCRIPTION_WIDTH - 1 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
+}
+
+/// The longest description shown beside a candidate.
+const DESCRIPTION_WIDTH: usize = 60;
 
 /// `KUBECTL_C8DR_COMPLETE=SHELL kubectl-c8dr -- WORDS…`: the callback of the registration printed by
 /// `completion SHELL`. Returns whether it answered (then the process exits).
@@ -219,6 +247,21 @@ mod tests {
         assert_eq!(values(&out), ["json", ":4"], "{out}");
         let out = cobra(&["failover".into(), "--lost".into(), String::new()]);
         assert_eq!(values(&out), ["region0", "region1", ":4"], "{out}");
+    }
+
+    #[test]
+    fn descriptions_are_one_short_sentence() {
+        assert_eq!(
+            short_description("Pause it. Then more.\nsecond"),
+            "Pause it"
+        );
+        let long = "Failback steps 3-7 in one go (after the helm steps 1-2): pause exporting, copy Elasticsearch";
+        let short = short_description(long);
+        assert!(
+            short.chars().count() <= DESCRIPTION_WIDTH && short.ends_with('…'),
+            "{short}"
+        );
+        assert!(long.starts_with(short.trim_end_matches('…')), "{short}");
     }
 
     #[test]
