@@ -63,26 +63,68 @@ impl Render for TopologyView {
                 ]
             })
             .collect();
-        format!(
-            "cluster size {}, partitions {}, replication factor {}, gateway {}, last completed change {}\n{}",
+        // Within 80 columns, as `status` (the legend under the table, the header on two lines).
+        let mut out = format!(
+            "cluster size {}, partitions {}, replication factor {}\ngateway {}, last completed change {}\n",
             t.cluster_size,
             t.partitions_count,
             t.replication_factor,
             t.gateway_version,
-            t.last_completed_change_id,
-            table(
-                &[
-                    "BROKER",
-                    "REGION",
-                    "PARTITIONS (L=leader F=follower !=unhealthy)",
-                    "VERSION"
-                ],
-                rows
-            )
-        )
+            t.last_completed_change()
+                .filter(|id| *id >= 0)
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "none".into()),
+        );
+        out.push_str(&table(&["BROKER", "REGION", "PARTITIONS", "VERSION"], rows));
+        out.push_str(PARTITION_LEGEND);
+        out.push('\n');
+        out
     }
 }
 
 pub async fn topology(session: &Session) -> Result<TopologyView> {
     Ok(TopologyView(session.rest().await?.topology().await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eight brokers, eight partitions, replication factor 4, region 1's replicas unhealthy: the
+    /// widest table a standard dual-region installation shows.
+    #[test]
+    fn eight_brokers_fit_80_columns_in_the_compact_form() {
+        let brokers: Vec<serde_json::Value> = (0..8u32)
+            .map(|id| {
+                let partitions: Vec<serde_json::Value> = (0..4u32)
+                    .map(|k| {
+                        let p = (id + k) % 8 + 1;
+                        serde_json::json!({
+                            "partitionId": p,
+                            "role": if k == 0 { "leader" } else { "follower" },
+                            "health": if id % 2 == 1 { "unhealthy" } else { "healthy" }
+                        })
+                    })
+                    .collect();
+                serde_json::json!({"nodeId": id, "partitions": partitions, "version": "8.8.3-SNAPSHOT"})
+            })
+            .collect();
+        let t: Topology = serde_json::from_value(serde_json::json!({
+            "brokers": brokers, "clusterSize": 8, "partitionsCount": 8, "replicationFactor": 4,
+            "gatewayVersion": "8.8.3-SNAPSHOT", "lastCompletedChangeId": "-1"
+        }))
+        .expect("topology");
+        let text = TopologyView(t).text();
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{} columns: {line}\n{text}",
+                line.len()
+            );
+        }
+        assert!(text.contains("1       region1  2L! 3F! 4F! 5F!"), "{text}");
+        assert!(text.contains("last completed change none"), "{text}");
+        assert!(text.contains("cluster size 8"), "{text}");
+        assert!(text.contains(PARTITION_LEGEND), "{text}");
+    }
 }
