@@ -371,6 +371,24 @@ pub fn check_context(context: &str, source: &str, env: &Env) -> Result<()> {
     )))
 }
 
+/// Every context of the kubeconfig kubectl would read (`$KUBECONFIG`'s files, else
+/// `~/.kube/config`) with the namespace it names, for shell completion: files that cannot be read
+/// are skipped, a context named twice is listed once (the first file wins, as in kubectl).
+pub fn kubeconfig_contexts(env: &Env) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for config in kubeconfig_paths(env)
+        .iter()
+        .filter_map(|p| Kubeconfig::read_from(p).ok())
+    {
+        for c in config.contexts {
+            if !out.iter().any(|(name, _)| *name == c.name) {
+                out.push((c.name, c.context.and_then(|c| c.namespace)));
+            }
+        }
+    }
+    out
+}
+
 /// The kubeconfig's current context and that context's namespace, as kubectl finds them:
 /// `$KUBECONFIG` (a list of files; the first that sets a value wins), else `~/.kube/config`.
 /// Files are read with kube-rs ([`Kubeconfig::read_from`]); a file that cannot be read counts as

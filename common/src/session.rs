@@ -31,6 +31,9 @@ pub struct Settings {
     pub es_url: Option<Url>,
     pub output: Format,
     pub dry_run: bool,
+    /// `--dry-run=server`: the plan also carries the gateway's own dry run (`PATCH
+    /// /actuator/cluster?dryRun=true`, SPEC 3.1) where one exists; implies `dry_run`.
+    pub server_dry_run: bool,
     pub timeout: Duration,
     pub no_wait: bool,
     pub env: Env,
@@ -66,6 +69,8 @@ pub struct GlobalFlags {
     pub es_url: Option<String>,
     pub output: Option<String>,
     pub dry_run: bool,
+    /// `--dry-run=server` (see [`Settings::server_dry_run`]).
+    pub server_dry_run: bool,
     pub yes: bool,
     pub timeout: Option<String>,
     pub no_wait: bool,
@@ -102,7 +107,8 @@ impl GlobalFlags {
                 .map(str::parse)
                 .transpose()?
                 .unwrap_or_default(),
-            dry_run: self.dry_run,
+            dry_run: self.dry_run || self.server_dry_run,
+            server_dry_run: self.server_dry_run,
             timeout: self
                 .timeout
                 .as_deref()

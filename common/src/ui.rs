@@ -58,6 +58,89 @@ pub fn ask(refusal: &str, plan: Option<(&str, &[String])>) -> Result<()> {
     }
 }
 
+/// `--color`: when text output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// On a terminal only, unless `NO_COLOR` is set (no-color.org) or `TERM=dumb`.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl std::str::FromStr for ColorChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "always" => Ok(Self::Always),
+            "never" => Ok(Self::Never),
+            other => Err(Error::usage(format!(
+                "--color {other:?}: expected auto, always or never"
+            ))),
+        }
+    }
+}
+
+/// The one colour decision, for every stream: `terminal` says whether that stream (stdout for
+/// results, stderr for `-v` logs) is a terminal; `document` is a JSON/YAML result, which stays
+/// one plain document whatever was asked. `NO_COLOR` set to anything but the empty string
+/// turns `auto` off (no-color.org: "when present and not an empty string"); an explicit
+/// `--color always` wins over it, as no-color.org lets command-line flags do.
+pub fn use_color(choice: ColorChoice, terminal: bool, document: bool, env: &Env) -> bool {
+    if document {
+        return false;
+    }
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            terminal && env.get("NO_COLOR").is_none() && env.get("TERM") != Some("dumb")
+        }
+    }
+}
+
+/// Whether results on stdout are coloured: decided once at start ([`set_color`]), read by the
+/// text renderers through [`paint`].
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Colour stdout's text from now on (the result of [`use_color`] for stdout).
+pub fn set_color(on: bool) {
+    COLOR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A colour of text on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    /// Healthy, done.
+    Green,
+    /// In progress: a procedure under way, something to do.
+    Yellow,
+    /// Lost, unreachable, failed.
+    Red,
+    Bold,
+}
+
+impl Paint {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Green => "1;32",
+            Self::Yellow => "1;33",
+            Self::Red => "1;31",
+            Self::Bold => "1",
+        }
+    }
+}
+
+/// `text` in `paint` when stdout is coloured ([`set_color`]), else unchanged.
+pub fn paint(paint: Paint, text: &str) -> String {
+    if COLOR.load(std::sync::atomic::Ordering::Relaxed) && !text.is_empty() {
+        format!("\x1b[{}m{text}\x1b[0m", paint.code())
+    } else {
+        text.to_string()
+    }
+}
+
 /// How the operator is asked and told things.
 #[derive(Debug, Clone)]
 pub struct Ui {
@@ -312,6 +395,27 @@ mod tests {
             heartbeat_line(&b, Duration::from_millis(90_400)),
             "still waiting for change 12: force-remove brokers [1, 3]: 1m 30s (3/8)"
         );
+    }
+
+    #[test]
+    fn colour_is_on_a_terminal_only_and_never_in_documents_or_with_no_color() {
+        let none = Env::default();
+        let no_color = Env::from_pairs([("NO_COLOR", "1")]);
+        let empty = Env::from_pairs([("NO_COLOR", "")]);
+        let dumb = Env::from_pairs([("TERM", "dumb")]);
+        use ColorChoice::*;
+        assert!(use_color(Auto, true, false, &none));
+        assert!(!use_color(Auto, false, false, &none), "a pipe or a file");
+        assert!(!use_color(Auto, true, false, &no_color));
+        assert!(use_color(Auto, true, false, &empty), "an empty NO_COLOR");
+        assert!(!use_color(Auto, true, false, &dumb));
+        assert!(use_color(Always, false, false, &no_color), "the flag wins");
+        assert!(!use_color(Never, true, false, &none));
+        for choice in [Auto, Always, Never] {
+            assert!(!use_color(choice, true, true, &none), "-o json|yaml");
+        }
+        assert_eq!("always".parse::<ColorChoice>().ok(), Some(Always));
+        assert!("rainbow".parse::<ColorChoice>().is_err());
     }
 
     #[test]

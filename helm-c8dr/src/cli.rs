@@ -57,13 +57,40 @@ Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --ver
 5 cluster unreachable for --verify, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP, otherwise
 helm's own exit code.";
 
+const ROOT_EXAMPLES: &str = "\
+Examples:
+  # Failback step 1: install the recreated region, Operate/Tasklist and schema manager off
+  helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
+  # Failback step 2: the surviving region with Operate/Tasklist off
+  helm c8dr redeploy --region surviving --no-webapps
+  # Failback step 8: both regions back to normal, chart version pinned
+  helm c8dr redeploy --region both --version 13.1.0";
+
+const REDEPLOY_EXAMPLES: &str = "\
+Examples:
+  helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
+  helm c8dr redeploy --region both --version 13.1.0 --dry-run
+  # OpenShift: one generated values file per region
+  helm c8dr redeploy --region both -f values-base.yml \\
+    --region-values region0=values-region-1.yml --region-values region1=values-region-2.yml";
+
+const OVERLAY_EXAMPLES: &str = "\
+Examples:
+  helm c8dr overlay --region recreated --no-webapps --no-schema-manager
+  helm c8dr overlay --region both -o json";
+
+const COMPLETION_EXAMPLES: &str = "\
+Examples:
+  source <(helm-c8dr completion bash)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "helm c8dr",
     bin_name = "helm c8dr",
     version,
     about = ABOUT,
-    long_about = long_about()
+    long_about = long_about(),
+    after_help = ROOT_EXAMPLES
 )]
 pub struct Cli {
     /// Output format: text, or one document (apiVersion, kind; docs/output.md) as json or yaml
@@ -90,12 +117,15 @@ impl Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run `helm upgrade --install` in one or both regions with the generated overlay
+    #[command(after_help = REDEPLOY_EXAMPLES)]
     Redeploy(RedeployArgs),
     /// Print the generated overlay (YAML) without running anything
+    #[command(after_help = OVERLAY_EXAMPLES)]
     Overlay(OverlayArgs),
     /// Print the version, git commit, target and compiler of this binary (no cluster call)
     Version,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = COMPLETION_EXAMPLES)]
     Completion {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
+
+use crate::complete;
 
 /// The root help's epilogue: every step of the procedure with its command, from the procedure
 /// table (one home for step numbers and commands), for the docs' example (region 1 lost).
@@ -62,19 +65,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The global flags, under their own help heading (as kubectl's `kubectl options`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Kube context (default: from --region's env vars, else the current context)
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(complete::contexts))]
     pub context: Option<String>,
     /// Namespace of the Camunda release (default: from --region's env vars, else the context's)
-    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    #[arg(short = 'n', long, global = true, value_name = "NS", add = ArgValueCandidates::new(complete::namespaces))]
     pub namespace: Option<String>,
     /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// Which region to talk to: surviving, recreated, region0 or region1
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", add = ArgValueCandidates::new(complete::regions))]
     pub region: Option<String>,
     /// Helm release name [env: CAMUNDA_RELEASE_NAME] [default: camunda]
     #[arg(long, global = true, value_name = "NAME")]
@@ -92,11 +97,23 @@ pub struct Global {
     /// exporters list, topology, es snapshot list) or jsonpath=TEMPLATE (kubectl's template over
     /// the JSON document: {.path}, text between, {"\n"}, {range .list[*]}…{end}), e.g.
     /// -o jsonpath='{.exporters[*].exporterId}'
-    #[arg(short = 'o', long, global = true, value_name = "FORMAT")]
+    #[arg(short = 'o', long, global = true, value_name = "FORMAT", add = ArgValueCandidates::new(complete::formats))]
     pub output: Option<String>,
-    /// Print the plan and make no mutating call
-    #[arg(long, global = true)]
-    pub dry_run: bool,
+    /// Print the plan, change nothing. client (plain --dry-run): send nothing; server: also the
+    /// gateway's own dry run (brokers remove|add, failover); none: not a dry run
+    #[arg(
+        long,
+        global = true,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "client",
+        value_parser = ["client", "server", "none"]
+    )]
+    pub dry_run: Option<String>,
+    /// Colour text: auto (on a terminal, without NO_COLOR), always or never; never in -o json|yaml
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
     /// Do not ask for confirmation [env: C8DR_ASSUME_YES=1]
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
@@ -140,7 +157,7 @@ pub enum Command {
     /// Failover steps 1-2 in one go: pre-flight, remove the lost region's brokers, disable its exporter
     Failover {
         /// The lost region (default: detected, the region whose brokers are all unreachable)
-        #[arg(long, value_name = "REGION")]
+        #[arg(long, value_name = "REGION", add = ArgValueCandidates::new(complete::lost_regions))]
         lost: Option<String>,
     },
     /// Failback steps 3-7 in one go (after the helm steps 1-2): pause exporting, copy
@@ -183,10 +200,11 @@ pub enum Command {
     },
     /// Print the version, git commit, target and compiler of this binary (no cluster call)
     Version,
-    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    /// Print the shell completion setup for kubectl-c8dr run directly (bash, zsh, fish,
+    /// powershell, elvish); `kubectl c8dr` completes through kubectl_complete-c8dr on PATH
     Completion {
-        #[arg(value_name = "SHELL")]
-        shell: clap_complete::Shell,
+        #[arg(value_name = "SHELL", value_parser = ["bash", "zsh", "fish", "powershell", "elvish"])]
+        shell: String,
     },
 }
 

@@ -194,10 +194,12 @@ pub enum Snapshot {
 #[derive(Debug, Args)]
 pub struct CopyCmd {
     /// Region to snapshot
-    #[arg(long, value_name = "REGION", default_value = "surviving")]
+    #[arg(long, value_name = "REGION", default_value = "surviving",
+          add = clap_complete::engine::ArgValueCandidates::new(crate::complete::regions))]
     pub from: String,
     /// Region to restore into
-    #[arg(long, value_name = "REGION", default_value = "recreated")]
+    #[arg(long, value_name = "REGION", default_value = "recreated",
+          add = clap_complete::engine::ArgValueCandidates::new(crate::complete::regions))]
     pub to: String,
     /// Snapshot name [default: failback-<UTC timestamp>]
     #[arg(long = "snapshot", value_name = "NAME")]

@@ -1,7 +1,9 @@
 //! `kubectl-c8dr`: parse, call one core function, render, map errors to exit codes.
 
 mod cli;
+mod complete;
 mod es;
+mod help;
 mod status;
 mod version;
 
@@ -13,7 +15,11 @@ use c8dr_common::error::{Error, Result};
 use c8dr_common::output::{Render, render};
 use c8dr_common::session::{GlobalFlags, Session};
 use c8dr_common::zeebe::brokers::Selection;
-use clap::{CommandFactory, Parser};
+use std::io::IsTerminal;
+
+use c8dr_common::output::Format;
+use c8dr_common::ui::{self, ColorChoice};
+use clap::{CommandFactory, FromArgMatches};
 use cli::{BrokerSelection, Brokers, Changes, Cli, Command, Exporters, Exporting, Global};
 
 fn flags(g: &Global) -> GlobalFlags {
@@ -27,7 +33,8 @@ fn flags(g: &Global) -> GlobalFlags {
         rest_url: g.rest_url.clone(),
         es_url: g.es_url.clone(),
         output: g.output.clone(),
-        dry_run: g.dry_run,
+        dry_run: g.dry_run.as_deref().is_some_and(|m| m != "none"),
+        server_dry_run: g.dry_run.as_deref() == Some("server"),
         yes: g.yes,
         timeout: Some(g.timeout.clone()),
         no_wait: g.no_wait,
@@ -144,10 +151,27 @@ fn lists_names(command: &Command) -> bool {
     }
 }
 
-/// Number flags checked against each other before any call (SPEC 4.8: exit 2, no request); and
-/// `-o name` only where the report names objects.
-fn validate(command: &Command, output: Option<&str>) -> Result<()> {
-    if output == Some("name") && !lists_names(command) {
+/// The commands with a server-side dry run: the topology changes, which the gateway plans with
+/// `PATCH /actuator/cluster?dryRun=true` (SPEC 3.1). Exporters, exporting, changes and
+/// Elasticsearch have no such API (camunda/camunda `ExportersEndpoint`, `ExportingEndpoint`,
+/// Elasticsearch's snapshot APIs take no dry run), so `--dry-run=server` is refused there
+/// rather than quietly run as a client dry run.
+fn has_server_dry_run(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Brokers(Brokers::Remove { .. } | Brokers::Add { .. }) | Command::Failover { .. }
+    )
+}
+
+/// Number flags checked against each other before any call (SPEC 4.8: exit 2, no request).
+fn validate(global: &Global, command: &Command) -> Result<()> {
+    if global.dry_run.as_deref() == Some("server") && !has_server_dry_run(command) {
+        return Err(Error::usage(
+            "--dry-run=server: only brokers remove, brokers add and failover have a server-side dry run \
+             (the gateway's own planning of a topology change); use --dry-run (client) here",
+        ));
+    }
+    if global.output.as_deref() == Some("name") && !lists_names(command) {
         return Err(Error::usage(
             "-o name: this command's report names no objects (name works with exporters list, \
              topology and es snapshot list); use -o json, yaml or jsonpath=TEMPLATE",
@@ -173,56 +197,66 @@ fn validate(command: &Command, output: Option<&str>) -> Result<()> {
     checked.map_err(Error::usage)
 }
 
-/// Candidates for the last word, in cobra's `__complete` format (one per line, then the
-/// directive `:4` = no file completion), which kubectl's plugin completion expects.
-fn complete(words: &[String]) -> String {
-    let (last, before) = words
-        .split_last()
-        .map(|(l, b)| (l.as_str(), b))
-        .unwrap_or(("", &[]));
-    let mut cmd = Cli::command();
-    for w in before.iter().filter(|w| !w.starts_with('-')) {
-        match cmd.find_subcommand(w) {
-            Some(sub) => cmd = sub.clone(),
-            None => break,
+/// The command tree: the derive's, with every command's examples ([`help::with_examples`]).
+fn command() -> clap::Command {
+    help::with_examples(Cli::command())
+}
+
+/// `--color` as written on the command line, before clap parses it (so that clap's own help
+/// and errors follow it too); `None` when absent or not a known value (clap reports that).
+fn color_flag(args: &[String]) -> Option<ColorChoice> {
+    let mut it = args.iter().skip(1).take_while(|a| *a != "--");
+    let mut found = None;
+    while let Some(a) = it.next() {
+        let value = if a == "--color" {
+            it.next().map(String::as_str)
+        } else {
+            a.strip_prefix("--color=")
+        };
+        if let Some(v) = value {
+            found = v.parse().ok();
         }
     }
-    let mut out: Vec<String> = if last.starts_with('-') {
-        cmd.get_arguments()
-            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
-            .filter(|l| l.starts_with(last))
-            .collect()
-    } else {
-        cmd.get_subcommands()
-            .filter(|c| !c.is_hide_set() && c.get_name().starts_with(last))
-            .map(|c| c.get_name().to_string())
-            .collect()
-    };
-    out.push(":4".into());
-    out.join("\n") + "\n"
+    found
 }
 
 fn main() -> ExitCode {
+    // `KUBECTL_C8DR_COMPLETE=bash kubectl-c8dr -- WORDS…`: the callback of `completion SHELL`'s
+    // registration.
+    if complete::env_callback() {
+        return ExitCode::SUCCESS;
+    }
     // kubectl's plugin completion (kubectl_complete-c8dr) calls `kubectl-c8dr __complete ARGS…`.
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("__complete") {
-        print!("{}", complete(&args[2..]));
+        print!("{}", complete::cobra(&args[2..]));
         return ExitCode::SUCCESS;
     }
-    let cli = Cli::parse();
+    let process_env = Env::from_process();
+    let early_color = color_flag(&args);
+    let clap_color = match early_color {
+        Some(ColorChoice::Always) => clap::ColorChoice::Always,
+        Some(ColorChoice::Never) => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    };
+    let cli = match Cli::from_arg_matches(&command().color(clap_color).get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let color: ColorChoice = cli.global.color.parse().unwrap_or_default();
     match &cli.command {
         Command::Completion { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "kubectl-c8dr",
-                &mut std::io::stdout(),
-            );
-            return ExitCode::SUCCESS;
+            return match complete::registration(shell, &mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: completion {shell}: {e}");
+                    ExitCode::from(2)
+                }
+            };
         }
         Command::Man { dir } => {
             return match std::fs::create_dir_all(dir)
-                .and_then(|()| clap_mangen::generate_to(Cli::command().name("kubectl-c8dr"), dir))
+                .and_then(|()| clap_mangen::generate_to(command().name("kubectl-c8dr"), dir))
             {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -243,11 +277,24 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        // `-v` logs: coloured only where they are read on a terminal (never in a file).
+        .with_ansi(ui::use_color(
+            color,
+            std::io::stderr().is_terminal(),
+            false,
+            &process_env,
+        ))
         .without_time()
         .init();
-    let result = validate(&cli.command, cli.global.output.as_deref())
-        .and_then(|()| flags(&cli.global).resolve(Env::from_process()))
+    let result = validate(&cli.global, &cli.command)
+        .and_then(|()| flags(&cli.global).resolve(process_env.clone()))
         .and_then(|(settings, ui)| {
+            ui::set_color(ui::use_color(
+                color,
+                std::io::stdout().is_terminal(),
+                settings.output != Format::Text,
+                &settings.env,
+            ));
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()

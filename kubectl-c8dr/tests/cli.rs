@@ -88,15 +88,18 @@ fn a_missing_kubeconfig_context_is_exit_2() {
 fn completions_and_kubectls_plugin_completion_protocol() {
     let out = c8dr().args(["completion", "bash"]).output().expect("runs");
     assert!(String::from_utf8_lossy(&out.stdout).contains("kubectl-c8dr"));
-    let out = c8dr().args(["__complete", "bro"]).output().expect("runs");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "brokers\n:4\n");
-    let out = c8dr()
-        .args(["__complete", "exporters", "enable", "x", "--init"])
-        .output()
-        .expect("runs");
+    // cobra's `__complete` format: `value<TAB>description` a line, then the directive.
+    let values = |args: &[&str]| {
+        let out = c8dr().args(args).output().expect("runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(&["__complete", "bro"]), ["brokers", ":4"]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "--initialize-from\n:4\n"
+        values(&["__complete", "exporters", "enable", "x", "--init"]),
+        ["--initialize-from", ":4"]
     );
 }
 
@@ -107,4 +110,30 @@ fn man_pages_are_written() {
     assert!(dir.join("kubectl-c8dr.1").exists());
     assert!(dir.join("kubectl-c8dr-brokers-remove.1").exists());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_generic_complete_variable_of_another_tool_does_not_hijack_runs() {
+    // clap's default callback variable is COMPLETE: a user who sets it for another tool must
+    // still get kubectl c8dr's own behaviour.
+    let out = c8dr()
+        .env("COMPLETE", "bash")
+        .args(["exporters", "list", "--help"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Examples:"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // kubectl c8dr's own variable answers the callback of `completion bash`.
+    let out = c8dr()
+        .env("KUBECTL_C8DR_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .args(["--", "kubectl-c8dr", "--region", ""])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("region1"), "{text}");
 }

@@ -1,10 +1,14 @@
 //! End-to-end tests: one test binary, one module per area.
 
 mod bad_input;
+mod color;
+mod completion;
 mod demo;
+mod dry_run;
 mod es;
 mod exporting;
 mod helm;
+mod help;
 mod output_schema;
 mod portforward;
 mod procedure;

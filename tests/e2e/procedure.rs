@@ -274,7 +274,7 @@ fn failover_region0(mode: c8dr_sim::DeadCoordinator) {
         .start();
     env.set_env("C8DR_ASSUME_YES", "1");
     env.lose_region(0);
-    env.c8dr("failover --dry-run")
+    env.c8dr("failover --dry-run=server")
         .success()
         .stdout_has("brokers remove --even")
         .stdout_has("exporters disable camundaregion0")

@@ -63,7 +63,7 @@ fn status_names_each_step_of_the_procedure() {
         &env,
         "failback step 2 of 8: next: helm c8dr redeploy --region surviving --no-webapps",
     )
-    .stdout_has("CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false is set");
+    .stdout_has("schema manager:  off: CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false\n");
     env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
 
@@ -114,10 +114,9 @@ fn an_unreachable_region_is_shown_and_the_other_still_reported() {
     let run = env
         .kubectl_c8dr(["status"])
         .success()
-        .stdout_has("region1 (recreated; context c8dr-sim-region1")
-        .stdout_has("UNREACHABLE")
+        .stdout_has("region1 (recreated): UNREACHABLE\n  context:         c8dr-sim-region1\n")
         .stdout_has(
-            "region0 (surviving; context c8dr-sim-region0, namespace camunda-region0): reachable",
+            "region0 (surviving): reachable\n  context:         c8dr-sim-region0\n  namespace:       camunda-region0\n",
         )
         .stdout_has("cluster (from region0's gateway, v2-topology view): 8 members")
         .stdout_has("exporters: camundaregion0 ENABLED, camundaregion1 ENABLED");
@@ -255,7 +254,7 @@ fn region0_lost_is_named_with_the_even_parity_and_its_exporter() {
         &env,
         "failover step 1 of 2: next: kubectl c8dr brokers remove --even",
     )
-    .stdout_has("region0 (recreated; context c8dr-sim-region0")
+    .stdout_has("region0 (recreated): UNREACHABLE\n  context:         c8dr-sim-region0\n")
     .stdout_has("looks lost: region0");
     env.c8dr("brokers remove --even --yes").success();
     status_says(
@@ -289,11 +288,10 @@ fn a_region_that_never_answers_is_timed_out_not_waited_for() {
     let started = std::time::Instant::now();
     env.c8dr("status --probe-timeout 1s")
         .success()
-        .stdout_has("region1 (recreated; context blackhole")
-        .stdout_has("UNREACHABLE")
+        .stdout_has("region1 (recreated): UNREACHABLE\n  context:         blackhole\n")
         .stdout_has("timed out after 1s")
         .stdout_has(
-            "region0 (surviving; context c8dr-sim-region0, namespace camunda-region0): reachable",
+            "region0 (surviving): reachable\n  context:         c8dr-sim-region0\n  namespace:       camunda-region0\n",
         );
     let took = started.elapsed();
     assert!(
@@ -329,7 +327,7 @@ fn a_recreated_region_seeded_by_its_schema_manager_is_flagged() {
         &env,
         "failback step 2 of 8: next: helm c8dr redeploy --region surviving --no-webapps",
     )
-    .stdout_has("CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA not set")
+    .stdout_has("schema manager:  on: CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA not set\n")
     .stdout_has("its schema manager created them");
     env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
@@ -352,7 +350,9 @@ fn a_region_without_configuration_is_not_taken_for_lost() {
     // Region 1 runs; only the environment does not say where it is.
     env.c8dr("status")
         .success()
-        .stdout_has("region1 (recreated; context <current>, namespace <current>): NOT CONFIGURED")
+        .stdout_has(
+            "region1 (recreated): NOT CONFIGURED\n  context:         <current>\n  namespace:       <current>\n",
+        )
         .stdout_has("CLUSTER_RECREATED")
         .stdout_has("is not lost")
         .output_lacks("brokers remove");

@@ -199,7 +199,7 @@ fn a_pause_whose_body_says_500_fails_and_is_reverted() {
 fn dry_run_sends_only_the_gateways_own_dry_run() {
     let env = TestEnv::start();
     env.lose_region(1);
-    env.c8dr_direct(0, "brokers remove --odd --dry-run")
+    env.c8dr_direct(0, "brokers remove --odd --dry-run=server")
         .success()
         .stdout_has("dry run")
         .stdout_has("BROKER_REMOVE broker 7")
@@ -475,7 +475,7 @@ fn region0_lost(mode: c8dr_sim::DeadCoordinator) -> TestEnv {
 
 fn region0_failover_steps(mode: c8dr_sim::DeadCoordinator) {
     let env = region0_lost(mode);
-    env.c8dr_direct(1, "brokers remove --even --dry-run")
+    env.c8dr_direct(1, "brokers remove --even --dry-run=server")
         .success()
         .stdout_has("BROKER_REMOVE broker 0");
     env.c8dr_direct(1, "brokers remove --even --yes")

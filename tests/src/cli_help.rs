@@ -16,6 +16,9 @@ pub struct CliOption {
     pub value: Option<String>,
     /// clap's `[possible values: …]`, if any.
     pub possible: Vec<String>,
+    /// An optional value, attached with `=` only (`--dry-run[=<MODE>]`): `--flag VALUE` would
+    /// read VALUE as the next argument.
+    pub equals: bool,
 }
 
 /// One positional argument: `<NAME>` (required) or `[NAME]`.
@@ -107,7 +110,7 @@ pub fn parse(help: &str) -> CliCommand {
             section = match line.trim_end() {
                 "Commands:" => Section::Commands,
                 "Arguments:" => Section::Arguments,
-                "Options:" => Section::Options,
+                "Options:" | "Global options:" => Section::Options,
                 _ => Section::None,
             };
             continue;
@@ -166,6 +169,21 @@ fn parse_option(text: &str) -> Option<CliOption> {
         rest = r.get(1..)?.trim_start_matches(',').trim_start();
     }
     let rest = rest.strip_prefix("--")?;
+    if let Some((long, value)) = rest.split_once("[=") {
+        // `--dry-run[=<MODE>]`
+        return Some(CliOption {
+            long: long.to_string(),
+            short,
+            value: Some(
+                value
+                    .trim_end_matches(']')
+                    .trim_matches(|c| matches!(c, '<' | '>'))
+                    .to_string(),
+            ),
+            possible: help_possible_values(text),
+            equals: true,
+        });
+    }
     let (long, value) = match rest.split_once(' ') {
         Some((l, v)) => (
             l,
@@ -183,6 +201,7 @@ fn parse_option(text: &str) -> Option<CliOption> {
         short,
         value,
         possible,
+        equals: false,
     })
 }
 
@@ -229,6 +248,10 @@ Options:
           Output format [default: text] [possible values: text, json]
       --dry-run
           Print the plan
+
+Global options:
+      --dry-run-mode[=<MODE>]  Print the plan [possible values: client, server]
+  -q, --quiet                  Print only the result
 ";
         let c = parse(help);
         assert_eq!(c.subcommands, ["brokers"]);
@@ -241,5 +264,15 @@ Options:
         assert_eq!(c.option("repo-type").expect("type").possible, ["s3", "fs"]);
         assert_eq!(c.option("output").expect("o").possible, ["text", "json"]);
         assert_eq!(c.option("dry-run").expect("switch").value, None);
+        let mode = c.option("dry-run-mode").expect("global option");
+        assert_eq!(
+            (mode.value.as_deref(), mode.equals, mode.possible.clone()),
+            (
+                Some("MODE"),
+                true,
+                vec!["client".to_string(), "server".into()]
+            )
+        );
+        assert_eq!(c.option("quiet").expect("global switch").short, Some('q'));
     }
 }

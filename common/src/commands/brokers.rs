@@ -62,7 +62,13 @@ impl Patch<'_> {
             mut plan,
         } = self;
         let mut prompt = None;
-        if pending.is_none() {
+        let settings = &session.settings;
+        if settings.dry_run && !settings.server_dry_run {
+            // `--dry-run=client`, as kubectl's: nothing is sent, not even the gateway's dry run.
+            plan.push(
+                "(the gateway's own plan of the operations: --dry-run=server asks it)".into(),
+            );
+        } else if pending.is_none() {
             // The dry run goes to the lowest surviving member too: it works with the coordinator lost.
             let planned = mgmt.patch_cluster(&body, true, force).await?;
             prompt = Some(format!(

@@ -187,7 +187,12 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
         ),
         format!("{}: {remove_cmd}", remove.label()),
     ];
-    plan.extend(gateway_plan(mgmt, &t, lost, rf_before).await);
+    if session.settings.dry_run && !session.settings.server_dry_run {
+        // `--dry-run=client`: nothing is sent, not even the gateway's dry run.
+        plan.push("  (the gateway's own plan of the removal: --dry-run=server asks it)".into());
+    } else {
+        plan.extend(gateway_plan(mgmt, &t, lost, rf_before).await);
+    }
     for e in &planned_exporters {
         plan.push(format!("{}: {}", disable.label(), disable_cmd(e)));
     }

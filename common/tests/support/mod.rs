@@ -79,6 +79,11 @@ impl SessionBuilder<'_> {
         self.flags.dry_run = true;
         self
     }
+    /// `--dry-run=server`: the topology changes also ask the gateway's own dry run.
+    pub fn server_dry_run(mut self) -> Self {
+        self.flags.server_dry_run = true;
+        self
+    }
     pub fn no_wait(mut self) -> Self {
         self.flags.no_wait = true;
         self

@@ -178,7 +178,7 @@ pub fn generated(bin: Bin, commands: &[CliCommand]) -> (Vec<Case>, Vec<String>) 
             };
             for b in bads.into_iter().take(take) {
                 let mut args = base_args(cmd, &opt.long);
-                if b.value.starts_with('-') {
+                if b.value.starts_with('-') || opt.equals {
                     // The only way to pass such a value: `--flag -1` reads -1 as a flag.
                     args.push(format!("--{}={}", opt.long, b.value));
                 } else {

@@ -192,6 +192,13 @@ pub fn for_flag(helm: bool, flag: &str, value_name: &str) -> Option<Vec<Bad>> {
             ("jsonpath={.exporters[}", "not a JSONPath"),
         ]),
         "timeout" | "probe-timeout" => durations(),
+        "color" => bad(&[
+            ("rainbow", "not auto, always or never"),
+            ("", "empty"),
+            ("yes", "not a mode (kubectl's values only)"),
+        ]),
+        // kubectl's `--dry-run[=none|client|server]`; given with `=` only.
+        "dry-run" => bad(&[("true", "not a mode"), ("", "empty"), ("Server", "case")]),
         "replication-factor" | "cluster-size" => counts(),
         "ids" => bad(&[
             ("", "empty"),

@@ -3,7 +3,54 @@
 use super::view::{ClusterView, RegionView, StatusReport};
 use crate::output::{Render, table};
 use crate::procedure::{Phase, Stage, Tool, hint};
+use crate::ui::{Paint, paint};
 use crate::values::SCHEMA_MANAGER_VAR;
+
+/// The width the lines of `status` keep to (a standard terminal), except those that carry a
+/// command to copy, which is never broken: the summary, the procedure line, the driver hint and
+/// the notes. Errors are wrapped at word boundaries.
+pub const WIDTH: usize = 80;
+
+/// `text` wrapped at word boundaries to [`WIDTH`]: the first line after `first`, the others
+/// after `rest` (both indents). A single word longer than the line is kept whole.
+fn wrap(first: &str, rest: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// `  label:          value` (the value column at 19, as the other fields of a region).
+fn field(label: &str, value: &str) -> String {
+    let head = format!("  {:<17}", format!("{label}:"));
+    let pad = " ".repeat(head.len());
+    wrap(&head, &pad, value)
+}
+
+/// The summary's colour: green when healthy, yellow while a procedure is under way and the
+/// cluster serves, red when a region is lost and nothing was done yet or nothing is known.
+fn phase_paint(phase: Phase) -> Paint {
+    match phase {
+        Phase::Healthy => Paint::Green,
+        Phase::ChangeInProgress | Phase::FailedOver | Phase::Failback => Paint::Yellow,
+        Phase::Failover | Phase::Unknown => Paint::Red,
+    }
+}
 
 fn yes_no(b: Option<bool>, yes: &str, no: &str) -> String {
     match b {
@@ -37,10 +84,13 @@ fn exporting_text(x: &crate::commands::pause_state::RegionExporting) -> String {
             } else {
                 state.to_uppercase()
             };
-            format!(
-                "{state} on {replicas} partition replicas ({brokers} brokers); exported lags processed by {} records at most",
-                x.max_lag
-            )
+            // Since when is not shown: Zeebe's `GET /actuator/partitions` reports each
+            // replica's exporterPhase and positions but no time of the pause (camunda/camunda
+            // zeebe/broker/src/main/java/io/camunda/zeebe/broker/system/management/
+            // PartitionStatus.java: role, processedPosition, snapshotId,
+            // processedPositionInSnapshot, streamProcessorPhase, exporterPhase,
+            // exportedPosition). The lag below grows while a pause lasts.
+            format!("{state} on {replicas} partition replicas ({brokers} brokers)")
         }
     };
     let unread = x.unread();
@@ -50,94 +100,112 @@ fn exporting_text(x: &crate::commands::pause_state::RegionExporting) -> String {
     line
 }
 
+/// The exporting lag of a region whose replicas were read.
+fn lag_text(x: &crate::commands::pause_state::RegionExporting) -> Option<String> {
+    if matches!(x.state.as_str(), "no partitions" | "unknown") {
+        return None;
+    }
+    Some(format!(
+        "at most {} records processed but not exported yet",
+        x.max_lag
+    ))
+}
+
 fn region_text(r: &RegionView) -> String {
     let role = if r.role.is_empty() {
         String::new()
     } else {
-        format!("{}; ", r.role)
+        format!(" ({})", r.role)
     };
-    let mut out = format!(
-        "{} ({role}context {}, namespace {}): ",
-        r.region,
+    let state = match (r.reachable, r.configured) {
+        (true, _) => paint(Paint::Green, "reachable"),
+        (false, true) => paint(Paint::Red, "UNREACHABLE"),
+        (false, false) => paint(Paint::Yellow, "NOT CONFIGURED"),
+    };
+    let mut out = format!("{}{role}: {state}\n", r.region);
+    out.push_str(&field(
+        "context",
         r.context.as_deref().unwrap_or("<current>"),
-        r.namespace.as_deref().unwrap_or("<current>")
-    );
+    ));
+    out.push_str(&field(
+        "namespace",
+        r.namespace.as_deref().unwrap_or("<current>"),
+    ));
     if !r.reachable {
-        out.push_str(if r.configured {
-            "UNREACHABLE\n"
-        } else {
-            "NOT CONFIGURED\n"
-        });
         for e in &r.errors {
-            out.push_str(&format!("  {e}\n"));
+            out.push_str(&wrap("  ", "    ", e));
         }
         return out;
     }
-    out.push_str("reachable\n");
     let ready = r.broker_pods.iter().filter(|b| b.ready).count();
-    out.push_str(&format!(
-        "  release:         {}\n",
-        match r.installed {
+    out.push_str(&field(
+        "release",
+        &match r.installed {
             Some(true) => format!(
                 "installed ({} orchestration pods, {ready} ready)",
                 r.broker_pods.len()
             ),
             Some(false) => "not installed".into(),
             None => "unknown".into(),
-        }
+        },
     ));
     if r.installed != Some(false) {
-        out.push_str(&format!(
-            "  profiles:        {}\n",
-            r.profiles
+        out.push_str(&field(
+            "profiles",
+            &r.profiles
                 .as_ref()
                 .map(|p| format!("{} ({})", p.active.join(","), p.matches))
-                .unwrap_or_else(|| "unknown".into())
+                .unwrap_or_else(|| "unknown".into()),
         ));
-        out.push_str(&format!(
-            "  schema manager:  {}\n",
-            yes_no(
+        out.push_str(&field(
+            "schema manager",
+            &yes_no(
                 r.schema_manager_disabled,
-                &format!("{SCHEMA_MANAGER_VAR}=false is set (no index creation)"),
-                &format!("{SCHEMA_MANAGER_VAR} not set"),
-            )
+                &format!("off: {SCHEMA_MANAGER_VAR}=false"),
+                &format!("on: {SCHEMA_MANAGER_VAR} not set"),
+            ),
         ));
-        out.push_str(&format!(
-            "  gateway:         {}\n",
-            yes_no(r.gateway_reachable, "answers", "does not answer")
+        out.push_str(&field(
+            "gateway",
+            &yes_no(r.gateway_reachable, "answers", "does not answer"),
         ));
         if let Some(x) = &r.exporting {
-            out.push_str(&format!("  exporting:       {}\n", exporting_text(x)));
+            out.push_str(&field("exporting", &exporting_text(x)));
+            if let Some(lag) = lag_text(x) {
+                out.push_str(&field("exporting lag", &lag));
+            }
         }
     }
     if r.installed == Some(false) {
         for e in &r.errors {
-            out.push_str(&format!("  ! {e}\n"));
+            out.push_str(&wrap("  ! ", "    ", e));
         }
         return out;
     }
-    out.push_str(&format!(
-        "  elasticsearch:   {}\n",
-        r.elasticsearch
+    out.push_str(&field(
+        "elasticsearch",
+        &r.elasticsearch
             .as_ref()
-            .map(|e| format!(
-                "{}, {} indices, {} Camunda indices{}",
-                e.health,
-                e.indices,
-                e.camunda_indices.len(),
-                if e.restoring { ", restoring" } else { "" }
-            ))
-            .unwrap_or_else(|| "unknown".into())
+            .map(|e| {
+                format!(
+                    "{}, {} indices, {} Camunda indices{}",
+                    e.health,
+                    e.indices,
+                    e.camunda_indices.len(),
+                    if e.restoring { ", restoring" } else { "" }
+                )
+            })
+            .unwrap_or_else(|| "unknown".into()),
     ));
     for e in &r.errors {
-        out.push_str(&format!("  ! {e}\n"));
+        out.push_str(&wrap("  ! ", "    ", e));
     }
     out
 }
 
 pub(super) fn cluster_text(c: &ClusterView) -> String {
     let mut out = format!(
-        "cluster (from {}'s gateway, {} view): {} members, replication factor {}{}\n",
+        "cluster (from {}'s gateway, {} view): {} members\nreplication factor {}{}\n",
         c.source,
         c.view,
         c.cluster_size,
@@ -150,10 +218,17 @@ pub(super) fn cluster_text(c: &ClusterView) -> String {
         .brokers
         .iter()
         .map(|b| {
+            // The compact form of `topology` (`1L 6F`), so that eight partitions fit 80 columns.
             let parts = b
                 .partitions
                 .iter()
-                .map(|p| format!("{}:{}", p.id, p.role))
+                .map(|p| {
+                    crate::commands::topology::partition_cell(
+                        p.id,
+                        &p.role,
+                        p.health.as_deref().map(|h| h == "healthy"),
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
             let unhealthy = b
@@ -193,6 +268,10 @@ pub(super) fn cluster_text(c: &ClusterView) -> String {
         ],
         rows,
     ));
+    if c.brokers.iter().any(|b| !b.partitions.is_empty()) {
+        out.push_str(crate::commands::topology::PARTITION_LEGEND);
+        out.push('\n');
+    }
     out.push_str(&format!(
         "exporters: {}\n",
         if c.exporters.is_empty() {
@@ -258,13 +337,16 @@ impl StatusReport {
 
     /// The first line: the phase, the region it is about, the next command.
     pub fn summary(&self) -> String {
+        let head = paint(
+            phase_paint(self.procedure.phase),
+            &format!("status: {}", self.phase),
+        );
         match self.region_state() {
-            Some((region, rebuilt)) => format!(
-                "status: {} ({region} {})",
-                self.phase,
-                if rebuilt { "being rebuilt" } else { "lost" }
-            ),
-            None => format!("status: {}", self.phase),
+            Some((region, true)) => {
+                format!("{head} ({} being rebuilt)", paint(Paint::Yellow, region))
+            }
+            Some((region, false)) => format!("{head} ({} lost)", paint(Paint::Red, region)),
+            None => head,
         }
     }
 }
@@ -282,11 +364,20 @@ impl Render for StatusReport {
         }
         out.push('\n');
         match self.region_state() {
-            Some((region, true)) => out.push_str(&format!("being rebuilt: {region}\n")),
-            Some((region, false)) => out.push_str(&format!("looks lost: {region}\n")),
+            Some((region, true)) => out.push_str(&format!(
+                "being rebuilt: {}\n",
+                paint(Paint::Yellow, region)
+            )),
+            Some((region, false)) => {
+                out.push_str(&format!("looks lost: {}\n", paint(Paint::Red, region)))
+            }
             None => {}
         }
-        out.push_str(&format!("{}\n", self.phase));
+        out.push_str(&format!(
+            "{}\n",
+            paint(phase_paint(self.procedure.phase), &self.phase)
+        ));
+        // The hint and the notes name commands to copy: never broken across lines.
         if let Some(hint) = self.driver_hint() {
             out.push_str(&format!("  {hint}\n"));
         }
@@ -353,7 +444,7 @@ mod tests {
         assert_eq!(b2.partitions[0].health, None);
         let text = cluster_text(&v);
         assert!(
-            text.contains("2 members, replication factor 2 (configured 4)"),
+            text.contains("2 members\nreplication factor 2 (configured 4)"),
             "{text}"
         );
         assert!(text.contains("last change: 3 COMPLETED"), "{text}");
