@@ -82,6 +82,28 @@ enum Command {
     },
 }
 
+/// Prepare `demo --dir D`: create D when it does not exist (returns true: the demo may remove it
+/// afterwards), accept an existing empty directory (false: kept), refuse anything else.
+fn demo_dir(dir: &std::path::Path) -> anyhow::Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                anyhow::bail!(
+                    "--dir {} is not empty: the demo writes values files, a kubeconfig and helm \
+                     records there; give it a new or empty directory",
+                    dir.display()
+                );
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            Ok(true)
+        }
+        Err(e) => Err(anyhow::anyhow!("--dir {}: {e}", dir.display())),
+    }
+}
+
 fn parse_dead_coordinator(s: &str) -> Result<c8dr_sim::DeadCoordinator, String> {
     match s {
         "502" => Ok(c8dr_sim::DeadCoordinator::Fail502),
@@ -186,8 +208,25 @@ async fn main() -> anyhow::Result<()> {
                     );
                 }
             }
-            let tmp = std::env::temp_dir().join(format!("c8dr-demo-{}", std::process::id()));
-            let work_dir = dir.unwrap_or(tmp);
+            // The demo removes its working directory after a successful run only when it created
+            // it; a user's existing directory is used only when empty and is always kept.
+            let (work_dir, created) = match dir {
+                None => (
+                    tempfile::Builder::new()
+                        .prefix("c8dr-demo-")
+                        .tempdir()
+                        .context("creating the demo's temporary directory")?
+                        .keep(),
+                    true,
+                ),
+                Some(d) => match demo_dir(&d) {
+                    Ok(created) => (d, created),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        std::process::exit(2);
+                    }
+                },
+            };
             let cfg = SimConfig {
                 operation_duration,
                 dead_coordinator,
@@ -202,7 +241,7 @@ async fn main() -> anyhow::Result<()> {
                 drivers,
             })
             .await;
-            if result.is_ok() {
+            if result.is_ok() && created {
                 let _ = std::fs::remove_dir_all(&work_dir);
             } else {
                 eprintln!("the demo's files are kept in {}", work_dir.display());
