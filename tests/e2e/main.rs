@@ -7,6 +7,7 @@ mod exporting;
 mod helm;
 mod portforward;
 mod procedure;
+mod readme;
 mod secrets;
 mod signals;
 mod sim_gateway;
