@@ -5,6 +5,7 @@ mod demo;
 mod es;
 mod exporting;
 mod helm;
+mod install_hook;
 mod portforward;
 mod procedure;
 mod readme;
