@@ -20,9 +20,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start both regions and serve until interrupted; prints the kubeconfig, URLs and env vars.
+    /// Start both regions and serve until Ctrl-C or SIGTERM; prints the listeners and the `export …`
+    /// lines for a second shell (also in DIR/env.sh; `c8dr-sim ctl env` prints them anywhere).
     Serve {
-        /// Directory for the generated kubeconfig and state file.
+        /// Directory for the kubeconfig, the docs' values layout (values/), env.sh and control-url;
+        /// recorded in $XDG_RUNTIME_DIR/c8dr-sim (or ~/.cache/c8dr-sim) for `c8dr-sim ctl`.
         #[arg(long, default_value = ".c8dr-sim")]
         dir: PathBuf,
         /// Lose this region right after start (region0 or region1).

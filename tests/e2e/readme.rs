@@ -3,7 +3,7 @@
 //! them into two shells, until `kubectl c8dr status` says the installation is healthy again.
 //! Also: what the README links to ships in the repository.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -212,28 +212,55 @@ fn ctl_without_a_running_simulator_says_dir() {
     assert!(text.contains("--dir DIR"), "{text}");
 }
 
-/// Every relative link of the README names a file of the repository: nothing outside it.
+/// Every relative link of the README and of docs/ names a file of the repository, and neither
+/// points at anything outside it (`../shared/…` of the machine it was written on).
 #[test]
-fn the_readme_links_only_to_files_in_the_repository() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let readme = readme();
-    assert!(
-        !readme.contains("../"),
-        "README.md refers to something outside the repository (`../`)"
-    );
-    let mut missing: Vec<PathBuf> = vec![];
-    for part in readme.split("](").skip(1) {
-        let target = part.split(')').next().unwrap_or_default();
-        let file = target.split('#').next().unwrap_or_default();
-        if file.is_empty() || file.contains("://") {
-            continue;
-        }
-        if !root.join(file).exists() {
-            missing.push(PathBuf::from(file));
+fn the_readme_and_docs_link_only_to_files_in_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("repository root");
+    let mut files = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
         }
     }
-    assert!(
-        missing.is_empty(),
-        "README.md links to missing files: {missing:?}"
-    );
+    let mut bad: Vec<String> = vec![];
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        if text.contains("../shared") {
+            bad.push(format!(
+                "{name}: refers to ../shared (outside the repository)"
+            ));
+        }
+        if name == "README.md" && text.contains("../") {
+            bad.push(format!(
+                "{name}: refers to something outside the repository (`../`)"
+            ));
+        }
+        for part in text.split("](").skip(1) {
+            let target = part.split(')').next().unwrap_or_default();
+            let target = target.split('#').next().unwrap_or_default();
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let base = file.parent().unwrap_or(&root);
+            match base.join(target).canonicalize() {
+                Ok(resolved) if resolved.starts_with(&root) => {}
+                Ok(resolved) => bad.push(format!(
+                    "{name}: {target} is outside the repository ({})",
+                    resolved.display()
+                )),
+                Err(_) => bad.push(format!("{name}: {target} does not exist")),
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
 }
