@@ -264,3 +264,37 @@ fn the_readme_and_docs_link_only_to_files_in_the_repository() {
     }
     assert!(bad.is_empty(), "{bad:#?}");
 }
+
+/// A simulator that was killed (its record and control-url left behind) is reported as not
+/// running, with the way out, instead of a bare connection error.
+#[test]
+fn ctl_with_a_stale_record_says_the_simulator_is_not_running() {
+    let home = tempfile::tempdir().expect("temp HOME");
+    let dir = home.path().join("old-sim");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    // A loopback port nobody listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    std::fs::write(
+        dir.join("control-url"),
+        format!("http://127.0.0.1:{port}\n"),
+    )
+    .expect("write");
+    let record = home.path().join(".cache/c8dr-sim/current");
+    std::fs::create_dir_all(record.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&record, format!("{}\n", dir.display())).expect("write");
+    let out = home.path().join("ctl");
+    let mut child = shell(
+        home.path(),
+        home.path(),
+        "c8dr-sim ctl recreate region1",
+        &out,
+    );
+    let status = child.wait().expect("wait");
+    let text = logs(&out);
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("not running"), "{text}");
+    assert!(text.contains(&dir.display().to_string()), "{text}");
+}
