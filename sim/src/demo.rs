@@ -12,6 +12,10 @@ use serde_json::Value;
 use crate::server::{Sim, state_json};
 use crate::world::{RegionId, SimConfig};
 
+/// The S3 bucket the demo and `c8dr-sim serve` (as `S3_BUCKET_NAME`) use: the simulated object
+/// store accepts any bucket name, shared by both regions.
+pub const DEMO_BUCKET: &str = "c8dr-demo-bucket";
+
 /// Options of a demo run.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -25,7 +29,8 @@ pub struct DemoOptions {
 }
 
 /// The values layout of the docs (`aws/dual-region/kubernetes`): a shared file and one per region.
-fn write_values_layout(dir: &Path) -> anyhow::Result<()> {
+/// Also what `c8dr-sim serve` writes into `DIR/values` for the README's by-hand walk.
+pub fn write_values_layout(dir: &Path) -> anyhow::Result<()> {
     let shared = r#"# Shared values (a trimmed version of camunda/c8-multi-region stable/8.8)
 global:
   multiregion:
@@ -287,7 +292,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
                 "--replication-factor",
                 "4",
                 "--bucket",
-                "c8dr-demo-bucket",
+                DEMO_BUCKET,
             ],
             |s| {
                 (
@@ -324,7 +329,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
                 "--to",
                 "recreated",
                 "--bucket",
-                "c8dr-demo-bucket",
+                DEMO_BUCKET,
                 "--exporting-paused",
             ],
             |s| {

@@ -1,6 +1,6 @@
 //! `c8dr-sim`: run the simulated dual-region installation.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,9 +20,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start both regions and serve until interrupted; prints the kubeconfig, URLs and env vars.
+    /// Start both regions and serve until Ctrl-C or SIGTERM; prints the listeners and the `export …`
+    /// lines for a second shell (also in DIR/env.sh; `c8dr-sim ctl env` prints them anywhere).
     Serve {
-        /// Directory for the generated kubeconfig and state file.
+        /// Directory for the kubeconfig, the docs' values layout (values/), env.sh and control-url;
+        /// recorded in $XDG_RUNTIME_DIR/c8dr-sim (or ~/.cache/c8dr-sim) for `c8dr-sim ctl`.
         #[arg(long, default_value = ".c8dr-sim")]
         dir: PathBuf,
         /// Lose this region right after start (region0 or region1).
@@ -70,16 +72,56 @@ enum Command {
         #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
         gateway_timeout: Duration,
     },
-    /// Tell a running simulator to lose or recreate a region.
+    /// Talk to a running `c8dr-sim serve`: lose or recreate a region, print its exports or state.
+    /// Finds the simulator from any directory: --dir, else $C8DR_SIM_DIR, else the one `serve`
+    /// registered in $XDG_RUNTIME_DIR/c8dr-sim (or ~/.cache/c8dr-sim), else ./.c8dr-sim.
     Ctl {
-        /// The control URL printed by `serve` (or read from DIR/control-url).
-        #[arg(long, default_value = ".c8dr-sim")]
-        dir: PathBuf,
-        #[arg(value_parser = ["lose", "recreate"])]
-        action: String,
+        /// The --dir given to `serve` (holds control-url)
+        #[arg(long, global = true)]
+        dir: Option<PathBuf>,
+        #[command(subcommand)]
+        action: CtlAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CtlAction {
+    /// Lose a region: its Kubernetes API, gateway, Elasticsearch and brokers go away
+    Lose {
         #[arg(value_parser = parse_region)]
         region: usize,
     },
+    /// Bring a lost region back as an empty cluster and namespace, ready for failback
+    Recreate {
+        #[arg(value_parser = parse_region)]
+        region: usize,
+    },
+    /// Print the `export …` lines `serve` printed (for `eval "$(c8dr-sim ctl env)"`)
+    Env,
+    /// Print the simulator's state as JSON (members, exporters, exporting, per-region releases)
+    State,
+}
+
+/// Prepare `demo --dir D`: create D when it does not exist (returns true: the demo may remove it
+/// afterwards), accept an existing empty directory (false: kept), refuse anything else.
+fn demo_dir(dir: &std::path::Path) -> anyhow::Result<bool> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                anyhow::bail!(
+                    "--dir {} is not empty: the demo writes values files, a kubeconfig and helm \
+                     records there; give it a new or empty directory",
+                    dir.display()
+                );
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            Ok(true)
+        }
+        Err(e) => Err(anyhow::anyhow!("--dir {}: {e}", dir.display())),
+    }
 }
 
 fn parse_dead_coordinator(s: &str) -> Result<c8dr_sim::DeadCoordinator, String> {
@@ -99,8 +141,17 @@ fn parse_region(s: &str) -> Result<usize, String> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             dir,
@@ -130,41 +181,7 @@ async fn main() -> anyhow::Result<()> {
             if gateways_only {
                 return serve_gateways_only(&sim, state_file.as_deref()).await;
             }
-            let kubeconfig = std::fs::canonicalize(&sim.kubeconfig)?;
-            println!("c8dr-sim: dual-region Camunda 8.8 simulator running");
-            println!("  kubeconfig: {}", kubeconfig.display());
-            println!("  control:    http://{}", sim.control);
-            for r in 0..2 {
-                let e = sim.endpoints(r);
-                println!(
-                    "  region{r} (context {}): kube API http://{}  management http://{}  REST http://{}  elasticsearch http://{}",
-                    context_name(r),
-                    e.kube_api,
-                    e.management,
-                    e.rest,
-                    e.elasticsearch
-                );
-                for (n, a) in e.brokers.iter().enumerate() {
-                    println!(
-                        "    broker pod ordinal {n} (node id {}): management (port 9600) http://{a}",
-                        n * 2 + r
-                    );
-                }
-            }
-            println!("\n# paste into another shell (region 1 is the one the docs lose):");
-            let surviving = lose.map(|r| 1 - r).unwrap_or(0);
-            for (k, v) in sim.docs_env(surviving) {
-                let v = if k == "KUBECONFIG" {
-                    kubeconfig.display().to_string()
-                } else {
-                    v
-                };
-                println!("export {k}={v}");
-            }
-            tokio::signal::ctrl_c()
-                .await
-                .context("waiting for Ctrl-C")?;
-            Ok(())
+            serve_by_hand(&sim, &dir, lose).await
         }
         Command::Demo {
             lose,
@@ -186,8 +203,25 @@ async fn main() -> anyhow::Result<()> {
                     );
                 }
             }
-            let tmp = std::env::temp_dir().join(format!("c8dr-demo-{}", std::process::id()));
-            let work_dir = dir.unwrap_or(tmp);
+            // The demo removes its working directory after a successful run only when it created
+            // it; a user's existing directory is used only when empty and is always kept.
+            let (work_dir, created) = match dir {
+                None => (
+                    tempfile::Builder::new()
+                        .prefix("c8dr-demo-")
+                        .tempdir()
+                        .context("creating the demo's temporary directory")?
+                        .keep(),
+                    true,
+                ),
+                Some(d) => match demo_dir(&d) {
+                    Ok(created) => (d, created),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        std::process::exit(2);
+                    }
+                },
+            };
             let cfg = SimConfig {
                 operation_duration,
                 dead_coordinator,
@@ -202,24 +236,14 @@ async fn main() -> anyhow::Result<()> {
                 drivers,
             })
             .await;
-            if result.is_ok() {
+            if result.is_ok() && created {
                 let _ = std::fs::remove_dir_all(&work_dir);
             } else {
                 eprintln!("the demo's files are kept in {}", work_dir.display());
             }
             result
         }
-        Command::Ctl {
-            dir,
-            action,
-            region,
-        } => {
-            let url = std::fs::read_to_string(dir.join("control-url"))
-                .with_context(|| format!("no running simulator found in {}", dir.display()))?;
-            let resp = reqwest_free_post(url.trim(), &format!("/{action}?region={region}")).await?;
-            println!("{resp}");
-            Ok(())
-        }
+        Command::Ctl { dir, action } => ctl(dir, action).await,
     }
 }
 
@@ -287,15 +311,256 @@ async fn wait_for_stop() -> anyhow::Result<()> {
     }
 }
 
-/// A minimal HTTP POST over a plain TCP stream (the control endpoint is on loopback).
-async fn reqwest_free_post(base: &str, path: &str) -> anyhow::Result<String> {
+/// `serve` for a person (the README's by-hand walk): the docs' values layout in DIR/values, the
+/// exports of a second shell printed and kept in DIR/env.sh, DIR registered for `ctl`; serves
+/// until Ctrl-C or SIGTERM, then unregisters.
+async fn serve_by_hand(sim: &Sim, dir: &Path, lose: Option<usize>) -> anyhow::Result<()> {
+    let dir = std::fs::canonicalize(dir).with_context(|| format!("resolving {}", dir.display()))?;
+    let values = dir.join("values");
+    std::fs::create_dir_all(&values).with_context(|| format!("creating {}", values.display()))?;
+    c8dr_sim::demo::write_values_layout(&values)
+        .with_context(|| format!("writing the values layout into {}", values.display()))?;
+    let bin_dir = std::env::current_exe()
+        .context("locating c8dr-sim")?
+        .parent()
+        .map(PathBuf::from)
+        .context("locating the binaries beside c8dr-sim")?;
+    let surviving = lose.map(|r| 1 - r).unwrap_or(0);
+    let exports = by_hand_exports(sim, &dir, &bin_dir, surviving);
+    std::fs::write(dir.join("env.sh"), exports.join("\n") + "\n")
+        .with_context(|| format!("writing {}", dir.join("env.sh").display()))?;
+    let registration = register(&dir);
+
+    println!("c8dr-sim: dual-region Camunda 8.8 simulator running (Ctrl-C stops it)");
+    println!("  directory:  {}", dir.display());
+    println!("  kubeconfig: {}", dir.join("kubeconfig").display());
+    println!(
+        "  values:     {}  (the docs' layout: camunda-values.yml, region0/, region1/)",
+        values.display()
+    );
+    println!("  control:    http://{}", sim.control);
+    for r in 0..2 {
+        let e = sim.endpoints(r);
+        println!(
+            "  region{r} (context {}): kube API http://{}  management http://{}  REST http://{}  elasticsearch http://{}",
+            context_name(r),
+            e.kube_api,
+            e.management,
+            e.rest,
+            e.elasticsearch
+        );
+        for (n, a) in e.brokers.iter().enumerate() {
+            println!(
+                "    broker pod ordinal {n} (node id {}): management (port 9600) http://{a}",
+                n * 2 + r
+            );
+        }
+    }
+    if !bin_dir.join("c8dr-sim-helm").exists() {
+        eprintln!(
+            "warning: c8dr-sim-helm is not built beside c8dr-sim in {}: `helm-c8dr redeploy` needs it as HELM_BIN",
+            bin_dir.display()
+        );
+    }
+    println!(
+        "\n# In another shell: eval \"$(c8dr-sim ctl env)\" (c8dr-sim on PATH), or paste these (also in {}):",
+        dir.join("env.sh").display()
+    );
+    for line in &exports {
+        println!("{line}");
+    }
+    if lose.is_none() {
+        println!("# then lose a region: c8dr-sim ctl lose region1");
+    }
+    let stopped = wait_for_stop().await;
+    if let Some(file) = registration {
+        unregister(&file, &dir);
+    }
+    let _ = std::fs::remove_file(dir.join("control-url"));
+    stopped
+}
+
+/// The `export …` lines of the by-hand walk: the Camunda docs' variables for this simulator, the
+/// helm stand-in as `HELM_BIN` (what `helm` sets for a plugin; `helm-c8dr` run directly honours
+/// it), the bucket for failback 4, and `PATH` with the binaries beside `c8dr-sim`.
+fn by_hand_exports(sim: &Sim, dir: &Path, bin_dir: &Path, surviving: usize) -> Vec<String> {
+    let mut env = sim.docs_env(surviving);
+    for (k, v) in env.iter_mut() {
+        if k == "KUBECONFIG" {
+            *v = dir.join("kubeconfig").display().to_string();
+        }
+    }
+    env.push(("C8DR_SIM_DIR".into(), dir.display().to_string()));
+    env.push((
+        "HELM_BIN".into(),
+        bin_dir.join("c8dr-sim-helm").display().to_string(),
+    ));
+    env.push((
+        "C8DR_SIM_HELM_RECORD".into(),
+        dir.join("helm-calls").display().to_string(),
+    ));
+    env.push((
+        "S3_BUCKET_NAME".into(),
+        c8dr_sim::demo::DEMO_BUCKET.to_string(),
+    ));
+    let mut lines: Vec<String> = env
+        .into_iter()
+        .map(|(k, v)| format!("export {k}={}", sh_quote(&v)))
+        .collect();
+    lines.push(format!(
+        "export PATH={}:\"$PATH\"",
+        sh_quote(&bin_dir.display().to_string())
+    ));
+    lines
+}
+
+/// A POSIX shell word for `s`: as is when it holds only safe characters, else single-quoted.
+fn sh_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:,=@+%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Where `serve` records its directory for `ctl` in other shells and directories:
+/// `$XDG_RUNTIME_DIR/c8dr-sim/current` (per login, private), else
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/c8dr-sim/current`.
+fn registry_file() -> Option<PathBuf> {
+    let non_empty = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = non_empty("XDG_RUNTIME_DIR")
+        .filter(|d| d.is_dir())
+        .or_else(|| non_empty("XDG_CACHE_HOME"))
+        .or_else(|| non_empty("HOME").map(|h| h.join(".cache")))?;
+    Some(base.join("c8dr-sim").join("current"))
+}
+
+/// Record `dir` as the running simulator; a failure only costs `ctl` its default (warned).
+fn register(dir: &Path) -> Option<PathBuf> {
+    let file = registry_file()?;
+    let write = || -> std::io::Result<()> {
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&file, format!("{}\n", dir.display()))
+    };
+    match write() {
+        Ok(()) => Some(file),
+        Err(e) => {
+            eprintln!(
+                "warning: cannot record the simulator in {} ({e}): give `c8dr-sim ctl` --dir {}",
+                file.display(),
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// Remove the record, unless a later `serve` has replaced it with its own directory.
+fn unregister(file: &Path, dir: &Path) {
+    if std::fs::read_to_string(file).is_ok_and(|s| Path::new(s.trim()) == dir) {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// The directory of the simulator `ctl` talks to, and how it was found (for messages).
+fn locate(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, String)> {
+    if let Some(d) = dir {
+        return Ok((d, "--dir".into()));
+    }
+    if let Some(d) = std::env::var_os("C8DR_SIM_DIR").filter(|v| !v.is_empty()) {
+        return Ok((PathBuf::from(d), "$C8DR_SIM_DIR".into()));
+    }
+    if let Some(file) = registry_file()
+        && let Ok(text) = std::fs::read_to_string(&file)
+        && !text.trim().is_empty()
+    {
+        return Ok((PathBuf::from(text.trim()), file.display().to_string()));
+    }
+    let local = PathBuf::from(".c8dr-sim");
+    if local.join("control-url").is_file() {
+        return Ok((local, "./.c8dr-sim".into()));
+    }
+    anyhow::bail!(
+        "no running c8dr-sim found (no --dir, no $C8DR_SIM_DIR, nothing recorded by `c8dr-sim serve`{}): \
+         start `c8dr-sim serve`, or pass --dir DIR (the --dir given to serve)",
+        registry_file()
+            .map(|f| format!(" in {}", f.display()))
+            .unwrap_or_default()
+    )
+}
+
+async fn ctl(dir: Option<PathBuf>, action: CtlAction) -> anyhow::Result<()> {
+    let (dir, found_by) = locate(dir)?;
+    let url = std::fs::read_to_string(dir.join("control-url")).with_context(|| {
+        format!(
+            "no running c8dr-sim in {} (found through {found_by}): start `c8dr-sim serve --dir {0}`, or pass --dir DIR",
+            dir.display()
+        )
+    })?;
+    let base = url.trim();
+    let not_running = || {
+        format!(
+            "the c8dr-sim of {} (found through {found_by}) does not answer at {base}: it is not running any more; \
+             start `c8dr-sim serve --dir {0}`, or pass --dir DIR",
+            dir.display()
+        )
+    };
+    let (method, path) = match &action {
+        CtlAction::Lose { region } => ("POST", format!("/lose?region={region}")),
+        CtlAction::Recreate { region } => ("POST", format!("/recreate?region={region}")),
+        CtlAction::Env | CtlAction::State => ("GET", "/state".to_string()),
+    };
+    let (status, body) = control_request(base, method, &path)
+        .await
+        .with_context(not_running)?;
+    if status != 200 {
+        anyhow::bail!("the simulator answered HTTP {status} to {method} {path}: {body}");
+    }
+    match action {
+        CtlAction::Lose { region } => println!(
+            "region{region} lost: its Kubernetes API, gateway, Elasticsearch and brokers are gone"
+        ),
+        CtlAction::Recreate { region } => {
+            println!("region{region} recreated: an empty cluster and namespace, ready for failback")
+        }
+        CtlAction::Env => {
+            let env = dir.join("env.sh");
+            let text = std::fs::read_to_string(&env).with_context(|| {
+                format!(
+                    "reading {} (written by `c8dr-sim serve`, not by `serve --gateways-only`)",
+                    env.display()
+                )
+            })?;
+            print!("{text}");
+        }
+        CtlAction::State => println!("{body}"),
+    }
+    Ok(())
+}
+
+/// A minimal HTTP request over a plain TCP stream (the control endpoint is on loopback):
+/// the status code and the body.
+async fn control_request(base: &str, method: &str, path: &str) -> anyhow::Result<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     stream
-        .write_all(format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
+        .write_all(format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
         .await?;
     let mut out = String::new();
     stream.read_to_string(&mut out).await?;
-    Ok(out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .context("the control endpoint's answer has no HTTP status")?;
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    Ok((status, body))
 }

@@ -49,3 +49,57 @@ fn the_demo_with_region0_lost_and_a_coordinator_that_times_out() {
     )
     .stdout_has("failback 3/8: kubectl c8dr exporting pause");
 }
+
+/// `demo --dir D` with files of the user's in D: refused before anything starts, and D with
+/// its files is left as it was (the demo removes only a directory it created itself).
+#[test]
+fn the_demo_refuses_a_non_empty_dir_and_leaves_it_alone() {
+    let env = TestEnv::start();
+    let work = env.home.path().join("my-project");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    std::fs::write(work.join("notes.txt"), "mine").expect("write");
+    let args = vec![
+        "demo".into(),
+        "--operation-duration".into(),
+        "10ms".into(),
+        "--dir".into(),
+        work.clone().into_os_string(),
+    ];
+    env.run(&bin_dir().join("c8dr-sim").display().to_string(), args)
+        .code(2)
+        .stderr_has("not empty");
+    assert_eq!(
+        std::fs::read_to_string(work.join("notes.txt"))
+            .ok()
+            .as_deref(),
+        Some("mine"),
+        "the user's file in --dir must survive the demo"
+    );
+}
+
+/// An existing empty `--dir` is used and kept after a successful run (the demo did not create
+/// it); a `--dir` that did not exist is created and removed again.
+#[test]
+fn the_demo_keeps_an_existing_empty_dir_and_removes_one_it_created() {
+    let env = TestEnv::start();
+    let existing = env.home.path().join("empty");
+    std::fs::create_dir_all(&existing).expect("mkdir");
+    let created = env.home.path().join("new");
+    for dir in [&existing, &created] {
+        let args = vec![
+            "demo".into(),
+            "--operation-duration".into(),
+            "10ms".into(),
+            "--dir".into(),
+            dir.clone().into_os_string(),
+        ];
+        env.run(&bin_dir().join("c8dr-sim").display().to_string(), args)
+            .success()
+            .stdout_has("failback complete");
+    }
+    assert!(existing.is_dir(), "an existing --dir must not be deleted");
+    assert!(
+        !created.exists(),
+        "a --dir the demo created is removed after success"
+    );
+}
