@@ -79,6 +79,11 @@ Examples:
   helm c8dr overlay --region recreated --no-webapps --no-schema-manager
   helm c8dr overlay --region both -o json";
 
+const VERSION_EXAMPLES: &str = "\
+Examples:
+  helm c8dr version
+  helm c8dr version -o json";
+
 const COMPLETION_EXAMPLES: &str = "\
 Examples:
   source <(helm-c8dr completion bash)";
@@ -123,6 +128,7 @@ pub enum Command {
     #[command(after_help = OVERLAY_EXAMPLES)]
     Overlay(OverlayArgs),
     /// Print the version, git commit, target and compiler of this binary (no cluster call)
+    #[command(after_help = VERSION_EXAMPLES)]
     Version,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(after_help = COMPLETION_EXAMPLES)]

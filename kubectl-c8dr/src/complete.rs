@@ -175,7 +175,10 @@ pub fn formats() -> Vec<CompletionCandidate> {
         ("wide", "the same as text"),
         ("json", "one JSON document on stdout"),
         ("yaml", "one YAML document on stdout"),
-        ("name", "kind/name lines (exporters list, topology, es snapshot list)"),
+        (
+            "name",
+            "kind/name lines (exporters list, topology, es snapshot list)",
+        ),
         ("jsonpath=", "kubectl's template over the JSON document"),
     ])
 }

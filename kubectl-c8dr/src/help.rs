@@ -233,7 +233,10 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("man", &["kubectl-c8dr man /usr/local/share/man/man1"]),
     (
         "version",
-        &["kubectl c8dr version", "kubectl c8dr version -o jsonpath='{.gitCommit}'"],
+        &[
+            "kubectl c8dr version",
+            "kubectl c8dr version -o jsonpath='{.gitCommit}'",
+        ],
     ),
 ];
 

@@ -66,8 +66,12 @@ fn kubectl_offers_a_flags_values_where_a_value_goes() {
             &["--region", ""],
             &["surviving", "recreated", "region0", "region1"],
         ),
-        (&["-o", ""], &["text", "wide", "json", "yaml"]),
-        (&["status", "--output", "j"], &["json"]),
+        (
+            &["-o", ""],
+            &["text", "wide", "json", "yaml", "name", "jsonpath="],
+        ),
+        (&["status", "--output", "y"], &["yaml"]),
+        (&["status", "--output", "j"], &["json", "jsonpath="]),
         (&["failover", "--lost", ""], &["region0", "region1"]),
         (&["--color", ""], &["auto", "always", "never"]),
         (
