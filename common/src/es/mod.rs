@@ -22,6 +22,7 @@ pub mod repo;
 pub mod restore;
 pub mod snapshot;
 pub mod transport;
+pub mod tuning;
 
 pub use access::{EsAccess, EsConn, connect};
 pub use client::EsOptions;
