@@ -171,6 +171,20 @@ pub enum Command {
         /// Environment variable holding the Elasticsearch password (default: the chart's Secret)
         #[arg(long, value_name = "VAR")]
         es_password_env: Option<String>,
+        /// No pre-copy. By default a full snapshot of the surviving Elasticsearch is taken
+        /// before the pause (run after failback 1, before failback 2, failback takes it while
+        /// the webapps still run and stops there), so that the pause holds only the
+        /// incremental snapshot and the restore
+        #[arg(long, help_heading = "Speed")]
+        no_pre_copy: bool,
+        /// Leave the recreated Elasticsearch's recovery limits as they are (by default they are
+        /// raised for the restore and put back afterwards, also on failure and signals)
+        #[arg(long, help_heading = "Speed")]
+        no_tuning: bool,
+        /// The repository's max_snapshot_bytes_per_sec for the surviving region's snapshots,
+        /// e.g. 200mb (put back afterwards)
+        #[arg(long, value_name = "RATE", help_heading = "Speed")]
+        snapshot_rate: Option<String>,
     },
     /// Write man pages for kubectl-c8dr and its subcommands into DIR
     #[command(hide = true)]

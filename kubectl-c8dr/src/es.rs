@@ -221,6 +221,20 @@ pub struct CopyCmd {
     /// The target's Elasticsearch URL (instead of exec)
     #[arg(long, value_name = "URL")]
     pub to_es_url: Option<String>,
+    /// No pre-copy: with --pause-exporting, do not take a full snapshot before the pause (by
+    /// default one is taken, or a finished one reused, so that the pause holds only the
+    /// incremental snapshot and the restore)
+    #[arg(long, help_heading = "Speed")]
+    pub no_pre_copy: bool,
+    /// Leave the target's recovery limits as they are (by default indices.recovery.max_bytes_per_sec,
+    /// node_initial_primaries_recoveries and node_concurrent_recoveries are raised for the
+    /// restore and put back afterwards, also on failure and signals)
+    #[arg(long, help_heading = "Speed")]
+    pub no_tuning: bool,
+    /// The source repository's max_snapshot_bytes_per_sec for the snapshots, e.g. 200mb (put
+    /// back afterwards; the source is otherwise left alone)
+    #[arg(long, value_name = "RATE", help_heading = "Speed")]
+    pub snapshot_rate: Option<String>,
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -243,6 +257,10 @@ pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
                 to_es_url: c.to_es_url.clone(),
                 feature_states: Some(c.feature_states.clone()).filter(|f| !f.is_empty()),
                 pause_exporting: c.pause_exporting,
+                pre_copy: !c.no_pre_copy,
+                tuning: !c.no_tuning,
+                snapshot_rate: c.snapshot_rate.clone(),
+                rerun: None,
             };
             crate::show(
                 s,

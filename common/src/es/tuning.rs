@@ -220,7 +220,7 @@ fn raises(key: &str, before: &str, during: &str) -> bool {
 
 /// A byte-size value as Elasticsearch parses it (`ByteSizeValue.parseBytesSizeValue`: `-1` and
 /// `0` bare, else a number with a unit b, kb, mb, gb, tb, pb, case-insensitive), in bytes.
-fn bytes(v: &str) -> Option<i128> {
+pub(crate) fn bytes(v: &str) -> Option<i128> {
     let v = v.trim().to_ascii_lowercase();
     if v == "-1" {
         return Some(-1);
