@@ -11,6 +11,7 @@
 pub mod curl;
 pub mod index;
 pub mod opensearch;
+pub mod settings;
 pub mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,8 @@ pub struct EsCluster {
     pub now: Option<Instant>,
     /// Counter for generated ids (index and snapshot uuids).
     pub next_id: u64,
+    /// Dynamic cluster settings (`_cluster/settings`).
+    pub settings: settings::ClusterSettings,
 }
 
 /// The Camunda 8.8 indices of a running installation: (name, docs, template it belongs to).
@@ -102,6 +105,7 @@ impl EsCluster {
             repositories: BTreeMap::new(),
             now: None,
             next_id: 0,
+            settings: Default::default(),
         }
     }
 
@@ -276,6 +280,8 @@ pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Va
         ("GET", ["_cat", "indices"]) | ("GET", ["_cat", "indices", _]) => {
             index::cat_indices(&world.regions[region].es, segments.get(2).copied())
         }
+        ("GET", ["_cluster", "settings"]) => settings::get(&world.regions[region].es, req),
+        ("PUT", ["_cluster", "settings"]) => settings::put(&mut world.regions[region].es, req),
         ("GET", ["_cluster", "health"]) => index::cluster_health(&world.regions[region].es, req),
         ("GET", ["_recovery"]) => index::recovery(&world.regions[region].es, req, None),
         ("GET", [idx, "_recovery"]) => index::recovery(&world.regions[region].es, req, Some(idx)),

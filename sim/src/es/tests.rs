@@ -436,3 +436,170 @@ fn the_opensearch_flavour_says_so_and_rejects_feature_states() {
     assert_eq!(main["version"]["build_flavor"], "default");
     assert!(main["version"].get("distribution").is_none());
 }
+
+#[test]
+fn cluster_settings_default_empty_and_defaults_on_request() {
+    let mut w = World::healthy(SimConfig::default());
+    let (status, body) = call(&mut w, 0, "GET", "_cluster/settings", None);
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({"persistent": {}, "transient": {}}));
+    let (_, body) = call(
+        &mut w,
+        0,
+        "GET",
+        "_cluster/settings?include_defaults=true&flat_settings=true",
+        None,
+    );
+    assert_eq!(
+        body["defaults"]["indices.recovery.max_bytes_per_sec"],
+        "40mb"
+    );
+    assert_eq!(
+        body["defaults"]["cluster.routing.allocation.node_concurrent_recoveries"],
+        "2"
+    );
+    assert_eq!(
+        body["defaults"]["cluster.routing.allocation.node_concurrent_incoming_recoveries"],
+        "2"
+    );
+    assert_eq!(
+        body["defaults"]["cluster.routing.allocation.node_initial_primaries_recoveries"],
+        "4"
+    );
+    let (_, nested) = call(&mut w, 0, "GET", "_cluster/settings?include_defaults", None);
+    assert_eq!(
+        nested["defaults"]["indices"]["recovery"]["max_bytes_per_sec"],
+        "40mb"
+    );
+}
+
+#[test]
+fn cluster_settings_put_flat_or_nested_then_null_resets() {
+    let mut w = World::healthy(SimConfig::default());
+    let (status, body) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(
+            json!({"persistent": {"indices.recovery.max_bytes_per_sec": "200mb"},
+                    "transient": {"cluster": {"routing": {"allocation": {"node_concurrent_recoveries": 6}}}}}),
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["acknowledged"], true);
+    assert_eq!(
+        body["persistent"]["indices"]["recovery"]["max_bytes_per_sec"],
+        "200mb"
+    );
+    assert_eq!(
+        body["transient"]["cluster"]["routing"]["allocation"]["node_concurrent_recoveries"],
+        "6"
+    );
+    let es = &w.regions[1].es;
+    assert_eq!(
+        es.settings.recovery_bytes_per_sec(),
+        Some(200 * 1024 * 1024)
+    );
+    // incoming/outgoing fall back to node_concurrent_recoveries.
+    assert_eq!(es.settings.incoming_recoveries(), 6);
+    assert_eq!(es.settings.outgoing_recoveries(), 6);
+    // The other region is untouched.
+    assert_eq!(
+        w.regions[0].es.settings.recovery_bytes_per_sec(),
+        Some(40 * 1024 * 1024)
+    );
+    let (_, got) = call(
+        &mut w,
+        1,
+        "GET",
+        "_cluster/settings?flat_settings=true",
+        None,
+    );
+    assert_eq!(
+        got,
+        json!({"persistent": {"indices.recovery.max_bytes_per_sec": "200mb"},
+               "transient": {"cluster.routing.allocation.node_concurrent_recoveries": "6"}})
+    );
+    // null resets to the default.
+    let (status, _) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(
+            json!({"persistent": {"indices.recovery.max_bytes_per_sec": null},
+                    "transient": {"cluster.routing.allocation.*": null}}),
+        ),
+    );
+    assert_eq!(status, 200);
+    let (_, got) = call(&mut w, 1, "GET", "_cluster/settings", None);
+    assert_eq!(got, json!({"persistent": {}, "transient": {}}));
+    assert_eq!(
+        w.regions[1].es.settings.recovery_bytes_per_sec(),
+        Some(40 * 1024 * 1024)
+    );
+    assert_eq!(w.regions[1].es.settings.incoming_recoveries(), 2);
+    // -1 and 0 remove the limit.
+    for unlimited in ["-1", "0b", "0"] {
+        let (status, _) = call(
+            &mut w,
+            1,
+            "PUT",
+            "_cluster/settings",
+            Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": unlimited}})),
+        );
+        assert_eq!(status, 200, "{unlimited}");
+        assert_eq!(w.regions[1].es.settings.recovery_bytes_per_sec(), None);
+    }
+}
+
+#[test]
+fn cluster_settings_reject_unknown_keys_and_bad_values_without_applying() {
+    let mut w = World::healthy(SimConfig::default());
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": "100mb", "x": 1}})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["type"], "illegal_argument_exception");
+    assert_eq!(
+        body["error"]["reason"],
+        "persistent setting [x], not recognized"
+    );
+    assert!(w.regions[0].es.settings.persistent.is_empty());
+    for (bad, why) in [
+        ("100", "unit is missing or unrecognized"),
+        ("fast", "unit is missing or unrecognized"),
+        ("-2mb", "as a size in bytes"),
+    ] {
+        let (status, body) = call(
+            &mut w,
+            0,
+            "PUT",
+            "_cluster/settings",
+            Some(json!({"transient": {"indices.recovery.max_bytes_per_sec": bad}})),
+        );
+        assert_eq!(status, 400, "{bad}");
+        let reason = body["error"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(why), "{bad}: {reason}");
+    }
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"transient": {"cluster.routing.allocation.node_concurrent_recoveries": -1}})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["reason"],
+        "Failed to parse value [-1] for setting [cluster.routing.allocation.node_concurrent_recoveries] must be >= 0"
+    );
+    let (status, _) = call(&mut w, 0, "PUT", "_cluster/settings", Some(json!({})));
+    assert_eq!(status, 400);
+    assert!(w.regions[0].es.settings.transient.is_empty());
+}
