@@ -34,6 +34,7 @@ static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
 struct Tuned {
     transport: std::sync::Arc<dyn crate::es::EsTransport>,
     opts: crate::es::EsOptions,
+    target: crate::es::tuning::Target,
     changes: Vec<crate::es::tuning::SettingChange>,
     /// The command that puts them back too (a rerun finds the marker).
     rerun: String,
@@ -55,12 +56,14 @@ impl SettingsGuard {
     pub fn arm(
         transport: std::sync::Arc<dyn crate::es::EsTransport>,
         opts: &crate::es::EsOptions,
+        target: &crate::es::tuning::Target,
         changes: Vec<crate::es::tuning::SettingChange>,
         rerun: &str,
     ) -> Self {
         *tuned() = Some(Tuned {
             transport,
             opts: opts.clone(),
+            target: target.clone(),
             changes,
             rerun: rerun.to_string(),
         });
@@ -73,7 +76,7 @@ impl SettingsGuard {
         let Some(t) = tuned().take() else {
             return Ok(vec![]);
         };
-        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.changes)
+        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.target, &t.changes)
             .await
             .map_err(|e| {
                 crate::error::Error::failed(format!(
@@ -101,7 +104,7 @@ async fn put_back_on_signal() {
     let what: Vec<String> = t.changes.iter().map(|c| c.key.clone()).collect();
     let sent = tokio::time::timeout(
         RESUME_BOUND,
-        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.changes),
+        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.target, &t.changes),
     )
     .await;
     match sent {

@@ -23,15 +23,25 @@
 //! default, so a key that has a transient value is left alone too (a persistent change would not
 //! take effect), and the plan says so.
 //!
-//! **Finding it again after SIGKILL.** In the same `PUT _cluster/settings` as the tuning, c8dr
-//! stores what it changed and the values before under one user-defined metadata key,
-//! [`MARKER`]: Elasticsearch and OpenSearch accept any dynamic string setting prefixed with
-//! `cluster.metadata.` (`ClusterService.USER_DEFINED_METADATA`, a `prefixKeySetting`; ES
-//! "Cluster-level settings: metadata"). One request sets both, so the cluster either holds the
-//! tuning and its marker or neither; the put-back resets both in one request too. A later run
-//! (of `es copy` or `failback`) that finds the marker puts back the values it records. The
-//! marker lives in the cluster it is about: it is found from any machine, and it shares the
-//! tuning's fate (persistent: it survives a full cluster restart exactly as the tuning does).
+//! **Finding it again after SIGKILL.** Before the raise is sent, c8dr writes what it changes and
+//! the values before to a record on the operator's machine,
+//! `$XDG_STATE_HOME/c8dr/recovery-tuning-<cluster uuid>.json` (else `~/.local/state/c8dr/…`,
+//! mode 0600), keyed by the target's `cluster_uuid` (`GET /`) so that it is found whichever way
+//! the cluster is reached (exec or `--es-url`). The put-back removes it. A later run (`es copy`,
+//! `failback`) on that machine that finds a record puts back every key that still holds c8dr's
+//! value (a key someone changed since is left alone and named). The record is written before the
+//! request, so a kill between the two leaves a record of a raise that never happened: the next
+//! run finds the values not raised and just removes it.
+//!
+//! Why not in the cluster: Elasticsearch rejects unknown keys in `_cluster/settings`, and the
+//! recovery settings have no room for a note. (Its user-defined `cluster.metadata.*` keys,
+//! `ClusterService.USER_DEFINED_METADATA`, would be the place; the simulator does not model them
+//! yet, and a record that tests cannot exercise is no safety net.) A transient setting would
+//! vanish on a full restart, but it is deprecated and vanishes unpredictably, with no record of
+//! the values before. The limit of a local record: a rerun from another machine does not find
+//! it; the report of every interrupted run names the request that puts the values back.
+
+use std::path::{Path, PathBuf};
 
 use http::Method;
 use serde::{Deserialize, Serialize};
@@ -40,9 +50,6 @@ use serde_json::{Map, Value, json};
 use super::client::{EsClient, EsOptions};
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
-
-/// The user-defined metadata key that records a tuning in place (see the module docs).
-pub const MARKER: &str = "cluster.metadata.c8dr_recovery_tuning";
 
 /// The settings raised for a restore and their values during it.
 pub const TUNED: &[(&str, &str)] = &[
@@ -88,11 +95,14 @@ fn show(v: &str) -> String {
     }
 }
 
-/// What the marker records (stored as a JSON string in [`MARKER`]).
+/// What the record on the operator's machine holds (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Marker {
+pub struct Record {
     /// The command that tuned (for messages).
     pub by: String,
+    /// The target as c8dr reached it (for messages).
+    pub target: String,
+    pub cluster_uuid: String,
     pub changes: Vec<SettingChange>,
 }
 
@@ -104,26 +114,18 @@ pub struct TuningPlan {
     pub changes: Vec<SettingChange>,
     /// Keys left alone, with the reason.
     pub left_alone: Vec<String>,
-    /// A tuning an earlier run left in place (it was interrupted): its changes are the ones to
-    /// keep for this restore and to put back at its end.
-    pub leftover: Option<Marker>,
+    /// A tuning an earlier run left in place (it was interrupted): its changes that are still
+    /// in place are kept for this restore and put back at its end.
+    pub leftover: Option<Record>,
 }
 
 impl TuningPlan {
-    /// The `PUT _cluster/settings` body that raises the limits and writes the marker.
-    pub fn apply_body(&self, by: &str) -> Value {
+    /// The `PUT _cluster/settings` body that raises the limits.
+    pub fn apply_body(&self) -> Value {
         let mut persistent = Map::new();
         for c in &self.changes {
             persistent.insert(c.key.clone(), json!(c.during));
         }
-        let marker = Marker {
-            by: by.to_string(),
-            changes: self.changes.clone(),
-        };
-        persistent.insert(
-            MARKER.into(),
-            json!(serde_json::to_string(&marker).unwrap_or_default()),
-        );
         json!({ "persistent": persistent })
     }
 
@@ -132,7 +134,7 @@ impl TuningPlan {
         let mut lines = vec![];
         if let Some(m) = &self.leftover {
             lines.push(format!(
-                "{side}: recovery tuning left in place by an interrupted `{}` found ({MARKER}): kept for this restore and put back after it",
+                "{side}: recovery tuning left in place by an interrupted `{}` found (its record on this machine): kept for this restore and put back after it",
                 m.by
             ));
         }
@@ -162,7 +164,7 @@ impl TuningPlan {
     }
 }
 
-/// The body that puts back what `changes` changed and removes the marker.
+/// The body that puts back what `changes` changed.
 pub fn revert_body(changes: &[SettingChange]) -> Value {
     let mut persistent = Map::new();
     for c in changes {
@@ -173,7 +175,6 @@ pub fn revert_body(changes: &[SettingChange]) -> Value {
                 .map_or(Value::Null, |v| json!(v)),
         );
     }
-    persistent.insert(MARKER.into(), Value::Null);
     json!({ "persistent": persistent })
 }
 
@@ -184,19 +185,6 @@ fn flat(layer: &Value, key: &str) -> Option<String> {
         Value::Null => None,
         other => Some(other.to_string()),
     }
-}
-
-/// The marker in a `GET _cluster/settings?flat_settings=true` answer, if any.
-pub fn marker_in(settings: &Value) -> Result<Option<Marker>> {
-    let Some(raw) = settings.get("persistent").and_then(|p| flat(p, MARKER)) else {
-        return Ok(None);
-    };
-    serde_json::from_str(&raw).map(Some).map_err(|e| {
-        Error::failed(format!(
-            "the cluster setting {MARKER} does not hold what c8dr writes there ({e}): \
-             remove it by hand (PUT _cluster/settings {{\"persistent\":{{\"{MARKER}\":null}}}})"
-        ))
-    })
 }
 
 /// Whether `during` raises `before`: `-1`/`0` (no limit) beats any limit; byte sizes and
@@ -245,13 +233,27 @@ pub(crate) fn bytes(v: &str) -> Option<i128> {
     None
 }
 
-/// The tuning for `settings` (a `GET` [`SETTINGS_READ`] answer).
-pub fn plan_from(settings: &Value) -> Result<TuningPlan> {
+/// The changes of `record` still in place in `settings` (their key holds c8dr's value).
+pub fn still_in_place(settings: &Value, changes: &[SettingChange]) -> Vec<SettingChange> {
+    let persistent = settings.get("persistent").cloned().unwrap_or(Value::Null);
+    changes
+        .iter()
+        .filter(|c| flat(&persistent, &c.key).as_deref() == Some(c.during.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The tuning for `settings` (a `GET` [`SETTINGS_READ`] answer), given the record an
+/// interrupted run left on this machine.
+pub fn plan_from(settings: &Value, record: Option<Record>) -> Result<TuningPlan> {
     let empty = json!({});
     let layer = |k: &str| settings.get(k).unwrap_or(&empty);
     let (persistent, transient, defaults) =
         (layer("persistent"), layer("transient"), layer("defaults"));
-    let leftover = marker_in(settings)?;
+    let leftover = record.map(|mut r| {
+        r.changes = still_in_place(settings, &r.changes);
+        r
+    });
     let mut plan = TuningPlan {
         changes: vec![],
         left_alone: vec![],
@@ -294,70 +296,187 @@ pub fn plan_from(settings: &Value) -> Result<TuningPlan> {
     Ok(plan)
 }
 
-/// Read the target's settings and plan the tuning (reads only).
-pub async fn tuning_plan(t: &dyn EsTransport, opts: &EsOptions) -> Result<TuningPlan> {
+/// Where the record of a tuning of the cluster `uuid` lives: `$XDG_STATE_HOME/c8dr/` or
+/// `$HOME/.local/state/c8dr/`; `None` without either.
+pub fn record_path(env: &crate::config::Env, uuid: &str) -> Option<PathBuf> {
+    let base = env
+        .get("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".local/state")))?;
+    let safe: String = uuid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(
+        base.join("c8dr")
+            .join(format!("recovery-tuning-{safe}.json")),
+    )
+}
+
+/// The record at `path`, if there is one.
+pub fn load_record(path: &Path) -> Result<Option<Record>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            Error::failed(format!(
+                "{}: not a c8dr recovery-tuning record ({e}); move it away and run again",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::failed(format!("reading {}: {e}", path.display()))),
+    }
+}
+
+fn save_record(path: &Path, record: &Record) -> Result<()> {
+    let fail = |e: std::io::Error| {
+        Error::failed(format!(
+            "writing the recovery-tuning record {}: {e} (nothing was changed)",
+            path.display()
+        ))
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let body = serde_json::to_vec_pretty(record).unwrap_or_default();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(fail)?;
+    std::io::Write::write_all(&mut f, &body).map_err(fail)
+}
+
+fn remove_record(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("cannot remove {}: {e}", path.display());
+    }
+}
+
+/// The target of a tuning: how it is reached, its identity and where its record lives.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub cluster_uuid: String,
+    pub record: Option<PathBuf>,
+}
+
+/// The target's identity (`GET /` `cluster_uuid`) and its record's path.
+pub async fn target(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    env: &crate::config::Env,
+) -> Result<Target> {
     let c = EsClient::new(t, opts);
-    plan_from(&c.get(SETTINGS_READ).await?)
+    let root = c.get("").await?;
+    let uuid = root
+        .get("cluster_uuid")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    Ok(Target {
+        record: record_path(env, &uuid),
+        cluster_uuid: uuid,
+    })
 }
 
-/// Whether the marker is in place now.
-async fn marker_present(c: &EsClient<'_>) -> Result<bool> {
-    Ok(marker_in(&c.get(SETTINGS_READ).await?)?.is_some())
+/// Read the target's settings and plan the tuning (reads only; the record is read, not changed).
+pub async fn tuning_plan(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    target: &Target,
+) -> Result<TuningPlan> {
+    let c = EsClient::new(t, opts);
+    let record = match &target.record {
+        Some(p) => load_record(p)?,
+        None => None,
+    };
+    plan_from(&c.get(SETTINGS_READ).await?, record)
 }
 
-/// Raise the limits and write the marker, in one request sent once (a lost answer is followed
-/// by a read: the marker says whether it landed).
+/// Whether every key of `changes` holds `want(change)` as its persistent value.
+async fn settings_are(
+    c: &EsClient<'_>,
+    changes: &[SettingChange],
+    want: impl Fn(&SettingChange) -> Option<String>,
+) -> Result<bool> {
+    let s = c.get(SETTINGS_READ).await?;
+    let persistent = s.get("persistent").cloned().unwrap_or(Value::Null);
+    Ok(changes
+        .iter()
+        .all(|ch| flat(&persistent, &ch.key) == want(ch)))
+}
+
+/// Raise the limits: the record first (so that a kill after the request finds it), then one
+/// request sent once (a lost answer is followed by a read of the values).
 pub async fn apply(
     t: &dyn EsTransport,
     opts: &EsOptions,
+    target: &Target,
     plan: &TuningPlan,
     by: &str,
 ) -> Result<()> {
     if plan.changes.is_empty() {
         return Ok(());
     }
+    if let Some(p) = &target.record {
+        save_record(
+            p,
+            &Record {
+                by: by.to_string(),
+                target: t.describe(),
+                cluster_uuid: target.cluster_uuid.clone(),
+                changes: plan.changes.clone(),
+            },
+        )?;
+    }
     let c = EsClient::new(t, opts);
     let mut poller = c.poller("the recovery tuning to apply");
     c.submit_once(
         Method::PUT,
         "_cluster/settings",
-        &plan.apply_body(by),
+        &plan.apply_body(),
         "raising the recovery limits for the restore",
         &mut poller,
-        || async { marker_present(&c).await },
+        || async { settings_are(&c, &plan.changes, |ch| Some(ch.during.clone())).await },
     )
     .await
 }
 
-/// Put back what `changes` changed and remove the marker (one request, sent once; a lost
-/// answer is followed by a read: the marker gone means it landed).
+/// Put back what `changes` changed (one request, sent once; a lost answer is followed by a
+/// read), then remove the record.
 pub async fn revert(
     t: &dyn EsTransport,
     opts: &EsOptions,
+    target: &Target,
     changes: &[SettingChange],
 ) -> Result<()> {
-    let c = EsClient::new(t, opts);
-    let mut poller = c.poller("the recovery tuning to be put back");
-    c.submit_once(
-        Method::PUT,
-        "_cluster/settings",
-        &revert_body(changes),
-        "putting back the recovery settings",
-        &mut poller,
-        || async { Ok(!marker_present(&c).await?) },
-    )
-    .await
-}
-
-/// Put back a tuning an interrupted run left in place, if there is one; returns what was put
-/// back.
-pub async fn revert_leftover(t: &dyn EsTransport, opts: &EsOptions) -> Result<Option<Marker>> {
-    let c = EsClient::new(t, opts);
-    let Some(m) = marker_in(&c.get(SETTINGS_READ).await?)? else {
-        return Ok(None);
-    };
-    revert(t, opts, &m.changes).await?;
-    Ok(Some(m))
+    if !changes.is_empty() {
+        let c = EsClient::new(t, opts);
+        let mut poller = c.poller("the recovery tuning to be put back");
+        c.submit_once(
+            Method::PUT,
+            "_cluster/settings",
+            &revert_body(changes),
+            "putting back the recovery settings",
+            &mut poller,
+            || async { settings_are(&c, changes, |ch| ch.persistent_before.clone()).await },
+        )
+        .await?;
+    }
+    if let Some(p) = &target.record {
+        remove_record(p);
+    }
+    Ok(())
 }
 
 /// The request that puts `changes` back, for messages when c8dr could not send it.
@@ -378,28 +497,28 @@ mod tests {
 
     #[test]
     fn a_fresh_cluster_gets_all_three_raised_and_reset_to_unset_afterwards() {
-        let plan = plan_from(&defaults_only()).expect("plan");
+        let plan = plan_from(&defaults_only(), None).expect("plan");
         assert_eq!(plan.changes.len(), 3);
         assert!(plan.changes.iter().all(|c| c.persistent_before.is_none()));
         assert_eq!(
             plan.changes[0].line(),
             "indices.recovery.max_bytes_per_sec: 40mb → -1 (no limit)"
         );
-        let body = plan.apply_body("kubectl c8dr es copy");
+        let body = plan.apply_body();
         assert_eq!(
             body["persistent"]["indices.recovery.max_bytes_per_sec"],
             "-1"
         );
-        let marker = marker_in(&body)
-            .expect("marker parses")
-            .expect("marker set");
-        assert_eq!(marker.changes, plan.changes);
+        assert_eq!(
+            body["persistent"]["cluster.routing.allocation.node_initial_primaries_recoveries"],
+            "8"
+        );
         let back = revert_body(&plan.changes);
         assert_eq!(
             back["persistent"]["indices.recovery.max_bytes_per_sec"],
             Value::Null
         );
-        assert_eq!(back["persistent"][MARKER], Value::Null);
+        assert!(plan.plan_lines("target")[0].contains("40mb → -1 (no limit)"));
     }
 
     #[test]
@@ -407,7 +526,7 @@ mod tests {
         let mut s = defaults_only();
         s["persistent"] = json!({"indices.recovery.max_bytes_per_sec": "100mb",
             "cluster.routing.allocation.node_concurrent_recoveries": "16"});
-        let plan = plan_from(&s).expect("plan");
+        let plan = plan_from(&s, None).expect("plan");
         let keys: Vec<&str> = plan.changes.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -430,24 +549,62 @@ mod tests {
         s["transient"] =
             json!({"cluster.routing.allocation.node_initial_primaries_recoveries": "2"});
         s["defaults"]["indices.recovery.max_bytes_per_sec"] = json!("0b");
-        let plan = plan_from(&s).expect("plan");
+        let plan = plan_from(&s, None).expect("plan");
         assert_eq!(plan.changes.len(), 1);
         assert_eq!(plan.left_alone.len(), 2);
         assert!(plan.left_alone[1].contains("transient"));
     }
 
     #[test]
-    fn a_leftover_marker_keeps_its_values_before() {
+    fn a_record_of_an_interrupted_run_keeps_its_values_before_for_the_keys_still_raised() {
+        let first = plan_from(&defaults_only(), None).expect("plan");
+        let record = Record {
+            by: "kubectl c8dr failback".into(),
+            target: "t".into(),
+            cluster_uuid: "u".into(),
+            changes: first.changes.clone(),
+        };
         let mut s = defaults_only();
-        let first = plan_from(&defaults_only()).expect("plan");
-        s["persistent"] = first.apply_body("kubectl c8dr failback")["persistent"].clone();
-        let again = plan_from(&s).expect("plan");
-        assert_eq!(again.changes, first.changes);
+        s["persistent"] = first.apply_body()["persistent"].clone();
+        // Someone changed one of them since: it is not c8dr's to put back any more.
+        s["persistent"]["cluster.routing.allocation.node_concurrent_recoveries"] = json!("3");
+        let again = plan_from(&s, Some(record)).expect("plan");
+        let leftover = again.leftover.as_ref().expect("leftover");
+        assert_eq!(leftover.changes.len(), 2);
+        assert_eq!(again.changes[..2], first.changes[..2]);
+        assert!(again.plan_lines("target")[0].contains("interrupted `kubectl c8dr failback`"));
+    }
+
+    #[test]
+    fn the_record_lives_in_the_state_directory_and_is_private() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let env =
+            crate::config::Env::from_pairs([("XDG_STATE_HOME", dir.path().display().to_string())]);
+        let p = record_path(&env, "abc/../x").expect("path");
+        assert_eq!(p, dir.path().join("c8dr/recovery-tuning-abc____x.json"));
+        let r = Record {
+            by: "b".into(),
+            target: "t".into(),
+            cluster_uuid: "abc".into(),
+            changes: vec![],
+        };
+        save_record(&p, &r).expect("save");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(load_record(&p).expect("load"), Some(r));
+        remove_record(&p);
+        assert_eq!(load_record(&p).expect("load"), None);
+        let home = crate::config::Env::from_pairs([("HOME", "/home/op")]);
         assert_eq!(
-            again.leftover.as_ref().map(|m| m.by.as_str()),
-            Some("kubectl c8dr failback")
+            record_path(&home, "u"),
+            Some(PathBuf::from(
+                "/home/op/.local/state/c8dr/recovery-tuning-u.json"
+            ))
         );
-        assert!(again.plan_lines("target")[0].contains("interrupted"));
     }
 
     #[test]

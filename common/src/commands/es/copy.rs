@@ -114,7 +114,8 @@ pub async fn copy(
     );
     // The target's recovery settings (reads only): the tuning to make, or one an interrupted
     // run left in place.
-    let tuning = tuning::tuning_plan(tt.t(), &opts).await?;
+    let tuning_target = tuning::target(tt.t(), &opts, &session.settings.env).await?;
+    let tuning = tuning::tuning_plan(tt.t(), &opts, &tuning_target).await?;
     if preview.already_done {
         let mut summary_extra = String::new();
         if let Some(m) = &tuning.leftover {
@@ -124,7 +125,7 @@ pub async fn copy(
                     m.by
                 );
             } else {
-                tuning::revert(tt.t(), &opts, &m.changes).await?;
+                tuning::revert(tt.t(), &opts, &tuning_target, &m.changes).await?;
                 summary_extra = format!(
                     "; the recovery settings an interrupted `{}` left raised were put back ({})",
                     m.by,
@@ -234,11 +235,13 @@ pub async fn copy(
         let g = crate::commands::pause_guard::SettingsGuard::arm(
             tt.transport.clone(),
             &opts,
+            &tuning_target,
             tuning.changes.clone(),
             &args.rerun(),
         );
         if args.tuning
-            && let Err(e) = tuning::apply(tt.t(), &opts, &tuning, &args.rerun()).await
+            && let Err(e) =
+                tuning::apply(tt.t(), &opts, &tuning_target, &tuning, &args.rerun()).await
         {
             let e = match g.put_back().await {
                 Ok(_) => e,
