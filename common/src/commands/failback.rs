@@ -252,7 +252,12 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     );
     let mut plan: Vec<String> = pre_copy_lines
         .iter()
-        .map(|l| format!("{} (pre-copy, before the pause): {l}", copy_step.label()))
+        .map(|l| {
+            format!(
+                "pre-copy (part of {}, before the pause): {l}",
+                copy_step.label()
+            )
+        })
         .collect();
     plan.extend(vec![
         format!(
@@ -288,7 +293,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         .map_or(plan.len(), |p| p + 1);
     let tuning_lines: Vec<String> = tuning_plan
         .iter()
-        .map(|l| format!("{} (recovery tuning): {l}", copy_step.label()))
+        .map(|l| format!("  recovery tuning ({}): {l}", copy_step.label()))
         .collect();
     plan.splice(copy_pos..copy_pos, tuning_lines);
     if session.settings.dry_run {
@@ -439,7 +444,7 @@ async fn pre_copy_before_step_2(
         .iter()
         .map(|l| {
             format!(
-                "{} (pre-copy, while the webapps still run): {l}",
+                "pre-copy (part of {}, while the webapps still run): {l}",
                 copy_step.label()
             )
         })
