@@ -3,6 +3,7 @@
 mod bad_input;
 mod demo;
 mod es;
+mod es_speed;
 mod exporting;
 mod helm;
 mod portforward;

@@ -207,7 +207,8 @@ fn raises(key: &str, before: &str, during: &str) -> bool {
 }
 
 /// A byte-size value as Elasticsearch parses it (`ByteSizeValue.parseBytesSizeValue`: `-1` and
-/// `0` bare, else a number with a unit b, kb, mb, gb, tb, pb, case-insensitive), in bytes.
+/// `0` bare, else a number with a unit b, k/kb, m/mb, g/gb, t/tb, p/pb, case-insensitive), in
+/// bytes.
 pub(crate) fn bytes(v: &str) -> Option<i128> {
     let v = v.trim().to_ascii_lowercase();
     if v == "-1" {
@@ -216,12 +217,17 @@ pub(crate) fn bytes(v: &str) -> Option<i128> {
     if v == "0" {
         return Some(0);
     }
-    let units: [(&str, i128); 6] = [
+    let units: [(&str, i128); 11] = [
         ("pb", 1 << 50),
         ("tb", 1 << 40),
         ("gb", 1 << 30),
         ("mb", 1 << 20),
         ("kb", 1 << 10),
+        ("p", 1 << 50),
+        ("t", 1 << 40),
+        ("g", 1 << 30),
+        ("m", 1 << 20),
+        ("k", 1 << 10),
         ("b", 1),
     ];
     for (u, m) in units {
@@ -611,6 +617,7 @@ mod tests {
     fn byte_sizes_parse_as_elasticsearch_does() {
         assert_eq!(bytes("40mb"), Some(40 << 20));
         assert_eq!(bytes("1GB"), Some(1 << 30));
+        assert_eq!(bytes("512k"), Some(512 << 10));
         assert_eq!(bytes("-1"), Some(-1));
         assert_eq!(bytes("12"), None);
         assert!(raises("indices.recovery.max_bytes_per_sec", "40mb", "-1"));
