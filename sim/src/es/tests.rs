@@ -614,6 +614,28 @@ fn cluster_settings_reject_unknown_keys_and_bad_values_without_applying() {
         body["error"]["reason"],
         "Failed to parse value [-1] for setting [cluster.routing.allocation.node_concurrent_recoveries] must be >= 0"
     );
+    // User-defined metadata is accepted as strings, set and reset.
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"cluster.metadata.c8dr_tuning": "{\"x\":1}"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, got) = call(&mut w, 0, "GET", "_cluster/settings", None);
+    assert_eq!(
+        got["persistent"]["cluster"]["metadata"]["c8dr_tuning"],
+        "{\"x\":1}"
+    );
+    call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"cluster.metadata.c8dr_tuning": null}})),
+    );
+    assert!(w.regions[0].es.settings.persistent.is_empty());
     let (status, _) = call(&mut w, 0, "PUT", "_cluster/settings", Some(json!({})));
     assert_eq!(status, 400);
     assert!(w.regions[0].es.settings.transient.is_empty());
