@@ -37,6 +37,8 @@
 //!   `indices.recovery.max_concurrent_operations` = `1` (1..=4) (`RecoverySettings.java`): accepted
 //!   and reported; they do not change the simulated rate (the byte limit dominates).
 //!
+//! - `cluster.metadata.*`: user-defined strings (`ClusterService.USER_DEFINED_METADATA`).
+//!
 //! Any other key is rejected as unknown: the simulator models only these (a real cluster knows
 //! hundreds more and would accept them).
 
@@ -51,6 +53,7 @@ use crate::http::SimRequest;
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     ByteSize,
+    Text,
     Int { min: i64, max: i64 },
 }
 
@@ -126,7 +129,19 @@ const DEFS: &[Def] = &[
     },
 ];
 
+/// User-defined cluster metadata: any `cluster.metadata.<name>` key holds a string
+/// (elastic/elasticsearch 8.18 `server/.../cluster/service/ClusterService.java`
+/// `USER_DEFINED_METADATA = Setting.prefixKeySetting("cluster.metadata.", simpleString, Dynamic)`).
+const USER_METADATA: Def = Def {
+    key: "cluster.metadata.",
+    default: Default::Value(""),
+    kind: Kind::Text,
+};
+
 fn def(key: &str) -> Option<&'static Def> {
+    if key.len() > USER_METADATA.key.len() && key.starts_with(USER_METADATA.key) {
+        return Some(&USER_METADATA);
+    }
     DEFS.iter().find(|d| d.key == key)
 }
 
@@ -260,6 +275,7 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Option<String>)>) -> 
 /// Why ES refuses `value` for `d`, or `None` when it parses.
 fn invalid(d: &Def, value: &str) -> Option<String> {
     match d.kind {
+        Kind::Text => None,
         Kind::ByteSize => match parse_byte_size(value) {
             Some(b) if b >= -1 => None,
             Some(_) => Some(format!(
