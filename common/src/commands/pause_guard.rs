@@ -34,7 +34,6 @@ static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
 struct Tuned {
     transport: std::sync::Arc<dyn crate::es::EsTransport>,
     opts: crate::es::EsOptions,
-    target: crate::es::tuning::Target,
     changes: Vec<crate::es::tuning::SettingChange>,
     /// The command that puts them back too (a rerun finds the marker).
     rerun: String,
@@ -56,14 +55,12 @@ impl SettingsGuard {
     pub fn arm(
         transport: std::sync::Arc<dyn crate::es::EsTransport>,
         opts: &crate::es::EsOptions,
-        target: &crate::es::tuning::Target,
         changes: Vec<crate::es::tuning::SettingChange>,
         rerun: &str,
     ) -> Self {
         *tuned() = Some(Tuned {
             transport,
             opts: opts.clone(),
-            target: target.clone(),
             changes,
             rerun: rerun.to_string(),
         });
@@ -76,7 +73,7 @@ impl SettingsGuard {
         let Some(t) = tuned().take() else {
             return Ok(vec![]);
         };
-        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.target, &t.changes)
+        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.changes)
             .await
             .map_err(|e| {
                 crate::error::Error::failed(format!(
@@ -104,7 +101,7 @@ async fn put_back_on_signal() {
     let what: Vec<String> = t.changes.iter().map(|c| c.key.clone()).collect();
     let sent = tokio::time::timeout(
         RESUME_BOUND,
-        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.target, &t.changes),
+        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.changes),
     )
     .await;
     match sent {

@@ -23,25 +23,17 @@
 //! default, so a key that has a transient value is left alone too (a persistent change would not
 //! take effect), and the plan says so.
 //!
-//! **Finding it again after SIGKILL.** Before the raise is sent, c8dr writes what it changes and
-//! the values before to a record on the operator's machine,
-//! `$XDG_STATE_HOME/c8dr/recovery-tuning-<cluster uuid>.json` (else `~/.local/state/c8dr/…`,
-//! mode 0600), keyed by the target's `cluster_uuid` (`GET /`) so that it is found whichever way
-//! the cluster is reached (exec or `--es-url`). The put-back removes it. A later run (`es copy`,
-//! `failback`) on that machine that finds a record puts back every key that still holds c8dr's
-//! value (a key someone changed since is left alone and named). The record is written before the
-//! request, so a kill between the two leaves a record of a raise that never happened: the next
-//! run finds the values not raised and just removes it.
-//!
-//! Why not in the cluster: Elasticsearch rejects unknown keys in `_cluster/settings`, and the
-//! recovery settings have no room for a note. (Its user-defined `cluster.metadata.*` keys,
-//! `ClusterService.USER_DEFINED_METADATA`, would be the place; the simulator does not model them
-//! yet, and a record that tests cannot exercise is no safety net.) A transient setting would
-//! vanish on a full restart, but it is deprecated and vanishes unpredictably, with no record of
-//! the values before. The limit of a local record: a rerun from another machine does not find
-//! it; the report of every interrupted run names the request that puts the values back.
-
-use std::path::{Path, PathBuf};
+//! **Finding it again after SIGKILL.** In the same `PUT _cluster/settings` as the raise, c8dr
+//! stores what it changed and the values before under one user-defined metadata key,
+//! [`MARKER`]: Elasticsearch and OpenSearch accept any dynamic string setting prefixed with
+//! `cluster.metadata.` (`ClusterService.USER_DEFINED_METADATA`, a `prefixKeySetting`, in
+//! elastic/elasticsearch and opensearch-project/OpenSearch `server/.../cluster/service/ClusterService.java`).
+//! One request sets both, so the cluster holds either the raise and its record or neither; the
+//! put-back resets both in one request too. A later run (`es copy`, `failback`) that finds the
+//! record puts back every key that still holds c8dr's value (a key someone changed since is left
+//! alone). The record lives in the cluster it is about: found from any machine, and it shares
+//! the raise's fate (persistent: both survive a full cluster restart). Not transient settings:
+//! deprecated, they vanish on a full restart, possibly leaving a raise without its record.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
@@ -50,6 +42,9 @@ use serde_json::{Map, Value, json};
 use super::client::{EsClient, EsOptions};
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
+
+/// The user-defined metadata key that records a raise in place (see the module docs).
+pub const MARKER: &str = "cluster.metadata.c8dr_recovery_tuning";
 
 /// The settings raised for a restore and their values during it.
 pub const TUNED: &[(&str, &str)] = &[
@@ -95,14 +90,11 @@ fn show(v: &str) -> String {
     }
 }
 
-/// What the record on the operator's machine holds (see the module docs).
+/// What [`MARKER`] holds (a JSON string; see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
-    /// The command that tuned (for messages).
+    /// The command that raised (for messages).
     pub by: String,
-    /// The target as c8dr reached it (for messages).
-    pub target: String,
-    pub cluster_uuid: String,
     pub changes: Vec<SettingChange>,
 }
 
@@ -120,12 +112,20 @@ pub struct TuningPlan {
 }
 
 impl TuningPlan {
-    /// The `PUT _cluster/settings` body that raises the limits.
-    pub fn apply_body(&self) -> Value {
+    /// The `PUT _cluster/settings` body that raises the limits and writes the record.
+    pub fn apply_body(&self, by: &str) -> Value {
         let mut persistent = Map::new();
         for c in &self.changes {
             persistent.insert(c.key.clone(), json!(c.during));
         }
+        let record = Record {
+            by: by.to_string(),
+            changes: self.changes.clone(),
+        };
+        persistent.insert(
+            MARKER.into(),
+            json!(serde_json::to_string(&record).unwrap_or_default()),
+        );
         json!({ "persistent": persistent })
     }
 
@@ -134,7 +134,7 @@ impl TuningPlan {
         let mut lines = vec![];
         if let Some(m) = &self.leftover {
             lines.push(format!(
-                "{side}: recovery tuning left in place by an interrupted `{}` found (its record on this machine): kept for this restore and put back after it",
+                "{side}: recovery tuning left in place by an interrupted `{}` found ({MARKER}): kept for this restore and put back after it",
                 m.by
             ));
         }
@@ -164,7 +164,7 @@ impl TuningPlan {
     }
 }
 
-/// The body that puts back what `changes` changed.
+/// The body that puts back what `changes` changed and removes the record.
 pub fn revert_body(changes: &[SettingChange]) -> Value {
     let mut persistent = Map::new();
     for c in changes {
@@ -175,7 +175,21 @@ pub fn revert_body(changes: &[SettingChange]) -> Value {
                 .map_or(Value::Null, |v| json!(v)),
         );
     }
+    persistent.insert(MARKER.into(), Value::Null);
     json!({ "persistent": persistent })
+}
+
+/// The record in a `GET _cluster/settings?flat_settings=true` answer, if any.
+pub fn record_in(settings: &Value) -> Result<Option<Record>> {
+    let Some(raw) = settings.get("persistent").and_then(|p| flat(p, MARKER)) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&raw).map(Some).map_err(|e| {
+        Error::failed(format!(
+            "the cluster setting {MARKER} does not hold what c8dr writes there ({e}): \
+             remove it by hand: PUT _cluster/settings {{\"persistent\":{{\"{MARKER}\":null}}}}"
+        ))
+    })
 }
 
 /// A value of a flat settings map as a string (ES answers strings; be lenient with numbers).
@@ -249,9 +263,10 @@ pub fn still_in_place(settings: &Value, changes: &[SettingChange]) -> Vec<Settin
         .collect()
 }
 
-/// The tuning for `settings` (a `GET` [`SETTINGS_READ`] answer), given the record an
-/// interrupted run left on this machine.
-pub fn plan_from(settings: &Value, record: Option<Record>) -> Result<TuningPlan> {
+/// The tuning for `settings` (a `GET` [`SETTINGS_READ`] answer), with the record an
+/// interrupted run left in it.
+pub fn plan_from(settings: &Value) -> Result<TuningPlan> {
+    let record = record_in(settings)?;
     let empty = json!({});
     let layer = |k: &str| settings.get(k).unwrap_or(&empty);
     let (persistent, transient, defaults) =
@@ -302,187 +317,59 @@ pub fn plan_from(settings: &Value, record: Option<Record>) -> Result<TuningPlan>
     Ok(plan)
 }
 
-/// Where the record of a tuning of the cluster `uuid` lives: `$XDG_STATE_HOME/c8dr/` or
-/// `$HOME/.local/state/c8dr/`; `None` without either.
-pub fn record_path(env: &crate::config::Env, uuid: &str) -> Option<PathBuf> {
-    let base = env
-        .get("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".local/state")))?;
-    let safe: String = uuid
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Some(
-        base.join("c8dr")
-            .join(format!("recovery-tuning-{safe}.json")),
-    )
-}
-
-/// The record at `path`, if there is one.
-pub fn load_record(path: &Path) -> Result<Option<Record>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            Error::failed(format!(
-                "{}: not a c8dr recovery-tuning record ({e}); move it away and run again",
-                path.display()
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::failed(format!("reading {}: {e}", path.display()))),
-    }
-}
-
-fn save_record(path: &Path, record: &Record) -> Result<()> {
-    let fail = |e: std::io::Error| {
-        Error::failed(format!(
-            "writing the recovery-tuning record {}: {e} (nothing was changed)",
-            path.display()
-        ))
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let body = serde_json::to_vec_pretty(record).unwrap_or_default();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(fail)?;
-    std::io::Write::write_all(&mut f, &body).map_err(fail)
-}
-
-fn remove_record(path: &Path) {
-    if let Err(e) = std::fs::remove_file(path)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!("cannot remove {}: {e}", path.display());
-    }
-}
-
-/// The target of a tuning: how it is reached, its identity and where its record lives.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub cluster_uuid: String,
-    pub record: Option<PathBuf>,
-}
-
-/// The target's identity (`GET /` `cluster_uuid`) and its record's path.
-pub async fn target(
-    t: &dyn EsTransport,
-    opts: &EsOptions,
-    env: &crate::config::Env,
-) -> Result<Target> {
+/// Read the target's settings and plan the tuning (reads only).
+pub async fn tuning_plan(t: &dyn EsTransport, opts: &EsOptions) -> Result<TuningPlan> {
     let c = EsClient::new(t, opts);
-    let root = c.get("").await?;
-    let uuid = root
-        .get("cluster_uuid")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown")
-        .to_string();
-    Ok(Target {
-        record: record_path(env, &uuid),
-        cluster_uuid: uuid,
-    })
+    plan_from(&c.get(SETTINGS_READ).await?)
 }
 
-/// Read the target's settings and plan the tuning (reads only; the record is read, not changed).
-pub async fn tuning_plan(
-    t: &dyn EsTransport,
-    opts: &EsOptions,
-    target: &Target,
-) -> Result<TuningPlan> {
-    let c = EsClient::new(t, opts);
-    let record = match &target.record {
-        Some(p) => load_record(p)?,
-        None => None,
-    };
-    plan_from(&c.get(SETTINGS_READ).await?, record)
+/// Whether the record is in place now.
+async fn record_present(c: &EsClient<'_>) -> Result<bool> {
+    Ok(record_in(&c.get(SETTINGS_READ).await?)?.is_some())
 }
 
-/// Whether every key of `changes` holds `want(change)` as its persistent value.
-async fn settings_are(
-    c: &EsClient<'_>,
-    changes: &[SettingChange],
-    want: impl Fn(&SettingChange) -> Option<String>,
-) -> Result<bool> {
-    let s = c.get(SETTINGS_READ).await?;
-    let persistent = s.get("persistent").cloned().unwrap_or(Value::Null);
-    Ok(changes
-        .iter()
-        .all(|ch| flat(&persistent, &ch.key) == want(ch)))
-}
-
-/// Raise the limits: the record first (so that a kill after the request finds it), then one
-/// request sent once (a lost answer is followed by a read of the values).
+/// Raise the limits and write the record, in one request sent once (a lost answer is followed
+/// by a read: the record says whether it landed).
 pub async fn apply(
     t: &dyn EsTransport,
     opts: &EsOptions,
-    target: &Target,
     plan: &TuningPlan,
     by: &str,
 ) -> Result<()> {
     if plan.changes.is_empty() {
         return Ok(());
     }
-    if let Some(p) = &target.record {
-        save_record(
-            p,
-            &Record {
-                by: by.to_string(),
-                target: t.describe(),
-                cluster_uuid: target.cluster_uuid.clone(),
-                changes: plan.changes.clone(),
-            },
-        )?;
-    }
     let c = EsClient::new(t, opts);
     let mut poller = c.poller("the recovery tuning to apply");
     c.submit_once(
         Method::PUT,
         "_cluster/settings",
-        &plan.apply_body(),
+        &plan.apply_body(by),
         "raising the recovery limits for the restore",
         &mut poller,
-        || async { settings_are(&c, &plan.changes, |ch| Some(ch.during.clone())).await },
+        || async { record_present(&c).await },
     )
     .await
 }
 
-/// Put back what `changes` changed (one request, sent once; a lost answer is followed by a
-/// read), then remove the record.
+/// Put back what `changes` changed and remove the record (one request, sent once; a lost
+/// answer is followed by a read: the record gone means it landed).
 pub async fn revert(
     t: &dyn EsTransport,
     opts: &EsOptions,
-    target: &Target,
     changes: &[SettingChange],
 ) -> Result<()> {
-    if !changes.is_empty() {
-        let c = EsClient::new(t, opts);
-        let mut poller = c.poller("the recovery tuning to be put back");
-        c.submit_once(
-            Method::PUT,
-            "_cluster/settings",
-            &revert_body(changes),
-            "putting back the recovery settings",
-            &mut poller,
-            || async { settings_are(&c, changes, |ch| ch.persistent_before.clone()).await },
-        )
-        .await?;
-    }
-    if let Some(p) = &target.record {
-        remove_record(p);
-    }
-    Ok(())
+    let c = EsClient::new(t, opts);
+    let mut poller = c.poller("the recovery tuning to be put back");
+    c.submit_once(
+        Method::PUT,
+        "_cluster/settings",
+        &revert_body(changes),
+        "putting back the recovery settings",
+        &mut poller,
+        || async { Ok(!record_present(&c).await?) },
+    )
+    .await
 }
 
 /// The request that puts `changes` back, for messages when c8dr could not send it.
@@ -503,14 +390,18 @@ mod tests {
 
     #[test]
     fn a_fresh_cluster_gets_all_three_raised_and_reset_to_unset_afterwards() {
-        let plan = plan_from(&defaults_only(), None).expect("plan");
+        let plan = plan_from(&defaults_only()).expect("plan");
         assert_eq!(plan.changes.len(), 3);
         assert!(plan.changes.iter().all(|c| c.persistent_before.is_none()));
         assert_eq!(
             plan.changes[0].line(),
             "indices.recovery.max_bytes_per_sec: 40mb → -1 (no limit)"
         );
-        let body = plan.apply_body();
+        let body = plan.apply_body("kubectl c8dr es copy");
+        assert_eq!(
+            record_in(&body).expect("parses").map(|r| r.changes),
+            Some(plan.changes.clone())
+        );
         assert_eq!(
             body["persistent"]["indices.recovery.max_bytes_per_sec"],
             "-1"
@@ -532,7 +423,7 @@ mod tests {
         let mut s = defaults_only();
         s["persistent"] = json!({"indices.recovery.max_bytes_per_sec": "100mb",
             "cluster.routing.allocation.node_concurrent_recoveries": "16"});
-        let plan = plan_from(&s, None).expect("plan");
+        let plan = plan_from(&s).expect("plan");
         let keys: Vec<&str> = plan.changes.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -555,7 +446,7 @@ mod tests {
         s["transient"] =
             json!({"cluster.routing.allocation.node_initial_primaries_recoveries": "2"});
         s["defaults"]["indices.recovery.max_bytes_per_sec"] = json!("0b");
-        let plan = plan_from(&s, None).expect("plan");
+        let plan = plan_from(&s).expect("plan");
         assert_eq!(plan.changes.len(), 1);
         assert_eq!(plan.left_alone.len(), 2);
         assert!(plan.left_alone[1].contains("transient"));
@@ -563,54 +454,33 @@ mod tests {
 
     #[test]
     fn a_record_of_an_interrupted_run_keeps_its_values_before_for_the_keys_still_raised() {
-        let first = plan_from(&defaults_only(), None).expect("plan");
-        let record = Record {
-            by: "kubectl c8dr failback".into(),
-            target: "t".into(),
-            cluster_uuid: "u".into(),
-            changes: first.changes.clone(),
-        };
+        let first = plan_from(&defaults_only()).expect("plan");
         let mut s = defaults_only();
-        s["persistent"] = first.apply_body()["persistent"].clone();
+        s["persistent"] = first.apply_body("kubectl c8dr failback")["persistent"].clone();
+        let record = record_in(&s).expect("parses").expect("present");
+        assert_eq!(record.changes, first.changes);
         // Someone changed one of them since: it is not c8dr's to put back any more.
         s["persistent"]["cluster.routing.allocation.node_concurrent_recoveries"] = json!("3");
-        let again = plan_from(&s, Some(record)).expect("plan");
+        let again = plan_from(&s).expect("plan");
         let leftover = again.leftover.as_ref().expect("leftover");
         assert_eq!(leftover.changes.len(), 2);
         assert_eq!(again.changes[..2], first.changes[..2]);
         assert!(again.plan_lines("target")[0].contains("interrupted `kubectl c8dr failback`"));
+        let back = revert_body(&leftover.changes);
+        assert_eq!(back["persistent"][MARKER], Value::Null);
+        assert!(
+            back["persistent"]
+                .get("cluster.routing.allocation.node_concurrent_recoveries")
+                .is_none()
+        );
     }
 
     #[test]
-    fn the_record_lives_in_the_state_directory_and_is_private() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let env =
-            crate::config::Env::from_pairs([("XDG_STATE_HOME", dir.path().display().to_string())]);
-        let p = record_path(&env, "abc/../x").expect("path");
-        assert_eq!(p, dir.path().join("c8dr/recovery-tuning-abc____x.json"));
-        let r = Record {
-            by: "b".into(),
-            target: "t".into(),
-            cluster_uuid: "abc".into(),
-            changes: vec![],
-        };
-        save_record(&p, &r).expect("save");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&p).expect("meta").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert_eq!(load_record(&p).expect("load"), Some(r));
-        remove_record(&p);
-        assert_eq!(load_record(&p).expect("load"), None);
-        let home = crate::config::Env::from_pairs([("HOME", "/home/op")]);
-        assert_eq!(
-            record_path(&home, "u"),
-            Some(PathBuf::from(
-                "/home/op/.local/state/c8dr/recovery-tuning-u.json"
-            ))
-        );
+    fn a_record_c8dr_did_not_write_is_an_error_naming_the_way_out() {
+        let mut s = defaults_only();
+        s["persistent"] = json!({MARKER: "not json"});
+        let e = plan_from(&s).expect_err("refused");
+        assert!(e.to_string().contains("remove it by hand"), "{e}");
     }
 
     #[test]

@@ -114,18 +114,28 @@ pub async fn copy(
     );
     // The target's recovery settings (reads only): the tuning to make, or one an interrupted
     // run left in place.
-    let tuning_target = tuning::target(tt.t(), &opts, &session.settings.env).await?;
-    let tuning = tuning::tuning_plan(tt.t(), &opts, &tuning_target).await?;
+    let tuning = tuning::tuning_plan(tt.t(), &opts).await?;
     if preview.already_done {
         let mut summary_extra = String::new();
+        let mut plan = vec![];
         if let Some(m) = &tuning.leftover {
+            plan.push(format!(
+                "target: recovery tuning left in place by an interrupted `{}` found ({}): put back: {}",
+                m.by,
+                tuning::MARKER,
+                tuning::revert_request(&m.changes)
+            ));
             if session.settings.dry_run {
                 summary_extra = format!(
                     "; would put back the recovery settings an interrupted `{}` left raised",
                     m.by
                 );
             } else {
-                tuning::revert(tt.t(), &opts, &tuning_target, &m.changes).await?;
+                session.ui.confirm(
+                    "Plan: put back the recovery settings an interrupted run left raised",
+                    &plan,
+                )?;
+                tuning::revert(tt.t(), &opts, &m.changes).await?;
                 summary_extra = format!(
                     "; the recovery settings an interrupted `{}` left raised were put back ({})",
                     m.by,
@@ -141,6 +151,7 @@ pub async fn copy(
                 preview.source_indices.len()
             ),
         )
+        .with_plan(plan)
         .with_details(details(&preview)));
     }
     let summary = format!(
@@ -235,13 +246,11 @@ pub async fn copy(
         let g = crate::commands::pause_guard::SettingsGuard::arm(
             tt.transport.clone(),
             &opts,
-            &tuning_target,
             tuning.changes.clone(),
             &args.rerun(),
         );
         if args.tuning
-            && let Err(e) =
-                tuning::apply(tt.t(), &opts, &tuning_target, &tuning, &args.rerun()).await
+            && let Err(e) = tuning::apply(tt.t(), &opts, &tuning, &args.rerun()).await
         {
             let e = match g.put_back().await {
                 Ok(_) => e,
