@@ -286,3 +286,60 @@ fn a_pre_copy_that_fails_leaves_exporting_running() {
     assert_eq!(s["exporting"], "Running");
     assert!(recreated_persistent(&env).is_empty(), "nothing raised");
 }
+
+#[test]
+fn the_snapshot_of_the_pause_is_incremental_after_the_pre_copy_and_is_the_one_restored() {
+    // 20 MiB of Elasticsearch data; the exporter keeps writing 2 MiB/s until the pause.
+    let env = TestEnv::builder()
+        .config(|c| {
+            c.es_data_bytes = 20 * 1024 * 1024;
+            c.es_ingest_bytes_per_sec = 2 * 1024 * 1024;
+        })
+        .start()
+        .scripted()
+        .failed_over_and_recreated();
+    env.apply_release(
+        1,
+        serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false},
+            "env": [{"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
+    );
+    let line = format!(
+        "-o json es copy --from surviving --to recreated --pause-exporting --from-es-url {} --to-es-url {}",
+        env.es_url(0),
+        env.es_url(1)
+    );
+    let run = env.kubectl_c8dr(words(&line)).success();
+    let out = run.json();
+    let d = &out["details"];
+    let pre_name = d["preCopy"]["snapshot"]["snapshot"].as_str().unwrap_or("");
+    let final_name = d["snapshot"]["snapshot"]["snapshot"].as_str().unwrap_or("");
+    assert!(pre_name.starts_with("failback-precopy-"), "{out:#}");
+    assert!(
+        final_name.starts_with("failback-") && !final_name.contains("precopy"),
+        "{out:#}"
+    );
+    let bytes = |v: &serde_json::Value, k: &str| v["stats"][k].as_u64().unwrap_or(0);
+    let pre_up = bytes(&d["preCopy"], "incrementalBytes");
+    let final_up = bytes(&d["snapshot"], "incrementalBytes");
+    let final_total = bytes(&d["snapshot"], "totalBytes");
+    assert!(
+        pre_up >= 20 * 1024 * 1024,
+        "the pre-copy uploads everything: {out:#}"
+    );
+    assert!(
+        final_up < pre_up && final_up < final_total,
+        "the snapshot in the pause uploads only what changed ({final_up} of {final_total} bytes; the pre-copy uploaded {pre_up}): {out:#}"
+    );
+    assert_eq!(d["restore"]["snapshot"], final_name, "{out:#}");
+    assert!(
+        out["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains(&format!("keeps the pre-copy {pre_name} and {final_name}"))),
+        "what is left in the repository is said: {out:#}"
+    );
+    assert_eq!(
+        env.state()["exporting"],
+        "Paused",
+        "the pause stays for failback 5"
+    );
+}
