@@ -343,3 +343,36 @@ fn the_snapshot_of_the_pause_is_incremental_after_the_pre_copy_and_is_the_one_re
         "the pause stays for failback 5"
     );
 }
+
+#[test]
+fn snapshot_rate_is_set_on_the_source_repository_for_the_snapshots_and_put_back() {
+    let env = after_helm_steps(Duration::from_millis(10), true);
+    let line = format!(
+        "es copy --from surviving --to recreated --pause-exporting --snapshot-rate 100mb --from-es-url {} --to-es-url {}",
+        env.es_url(0),
+        env.es_url(1)
+    );
+    let before = env.requests().len();
+    env.kubectl_c8dr(words(&line))
+        .success()
+        .stderr_has("\"max_snapshot_bytes_per_sec\":\"100mb\"")
+        .stderr_has("(put back: without --snapshot-rate)");
+    let registrations = env
+        .requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| {
+            r.region == 0 && r.method == "PUT" && r.target.starts_with("/_snapshot/camunda_backup?")
+        })
+        .count();
+    assert_eq!(registrations, 3, "pre-copy, copy, put back");
+    let w = env.sim.world().lock();
+    let reg = &w.regions[0].es.repositories["camunda_backup"];
+    assert!(
+        !reg.settings.contains_key("max_snapshot_bytes_per_sec"),
+        "put back: {:?}",
+        reg.settings
+    );
+    drop(w);
+    env.c8dr("es copy --snapshot-rate fast").code(2);
+}

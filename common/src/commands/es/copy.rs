@@ -227,6 +227,16 @@ pub async fn copy(
         )
         .await;
         bars.finish();
+        if r.is_err() && copy_spec.snapshot_rate.is_some() {
+            // The copy's own registration would put it back; it will not run now.
+            let plain = copy_spec.repo.clone().with_readonly(false);
+            if let Err(e) = es::repo_register(st.t(), &opts, &plain).await {
+                session.ui.warn(format!(
+                    "putting back repository {} without --snapshot-rate FAILED ({e}): the next es copy or failback registers it again",
+                    access.repository
+                ));
+            }
+        }
         let r = r?;
         session.ui.note(pre_copy_note(&r));
         Some(r)
@@ -600,13 +610,14 @@ pub async fn pre_copy_run(
     )
     .await;
     bars.finish();
-    let r = r?;
     if args.snapshot_rate.is_some() {
-        // Put back the registration without --snapshot-rate.
-        es::repo_register(st.t(), &opts, &spec.clone().with_readonly(false))
-            .await
-            .map_err(|e| e.context("putting back the repository without --snapshot-rate"))?;
+        // Put back the registration without --snapshot-rate, also when the pre-copy failed.
+        let back = es::repo_register(st.t(), &opts, &spec.clone().with_readonly(false)).await;
+        if let (Ok(_), Err(e)) = (&r, back) {
+            return Err(e.context("putting back the repository without --snapshot-rate"));
+        }
     }
+    let r = r?;
     let note = pre_copy_note(&r);
     Ok((r, note))
 }
