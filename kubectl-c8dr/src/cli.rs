@@ -142,7 +142,8 @@ pub enum Command {
     },
     /// Failback steps 3-7 in one go (after the helm steps 1-2): pause exporting, copy
     /// Elasticsearch, enable the recreated exporter, resume, re-add the brokers. Re-run after an
-    /// interruption, it continues where it stopped; it resumes exporting on every failure.
+    /// interruption, it continues where it stopped; it resumes exporting on every failure. Run
+    /// after step 1 (before step 2), it takes the Elasticsearch pre-copy and stops at step 2.
     Failback {
         /// Replication factor to restore (default: twice the current one)
         #[arg(long, value_name = "N", value_parser = replication_factor_value)]

@@ -43,6 +43,16 @@ pub enum EsCommand {
                       reads the pause state on every broker pod (GET /actuator/partitions on port 9600) and \
                       refuses the copy (exit 3) when a partition is not paused; --exporting-paused states it \
                       only where the brokers cannot be read, and --pause-exporting pauses first.\n\n\
+                      With --pause-exporting, a full snapshot of the source (failback-precopy-<UTC time>) is \
+                      taken first, while exporting runs (a finished one in the repository is reused), so that \
+                      the snapshot taken in the pause uploads only what changed since (--no-pre-copy: none). \
+                      For the restore, the target's indices.recovery.max_bytes_per_sec, \
+                      node_initial_primaries_recoveries and node_concurrent_recoveries are raised (persistent, \
+                      recorded in cluster.metadata.c8dr_recovery_tuning) and put back afterwards, also on \
+                      failure and on SIGINT/SIGTERM/SIGHUP; a run that finds a record left by a killed run \
+                      puts those values back (--no-tuning: the limits are left alone). The source is left \
+                      alone unless --snapshot-rate sets its repository's max_snapshot_bytes_per_sec (put back \
+                      afterwards).\n\n\
                       With Elasticsearch security on, the restore uses feature_states [\"none\"] so that \
                       the target keeps its own users (--feature-states overrides). OpenSearch has no \
                       feature states: none are sent there.\n\n\
