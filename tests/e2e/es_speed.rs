@@ -1,7 +1,6 @@
 //! Failback at the speed of the data (issue 14 items 2 and 3): the pre-copy before the pause and
 //! the recovery tuning of the recreated region's Elasticsearch, put back on every exit path.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use c8dr_e2e::{TestEnv, finish, send_signal, words};
