@@ -375,3 +375,18 @@ fn snapshot_rate_is_set_on_the_source_repository_for_the_snapshots_and_put_back(
     drop(w);
     env.c8dr("es copy --snapshot-rate fast").code(2);
 }
+
+#[test]
+fn a_timeout_during_the_copy_keeps_exit_code_4_and_puts_the_settings_back() {
+    let env = after_helm_steps(Duration::from_millis(500), true);
+    env.c8dr("--timeout 1s failback --no-pre-copy")
+        .code(4)
+        .stderr_has("timed out")
+        .stderr_has("exporting was resumed");
+    assert!(
+        recreated_persistent(&env).is_empty(),
+        "left: {:?}",
+        recreated_persistent(&env)
+    );
+    assert_eq!(env.state()["exporting"], "Running");
+}

@@ -264,7 +264,7 @@ pub async fn copy(
         {
             let e = match g.put_back().await {
                 Ok(_) => e,
-                Err(back) => Error::failed(format!("{e}; {back}")),
+                Err(back) => also(e, &back),
             };
             if let Some(guard) = guard {
                 undo_pause(session, guard).await;
@@ -299,7 +299,7 @@ pub async fn copy(
                 undo_pause(session, guard).await;
             }
             return Err(match back {
-                Some(Err(b)) => Error::failed(format!("{e}; {b}")),
+                Some(Err(b)) => also(e, &b),
                 _ => e,
             });
         }
@@ -362,6 +362,22 @@ pub async fn copy(
     Ok(Outcome::new(CMD, status, summary)
         .with_plan(plan)
         .with_details(details))
+}
+
+/// `e` with `more` appended, keeping its kind (and so its exit code: a timeout stays 4).
+fn also(e: Error, more: &Error) -> Error {
+    match e {
+        Error::Timeout { what, after } => Error::Timeout {
+            what: format!("{what}; {more}"),
+            after,
+        },
+        Error::Unreachable { what, detail } => Error::Unreachable {
+            what,
+            detail: format!("{detail}; {more}"),
+        },
+        Error::Refused(m) => Error::Refused(format!("{m}; {more}")),
+        other => Error::failed(format!("{other}; {more}")),
+    }
 }
 
 fn keys(changes: &[tuning::SettingChange]) -> String {
