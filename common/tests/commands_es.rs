@@ -261,6 +261,10 @@ fn copy_args() -> CopyArgs {
         to_es_url: None,
         feature_states: None,
         pause_exporting: false,
+        pre_copy: true,
+        tuning: true,
+        snapshot_rate: None,
+        rerun: None,
     }
 }
 

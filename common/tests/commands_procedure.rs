@@ -243,9 +243,11 @@ async fn a_recreated_region_is_failed_back_and_status_points_at_the_last_helm_st
         .await
         .expect("failback");
     assert_eq!(out.status, Ending::Done, "{}", out.summary);
+    // The pre-copy (part of failback 4, on by default) runs before the pause.
     assert_eq!(
         step_tags(&out),
         [
+            "failback 4",
             "failback 3",
             "failback 4",
             "failback 5",

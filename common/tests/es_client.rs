@@ -143,6 +143,7 @@ fn copy_spec(name: &str, delete_existing: bool) -> CopySpec {
         repo: repo(),
         snapshot: Some(name.into()),
         delete_existing,
+        snapshot_rate: None,
     }
 }
 
@@ -951,6 +952,7 @@ async fn a_copy_between_opensearch_clusters_sends_no_feature_states() {
         repo: fs_repo("/mnt/shared/snapshots"),
         snapshot: Some("os-copy".into()),
         delete_existing: false,
+        snapshot_rate: None,
     };
     let preview = es::copy_preview(&source, &target, &opts, &spec)
         .await

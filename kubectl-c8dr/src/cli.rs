@@ -162,7 +162,8 @@ pub enum Command {
     },
     /// Failback steps 3-7 in one go (after the helm steps 1-2): pause exporting, copy
     /// Elasticsearch, enable the recreated exporter, resume, re-add the brokers. Re-run after an
-    /// interruption, it continues where it stopped; it resumes exporting on every failure.
+    /// interruption, it continues where it stopped; it resumes exporting on every failure. Run
+    /// after step 1 (before step 2), it takes the Elasticsearch pre-copy and stops at step 2.
     Failback {
         /// Replication factor to restore (default: twice the current one)
         #[arg(long, value_name = "N", value_parser = replication_factor_value)]
@@ -191,6 +192,20 @@ pub enum Command {
         /// Environment variable holding the Elasticsearch password (default: the chart's Secret)
         #[arg(long, value_name = "VAR")]
         es_password_env: Option<String>,
+        /// No pre-copy. By default a full snapshot of the surviving Elasticsearch is taken
+        /// before the pause (run after failback 1, before failback 2, failback takes it while
+        /// the webapps still run and stops there), so that the pause holds only the
+        /// incremental snapshot and the restore
+        #[arg(long, help_heading = "Speed")]
+        no_pre_copy: bool,
+        /// Leave the recreated Elasticsearch's recovery limits as they are (by default they are
+        /// raised for the restore and put back afterwards, also on failure and signals)
+        #[arg(long, help_heading = "Speed")]
+        no_tuning: bool,
+        /// The repository's max_snapshot_bytes_per_sec for the surviving region's snapshots,
+        /// e.g. 200mb (put back afterwards)
+        #[arg(long, value_name = "RATE", help_heading = "Speed")]
+        snapshot_rate: Option<String>,
     },
     /// Write man pages for kubectl-c8dr and its subcommands into DIR
     #[command(hide = true)]

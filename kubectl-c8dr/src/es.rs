@@ -43,6 +43,16 @@ pub enum EsCommand {
                       reads the pause state on every broker pod (GET /actuator/partitions on port 9600) and \
                       refuses the copy (exit 3) when a partition is not paused; --exporting-paused states it \
                       only where the brokers cannot be read, and --pause-exporting pauses first.\n\n\
+                      With --pause-exporting, a full snapshot of the source (failback-precopy-<UTC time>) is \
+                      taken first, while exporting runs (a finished one in the repository is reused), so that \
+                      the snapshot taken in the pause uploads only what changed since (--no-pre-copy: none). \
+                      For the restore, the target's indices.recovery.max_bytes_per_sec, \
+                      node_initial_primaries_recoveries and node_concurrent_recoveries are raised (persistent, \
+                      recorded in cluster.metadata.c8dr_recovery_tuning) and put back afterwards, also on \
+                      failure and on SIGINT/SIGTERM/SIGHUP; a run that finds a record left by a killed run \
+                      puts those values back (--no-tuning: the limits are left alone). The source is left \
+                      alone unless --snapshot-rate sets its repository's max_snapshot_bytes_per_sec (put back \
+                      afterwards).\n\n\
                       With Elasticsearch security on, the restore uses feature_states [\"none\"] so that \
                       the target keeps its own users (--feature-states overrides). OpenSearch has no \
                       feature states: none are sent there.\n\n\
@@ -223,6 +233,20 @@ pub struct CopyCmd {
     /// The target's Elasticsearch URL (instead of exec)
     #[arg(long, value_name = "URL")]
     pub to_es_url: Option<String>,
+    /// No pre-copy: with --pause-exporting, do not take a full snapshot before the pause (by
+    /// default one is taken, or a finished one reused, so that the pause holds only the
+    /// incremental snapshot and the restore)
+    #[arg(long, help_heading = "Speed")]
+    pub no_pre_copy: bool,
+    /// Leave the target's recovery limits as they are (by default indices.recovery.max_bytes_per_sec,
+    /// node_initial_primaries_recoveries and node_concurrent_recoveries are raised for the
+    /// restore and put back afterwards, also on failure and signals)
+    #[arg(long, help_heading = "Speed")]
+    pub no_tuning: bool,
+    /// The source repository's max_snapshot_bytes_per_sec for the snapshots, e.g. 200mb (put
+    /// back afterwards; the source is otherwise left alone)
+    #[arg(long, value_name = "RATE", help_heading = "Speed")]
+    pub snapshot_rate: Option<String>,
     #[command(flatten)]
     pub repo: RepoArgs,
     #[command(flatten)]
@@ -245,6 +269,10 @@ pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
                 to_es_url: c.to_es_url.clone(),
                 feature_states: Some(c.feature_states.clone()).filter(|f| !f.is_empty()),
                 pause_exporting: c.pause_exporting,
+                pre_copy: !c.no_pre_copy,
+                tuning: !c.no_tuning,
+                snapshot_rate: c.snapshot_rate.clone(),
+                rerun: None,
             };
             crate::show(
                 s,

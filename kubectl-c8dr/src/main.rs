@@ -115,6 +115,9 @@ async fn run(session: Session, command: Command) -> Result<()> {
             delete_existing_indices,
             es_user,
             es_password_env,
+            no_pre_copy,
+            no_tuning,
+            snapshot_rate,
         } => {
             let args = c8dr_common::commands::failback::FailbackArgs {
                 replication_factor,
@@ -131,6 +134,9 @@ async fn run(session: Session, command: Command) -> Result<()> {
                     password_env: es_password_env,
                 },
                 delete_existing_indices,
+                no_pre_copy,
+                no_tuning,
+                snapshot_rate,
             };
             show(
                 s,

@@ -11,6 +11,7 @@ pub mod helm;
 pub mod http;
 pub mod kube_api;
 pub mod server;
+pub mod timeline;
 pub mod world;
 pub mod zeebe;
 

@@ -48,6 +48,8 @@ enum Command {
         /// whole once every listener is up, so a script can wait for it to appear).
         #[arg(long, requires = "gateways_only")]
         state_file: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Lose a region and run the whole failover and failback through the real kubectl c8dr and
     /// helm c8dr binaries (built beside c8dr-sim), verifying each step on the simulator.
@@ -124,6 +126,57 @@ fn demo_dir(dir: &std::path::Path) -> anyhow::Result<bool> {
     }
 }
 
+/// Data volume, rates and time scale of the simulated servers (docs/performance.md).
+#[derive(clap::Args, Debug, Clone)]
+struct DataArgs {
+    /// Primary Elasticsearch data per region at start, e.g. 50gb (spread over the Camunda indices)
+    #[arg(long, value_parser = parse_bytes, default_value = "300kb")]
+    es_data: u64,
+    /// Bytes per second the exporters write into a region's Elasticsearch while exporting runs
+    #[arg(long, value_parser = parse_bytes, default_value = "0")]
+    es_ingest_rate: u64,
+    /// A data node's physical disk/network limit per second (what "unlimited" still takes)
+    #[arg(long, value_parser = parse_bytes, default_value = "250mb")]
+    es_node_rate: u64,
+    /// Fixed time of each Elasticsearch shard copy's recovery, besides its bytes
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "40ms")]
+    es_shard_duration: Duration,
+    /// Size of a Zeebe partition: a broker joining it receives that much from the leader
+    #[arg(long, value_parser = parse_bytes, default_value = "0")]
+    partition_size: u64,
+    /// Bytes per second a partition snapshot travels to a joining broker
+    #[arg(long, value_parser = parse_bytes, default_value = "100mb")]
+    partition_rate: u64,
+    /// Run the servers N times faster than reality (durations divided, byte rates multiplied);
+    /// GET /timeline on the control URL reports simulated seconds (real × N)
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+impl DataArgs {
+    fn apply(&self, cfg: SimConfig) -> SimConfig {
+        SimConfig {
+            es_data_bytes: self.es_data,
+            es_ingest_bytes_per_sec: self.es_ingest_rate,
+            es_node_bytes_per_sec: self.es_node_rate,
+            es_shard_duration: self.es_shard_duration,
+            partition_bytes: self.partition_size,
+            partition_bytes_per_sec: self.partition_rate,
+            ..cfg
+        }
+        .with_time_scale(self.time_scale)
+    }
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    match c8dr_sim::es::settings::parse_byte_size(s) {
+        Some(b) if b >= 0 => Ok(b as u64),
+        _ => Err(format!(
+            "'{s}' is not a size in bytes (e.g. 50gb, 512mb, 0)"
+        )),
+    }
+}
+
 fn parse_dead_coordinator(s: &str) -> Result<c8dr_sim::DeadCoordinator, String> {
     match s {
         "502" => Ok(c8dr_sim::DeadCoordinator::Fail502),
@@ -161,13 +214,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             gateway_timeout,
             gateways_only,
             state_file,
+            data,
         } => {
-            let cfg = SimConfig {
+            if !(data.time_scale.is_finite() && data.time_scale > 0.0) {
+                anyhow::bail!("--time-scale must be a positive number");
+            }
+            let cfg = data.apply(SimConfig {
                 operation_duration,
                 dead_coordinator,
                 gateway_request_timeout: gateway_timeout,
                 ..SimConfig::default()
-            };
+            });
             let sim = Sim::start(cfg, &dir).await?;
             std::fs::write(dir.join("control-url"), format!("http://{}", sim.control))?;
             // Every listener (per region, per broker pod), for tooling that bridges to them.

@@ -385,6 +385,19 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             http::json(200, &state)
         }
         ("GET", "/requests") => http::json(200, &json!(shared.requests.all())),
+        // The recovery benchmark's measurements (bench/recovery.sh), in simulated seconds.
+        ("GET", "/timeline") => {
+            let w = shared.world.lock();
+            http::json(200, &w.timeline.json(&w, tokio::time::Instant::now()))
+        }
+        ("POST", "/timeline/reset") => {
+            shared
+                .world
+                .lock()
+                .timeline
+                .reset(tokio::time::Instant::now());
+            http::json(200, &json!({"ok": true}))
+        }
         ("POST", "/lose") | ("POST", "/recreate") => match region() {
             Some(r) => {
                 if req.path == "/lose" {

@@ -57,6 +57,45 @@ pub struct SimConfig {
     /// The gateway's timeout for a request to a broker: 10 s in Zeebe
     /// (`ClusterConfigurationManagementRequestSender.TIMEOUT`); tests shorten it.
     pub gateway_request_timeout: Duration,
+    /// Bytes of primary Elasticsearch data each region holds at start, spread over the Camunda
+    /// indices in proportion to their documents (`es::EsCluster::seed_data`). Small by default.
+    pub es_data_bytes: u64,
+    /// Bytes per second the exporters write into a region's Elasticsearch while its exporter is
+    /// enabled and exporting is not paused (`es::ingest`). 0 by default.
+    pub es_ingest_bytes_per_sec: u64,
+    /// A data node's physical disk/network limit in bytes per second, shared by its transfers:
+    /// what an "unlimited" rate setting still takes (`es::recovery`). 250 MiB/s by default.
+    pub es_node_bytes_per_sec: u64,
+    /// Bytes of a Zeebe partition's snapshot: a broker joining a partition receives it from the
+    /// leader before it is a member (`zeebe::operation_time`). 0 by default.
+    pub partition_bytes: u64,
+    /// Bytes per second a partition snapshot is sent to a joining broker (network limited;
+    /// Zeebe has no throttle for it). 100 MiB/s by default.
+    pub partition_bytes_per_sec: u64,
+    /// Every modelled server duration is divided by this factor and every modelled byte rate
+    /// multiplied by it (`with_time_scale`): simulated seconds = real seconds × `time_scale`.
+    pub time_scale: f64,
+}
+
+impl SimConfig {
+    /// Run the servers `n` times faster than reality: durations divided by `n` (here), byte
+    /// rates multiplied by `n` where they are used (`byte_rate`), including the rates clients
+    /// set through the APIs (`indices.recovery.max_bytes_per_sec`, repository limits).
+    pub fn with_time_scale(mut self, n: f64) -> Self {
+        let n = if n.is_finite() && n > 0.0 { n } else { 1.0 };
+        let scale = |d: Duration| d.div_f64(n);
+        self.operation_duration = scale(self.operation_duration);
+        self.exporter_status_lag = scale(self.exporter_status_lag);
+        self.es_shard_duration = scale(self.es_shard_duration);
+        self.gateway_request_timeout = scale(self.gateway_request_timeout);
+        self.time_scale = n;
+        self
+    }
+
+    /// A real-world byte rate as the simulator's clock sees it.
+    pub fn byte_rate(&self, bytes_per_sec: f64) -> f64 {
+        bytes_per_sec * self.time_scale.max(f64::MIN_POSITIVE)
+    }
 }
 
 /// What a request to a dead coordinator gets. camunda/camunda `ClusterApiUtils.mapError`
@@ -92,6 +131,12 @@ impl Default for SimConfig {
             es_password: "es-secret-password".into(),
             dead_coordinator: DeadCoordinator::Fail502,
             gateway_request_timeout: Duration::from_secs(10),
+            es_data_bytes: 300 * 1024,
+            es_ingest_bytes_per_sec: 0,
+            es_node_bytes_per_sec: 250 * 1024 * 1024,
+            partition_bytes: 0,
+            partition_bytes_per_sec: 100 * 1024 * 1024,
+            time_scale: 1.0,
         }
     }
 }
@@ -169,6 +214,8 @@ pub struct World {
     pub object_store: BTreeMap<String, BTreeMap<String, crate::es::StoredRepository>>,
     pub faults: Faults,
     pub started: Instant,
+    /// When webapps and exporting were off, and what server work ran (`GET /timeline`).
+    pub timeline: crate::timeline::Timeline,
 }
 
 impl World {
@@ -202,16 +249,39 @@ impl World {
             object_store: BTreeMap::new(),
             faults: Faults::default(),
             started: now,
+            timeline: crate::timeline::Timeline::new(now),
         }
     }
 
     /// Apply every asynchronous step that is due by `now`.
     pub fn advance(&mut self, now: Instant) {
         let alive = self.alive_brokers();
+        let change = crate::timeline::zeebe_change_before(&self.zeebe, &self.cfg, now);
         self.zeebe.advance(now, &alive, &self.cfg);
+        crate::timeline::zeebe_change_after(self, change, now);
         for region in 0..2 {
             crate::es::advance(self, region, now);
         }
+        self.observe(now);
+    }
+
+    /// Record in the timeline what changed in the installation's visible state.
+    pub fn observe(&mut self, now: Instant) {
+        let webapps: [bool; 2] = [0, 1].map(|r| {
+            let region = &self.regions[r];
+            region.running()
+                && region.profiles.iter().any(|p| p == "operate")
+                && region.profiles.iter().any(|p| p == "tasklist")
+        });
+        let alive = self.alive_brokers();
+        let paused = self.zeebe.members.iter().any(|(b, m)| {
+            alive.contains(b)
+                && m.partitions.keys().any(|p| {
+                    self.zeebe.exporting.replica(*b, *p).phase == crate::zeebe::Exporting::Paused
+                })
+        });
+        let revisions = [0, 1].map(|r| self.regions[r].release.as_ref().map(|h| h.revision));
+        self.timeline.observe(now, webapps, paused, revisions);
     }
 
     /// The region a broker id belongs to (`nodeId = ordinal * regions + regionId`).
@@ -302,9 +372,33 @@ impl SharedWorld {
 
     /// Lock the world after applying everything due by now. A poisoned lock (a panicking
     /// handler) is recovered: the simulator keeps serving.
-    pub fn lock(&self) -> MutexGuard<'_, World> {
+    pub fn lock(&self) -> WorldGuard<'_> {
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
         guard.advance(Instant::now());
-        guard
+        WorldGuard(guard)
+    }
+}
+
+/// The locked world. When released it records what the request changed in the timeline (a
+/// helm upgrade, a pause), at the instant it happened.
+pub struct WorldGuard<'a>(MutexGuard<'a, World>);
+
+impl std::ops::Deref for WorldGuard<'_> {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.0
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        self.0.observe(now);
     }
 }

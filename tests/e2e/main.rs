@@ -6,6 +6,7 @@ mod completion;
 mod demo;
 mod dry_run;
 mod es;
+mod es_speed;
 mod exporting;
 mod helm;
 mod help;

@@ -130,7 +130,8 @@ fn failback_refuses_until_the_helm_steps_are_done() {
         serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false},
             "env": [{"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
     );
-    env.c8dr("failback")
+    // Without the pre-copy (which would run now: see es_speed.rs) step 2 must come first.
+    env.c8dr("failback --no-pre-copy")
         .code(3)
         .stderr_has("failback step 2 is not done");
     assert_eq!(env.state()["exporting"], "Running", "nothing was paused");
@@ -159,9 +160,10 @@ fn a_copy_that_would_be_refused_is_refused_before_the_pause_in_real_and_dry_runs
 #[test]
 fn a_copy_failing_after_the_pause_resumes_exporting() {
     let env = ready_for_failback();
-    // The snapshot ends PARTIAL: found only once the copy runs, after the pause.
+    // The snapshot ends PARTIAL: found only once the copy runs, after the pause (no pre-copy,
+    // which would meet the fault before the pause: see es_speed.rs).
     env.sim.world().lock().faults.partial_snapshot = true;
-    env.c8dr("failback")
+    env.c8dr("failback --no-pre-copy")
         .code(1)
         .stderr_has("exporting was resumed");
     let s = env.state();
@@ -335,7 +337,7 @@ fn a_timeout_after_the_pause_keeps_exit_code_4_and_resumes_exporting() {
     let env = ready_for_failback_with(TestEnv::builder().config(|c| {
         c.es_shard_duration = std::time::Duration::from_millis(500);
     }));
-    env.c8dr("--timeout 1s failback")
+    env.c8dr("--timeout 1s failback --no-pre-copy")
         .code(4)
         .stderr_has("timed out")
         .stderr_has("exporting was resumed");

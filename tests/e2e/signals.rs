@@ -26,11 +26,12 @@ fn ready_for_a_slow_failback() -> TestEnv {
     env
 }
 
-/// Wait (bounded) until the Elasticsearch copy has begun: the repository is registered on the
-/// source, which happens after the pause was verified.
+/// Wait (bounded) until the Elasticsearch copy of the pause has begun: the repository is
+/// registered on the target, which happens after the pause was verified and the snapshot taken
+/// (the source registers it earlier, for the pre-copy).
 fn wait_for_the_copy(env: &TestEnv) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.sim.world().lock().regions[0].es.repositories.is_empty() {
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    while env.sim.world().lock().regions[1].es.repositories.is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "the copy never started: {:#}",

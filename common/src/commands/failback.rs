@@ -25,6 +25,15 @@ pub struct FailbackArgs {
     pub repo: crate::es::RepoFlags,
     pub es: crate::es::EsAccess,
     pub delete_existing_indices: bool,
+    /// `--no-pre-copy`: no full snapshot of the surviving Elasticsearch before the pause. By
+    /// default it is taken already after failback 1, before failback 2 turns the webapps off
+    /// (that run then stops and names failback 2), else right before the pause.
+    pub no_pre_copy: bool,
+    /// `--no-tuning`: leave the recreated Elasticsearch's recovery limits as they are.
+    pub no_tuning: bool,
+    /// `--snapshot-rate`: the repository's `max_snapshot_bytes_per_sec` for the snapshots of the
+    /// surviving region (production is otherwise left alone).
+    pub snapshot_rate: Option<String>,
 }
 
 /// Whether a region's unified ConfigMap shows the webapps (operate, tasklist) on; `None` when the
@@ -49,6 +58,9 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     const CMD: &str = "failback";
     // Bad input first, before any call (exit 2).
     args.es.validate(&session.settings.env)?;
+    if let Some(r) = &args.snapshot_rate {
+        crate::es::precopy::check_rate(r)?;
+    }
     let repo_spec = args.repo.spec(&session.settings)?;
     let bucket = repo_spec
         .settings
@@ -129,11 +141,16 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         Err(e) => return Err(e),
     }
     if webapps_on(session).await? != Some(false) {
-        return Err(Error::refused(format!(
-            "{} is not done: the surviving region still runs Operate/Tasklist: {}",
-            redeploy.named(),
-            redeploy.command(&fill)
-        )));
+        if args.no_pre_copy {
+            return Err(Error::refused(format!(
+                "{} is not done: the surviving region still runs Operate/Tasklist: {}",
+                redeploy.named(),
+                redeploy.command(&fill)
+            )));
+        }
+        // Failback 1 is done, 2 is not: the webapps still run, and so can the pre-copy. Take
+        // it now (the long upload happens before anything is off), then stop at failback 2.
+        return pre_copy_before_step_2(session, args, &fill).await;
     }
     // From the cluster configuration, not GET /actuator/exporters (which lags after a change).
     let enabled = t.exporter_state(&lost_exporter).as_deref() == Some("ENABLED");
@@ -170,17 +187,23 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     if let Some(v) = &args.es.password_env {
         copy_flags.push_str(&format!(" --es-password-env {v}"));
     }
+    if let Some(r) = &args.snapshot_rate {
+        copy_flags.push_str(&format!(" --snapshot-rate {r}"));
+    }
+    if args.no_tuning {
+        copy_flags.push_str(" --no-tuning");
+    }
     let copy = super::es::CopyArgs {
-        from: crate::region::RegionRef::Surviving,
-        to: crate::region::RegionRef::Recreated,
-        snapshot: None,
         delete_existing: args.delete_existing_indices,
         exporting_paused: true,
-        from_es_url: None,
-        to_es_url: None,
-        feature_states: None,
-        pause_exporting: false,
+        // The driver takes the pre-copy itself, before its pause.
+        pre_copy: false,
+        tuning: !args.no_tuning,
+        snapshot_rate: args.snapshot_rate.clone(),
+        rerun: Some(hint::FAILBACK.to_string()),
+        ..super::es::CopyArgs::failback_copy()
     };
+    let mut tuning_plan: Vec<String> = vec![];
     if !enabled {
         // Exporter ids: both must be configured, else the enable fails after the pause.
         let exporters = mgmt.exporters().await?;
@@ -203,8 +226,21 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             },
             session.ui.clone(),
         );
-        super::es::copy(&dry, &args.es, &args.repo, &copy).await?;
+        let dry_plan = super::es::copy(&dry, &args.es, &args.repo, &copy)
+            .await?
+            .plan;
+        tuning_plan = dry_plan
+            .into_iter()
+            .filter(|l| l.contains("_cluster/settings") || l.contains("recovery tuning"))
+            .collect();
     }
+    // The pre-copy, before the pause (not when exporting is paused already: no "before").
+    let pre_copy = !enabled && !already_paused && !args.no_pre_copy;
+    let pre_copy_lines = if pre_copy {
+        super::es::pre_copy_preview(session, &args.es, &args.repo, &pre_copy_args(args)).await?
+    } else {
+        vec![]
+    };
     let mark = |done: bool| if done { " (done)" } else { "" };
     let copy_cmd = copy_step.command_with(&fill, &copy_flags);
     let add_cmd = add.command_with(
@@ -214,7 +250,16 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             .map(|c| format!("--cluster-size {c}"))
             .unwrap_or_default(),
     );
-    let plan = vec![
+    let mut plan: Vec<String> = pre_copy_lines
+        .iter()
+        .map(|l| {
+            format!(
+                "pre-copy (part of {}, before the pause): {l}",
+                copy_step.label()
+            )
+        })
+        .collect();
+    plan.extend(vec![
         format!(
             "{}: {}{}",
             pause.label(),
@@ -240,7 +285,17 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             "on any failure or signal after the pause: {}",
             resume.command(&fill)
         ),
-    ];
+    ]);
+    // The recovery settings the copy raises on the recreated Elasticsearch (before → after).
+    let copy_pos = plan
+        .iter()
+        .position(|l| l.starts_with(&format!("{}: ", copy_step.label())))
+        .map_or(plan.len(), |p| p + 1);
+    let tuning_lines: Vec<String> = tuning_plan
+        .iter()
+        .map(|l| format!("  recovery tuning ({}): {l}", copy_step.label()))
+        .collect();
+    plan.splice(copy_pos..copy_pos, tuning_lines);
     if session.settings.dry_run {
         return Ok(Outcome::new(CMD, Ending::DryRun, format!("fail back {lost}")).with_plan(plan));
     }
@@ -249,6 +304,19 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         .confirm_all(&format!("Failback plan ({lost} recreated):"), &plan)?;
     let mut steps = Steps::new(&session.ui);
     let mut guard = None;
+    if pre_copy {
+        let started = Instant::now();
+        let (_, note) =
+            super::es::pre_copy_run(session, &args.es, &args.repo, &pre_copy_args(args)).await?;
+        let out = Outcome::new("es pre-copy", Ending::Done, note);
+        steps.record(
+            copy_step,
+            &format!("{} (pre-copy)", copy_step.tag()),
+            "kubectl c8dr es copy (pre-copy snapshot)".to_string(),
+            &out,
+            started,
+        );
+    }
     if !enabled {
         // From the pause on (armed before it is sent), neither a failure nor a signal may leave
         // exporting paused.
@@ -343,4 +411,65 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     )
     .with_plan(plan)
     .with_details(json!({"recreatedRegion": lost.to_string(), "steps": steps.done, "next": next})))
+}
+
+/// The copy's arguments for the pre-copy (source, repository, `--snapshot-rate`).
+fn pre_copy_args(args: &FailbackArgs) -> super::es::CopyArgs {
+    super::es::CopyArgs {
+        snapshot_rate: args.snapshot_rate.clone(),
+        rerun: Some(hint::FAILBACK.to_string()),
+        ..super::es::CopyArgs::failback_copy()
+    }
+}
+
+/// Failback 1 is done and 2 is not: take the pre-copy while the webapps still run, then stop
+/// and name failback 2 (the next run continues with the pause).
+async fn pre_copy_before_step_2(
+    session: &Session,
+    args: &FailbackArgs,
+    fill: &Fill,
+) -> Result<Outcome> {
+    const CMD: &str = "failback";
+    let redeploy = Action::RedeploySurviving.step();
+    let copy_step = Action::CopyElasticsearch.step();
+    let next = format!(
+        "{}: {}, then {} again",
+        redeploy.named(),
+        redeploy.command(fill),
+        hint::FAILBACK
+    );
+    let lines =
+        super::es::pre_copy_preview(session, &args.es, &args.repo, &pre_copy_args(args)).await?;
+    let mut plan: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "pre-copy (part of {}, while the webapps still run): {l}",
+                copy_step.label()
+            )
+        })
+        .collect();
+    plan.push(format!("then stop; next: {next}"));
+    if session.settings.dry_run {
+        return Ok(Outcome::new(
+            CMD,
+            Ending::DryRun,
+            format!("pre-copy before {}", redeploy.named()),
+        )
+        .with_plan(plan));
+    }
+    session.ui.confirm_all(
+        &format!(
+            "{} is not done yet: the pre-copy can run now, while Camunda is whole:",
+            redeploy.named()
+        ),
+        &plan,
+    )?;
+    let (report, note) =
+        super::es::pre_copy_run(session, &args.es, &args.repo, &pre_copy_args(args)).await?;
+    Ok(
+        Outcome::new(CMD, Ending::Done, format!("{note}; next: {next}"))
+            .with_plan(plan)
+            .with_details(json!({"preCopy": report, "next": next})),
+    )
 }

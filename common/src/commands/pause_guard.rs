@@ -7,6 +7,9 @@
 //! [`watch_signals`] beside the command: on a signal, when a guard is armed, it resumes exporting
 //! (bounded by [`RESUME_BOUND`]), prints what was done and what was not, and returns the exit code
 //! (128 + signal: 130, 143, 129). When the resume cannot be sent it prints the exact command.
+//!
+//! The same holds for the recovery settings a restore raises on the recreated region's
+//! Elasticsearch ([`SettingsGuard`], [`crate::es::tuning`]): a signal puts them back.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -26,6 +29,102 @@ struct Armed {
 }
 
 static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
+
+/// Recovery settings raised on an Elasticsearch for a restore (see [`crate::es::tuning`]).
+struct Tuned {
+    transport: std::sync::Arc<dyn crate::es::EsTransport>,
+    opts: crate::es::EsOptions,
+    changes: Vec<crate::es::tuning::SettingChange>,
+    /// The command that puts them back too (a rerun finds the marker).
+    rerun: String,
+}
+
+static TUNED: Mutex<Option<Tuned>> = Mutex::new(None);
+
+fn tuned() -> std::sync::MutexGuard<'static, Option<Tuned>> {
+    TUNED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The recovery settings of an Elasticsearch are raised by this run while the guard lives: a
+/// signal puts them back (as a failure does through [`SettingsGuard::put_back`]).
+pub struct SettingsGuard(());
+
+impl SettingsGuard {
+    /// Arm before the settings are sent (a signal between the send and the arming would leave
+    /// them; arming first at worst puts back what was never raised, which is harmless).
+    pub fn arm(
+        transport: std::sync::Arc<dyn crate::es::EsTransport>,
+        opts: &crate::es::EsOptions,
+        changes: Vec<crate::es::tuning::SettingChange>,
+        rerun: &str,
+    ) -> Self {
+        *tuned() = Some(Tuned {
+            transport,
+            opts: opts.clone(),
+            changes,
+            rerun: rerun.to_string(),
+        });
+        SettingsGuard(())
+    }
+
+    /// Put the settings back now (success or failure of the restore); the guard is disarmed
+    /// first so that a signal during the put-back does not send it twice.
+    pub async fn put_back(self) -> crate::error::Result<Vec<crate::es::tuning::SettingChange>> {
+        let Some(t) = tuned().take() else {
+            return Ok(vec![]);
+        };
+        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.changes)
+            .await
+            .map_err(|e| {
+                crate::error::Error::failed(format!(
+                    "putting back the recovery settings of {} FAILED ({e}): run `{}` again, or send {}",
+                    t.transport.describe(),
+                    t.rerun,
+                    crate::es::tuning::revert_request(&t.changes)
+                ))
+            })?;
+        Ok(t.changes)
+    }
+}
+
+impl Drop for SettingsGuard {
+    fn drop(&mut self) {
+        tuned().take();
+    }
+}
+
+/// On a signal: put back recovery settings this run raised, bounded by [`RESUME_BOUND`].
+async fn put_back_on_signal() {
+    let Some(t) = tuned().take() else {
+        return;
+    };
+    let what: Vec<String> = t.changes.iter().map(|c| c.key.clone()).collect();
+    let sent = tokio::time::timeout(
+        RESUME_BOUND,
+        crate::es::tuning::revert(t.transport.as_ref(), &t.opts, &t.changes),
+    )
+    .await;
+    match sent {
+        Ok(Ok(())) => eprintln!(
+            "  the recovery settings raised for the restore were put back on {} ({})",
+            t.transport.describe(),
+            what.join(", ")
+        ),
+        Ok(Err(e)) => eprintln!(
+            "  putting back the recovery settings on {} FAILED ({e}): run `{}` again (it finds and puts them back), or send {}",
+            t.transport.describe(),
+            t.rerun,
+            crate::es::tuning::revert_request(&t.changes)
+        ),
+        Err(_) => eprintln!(
+            "  putting back the recovery settings on {} got no answer within {}s: run `{}` again (it finds and puts them back), or send {}",
+            t.transport.describe(),
+            RESUME_BOUND.as_secs(),
+            t.rerun,
+            crate::es::tuning::revert_request(&t.changes)
+        ),
+    }
+}
 
 fn armed() -> std::sync::MutexGuard<'static, Option<Armed>> {
     ARMED.lock().unwrap_or_else(|e| e.into_inner())
@@ -123,6 +222,7 @@ pub async fn on_signal(signal: Signal) -> i32 {
     let taken = armed().take();
     let Some(a) = taken else {
         eprintln!("interrupted by {}", signal.name());
+        put_back_on_signal().await;
         return signal.exit_code();
     };
     eprintln!(
@@ -136,7 +236,12 @@ pub async fn on_signal(signal: Signal) -> i32 {
     for p in &a.pending {
         eprintln!("  not done: {p}");
     }
-    match tokio::time::timeout(RESUME_BOUND, a.mgmt.exporting_resume()).await {
+    // Both at once: neither waits for the other's timeout.
+    let (resumed, ()) = tokio::join!(
+        tokio::time::timeout(RESUME_BOUND, a.mgmt.exporting_resume()),
+        put_back_on_signal()
+    );
+    match resumed {
         Ok(Ok(())) => eprintln!(
             "  exporting was resumed, so log compaction goes on; run `{}` again to continue",
             a.command

@@ -65,6 +65,9 @@ pub struct CopySpec {
     pub snapshot: Option<String>,
     /// Delete the target's existing Camunda indices before restoring.
     pub delete_existing: bool,
+    /// `--snapshot-rate`: the source repository's `max_snapshot_bytes_per_sec` while this
+    /// copy's snapshot uploads; the registration without it is put back right after.
+    pub snapshot_rate: Option<String>,
 }
 
 fn compare(
@@ -188,7 +191,7 @@ async fn check_copy(
         }
         preview.delete_indices = preview.target_indices.clone();
     }
-    let writable = spec.repo.clone().with_readonly(false);
+    let writable = super::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
     let readonly = spec.repo.clone().with_readonly(true);
     let calls = &mut preview.calls;
     calls.extend(
@@ -201,6 +204,12 @@ async fn check_copy(
         "source: PUT _snapshot/{repo}/{name} {}",
         json!({"include_global_state": true})
     ));
+    if spec.snapshot_rate.is_some() {
+        calls.push(format!(
+            "source: PUT _snapshot/{repo}?verify=false {} (put back: without --snapshot-rate)",
+            spec.repo.clone().with_readonly(false).body()
+        ));
+    }
     calls.extend(
         readonly
             .plan(repo)
@@ -271,9 +280,18 @@ pub async fn copy(
             indices,
         });
     }
-    let writable = spec.repo.clone().with_readonly(false);
+    let writable = super::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
     let source_repo = repo_register(source, opts, &writable).await?;
-    let snapshot = snapshot_create(source, opts, Some(&name), progress).await?;
+    let snapshot = snapshot_create(source, opts, Some(&name), progress).await;
+    if spec.snapshot_rate.is_some() {
+        // Put the registration without --snapshot-rate back, also when the snapshot failed.
+        let plain = spec.repo.clone().with_readonly(false);
+        let back = repo_register(source, opts, &plain).await;
+        if let (Ok(_), Err(e)) = (&snapshot, back) {
+            return Err(e.context("putting back the repository without --snapshot-rate"));
+        }
+    }
+    let snapshot = snapshot?;
     let readonly = spec.repo.clone().with_readonly(true);
     let target_repo = repo_register(target, opts, &readonly).await?;
     // A read-only registration re-reads the repository, so the snapshot should be visible at

@@ -17,11 +17,13 @@ pub mod cluster;
 pub mod copy;
 pub mod exec;
 pub mod model;
+pub mod precopy;
 pub mod progress;
 pub mod repo;
 pub mod restore;
 pub mod snapshot;
 pub mod transport;
+pub mod tuning;
 
 pub use access::{EsAccess, EsConn, connect};
 pub use client::EsOptions;
@@ -37,7 +39,7 @@ pub use restore::{
     RestoreOutcome, RestorePreview, RestoreReport, snapshot_restore, snapshot_restore_preview,
 };
 pub use snapshot::{
-    SnapshotList, SnapshotReport, snapshot_create, snapshot_create_calls, snapshot_list,
-    snapshot_name, snapshot_show,
+    SnapshotList, SnapshotReport, SnapshotStats, snapshot_create, snapshot_create_calls,
+    snapshot_list, snapshot_name, snapshot_show,
 };
 pub use transport::{BoxFuture, EsCredentials, EsTls, EsTransport, HttpTransport};

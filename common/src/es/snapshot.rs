@@ -24,6 +24,34 @@ pub struct SnapshotReport {
     pub snapshot: SnapshotInfo,
     /// How long c8dr waited for it.
     pub waited_ms: u64,
+    /// What it uploaded (`_status` `stats`): snapshots are incremental at the file level, so a
+    /// snapshot taken after another of the same indices uploads only the files that changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<SnapshotStats>,
+}
+
+/// `stats.incremental` and `stats.total` of `_snapshot/<repo>/<name>/_status` (ES "Get snapshot
+/// status API": `incremental` = files this snapshot uploaded, `total` = files it references).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotStats {
+    pub incremental_files: u64,
+    pub incremental_bytes: u64,
+    pub total_files: u64,
+    pub total_bytes: u64,
+}
+
+impl SnapshotStats {
+    /// From a `_status` entry's `stats`; `None` when it has no file counts (older versions).
+    pub fn from_status(stats: &Value) -> Option<Self> {
+        let n = |p: &str| stats.pointer(p).and_then(Value::as_u64);
+        Some(Self {
+            incremental_files: n("/incremental/file_count")?,
+            incremental_bytes: n("/incremental/size_in_bytes")?,
+            total_files: n("/total/file_count").unwrap_or(0),
+            total_bytes: n("/total/size_in_bytes").unwrap_or(0),
+        })
+    }
 }
 
 /// Snapshots of a repository.
@@ -122,6 +150,19 @@ pub async fn snapshot_create(
         || async { Ok(lookup(&c, &name).await?.is_some()) },
     )
     .await?;
+    wait_snapshot(&c, &name, progress, &mut poller).await
+}
+
+/// Wait until snapshot `name` (started, by this run or an earlier one) is `SUCCESS` with no
+/// failed shard; `PARTIAL`/`FAILED` are failures.
+pub(super) async fn wait_snapshot(
+    c: &EsClient<'_>,
+    name: &str,
+    progress: ProgressFn<'_>,
+    poller: &mut crate::wait::Poller,
+) -> Result<SnapshotReport> {
+    let repo = &c.opts.repository;
+    let path = format!("_snapshot/{repo}/{name}");
     loop {
         // `_status` gives creation progress; its `state` says SUCCESS for PARTIAL snapshots
         // too, so the outcome is judged from `GET _snapshot/<repo>/<name>`.
@@ -139,7 +180,7 @@ pub async fn snapshot_create(
         let shards = Progress::units(stats("done") + stats("failed"), stats("total"));
         progress(ProgressOf::Snapshot, shards);
         if !matches!(state, "INIT" | "STARTED" | "IN_PROGRESS" | "") {
-            let info = lookup(&c, &name).await?.ok_or_else(|| {
+            let info = lookup(c, name).await?.ok_or_else(|| {
                 Error::failed(format!("snapshot {name} vanished from repository {repo}"))
             })?;
             match evaluate_snapshot(&info) {
@@ -153,6 +194,7 @@ pub async fn snapshot_create(
                         repository: repo.clone(),
                         snapshot: info,
                         waited_ms: ms(poller.elapsed()),
+                        stats: s.get("stats").and_then(SnapshotStats::from_status),
                     });
                 }
                 SnapshotVerdict::Failed(m) => return Err(Error::failed(m)),

@@ -37,20 +37,26 @@ pub struct EsIndex {
     pub replicas: u32,
     /// How the index's shard copies came to be (`_recovery` reports it).
     pub recovery: Recovery,
+    /// Per primary shard: the files (segments) it holds. Replicas hold the same files.
+    pub data: Vec<ShardData>,
 }
 
-/// The recovery of an index's shard copies: primary `j` recovers during
-/// `[start + j * copy, start + (j + 1) * copy)`, each of its allocated replicas during the
-/// `copy` that follows its primary's completion.
+/// The recovery of an index's shard copies. Each copy recovers on its own clock once the
+/// allocation throttles let it start (see [`super::recovery`]): an `INIT` part, the `INDEX`
+/// stage that copies its bytes at the rate the cluster allows, then `VERIFY_INDEX`, `TRANSLOG`
+/// and `FINALIZE`. The fixed parts take `fixed` in all (the simulator's per-copy overhead,
+/// `SimConfig::es_shard_duration`).
 #[derive(Debug, Clone)]
 pub struct Recovery {
     pub source: RecoverySource,
-    /// The first primary starts recovering (a restore recovers one index after the other).
+    /// The index was created (restore request, schema manager).
     pub start: Instant,
-    /// Time each shard copy takes to recover.
-    pub copy: Duration,
+    /// Fixed (byte-independent) time of each copy's recovery.
+    pub fixed: Duration,
     /// Wall-clock time of `start`, for `start_time_in_millis`.
     pub start_epoch_ms: u64,
+    /// Every allocatable shard copy, primaries first (by shard), then replicas.
+    pub copies: Vec<ShardCopy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +104,78 @@ pub(crate) fn epoch_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// One allocated shard copy of an index and its recovery window.
+/// The files of one primary shard: immutable segments, plus what was indexed since the last
+/// flush (in the translog; a snapshot flushes it into a new segment first).
+#[derive(Debug, Clone, Default)]
+pub struct ShardData {
+    pub files: Vec<Segment>,
+    pub unflushed: u64,
+    /// Arrived bytes below one byte, carried to the next arrival.
+    pub pending_fraction: f64,
+}
+
+/// An immutable Lucene file. Its id is its identity in a repository (ES compares a file's name,
+/// length and checksum to decide whether the repository holds it already).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub id: u64,
+    pub bytes: u64,
+}
+
+impl ShardData {
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum::<u64>() + self.unflushed
+    }
+
+    /// A flush: what the translog holds becomes a new segment (a snapshot flushes first,
+    /// `IndexShard.acquireLastIndexCommit(flushFirst = true)` in `SnapshotShardsService`).
+    pub fn flush(&mut self) {
+        if self.unflushed > 0 {
+            self.files.push(Segment {
+                id: new_segment_id(),
+                bytes: self.unflushed,
+            });
+            self.unflushed = 0;
+        }
+    }
+
+    /// `bytes` split into a few segments of decreasing size (as tiered merging leaves them).
+    pub fn with_bytes(bytes: u64) -> Self {
+        let mut files = vec![];
+        let mut left = bytes;
+        for _ in 0..5 {
+            if left == 0 {
+                break;
+            }
+            let part = (left / 2).max(left.min(4096));
+            files.push(Segment {
+                id: new_segment_id(),
+                bytes: part,
+            });
+            left -= part;
+        }
+        if left > 0 {
+            files.push(Segment {
+                id: new_segment_id(),
+                bytes: left,
+            });
+        }
+        Self {
+            files,
+            unflushed: 0,
+            pending_fraction: 0.0,
+        }
+    }
+}
+
+/// A process-wide unique file id.
+pub fn new_segment_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// One allocated shard copy of an index and the progress of its recovery.
 #[derive(Debug, Clone, Copy)]
 pub struct ShardCopy {
     pub shard: u32,
@@ -107,27 +184,83 @@ pub struct ShardCopy {
     pub node: u32,
     /// For a replica: the node of its primary (the `PEER` source).
     pub source_node: u32,
-    pub start: Instant,
-    pub done_at: Instant,
+    /// Bytes to copy.
+    pub bytes_total: u64,
+    pub bytes_done: f64,
+    /// When it started recovering (`None`: unassigned or throttled, ES has no recovery state).
+    pub started: Option<Instant>,
+    /// When its bytes were all copied.
+    pub transfer_end: Option<Instant>,
+    /// When it became active.
+    pub done_at: Option<Instant>,
 }
 
 impl ShardCopy {
-    /// `None` while the copy has not started recovering (unassigned or throttled: ES has no
-    /// recovery state for it yet).
-    pub fn stage(&self, now: Instant) -> Option<Stage> {
-        if now < self.start {
+    /// A copy that is active since `at`.
+    fn active_since(
+        shard: u32,
+        primary: bool,
+        node: u32,
+        source_node: u32,
+        bytes: u64,
+        at: Instant,
+    ) -> Self {
+        Self {
+            shard,
+            primary,
+            node,
+            source_node,
+            bytes_total: bytes,
+            bytes_done: bytes as f64,
+            started: Some(at),
+            transfer_end: Some(at),
+            done_at: Some(at),
+        }
+    }
+
+    /// The end of its `INIT` part: bytes flow from here.
+    pub fn init_end(&self, fixed: Duration) -> Option<Instant> {
+        self.started.map(|s| s + fixed.mul_f64(0.05))
+    }
+
+    /// Its bytes are being copied at `t`.
+    pub fn transferring(&self, t: Instant, fixed: Duration) -> bool {
+        self.transfer_end.is_none() && self.init_end(fixed).is_some_and(|e| e <= t)
+    }
+
+    /// The bytes are all there: the rest of the recovery takes fixed time.
+    pub fn finish_transfer(&mut self, at: Instant, fixed: Duration) {
+        self.bytes_done = self.bytes_total as f64;
+        self.transfer_end = Some(at);
+        let index_end = self
+            .init_end(fixed)
+            .map(|e| (e + fixed.mul_f64(0.75)).max(at))
+            .unwrap_or(at);
+        self.done_at = Some(index_end + fixed.mul_f64(0.2));
+    }
+
+    /// `None` while the copy has not started recovering.
+    pub fn stage(&self, now: Instant, fixed: Duration) -> Option<Stage> {
+        let started = self.started?;
+        if now < started {
             return None;
         }
-        let f = self.fraction(now);
-        Some(if now >= self.done_at {
-            Stage::Done
-        } else if f < 0.05 {
-            Stage::Init
-        } else if f < 0.8 {
+        if self.done(now) {
+            return Some(Stage::Done);
+        }
+        let init_end = started + fixed.mul_f64(0.05);
+        if now < init_end {
+            return Some(Stage::Init);
+        }
+        let Some(done_at) = self.done_at else {
+            return Some(Stage::Index);
+        };
+        let index_end = done_at - fixed.mul_f64(0.2);
+        Some(if now < index_end {
             Stage::Index
-        } else if f < 0.85 {
+        } else if now < index_end + fixed.mul_f64(0.05) {
             Stage::VerifyIndex
-        } else if f < 0.9 {
+        } else if now < index_end + fixed.mul_f64(0.1) {
             Stage::Translog
         } else {
             Stage::Finalize
@@ -135,59 +268,119 @@ impl ShardCopy {
     }
 
     pub fn done(&self, now: Instant) -> bool {
-        now >= self.done_at
+        self.done_at.is_some_and(|d| now >= d)
     }
 
-    /// Fraction of the copy's time elapsed by `now`.
-    pub fn fraction(&self, now: Instant) -> f64 {
-        if now >= self.done_at {
-            return 1.0;
-        }
-        if now <= self.start {
-            return 0.0;
-        }
-        let total = self.done_at.duration_since(self.start).as_secs_f64();
-        if total <= 0.0 {
-            1.0
-        } else {
-            (now.duration_since(self.start).as_secs_f64() / total).clamp(0.0, 1.0)
-        }
+    /// Recovering (allocated, started, not active yet) at `now`.
+    pub fn in_flight(&self, now: Instant) -> bool {
+        self.started.is_some_and(|s| s <= now) && !self.done(now)
     }
 
-    /// Fraction of the copy's files recovered: they are copied during the `INDEX` stage.
-    fn bytes_fraction(&self, now: Instant) -> f64 {
-        ((self.fraction(now) - 0.05) / 0.75).clamp(0.0, 1.0)
+    /// Fraction of the copy's bytes recovered.
+    fn bytes_fraction(&self) -> f64 {
+        if self.bytes_total == 0 {
+            return if self.transfer_end.is_some() {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        (self.bytes_done / self.bytes_total as f64).clamp(0.0, 1.0)
     }
 }
 
 impl EsIndex {
-    /// An index whose shard copies are all recovered.
+    /// An index whose shard copies are all active (created empty, or seeded with `data`).
     pub fn new(
         uuid: String,
         docs: u64,
         shards: u32,
         replicas: u32,
+        nodes: u32,
         source: RecoverySource,
     ) -> Self {
-        let now = Instant::now();
-        Self {
+        let shards = shards.max(1);
+        let data = vec![ShardData::default(); shards as usize];
+        let mut idx = Self {
             uuid,
             docs,
-            shards: shards.max(1),
+            shards,
             replicas,
             recovery: Recovery {
                 source,
-                start: now,
-                copy: Duration::ZERO,
+                start: Instant::now(),
+                fixed: Duration::ZERO,
                 start_epoch_ms: epoch_ms(),
+                copies: vec![],
             },
+            data,
+        };
+        idx.recovery.copies = idx.allocate(nodes, 0, |c| c);
+        let at = idx.recovery.start;
+        for c in idx.recovery.copies.iter_mut() {
+            *c = ShardCopy::active_since(c.shard, c.primary, c.node, c.source_node, 0, at);
         }
+        idx
     }
 
-    /// Bytes one shard copy holds (a simulated 1 KiB per document, spread over the primaries,
-    /// plus overhead).
-    pub fn shard_bytes(&self) -> u64 {
-        2048 + self.docs * 1024 / u64::from(self.shards.max(1))
+    /// The same index with its (active) copies placed from node `first` on: the balanced
+    /// allocator spreads the shards of all indices over the nodes, not each index from node 0.
+    pub fn placed(mut self, nodes: u32, first: u32) -> Self {
+        let at = self.recovery.start;
+        let sizes: Vec<u64> = (0..self.shards).map(|j| self.shard_bytes(j)).collect();
+        self.recovery.copies = self.allocate(nodes, first, |c| {
+            let b = sizes.get(c.shard as usize).copied().unwrap_or(0);
+            ShardCopy::active_since(c.shard, c.primary, c.node, c.source_node, b, at)
+        });
+        self
+    }
+
+    /// Allocate the index's copies on `nodes` nodes: primary `j` on `(first + j) % nodes` (the
+    /// balanced allocator spreads shards), replica `n` on the `n`th next node (never two copies
+    /// of a shard on one node, `SameShardAllocationDecider`). Copies start unassigned.
+    pub fn allocate(
+        &self,
+        nodes: u32,
+        first: u32,
+        map: impl Fn(ShardCopy) -> ShardCopy,
+    ) -> Vec<ShardCopy> {
+        let nodes = nodes.max(1);
+        let mut out = vec![];
+        let blank =
+            |shard: u32, primary: bool, node: u32, source_node: u32, bytes: u64| ShardCopy {
+                shard,
+                primary,
+                node,
+                source_node,
+                bytes_total: bytes,
+                bytes_done: 0.0,
+                started: None,
+                transfer_end: None,
+                done_at: None,
+            };
+        for j in 0..self.shards {
+            let node = (first + j) % nodes;
+            let bytes = self.shard_bytes(j);
+            out.push(map(blank(j, true, node, node, bytes)));
+        }
+        for n in 1..=self.allocatable_replicas(nodes) {
+            for j in 0..self.shards {
+                let primary = (first + j) % nodes;
+                let bytes = self.shard_bytes(j);
+                out.push(map(blank(j, false, (primary + n) % nodes, primary, bytes)));
+            }
+        }
+        out
+    }
+
+    /// Bytes primary shard `j` holds.
+    pub fn shard_bytes(&self, j: u32) -> u64 {
+        self.data.get(j as usize).map(ShardData::bytes).unwrap_or(0)
+    }
+
+    /// Bytes of all primaries.
+    pub fn primary_bytes(&self) -> u64 {
+        self.data.iter().map(ShardData::bytes).sum()
     }
 
     /// Replicas per shard the cluster can allocate: never two copies of a shard on one node.
@@ -195,41 +388,15 @@ impl EsIndex {
         self.replicas.min(nodes.saturating_sub(1))
     }
 
-    /// The allocated shard copies, primaries first (by shard), then replicas.
-    pub fn copies(&self, nodes: u32) -> Vec<ShardCopy> {
-        let nodes = nodes.max(1);
-        let r = &self.recovery;
-        let mut out = Vec::new();
-        for j in 0..self.shards {
-            let start = r.start + r.copy * j;
-            out.push(ShardCopy {
-                shard: j,
-                primary: true,
-                node: j % nodes,
-                source_node: j % nodes,
-                start,
-                done_at: start + r.copy,
-            });
-        }
-        for n in 1..=self.allocatable_replicas(nodes) {
-            for j in 0..self.shards {
-                let primary_done = r.start + r.copy * (j + 1);
-                out.push(ShardCopy {
-                    shard: j,
-                    primary: false,
-                    node: (j + n) % nodes,
-                    source_node: j % nodes,
-                    start: primary_done,
-                    done_at: primary_done + r.copy,
-                });
-            }
-        }
-        out
+    /// The allocated shard copies, primaries first (by shard), then replicas. Where they live
+    /// was decided when the index was created; `_nodes` is kept for existing callers.
+    pub fn copies(&self, _nodes: u32) -> &[ShardCopy] {
+        &self.recovery.copies
     }
 
     /// Every primary is active (the index can be read, counted and snapshotted).
     pub fn primaries_active(&self, now: Instant) -> bool {
-        self.copies(1)
+        self.copies(0)
             .iter()
             .filter(|c| c.primary)
             .all(|c| c.done(now))
@@ -237,12 +404,12 @@ impl EsIndex {
 
     /// `red` while a primary is not active, `yellow` while a replica is not active (recovering,
     /// or unassignable on too few nodes), else `green`.
-    pub fn health(&self, now: Instant, nodes: u32) -> &'static str {
+    pub fn health(&self, now: Instant) -> &'static str {
         if !self.primaries_active(now) {
             return "red";
         }
         let active_replicas = self
-            .copies(nodes)
+            .copies(0)
             .iter()
             .filter(|c| !c.primary && c.done(now))
             .count() as u64;
@@ -298,12 +465,23 @@ fn matches_expression(expr: Option<&str>, name: &str) -> bool {
     }
 }
 
+/// A byte count as ES prints it (`ByteSizeValue.toString`: the largest unit that keeps the value
+/// at least 1, one decimal, `b`/`kb`/`mb`/`gb`/`tb`).
 fn human_size(bytes: u64) -> String {
-    if bytes < 1024 {
-        format!("{bytes}b")
-    } else {
-        format!("{:.1}kb", bytes as f64 / 1024.0)
+    const UNITS: &[(&str, f64)] = &[
+        ("tb", 1_099_511_627_776.0),
+        ("gb", 1_073_741_824.0),
+        ("mb", 1_048_576.0),
+        ("kb", 1024.0),
+    ];
+    for (unit, size) in UNITS {
+        if bytes as f64 >= *size {
+            let v = bytes as f64 / size;
+            let text = format!("{v:.1}");
+            return format!("{}{unit}", text.trim_end_matches(".0"));
+        }
     }
+    format!("{bytes}b")
 }
 
 fn percent(fraction: f64) -> String {
@@ -320,11 +498,19 @@ pub fn cat_indices(es: &EsCluster, expr: Option<&str>) -> (u16, Value) {
         .filter(|(name, _)| matches_expression(expr, name))
         .map(|(name, idx)| {
             let done = idx.primaries_active(now);
-            let copies = idx.copies(es.nodes);
-            let active = copies.iter().filter(|c| c.done(now)).count() as u64;
-            let size = |n: u64| human_size(if done { n * idx.shard_bytes() } else { 0 });
+            // Store size: what the copies hold on disk now (a recovering copy holds what it
+            // has copied so far).
+            let on_disk = |c: &ShardCopy| c.bytes_done.min(c.bytes_total as f64) as u64;
+            let store: u64 = idx.copies(0).iter().map(on_disk).sum();
+            let pri: u64 = idx
+                .copies(0)
+                .iter()
+                .filter(|c| c.primary)
+                .map(on_disk)
+                .sum();
+            let size = |n: u64| human_size(if done { n } else { 0 });
             json!({
-                "health": idx.health(now, es.nodes),
+                "health": idx.health(now),
                 "status": "open",
                 "index": name,
                 "uuid": idx.uuid,
@@ -333,9 +519,9 @@ pub fn cat_indices(es: &EsCluster, expr: Option<&str>) -> (u16, Value) {
                 // A red index has no started primary: ES prints no count for it.
                 "docs.count": if done { Value::String(idx.docs.to_string()) } else { Value::Null },
                 "docs.deleted": if done { Value::String("0".into()) } else { Value::Null },
-                "store.size": size(active),
-                "pri.store.size": size(u64::from(idx.shards)),
-                "dataset.size": size(u64::from(idx.shards)),
+                "store.size": size(store),
+                "pri.store.size": size(pri),
+                "dataset.size": size(pri),
             })
         })
         .collect();
@@ -355,9 +541,9 @@ pub fn cluster_health(es: &EsCluster, req: &SimRequest) -> (u16, Value) {
     let mut unassigned_primaries = 0u64;
     let mut worst = 2;
     for idx in es.indices.values() {
-        let copies = idx.copies(es.nodes);
-        for c in &copies {
-            match c.stage(now) {
+        let copies = idx.copies(0);
+        for c in copies {
+            match c.stage(now, idx.recovery.fixed) {
                 Some(Stage::Done) => {
                     active += 1;
                     active_primaries += u64::from(c.primary);
@@ -371,7 +557,7 @@ pub fn cluster_health(es: &EsCluster, req: &SimRequest) -> (u16, Value) {
         }
         let expected = u64::from(idx.shards) * (1 + u64::from(idx.replicas));
         unassigned += expected - copies.len() as u64;
-        worst = worst.min(rank(idx.health(now, es.nodes)));
+        worst = worst.min(rank(idx.health(now)));
     }
     let status = ["red", "yellow", "green"][worst];
     let all_shards = active + initializing + unassigned;
@@ -439,19 +625,26 @@ pub fn recovery(es: &EsCluster, req: &SimRequest, expr: Option<&str>) -> (u16, V
         .filter(|(n, _)| matches_expression(expr, n))
     {
         let mut shards = vec![];
-        for c in idx.copies(es.nodes) {
-            let Some(stage) = c.stage(now) else { continue };
+        for c in idx.copies(0) {
+            let Some(stage) = c.stage(now, idx.recovery.fixed) else {
+                continue;
+            };
             if active_only && stage == Stage::Done {
                 continue;
             }
-            let frac = c.bytes_fraction(now);
-            let total_bytes = idx.shard_bytes();
+            let frac = c.bytes_fraction();
+            let total_bytes = c.bytes_total;
             let recovered = (total_bytes as f64 * frac) as u64;
-            let files_total = 4u64;
+            let files_total = idx
+                .data
+                .get(c.shard as usize)
+                .map(|d| d.files.len() as u64)
+                .unwrap_or(0);
             let files_recovered = (files_total as f64 * frac).floor() as u64;
-            let elapsed = now.min(c.done_at).saturating_duration_since(c.start);
-            let offset_ms = c
-                .start
+            let Some(started) = c.started else { continue };
+            let stop = c.done_at.map_or(now, |d| now.min(d));
+            let elapsed = stop.saturating_duration_since(started);
+            let offset_ms = started
                 .saturating_duration_since(idx.recovery.start)
                 .as_millis() as u64;
             let start_ms = idx.recovery.start_epoch_ms + offset_ms;
@@ -492,7 +685,8 @@ pub fn recovery(es: &EsCluster, req: &SimRequest, expr: Option<&str>) -> (u16, V
                              "recovered_from_snapshot_in_bytes": from_snapshot,
                              "percent": percent(frac)},
                     "files": {"total": files_total, "reused": 0, "recovered": files_recovered,
-                              "percent": percent(files_recovered as f64 / files_total as f64)},
+                              "percent": percent(if files_total == 0 { 1.0 } else {
+                                  files_recovered as f64 / files_total as f64 })},
                     "total_time_in_millis": elapsed.as_millis() as u64,
                     "source_throttle_time_in_millis": 0,
                     "target_throttle_time_in_millis": 0,

@@ -10,7 +10,10 @@
 
 pub mod curl;
 pub mod index;
+pub mod ingest;
 pub mod opensearch;
+pub mod recovery;
+pub mod settings;
 pub mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -25,7 +28,7 @@ use tokio::time::Instant;
 use crate::http::SimRequest;
 use crate::world::{RegionId, World};
 
-pub use index::{EsIndex, Recovery, RecoverySource};
+pub use index::{EsIndex, Recovery, RecoverySource, Segment, ShardData};
 pub use snapshot::{RepoRegistration, SnapState, StoredRepository, StoredSnapshot};
 
 /// One region's Elasticsearch cluster.
@@ -48,6 +51,12 @@ pub struct EsCluster {
     pub now: Option<Instant>,
     /// Counter for generated ids (index and snapshot uuids).
     pub next_id: u64,
+    /// Dynamic cluster settings (`_cluster/settings`).
+    pub settings: settings::ClusterSettings,
+    /// Up to when recoveries and arriving data have been evaluated.
+    pub evaluated_at: Option<Instant>,
+    /// Round-robin start node of the next restored index (the allocator balances shards).
+    pub next_node: u32,
 }
 
 /// The Camunda 8.8 indices of a running installation: (name, docs, template it belongs to).
@@ -102,6 +111,9 @@ impl EsCluster {
             repositories: BTreeMap::new(),
             now: None,
             next_id: 0,
+            settings: Default::default(),
+            evaluated_at: None,
+            next_node: 0,
         }
     }
 
@@ -123,10 +135,33 @@ impl EsCluster {
                 ARCHIVE_INDEX.1,
                 es.index_shards,
                 es.index_replicas,
+                es.nodes,
                 RecoverySource::EmptyStore,
-            ),
+            )
+            .placed(es.nodes, es.next_node),
         );
+        es.next_node = es.next_node.wrapping_add(es.index_shards);
+        es.seed_data(cfg.es_data_bytes);
         es
+    }
+
+    /// Spread `total` bytes of primary data over the indices in proportion to their documents,
+    /// each index evenly over its primaries, each primary in a few segments.
+    pub fn seed_data(&mut self, total: u64) {
+        let docs: u64 = self.indices.values().map(|i| i.docs).sum::<u64>().max(1);
+        for idx in self.indices.values_mut() {
+            let bytes = (u128::from(total) * u128::from(idx.docs) / u128::from(docs)) as u64;
+            let per_shard = bytes / u64::from(idx.shards.max(1));
+            idx.data = (0..idx.shards)
+                .map(|_| ShardData::with_bytes(per_shard))
+                .collect();
+            let sizes: Vec<u64> = (0..idx.shards).map(|j| idx.shard_bytes(j)).collect();
+            for c in idx.recovery.copies.iter_mut() {
+                let b = sizes.get(c.shard as usize).copied().unwrap_or(0);
+                c.bytes_total = b;
+                c.bytes_done = b as f64;
+            }
+        }
     }
 
     /// A fresh, empty cluster (a recreated region).
@@ -146,6 +181,8 @@ impl EsCluster {
             if !self.indices.contains_key(*name) {
                 let uuid = self.new_uuid(name);
                 let docs = if with_docs { *docs } else { 0 };
+                let first = self.next_node;
+                self.next_node = self.next_node.wrapping_add(self.index_shards);
                 self.indices.insert(
                     name.to_string(),
                     EsIndex::new(
@@ -153,8 +190,10 @@ impl EsCluster {
                         docs,
                         self.index_shards,
                         self.index_replicas,
+                        self.nodes,
                         RecoverySource::EmptyStore,
-                    ),
+                    )
+                    .placed(self.nodes, first),
                 );
             }
             if let Some(t) = template {
@@ -234,10 +273,24 @@ pub fn es_error(status: u16, kind: &str, reason: impl Into<String>) -> (u16, Val
     )
 }
 
-/// Apply due asynchronous work of a region: snapshots it writes are finalised once their
-/// duration has passed (the snapshot becomes `SUCCESS` or `PARTIAL` in the shared bucket).
+/// Apply due asynchronous work of a region: exported data arrives, recoveries progress, and
+/// snapshots it writes are finalised once their duration has passed (the snapshot becomes
+/// `SUCCESS` or `PARTIAL` in the shared bucket).
 pub fn advance(world: &mut World, region: RegionId, now: Instant) {
+    let from = world.regions[region]
+        .es
+        .evaluated_at
+        .unwrap_or(now)
+        .min(now);
     world.regions[region].es.now = Some(now);
+    world.regions[region].es.evaluated_at = Some(now);
+    if now > from {
+        ingest::arrive(world, region, from, now);
+        let physical = world.cfg.es_node_bytes_per_sec.max(1) as f64;
+        let scale = world.cfg.time_scale;
+        recovery::run(&mut world.regions[region].es, from, now, physical, scale);
+    }
+    let mut finished = vec![];
     for repos in world.object_store.values_mut() {
         for repo in repos.values_mut() {
             for snap in repo.snapshots.iter_mut() {
@@ -246,10 +299,19 @@ pub fn advance(world: &mut World, region: RegionId, now: Instant) {
                     && now >= snap.done_at
                 {
                     snap.finalize();
+                    finished.push((
+                        snap.started,
+                        snap.done_at,
+                        format!("snapshot {}", snap.name),
+                    ));
                 }
             }
         }
     }
+    for (start, end, what) in finished {
+        world.timeline.work(start, end, what);
+    }
+    crate::timeline::restores_done(world, region, now);
 }
 
 /// Time a snapshot or restore takes per index (its shard copies share it).
@@ -276,6 +338,8 @@ pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Va
         ("GET", ["_cat", "indices"]) | ("GET", ["_cat", "indices", _]) => {
             index::cat_indices(&world.regions[region].es, segments.get(2).copied())
         }
+        ("GET", ["_cluster", "settings"]) => settings::get(&world.regions[region].es, req),
+        ("PUT", ["_cluster", "settings"]) => settings::put(&mut world.regions[region].es, req),
         ("GET", ["_cluster", "health"]) => index::cluster_health(&world.regions[region].es, req),
         ("GET", ["_recovery"]) => index::recovery(&world.regions[region].es, req, None),
         ("GET", [idx, "_recovery"]) => index::recovery(&world.regions[region].es, req, Some(idx)),

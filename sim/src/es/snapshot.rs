@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::index::{EsIndex, Recovery, RecoverySource, epoch_ms, glob_match};
+use super::index::{EsIndex, Recovery, RecoverySource, Segment, ShardData, epoch_ms, glob_match};
+use super::settings::parse_byte_size;
 use super::{es_error, shard_duration};
 use crate::http::SimRequest;
 use crate::world::{RegionId, World};
@@ -85,6 +86,47 @@ pub struct SnapIndex {
     pub replicas: u32,
     /// Its shard 0 failed to snapshot (a `PARTIAL` snapshot).
     pub failed: Option<String>,
+    /// Per primary shard: the files of the shard's commit and which of them this snapshot
+    /// uploaded (the others the repository held already).
+    pub shard_files: Vec<ShardSnap>,
+}
+
+/// One shard in a snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct ShardSnap {
+    /// Every file of the shard's commit (`stats.total`).
+    pub files: Vec<Segment>,
+    /// The files the repository did not hold (`stats.incremental`): only these are uploaded.
+    pub uploaded: Vec<Segment>,
+    /// The node holding the primary (it uploads).
+    pub node: u32,
+}
+
+impl ShardSnap {
+    fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+    fn uploaded_bytes(&self) -> u64 {
+        self.uploaded.iter().map(|f| f.bytes).sum()
+    }
+}
+
+/// `{file_count, size_in_bytes}` of a set of files.
+fn file_stats(count: usize, bytes: u64) -> Value {
+    json!({"file_count": count, "size_in_bytes": bytes})
+}
+
+/// A repository rate setting in bytes per second (`None`: unlimited, a value `<= 0`).
+fn repo_rate(reg: &RepoRegistration, key: &str, default: &str) -> Option<f64> {
+    let text = reg
+        .settings
+        .get(key)
+        .map(setting_string)
+        .unwrap_or_else(|| default.to_string());
+    match parse_byte_size(&text) {
+        Some(b) if b > 0 => Some(b as f64),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +157,33 @@ impl StoredSnapshot {
         };
         self.end_epoch_ms =
             self.start_epoch_ms + self.done_at.duration_since(self.started).as_millis() as u64;
+    }
+
+    /// Fraction of the snapshot's time elapsed by `now` (1 once finished).
+    pub fn progress(&self, now: Instant) -> f64 {
+        if self.state != SnapState::InProgress {
+            return 1.0;
+        }
+        let total = self.done_at.duration_since(self.started).as_secs_f64();
+        if total <= 0.0 {
+            return 1.0;
+        }
+        (now.saturating_duration_since(self.started).as_secs_f64() / total).clamp(0.0, 1.0)
+    }
+
+    fn elapsed_ms(&self, now: Instant) -> u64 {
+        now.min(self.done_at)
+            .saturating_duration_since(self.started)
+            .as_millis() as u64
+    }
+
+    /// Bytes this snapshot uploaded (its `stats.incremental.size_in_bytes`).
+    pub fn uploaded_bytes(&self) -> u64 {
+        self.indices
+            .values()
+            .flat_map(|i| i.shard_files.iter())
+            .map(ShardSnap::uploaded_bytes)
+            .sum()
     }
 
     fn failed_shards(&self) -> usize {
@@ -462,11 +531,26 @@ pub fn create(
     }
     let now = world.regions[region].es.clock();
     let d = shard_duration(world);
+    let physical = world.cfg.es_node_bytes_per_sec.max(1) as f64;
     let partial = std::mem::take(&mut world.faults.partial_snapshot);
+    // Files the repository holds already: a snapshot uploads only the others ("Snapshots are
+    // incremental": elastic/elasticsearch 8.18 `BlobStoreRepository.snapshotShard` compares each
+    // file of the shard's commit with the repository's `BlobStoreIndexShardSnapshots` and uploads
+    // only those it does not find).
+    let known: std::collections::HashSet<u64> = stored(world, &reg)
+        .map(|st| {
+            st.snapshots
+                .iter()
+                .flat_map(|s| s.indices.values())
+                .flat_map(|i| i.shard_files.iter())
+                .flat_map(|sh| sh.files.iter().map(|f| f.id))
+                .collect()
+        })
+        .unwrap_or_default();
     let es = &mut world.regions[region].es;
     let mut indices: std::collections::BTreeMap<String, SnapIndex> = es
         .indices
-        .iter()
+        .iter_mut()
         .filter(|(n, _)| !n.starts_with('.'))
         .filter(|(n, _)| {
             filter
@@ -475,6 +559,35 @@ pub fn create(
         })
         .filter(|(_, i)| i.primaries_active(now))
         .map(|(n, i)| {
+            // The snapshot flushes each primary, then copies the files of that commit.
+            for data in i.data.iter_mut() {
+                data.flush();
+            }
+            let shard_files = (0..i.shards)
+                .map(|j| {
+                    let files = i
+                        .data
+                        .get(j as usize)
+                        .map(|d| d.files.clone())
+                        .unwrap_or_default();
+                    let uploaded = files
+                        .iter()
+                        .filter(|f| !known.contains(&f.id))
+                        .copied()
+                        .collect();
+                    let node = i
+                        .copies(0)
+                        .iter()
+                        .find(|c| c.primary && c.shard == j)
+                        .map(|c| c.node)
+                        .unwrap_or(0);
+                    ShardSnap {
+                        files,
+                        uploaded,
+                        node,
+                    }
+                })
+                .collect();
             (
                 n.clone(),
                 SnapIndex {
@@ -482,6 +595,7 @@ pub fn create(
                     shards: i.shards,
                     replicas: i.replicas,
                     failed: None,
+                    shard_files,
                 },
             )
         })
@@ -495,7 +609,25 @@ pub fn create(
         Default::default()
     };
     let uuid = es.new_uuid(name);
-    let duration = d * indices.len() as u32;
+    // Upload time: each node uploads the new files of the primaries it holds through the
+    // repository's `max_snapshot_bytes_per_sec` limiter, one per node (40mb by default,
+    // `BlobStoreRepository.MAX_SNAPSHOT_BYTES_PER_SEC`), and its disk/network; the node's shards
+    // go in parallel on the `snapshot` thread pool but share that limiter, so the node's bytes
+    // over its rate is its time. Plus the simulator's fixed per-index overhead.
+    let rate = world.cfg.byte_rate(
+        repo_rate(&reg, "max_snapshot_bytes_per_sec", "40mb")
+            .unwrap_or(f64::INFINITY)
+            .min(physical),
+    );
+    let mut per_node: std::collections::BTreeMap<u32, u64> = Default::default();
+    for sh in indices.values().flat_map(|i| i.shard_files.iter()) {
+        *per_node.entry(sh.node).or_default() += sh.uploaded_bytes();
+    }
+    let upload = per_node
+        .values()
+        .map(|b| *b as f64 / rate)
+        .fold(0.0, f64::max);
+    let duration = d * indices.len() as u32 + Duration::from_secs_f64(upload);
     let (bucket, base) = reg.location();
     let store = world
         .object_store
@@ -606,6 +738,50 @@ pub fn status(world: &World, region: RegionId, repo: &str, name: Option<&str>) -
                 SnapState::Success | SnapState::Partial => "SUCCESS",
                 SnapState::Failed => "FAILED",
             };
+            // Byte progress: the upload runs over the snapshot's duration.
+            let frac = s.progress(now);
+            let mut inc = (0usize, 0u64);
+            let mut tot = (0usize, 0u64);
+            let mut indices = serde_json::Map::new();
+            for (name, i) in &s.indices {
+                let mut i_inc = (0usize, 0u64);
+                let mut i_tot = (0usize, 0u64);
+                let mut shards = serde_json::Map::new();
+                for (j, sh) in i.shard_files.iter().enumerate() {
+                    let (ui, ti) = (sh.uploaded_bytes(), sh.total_bytes());
+                    i_inc = (i_inc.0 + sh.uploaded.len(), i_inc.1 + ui);
+                    i_tot = (i_tot.0 + sh.files.len(), i_tot.1 + ti);
+                    let stage = if frac >= 1.0 { "DONE" } else { "STARTED" };
+                    shards.insert(j.to_string(), json!({
+                        "stage": stage,
+                        "stats": {
+                            "incremental": file_stats(sh.uploaded.len(), ui),
+                            "processed": file_stats(
+                                (sh.uploaded.len() as f64 * frac).floor() as usize,
+                                (ui as f64 * frac) as u64),
+                            "total": file_stats(sh.files.len(), ti),
+                            "start_time_in_millis": s.start_epoch_ms,
+                            "time_in_millis": s.elapsed_ms(now),
+                        },
+                    }));
+                }
+                inc = (inc.0 + i_inc.0, inc.1 + i_inc.1);
+                tot = (tot.0 + i_tot.0, tot.1 + i_tot.1);
+                indices.insert(name.clone(), json!({
+                    "shards_stats": {"initializing": 0, "started": 0, "finalizing": 0,
+                                     "done": if frac >= 1.0 { i.shards } else { 0 },
+                                     "failed": 0, "total": i.shards},
+                    "stats": {
+                        "incremental": file_stats(i_inc.0, i_inc.1),
+                        "processed": file_stats((i_inc.0 as f64 * frac).floor() as usize,
+                                                (i_inc.1 as f64 * frac) as u64),
+                        "total": file_stats(i_tot.0, i_tot.1),
+                        "start_time_in_millis": s.start_epoch_ms,
+                        "time_in_millis": s.elapsed_ms(now),
+                    },
+                    "shards": shards,
+                }));
+            }
             json!({
                 "snapshot": s.name,
                 "repository": repo,
@@ -614,7 +790,15 @@ pub fn status(world: &World, region: RegionId, repo: &str, name: Option<&str>) -
                 "include_global_state": s.include_global_state,
                 "shards_stats": {"initializing": 0, "started": usize::from(done < total && s.state == SnapState::InProgress),
                                  "finalizing": 0, "done": done - failed.min(done), "failed": failed, "total": total},
-                "stats": {"start_time_in_millis": s.start_epoch_ms},
+                "stats": {
+                    "incremental": file_stats(inc.0, inc.1),
+                    "processed": file_stats((inc.0 as f64 * frac).floor() as usize,
+                                            (inc.1 as f64 * frac) as u64),
+                    "total": file_stats(tot.0, tot.1),
+                    "start_time_in_millis": s.start_epoch_ms,
+                    "time_in_millis": s.elapsed_ms(now),
+                },
+                "indices": indices,
             })
         })
         .collect();
@@ -662,8 +846,8 @@ fn restore_error(repo: &str, snap: &StoredSnapshot, why: String) -> (u16, Value)
     )
 }
 
-/// `POST _snapshot/<repo>/<name>/_restore` (asynchronous: `{"accepted":true}`). Each restored
-/// index recovers one after the other, `es_shard_duration` each.
+/// `POST _snapshot/<repo>/<name>/_restore` (asynchronous: `{"accepted":true}`): the restored
+/// indices recover as `es::recovery` models it.
 pub fn restore(
     world: &mut World,
     region: RegionId,
@@ -746,22 +930,35 @@ pub fn restore(
     // One restore operation: every restored shard carries its `restoreUUID`
     // (RestoreService: one `restoreUUID` per restore request).
     let restore_uuid = es.new_uuid(&format!("restore-{}", snap.name));
-    for (i, (n, si)) in chosen.iter().enumerate() {
+    for (n, si) in chosen.iter() {
         if si.failed.is_some() {
             continue;
         }
-        // The index gets its whole slot `d`: its primaries one after the other, then the
-        // replicas recover from them (RestoreService creates every index at once with its
-        // primaries unassigned; allocation throttling makes them recover in turn).
-        let start = now + d * i as u32;
+        // RestoreService creates every index at once with its primaries unassigned
+        // (`SnapshotRecoverySource`); the allocator then starts as many recoveries as the
+        // throttles allow (`es::recovery`). Every byte of every file is copied: the new
+        // cluster holds none of them.
         let uuid = es.new_uuid(n);
         let mut idx = EsIndex::new(
             uuid,
             si.docs,
             si.shards,
             si.replicas,
+            es.nodes,
             RecoverySource::EmptyStore,
         );
+        idx.data = si
+            .shard_files
+            .iter()
+            .map(|sh| ShardData {
+                files: sh.files.clone(),
+                ..ShardData::default()
+            })
+            .collect();
+        idx.data.resize(idx.shards as usize, ShardData::default());
+        let first = es.next_node;
+        es.next_node = es.next_node.wrapping_add(idx.shards);
+        let copies = idx.allocate(es.nodes, first, |c| c);
         idx.recovery = Recovery {
             source: RecoverySource::Snapshot {
                 repository: repo.to_string(),
@@ -769,12 +966,15 @@ pub fn restore(
                 restore_uuid: restore_uuid.clone(),
                 index: (*n).clone(),
             },
-            start,
-            copy: d / si.shards.max(1),
-            start_epoch_ms: epoch_ms() + (d * i as u32).as_millis() as u64,
+            start: now,
+            fixed: d,
+            start_epoch_ms: epoch_ms(),
+            copies,
         };
         es.indices.insert((*n).clone(), idx);
     }
+    super::recovery::schedule(es, now);
+    world.timeline.restore_started(region, &restore_uuid, now);
     (200, json!({"accepted": true}))
 }
 

@@ -48,6 +48,20 @@ fn pass(w: &mut World, start: Instant, d: Duration) {
     w.advance(start + d);
 }
 
+/// Advance in 1 ms steps from `start` until `done` holds; the time it took.
+fn until(w: &mut World, start: Instant, mut done: impl FnMut(&mut World) -> bool) -> Duration {
+    let step = Duration::from_millis(1);
+    let mut t = Duration::ZERO;
+    while t < Duration::from_secs(60) {
+        w.advance(start + t);
+        if done(w) {
+            return t;
+        }
+        t += step;
+    }
+    panic!("not reached within 60 s of simulated time");
+}
+
 #[test]
 fn snapshot_then_restore_through_the_shared_bucket() {
     let mut w = World::healthy(SimConfig::default());
@@ -87,7 +101,12 @@ fn snapshot_then_restore_through_the_shared_bucket() {
         call(&mut w, 1, "GET", "_snapshot/camunda_backup/s1", None).0,
         404
     );
-    pass(&mut w, t0, d * n + Duration::from_millis(1));
+    let t_snap = until(&mut w, t0, |w| {
+        call(w, 0, "GET", "_snapshot/camunda_backup/s1", None).1["snapshots"][0]["state"]
+            == "SUCCESS"
+    });
+    // The fixed per-index time plus the upload of every byte (nothing was in the repository).
+    assert!(t_snap >= d * n, "{t_snap:?}");
     let (_, body) = call(&mut w, 0, "GET", "_snapshot/camunda_backup/_all", None);
     let snap = &body["snapshots"][0];
     assert_eq!(snap["state"], "SUCCESS");
@@ -113,7 +132,7 @@ fn snapshot_then_restore_through_the_shared_bucket() {
 
     // Restore: red while recovering, primaries from the snapshot then replicas from them, then
     // green once every copy is active.
-    let t1 = t0 + d * n + Duration::from_millis(1);
+    let t1 = t0 + t_snap;
     let (status, _) = call(
         &mut w,
         1,
@@ -126,53 +145,23 @@ fn snapshot_then_restore_through_the_shared_bucket() {
     let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
     assert_eq!(health["status"], "red");
     let (_, rec) = call(&mut w, 1, "GET", "_recovery", None);
-    // Only the first index has started: unassigned copies have no recovery state yet.
-    let listed = rec.as_object().expect("object");
-    assert_eq!(listed.len(), 1, "{rec:#}");
-    let first = listed.values().next().expect("one index");
-    let shards = first["shards"].as_array().expect("shards");
-    // Primary 0 done, primary 1 recovering; replica of shard 0 recovering from its primary.
-    let kinds: Vec<(u64, bool, &str, &str)> = shards
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_u64().unwrap_or(99),
-                s["primary"].as_bool().unwrap_or(false),
-                s["type"].as_str().unwrap_or(""),
-                s["stage"].as_str().unwrap_or(""),
-            )
-        })
+    // Unassigned copies have no recovery state yet: only the primaries the allocation throttle
+    // let start are listed, node_initial_primaries_recoveries (4) per node on 2 nodes.
+    let shards: Vec<Value> = rec
+        .as_object()
+        .expect("object")
+        .values()
+        .flat_map(|i| i["shards"].as_array().cloned().unwrap_or_default())
         .collect();
-    assert_eq!(kinds[0], (0, true, "SNAPSHOT", "DONE"), "{kinds:?}");
-    assert_eq!(
-        (kinds[1].0, kinds[1].1, kinds[1].2),
-        (1, true, "SNAPSHOT"),
-        "{kinds:?}"
-    );
-    assert_ne!(kinds[1].3, "DONE", "{kinds:?}");
-    assert_eq!(
-        (kinds[2].0, kinds[2].1, kinds[2].2),
-        (0, false, "PEER"),
-        "{kinds:?}"
+    assert_eq!(shards.len(), 8, "{rec:#}");
+    assert!(
+        shards
+            .iter()
+            .all(|s| s["type"] == "SNAPSHOT" && s["primary"] == true && s["stage"] != "DONE")
     );
     assert_eq!(shards[0]["source"]["snapshot"], "s1");
     assert_eq!(shards[0]["source"]["repository"], "camunda_backup");
     assert!(shards[0]["source"]["restoreUUID"].is_string());
-    assert_eq!(
-        shards[2]["source"]["name"],
-        "camunda-elasticsearch-master-0"
-    );
-    assert_eq!(
-        shards[2]["target"]["name"],
-        "camunda-elasticsearch-master-1"
-    );
-    let pct = shards[1]["index"]["size"]["percent"]
-        .as_str()
-        .expect("percent");
-    assert!(
-        pct.ends_with('%') && pct != "0.0%" && pct != "100.0%",
-        "{pct}"
-    );
     let (status, health) = call(
         &mut w,
         1,
@@ -181,11 +170,37 @@ fn snapshot_then_restore_through_the_shared_bucket() {
         None,
     );
     assert_eq!((status, &health["timed_out"]), (408, &json!(true)));
-    // Every primary is done but the last index's replicas still recover: yellow.
-    pass(&mut w, t1, d * n + Duration::from_millis(1));
+    // Once the first primaries are active, their replicas recover from them (PEER, from the
+    // primary's node to another one).
+    let t_peer = until(&mut w, t1, |w| {
+        let (_, rec) = call(w, 1, "GET", "_recovery", None);
+        rec.as_object().is_some_and(|m| {
+            m.values()
+                .flat_map(|i| i["shards"].as_array().cloned().unwrap_or_default())
+                .any(|s| s["type"] == "PEER")
+        })
+    });
+    pass(&mut w, t1, t_peer);
+    let (_, rec) = call(&mut w, 1, "GET", "_recovery", None);
+    let peer = rec
+        .as_object()
+        .expect("object")
+        .values()
+        .flat_map(|i| i["shards"].as_array().cloned().unwrap_or_default())
+        .find(|s| s["type"] == "PEER")
+        .expect("a peer recovery");
+    assert_ne!(peer["source"]["name"], peer["target"]["name"], "{peer:#}");
+    // Every primary active while replicas still recover: yellow.
+    let t_yellow = until(&mut w, t1, |w| {
+        call(w, 1, "GET", "_cluster/health", None).1["status"] != "red"
+    });
+    pass(&mut w, t1, t_yellow);
     let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
     assert_eq!(health["status"], "yellow", "{health:#}");
-    pass(&mut w, t1, d * (n + 1));
+    let t_green = until(&mut w, t1, |w| {
+        call(w, 1, "GET", "_cluster/health", None).1["status"] == "green"
+    });
+    assert!(t_green > t_yellow);
     let (_, health) = call(&mut w, 1, "GET", "_cluster/health", None);
     assert_eq!(health["status"], "green");
     assert_eq!(health["active_shards"], 6 * n);
@@ -435,4 +450,621 @@ fn the_opensearch_flavour_says_so_and_rejects_feature_states() {
     let (_, main) = call(&mut es, 0, "GET", "", None);
     assert_eq!(main["version"]["build_flavor"], "default");
     assert!(main["version"].get("distribution").is_none());
+}
+
+#[test]
+fn cluster_settings_default_empty_and_defaults_on_request() {
+    let mut w = World::healthy(SimConfig::default());
+    let (status, body) = call(&mut w, 0, "GET", "_cluster/settings", None);
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({"persistent": {}, "transient": {}}));
+    let (_, body) = call(
+        &mut w,
+        0,
+        "GET",
+        "_cluster/settings?include_defaults=true&flat_settings=true",
+        None,
+    );
+    assert_eq!(
+        body["defaults"]["indices.recovery.max_bytes_per_sec"],
+        "40mb"
+    );
+    assert_eq!(
+        body["defaults"]["cluster.routing.allocation.node_concurrent_recoveries"],
+        "2"
+    );
+    assert_eq!(
+        body["defaults"]["cluster.routing.allocation.node_concurrent_incoming_recoveries"],
+        "2"
+    );
+    assert_eq!(
+        body["defaults"]["cluster.routing.allocation.node_initial_primaries_recoveries"],
+        "4"
+    );
+    let (_, nested) = call(&mut w, 0, "GET", "_cluster/settings?include_defaults", None);
+    assert_eq!(
+        nested["defaults"]["indices"]["recovery"]["max_bytes_per_sec"],
+        "40mb"
+    );
+}
+
+#[test]
+fn cluster_settings_put_flat_or_nested_then_null_resets() {
+    let mut w = World::healthy(SimConfig::default());
+    let (status, body) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(
+            json!({"persistent": {"indices.recovery.max_bytes_per_sec": "200mb"},
+                    "transient": {"cluster": {"routing": {"allocation": {"node_concurrent_recoveries": 6}}}}}),
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["acknowledged"], true);
+    assert_eq!(
+        body["persistent"]["indices"]["recovery"]["max_bytes_per_sec"],
+        "200mb"
+    );
+    assert_eq!(
+        body["transient"]["cluster"]["routing"]["allocation"]["node_concurrent_recoveries"],
+        "6"
+    );
+    let es = &w.regions[1].es;
+    assert_eq!(
+        es.settings.recovery_bytes_per_sec(),
+        Some(200 * 1024 * 1024)
+    );
+    // incoming/outgoing fall back to node_concurrent_recoveries.
+    assert_eq!(es.settings.incoming_recoveries(), 6);
+    assert_eq!(es.settings.outgoing_recoveries(), 6);
+    // The other region is untouched.
+    assert_eq!(
+        w.regions[0].es.settings.recovery_bytes_per_sec(),
+        Some(40 * 1024 * 1024)
+    );
+    let (_, got) = call(
+        &mut w,
+        1,
+        "GET",
+        "_cluster/settings?flat_settings=true",
+        None,
+    );
+    assert_eq!(
+        got,
+        json!({"persistent": {"indices.recovery.max_bytes_per_sec": "200mb"},
+               "transient": {"cluster.routing.allocation.node_concurrent_recoveries": "6"}})
+    );
+    // null resets to the default.
+    let (status, _) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(
+            json!({"persistent": {"indices.recovery.max_bytes_per_sec": null},
+                    "transient": {"cluster.routing.allocation.*": null}}),
+        ),
+    );
+    assert_eq!(status, 200);
+    let (_, got) = call(&mut w, 1, "GET", "_cluster/settings", None);
+    assert_eq!(got, json!({"persistent": {}, "transient": {}}));
+    assert_eq!(
+        w.regions[1].es.settings.recovery_bytes_per_sec(),
+        Some(40 * 1024 * 1024)
+    );
+    assert_eq!(w.regions[1].es.settings.incoming_recoveries(), 2);
+    // -1 and 0 remove the limit.
+    for unlimited in ["-1", "0b", "0"] {
+        let (status, _) = call(
+            &mut w,
+            1,
+            "PUT",
+            "_cluster/settings",
+            Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": unlimited}})),
+        );
+        assert_eq!(status, 200, "{unlimited}");
+        assert_eq!(w.regions[1].es.settings.recovery_bytes_per_sec(), None);
+    }
+}
+
+#[test]
+fn cluster_settings_reject_unknown_keys_and_bad_values_without_applying() {
+    let mut w = World::healthy(SimConfig::default());
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": "100mb", "x": 1}})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["type"], "illegal_argument_exception");
+    assert_eq!(
+        body["error"]["reason"],
+        "persistent setting [x], not recognized"
+    );
+    assert!(w.regions[0].es.settings.persistent.is_empty());
+    for (bad, why) in [
+        ("100", "unit is missing or unrecognized"),
+        ("fast", "unit is missing or unrecognized"),
+        ("-2mb", "as a size in bytes"),
+    ] {
+        let (status, body) = call(
+            &mut w,
+            0,
+            "PUT",
+            "_cluster/settings",
+            Some(json!({"transient": {"indices.recovery.max_bytes_per_sec": bad}})),
+        );
+        assert_eq!(status, 400, "{bad}");
+        let reason = body["error"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(why), "{bad}: {reason}");
+    }
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"transient": {"cluster.routing.allocation.node_concurrent_recoveries": -1}})),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["reason"],
+        "Failed to parse value [-1] for setting [cluster.routing.allocation.node_concurrent_recoveries] must be >= 0"
+    );
+    // User-defined metadata is accepted as strings, set and reset.
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"cluster.metadata.c8dr_tuning": "{\"x\":1}"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, got) = call(&mut w, 0, "GET", "_cluster/settings", None);
+    assert_eq!(
+        got["persistent"]["cluster"]["metadata"]["c8dr_tuning"],
+        "{\"x\":1}"
+    );
+    call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"cluster.metadata.c8dr_tuning": null}})),
+    );
+    assert!(w.regions[0].es.settings.persistent.is_empty());
+    let (status, _) = call(&mut w, 0, "PUT", "_cluster/settings", Some(json!({})));
+    assert_eq!(status, 400);
+    assert!(w.regions[0].es.settings.transient.is_empty());
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// A world with `data` bytes of primary data per region, no replicas unless asked.
+fn data_world(data: u64, replicas: u32) -> World {
+    World::healthy(SimConfig {
+        es_data_bytes: data,
+        es_number_of_replicas: replicas,
+        ..SimConfig::default()
+    })
+}
+
+/// Snapshot all of region 0 as `name` and let it finish; its `_status` stats.
+fn snapshot_done(w: &mut World, t: Instant, name: &str) -> (Value, Duration) {
+    let (status, body) = call(
+        w,
+        0,
+        "PUT",
+        &format!("_snapshot/camunda_backup/{name}"),
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let snap = w
+        .object_store
+        .values()
+        .flat_map(|b| b.values())
+        .flat_map(|r| r.snapshots.iter())
+        .find(|s| s.name == name)
+        .expect("stored")
+        .clone();
+    let took = snap.done_at.duration_since(snap.started);
+    w.advance(t + took + Duration::from_millis(1));
+    let (_, st) = call(
+        w,
+        0,
+        "GET",
+        &format!("_snapshot/camunda_backup/{name}/_status"),
+        None,
+    );
+    (st["snapshots"][0].clone(), took)
+}
+
+/// Restore `name` into a recreated region 1 and run the clock until every copy is active: how
+/// long the restore took (last copy active - request).
+fn restore_time(w: &mut World, t: Instant, name: &str) -> Duration {
+    let (status, body) = call(
+        w,
+        1,
+        "POST",
+        &format!("_snapshot/camunda_backup/{name}/_restore"),
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 200, "{body}");
+    w.advance(t + Duration::from_secs(3600));
+    let es = &w.regions[1].es;
+    let end = es
+        .indices
+        .values()
+        .flat_map(|i| i.copies(0).iter())
+        .map(|c| c.done_at.expect("every copy recovered"))
+        .max()
+        .expect("copies");
+    end.duration_since(t)
+}
+
+/// Region 1 recreated with the repository registered read-only, after `s1` of region 0.
+fn prepare_restore(w: &mut World, _t: Instant) -> Instant {
+    // After the world was made: its seeded indices are active.
+    let t0 = Instant::now();
+    w.advance(t0);
+    assert_eq!(
+        call(w, 0, "PUT", "_snapshot/camunda_backup", Some(s3())).0,
+        200
+    );
+    let (_, took) = snapshot_done(w, t0, "s1");
+    let t1 = t0 + took + Duration::from_millis(1);
+    w.recreate_region(1);
+    w.advance(t1);
+    assert_eq!(
+        call(w, 1, "PUT", "_snapshot/camunda_backup", Some(s3_readonly())).0,
+        200
+    );
+    t1
+}
+
+/// The most primary bytes one node of region 1 restores (the node that decides the time).
+fn busiest_node_bytes(w: &World) -> f64 {
+    let es = &w.regions[1].es;
+    let mut per = vec![0u64; es.nodes as usize];
+    for i in es.indices.values() {
+        for c in i.copies(0).iter().filter(|c| c.primary) {
+            per[c.node as usize] += c.bytes_total;
+        }
+    }
+    per.into_iter().max().unwrap_or(0) as f64
+}
+
+/// `took` is the busiest node's bytes at `rate` bytes/s, give or take the fixed per-copy time.
+fn assert_paced(w: &World, took: Duration, rate: f64) {
+    let expected = busiest_node_bytes(w) / rate;
+    let t = took.as_secs_f64();
+    assert!(
+        t >= expected * 0.98 && t <= expected * 1.1 + 0.3,
+        "took {t:.2} s, expected about {expected:.2} s"
+    );
+}
+
+fn stat(v: &Value, kind: &str) -> (u64, u64) {
+    (
+        v["stats"][kind]["file_count"].as_u64().unwrap_or(u64::MAX),
+        v["stats"][kind]["size_in_bytes"]
+            .as_u64()
+            .unwrap_or(u64::MAX),
+    )
+}
+
+#[test]
+fn an_incremental_snapshot_uploads_only_the_files_the_repository_lacks() {
+    let mut w = World::healthy(SimConfig {
+        es_data_bytes: 400 * MIB,
+        es_ingest_bytes_per_sec: 4 * MIB,
+        ..SimConfig::default()
+    });
+    let t0 = Instant::now();
+    w.advance(t0);
+    assert_eq!(
+        call(&mut w, 0, "PUT", "_snapshot/camunda_backup", Some(s3())).0,
+        200
+    );
+    let (first, took1) = snapshot_done(&mut w, t0, "full");
+    let (files, bytes) = stat(&first, "total");
+    assert_eq!(stat(&first, "incremental"), (files, bytes), "{first:#}");
+    assert!(bytes >= 400 * MIB - 1024, "{bytes}");
+    // 400 MiB over 2 nodes at the default 40mb per node: about 5 s (the busier node decides).
+    assert!(took1 >= Duration::from_secs(5), "{took1:?}");
+    // 10 s of exported data later: the second snapshot uploads only the new segments.
+    let t1 = t0 + took1 + Duration::from_secs(10);
+    w.advance(t1);
+    let (second, took2) = snapshot_done(&mut w, t1, "incremental");
+    let (inc_files, inc_bytes) = stat(&second, "incremental");
+    let (total_files, total_bytes) = stat(&second, "total");
+    let arrived = total_bytes - bytes;
+    // Everything exported since the first snapshot flushed (during its upload and after).
+    let expected = (4 * MIB) as f64 * (took1 + Duration::from_secs(10)).as_secs_f64();
+    assert!(
+        (arrived as f64 - expected).abs() < MIB as f64,
+        "{arrived} vs {expected}"
+    );
+    assert_eq!(inc_bytes, arrived, "{second:#}");
+    assert!(inc_files > 0 && inc_files < total_files);
+    assert!(took2 * 4 < took1, "{took2:?} vs {took1:?}");
+    // Per index and shard too.
+    let index = second["indices"]["operate-list-view-8.3.0_"].clone();
+    assert!(index["stats"]["incremental"]["size_in_bytes"].as_u64() > Some(0));
+    assert!(index["shards"]["0"]["stats"]["total"]["file_count"].as_u64() > Some(1));
+    // Nothing new: nothing to upload.
+    let t2 = t1 + took2 + Duration::from_millis(1);
+    w.regions[0].es.indices.values_mut().for_each(|_| ());
+    w.cfg.es_ingest_bytes_per_sec = 0;
+    let (third, _) = snapshot_done(&mut w, t2, "nothing-new");
+    let (_, leftover) = stat(&third, "incremental");
+    // At most what arrived between the second snapshot's start and this one.
+    assert!(leftover <= 4 * MIB * (took2.as_secs() + 1), "{leftover}");
+}
+
+#[test]
+fn a_restore_copies_every_byte_at_the_slower_of_the_repository_and_recovery_limits() {
+    // 400 MiB of primaries, no replicas, 2 nodes: each node restores 200 MiB.
+    let t0 = Instant::now();
+    // Defaults: the repository reads unlimited, recovery 40mb per node: about 5 s.
+    let mut w = data_world(400 * MIB, 0);
+    let t1 = prepare_restore(&mut w, t0);
+    let default = restore_time(&mut w, t1, "s1");
+    assert_paced(&w, default, (40 * MIB) as f64);
+    // A slower repository (max_restore_bytes_per_sec 10mb) decides: about 20 s.
+    let mut w = data_world(400 * MIB, 0);
+    let t1 = prepare_restore(&mut w, t0);
+    let mut slow = s3_readonly();
+    slow["settings"]["max_restore_bytes_per_sec"] = json!("10mb");
+    assert_eq!(
+        call(&mut w, 1, "PUT", "_snapshot/camunda_backup", Some(slow)).0,
+        200
+    );
+    let repo_bound = restore_time(&mut w, t1, "s1");
+    assert_paced(&w, repo_bound, (10 * MIB) as f64);
+    // Recovery raised to 100mb: about 2 s.
+    let mut w = data_world(400 * MIB, 0);
+    let t1 = prepare_restore(&mut w, t0);
+    let (status, _) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"transient": {"indices.recovery.max_bytes_per_sec": "100mb"}})),
+    );
+    assert_eq!(status, 200);
+    let raised = restore_time(&mut w, t1, "s1");
+    assert_paced(&w, raised, (100 * MIB) as f64);
+    // Unlimited everywhere is not instant: the node's physical limit (250 MiB/s) remains.
+    let mut w = data_world(400 * MIB, 0);
+    let t1 = prepare_restore(&mut w, t0);
+    let (status, _) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": "-1"}})),
+    );
+    assert_eq!(status, 200);
+    let floor = restore_time(&mut w, t1, "s1");
+    assert_paced(&w, floor, (250 * MIB) as f64);
+    // The restored indices hold every byte of the snapshot.
+    let restored: u64 = w.regions[1]
+        .es
+        .indices
+        .values()
+        .map(|i| i.primary_bytes())
+        .sum();
+    let source: u64 = w.regions[0]
+        .es
+        .indices
+        .values()
+        .map(|i| i.primary_bytes())
+        .sum();
+    assert_eq!(restored, source);
+}
+
+#[test]
+fn a_setting_changed_during_a_restore_changes_its_pace() {
+    let t0 = Instant::now();
+    let mut w = data_world(400 * MIB, 0);
+    let t1 = prepare_restore(&mut w, t0);
+    let (status, _) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 200);
+    // 1 s at 40mb per node, then unlimited: 80 MiB done, 320 MiB at 2 × 250 MiB/s.
+    w.advance(t1 + Duration::from_secs(1));
+    let (_, rec) = call(&mut w, 1, "GET", "_recovery", None);
+    let recovered: u64 = rec
+        .as_object()
+        .expect("object")
+        .values()
+        .flat_map(|i| i["shards"].as_array().cloned().unwrap_or_default())
+        .map(|s| {
+            s["index"]["size"]["recovered_in_bytes"]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .sum();
+    assert!(
+        recovered > 70 * MIB && recovered <= 80 * MIB,
+        "{}",
+        recovered / MIB
+    );
+    call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"transient": {"indices.recovery.max_bytes_per_sec": -1}})),
+    );
+    w.advance(t1 + Duration::from_secs(3600));
+    let end = w.regions[1]
+        .es
+        .indices
+        .values()
+        .flat_map(|i| i.copies(0).iter())
+        .filter_map(|c| c.done_at)
+        .max()
+        .expect("done");
+    let took = end.duration_since(t1);
+    assert!(
+        took > Duration::from_millis(1500) && took < Duration::from_millis(2200),
+        "{took:?}"
+    );
+}
+
+/// Copies recovering at `t` per node: (primaries, peer copies in, peer copies out).
+fn in_flight(w: &World, region: usize, t: Instant) -> Vec<(usize, usize, usize)> {
+    let es = &w.regions[region].es;
+    let mut out = vec![(0, 0, 0); es.nodes as usize];
+    for i in es.indices.values() {
+        for c in i.copies(0) {
+            if c.in_flight(t) {
+                if c.primary {
+                    out[c.node as usize].0 += 1;
+                } else {
+                    out[c.node as usize].1 += 1;
+                    out[c.source_node as usize].2 += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn recoveries_in_flight_follow_the_allocation_throttles() {
+    let t0 = Instant::now();
+    let mut w = data_world(400 * MIB, 1);
+    let t1 = prepare_restore(&mut w, t0);
+    call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    // node_initial_primaries_recoveries (4) primaries restore per node; no replica yet.
+    let t = t1 + Duration::from_millis(100);
+    w.advance(t);
+    assert_eq!(in_flight(&w, 1, t), vec![(4, 0, 0), (4, 0, 0)]);
+    // Later, replicas recover from started primaries: at most node_concurrent_recoveries (2)
+    // incoming and outgoing per node, whatever the number of primaries done.
+    let mut saw_peer = false;
+    for ms in (200..20_000).step_by(100) {
+        let t = t1 + Duration::from_millis(ms);
+        w.advance(t);
+        for (p, i, o) in in_flight(&w, 1, t) {
+            assert!(p <= 4 && i <= 2 && o <= 2, "{:?}", in_flight(&w, 1, t));
+            saw_peer |= i > 0;
+        }
+    }
+    assert!(saw_peer);
+    // Raised limits take effect on the next allocation round.
+    let mut w = data_world(400 * MIB, 1);
+    let t1 = prepare_restore(&mut w, t0);
+    call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"transient": {
+            "cluster.routing.allocation.node_initial_primaries_recoveries": 1,
+            "cluster.routing.allocation.node_concurrent_recoveries": 6}})),
+    );
+    call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    let t = t1 + Duration::from_millis(100);
+    w.advance(t);
+    assert_eq!(in_flight(&w, 1, t), vec![(1, 0, 0), (1, 0, 0)]);
+}
+
+#[test]
+fn exported_data_arrives_only_while_exporting_runs() {
+    use crate::zeebe::Exporting;
+    let mut w = World::healthy(SimConfig {
+        es_ingest_bytes_per_sec: MIB,
+        ..SimConfig::default()
+    });
+    let total = |w: &World, r: usize| -> u64 {
+        w.regions[r]
+            .es
+            .indices
+            .values()
+            .map(|i| i.primary_bytes())
+            .sum()
+    };
+    let t0 = Instant::now();
+    w.advance(t0);
+    let (a0, a1) = (total(&w, 0), total(&w, 1));
+    w.advance(t0 + Duration::from_secs(10));
+    let (b0, b1) = (total(&w, 0), total(&w, 1));
+    assert!((b0 - a0).abs_diff(10 * MIB) < 1024, "{}", b0 - a0);
+    assert!((b1 - a1).abs_diff(10 * MIB) < 1024, "{}", b1 - a1);
+    // Hard pause on every replica: nothing arrives.
+    let t = t0 + Duration::from_secs(10);
+    let replicas: Vec<(u32, u32)> = w
+        .zeebe
+        .members
+        .iter()
+        .flat_map(|(b, m)| m.partitions.keys().map(move |p| (*b, *p)))
+        .collect();
+    for (b, p) in &replicas {
+        w.zeebe.exporting.set(*b, *p, Exporting::Paused, t);
+    }
+    w.advance(t0 + Duration::from_secs(20));
+    assert_eq!((total(&w, 0), total(&w, 1)), (b0, b1));
+    // A soft pause keeps exporting (only positions stop being acknowledged).
+    let t = t0 + Duration::from_secs(20);
+    for (b, p) in &replicas {
+        w.zeebe.exporting.set(*b, *p, Exporting::SoftPaused, t);
+    }
+    w.advance(t0 + Duration::from_secs(30));
+    assert!(total(&w, 0) > b0);
+    // A lost region receives nothing; a disabled exporter writes nothing.
+    w.lose_region(1);
+    let c1 = total(&w, 1);
+    w.advance(t0 + Duration::from_secs(40));
+    assert_eq!(total(&w, 1), c1);
+    for m in w.zeebe.members.values_mut() {
+        for p in m.partitions.values_mut() {
+            p.exporters
+                .insert("camundaregion0".into(), "DISABLED".into());
+        }
+    }
+    let c0 = total(&w, 0);
+    w.advance(t0 + Duration::from_secs(50));
+    assert_eq!(total(&w, 0), c0);
+}
+
+#[test]
+fn the_time_scale_divides_server_time() {
+    let t0 = Instant::now();
+    let base = SimConfig {
+        es_data_bytes: 400 * MIB,
+        es_number_of_replicas: 0,
+        ..SimConfig::default()
+    };
+    let mut w = World::healthy(base.clone());
+    let t1 = prepare_restore(&mut w, t0);
+    let real = restore_time(&mut w, t1, "s1");
+    let mut w = World::healthy(base.with_time_scale(10.0));
+    let t1 = prepare_restore(&mut w, t0);
+    let scaled = restore_time(&mut w, t1, "s1");
+    let ratio = real.as_secs_f64() / scaled.as_secs_f64();
+    assert!((ratio - 10.0).abs() < 0.2, "{real:?} vs {scaled:?}");
 }

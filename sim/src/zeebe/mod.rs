@@ -136,6 +136,24 @@ pub fn round_robin(members: &[u32], partitions: u32, rf: u32) -> BTreeMap<u32, V
         .collect()
 }
 
+/// How long an operation of a change takes (`None`: the final step that completes the change).
+/// A broker joining a partition (`PARTITION_JOIN`, in a re-add or a scale) is only a member once
+/// it holds the partition's state: the leader sends it its latest snapshot in chunks
+/// (camunda/camunda `zeebe/atomix/cluster/src/main/java/io/atomix/raft/roles/LeaderAppender.java`,
+/// `InstallRequest`, when the follower lacks the log the leader still has), so the join takes
+/// time proportional to the partition's size (`SimConfig::partition_bytes` at
+/// `partition_bytes_per_sec`) on top of the fixed `operation_duration`.
+pub fn operation_time(op: Option<&Operation>, cfg: &SimConfig) -> std::time::Duration {
+    match op {
+        Some(op) if op.operation == "PARTITION_JOIN" && cfg.partition_bytes > 0 => {
+            let rate = cfg.byte_rate(cfg.partition_bytes_per_sec.max(1) as f64);
+            cfg.operation_duration
+                + std::time::Duration::from_secs_f64(cfg.partition_bytes as f64 / rate)
+        }
+        _ => cfg.operation_duration,
+    }
+}
+
 impl Zeebe {
     pub fn healthy(cfg: &SimConfig, now: Instant) -> Self {
         let ids: Vec<u32> = (0..cfg.cluster_size).collect();
@@ -293,7 +311,7 @@ impl Zeebe {
             let Some(pending) = self.pending.as_mut() else {
                 return;
             };
-            let due = pending.next_due + cfg.operation_duration;
+            let due = pending.next_due + operation_time(pending.pending.front(), cfg);
             if now < due {
                 return;
             }

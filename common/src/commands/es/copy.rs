@@ -4,6 +4,7 @@ use super::{Bars, check_delete_allowed, details, feature_states, unassigned_note
 use crate::commands::pause_guard::PauseGuard;
 use crate::commands::{Ending, Outcome};
 use crate::error::{Error, Result};
+use crate::es::tuning::{self, SettingChange};
 use crate::es::{self, CopyOutcome, CopySpec, EsAccess, RepoFlags, RepoSpec};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
@@ -25,6 +26,44 @@ pub struct CopyArgs {
     /// `--pause-exporting`: pause exporting first (failback step 3) through this session's
     /// gateway, which also establishes that it is paused.
     pub pause_exporting: bool,
+    /// Pre-copy (default; `--no-pre-copy` turns it off): a full snapshot before this run's pause
+    /// (only with `--pause-exporting`: when exporting is paused already there is no "before").
+    pub pre_copy: bool,
+    /// Raise the target's recovery limits for the restore and put them back (default;
+    /// `--no-tuning` turns it off). See [`crate::es::tuning`].
+    pub tuning: bool,
+    /// `--snapshot-rate`: the source repository's `max_snapshot_bytes_per_sec` for the
+    /// snapshots (put back after each).
+    pub snapshot_rate: Option<String>,
+    /// The command to run again to continue (messages); `None`: this `es copy`.
+    pub rerun: Option<String>,
+}
+
+impl CopyArgs {
+    /// `es copy --from surviving --to recreated` with the defaults (pre-copy and tuning on).
+    pub fn failback_copy() -> Self {
+        Self {
+            from: RegionRef::Surviving,
+            to: RegionRef::Recreated,
+            snapshot: None,
+            delete_existing: false,
+            exporting_paused: false,
+            from_es_url: None,
+            to_es_url: None,
+            feature_states: None,
+            pause_exporting: false,
+            pre_copy: true,
+            tuning: true,
+            snapshot_rate: None,
+            rerun: None,
+        }
+    }
+
+    fn rerun(&self) -> String {
+        self.rerun
+            .clone()
+            .unwrap_or_else(|| "kubectl c8dr es copy".to_string())
+    }
 }
 
 /// `es copy --from surviving --to recreated`: the whole failback step 4, in the stages of every
@@ -65,6 +104,7 @@ pub async fn copy(
         repo: spec,
         snapshot: args.snapshot.clone(),
         delete_existing: args.delete_existing,
+        snapshot_rate: args.snapshot_rate.clone(),
     };
     let preview = es::copy_preview(st.t(), tt.t(), &opts, &copy_spec).await?;
     let describe = format!(
@@ -72,15 +112,46 @@ pub async fn copy(
         source.describe_region(),
         target.describe_region()
     );
+    // The target's recovery settings (reads only): the tuning to make, or one an interrupted
+    // run left in place.
+    let tuning = tuning::tuning_plan(tt.t(), &opts).await?;
     if preview.already_done {
+        let mut summary_extra = String::new();
+        let mut plan = vec![];
+        if let Some(m) = &tuning.leftover {
+            plan.push(format!(
+                "target: recovery tuning left in place by an interrupted `{}` found ({}): put back: {}",
+                m.by,
+                tuning::MARKER,
+                tuning::revert_request(&m.changes)
+            ));
+            if session.settings.dry_run {
+                summary_extra = format!(
+                    "; would put back the recovery settings an interrupted `{}` left raised",
+                    m.by
+                );
+            } else {
+                session.ui.confirm(
+                    "Plan: put back the recovery settings an interrupted run left raised",
+                    &plan,
+                )?;
+                tuning::revert(tt.t(), &opts, &m.changes).await?;
+                summary_extra = format!(
+                    "; the recovery settings an interrupted `{}` left raised were put back ({})",
+                    m.by,
+                    keys(&m.changes)
+                );
+            }
+        }
         return Ok(Outcome::new(
             CMD,
             Ending::AlreadyDone,
             format!(
-                "the target already holds exactly the source's {} Camunda indices, restored from a snapshot",
+                "the target already holds exactly the source's {} Camunda indices, restored from a snapshot{summary_extra}",
                 preview.source_indices.len()
             ),
         )
+        .with_plan(plan)
         .with_details(details(&preview)));
     }
     let summary = format!(
@@ -97,10 +168,47 @@ pub async fn copy(
             )
         }
     );
-    let mut plan = preview.calls.clone();
-    if args.pause_exporting {
-        plan.insert(0, PAUSE_CALL.into());
+    // A pre-copy runs only before this run's own pause, and not when a restore is followed.
+    let pre_copy = args.pre_copy && args.pause_exporting && preview.resume_restore.is_none();
+    let mut plan = vec![];
+    if pre_copy {
+        plan.extend(pre_copy_plan(&st, &opts, &copy_spec).await);
+    } else if args.pre_copy && !args.pause_exporting {
+        plan.push(
+            "pre-copy: none (exporting is paused already: a snapshot now is the copy's own; \
+             --pause-exporting lets the copy take a full snapshot before its pause)"
+                .into(),
+        );
     }
+    if args.pause_exporting {
+        plan.push(PAUSE_CALL.into());
+    }
+    let tuned = args.tuning || tuning.leftover.is_some();
+    let tuning = if args.tuning {
+        tuning
+    } else {
+        // --no-tuning: nothing is raised; a leftover of an interrupted run is put back.
+        tuning::TuningPlan {
+            changes: tuning
+                .leftover
+                .as_ref()
+                .map(|m| m.changes.clone())
+                .unwrap_or_default(),
+            left_alone: vec![],
+            leftover: tuning.leftover.clone(),
+        }
+    };
+    let restore_at = preview
+        .calls
+        .iter()
+        .position(|c| c.contains("/_restore") || c.starts_with("target: (none: follow"))
+        .unwrap_or(preview.calls.len());
+    let mut calls = preview.calls.clone();
+    if tuned {
+        let lines = tuning.plan_lines("target");
+        calls.splice(restore_at..restore_at, lines);
+    }
+    plan.extend(calls);
     if session.settings.dry_run {
         return Ok(Outcome::new(CMD, Ending::DryRun, summary)
             .with_plan(plan)
@@ -109,6 +217,32 @@ pub async fn copy(
     // Confirm.
     session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
     // Act once, recover.
+    let pre = if pre_copy {
+        let bars = Bars::new(session);
+        let r = es::precopy::pre_copy(
+            st.t(),
+            &opts,
+            &es::precopy::with_rate(&copy_spec.repo, copy_spec.snapshot_rate.as_deref()),
+            &|ph, p| bars.update(ph, p),
+        )
+        .await;
+        bars.finish();
+        if r.is_err() && copy_spec.snapshot_rate.is_some() {
+            // The copy's own registration would put it back; it will not run now.
+            let plain = copy_spec.repo.clone().with_readonly(false);
+            if let Err(e) = es::repo_register(st.t(), &opts, &plain).await {
+                session.ui.warn(format!(
+                    "putting back repository {} without --snapshot-rate FAILED ({e}): the next es copy or failback registers it again",
+                    access.repository
+                ));
+            }
+        }
+        let r = r?;
+        session.ui.note(pre_copy_note(&r));
+        Some(r)
+    } else {
+        None
+    };
     let guard = if args.pause_exporting {
         pause_for_the_copy(session).await?
     } else {
@@ -118,19 +252,56 @@ pub async fn copy(
         snapshot: Some(preview.snapshot.clone()),
         ..copy_spec
     };
+    let raised = if tuned && !tuning.changes.is_empty() {
+        let g = crate::commands::pause_guard::SettingsGuard::arm(
+            tt.transport.clone(),
+            &opts,
+            tuning.changes.clone(),
+            &args.rerun(),
+        );
+        if args.tuning
+            && let Err(e) = tuning::apply(tt.t(), &opts, &tuning, &args.rerun()).await
+        {
+            let e = match g.put_back().await {
+                Ok(_) => e,
+                Err(back) => also(e, &back),
+            };
+            if let Some(guard) = guard {
+                undo_pause(session, guard).await;
+            }
+            return Err(e);
+        }
+        Some(g)
+    } else {
+        None
+    };
     let bars = Bars::new(session);
     let result = es::copy(st.t(), tt.t(), &opts, &copy_spec, &|ph, p| {
         bars.update(ph, p)
     })
     .await;
     bars.finish();
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
+    // The restore is over (done or failed): the recovery settings go back first.
+    let put_back = match raised {
+        Some(g) => Some(g.put_back().await),
+        None => None,
+    };
+    let report = match (result, put_back) {
+        (Ok(r), None | Some(Ok(_))) => r,
+        (Ok(_), Some(Err(back))) => {
             if let Some(guard) = guard {
                 undo_pause(session, guard).await;
             }
-            return Err(e);
+            return Err(back);
+        }
+        (Err(e), back) => {
+            if let Some(guard) = guard {
+                undo_pause(session, guard).await;
+            }
+            return Err(match back {
+                Some(Err(b)) => also(e, &b),
+                _ => e,
+            });
         }
     };
     // The copy is done: the pause stays for failback step 5 (exporters enable), by design.
@@ -160,9 +331,101 @@ pub async fn copy(
             ))
             .unwrap_or_default()
     );
+    let mut summary = summary;
+    if tuned && !tuning.changes.is_empty() {
+        summary.push_str(&format!(
+            "; the recovery settings raised for the restore were put back ({})",
+            keys(&tuning.changes)
+        ));
+    }
+    if let Some(p) = &pre {
+        summary.push_str(&format!(
+            "; repository {} keeps the pre-copy {} and {} (delete them when no longer needed: DELETE _snapshot/{}/<name>)",
+            access.repository, p.snapshot.snapshot, preview.snapshot, access.repository
+        ));
+    }
+    let mut details = details(&report);
+    if let Some(obj) = details.as_object_mut() {
+        if let Some(p) = &pre {
+            obj.insert(
+                "preCopy".into(),
+                serde_json::to_value(p).unwrap_or_default(),
+            );
+        }
+        if tuned {
+            obj.insert(
+                "recoveryTuning".into(),
+                serde_json::json!({"changes": tuning.changes, "putBack": !tuning.changes.is_empty()}),
+            );
+        }
+    }
     Ok(Outcome::new(CMD, status, summary)
         .with_plan(plan)
-        .with_details(details(&report)))
+        .with_details(details))
+}
+
+/// `e` with `more` appended, keeping its kind (and so its exit code: a timeout stays 4).
+fn also(e: Error, more: &Error) -> Error {
+    match e {
+        Error::Timeout { what, after } => Error::Timeout {
+            what: format!("{what}; {more}"),
+            after,
+        },
+        Error::Unreachable { what, detail } => Error::Unreachable {
+            what,
+            detail: format!("{detail}; {more}"),
+        },
+        Error::Refused(m) => Error::Refused(format!("{m}; {more}")),
+        other => Error::failed(format!("{other}; {more}")),
+    }
+}
+
+fn keys(changes: &[tuning::SettingChange]) -> String {
+    changes
+        .iter()
+        .map(SettingChange::line)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
+async fn pre_copy_plan(st: &es::EsConn, opts: &es::EsOptions, spec: &CopySpec) -> Vec<String> {
+    let writable = es::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
+    // The repository may not be registered on the source yet: then there is nothing to reuse.
+    match es::precopy::find_pre_copy(st.t(), opts).await {
+        Ok(Some(found)) => vec![format!(
+            "source: (pre-copy: reuse {} of repository {}, {}{})",
+            found.snapshot,
+            opts.repository,
+            found.state,
+            found
+                .start_time
+                .as_deref()
+                .map(|t| format!(", started {t}"))
+                .unwrap_or_default()
+        )],
+        _ => {
+            let name =
+                es::precopy::pre_copy_name().unwrap_or_else(|_| "failback-precopy-<time>".into());
+            es::precopy::pre_copy_calls(&opts.repository, &writable, &name)
+        }
+    }
+}
+
+/// One line about a pre-copy that is done.
+fn pre_copy_note(r: &es::precopy::PreCopyReport) -> String {
+    format!(
+        "pre-copy: snapshot {} {}{}",
+        r.snapshot.snapshot,
+        if r.reused {
+            "reused (taken earlier)"
+        } else {
+            "taken while Camunda runs"
+        },
+        r.stats
+            .map(|s| format!(", {} bytes in {} files", s.total_bytes, s.total_files))
+            .unwrap_or_default()
+    )
 }
 
 /// The call `--pause-exporting` adds in front of the plan.
@@ -202,6 +465,18 @@ fn validate(
         )));
     }
     let spec = repo.spec(&session.settings)?;
+    if let Some(rate) = &args.snapshot_rate {
+        es::precopy::check_rate(rate)?;
+        if spec
+            .settings
+            .contains_key(es::precopy::SNAPSHOT_RATE_SETTING)
+        {
+            return Err(Error::usage(format!(
+                "--snapshot-rate and --setting {}: give one",
+                es::precopy::SNAPSHOT_RATE_SETTING
+            )));
+        }
+    }
     if let Some(n) = &args.snapshot {
         es::snapshot_name(Some(n)).map_err(|e| e.context("--snapshot"))?;
     }
@@ -307,4 +582,58 @@ async fn undo_pause(session: &Session, guard: PauseGuard) {
         ),
     };
     session.ui.warn(&revert);
+}
+
+/// The pre-copy as its own step (the failback driver runs it before its pause, or before
+/// failback 2): the plan lines, with reads only.
+pub async fn pre_copy_preview(
+    session: &Session,
+    access: &EsAccess,
+    repo: &RepoFlags,
+    args: &CopyArgs,
+) -> Result<Vec<String>> {
+    let (from, _, spec) = validate(session, access, repo, args)?;
+    let source = Session::new(from, session.ui.clone());
+    let st = es::connect(&source, access).await?;
+    let opts = access.options(session);
+    let copy_spec = CopySpec {
+        repo: spec,
+        snapshot: None,
+        delete_existing: false,
+        snapshot_rate: args.snapshot_rate.clone(),
+    };
+    Ok(pre_copy_plan(&st, &opts, &copy_spec).await)
+}
+
+/// Run the pre-copy (no confirmation here: the caller's plan showed it); returns its report
+/// and a one-line note.
+pub async fn pre_copy_run(
+    session: &Session,
+    access: &EsAccess,
+    repo: &RepoFlags,
+    args: &CopyArgs,
+) -> Result<(es::precopy::PreCopyReport, String)> {
+    let (from, _, spec) = validate(session, access, repo, args)?;
+    let source = Session::new(from, session.ui.clone());
+    let st = es::connect(&source, access).await?;
+    let opts = access.options(session);
+    let bars = Bars::new(session);
+    let r = es::precopy::pre_copy(
+        st.t(),
+        &opts,
+        &es::precopy::with_rate(&spec, args.snapshot_rate.as_deref()),
+        &|ph, p| bars.update(ph, p),
+    )
+    .await;
+    bars.finish();
+    if args.snapshot_rate.is_some() {
+        // Put back the registration without --snapshot-rate, also when the pre-copy failed.
+        let back = es::repo_register(st.t(), &opts, &spec.clone().with_readonly(false)).await;
+        if let (Ok(_), Err(e)) = (&r, back) {
+            return Err(e.context("putting back the repository without --snapshot-rate"));
+        }
+    }
+    let r = r?;
+    let note = pre_copy_note(&r);
+    Ok((r, note))
 }

@@ -20,7 +20,7 @@ use crate::output::{Render, table};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
 
-pub use self::copy::{CopyArgs, copy};
+pub use self::copy::{CopyArgs, copy, pre_copy_preview, pre_copy_run};
 pub use self::repo::{RepoView, repo_register, repo_show};
 pub use self::restore::snapshot_restore;
 pub use self::snapshot::{
