@@ -466,7 +466,8 @@ fn matches_expression(expr: Option<&str>, name: &str) -> bool {
 }
 
 /// A byte count as ES prints it (`ByteSizeValue.toString`: the largest unit that keeps the value
-/// at least 1, one decimal, `b`/`kb`/`mb`/`gb`/`tb`).
+/// at least 1, `b`/`kb`/`mb`/`gb`/`tb`, then `Strings.format1Decimals`: the first decimal digit
+/// cut, not rounded, and dropped when it is 0).
 fn human_size(bytes: u64) -> String {
     const UNITS: &[(&str, f64)] = &[
         ("tb", 1_099_511_627_776.0),
@@ -476,9 +477,11 @@ fn human_size(bytes: u64) -> String {
     ];
     for (unit, size) in UNITS {
         if bytes as f64 >= *size {
-            let v = bytes as f64 / size;
-            let text = format!("{v:.1}");
-            return format!("{}{unit}", text.trim_end_matches(".0"));
+            let tenths = (bytes as f64 / size * 10.0).floor() as u64;
+            return match tenths % 10 {
+                0 => format!("{}{unit}", tenths / 10),
+                d => format!("{}.{d}{unit}", tenths / 10),
+            };
         }
     }
     format!("{bytes}b")
@@ -794,6 +797,15 @@ pub fn delete_indices(es: &mut EsCluster, expr: &str) -> (u16, Value) {
 #[cfg(test)]
 mod tests {
     use super::glob_match;
+
+    #[test]
+    fn sizes_print_as_es_prints_them() {
+        use super::human_size;
+        assert_eq!(human_size(512), "512b");
+        assert_eq!(human_size(2048), "2kb");
+        assert_eq!(human_size(1024 + 1000), "1.9kb");
+        assert_eq!(human_size(50 * 1024 * 1024 * 1024), "50gb");
+    }
 
     #[test]
     fn globs() {
