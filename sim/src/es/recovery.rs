@@ -192,7 +192,9 @@ pub fn run(es: &mut EsCluster, from: Instant, to: Instant, physical: f64, scale:
             let c = &es.indices[name].recovery.copies[*k];
             let left = (c.bytes_total as f64 - c.bytes_done).max(0.0);
             if *rate > 0.0 && rate.is_finite() {
-                let end = t + Duration::from_secs_f64(left / rate);
+                // At least a nanosecond: a rest shorter than that would round to no time, no
+                // progress, and the clock would stand still.
+                let end = t + Duration::from_secs_f64(left / rate).max(Duration::from_nanos(1));
                 next = next.min(end);
             } else if left <= 0.0 {
                 next = t;

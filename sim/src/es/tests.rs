@@ -1068,3 +1068,47 @@ fn the_time_scale_divides_server_time() {
     let ratio = real.as_secs_f64() / scaled.as_secs_f64();
     assert!((ratio - 10.0).abs() < 0.2, "{real:?} vs {scaled:?}");
 }
+
+/// A transfer with less than a nanosecond of work left still finishes: at a high time scale and
+/// no recovery limit, the next event rounded to zero and the clock stood still (the loop ran to
+/// its cap under the world lock and every request timed out).
+#[test]
+fn a_restore_at_a_high_time_scale_without_limits_finishes() {
+    let t0 = Instant::now();
+    let mut w = World::healthy(
+        SimConfig {
+            es_data_bytes: 1024 * MIB,
+            es_number_of_replicas: 1,
+            ..SimConfig::default()
+        }
+        .with_time_scale(50.0),
+    );
+    let t1 = prepare_restore(&mut w, t0);
+    call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": -1}})),
+    );
+    let (status, _) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 200);
+    let started = std::time::Instant::now();
+    w.advance(t1 + Duration::from_secs(60));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "advancing the clock took {:?}",
+        started.elapsed()
+    );
+    let busy = super::recovery::busy(&w.regions[1].es, t1 + Duration::from_secs(60));
+    assert!(
+        !busy,
+        "the restore of 1 GiB at 50x did not finish within a simulated minute"
+    );
+}
