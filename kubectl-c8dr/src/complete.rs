@@ -249,7 +249,7 @@ mod tests {
             "{out}"
         );
         let out = cobra(&["brokers".into(), "remove".into(), "-o".into(), "j".into()]);
-        assert_eq!(values(&out), ["json", ":4"], "{out}");
+        assert_eq!(values(&out), ["json", "jsonpath=", ":4"], "{out}");
         let out = cobra(&["failover".into(), "--lost".into(), String::new()]);
         assert_eq!(values(&out), ["region0", "region1", ":4"], "{out}");
     }
