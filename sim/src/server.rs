@@ -399,6 +399,10 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
         ("POST", "/faults") => {
             let body = req.json_body().unwrap_or(Value::Null);
             let mut w = shared.world.lock();
+            // `{"clear": true}` first: every fault off, then the ones this body sets.
+            if body["clear"].as_bool() == Some(true) {
+                w.faults = crate::world::Faults::default();
+            }
             if let (Some(status), Some(times)) =
                 (body["zeebeError"].as_u64(), body["times"].as_u64())
             {
@@ -418,6 +422,34 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             }
             if let Some(p) = body["exportingFailsAtPartition"].as_u64() {
                 w.faults.exporting_fails_at_partition = Some(p as u32);
+            }
+            if let (Some(status), Some(times)) =
+                (body["zeebeReadError"].as_u64(), body["times"].as_u64())
+            {
+                w.faults.zeebe_read_error = Some((status as u16, times as u32));
+            }
+            if let Some(n) = body["loseMutationAnswer"].as_u64() {
+                w.faults.lose_mutation_answer = n as u32;
+            }
+            if let Some(ids) = body["stoppedBrokers"].as_array() {
+                w.faults.stopped_brokers = ids
+                    .iter()
+                    .filter_map(Value::as_u64)
+                    .map(|b| b as u32)
+                    .collect();
+            }
+            if let Some(b) = body["cancelNextChange"].as_bool() {
+                w.faults.cancel_next_change = b;
+            }
+            if let Some(n) = body["kubeApiUnavailable"].as_u64() {
+                w.faults.kube_api_unavailable = n as u32;
+            }
+            if let Some(ms) = body["kubeApiDelayMs"].as_u64() {
+                w.faults.kube_api_delay =
+                    (ms > 0).then(|| std::time::Duration::from_millis(ms));
+            }
+            if let Some(r) = body.get("helmFailsRegion") {
+                w.faults.helm_fails_region = r.as_u64().map(|r| r as usize).filter(|r| *r < 2);
             }
             http::json(200, &json!({"ok": true}))
         }
@@ -474,6 +506,7 @@ pub fn state_json(w: &World) -> Value {
         "pendingChange": w.zeebe.pending.as_ref().map(|p| p.id),
         "lastChange": w.zeebe.last_change.as_ref().map(|c| json!({"id": c.id, "status": c.status})),
         "requests": w.zeebe.requests.iter().map(|(m, p, b)| json!({"method": m, "path": p, "body": b})).collect::<Vec<_>>(),
+        "applied": w.zeebe.applied.iter().map(|(m, p, b)| json!({"method": m, "path": p, "body": b})).collect::<Vec<_>>(),
         "regions": w.regions.iter().map(|r| json!({
             "reachable": r.reachable,
             "recreated": r.recreated,
