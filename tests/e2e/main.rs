@@ -4,6 +4,7 @@ mod bad_input;
 mod demo;
 mod es;
 mod exporting;
+mod fault_matrix;
 mod helm;
 mod portforward;
 mod procedure;
