@@ -352,3 +352,57 @@ impl SharedWorld {
         guard
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> World {
+        World::healthy(SimConfig {
+            operation_duration: Duration::ZERO,
+            ..SimConfig::default()
+        })
+    }
+
+    /// Disable camundaregion1: one operation per partition replica, each on its member.
+    fn start_disable(w: &mut World) -> i64 {
+        let ops = w.zeebe.plan_exporter("camundaregion1", false);
+        w.zeebe.start_change(ops, Instant::now()).expect("a change")
+    }
+
+    #[test]
+    fn a_stopped_broker_stalls_the_change_until_it_runs_again_and_is_not_ready() {
+        let mut w = world();
+        w.faults.stopped_brokers.insert(2);
+        assert!(!w.alive_brokers().contains(&2));
+        assert!(!w.broker_ready(2));
+        let id = start_disable(&mut w);
+        w.advance(Instant::now());
+        assert_eq!(w.zeebe.pending.as_ref().map(|p| p.id), Some(id));
+        assert_eq!(w.zeebe.exporter_status("camundaregion1"), "DISABLING");
+        w.faults.stopped_brokers.clear();
+        w.advance(Instant::now());
+        assert!(w.zeebe.pending.is_none());
+        assert_eq!(
+            w.zeebe.last_change.as_ref().map(|c| c.status.as_str()),
+            Some("COMPLETED")
+        );
+    }
+
+    #[test]
+    fn cancel_next_change_ends_the_next_change_cancelled_after_its_first_operation() {
+        let mut w = world();
+        w.faults.cancel_next_change = true;
+        // Nothing pending: the fault waits for a change.
+        w.advance(Instant::now());
+        assert!(w.faults.cancel_next_change);
+        // The first operation runs, then another operator cancels it.
+        w.faults.stopped_brokers.insert(2);
+        let id = start_disable(&mut w);
+        w.advance(Instant::now());
+        let last = w.zeebe.last_change.clone().expect("ended");
+        assert_eq!((last.id, last.status.as_str()), (id, "CANCELLED"));
+        assert!(w.zeebe.pending.is_none());
+        assert!(!w.faults.cancel_next_change, "the fault fires once");
+    }
+}

@@ -31,10 +31,13 @@ use c8dr_e2e::{Run, TestEnv, send_signal, words};
 use rows::{Fault, Row, Step};
 use serde_json::Value;
 
-/// Rows run in parallel, each with its own simulator.
-const WORKERS: usize = 4;
+/// Rows run in parallel, each with its own simulator (much of a row is waiting: polls,
+/// backoffs, timeouts, so more rows than cores).
+const WORKERS: usize = 6;
 /// A faulted run or a re-run still running after this is a failure of its own ("hung").
 const RUN_LIMIT: Duration = Duration::from_secs(60);
+/// How a failed preparation of a row is recognised (see [`run_all`]).
+const PREPARING: &str = "preparing a row:";
 
 const ES_PASSWORD: &str = "cnry-fm-es-pw-4Kq7z";
 const REST_PASSWORD: &str = "cnry-fm-rest-pw-9Wd3m";
@@ -55,6 +58,8 @@ struct Verdict {
     problems: Vec<String>,
     context: String,
     secs: f64,
+    /// The preparation failed once and was run again (its first error line).
+    prepare_retried: Option<String>,
 }
 
 fn start_env(row: &Row) -> TestEnv {
@@ -68,8 +73,8 @@ fn start_env(row: &Row) -> TestEnv {
             c.rest_password = REST_PASSWORD.into();
             // A signal must land while the step runs: slower server-side work.
             if signalled {
-                c.operation_duration = Duration::from_millis(150);
-                c.es_shard_duration = Duration::from_millis(150);
+                c.operation_duration = Duration::from_millis(80);
+                c.es_shard_duration = Duration::from_millis(80);
             }
             // A gateway timeout (the answer lost) comes after this.
             c.gateway_request_timeout = Duration::from_millis(300);
@@ -88,7 +93,7 @@ fn must(env: &TestEnv, helm: bool, line: &str) {
     assert_eq!(
         run.code,
         0,
-        "preparing a row: `{line}` failed\n{}",
+        "{PREPARING} `{line}` failed\n{}",
         run.context()
     );
 }
@@ -191,7 +196,7 @@ fn inject(env: &TestEnv, row: &Row) {
         // Created in `prepare` (failback 1 without --no-schema-manager).
         Fault::RestoreConflict => {}
         Fault::ApiServerUnavailable => w.faults.kube_api_unavailable = 2,
-        Fault::ApiServerSlow => w.faults.kube_api_delay = Some(Duration::from_millis(400)),
+        Fault::ApiServerSlow => w.faults.kube_api_delay = Some(Duration::from_millis(150)),
         Fault::HelmFailsOneRegion => w.faults.helm_fails_region = Some(1),
     }
 }
@@ -314,11 +319,8 @@ fn clear(env: &TestEnv, row: &Row) -> &'static str {
         Fault::RestoreConflict => {
             // The operator redoes failback 1 right, and lets c8dr delete the indices the schema
             // manager created (the flag is the explicit consent SPEC 4.5 asks for).
-            must(
-                env,
-                true,
-                "redeploy --region recreated --no-webapps --no-schema-manager",
-            );
+            let run = env.helm("redeploy --region recreated --no-webapps --no-schema-manager");
+            assert_eq!(run.code, 0, "clearing the fault failed\n{}", run.context());
             " --delete-existing-indices"
         }
         _ => "",
@@ -653,19 +655,34 @@ fn run_all(rows: &[Row]) -> Vec<Verdict> {
         for _ in 0..WORKERS {
             scope.spawn(|| {
                 while let Some(row) = rows.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        run_row(row)
-                    }))
-                    .unwrap_or_else(|e| Verdict {
-                        problems: vec![format!(
-                            "the row panicked: {}",
-                            e.downcast_ref::<String>()
-                                .cloned()
-                                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                                .unwrap_or_default()
-                        )],
+                    let attempt = || {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_row(row)))
+                            .map_err(|e| {
+                                e.downcast_ref::<String>()
+                                    .cloned()
+                                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                                    .unwrap_or_default()
+                            })
+                    };
+                    // A preparation that failed (the commands that bring the installation to the
+                    // row's step, before any fault) is tried once more on a fresh simulator, and
+                    // the matrix says so: seen about once in 130 rows on a loaded machine, a
+                    // helm run right after a region is recreated finding the region's port
+                    // answered by another row's simulator in this process. The row's own run and
+                    // verdict are never retried.
+                    let mut retried = None;
+                    let mut result = attempt();
+                    if let Err(msg) = &result
+                        && msg.contains(PREPARING)
+                    {
+                        retried = msg.lines().next().map(str::to_string);
+                        result = attempt();
+                    }
+                    let mut verdict = result.unwrap_or_else(|msg| Verdict {
+                        problems: vec![format!("the row panicked: {msg}")],
                         ..Verdict::default()
                     });
+                    verdict.prepare_retried = retried;
                     results
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -719,16 +736,21 @@ fn fault_matrix_every_row_ends_in_success_or_a_clear_failure_and_loses_nothing()
     let mut unexpected = vec![];
     let mut fixed = vec![];
     let mut known_rows = 0;
+    let mut retried = 0;
     println!(
         "\n| fault | step | exit | re-run | invariants and checks |\n|---|---|---|---|---|"
     );
     for (row, v) in rows.iter().zip(&verdicts) {
         let known = known::reason(row);
-        let checks = if v.problems.is_empty() {
+        let mut checks = if v.problems.is_empty() {
             "all hold".to_string()
         } else {
             v.problems.join("; ")
         };
+        if v.prepare_retried.is_some() {
+            retried += 1;
+            checks.push_str(" (preparation retried once)");
+        }
         let mark = match (known, v.problems.is_empty()) {
             (Some(reason), false) => {
                 known_rows += 1;
@@ -759,11 +781,12 @@ fn fault_matrix_every_row_ends_in_success_or_a_clear_failure_and_loses_nothing()
         .filter(|_| only.is_none())
         .collect();
     println!(
-        "\nfault matrix: {} rows, {} pass, {} known failures, {} unexpected failures; {:.0} s",
+        "\nfault matrix: {} rows, {} pass, {} known failures, {} unexpected failures ({} preparations retried); {:.0} s",
         rows.len(),
         rows.len() - known_rows - unexpected.len(),
         known_rows,
         unexpected.len(),
+        retried,
         started.elapsed().as_secs_f64()
     );
     let mut slow: Vec<(f64, String)> = rows
@@ -772,6 +795,11 @@ fn fault_matrix_every_row_ends_in_success_or_a_clear_failure_and_loses_nothing()
         .map(|(r, v)| (v.secs, r.id()))
         .collect();
     slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!(
+        "row time: {:.0} s in all, {:.1} s a row on average, {WORKERS} rows at a time",
+        slow.iter().map(|(s, _)| s).sum::<f64>(),
+        slow.iter().map(|(s, _)| s).sum::<f64>() / slow.len().max(1) as f64
+    );
     for (s, id) in slow.iter().take(3) {
         println!("slowest: {s:.1} s {id}");
     }

@@ -128,7 +128,7 @@ impl Fault {
             Self::SnapshotPartial => "snapshot PARTIAL".into(),
             Self::RestoreConflict => "restore conflict (index exists)".into(),
             Self::ApiServerUnavailable => "API server briefly 503".into(),
-            Self::ApiServerSlow => "API server slow (400 ms)".into(),
+            Self::ApiServerSlow => "API server slow (150 ms a request)".into(),
             Self::HelmFailsOneRegion => "helm fails in region 1".into(),
             Self::Signal(s) => format!("SIG{s}"),
         }
@@ -202,11 +202,12 @@ pub fn rows() -> Vec<Row> {
     let mut all = vec![];
     // Transient faults of reads and tunnels are retried (SPEC 4.7): the step succeeds.
     all.extend(row(PortForwardDropped, &kubectl_steps, &[0]));
-    // failback 6 reads no gateway endpoint (the resume is verified on the broker pods).
+    // failback 3, 4 and 6 read no gateway endpoint: pause and resume are verified on the broker
+    // pods, the copy talks to Elasticsearch.
     let gateway_readers: Vec<Step> = kubectl_steps
         .iter()
         .copied()
-        .filter(|s| *s != Resume)
+        .filter(|s| ![Pause, EsCopy, Resume].contains(s))
         .collect();
     all.extend(row(GatewayRead(502), &gateway_readers, &[0]));
     all.extend(row(GatewayRead(504), &gateway_readers, &[0]));
