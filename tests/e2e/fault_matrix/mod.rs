@@ -236,68 +236,47 @@ fn fired(env: &TestEnv, row: &Row, outcome: &Outcome, before: &Value) -> bool {
     }
 }
 
-/// For faults that must strike in the middle of a driver, watch and strike. Runs until the
-/// child exits.
-fn during(env: &TestEnv, row: &Row, started: Instant) {
+/// For faults that must strike in the middle of a run: watch the state and, once the moment
+/// comes, take a broker down. Returns when it struck, or when the run ended first.
+fn during(env: &TestEnv, row: &Row, started: Instant, running: &dyn Fn() -> bool) {
+    type When = Box<dyn Fn(&Value) -> bool>;
     let lost = row.lost;
-    let strike_when = |pred: &dyn Fn(&Value) -> bool| {
-        while started.elapsed() < RUN_LIMIT {
-            if pred(&env.state()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        false
-    };
-    match (row.fault, row.step) {
-        (Fault::ChangeStalls, Step::Failover) => {
-            // Once the brokers are removed (failover 1 done), a broker the exporter disable
-            // needs goes down.
-            let parity = lost as u64;
-            if strike_when(&|s| {
-                s["members"]
-                    .as_array()
-                    .is_some_and(|m| m.iter().all(|b| b.as_u64().map(|b| b % 2) != Some(parity)))
-            }) {
-                env.sim
-                    .world()
-                    .lock()
-                    .faults
-                    .stopped_brokers
-                    .insert(surviving_broker(lost));
-            }
-        }
+    let (when, broker): (When, u32) = match (row.fault, row.step) {
+        // Once the brokers are removed (failover 1 done), a broker the exporter disable needs
+        // goes down.
+        (Fault::ChangeStalls, Step::Failover) => (
+            Box::new(move |s| {
+                s["members"].as_array().is_some_and(|m| {
+                    m.iter()
+                        .all(|b| b.as_u64().map(|b| b % 2) != Some(lost as u64))
+                })
+            }),
+            surviving_broker(lost),
+        ),
+        // Stopped before the run, the broker would be refused as not running (exit 3, a
+        // pre-flight check): it goes down once the change is under way, and the change waits
+        // for it (its BROKER_ADD and PARTITION_JOINs run on it).
         (Fault::ChangeStalls, Step::AddBrokers) => {
-            // Stopped before the run, the broker would be refused as not running (exit 3, a
-            // pre-flight check): it goes down once the change is under way, and the change
-            // waits for it (its BROKER_ADD and PARTITION_JOINs run on it).
-            if strike_when(&|s| !s["pendingChange"].is_null()) {
-                env.sim
-                    .world()
-                    .lock()
-                    .faults
-                    .stopped_brokers
-                    .insert(lost as u32 + 4);
-            }
+            (Box::new(|s| !s["pendingChange"].is_null()), lost as u32 + 4)
         }
-        (Fault::ExporterStuckEnabling, Step::Failback) => {
-            // Once the copy is done and before the exporter is enabled: the copy has restored
-            // indices in the recreated region.
-            let region = lost;
-            if strike_when(&|s| {
-                s["regions"][region]["esIndices"]
+        // Once the copy has restored indices in the recreated region, before the exporter is
+        // enabled.
+        (Fault::ExporterStuckEnabling, Step::Failback) => (
+            Box::new(move |s| {
+                s["regions"][lost]["esIndices"]
                     .as_array()
                     .is_some_and(|i| !i.is_empty())
-            }) {
-                env.sim
-                    .world()
-                    .lock()
-                    .faults
-                    .stopped_brokers
-                    .insert(surviving_broker(lost));
-            }
+            }),
+            surviving_broker(lost),
+        ),
+        _ => return,
+    };
+    while started.elapsed() < RUN_LIMIT && running() {
+        if when(&env.state()) {
+            env.sim.world().lock().faults.stopped_brokers.insert(broker);
+            return;
         }
-        _ => {}
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -350,6 +329,7 @@ fn run_step(env: &TestEnv, row: &Row, line: &str) -> Outcome {
                 // In flight: a mutation applied, the copy registered its repository, helm
                 // started, or (pause/resume, instantaneous) the first request reached a cluster.
                 let in_flight = || match row.step {
+                    _ if row.strike_when.is_some() => row.strike_when.is_some_and(|f| f(env_ref)),
                     Step::EsCopy | Step::Failback => {
                         let w = env_ref.sim.world().lock();
                         !w.regions[1 - row.lost].es.repositories.is_empty()
@@ -373,14 +353,18 @@ fn run_step(env: &TestEnv, row: &Row, line: &str) -> Outcome {
                     send_signal(&c, sig);
                 }
             } else {
-                during(env_ref, &row, started);
+                let running = || matches!(child.lock().map(|mut c| c.try_wait()), Ok(Ok(None)));
+                during(env_ref, &row, started, &running);
             }
         }
     };
     std::thread::scope(|scope| {
         let w = scope.spawn(watcher);
         let status = loop {
-            let done = child.lock().ok().and_then(|mut c| c.try_wait().ok().flatten());
+            let done = child
+                .lock()
+                .ok()
+                .and_then(|mut c| c.try_wait().ok().flatten());
             if let Some(s) = done {
                 break Some(s);
             }
@@ -484,9 +468,16 @@ fn duplicates(slice: &[(String, String, Value)], toggles_too: bool) -> Vec<Strin
 /// The part of an output that says what to do after a failure.
 fn says_what_to_do(run: &Run) -> bool {
     let text = format!("{}\n{}", run.stdout, run.stderr).to_lowercase();
-    ["kubectl c8dr", "helm c8dr", "re-run", "rerun", "retry", "run "]
-        .iter()
-        .any(|h| text.contains(h))
+    [
+        "kubectl c8dr",
+        "helm c8dr",
+        "re-run",
+        "rerun",
+        "retry",
+        "run ",
+    ]
+    .iter()
+    .any(|h| text.contains(h))
 }
 
 /// Run one row; its verdict.
@@ -525,10 +516,7 @@ fn run_row(row: &Row) -> Verdict {
     } else if !row.expect.contains(&faulted.code) {
         problems.push(format!("exit {} (expected {:?})", faulted.code, row.expect));
     }
-    if faulted.code != 0
-        && faulted.code > 0
-        && faulted.code < 128
-        && !says_what_to_do(&faulted.run)
+    if faulted.code != 0 && faulted.code > 0 && faulted.code < 128 && !says_what_to_do(&faulted.run)
     {
         problems.push("a failure that does not say what to do".into());
     }
@@ -574,7 +562,11 @@ fn run_row(row: &Row) -> Verdict {
     let s = env.state();
     let lost = row.lost as u64;
     for r in s["requests"].as_array().into_iter().flatten() {
-        for b in r["body"]["brokers"]["remove"].as_array().into_iter().flatten() {
+        for b in r["body"]["brokers"]["remove"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             if b.as_u64().map(|b| b % 2) != Some(lost) {
                 problems.push(format!("a live broker's removal was sent: {}", r["body"]));
             }
@@ -597,7 +589,9 @@ fn run_row(row: &Row) -> Verdict {
     // A change cancelled by someone else must be sent again: that one resend is no duplicate.
     let allowed = usize::from(row.fault == Fault::ChangeCancelled);
     if cross.len() > allowed {
-        problems.push(format!("a change applied twice over the two runs: {cross:?}"));
+        problems.push(format!(
+            "a change applied twice over the two runs: {cross:?}"
+        ));
     }
     let indices_after = indices(&env);
     let lost_indices: Vec<_> = indices_before.difference(&indices_after).collect();
@@ -626,7 +620,10 @@ fn run_row(row: &Row) -> Verdict {
     }
     for (p, c) in &now {
         let text = String::from_utf8_lossy(c);
-        if [ES_PASSWORD, REST_PASSWORD].iter().any(|x| text.contains(x)) {
+        if [ES_PASSWORD, REST_PASSWORD]
+            .iter()
+            .any(|x| text.contains(x))
+        {
             problems.push(format!("a secret left on disk: {}", p.display()));
         }
     }
@@ -638,12 +635,12 @@ fn run_row(row: &Row) -> Verdict {
             problems.push(format!("a secret in the output of `{}`", run.shown));
         }
     }
+    if let Some(check) = row.check {
+        problems.extend(check(&env, &faulted.run, &rerun));
+    }
     problems.dedup();
     v.problems = problems;
-    v.context = format!(
-        "{faulted_context}\n--- re-run ---\n{}",
-        rerun.context()
-    );
+    v.context = format!("{faulted_context}\n--- re-run ---\n{}", rerun.context());
     v.secs = t.elapsed().as_secs_f64();
     v
 }
@@ -737,9 +734,7 @@ fn fault_matrix_every_row_ends_in_success_or_a_clear_failure_and_loses_nothing()
     let mut fixed = vec![];
     let mut known_rows = 0;
     let mut retried = 0;
-    println!(
-        "\n| fault | step | exit | re-run | invariants and checks |\n|---|---|---|---|---|"
-    );
+    println!("\n| fault | step | exit | re-run | invariants and checks |\n|---|---|---|---|---|");
     for (row, v) in rows.iter().zip(&verdicts) {
         let known = known::reason(row);
         let mut checks = if v.problems.is_empty() {
@@ -768,7 +763,7 @@ fn fault_matrix_every_row_ends_in_success_or_a_clear_failure_and_loses_nothing()
         };
         println!(
             "| {} | {} | {} | {} | {} |",
-            row.fault.name(),
+            row.fault_label(),
             row.step.label(),
             code(v.faulted),
             code(v.rerun),
@@ -777,7 +772,11 @@ fn fault_matrix_every_row_ends_in_success_or_a_clear_failure_and_loses_nothing()
     }
     let stale: Vec<_> = known::KNOWN_FAILURES
         .iter()
-        .filter(|(f, s, _)| !rows.iter().any(|r| r.fault.name() == *f && r.step.label() == *s))
+        .filter(|(f, s, _)| {
+            !rows
+                .iter()
+                .any(|r| r.fault_label() == *f && r.step.label() == *s)
+        })
         .filter(|_| only.is_none())
         .collect();
     println!(
@@ -803,7 +802,10 @@ fn fault_matrix_every_row_ends_in_success_or_a_clear_failure_and_loses_nothing()
     for (s, id) in slow.iter().take(3) {
         println!("slowest: {s:.1} s {id}");
     }
-    assert!(stale.is_empty(), "known failures of rows that no longer exist: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "known failures of rows that no longer exist: {stale:?}"
+    );
     assert!(
         fixed.is_empty(),
         "these known failures pass now: remove them from fault_matrix/known.rs and docs/reliability.md: {fixed:#?}"

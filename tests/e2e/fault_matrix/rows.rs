@@ -1,6 +1,17 @@
 //! The rows of the fault matrix: which fault strikes which step, and the exit codes that are the
 //! right answer to it. Adding a row is one line in [`rows`]; a new fault is a variant of
-//! [`Fault`] with its injection and its clearing in `mod.rs`.
+//! [`Fault`] with its injection and its clearing in `mod.rs`. A row may carry its own moment to
+//! strike ([`Row::strike_when`], for signals) and its own checks ([`Row::check`]), e.g.
+//!
+//! ```ignore
+//! // A signal during the restore puts the recovery settings back.
+//! all.extend(checked(
+//!     strike(row(Signal("TERM"), &[EsCopy], &[143]), "during the restore", restore_running),
+//!     recovery_settings_restored,
+//! ));
+//! ```
+
+use c8dr_e2e::{Run, TestEnv};
 
 /// A step of the procedure (SPEC 1, `common/src/procedure/steps.rs`) or a driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,11 +158,29 @@ pub struct Row {
     pub expect: &'static [i32],
     /// Extra options for the faulted run (e.g. a short `--timeout`).
     pub extra: &'static str,
+    /// Told after the fault's name, for a second row of one fault and step (e.g. "during the
+    /// restore").
+    pub when: &'static str,
+    /// For a signal: send it once this holds (default: the step's own moment, see `run_step`).
+    pub strike_when: Option<fn(&TestEnv) -> bool>,
+    /// Checks of the row's own, after the re-run: (env, faulted run, re-run) -> problems.
+    pub check: Option<Check>,
 }
+
+/// A row's own check: the problems it finds (none: it holds).
+pub type Check = fn(&TestEnv, &Run, &Run) -> Vec<String>;
 
 impl Row {
     pub fn id(&self) -> String {
-        format!("{} × {}", self.fault.name(), self.step.label())
+        format!("{} × {}", self.fault_label(), self.step.label())
+    }
+    /// The fault's name, and when it strikes if the row says.
+    pub fn fault_label(&self) -> String {
+        if self.when.is_empty() {
+            self.fault.name()
+        } else {
+            format!("{} ({})", self.fault.name(), self.when)
+        }
     }
 }
 
@@ -161,11 +190,35 @@ fn row(fault: Fault, steps: &[Step], expect: &'static [i32]) -> Vec<Row> {
         .map(|&step| Row {
             fault,
             step,
-            lost: if fault == Fault::CoordinatorDead { 0 } else { 1 },
+            lost: if fault == Fault::CoordinatorDead {
+                0
+            } else {
+                1
+            },
             expect,
             extra: "",
+            when: "",
+            strike_when: None,
+            check: None,
         })
         .collect()
+}
+
+/// `rows` with their signal sent once `holds` holds, `when` naming that moment.
+pub fn strike(mut rows: Vec<Row>, when: &'static str, holds: fn(&TestEnv) -> bool) -> Vec<Row> {
+    for r in &mut rows {
+        r.when = when;
+        r.strike_when = Some(holds);
+    }
+    rows
+}
+
+/// `rows` with a check of their own.
+pub fn checked(mut rows: Vec<Row>, check: Check) -> Vec<Row> {
+    for r in &mut rows {
+        r.check = Some(check);
+    }
+    rows
 }
 
 fn with_extra(mut rows: Vec<Row>, extra: &'static str) -> Vec<Row> {
@@ -247,7 +300,10 @@ pub fn rows() -> Vec<Row> {
     all.extend(row(ApiServerUnavailable, &[RedeployBoth], &[0, 1]));
     all.extend(row(ApiServerSlow, &kubectl_steps, &[0]));
     all.extend(row(ApiServerSlow, &[RedeployBoth], &[0]));
-    all.extend(row(HelmFailsOneRegion, &[RedeployBoth], &[1]));
+    all.extend(checked(
+        row(HelmFailsOneRegion, &[RedeployBoth], &[1]),
+        the_other_region_was_upgraded,
+    ));
     let signalled = [
         RemoveBrokers,
         DisableExporter,
@@ -264,5 +320,45 @@ pub fn rows() -> Vec<Row> {
     all.extend(row(Signal("INT"), &signalled, &[130]));
     all.extend(row(Signal("TERM"), &signalled, &[143]));
     all.extend(row(Signal("HUP"), &signalled, &[129]));
+    // The copy's longest part: the restore into the recreated region.
+    all.extend(strike(
+        row(Signal("TERM"), &[EsCopy, Failback], &[143]),
+        "during the restore",
+        restore_running,
+    ));
     all
+}
+
+/// `--region both` with region 1 failing: region 0 was upgraded all the same, and the error
+/// names the region that failed.
+fn the_other_region_was_upgraded(env: &TestEnv, faulted: &Run, _rerun: &Run) -> Vec<String> {
+    let mut p = vec![];
+    let upgrades = env
+        .helm_calls()
+        .iter()
+        .filter(|a| a.first().map(String::as_str) == Some("upgrade"))
+        .filter(|a| a.iter().any(|x| x == "c8dr-sim-region0"))
+        .count();
+    // failback 1 and 2 prepared the row (region 0 once), then the faulted run and the re-run.
+    if upgrades < 3 {
+        p.push(format!(
+            "region 0 was not upgraded by the faulted run ({upgrades} upgrades in all)"
+        ));
+    }
+    if !faulted
+        .stderr
+        .lines()
+        .any(|l| l.starts_with("error:") && l.contains("region1"))
+    {
+        p.push("the error does not name region1".into());
+    }
+    p
+}
+
+/// The restore into the recreated region has started (a restore of the copy's snapshot is
+/// running there).
+fn restore_running(env: &TestEnv) -> bool {
+    let w = env.sim.world().lock();
+    let recreated = &w.regions[1].es;
+    !recreated.indices.is_empty()
 }
