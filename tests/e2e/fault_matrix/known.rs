@@ -5,23 +5,13 @@
 use super::rows::Row;
 
 /// (fault name, step label, reason), as the matrix prints them.
-pub const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
-    (
-        "snapshot PARTIAL",
-        "failback 4",
-        "es copy ends with exit 1 and names the failed shard but not what to do (re-running it takes \
+pub const KNOWN_FAILURES: &[(&str, &str, &str)] = &[(
+    "snapshot PARTIAL",
+    "failback 4",
+    "es copy ends with exit 1 and names the failed shard but not what to do (re-running it takes \
          a new snapshot); the message is made in common/src/es/ and common/src/commands/es/, being \
          changed by the pre-copy work (engineer B), reported to the lead",
-    ),
-    (
-        "SIGTERM (during the restore)",
-        "failback 4",
-        "es copy stopped during its restore says only 'interrupted by SIGTERM'; its re-run takes \
-         the indices of its own unfinished restore for a schema-manager conflict and refuses \
-         (exit 3, 'was CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false set?'); the failback \
-         driver's re-run copes. In common/src/commands/es/ (engineer B's area), reported to the lead",
-    ),
-];
+)];
 
 /// The reason a row is a known failure, if it is one.
 pub fn reason(row: &Row) -> Option<&'static str> {
