@@ -445,8 +445,7 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
                 w.faults.kube_api_unavailable = n as u32;
             }
             if let Some(ms) = body["kubeApiDelayMs"].as_u64() {
-                w.faults.kube_api_delay =
-                    (ms > 0).then(|| std::time::Duration::from_millis(ms));
+                w.faults.kube_api_delay = (ms > 0).then(|| std::time::Duration::from_millis(ms));
             }
             if let Some(r) = body.get("helmFailsRegion") {
                 w.faults.helm_fails_region = r.as_u64().map(|r| r as usize).filter(|r| *r < 2);
@@ -577,5 +576,70 @@ mod tests {
         assert_eq!(served, serde_json::to_value(&log).expect("serialisable"));
         assert_eq!(sim.shared.requests.len(), 5);
         assert_eq!(sim.shared.requests.since(4)[0].listener, "broker-2");
+    }
+
+    #[tokio::test]
+    async fn the_control_endpoint_sets_the_fault_matrix_faults_and_clears_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start(SimConfig::default(), dir.path())
+            .await
+            .expect("simulator starts");
+        let client = reqwest::Client::new();
+        let post = |body: Value| {
+            client
+                .post(format!("http://{}/faults", sim.control))
+                .json(&body)
+                .send()
+        };
+        post(
+            json!({"zeebeReadError": 504, "times": 2, "loseMutationAnswer": 1,
+            "stoppedBrokers": [2, 4], "cancelNextChange": true, "kubeApiUnavailable": 3,
+            "kubeApiDelayMs": 150, "helmFailsRegion": 1}),
+        )
+        .await
+        .expect("control answers");
+        {
+            let w = sim.world().lock();
+            let f = &w.faults;
+            assert_eq!(f.zeebe_read_error, Some((504, 2)));
+            assert_eq!(f.lose_mutation_answer, 1);
+            assert_eq!(
+                f.stopped_brokers.iter().copied().collect::<Vec<_>>(),
+                [2, 4]
+            );
+            assert!(f.cancel_next_change);
+            assert_eq!(f.kube_api_unavailable, 3);
+            assert_eq!(
+                f.kube_api_delay,
+                Some(std::time::Duration::from_millis(150))
+            );
+            assert_eq!(f.helm_fails_region, Some(1));
+        }
+        // A read answered by the injected fault, then the real answer.
+        let cluster = format!("http://{}/actuator/cluster", sim.endpoints(0).management);
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(
+            status(client.get(&cluster).send().await.expect("gateway")),
+            504
+        );
+        // The API server answers 503 while the fault lasts.
+        let pods = format!(
+            "http://{}/api/v1/namespaces/camunda-region0/pods",
+            sim.endpoints(0).kube_api
+        );
+        assert_eq!(
+            status(client.get(&pods).send().await.expect("kube api")),
+            503
+        );
+        post(json!({"clear": true})).await.expect("control answers");
+        assert!(sim.world().lock().faults.stopped_brokers.is_empty());
+        assert_eq!(
+            status(client.get(&cluster).send().await.expect("gateway")),
+            200
+        );
+        assert_eq!(
+            status(client.get(&pods).send().await.expect("kube api")),
+            200
+        );
     }
 }

@@ -7,7 +7,8 @@
 //!   4 timeout, 5 unreachable, 128+n after a signal), and a failure says what to do next;
 //! - then, fault cleared, a re-run of the same command succeeds;
 //! - invariants, from the simulator's state and request logs: no live broker removed, no
-//!   mutation applied twice (within a run; across the two runs for topology changes), no index
+//!   mutation applied twice (within a run; across the two runs for topology changes), no
+//!   topology change sent twice within a run unless the gateway refused the first, no index
 //!   deleted in the surviving region, exporting not left paused by a failed run, user files
 //!   (values files, kubeconfig) unchanged, no secret (the canary passwords of the simulator) in
 //!   the output or on disk (HOME, TMPDIR).
@@ -474,6 +475,32 @@ fn duplicates(slice: &[(String, String, Value)], toggles_too: bool) -> Vec<Strin
     dups
 }
 
+/// The topology-change requests (not dry runs) the gateway received so far: each as
+/// `method path?query body` (exporting pause/resume excepted: idempotent broadcasts, retried by
+/// design, SPEC 3.3).
+fn sent_changes(env: &TestEnv) -> Vec<String> {
+    env.sim
+        .world()
+        .lock()
+        .zeebe
+        .requests
+        .iter()
+        .filter(|(_, p, _)| !p.contains("dryRun") && !p.starts_with("/actuator/exporting/"))
+        .map(|(m, p, b)| format!("{m} {p} {b}"))
+        .collect()
+}
+
+/// Requests sent more than once in `sent`, beyond `allowed` resends.
+fn resent(sent: &[String], allowed: usize) -> Option<Vec<String>> {
+    let mut seen = BTreeSet::new();
+    let again: Vec<String> = sent
+        .iter()
+        .filter(|k| !seen.insert(k.as_str()))
+        .cloned()
+        .collect();
+    (again.len() > allowed).then_some(again)
+}
+
 /// The part of an output that says what to do after a failure.
 fn says_what_to_do(run: &Run) -> bool {
     let text = format!("{}\n{}", run.stdout, run.stderr).to_lowercase();
@@ -515,6 +542,7 @@ fn run_row(row: &Row) -> Verdict {
     let before = env.state();
     let exporting_before = before["exporting"].clone();
     let applied_start = applied(&env).len();
+    let sent_start = sent_changes(&env).len();
     inject(&env, row);
     let (_, base) = row.step.command(row.lost);
     let faulted = run_step(&env, row, &format!("{base} {}", row.extra));
@@ -536,6 +564,13 @@ fn run_row(row: &Row) -> Verdict {
     let dups = duplicates(&after_fault[applied_start..], true);
     if !dups.is_empty() {
         problems.push(format!("the faulted run applied twice: {dups:?}"));
+    }
+    // Sent twice in one run: only after the gateway refused the first before any broker saw it
+    // (the injected 502/504 on the mutation), never after a lost answer or a 409 (SPEC 4.3, 4.7).
+    let sent_fault = sent_changes(&env);
+    let refused = usize::from(matches!(row.fault, Fault::GatewayMutation(_)));
+    if let Some(again) = resent(&sent_fault[sent_start..], refused) {
+        problems.push(format!("the faulted run sent a change twice: {again:?}"));
     }
     let s = env.state();
     // Left paused only when the resume itself failed and the error gives the command to run.
@@ -566,6 +601,9 @@ fn run_row(row: &Row) -> Verdict {
     v.rerun = Some(rerun.code);
     if rerun.code != 0 {
         problems.push(format!("re-run exit {}", rerun.code));
+    }
+    if let Some(again) = resent(&sent_changes(&env)[sent_fault.len()..], 0) {
+        problems.push(format!("the re-run sent a change twice: {again:?}"));
     }
     // Invariants over the whole row.
     let s = env.state();
