@@ -316,11 +316,21 @@ fn clear(env: &TestEnv, row: &Row) -> &'static str {
     }
 }
 
+/// `kubectl c8dr LINE` through the real kubectl (which execs the plugin in its own process, so
+/// a signal sent to it reaches the plugin), or `helm-c8dr LINE` as helm runs it.
+fn command(env: &TestEnv, helm: bool, line: &str) -> c8dr_e2e::RunBuilder {
+    let mut args: Vec<std::ffi::OsString> = vec![];
+    if !helm {
+        args.push("c8dr".into());
+    }
+    args.extend(words(line).into_iter().map(Into::into));
+    env.command(if helm { "helm-c8dr" } else { "kubectl" }, args)
+}
+
 /// Spawn the row's command; for signal rows send the signal once the step is in flight.
 fn run_step(env: &TestEnv, row: &Row, line: &str) -> Outcome {
     let (helm, _) = row.step.command(row.lost);
-    let program = if helm { "helm-c8dr" } else { "kubectl-c8dr" };
-    let mut cmd = env.command(program, words(line).into_iter().map(Into::into).collect());
+    let mut cmd = command(env, helm, line);
     if helm && matches!(row.fault, Fault::Signal(_)) {
         cmd = cmd.env("C8DR_SIM_HELM_SLEEP_MS", "1500");
     }
@@ -592,12 +602,7 @@ fn run_row(row: &Row) -> Verdict {
     let extra = clear(&env, row);
     let rerun_line = format!("{base}{extra}");
     let (helm, _) = row.step.command(row.lost);
-    let rerun = env
-        .command(
-            if helm { "helm-c8dr" } else { "kubectl-c8dr" },
-            words(&rerun_line).into_iter().map(Into::into).collect(),
-        )
-        .run_within(RUN_LIMIT);
+    let rerun = command(&env, helm, &rerun_line).run_within(RUN_LIMIT);
     v.rerun = Some(rerun.code);
     if rerun.code != 0 {
         problems.push(format!("re-run exit {}", rerun.code));
