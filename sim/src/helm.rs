@@ -120,6 +120,14 @@ pub fn handle_http(
             )}),
         );
     }
+    if w.faults.helm_fails_region == Some(region) {
+        // Fault `helm_fails_region`: another helm operation holds the release (helm/helm v3.17.0
+        // pkg/action/upgrade.go `errPending`); nothing is applied.
+        return crate::http::json(
+            409,
+            &json!({"message": "another operation (install/upgrade/rollback) is in progress"}),
+        );
+    }
     let installed = w.regions[region].release.is_some();
     apply_release(&mut w, region, body["values"].clone());
     let r = &w.regions[region];

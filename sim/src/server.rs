@@ -412,6 +412,10 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
         ("POST", "/faults") => {
             let body = req.json_body().unwrap_or(Value::Null);
             let mut w = shared.world.lock();
+            // `{"clear": true}` first: every fault off, then the ones this body sets.
+            if body["clear"].as_bool() == Some(true) {
+                w.faults = crate::world::Faults::default();
+            }
             if let (Some(status), Some(times)) =
                 (body["zeebeError"].as_u64(), body["times"].as_u64())
             {
@@ -431,6 +435,33 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             }
             if let Some(p) = body["exportingFailsAtPartition"].as_u64() {
                 w.faults.exporting_fails_at_partition = Some(p as u32);
+            }
+            if let (Some(status), Some(times)) =
+                (body["zeebeReadError"].as_u64(), body["times"].as_u64())
+            {
+                w.faults.zeebe_read_error = Some((status as u16, times as u32));
+            }
+            if let Some(n) = body["loseMutationAnswer"].as_u64() {
+                w.faults.lose_mutation_answer = n as u32;
+            }
+            if let Some(ids) = body["stoppedBrokers"].as_array() {
+                w.faults.stopped_brokers = ids
+                    .iter()
+                    .filter_map(Value::as_u64)
+                    .map(|b| b as u32)
+                    .collect();
+            }
+            if let Some(b) = body["cancelNextChange"].as_bool() {
+                w.faults.cancel_next_change = b;
+            }
+            if let Some(n) = body["kubeApiUnavailable"].as_u64() {
+                w.faults.kube_api_unavailable = n as u32;
+            }
+            if let Some(ms) = body["kubeApiDelayMs"].as_u64() {
+                w.faults.kube_api_delay = (ms > 0).then(|| std::time::Duration::from_millis(ms));
+            }
+            if let Some(r) = body.get("helmFailsRegion") {
+                w.faults.helm_fails_region = r.as_u64().map(|r| r as usize).filter(|r| *r < 2);
             }
             http::json(200, &json!({"ok": true}))
         }
@@ -487,6 +518,7 @@ pub fn state_json(w: &World) -> Value {
         "pendingChange": w.zeebe.pending.as_ref().map(|p| p.id),
         "lastChange": w.zeebe.last_change.as_ref().map(|c| json!({"id": c.id, "status": c.status})),
         "requests": w.zeebe.requests.iter().map(|(m, p, b)| json!({"method": m, "path": p, "body": b})).collect::<Vec<_>>(),
+        "applied": w.zeebe.applied.iter().map(|(m, p, b)| json!({"method": m, "path": p, "body": b})).collect::<Vec<_>>(),
         "regions": w.regions.iter().map(|r| json!({
             "reachable": r.reachable,
             "recreated": r.recreated,
@@ -557,5 +589,70 @@ mod tests {
         assert_eq!(served, serde_json::to_value(&log).expect("serialisable"));
         assert_eq!(sim.shared.requests.len(), 5);
         assert_eq!(sim.shared.requests.since(4)[0].listener, "broker-2");
+    }
+
+    #[tokio::test]
+    async fn the_control_endpoint_sets_the_fault_matrix_faults_and_clears_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start(SimConfig::default(), dir.path())
+            .await
+            .expect("simulator starts");
+        let client = reqwest::Client::new();
+        let post = |body: Value| {
+            client
+                .post(format!("http://{}/faults", sim.control))
+                .json(&body)
+                .send()
+        };
+        post(
+            json!({"zeebeReadError": 504, "times": 2, "loseMutationAnswer": 1,
+            "stoppedBrokers": [2, 4], "cancelNextChange": true, "kubeApiUnavailable": 3,
+            "kubeApiDelayMs": 150, "helmFailsRegion": 1}),
+        )
+        .await
+        .expect("control answers");
+        {
+            let w = sim.world().lock();
+            let f = &w.faults;
+            assert_eq!(f.zeebe_read_error, Some((504, 2)));
+            assert_eq!(f.lose_mutation_answer, 1);
+            assert_eq!(
+                f.stopped_brokers.iter().copied().collect::<Vec<_>>(),
+                [2, 4]
+            );
+            assert!(f.cancel_next_change);
+            assert_eq!(f.kube_api_unavailable, 3);
+            assert_eq!(
+                f.kube_api_delay,
+                Some(std::time::Duration::from_millis(150))
+            );
+            assert_eq!(f.helm_fails_region, Some(1));
+        }
+        // A read answered by the injected fault, then the real answer.
+        let cluster = format!("http://{}/actuator/cluster", sim.endpoints(0).management);
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(
+            status(client.get(&cluster).send().await.expect("gateway")),
+            504
+        );
+        // The API server answers 503 while the fault lasts.
+        let pods = format!(
+            "http://{}/api/v1/namespaces/camunda-region0/pods",
+            sim.endpoints(0).kube_api
+        );
+        assert_eq!(
+            status(client.get(&pods).send().await.expect("kube api")),
+            503
+        );
+        post(json!({"clear": true})).await.expect("control answers");
+        assert!(sim.world().lock().faults.stopped_brokers.is_empty());
+        assert_eq!(
+            status(client.get(&cluster).send().await.expect("gateway")),
+            200
+        );
+        assert_eq!(
+            status(client.get(&pods).send().await.expect("kube api")),
+            200
+        );
     }
 }

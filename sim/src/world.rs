@@ -166,6 +166,34 @@ pub struct Faults {
     /// The next exporting pause/resume fails at this partition: the partitions before it are
     /// changed, the rest are not (the broadcast is not atomic, SPEC 3.3).
     pub exporting_fails_at_partition: Option<u32>,
+    /// The next N read requests (`GET`) of the management API answer with this status (502, 504)
+    /// without reaching a broker: the same `ClusterApiUtils.mapError` mapping as for mutations
+    /// (camunda/camunda zeebe/gateway-rest/.../controller/ClusterApiUtils.java, 8.8): a broker
+    /// that cannot be reached (502) or does not answer within the gateway's timeout (504).
+    pub zeebe_read_error: Option<(u16, u32)>,
+    /// Broker processes that are down while their region stays up (a crash-looping pod, an
+    /// evicted node): absent from `/v2/topology`, their pods not Ready, and every topology-change
+    /// operation they must execute waits for them — the change stalls, as a real one does
+    /// (`ClusterChangePlan` runs its operations one after the other, each on its member,
+    /// camunda/camunda zeebe/dynamic-config/.../state/ClusterChangePlan.java, 8.8).
+    pub stopped_brokers: std::collections::BTreeSet<u32>,
+    /// The next topology change is cancelled by someone else after its first operation (a second
+    /// operator's `DELETE /actuator/cluster/changes/{id}`): `lastChange.status` CANCELLED. This is
+    /// the only way a real change ends other than COMPLETED: `ClusterChangePlan` has a `FAILED`
+    /// status but only `completed()` and `cancel()` ever end a plan (camunda/camunda
+    /// zeebe/dynamic-config/.../state/ClusterChangePlan.java, 8.8).
+    pub cancel_next_change: bool,
+    /// The next N requests to a region's Kubernetes API server answer 503 ServiceUnavailable (an
+    /// API server restarting behind its load balancer, as a lost region's does here).
+    pub kube_api_unavailable: u32,
+    /// Every Kubernetes API request waits this long before it is served (an overloaded API
+    /// server queueing requests: API Priority and Fairness, kubernetes/kubernetes
+    /// staging/src/k8s.io/apiserver/pkg/server/filters/priority-and-fairness.go).
+    pub kube_api_delay: Option<Duration>,
+    /// `helm upgrade` into this region fails as when another helm operation holds the release:
+    /// helm/helm v3.17.0 pkg/action/upgrade.go `errPending` ("another operation
+    /// (install/upgrade/rollback) is in progress"), helm exits 1 and the release is unchanged.
+    pub helm_fails_region: Option<RegionId>,
 }
 
 /// What the helm stand-in last applied to a region.
@@ -258,6 +286,19 @@ impl World {
         let alive = self.alive_brokers();
         let change = crate::timeline::zeebe_change_before(&self.zeebe, &self.cfg, now);
         self.zeebe.advance(now, &alive, &self.cfg);
+        if self.faults.cancel_next_change
+            && let Some(id) = self
+                .zeebe
+                .pending
+                .as_ref()
+                .filter(|p| !p.completed.is_empty())
+                .map(|p| p.id)
+        {
+            // Fault `cancel_next_change`: another operator cancels it (applied operations stay).
+            self.faults.cancel_next_change = false;
+            let cfg = self.cfg.clone();
+            self.zeebe.cancel(id, now, &cfg);
+        }
         crate::timeline::zeebe_change_after(self, change, now);
         for region in 0..2 {
             crate::es::advance(self, region, now);
@@ -301,6 +342,7 @@ impl World {
         (0..2)
             .filter(|r| self.regions[*r].running())
             .flat_map(|r| self.broker_ids_of_region(r))
+            .filter(|b| !self.faults.stopped_brokers.contains(b))
             .collect()
     }
 
@@ -316,7 +358,9 @@ impl World {
     /// A broker pod is Ready when its process runs and it is a member of the cluster
     /// (the docs: a recreated region's brokers are never Ready until re-added).
     pub fn broker_ready(&self, id: u32) -> bool {
-        self.regions[Self::region_of_broker(id)].running() && self.zeebe.members.contains_key(&id)
+        self.regions[Self::region_of_broker(id)].running()
+            && !self.faults.stopped_brokers.contains(&id)
+            && self.zeebe.members.contains_key(&id)
     }
 
     /// Lose a region: its API server, gateway, Elasticsearch and brokers vanish.
@@ -400,5 +444,59 @@ impl Drop for WorldGuard<'_> {
     fn drop(&mut self) {
         let now = Instant::now();
         self.0.observe(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> World {
+        World::healthy(SimConfig {
+            operation_duration: Duration::ZERO,
+            ..SimConfig::default()
+        })
+    }
+
+    /// Disable camundaregion1: one operation per partition replica, each on its member.
+    fn start_disable(w: &mut World) -> i64 {
+        let ops = w.zeebe.plan_exporter("camundaregion1", false);
+        w.zeebe.start_change(ops, Instant::now()).expect("a change")
+    }
+
+    #[test]
+    fn a_stopped_broker_stalls_the_change_until_it_runs_again_and_is_not_ready() {
+        let mut w = world();
+        w.faults.stopped_brokers.insert(2);
+        assert!(!w.alive_brokers().contains(&2));
+        assert!(!w.broker_ready(2));
+        let id = start_disable(&mut w);
+        w.advance(Instant::now());
+        assert_eq!(w.zeebe.pending.as_ref().map(|p| p.id), Some(id));
+        assert_eq!(w.zeebe.exporter_status("camundaregion1"), "DISABLING");
+        w.faults.stopped_brokers.clear();
+        w.advance(Instant::now());
+        assert!(w.zeebe.pending.is_none());
+        assert_eq!(
+            w.zeebe.last_change.as_ref().map(|c| c.status.as_str()),
+            Some("COMPLETED")
+        );
+    }
+
+    #[test]
+    fn cancel_next_change_ends_the_next_change_cancelled_after_its_first_operation() {
+        let mut w = world();
+        w.faults.cancel_next_change = true;
+        // Nothing pending: the fault waits for a change.
+        w.advance(Instant::now());
+        assert!(w.faults.cancel_next_change);
+        // The first operation runs, then another operator cancels it.
+        w.faults.stopped_brokers.insert(2);
+        let id = start_disable(&mut w);
+        w.advance(Instant::now());
+        let last = w.zeebe.last_change.clone().expect("ended");
+        assert_eq!((last.id, last.status.as_str()), (id, "CANCELLED"));
+        assert!(w.zeebe.pending.is_none());
+        assert!(!w.faults.cancel_next_change, "the fault fires once");
     }
 }

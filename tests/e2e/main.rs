@@ -8,6 +8,7 @@ mod dry_run;
 mod es;
 mod es_speed;
 mod exporting;
+mod fault_matrix;
 mod helm;
 mod help;
 mod install_hook;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::mutation::{Mutation, no_recovery};
+use super::mutation::Mutation;
 use super::pause_state::{self, ExportingView};
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
@@ -176,6 +176,42 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
         .await
 }
 
+/// A resume that did not go through. Its answer lost (a dropped tunnel, a reset connection):
+/// the brokers say whether it took (SPEC 4.7: re-read, do not guess); when they show partitions
+/// still paused, it was not applied there and is sent once more. Whatever remains an error says
+/// that exporting may still be paused and what to run.
+async fn resume_failed(session: &Session, mgmt: &ManagementClient, error: Error) -> Result<()> {
+    let again = Action::ResumeExporting.step().command(&Fill::default());
+    if matches!(error, Error::Unreachable { .. }) {
+        let view = pause_state::observe(session).await;
+        if view.observed() {
+            if view.not_in("EXPORTING").is_empty() {
+                session.ui.note(format!(
+                    "the answer to the resume was lost ({error}); every broker shows EXPORTING: it took"
+                ));
+                return Ok(());
+            }
+            session.ui.note(format!(
+                "the answer to the resume was lost ({error}); {} partition replicas still show a pause: resuming again",
+                view.not_in("EXPORTING").len()
+            ));
+            if mgmt.exporting_resume().await.is_ok() {
+                return Ok(());
+            }
+        }
+    }
+    let hint = format!(
+        "exporting may still be paused (log compaction stops while it is): run {again} again"
+    );
+    Err(match error {
+        Error::Unreachable { what, detail } => Error::Unreachable {
+            what,
+            detail: format!("{detail}; {hint}"),
+        },
+        other => Error::failed(format!("resuming exporting failed: {other}; {hint}")),
+    })
+}
+
 /// `exporting resume` (failback step 6), verified on the brokers like a pause.
 pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
     const CMD: &str = "exporting resume";
@@ -188,8 +224,22 @@ pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
     Mutation::new(session, CMD, "resume exporting", plan)
         .always_waits()
         .run(
-            async || mgmt.exporting_resume().await,
-            no_recovery,
+            // Like the pause: a broadcast the gateway refused reached no broker, or only some;
+            // resuming again is harmless and is what SPEC 3.3 asks (retry until success).
+            async || {
+                let api = |e: &Error| matches!(e, Error::Api { .. });
+                retry_if("exporting resume", PAUSE_ATTEMPTS, api, |attempt| async move {
+                    mgmt.exporting_resume().await.inspect_err(|e| {
+                        if api(e) {
+                            session
+                                .ui
+                                .note(format!("resume attempt {attempt} failed: {e}"));
+                        }
+                    })
+                })
+                .await
+            },
+            async |e| resume_failed(session, mgmt, e).await,
             async |(), plan| {
                 let after = pause_state::wait_for_phase(session, "EXPORTING", PHASE_SETTLE).await;
                 let missing = after.not_in("EXPORTING");

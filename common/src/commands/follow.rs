@@ -194,7 +194,8 @@ pub async fn wait_for(
                             return Err(Error::unreachable(
                                 label.to_string(),
                                 format!(
-                                    "the cluster shows no change newer than {after}: the request was not applied and                                      nothing changed. Run the command again"
+                                    "the cluster shows no change newer than {after}: the request was not applied and \
+                                     nothing changed. Run the command again"
                                 ),
                             ));
                         }
@@ -209,8 +210,14 @@ pub async fn wait_for(
                         }
                         ChangeState::Ended { status } => {
                             progress.finish();
+                            // A real change ends otherwise only when someone cancels it
+                            // (`ClusterChangePlan` has only `completed()` and `cancel()`):
+                            // what it applied stays applied. Say where to look and what next.
                             return Err(Error::failed(format!(
-                                "change {cid} ended {status}: it did not complete"
+                                "change {cid} ({label}) ended {status}: it did not complete; \
+                                 operations it applied before that stay applied. See the cluster \
+                                 now with {}, then run the command again",
+                                hint::CHANGES_SHOW
                             )));
                         }
                         ChangeState::InProgress { completed, total } => {

@@ -141,7 +141,25 @@ impl RedeployReport {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        Some(Error::Command(msg, code))
+        // What to do next (issue 13 fault matrix: helm failing in one region of `--region both`).
+        let upgraded: Vec<&str> = self
+            .regions
+            .iter()
+            .filter(|r| r.exit_code == Some(0))
+            .map(|r| r.region.as_str())
+            .collect();
+        let done = if upgraded.is_empty() {
+            String::new()
+        } else {
+            format!("; {} upgraded", upgraded.join(", "))
+        };
+        Some(Error::Command(
+            format!(
+                "{msg}{done}. Fix the cause, then run the same helm c8dr redeploy again \
+                 (an upgrade with the same values is safe to repeat)"
+            ),
+            code,
+        ))
     }
 }
 

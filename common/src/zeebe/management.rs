@@ -99,15 +99,26 @@ impl ManagementClient {
     /// `GET /actuator/cluster` with at most one retry: for loops that poll anyway and fall back
     /// to `/v2/topology` when the coordinator cannot answer (a dead coordinator costs the
     /// gateway's 10 s timeout per attempt).
+    ///
+    /// Only the gateway's 502/504 (the coordinator) are cut short: a transport failure (a
+    /// dropped port-forward, a refused connection) costs nothing to retry and gets the full
+    /// retries of a read, each over a fresh connection (SPEC 4.7).
     pub async fn cluster_quick(&self) -> Result<ClusterTopology> {
         let http = self.http.clone().with_retry(Retry {
             attempts: 2,
             ..Retry::default()
         });
-        let a = http
+        match http
             .expect_ok(Method::GET, "/actuator/cluster", &[], None)
-            .await?;
-        decode("cluster", a.body)
+            .await
+        {
+            Ok(a) => decode("cluster", a.body),
+            Err(e @ Error::Unreachable { .. }) => {
+                tracing::debug!(error = %e, "cluster read failed in transport; retrying");
+                self.cluster().await
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn patch_cluster(

@@ -98,6 +98,26 @@ pub async fn handle(shared: SimShared, region: RegionId, req: Request<Incoming>)
         );
         return resp;
     }
+    let (unavailable, delay) = {
+        let mut w = shared.world.lock();
+        let unavailable = w.faults.kube_api_unavailable > 0;
+        if unavailable {
+            w.faults.kube_api_unavailable -= 1;
+        }
+        (unavailable, w.faults.kube_api_delay)
+    };
+    if unavailable {
+        // Fault `kube_api_unavailable`: the API server is briefly down behind its load balancer.
+        return status_error(
+            503,
+            "ServiceUnavailable",
+            "the region's Kubernetes API server is unavailable",
+        );
+    }
+    if let Some(d) = delay {
+        // Fault `kube_api_delay`: an overloaded API server queues the request.
+        tokio::time::sleep(d).await;
+    }
     let path = req.uri().path().to_string();
     if let Some(core) = parse_core_path(&path)
         && let (Some(ns), Some(pod), Some(sub)) = (&core.namespace, &core.name, &core.subresource)

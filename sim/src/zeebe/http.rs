@@ -154,13 +154,35 @@ fn management(
                 None,
             );
         }
+    } else if let Some((status, left)) = w.faults.zeebe_read_error {
+        // Fault `zeebe_read_error`: a read the gateway could not answer (502/504, see `Faults`).
+        w.faults.zeebe_read_error = (left > 1).then_some((status, left - 1));
+        return (
+            message(status, format!("c8dr-sim injected fault: HTTP {status}")),
+            None,
+        );
     }
     if let Some(member) = coordinator_for(w, req, path)
         && !w.reachable_from(region).contains(&member)
     {
         return dead_member(w, member);
     }
+    let changes_before = w.zeebe.next_change_id;
+    w.zeebe.broadcast_applied = false;
     let response = route(w, req, path, now);
+    if mutating && !req.flag("dryRun") {
+        // What took effect: a change started, a change cancelled, or an exporting broadcast
+        // that every member applied (for tests: a mutation must not be applied twice).
+        let applied = w.zeebe.next_change_id != changes_before
+            || w.zeebe.broadcast_applied
+            || (req.method == "DELETE" && response.status().as_u16() == 200);
+        if applied {
+            let body = req.json_body().unwrap_or(Value::Null);
+            w.zeebe
+                .applied
+                .push((req.method.clone(), path.to_string(), body));
+        }
+    }
     if mutating
         && !req.flag("dryRun")
         && w.faults.lose_mutation_answer > 0
@@ -290,6 +312,7 @@ fn exporting_broadcast(
             w.zeebe.exporting.set(*b, *p, phase, now);
         }
     }
+    w.zeebe.broadcast_applied = true;
     wrapped(204, Value::Null)
 }
 

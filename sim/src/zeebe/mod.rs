@@ -116,6 +116,11 @@ pub struct Zeebe {
     pub pause_file_corrupted: bool,
     /// Every mutating request the gateway accepted: (method, path+query, body), for tests.
     pub requests: Vec<(String, String, Value)>,
+    /// The mutating requests that took effect (a change started or cancelled, an exporting
+    /// pause/resume every member applied): (method, path without query, body), for tests.
+    pub applied: Vec<(String, String, Value)>,
+    /// Set by an exporting broadcast that every member applied (read right after it).
+    pub broadcast_applied: bool,
 }
 
 pub fn now_rfc3339() -> String {
@@ -200,6 +205,8 @@ impl Zeebe {
             exporter_lag: BTreeMap::new(),
             initialized_from: BTreeMap::new(),
             requests: Vec::new(),
+            applied: Vec::new(),
+            broadcast_applied: false,
             pause_file_corrupted: false,
         }
     }
@@ -618,6 +625,8 @@ impl Zeebe {
             exporter_lag: BTreeMap::new(),
             initialized_from: BTreeMap::new(),
             requests: vec![],
+            applied: vec![],
+            broadcast_applied: false,
             pause_file_corrupted: false,
         };
         for op in ops {
