@@ -291,7 +291,19 @@ pub async fn copy(
             return Err(e.context("putting back the repository without --snapshot-rate"));
         }
     }
-    let snapshot = snapshot?;
+    // A snapshot that ends PARTIAL or FAILED: nothing was restored; say what to do.
+    let snapshot = snapshot.map_err(|e| match e {
+        Error::Failed(m) => Error::Failed(format!(
+            "{m}; nothing was restored into {}: once the cause is fixed (the shards' reasons \
+             above, `kubectl c8dr es status --region surviving`), run the same command again: \
+             it takes a new snapshot ({name} stays in repository {}: \
+             DELETE _snapshot/{}/{name} once no longer needed)",
+            target.describe(),
+            opts.repository,
+            opts.repository
+        )),
+        other => other,
+    })?;
     let readonly = spec.repo.clone().with_readonly(true);
     let target_repo = repo_register(target, opts, &readonly).await?;
     // A read-only registration re-reads the repository, so the snapshot should be visible at

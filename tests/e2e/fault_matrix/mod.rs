@@ -549,6 +549,15 @@ fn run_row(row: &Row) -> Verdict {
             .collect()
     };
     let indices_before = indices(&env);
+    // The recreated region's cluster settings (the failback's recovery tuning raises some for
+    // the restore and must put them back on every exit path but SIGKILL, whose re-run does).
+    let recreated = row.lost;
+    let es_settings = |env: &TestEnv| {
+        let w = env.sim.world().lock();
+        let s = &w.regions[recreated].es.settings;
+        (s.persistent.clone(), s.transient.clone())
+    };
+    let settings_before = es_settings(&env);
     let before = env.state();
     let exporting_before = before["exporting"].clone();
     let applied_start = applied(&env).len();
@@ -596,6 +605,13 @@ fn run_row(row: &Row) -> Verdict {
         && !resume_given
     {
         problems.push(format!("exporting left {} by a failed run", s["exporting"]));
+    }
+    if faulted.code != 0 && faulted.code != -9 && es_settings(&env) != settings_before {
+        problems.push(format!(
+            "recovery settings left changed by a failed run: {:?} (before {:?})",
+            es_settings(&env),
+            settings_before
+        ));
     }
     let faulted_context = faulted.run.context();
     // Clear and re-run.
@@ -649,6 +665,13 @@ fn run_row(row: &Row) -> Verdict {
     let lost_indices: Vec<_> = indices_before.difference(&indices_after).collect();
     if !lost_indices.is_empty() {
         problems.push(format!("surviving indices deleted: {lost_indices:?}"));
+    }
+    if rerun.code == 0 && es_settings(&env) != settings_before {
+        problems.push(format!(
+            "recovery settings left changed after the re-run: {:?} (before {:?})",
+            es_settings(&env),
+            settings_before
+        ));
     }
     let want = if row.step.leaves_paused() {
         "Paused"
