@@ -41,23 +41,6 @@ sim_pid=
 cleanup() { [[ -n "$sim_pid" ]] && kill "$sim_pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-# The docs' values layout (aws/dual-region/kubernetes): shared values and one file per region.
-mkdir -p "$work/values/region0" "$work/values/region1"
-cat >"$work/values/camunda-values.yml" <<'YAML'
-global:
-  multiregion:
-    regions: 2
-orchestration:
-  clusterSize: '8'
-  partitionCount: '8'
-  replicationFactor: '4'
-  env:
-    - name: ZEEBE_BROKER_EXPORTERS_CAMUNDAREGION0_CLASSNAME
-      value: io.camunda.exporter.CamundaExporter
-    - name: ZEEBE_BROKER_EXPORTERS_CAMUNDAREGION1_CLASSNAME
-      value: io.camunda.exporter.CamundaExporter
-YAML
-for r in 0 1; do printf 'global:\n  multiregion:\n    regionId: %s\n' "$r" >"$work/values/region$r/camunda-values.yml"; done
 
 plain_flags=(--no-pre-copy --no-tuning)
 if ! kubectl-c8dr failback --help 2>/dev/null | grep -q -- '--no-pre-copy'; then
@@ -99,7 +82,8 @@ run_method() {
   local m=$1
   start "$m"
   local began; began=$(date +%s.%N)
-  ( cd "$work/values"
+  # `c8dr-sim serve` writes the docs' values layout (aws/dual-region/kubernetes) into DIR/values.
+  ( cd "$work/sim-$m/values"
     case $m in
       docs) POLL=$poll "$root/bench/docs-procedure.sh" ;;
       plain|precopy)
