@@ -63,7 +63,9 @@ fn status_names_each_step_of_the_procedure() {
         &env,
         "failback step 2 of 8: next: helm c8dr redeploy --region surviving --no-webapps",
     )
-    .stdout_has("schema manager:  off: CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false\n");
+    .stdout_has("schema manager:  off: CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false\n")
+    // Before the webapps go off: the driver's pre-copy (issue 14).
+    .stdout_has("first, webapps still on: kubectl c8dr failback takes the Elasticsearch pre-copy");
     env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
 

@@ -2,7 +2,7 @@
 
 use super::view::{ClusterView, RegionView, StatusReport};
 use crate::output::{Render, table};
-use crate::procedure::{Phase, Stage, Tool, hint};
+use crate::procedure::{Action, Phase, Stage, Tool, hint};
 use crate::ui::{Paint, paint};
 use crate::values::SCHEMA_MANAGER_VAR;
 
@@ -327,6 +327,14 @@ impl StatusReport {
         };
         let kubectl: Vec<u8> = stage.run_by(Tool::Kubectl).map(|s| s.number()).collect();
         let steps = &self.procedure.steps;
+        // Before failback 2 turns the webapps off, the failback driver takes the Elasticsearch
+        // pre-copy (a full snapshot while Camunda runs whole) and stops at failback 2: the time
+        // without webapps then holds only the incremental snapshot (docs/performance.md).
+        if stage == Stage::Failback && steps[..] == [Action::RedeploySurviving.step().number()] {
+            return Some(format!(
+                "first, webapps still on: {driver} takes the Elasticsearch pre-copy"
+            ));
+        }
         (!steps.is_empty() && steps.iter().all(|n| kubectl.contains(n))).then(|| {
             format!(
                 "or every remaining kubectl step of the {} at once: {driver}",
