@@ -171,9 +171,6 @@ pub struct Common {
     /// A region's own values file, REGION=FILE (region0, region1, surviving, recreated; repeatable)
     #[arg(long, value_name = "REGION=FILE")]
     pub region_values: Vec<String>,
-    /// Keep the generated overlay files in DIR (mode 0600)
-    #[arg(long, value_name = "DIR")]
-    pub keep_overlay: Option<PathBuf>,
     /// Kube context of the surviving region [env: CLUSTER_SURVIVING]
     #[arg(long, value_name = "CONTEXT")]
     pub surviving_context: Option<String>,
@@ -195,6 +192,10 @@ pub struct RedeployArgs {
     /// Print the helm commands and overlays; run nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Keep the generated overlay files in DIR (mode 0600); `overlay` writes no file, so it is
+    /// redeploy's option only
+    #[arg(long, value_name = "DIR")]
+    pub keep_overlay: Option<PathBuf>,
     /// Do not ask for confirmation (also C8DR_ASSUME_YES=1); required without a terminal
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -235,7 +236,6 @@ impl Common {
             release: self.release.clone(),
             values: self.values.clone(),
             region_values: self.region_values.clone(),
-            keep_overlay: self.keep_overlay.clone(),
             surviving_context: self.surviving_context.clone(),
             surviving_namespace: self.surviving_namespace.clone(),
             recreated_context: self.recreated_context.clone(),
@@ -254,6 +254,7 @@ impl RedeployArgs {
             timeout: self.timeout.clone(),
             verify: self.verify,
             extra_args: self.extra.clone(),
+            keep_overlay: self.keep_overlay.clone(),
             ..self.common.request()?
         })
     }

@@ -5,6 +5,7 @@
 //!   refusal of helm arguments that would override what c8dr decides);
 //! - [`run`]: helm processes, their slots, signal forwarding, [`Interrupted`];
 //! - [`verify`]: `--verify`, the unified ConfigMap's profiles awaited;
+//! - [`version`]: the chart version constraint, checked as helm's semver library checks it;
 //! - [`report`]: [`RedeployReport`], what ran and the exit code it maps to.
 
 pub mod extra_args;
@@ -12,6 +13,7 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod verify;
+pub mod version;
 
 pub use extra_args::check_extra_args;
 pub use plan::{DEFAULT_BASE_VALUES, DEFAULT_VERIFY_TIMEOUT, Plan, RedeployRequest, RegionPlan};

@@ -335,8 +335,10 @@ impl Plan {
         let release = crate::chart::release(req.release.as_deref(), env)?;
         helm_value("--chart", req.chart.as_deref())?;
         helm_value("--version", req.version.as_deref())?;
+        super::version::check("--version", req.version.as_deref())?;
         if req.version.is_none() {
             helm_value("HELM_CHART_VERSION", env.get("HELM_CHART_VERSION"))?;
+            super::version::check("HELM_CHART_VERSION", env.get("HELM_CHART_VERSION"))?;
         }
         check_extra_args(&req.extra_args)?;
         let timeout = req.timeout.as_deref().map(parse_go_duration).transpose()?;

@@ -1,24 +1,10 @@
 //! Bad inputs that do not meet SPEC §4.8 today, with the reason. Each entry is a pattern over
 //! case ids (`*` matches any text) so that one defect seen on many commands is one entry; the
 //! suite asserts that every case an entry matches still fails, so a fix shows up as "remove the
-//! entry". docs/reliability.md lists them. The core is being refactored by others (issue 11);
-//! the lead fixes these after that merge.
+//! entry". docs/reliability.md lists them (none today).
 
 /// (patterns over case ids, reason).
-pub const KNOWN_EXCEPTIONS: &[(&[&str], &str)] = &[
-    (
-        &[r#"helm c8dr redeploy --yes --version "not a version""#],
-        "--version is passed to helm unchecked (not a semver constraint, or a helm flag)",
-    ),
-    (
-        &[r#"HELM_CHART_VERSION="not a version" helm c8dr redeploy --yes"#],
-        "HELM_CHART_VERSION is passed to helm unchecked",
-    ),
-    (
-        &[r#"helm c8dr overlay --keep-overlay camunda-values.yml"#],
-        "`overlay` ignores --keep-overlay (it writes no file), so a file given as the directory is not refused",
-    ),
-];
+pub const KNOWN_EXCEPTIONS: &[(&[&str], &str)] = &[];
 
 /// Whether `id` matches `pattern`, where `*` matches any text (anchored at both ends).
 pub fn matches(pattern: &str, id: &str) -> bool {
