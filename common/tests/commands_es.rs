@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use c8dr_common::commands::Ending;
 use c8dr_common::commands::es::{self, CopyArgs};
 use c8dr_common::es::{EsAccess, RepoFlags};
-use c8dr_common::region::RegionRef;
 use c8dr_sim::{SimConfig, World};
 use support::Cluster;
 
@@ -250,21 +249,12 @@ async fn delete_existing_indices_is_refused_outside_the_recreated_region() {
     assert_eq!(c.world(|w| camunda_indices(w, 0)), before);
 }
 
+/// `es copy --from surviving --to recreated --exporting-paused` with snapshot `copy-1`.
 fn copy_args() -> CopyArgs {
     CopyArgs {
-        from: RegionRef::Surviving,
-        to: RegionRef::Recreated,
         snapshot: Some("copy-1".into()),
-        delete_existing: false,
         exporting_paused: true,
-        from_es_url: None,
-        to_es_url: None,
-        feature_states: None,
-        pause_exporting: false,
-        pre_copy: true,
-        tuning: true,
-        snapshot_rate: None,
-        rerun: None,
+        ..CopyArgs::failback_copy()
     }
 }
 

@@ -116,6 +116,28 @@ fn file_stats(count: usize, bytes: u64) -> Value {
     json!({"file_count": count, "size_in_bytes": bytes})
 }
 
+/// The `stats` of `_snapshot/<repo>/<name>/_status`, the same at snapshot, index and shard level
+/// (ES `SnapshotStats.toXContent`): `incremental` = the (files, bytes) this snapshot uploads,
+/// `processed` = the part uploaded so far (`frac` of it), `total` = the (files, bytes) it references.
+fn snapshot_stats(
+    incremental: (usize, u64),
+    total: (usize, u64),
+    frac: f64,
+    s: &StoredSnapshot,
+    now: Instant,
+) -> Value {
+    json!({
+        "incremental": file_stats(incremental.0, incremental.1),
+        "processed": file_stats(
+            (incremental.0 as f64 * frac).floor() as usize,
+            (incremental.1 as f64 * frac) as u64,
+        ),
+        "total": file_stats(total.0, total.1),
+        "start_time_in_millis": s.start_epoch_ms,
+        "time_in_millis": s.elapsed_ms(now),
+    })
+}
+
 /// A repository rate setting in bytes per second (`None`: unlimited, a value `<= 0`).
 fn repo_rate(reg: &RepoRegistration, key: &str, default: &str) -> Option<f64> {
     let text = reg
@@ -754,15 +776,7 @@ pub fn status(world: &World, region: RegionId, repo: &str, name: Option<&str>) -
                     let stage = if frac >= 1.0 { "DONE" } else { "STARTED" };
                     shards.insert(j.to_string(), json!({
                         "stage": stage,
-                        "stats": {
-                            "incremental": file_stats(sh.uploaded.len(), ui),
-                            "processed": file_stats(
-                                (sh.uploaded.len() as f64 * frac).floor() as usize,
-                                (ui as f64 * frac) as u64),
-                            "total": file_stats(sh.files.len(), ti),
-                            "start_time_in_millis": s.start_epoch_ms,
-                            "time_in_millis": s.elapsed_ms(now),
-                        },
+                        "stats": snapshot_stats((sh.uploaded.len(), ui), (sh.files.len(), ti), frac, s, now),
                     }));
                 }
                 inc = (inc.0 + i_inc.0, inc.1 + i_inc.1);
@@ -771,14 +785,7 @@ pub fn status(world: &World, region: RegionId, repo: &str, name: Option<&str>) -
                     "shards_stats": {"initializing": 0, "started": 0, "finalizing": 0,
                                      "done": if frac >= 1.0 { i.shards } else { 0 },
                                      "failed": 0, "total": i.shards},
-                    "stats": {
-                        "incremental": file_stats(i_inc.0, i_inc.1),
-                        "processed": file_stats((i_inc.0 as f64 * frac).floor() as usize,
-                                                (i_inc.1 as f64 * frac) as u64),
-                        "total": file_stats(i_tot.0, i_tot.1),
-                        "start_time_in_millis": s.start_epoch_ms,
-                        "time_in_millis": s.elapsed_ms(now),
-                    },
+                    "stats": snapshot_stats(i_inc, i_tot, frac, s, now),
                     "shards": shards,
                 }));
             }
@@ -790,14 +797,7 @@ pub fn status(world: &World, region: RegionId, repo: &str, name: Option<&str>) -
                 "include_global_state": s.include_global_state,
                 "shards_stats": {"initializing": 0, "started": usize::from(done < total && s.state == SnapState::InProgress),
                                  "finalizing": 0, "done": done - failed.min(done), "failed": failed, "total": total},
-                "stats": {
-                    "incremental": file_stats(inc.0, inc.1),
-                    "processed": file_stats((inc.0 as f64 * frac).floor() as usize,
-                                            (inc.1 as f64 * frac) as u64),
-                    "total": file_stats(tot.0, tot.1),
-                    "start_time_in_millis": s.start_epoch_ms,
-                    "time_in_millis": s.elapsed_ms(now),
-                },
+                "stats": snapshot_stats(inc, tot, frac, s, now),
                 "indices": indices,
             })
         })
