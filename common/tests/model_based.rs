@@ -24,7 +24,6 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -39,7 +38,7 @@ use c8dr_common::session::Session;
 use c8dr_common::values::SCHEMA_MANAGER_VAR;
 use c8dr_common::zeebe::brokers::Selection;
 use c8dr_sim::es::snapshot::RepoRegistration;
-use c8dr_sim::zeebe::Exporting;
+use c8dr_sim::invariants::{self, Snapshot};
 use c8dr_sim::{SimConfig, World};
 use serde_json::json;
 use support::Cluster;
@@ -224,84 +223,9 @@ impl Act {
     }
 }
 
-/// The simulator's state that the invariants compare before and after a command.
-#[derive(Debug, Clone)]
-struct Snap {
-    /// Members, minus the ones a pending change is taking out.
-    members: BTreeSet<u32>,
-    alive: BTreeSet<u32>,
-    running: [bool; 2],
-    exporters: BTreeMap<String, String>,
-    paused: bool,
-    indices: [BTreeSet<String>; 2],
-    repos: [BTreeMap<String, String>; 2],
-    settings: [Vec<String>; 2],
-    requests: usize,
-    /// Lost answers still to come (injected faults not yet consumed).
-    lost_answers: u32,
-}
-
-fn snap(w: &World) -> Snap {
-    let alive: BTreeSet<u32> = w.alive_brokers().into_iter().collect();
-    let mut members: BTreeSet<u32> = w.zeebe.members.keys().copied().collect();
-    if let Some(p) = &w.zeebe.pending {
-        let ops: Vec<_> = p.pending.iter().cloned().collect();
-        let expected = w.zeebe.expected_members(&ops);
-        members.retain(|m| expected.contains_key(m));
-    }
-    let paused = w.zeebe.members.iter().any(|(b, m)| {
-        alive.contains(b)
-            && m.partitions
-                .keys()
-                .any(|p| w.zeebe.exporting.replica(*b, *p).phase != Exporting::Running)
-    });
-    Snap {
-        members,
-        running: [w.regions[0].running(), w.regions[1].running()],
-        alive,
-        exporters: w
-            .zeebe
-            .exporter_ids()
-            .into_iter()
-            .map(|id| {
-                let s = w.zeebe.exporter_status(&id);
-                (id, s)
-            })
-            .collect(),
-        paused,
-        indices: [0, 1].map(|r| w.regions[r].es.indices.keys().cloned().collect()),
-        repos: [0, 1].map(|r| {
-            w.regions[r]
-                .es
-                .repositories
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        format!("{} {:?} {}", v.kind, v.settings, v.readonly),
-                    )
-                })
-                .collect()
-        }),
-        settings: [0, 1].map(|r| {
-            let s = &w.regions[r].es.settings;
-            s.persistent
-                .iter()
-                .chain(&s.transient)
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect()
-        }),
-        requests: w.zeebe.requests.len(),
-        lost_answers: w.faults.lose_mutation_answer
-            + match w.faults.zeebe_error {
-                Some((504, n)) => n,
-                _ => 0,
-            },
-    }
-}
-
-/// A user's own repository registration, made before c8dr ever ran (c8dr must not re-point it).
-const USER_REPO: &str = "user_backups";
+/// A user's own registration of the repository c8dr uses, made before c8dr ever ran, with other
+/// settings than c8dr's: c8dr must use it as it is or refuse, never re-point it.
+const USER_REPO: &str = "camunda_backup";
 
 fn fast() -> SimConfig {
     SimConfig {
@@ -321,7 +245,7 @@ fn session(c: &Cluster, model: &Model, step: &Step) -> Session {
     let mut b = c
         .session()
         .surviving(surviving)
-        .timeout("20s")
+        .timeout("10s")
         .env("S3_BUCKET_NAME", "camunda-bucket");
     match step.env {
         EnvMistake::None => {}
@@ -504,15 +428,13 @@ async fn run_command(fut: CommandFuture, kill_after: Option<Duration>) -> Ending
     }
 }
 
-/// The invariants of one command, from the simulator's state before and after it.
+/// The invariants of one command: how it ended, then the simulator's state (shared checks).
 fn check(
-    act: Act,
-    env: EnvMistake,
     ending: &Ending,
-    before: &Snap,
-    after: &Snap,
+    cmd: &invariants::Command,
+    before: &Snapshot,
+    after: &Snapshot,
     w: &World,
-    user_repo: Option<(usize, &str)>,
 ) -> Vec<String> {
     let mut broken = vec![];
     match ending {
@@ -523,66 +445,7 @@ fn check(
         Ending::Hung => broken.push("did not end within 90 s".into()),
         _ => {}
     }
-    for b in before.members.intersection(&before.alive) {
-        if after.alive.contains(b) && !after.members.contains(b) {
-            broken.push(format!("live broker {b} removed from the cluster"));
-        }
-    }
-    for r in 0..2 {
-        let id = format!("camundaregion{r}");
-        // `exporters disable ID` typed by the operator with the right environment is a stated
-        // intent (c8dr warns when the region runs); every other command must never do it.
-        let stated = matches!(act, Act::Disable(d) if d == r) && env == EnvMistake::None;
-        if !stated
-            && before.running[r]
-            && after.running[r]
-            && before.exporters.get(&id).map(String::as_str) == Some("ENABLED")
-            && after
-                .exporters
-                .get(&id)
-                .is_some_and(|s| s.starts_with("DISABL"))
-        {
-            broken.push(format!("exporter {id} of running region{r} disabled"));
-        }
-        if before.running[r] && after.running[r] {
-            let gone: Vec<_> = before.indices[r].difference(&after.indices[r]).collect();
-            if !gone.is_empty() {
-                broken.push(format!("indices of region{r} deleted: {gone:?}"));
-            }
-        }
-    }
-    let ended_by_itself = matches!(ending, Ending::Code(..));
-    if ended_by_itself && !matches!(act, Act::Pause) && !before.paused && after.paused {
-        broken.push("exporting left paused".into());
-    }
-    if ended_by_itself {
-        for r in 0..2 {
-            if let Some(k) = after.settings[r].iter().find(|k| k.contains("c8dr")) {
-                broken.push(format!("c8dr's recovery tuning left in region{r}: {k}"));
-            }
-        }
-    }
-    if let Some((r, spec)) = user_repo
-        && after.repos[r].get(USER_REPO).map(String::as_str) != Some(spec)
-        && before.repos[r].get(USER_REPO).map(String::as_str) == Some(spec)
-    {
-        broken.push(format!(
-            "the user's repository {USER_REPO} in region{r} changed"
-        ));
-    }
-    // A mutation is sent once: after a lost answer c8dr reads the cluster instead of sending it
-    // again, and a forced removal is never sent twice. (Exporting pause/resume may be sent again
-    // after a definite failure answer: the broadcast is not atomic and is retried until every
-    // partition took it.)
-    let answer_lost = after.lost_answers < before.lost_answers;
-    let sent = &w.zeebe.requests[before.requests.min(w.zeebe.requests.len())..];
-    let mut seen = BTreeSet::new();
-    for (method, path, body) in sent.iter().filter(|(_, p, _)| !p.contains("dryRun=true")) {
-        let key = format!("{method} {path} {body}");
-        if !seen.insert(key.clone()) && (answer_lost || path.contains("force=true")) {
-            broken.push(format!("sent twice within one command: {key}"));
-        }
-    }
+    broken.extend(invariants::broken(cmd, before, after, w));
     broken
 }
 
@@ -597,17 +460,18 @@ async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
         let r = rng.below(2) as usize;
         let mut w = c.sim.world().lock();
         let mut settings = serde_json::Map::new();
-        settings.insert("location".into(), json!("/mnt/user-backups"));
+        settings.insert("bucket".into(), json!("camunda-bucket"));
+        settings.insert("base_path".into(), json!("user/elsewhere"));
+        settings.insert("compress".into(), json!("true"));
         let reg = RepoRegistration {
-            kind: "fs".into(),
+            kind: "s3".into(),
             settings,
             readonly: false,
             seen_generation: 0,
             uuid: "user-repo-uuid".into(),
         };
-        let spec = format!("{} {:?} {}", reg.kind, reg.settings, reg.readonly);
         w.regions[r].es.repositories.insert(USER_REPO.into(), reg);
-        (r, spec)
+        (r, USER_REPO.to_string())
     });
     for _ in 0..len {
         let step = generate(&mut rng, &mut model);
@@ -675,27 +539,25 @@ async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
                 }
             }
         }
-        let before = c.world(snap);
+        let before = c.world(Snapshot::of);
         let ending = run_command(command(act, s, model.lost), step.kill_after).await;
         // Let what the command started run on (a --no-wait change, a restore) before judging.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let (after, broken) = {
+        let mut broken = {
             let mut w = c.sim.world().lock();
             w.advance(tokio::time::Instant::now());
-            let after = snap(&w);
-            let broken = check(
-                act,
-                step.env,
-                &ending,
-                &before,
-                &after,
-                &w,
-                user_repo.as_ref().map(|(r, s)| (*r, s.as_str())),
-            );
-            (after, broken)
+            let after = Snapshot::of(&w);
+            let cmd = invariants::Command {
+                ended_by_itself: matches!(ending, Ending::Code(..)),
+                pauses: matches!(act, Act::Pause),
+                stated_disable: match act {
+                    Act::Disable(r) if step.env == EnvMistake::None => Some(r),
+                    _ => None,
+                },
+                user_repo: user_repo.clone(),
+            };
+            check(&ending, &cmd, &before, &after, &w)
         };
-        let _ = after;
-        let mut broken = broken;
         if matches!(step.act, Act::FollowStatus)
             && step.env == EnvMistake::None
             && let Ending::Code(code @ (2 | 3), msg) = &ending
@@ -733,20 +595,23 @@ async fn no_generated_sequence_breaks_the_safety_invariants() {
         }
     };
     // Several sequences at once: most of a command is waiting on the simulator.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+    let mut set = tokio::task::JoinSet::new();
+    for seed in seeds {
+        let slots = slots.clone();
+        set.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            sequence(seed, len).await
+        });
+    }
     let mut failures = vec![];
     let mut ran = 0;
-    for chunk in seeds.chunks(6) {
-        let mut set = tokio::task::JoinSet::new();
-        for &seed in chunk {
-            set.spawn(async move { (seed, sequence(seed, len).await) });
-        }
-        while let Some(done) = set.join_next().await {
-            ran += 1;
-            match done {
-                Ok((_, Ok(_))) => {}
-                Ok((_, Err(f))) => failures.push(f),
-                Err(e) => failures.push(format!("a sequence panicked: {e:?}")),
-            }
+    while let Some(done) = set.join_next().await {
+        ran += 1;
+        match done {
+            Ok(Ok(_)) => {}
+            Ok(Err(f)) => failures.push(f),
+            Err(e) => failures.push(format!("a sequence panicked: {e:?}")),
         }
     }
     eprintln!(

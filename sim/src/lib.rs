@@ -9,6 +9,7 @@ pub mod es;
 pub mod exec;
 pub mod helm;
 pub mod http;
+pub mod invariants;
 pub mod kube_api;
 pub mod server;
 pub mod timeline;
