@@ -12,6 +12,7 @@ mod fault_matrix;
 mod helm;
 mod help;
 mod install_hook;
+mod model_signals;
 mod output_schema;
 mod portforward;
 mod procedure;
