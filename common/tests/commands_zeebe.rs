@@ -103,6 +103,70 @@ async fn brokers_remove_refuses_live_brokers_and_sends_nothing() {
     assert_eq!(sent(&c, "PATCH", ""), 0);
 }
 
+/// Issue 19 item 1: a gateway that lists no broker at all (just restarted, or cut off from every
+/// broker) while the other region's Kubernetes API cannot be asked: nothing shows that region 1's
+/// brokers are down, and they are alive.
+fn blind_gateway(c: &Cluster) -> c8dr_common::session::Session {
+    c.sim.world().lock().faults.gateway_lists_no_broker = true;
+    // Region 1's Kubernetes API cannot be asked (a context its kubeconfig does not hold).
+    c.session()
+        .env("CLUSTER_RECREATED", "unreachable-region1")
+        .env("CLUSTER_1", "unreachable-region1")
+        .timeout("20s")
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_remove_refuses_when_the_topology_lists_none_of_the_survivors() {
+    let c = Cluster::start(fast()).await;
+    let s = blind_gateway(&c);
+    let err = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("lists none of the brokers that would remain [0, 2, 4, 6]"),
+        "{msg}"
+    );
+    assert_eq!(c.world(members).len(), 8, "live brokers kept");
+    assert_eq!(sent(&c, "PATCH", ""), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_refuses_when_the_topology_lists_none_of_the_survivors() {
+    let c = Cluster::start(fast()).await;
+    let s = blind_gateway(&c);
+    let err = c8dr_common::commands::failover::failover(&s, None)
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert!(err.to_string().contains("lists none"), "{err}");
+    assert_eq!(c.world(members).len(), 8, "live brokers kept");
+    assert_eq!(sent(&c, "PATCH", ""), 0);
+    assert_eq!(sent(&c, "POST", "exporters"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_plan_names_the_topology_as_the_evidence() {
+    let c = Cluster::start(fast()).await;
+    c.lose(1);
+    let s = c.session().dry_run().timeout("20s").build();
+    let out = c8dr_common::commands::failover::failover(&s, None)
+        .await
+        .expect("dry run");
+    let first = out.plan.first().cloned().unwrap_or_default();
+    assert!(
+        first.contains(
+            "/v2/topology lists the brokers that remain [0, 2, 4, 6] and not [1, 3, 5, 7]"
+        ),
+        "{first}"
+    );
+    assert!(!first.contains("Ready broker pods evidence"), "{first}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn brokers_remove_dry_run_and_no_wait_come_back_early() {
     let c = Cluster::start(SimConfig {

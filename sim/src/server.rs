@@ -460,6 +460,9 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             if let Some(ms) = body["kubeApiDelayMs"].as_u64() {
                 w.faults.kube_api_delay = (ms > 0).then(|| std::time::Duration::from_millis(ms));
             }
+            if let Some(b) = body["gatewayListsNoBroker"].as_bool() {
+                w.faults.gateway_lists_no_broker = b;
+            }
             if let Some(r) = body.get("helmFailsRegion") {
                 w.faults.helm_fails_region = r.as_u64().map(|r| r as usize).filter(|r| *r < 2);
             }

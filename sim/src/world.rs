@@ -194,6 +194,16 @@ pub struct Faults {
     /// helm/helm v3.17.0 pkg/action/upgrade.go `errPending` ("another operation
     /// (install/upgrade/rollback) is in progress"), helm exits 1 and the release is unchanged.
     pub helm_fails_region: Option<RegionId>,
+    /// The gateway's own view of the brokers is empty: `/v2/topology` lists no broker (the
+    /// configured clusterSize, partitionsCount, replicationFactor and lastCompletedChangeId
+    /// stay), as a gateway that just restarted or is cut off from every broker answers. The
+    /// gateway adds a broker to its topology only on a membership event carrying that broker's
+    /// info and drops it on MEMBER_REMOVED, while the configured part comes from the cluster
+    /// configuration (camunda/camunda zeebe/broker-client/.../impl/BrokerTopologyManagerImpl.java
+    /// `event`, `removeBroker`, `updateConfiguredClusterState`; the REST answer lists
+    /// `clusterState.getBrokers()`, service/.../TopologyServices.java). Management calls go to
+    /// member ids directly and are not affected.
+    pub gateway_lists_no_broker: bool,
 }
 
 /// What the helm stand-in last applied to a region.

@@ -550,7 +550,10 @@ fn rest(w: &mut World, region: RegionId, req: &SimRequest) -> Response<Body> {
 /// `GET /v2/topology`: only brokers the gateway of `region` can reach; non-members with no
 /// partitions.
 pub fn topology(w: &World, region: RegionId) -> Value {
-    let alive = w.reachable_from(region);
+    let mut alive = w.reachable_from(region);
+    if w.faults.gateway_lists_no_broker {
+        alive.clear();
+    }
     let members = w.zeebe.partition_members();
     let brokers: Vec<Value> = alive
         .iter()
