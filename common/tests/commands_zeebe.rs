@@ -167,6 +167,41 @@ async fn failover_plan_names_the_topology_as_the_evidence() {
     assert!(!first.contains("Ready broker pods evidence"), "{first}");
 }
 
+/// Issue 19 item 9: a replication factor above the cluster size (after the add) is bad input,
+/// exit 2 before any call to the gateway's PATCH, dry run included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_add_refuses_a_replication_factor_above_the_cluster_size() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    let err = brokers::brokers_add(&s, odd(), None, Some(100))
+        .await
+        .expect_err("bad input");
+    assert_eq!(err.exit_code(), exit::USAGE, "{err}");
+    assert!(
+        err.to_string().contains("--replication-factor 100"),
+        "{err}"
+    );
+    // With brokers to add: the size after the add (4 + 4) bounds it.
+    c.lose(1);
+    let s = c.session().timeout("20s").build();
+    brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("remove");
+    let err = brokers::brokers_add(&s, odd(), None, Some(9))
+        .await
+        .expect_err("bad input");
+    assert_eq!(err.exit_code(), exit::USAGE, "{err}");
+    assert!(err.to_string().contains("8 brokers"), "{err}");
+    let patches = c.world(|w| {
+        w.zeebe
+            .requests
+            .iter()
+            .filter(|(m, p, _)| m == "PATCH" && !p.contains("force=true"))
+            .count()
+    });
+    assert_eq!(patches, 0, "no PATCH, not even a dry run");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn brokers_remove_dry_run_and_no_wait_come_back_early() {
     let c = Cluster::start(SimConfig {

@@ -216,6 +216,8 @@ pub async fn brokers_add(
         ),
         (false, stated) => brokers::restored_replication_factor(stated, current_rf),
     };
+    // Before any call: the gateway would refuse it, but only after a dry run of a bad request.
+    brokers::check_replication_factor(rf, members.len() + add.len())?;
     if add.is_empty() && rf == current_rf {
         return Ok(Outcome::new(
             CMD,

@@ -120,6 +120,19 @@ pub fn restored_replication_factor(stated: Option<u32>, current: u32) -> (u32, S
     }
 }
 
+/// A replication factor must lie between 1 and the number of brokers the cluster will have
+/// (a partition cannot have more replicas than brokers): bad input (exit 2) otherwise, checked
+/// before any call.
+pub fn check_replication_factor(rf: u32, brokers_after: usize) -> Result<()> {
+    if rf == 0 || rf as usize > brokers_after {
+        return Err(Error::usage(format!(
+            "--replication-factor {rf}: must be between 1 and the cluster size after the change \
+             ({brokers_after} brokers); a partition cannot have more replicas than brokers"
+        )));
+    }
+    Ok(())
+}
+
 /// What was seen of the brokers before a forced removal: the gateway's `/v2/topology` and the
 /// Ready broker pods of the regions whose Kubernetes API answered. Only the topology can show
 /// that a broker is down (it is absent while the brokers that remain are listed); a Ready pod
@@ -355,6 +368,21 @@ mod tests {
                 .is_some_and(|v| v.is_empty())
         );
         assert!(to_add(&Selection::Parity(RegionId::ONE), &[0, 2], Some(7)).is_err());
+    }
+
+    #[test]
+    fn a_replication_factor_above_the_cluster_size_is_bad_input() {
+        assert!(check_replication_factor(4, 8).is_ok());
+        assert!(check_replication_factor(8, 8).is_ok());
+        for (rf, size) in [(9, 8), (100, 8), (0, 8), (1, 0)] {
+            assert_eq!(
+                check_replication_factor(rf, size)
+                    .err()
+                    .map(|e| e.exit_code()),
+                Some(2),
+                "{rf} {size}"
+            );
+        }
     }
 
     #[test]
