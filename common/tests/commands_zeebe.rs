@@ -473,6 +473,66 @@ async fn a_pause_that_keeps_failing_gives_up_after_four_attempts_and_leaves_expo
     assert_eq!(exporting(&c), "Running");
 }
 
+/// Issue 19 item 7: the brokers applied the pause, the connection dropped before the answer.
+/// The brokers are read: the pause took, exit 0, and it was sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_whose_answer_is_lost_is_read_on_the_brokers_and_reported() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    c.sim.world().lock().faults.drop_mutation_answer = 1;
+    let out = exporting::exporting_pause(&s, false)
+        .await
+        .expect("the pause took");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert!(
+        out.summary.contains("verified") && out.summary.contains("answer to the pause was lost"),
+        "{}",
+        out.summary
+    );
+    assert_eq!(exporting(&c), "Paused");
+    assert_eq!(sent(&c, "POST", "/exporting/pause"), 1, "sent once");
+    assert_eq!(
+        c.world(|w| w.faults.drop_mutation_answer),
+        0,
+        "the fault struck"
+    );
+}
+
+/// Issue 19 item 7: a 504 (a proxy's timeout: the gateway itself wraps its errors in an HTTP
+/// 200) is a lost answer, not a refusal: never sent again blindly. The brokers are read first;
+/// here they show nothing paused, so it is sent once more, and the report says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_answered_504_is_read_on_the_brokers_before_it_is_sent_again() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    c.sim.world().lock().faults.zeebe_error = Some((504, 1));
+    let out = exporting::exporting_pause(&s, false).await.expect("paused");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert!(
+        out.summary
+            .contains("the brokers showed nothing paused, so it was sent once more"),
+        "{}",
+        out.summary
+    );
+    assert_eq!(sent(&c, "POST", "/exporting/pause"), 2);
+    assert_eq!(exporting(&c), "Paused");
+}
+
+/// Issue 19 item 7: the same for a resume whose answer is lost after the brokers applied it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_whose_answer_is_lost_is_read_on_the_brokers_and_reported() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    exporting::exporting_pause(&s, false).await.expect("pause");
+    c.sim.world().lock().faults.drop_mutation_answer = 1;
+    let out = exporting::exporting_resume(&s)
+        .await
+        .expect("the resume took");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert_eq!(exporting(&c), "Running");
+    assert_eq!(sent(&c, "POST", "/exporting/resume"), 1, "sent once");
+}
+
 // ---- changes ----
 
 /// Start a forced removal of region 1's brokers in the simulator, as another run would.

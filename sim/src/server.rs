@@ -460,6 +460,9 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             if let Some(ms) = body["kubeApiDelayMs"].as_u64() {
                 w.faults.kube_api_delay = (ms > 0).then(|| std::time::Duration::from_millis(ms));
             }
+            if let Some(n) = body["dropMutationAnswer"].as_u64() {
+                w.faults.drop_mutation_answer = n as u32;
+            }
             if let Some(b) = body["gatewayListsNoBroker"].as_bool() {
                 w.faults.gateway_lists_no_broker = b;
             }

@@ -204,6 +204,13 @@ pub struct Faults {
     /// `clusterState.getBrokers()`, service/.../TopologyServices.java). Management calls go to
     /// member ids directly and are not affected.
     pub gateway_lists_no_broker: bool,
+    /// The next N mutating management calls (dry runs excepted) that take effect are applied,
+    /// then the connection is closed before their answer is written: a port-forward or proxy
+    /// that dies while the gateway works. The brokers keep what they applied: an exporting
+    /// pause/resume is broadcast to the partitions before the endpoint waits for the result
+    /// (camunda/camunda dist/.../shared/management/ExportingEndpoint.java `post`: the service
+    /// call, then `result.join()`), and a topology change is started by the coordinator.
+    pub drop_mutation_answer: u32,
 }
 
 /// What the helm stand-in last applied to a region.

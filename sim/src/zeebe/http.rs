@@ -181,6 +181,13 @@ fn management(
             w.zeebe
                 .applied
                 .push((req.method.clone(), path.to_string(), body));
+            if w.faults.drop_mutation_answer > 0 {
+                // Fault `drop_mutation_answer`: applied, and the answer never arrives.
+                w.faults.drop_mutation_answer -= 1;
+                let mut dropped = response;
+                dropped.extensions_mut().insert(crate::http::DropConnection);
+                return (dropped, None);
+            }
         }
     }
     if mutating
