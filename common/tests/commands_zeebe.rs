@@ -533,6 +533,44 @@ async fn a_resume_whose_answer_is_lost_is_read_on_the_brokers_and_reported() {
     assert_eq!(sent(&c, "POST", "/exporting/resume"), 1, "sent once");
 }
 
+/// Issue 19 item 16a: broker 3 missed a pause (the broadcast is not atomic) and its own
+/// partition query times out, so it answers `{}`. Its replicas are unread, not "nothing to
+/// check": the pause is not "already done", it is sent, and it is not reported verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_answers_no_partitions_is_unread_not_paused() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    exporting::exporting_pause(&s, false).await.expect("pause");
+    {
+        let mut w = c.sim.world().lock();
+        let now = tokio::time::Instant::now();
+        let hosted: Vec<u32> = w.zeebe.members[&3].partitions.keys().copied().collect();
+        for p in hosted {
+            w.zeebe
+                .exporting
+                .set(3, p, c8dr_sim::zeebe::Exporting::Running, now);
+        }
+        w.faults.partitions_query_times_out.insert(3);
+    }
+    let out = exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause sent");
+    assert_eq!(out.status, Ending::Done, "not already done: {out:?}");
+    assert_eq!(sent(&c, "POST", "/exporting/pause"), 2, "sent again");
+    assert!(
+        out.summary.contains("NOT verified") && out.summary.contains("partitions"),
+        "{}",
+        out.summary
+    );
+    c.sim
+        .world()
+        .lock()
+        .faults
+        .partitions_query_times_out
+        .clear();
+    assert_eq!(exporting(&c), "Paused");
+}
+
 // ---- changes ----
 
 /// Start a forced removal of region 1's brokers in the simulator, as another run would.

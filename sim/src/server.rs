@@ -463,6 +463,13 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             if let Some(n) = body["dropMutationAnswer"].as_u64() {
                 w.faults.drop_mutation_answer = n as u32;
             }
+            if let Some(ids) = body["partitionsQueryTimesOut"].as_array() {
+                w.faults.partitions_query_times_out = ids
+                    .iter()
+                    .filter_map(Value::as_u64)
+                    .map(|b| b as u32)
+                    .collect();
+            }
             if let Some(b) = body["gatewayListsNoBroker"].as_bool() {
                 w.faults.gateway_lists_no_broker = b;
             }

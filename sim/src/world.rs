@@ -211,6 +211,13 @@ pub struct Faults {
     /// (camunda/camunda dist/.../shared/management/ExportingEndpoint.java `post`: the service
     /// call, then `result.join()`), and a topology change is started by the coordinator.
     pub drop_mutation_answer: u32,
+    /// Brokers whose own partition-status query does not complete in time: their
+    /// `GET /actuator/partitions` answers `{}`. The broker collects every partition's status
+    /// and waits at most 5 s for them; on that timeout (or any error) it logs "Error when
+    /// querying partition status" and returns an empty map (camunda/camunda
+    /// zeebe/broker/.../system/management/BrokerAdminServiceImpl.java `getPartitionStatus`,
+    /// `future.get(5, TimeUnit.SECONDS)` ... `return Map.of()`). The simulator answers at once.
+    pub partitions_query_times_out: std::collections::BTreeSet<u32>,
 }
 
 /// What the helm stand-in last applied to a region.

@@ -37,7 +37,16 @@ fn details(view: &ExportingView) -> serde_json::Value {
 
 /// How many replicas show `phase` on how many brokers, or why it could not be verified.
 fn verified(after: &ExportingView, phase: &str) -> String {
-    if after.observed() {
+    let unread = after.unread_members();
+    if after.observed() && !unread.is_empty() {
+        format!(
+            "; NOT verified: {} partition replicas on {} brokers show {phase}, but member brokers {unread:?} \
+             were not read in full ({})",
+            after.count_in(phase),
+            after.brokers_read(),
+            after.unread().join("; ")
+        )
+    } else if after.observed() {
         format!(
             "; verified: {} partition replicas on {} brokers show {phase}",
             after.count_in(phase),
@@ -97,7 +106,7 @@ async fn pause_answer_lost(
             other => Error::failed(format!("pausing exporting: {other}; {detail}")),
         });
     }
-    if view.not_in(target).is_empty() && view.unread().is_empty() {
+    if view.not_in(target).is_empty() && view.unread_members().is_empty() {
         return Ok(format!(
             "the answer to the pause was lost ({error}); read on the brokers: it took"
         ));
@@ -187,7 +196,9 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
             Action::PauseExporting.step().command(&Fill::default())
         )));
     }
-    if before.observed() && before.not_in(target).is_empty() {
+    // Already done only when every member was read in full: a member that answered `{}` may
+    // be the one that missed the pause.
+    if before.observed() && before.not_in(target).is_empty() && before.unread_members().is_empty() {
         return Ok(Outcome::new(
             CMD,
             Ending::AlreadyDone,
@@ -274,7 +285,7 @@ async fn resume_failed(session: &Session, mgmt: &ManagementClient, error: Error)
     if error.answer_lost() {
         let view = pause_state::observe(session).await;
         if view.observed() {
-            if view.not_in("EXPORTING").is_empty() {
+            if view.not_in("EXPORTING").is_empty() && view.unread_members().is_empty() {
                 session.ui.note(format!(
                     "the answer to the resume was lost ({error}); every broker shows EXPORTING: it took"
                 ));
