@@ -582,6 +582,36 @@ fn start_removal(c: &Cluster) -> i64 {
         .expect("started")
 }
 
+/// Issue 19 item 8: another run's forced removal of brokers 1 and 3 is in progress when
+/// `brokers remove --odd` would remove 1, 3, 5 and 7. It is refused with the way to wait for it,
+/// never with a suggestion to cancel it: a forced removal cancelled half-way can leave
+/// partitions reconfigured without the brokers removed, and without a quorum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_removal_in_progress_is_never_suggested_for_cancelling() {
+    let c = Cluster::start(SimConfig {
+        operation_duration: Duration::from_secs(5),
+        ..SimConfig::default()
+    })
+    .await;
+    c.lose(1);
+    let id = {
+        let mut w = c.sim.world().lock();
+        let ops = w.zeebe.plan_force_remove(&[1, 3]).expect("plan");
+        w.zeebe
+            .start_change(ops, tokio::time::Instant::now())
+            .expect("started")
+    };
+    let s = c.session().timeout("20s").build();
+    let err = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect_err("refused");
+    let msg = err.to_string();
+    assert_eq!(err.exit_code(), exit::REFUSED, "{msg}");
+    assert!(msg.contains(&format!("changes wait {id}")), "{msg}");
+    assert!(!msg.contains("changes cancel"), "{msg}");
+    assert_eq!(sent(&c, "PATCH", "force=true"), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_show_wait_and_cancel() {
     let c = Cluster::start(SimConfig {
