@@ -122,8 +122,7 @@ async fn brokers_remove_refuses_when_the_topology_lists_none_of_the_survivors() 
     let s = blind_gateway(&c);
     let err = brokers::brokers_remove(&s, odd(), false)
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
     let msg = err.to_string();
     assert!(
@@ -140,8 +139,7 @@ async fn failover_refuses_when_the_topology_lists_none_of_the_survivors() {
     let s = blind_gateway(&c);
     let err = c8dr_common::commands::failover::failover(&s, None)
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
     assert!(err.to_string().contains("lists none"), "{err}");
     assert_eq!(c.world(members).len(), 8, "live brokers kept");
