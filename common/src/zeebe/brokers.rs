@@ -231,18 +231,21 @@ pub fn removal_allowed(
             ),
             None => "; no region looks lost: both regions have live brokers".to_string(),
         };
-        let mut why = vec![];
+        let (mut kinds, mut what) = (vec![], vec![]);
         if !is_listed.is_empty() {
-            why.push(format!("{is_listed:?} listed in /v2/topology"));
+            kinds.push("/v2/topology");
+            what.push(format!("/v2/topology lists {is_listed:?}"));
         }
         if !is_ready.is_empty() {
-            why.push(format!("{is_ready:?} with Ready pods"));
+            kinds.push("Ready broker pods");
+            what.push(format!("the pods of {is_ready:?} are Ready"));
         }
         let mut live = [is_listed, is_ready].concat();
         live.sort_unstable();
         return Err(Error::refused(format!(
-            "brokers {live:?} are alive (evidence: {}){hint}",
-            why.join(", ")
+            "brokers {live:?} are alive (evidence: {}): {}{hint}",
+            kinds.join(", "),
+            what.join(", ")
         )));
     }
     let unlisted: Vec<u32> = remain
@@ -408,7 +411,10 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(msg.contains("[3] with Ready pods"), "{msg}");
+        assert!(
+            msg.contains("(evidence: Ready broker pods): the pods of [3] are Ready"),
+            "{msg}"
+        );
     }
 
     #[test]
