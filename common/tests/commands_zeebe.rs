@@ -103,6 +103,103 @@ async fn brokers_remove_refuses_live_brokers_and_sends_nothing() {
     assert_eq!(sent(&c, "PATCH", ""), 0);
 }
 
+/// Issue 19 item 1: a gateway that lists no broker at all (just restarted, or cut off from every
+/// broker) while the other region's Kubernetes API cannot be asked: nothing shows that region 1's
+/// brokers are down, and they are alive.
+fn blind_gateway(c: &Cluster) -> c8dr_common::session::Session {
+    c.sim.world().lock().faults.gateway_lists_no_broker = true;
+    // Region 1's Kubernetes API cannot be asked (a context its kubeconfig does not hold).
+    c.session()
+        .env("CLUSTER_RECREATED", "unreachable-region1")
+        .env("CLUSTER_1", "unreachable-region1")
+        .timeout("20s")
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_remove_refuses_when_the_topology_lists_none_of_the_survivors() {
+    let c = Cluster::start(fast()).await;
+    let s = blind_gateway(&c);
+    let err = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("lists none of the brokers that would remain [0, 2, 4, 6]"),
+        "{msg}"
+    );
+    assert_eq!(c.world(members).len(), 8, "live brokers kept");
+    assert_eq!(sent(&c, "PATCH", ""), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_refuses_when_the_topology_lists_none_of_the_survivors() {
+    let c = Cluster::start(fast()).await;
+    let s = blind_gateway(&c);
+    let err = c8dr_common::commands::failover::failover(&s, None)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert!(err.to_string().contains("lists none"), "{err}");
+    assert_eq!(c.world(members).len(), 8, "live brokers kept");
+    assert_eq!(sent(&c, "PATCH", ""), 0);
+    assert_eq!(sent(&c, "POST", "exporters"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_plan_names_the_topology_as_the_evidence() {
+    let c = Cluster::start(fast()).await;
+    c.lose(1);
+    let s = c.session().dry_run().timeout("20s").build();
+    let out = c8dr_common::commands::failover::failover(&s, None)
+        .await
+        .expect("dry run");
+    let first = out.plan.first().cloned().unwrap_or_default();
+    assert!(
+        first.contains(
+            "/v2/topology lists the brokers that remain [0, 2, 4, 6] and not [1, 3, 5, 7]"
+        ),
+        "{first}"
+    );
+    assert!(!first.contains("Ready broker pods evidence"), "{first}");
+}
+
+/// Issue 19 item 9: a replication factor above the cluster size (after the add) is bad input,
+/// exit 2 before any call to the gateway's PATCH, dry run included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_add_refuses_a_replication_factor_above_the_cluster_size() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    let err = brokers::brokers_add(&s, odd(), None, Some(100))
+        .await
+        .expect_err("bad input");
+    assert_eq!(err.exit_code(), exit::USAGE, "{err}");
+    assert!(
+        err.to_string().contains("--replication-factor 100"),
+        "{err}"
+    );
+    // With brokers to add: the size after the add (4 + 4) bounds it.
+    c.lose(1);
+    let s = c.session().timeout("20s").build();
+    brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect("remove");
+    let err = brokers::brokers_add(&s, odd(), None, Some(9))
+        .await
+        .expect_err("bad input");
+    assert_eq!(err.exit_code(), exit::USAGE, "{err}");
+    assert!(err.to_string().contains("8 brokers"), "{err}");
+    let patches = c.world(|w| {
+        w.zeebe
+            .requests
+            .iter()
+            .filter(|(m, p, _)| m == "PATCH" && !p.contains("force=true"))
+            .count()
+    });
+    assert_eq!(patches, 0, "no PATCH, not even a dry run");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn brokers_remove_dry_run_and_no_wait_come_back_early() {
     let c = Cluster::start(SimConfig {
@@ -374,6 +471,104 @@ async fn a_pause_that_keeps_failing_gives_up_after_four_attempts_and_leaves_expo
     assert_eq!(exporting(&c), "Running");
 }
 
+/// Issue 19 item 7: the brokers applied the pause, the connection dropped before the answer.
+/// The brokers are read: the pause took, exit 0, and it was sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_whose_answer_is_lost_is_read_on_the_brokers_and_reported() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    c.sim.world().lock().faults.drop_mutation_answer = 1;
+    let out = exporting::exporting_pause(&s, false)
+        .await
+        .expect("the pause took");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert!(
+        out.summary.contains("verified") && out.summary.contains("answer to the pause was lost"),
+        "{}",
+        out.summary
+    );
+    assert_eq!(exporting(&c), "Paused");
+    assert_eq!(sent(&c, "POST", "/exporting/pause"), 1, "sent once");
+    assert_eq!(
+        c.world(|w| w.faults.drop_mutation_answer),
+        0,
+        "the fault struck"
+    );
+}
+
+/// Issue 19 item 7: a 504 (a proxy's timeout: the gateway itself wraps its errors in an HTTP
+/// 200) is a lost answer, not a refusal: never sent again blindly. The brokers are read first;
+/// here they show nothing paused, so it is sent once more, and the report says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_answered_504_is_read_on_the_brokers_before_it_is_sent_again() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    c.sim.world().lock().faults.zeebe_error = Some((504, 1));
+    let out = exporting::exporting_pause(&s, false).await.expect("paused");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert!(
+        out.summary
+            .contains("the brokers showed nothing paused, so it was sent once more"),
+        "{}",
+        out.summary
+    );
+    assert_eq!(sent(&c, "POST", "/exporting/pause"), 2);
+    assert_eq!(exporting(&c), "Paused");
+}
+
+/// Issue 19 item 7: the same for a resume whose answer is lost after the brokers applied it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_whose_answer_is_lost_is_read_on_the_brokers_and_reported() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    exporting::exporting_pause(&s, false).await.expect("pause");
+    c.sim.world().lock().faults.drop_mutation_answer = 1;
+    let out = exporting::exporting_resume(&s)
+        .await
+        .expect("the resume took");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert_eq!(exporting(&c), "Running");
+    assert_eq!(sent(&c, "POST", "/exporting/resume"), 1, "sent once");
+}
+
+/// Issue 19 item 16a: broker 3 missed a pause (the broadcast is not atomic) and its own
+/// partition query times out, so it answers `{}`. Its replicas are unread, not "nothing to
+/// check": the pause is not "already done", it is sent, and it is not reported verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_answers_no_partitions_is_unread_not_paused() {
+    let c = Cluster::start(fast()).await;
+    let s = c.session().timeout("20s").build();
+    exporting::exporting_pause(&s, false).await.expect("pause");
+    {
+        let mut w = c.sim.world().lock();
+        let now = tokio::time::Instant::now();
+        let hosted: Vec<u32> = w.zeebe.members[&3].partitions.keys().copied().collect();
+        for p in hosted {
+            w.zeebe
+                .exporting
+                .set(3, p, c8dr_sim::zeebe::Exporting::Running, now);
+        }
+        w.faults.partitions_query_times_out.insert(3);
+    }
+    let out = exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause sent");
+    assert_eq!(out.status, Ending::Done, "not already done: {out:?}");
+    assert_eq!(sent(&c, "POST", "/exporting/pause"), 2, "sent again");
+    assert!(
+        out.summary.contains("NOT verified") && out.summary.contains("partitions"),
+        "{}",
+        out.summary
+    );
+    c.sim
+        .world()
+        .lock()
+        .faults
+        .partitions_query_times_out
+        .clear();
+    assert_eq!(exporting(&c), "Paused");
+}
+
 // ---- changes ----
 
 /// Start a forced removal of region 1's brokers in the simulator, as another run would.
@@ -383,6 +578,36 @@ fn start_removal(c: &Cluster) -> i64 {
     w.zeebe
         .start_change(ops, tokio::time::Instant::now())
         .expect("started")
+}
+
+/// Issue 19 item 8: another run's forced removal of brokers 1 and 3 is in progress when
+/// `brokers remove --odd` would remove 1, 3, 5 and 7. It is refused with the way to wait for it,
+/// never with a suggestion to cancel it: a forced removal cancelled half-way can leave
+/// partitions reconfigured without the brokers removed, and without a quorum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_removal_in_progress_is_never_suggested_for_cancelling() {
+    let c = Cluster::start(SimConfig {
+        operation_duration: Duration::from_secs(5),
+        ..SimConfig::default()
+    })
+    .await;
+    c.lose(1);
+    let id = {
+        let mut w = c.sim.world().lock();
+        let ops = w.zeebe.plan_force_remove(&[1, 3]).expect("plan");
+        w.zeebe
+            .start_change(ops, tokio::time::Instant::now())
+            .expect("started")
+    };
+    let s = c.session().timeout("20s").build();
+    let err = brokers::brokers_remove(&s, odd(), false)
+        .await
+        .expect_err("refused");
+    let msg = err.to_string();
+    assert_eq!(err.exit_code(), exit::REFUSED, "{msg}");
+    assert!(msg.contains(&format!("changes wait {id}")), "{msg}");
+    assert!(!msg.contains("changes cancel"), "{msg}");
+    assert_eq!(sent(&c, "PATCH", "force=true"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,24 @@ use tokio::net::TcpListener;
 
 pub type Body = Full<Bytes>;
 
+/// Marks a response that must never reach the client: the connection is closed instead of
+/// answering (a tunnel or proxy that died after the request was handled). Set it with
+/// `response.extensions_mut().insert(DropConnection)`.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
+/// The error a handler's dropped answer turns into, so hyper closes the connection unanswered.
+#[derive(Debug)]
+struct AnswerDropped;
+
+impl std::fmt::Display for AnswerDropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the answer was dropped (injected fault)")
+    }
+}
+
+impl std::error::Error for AnswerDropped {}
+
 /// A buffered request, for handlers that are plain functions of their input.
 #[derive(Debug, Clone)]
 pub struct SimRequest {
@@ -194,7 +212,13 @@ where
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
                     let handler = handler.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handler(req).await) }
+                    async move {
+                        let response = handler(req).await;
+                        if response.extensions().get::<DropConnection>().is_some() {
+                            return Err(AnswerDropped);
+                        }
+                        Ok(response)
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)

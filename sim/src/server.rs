@@ -460,6 +460,19 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             if let Some(ms) = body["kubeApiDelayMs"].as_u64() {
                 w.faults.kube_api_delay = (ms > 0).then(|| std::time::Duration::from_millis(ms));
             }
+            if let Some(n) = body["dropMutationAnswer"].as_u64() {
+                w.faults.drop_mutation_answer = n as u32;
+            }
+            if let Some(ids) = body["partitionsQueryTimesOut"].as_array() {
+                w.faults.partitions_query_times_out = ids
+                    .iter()
+                    .filter_map(Value::as_u64)
+                    .map(|b| b as u32)
+                    .collect();
+            }
+            if let Some(b) = body["gatewayListsNoBroker"].as_bool() {
+                w.faults.gateway_lists_no_broker = b;
+            }
             if let Some(r) = body.get("helmFailsRegion") {
                 w.faults.helm_fails_region = r.as_u64().map(|r| r as usize).filter(|r| *r < 2);
             }

@@ -194,6 +194,30 @@ pub struct Faults {
     /// helm/helm v3.17.0 pkg/action/upgrade.go `errPending` ("another operation
     /// (install/upgrade/rollback) is in progress"), helm exits 1 and the release is unchanged.
     pub helm_fails_region: Option<RegionId>,
+    /// The gateway's own view of the brokers is empty: `/v2/topology` lists no broker (the
+    /// configured clusterSize, partitionsCount, replicationFactor and lastCompletedChangeId
+    /// stay), as a gateway that just restarted or is cut off from every broker answers. The
+    /// gateway adds a broker to its topology only on a membership event carrying that broker's
+    /// info and drops it on MEMBER_REMOVED, while the configured part comes from the cluster
+    /// configuration (camunda/camunda zeebe/broker-client/.../impl/BrokerTopologyManagerImpl.java
+    /// `event`, `removeBroker`, `updateConfiguredClusterState`; the REST answer lists
+    /// `clusterState.getBrokers()`, service/.../TopologyServices.java). Management calls go to
+    /// member ids directly and are not affected.
+    pub gateway_lists_no_broker: bool,
+    /// The next N mutating management calls (dry runs excepted) that take effect are applied,
+    /// then the connection is closed before their answer is written: a port-forward or proxy
+    /// that dies while the gateway works. The brokers keep what they applied: an exporting
+    /// pause/resume is broadcast to the partitions before the endpoint waits for the result
+    /// (camunda/camunda dist/.../shared/management/ExportingEndpoint.java `post`: the service
+    /// call, then `result.join()`), and a topology change is started by the coordinator.
+    pub drop_mutation_answer: u32,
+    /// Brokers whose own partition-status query does not complete in time: their
+    /// `GET /actuator/partitions` answers `{}`. The broker collects every partition's status
+    /// and waits at most 5 s for them; on that timeout (or any error) it logs "Error when
+    /// querying partition status" and returns an empty map (camunda/camunda
+    /// zeebe/broker/.../system/management/BrokerAdminServiceImpl.java `getPartitionStatus`,
+    /// `future.get(5, TimeUnit.SECONDS)` ... `return Map.of()`). The simulator answers at once.
+    pub partitions_query_times_out: std::collections::BTreeSet<u32>,
 }
 
 /// What the helm stand-in last applied to a region.

@@ -146,3 +146,36 @@ fn each_broker_pod_answers_for_its_own_partitions() {
     assert_eq!(partitions("camunda-zeebe-1"), vec![1, 2, 3, 8], "{out:#}");
     assert_eq!(partitions("camunda-zeebe-3"), vec![4, 5, 6, 7], "{out:#}");
 }
+
+/// Issue 19 item 7: the brokers applied the pause, the connection dropped before its answer.
+/// Read on the brokers: it took, exit 0, said, and sent once.
+#[test]
+fn a_pause_whose_answer_is_dropped_is_read_on_the_brokers_and_exits_0() {
+    let env = TestEnv::start();
+    env.sim.world().lock().faults.drop_mutation_answer = 1;
+    env.c8dr("exporting pause --yes")
+        .success()
+        .stdout_has("verified: 32 partition replicas on 8 brokers show PAUSED")
+        .stdout_has("the answer to the pause was lost");
+    let s = env.state();
+    assert_eq!(s["exporting"], "Paused");
+    assert_eq!(pauses(&s), 1, "sent once");
+}
+
+/// Issue 19 item 16a: a member broker whose own partition query times out answers `{}`; with
+/// it, a pause is not reported verified.
+#[test]
+fn a_member_that_answers_no_partitions_leaves_the_pause_unverified() {
+    let env = TestEnv::start();
+    env.sim
+        .world()
+        .lock()
+        .faults
+        .partitions_query_times_out
+        .insert(5);
+    env.c8dr("exporting pause --yes")
+        .success()
+        .stdout_has("NOT verified")
+        .stdout_has("member brokers [5]");
+    assert_eq!(env.state()["exporting"], "Paused");
+}

@@ -651,3 +651,15 @@ fn a_missing_gateway_service_names_the_release_and_namespace_tried_and_how_to_ch
         .stderr_has("--release or CAMUNDA_RELEASE_NAME")
         .stderr_has("-n/--namespace");
 }
+
+/// Issue 19 item 9: a replication factor above the cluster size after the add is bad input in
+/// `brokers add` too, before any call to the gateway's PATCH.
+#[test]
+fn a_replication_factor_above_the_cluster_size_is_exit_2_before_any_patch() {
+    let env = TestEnv::start();
+    env.c8dr_direct(0, "brokers add --odd --replication-factor 100 --yes")
+        .code(2)
+        .stderr_has("--replication-factor 100")
+        .stderr_has("8 brokers");
+    assert!(patches(&env.state()).is_empty(), "no PATCH at all");
+}

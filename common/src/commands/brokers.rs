@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::procedure::{Action, Fill};
 use crate::session::Session;
 use crate::zeebe::ManagementClient;
-use crate::zeebe::brokers::{self, Evidence, Liveness, Selection};
+use crate::zeebe::brokers::{self, Selection};
 use crate::zeebe::change::{Follow, Intent, baseline};
 use crate::zeebe::model::{
     BrokersPatch, ClusterPatch, ClusterTopology, PartitionsPatch, PlannedOperations,
@@ -127,23 +127,20 @@ pub async fn brokers_remove(
     let summary = format!("force-remove brokers {remove:?}");
     let pending = follow_pending(session, &t, &intent)?;
     if pending.is_none() {
-        let liveness = if skip_liveness_check {
+        if skip_liveness_check {
             session.ui.warn(
                 "--skip-liveness-check: NOT verifying that the brokers to remove are down; removing live brokers \
                  by force splits the cluster and can lose data",
             );
-            Liveness {
-                evidence: Evidence::V2Topology,
-                alive: vec![],
-            }
+            brokers::check_removal_unverified(&remove, &members)?;
         } else {
-            liveness(session, &remove).await?
-        };
-        brokers::check_removal(&remove, &members, &liveness)?;
-        session.ui.note(format!(
-            "brokers {remove:?} are unreachable (evidence: {}); planning a forced removal",
-            liveness.evidence
-        ));
+            let liveness = liveness(session, &remove).await?;
+            brokers::check_removal(&remove, &members, &liveness)?;
+            session.ui.note(format!(
+                "brokers {remove:?} are down (evidence: {}); planning a forced removal",
+                liveness.evidence_for(&remove, &members)
+            ));
+        }
     }
     let body = ClusterPatch {
         brokers: BrokersPatch {
@@ -219,6 +216,8 @@ pub async fn brokers_add(
         ),
         (false, stated) => brokers::restored_replication_factor(stated, current_rf),
     };
+    // Before any call: the gateway would refuse it, but only after a dry run of a bad request.
+    brokers::check_replication_factor(rf, members.len() + add.len())?;
     if add.is_empty() && rf == current_rf {
         return Ok(Outcome::new(
             CMD,

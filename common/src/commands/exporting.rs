@@ -37,7 +37,16 @@ fn details(view: &ExportingView) -> serde_json::Value {
 
 /// How many replicas show `phase` on how many brokers, or why it could not be verified.
 fn verified(after: &ExportingView, phase: &str) -> String {
-    if after.observed() {
+    let unread = after.unread_members();
+    if after.observed() && !unread.is_empty() {
+        format!(
+            "; NOT verified: {} partition replicas on {} brokers show {phase}, but member brokers {unread:?} \
+             were not read in full ({})",
+            after.count_in(phase),
+            after.brokers_read(),
+            after.unread().join("; ")
+        )
+    } else if after.observed() {
         format!(
             "; verified: {} partition replicas on {} brokers show {phase}",
             after.count_in(phase),
@@ -48,6 +57,83 @@ fn verified(after: &ExportingView, phase: &str) -> String {
             "; NOT verified: the brokers' /actuator/partitions could not be read ({})",
             after.unread().join("; ")
         )
+    }
+}
+
+/// An answer the brokers gave (the gateway's own failure, e.g. "Expected 3 members of partition
+/// 1 but found 2"): the request reached the gateway and it said no, so sending it again is what
+/// completes a partial pause. A lost answer (a dropped connection, a 502/503/504 of whatever
+/// stands in front of the gateway — the gateway itself wraps its errors in an HTTP 200) is not
+/// one: it may have been applied, so it is read on the brokers, never sent blindly again.
+fn refused(e: &Error) -> bool {
+    matches!(e, Error::Api { .. }) && !e.answer_lost()
+}
+
+/// A pause sent: with, when its answer was lost, what reading the brokers showed.
+struct Sent(Option<String>);
+
+impl super::mutation::Ticket for Sent {}
+
+/// How long the brokers may take to show a pause whose answer was lost.
+const LOST_SETTLE: Duration = Duration::from_secs(3);
+
+/// The answer to a pause was lost: read the brokers and say what they show (returned as a note
+/// for the report). Every replica in `target`: it took. Nothing paused: it was not applied, and
+/// is sent once more — informed by the read, as a resume is. Part of it paused: reverted like a
+/// refused pause. Not readable: exporting MAY be paused, and the error says how to check and
+/// resume.
+async fn pause_answer_lost(
+    session: &Session,
+    mgmt: &ManagementClient,
+    soft: bool,
+    target: &str,
+    error: Error,
+) -> Result<String> {
+    let view = pause_state::wait_for_phase(session, target, LOST_SETTLE).await;
+    let resume = Action::ResumeExporting.step().command(&Fill::default());
+    let paused = view.count_in("PAUSED") + view.count_in("SOFT_PAUSED");
+    if !view.observed() {
+        let detail = format!(
+            "the answer to the pause was lost, and the brokers' /actuator/partitions could not be read ({}): \
+             exporting MAY be paused; check with kubectl c8dr status and resume with {resume} if it is",
+            view.unread().join("; ")
+        );
+        return Err(match error {
+            Error::Unreachable { what, detail: d } => Error::Unreachable {
+                what,
+                detail: format!("{d}; {detail}"),
+            },
+            other => Error::failed(format!("pausing exporting: {other}; {detail}")),
+        });
+    }
+    if view.not_in(target).is_empty() && view.unread_members().is_empty() {
+        return Ok(format!(
+            "the answer to the pause was lost ({error}); read on the brokers: it took"
+        ));
+    }
+    if paused > 0 {
+        let e = Error::failed(format!(
+            "the answer to the pause was lost ({error}) and only part of it took ({} partition replicas do not show \
+             {target}: {})",
+            view.not_in(target).len(),
+            first(&view.not_in(target), 4)
+        ));
+        return Err(revert(session, mgmt, e).await);
+    }
+    session.ui.note(format!(
+        "the answer to the pause was lost ({error}); no partition is paused (observed on {} brokers): sending it once more",
+        view.brokers_read()
+    ));
+    match mgmt.exporting_pause(soft).await {
+        Ok(()) => Ok(format!(
+            "the answer to the first pause was lost ({error}); the brokers showed nothing paused, so it was sent once more"
+        )),
+        Err(e) if refused(&e) => Err(revert(session, mgmt, e).await),
+        Err(e) => Err(Error::failed(format!(
+            "pausing exporting: the answer to the pause was lost ({error}), no partition was paused, and sending it \
+             once more failed too ({e}); exporting may be paused in part: check with kubectl c8dr status and resume \
+             with {resume} if it is"
+        ))),
     }
 }
 
@@ -110,7 +196,9 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
             Action::PauseExporting.step().command(&Fill::default())
         )));
     }
-    if before.observed() && before.not_in(target).is_empty() {
+    // Already done only when every member was read in full: a member that answered `{}` may
+    // be the one that missed the pause.
+    if before.observed() && before.not_in(target).is_empty() && before.unread_members().is_empty() {
         return Ok(Outcome::new(
             CMD,
             Ending::AlreadyDone,
@@ -127,10 +215,9 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
         .always_waits()
         .run(
             async || {
-                let api = |e: &Error| matches!(e, Error::Api { .. });
-                retry_if("exporting pause", PAUSE_ATTEMPTS, api, |attempt| async move {
+                retry_if("exporting pause", PAUSE_ATTEMPTS, refused, |attempt| async move {
                     mgmt.exporting_pause(soft).await.inspect_err(|e| {
-                        if api(e) {
+                        if refused(e) {
                             session
                                 .ui
                                 .note(format!("pause attempt {attempt} failed: {e}"));
@@ -138,14 +225,23 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
                     })
                 })
                 .await
+                .map(|()| Sent(None))
             },
-            // A refused pause may have paused some partitions: revert. Any other error (the
-            // gateway unreachable) stands as it is.
-            async |e| match e {
-                e @ Error::Api { .. } => Err(revert(session, mgmt, e).await),
-                other => Err(other),
+            // A lost answer (a dropped connection, a proxy's 502/504): the brokers say whether
+            // it took. A refused pause may have paused some partitions: revert. Any other error
+            // stands as it is.
+            async |e| {
+                if e.answer_lost() {
+                    pause_answer_lost(session, mgmt, soft, target, e)
+                        .await
+                        .map(|note| Sent(Some(note)))
+                } else if matches!(e, Error::Api { .. }) {
+                    Err(revert(session, mgmt, e).await)
+                } else {
+                    Err(e)
+                }
             },
-            async |(), plan| {
+            async |Sent(lost), plan| {
                 let after = pause_state::wait_for_phase(session, target, PHASE_SETTLE).await;
                 let missing = after.not_in(target);
                 if !missing.is_empty() {
@@ -167,7 +263,11 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
                 Ok(Outcome::new(
                     CMD,
                     Ending::Done,
-                    format!("exporting is {soft_}paused{}", verified(&after, target)),
+                    format!(
+                        "exporting is {soft_}paused{}{}",
+                        verified(&after, target),
+                        lost.map(|l| format!(" ({l})")).unwrap_or_default()
+                    ),
                 )
                 .with_plan(plan)
                 .with_details(details(&after)))
@@ -182,10 +282,10 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
 /// that exporting may still be paused and what to run.
 async fn resume_failed(session: &Session, mgmt: &ManagementClient, error: Error) -> Result<()> {
     let again = Action::ResumeExporting.step().command(&Fill::default());
-    if matches!(error, Error::Unreachable { .. }) {
+    if error.answer_lost() {
         let view = pause_state::observe(session).await;
         if view.observed() {
-            if view.not_in("EXPORTING").is_empty() {
+            if view.not_in("EXPORTING").is_empty() && view.unread_members().is_empty() {
                 session.ui.note(format!(
                     "the answer to the resume was lost ({error}); every broker shows EXPORTING: it took"
                 ));
@@ -227,10 +327,9 @@ pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
             // Like the pause: a broadcast the gateway refused reached no broker, or only some;
             // resuming again is harmless and is what SPEC 3.3 asks (retry until success).
             async || {
-                let api = |e: &Error| matches!(e, Error::Api { .. });
-                retry_if("exporting resume", PAUSE_ATTEMPTS, api, |attempt| async move {
+                retry_if("exporting resume", PAUSE_ATTEMPTS, refused, |attempt| async move {
                     mgmt.exporting_resume().await.inspect_err(|e| {
-                        if api(e) {
+                        if refused(e) {
                             session
                                 .ui
                                 .note(format!("resume attempt {attempt} failed: {e}"));

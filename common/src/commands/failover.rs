@@ -125,6 +125,10 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     let t = read.cluster().clone();
     let alive = super::liveness::liveness(session, &t.member_ids()).await?;
     let lost = failover_preflight(&t, &alive.alive, stated)?;
+    // The survivors' Ready pods are no evidence that the others are down: the topology must list
+    // the brokers that remain and not the ones to remove.
+    let lost_members = to_remove(&Selection::Parity(lost), &t.member_ids());
+    crate::zeebe::brokers::check_removal(&lost_members, &t.member_ids(), &alive)?;
     // The replication factor now: the cluster configuration's, or with the coordinator lost the
     // gateway's /v2/topology (the synthesized membership holds only the live brokers).
     let mut rf_before = t.replication_factor();
@@ -181,10 +185,14 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     let remove_cmd = remove.command(&fill);
     let disable_cmd = |e: &str| disable.command(&fill.with_lost_exporter(e));
     let mut plan = vec![
-        format!(
-            "lost region: {lost} ({} evidence: brokers {:?} alive)",
-            alive.evidence, alive.alive
-        ),
+        if lost_members.is_empty() {
+            format!("lost region: {lost} (its brokers are no members any more)")
+        } else {
+            format!(
+                "lost region: {lost} (evidence: {})",
+                alive.evidence_for(&lost_members, &t.member_ids())
+            )
+        },
         format!("{}: {remove_cmd}", remove.label()),
     ];
     if session.settings.dry_run && !session.settings.server_dry_run {

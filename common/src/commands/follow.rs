@@ -9,11 +9,26 @@ use crate::procedure::steps::hint;
 use crate::session::Session;
 use crate::wait::Poller;
 use crate::zeebe::ManagementClient;
-use crate::zeebe::change::{ChangeState, Follow, Intent, observe};
+use crate::zeebe::change::{ChangeState, Follow, Intent, forced_removal, observe};
 use crate::zeebe::management::coordinator_unreachable;
 use crate::zeebe::model::{ClusterTopology, PlannedOperations};
 
 pub(crate) fn pending_refusal(t: &ClusterTopology) -> Result<()> {
+    if let Some(p) = &t.pending_change
+        && let Some(removed) = forced_removal(p)
+    {
+        // Never suggest cancelling a forced removal: stopped half-way, partitions may already be
+        // reconfigured to members that cannot form a quorum while the brokers are not removed.
+        return Err(Error::refused(format!(
+            "change {} is a forced removal of brokers {removed:?}, still in progress ({} of {} operations done); \
+             sending another change now would be rejected (409) or race it. Wait for it: {}. Do not cancel it: \
+             a forced removal stopped half-way can leave partitions without a quorum",
+            p.id,
+            p.completed.len(),
+            p.completed.len() + p.pending.len(),
+            hint::changes_wait(p.id)
+        )));
+    }
     if let Some(p) = &t.pending_change {
         return Err(Error::refused(format!(
             "change {} is still in progress ({} of {} operations done); sending another change now would be \

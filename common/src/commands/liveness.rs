@@ -1,11 +1,12 @@
-//! Evidence that brokers are down or alive before a forced removal (SPEC safety rule 2):
-//! `/v2/topology` (what the gateway reaches) and, where their Kubernetes APIs answer, the Ready
-//! broker pods of the regions concerned. The pure judgement is `zeebe::brokers::check_removal`.
+//! Evidence that brokers are down or alive before a forced removal: `/v2/topology` (what the
+//! gateway reaches) and, where their Kubernetes APIs answer, the Ready broker pods of the regions
+//! concerned. Gathered here, judged by the pure `zeebe::brokers::removal_allowed` (a topology is
+//! evidence only when it lists the brokers that remain).
 
 use crate::error::{Error, Result};
 use crate::region::{RegionId, RegionRef};
 use crate::session::Session;
-use crate::zeebe::brokers::{Evidence, Liveness};
+use crate::zeebe::brokers::Liveness;
 
 use super::cluster::topology_unreadable;
 
@@ -47,10 +48,10 @@ async fn ready_in_region(
     }
 }
 
-/// Which brokers are alive: `/v2/topology` is required (a broker it does not list is not
-/// reachable by the gateway); broker pods Ready in the regions holding `candidates` count as
-/// alive too, when those regions' Kubernetes APIs answer. Without `/v2/topology` there is no
-/// evidence that anything is down: refused (SPEC safety rule 2).
+/// What `/v2/topology` lists and which broker pods run Ready in the regions holding
+/// `candidates`, when those regions' Kubernetes APIs answer. Without `/v2/topology` there is no
+/// evidence that anything is down: refused (exit 3). Whether the evidence supports a removal is
+/// judged by `zeebe::brokers::check_removal`.
 pub(crate) async fn liveness(session: &Session, candidates: &[u32]) -> Result<Liveness> {
     let topo = match session.rest().await {
         Ok(rest) => rest.topology().await,
@@ -73,28 +74,22 @@ pub(crate) async fn liveness(session: &Session, candidates: &[u32]) -> Result<Li
     regions.sort_by_key(|r| r.index());
     regions.dedup();
     let mut ready = vec![];
+    let mut unchecked = vec![];
     for r in regions {
         match ready_in_region(session, r).await {
             Ok(ids) => {
                 tracing::debug!(%r, ?ids, "ready broker pods");
                 ready.extend(ids);
             }
-            Err(why) => session
-                .ui
-                .note(format!("broker pods of {r} not checked: {why}")),
+            Err(why) => {
+                session
+                    .ui
+                    .note(format!("broker pods of {r} not checked: {why}"));
+                unchecked.push((r, why));
+            }
         }
     }
-    let listed_hit = candidates.iter().any(|b| listed.contains(b));
-    let pods_hit = candidates.iter().any(|b| ready.contains(b));
-    let mut alive: Vec<u32> = listed.iter().chain(&ready).copied().collect();
-    alive.sort_unstable();
-    alive.dedup();
-    Ok(Liveness {
-        evidence: if !listed_hit && pods_hit {
-            Evidence::ReadyPods
-        } else {
-            Evidence::V2Topology
-        },
-        alive,
-    })
+    ready.sort_unstable();
+    ready.dedup();
+    Ok(Liveness::new(listed, ready, unchecked))
 }

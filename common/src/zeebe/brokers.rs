@@ -120,30 +120,160 @@ pub fn restored_replication_factor(stated: Option<u32>, current: u32) -> (u32, S
     }
 }
 
-/// What liveness evidence was available.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Evidence {
-    /// Brokers listed in `/v2/topology` (the gateway reaches them).
-    V2Topology,
-    /// Broker pods Running and Ready in the region's cluster.
-    ReadyPods,
+/// A replication factor must lie between 1 and the number of brokers the cluster will have
+/// (a partition cannot have more replicas than brokers): bad input (exit 2) otherwise, checked
+/// before any call.
+pub fn check_replication_factor(rf: u32, brokers_after: usize) -> Result<()> {
+    if rf == 0 || rf as usize > brokers_after {
+        return Err(Error::usage(format!(
+            "--replication-factor {rf}: must be between 1 and the cluster size after the change \
+             ({brokers_after} brokers); a partition cannot have more replicas than brokers"
+        )));
+    }
+    Ok(())
 }
 
-impl std::fmt::Display for Evidence {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::V2Topology => "/v2/topology",
-            Self::ReadyPods => "Ready broker pods",
-        })
+/// What was seen of the brokers before a forced removal: the gateway's `/v2/topology` and the
+/// Ready broker pods of the regions whose Kubernetes API answered. Only the topology can show
+/// that a broker is down (it is absent while the brokers that remain are listed); a Ready pod
+/// only ever shows that a broker is alive.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Liveness {
+    /// Brokers `/v2/topology` lists (the gateway reaches them).
+    pub listed: Vec<u32>,
+    /// Brokers whose pods run Ready, in the regions whose Kubernetes API answered.
+    pub ready: Vec<u32>,
+    /// Regions whose broker pods could not be checked, and why.
+    pub unchecked: Vec<(RegionId, String)>,
+    /// Listed or Ready: alive.
+    pub alive: Vec<u32>,
+}
+
+impl Liveness {
+    pub fn new(listed: Vec<u32>, ready: Vec<u32>, unchecked: Vec<(RegionId, String)>) -> Self {
+        let mut alive: Vec<u32> = listed.iter().chain(&ready).copied().collect();
+        alive.sort_unstable();
+        alive.dedup();
+        Self {
+            listed,
+            ready,
+            unchecked,
+            alive,
+        }
+    }
+
+    /// The evidence that `remove` is down, in words (for a plan or a note): what the topology
+    /// lists and does not list, and what the pods said.
+    pub fn evidence_for(&self, remove: &[u32], members: &[u32]) -> String {
+        let remain: Vec<u32> = members
+            .iter()
+            .copied()
+            .filter(|m| !remove.contains(m))
+            .collect();
+        let mut s =
+            format!("/v2/topology lists the brokers that remain {remain:?} and not {remove:?}");
+        let mut regions: Vec<RegionId> = remove.iter().map(|b| RegionId::of_broker(*b)).collect();
+        regions.sort_by_key(|r| r.index());
+        regions.dedup();
+        for r in regions {
+            match self.unchecked.iter().find(|(u, _)| *u == r) {
+                Some((_, why)) => s.push_str(&format!("; broker pods of {r} not checked ({why})")),
+                None => s.push_str(&format!("; no broker pod of them Ready in {r}")),
+            }
+        }
+        s
     }
 }
 
-/// Brokers known to be alive, and how we know.
-#[derive(Debug, Clone, Serialize)]
-pub struct Liveness {
-    pub evidence: Evidence,
-    pub alive: Vec<u32>,
+/// THE rule of a forced removal, pure: it is allowed only when something remains, no broker to
+/// remove is listed by `/v2/topology` or runs a Ready pod, and every broker that remains is
+/// listed. A topology that does not show the brokers that will remain (a gateway just restarted,
+/// or cut off from every broker, lists none) proves nothing about the ones to remove. Nothing to
+/// remove needs no evidence.
+pub fn removal_allowed(
+    remove: &[u32],
+    members: &[u32],
+    listed: &[u32],
+    ready: &[u32],
+) -> Result<()> {
+    if remove.is_empty() {
+        return Ok(());
+    }
+    let remain: Vec<u32> = members
+        .iter()
+        .copied()
+        .filter(|m| !remove.contains(m))
+        .collect();
+    if remain.is_empty() {
+        return Err(Error::refused(format!(
+            "removing brokers {remove:?} would remove every member of the cluster"
+        )));
+    }
+    let is_listed: Vec<u32> = remove
+        .iter()
+        .copied()
+        .filter(|b| listed.contains(b))
+        .collect();
+    let is_ready: Vec<u32> = remove
+        .iter()
+        .copied()
+        .filter(|b| ready.contains(b) && !listed.contains(b))
+        .collect();
+    if !is_listed.is_empty() || !is_ready.is_empty() {
+        let mut alive: Vec<u32> = listed.iter().chain(ready).copied().collect();
+        alive.sort_unstable();
+        alive.dedup();
+        let hint = match region_without_live_members(members, &alive) {
+            Some(lost) => format!(
+                "; the region that looks lost is {lost} ({} broker ids): did you mean --{}?",
+                lost.parity(),
+                lost.parity()
+            ),
+            None => "; no region looks lost: both regions have live brokers".to_string(),
+        };
+        let (mut kinds, mut what) = (vec![], vec![]);
+        if !is_listed.is_empty() {
+            kinds.push("/v2/topology");
+            what.push(format!("/v2/topology lists {is_listed:?}"));
+        }
+        if !is_ready.is_empty() {
+            kinds.push("Ready broker pods");
+            what.push(format!("the pods of {is_ready:?} are Ready"));
+        }
+        let mut live = [is_listed, is_ready].concat();
+        live.sort_unstable();
+        return Err(Error::refused(format!(
+            "brokers {live:?} are alive (evidence: {}): {}{hint}",
+            kinds.join(", "),
+            what.join(", ")
+        )));
+    }
+    let unlisted: Vec<u32> = remain
+        .iter()
+        .copied()
+        .filter(|m| !listed.contains(m))
+        .collect();
+    if !unlisted.is_empty() {
+        let shown = if unlisted.len() == remain.len() {
+            "none".to_string()
+        } else {
+            format!(
+                "only {:?}",
+                remain
+                    .iter()
+                    .filter(|m| listed.contains(m))
+                    .collect::<Vec<_>>()
+            )
+        };
+        return Err(Error::refused(format!(
+            "no evidence that brokers {remove:?} are down: /v2/topology lists {shown} of the brokers that would \
+             remain {remain:?} (missing: {unlisted:?}), so its silence about {remove:?} proves nothing (a gateway \
+             that just restarted, or is cut off from the brokers, lists none). Run again once /v2/topology lists \
+             the brokers that remain; pass --skip-liveness-check only if you have verified yourself that brokers \
+             {remove:?} are gone: removing live brokers by force splits the cluster and can lose data"
+        )));
+    }
+    Ok(())
 }
 
 /// The region whose member brokers are all unreachable while the other's are alive: judged by
@@ -161,33 +291,21 @@ pub fn region_without_live_members(members: &[u32], alive: &[u32]) -> Option<Reg
     }
 }
 
-/// Refuse a forced removal that would remove live brokers or every broker (SPEC safety rule 2).
+/// Refuse a forced removal that would remove live brokers or every broker, or that the evidence
+/// does not support ([`removal_allowed`]).
 pub fn check_removal(remove: &[u32], members: &[u32], liveness: &Liveness) -> Result<()> {
+    removal_allowed(remove, members, &liveness.listed, &liveness.ready)
+}
+
+/// `--skip-liveness-check`: the evidence is not looked at, but removing every member is still
+/// refused.
+pub fn check_removal_unverified(remove: &[u32], members: &[u32]) -> Result<()> {
     if !members.is_empty() && members.iter().all(|m| remove.contains(m)) {
         return Err(Error::refused(format!(
             "removing brokers {remove:?} would remove every member of the cluster"
         )));
     }
-    let live: Vec<u32> = remove
-        .iter()
-        .copied()
-        .filter(|b| liveness.alive.contains(b))
-        .collect();
-    if live.is_empty() {
-        return Ok(());
-    }
-    let hint = match region_without_live_members(members, &liveness.alive) {
-        Some(lost) => format!(
-            "; the region that looks lost is {lost} ({} broker ids): did you mean --{}?",
-            lost.parity(),
-            lost.parity()
-        ),
-        None => "; no region looks lost: both regions have live brokers".to_string(),
-    };
-    Err(Error::refused(format!(
-        "brokers {live:?} are alive (evidence: {}){hint}",
-        liveness.evidence
-    )))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -256,6 +374,21 @@ mod tests {
     }
 
     #[test]
+    fn a_replication_factor_above_the_cluster_size_is_bad_input() {
+        assert!(check_replication_factor(4, 8).is_ok());
+        assert!(check_replication_factor(8, 8).is_ok());
+        for (rf, size) in [(9, 8), (100, 8), (0, 8), (1, 0)] {
+            assert_eq!(
+                check_replication_factor(rf, size)
+                    .err()
+                    .map(|e| e.exit_code()),
+                Some(2),
+                "{rf} {size}"
+            );
+        }
+    }
+
+    #[test]
     fn the_replication_factor_is_restored_and_the_reason_stated() {
         assert_eq!(restored_replication_factor(None, 2).0, 4);
         assert!(restored_replication_factor(None, 2).1.contains("twice"));
@@ -265,35 +398,108 @@ mod tests {
     #[test]
     fn removing_live_brokers_is_refused_naming_the_lost_region() {
         // Region 1 is lost; the user picked the wrong parity.
-        let liveness = Liveness {
-            evidence: Evidence::V2Topology,
-            alive: vec![0, 2, 4, 6],
-        };
+        let liveness = Liveness::new(vec![0, 2, 4, 6], vec![], vec![]);
         let err = check_removal(&[0, 2, 4, 6], &ALL, &liveness).err();
         let msg = err.as_ref().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(err.map(|e| e.exit_code()), Some(3));
         assert!(msg.contains("region1") && msg.contains("--odd"), "{msg}");
         assert!(msg.contains("/v2/topology"), "{msg}");
+        assert!(check_removal(&[1, 3, 5, 7], &ALL, &liveness).is_ok());
+        // A Ready pod is alive even when the topology does not list it.
+        let pods = Liveness::new(vec![0, 2, 4, 6], vec![3], vec![]);
+        let msg = check_removal(&[1, 3, 5, 7], &ALL, &pods)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(
-            check_removal(
-                &[1, 3, 5, 7],
-                &ALL,
-                &Liveness {
-                    evidence: Evidence::V2Topology,
-                    alive: vec![0, 2, 4, 6]
-                }
-            )
-            .is_ok()
+            msg.contains("(evidence: Ready broker pods): the pods of [3] are Ready"),
+            "{msg}"
         );
     }
 
     #[test]
     fn removing_every_member_is_refused() {
-        let none_alive = Liveness {
-            evidence: Evidence::ReadyPods,
-            alive: vec![],
-        };
+        let none_alive = Liveness::new(vec![], vec![], vec![]);
         assert!(check_removal(&ALL, &ALL, &none_alive).is_err());
+        assert!(check_removal_unverified(&ALL, &ALL).is_err());
+        assert!(check_removal_unverified(&[1, 3, 5, 7], &ALL).is_ok());
+    }
+
+    #[test]
+    fn a_topology_that_lists_none_of_the_survivors_proves_nothing() {
+        // A gateway just restarted, or cut off from every broker: it lists nobody, and the
+        // survivors' own Ready pods say nothing about the other region.
+        let blind = Liveness::new(vec![], vec![0, 2, 4, 6], vec![]);
+        let err = check_removal(&[1, 3, 5, 7], &ALL, &blind).err();
+        let msg = err.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(err.map(|e| e.exit_code()), Some(3), "{msg}");
+        assert!(
+            msg.contains("lists none of the brokers that would remain [0, 2, 4, 6]"),
+            "{msg}"
+        );
+        // Half of the survivors listed is not enough either.
+        let partial = Liveness::new(vec![0, 2], vec![], vec![]);
+        let msg = check_removal(&[1, 3, 5, 7], &ALL, &partial)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            msg.contains("only [0, 2]") && msg.contains("missing: [4, 6]"),
+            "{msg}"
+        );
+        // Nothing to remove needs no evidence (a re-run after the removal).
+        assert!(check_removal(&[], &[0, 2, 4, 6], &blind).is_ok());
+    }
+
+    /// Every subset of five broker ids as members, every split of them into removed and
+    /// remaining, every listed set and every Ready set: the removal is allowed exactly when
+    /// nothing is to be removed, or when something remains, every remaining member is listed and
+    /// no broker to remove is listed or Ready. Refusals are exit 3.
+    #[test]
+    fn the_removal_rule_holds_for_every_member_listed_and_ready_set() {
+        const N: u32 = 5;
+        let set = |bits: u32| -> Vec<u32> { (0..N).filter(|i| bits & (1 << i) != 0).collect() };
+        let mut checked = 0u32;
+        for m in 0..(1u32 << N) {
+            let members = set(m);
+            // Every subset of the members as the brokers to remove.
+            let mut r = m;
+            loop {
+                let remove = set(r);
+                let remain: Vec<u32> = members
+                    .iter()
+                    .copied()
+                    .filter(|b| !remove.contains(b))
+                    .collect();
+                for l in 0..(1u32 << N) {
+                    let listed = set(l);
+                    for rd in 0..(1u32 << N) {
+                        let ready = set(rd);
+                        let expected = remove.is_empty()
+                            || (!remain.is_empty()
+                                && remain.iter().all(|b| listed.contains(b))
+                                && remove
+                                    .iter()
+                                    .all(|b| !listed.contains(b) && !ready.contains(b)));
+                        let got = removal_allowed(&remove, &members, &listed, &ready);
+                        assert_eq!(
+                            got.is_ok(),
+                            expected,
+                            "remove {remove:?} members {members:?} listed {listed:?} ready {ready:?}: {got:?}"
+                        );
+                        if let Err(e) = got {
+                            assert_eq!(e.exit_code(), 3);
+                        }
+                        checked += 1;
+                    }
+                }
+                if r == 0 {
+                    break;
+                }
+                r = (r - 1) & m;
+            }
+        }
+        assert!(checked > 200_000, "{checked}");
     }
 
     #[test]

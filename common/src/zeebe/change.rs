@@ -66,15 +66,9 @@ impl Intent {
         let mut ops = p.completed.iter().chain(&p.pending);
         match self {
             Self::Remove(ids) => {
-                // Only a FORCED removal (`BROKER_REMOVE` naming the removed broker in `brokers`,
-                // `MemberRemoveOperation`): a normal removal of lost brokers waits for them forever.
-                let removed: Vec<u32> = p
-                    .completed
-                    .iter()
-                    .chain(&p.pending)
-                    .filter(|o| o.brokers.as_ref().is_some_and(|b| !b.is_empty()))
-                    .flat_map(|o| o.removed_brokers())
-                    .collect();
+                // Only a FORCED removal (a normal removal of lost brokers waits for them
+                // forever), recognised by which brokers leave, whatever the layout.
+                let removed = forced_removal(p).unwrap_or_default();
                 !ids.is_empty() && ids.iter().all(|b| removed.contains(b))
             }
             Self::Add(ids) if ids.is_empty() => ops.any(|o| o.operation.starts_with("PARTITION_")),
@@ -91,6 +85,44 @@ impl Intent {
             }
         }
     }
+}
+
+/// The brokers a pending change removes by force, or `None` when it is no forced removal.
+/// Recognised by what the change does, not by one release's layout of its operations:
+/// - it is forced when it reconfigures a partition by force (`PARTITION_FORCE_RECONFIGURE`,
+///   whose `brokers` are the members that remain), or when a `BROKER_REMOVE` names in `brokers`
+///   a broker other than the one executing it (8.8's `MemberRemoveOperation`: `brokerId` is a
+///   surviving executor, camunda/camunda ClusterApiUtils.mapOperation); a normal removal has
+///   neither (the leaving broker executes its own `BROKER_REMOVE` after `PARTITION_LEAVE`s);
+/// - the brokers that leave are those its `BROKER_REMOVE` operations name (in `brokers`, else
+///   `brokerId`), less any broker a forced reconfiguration keeps as a member.
+pub fn forced_removal(p: &PendingChange) -> Option<Vec<u32>> {
+    let ops: Vec<&super::model::Operation> = p.completed.iter().chain(&p.pending).collect();
+    let remaining: Vec<u32> = ops
+        .iter()
+        .filter(|o| o.operation == "PARTITION_FORCE_RECONFIGURE")
+        .flat_map(|o| o.brokers.clone().unwrap_or_default())
+        .collect();
+    let reconfigures = ops
+        .iter()
+        .any(|o| o.operation == "PARTITION_FORCE_RECONFIGURE");
+    let removes_other = ops.iter().any(|o| {
+        o.operation == "BROKER_REMOVE"
+            && o.brokers
+                .as_ref()
+                .is_some_and(|b| b.iter().any(|id| Some(*id) != o.broker_id))
+    });
+    if !reconfigures && !removes_other {
+        return None;
+    }
+    let mut removed: Vec<u32> = ops
+        .iter()
+        .flat_map(|o| o.removed_brokers())
+        .filter(|b| !remaining.contains(b))
+        .collect();
+    removed.sort_unstable();
+    removed.dedup();
+    Some(removed)
 }
 
 /// The change to follow after a mutation.
@@ -224,6 +256,50 @@ mod tests {
         let normal = pending(vec![op(
             json!({"operation": "BROKER_REMOVE", "brokerId": 1}),
         )]);
+        assert!(!Intent::Remove(vec![1]).matches(&normal));
+    }
+
+    /// The same forced removal of brokers 1 and 3 from a 4-broker cluster (partitions 1 and 2
+    /// on all four), laid out several ways: 8.8's (a survivor executes `BROKER_REMOVE` naming
+    /// the removed broker in `brokers`), the removed broker as `brokerId` without `brokers`, the
+    /// removal listed before or after the reconfigurations, half of it already completed.
+    #[test]
+    fn a_forced_removal_is_recognised_by_which_brokers_leave_whatever_the_layout() {
+        let reconf = |p: u32| {
+            op(
+                json!({"operation": "PARTITION_FORCE_RECONFIGURE", "brokerId": 0,
+                      "partitionId": p, "brokers": [0, 2]}),
+            )
+        };
+        let by_executor =
+            |b: u32| op(json!({"operation": "BROKER_REMOVE", "brokerId": 0, "brokers": [b]}));
+        let by_id = |b: u32| op(json!({"operation": "BROKER_REMOVE", "brokerId": b}));
+        let layouts = vec![
+            pending(vec![reconf(1), reconf(2), by_executor(1), by_executor(3)]),
+            pending(vec![reconf(1), reconf(2), by_id(1), by_id(3)]),
+            pending(vec![by_id(1), by_id(3), reconf(1), reconf(2)]),
+            PendingChange {
+                completed: vec![reconf(1), reconf(2), by_id(1)],
+                pending: vec![by_id(3)],
+                ..pending(vec![])
+            },
+        ];
+        for p in &layouts {
+            assert_eq!(forced_removal(p), Some(vec![1, 3]), "{p:?}");
+            assert!(Intent::Remove(vec![1, 3]).matches(p), "{p:?}");
+            assert!(Intent::Remove(vec![3]).matches(p), "{p:?}");
+            assert!(!Intent::Remove(vec![1, 3, 5]).matches(p), "{p:?}");
+            assert!(!Intent::Remove(vec![2]).matches(p), "{p:?}");
+        }
+        // A normal removal: the leaving broker leaves its partitions, then removes itself.
+        let normal = pending(vec![
+            op(json!({"operation": "PARTITION_LEAVE", "brokerId": 1, "partitionId": 1})),
+            op(
+                json!({"operation": "PARTITION_JOIN", "brokerId": 2, "partitionId": 1, "priority": 1}),
+            ),
+            by_id(1),
+        ]);
+        assert_eq!(forced_removal(&normal), None);
         assert!(!Intent::Remove(vec![1]).matches(&normal));
     }
 

@@ -181,6 +181,13 @@ fn management(
             w.zeebe
                 .applied
                 .push((req.method.clone(), path.to_string(), body));
+            if w.faults.drop_mutation_answer > 0 {
+                // Fault `drop_mutation_answer`: applied, and the answer never arrives.
+                w.faults.drop_mutation_answer -= 1;
+                let mut dropped = response;
+                dropped.extensions_mut().insert(crate::http::DropConnection);
+                return (dropped, None);
+            }
         }
     }
     if mutating
@@ -550,7 +557,10 @@ fn rest(w: &mut World, region: RegionId, req: &SimRequest) -> Response<Body> {
 /// `GET /v2/topology`: only brokers the gateway of `region` can reach; non-members with no
 /// partitions.
 pub fn topology(w: &World, region: RegionId) -> Value {
-    let alive = w.reachable_from(region);
+    let mut alive = w.reachable_from(region);
+    if w.faults.gateway_lists_no_broker {
+        alive.clear();
+    }
     let members = w.zeebe.partition_members();
     let brokers: Vec<Value> = alive
         .iter()

@@ -245,7 +245,12 @@ pub async fn handle_broker(
                 &json!({"message": format!("{} {} is not simulated", req.method, req.path)}),
             );
         }
-        let all = w.zeebe.broker_partitions_json(id, &alive, Instant::now());
+        // Fault `partitions_query_times_out`: the broker's own query gave up, it answers `{}`.
+        let all = if w.faults.partitions_query_times_out.contains(&id) {
+            json!({})
+        } else {
+            w.zeebe.broker_partitions_json(id, &alive, Instant::now())
+        };
         return match rest.trim_start_matches('/') {
             "" => crate::http::json(200, &all),
             // `singlePartition`: an absent partition is an empty Optional, answered 404.
