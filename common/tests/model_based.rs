@@ -88,6 +88,9 @@ enum Fault {
     KubeApiUnavailable,
     StopBroker(u32),
     StartBrokers,
+    GatewayListsNoBroker(bool),
+    DropMutationAnswer,
+    PartitionsQueryTimesOut(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -168,7 +171,7 @@ fn generate(rng: &mut Rng, model: &mut Model) -> Step {
             4 if model.recreated => Act::HelmRecreated,
             5 if model.recreated => Act::HelmSurviving,
             6 if model.recreated && rng.chance(30) => Act::HelmBoth,
-            7 => Act::Fault(match rng.below(8) {
+            7 => Act::Fault(match rng.below(11) {
                 0 => Act::zeebe_error(rng),
                 1 => Fault::LoseMutationAnswer,
                 2 => Fault::DropPortForwards,
@@ -176,6 +179,9 @@ fn generate(rng: &mut Rng, model: &mut Model) -> Step {
                 4 => Fault::Partition(rng.chance(50)),
                 5 => Fault::KubeApiUnavailable,
                 6 => Fault::StopBroker(rng.below(8) as u32),
+                7 => Fault::GatewayListsNoBroker(rng.chance(50)),
+                8 => Fault::DropMutationAnswer,
+                9 => Fault::PartitionsQueryTimesOut(rng.below(8) as u32),
                 _ => Fault::StartBrokers,
             }),
             8 => Act::Remove(rng.below(2) as usize),
@@ -315,7 +321,15 @@ fn inject(c: &Cluster, fault: Fault, model: &Model) {
         Fault::StopBroker(b) => {
             f.stopped_brokers.insert(b);
         }
-        Fault::StartBrokers => f.stopped_brokers.clear(),
+        Fault::StartBrokers => {
+            f.stopped_brokers.clear();
+            f.partitions_query_times_out.clear();
+        }
+        Fault::GatewayListsNoBroker(on) => f.gateway_lists_no_broker = on,
+        Fault::DropMutationAnswer => f.drop_mutation_answer = 1,
+        Fault::PartitionsQueryTimesOut(b) => {
+            f.partitions_query_times_out.insert(b);
+        }
     }
 }
 
