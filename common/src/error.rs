@@ -12,6 +12,20 @@ pub mod exit {
     pub const UNREACHABLE: i32 = 5;
 }
 
+/// How much of a value an error message echoes.
+pub const ECHO_LIMIT: usize = 80;
+
+/// A value as an error message echoes it: quoted with escapes, cut to [`ECHO_LIMIT`] characters
+/// (with how much was left out), so that a huge or binary input gives a readable one-line error.
+pub fn shown(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= ECHO_LIMIT {
+        return format!("{value:?}");
+    }
+    let head: String = value.chars().take(ECHO_LIMIT).collect();
+    format!("{head:?}… ({} more characters)", count - ECHO_LIMIT)
+}
+
 /// Everything that can go wrong in c8dr, typed so that the binaries map it to an exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

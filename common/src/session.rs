@@ -88,6 +88,11 @@ impl GlobalFlags {
         };
         let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
         let location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;
+        location::check_distinct(
+            std::slice::from_ref(&location),
+            self.kubeconfig.as_deref(),
+            &env,
+        )?;
         let url = |flag: &str, v: &Option<String>| {
             v.as_deref()
                 .map(|raw| parse_base_url(flag, raw))

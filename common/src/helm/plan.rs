@@ -356,16 +356,11 @@ impl Plan {
                         "REGION_SURVIVING and REGION_RECREATED name the same region",
                     ));
                 }
-                if s.context.is_some() && s.context == r.context && s.namespace == r.namespace {
-                    return Err(Error::usage(format!(
-                        "--region both: the surviving and the recreated region are both context '{}' namespace '{}'",
-                        s.context.as_deref().unwrap_or_default(),
-                        s.namespace.as_deref().unwrap_or_default()
-                    )));
-                }
                 vec![s, r]
             }
         };
+        // Two regions on one cluster (context or API server), and a kubeconfig kubectl refuses.
+        location::check_distinct(&located, None, env)?;
         let mut notices = vec![];
         let mut regions = vec![];
         let mut redactor = values::Redactor::new();

@@ -7,6 +7,7 @@
 
 mod errors;
 pub mod exec;
+pub mod kubeconfig;
 pub mod pods;
 pub mod proxy;
 pub mod tunnel;
