@@ -10,6 +10,25 @@ pub mod exit {
     pub const REFUSED: i32 = 3;
     pub const TIMEOUT: i32 = 4;
     pub const UNREACHABLE: i32 = 5;
+    /// c8dr itself failed (a bug: a panic). Nothing about the input is printed.
+    pub const INTERNAL: i32 = 70;
+}
+
+/// Both binaries' panic hook: a panic is a bug, never a way to report input. It prints where
+/// (file and line) and a request to report it, never the panic's message (which may hold input
+/// or a secret), and exits with [`exit::INTERNAL`].
+pub fn install_panic_hook(binary: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error in {binary}{at} (details withheld: they may hold your input); \
+             please report it at https://github.com/c8dr/c8dr/issues with the command you ran"
+        );
+        std::process::exit(exit::INTERNAL);
+    }));
 }
 
 /// How much of a value an error message echoes.

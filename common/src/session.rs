@@ -80,6 +80,7 @@ pub struct GlobalFlags {
 impl GlobalFlags {
     /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).
     pub fn resolve(&self, env: Env) -> Result<(Settings, Ui)> {
+        env.check()?;
         // Bad REST credentials are bad input, found before any call (SPEC safety rule 8).
         RestAuth::from_env(&env)?;
         let region: RegionRef = match &self.region {

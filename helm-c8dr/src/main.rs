@@ -14,7 +14,15 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    c8dr_common::error::install_panic_hook("helm-c8dr");
+    let args = match c8dr_common::config::args(std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     match &cli.command {
         Command::Completion { shell } => {
             clap_complete::generate(

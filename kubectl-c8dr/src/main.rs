@@ -227,13 +227,20 @@ fn color_flag(args: &[String]) -> Option<ColorChoice> {
 }
 
 fn main() -> ExitCode {
+    c8dr_common::error::install_panic_hook("kubectl-c8dr");
     // `KUBECTL_C8DR_COMPLETE=bash kubectl-c8dr -- WORDS…`: the callback of `completion SHELL`'s
     // registration.
     if complete::env_callback() {
         return ExitCode::SUCCESS;
     }
     // kubectl's plugin completion (kubectl_complete-c8dr) calls `kubectl-c8dr __complete ARGS…`.
-    let args: Vec<String> = std::env::args().collect();
+    let args = match c8dr_common::config::args(std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if args.get(1).map(String::as_str) == Some("__complete") {
         print!("{}", complete::cobra(&args[2..]));
         return ExitCode::SUCCESS;
@@ -245,7 +252,7 @@ fn main() -> ExitCode {
         Some(ColorChoice::Never) => clap::ColorChoice::Never,
         _ => clap::ColorChoice::Auto,
     };
-    let cli = match Cli::from_arg_matches(&command().color(clap_color).get_matches()) {
+    let cli = match Cli::from_arg_matches(&command().color(clap_color).get_matches_from(&args)) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };

@@ -66,7 +66,7 @@ impl EsAccess {
                 "--es-password-env {var:?}: not an environment variable name"
             )));
         }
-        env.get(var).map(Some).ok_or_else(|| {
+        env.get_checked(var)?.map(Some).ok_or_else(|| {
             Error::usage(format!(
                 "--es-password-env {var}: the environment variable {var} is not set"
             ))

@@ -329,6 +329,7 @@ fn helm_value(source: &str, value: Option<&str>) -> Result<()> {
 impl Plan {
     /// Plan the upgrades. Reads the values files (relative paths against `cwd`); calls no cluster.
     pub fn new(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
+        env.check()?;
         non_empty_flag("--chart", &req.chart)?;
         non_empty_flag("--version", &req.version)?;
         non_empty_flag("--release", &req.release)?;

@@ -18,6 +18,7 @@
 
 mod cases;
 mod exceptions;
+mod non_utf8;
 mod specials;
 mod values;
 
