@@ -208,9 +208,19 @@ impl JsonClient {
             Ok(a) => matches!(a.status, 502..=504),
             Err(e) => e.is_transient(),
         };
-        retry_when(self.service, backoff, transient, |_| {
-            self.send_once(method.clone(), url.clone(), query, body)
-        })
+        let what = || {
+            format!(
+                "{} at {} to answer {method} {path}",
+                self.service,
+                redact_userinfo(&url.origin().ascii_serialization())
+            )
+        };
+        crate::wait::within(
+            what,
+            retry_when(self.service, backoff, transient, |_| {
+                self.send_once(method.clone(), url.clone(), query, body)
+            }),
+        )
         .await
     }
 

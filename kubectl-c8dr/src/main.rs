@@ -313,6 +313,8 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
+            // Every network wait of the command is bounded by its --timeout.
+            c8dr_common::wait::set_network_bound(settings.timeout);
             runtime.block_on(async {
                 // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
                 c8dr_common::commands::pause_guard::watch_signals();

@@ -192,7 +192,7 @@ async fn credentials(
             .get_secret_value(&secret, key)
             .await
             .map_err(|e| match e {
-                Error::Unreachable { .. } => e,
+                Error::Unreachable { .. } | Error::Timeout { .. } => e,
                 other => Error::failed(format!(
                     "{other} (reading the Elasticsearch password; without access to Secrets pass \
                      --es-password-env VAR)"

@@ -196,56 +196,72 @@ impl RegionClient {
         errors::map(&self.location(), what, e)
     }
 
+    /// One API call, within the command's network bound ([`crate::wait::within`]): an API
+    /// server that accepts the connection and never answers ends it with exit 4.
+    async fn call<T>(
+        &self,
+        what: &str,
+        op: impl std::future::Future<Output = std::result::Result<T, kube::Error>>,
+    ) -> Result<T> {
+        crate::wait::within(
+            || {
+                format!(
+                    "the Kubernetes API of {} to answer ({what})",
+                    self.location()
+                )
+            },
+            async { op.await.map_err(|e| self.map_err(what, e)) },
+        )
+        .await
+    }
+
     /// The API server's version (`GET /version`): a cheap reachability probe.
     pub async fn server_version(&self) -> Result<String> {
-        self.client
-            .apiserver_version()
-            .await
-            .map(|v| v.git_version)
-            .map_err(|e| self.map_err("getting the server version", e))
+        self.call(
+            "getting the server version",
+            self.client.apiserver_version(),
+        )
+        .await
+        .map(|v| v.git_version)
     }
 
     /// Pods matching a label selector (`k=v,k2`).
     pub async fn list_pods(&self, selector: &str) -> Result<Vec<Pod>> {
         let lp = ListParams::default().labels(selector);
-        self.pods_api()
-            .list(&lp)
+        let api = self.pods_api();
+        self.call(&format!("listing pods {selector:?}"), api.list(&lp))
             .await
             .map(|l| l.items)
-            .map_err(|e| self.map_err(&format!("listing pods {selector:?}"), e))
     }
 
     /// One pod by name.
     pub async fn get_pod(&self, name: &str) -> Result<Pod> {
-        self.pods_api()
-            .get(name)
+        let api = self.pods_api();
+        self.call(&format!("getting pod {name}"), api.get(name))
             .await
-            .map_err(|e| self.map_err(&format!("getting pod {name}"), e))
     }
 
     /// One Service by name.
     pub async fn get_service(&self, name: &str) -> Result<Service> {
-        Api::<Service>::namespaced(self.client.clone(), &self.namespace)
-            .get(name)
+        let api = Api::<Service>::namespaced(self.client.clone(), &self.namespace);
+        self.call(&format!("getting service {name}"), api.get(name))
             .await
-            .map_err(|e| self.map_err(&format!("getting service {name}"), e))
     }
 
     /// A ConfigMap by name, `None` when it does not exist.
     pub async fn get_configmap(&self, name: &str) -> Result<Option<ConfigMap>> {
-        Api::<ConfigMap>::namespaced(self.client.clone(), &self.namespace)
-            .get_opt(name)
+        let api = Api::<ConfigMap>::namespaced(self.client.clone(), &self.namespace);
+        self.call(&format!("getting configmap {name}"), api.get_opt(name))
             .await
-            .map_err(|e| self.map_err(&format!("getting configmap {name}"), e))
     }
 
     /// One key of a Secret, decoded; `None` when the Secret or the key does not exist. The value
     /// is never logged.
     pub async fn get_secret_value(&self, name: &str, key: &str) -> Result<Option<String>> {
-        let secret = Api::<Secret>::namespaced(self.client.clone(), &self.namespace)
-            .get_opt(name)
-            .await
-            .map_err(|e| self.map_err(&format!("getting secret {name}"), e))?;
+        let api = Api::<Secret>::namespaced(self.client.clone(), &self.namespace);
+        let secret = self
+            .call(&format!("getting secret {name}"), api.get_opt(name))
+            .await?;
         let Some(secret) = secret else {
             return Ok(None);
         };
@@ -268,10 +284,12 @@ impl RegionClient {
             tail_lines: tail,
             ..Default::default()
         };
-        self.pods_api()
-            .logs(pod, &lp)
-            .await
-            .map_err(|e| self.map_err(&format!("reading logs of {pod}/{container}"), e))
+        let api = self.pods_api();
+        self.call(
+            &format!("reading logs of {pod}/{container}"),
+            api.logs(pod, &lp),
+        )
+        .await
     }
 
     /// The best pod for `selector` that has `container`: Running and Ready first, as kubectl
