@@ -255,20 +255,26 @@ pub fn side_id(env: &Env, side: RegionRef) -> Result<Option<RegionId>> {
         && a == b
     {
         return Err(Error::usage(format!(
-            "{own}={a:?} and {other}={b:?} name the same region: one region survives, the other is recreated"
+            "{own}={} and {other}={} name the same region: one region survives, the other is recreated",
+            crate::error::shown(a),
+            crate::error::shown(b)
         )));
     }
     if let Some(v) = env.get(own) {
-        return v
-            .parse()
-            .map(Some)
-            .map_err(|_| Error::usage(format!("{own}={v:?}: expected region0 or region1")));
+        return v.parse().map(Some).map_err(|_| {
+            Error::usage(format!(
+                "{own}={}: expected region0 or region1",
+                crate::error::shown(v)
+            ))
+        });
     }
     match env.get(other) {
-        Some(v) => v
-            .parse::<RegionId>()
-            .map(|r| Some(r.other()))
-            .map_err(|_| Error::usage(format!("{other}={v:?}: expected region0 or region1"))),
+        Some(v) => v.parse::<RegionId>().map(|r| Some(r.other())).map_err(|_| {
+            Error::usage(format!(
+                "{other}={}: expected region0 or region1",
+                crate::error::shown(v)
+            ))
+        }),
         None => Ok(None),
     }
 }
@@ -280,8 +286,9 @@ pub fn check_namespace(source: &str, namespace: &str) -> Result<()> {
     if namespace.len() <= 63 && crate::chart::dns1123_label(namespace) {
         return Ok(());
     }
+    let namespace = crate::error::shown(namespace);
     Err(Error::usage(format!(
-        "{source} {namespace:?}: not a valid Kubernetes namespace (lowercase letters, digits and \
+        "{source} {namespace}: not a valid Kubernetes namespace (lowercase letters, digits and \
          '-', starting and ending with a letter or digit, at most 63 characters)"
     )))
 }
@@ -410,6 +417,7 @@ fn kubeconfig_paths(env: &Env) -> Vec<PathBuf> {
 /// a variable) and which file could not be read. A missing file of a `KUBECONFIG` list is
 /// skipped, as kubectl skips it; a file that exists but does not parse is bad input.
 pub fn check_context(context: &str, source: &str, env: &Env) -> Result<()> {
+    let shown_context = crate::error::shown(context);
     let paths = kubeconfig_paths(env);
     let var = if env.get("KUBECONFIG").is_some() {
         "KUBECONFIG"
@@ -441,16 +449,16 @@ pub fn check_context(context: &str, source: &str, env: &Env) -> Result<()> {
         .join(", ");
     if paths.is_empty() {
         return Err(Error::usage(format!(
-            "no kubeconfig: set KUBECONFIG (or HOME for ~/.kube/config), needed for {source} {context:?}"
+            "no kubeconfig: set KUBECONFIG (or HOME for ~/.kube/config), needed for {source} {shown_context}"
         )));
     }
     if !found_file {
         return Err(Error::usage(format!(
-            "{var} {files:?}: no kubeconfig file found (needed for {source} {context:?})"
+            "{var} {files:?}: no kubeconfig file found (needed for {source} {shown_context})"
         )));
     }
     Err(Error::usage(format!(
-        "{source} {context:?}: no such context in {var} ({files})"
+        "{source} {shown_context}: no such context in {var} ({files})"
     )))
 }
 

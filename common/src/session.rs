@@ -181,7 +181,11 @@ impl Session {
         self.tunnel(&crate::chart::gateway_service(&self.settings.release), port)
             .await
             .map_err(|e| match e {
-                Error::Usage(m) => Error::Usage(format!("{m} (or pass {flag})")),
+                // A kubeconfig that cannot be used: a direct URL needs none. A bad proxy
+                // variable is not about the kubeconfig, and the flag would not help with it.
+                Error::Usage(m) if !m.contains("proxy") => {
+                    Error::Usage(format!("{m} (or pass {flag})"))
+                }
                 other => other,
             })
     }

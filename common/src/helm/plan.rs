@@ -318,8 +318,9 @@ fn helm_value(source: &str, value: Option<&str>) -> Result<()> {
     match value {
         Some(v) if v.starts_with('-') || v.chars().any(char::is_control) => {
             Err(Error::usage(format!(
-                "{source} {v:?}: not a chart reference or version (it starts with '-' or holds a \
-                 control character)"
+                "{source} {}: not a chart reference or version (it starts with '-' or holds a \
+                 control character)",
+                crate::error::shown(v)
             )))
         }
         _ => Ok(()),

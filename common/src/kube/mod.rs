@@ -54,6 +54,46 @@ impl std::fmt::Debug for RegionClient {
     }
 }
 
+/// The first of `names` set to a non-empty value: which variable a proxy setting came from.
+fn set_var(names: [&'static str; 2]) -> &'static str {
+    names
+        .into_iter()
+        .find(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
+        .unwrap_or(names[0])
+}
+
+/// A proxy setting that does not parse, named by where it came from: the kubeconfig's
+/// `proxy-url` of the cluster, else the variable (kube-rs reads `HTTPS_PROXY`/`https_proxy` and
+/// `NO_PROXY`/`no_proxy` itself while loading the kubeconfig, kube-client 5.0.0
+/// `config/file_loader.rs` `proxy_url`).
+fn proxy_error(cluster_proxy: Option<&str>, e: &KubeconfigError) -> Option<Error> {
+    let (source, value) = match e {
+        KubeconfigError::ParseProxyUrl(_) => match cluster_proxy {
+            Some(p) => (
+                "the kubeconfig's proxy-url".to_string(),
+                Some(p.to_string()),
+            ),
+            None => {
+                let var = set_var(["HTTPS_PROXY", "https_proxy"]);
+                (var.to_string(), std::env::var(var).ok())
+            }
+        },
+        KubeconfigError::ParseNoProxy(_) => {
+            let var = set_var(["NO_PROXY", "no_proxy"]);
+            (var.to_string(), std::env::var(var).ok())
+        }
+        _ => return None,
+    };
+    // A proxy URL may carry a password (`http://user:pw@proxy`): never echoed.
+    let value = value
+        .map(|v| crate::error::shown(&crate::http::redact_userinfo(&v)))
+        .unwrap_or_default();
+    Some(Error::usage(format!(
+        "{source} {value}: not a valid proxy setting ({}); fix or unset it",
+        one_line(&errors::chain(e))
+    )))
+}
+
 fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
     let source = target
         .kubeconfig
@@ -135,14 +175,28 @@ impl RegionClient {
         let cluster_proxy = cluster_proxy_url(&kubeconfig, &context);
         let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
-            .map_err(|e| kubeconfig_error(target, e))?;
+            .map_err(|e| {
+                proxy_error(cluster_proxy.as_deref(), &e)
+                    .unwrap_or_else(|| kubeconfig_error(target, e))
+            })?;
         // The proxy as kubectl chooses it (kube-rs 5.0.0 gets NO_PROXY and loopback wrong).
         config.proxy_url = proxy::proxy_for(&config.cluster_url, cluster_proxy.as_deref(), |k| {
             std::env::var(k).ok()
         })
         .map(|p| {
-            p.parse::<http::Uri>()
-                .map_err(|e| Error::usage(format!("invalid proxy URL {p:?}: {e}")))
+            p.parse::<http::Uri>().map_err(|e| {
+                let source = match &cluster_proxy {
+                    Some(_) => "the kubeconfig's proxy-url",
+                    None if config.cluster_url.scheme_str() == Some("http") => {
+                        set_var(["HTTP_PROXY", "http_proxy"])
+                    }
+                    None => set_var(["HTTPS_PROXY", "https_proxy"]),
+                };
+                Error::usage(format!(
+                    "{source} {}: not a valid proxy URL ({e}); fix or unset it",
+                    crate::error::shown(&crate::http::redact_userinfo(&p))
+                ))
+            })
         })
         .transpose()?;
         let namespace = target
