@@ -186,6 +186,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn echoed_input_is_quoted_and_cut_to_a_readable_length() {
+        assert_eq!(shown("camunda"), "\"camunda\"");
+        assert_eq!(shown("a\nb"), "\"a\\nb\"");
+        let long = shown(&"x".repeat(120 * 1024));
+        assert!(long.len() < 200, "{long}");
+        assert!(long.ends_with(&format!("({} more characters)", 120 * 1024 - ECHO_LIMIT)));
+    }
+
+    #[test]
     fn context_keeps_the_kind_and_the_exit_code() {
         let cases = [
             Error::Timeout {
