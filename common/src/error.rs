@@ -45,6 +45,44 @@ pub fn shown(value: &str) -> String {
     format!("{head:?}… ({} more characters)", count - ECHO_LIMIT)
 }
 
+/// The longest word of a message the binaries print whole; see [`bound_message`].
+pub const WORD_LIMIT: usize = 200;
+
+/// A message as the binaries print it: every word (a run without whitespace) longer than
+/// [`WORD_LIMIT`] characters is cut to [`ECHO_LIMIT`] with how much was left out. This is the
+/// backstop at the output for input echoed by any layer (clap's own "invalid value '…'", an
+/// error that quotes a flag's value, a path): one readable line whatever the input.
+pub fn bound_message(message: &str) -> String {
+    if message
+        .split_whitespace()
+        .all(|w| w.chars().count() <= WORD_LIMIT)
+    {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4096));
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let count = word.chars().count();
+        if count > WORD_LIMIT {
+            out.extend(word.chars().take(ECHO_LIMIT));
+            out.push_str(&format!("… ({} more characters)", count - ECHO_LIMIT));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// Everything that can go wrong in c8dr, typed so that the binaries map it to an exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -184,6 +222,17 @@ impl<T> ResultExt<T> for Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_messages_cut_every_overlong_word() {
+        let long = "z".repeat(20 * 1024);
+        let msg = bound_message(&format!(
+            "error: invalid value '{long}' for '--timeout'\n  tip: x"
+        ));
+        assert!(msg.len() < 300, "{msg}");
+        assert!(msg.ends_with("for '--timeout'\n  tip: x"), "{msg}");
+        assert_eq!(bound_message("short words stay"), "short words stay");
+    }
 
     #[test]
     fn echoed_input_is_quoted_and_cut_to_a_readable_length() {

@@ -22,7 +22,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // As clap prints it, unless it echoes an overlong value (cut, as every error is).
+            let plain = e.render().to_string();
+            if !e.use_stderr() || c8dr_common::error::bound_message(&plain) == plain {
+                e.exit()
+            }
+            eprint!("{}", c8dr_common::error::bound_message(&plain));
+            std::process::exit(e.exit_code())
+        }
+    };
     match &cli.command {
         Command::Completion { shell } => {
             clap_complete::generate(

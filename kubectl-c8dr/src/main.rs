@@ -226,6 +226,17 @@ fn color_flag(args: &[String]) -> Option<ColorChoice> {
     found
 }
 
+/// clap's error (or help) and exit: as clap prints it, unless it echoes an overlong value, which
+/// is cut ([`c8dr_common::error::bound_message`]).
+fn clap_exit(e: clap::Error) -> ! {
+    let plain = e.render().to_string();
+    if !e.use_stderr() || c8dr_common::error::bound_message(&plain) == plain {
+        e.exit()
+    }
+    eprint!("{}", c8dr_common::error::bound_message(&plain));
+    std::process::exit(e.exit_code())
+}
+
 fn main() -> ExitCode {
     c8dr_common::error::install_panic_hook("kubectl-c8dr");
     // `KUBECTL_C8DR_COMPLETE=bash kubectl-c8dr -- WORDS…`: the callback of `completion SHELL`'s
@@ -252,9 +263,13 @@ fn main() -> ExitCode {
         Some(ColorChoice::Never) => clap::ColorChoice::Never,
         _ => clap::ColorChoice::Auto,
     };
-    let cli = match Cli::from_arg_matches(&command().color(clap_color).get_matches_from(&args)) {
+    let matches = match command().color(clap_color).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => clap_exit(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => clap_exit(e),
     };
     let color: ColorChoice = cli.global.color.parse().unwrap_or_default();
     match &cli.command {
@@ -324,7 +339,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "error: {}",
+                c8dr_common::error::bound_message(&e.to_string())
+            );
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

@@ -126,3 +126,76 @@ fn a_non_utf8_value_of_every_flag_is_exit_2_naming_its_position() {
     assert!(checked > 50, "only {checked} flags");
     assert!(env.requests().is_empty(), "no call reached the simulator");
 }
+
+/// Echoed input is cut to a readable length (issue 19 item 9): every flag of every command given
+/// a 20 KiB value; whatever the command makes of it, no line it prints to stderr is longer than
+/// [`super::MAX_ERROR_LINE`].
+#[test]
+fn no_flag_value_is_echoed_whole() {
+    let env = TestEnv::builder()
+        .values_layout("c8-multi-region-8.8")
+        .start();
+    let (kubectl, helm) = cases::definitions();
+    let long = "z".repeat(20 * 1024);
+    let mut runs = vec![];
+    for (defs, program) in [(&kubectl, "kubectl-c8dr"), (&helm, "helm-c8dr")] {
+        for cmd in defs.iter().filter(|c| c.is_leaf()) {
+            for opt in cmd.options.iter().filter(|o| o.value.is_some()) {
+                let mut args: Vec<OsString> = cases::base_args(cmd, &opt.long)
+                    .into_iter()
+                    .map(OsString::from)
+                    .collect();
+                args.push(format!("--{}={long}", opt.long).into());
+                // Never wait on a real operation: dry runs only.
+                if !args.iter().any(|a| a == "--dry-run") && opt.long != "dry-run" {
+                    args.push("--dry-run".into());
+                }
+                runs.push((
+                    format!("{program} {} --{}", cmd.name(), opt.long),
+                    program,
+                    args,
+                ));
+            }
+        }
+    }
+    let failed: Vec<String> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = runs.chunks(runs.len().div_ceil(4).max(1)).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let env = &env;
+                scope.spawn(move || {
+                    let mut failed = vec![];
+                    for (what, program, args) in chunk {
+                        let run = env
+                            .command(&bin_path(program), args.clone())
+                            .run_within(super::CASE_LIMIT);
+                        if let Some(line) = run
+                            .stderr
+                            .lines()
+                            .find(|l| l.chars().count() > super::MAX_ERROR_LINE)
+                        {
+                            let head: String = line.chars().take(160).collect();
+                            failed.push(format!(
+                                "{what}: exit {}, a stderr line of {} characters: {head}…",
+                                run.code,
+                                line.chars().count()
+                            ));
+                        }
+                    }
+                    failed
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(
+        failed.is_empty(),
+        "{} flags echo their value whole:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+}
