@@ -223,6 +223,42 @@ impl<T> ResultExt<T> for Result<T> {
 mod tests {
     use super::*;
 
+    /// The hook in a child process (this test binary, run again for this one test): a panic
+    /// whose message holds a secret prints the location and the request to report, never the
+    /// message, and exits 70.
+    #[test]
+    fn the_panic_hook_prints_no_payload_and_exits_70() {
+        const SECRET: &str = "cnry-panic-payload-Mx31";
+        if std::env::var_os("C8DR_PANIC_HOOK_CHILD").is_some() {
+            install_panic_hook("test-binary");
+            let payload = std::hint::black_box(SECRET.to_string());
+            panic!("{payload}");
+        }
+        let exe = std::env::current_exe().expect("test binary");
+        let out = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "error::tests::the_panic_hook_prints_no_payload_and_exits_70",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("C8DR_PANIC_HOOK_CHILD", "1")
+            .output()
+            .expect("child runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(exit::INTERNAL), "{stderr}");
+        assert!(
+            stderr.contains("internal error in test-binary at "),
+            "{stderr}"
+        );
+        assert!(stderr.contains("please report"), "{stderr}");
+        assert!(
+            !stderr.contains(SECRET) && !stdout.contains(SECRET),
+            "the payload was printed: {stderr}"
+        );
+    }
+
     #[test]
     fn printed_messages_cut_every_overlong_word() {
         let long = "z".repeat(20 * 1024);
