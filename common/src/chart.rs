@@ -20,8 +20,9 @@ pub fn check_release(source: &str, name: &str) -> Result<()> {
     if labels_ok && name.len() <= 53 {
         return Ok(());
     }
+    let name = crate::error::shown(name);
     Err(Error::usage(format!(
-        "{source} {name:?}: not a valid Helm release name (lowercase letters, digits, '-' and '.', \
+        "{source} {name}: not a valid Helm release name (lowercase letters, digits, '-' and '.', \
          starting and ending with a letter or digit, at most 53 characters)"
     )))
 }

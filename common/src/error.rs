@@ -10,6 +10,77 @@ pub mod exit {
     pub const REFUSED: i32 = 3;
     pub const TIMEOUT: i32 = 4;
     pub const UNREACHABLE: i32 = 5;
+    /// c8dr itself failed (a bug: a panic). Nothing about the input is printed.
+    pub const INTERNAL: i32 = 70;
+}
+
+/// Both binaries' panic hook: a panic is a bug, never a way to report input. It prints where
+/// (file and line) and a request to report it, never the panic's message (which may hold input
+/// or a secret), and exits with [`exit::INTERNAL`].
+pub fn install_panic_hook(binary: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error in {binary}{at} (details withheld: they may hold your input); \
+             please report it at https://github.com/c8dr/c8dr/issues with the command you ran"
+        );
+        std::process::exit(exit::INTERNAL);
+    }));
+}
+
+/// How much of a value an error message echoes.
+pub const ECHO_LIMIT: usize = 80;
+
+/// A value as an error message echoes it: quoted with escapes, cut to [`ECHO_LIMIT`] characters
+/// (with how much was left out), so that a huge or binary input gives a readable one-line error.
+pub fn shown(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= ECHO_LIMIT {
+        return format!("{value:?}");
+    }
+    let head: String = value.chars().take(ECHO_LIMIT).collect();
+    format!("{head:?}… ({} more characters)", count - ECHO_LIMIT)
+}
+
+/// The longest word of a message the binaries print whole; see [`bound_message`].
+pub const WORD_LIMIT: usize = 200;
+
+/// A message as the binaries print it: every word (a run without whitespace) longer than
+/// [`WORD_LIMIT`] characters is cut to [`ECHO_LIMIT`] with how much was left out. This is the
+/// backstop at the output for input echoed by any layer (clap's own "invalid value '…'", an
+/// error that quotes a flag's value, a path): one readable line whatever the input.
+pub fn bound_message(message: &str) -> String {
+    if message
+        .split_whitespace()
+        .all(|w| w.chars().count() <= WORD_LIMIT)
+    {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4096));
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let count = word.chars().count();
+        if count > WORD_LIMIT {
+            out.extend(word.chars().take(ECHO_LIMIT));
+            out.push_str(&format!("… ({} more characters)", count - ECHO_LIMIT));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// Everything that can go wrong in c8dr, typed so that the binaries map it to an exit code.
@@ -151,6 +222,62 @@ impl<T> ResultExt<T> for Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hook in a child process (this test binary, run again for this one test): a panic
+    /// whose message holds a secret prints the location and the request to report, never the
+    /// message, and exits 70.
+    #[test]
+    fn the_panic_hook_prints_no_payload_and_exits_70() {
+        const SECRET: &str = "cnry-panic-payload-Mx31";
+        if std::env::var_os("C8DR_PANIC_HOOK_CHILD").is_some() {
+            install_panic_hook("test-binary");
+            let payload = std::hint::black_box(SECRET.to_string());
+            panic!("{payload}");
+        }
+        let exe = std::env::current_exe().expect("test binary");
+        let out = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "error::tests::the_panic_hook_prints_no_payload_and_exits_70",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("C8DR_PANIC_HOOK_CHILD", "1")
+            .output()
+            .expect("child runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(exit::INTERNAL), "{stderr}");
+        assert!(
+            stderr.contains("internal error in test-binary at "),
+            "{stderr}"
+        );
+        assert!(stderr.contains("please report"), "{stderr}");
+        assert!(
+            !stderr.contains(SECRET) && !stdout.contains(SECRET),
+            "the payload was printed: {stderr}"
+        );
+    }
+
+    #[test]
+    fn printed_messages_cut_every_overlong_word() {
+        let long = "z".repeat(20 * 1024);
+        let msg = bound_message(&format!(
+            "error: invalid value '{long}' for '--timeout'\n  tip: x"
+        ));
+        assert!(msg.len() < 300, "{msg}");
+        assert!(msg.ends_with("for '--timeout'\n  tip: x"), "{msg}");
+        assert_eq!(bound_message("short words stay"), "short words stay");
+    }
+
+    #[test]
+    fn echoed_input_is_quoted_and_cut_to_a_readable_length() {
+        assert_eq!(shown("camunda"), "\"camunda\"");
+        assert_eq!(shown("a\nb"), "\"a\\nb\"");
+        let long = shown(&"x".repeat(120 * 1024));
+        assert!(long.len() < 200, "{long}");
+        assert!(long.ends_with(&format!("({} more characters)", 120 * 1024 - ECHO_LIMIT)));
+    }
 
     #[test]
     fn context_keeps_the_kind_and_the_exit_code() {

@@ -115,18 +115,18 @@ pub fn redact_userinfo(raw: &str) -> String {
 
 /// Parse and check a base URL given by the user (`--gateway-url` and friends).
 pub fn parse_base_url(flag: &str, raw: &str) -> Result<Url> {
-    let shown = redact_userinfo(raw);
+    let shown = crate::error::shown(&redact_userinfo(raw));
     // The URL parser drops tabs and newlines (WHATWG rules): a value holding them was not meant.
     if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(Error::usage(format!(
-            "{flag} {shown:?}: not a URL (it holds whitespace or a control character)"
+            "{flag} {shown}: not a URL (it holds whitespace or a control character)"
         )));
     }
     let url = Url::parse(raw)
-        .map_err(|e| Error::usage(format!("{flag} '{shown}': not a valid URL ({e})")))?;
+        .map_err(|e| Error::usage(format!("{flag} {shown}: not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::usage(format!(
-            "{flag} '{shown}': expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9600"
+            "{flag} {shown}: expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:9600"
         )));
     }
     Ok(url)
@@ -208,9 +208,19 @@ impl JsonClient {
             Ok(a) => matches!(a.status, 502..=504),
             Err(e) => e.is_transient(),
         };
-        retry_when(self.service, backoff, transient, |_| {
-            self.send_once(method.clone(), url.clone(), query, body)
-        })
+        let what = || {
+            format!(
+                "{} at {} to answer {method} {path}",
+                self.service,
+                redact_userinfo(&url.origin().ascii_serialization())
+            )
+        };
+        crate::wait::within(
+            what,
+            retry_when(self.service, backoff, transient, |_| {
+                self.send_once(method.clone(), url.clone(), query, body)
+            }),
+        )
         .await
     }
 

@@ -161,6 +161,89 @@ pub fn resolve(
     Ok(loc)
 }
 
+/// Whether two locations are known to be different regions: different ids, else different sides.
+fn different_regions(a: &RegionLocation, b: &RegionLocation) -> bool {
+    match (a.id, b.id) {
+        (Some(x), Some(y)) => x != y,
+        _ => matches!(
+            (a.side, b.side),
+            (Some(RegionRef::Surviving), Some(RegionRef::Recreated))
+                | (Some(RegionRef::Recreated), Some(RegionRef::Surviving))
+        ),
+    }
+}
+
+/// Two regions that resolve to one cluster are bad input, found before any call: the same
+/// context, or two contexts on the same API server URL. A command that reads "the other region"
+/// would otherwise read the region it stands in (pods listed in the wrong cluster count as
+/// evidence). `located` are the regions a command resolved (with its flags); every region the
+/// environment locates is compared with them and with each other. Also refuses a kubeconfig file
+/// kubectl refuses ([`crate::kube::kubeconfig::Loaded::check_duplicates`]).
+pub fn check_distinct(
+    located: &[RegionLocation],
+    kubeconfig: Option<&Path>,
+    env: &Env,
+) -> Result<()> {
+    let loaded = crate::kube::kubeconfig::Loaded::read(kubeconfig, env);
+    loaded.check_duplicates()?;
+    // (location, whether it talks to the current context when it names none): the command's own
+    // regions do; of the regions the environment locates, only the surviving one does (the
+    // others without a context are refused by whatever needs them).
+    let mut all: Vec<(RegionLocation, bool)> = located.iter().map(|l| (l.clone(), true)).collect();
+    for region in [
+        RegionRef::Surviving,
+        RegionRef::Recreated,
+        RegionRef::Index(RegionId::ZERO),
+        RegionRef::Index(RegionId::ONE),
+    ] {
+        // A region the environment cannot locate is reported by the command that needs it.
+        if let Ok(l) = locate(region, env) {
+            let current = l.side == Some(RegionRef::Surviving);
+            all.push((l, current));
+        }
+    }
+    let current = loaded.current_context();
+    let effective = |(l, uses_current): &(RegionLocation, bool)| -> Option<(String, String)> {
+        match (&l.context, &l.context_source) {
+            (Some(c), Some(s)) => Some((c.clone(), s.clone())),
+            (Some(c), None) => Some((c.clone(), "the context".into())),
+            (None, _) if *uses_current => {
+                current.map(|c| (c.to_string(), "the kubeconfig's current-context".into()))
+            }
+            (None, _) => None,
+        }
+    };
+    for (i, a) in all.iter().enumerate() {
+        for b in &all[i + 1..] {
+            if !different_regions(&a.0, &b.0) {
+                continue;
+            }
+            let (Some((ca, sa)), Some((cb, sb))) = (effective(a), effective(b)) else {
+                continue;
+            };
+            if ca == cb {
+                return Err(Error::usage(format!(
+                    "{sa} and {sb} both name context {}: two regions cannot be one cluster \
+                     (each region variable must name its own region's context)",
+                    crate::error::shown(&ca)
+                )));
+            }
+            if let (Some(x), Some(y)) = (loaded.server_of(&ca), loaded.server_of(&cb))
+                && x == y
+            {
+                return Err(Error::usage(format!(
+                    "{sa} (context {}) and {sb} (context {}) point at the same API server {}: \
+                     two regions cannot be one cluster",
+                    crate::error::shown(&ca),
+                    crate::error::shown(&cb),
+                    crate::error::shown(&x)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Which region id the docs' `REGION_SURVIVING`/`REGION_RECREATED` name for a side, if any
 /// (the other side's variable names the other region).
 pub fn side_id(env: &Env, side: RegionRef) -> Result<Option<RegionId>> {
@@ -172,20 +255,26 @@ pub fn side_id(env: &Env, side: RegionRef) -> Result<Option<RegionId>> {
         && a == b
     {
         return Err(Error::usage(format!(
-            "{own}={a:?} and {other}={b:?} name the same region: one region survives, the other is recreated"
+            "{own}={} and {other}={} name the same region: one region survives, the other is recreated",
+            crate::error::shown(a),
+            crate::error::shown(b)
         )));
     }
     if let Some(v) = env.get(own) {
-        return v
-            .parse()
-            .map(Some)
-            .map_err(|_| Error::usage(format!("{own}={v:?}: expected region0 or region1")));
+        return v.parse().map(Some).map_err(|_| {
+            Error::usage(format!(
+                "{own}={}: expected region0 or region1",
+                crate::error::shown(v)
+            ))
+        });
     }
     match env.get(other) {
-        Some(v) => v
-            .parse::<RegionId>()
-            .map(|r| Some(r.other()))
-            .map_err(|_| Error::usage(format!("{other}={v:?}: expected region0 or region1"))),
+        Some(v) => v.parse::<RegionId>().map(|r| Some(r.other())).map_err(|_| {
+            Error::usage(format!(
+                "{other}={}: expected region0 or region1",
+                crate::error::shown(v)
+            ))
+        }),
         None => Ok(None),
     }
 }
@@ -197,8 +286,9 @@ pub fn check_namespace(source: &str, namespace: &str) -> Result<()> {
     if namespace.len() <= 63 && crate::chart::dns1123_label(namespace) {
         return Ok(());
     }
+    let namespace = crate::error::shown(namespace);
     Err(Error::usage(format!(
-        "{source} {namespace:?}: not a valid Kubernetes namespace (lowercase letters, digits and \
+        "{source} {namespace}: not a valid Kubernetes namespace (lowercase letters, digits and \
          '-', starting and ending with a letter or digit, at most 63 characters)"
     )))
 }
@@ -327,6 +417,7 @@ fn kubeconfig_paths(env: &Env) -> Vec<PathBuf> {
 /// a variable) and which file could not be read. A missing file of a `KUBECONFIG` list is
 /// skipped, as kubectl skips it; a file that exists but does not parse is bad input.
 pub fn check_context(context: &str, source: &str, env: &Env) -> Result<()> {
+    let shown_context = crate::error::shown(context);
     let paths = kubeconfig_paths(env);
     let var = if env.get("KUBECONFIG").is_some() {
         "KUBECONFIG"
@@ -358,16 +449,16 @@ pub fn check_context(context: &str, source: &str, env: &Env) -> Result<()> {
         .join(", ");
     if paths.is_empty() {
         return Err(Error::usage(format!(
-            "no kubeconfig: set KUBECONFIG (or HOME for ~/.kube/config), needed for {source} {context:?}"
+            "no kubeconfig: set KUBECONFIG (or HOME for ~/.kube/config), needed for {source} {shown_context}"
         )));
     }
     if !found_file {
         return Err(Error::usage(format!(
-            "{var} {files:?}: no kubeconfig file found (needed for {source} {context:?})"
+            "{var} {files:?}: no kubeconfig file found (needed for {source} {shown_context})"
         )));
     }
     Err(Error::usage(format!(
-        "{source} {context:?}: no such context in {var} ({files})"
+        "{source} {shown_context}: no such context in {var} ({files})"
     )))
 }
 

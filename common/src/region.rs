@@ -63,7 +63,8 @@ impl FromStr for RegionId {
             "0" | "region0" => Ok(Self(0)),
             "1" | "region1" => Ok(Self(1)),
             other => Err(Error::usage(format!(
-                "unknown region {other:?}: expected region0 or region1 (or 0/1)"
+                "unknown region {}: expected region0 or region1 (or 0/1)",
+                crate::error::shown(other)
             ))),
         }
     }
@@ -94,7 +95,8 @@ impl FromStr for RegionRef {
             "recreated" => Ok(Self::Recreated),
             other => other.parse().map(Self::Index).map_err(|_| {
                 Error::usage(format!(
-                    "unknown region {other:?}: expected surviving, recreated, region0 or region1"
+                    "unknown region {}: expected surviving, recreated, region0 or region1",
+                    crate::error::shown(other)
                 ))
             }),
         }
@@ -122,7 +124,8 @@ impl FromStr for Target {
             "both" => Ok(Self::Both),
             other => other.parse().map(Self::One).map_err(|_| {
                 Error::usage(format!(
-                    "--region {other:?}: expected surviving, recreated, both, 0 or 1"
+                    "--region {}: expected surviving, recreated, both, 0 or 1",
+                    crate::error::shown(other)
                 ))
             }),
         }

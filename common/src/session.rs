@@ -80,6 +80,7 @@ pub struct GlobalFlags {
 impl GlobalFlags {
     /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).
     pub fn resolve(&self, env: Env) -> Result<(Settings, Ui)> {
+        env.check()?;
         // Bad REST credentials are bad input, found before any call (SPEC safety rule 8).
         RestAuth::from_env(&env)?;
         let region: RegionRef = match &self.region {
@@ -88,6 +89,11 @@ impl GlobalFlags {
         };
         let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
         let location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;
+        location::check_distinct(
+            std::slice::from_ref(&location),
+            self.kubeconfig.as_deref(),
+            &env,
+        )?;
         let url = |flag: &str, v: &Option<String>| {
             v.as_deref()
                 .map(|raw| parse_base_url(flag, raw))
@@ -175,7 +181,11 @@ impl Session {
         self.tunnel(&crate::chart::gateway_service(&self.settings.release), port)
             .await
             .map_err(|e| match e {
-                Error::Usage(m) => Error::Usage(format!("{m} (or pass {flag})")),
+                // A kubeconfig that cannot be used: a direct URL needs none. A bad proxy
+                // variable is not about the kubeconfig, and the flag would not help with it.
+                Error::Usage(m) if !m.contains("proxy") => {
+                    Error::Usage(format!("{m} (or pass {flag})"))
+                }
                 other => other,
             })
     }

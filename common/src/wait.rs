@@ -10,6 +10,48 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 
+/// The command's `--timeout`, as the bound of every network wait (0: not set, no bound).
+static NETWORK_BOUND_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Bound every network wait of this process by `limit` (the command's `--timeout`): set once by
+/// the binary before its first call. A server that accepts a connection and never answers (or
+/// answers a byte at a time) then ends each call after `limit` with exit 4, whatever stage it is
+/// in (connect, TLS, upgrade, first byte, each read), instead of after the transport's own
+/// timeouts times the retries.
+pub fn set_network_bound(limit: Duration) {
+    let ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX).max(1);
+    NETWORK_BOUND_MS.store(ms, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The bound set by [`set_network_bound`], if any.
+pub fn network_bound() -> Option<Duration> {
+    match NETWORK_BOUND_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        ms => Some(Duration::from_millis(ms)),
+    }
+}
+
+/// Run one network operation (retries included) within the process's network bound: past it,
+/// [`Error::Timeout`] (exit 4) saying what was waited for (`waiting for {what}`).
+pub async fn within<T>(
+    what: impl FnOnce() -> String,
+    op: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let Some(limit) = network_bound() else {
+        return op.await;
+    };
+    match tokio::time::timeout(limit, op).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::Timeout {
+            what: format!(
+                "waiting for {} (no answer; --timeout bounds every call)",
+                what()
+            ),
+            after: humantime::format_duration(limit).to_string(),
+        }),
+    }
+}
+
 /// First interval of a default poller: a fast operation is noticed within ~20 ms.
 pub const FIRST_POLL: Duration = Duration::from_millis(20);
 /// Cap of a default poller's interval: completion is noticed within this of the server finishing.

@@ -246,3 +246,146 @@ async fn helm_c8dr_redeploys_without_asking_for_every_yes_value() {
         assert!(report.error().is_none());
     }
 }
+
+/// A kubeconfig with contexts `a`, `b` (own servers) and `a-alias` (on `a`'s server).
+fn two_cluster_kubeconfig(dir: &Path) -> PathBuf {
+    let path = dir.join("config");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n\
+         - name: ca\n  cluster:\n    server: https://10.0.0.1:6443\n\
+         - name: cb\n  cluster:\n    server: https://10.0.0.2:6443\n\
+         - name: ca2\n  cluster:\n    server: https://10.0.0.1:6443/\n\
+         contexts:\n\
+         - name: a\n  context:\n    cluster: ca\n    user: u\n\
+         - name: b\n  context:\n    cluster: cb\n    user: u\n\
+         - name: a-alias\n  context:\n    cluster: ca2\n    user: u\n\
+         users:\n- name: u\n  user:\n    token: t\n",
+    )
+    .expect("write kubeconfig");
+    path
+}
+
+fn docs_env(kubeconfig: &Path, extra: &[(&str, &str)]) -> Env {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("KUBECONFIG".into(), kubeconfig.display().to_string()),
+        ("CLUSTER_SURVIVING".into(), "a".into()),
+        ("CAMUNDA_NAMESPACE_SURVIVING".into(), "ns-a".into()),
+        ("REGION_SURVIVING".into(), "region0".into()),
+    ];
+    pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Env::from_pairs(pairs)
+}
+
+/// The usage error (exit 2) of both plugins for `env`, as text.
+fn both_refuse(env: &Env) -> Vec<String> {
+    let kubectl = GlobalFlags::default()
+        .resolve(env.clone())
+        .err()
+        .map(|e| (e.exit_code(), e.to_string()));
+    let helm = Plan::new(&helm_request(RegionRef::Surviving), env, &values_dir())
+        .err()
+        .map(|e| (e.exit_code(), e.to_string()));
+    [("kubectl", kubectl), ("helm", helm)]
+        .into_iter()
+        .map(|(who, r)| {
+            let (code, msg) = r.unwrap_or_else(|| panic!("{who} accepted {env:?}"));
+            assert_eq!(code, 2, "{who}: {msg}");
+            msg
+        })
+        .collect()
+}
+
+#[test]
+fn two_region_variables_naming_one_context_are_bad_input_naming_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = two_cluster_kubeconfig(dir.path());
+    // The attack: the other region's index variable names the surviving context.
+    let env = docs_env(&kc, &[("CLUSTER_1", "a"), ("CAMUNDA_NAMESPACE_1", "ns-b")]);
+    for msg in both_refuse(&env) {
+        assert!(
+            msg.contains("CLUSTER_SURVIVING") && msg.contains("CLUSTER_1"),
+            "{msg}"
+        );
+    }
+    // The surviving region left to the current context, the recreated one naming it.
+    let env = Env::from_pairs([
+        ("KUBECONFIG", kc.display().to_string()),
+        ("CLUSTER_RECREATED", "a".into()),
+    ]);
+    for msg in both_refuse(&env) {
+        assert!(
+            msg.contains("CLUSTER_RECREATED") && msg.contains("current-context"),
+            "{msg}"
+        );
+    }
+    // Distinct clusters are fine.
+    let env = docs_env(&kc, &[("CLUSTER_1", "b"), ("CAMUNDA_NAMESPACE_1", "ns-b")]);
+    assert!(GlobalFlags::default().resolve(env).is_ok());
+}
+
+#[test]
+fn two_contexts_on_one_api_server_are_bad_input_naming_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = two_cluster_kubeconfig(dir.path());
+    let env = docs_env(&kc, &[("CLUSTER_RECREATED", "a-alias")]);
+    for msg in both_refuse(&env) {
+        assert!(
+            msg.contains("CLUSTER_SURVIVING")
+                && msg.contains("CLUSTER_RECREATED")
+                && msg.contains("10.0.0.1"),
+            "{msg}"
+        );
+    }
+    // The --context flag of kubectl c8dr is compared too.
+    let env = docs_env(&kc, &[("CLUSTER_RECREATED", "b")]);
+    let err = GlobalFlags {
+        region: Some("recreated".into()),
+        context: Some("a-alias".into()),
+        ..Default::default()
+    }
+    .resolve(env)
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        err.contains("--context") && err.contains("CLUSTER_SURVIVING"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_kubeconfig_naming_a_context_cluster_or_user_twice_is_refused_as_kubectl_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = std::fs::read_to_string(two_cluster_kubeconfig(dir.path())).expect("read");
+    for (kind, dup) in [
+        ("context", base.replace("- name: a-alias\n", "- name: b\n")),
+        ("cluster", base.replace("- name: ca2\n", "- name: cb\n")),
+        (
+            "user",
+            base.replace("users:\n", "users:\n- name: u\n  user:\n    token: other\n"),
+        ),
+    ] {
+        let path = dir.path().join(format!("dup-{kind}"));
+        std::fs::write(&path, dup).expect("write");
+        let env = Env::from_pairs([
+            ("KUBECONFIG", path.display().to_string()),
+            ("CLUSTER_SURVIVING", "a".into()),
+        ]);
+        for msg in both_refuse(&env) {
+            assert!(
+                msg.contains("KUBECONFIG") && msg.contains(&format!("two {kind}s")),
+                "{kind}: {msg}"
+            );
+        }
+        let err = GlobalFlags {
+            kubeconfig: Some(path.clone()),
+            ..Default::default()
+        }
+        .resolve(Env::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("--kubeconfig"), "{kind}: {err}");
+    }
+}

@@ -14,7 +14,26 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    c8dr_common::error::install_panic_hook("helm-c8dr");
+    let args = match c8dr_common::config::args(std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // As clap prints it, unless it echoes an overlong value (cut, as every error is).
+            let plain = e.render().to_string();
+            if !e.use_stderr() || c8dr_common::error::bound_message(&plain) == plain {
+                e.exit()
+            }
+            eprint!("{}", c8dr_common::error::bound_message(&plain));
+            std::process::exit(e.exit_code())
+        }
+    };
     match &cli.command {
         Command::Completion { shell } => {
             clap_complete::generate(

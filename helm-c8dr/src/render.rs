@@ -191,7 +191,8 @@ pub fn overlays(plan: &Plan, show_secrets: bool, output: Output) -> Result<(), E
 /// Print an error on stderr. Its text passes through the free-text redaction (URL userinfo,
 /// `secret=...` pairs): it may quote a URL or a service's answer.
 pub fn error(e: &Error, output: Output) {
-    let message = c8dr_common::values::redact_text(&e.to_string());
+    let message =
+        c8dr_common::error::bound_message(&c8dr_common::values::redact_text(&e.to_string()));
     if output == Output::Json {
         let doc = serde_json::json!({"error": message, "exitCode": e.exit_code()});
         errln!("{doc}");

@@ -154,8 +154,11 @@ fn remember_kubeconfig(words: &[String]) {
 /// `$KUBECONFIG`, as it does when the command runs.
 fn kube_env() -> Env {
     let flag = KUBECONFIG.get().cloned().flatten();
-    let mut vars: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| flag.is_none() || k != "KUBECONFIG")
+    let process = Env::from_process();
+    let mut vars: Vec<(String, String)> = process
+        .pairs()
+        .filter(|(k, _)| flag.is_none() || *k != "KUBECONFIG")
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     vars.extend(flag.map(|path| ("KUBECONFIG".to_string(), path)));
     Env::from_pairs(vars)

@@ -226,14 +226,32 @@ fn color_flag(args: &[String]) -> Option<ColorChoice> {
     found
 }
 
+/// clap's error (or help) and exit: as clap prints it, unless it echoes an overlong value, which
+/// is cut ([`c8dr_common::error::bound_message`]).
+fn clap_exit(e: clap::Error) -> ! {
+    let plain = e.render().to_string();
+    if !e.use_stderr() || c8dr_common::error::bound_message(&plain) == plain {
+        e.exit()
+    }
+    eprint!("{}", c8dr_common::error::bound_message(&plain));
+    std::process::exit(e.exit_code())
+}
+
 fn main() -> ExitCode {
+    c8dr_common::error::install_panic_hook("kubectl-c8dr");
     // `KUBECTL_C8DR_COMPLETE=bash kubectl-c8dr -- WORDS…`: the callback of `completion SHELL`'s
     // registration.
     if complete::env_callback() {
         return ExitCode::SUCCESS;
     }
     // kubectl's plugin completion (kubectl_complete-c8dr) calls `kubectl-c8dr __complete ARGS…`.
-    let args: Vec<String> = std::env::args().collect();
+    let args = match c8dr_common::config::args(std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if args.get(1).map(String::as_str) == Some("__complete") {
         print!("{}", complete::cobra(&args[2..]));
         return ExitCode::SUCCESS;
@@ -245,9 +263,13 @@ fn main() -> ExitCode {
         Some(ColorChoice::Never) => clap::ColorChoice::Never,
         _ => clap::ColorChoice::Auto,
     };
-    let cli = match Cli::from_arg_matches(&command().color(clap_color).get_matches()) {
+    let matches = match command().color(clap_color).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => clap_exit(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => clap_exit(e),
     };
     let color: ColorChoice = cli.global.color.parse().unwrap_or_default();
     match &cli.command {
@@ -306,6 +328,8 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
+            // Every network wait of the command is bounded by its --timeout.
+            c8dr_common::wait::set_network_bound(settings.timeout);
             runtime.block_on(async {
                 // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
                 c8dr_common::commands::pause_guard::watch_signals();
@@ -315,7 +339,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "error: {}",
+                c8dr_common::error::bound_message(&e.to_string())
+            );
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

@@ -9,6 +9,7 @@ mod es;
 mod es_speed;
 mod exporting;
 mod fault_matrix;
+mod hang;
 mod helm;
 mod help;
 mod install_hook;

@@ -91,3 +91,72 @@ fn failback_without_a_bucket_refuses_before_any_call_in_real_and_dry_runs() {
         assert_eq!(hits(&env), before, "{extra:?}: a call was made");
     }
 }
+
+/// Two regions in one cluster (issue 19 item 3): the other region's index variable names the
+/// surviving context with the other region's namespace. A forced removal would list the
+/// "recreated" pods in the surviving cluster and take that as evidence; it is bad input, found
+/// before any call, naming both variables.
+#[test]
+fn two_regions_resolving_to_one_cluster_are_exit_2_with_no_call() {
+    let mut env = TestEnv::start();
+    let ns1 = env.sim.shared.world.lock().regions[1].namespace.clone();
+    env.set_env("CLUSTER_1", c8dr_sim::context_name(0));
+    env.set_env("CAMUNDA_NAMESPACE_1", ns1);
+    env.set_env("C8DR_ASSUME_YES", "1");
+    for args in [
+        &["brokers", "remove", "--odd", "--skip-liveness-check"][..],
+        &["exporters", "list"][..],
+    ] {
+        let run = env.kubectl_c8dr(args.iter().copied());
+        assert_eq!(run.code, 2, "{args:?}\n{}", run.context());
+        assert!(
+            run.stderr.contains("CLUSTER_SURVIVING") && run.stderr.contains("CLUSTER_1"),
+            "{}",
+            run.context()
+        );
+    }
+    let run = env.helm_c8dr(["redeploy", "--yes", "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.context());
+    assert_eq!(hits(&env), 0, "no call reached the simulator");
+}
+
+/// A kubeconfig naming one context twice (issue 19 item 4), the first entry on the other
+/// region's cluster: kubectl refuses the file (client-go `duplicate name ... in list`), and so
+/// does c8dr instead of talking to the first entry's cluster.
+#[test]
+fn a_kubeconfig_with_two_contexts_of_one_name_is_exit_2_with_no_call() {
+    let mut env = TestEnv::start();
+    let text = std::fs::read_to_string(&env.sim.kubeconfig).expect("kubeconfig");
+    let ctx0 = c8dr_sim::context_name(0);
+    let ctx1 = c8dr_sim::context_name(1);
+    // A copy of region 1's context entry, renamed to region 0's, placed first.
+    let start = text.find("contexts:\n").expect("contexts") + "contexts:\n".len();
+    let entry_at = text
+        .find(&format!("- name: {ctx1}\n  context:"))
+        .expect("region 1 context");
+    let entry_end = text[entry_at..]
+        .find("namespace:")
+        .and_then(|i| {
+            text[entry_at + i..]
+                .find('\n')
+                .map(|j| entry_at + i + j + 1)
+        })
+        .expect("entry end");
+    let dup = text[entry_at..entry_end].replacen(&ctx1, &ctx0, 1);
+    let doubled = format!("{}{dup}{}", &text[..start], &text[start..]);
+    let path = env.cwd.join("doubled.kubeconfig");
+    std::fs::write(&path, doubled).expect("write");
+    env.set_env("KUBECONFIG", path.display().to_string());
+    let kubectl = env.kubectl(["--context", ctx0.as_str(), "get", "pods"]);
+    assert_ne!(kubectl.code, 0, "kubectl refuses it: {}", kubectl.context());
+    let run = env.kubectl_c8dr(["exporters", "list"]);
+    assert_eq!(run.code, 2, "{}", run.context());
+    assert!(
+        run.stderr.contains("KUBECONFIG") && run.stderr.contains("two contexts"),
+        "{}",
+        run.context()
+    );
+    let run = env.helm_c8dr(["redeploy", "--yes", "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.context());
+    assert_eq!(hits(&env), 0, "no call reached the simulator");
+}

@@ -66,7 +66,7 @@ impl EsAccess {
                 "--es-password-env {var:?}: not an environment variable name"
             )));
         }
-        env.get(var).map(Some).ok_or_else(|| {
+        env.get_checked(var)?.map(Some).ok_or_else(|| {
             Error::usage(format!(
                 "--es-password-env {var}: the environment variable {var} is not set"
             ))
@@ -192,7 +192,7 @@ async fn credentials(
             .get_secret_value(&secret, key)
             .await
             .map_err(|e| match e {
-                Error::Unreachable { .. } => e,
+                Error::Unreachable { .. } | Error::Timeout { .. } => e,
                 other => Error::failed(format!(
                     "{other} (reading the Elasticsearch password; without access to Secrets pass \
                      --es-password-env VAR)"

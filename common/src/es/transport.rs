@@ -191,7 +191,11 @@ impl EsTransport for HttpTransport {
         path: &'a str,
         body: Option<&'a Value>,
     ) -> BoxFuture<'a, Result<(u16, Value)>> {
-        Box::pin(async move {
+        let what = {
+            let method = method.clone();
+            move || format!("{} to answer {method} {path}", self.describe())
+        };
+        Box::pin(crate::wait::within(what, async move {
             let url = join_url(&self.base, path);
             let mut req = self.client.request(method, &url);
             if let Some(c) = &self.credentials {
@@ -210,7 +214,7 @@ impl EsTransport for HttpTransport {
                 .await
                 .map_err(|e| Error::unreachable(self.describe(), e))?;
             Ok((status, parse_body(&bytes)))
-        })
+        }))
     }
 
     fn describe(&self) -> String {

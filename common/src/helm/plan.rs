@@ -318,8 +318,9 @@ fn helm_value(source: &str, value: Option<&str>) -> Result<()> {
     match value {
         Some(v) if v.starts_with('-') || v.chars().any(char::is_control) => {
             Err(Error::usage(format!(
-                "{source} {v:?}: not a chart reference or version (it starts with '-' or holds a \
-                 control character)"
+                "{source} {}: not a chart reference or version (it starts with '-' or holds a \
+                 control character)",
+                crate::error::shown(v)
             )))
         }
         _ => Ok(()),
@@ -329,6 +330,7 @@ fn helm_value(source: &str, value: Option<&str>) -> Result<()> {
 impl Plan {
     /// Plan the upgrades. Reads the values files (relative paths against `cwd`); calls no cluster.
     pub fn new(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
+        env.check()?;
         non_empty_flag("--chart", &req.chart)?;
         non_empty_flag("--version", &req.version)?;
         non_empty_flag("--release", &req.release)?;
@@ -356,16 +358,11 @@ impl Plan {
                         "REGION_SURVIVING and REGION_RECREATED name the same region",
                     ));
                 }
-                if s.context.is_some() && s.context == r.context && s.namespace == r.namespace {
-                    return Err(Error::usage(format!(
-                        "--region both: the surviving and the recreated region are both context '{}' namespace '{}'",
-                        s.context.as_deref().unwrap_or_default(),
-                        s.namespace.as_deref().unwrap_or_default()
-                    )));
-                }
                 vec![s, r]
             }
         };
+        // Two regions on one cluster (context or API server), and a kubeconfig kubectl refuses.
+        location::check_distinct(&located, None, env)?;
         let mut notices = vec![];
         let mut regions = vec![];
         let mut redactor = values::Redactor::new();

@@ -49,8 +49,9 @@ pub fn is_constraint(v: &str) -> bool {
 pub fn check(source: &str, value: Option<&str>) -> Result<()> {
     match value {
         Some(v) if !is_constraint(v) => Err(Error::usage(format!(
-            "{source} {v:?}: not a chart version or version constraint helm accepts (e.g. 13.1.0, \
-             ~13.1, \">= 13.0, < 14\", 13.x)"
+            "{source} {}: not a chart version or version constraint helm accepts (e.g. 13.1.0, \
+             ~13.1, \">= 13.0, < 14\", 13.x)",
+            crate::error::shown(v)
         ))),
         _ => Ok(()),
     }

@@ -149,6 +149,8 @@ impl RegionClient {
                 Err(message) => Err(Error::failed(format!("{what} in {location}: {message}"))),
             }
         };
+        // The command's --timeout bounds an exec that never answers too (the upgrade, each read).
+        let timeout = crate::wait::network_bound().map_or(timeout, |b| b.min(timeout));
         tokio::time::timeout(timeout, run)
             .await
             .map_err(|_| Error::Timeout {

@@ -7,6 +7,7 @@
 
 mod errors;
 pub mod exec;
+pub mod kubeconfig;
 pub mod pods;
 pub mod proxy;
 pub mod tunnel;
@@ -51,6 +52,46 @@ impl std::fmt::Debug for RegionClient {
             .field("namespace", &self.namespace)
             .finish()
     }
+}
+
+/// The first of `names` set to a non-empty value: which variable a proxy setting came from.
+fn set_var(names: [&'static str; 2]) -> &'static str {
+    names
+        .into_iter()
+        .find(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
+        .unwrap_or(names[0])
+}
+
+/// A proxy setting that does not parse, named by where it came from: the kubeconfig's
+/// `proxy-url` of the cluster, else the variable (kube-rs reads `HTTPS_PROXY`/`https_proxy` and
+/// `NO_PROXY`/`no_proxy` itself while loading the kubeconfig, kube-client 5.0.0
+/// `config/file_loader.rs` `proxy_url`).
+fn proxy_error(cluster_proxy: Option<&str>, e: &KubeconfigError) -> Option<Error> {
+    let (source, value) = match e {
+        KubeconfigError::ParseProxyUrl(_) => match cluster_proxy {
+            Some(p) => (
+                "the kubeconfig's proxy-url".to_string(),
+                Some(p.to_string()),
+            ),
+            None => {
+                let var = set_var(["HTTPS_PROXY", "https_proxy"]);
+                (var.to_string(), std::env::var(var).ok())
+            }
+        },
+        KubeconfigError::ParseNoProxy(_) => {
+            let var = set_var(["NO_PROXY", "no_proxy"]);
+            (var.to_string(), std::env::var(var).ok())
+        }
+        _ => return None,
+    };
+    // A proxy URL may carry a password (`http://user:pw@proxy`): never echoed.
+    let value = value
+        .map(|v| crate::error::shown(&crate::http::redact_userinfo(&v)))
+        .unwrap_or_default();
+    Some(Error::usage(format!(
+        "{source} {value}: not a valid proxy setting ({}); fix or unset it",
+        one_line(&errors::chain(e))
+    )))
 }
 
 fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
@@ -134,14 +175,28 @@ impl RegionClient {
         let cluster_proxy = cluster_proxy_url(&kubeconfig, &context);
         let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
-            .map_err(|e| kubeconfig_error(target, e))?;
+            .map_err(|e| {
+                proxy_error(cluster_proxy.as_deref(), &e)
+                    .unwrap_or_else(|| kubeconfig_error(target, e))
+            })?;
         // The proxy as kubectl chooses it (kube-rs 5.0.0 gets NO_PROXY and loopback wrong).
         config.proxy_url = proxy::proxy_for(&config.cluster_url, cluster_proxy.as_deref(), |k| {
             std::env::var(k).ok()
         })
         .map(|p| {
-            p.parse::<http::Uri>()
-                .map_err(|e| Error::usage(format!("invalid proxy URL {p:?}: {e}")))
+            p.parse::<http::Uri>().map_err(|e| {
+                let source = match &cluster_proxy {
+                    Some(_) => "the kubeconfig's proxy-url",
+                    None if config.cluster_url.scheme_str() == Some("http") => {
+                        set_var(["HTTP_PROXY", "http_proxy"])
+                    }
+                    None => set_var(["HTTPS_PROXY", "https_proxy"]),
+                };
+                Error::usage(format!(
+                    "{source} {}: not a valid proxy URL ({e}); fix or unset it",
+                    crate::error::shown(&crate::http::redact_userinfo(&p))
+                ))
+            })
         })
         .transpose()?;
         let namespace = target
@@ -195,56 +250,72 @@ impl RegionClient {
         errors::map(&self.location(), what, e)
     }
 
+    /// One API call, within the command's network bound ([`crate::wait::within`]): an API
+    /// server that accepts the connection and never answers ends it with exit 4.
+    async fn call<T>(
+        &self,
+        what: &str,
+        op: impl std::future::Future<Output = std::result::Result<T, kube::Error>>,
+    ) -> Result<T> {
+        crate::wait::within(
+            || {
+                format!(
+                    "the Kubernetes API of {} to answer ({what})",
+                    self.location()
+                )
+            },
+            async { op.await.map_err(|e| self.map_err(what, e)) },
+        )
+        .await
+    }
+
     /// The API server's version (`GET /version`): a cheap reachability probe.
     pub async fn server_version(&self) -> Result<String> {
-        self.client
-            .apiserver_version()
-            .await
-            .map(|v| v.git_version)
-            .map_err(|e| self.map_err("getting the server version", e))
+        self.call(
+            "getting the server version",
+            self.client.apiserver_version(),
+        )
+        .await
+        .map(|v| v.git_version)
     }
 
     /// Pods matching a label selector (`k=v,k2`).
     pub async fn list_pods(&self, selector: &str) -> Result<Vec<Pod>> {
         let lp = ListParams::default().labels(selector);
-        self.pods_api()
-            .list(&lp)
+        let api = self.pods_api();
+        self.call(&format!("listing pods {selector:?}"), api.list(&lp))
             .await
             .map(|l| l.items)
-            .map_err(|e| self.map_err(&format!("listing pods {selector:?}"), e))
     }
 
     /// One pod by name.
     pub async fn get_pod(&self, name: &str) -> Result<Pod> {
-        self.pods_api()
-            .get(name)
+        let api = self.pods_api();
+        self.call(&format!("getting pod {name}"), api.get(name))
             .await
-            .map_err(|e| self.map_err(&format!("getting pod {name}"), e))
     }
 
     /// One Service by name.
     pub async fn get_service(&self, name: &str) -> Result<Service> {
-        Api::<Service>::namespaced(self.client.clone(), &self.namespace)
-            .get(name)
+        let api = Api::<Service>::namespaced(self.client.clone(), &self.namespace);
+        self.call(&format!("getting service {name}"), api.get(name))
             .await
-            .map_err(|e| self.map_err(&format!("getting service {name}"), e))
     }
 
     /// A ConfigMap by name, `None` when it does not exist.
     pub async fn get_configmap(&self, name: &str) -> Result<Option<ConfigMap>> {
-        Api::<ConfigMap>::namespaced(self.client.clone(), &self.namespace)
-            .get_opt(name)
+        let api = Api::<ConfigMap>::namespaced(self.client.clone(), &self.namespace);
+        self.call(&format!("getting configmap {name}"), api.get_opt(name))
             .await
-            .map_err(|e| self.map_err(&format!("getting configmap {name}"), e))
     }
 
     /// One key of a Secret, decoded; `None` when the Secret or the key does not exist. The value
     /// is never logged.
     pub async fn get_secret_value(&self, name: &str, key: &str) -> Result<Option<String>> {
-        let secret = Api::<Secret>::namespaced(self.client.clone(), &self.namespace)
-            .get_opt(name)
-            .await
-            .map_err(|e| self.map_err(&format!("getting secret {name}"), e))?;
+        let api = Api::<Secret>::namespaced(self.client.clone(), &self.namespace);
+        let secret = self
+            .call(&format!("getting secret {name}"), api.get_opt(name))
+            .await?;
         let Some(secret) = secret else {
             return Ok(None);
         };
@@ -267,10 +338,12 @@ impl RegionClient {
             tail_lines: tail,
             ..Default::default()
         };
-        self.pods_api()
-            .logs(pod, &lp)
-            .await
-            .map_err(|e| self.map_err(&format!("reading logs of {pod}/{container}"), e))
+        let api = self.pods_api();
+        self.call(
+            &format!("reading logs of {pod}/{container}"),
+            api.logs(pod, &lp),
+        )
+        .await
     }
 
     /// The best pod for `selector` that has `container`: Running and Ready first, as kubectl

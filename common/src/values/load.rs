@@ -31,37 +31,99 @@ pub fn parse_yaml(path: &Path, text: &str) -> Result<Value> {
 pub const MAX_VALUES_FILE: u64 = 1024 * 1024;
 
 pub fn load_file(path: &Path) -> Result<Value> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.is_file()
-        && meta.len() > MAX_VALUES_FILE
-    {
-        return Err(Error::File {
-            path: path.to_path_buf(),
-            message: format!(
-                "{} bytes: larger than a Helm release can hold (a release is stored in one Secret, \
-                 at most 1 MiB)",
-                meta.len()
-            ),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.to_path_buf(),
-        message: match e.kind() {
-            std::io::ErrorKind::NotFound => "no such values file".to_string(),
-            _ => format!("cannot read values file: {e}"),
-        },
-    })?;
+    let text = read_bounded(path)?;
     let doc = parse_yaml(path, &text)?;
     check_env_entries(path, &text, &doc)?;
     Ok(doc)
+}
+
+fn too_large(path: &Path, size: u64) -> Error {
+    Error::File {
+        path: path.to_path_buf(),
+        message: format!(
+            "{size} bytes: larger than a Helm release can hold (a release is stored in one Secret, \
+             at most 1 MiB)"
+        ),
+    }
+}
+
+/// A values file's text: only a regular file (a FIFO, a device or a socket would block or never
+/// end), read with the [`MAX_VALUES_FILE`] bound even if it grows while read.
+fn read_bounded(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let file_error = |message: String| Error::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    let io_error = |e: std::io::Error| {
+        file_error(match e.kind() {
+            std::io::ErrorKind::NotFound => "no such values file".to_string(),
+            _ => format!("cannot read values file: {e}"),
+        })
+    };
+    let meta = std::fs::metadata(path).map_err(io_error)?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta.file_type());
+        return Err(file_error(format!(
+            "not a regular file ({kind}): a values file must be a regular YAML file"
+        )));
+    }
+    if meta.len() > MAX_VALUES_FILE {
+        return Err(too_large(path, meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_VALUES_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_VALUES_FILE {
+        return Err(too_large(path, bytes.len() as u64));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| file_error("cannot read values file: it is not UTF-8 text".to_string()))
+}
+
+/// What a file that is not a regular file is, for messages.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
 }
 
 /// Every `orchestration.env` entry of a user's file must be a map with a `name` (Kubernetes
 /// refuses an env var without one, and c8dr adds or removes the schema-manager variable by
 /// name). The error names the file, and the entry's line and column.
 pub fn check_env_entries(path: &Path, text: &str, doc: &Value) -> Result<()> {
-    let Some(list) = doc.pointer("/orchestration/env").and_then(Value::as_array) else {
-        return Ok(());
+    let list = match doc.pointer("/orchestration/env") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Array(list)) => list,
+        // The chart renders the list into the container's `env:`: a map or a scalar there is
+        // refused by the API server at upgrade time; here it is refused naming the file and line.
+        Some(other) => {
+            let location = env_value_location(text)
+                .filter(|(line, _)| *line > 0)
+                .map(|(line, column)| format!("line {line}, column {column}: "))
+                .unwrap_or_default();
+            return Err(Error::File {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{location}orchestration.env must be a list of entries (`- name: VAR` with \
+                     `value:` or `valueFrom:`), found {}",
+                    kind(other)
+                ),
+            });
+        }
     };
     let Some(bad) = list.iter().position(|e| {
         e.get("name")
@@ -82,6 +144,26 @@ pub fn check_env_entries(path: &Path, text: &str, doc: &Value) -> Result<()> {
              e.g. `- name: VAR` with `value:` or `valueFrom:`)"
         ),
     })
+}
+
+/// Line and column of the `orchestration.env` value, when the parser can tell.
+fn env_value_location(text: &str) -> Option<(usize, usize)> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        orchestration: Option<Orchestration>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Orchestration {
+        env: Option<serde_saphyr::Spanned<serde::de::IgnoredAny>>,
+    }
+    let env = serde_saphyr::from_str::<Doc>(text)
+        .ok()?
+        .orchestration?
+        .env?;
+    Some((
+        env.referenced.line() as usize,
+        env.referenced.column() as usize,
+    ))
 }
 
 /// Line and column of each `orchestration.env` entry, when the parser can tell.

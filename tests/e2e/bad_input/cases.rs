@@ -31,6 +31,12 @@ pub enum FileKind {
     Huge,
     /// The simulator's kubeconfig without its contexts (current-context names a missing one).
     KubeconfigWithoutContext,
+    /// A named pipe nobody writes to: reading it blocks forever.
+    Fifo,
+    /// `orchestration.env` given as a map (line 3) instead of a list.
+    EnvMap,
+    /// `orchestration.env` given as a scalar (line 2) instead of a list.
+    EnvScalar,
 }
 
 pub const MALFORMED_LINE: usize = 3;

@@ -16,8 +16,10 @@
 //!
 //! Figures for docs/reliability.md: `cargo test -p c8dr-e2e --test e2e bad_input -- --nocapture`.
 
+mod bounds;
 mod cases;
 mod exceptions;
+mod non_utf8;
 mod specials;
 mod values;
 
@@ -35,6 +37,8 @@ const CASE_LIMIT: Duration = Duration::from_secs(90);
 /// The same for a case with a huge file: parsing one takes seconds, and a minute on a loaded
 /// machine in a debug build.
 const HUGE_CASE_LIMIT: Duration = Duration::from_secs(300);
+/// The longest error line that is still one readable line.
+const MAX_ERROR_LINE: usize = 1000;
 /// Cases run in parallel, each with its own simulator.
 const WORKERS: usize = 4;
 
@@ -50,6 +54,7 @@ fn all_cases() -> (Vec<Case>, Vec<String>, String) {
         ("files", specials::files()),
         ("environment variables", specials::env_vars()),
         ("conflicts", specials::conflicts()),
+        ("input bounds", specials::input_bounds()),
     ] {
         sources.push_str(&format!(", {} {name}", part.len()));
         all.extend(part);
@@ -81,6 +86,16 @@ fn write_file(dir: &Path, name: &str, kind: FileKind, kubeconfig: &Path) {
             }
             std::fs::write(&path, s)
         }
+        FileKind::Fifo => std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .and_then(|s| {
+                s.success()
+                    .then_some(())
+                    .ok_or_else(|| std::io::Error::other("mkfifo failed"))
+            }),
+        FileKind::EnvMap => std::fs::write(&path, "orchestration:\n  env:\n    FOO: bar\n"),
+        FileKind::EnvScalar => std::fs::write(&path, "orchestration:\n  env: just-a-string\n"),
         FileKind::KubeconfigWithoutContext => {
             let text = std::fs::read_to_string(kubeconfig).expect("simulator kubeconfig");
             let start = text.find("contexts:").expect("contexts");
@@ -180,6 +195,13 @@ fn problems(case: &Case, run: &Run, env: &TestEnv) -> Vec<String> {
                 }
             }
         }
+    }
+    // Echoed input is cut to a readable length (a 120 KiB flag value was echoed whole).
+    if let Some(long) = errors.iter().find(|l| l.chars().count() > MAX_ERROR_LINE) {
+        p.push(format!(
+            "an error line of {} characters (echoes its input whole)",
+            long.chars().count()
+        ));
     }
     if errors.len() > 1 {
         p.push(format!("{} error lines", errors.len()));

@@ -465,3 +465,87 @@ pub fn conflicts() -> Vec<Case> {
     }
     out
 }
+
+/// Inputs that hung or came through whole (issue 19 item 9): values files that are not regular
+/// files (a FIFO, `/dev/zero`, a character device), `orchestration.env` given as a map or a
+/// scalar (the file and line must be named), a 120 KiB `--release` (echoed whole), and junk
+/// proxy variables (blamed on the kubeconfig).
+pub fn input_bounds() -> Vec<Case> {
+    let mut out = vec![];
+    for (file, kind, what) in [
+        ("/dev/zero", None, "an endless character device"),
+        ("/dev/null", None, "a character device"),
+        ("fifo.yml", Some(FileKind::Fifo), "a FIFO nobody writes to"),
+    ] {
+        for cmd in [&["overlay"][..], &["redeploy", "--yes", "--dry-run"]] {
+            let mut args = cmd.to_vec();
+            args.extend(["-f", file]);
+            let mut c = case(Bin::Helm, &args, &[file], what);
+            c.files = kind
+                .map(|k| vec![(file.to_string(), k)])
+                .unwrap_or_default();
+            out.push(c);
+        }
+    }
+    for (file, kind, line, what) in [
+        (
+            "env-map.yml",
+            FileKind::EnvMap,
+            3,
+            "orchestration.env is a map",
+        ),
+        (
+            "env-scalar.yml",
+            FileKind::EnvScalar,
+            2,
+            "orchestration.env is a scalar",
+        ),
+    ] {
+        for cmd in [&["overlay"][..], &["redeploy", "--yes", "--dry-run"]] {
+            let mut args = cmd.to_vec();
+            args.extend(["-f", file]);
+            let mut c = case(Bin::Helm, &args, &[file], what);
+            c.files = vec![(file.to_string(), kind)];
+            c.yaml_line = Some(line);
+            out.push(c);
+        }
+    }
+    let long = "a".repeat(120 * 1024);
+    out.push(case(
+        Bin::Helm,
+        &["redeploy", "--yes", "--release", &long],
+        &["--release"],
+        "a 120 KiB release name",
+    ));
+    let mut c = case(
+        Bin::Kubectl,
+        &["--release", &long, "exporters", "list"],
+        &["--release"],
+        "a 120 KiB release name",
+    );
+    c.direct = true;
+    out.push(c);
+    for (var, value) in [
+        ("HTTPS_PROXY", "http://[::junk"),
+        ("NO_PROXY", "10.0.0.0/99,\u{1}"),
+    ] {
+        let mut c = with_env(
+            case(
+                Bin::Kubectl,
+                &["exporters", "list"],
+                &[var],
+                "junk proxy variable",
+            ),
+            &[(var, Some(value))],
+        );
+        c.direct = true;
+        if var == "NO_PROXY" {
+            c.env.push((
+                "HTTPS_PROXY".into(),
+                Some("http://proxy.example:3128".into()),
+            ));
+        }
+        out.push(c);
+    }
+    out
+}
