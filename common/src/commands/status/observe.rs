@@ -11,7 +11,9 @@ use super::view::{ClusterView, ProfilesView, RegionView, broker_pods, cluster_vi
 use crate::chart;
 use crate::error::{Error, Result};
 use crate::es::{self, EsOptions, EsStatus};
-use crate::procedure::{ClusterObservation, EsObservation, Observation, RegionObservation};
+use crate::procedure::{
+    ClusterObservation, EsObservation, Exporting, Observation, RegionObservation,
+};
 use crate::region::RegionId;
 use crate::session::Session;
 use crate::values::{SCHEMA_MANAGER_VAR, active_profiles};
@@ -72,14 +74,16 @@ impl RegionProbe {
 
     /// A region no session could be built for (`err` says why): nothing probed.
     pub(super) fn unconfigured(id: RegionId, role: &str, err: &str) -> Self {
-        Self::new(
+        let mut probe = Self::new(
             id,
             RegionView {
                 configured: false,
                 errors: vec![err.to_string()],
                 ..RegionView::unread(id, role)
             },
-        )
+        );
+        probe.obs.unconfigured = true;
+        probe
     }
 }
 
@@ -266,7 +270,8 @@ pub(super) async fn probe_region(
                 }
                 probe.exporters = Some(vec![]);
                 report.errors.push(format!(
-                    "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending                      change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
+                    "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending \
+                     change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
                 ));
             }
             Err(e) => {
@@ -365,8 +370,21 @@ impl<'a> Evidence<'a> {
             alive_brokers: self
                 .topology
                 .map(|t| t.brokers.iter().map(|b| b.node_id).collect()),
+            exporting: exporting_of(probes),
+            region_flags: Default::default(),
         }
     }
+}
+
+/// The exporting pause over every partition replica the brokers of both regions answered for
+/// (a pause applies to the whole cluster); `None` when none could be read.
+fn exporting_of(probes: &[RegionProbe]) -> Option<Exporting> {
+    let replicas: Vec<&crate::zeebe::partitions::PartitionStatus> = probes
+        .iter()
+        .filter_map(|p| p.report.exporting.as_ref())
+        .flat_map(|x| x.replicas().map(|(_, p)| p))
+        .collect();
+    Exporting::of_summary(crate::zeebe::partitions::summarize(replicas))
 }
 
 #[cfg(test)]
