@@ -387,6 +387,20 @@ fn failover_after_the_exporter_was_enabled_again_sends_nothing() {
         .success();
     let before = mutating(&env);
     env.c8dr("failover --yes").success().stdout_has("failback");
+    // The document is the driver's (docs/schema/Outcome.json): no step run.
+    let doc = env
+        .kubectl_c8dr(["failover", "--yes", "-o", "json"])
+        .success()
+        .json();
+    assert_eq!(doc["status"], "already-done", "{doc:#}");
+    assert_eq!(doc["details"]["lostRegion"], "region1", "{doc:#}");
+    assert_eq!(doc["details"]["steps"], serde_json::json!([]), "{doc:#}");
+    let mut keys: Vec<&String> = doc["details"]
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    keys.sort();
+    assert_eq!(keys, ["lostRegion", "next", "steps"], "{doc:#}");
     assert_eq!(mutating(&env), before, "nothing mutating sent");
     assert_eq!(env.state()["exporters"]["camundaregion1"], "ENABLED");
 }

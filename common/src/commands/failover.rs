@@ -148,7 +148,8 @@ pub fn phase_first(
                         v.line()
                     ),
                 )
-                .with_details(json!({"lostRegion": lost.to_string(), "phase": v.phase, "steps": v.steps, "next": next})),
+                // The driver's document: no step was run.
+                .with_details(json!({"lostRegion": lost.to_string(), "steps": [], "next": next})),
             ))
         }
         Phase::Unknown | Phase::Healthy if report.regions.iter().any(|r| !r.configured) => {

@@ -49,8 +49,8 @@ pub struct Verdict {
     /// Caveats: unobservable state, mistakes seen, missing evidence.
     pub notes: Vec<String>,
     /// The `--region` value the kubectl commands need (the environment names the lost region as
-    /// the surviving one); already part of `next`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// the surviving one); already part of `next`, so not in the document.
+    #[serde(skip)]
     pub region_flag: Option<String>,
 }
 

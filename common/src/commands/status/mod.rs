@@ -127,19 +127,9 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         }
     }
     let verdict = procedure::detect(&obs);
+    // A region that is not configured is taken for lost only on evidence (detection says what
+    // is missing otherwise).
     let has_topology = evidence.topology.is_some();
-    if !has_topology
-        && verdict.phase == procedure::Phase::Failover
-        && probes
-            .iter()
-            .any(|p| !p.report.configured && Some(p.id) == verdict.lost_region)
-    {
-        notes.push(
-            "the lost region is not configured and /v2/topology could not be read, so nothing shows that its brokers \
-             are down; brokers remove checks their liveness before removing them"
-                .to_string(),
-        );
-    }
     if cluster.is_some() && !has_topology {
         notes.push(
             "broker roles and health need the v2 REST API (set CAMUNDA_CLIENT_AUTH_*): showing the management view"
