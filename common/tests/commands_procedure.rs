@@ -527,14 +527,29 @@ async fn variables_naming_the_lost_region_surviving_are_said_first_with_a_workin
         "{}",
         shown(&report)
     );
-    // That command works: the forced removal through the live region's gateway.
+    // The driver without --region reaches the lost region: it says so, with the command that
+    // works, and sends nothing.
+    let sent = c.world(mutations);
+    let err = failover(&session(&c), None).await.expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("names region0, the lost region, as the surviving one"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kubectl c8dr --region recreated failover"),
+        "{text}"
+    );
+    assert_eq!(c.world(mutations), sent, "nothing sent");
+    // That command works: both failover steps through the live region's gateway.
     let recreated = c.session().timeout("30s").region("recreated").build();
-    c8dr_common::commands::brokers::brokers_remove(
-        &recreated,
-        c8dr_common::zeebe::brokers::Selection::Parity(RegionId::ZERO),
-        false,
-    )
-    .await
-    .expect("the suggested command works");
+    let out = failover(&recreated, None)
+        .await
+        .expect("the suggested command works");
+    assert_eq!(out.status, Ending::Done, "{}", out.summary);
     assert_eq!(c.world(members), [1, 3, 5, 7]);
+    assert_eq!(
+        c.world(|w| w.zeebe.exporter_status("camundaregion0")),
+        "DISABLED"
+    );
 }

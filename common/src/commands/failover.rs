@@ -178,6 +178,21 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     if let Some(out) = phase_first(&report, stated)? {
         return Ok(out);
     }
+    let v = &report.procedure;
+    if let (Some(flag), Some(lost)) = (&v.region_flag, v.lost_region)
+        && session.settings.location.id == Some(lost)
+    {
+        // The environment's surviving region is the lost one: every call would go there.
+        let note = v.notes.first().cloned().unwrap_or_default();
+        return Err(Error::usage(format!(
+            "{note}. Run: {}",
+            crate::procedure::with_region_flag(
+                &format!("{} ", crate::procedure::hint::FAILOVER),
+                flag
+            )
+            .trim_end()
+        )));
+    }
     let mgmt = session.management().await?;
     let read = super::cluster::read_cluster(session, mgmt)
         .await
