@@ -553,3 +553,31 @@ async fn variables_naming_the_lost_region_surviving_are_said_first_with_a_workin
         "DISABLED"
     );
 }
+
+/// Issue 19 item 11, the rule behind it: `--skip-liveness-check` is never suggested for brokers
+/// that some evidence shows alive. Without REST credentials `/v2/topology` cannot be read, but
+/// region 1's broker pods run Ready: the refusal says they are alive instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_whose_pods_run_ready_are_alive_and_skipping_the_check_is_not_suggested() {
+    let c = Cluster::start(fast()).await;
+    let s = c
+        .session()
+        .timeout("30s")
+        .without_env("CAMUNDA_CLIENT_AUTH_METHOD")
+        .without_env("CAMUNDA_CLIENT_AUTH_USERNAME")
+        .without_env("CAMUNDA_CLIENT_AUTH_PASSWORD")
+        .build();
+    let err = c8dr_common::commands::brokers::brokers_remove(
+        &s,
+        c8dr_common::zeebe::brokers::Selection::Parity(RegionId::ONE),
+        false,
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(err.exit_code(), 3, "{err}");
+    let text = err.to_string();
+    assert!(!text.contains("skip-liveness-check"), "{text}");
+    assert!(text.contains("alive"), "{text}");
+    assert!(text.contains("CAMUNDA_CLIENT_AUTH_METHOD"), "{text}");
+    assert_eq!(c.world(members), [0, 1, 2, 3, 4, 5, 6, 7]);
+}
