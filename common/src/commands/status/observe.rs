@@ -377,19 +377,74 @@ impl<'a> Evidence<'a> {
 }
 
 /// The exporting pause over every partition replica the brokers of both regions answered for
-/// (a pause applies to the whole cluster); `None` when none could be read.
+/// (a pause applies to the whole cluster); `None` when none could be read, or when a broker pod
+/// of a region whose brokers were listed could not be read (a pause is not atomic across
+/// partitions: the replicas read do not speak for it).
 fn exporting_of(probes: &[RegionProbe]) -> Option<Exporting> {
-    let replicas: Vec<&crate::zeebe::partitions::PartitionStatus> = probes
+    let read: Vec<&crate::commands::pause_state::RegionExporting> = probes
         .iter()
         .filter_map(|p| p.report.exporting.as_ref())
-        .flat_map(|x| x.replicas().map(|(_, p)| p))
         .collect();
+    if read.iter().any(|x| x.unread() > 0 || x.error.is_some()) {
+        return None;
+    }
+    let replicas = read.iter().flat_map(|x| x.replicas().map(|(_, p)| p));
     Exporting::of_summary(crate::zeebe::partitions::summarize(replicas))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::pause_state::{BrokerExporting, RegionExporting};
+    use crate::zeebe::partitions::PartitionStatus;
+
+    fn broker(pod: &str, phase: Option<&str>) -> BrokerExporting {
+        BrokerExporting {
+            pod: pod.into(),
+            node_id: None,
+            ready: true,
+            partitions: phase
+                .map(|ph| {
+                    vec![PartitionStatus {
+                        partition: 1,
+                        role: Some("LEADER".into()),
+                        exporter_phase: Some(ph.into()),
+                        exported_position: None,
+                        processed_position: None,
+                    }]
+                })
+                .unwrap_or_default(),
+            error: phase.is_none().then(|| "no answer".to_string()),
+        }
+    }
+
+    fn probe_with(brokers: Vec<BrokerExporting>) -> RegionProbe {
+        let mut p = RegionProbe::new(RegionId::ZERO, RegionView::unread(RegionId::ZERO, ""));
+        p.report.exporting = Some(RegionExporting {
+            region_id: Some("region0".into()),
+            region: "region0".into(),
+            state: String::new(),
+            max_lag: 0,
+            brokers,
+            error: None,
+        });
+        p
+    }
+
+    #[test]
+    fn the_pause_is_paused_only_when_every_broker_pod_was_read() {
+        let all = probe_with(vec![
+            broker("b0", Some("PAUSED")),
+            broker("b2", Some("PAUSED")),
+        ]);
+        assert_eq!(exporting_of(&[all]), Some(Exporting::Paused));
+        // One broker did not answer: its partitions may still export (a pause is not atomic).
+        let partial = probe_with(vec![broker("b0", Some("PAUSED")), broker("b2", None)]);
+        assert_eq!(exporting_of(&[partial]), None);
+        let running = probe_with(vec![broker("b0", Some("EXPORTING"))]);
+        assert_eq!(exporting_of(&[running]), Some(Exporting::Running));
+        assert_eq!(exporting_of(&[probe_with(vec![])]), None, "nothing read");
+    }
 
     #[test]
     fn configured_sizes_come_from_the_unified_configuration() {

@@ -114,8 +114,7 @@ pub(super) fn detect(mut ctx: Lost<'_>) -> Verdict {
 }
 
 /// Why failback 3 and 4 (or 6 and 7) are named together: the brokers' pause state is unknown.
-const UNREAD: &str =
-    "whether exporting is paused could not be read: no broker's /actuator/partitions answered";
+const UNREAD: &str = "whether exporting is paused could not be read on every broker (GET /actuator/partitions of each broker pod)";
 
 /// Before the copy: failback 3 (pause) while exporting runs, 4 (copy) once it is paused on every
 /// replica read, both when the brokers could not be read.
