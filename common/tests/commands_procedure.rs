@@ -401,7 +401,13 @@ async fn failover_during_a_failback_is_already_done_and_sends_nothing() {
     );
     let out = again.expect("already done");
     assert_eq!(out.status, Ending::AlreadyDone, "{}", out.summary);
-    assert!(out.summary.contains("failback"), "{}", out.summary);
+    assert!(
+        out.summary
+            .contains("failback is under way (at failback step 6 of 8)"),
+        "{}",
+        out.summary
+    );
+    assert_eq!(out.summary.matches("next:").count(), 1, "{}", out.summary);
 }
 
 /// Issue 19 item 13: while the recreated brokers re-join (`brokers add --no-wait`), the region

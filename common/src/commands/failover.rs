@@ -144,8 +144,8 @@ pub fn phase_first(
                     Ending::AlreadyDone,
                     format!(
                         "the failover of {lost} is already done: its brokers are no members and the failback is \
-                         under way ({}); nothing sent. next: {next}",
-                        v.line()
+                         under way (at {}); nothing sent. next: {next}",
+                        v.line().split(": next:").next().unwrap_or_default()
                     ),
                 )
                 // The driver's document: no step was run.
