@@ -212,7 +212,8 @@ async fn a_recreated_region_is_failed_back_and_status_points_at_the_last_helm_st
 
     helm_steps_1_and_2(&c, 1);
     let ready = status_of(&c).await;
-    assert_eq!(ready.procedure.steps, [3, 4], "{}", ready.phase);
+    // Exporting runs, as every broker reports: failback 3 (the pause) is next.
+    assert_eq!(ready.procedure.steps, [3], "{}", ready.phase);
 
     // A dry run checks everything and plans steps 3-7 from the table; nothing is paused,
     // registered or restored.
@@ -292,4 +293,297 @@ async fn failback_before_the_helm_steps_is_refused_naming_the_step_and_its_comma
     );
     assert!(text.contains(&install.command(&Fill::default())), "{text}");
     assert_eq!(c.world(mutations).len(), sent, "nothing sent");
+}
+
+/// `status`'s report as an operator reads it: summary, procedure line, notes and the text.
+fn shown(s: &StatusReport) -> String {
+    use c8dr_common::output::Render;
+    format!(
+        "{}\n{}\n{}\n{}",
+        s.summary(),
+        s.phase,
+        s.notes
+            .iter()
+            .chain(&s.procedure.notes)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n"),
+        s.text()
+    )
+}
+
+/// Nothing shown to an operator cites the specification or a file outside the repository.
+fn assert_no_outside_citation(s: &StatusReport) {
+    let text = shown(s);
+    for cited in ["SPEC", "/work/", "seed/"] {
+        assert!(!text.contains(cited), "cites {cited}: {text}");
+    }
+}
+
+/// Issue 19 item 10: the pause observed on every broker (`/actuator/partitions`) decides between
+/// failback 3 and 4, and between 6 and 7; no line cites the specification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_observed_pause_state_decides_the_failback_step() {
+    let c = failed_over_and_recreated().await;
+    helm_steps_1_and_2(&c, 1);
+    let fill = Fill::of(RegionId::ONE, 4);
+    let pause = Action::PauseExporting.step().command(&fill);
+    let copy = Action::CopyElasticsearch.step().command(&fill);
+    let resume = Action::ResumeExporting.step().command(&fill);
+    let add = Action::AddBrokers.step().command(&fill);
+
+    let running = status_of(&c).await;
+    assert_eq!(running.procedure.steps, [3], "{}", running.phase);
+    assert_eq!(running.procedure.next.as_deref(), Some(pause.as_str()));
+    assert_no_outside_citation(&running);
+
+    c8dr_common::commands::exporting::exporting_pause(&session(&c), false)
+        .await
+        .expect("pause");
+    let paused = status_of(&c).await;
+    assert_eq!(paused.procedure.steps, [4], "{}", paused.phase);
+    assert_eq!(paused.procedure.next.as_deref(), Some(copy.as_str()));
+    assert!(
+        !shown(&paused).contains("cannot be read from any API"),
+        "{}",
+        shown(&paused)
+    );
+    assert_no_outside_citation(&paused);
+
+    // The copy's result (a restore of region 0's indices), then failback 5.
+    c.sim.world().lock().regions[1].es = c8dr_sim::es::EsCluster::seeded();
+    c8dr_common::commands::exporters::exporter_set(
+        &session(&c),
+        "camundaregion1",
+        true,
+        Some("camundaregion0"),
+    )
+    .await
+    .expect("enable");
+    let enabled = status_of(&c).await;
+    assert_eq!(enabled.procedure.steps, [6], "{}", enabled.phase);
+    assert_eq!(enabled.procedure.next.as_deref(), Some(resume.as_str()));
+    assert_no_outside_citation(&enabled);
+
+    c8dr_common::commands::exporting::exporting_resume(&session(&c))
+        .await
+        .expect("resume");
+    let resumed = status_of(&c).await;
+    assert_eq!(resumed.procedure.steps, [7], "{}", resumed.phase);
+    assert_eq!(resumed.procedure.next.as_deref(), Some(add.as_str()));
+    assert_no_outside_citation(&resumed);
+}
+
+/// Issue 19 item 2: `failover` run again during a failback (the recreated region's exporter
+/// enabled again, its brokers not yet members) sends nothing and leaves that exporter enabled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_during_a_failback_is_already_done_and_sends_nothing() {
+    let c = failed_over_and_recreated().await;
+    helm_steps_1_and_2(&c, 1);
+    c8dr_common::commands::exporting::exporting_pause(&session(&c), false)
+        .await
+        .expect("pause");
+    c.sim.world().lock().regions[1].es = c8dr_sim::es::EsCluster::seeded();
+    c8dr_common::commands::exporters::exporter_set(
+        &session(&c),
+        "camundaregion1",
+        true,
+        Some("camundaregion0"),
+    )
+    .await
+    .expect("enable");
+    let sent = c.world(mutations);
+    let again = failover(&session(&c), None).await;
+    assert_eq!(c.world(mutations), sent, "nothing mutating sent: {again:?}");
+    assert_eq!(
+        c.world(|w| w.zeebe.exporter_status("camundaregion1")),
+        "ENABLED"
+    );
+    let out = again.expect("already done");
+    assert_eq!(out.status, Ending::AlreadyDone, "{}", out.summary);
+    assert!(
+        out.summary
+            .contains("failback is under way (at failback step 6 of 8)"),
+        "{}",
+        out.summary
+    );
+    assert_eq!(out.summary.matches("next:").count(), 1, "{}", out.summary);
+}
+
+/// Issue 19 item 13: while the recreated brokers re-join (`brokers add --no-wait`), the region
+/// whose pods run is being rebuilt, not lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_whose_brokers_rejoin_is_being_rebuilt_not_lost() {
+    let c = Cluster::start(fast()).await;
+    c.lose(1);
+    failover(&session(&c), None).await.expect("failover");
+    c.sim.recreate_region(1);
+    helm_steps_1_and_2(&c, 1);
+    let s = session(&c);
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+    c.sim.world().lock().regions[1].es = c8dr_sim::es::EsCluster::seeded();
+    c8dr_common::commands::exporters::exporter_set(
+        &s,
+        "camundaregion1",
+        true,
+        Some("camundaregion0"),
+    )
+    .await
+    .expect("enable");
+    c8dr_common::commands::exporting::exporting_resume(&s)
+        .await
+        .expect("resume");
+    // The re-add takes a while (each of its operations a second): status runs while it does.
+    c.sim.world().lock().cfg.operation_duration = Duration::from_secs(1);
+    let no_wait = c
+        .session()
+        .timeout("30s")
+        .env("S3_BUCKET_NAME", "camunda-bucket")
+        .no_wait()
+        .build();
+    c8dr_common::commands::brokers::brokers_add(
+        &no_wait,
+        c8dr_common::zeebe::brokers::Selection::Parity(RegionId::ONE),
+        None,
+        Some(4),
+    )
+    .await
+    .expect("add, not waited for");
+    let rejoining = status_of(&c).await;
+    assert_eq!(
+        rejoining.procedure.phase,
+        Phase::ChangeInProgress,
+        "{}",
+        rejoining.phase
+    );
+    let text = shown(&rejoining);
+    assert!(!text.contains("region1 lost"), "{text}");
+    assert!(!text.contains("looks lost"), "{text}");
+    assert!(text.contains("being rebuilt"), "{text}");
+}
+
+/// The docs' variables without any for region 1 and without REST credentials: what is left
+/// after a completed failback once the operator unset the recreated region's variables.
+fn without_region1_variables(c: &Cluster) -> Session {
+    let mut b = c.session().timeout("30s");
+    for k in [
+        "CLUSTER_RECREATED",
+        "CAMUNDA_NAMESPACE_RECREATED",
+        "REGION_RECREATED",
+        "CLUSTER_1",
+        "CAMUNDA_NAMESPACE_1",
+        "CAMUNDA_CLIENT_AUTH_METHOD",
+        "CAMUNDA_CLIENT_AUTH_USERNAME",
+        "CAMUNDA_CLIENT_AUTH_PASSWORD",
+    ] {
+        b = b.without_env(k);
+    }
+    b.build()
+}
+
+/// Issue 19 item 11: a region that is merely not configured is never "lost", and nothing
+/// suggests `--skip-liveness-check` for brokers that are alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_that_is_not_configured_is_not_lost() {
+    let c = Cluster::start(fast()).await;
+    let s = without_region1_variables(&c);
+    let report = status(&s, Duration::from_secs(5)).await.expect("status");
+    let text = shown(&report);
+    assert_ne!(report.procedure.phase, Phase::Failover, "{text}");
+    assert!(!text.contains("region1 lost"), "{text}");
+    assert!(!text.contains("looks lost"), "{text}");
+    assert!(!text.contains("brokers remove"), "{text}");
+    assert!(!text.contains("skip-liveness-check"), "{text}");
+    assert!(text.contains("not configured"), "{text}");
+
+    let sent = c.world(mutations);
+    let err = failover(&s, None).await.expect_err("refused");
+    assert_eq!(err.exit_code(), 3, "{err}");
+    assert!(!err.to_string().contains("skip-liveness-check"), "{err}");
+    assert_eq!(c.world(mutations), sent, "nothing sent");
+    assert_eq!(c.world(members), [0, 1, 2, 3, 4, 5, 6, 7]);
+}
+
+/// Issue 19 item 12: the docs' variables name the lost region (region 0) as the surviving one.
+/// `status` says so first and gives a command that works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variables_naming_the_lost_region_surviving_are_said_first_with_a_working_command() {
+    let c = Cluster::start(fast()).await;
+    c.lose(0);
+    let report = status_of(&c).await;
+    assert_eq!(report.procedure.phase, Phase::Failover, "{}", report.phase);
+    let first = report
+        .notes
+        .iter()
+        .chain(&report.procedure.notes)
+        .next()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        first.contains("region0") && first.contains("surviving"),
+        "{}",
+        shown(&report)
+    );
+    let next = report.procedure.next.clone().unwrap_or_default();
+    assert_eq!(
+        next,
+        "kubectl c8dr --region recreated brokers remove --even",
+        "{}",
+        shown(&report)
+    );
+    // The driver without --region reaches the lost region: it says so, with the command that
+    // works, and sends nothing.
+    let sent = c.world(mutations);
+    let err = failover(&session(&c), None).await.expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("names region0, the lost region, as the surviving one"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kubectl c8dr --region recreated failover"),
+        "{text}"
+    );
+    assert_eq!(c.world(mutations), sent, "nothing sent");
+    // That command works: both failover steps through the live region's gateway.
+    let recreated = c.session().timeout("30s").region("recreated").build();
+    let out = failover(&recreated, None)
+        .await
+        .expect("the suggested command works");
+    assert_eq!(out.status, Ending::Done, "{}", out.summary);
+    assert_eq!(c.world(members), [1, 3, 5, 7]);
+    assert_eq!(
+        c.world(|w| w.zeebe.exporter_status("camundaregion0")),
+        "DISABLED"
+    );
+}
+
+/// Issue 19 item 11, the rule behind it: `--skip-liveness-check` is never suggested for brokers
+/// that some evidence shows alive. Without REST credentials `/v2/topology` cannot be read, but
+/// region 1's broker pods run Ready: the refusal says they are alive instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_whose_pods_run_ready_are_alive_and_skipping_the_check_is_not_suggested() {
+    let c = Cluster::start(fast()).await;
+    let s = c
+        .session()
+        .timeout("30s")
+        .without_env("CAMUNDA_CLIENT_AUTH_METHOD")
+        .without_env("CAMUNDA_CLIENT_AUTH_USERNAME")
+        .without_env("CAMUNDA_CLIENT_AUTH_PASSWORD")
+        .build();
+    let err = c8dr_common::commands::brokers::brokers_remove(
+        &s,
+        c8dr_common::zeebe::brokers::Selection::Parity(RegionId::ONE),
+        false,
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(err.exit_code(), 3, "{err}");
+    let text = err.to_string();
+    assert!(!text.contains("skip-liveness-check"), "{text}");
+    assert!(text.contains("alive"), "{text}");
+    assert!(text.contains("CAMUNDA_CLIENT_AUTH_METHOD"), "{text}");
+    assert_eq!(c.world(members), [0, 1, 2, 3, 4, 5, 6, 7]);
 }

@@ -109,7 +109,8 @@ enum Act {
     Disable(usize),
     Pause,
     Resume,
-    Enable(usize),
+    /// `exporters enable`, with `--initialize-from` the other region's exporter or not.
+    Enable(usize, bool),
     Add(usize),
     Failover,
     Failback,
@@ -188,7 +189,7 @@ fn generate(rng: &mut Rng, model: &mut Model) -> Step {
             9 => Act::Disable(rng.below(2) as usize),
             10 => Act::Pause,
             11 => Act::Resume,
-            12 => Act::Enable(rng.below(2) as usize),
+            12 => Act::Enable(rng.below(2) as usize, true),
             13 => Act::Add(rng.below(2) as usize),
             14 | 15 => Act::Failover,
             16 | 17 => Act::Failback,
@@ -369,15 +370,18 @@ fn command(act: Act, s: Session, model_lost: Option<usize>) -> CommandFuture {
             Act::Disable(r) => {
                 code_of(exporter_set(&s, &format!("camundaregion{r}"), false, None).await)
             }
-            Act::Enable(r) => code_of(
-                exporter_set(
-                    &s,
-                    &format!("camundaregion{r}"),
-                    true,
-                    Some(&format!("camundaregion{}", 1 - r)),
+            Act::Enable(r, init) => {
+                let from = format!("camundaregion{}", 1 - r);
+                code_of(
+                    exporter_set(
+                        &s,
+                        &format!("camundaregion{r}"),
+                        true,
+                        init.then_some(from.as_str()),
+                    )
+                    .await,
                 )
-                .await,
-            ),
+            }
             Act::Pause => code_of(exporting_pause(&s, false).await),
             Act::Resume => code_of(exporting_resume(&s).await),
             Act::Add(r) => code_of(
@@ -398,7 +402,9 @@ fn command(act: Act, s: Session, model_lost: Option<usize>) -> CommandFuture {
 
 /// The act a `status` next command names.
 fn act_of_next(next: &str) -> Option<Act> {
-    let words: Vec<&str> = next.split_whitespace().collect();
+    // The first of `A, then B`: what to run now.
+    let first = next.split(", then ").next().unwrap_or_default();
+    let words: Vec<&str> = first.split_whitespace().collect();
     let region_of = |id: &str| id.chars().last()?.to_digit(10).map(|d| d as usize);
     let parity = |w: &str| match w {
         "--even" => Some(0),
@@ -409,7 +415,9 @@ fn act_of_next(next: &str) -> Option<Act> {
         ["kubectl", "c8dr", "brokers", "remove", p, ..] => parity(p).map(Act::Remove),
         ["kubectl", "c8dr", "brokers", "add", p, ..] => parity(p).map(Act::Add),
         ["kubectl", "c8dr", "exporters", "disable", id, ..] => region_of(id).map(Act::Disable),
-        ["kubectl", "c8dr", "exporters", "enable", id, ..] => region_of(id).map(Act::Enable),
+        ["kubectl", "c8dr", "exporters", "enable", id, rest @ ..] => {
+            region_of(id).map(|r| Act::Enable(r, rest.contains(&"--initialize-from")))
+        }
         ["kubectl", "c8dr", "exporting", "pause", ..] => Some(Act::Pause),
         ["kubectl", "c8dr", "exporting", "resume", ..] => Some(Act::Resume),
         ["kubectl", "c8dr", "es", "copy", ..] | ["kubectl", "c8dr", "failback", ..] => {

@@ -366,3 +366,53 @@ fn region0_lost_without_rest_credentials_refuses_and_says_which_variables_to_set
             .is_some_and(Vec::is_empty)
     );
 }
+
+/// Zeebe requests that change something (every method but GET, dry runs aside).
+fn mutating(env: &TestEnv) -> usize {
+    let s = env.state();
+    ["POST", "PATCH", "PUT", "DELETE"]
+        .iter()
+        .map(|m| count(&s, m, "/"))
+        .sum()
+}
+
+/// Issue 19 item 2: `failover --yes` run again after failback 5 (the recreated region's exporter
+/// enabled again) is a failback under way: nothing sent, the exporter stays enabled.
+#[test]
+fn failover_after_the_exporter_was_enabled_again_sends_nothing() {
+    let env = ready_for_failback();
+    env.c8dr("exporting pause").success();
+    env.c8dr("es copy --exporting-paused").success();
+    env.c8dr("exporters enable camundaregion1 --initialize-from camundaregion0")
+        .success();
+    let before = mutating(&env);
+    env.c8dr("failover --yes").success().stdout_has("failback");
+    // The document is the driver's (docs/schema/Outcome.json): no step run.
+    let doc = env
+        .kubectl_c8dr(["failover", "--yes", "-o", "json"])
+        .success()
+        .json();
+    assert_eq!(doc["status"], "already-done", "{doc:#}");
+    assert_eq!(doc["details"]["lostRegion"], "region1", "{doc:#}");
+    assert_eq!(doc["details"]["steps"], serde_json::json!([]), "{doc:#}");
+    let mut keys: Vec<&String> = doc["details"]
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    keys.sort();
+    assert_eq!(keys, ["lostRegion", "next", "steps"], "{doc:#}");
+    assert_eq!(mutating(&env), before, "nothing mutating sent");
+    assert_eq!(env.state()["exporters"]["camundaregion1"], "ENABLED");
+}
+
+/// Issue 19 item 13: the driver pauses exporting itself; it does not first warn that exporting
+/// is not paused and tell the operator to pause it.
+#[test]
+fn failback_does_not_warn_that_exporting_is_not_paused_before_pausing_it() {
+    let env = ready_for_failback();
+    env.c8dr("failback")
+        .success()
+        .output_lacks("exporting is not paused")
+        .output_lacks("Pause it first");
+    assert_failed_back(&env);
+}

@@ -69,16 +69,25 @@ fn status_names_each_step_of_the_procedure() {
     env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
 
+    // Exporting runs, as every broker reports (GET /actuator/partitions): failback 3.
     status_says(
         &env,
-        "failback steps 3-4 of 8: next: kubectl c8dr exporting pause, then kubectl c8dr es copy --from surviving --to recreated",
+        "failback step 3 of 8: next: kubectl c8dr exporting pause\n",
     )
-    .stdout_has("cannot be read from any API")
+    .stdout_lacks("SPEC")
     // The region is back: it is being rebuilt, not lost; the driver would continue from here.
     .stdout_has("being rebuilt: region1")
     .stdout_lacks("looks lost")
     .stdout_has("or every remaining kubectl step of the failback at once: kubectl c8dr failback");
     env.c8dr("exporting pause --yes").success();
+    // Paused on every replica: failback 4, and nothing cites the specification (issue 19
+    // item 10).
+    status_says(
+        &env,
+        "failback step 4 of 8: next: kubectl c8dr es copy --from surviving --to recreated",
+    )
+    .stdout_lacks("SPEC")
+    .stdout_lacks("next: kubectl c8dr exporting pause");
     // Failback 4 (the ES copy) is not on this branch: the restore's result, set directly.
     {
         let mut w = env.sim.world().lock();
@@ -94,9 +103,13 @@ fn status_names_each_step_of_the_procedure() {
 
     status_says(
         &env,
-        "failback steps 6-7 of 8: next: kubectl c8dr exporting resume, then kubectl c8dr brokers add --odd --replication-factor 4",
+        "failback step 6 of 8: next: kubectl c8dr exporting resume\n",
     );
     env.c8dr("exporting resume --yes").success();
+    status_says(
+        &env,
+        "failback step 7 of 8: next: kubectl c8dr brokers add --odd --replication-factor 4",
+    );
     env.c8dr("brokers add --odd --replication-factor 4 --yes")
         .success();
 
@@ -334,7 +347,7 @@ fn a_recreated_region_seeded_by_its_schema_manager_is_flagged() {
     env.helm("redeploy --region surviving --no-webapps --yes")
         .success();
     // Not failback 5: these indices are not a restore.
-    status_says(&env, "failback steps 3-4 of 8").stdout_has("The restore refuses while they exist");
+    status_says(&env, "failback step 3 of 8").stdout_has("The restore refuses while they exist");
 }
 
 #[test]
@@ -363,4 +376,95 @@ fn a_region_without_configuration_is_not_taken_for_lost() {
     env.c8dr("status")
         .success()
         .stdout_has("failover step 1 of 2: next: kubectl c8dr brokers remove --odd");
+}
+
+/// Issue 19 item 11: after a completed failback the operator unset the recreated region's
+/// variables, and no REST credentials are exported. Region 1 is not configured, which is not
+/// lost: nothing suggests removing its brokers or skipping the liveness check, and `failover`
+/// refuses without sending anything.
+#[test]
+fn a_region_not_configured_without_rest_credentials_is_not_lost() {
+    let mut env = TestEnv::start();
+    for k in [
+        "CLUSTER_RECREATED",
+        "CAMUNDA_NAMESPACE_RECREATED",
+        "REGION_RECREATED",
+        "CLUSTER_1",
+        "CAMUNDA_NAMESPACE_1",
+    ] {
+        env.remove_env(k);
+    }
+    env.remove_rest_credentials();
+    env.c8dr("status")
+        .success()
+        .stdout_has("region1 is not configured")
+        .stdout_lacks("region1 lost")
+        .stdout_lacks("looks lost")
+        .output_lacks("brokers remove")
+        .output_lacks("skip-liveness-check");
+    env.c8dr("failover --yes")
+        .code(3)
+        .output_lacks("skip-liveness-check");
+    assert_eq!(
+        env.state()["members"],
+        serde_json::json!([0, 1, 2, 3, 4, 5, 6, 7])
+    );
+}
+
+/// Issue 19 item 12: the docs' variables name region 0, the lost region, as the surviving one.
+/// `status` says so first and names a command that works.
+#[test]
+fn variables_naming_the_lost_region_surviving_are_said_with_a_command_that_works() {
+    let env = TestEnv::start();
+    env.lose_region(0);
+    let out = status_says(
+        &env,
+        "failover step 1 of 2: next: kubectl c8dr --region recreated brokers remove --even",
+    )
+    .stdout_has("or every remaining kubectl step of the failover at once: kubectl c8dr --region recreated failover");
+    let first_note = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("note:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        first_note.contains("names region0, the lost region, as the surviving one"),
+        "{}",
+        out.stdout
+    );
+    env.c8dr("--region recreated brokers remove --even --yes")
+        .success();
+    assert_eq!(env.state()["members"], serde_json::json!([1, 3, 5, 7]));
+}
+
+/// Issue 19 item 13: while the recreated brokers re-join (`brokers add --no-wait`), the region
+/// whose pods run is being rebuilt, not lost.
+#[test]
+fn a_region_whose_brokers_rejoin_is_not_called_lost() {
+    let env = TestEnv::builder()
+        .start()
+        .scripted()
+        .failed_over_and_recreated();
+    env.apply_release(
+        1,
+        serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false},
+            "env": [{"name": "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA", "value": "false"}]}}),
+    );
+    env.apply_release(
+        0,
+        serde_json::json!({"orchestration": {"profiles": {"operate": false, "tasklist": false}}}),
+    );
+    env.c8dr("exporting pause").success();
+    env.sim.world().lock().regions[1].es = c8dr_sim::es::EsCluster::seeded();
+    env.c8dr("exporters enable camundaregion1 --initialize-from camundaregion0")
+        .success();
+    env.c8dr("exporting resume").success();
+    env.sim.world().lock().cfg.operation_duration = std::time::Duration::from_secs(1);
+    env.c8dr("brokers add --odd --replication-factor 4 --no-wait")
+        .success();
+    status_says(&env, "a topology change is in progress")
+        .stdout_has("being rebuilt: region1")
+        .stdout_lacks("region1 lost")
+        .stdout_lacks("looks lost");
 }

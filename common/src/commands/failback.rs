@@ -226,7 +226,15 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             },
             session.ui.clone(),
         );
-        let dry_plan = super::es::copy(&dry, &args.es, &args.repo, &copy)
+        // Checked as a copy that pauses exporting itself, which this run does (failback 3):
+        // warning here that exporting is not paused yet would tell the operator to do what
+        // this run is about to do.
+        let dry_copy = super::es::CopyArgs {
+            pause_exporting: true,
+            exporting_paused: false,
+            ..copy.clone()
+        };
+        let dry_plan = super::es::copy(&dry, &args.es, &args.repo, &dry_copy)
             .await?
             .plan;
         tuning_plan = dry_plan

@@ -11,7 +11,7 @@ use super::driver::Steps;
 use super::exporters::exporter_set;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result, ResultExt};
-use crate::procedure::{Action, Fill};
+use crate::procedure::{Action, Fill, Phase};
 use crate::region::RegionId;
 use crate::session::Session;
 use crate::zeebe::brokers::{Selection, region_without_live_members, to_remove};
@@ -112,12 +112,87 @@ async fn gateway_plan(
     }
 }
 
+/// What the phase of the procedure (as `status` detects it) says before any failover step:
+/// `Some` when the failover is already done (a failback is under way: the lost region's
+/// brokers are no members and the region runs again), an error when it must not run on what is
+/// seen, `None` when the steps decide.
+pub fn phase_first(
+    report: &super::status::StatusReport,
+    stated: Option<RegionId>,
+) -> Result<Option<Outcome>> {
+    let v = &report.procedure;
+    let lost = v.lost_region;
+    match v.phase {
+        Phase::Failback => {
+            let Some(lost) = lost.filter(|l| stated.is_none_or(|s| s == *l)) else {
+                return Ok(None);
+            };
+            let members = report
+                .cluster
+                .as_ref()
+                .map(|c| c.members.clone())
+                .unwrap_or_default();
+            if members.iter().any(|m| lost.holds(*m)) {
+                // Brokers of that region are members again (failback 7 and after): if they are
+                // down now, that is a new loss, for the steps' own checks to judge.
+                return Ok(None);
+            }
+            let next = v.next.clone().unwrap_or_default();
+            Ok(Some(
+                Outcome::new(
+                    "failover",
+                    Ending::AlreadyDone,
+                    format!(
+                        "the failover of {lost} is already done: its brokers are no members and the failback is \
+                         under way (at {}); nothing sent. next: {next}",
+                        v.line().split(": next:").next().unwrap_or_default()
+                    ),
+                )
+                // The driver's document: no step was run.
+                .with_details(json!({"lostRegion": lost.to_string(), "steps": [], "next": next})),
+            ))
+        }
+        Phase::Unknown | Phase::Healthy if report.regions.iter().any(|r| !r.configured) => {
+            // A region the environment does not locate, and no evidence that it is lost (with
+            // evidence, detection names the failover).
+            let mut why = vec![v.what.clone()];
+            why.extend(report.notes.iter().chain(&v.notes).cloned());
+            Err(Error::refused(format!(
+                "nothing shows that a region is lost: {}",
+                why.join("; ")
+            )))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// `kubectl c8dr failover [--lost REGION]`: failover steps 1–2 against the surviving region.
 /// With region 0 lost the coordinator (broker 0) is dead: membership and liveness come from
 /// `/v2/topology`, and the exporters are read once the forced removal has made broker 1 the
 /// coordinator (SPEC 3.1 "Routing").
 pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Outcome> {
     const CMD: &str = "failover";
+    // The phase first: during a failback the failover is done, and its steps would undo the
+    // failback's (disable the exporter failback 5 enabled again).
+    let report = super::status::status(session, super::status::PROBE_TIMEOUT).await?;
+    if let Some(out) = phase_first(&report, stated)? {
+        return Ok(out);
+    }
+    let v = &report.procedure;
+    if let (Some(flag), Some(lost)) = (&v.region_flag, v.lost_region)
+        && session.settings.location.id == Some(lost)
+    {
+        // The environment's surviving region is the lost one: every call would go there.
+        let note = v.notes.first().cloned().unwrap_or_default();
+        return Err(Error::usage(format!(
+            "{note}. Run: {}",
+            crate::procedure::with_region_flag(
+                &format!("{} ", crate::procedure::hint::FAILOVER),
+                flag
+            )
+            .trim_end()
+        )));
+    }
     let mgmt = session.management().await?;
     let read = super::cluster::read_cluster(session, mgmt)
         .await

@@ -48,28 +48,12 @@ async fn ready_in_region(
     }
 }
 
-/// What `/v2/topology` lists and which broker pods run Ready in the regions holding
-/// `candidates`, when those regions' Kubernetes APIs answer. Without `/v2/topology` there is no
-/// evidence that anything is down: refused (exit 3). Whether the evidence supports a removal is
-/// judged by `zeebe::brokers::check_removal`.
-pub(crate) async fn liveness(session: &Session, candidates: &[u32]) -> Result<Liveness> {
-    let topo = match session.rest().await {
-        Ok(rest) => rest.topology().await,
-        Err(e) => Err(e),
-    };
-    let topo = match topo {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(Error::refused(format!(
-                "no evidence that brokers {candidates:?} are down: {}. Without it c8dr does not remove brokers by force \
-                 (the surviving region's pods say nothing about the other region's brokers). Pass --skip-liveness-check \
-                 only if you have verified yourself that these brokers are gone: removing live brokers by force splits \
-                 the cluster and can lose data",
-                topology_unreadable(session, &e)
-            )));
-        }
-    };
-    let listed = topo.reachable();
+/// Broker ids whose pods run Ready in the regions holding `candidates`, where those regions'
+/// Kubernetes APIs answer, and the regions that could not be checked (each noted).
+async fn ready_brokers(
+    session: &Session,
+    candidates: &[u32],
+) -> (Vec<u32>, Vec<(RegionId, String)>) {
     let mut regions: Vec<RegionId> = candidates.iter().map(|b| RegionId::of_broker(*b)).collect();
     regions.sort_by_key(|r| r.index());
     regions.dedup();
@@ -91,5 +75,51 @@ pub(crate) async fn liveness(session: &Session, candidates: &[u32]) -> Result<Li
     }
     ready.sort_unstable();
     ready.dedup();
+    (ready, unchecked)
+}
+
+/// What `/v2/topology` lists and which broker pods run Ready in the regions holding
+/// `candidates`, when those regions' Kubernetes APIs answer. Without `/v2/topology` there is no
+/// evidence that anything is down: refused (exit 3). Whether the evidence supports a removal is
+/// judged by `zeebe::brokers::check_removal`.
+pub(crate) async fn liveness(session: &Session, candidates: &[u32]) -> Result<Liveness> {
+    let topo = match session.rest().await {
+        Ok(rest) => rest.topology().await,
+        Err(e) => Err(e),
+    };
+    let topo = match topo {
+        Ok(t) => t,
+        Err(e) => {
+            // Ready pods are evidence that brokers are alive: when every region of the
+            // candidates has some, none is lost and skipping the check is never the way out
+            // (issue 19 item 11). (A failover passes every member: the surviving region's
+            // Ready pods alone say nothing about the other's.)
+            let (ready, _) = ready_brokers(session, candidates).await;
+            let live: Vec<u32> = candidates
+                .iter()
+                .copied()
+                .filter(|b| ready.contains(b))
+                .collect();
+            let regions = |ids: &[u32]| -> std::collections::BTreeSet<RegionId> {
+                ids.iter().map(|b| RegionId::of_broker(*b)).collect()
+            };
+            if !live.is_empty() && regions(&live) == regions(candidates) {
+                return Err(Error::refused(format!(
+                    "brokers {live:?} are alive: their pods run Ready. A forced removal would split the cluster; \
+                     nothing to remove. (Also: {})",
+                    topology_unreadable(session, &e)
+                )));
+            }
+            return Err(Error::refused(format!(
+                "no evidence that brokers {candidates:?} are down: {}. Without it c8dr does not remove brokers by force \
+                 (the surviving region's pods say nothing about the other region's brokers). Pass --skip-liveness-check \
+                 only if you have verified yourself that these brokers are gone: removing live brokers by force splits \
+                 the cluster and can lose data",
+                topology_unreadable(session, &e)
+            )));
+        }
+    };
+    let listed = topo.reachable();
+    let (ready, unchecked) = ready_brokers(session, candidates).await;
     Ok(Liveness::new(listed, ready, unchecked))
 }

@@ -72,6 +72,14 @@ impl RegionExporting {
         self.max_lag = replicas.iter().map(|p| p.lag()).max().unwrap_or(0);
         self
     }
+    /// Judge every broker's answer against the cluster configuration read meanwhile (as
+    /// [`observe_region_expecting`] does while reading), and summarise again.
+    pub fn judged(mut self, expected: &Expected) -> Self {
+        for b in &mut self.brokers {
+            judge(b, Some(expected));
+        }
+        self.finish()
+    }
     /// Broker pods that could not be read, or not all of whose partitions were.
     pub fn unread(&self) -> usize {
         self.brokers
@@ -210,12 +218,15 @@ pub async fn expected_replicas(session: &Session) -> Option<Expected> {
         mgmt.cluster_quick().await.ok()
     };
     let t = tokio::time::timeout(CONFIG_BOUND, read).await.ok()??;
-    Some(
-        t.brokers
-            .iter()
-            .map(|b| (b.id, b.partitions.iter().map(|p| p.id).collect()))
-            .collect(),
-    )
+    Some(expected_of(&t))
+}
+
+/// The members and their partitions of a cluster configuration already read.
+pub fn expected_of(t: &crate::zeebe::model::ClusterTopology) -> Expected {
+    t.brokers
+        .iter()
+        .map(|b| (b.id, b.partitions.iter().map(|p| p.id).collect()))
+        .collect()
 }
 
 /// One broker's answer judged against what the cluster configuration gives it: a member that

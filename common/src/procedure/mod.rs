@@ -10,16 +10,17 @@
 //! - [`verdict`]: what it returns.
 //! - `detect`: the lost region, then one file per stage.
 //!
-//! What cannot be observed: whether exporting is paused (SPEC 3.3, no API reports it). Failback
-//! steps 3-4 and 6-7 are therefore reported as pairs, with a note.
+//! Whether exporting is paused is read on every broker (`GET /actuator/partitions`): it tells
+//! failback 3 from 4 and 6 from 7. Only when no broker answered are those steps reported as
+//! pairs, with a note.
 
 mod detect;
 pub mod observe;
 pub mod steps;
 pub mod verdict;
 
-pub use detect::{detect, exporter_of, lost_region};
-pub use observe::{ClusterObservation, EsObservation, Observation, RegionObservation};
+pub use detect::{detect, exporter_of, lost_region, with_region_flag};
+pub use observe::{ClusterObservation, EsObservation, Exporting, Observation, RegionObservation};
 pub use steps::{Action, FAILBACK, FAILOVER, Fill, Stage, Step, Tool, hint};
 pub use verdict::{Phase, Verdict};
 

@@ -25,6 +25,9 @@ pub struct EsObservation {
 pub struct RegionObservation {
     /// Its Kubernetes API answered.
     pub reachable: bool,
+    /// The environment (or flags) do not say where the region is: not reaching it says nothing
+    /// about whether it is lost.
+    pub unconfigured: bool,
     /// The Camunda release is installed (its unified ConfigMap or broker pods exist); `None`
     /// when unknown.
     pub installed: Option<bool>,
@@ -57,6 +60,35 @@ pub struct ClusterObservation {
     pub exporters: Vec<(String, String)>,
 }
 
+/// The exporting pause as the brokers report it (each broker's `GET /actuator/partitions`,
+/// `exporterPhase` of every partition replica it hosts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Exporting {
+    /// Every replica read is `EXPORTING`.
+    Running,
+    /// Every replica read is `PAUSED`.
+    Paused,
+    /// Every replica read is `SOFT_PAUSED`.
+    SoftPaused,
+    /// Replicas in different phases (a pause is not atomic across partitions).
+    Mixed,
+}
+
+impl Exporting {
+    /// From the one-word summary of the replicas read (`zeebe::partitions::summarize`); `None`
+    /// when it says nothing (no partitions, unknown).
+    pub fn of_summary(word: &str) -> Option<Self> {
+        match word {
+            "exporting" => Some(Self::Running),
+            "paused" => Some(Self::Paused),
+            "soft-paused" => Some(Self::SoftPaused),
+            "mixed" => Some(Self::Mixed),
+            _ => None,
+        }
+    }
+}
+
 /// Everything phase detection looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,4 +108,10 @@ pub struct Observation {
     /// Brokers the gateway reaches (`/v2/topology`), when it could be read: liveness evidence
     /// that a region whose Kubernetes API does not answer is not lost.
     pub alive_brokers: Option<Vec<u32>>,
+    /// The exporting pause over every partition replica the brokers answered for; `None` when
+    /// no broker could be read.
+    pub exporting: Option<Exporting>,
+    /// Per region (by id), the `--region` value that reaches it when the default (the surviving
+    /// region of the environment) does not: `recreated`, `region0`, `region1`.
+    pub region_flags: [Option<String>; 2],
 }

@@ -9,6 +9,7 @@ const EVEN: [u32; 4] = [0, 2, 4, 6];
 fn region(profiles: BTreeSet<String>, schema_off: bool, indices: usize) -> RegionObservation {
     RegionObservation {
         reachable: true,
+        unconfigured: false,
         installed: Some(true),
         profiles: Some(profiles),
         schema_manager_disabled: Some(schema_off),
@@ -27,6 +28,7 @@ fn lost() -> RegionObservation {
 fn empty_recreated() -> RegionObservation {
     RegionObservation {
         reachable: true,
+        unconfigured: false,
         installed: Some(false),
         profiles: None,
         schema_manager_disabled: None,
@@ -54,6 +56,8 @@ fn obs(r0: RegionObservation, r1: RegionObservation, c: Option<ClusterObservatio
         configured_replication_factor: Some(4),
         recreated_hint: Some(RegionId::ONE),
         alive_brokers: None,
+        exporting: None,
+        region_flags: Default::default(),
     }
 }
 
@@ -130,15 +134,38 @@ fn removed_brokers_with_the_exporter_still_on_is_failover_2() {
         &[2],
         "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion1",
     );
-    // Region 0 lost: its exporter is camundaregion0.
+    // Region 0 lost (and recreated, as the environment says): its exporter is camundaregion0.
     let mut o = healthy();
     o.regions[0] = lost();
+    o.recreated_hint = Some(RegionId::ZERO);
     o.cluster = Some(cluster(&[1, 3, 5, 7], 2, "ENABLED", "ENABLED"));
     assert_step(
         &o,
         Phase::Failover,
         &[2],
         "failover step 2 of 2: next: kubectl c8dr exporters disable camundaregion0",
+    );
+}
+
+#[test]
+fn failover_2_with_the_surviving_exporter_disabled_enables_it_first() {
+    // Found by the model-based test: the operator had disabled the surviving region's exporter;
+    // `exporters disable` of the lost one would leave none and is refused, so status must not
+    // point at it alone.
+    let mut o = failed_over();
+    o.cluster = Some(cluster(&EVEN, 2, "DISABLED", "ENABLED"));
+    let v = assert_step(
+        &o,
+        Phase::Failover,
+        &[2],
+        "failover step 2 of 2: next: kubectl c8dr exporters enable camundaregion0, then kubectl c8dr exporters disable camundaregion1",
+    );
+    assert!(
+        v.notes
+            .iter()
+            .any(|n| n.contains("camundaregion0 is disabled")),
+        "{:?}",
+        v.notes
     );
 }
 
@@ -199,7 +226,144 @@ fn both_without_webapps_and_an_empty_recreated_es_is_failback_3_and_4() {
         "failback steps 3-4 of 8: next: kubectl c8dr exporting pause, then kubectl c8dr es copy --from surviving --to recreated",
     );
     assert!(
-        v.notes.iter().any(|n| n.contains("cannot be read")),
+        v.notes.iter().any(|n| n.contains("could not be read")),
+        "{v:#?}"
+    );
+}
+
+#[test]
+fn the_pause_seen_on_the_brokers_tells_failback_3_from_4() {
+    let mut o = after_step2();
+    o.exporting = Some(Exporting::Running);
+    let v = assert_step(
+        &o,
+        Phase::Failback,
+        &[3],
+        "failback step 3 of 8: next: kubectl c8dr exporting pause",
+    );
+    assert!(v.notes.is_empty(), "{v:#?}");
+    o.exporting = Some(Exporting::Mixed);
+    assert_step(
+        &o,
+        Phase::Failback,
+        &[3],
+        "failback step 3 of 8: next: kubectl c8dr exporting pause",
+    );
+    o.exporting = Some(Exporting::SoftPaused);
+    assert_step(
+        &o,
+        Phase::Failback,
+        &[3],
+        "failback step 3 of 8: next: kubectl c8dr exporting resume, then kubectl c8dr exporting pause",
+    );
+    o.exporting = Some(Exporting::Paused);
+    let v = assert_step(
+        &o,
+        Phase::Failback,
+        &[4],
+        "failback step 4 of 8: next: kubectl c8dr es copy --from surviving --to recreated",
+    );
+    assert!(v.notes.is_empty(), "{v:#?}");
+}
+
+#[test]
+fn the_pause_seen_on_the_brokers_tells_failback_6_from_7() {
+    let mut o = after_step2();
+    o.regions[1].es = Some(EsObservation {
+        camunda_indices: 30,
+        restoring: false,
+        restored_from: None,
+    });
+    o.cluster = Some(cluster(&EVEN, 2, "ENABLED", "ENABLED"));
+    o.exporting = Some(Exporting::Paused);
+    assert_step(
+        &o,
+        Phase::Failback,
+        &[6],
+        "failback step 6 of 8: next: kubectl c8dr exporting resume",
+    );
+    o.exporting = Some(Exporting::Running);
+    assert_step(
+        &o,
+        Phase::Failback,
+        &[7],
+        "failback step 7 of 8: next: kubectl c8dr brokers add --odd --replication-factor 4",
+    );
+}
+
+#[test]
+fn no_note_cites_the_specification() {
+    let mut cases = vec![after_step2(), failed_over(), healthy()];
+    let mut o = after_step2();
+    o.regions[1].es = None;
+    cases.push(o);
+    let mut o = after_step2();
+    o.cluster = Some(cluster(&EVEN, 2, "ENABLED", "ENABLED"));
+    o.regions[1].es = Some(EsObservation {
+        camunda_indices: 30,
+        restoring: false,
+        restored_from: None,
+    });
+    cases.push(o);
+    for o in cases {
+        let v = detect(&o);
+        let text = format!("{} {} {}", v.line(), v.what, v.notes.join(" "));
+        assert!(!text.contains("SPEC"), "{text}");
+    }
+}
+
+#[test]
+fn a_region_that_is_not_configured_is_lost_only_on_evidence() {
+    let mut o = healthy();
+    o.regions[1] = RegionObservation {
+        unconfigured: true,
+        ..lost()
+    };
+    let v = detect(&o);
+    assert_ne!(v.phase, Phase::Failover, "{v:#?}");
+    assert_eq!(v.lost_region, None, "{v:#?}");
+    assert!(v.notes[0].contains("region1 is not configured"), "{v:#?}");
+    assert!(v.notes[0].contains("CLUSTER_1"), "{v:#?}");
+    // Its brokers answer the gateway: not lost, said so.
+    o.alive_brokers = Some(ALL.to_vec());
+    let v = detect(&o);
+    assert!(v.notes[0].contains("is not lost"), "{v:#?}");
+    // /v2/topology shows the survivors and none of its brokers: lost indeed.
+    o.alive_brokers = Some(EVEN.to_vec());
+    assert_step(
+        &o,
+        Phase::Failover,
+        &[1],
+        "failover step 1 of 2: next: kubectl c8dr brokers remove --odd",
+    );
+}
+
+#[test]
+fn variables_naming_the_lost_region_surviving_get_the_flag_that_works() {
+    let mut o = healthy();
+    o.regions[0] = lost();
+    o.recreated_hint = Some(RegionId::ONE);
+    o.region_flags = [None, Some("recreated".into())];
+    let v = assert_step(
+        &o,
+        Phase::Failover,
+        &[1],
+        "failover step 1 of 2: next: kubectl c8dr --region recreated brokers remove --even",
+    );
+    assert!(v.notes[0].contains("names region0, the lost region, as the surviving one"));
+    assert_eq!(v.region_flag.as_deref(), Some("recreated"));
+    // Failed over: the failback's commands name both regions by role, right only once the
+    // variables are swapped.
+    let mut o = failed_over();
+    o.regions = [lost(), o.regions[0].clone()];
+    o.cluster = Some(cluster(&[1, 3, 5, 7], 2, "DISABLED", "ENABLED"));
+    o.region_flags = [None, Some("recreated".into())];
+    let v = detect(&o);
+    assert_eq!(v.phase, Phase::FailedOver, "{v:#?}");
+    assert!(
+        v.next.as_deref().is_some_and(
+            |n| n.starts_with("swap the *_SURVIVING and *_RECREATED variables, then helm c8dr")
+        ),
         "{v:#?}"
     );
 }

@@ -48,6 +48,10 @@ pub struct Verdict {
     pub next: Option<String>,
     /// Caveats: unobservable state, mistakes seen, missing evidence.
     pub notes: Vec<String>,
+    /// The `--region` value the kubectl commands need (the environment names the lost region as
+    /// the surviving one); already part of `next`, so not in the document.
+    #[serde(skip)]
+    pub region_flag: Option<String>,
 }
 
 impl Verdict {
@@ -60,6 +64,7 @@ impl Verdict {
             what: what.into(),
             next,
             notes: vec![],
+            region_flag: None,
         }
     }
 
@@ -88,6 +93,7 @@ impl Verdict {
             what,
             next: Some(next),
             notes: vec![],
+            region_flag: None,
         }
     }
 

@@ -34,6 +34,8 @@ use crate::session::{Session, Settings};
 struct RegionTarget {
     id: RegionId,
     role: String,
+    /// The `--region` value that reaches it, when not the default (`surviving`).
+    flag: Option<String>,
     session: std::result::Result<Session, String>,
 }
 
@@ -64,6 +66,7 @@ fn region_targets(session: &Session) -> (Vec<RegionTarget>, Vec<String>) {
         }
     };
     let hint = recreated_hint(s);
+    let flag = |r: RegionRef| (r != RegionRef::Surviving).then(|| r.to_string());
     let role = |id: RegionId, r: RegionRef| match (hint, r) {
         (Some(h), _) if h == id => "recreated".to_string(),
         (Some(_), _) => "surviving".to_string(),
@@ -75,11 +78,13 @@ fn region_targets(session: &Session) -> (Vec<RegionTarget>, Vec<String>) {
         RegionTarget {
             id: own_id,
             role: role(own_id, s.region),
+            flag: flag(s.region),
             session: Ok(Session::new(s.clone(), session.ui.clone())),
         },
         RegionTarget {
             id: own_id.other(),
             role: role(own_id.other(), other_ref),
+            flag: flag(other_ref),
             session: other
                 .map(|o| Session::new(o, session.ui.clone()))
                 .map_err(|e| e.to_string()),
@@ -115,21 +120,16 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
     let probes: Vec<RegionProbe> = futures_util::future::join_all(probes).await;
     let evidence = Evidence::of(&probes);
     let cluster = evidence.cluster_view();
-    let obs = evidence.observation(&probes, recreated_hint(&session.settings));
-    let verdict = procedure::detect(&obs);
-    let has_topology = evidence.topology.is_some();
-    if !has_topology
-        && verdict.phase == procedure::Phase::Failover
-        && probes
-            .iter()
-            .any(|p| !p.report.configured && Some(p.id) == verdict.lost_region)
-    {
-        notes.push(
-            "the lost region is not configured and /v2/topology could not be read, so nothing shows that its brokers \
-             are down; brokers remove checks their liveness before removing them"
-                .to_string(),
-        );
+    let mut obs = evidence.observation(&probes, recreated_hint(&session.settings));
+    for t in &targets {
+        if t.session.is_ok() {
+            obs.region_flags[t.id.index()] = t.flag.clone();
+        }
     }
+    let verdict = procedure::detect(&obs);
+    // A region that is not configured is taken for lost only on evidence (detection says what
+    // is missing otherwise).
+    let has_topology = evidence.topology.is_some();
     if cluster.is_some() && !has_topology {
         notes.push(
             "broker roles and health need the v2 REST API (set CAMUNDA_CLIENT_AUTH_*): showing the management view"

@@ -11,7 +11,9 @@ use super::view::{ClusterView, ProfilesView, RegionView, broker_pods, cluster_vi
 use crate::chart;
 use crate::error::{Error, Result};
 use crate::es::{self, EsOptions, EsStatus};
-use crate::procedure::{ClusterObservation, EsObservation, Observation, RegionObservation};
+use crate::procedure::{
+    ClusterObservation, EsObservation, Exporting, Observation, RegionObservation,
+};
 use crate::region::RegionId;
 use crate::session::Session;
 use crate::values::{SCHEMA_MANAGER_VAR, active_profiles};
@@ -72,14 +74,16 @@ impl RegionProbe {
 
     /// A region no session could be built for (`err` says why): nothing probed.
     pub(super) fn unconfigured(id: RegionId, role: &str, err: &str) -> Self {
-        Self::new(
+        let mut probe = Self::new(
             id,
             RegionView {
                 configured: false,
                 errors: vec![err.to_string()],
                 ..RegionView::unread(id, role)
             },
-        )
+        );
+        probe.obs.unconfigured = true;
+        probe
     }
 }
 
@@ -242,7 +246,12 @@ pub(super) async fn probe_region(
         });
         let (mgmt, rest, es, exporting) = tokio::join!(mgmt, rest, es, exporting);
         if let Ok(x) = exporting {
-            report.exporting = Some(x);
+            // A member that answered `{}` (its own partition query timed out) is unread, not
+            // "nothing to check": judged against the configuration read at the same time.
+            report.exporting = Some(match &mgmt {
+                Ok((cluster, _)) => x.judged(&crate::commands::pause_state::expected_of(cluster)),
+                Err(_) => x,
+            });
         }
         let topo_ok = match &rest {
             Some(Ok(t)) => Some(t.clone()),
@@ -266,7 +275,8 @@ pub(super) async fn probe_region(
                 }
                 probe.exporters = Some(vec![]);
                 report.errors.push(format!(
-                    "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending                      change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
+                    "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending \
+                     change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
                 ));
             }
             Err(e) => {
@@ -365,13 +375,82 @@ impl<'a> Evidence<'a> {
             alive_brokers: self
                 .topology
                 .map(|t| t.brokers.iter().map(|b| b.node_id).collect()),
+            exporting: exporting_of(probes),
+            region_flags: Default::default(),
         }
     }
+}
+
+/// The exporting pause over every partition replica the brokers of both regions answered for
+/// (a pause applies to the whole cluster); `None` when none could be read, or when a broker pod
+/// of a region whose brokers were listed could not be read (a pause is not atomic across
+/// partitions: the replicas read do not speak for it).
+fn exporting_of(probes: &[RegionProbe]) -> Option<Exporting> {
+    let read: Vec<&crate::commands::pause_state::RegionExporting> = probes
+        .iter()
+        .filter_map(|p| p.report.exporting.as_ref())
+        .collect();
+    if read.iter().any(|x| x.unread() > 0 || x.error.is_some()) {
+        return None;
+    }
+    let replicas = read.iter().flat_map(|x| x.replicas().map(|(_, p)| p));
+    Exporting::of_summary(crate::zeebe::partitions::summarize(replicas))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::pause_state::{BrokerExporting, RegionExporting};
+    use crate::zeebe::partitions::PartitionStatus;
+
+    fn broker(pod: &str, phase: Option<&str>) -> BrokerExporting {
+        BrokerExporting {
+            pod: pod.into(),
+            node_id: None,
+            ready: true,
+            partitions: phase
+                .map(|ph| {
+                    vec![PartitionStatus {
+                        partition: 1,
+                        role: Some("LEADER".into()),
+                        exporter_phase: Some(ph.into()),
+                        exported_position: None,
+                        processed_position: None,
+                    }]
+                })
+                .unwrap_or_default(),
+            missing_partitions: vec![],
+            error: phase.is_none().then(|| "no answer".to_string()),
+        }
+    }
+
+    fn probe_with(brokers: Vec<BrokerExporting>) -> RegionProbe {
+        let mut p = RegionProbe::new(RegionId::ZERO, RegionView::unread(RegionId::ZERO, ""));
+        p.report.exporting = Some(RegionExporting {
+            region_id: Some("region0".into()),
+            region: "region0".into(),
+            state: String::new(),
+            max_lag: 0,
+            brokers,
+            error: None,
+        });
+        p
+    }
+
+    #[test]
+    fn the_pause_is_paused_only_when_every_broker_pod_was_read() {
+        let all = probe_with(vec![
+            broker("b0", Some("PAUSED")),
+            broker("b2", Some("PAUSED")),
+        ]);
+        assert_eq!(exporting_of(&[all]), Some(Exporting::Paused));
+        // One broker did not answer: its partitions may still export (a pause is not atomic).
+        let partial = probe_with(vec![broker("b0", Some("PAUSED")), broker("b2", None)]);
+        assert_eq!(exporting_of(&[partial]), None);
+        let running = probe_with(vec![broker("b0", Some("EXPORTING"))]);
+        assert_eq!(exporting_of(&[running]), Some(Exporting::Running));
+        assert_eq!(exporting_of(&[probe_with(vec![])]), None, "nothing read");
+    }
 
     #[test]
     fn configured_sizes_come_from_the_unified_configuration() {

@@ -311,9 +311,24 @@ impl StatusReport {
     /// than lost; `None` when no region is (healthy).
     fn region_state(&self) -> Option<(&str, bool)> {
         let region = self.lost_region.as_deref()?;
+        let view = self.regions.iter().find(|r| r.region == region);
+        // Its release answers from its own Kubernetes API: whatever the phase, it is not lost.
+        let running = view.is_some_and(|r| r.reachable && r.installed == Some(true));
         match self.procedure.phase {
             Phase::Healthy => None,
-            phase => Some((region, phase == Phase::Failback)),
+            Phase::Failback => Some((region, true)),
+            Phase::Failover | Phase::FailedOver => Some((region, false)),
+            // A change (e.g. the re-add of failback 7) or too little evidence: named by what
+            // is seen of the region itself; a region that is not configured is neither.
+            Phase::ChangeInProgress | Phase::Unknown => {
+                if running {
+                    (self.procedure.phase == Phase::ChangeInProgress).then_some((region, true))
+                } else if view.is_some_and(|r| r.configured && !r.reachable) {
+                    Some((region, false))
+                } else {
+                    None
+                }
+            }
         }
     }
 
@@ -324,6 +339,12 @@ impl StatusReport {
             Phase::Failover => (Stage::Failover, hint::FAILOVER),
             Phase::Failback => (Stage::Failback, hint::FAILBACK),
             _ => return None,
+        };
+        let driver = match &self.procedure.region_flag {
+            Some(flag) => crate::procedure::with_region_flag(&format!("{driver} "), flag)
+                .trim_end()
+                .to_string(),
+            None => driver.to_string(),
         };
         let kubectl: Vec<u8> = stage.run_by(Tool::Kubectl).map(|s| s.number()).collect();
         let steps = &self.procedure.steps;

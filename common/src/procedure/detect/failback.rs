@@ -2,7 +2,7 @@
 //! (failback 5, 7 or 8 when something is left, else healthy).
 
 use super::{Lost, enabled, exporter_id, exporter_of};
-use crate::procedure::observe::{ClusterObservation, Observation};
+use crate::procedure::observe::{ClusterObservation, Exporting, Observation};
 use crate::procedure::steps::{Action, Fill};
 use crate::procedure::verdict::{Phase, Verdict};
 use crate::region::RegionId;
@@ -40,10 +40,18 @@ pub(super) fn detect(mut ctx: Lost<'_>) -> Verdict {
         ));
     }
     if ctx.lost_exporter_on {
-        let v = Verdict::at(&[Action::ResumeExporting, Action::AddBrokers], &fill, lost).note(
-            "whether exporting is still paused cannot be read from any API (SPEC 3.3): resume it before re-adding \
-             the brokers",
-        );
+        // Paused (or partly): resume first; exporting everywhere: re-add the brokers.
+        let v = match ctx.obs.exporting {
+            Some(Exporting::Running) => Verdict::at(&[Action::AddBrokers], &fill, lost),
+            Some(Exporting::Paused | Exporting::SoftPaused | Exporting::Mixed) => {
+                Verdict::at(&[Action::ResumeExporting], &fill, lost)
+            }
+            None => Verdict::at(&[Action::ResumeExporting, Action::AddBrokers], &fill, lost).note(
+                format!(
+                    "{UNREAD}: if exporting is still paused, resume it before re-adding the brokers"
+                ),
+            ),
+        };
         return ctx.finish(v);
     }
     let recreated_es = lost_obs.es.as_ref();
@@ -76,7 +84,6 @@ pub(super) fn detect(mut ctx: Lost<'_>) -> Verdict {
         }
         return ctx.finish(Verdict::at(&[redeploy_surviving.action], &fill, lost));
     }
-    let pause_and_copy = [Action::PauseExporting, Action::CopyElasticsearch];
     let v = match recreated_es {
         Some(es) if es.restoring => Verdict::at(&[copy.action], &fill, lost)
             .note("a snapshot restore is still recovering shards in the recreated Elasticsearch"),
@@ -96,17 +103,42 @@ pub(super) fn detect(mut ctx: Lost<'_>) -> Verdict {
             }
             v
         }
-        Some(_) => Verdict::at(&pause_and_copy, &fill, lost).note(
-            "whether exporting is already paused cannot be read from any API (SPEC 3.3); pausing again is \
-             reported as done",
-        ),
-        None => Verdict::at(&pause_and_copy, &fill, lost).note(format!(
+        Some(_) => before_the_copy(ctx.obs.exporting, &fill, lost),
+        None => before_the_copy(ctx.obs.exporting, &fill, lost).note(format!(
             "the Elasticsearch of {lost} could not be read: if its restore is already done, the next step is \
              {}",
             Action::EnableExporter.step().tag()
         )),
     };
     ctx.finish(v)
+}
+
+/// Why failback 3 and 4 (or 6 and 7) are named together: the brokers' pause state is unknown.
+const UNREAD: &str = "whether exporting is paused could not be read on every broker (GET /actuator/partitions of each broker pod)";
+
+/// Before the copy: failback 3 (pause) while exporting runs, 4 (copy) once it is paused on every
+/// replica read, both when the brokers could not be read.
+fn before_the_copy(exporting: Option<Exporting>, fill: &Fill, lost: RegionId) -> Verdict {
+    let pause = Action::PauseExporting;
+    match exporting {
+        Some(Exporting::Paused) => Verdict::at(&[Action::CopyElasticsearch], fill, lost),
+        Some(Exporting::Running) => Verdict::at(&[pause], fill, lost),
+        Some(Exporting::Mixed) => Verdict::at(&[pause], fill, lost).note(
+            "exporting is paused on some partition replicas only (a pause is not atomic across partitions): \
+             pause again",
+        ),
+        Some(Exporting::SoftPaused) => {
+            let resume = Action::ResumeExporting.step().command(fill);
+            let mut v = Verdict::at(&[pause], fill, lost).note(format!(
+                "exporting is soft-paused: a hard pause over a soft one corrupts the brokers' pause state \
+                 (camunda/camunda#55838); resume it first ({resume})"
+            ));
+            v.next = v.next.map(|pause| format!("{resume}, then {pause}"));
+            v
+        }
+        None => Verdict::at(&[pause, Action::CopyElasticsearch], fill, lost)
+            .note(format!("{UNREAD}; pausing again is reported as done")),
+    }
 }
 
 /// Every broker is a member (or no region looks lost): healthy, or failback 8 when a region still

@@ -18,7 +18,27 @@ pub(super) fn detect(ctx: &Lost<'_>) -> Verdict {
         return ctx.finish(v);
     }
     if ctx.lost_exporter_on {
-        return ctx.finish(Verdict::at(&[Action::DisableExporter], fill, lost));
+        let mut v = Verdict::at(&[Action::DisableExporter], fill, lost);
+        if !ctx.surviving_exporter_on {
+            // Failover 2 would leave no exporter enabled and is refused (docs/contract.md §4
+            // rule 10): the surviving region's own exporter, disabled by hand, comes back first
+            // (found by the model-based test, common/tests/model_based.rs).
+            let enable = format!(
+                "kubectl c8dr exporters enable {}",
+                ctx.fill.surviving_exporter
+            );
+            v.next = Some(format!(
+                "{enable}, then {}",
+                Action::DisableExporter.step().command(fill)
+            ));
+            v = v.note(format!(
+                "the surviving region's exporter {} is disabled: disabling {} now would leave no exporter \
+                 enabled, so it is refused; enable {} first (its Elasticsearch missed what was exported while \
+                 it was off: check Operate there afterwards)",
+                ctx.fill.surviving_exporter, ctx.fill.lost_exporter, ctx.fill.surviving_exporter
+            ));
+        }
+        return ctx.finish(v);
     }
     if !ctx.lost_obs.reachable {
         let v = Verdict::new(

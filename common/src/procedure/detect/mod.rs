@@ -34,13 +34,14 @@ fn exporter_id(cluster: &ClusterObservation, region: RegionId) -> String {
         .unwrap_or_else(|| region.exporter_id())
 }
 
-/// Which region looks lost: an unreachable one; else the one whose brokers were removed, whose
+/// Which region looks lost: an unreachable one (that the environment locates); else the one whose brokers were removed, whose
 /// exporter is disabled, or that has no release; else the one the environment calls recreated.
 pub fn lost_region(obs: &Observation) -> Option<RegionId> {
     let ids = [RegionId::ZERO, RegionId::ONE];
+    // A region the environment does not locate is not reached, which says nothing about it.
     let unreachable: Vec<RegionId> = ids
         .into_iter()
-        .filter(|r| !obs.regions[r.index()].reachable)
+        .filter(|r| !obs.regions[r.index()].reachable && !obs.regions[r.index()].unconfigured)
         .collect();
     if let [one] = unreachable.as_slice() {
         return Some(*one);
@@ -86,20 +87,44 @@ struct Lost<'a> {
     /// Brokers of the lost region that are still members.
     lost_members: Vec<u32>,
     lost_exporter_on: bool,
+    /// The surviving region's exporter is enabled (or not configured at all).
+    surviving_exporter_on: bool,
     expected_lost_brokers: usize,
     /// The replication factor to restore.
     rf: u32,
     fill: Fill,
     /// Notes every verdict of this observation carries first.
     notes: Vec<String>,
+    /// The environment names the lost region as the surviving one; with the `--region` value
+    /// that reaches the live region, when one does.
+    swapped: Option<Option<String>>,
 }
 
 impl Lost<'_> {
     /// `v` with this observation's notes before its own.
     fn finish(&self, mut v: Verdict) -> Verdict {
         v.notes.splice(0..0, self.notes.iter().cloned());
+        match &self.swapped {
+            // The failover's commands act on the live region: through --region they work now.
+            Some(Some(flag)) if v.phase == Phase::Failover => {
+                v.region_flag = Some(flag.clone());
+                v.next = v.next.map(|n| with_region_flag(&n, flag));
+            }
+            // Later commands name both regions by role: only right once the variables are.
+            Some(_) => {
+                v.next = v
+                    .next
+                    .map(|n| format!("swap the *_SURVIVING and *_RECREATED variables, then {n}"));
+            }
+            None => {}
+        }
         v
     }
+}
+
+/// `kubectl c8dr …` commands (one or several joined) with `--region FLAG` after `kubectl c8dr`.
+pub fn with_region_flag(commands: &str, flag: &str) -> String {
+    commands.replace("kubectl c8dr ", &format!("kubectl c8dr --region {flag} "))
 }
 
 /// Decide the step of the procedure and the next command.
@@ -147,6 +172,9 @@ pub fn detect(obs: &Observation) -> Verdict {
         }
         return failback::every_broker_member(obs, cluster);
     };
+    if let Some(v) = not_configured(obs, cluster, lost) {
+        return v;
+    }
     if let Some(alive) = &obs.alive_brokers {
         let live: Vec<u32> = alive.iter().copied().filter(|b| lost.holds(*b)).collect();
         if !obs.regions[lost.index()].reachable && !live.is_empty() {
@@ -168,6 +196,55 @@ pub fn detect(obs: &Observation) -> Verdict {
     failback::detect(ctx)
 }
 
+/// The region that looks lost is not configured (no variables say where it is) and its brokers
+/// are still members: not reaching it says nothing, so it is lost only when `/v2/topology`
+/// lists the other region's brokers and none of its own. Otherwise the cluster's side is shown,
+/// with a note saying what is missing; never a removal.
+fn not_configured(
+    obs: &Observation,
+    cluster: &ClusterObservation,
+    lost: RegionId,
+) -> Option<Verdict> {
+    let o = &obs.regions[lost.index()];
+    let members: Vec<u32> = cluster
+        .members
+        .iter()
+        .copied()
+        .filter(|b| lost.holds(*b))
+        .collect();
+    if !o.unconfigured || o.reachable || members.is_empty() {
+        return None;
+    }
+    let why = match &obs.alive_brokers {
+        Some(alive) if alive.iter().any(|b| lost.other().holds(*b)) => {
+            let live: Vec<u32> = alive.iter().copied().filter(|b| lost.holds(*b)).collect();
+            if live.is_empty() {
+                // Evidence that its brokers are down: the failover applies.
+                return None;
+            }
+            format!("its brokers {live:?} answer the gateway: {lost} is not lost")
+        }
+        Some(_) => format!(
+            "/v2/topology lists no broker of {}, so it shows nothing about {lost}'s brokers {members:?}",
+            lost.other()
+        ),
+        None => format!(
+            "nothing shows that its brokers {members:?} are down (/v2/topology, which would, could not be \
+             read: set CAMUNDA_CLIENT_AUTH_*); a region that is not configured is not taken for lost"
+        ),
+    };
+    let i = lost.index();
+    let mut v = failback::every_broker_member(obs, cluster);
+    v.notes.insert(
+        0,
+        format!(
+            "{lost} is not configured (set CLUSTER_{i} and CAMUNDA_NAMESPACE_{i}, or CLUSTER_RECREATED, \
+             CAMUNDA_NAMESPACE_RECREATED and REGION_RECREATED): {why}"
+        ),
+    );
+    Some(v)
+}
+
 fn lost_context<'a>(
     obs: &'a Observation,
     cluster: &'a ClusterObservation,
@@ -181,6 +258,8 @@ fn lost_context<'a>(
         .filter(|b| lost.holds(*b))
         .collect();
     let lost_exporter_on = exporter_of(&cluster.exporters, lost).is_some_and(|(_, s)| enabled(s));
+    let surviving_exporter_on =
+        exporter_of(&cluster.exporters, surviving).is_none_or(|(_, s)| enabled(s));
     let expected_lost_brokers = obs
         .cluster_size
         .map(|n| lost.broker_ids(n).len())
@@ -208,12 +287,21 @@ fn lost_context<'a>(
         rf,
     };
     let mut notes = vec![];
+    let mut swapped = None;
     if obs.recreated_hint.is_some_and(|h| h != lost) {
+        // The environment's surviving region is the lost one: every command without --region
+        // goes there and fails. Say so first, with the flag that reaches the live region.
+        let flag = obs.region_flags[surviving.index()].clone();
         notes.push(format!(
-            "{lost} looks lost, but the environment names {} as the recreated region: check REGION_SURVIVING/REGION_RECREATED \
-             before running commands with --region surviving|recreated",
-            lost.other()
+            "the environment names {lost}, the lost region, as the surviving one (CLUSTER_SURVIVING, \
+             CAMUNDA_NAMESPACE_SURVIVING, REGION_SURVIVING): commands without --region go to {lost}. Swap the \
+             *_SURVIVING and *_RECREATED variables{}",
+            match &flag {
+                Some(f) => format!(", or run the kubectl commands with --region {f} as shown"),
+                None => String::new(),
+            }
         ));
+        swapped = Some(flag);
     }
     Lost {
         obs,
@@ -224,9 +312,11 @@ fn lost_context<'a>(
         surv_obs: &obs.regions[surviving.index()],
         lost_members,
         lost_exporter_on,
+        surviving_exporter_on,
         expected_lost_brokers,
         rf,
         fill,
         notes,
+        swapped,
     }
 }
