@@ -308,3 +308,93 @@ async fn copy_dry_run_plans_every_call_and_sends_none() {
         assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0));
     });
 }
+
+const MAX_BYTES: &str = "indices.recovery.max_bytes_per_sec";
+const RECORD: &str = "cluster.metadata.c8dr_recovery_tuning";
+
+/// A region's persistent cluster settings, as the simulated Elasticsearch holds them.
+fn persistent(w: &World, region: usize) -> std::collections::BTreeMap<String, String> {
+    w.regions[region].es.settings.persistent.clone()
+}
+
+/// Some shard copy of the region's indices is still recovering.
+fn restoring(w: &World, region: usize) -> bool {
+    let now = tokio::time::Instant::now();
+    let indices = &w.regions[region].es.indices;
+    !indices.is_empty()
+        && indices
+            .values()
+            .any(|i| i.recovery.copies.iter().any(|c| !c.done(now)))
+}
+
+/// A restore with the global state replaces the target's persistent settings with the
+/// snapshot's: the raise must land after the restore is accepted (so the restore runs at the
+/// raised limits), and the put-back must restore what the snapshot brought, not null it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_raises_the_limits_during_the_restore_and_puts_back_what_the_snapshot_brought() {
+    let c = Cluster::start(SimConfig {
+        es_shard_duration: std::time::Duration::from_millis(300),
+        ..SimConfig::default()
+    })
+    .await;
+    // The source's own persistent setting travels in the snapshot's global state.
+    c.sim.world().lock().regions[0]
+        .es
+        .settings
+        .persistent
+        .insert(MAX_BYTES.into(), "100mb".into());
+    recreate_region1(&c);
+    let s = c.session().timeout("60s").build();
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+
+    // The plan shows the values the restore will bring and puts exactly those back.
+    let dry = c.session().dry_run().timeout("60s").build();
+    let plan = es::copy(&dry, &EsAccess::default(), &s3(), &copy_args())
+        .await
+        .expect("dry run")
+        .plan
+        .join("\n");
+    assert!(
+        plan.contains("indices.recovery.max_bytes_per_sec: 100mb → -1"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("indices.recovery.max_bytes_per_sec = 100mb"),
+        "{plan}"
+    );
+
+    let seen = std::sync::Mutex::new(vec![]);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let watch = async {
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let during = c.world(|w| restoring(w, 1).then(|| persistent(w, 1)));
+            if let Some(p) = during
+                && let Ok(mut seen) = seen.lock()
+            {
+                seen.push(p);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    let copy = async {
+        let out = es::copy(&s, &EsAccess::default(), &s3(), &copy_args()).await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    };
+    let (out, ()) = tokio::join!(copy, watch);
+    let out = out.expect("copy");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    let seen = seen.into_inner().unwrap_or_default();
+    assert!(!seen.is_empty(), "the restore was never seen running");
+    assert!(
+        seen.iter()
+            .any(|p| p.get(MAX_BYTES).map(String::as_str) == Some("-1") && p.contains_key(RECORD)),
+        "the raise was never in effect during the restore: {seen:?}"
+    );
+    // Afterwards the target holds exactly what the snapshot brought.
+    c.world(|w| assert_eq!(persistent(w, 1), persistent(w, 0)));
+    assert!(out.summary.contains("were put back"), "{}", out.summary);
+}
+

@@ -50,10 +50,12 @@ fn snapshots(env: &TestEnv) -> Vec<String> {
         .collect()
 }
 
-/// Wait (bounded) until the restore into region 1 runs: the recreated ES holds indices.
+/// Wait (bounded) until the restore into region 1 runs with the recovery limits raised: the
+/// recreated ES holds indices and c8dr's record (the raise lands right after the restore is
+/// accepted, since the restore replaces the persistent settings with the snapshot's).
 fn wait_for_the_restore(env: &TestEnv) {
     let deadline = Instant::now() + Duration::from_secs(40);
-    while env.sim.world().lock().regions[1].es.indices.is_empty() {
+    while env.sim.world().lock().regions[1].es.indices.is_empty() || record(env).is_none() {
         assert!(
             Instant::now() < deadline,
             "the restore never started: {:#}",

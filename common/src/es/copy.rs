@@ -12,7 +12,8 @@ use super::model::{Origin, index_origins, parse_recovery, restore_progress};
 use super::progress::ProgressFn;
 use super::repo::{RepoReport, RepoSpec, repo_register};
 use super::restore::{
-    DELETE_CHUNK, RestoreReport, existing_camunda_refusal, layouts, restore_body, snapshot_restore,
+    DELETE_CHUNK, RestoreReport, RestoreStarted, existing_camunda_refusal, layouts, restore_body,
+    restore_follow, restore_start,
 };
 use super::snapshot::{SnapshotReport, lookup, snapshot_create, snapshot_name};
 use super::transport::EsTransport;
@@ -237,16 +238,30 @@ pub async fn copy_preview(
     Ok(check_copy(source, target, opts, spec).await?.0)
 }
 
-/// The whole failback step 4: register the repository writable on the source and verify it,
-/// snapshot the source, register it read-only on the target and verify it, wait until the
-/// snapshot is visible there, restore it (refusing existing Camunda indices unless
-/// `delete_existing`), then check the target's Camunda indices equal the source's (names and
-/// document counts; exporting is paused during failback, so they must match).
-///
-/// Refused before anything is written: a source without Camunda indices (source and target
-/// swapped?), and a target with Camunda indices without `delete_existing`. Re-running after a
-/// completed copy reports `already-done` when the target holds exactly the source's Camunda
-/// indices, all restored from a snapshot.
+/// How [`copy_start`] left the copy.
+#[derive(Debug, Clone)]
+pub enum CopyStart {
+    /// Nothing to do: the target already held exactly the source's Camunda indices.
+    Done(CopyReport),
+    /// The target accepted the restore (or one was running there): follow it with
+    /// [`copy_finish`]. The restore's global state, the snapshot's persistent cluster settings
+    /// included, is in place on the target from now on.
+    Restoring(Box<CopyInFlight>),
+}
+
+/// A copy whose restore the target accepted.
+#[derive(Debug, Clone)]
+pub struct CopyInFlight {
+    outcome: CopyOutcome,
+    name: String,
+    source_indices: BTreeMap<String, Option<u64>>,
+    source_repository: Option<RepoReport>,
+    target_repository: Option<RepoReport>,
+    snapshot: Option<SnapshotReport>,
+    restore: RestoreStarted,
+}
+
+/// The whole failback step 4: [`copy_start`], then [`copy_finish`].
 pub async fn copy(
     source: &dyn EsTransport,
     target: &dyn EsTransport,
@@ -254,31 +269,54 @@ pub async fn copy(
     spec: &CopySpec,
     progress: ProgressFn<'_>,
 ) -> Result<CopyReport> {
+    match copy_start(source, target, opts, spec, progress).await? {
+        CopyStart::Done(report) => Ok(report),
+        CopyStart::Restoring(inflight) => copy_finish(target, opts, *inflight, progress).await,
+    }
+}
+
+/// The whole failback step 4 up to the restore's acceptance: register the repository writable
+/// on the source and verify it, snapshot the source, register it read-only on the target and
+/// verify it, wait until the snapshot is visible there, start the restore (refusing existing
+/// Camunda indices unless `delete_existing`). [`copy_finish`] follows the restore and checks
+/// the target's Camunda indices equal the source's (names and document counts; exporting is
+/// paused during failback, so they must match).
+///
+/// Refused before anything is written: a source without Camunda indices (source and target
+/// swapped?), and a target with Camunda indices without `delete_existing`. Re-running after a
+/// completed copy reports `already-done` when the target holds exactly the source's Camunda
+/// indices, all restored from a snapshot.
+pub async fn copy_start(
+    source: &dyn EsTransport,
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+    spec: &CopySpec,
+    progress: ProgressFn<'_>,
+) -> Result<CopyStart> {
     let (preview, comparison) = check_copy(source, target, opts, spec).await?;
     if preview.already_done {
-        return Ok(CopyReport {
+        return Ok(CopyStart::Done(CopyReport {
             outcome: CopyOutcome::AlreadyDone,
             source_repository: None,
             target_repository: None,
             snapshot: None,
             restore: None,
             indices: comparison,
-        });
+        }));
     }
     let name = preview.snapshot.clone();
     let tgt = EsClient::new(target, opts);
     if let Some(running) = &preview.resume_restore {
-        let restore =
-            snapshot_restore(target, opts, running, spec.delete_existing, progress).await?;
-        let indices = verify_copy(&tgt, running, &preview.source_indices).await?;
-        return Ok(CopyReport {
+        let restore = restore_start(target, opts, running, spec.delete_existing).await?;
+        return Ok(CopyStart::Restoring(Box::new(CopyInFlight {
             outcome: CopyOutcome::Resumed,
+            name: running.clone(),
+            source_indices: preview.source_indices,
             source_repository: None,
             target_repository: None,
             snapshot: None,
-            restore: Some(restore),
-            indices,
-        });
+            restore,
+        })));
     }
     let writable = super::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
     let source_repo = repo_register(source, opts, &writable).await?;
@@ -320,15 +358,36 @@ pub async fn copy(
         }
         poller.wait().await?;
     }
-    let restore = snapshot_restore(target, opts, &name, spec.delete_existing, progress).await?;
-    let comparison = verify_copy(&tgt, &name, &preview.source_indices).await?;
-    Ok(CopyReport {
+    let restore = restore_start(target, opts, &name, spec.delete_existing).await?;
+    Ok(CopyStart::Restoring(Box::new(CopyInFlight {
         outcome: CopyOutcome::Copied,
+        name,
+        source_indices: preview.source_indices,
         source_repository: Some(source_repo),
         target_repository: Some(target_repo),
         snapshot: Some(snapshot),
+        restore,
+    })))
+}
+
+/// Follow the accepted restore to its end, then check the target's Camunda indices equal the
+/// source's.
+pub async fn copy_finish(
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+    inflight: CopyInFlight,
+    progress: ProgressFn<'_>,
+) -> Result<CopyReport> {
+    let tgt = EsClient::new(target, opts);
+    let restore = restore_follow(target, opts, inflight.restore, progress).await?;
+    let indices = verify_copy(&tgt, &inflight.name, &inflight.source_indices).await?;
+    Ok(CopyReport {
+        outcome: inflight.outcome,
+        source_repository: inflight.source_repository,
+        target_repository: inflight.target_repository,
+        snapshot: inflight.snapshot,
         restore: Some(restore),
-        indices: comparison,
+        indices,
     })
 }
 

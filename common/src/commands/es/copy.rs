@@ -183,29 +183,34 @@ pub async fn copy(
     if args.pause_exporting {
         plan.push(PAUSE_CALL.into());
     }
-    let tuned = args.tuning || tuning.leftover.is_some();
-    let tuning = if args.tuning {
+    // The tuning is made right after the restore is accepted (the restore replaces the
+    // target's persistent settings with the snapshot's): for a new restore its values before
+    // are predicted from the source's settings; a followed restore's are in place already.
+    let new_restore = preview.resume_restore.is_none();
+    let planned = if new_restore {
+        tuning::predicted_plan(st.t(), tt.t(), &opts).await?
+    } else {
         tuning
+    };
+    let tuned = args.tuning || planned.leftover.is_some();
+    let planned = if args.tuning {
+        planned
     } else {
         // --no-tuning: nothing is raised; a leftover of an interrupted run is put back.
-        tuning::TuningPlan {
-            changes: tuning
-                .leftover
-                .as_ref()
-                .map(|m| m.changes.clone())
-                .unwrap_or_default(),
-            left_alone: vec![],
-            leftover: tuning.leftover.clone(),
-        }
+        without_raise(planned)
     };
     let restore_at = preview
         .calls
         .iter()
         .position(|c| c.contains("/_restore") || c.starts_with("target: (none: follow"))
-        .unwrap_or(preview.calls.len());
+        .map_or(preview.calls.len(), |i| i + 1);
     let mut calls = preview.calls.clone();
     if tuned {
-        let lines = tuning.plan_lines("target");
+        let lines = if new_restore {
+            planned.plan_lines_after_restore("target")
+        } else {
+            planned.plan_lines("target")
+        };
         calls.splice(restore_at..restore_at, lines);
     }
     plan.extend(calls);
@@ -252,40 +257,33 @@ pub async fn copy(
         snapshot: Some(preview.snapshot.clone()),
         ..copy_spec
     };
-    let raised = if tuned && !tuning.changes.is_empty() {
-        let g = crate::commands::pause_guard::SettingsGuard::arm(
-            tt.transport.clone(),
-            &opts,
-            tuning.changes.clone(),
-            &args.rerun(),
-        );
-        if args.tuning
-            && let Err(e) = tuning::apply(tt.t(), &opts, &tuning, &args.rerun()).await
-        {
-            let e = match g.put_back().await {
-                Ok(_) => e,
-                Err(back) => also(e, &back),
-            };
-            if let Some(guard) = guard {
-                undo_pause(session, guard).await;
-            }
-            return Err(e);
-        }
-        Some(g)
-    } else {
-        None
-    };
     let bars = Bars::new(session);
-    let result = es::copy(st.t(), tt.t(), &opts, &copy_spec, &|ph, p| {
-        bars.update(ph, p)
-    })
-    .await;
+    let progress = |ph, p| bars.update(ph, p);
+    let mut applied: Option<tuning::TuningPlan> = None;
+    let (result, put_back) =
+        match es::copy_start(st.t(), tt.t(), &opts, &copy_spec, &progress).await {
+            Err(e) => (Err(e), None),
+            Ok(es::CopyStart::Done(report)) => (Ok(report), None),
+            Ok(es::CopyStart::Restoring(inflight)) => {
+                // Accepted: the snapshot's persistent settings are the target's now.
+                let raised = if tuned {
+                    raise_after_restore(session, &tt, &opts, args).await
+                } else {
+                    None
+                };
+                let result = es::copy_finish(tt.t(), &opts, *inflight, &progress).await;
+                // The restore is over (done or failed): the recovery settings go back first.
+                let put_back = match raised {
+                    Some((g, plan)) => {
+                        applied = Some(plan);
+                        Some(g.put_back().await)
+                    }
+                    None => None,
+                };
+                (result, put_back)
+            }
+        };
     bars.finish();
-    // The restore is over (done or failed): the recovery settings go back first.
-    let put_back = match raised {
-        Some(g) => Some(g.put_back().await),
-        None => None,
-    };
     let report = match (result, put_back) {
         (Ok(r), None | Some(Ok(_))) => r,
         (Ok(_), Some(Err(back))) => {
@@ -332,10 +330,11 @@ pub async fn copy(
             .unwrap_or_default()
     );
     let mut summary = summary;
-    if tuned && !tuning.changes.is_empty() {
+    let raised_changes = applied.map(|p| p.changes).unwrap_or_default();
+    if !raised_changes.is_empty() {
         summary.push_str(&format!(
             "; the recovery settings raised for the restore were put back ({})",
-            keys(&tuning.changes)
+            keys(&raised_changes)
         ));
     }
     if let Some(p) = &pre {
@@ -355,13 +354,74 @@ pub async fn copy(
         if tuned {
             obj.insert(
                 "recoveryTuning".into(),
-                serde_json::json!({"changes": tuning.changes, "putBack": !tuning.changes.is_empty()}),
+                serde_json::json!({"changes": raised_changes, "putBack": !raised_changes.is_empty()}),
             );
         }
     }
     Ok(Outcome::new(CMD, status, summary)
         .with_plan(plan)
         .with_details(details))
+}
+
+/// `--no-tuning`: nothing is raised; the changes of a leftover record are put back.
+fn without_raise(plan: tuning::TuningPlan) -> tuning::TuningPlan {
+    tuning::TuningPlan {
+        changes: plan
+            .leftover
+            .as_ref()
+            .map(|m| m.changes.clone())
+            .unwrap_or_default(),
+        left_alone: vec![],
+        leftover: plan.leftover,
+    }
+}
+
+/// Right after the target accepted the restore: read the settings it brought, and raise the
+/// recovery limits from there (or, with `--no-tuning`, only take over a leftover record to put
+/// back). The guard is armed before the raise is sent. A failure here does not stop the copy:
+/// the restore runs at the limits it has, and the warning says so.
+async fn raise_after_restore(
+    session: &Session,
+    tt: &es::EsConn,
+    opts: &es::EsOptions,
+    args: &CopyArgs,
+) -> Option<(
+    crate::commands::pause_guard::SettingsGuard,
+    tuning::TuningPlan,
+)> {
+    let plan = match tuning::tuning_plan(tt.t(), opts).await {
+        Ok(p) if args.tuning => p,
+        Ok(p) => without_raise(p),
+        Err(e) => {
+            session.ui.warn(format!(
+                "recovery tuning skipped: reading the target's cluster settings after the restore \
+                 was accepted failed ({e}); the restore runs at the limits it has"
+            ));
+            return None;
+        }
+    };
+    if plan.changes.is_empty() {
+        return None;
+    }
+    let g = crate::commands::pause_guard::SettingsGuard::arm(
+        tt.transport.clone(),
+        opts,
+        plan.changes.clone(),
+        &args.rerun(),
+    );
+    if args.tuning
+        && let Err(e) = tuning::apply(tt.t(), opts, &plan, &args.rerun()).await
+    {
+        let back = match g.put_back().await {
+            Ok(_) => String::new(),
+            Err(b) => format!("; {b}"),
+        };
+        session.ui.warn(format!(
+            "raising the recovery limits failed ({e}){back}: the restore runs at the limits it has"
+        ));
+        return None;
+    }
+    Some((g, plan))
 }
 
 /// `e` with `more` appended, keeping its kind (and so its exit code: a timeout stays 4).
