@@ -398,3 +398,46 @@ async fn copy_raises_the_limits_during_the_restore_and_puts_back_what_the_snapsh
     assert!(out.summary.contains("were put back"), "{}", out.summary);
 }
 
+/// A name Elasticsearch would refuse, or one too long to be a name (120 KiB), is bad input:
+/// exit 2 naming the argument, echoing only a short prefix, before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_snapshot_name_is_exit_2_before_any_call_and_echoed_short() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("surviving").timeout("20s").build();
+    let access = EsAccess::default();
+    let before = c.sim.shared.requests.all().len();
+    let huge = "a".repeat(120 * 1024);
+    for (name, why) in [
+        (huge.as_str(), "at most 255 bytes"),
+        ("tab\there", "control character"),
+        ("a#b", "'#'"),
+        ("_x", "must not start with '_'"),
+    ] {
+        let e = es::snapshot_create(&s, &access, Some(name))
+            .await
+            .expect_err("bad name");
+        let msg = e.to_string();
+        assert_eq!(e.exit_code(), 2, "{msg}");
+        assert!(msg.contains("snapshot name"), "{msg}");
+        assert!(msg.contains(why), "{msg}");
+        assert!(msg.len() < 300, "echoed whole: {} bytes", msg.len());
+        let e = es::snapshot_restore(&s, &access, name, false, None)
+            .await
+            .expect_err("bad name");
+        assert_eq!(e.exit_code(), 2, "{e}");
+        assert!(e.to_string().len() < 300);
+    }
+    let mut args = copy_args();
+    args.snapshot = Some(huge.clone());
+    let e = es::copy(&s, &access, &s3(), &args)
+        .await
+        .expect_err("bad name");
+    assert_eq!(e.exit_code(), 2, "{e}");
+    assert!(e.to_string().starts_with("--snapshot: "), "{e}");
+    assert!(e.to_string().len() < 300);
+    assert_eq!(
+        c.sim.shared.requests.all().len(),
+        before,
+        "no call reached the cluster"
+    );
+}
