@@ -441,3 +441,43 @@ async fn a_bad_snapshot_name_is_exit_2_before_any_call_and_echoed_short() {
         "no call reached the cluster"
     );
 }
+
+/// Elasticsearch fails a snapshot of indices whose primaries are unassigned ("Indices don't
+/// have primary shards"): c8dr names the red indices and the ways out before it starts one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_of_red_indices_is_refused_naming_them_and_the_options() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("surviving").timeout("20s").build();
+    let access = EsAccess::default();
+    es::repo_register(&s, &access, &s3())
+        .await
+        .expect("register");
+    let red: Vec<String> = c.world(|w| camunda_indices(w, 0).into_iter().take(2).collect());
+    {
+        let mut w = c.sim.world().lock();
+        for i in &red {
+            if let Some(idx) = w.regions[0].es.indices.get_mut(i) {
+                idx.primaries_lost = true;
+            }
+        }
+    }
+    let e = es::snapshot_create(&s, &access, Some("red-1"))
+        .await
+        .expect_err("red indices");
+    let msg = e.to_string();
+    assert_eq!(e.exit_code(), 3, "{msg}");
+    for i in &red {
+        assert!(msg.contains(i.as_str()), "{msg}");
+    }
+    assert!(msg.contains("_cluster/allocation/explain"), "{msg}");
+    assert!(c.world(stored_snapshots).is_empty());
+
+    // The copy's dry run refuses it as the run would, before anything is written.
+    recreate_region1(&c);
+    let dry = c.session().dry_run().timeout("30s").build();
+    let e = es::copy(&dry, &access, &s3(), &copy_args())
+        .await
+        .expect_err("red indices");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    assert!(e.to_string().contains(red[0].as_str()), "{e}");
+}

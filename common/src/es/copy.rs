@@ -120,6 +120,7 @@ async fn check_copy(
     let src = EsClient::new(source, opts);
     let tgt = EsClient::new(target, opts);
     let source_docs = camunda_docs(&src).await?;
+    super::snapshot::check_no_red(&src).await?;
     if source_docs.is_empty() {
         return Err(Error::refused(format!(
             "{} has no Camunda indices: nothing to copy (are source and target swapped?)",
