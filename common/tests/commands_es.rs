@@ -481,3 +481,87 @@ async fn a_snapshot_of_red_indices_is_refused_naming_them_and_the_options() {
     assert_eq!(e.exit_code(), 3, "{e}");
     assert!(e.to_string().contains(red[0].as_str()), "{e}");
 }
+
+/// Put a registration of the user's own in region 0, as `PUT _snapshot/camunda_backup` would.
+fn user_registration(c: &Cluster, settings: serde_json::Value) {
+    let mut w = c.sim.world().lock();
+    let settings = settings.as_object().cloned().unwrap_or_default();
+    w.regions[0].es.repositories.insert(
+        REPO.into(),
+        c8dr_sim::es::RepoRegistration {
+            kind: "s3".into(),
+            settings,
+            readonly: false,
+            seen_generation: 0,
+            uuid: "user-uuid".into(),
+        },
+    );
+}
+
+/// The registration's settings as the simulated Elasticsearch holds them.
+fn registration(c: &Cluster) -> serde_json::Map<String, serde_json::Value> {
+    c.world(|w| w.regions[0].es.repositories[REPO].settings.clone())
+}
+
+/// c8dr never re-points a registration it did not make: one with other settings is refused
+/// with the difference named, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_registration_elsewhere_is_refused_naming_the_difference() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let theirs = serde_json::json!({"bucket": BUCKET, "client": "camunda", "base_path": "theirs",
+                                    "compress": "true"});
+    user_registration(&c, theirs.clone());
+    let s = c.session().region("surviving").timeout("20s").build();
+    let e = es::repo_register(&s, &EsAccess::default(), &s3())
+        .await
+        .expect_err("refused");
+    let msg = e.to_string();
+    assert_eq!(e.exit_code(), 3, "{msg}");
+    assert!(msg.contains("base_path"), "{msg}");
+    assert!(msg.contains("theirs"), "{msg}");
+    assert_eq!(serde_json::Value::Object(registration(&c)), theirs);
+
+    recreate_region1(&c);
+    let s = c.session().timeout("30s").build();
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+    let e = es::copy(&s, &EsAccess::default(), &s3(), &copy_args())
+        .await
+        .expect_err("refused");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    assert_eq!(serde_json::Value::Object(registration(&c)), theirs);
+    assert!(c.world(stored_snapshots).is_empty());
+}
+
+/// A registration at the same place is used as it is, and after `--snapshot-rate` exactly the
+/// previous registration is back (the user's own settings included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_rate_puts_back_the_exact_previous_registration() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let theirs = serde_json::json!({"bucket": BUCKET, "client": "camunda", "base_path": "backups",
+                                    "compress": "true", "max_snapshot_bytes_per_sec": "50mb"});
+    user_registration(&c, theirs.clone());
+    recreate_region1(&c);
+    let s = c.session().timeout("30s").build();
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+    let args = CopyArgs {
+        snapshot_rate: Some("100mb".into()),
+        ..copy_args()
+    };
+    let out = es::copy(&s, &EsAccess::default(), &s3(), &args)
+        .await
+        .expect("copy");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert!(
+        out.plan
+            .iter()
+            .any(|p| p.contains("\"max_snapshot_bytes_per_sec\":\"100mb\"")),
+        "{:#?}",
+        out.plan
+    );
+    assert_eq!(serde_json::Value::Object(registration(&c)), theirs);
+    c.world(|w| assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0)));
+}

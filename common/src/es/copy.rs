@@ -15,7 +15,7 @@ use super::restore::{
     DELETE_CHUNK, RestoreReport, RestoreStarted, existing_camunda_refusal, layouts, restore_body,
     restore_follow, restore_start,
 };
-use super::snapshot::{SnapshotReport, lookup, snapshot_create, snapshot_name};
+use super::snapshot::{SnapshotReport, lookup, snapshot_name};
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
 
@@ -193,8 +193,11 @@ async fn check_copy(
         }
         preview.delete_indices = preview.target_indices.clone();
     }
-    let writable = super::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
+    let writable = spec.repo.clone().with_readonly(false);
     let readonly = spec.repo.clone().with_readonly(true);
+    // A registration of the user's elsewhere is refused by the run: so is it here.
+    super::repo::repo_check(source, opts, &writable).await?;
+    super::repo::repo_check(target, opts, &readonly).await?;
     let calls = &mut preview.calls;
     calls.extend(
         writable
@@ -202,16 +205,14 @@ async fn check_copy(
             .into_iter()
             .map(|c| format!("source: {c}")),
     );
+    let (before, after) =
+        super::precopy::rate_calls(repo, &writable, spec.snapshot_rate.as_deref());
+    calls.extend(before);
     calls.push(format!(
         "source: PUT _snapshot/{repo}/{name} {}",
         json!({"include_global_state": true})
     ));
-    if spec.snapshot_rate.is_some() {
-        calls.push(format!(
-            "source: PUT _snapshot/{repo}?verify=false {} (put back: without --snapshot-rate)",
-            spec.repo.clone().with_readonly(false).body()
-        ));
-    }
+    calls.extend(after);
     calls.extend(
         readonly
             .plan(repo)
@@ -319,17 +320,16 @@ pub async fn copy_start(
             restore,
         })));
     }
-    let writable = super::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
+    let writable = spec.repo.clone().with_readonly(false);
     let source_repo = repo_register(source, opts, &writable).await?;
-    let snapshot = snapshot_create(source, opts, Some(&name), progress).await;
-    if spec.snapshot_rate.is_some() {
-        // Put the registration without --snapshot-rate back, also when the snapshot failed.
-        let plain = spec.repo.clone().with_readonly(false);
-        let back = repo_register(source, opts, &plain).await;
-        if let (Ok(_), Err(e)) = (&snapshot, back) {
-            return Err(e.context("putting back the repository without --snapshot-rate"));
-        }
-    }
+    let snapshot = super::precopy::snapshot_at_rate(
+        source,
+        opts,
+        &name,
+        spec.snapshot_rate.as_deref(),
+        progress,
+    )
+    .await;
     // A snapshot that ends PARTIAL or FAILED: nothing was restored; say what to do.
     let snapshot = snapshot.map_err(|e| match e {
         Error::Failed(m) => Error::Failed(format!(

@@ -227,21 +227,12 @@ pub async fn copy(
         let r = es::precopy::pre_copy(
             st.t(),
             &opts,
-            &es::precopy::with_rate(&copy_spec.repo, copy_spec.snapshot_rate.as_deref()),
+            &copy_spec.repo,
+            copy_spec.snapshot_rate.as_deref(),
             &|ph, p| bars.update(ph, p),
         )
         .await;
         bars.finish();
-        if r.is_err() && copy_spec.snapshot_rate.is_some() {
-            // The copy's own registration would put it back; it will not run now.
-            let plain = copy_spec.repo.clone().with_readonly(false);
-            if let Err(e) = es::repo_register(st.t(), &opts, &plain).await {
-                session.ui.warn(format!(
-                    "putting back repository {} without --snapshot-rate FAILED ({e}): the next es copy or failback registers it again",
-                    access.repository
-                ));
-            }
-        }
         let r = r?;
         session.ui.note(pre_copy_note(&r));
         Some(r)
@@ -450,7 +441,7 @@ fn keys(changes: &[tuning::SettingChange]) -> String {
 
 /// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
 async fn pre_copy_plan(st: &es::EsConn, opts: &es::EsOptions, spec: &CopySpec) -> Vec<String> {
-    let writable = es::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
+    let writable = spec.repo.clone().with_readonly(false);
     // The repository may not be registered on the source yet: then there is nothing to reuse.
     match es::precopy::find_pre_copy(st.t(), opts).await {
         Ok(Some(found)) => vec![format!(
@@ -467,7 +458,12 @@ async fn pre_copy_plan(st: &es::EsConn, opts: &es::EsOptions, spec: &CopySpec) -
         _ => {
             let name =
                 es::precopy::pre_copy_name().unwrap_or_else(|_| "failback-precopy-<time>".into());
-            es::precopy::pre_copy_calls(&opts.repository, &writable, &name)
+            es::precopy::pre_copy_calls(
+                &opts.repository,
+                &writable,
+                spec.snapshot_rate.as_deref(),
+                &name,
+            )
         }
     }
 }
@@ -681,18 +677,12 @@ pub async fn pre_copy_run(
     let r = es::precopy::pre_copy(
         st.t(),
         &opts,
-        &es::precopy::with_rate(&spec, args.snapshot_rate.as_deref()),
+        &spec,
+        args.snapshot_rate.as_deref(),
         &|ph, p| bars.update(ph, p),
     )
     .await;
     bars.finish();
-    if args.snapshot_rate.is_some() {
-        // Put back the registration without --snapshot-rate, also when the pre-copy failed.
-        let back = es::repo_register(st.t(), &opts, &spec.clone().with_readonly(false)).await;
-        if let (Ok(_), Err(e)) = (&r, back) {
-            return Err(e.context("putting back the repository without --snapshot-rate"));
-        }
-    }
     let r = r?;
     let note = pre_copy_note(&r);
     Ok((r, note))
