@@ -66,7 +66,8 @@ pub fn validate_snapshot_name(name: &str) -> Result<(), String> {
     if name.chars().any(char::is_control) {
         return bad("must not contain a control character".into());
     }
-    if let Some(c) = name.chars().find(|c| " ,#\\/*?\"<>|".contains(*c)) {
+    // In Elasticsearch's order: space, ',', '#', a leading '_', lowercase, then the rest.
+    if let Some(c) = [' ', ',', '#'].into_iter().find(|c| name.contains(*c)) {
         return bad(format!("must not contain {c:?}"));
     }
     if name.starts_with('_') {
@@ -77,6 +78,9 @@ pub fn validate_snapshot_name(name: &str) -> Result<(), String> {
     }
     if name != name.to_lowercase() {
         return bad("must be lowercase".into());
+    }
+    if let Some(c) = name.chars().find(|c| "\\/*?\"<>|".contains(*c)) {
+        return bad(format!("must not contain {c:?}"));
     }
     Ok(())
 }
