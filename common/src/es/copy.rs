@@ -244,7 +244,7 @@ pub async fn copy_preview(
 #[derive(Debug, Clone)]
 pub enum CopyStart {
     /// Nothing to do: the target already held exactly the source's Camunda indices.
-    Done(CopyReport),
+    Done(Box<CopyReport>),
     /// The target accepted the restore (or one was running there): follow it with
     /// [`copy_finish`]. The restore's global state, the snapshot's persistent cluster settings
     /// included, is in place on the target from now on.
@@ -272,7 +272,7 @@ pub async fn copy(
     progress: ProgressFn<'_>,
 ) -> Result<CopyReport> {
     match copy_start(source, target, opts, spec, progress).await? {
-        CopyStart::Done(report) => Ok(report),
+        CopyStart::Done(report) => Ok(*report),
         CopyStart::Restoring(inflight) => copy_finish(target, opts, *inflight, progress).await,
     }
 }
@@ -297,14 +297,14 @@ pub async fn copy_start(
 ) -> Result<CopyStart> {
     let (preview, comparison) = check_copy(source, target, opts, spec).await?;
     if preview.already_done {
-        return Ok(CopyStart::Done(CopyReport {
+        return Ok(CopyStart::Done(Box::new(CopyReport {
             outcome: CopyOutcome::AlreadyDone,
             source_repository: None,
             target_repository: None,
             snapshot: None,
             restore: None,
             indices: comparison,
-        }));
+        })));
     }
     let name = preview.snapshot.clone();
     let tgt = EsClient::new(target, opts);

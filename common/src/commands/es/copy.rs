@@ -254,7 +254,7 @@ pub async fn copy(
     let (result, put_back) =
         match es::copy_start(st.t(), tt.t(), &opts, &copy_spec, &progress).await {
             Err(e) => (Err(e), None),
-            Ok(es::CopyStart::Done(report)) => (Ok(report), None),
+            Ok(es::CopyStart::Done(report)) => (Ok(*report), None),
             Ok(es::CopyStart::Restoring(inflight)) => {
                 // Accepted: the snapshot's persistent settings are the target's now.
                 let raised = if tuned {
