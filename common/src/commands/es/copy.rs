@@ -1,10 +1,11 @@
 //! `kubectl c8dr es copy --from surviving --to recreated`: the whole failback step 4.
 
+use super::tuning_step::{keys, raise_after_restore, without_raise};
 use super::{Bars, check_delete_allowed, details, feature_states, unassigned_note};
 use crate::commands::pause_guard::PauseGuard;
 use crate::commands::{Ending, Outcome};
 use crate::error::{Error, Result};
-use crate::es::tuning::{self, SettingChange};
+use crate::es::tuning;
 use crate::es::{self, CopyOutcome, CopySpec, EsAccess, RepoFlags, RepoSpec};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
@@ -59,7 +60,7 @@ impl CopyArgs {
         }
     }
 
-    fn rerun(&self) -> String {
+    pub(super) fn rerun(&self) -> String {
         self.rerun
             .clone()
             .unwrap_or_else(|| "kubectl c8dr es copy".to_string())
@@ -354,67 +355,6 @@ pub async fn copy(
         .with_details(details))
 }
 
-/// `--no-tuning`: nothing is raised; the changes of a leftover record are put back.
-fn without_raise(plan: tuning::TuningPlan) -> tuning::TuningPlan {
-    tuning::TuningPlan {
-        changes: plan
-            .leftover
-            .as_ref()
-            .map(|m| m.changes.clone())
-            .unwrap_or_default(),
-        left_alone: vec![],
-        leftover: plan.leftover,
-    }
-}
-
-/// Right after the target accepted the restore: read the settings it brought, and raise the
-/// recovery limits from there (or, with `--no-tuning`, only take over a leftover record to put
-/// back). The guard is armed before the raise is sent. A failure here does not stop the copy:
-/// the restore runs at the limits it has, and the warning says so.
-async fn raise_after_restore(
-    session: &Session,
-    tt: &es::EsConn,
-    opts: &es::EsOptions,
-    args: &CopyArgs,
-) -> Option<(
-    crate::commands::pause_guard::SettingsGuard,
-    tuning::TuningPlan,
-)> {
-    let plan = match tuning::tuning_plan(tt.t(), opts).await {
-        Ok(p) if args.tuning => p,
-        Ok(p) => without_raise(p),
-        Err(e) => {
-            session.ui.warn(format!(
-                "recovery tuning skipped: reading the target's cluster settings after the restore \
-                 was accepted failed ({e}); the restore runs at the limits it has"
-            ));
-            return None;
-        }
-    };
-    if plan.changes.is_empty() {
-        return None;
-    }
-    let g = crate::commands::pause_guard::SettingsGuard::arm(
-        tt.transport.clone(),
-        opts,
-        plan.changes.clone(),
-        &args.rerun(),
-    );
-    if args.tuning
-        && let Err(e) = tuning::apply(tt.t(), opts, &plan, &args.rerun()).await
-    {
-        let back = match g.put_back().await {
-            Ok(_) => String::new(),
-            Err(b) => format!("; {b}"),
-        };
-        session.ui.warn(format!(
-            "raising the recovery limits failed ({e}){back}: the restore runs at the limits it has"
-        ));
-        return None;
-    }
-    Some((g, plan))
-}
-
 /// `e` with `more` appended, keeping its kind (and so its exit code: a timeout stays 4).
 fn also(e: Error, more: &Error) -> Error {
     match e {
@@ -429,14 +369,6 @@ fn also(e: Error, more: &Error) -> Error {
         Error::Refused(m) => Error::Refused(format!("{m}; {more}")),
         other => Error::failed(format!("{other}; {more}")),
     }
-}
-
-fn keys(changes: &[tuning::SettingChange]) -> String {
-    changes
-        .iter()
-        .map(SettingChange::line)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
