@@ -308,3 +308,260 @@ async fn copy_dry_run_plans_every_call_and_sends_none() {
         assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0));
     });
 }
+
+const MAX_BYTES: &str = "indices.recovery.max_bytes_per_sec";
+const RECORD: &str = "cluster.metadata.c8dr_recovery_tuning";
+
+/// A region's persistent cluster settings, as the simulated Elasticsearch holds them.
+fn persistent(w: &World, region: usize) -> std::collections::BTreeMap<String, String> {
+    w.regions[region].es.settings.persistent.clone()
+}
+
+/// Some shard copy of the region's indices is still recovering.
+fn restoring(w: &World, region: usize) -> bool {
+    let now = tokio::time::Instant::now();
+    let indices = &w.regions[region].es.indices;
+    !indices.is_empty()
+        && indices
+            .values()
+            .any(|i| i.recovery.copies.iter().any(|c| !c.done(now)))
+}
+
+/// A restore with the global state replaces the target's persistent settings with the
+/// snapshot's: the raise must land after the restore is accepted (so the restore runs at the
+/// raised limits), and the put-back must restore what the snapshot brought, not null it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_raises_the_limits_during_the_restore_and_puts_back_what_the_snapshot_brought() {
+    let c = Cluster::start(SimConfig {
+        es_shard_duration: std::time::Duration::from_millis(300),
+        ..SimConfig::default()
+    })
+    .await;
+    // The source's own persistent setting travels in the snapshot's global state.
+    c.sim.world().lock().regions[0]
+        .es
+        .settings
+        .persistent
+        .insert(MAX_BYTES.into(), "100mb".into());
+    recreate_region1(&c);
+    let s = c.session().timeout("60s").build();
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+
+    // The plan shows the values the restore will bring and puts exactly those back.
+    let dry = c.session().dry_run().timeout("60s").build();
+    let plan = es::copy(&dry, &EsAccess::default(), &s3(), &copy_args())
+        .await
+        .expect("dry run")
+        .plan
+        .join("\n");
+    assert!(
+        plan.contains("indices.recovery.max_bytes_per_sec: 100mb → -1"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("indices.recovery.max_bytes_per_sec = 100mb"),
+        "{plan}"
+    );
+
+    let seen = std::sync::Mutex::new(vec![]);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let watch = async {
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let during = c.world(|w| restoring(w, 1).then(|| persistent(w, 1)));
+            if let Some(p) = during
+                && let Ok(mut seen) = seen.lock()
+            {
+                seen.push(p);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    let copy = async {
+        let out = es::copy(&s, &EsAccess::default(), &s3(), &copy_args()).await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    };
+    let (out, ()) = tokio::join!(copy, watch);
+    let out = out.expect("copy");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    let seen = seen.into_inner().unwrap_or_default();
+    assert!(!seen.is_empty(), "the restore was never seen running");
+    assert!(
+        seen.iter()
+            .any(|p| p.get(MAX_BYTES).map(String::as_str) == Some("-1") && p.contains_key(RECORD)),
+        "the raise was never in effect during the restore: {seen:?}"
+    );
+    // Afterwards the target holds exactly what the snapshot brought.
+    c.world(|w| assert_eq!(persistent(w, 1), persistent(w, 0)));
+    assert!(out.summary.contains("were put back"), "{}", out.summary);
+}
+
+/// A name Elasticsearch would refuse, or one too long to be a name (120 KiB), is bad input:
+/// exit 2 naming the argument, echoing only a short prefix, before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_snapshot_name_is_exit_2_before_any_call_and_echoed_short() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("surviving").timeout("20s").build();
+    let access = EsAccess::default();
+    let before = c.sim.shared.requests.all().len();
+    let huge = "a".repeat(120 * 1024);
+    for (name, why) in [
+        (huge.as_str(), "at most 255 bytes"),
+        ("tab\there", "control character"),
+        ("a#b", "'#'"),
+        ("_x", "must not start with '_'"),
+    ] {
+        let e = es::snapshot_create(&s, &access, Some(name))
+            .await
+            .expect_err("bad name");
+        let msg = e.to_string();
+        assert_eq!(e.exit_code(), 2, "{msg}");
+        assert!(msg.contains("snapshot name"), "{msg}");
+        assert!(msg.contains(why), "{msg}");
+        assert!(msg.len() < 300, "echoed whole: {} bytes", msg.len());
+        let e = es::snapshot_restore(&s, &access, name, false, None)
+            .await
+            .expect_err("bad name");
+        assert_eq!(e.exit_code(), 2, "{e}");
+        assert!(e.to_string().len() < 300);
+    }
+    let mut args = copy_args();
+    args.snapshot = Some(huge.clone());
+    let e = es::copy(&s, &access, &s3(), &args)
+        .await
+        .expect_err("bad name");
+    assert_eq!(e.exit_code(), 2, "{e}");
+    assert!(e.to_string().starts_with("--snapshot: "), "{e}");
+    assert!(e.to_string().len() < 300);
+    assert_eq!(
+        c.sim.shared.requests.all().len(),
+        before,
+        "no call reached the cluster"
+    );
+}
+
+/// Elasticsearch fails a snapshot of indices whose primaries are unassigned ("Indices don't
+/// have primary shards"): c8dr names the red indices and the ways out before it starts one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_of_red_indices_is_refused_naming_them_and_the_options() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let s = c.session().region("surviving").timeout("20s").build();
+    let access = EsAccess::default();
+    es::repo_register(&s, &access, &s3())
+        .await
+        .expect("register");
+    let red: Vec<String> = c.world(|w| camunda_indices(w, 0).into_iter().take(2).collect());
+    {
+        let mut w = c.sim.world().lock();
+        for i in &red {
+            if let Some(idx) = w.regions[0].es.indices.get_mut(i) {
+                idx.primaries_lost = true;
+            }
+        }
+    }
+    let e = es::snapshot_create(&s, &access, Some("red-1"))
+        .await
+        .expect_err("red indices");
+    let msg = e.to_string();
+    assert_eq!(e.exit_code(), 3, "{msg}");
+    for i in &red {
+        assert!(msg.contains(i.as_str()), "{msg}");
+    }
+    assert!(msg.contains("_cluster/allocation/explain"), "{msg}");
+    assert!(c.world(stored_snapshots).is_empty());
+
+    // The copy's dry run refuses it as the run would, before anything is written.
+    recreate_region1(&c);
+    let dry = c.session().dry_run().timeout("30s").build();
+    let e = es::copy(&dry, &access, &s3(), &copy_args())
+        .await
+        .expect_err("red indices");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    assert!(e.to_string().contains(red[0].as_str()), "{e}");
+}
+
+/// Put a registration of the user's own in region 0, as `PUT _snapshot/camunda_backup` would.
+fn user_registration(c: &Cluster, settings: serde_json::Value) {
+    let mut w = c.sim.world().lock();
+    let settings = settings.as_object().cloned().unwrap_or_default();
+    w.regions[0].es.repositories.insert(
+        REPO.into(),
+        c8dr_sim::es::RepoRegistration {
+            kind: "s3".into(),
+            settings,
+            readonly: false,
+            seen_generation: 0,
+            uuid: "user-uuid".into(),
+        },
+    );
+}
+
+/// The registration's settings as the simulated Elasticsearch holds them.
+fn registration(c: &Cluster) -> serde_json::Map<String, serde_json::Value> {
+    c.world(|w| w.regions[0].es.repositories[REPO].settings.clone())
+}
+
+/// c8dr never re-points a registration it did not make: one with other settings is refused
+/// with the difference named, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_registration_elsewhere_is_refused_naming_the_difference() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let theirs = serde_json::json!({"bucket": BUCKET, "client": "camunda", "base_path": "theirs",
+                                    "compress": "true"});
+    user_registration(&c, theirs.clone());
+    let s = c.session().region("surviving").timeout("20s").build();
+    let e = es::repo_register(&s, &EsAccess::default(), &s3())
+        .await
+        .expect_err("refused");
+    let msg = e.to_string();
+    assert_eq!(e.exit_code(), 3, "{msg}");
+    assert!(msg.contains("base_path"), "{msg}");
+    assert!(msg.contains("theirs"), "{msg}");
+    assert_eq!(serde_json::Value::Object(registration(&c)), theirs);
+
+    recreate_region1(&c);
+    let s = c.session().timeout("30s").build();
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+    let e = es::copy(&s, &EsAccess::default(), &s3(), &copy_args())
+        .await
+        .expect_err("refused");
+    assert_eq!(e.exit_code(), 3, "{e}");
+    assert_eq!(serde_json::Value::Object(registration(&c)), theirs);
+    assert!(c.world(stored_snapshots).is_empty());
+}
+
+/// A registration at the same place is used as it is, and after `--snapshot-rate` exactly the
+/// previous registration is back (the user's own settings included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_rate_puts_back_the_exact_previous_registration() {
+    let c = Cluster::start(SimConfig::default()).await;
+    let theirs = serde_json::json!({"bucket": BUCKET, "client": "camunda", "base_path": "backups",
+                                    "compress": "true", "max_snapshot_bytes_per_sec": "50mb"});
+    user_registration(&c, theirs.clone());
+    recreate_region1(&c);
+    let s = c.session().timeout("30s").build();
+    c8dr_common::commands::exporting::exporting_pause(&s, false)
+        .await
+        .expect("pause");
+    let args = CopyArgs {
+        snapshot_rate: Some("100mb".into()),
+        ..copy_args()
+    };
+    let out = es::copy(&s, &EsAccess::default(), &s3(), &args)
+        .await
+        .expect("copy");
+    assert_eq!(out.status, Ending::Done, "{out:?}");
+    assert!(
+        out.plan
+            .iter()
+            .any(|p| p.contains("\"max_snapshot_bytes_per_sec\":\"100mb\"")),
+        "{:#?}",
+        out.plan
+    );
+    assert_eq!(serde_json::Value::Object(registration(&c)), theirs);
+    c.world(|w| assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0)));
+}

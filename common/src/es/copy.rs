@@ -12,9 +12,10 @@ use super::model::{Origin, index_origins, parse_recovery, restore_progress};
 use super::progress::ProgressFn;
 use super::repo::{RepoReport, RepoSpec, repo_register};
 use super::restore::{
-    DELETE_CHUNK, RestoreReport, existing_camunda_refusal, layouts, restore_body, snapshot_restore,
+    DELETE_CHUNK, RestoreReport, RestoreStarted, existing_camunda_refusal, layouts, restore_body,
+    restore_follow, restore_start,
 };
-use super::snapshot::{SnapshotReport, lookup, snapshot_create, snapshot_name};
+use super::snapshot::{SnapshotReport, lookup, snapshot_name};
 use super::transport::EsTransport;
 use crate::error::{Error, Result};
 
@@ -119,6 +120,7 @@ async fn check_copy(
     let src = EsClient::new(source, opts);
     let tgt = EsClient::new(target, opts);
     let source_docs = camunda_docs(&src).await?;
+    super::snapshot::check_no_red(&src).await?;
     if source_docs.is_empty() {
         return Err(Error::refused(format!(
             "{} has no Camunda indices: nothing to copy (are source and target swapped?)",
@@ -191,8 +193,11 @@ async fn check_copy(
         }
         preview.delete_indices = preview.target_indices.clone();
     }
-    let writable = super::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
+    let writable = spec.repo.clone().with_readonly(false);
     let readonly = spec.repo.clone().with_readonly(true);
+    // A registration of the user's elsewhere is refused by the run: so is it here.
+    super::repo::repo_check(source, opts, &writable).await?;
+    super::repo::repo_check(target, opts, &readonly).await?;
     let calls = &mut preview.calls;
     calls.extend(
         writable
@@ -200,16 +205,14 @@ async fn check_copy(
             .into_iter()
             .map(|c| format!("source: {c}")),
     );
+    let (before, after) =
+        super::precopy::rate_calls(repo, &writable, spec.snapshot_rate.as_deref());
+    calls.extend(before);
     calls.push(format!(
         "source: PUT _snapshot/{repo}/{name} {}",
         json!({"include_global_state": true})
     ));
-    if spec.snapshot_rate.is_some() {
-        calls.push(format!(
-            "source: PUT _snapshot/{repo}?verify=false {} (put back: without --snapshot-rate)",
-            spec.repo.clone().with_readonly(false).body()
-        ));
-    }
+    calls.extend(after);
     calls.extend(
         readonly
             .plan(repo)
@@ -237,16 +240,30 @@ pub async fn copy_preview(
     Ok(check_copy(source, target, opts, spec).await?.0)
 }
 
-/// The whole failback step 4: register the repository writable on the source and verify it,
-/// snapshot the source, register it read-only on the target and verify it, wait until the
-/// snapshot is visible there, restore it (refusing existing Camunda indices unless
-/// `delete_existing`), then check the target's Camunda indices equal the source's (names and
-/// document counts; exporting is paused during failback, so they must match).
-///
-/// Refused before anything is written: a source without Camunda indices (source and target
-/// swapped?), and a target with Camunda indices without `delete_existing`. Re-running after a
-/// completed copy reports `already-done` when the target holds exactly the source's Camunda
-/// indices, all restored from a snapshot.
+/// How [`copy_start`] left the copy.
+#[derive(Debug, Clone)]
+pub enum CopyStart {
+    /// Nothing to do: the target already held exactly the source's Camunda indices.
+    Done(Box<CopyReport>),
+    /// The target accepted the restore (or one was running there): follow it with
+    /// [`copy_finish`]. The restore's global state, the snapshot's persistent cluster settings
+    /// included, is in place on the target from now on.
+    Restoring(Box<CopyInFlight>),
+}
+
+/// A copy whose restore the target accepted.
+#[derive(Debug, Clone)]
+pub struct CopyInFlight {
+    outcome: CopyOutcome,
+    name: String,
+    source_indices: BTreeMap<String, Option<u64>>,
+    source_repository: Option<RepoReport>,
+    target_repository: Option<RepoReport>,
+    snapshot: Option<SnapshotReport>,
+    restore: RestoreStarted,
+}
+
+/// The whole failback step 4: [`copy_start`], then [`copy_finish`].
 pub async fn copy(
     source: &dyn EsTransport,
     target: &dyn EsTransport,
@@ -254,43 +271,65 @@ pub async fn copy(
     spec: &CopySpec,
     progress: ProgressFn<'_>,
 ) -> Result<CopyReport> {
+    match copy_start(source, target, opts, spec, progress).await? {
+        CopyStart::Done(report) => Ok(*report),
+        CopyStart::Restoring(inflight) => copy_finish(target, opts, *inflight, progress).await,
+    }
+}
+
+/// The whole failback step 4 up to the restore's acceptance: register the repository writable
+/// on the source and verify it, snapshot the source, register it read-only on the target and
+/// verify it, wait until the snapshot is visible there, start the restore (refusing existing
+/// Camunda indices unless `delete_existing`). [`copy_finish`] follows the restore and checks
+/// the target's Camunda indices equal the source's (names and document counts; exporting is
+/// paused during failback, so they must match).
+///
+/// Refused before anything is written: a source without Camunda indices (source and target
+/// swapped?), and a target with Camunda indices without `delete_existing`. Re-running after a
+/// completed copy reports `already-done` when the target holds exactly the source's Camunda
+/// indices, all restored from a snapshot.
+pub async fn copy_start(
+    source: &dyn EsTransport,
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+    spec: &CopySpec,
+    progress: ProgressFn<'_>,
+) -> Result<CopyStart> {
     let (preview, comparison) = check_copy(source, target, opts, spec).await?;
     if preview.already_done {
-        return Ok(CopyReport {
+        return Ok(CopyStart::Done(Box::new(CopyReport {
             outcome: CopyOutcome::AlreadyDone,
             source_repository: None,
             target_repository: None,
             snapshot: None,
             restore: None,
             indices: comparison,
-        });
+        })));
     }
     let name = preview.snapshot.clone();
     let tgt = EsClient::new(target, opts);
     if let Some(running) = &preview.resume_restore {
-        let restore =
-            snapshot_restore(target, opts, running, spec.delete_existing, progress).await?;
-        let indices = verify_copy(&tgt, running, &preview.source_indices).await?;
-        return Ok(CopyReport {
+        let restore = restore_start(target, opts, running, spec.delete_existing).await?;
+        return Ok(CopyStart::Restoring(Box::new(CopyInFlight {
             outcome: CopyOutcome::Resumed,
+            name: running.clone(),
+            source_indices: preview.source_indices,
             source_repository: None,
             target_repository: None,
             snapshot: None,
-            restore: Some(restore),
-            indices,
-        });
+            restore,
+        })));
     }
-    let writable = super::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
+    let writable = spec.repo.clone().with_readonly(false);
     let source_repo = repo_register(source, opts, &writable).await?;
-    let snapshot = snapshot_create(source, opts, Some(&name), progress).await;
-    if spec.snapshot_rate.is_some() {
-        // Put the registration without --snapshot-rate back, also when the snapshot failed.
-        let plain = spec.repo.clone().with_readonly(false);
-        let back = repo_register(source, opts, &plain).await;
-        if let (Ok(_), Err(e)) = (&snapshot, back) {
-            return Err(e.context("putting back the repository without --snapshot-rate"));
-        }
-    }
+    let snapshot = super::precopy::snapshot_at_rate(
+        source,
+        opts,
+        &name,
+        spec.snapshot_rate.as_deref(),
+        progress,
+    )
+    .await;
     // A snapshot that ends PARTIAL or FAILED: nothing was restored; say what to do.
     let snapshot = snapshot.map_err(|e| match e {
         Error::Failed(m) => Error::Failed(format!(
@@ -320,15 +359,36 @@ pub async fn copy(
         }
         poller.wait().await?;
     }
-    let restore = snapshot_restore(target, opts, &name, spec.delete_existing, progress).await?;
-    let comparison = verify_copy(&tgt, &name, &preview.source_indices).await?;
-    Ok(CopyReport {
+    let restore = restore_start(target, opts, &name, spec.delete_existing).await?;
+    Ok(CopyStart::Restoring(Box::new(CopyInFlight {
         outcome: CopyOutcome::Copied,
+        name,
+        source_indices: preview.source_indices,
         source_repository: Some(source_repo),
         target_repository: Some(target_repo),
         snapshot: Some(snapshot),
+        restore,
+    })))
+}
+
+/// Follow the accepted restore to its end, then check the target's Camunda indices equal the
+/// source's.
+pub async fn copy_finish(
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+    inflight: CopyInFlight,
+    progress: ProgressFn<'_>,
+) -> Result<CopyReport> {
+    let tgt = EsClient::new(target, opts);
+    let restore = restore_follow(target, opts, inflight.restore, progress).await?;
+    let indices = verify_copy(&tgt, &inflight.name, &inflight.source_indices).await?;
+    Ok(CopyReport {
+        outcome: inflight.outcome,
+        source_repository: inflight.source_repository,
+        target_repository: inflight.target_repository,
+        snapshot: inflight.snapshot,
         restore: Some(restore),
-        indices: comparison,
+        indices,
     })
 }
 

@@ -29,7 +29,8 @@ pub use access::{EsAccess, EsConn, connect};
 pub use client::EsOptions;
 pub use cluster::{EsStatus, cluster_status, detect};
 pub use copy::{
-    CopyOutcome, CopyPreview, CopyReport, CopySpec, IndexComparison, copy, copy_preview,
+    CopyInFlight, CopyOutcome, CopyPreview, CopyReport, CopySpec, CopyStart, IndexComparison, copy,
+    copy_finish, copy_preview, copy_start,
 };
 pub use exec::{CurlTransport, ExecOutput, PodExec};
 pub use model::{Distribution, Engine, Progress, SnapshotInfo, is_camunda_index};

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::client::{EsClient, EsOptions};
 use super::model::SnapshotInfo;
 use super::progress::ProgressFn;
-use super::repo::{RepoSpec, repo_register};
+use super::repo::{RepoSpec, repo_put_back, repo_register, repo_set_setting};
 use super::snapshot::{
     SnapshotStats, snapshot_create, snapshot_list, snapshot_name, wait_snapshot,
 };
@@ -85,26 +85,84 @@ pub async fn find_pre_copy(t: &dyn EsTransport, opts: &EsOptions) -> Result<Opti
         .max_by(|a, b| a.snapshot.cmp(&b.snapshot)))
 }
 
+/// The calls around one snapshot with `--snapshot-rate`, for plans: the rate set on the
+/// registration as it is, and the registration put back as it was after the snapshot.
+pub fn rate_calls(
+    repository: &str,
+    spec: &RepoSpec,
+    rate: Option<&str>,
+) -> (Vec<String>, Vec<String>) {
+    match rate {
+        None => (vec![], vec![]),
+        Some(r) => (
+            vec![format!(
+                "source: PUT _snapshot/{repository}?verify=false {} (--snapshot-rate on the registration as it is)",
+                with_rate(spec, Some(r)).body()
+            )],
+            vec![format!(
+                "source: PUT _snapshot/{repository}?verify=false {} (put back: without --snapshot-rate)",
+                spec.clone().with_readonly(false).body()
+            )],
+        ),
+    }
+}
+
 /// The calls of a pre-copy, for plans.
-pub fn pre_copy_calls(repository: &str, spec: &RepoSpec, name: &str) -> Vec<String> {
+pub fn pre_copy_calls(
+    repository: &str,
+    spec: &RepoSpec,
+    rate: Option<&str>,
+    name: &str,
+) -> Vec<String> {
+    let spec = spec.clone().with_readonly(false);
     let mut calls: Vec<String> = spec
         .plan(repository)
         .into_iter()
         .map(|c| format!("source: {c}"))
         .collect();
+    let (before, after) = rate_calls(repository, &spec, rate);
+    calls.extend(before);
     calls.push(format!(
         "source: PUT _snapshot/{repository}/{name} {} (pre-copy, while Camunda runs)",
         json!({"include_global_state": true})
     ));
+    calls.extend(after);
     calls
 }
 
-/// Register the repository writable on the source (with `spec`, which may carry
-/// `--snapshot-rate`), then reuse the newest pre-copy or take a new one, and wait for it.
+/// Take snapshot `name` of `source` with the registration's `max_snapshot_bytes_per_sec` set to
+/// `rate` for it (when given), putting the registration back exactly as it was afterwards, also
+/// when the snapshot failed.
+pub async fn snapshot_at_rate(
+    source: &dyn EsTransport,
+    opts: &EsOptions,
+    name: &str,
+    rate: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> Result<super::snapshot::SnapshotReport> {
+    let before = match rate {
+        Some(r) => Some(repo_set_setting(source, opts, SNAPSHOT_RATE_SETTING, r).await?),
+        None => None,
+    };
+    let r = snapshot_create(source, opts, Some(name), progress).await;
+    if let Some(b) = &before {
+        let back = repo_put_back(source, opts, b).await;
+        if let (Ok(_), Err(e)) = (&r, back) {
+            return Err(
+                e.context("putting back the repository registration without --snapshot-rate")
+            );
+        }
+    }
+    r
+}
+
+/// Register the repository writable on the source (`spec`, used as it is when registered
+/// already), then reuse the newest pre-copy or take a new one (at `rate`), and wait for it.
 pub async fn pre_copy(
     source: &dyn EsTransport,
     opts: &EsOptions,
     spec: &RepoSpec,
+    rate: Option<&str>,
     progress: ProgressFn<'_>,
 ) -> Result<PreCopyReport> {
     repo_register(source, opts, &spec.clone().with_readonly(false)).await?;
@@ -122,7 +180,7 @@ pub async fn pre_copy(
         });
     }
     let name = pre_copy_name()?;
-    let r = snapshot_create(source, opts, Some(&name), progress).await?;
+    let r = snapshot_at_rate(source, opts, &name, rate, progress).await?;
     Ok(PreCopyReport {
         repository: opts.repository.clone(),
         snapshot: r.snapshot,

@@ -95,8 +95,130 @@ pub(super) fn not_registered(repo: &str, t: &dyn EsTransport) -> Error {
     ))
 }
 
-/// Register the repository `opts.repository` as `spec` says, then verify it
-/// (`POST _snapshot/<repo>/_verify`). Re-registering with the same settings is harmless.
+/// A setting value as ES stores it (every repository setting is a string).
+fn setting_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A value as c8dr shows it back: quoted, at most 60 characters.
+fn shown(v: &str) -> String {
+    if v.chars().count() <= 60 {
+        format!("{v:?}")
+    } else {
+        format!("{:?}…", v.chars().take(60).collect::<String>())
+    }
+}
+
+/// How `existing` differs from what `spec` would register: its type, and every setting `spec`
+/// names (`readonly` aside: c8dr decides it per side). Settings only `existing` has are the
+/// user's and are kept as they are.
+fn differences(existing: &RepoReport, spec: &RepoSpec) -> Vec<String> {
+    let mut out = vec![];
+    if existing.kind != spec.kind {
+        out.push(format!(
+            "type is {} there, c8dr would use {}",
+            shown(&existing.kind),
+            shown(&spec.kind)
+        ));
+    }
+    for (k, want) in spec
+        .settings
+        .iter()
+        .filter(|(k, _)| k.as_str() != "readonly")
+    {
+        let want = setting_text(want);
+        match existing.settings.get(k).map(setting_text) {
+            Some(have) if have == want => {}
+            Some(have) => out.push(format!(
+                "{k} is {} there, c8dr would use {}",
+                shown(&have),
+                shown(&want)
+            )),
+            None => out.push(format!(
+                "{k} is not set there, c8dr would use {}",
+                shown(&want)
+            )),
+        }
+    }
+    out
+}
+
+/// `GET _snapshot/<repo>`: the registration, `None` when there is none.
+async fn registered(c: &EsClient<'_>) -> Result<Option<RepoReport>> {
+    match repo_show(c.transport, c.opts).await {
+        Ok(r) => Ok(Some(r)),
+        Err(Error::Failed(m)) if m.contains("is not registered") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `PUT _snapshot/<repo>?verify=false` with `body` (a safe retry: the same registration twice
+/// is the same registration).
+async fn put_registration(c: &EsClient<'_>, body: &Value) -> Result<()> {
+    let repo = &c.opts.repository;
+    c.ok(
+        Method::PUT,
+        &format!("_snapshot/{repo}?verify=false"),
+        Some(body),
+        Retry::Safe,
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        Error::failed(format!(
+            "registering repository {repo} in {}: {e}",
+            c.transport.describe()
+        ))
+    })
+}
+
+/// The body that registers `r` exactly as it is (its settings, `readonly` included).
+fn body_of(r: &RepoReport) -> Value {
+    json!({"type": r.kind, "settings": r.settings})
+}
+
+/// The refusal of a registration that differs from `spec` (see [`repo_register`]).
+fn refuse_differences(
+    t: &dyn EsTransport,
+    repo: &str,
+    existing: &RepoReport,
+    spec: &RepoSpec,
+) -> Result<()> {
+    let diff = differences(existing, spec);
+    if diff.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "repository {repo} is registered in {} with other settings: {}. c8dr never re-points a \
+         registration it did not make: give the flags that match it (--repo-type, --bucket, \
+         --base-path, --client, --location, --setting), or unregister it yourself \
+         (DELETE _snapshot/{repo}) if nothing needs it",
+        t.describe(),
+        diff.join("; ")
+    )))
+}
+
+/// What [`repo_register`] would refuse, with reads only (for plans and `--dry-run`).
+pub async fn repo_check(t: &dyn EsTransport, opts: &EsOptions, spec: &RepoSpec) -> Result<()> {
+    let c = EsClient::new(t, opts);
+    match registered(&c).await? {
+        Some(existing) => refuse_differences(t, &opts.repository, &existing, spec),
+        None => Ok(()),
+    }
+}
+
+/// Make sure the repository `opts.repository` is registered as `spec` says, then verify it
+/// (`POST _snapshot/<repo>/_verify`).
+///
+/// c8dr never re-points a registration it did not make: when one exists (`GET
+/// _snapshot/<repo>`) with another type or other values for the settings `spec` names, it is
+/// refused (exit 3) with the differences named. One at the same place is used as it is (its
+/// other settings, such as `compress`, are the user's and stay); only `readonly` is changed
+/// when it differs (writable where c8dr snapshots, read-only where it restores), by
+/// registering the same settings with it.
 pub async fn repo_register(
     t: &dyn EsTransport,
     opts: &EsOptions,
@@ -104,28 +226,66 @@ pub async fn repo_register(
 ) -> Result<RepoReport> {
     let c = EsClient::new(t, opts);
     let repo = &opts.repository;
-    // verify=false: the explicit _verify below reports a verification failure on its own.
-    c.ok(
-        Method::PUT,
-        &format!("_snapshot/{repo}?verify=false"),
-        Some(&spec.body()),
-        Retry::Safe,
-    )
-    .await
-    .map_err(|e| {
-        Error::failed(format!(
-            "registering repository {repo} in {}: {e}",
-            t.describe()
-        ))
-    })?;
+    let settings = match registered(&c).await? {
+        None => {
+            put_registration(&c, &spec.body()).await?;
+            spec.settings.clone()
+        }
+        Some(existing) => {
+            refuse_differences(t, repo, &existing, spec)?;
+            if existing.readonly != spec.readonly {
+                let mut changed = existing.clone();
+                if spec.readonly {
+                    changed.settings.insert("readonly".into(), json!("true"));
+                } else {
+                    changed.settings.remove("readonly");
+                }
+                put_registration(&c, &body_of(&changed)).await?;
+                changed.settings
+            } else {
+                existing.settings
+            }
+        }
+    };
     let verified_nodes = verify(t, opts, Some(&spec.kind)).await?;
+    let mut settings = settings;
+    settings.remove("readonly");
     Ok(RepoReport {
         repository: repo.clone(),
         kind: spec.kind.clone(),
-        settings: spec.settings.clone(),
+        settings,
         readonly: spec.readonly,
         verified_nodes,
     })
+}
+
+/// Set `key` to `value` on the registration as it is (a rate limit: ES lets
+/// `max_snapshot_bytes_per_sec` change even while the repository is in use,
+/// `BlobStoreRepository.canUpdateInPlace`); returns the registration before, for
+/// [`repo_put_back`].
+pub async fn repo_set_setting(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    key: &str,
+    value: &str,
+) -> Result<RepoReport> {
+    let c = EsClient::new(t, opts);
+    let before = registered(&c)
+        .await?
+        .ok_or_else(|| not_registered(&opts.repository, t))?;
+    let mut with = before.clone();
+    with.settings.insert(key.into(), json!(value));
+    put_registration(&c, &body_of(&with)).await?;
+    Ok(before)
+}
+
+/// Register `before` again exactly as it was (after [`repo_set_setting`]).
+pub async fn repo_put_back(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    before: &RepoReport,
+) -> Result<()> {
+    put_registration(&EsClient::new(t, opts), &body_of(before)).await
 }
 
 /// `POST _snapshot/<repo>/_verify`: the names of the nodes that can access the repository.

@@ -303,7 +303,31 @@ pub async fn snapshot_restore_preview(
     check_restore(&EsClient::new(t, opts), name, delete_existing).await
 }
 
-/// Restore snapshot `name` with `include_global_state: true` and wait until it is complete.
+/// A restore the target accepted: started by [`restore_start`], or found done or running there.
+/// Its global state (templates, persistent cluster settings) is in place from then on.
+#[derive(Debug, Clone)]
+pub struct RestoreStarted {
+    preview: RestorePreview,
+    outcome: RestoreOutcome,
+    indices: BTreeSet<String>,
+    started: tokio::time::Instant,
+}
+
+/// Restore snapshot `name` with `include_global_state: true` and wait until it is complete:
+/// [`restore_start`], then [`restore_follow`].
+pub async fn snapshot_restore(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    name: &str,
+    delete_existing: bool,
+    progress: ProgressFn<'_>,
+) -> Result<RestoreReport> {
+    let started = restore_start(t, opts, name, delete_existing).await?;
+    restore_follow(t, opts, started, progress).await
+}
+
+/// Start the restore of snapshot `name` with `include_global_state: true`; returns once the
+/// target accepted it.
 ///
 /// Checks first: the snapshot exists, succeeded, and carries the global state (else refused:
 /// the Camunda templates would be missing). Existing Camunda indices (`operate-*`, `tasklist-*`,
@@ -315,13 +339,12 @@ pub async fn snapshot_restore_preview(
 ///
 /// `delete_existing` must only ever be offered for the recreated region: this function cannot
 /// know which region it talks to.
-pub async fn snapshot_restore(
+pub async fn restore_start(
     t: &dyn EsTransport,
     opts: &EsOptions,
     name: &str,
     delete_existing: bool,
-    progress: ProgressFn<'_>,
-) -> Result<RestoreReport> {
+) -> Result<RestoreStarted> {
     let c = EsClient::new(t, opts);
     let repo = &opts.repository;
     let started = tokio::time::Instant::now();
@@ -357,11 +380,29 @@ pub async fn snapshot_restore(
         .await?;
         RestoreOutcome::Restored
     };
-    let end = follow_restore(&c, name, &indices, progress).await?;
-    Ok(RestoreReport {
-        repository: repo.clone(),
-        snapshot: name.to_string(),
+    Ok(RestoreStarted {
+        preview,
         outcome,
+        indices,
+        started,
+    })
+}
+
+/// Follow an accepted restore until every shard copy is recovered; its report.
+pub async fn restore_follow(
+    t: &dyn EsTransport,
+    opts: &EsOptions,
+    started: RestoreStarted,
+    progress: ProgressFn<'_>,
+) -> Result<RestoreReport> {
+    let c = EsClient::new(t, opts);
+    let name = started.preview.snapshot.snapshot.clone();
+    let end = follow_restore(&c, &name, &started.indices, progress).await?;
+    let preview = started.preview;
+    Ok(RestoreReport {
+        repository: opts.repository.clone(),
+        snapshot: name,
+        outcome: started.outcome,
         // Empty when already restored: nothing was deleted.
         deleted_indices: preview.delete_indices,
         restored_indices: preview.restore_indices,
@@ -369,6 +410,6 @@ pub async fn snapshot_restore(
         shard_copies: end.shard_copies,
         unassigned_replicas: end.unassigned_replicas,
         data_nodes: end.data_nodes,
-        waited_ms: ms(started.elapsed()),
+        waited_ms: ms(started.started.elapsed()),
     })
 }

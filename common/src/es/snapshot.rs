@@ -90,6 +90,58 @@ pub(super) async fn lookup(c: &EsClient<'_>, name: &str) -> Result<Option<Snapsh
     Ok(info.filter(|i| i.snapshot == name))
 }
 
+/// The indices a default snapshot takes (not hidden) that are red: their primaries are not
+/// allocated (`_cat/indices` health).
+pub(super) async fn red_indices(c: &EsClient<'_>) -> Result<Vec<String>> {
+    let mut red: Vec<String> = super::cluster::cat_indices(c)
+        .await?
+        .into_iter()
+        .filter(|i| !i.index.starts_with('.') && i.health.as_deref() == Some("red"))
+        .map(|i| i.index)
+        .collect();
+    red.sort();
+    Ok(red)
+}
+
+/// Why a snapshot of `t` cannot be taken while `red` indices are red, and the ways out.
+/// Elasticsearch fails the snapshot request itself: shards whose primary is not allocated are
+/// `MISSING` and, unless `partial: true`, "Indices don't have primary shards [..]"
+/// (elastic/elasticsearch 8.x and opensearch-project/OpenSearch 2.x `SnapshotsService`).
+pub(super) fn red_message(t: &dyn EsTransport, red: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let list = red
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if red.len() > SHOWN {
+        format!(" and {} more", red.len() - SHOWN)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} red indices in {} (their primary shards are not allocated): {list}{more}. \
+         Elasticsearch fails a snapshot of them (\"Indices don't have primary shards\"). Either \
+         wait until the cluster allocates them (GET _cluster/allocation/explain says why a primary \
+         is unassigned; `kubectl c8dr es status` shows the health), or, if their data is lost, \
+         restore or delete those indices there yourself; then run this again. c8dr takes no \
+         partial snapshot: it would leave them out of the copy",
+        red.len(),
+        t.describe()
+    )
+}
+
+/// Refuse (exit 3) a snapshot of a cluster with red indices, with reads only.
+pub(super) async fn check_no_red(c: &EsClient<'_>) -> Result<()> {
+    let red = red_indices(c).await?;
+    if red.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::refused(red_message(c.transport, &red)))
+    }
+}
+
 /// The name to use: the given one (validated) or `failback-<UTC timestamp>`.
 pub fn snapshot_name(name: Option<&str>) -> Result<String> {
     match name {
@@ -128,6 +180,7 @@ pub async fn snapshot_create(
     let name = snapshot_name(name)?;
     let c = EsClient::new(t, opts);
     let repo = &opts.repository;
+    check_no_red(&c).await?;
     if let Some(existing) = lookup(&c, &name).await? {
         return Err(Error::failed(format!(
             "snapshot {name} already exists in repository {repo} ({}, started {}): choose another name",
@@ -149,7 +202,21 @@ pub async fn snapshot_create(
         &mut poller,
         || async { Ok(lookup(&c, &name).await?.is_some()) },
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        // Indices turned red between the check and the request.
+        let message = e.to_string();
+        match message.split_once("Indices don't have primary shards [") {
+            Some((_, rest)) => {
+                let red: Vec<String> = rest
+                    .split_once(']')
+                    .map(|(l, _)| l.split(", ").map(str::to_string).collect())
+                    .unwrap_or_default();
+                Error::failed(red_message(t, &red))
+            }
+            None => e,
+        }
+    })?;
     wait_snapshot(&c, &name, progress, &mut poller).await
 }
 

@@ -16,6 +16,16 @@
 //! - `cluster.routing.allocation.node_concurrent_recoveries` (default 2; same file, sets the
 //!   `node_concurrent_incoming_recoveries`/`_outgoing_` defaults): the replicas' peer recoveries.
 //!
+//! **When.** A restore with `include_global_state: true` replaces the target's persistent
+//! cluster settings with the snapshot's (elastic/elasticsearch 8.x
+//! `server/.../snapshots/RestoreService.java` `applyGlobalStateRestore`:
+//! `mdBuilder.persistentSettings(settings)`; opensearch-project/OpenSearch 2.x the same file):
+//! a raise written before the restore is erased by it, record included. So the raise is written
+//! right after the target accepted the restore, from the settings read then (what the snapshot
+//! brought), and the put-back restores exactly those. Before the restore (plans, `--dry-run`),
+//! the values are predicted: the source's persistent settings (the snapshot will carry them),
+//! the target's transient settings (a restore keeps them) and its defaults.
+//!
 //! A setting is only ever raised: when its effective value is already at least c8dr's, it is left
 //! alone. c8dr writes **persistent** settings: transient settings are deprecated since ES 7.16
 //! ("We no longer recommend using transient cluster settings", cluster update settings API) and
@@ -131,6 +141,19 @@ impl TuningPlan {
 
     /// Plan lines: the calls with before → after.
     pub fn plan_lines(&self, side: &str) -> Vec<String> {
+        self.plan_lines_when(side, "for the restore")
+    }
+
+    /// Plan lines for a raise made right after the restore is accepted (see the module docs).
+    pub fn plan_lines_after_restore(&self, side: &str) -> Vec<String> {
+        self.plan_lines_when(
+            side,
+            "right after the restore is accepted: it replaces the persistent settings with the \
+             snapshot's, so these are the values the snapshot brings",
+        )
+    }
+
+    fn plan_lines_when(&self, side: &str, when: &str) -> Vec<String> {
         let mut lines = vec![];
         if let Some(m) = &self.leftover {
             lines.push(format!(
@@ -141,7 +164,7 @@ impl TuningPlan {
         if !self.changes.is_empty() {
             let list: Vec<String> = self.changes.iter().map(SettingChange::line).collect();
             lines.push(format!(
-                "{side}: PUT _cluster/settings (persistent, for the restore): {}",
+                "{side}: PUT _cluster/settings (persistent, {when}): {}",
                 list.join(", ")
             ));
             lines.push(format!(
@@ -321,6 +344,30 @@ pub fn plan_from(settings: &Value) -> Result<TuningPlan> {
 pub async fn tuning_plan(t: &dyn EsTransport, opts: &EsOptions) -> Result<TuningPlan> {
     let c = EsClient::new(t, opts);
     plan_from(&c.get(SETTINGS_READ).await?)
+}
+
+/// The settings the target will have once it accepted a restore of a snapshot of the source
+/// taken now (see the module docs): the source's persistent layer, the target's transient layer
+/// and defaults. Both are `GET` [`SETTINGS_READ`] answers.
+pub fn after_restore(source: &Value, target: &Value) -> Value {
+    let layer = |v: &Value, k: &str| v.get(k).cloned().unwrap_or_else(|| json!({}));
+    json!({
+        "persistent": layer(source, "persistent"),
+        "transient": layer(target, "transient"),
+        "defaults": layer(target, "defaults"),
+    })
+}
+
+/// The tuning a restore into `target` of a snapshot of `source` will make, predicted with reads
+/// only (for plans and `--dry-run`; the run plans again from the settings the restore brought).
+pub async fn predicted_plan(
+    source: &dyn EsTransport,
+    target: &dyn EsTransport,
+    opts: &EsOptions,
+) -> Result<TuningPlan> {
+    let s = EsClient::new(source, opts).get(SETTINGS_READ).await?;
+    let t = EsClient::new(target, opts).get(SETTINGS_READ).await?;
+    plan_from(&after_restore(&s, &t))
 }
 
 /// Whether the record is in place now.

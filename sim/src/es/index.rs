@@ -39,6 +39,9 @@ pub struct EsIndex {
     pub recovery: Recovery,
     /// Per primary shard: the files (segments) it holds. Replicas hold the same files.
     pub data: Vec<ShardData>,
+    /// Its primaries are lost (the node that held them lost its disk, no in-sync copy is left):
+    /// unassigned, so the index is red whatever its recovery says.
+    pub primaries_lost: bool,
 }
 
 /// The recovery of an index's shard copies. Each copy recovers on its own clock once the
@@ -314,6 +317,7 @@ impl EsIndex {
                 copies: vec![],
             },
             data,
+            primaries_lost: false,
         };
         idx.recovery.copies = idx.allocate(nodes, 0, |c| c);
         let at = idx.recovery.start;
@@ -396,10 +400,12 @@ impl EsIndex {
 
     /// Every primary is active (the index can be read, counted and snapshotted).
     pub fn primaries_active(&self, now: Instant) -> bool {
-        self.copies(0)
-            .iter()
-            .filter(|c| c.primary)
-            .all(|c| c.done(now))
+        !self.primaries_lost
+            && self
+                .copies(0)
+                .iter()
+                .filter(|c| c.primary)
+                .all(|c| c.done(now))
     }
 
     /// `red` while a primary is not active, `yellow` while a replica is not active (recovering,

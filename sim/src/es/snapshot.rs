@@ -162,6 +162,9 @@ pub struct StoredSnapshot {
     pub indices: std::collections::BTreeMap<String, SnapIndex>,
     /// Index templates (the global state), when `include_global_state`.
     pub templates: std::collections::BTreeMap<String, Value>,
+    /// The writing cluster's persistent cluster settings at the snapshot (part of the global
+    /// state: `Metadata.persistentSettings()` is written with it), when `include_global_state`.
+    pub persistent_settings: Option<std::collections::BTreeMap<String, String>>,
     pub started: Instant,
     pub done_at: Instant,
     pub start_epoch_ms: u64,
@@ -377,6 +380,12 @@ pub fn put_repository(
             settings.get("readonly").and_then(Value::as_str),
             Some("true")
         );
+    if let Some(current) = world.regions[region].es.repositories.get(repo)
+        && !can_update_in_place(current, kind, &settings)
+        && repository_in_use(world, region, repo)
+    {
+        return in_use_refusal(world, region, repo);
+    }
     let es_uuid = world.regions[region].es.new_uuid(repo);
     let mut reg = RepoRegistration {
         kind: kind.to_string(),
@@ -472,8 +481,73 @@ pub fn get_repository(world: &World, region: RegionId, repo: Option<&str>) -> (u
     (200, Value::Object(out))
 }
 
-/// `DELETE _snapshot/<repo>`: unregister (the data stays in the bucket).
+/// The settings a registration in use may change (elastic/elasticsearch 8.x
+/// `BlobStoreRepository.DYNAMIC_SETTING_NAMES`, used by `canUpdateInPlace`).
+const DYNAMIC_REPO_SETTINGS: [&str; 2] =
+    ["max_snapshot_bytes_per_sec", "max_restore_bytes_per_sec"];
+
+/// Whether a registration can change to `kind`/`settings` while in use: same type, and every
+/// setting that differs (compared as the strings ES stores) is a dynamic one
+/// (elastic/elasticsearch 8.x `BlobStoreRepository.canUpdateInPlace`, called from
+/// `RepositoriesService.registerRepository`; the type must match first).
+fn can_update_in_place(
+    current: &RepoRegistration,
+    kind: &str,
+    settings: &serde_json::Map<String, Value>,
+) -> bool {
+    if current.kind != kind {
+        return false;
+    }
+    let keys: std::collections::BTreeSet<&String> =
+        current.settings.keys().chain(settings.keys()).collect();
+    keys.into_iter()
+        .filter(|k| !DYNAMIC_REPO_SETTINGS.contains(&k.as_str()))
+        .all(|k| current.settings.get(k).map(setting_string) == settings.get(k).map(setting_string))
+}
+
+/// A snapshot of `repo` runs in `region`, or a restore from it does (its primaries are not all
+/// restored yet): `SnapshotsService.isRepositoryInUse` / `RestoreService.isRepositoryInUse`.
+fn repository_in_use(world: &World, region: RegionId, repo: &str) -> bool {
+    let es = &world.regions[region].es;
+    let now = es.clock();
+    let restoring = es.indices.values().any(|i| {
+        matches!(&i.recovery.source, RecoverySource::Snapshot { repository, .. } if repository == repo)
+            && !i.primaries_active(now)
+    });
+    let snapshotting = es.repositories.get(repo).is_some_and(|reg| {
+        stored(world, reg).is_some_and(|st| {
+            st.snapshots
+                .iter()
+                .any(|s| s.writer_region == region && s.state == SnapState::InProgress)
+        })
+    });
+    restoring || snapshotting
+}
+
+/// The refusal of a change to a registration in use: ES 8 throws a `RepositoryConflictException`
+/// (409; elastic/elasticsearch 8.x `RepositoriesService.ensureRepositoryNotInUse`), OpenSearch 2.x
+/// an `IllegalStateException` (500; opensearch-project/OpenSearch 2.x `RepositoriesService`).
+fn in_use_refusal(world: &World, region: RegionId, repo: &str) -> (u16, Value) {
+    if world.regions[region].es.opensearch {
+        es_error(
+            500,
+            "illegal_state_exception",
+            "trying to modify or unregister repository that is currently used",
+        )
+    } else {
+        es_error(
+            409,
+            "repository_conflict_exception",
+            format!("[{repo}] trying to modify or unregister repository that is currently used"),
+        )
+    }
+}
+
+/// `DELETE _snapshot/<repo>`: unregister (the data stays in the bucket); refused while in use.
 pub fn delete_repository(world: &mut World, region: RegionId, repo: &str) -> (u16, Value) {
+    if repository_in_use(world, region, repo) {
+        return in_use_refusal(world, region, repo);
+    }
     match world.regions[region].es.repositories.remove(repo) {
         Some(_) => (200, json!({"acknowledged": true})),
         None => repository_missing(repo),
@@ -486,6 +560,32 @@ fn invalid_name(repo: &str, name: &str, why: &str) -> (u16, Value) {
         "invalid_snapshot_name_exception",
         format!("[{repo}:{name}] Invalid snapshot name [{name}], {why}"),
     )
+}
+
+/// What is wrong with a snapshot name, checked in the order Elasticsearch checks it
+/// (elastic/elasticsearch 8.x `SnapshotsService.validate`, later `SnapshotsServiceUtils.validate`;
+/// opensearch-project/OpenSearch 2.x `SnapshotsService.validate`: the same rules). There is no
+/// length rule: the only bound is the HTTP request line (`http.max_initial_line_length`, 4kb,
+/// `HttpTransportSettings`).
+fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("cannot be empty")
+    } else if name.contains(' ') {
+        Some("must not contain whitespace")
+    } else if name.contains(',') {
+        Some("must not contain ','")
+    } else if name.contains('#') {
+        Some("must not contain '#'")
+    } else if name.starts_with('_') {
+        Some("must not start with '_'")
+    } else if name != name.to_lowercase() {
+        Some("must be lowercase")
+    } else if name.contains(['\\', '/', '*', '?', '"', '<', '>', '|']) {
+        // `Strings.validFileName` against `Strings.INVALID_FILENAME_CHARS`.
+        Some("must not contain the following characters [ , \", *, \\, <, |, ,, >, /, ?]")
+    } else {
+        None
+    }
 }
 
 fn index_filter(body: &Value) -> Option<Vec<String>> {
@@ -514,17 +614,8 @@ pub fn create(
         Ok(r) => r,
         Err(e) => return e,
     };
-    if name != name.to_lowercase() {
-        return invalid_name(repo, name, "must be lowercase");
-    }
-    if name.starts_with('_')
-        || name.contains([' ', ',', '#', '/', '\\', '*', '?', '"', '<', '>', '|'])
-    {
-        return invalid_name(
-            repo,
-            name,
-            "must not contain the following characters [ , \", *, \\, <, |, ,, >, /, ?]",
-        );
+    if let Some(why) = name_problem(name) {
+        return invalid_name(repo, name, why);
     }
     if reg.readonly {
         // SnapshotsService refuses before touching the repository with a RepositoryException,
@@ -552,6 +643,40 @@ pub fn create(
         return invalid_name(repo, name, "snapshot with the same name already exists");
     }
     let now = world.regions[region].es.clock();
+    // Indices whose primaries are unassigned fail the whole request before the snapshot starts
+    // unless `partial: true` (elastic/elasticsearch 8.x `SnapshotsService.createSnapshot`: shards
+    // whose primary is not allocated are `MISSING`, then `throw new SnapshotException(snapshot,
+    // "Indices don't have primary shards " + missing)`, a 500 `snapshot_exception`; the same in
+    // opensearch-project/OpenSearch 2.x `SnapshotsService`). Primaries still initialising wait.
+    let allow_partial = body
+        .get("partial")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut missing: Vec<String> = world.regions[region]
+        .es
+        .indices
+        .iter()
+        .filter(|(n, _)| !n.starts_with('.'))
+        .filter(|(n, _)| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.iter().any(|p| glob_match(p, n)))
+        })
+        .filter(|(_, i)| i.primaries_lost)
+        .map(|(n, _)| n.clone())
+        .collect();
+    missing.sort();
+    if !missing.is_empty() && !allow_partial {
+        let uuid = world.regions[region].es.new_uuid(name);
+        return es_error(
+            500,
+            "snapshot_exception",
+            format!(
+                "[{repo}:{name}/{uuid}] Indices don't have primary shards [{}]",
+                missing.join(", ")
+            ),
+        );
+    }
     let d = shard_duration(world);
     let physical = world.cfg.es_node_bytes_per_sec.max(1) as f64;
     let partial = std::mem::take(&mut world.faults.partial_snapshot);
@@ -630,6 +755,7 @@ pub fn create(
     } else {
         Default::default()
     };
+    let persistent_settings = include_global_state.then(|| es.settings.persistent.clone());
     let uuid = es.new_uuid(name);
     // Upload time: each node uploads the new files of the primaries it holds through the
     // repository's `max_snapshot_bytes_per_sec` limiter, one per node (40mb by default,
@@ -667,6 +793,7 @@ pub fn create(
         include_global_state,
         indices,
         templates,
+        persistent_settings,
         started: now,
         done_at: now + duration,
         start_epoch_ms: epoch_ms(),
@@ -925,6 +1052,13 @@ pub fn restore(
     if global {
         for (t, v) in &snap.templates {
             es.templates.insert(t.clone(), v.clone());
+        }
+        // The snapshot's persistent cluster settings replace the cluster's, whole: what was set
+        // before the restore and is not in the snapshot is gone (elastic/elasticsearch 8.x
+        // `RestoreService.applyGlobalStateRestore`: `mdBuilder.persistentSettings(settings)`;
+        // opensearch-project/OpenSearch 2.x `RestoreService` the same). Transient settings stay.
+        if let Some(p) = &snap.persistent_settings {
+            es.settings.persistent = p.clone();
         }
     }
     // One restore operation: every restored shard carries its `restoreUUID`

@@ -839,6 +839,7 @@ fn a_restore_copies_every_byte_at_the_slower_of_the_repository_and_recovery_limi
     let raised = restore_time(&mut w, t1, "s1");
     assert_paced(&w, raised, (100 * MIB) as f64);
     // Unlimited everywhere is not instant: the node's physical limit (250 MiB/s) remains.
+    // (Transient: a persistent value set before the restore is replaced by the snapshot's.)
     let mut w = data_world(400 * MIB, 0);
     let t1 = prepare_restore(&mut w, t0);
     let (status, _) = call(
@@ -846,7 +847,7 @@ fn a_restore_copies_every_byte_at_the_slower_of_the_repository_and_recovery_limi
         1,
         "PUT",
         "_cluster/settings",
-        Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": "-1"}})),
+        Some(json!({"transient": {"indices.recovery.max_bytes_per_sec": "-1"}})),
     );
     assert_eq!(status, 200);
     let floor = restore_time(&mut w, t1, "s1");
@@ -1111,4 +1112,246 @@ fn a_restore_at_a_high_time_scale_without_limits_finishes() {
         !busy,
         "the restore of 1 GiB at 50x did not finish within a simulated minute"
     );
+}
+
+#[test]
+fn a_restore_with_the_global_state_replaces_the_persistent_settings_with_the_snapshots() {
+    let mut w = data_world(8 << 20, 1);
+    let t0 = Instant::now();
+    w.advance(t0);
+    // The source carries a persistent setting of its own; the snapshot takes it along.
+    let (s, b) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"indices.recovery.max_bytes_per_sec": "100mb"}})),
+    );
+    assert_eq!(s, 200, "{b}");
+    let t1 = prepare_restore(&mut w, t0);
+    // Set on the target before the restore: persistent (replaced) and transient (kept).
+    let (s, b) = call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({
+            "persistent": {"cluster.routing.allocation.node_concurrent_recoveries": "8",
+                           "cluster.metadata.c8dr_recovery_tuning": "{}"},
+            "transient": {"cluster.routing.allocation.node_initial_primaries_recoveries": "6"}})),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (_, got) = call(
+        &mut w,
+        1,
+        "GET",
+        "_cluster/settings?flat_settings=true",
+        None,
+    );
+    assert_eq!(
+        got["persistent"],
+        json!({"indices.recovery.max_bytes_per_sec": "100mb"})
+    );
+    assert_eq!(
+        got["transient"],
+        json!({"cluster.routing.allocation.node_initial_primaries_recoveries": "6"})
+    );
+    // Without the global state the settings stay as they are.
+    w.recreate_region(1);
+    w.advance(t1 + Duration::from_secs(1));
+    call(
+        &mut w,
+        1,
+        "PUT",
+        "_snapshot/camunda_backup",
+        Some(s3_readonly()),
+    );
+    call(
+        &mut w,
+        1,
+        "PUT",
+        "_cluster/settings",
+        Some(json!({"persistent": {"cluster.routing.allocation.node_concurrent_recoveries": "8"}})),
+    );
+    let (s, _) = call(
+        &mut w,
+        1,
+        "POST",
+        "_snapshot/camunda_backup/s1/_restore",
+        Some(json!({})),
+    );
+    assert_eq!(s, 200);
+    let (_, got) = call(
+        &mut w,
+        1,
+        "GET",
+        "_cluster/settings?flat_settings=true",
+        None,
+    );
+    assert_eq!(
+        got["persistent"],
+        json!({"cluster.routing.allocation.node_concurrent_recoveries": "8"})
+    );
+}
+
+#[test]
+fn a_snapshot_of_indices_without_primaries_fails_unless_partial() {
+    let mut w = World::healthy(SimConfig::default());
+    let t0 = Instant::now();
+    w.advance(t0);
+    call(&mut w, 0, "PUT", "_snapshot/camunda_backup", Some(s3()));
+    let red: Vec<String> = w.regions[0].es.indices.keys().take(2).cloned().collect();
+    for i in &red {
+        if let Some(idx) = w.regions[0].es.indices.get_mut(i) {
+            idx.primaries_lost = true;
+        }
+    }
+    let (_, health) = call(&mut w, 0, "GET", "_cluster/health", None);
+    assert_eq!(health["status"], "red");
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_snapshot/camunda_backup/red-1",
+        Some(json!({"include_global_state": true})),
+    );
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"]["type"], "snapshot_exception");
+    let reason = body["error"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("[camunda_backup:red-1/"), "{reason}");
+    assert!(
+        reason.ends_with(&format!(
+            "] Indices don't have primary shards [{}]",
+            red.join(", ")
+        )),
+        "{reason}"
+    );
+    assert!(
+        w.object_store
+            .values()
+            .flat_map(|b| b.values())
+            .all(|r| r.snapshots.is_empty()),
+        "nothing was started"
+    );
+    let (status, body) = call(
+        &mut w,
+        0,
+        "PUT",
+        "_snapshot/camunda_backup/red-2",
+        Some(json!({"include_global_state": true, "partial": true})),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn snapshot_names_are_checked_in_elasticsearchs_order() {
+    let mut w = World::healthy(SimConfig::default());
+    w.advance(Instant::now());
+    call(&mut w, 0, "PUT", "_snapshot/camunda_backup", Some(s3()));
+    for (name, why) in [
+        ("a%20b", "must not contain whitespace"),
+        ("a,b", "must not contain ','"),
+        ("_a", "must not start with '_'"),
+        ("Ab", "must be lowercase"),
+        ("a*b", "must not contain the following characters"),
+    ] {
+        let (status, body) = call(
+            &mut w,
+            0,
+            "PUT",
+            &format!("_snapshot/camunda_backup/{}", name.replace("%20", " ")),
+            Some(json!({})),
+        );
+        assert_eq!(status, 400, "{name}: {body}");
+        assert_eq!(body["error"]["type"], "invalid_snapshot_name_exception");
+        assert!(
+            body["error"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains(why)),
+            "{name}: {body}"
+        );
+    }
+}
+
+#[test]
+fn a_repository_in_use_changes_only_its_rate_limits() {
+    for opensearch in [false, true] {
+        let mut w = World::healthy(SimConfig {
+            es_opensearch: opensearch,
+            es_shard_duration: Duration::from_secs(5),
+            ..SimConfig::default()
+        });
+        let t0 = Instant::now();
+        w.advance(t0);
+        call(&mut w, 0, "PUT", "_snapshot/camunda_backup", Some(s3()));
+        let (s, b) = call(
+            &mut w,
+            0,
+            "PUT",
+            "_snapshot/camunda_backup/running",
+            Some(json!({"include_global_state": true})),
+        );
+        assert_eq!(s, 200, "{b}");
+        // A rate limit may change while the snapshot runs...
+        let mut rated = s3();
+        rated["settings"]["max_snapshot_bytes_per_sec"] = json!("100mb");
+        let (s, b) = call(
+            &mut w,
+            0,
+            "PUT",
+            "_snapshot/camunda_backup?verify=false",
+            Some(rated),
+        );
+        assert_eq!(s, 200, "{b}");
+        // ...anything else is refused, and so is unregistering it.
+        let mut moved = s3();
+        moved["settings"]["base_path"] = json!("elsewhere");
+        let (s, b) = call(
+            &mut w,
+            0,
+            "PUT",
+            "_snapshot/camunda_backup?verify=false",
+            Some(moved.clone()),
+        );
+        let (want_status, want_type) = if opensearch {
+            (500, "illegal_state_exception")
+        } else {
+            (409, "repository_conflict_exception")
+        };
+        assert_eq!(
+            (s, b["error"]["type"].as_str()),
+            (want_status, Some(want_type)),
+            "{b}"
+        );
+        assert!(
+            b["error"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("trying to modify or unregister repository")),
+            "{b}"
+        );
+        assert_eq!(
+            w.regions[0].es.repositories["camunda_backup"].settings["base_path"],
+            "backups"
+        );
+        let (s, _) = call(&mut w, 0, "DELETE", "_snapshot/camunda_backup", None);
+        assert_eq!(s, want_status);
+        // Once the snapshot is done, the change is accepted.
+        w.advance(t0 + Duration::from_secs(3600));
+        let (s, b) = call(
+            &mut w,
+            0,
+            "PUT",
+            "_snapshot/camunda_backup?verify=false",
+            Some(moved),
+        );
+        assert_eq!(s, 200, "{b}");
+    }
 }

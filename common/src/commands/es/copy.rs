@@ -1,10 +1,11 @@
 //! `kubectl c8dr es copy --from surviving --to recreated`: the whole failback step 4.
 
+use super::tuning_step::{keys, raise_after_restore, without_raise};
 use super::{Bars, check_delete_allowed, details, feature_states, unassigned_note};
 use crate::commands::pause_guard::PauseGuard;
 use crate::commands::{Ending, Outcome};
 use crate::error::{Error, Result};
-use crate::es::tuning::{self, SettingChange};
+use crate::es::tuning;
 use crate::es::{self, CopyOutcome, CopySpec, EsAccess, RepoFlags, RepoSpec};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
@@ -59,7 +60,7 @@ impl CopyArgs {
         }
     }
 
-    fn rerun(&self) -> String {
+    pub(super) fn rerun(&self) -> String {
         self.rerun
             .clone()
             .unwrap_or_else(|| "kubectl c8dr es copy".to_string())
@@ -183,29 +184,34 @@ pub async fn copy(
     if args.pause_exporting {
         plan.push(PAUSE_CALL.into());
     }
-    let tuned = args.tuning || tuning.leftover.is_some();
-    let tuning = if args.tuning {
+    // The tuning is made right after the restore is accepted (the restore replaces the
+    // target's persistent settings with the snapshot's): for a new restore its values before
+    // are predicted from the source's settings; a followed restore's are in place already.
+    let new_restore = preview.resume_restore.is_none();
+    let planned = if new_restore {
+        tuning::predicted_plan(st.t(), tt.t(), &opts).await?
+    } else {
         tuning
+    };
+    let tuned = args.tuning || planned.leftover.is_some();
+    let planned = if args.tuning {
+        planned
     } else {
         // --no-tuning: nothing is raised; a leftover of an interrupted run is put back.
-        tuning::TuningPlan {
-            changes: tuning
-                .leftover
-                .as_ref()
-                .map(|m| m.changes.clone())
-                .unwrap_or_default(),
-            left_alone: vec![],
-            leftover: tuning.leftover.clone(),
-        }
+        without_raise(planned)
     };
     let restore_at = preview
         .calls
         .iter()
         .position(|c| c.contains("/_restore") || c.starts_with("target: (none: follow"))
-        .unwrap_or(preview.calls.len());
+        .map_or(preview.calls.len(), |i| i + 1);
     let mut calls = preview.calls.clone();
     if tuned {
-        let lines = tuning.plan_lines("target");
+        let lines = if new_restore {
+            planned.plan_lines_after_restore("target")
+        } else {
+            planned.plan_lines("target")
+        };
         calls.splice(restore_at..restore_at, lines);
     }
     plan.extend(calls);
@@ -222,21 +228,12 @@ pub async fn copy(
         let r = es::precopy::pre_copy(
             st.t(),
             &opts,
-            &es::precopy::with_rate(&copy_spec.repo, copy_spec.snapshot_rate.as_deref()),
+            &copy_spec.repo,
+            copy_spec.snapshot_rate.as_deref(),
             &|ph, p| bars.update(ph, p),
         )
         .await;
         bars.finish();
-        if r.is_err() && copy_spec.snapshot_rate.is_some() {
-            // The copy's own registration would put it back; it will not run now.
-            let plain = copy_spec.repo.clone().with_readonly(false);
-            if let Err(e) = es::repo_register(st.t(), &opts, &plain).await {
-                session.ui.warn(format!(
-                    "putting back repository {} without --snapshot-rate FAILED ({e}): the next es copy or failback registers it again",
-                    access.repository
-                ));
-            }
-        }
         let r = r?;
         session.ui.note(pre_copy_note(&r));
         Some(r)
@@ -252,40 +249,33 @@ pub async fn copy(
         snapshot: Some(preview.snapshot.clone()),
         ..copy_spec
     };
-    let raised = if tuned && !tuning.changes.is_empty() {
-        let g = crate::commands::pause_guard::SettingsGuard::arm(
-            tt.transport.clone(),
-            &opts,
-            tuning.changes.clone(),
-            &args.rerun(),
-        );
-        if args.tuning
-            && let Err(e) = tuning::apply(tt.t(), &opts, &tuning, &args.rerun()).await
-        {
-            let e = match g.put_back().await {
-                Ok(_) => e,
-                Err(back) => also(e, &back),
-            };
-            if let Some(guard) = guard {
-                undo_pause(session, guard).await;
-            }
-            return Err(e);
-        }
-        Some(g)
-    } else {
-        None
-    };
     let bars = Bars::new(session);
-    let result = es::copy(st.t(), tt.t(), &opts, &copy_spec, &|ph, p| {
-        bars.update(ph, p)
-    })
-    .await;
+    let progress = |ph, p| bars.update(ph, p);
+    let mut applied: Option<tuning::TuningPlan> = None;
+    let (result, put_back) =
+        match es::copy_start(st.t(), tt.t(), &opts, &copy_spec, &progress).await {
+            Err(e) => (Err(e), None),
+            Ok(es::CopyStart::Done(report)) => (Ok(*report), None),
+            Ok(es::CopyStart::Restoring(inflight)) => {
+                // Accepted: the snapshot's persistent settings are the target's now.
+                let raised = if tuned {
+                    raise_after_restore(session, &tt, &opts, args).await
+                } else {
+                    None
+                };
+                let result = es::copy_finish(tt.t(), &opts, *inflight, &progress).await;
+                // The restore is over (done or failed): the recovery settings go back first.
+                let put_back = match raised {
+                    Some((g, plan)) => {
+                        applied = Some(plan);
+                        Some(g.put_back().await)
+                    }
+                    None => None,
+                };
+                (result, put_back)
+            }
+        };
     bars.finish();
-    // The restore is over (done or failed): the recovery settings go back first.
-    let put_back = match raised {
-        Some(g) => Some(g.put_back().await),
-        None => None,
-    };
     let report = match (result, put_back) {
         (Ok(r), None | Some(Ok(_))) => r,
         (Ok(_), Some(Err(back))) => {
@@ -332,10 +322,11 @@ pub async fn copy(
             .unwrap_or_default()
     );
     let mut summary = summary;
-    if tuned && !tuning.changes.is_empty() {
+    let raised_changes = applied.map(|p| p.changes).unwrap_or_default();
+    if !raised_changes.is_empty() {
         summary.push_str(&format!(
             "; the recovery settings raised for the restore were put back ({})",
-            keys(&tuning.changes)
+            keys(&raised_changes)
         ));
     }
     if let Some(p) = &pre {
@@ -355,7 +346,7 @@ pub async fn copy(
         if tuned {
             obj.insert(
                 "recoveryTuning".into(),
-                serde_json::json!({"changes": tuning.changes, "putBack": !tuning.changes.is_empty()}),
+                serde_json::json!({"changes": raised_changes, "putBack": !raised_changes.is_empty()}),
             );
         }
     }
@@ -380,17 +371,9 @@ fn also(e: Error, more: &Error) -> Error {
     }
 }
 
-fn keys(changes: &[tuning::SettingChange]) -> String {
-    changes
-        .iter()
-        .map(SettingChange::line)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
 async fn pre_copy_plan(st: &es::EsConn, opts: &es::EsOptions, spec: &CopySpec) -> Vec<String> {
-    let writable = es::precopy::with_rate(&spec.repo, spec.snapshot_rate.as_deref());
+    let writable = spec.repo.clone().with_readonly(false);
     // The repository may not be registered on the source yet: then there is nothing to reuse.
     match es::precopy::find_pre_copy(st.t(), opts).await {
         Ok(Some(found)) => vec![format!(
@@ -407,7 +390,12 @@ async fn pre_copy_plan(st: &es::EsConn, opts: &es::EsOptions, spec: &CopySpec) -
         _ => {
             let name =
                 es::precopy::pre_copy_name().unwrap_or_else(|_| "failback-precopy-<time>".into());
-            es::precopy::pre_copy_calls(&opts.repository, &writable, &name)
+            es::precopy::pre_copy_calls(
+                &opts.repository,
+                &writable,
+                spec.snapshot_rate.as_deref(),
+                &name,
+            )
         }
     }
 }
@@ -621,18 +609,12 @@ pub async fn pre_copy_run(
     let r = es::precopy::pre_copy(
         st.t(),
         &opts,
-        &es::precopy::with_rate(&spec, args.snapshot_rate.as_deref()),
+        &spec,
+        args.snapshot_rate.as_deref(),
         &|ph, p| bars.update(ph, p),
     )
     .await;
     bars.finish();
-    if args.snapshot_rate.is_some() {
-        // Put back the registration without --snapshot-rate, also when the pre-copy failed.
-        let back = es::repo_register(st.t(), &opts, &spec.clone().with_readonly(false)).await;
-        if let (Ok(_), Err(e)) = (&r, back) {
-            return Err(e.context("putting back the repository without --snapshot-rate"));
-        }
-    }
     let r = r?;
     let note = pre_copy_note(&r);
     Ok((r, note))

@@ -7,6 +7,7 @@ mod copy;
 mod repo;
 mod restore;
 mod snapshot;
+mod tuning_step;
 
 use std::sync::Mutex;
 

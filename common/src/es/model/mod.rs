@@ -28,22 +28,59 @@ pub fn is_camunda_index(name: &str) -> bool {
     CAMUNDA_INDEX_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// A snapshot name ES accepts (lowercase, none of `\ / * ? " < > | , #` or space, no leading
-/// `_` or `-`; ES's `MetadataCreateIndexService`-style validation applied to snapshots).
+/// The longest snapshot name c8dr sends, in bytes of UTF-8. Elasticsearch itself has no
+/// length rule for snapshot names; the name travels in the request line, which ES bounds at
+/// `http.max_initial_line_length` (4kb, elastic/elasticsearch `HttpTransportSettings`), and in
+/// argv through `kubectl exec`. 255 (the bound ES puts on index names,
+/// `MetadataCreateIndexService.validateIndexOrAliasName`) keeps every request well within both.
+pub const MAX_SNAPSHOT_NAME_BYTES: usize = 255;
+
+/// A snapshot name as c8dr shows it back: at most 40 characters, quoted, with its size when cut.
+fn shown(name: &str) -> String {
+    const KEEP: usize = 40;
+    if name.chars().count() <= KEEP {
+        format!("{name:?}")
+    } else {
+        let head: String = name.chars().take(KEEP).collect();
+        format!("{head:?}… ({} bytes)", name.len())
+    }
+}
+
+/// A snapshot name Elasticsearch and OpenSearch accept, checked as they check it
+/// (elastic/elasticsearch 8.x `SnapshotsService.validate`, later `SnapshotsServiceUtils.validate`;
+/// opensearch-project/OpenSearch 2.x `SnapshotsService.validate`): not empty, no space, `,` or
+/// `#`, not starting with `_`, lowercase, none of `Strings.INVALID_FILENAME_CHARS`
+/// (`\ / * ? " < > |`). c8dr adds: at most [`MAX_SNAPSHOT_NAME_BYTES`], no control character
+/// (it would not survive a request line), no leading `-` (it would read as a flag).
 pub fn validate_snapshot_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the snapshot name is empty".into());
     }
-    if name != name.to_lowercase() {
-        return Err(format!("snapshot name {name:?} must be lowercase"));
-    }
-    if name.starts_with('_') || name.starts_with('-') {
-        return Err(format!(
-            "snapshot name {name:?} must not start with '_' or '-'"
+    let bad = |why: String| Err(format!("snapshot name {} {why}", shown(name)));
+    if name.len() > MAX_SNAPSHOT_NAME_BYTES {
+        return bad(format!(
+            "is {} bytes long: at most {MAX_SNAPSHOT_NAME_BYTES} bytes (UTF-8)",
+            name.len()
         ));
     }
-    if let Some(c) = name.chars().find(|c| "\\/*?\"<>|,# ".contains(*c)) {
-        return Err(format!("snapshot name {name:?} must not contain {c:?}"));
+    if name.chars().any(char::is_control) {
+        return bad("must not contain a control character".into());
+    }
+    // In Elasticsearch's order: space, ',', '#', a leading '_', lowercase, then the rest.
+    if let Some(c) = [' ', ',', '#'].into_iter().find(|c| name.contains(*c)) {
+        return bad(format!("must not contain {c:?}"));
+    }
+    if name.starts_with('_') {
+        return bad("must not start with '_'".into());
+    }
+    if name.starts_with('-') {
+        return bad("must not start with '-'".into());
+    }
+    if name != name.to_lowercase() {
+        return bad("must be lowercase".into());
+    }
+    if let Some(c) = name.chars().find(|c| "\\/*?\"<>|".contains(*c)) {
+        return bad(format!("must not contain {c:?}"));
     }
     Ok(())
 }
