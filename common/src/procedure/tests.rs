@@ -148,6 +148,32 @@ fn removed_brokers_with_the_exporter_still_on_is_failover_2() {
 }
 
 #[test]
+fn failover_1_names_the_missing_survivors_instead_of_a_removal_that_would_be_refused() {
+    // Found by the model-based test: a surviving broker down (or a gateway listing nobody) makes
+    // `brokers remove` refuse for lack of evidence; status must say so, not suggest it.
+    let mut o = healthy();
+    o.regions[1] = lost();
+    o.alive_brokers = Some(vec![0, 4, 6]);
+    let v = detect(&o);
+    assert_eq!(v.phase, Phase::Failover);
+    assert_eq!(v.steps, [1]);
+    assert_eq!(v.next, None, "{}", v.line());
+    assert!(
+        v.notes
+            .iter()
+            .any(|n| n.contains("does not list brokers [2]") && n.contains("brokers remove --odd")),
+        "{:?}",
+        v.notes
+    );
+    o.alive_brokers = Some(vec![0, 2, 4, 6]);
+    assert!(
+        detect(&o)
+            .next
+            .is_some_and(|n| n.ends_with("brokers remove --odd"))
+    );
+}
+
+#[test]
 fn failover_2_with_the_surviving_exporter_disabled_enables_it_first() {
     // Found by the model-based test: the operator had disabled the surviving region's exporter;
     // `exporters disable` of the lost one would leave none and is refused, so status must not

@@ -10,6 +10,32 @@ pub(super) fn detect(ctx: &Lost<'_>) -> Verdict {
     let lost_members = &ctx.lost_members;
     if !lost_members.is_empty() {
         let mut v = Verdict::at(&[Action::RemoveBrokers], fill, lost);
+        // The forced removal needs a topology listing every broker that remains (docs/contract.md
+        // §4 rule 2) and refuses otherwise: name what is missing instead of a command that will
+        // be refused (found by the model-based test, common/tests/model_based.rs).
+        if let Some(alive) = &ctx.obs.alive_brokers {
+            let remaining: Vec<u32> = ctx
+                .cluster
+                .members
+                .iter()
+                .copied()
+                .filter(|b| !lost.holds(*b))
+                .collect();
+            let missing: Vec<u32> = remaining
+                .iter()
+                .copied()
+                .filter(|b| !alive.contains(b))
+                .collect();
+            if !missing.is_empty() {
+                let cmd = v.next.take().unwrap_or_default();
+                v = v.note(format!(
+                    "/v2/topology does not list brokers {missing:?} of {}, which would remain: without them it is \
+                     no evidence that {lost}'s brokers are down, and the forced removal is refused. Get them running \
+                     and answering the gateway (kubectl get pods in {}), then: {cmd}",
+                    ctx.surviving, ctx.surviving
+                ));
+            }
+        }
         if ctx.lost_obs.reachable {
             v = v.note(format!(
                 "{lost} is reachable again but has no Camunda release: its brokers {lost_members:?} do not run"
