@@ -424,7 +424,8 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             // "times": 2}`); either status without `times` sets nothing.
             let times = body.remove("times").filter(Value::is_u64);
             for key in ["zeebeError", "zeebeReadError"] {
-                if let (Some(status), Some(times)) = (body.remove(key).filter(Value::is_u64), &times)
+                if let (Some(status), Some(times)) =
+                    (body.remove(key).filter(Value::is_u64), &times)
                 {
                     body.insert(key.into(), json!([status, times]));
                 }
@@ -586,10 +587,7 @@ mod tests {
             .await
             .expect("control answers");
         assert_eq!(ok.status(), 200);
-        assert_eq!(
-            ok.json::<Value>().await.expect("json"),
-            json!({"ok": true})
-        );
+        assert_eq!(ok.json::<Value>().await.expect("json"), json!({"ok": true}));
         // A status without `times` sets nothing; the faults set before stay.
         post(json!({"zeebeReadError": 504, "kubeApiDelayMs": 20, "helmFailsRegion": 0}))
             .await

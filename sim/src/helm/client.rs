@@ -26,5 +26,8 @@ pub(super) fn post_json(server: &str, path: &str, body: &Value) -> Result<(u16, 
         .block_on(async { tokio::time::timeout(Duration::from_secs(35), send).await })
         .map_err(|_| unreachable(&"i/o timeout"))?
         .map_err(|e| unreachable(&e))?;
-    Ok((status, serde_json::from_slice(&answer).unwrap_or(Value::Null)))
+    Ok((
+        status,
+        serde_json::from_slice(&answer).unwrap_or(Value::Null),
+    ))
 }
