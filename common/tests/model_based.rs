@@ -36,7 +36,7 @@ use c8dr_common::region::RegionId as CoreRegion;
 use c8dr_common::session::Session;
 use c8dr_common::values::SCHEMA_MANAGER_VAR;
 use c8dr_common::zeebe::brokers::Selection;
-use c8dr_sim::es::snapshot::RepoRegistration;
+use c8dr_sim::es::repository::RepoRegistration;
 use c8dr_sim::invariants::{self, Snapshot};
 use c8dr_sim::{SimConfig, World};
 use serde_json::json;
