@@ -2,15 +2,13 @@
 //! (Elasticsearch reached by curl exec'd in its pod, as on a real cluster), and the tests assert
 //! on the returned `Outcome`/view and on the simulator's Elasticsearch state.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::Cluster;
 use c8dr_common::commands::Ending;
 use c8dr_common::commands::es::{self, CopyArgs};
 use c8dr_common::es::{EsAccess, RepoFlags};
 use c8dr_sim::{SimConfig, World};
-use support::Cluster;
 
 const BUCKET: &str = "c8dr-commands-bucket";
 const REPO: &str = "camunda_backup";

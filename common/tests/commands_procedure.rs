@@ -2,10 +2,9 @@
 //! drivers run against the simulator, and a dry run sends nothing. Assertions are on the returned
 //! `Outcome`/`StatusReport` and on the simulator's typed state.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::Cluster;
 use c8dr_common::commands::failback::{FailbackArgs, failback};
 use c8dr_common::commands::failover::failover;
 use c8dr_common::commands::status::{StatusReport, status};
@@ -16,7 +15,6 @@ use c8dr_common::session::Session;
 use c8dr_common::values::SCHEMA_MANAGER_VAR;
 use c8dr_sim::{SimConfig, World};
 use serde_json::json;
-use support::Cluster;
 
 /// Server-side durations short enough for a test (as the e2e harness's `fast_config`).
 fn fast() -> SimConfig {

@@ -1,10 +1,8 @@
 //! The in-process command harness works end to end: a read command and a dry-run mutation.
 
-mod support;
-
+use crate::support::Cluster;
 use c8dr_common::commands::{self, Ending};
 use c8dr_sim::SimConfig;
-use support::Cluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topology_in_process_shows_both_regions_brokers() {

@@ -1,15 +1,13 @@
 //! The Zeebe commands in process (brokers, exporters, exporting, changes): each runs against the
 //! simulator and is judged by its `Outcome` and by what really happened in the simulated cluster.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::Cluster;
 use c8dr_common::commands::{Ending, Outcome, brokers, changes, exporters, exporting};
 use c8dr_common::error::exit;
 use c8dr_common::zeebe::brokers::Selection;
 use c8dr_sim::{SimConfig, World};
-use support::Cluster;
 
 fn odd() -> Selection {
     Selection::from_flags(true, false, None).expect("--odd")

@@ -22,11 +22,10 @@
 //! `C8DR_MODEL_SEQUENCES=N` runs N sequences (default 40), `C8DR_MODEL_SEED=S` replays one,
 //! `C8DR_MODEL_BASE=B` starts the seeds elsewhere (each CI run can explore new ones).
 
-mod support;
-
 use std::fmt;
 use std::time::Duration;
 
+use crate::support::Cluster;
 use c8dr_common::commands::brokers::{brokers_add, brokers_remove};
 use c8dr_common::commands::exporters::exporter_set;
 use c8dr_common::commands::exporting::{exporting_pause, exporting_resume};
@@ -37,11 +36,10 @@ use c8dr_common::region::RegionId as CoreRegion;
 use c8dr_common::session::Session;
 use c8dr_common::values::SCHEMA_MANAGER_VAR;
 use c8dr_common::zeebe::brokers::Selection;
-use c8dr_sim::es::snapshot::RepoRegistration;
+use c8dr_sim::es::repository::RepoRegistration;
 use c8dr_sim::invariants::{self, Snapshot};
 use c8dr_sim::{SimConfig, World};
 use serde_json::json;
-use support::Cluster;
 
 /// A small, dependency-free PRNG (splitmix64): the same seed gives the same sequence everywhere.
 struct Rng(u64);

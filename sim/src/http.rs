@@ -130,6 +130,45 @@ pub fn empty(status: u16) -> Response<Body> {
     text(status, Bytes::new())
 }
 
+/// One HTTP/1.1 request to a loopback server at `authority` (`host:port`), over hyper: the status
+/// and the whole body. `body` is sent as JSON. The simulator's own clients (the helm stand-in,
+/// `c8dr-sim ctl`) use it; connecting, writing and reading errors are all `io::Error`s.
+pub async fn send(
+    authority: &str,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> std::io::Result<(u16, Bytes)> {
+    let stream = tokio::net::TcpStream::connect(authority).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(std::io::Error::other)?;
+    let conn = tokio::spawn(conn);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, authority);
+    if body.is_some() {
+        request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .map_err(std::io::Error::other)?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(std::io::Error::other)?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    conn.abort();
+    Ok((status, bytes))
+}
+
 /// Whether a region's listeners accept connections; off means the region is lost.
 #[derive(Debug, Clone)]
 pub struct Switch(Arc<tokio::sync::watch::Sender<bool>>);

@@ -91,7 +91,7 @@ impl Snapshot {
 }
 
 /// A repository registration as one comparable line.
-pub fn registration(r: &crate::es::snapshot::RepoRegistration) -> String {
+pub fn registration(r: &crate::es::repository::RepoRegistration) -> String {
     format!("{} {:?} readonly={}", r.kind, r.settings, r.readonly)
 }
 

@@ -602,22 +602,9 @@ async fn ctl(dir: Option<PathBuf>, action: CtlAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A minimal HTTP request over a plain TCP stream (the control endpoint is on loopback):
-/// the status code and the body.
+/// One request to the control endpoint (on loopback): the status code and the body.
 async fn control_request(base: &str, method: &str, path: &str) -> anyhow::Result<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
-        .await?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out).await?;
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .context("the control endpoint's answer has no HTTP status")?;
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
-    Ok((status, body))
+    let (status, body) = c8dr_sim::http::send(addr, method, path, None).await?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }

@@ -410,73 +410,39 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
             None => http::json(400, &json!({"message": "region=0|1 required"})),
         },
         ("POST", "/faults") => {
-            let body = req.json_body().unwrap_or(Value::Null);
+            let Ok(Value::Object(mut body)) = req.json_body() else {
+                return http::json(200, &json!({"ok": true}));
+            };
             let mut w = shared.world.lock();
             // `{"clear": true}` first: every fault off, then the ones this body sets.
-            if body["clear"].as_bool() == Some(true) {
-                w.faults = crate::world::Faults::default();
+            let faults = if body.remove("clear").and_then(|c| c.as_bool()) == Some(true) {
+                crate::world::Faults::default()
+            } else {
+                w.faults.clone()
+            };
+            // `times` counts both `zeebeError` and `zeebeReadError` (`{"zeebeError": 504,
+            // "times": 2}`); either status without `times` sets nothing.
+            let times = body.remove("times").filter(Value::is_u64);
+            for key in ["zeebeError", "zeebeReadError"] {
+                if let (Some(status), Some(times)) =
+                    (body.remove(key).filter(Value::is_u64), &times)
+                {
+                    body.insert(key.into(), json!([status, times]));
+                }
             }
-            if let (Some(status), Some(times)) =
-                (body["zeebeError"].as_u64(), body["times"].as_u64())
-            {
-                w.faults.zeebe_error = Some((status as u16, times as u32));
+            // The keys present replace their faults; the others keep theirs.
+            let Value::Object(mut merged) = serde_json::to_value(&faults).unwrap_or_default()
+            else {
+                return http::json(500, &json!({"message": "faults do not serialise"}));
+            };
+            merged.extend(body);
+            match serde_json::from_value(Value::Object(merged)) {
+                Ok(f) => {
+                    w.faults = f;
+                    http::json(200, &json!({"ok": true}))
+                }
+                Err(e) => http::json(400, &json!({"message": format!("bad faults: {e}")})),
             }
-            if let Some(n) = body["dropPortForwards"].as_u64() {
-                w.faults.drop_port_forwards = n as u32;
-            }
-            if let Some(n) = body["cutExecStreams"].as_u64() {
-                w.faults.cut_exec_streams = n as u32;
-            }
-            if let Some(b) = body["partialSnapshot"].as_bool() {
-                w.faults.partial_snapshot = b;
-            }
-            if let Some(b) = body["repoVerifyFails"].as_bool() {
-                w.faults.repo_verify_fails = b;
-            }
-            if let Some(p) = body["exportingFailsAtPartition"].as_u64() {
-                w.faults.exporting_fails_at_partition = Some(p as u32);
-            }
-            if let (Some(status), Some(times)) =
-                (body["zeebeReadError"].as_u64(), body["times"].as_u64())
-            {
-                w.faults.zeebe_read_error = Some((status as u16, times as u32));
-            }
-            if let Some(n) = body["loseMutationAnswer"].as_u64() {
-                w.faults.lose_mutation_answer = n as u32;
-            }
-            if let Some(ids) = body["stoppedBrokers"].as_array() {
-                w.faults.stopped_brokers = ids
-                    .iter()
-                    .filter_map(Value::as_u64)
-                    .map(|b| b as u32)
-                    .collect();
-            }
-            if let Some(b) = body["cancelNextChange"].as_bool() {
-                w.faults.cancel_next_change = b;
-            }
-            if let Some(n) = body["kubeApiUnavailable"].as_u64() {
-                w.faults.kube_api_unavailable = n as u32;
-            }
-            if let Some(ms) = body["kubeApiDelayMs"].as_u64() {
-                w.faults.kube_api_delay = (ms > 0).then(|| std::time::Duration::from_millis(ms));
-            }
-            if let Some(n) = body["dropMutationAnswer"].as_u64() {
-                w.faults.drop_mutation_answer = n as u32;
-            }
-            if let Some(ids) = body["partitionsQueryTimesOut"].as_array() {
-                w.faults.partitions_query_times_out = ids
-                    .iter()
-                    .filter_map(Value::as_u64)
-                    .map(|b| b as u32)
-                    .collect();
-            }
-            if let Some(b) = body["gatewayListsNoBroker"].as_bool() {
-                w.faults.gateway_lists_no_broker = b;
-            }
-            if let Some(r) = body.get("helmFailsRegion") {
-                w.faults.helm_fails_region = r.as_u64().map(|r| r as usize).filter(|r| *r < 2);
-            }
-            http::json(200, &json!({"ok": true}))
         }
         _ => http::json(404, &json!({"message": "unknown control endpoint"})),
     }
@@ -602,6 +568,49 @@ mod tests {
         assert_eq!(served, serde_json::to_value(&log).expect("serialisable"));
         assert_eq!(sim.shared.requests.len(), 5);
         assert_eq!(sim.shared.requests.since(4)[0].listener, "broker-2");
+    }
+
+    #[tokio::test]
+    async fn posted_faults_patch_the_ones_set_before() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start(SimConfig::default(), dir.path())
+            .await
+            .expect("simulator starts");
+        let client = reqwest::Client::new();
+        let post = |body: Value| {
+            client
+                .post(format!("http://{}/faults", sim.control))
+                .json(&body)
+                .send()
+        };
+        let ok = post(json!({"zeebeError": 502, "times": 3, "dropPortForwards": 2}))
+            .await
+            .expect("control answers");
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.json::<Value>().await.expect("json"), json!({"ok": true}));
+        // A status without `times` sets nothing; the faults set before stay.
+        post(json!({"zeebeReadError": 504, "kubeApiDelayMs": 20, "helmFailsRegion": 0}))
+            .await
+            .expect("control answers");
+        {
+            let w = sim.world().lock();
+            assert_eq!(w.faults.zeebe_error, Some((502, 3)));
+            assert_eq!(w.faults.zeebe_read_error, None);
+            assert_eq!(w.faults.drop_port_forwards, 2);
+            assert_eq!(
+                w.faults.kube_api_delay,
+                Some(std::time::Duration::from_millis(20))
+            );
+            assert_eq!(w.faults.helm_fails_region, Some(0));
+        }
+        // 0 ms is no delay, a region that does not exist is none.
+        post(json!({"kubeApiDelayMs": 0, "helmFailsRegion": 2}))
+            .await
+            .expect("control answers");
+        let w = sim.world().lock();
+        assert_eq!(w.faults.kube_api_delay, None);
+        assert_eq!(w.faults.helm_fails_region, None);
+        assert_eq!(w.faults.zeebe_error, Some((502, 3)));
     }
 
     #[tokio::test]

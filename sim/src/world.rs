@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::es::EsCluster;
@@ -141,8 +142,10 @@ impl Default for SimConfig {
     }
 }
 
-/// Faults that tests and the demo inject.
-#[derive(Debug, Clone, Default)]
+/// Faults that tests and the demo inject. On the control endpoint (`POST /faults`) each field is
+/// its camelCase key; `server.rs` folds `times` into `zeebeError`/`zeebeReadError` first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Faults {
     /// The next N mutating Zeebe management calls (dry runs excepted) answer with this status
     /// (409, 502, 504, 500) without reaching a broker.
@@ -189,10 +192,12 @@ pub struct Faults {
     /// Every Kubernetes API request waits this long before it is served (an overloaded API
     /// server queueing requests: API Priority and Fairness, kubernetes/kubernetes
     /// staging/src/k8s.io/apiserver/pkg/server/filters/priority-and-fairness.go).
+    #[serde(rename = "kubeApiDelayMs", with = "millis")]
     pub kube_api_delay: Option<Duration>,
     /// `helm upgrade` into this region fails as when another helm operation holds the release:
     /// helm/helm v3.17.0 pkg/action/upgrade.go `errPending` ("another operation
     /// (install/upgrade/rollback) is in progress"), helm exits 1 and the release is unchanged.
+    #[serde(deserialize_with = "region_or_none")]
     pub helm_fails_region: Option<RegionId>,
     /// The gateway's own view of the brokers is empty: `/v2/topology` lists no broker (the
     /// configured clusterSize, partitionsCount, replicationFactor and lastCompletedChangeId
@@ -218,6 +223,29 @@ pub struct Faults {
     /// zeebe/broker/.../system/management/BrokerAdminServiceImpl.java `getPartitionStatus`,
     /// `future.get(5, TimeUnit.SECONDS)` ... `return Map.of()`). The simulator answers at once.
     pub partitions_query_times_out: std::collections::BTreeSet<u32>,
+}
+
+/// `kubeApiDelayMs`: whole milliseconds, 0 (or null) for none.
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        d.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let ms = Option::<u64>::deserialize(d)?.unwrap_or(0);
+        Ok((ms > 0).then(|| Duration::from_millis(ms)))
+    }
+}
+
+/// `helmFailsRegion`: a region id; anything else (null, 2, …) is no region.
+fn region_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<RegionId>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(v.as_u64().map(|r| r as usize).filter(|r| *r < 2))
 }
 
 /// What the helm stand-in last applied to a region.

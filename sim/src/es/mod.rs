@@ -6,13 +6,16 @@
 //! no background tasks.
 //!
 //! Modules: [`index`] (indices, `_cat/indices`, `_recovery`, `_cluster/health`, delete),
-//! [`snapshot`] (repositories, snapshots, restores), [`curl`] (the `curl` run through exec).
+//! [`repository`], [`snapshot`] and [`restore`] (snapshot repositories, snapshots, restores),
+//! [`curl`] (the `curl` run through exec).
 
 pub mod curl;
 pub mod index;
 pub mod ingest;
 pub mod opensearch;
 pub mod recovery;
+pub mod repository;
+pub mod restore;
 pub mod settings;
 pub mod snapshot;
 #[cfg(test)]
@@ -29,7 +32,8 @@ use crate::http::SimRequest;
 use crate::world::{RegionId, World};
 
 pub use index::{EsIndex, Recovery, RecoverySource, Segment, ShardData};
-pub use snapshot::{RepoRegistration, SnapState, StoredRepository, StoredSnapshot};
+pub use repository::{RepoRegistration, StoredRepository};
+pub use snapshot::{SnapState, StoredSnapshot};
 
 /// One region's Elasticsearch cluster.
 #[derive(Debug, Clone)]
@@ -344,11 +348,13 @@ pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Va
         ("GET", ["_recovery"]) => index::recovery(&world.regions[region].es, req, None),
         ("GET", [idx, "_recovery"]) => index::recovery(&world.regions[region].es, req, Some(idx)),
         ("GET", ["_index_template"]) => index::templates(&world.regions[region].es),
-        ("GET", ["_snapshot"]) => snapshot::get_repository(world, region, None),
-        ("GET", ["_snapshot", repo]) => snapshot::get_repository(world, region, Some(repo)),
-        ("PUT" | "POST", ["_snapshot", repo]) => snapshot::put_repository(world, region, repo, req),
-        ("DELETE", ["_snapshot", repo]) => snapshot::delete_repository(world, region, repo),
-        ("POST", ["_snapshot", repo, "_verify"]) => snapshot::verify(world, region, repo),
+        ("GET", ["_snapshot"]) => repository::get_repository(world, region, None),
+        ("GET", ["_snapshot", repo]) => repository::get_repository(world, region, Some(repo)),
+        ("PUT" | "POST", ["_snapshot", repo]) => {
+            repository::put_repository(world, region, repo, req)
+        }
+        ("DELETE", ["_snapshot", repo]) => repository::delete_repository(world, region, repo),
+        ("POST", ["_snapshot", repo, "_verify"]) => repository::verify(world, region, repo),
         ("GET", ["_snapshot", repo, "_status"]) => snapshot::status(world, region, repo, None),
         ("GET", ["_snapshot", repo, name]) => snapshot::get_snapshots(world, region, repo, name),
         ("PUT" | "POST", ["_snapshot", repo, name]) => {
@@ -359,7 +365,7 @@ pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Va
             snapshot::status(world, region, repo, Some(name))
         }
         ("POST", ["_snapshot", repo, name, "_restore"]) => {
-            snapshot::restore(world, region, repo, name, req)
+            restore::restore(world, region, repo, name, req)
         }
         ("GET", [idx]) if !idx.starts_with('_') => index::get_index(&world.regions[region].es, idx),
         ("GET", [idx, "_settings"]) if !idx.starts_with('_') => {

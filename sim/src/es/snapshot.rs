@@ -1,62 +1,17 @@
-//! Snapshot repositories, snapshots and restores.
-//!
-//! A repository registration points at `world.object_store[bucket][base_path]`, shared by both
-//! regions, so a snapshot written by one region is visible to the other once registered on the
-//! same bucket and base path. Behaviour follows ES 8.18:
-//! - a writable registration caches the repository data it loaded at registration: snapshots
-//!   another cluster wrote afterwards stay invisible to it, a `readonly` one always re-reads
-//!   (elastic/elasticsearch PR #81674; the reason the restoring side registers it readonly);
-//! - an in-progress snapshot is only in the writing cluster's state, not yet in the repository;
-//! - restoring over an open index of the same name is a 500 `snapshot_restore_exception`.
+//! Snapshots: create, list, status and delete (ES 8.18). An in-progress snapshot is only in the
+//! writing cluster's state, not yet in the repository. Repositories are in `repository.rs`,
+//! restores in `restore.rs`.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::index::{EsIndex, Recovery, RecoverySource, Segment, ShardData, epoch_ms, glob_match};
-use super::settings::parse_byte_size;
+use super::index::{Segment, epoch_ms, glob_match};
+use super::repository::{RepoRegistration, registration, repo_rate, stored, visible};
 use super::{es_error, shard_duration};
 use crate::http::SimRequest;
 use crate::world::{RegionId, World};
-
-/// A repository registered in one cluster.
-#[derive(Debug, Clone)]
-pub struct RepoRegistration {
-    /// `s3` or `fs`.
-    pub kind: String,
-    pub settings: serde_json::Map<String, Value>,
-    pub readonly: bool,
-    /// Repository generation loaded at registration (what a writable registration caches).
-    pub seen_generation: u64,
-    pub uuid: String,
-}
-
-impl RepoRegistration {
-    /// Where the repository lives in the object store: (bucket, base path).
-    fn location(&self) -> (String, String) {
-        let s = |k: &str| self.settings.get(k).map(setting_string).unwrap_or_default();
-        match self.kind.as_str() {
-            "fs" => (format!("fs:{}", s("location")), String::new()),
-            _ => (s("bucket"), s("base_path")),
-        }
-    }
-}
-
-fn setting_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A snapshot repository's content in the shared object store.
-#[derive(Debug, Clone, Default)]
-pub struct StoredRepository {
-    pub snapshots: Vec<StoredSnapshot>,
-    /// Bumped by every snapshot written (the `index-N` generation of a real repository).
-    pub generation: u64,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapState {
@@ -136,19 +91,6 @@ fn snapshot_stats(
         "start_time_in_millis": s.start_epoch_ms,
         "time_in_millis": s.elapsed_ms(now),
     })
-}
-
-/// A repository rate setting in bytes per second (`None`: unlimited, a value `<= 0`).
-fn repo_rate(reg: &RepoRegistration, key: &str, default: &str) -> Option<f64> {
-    let text = reg
-        .settings
-        .get(key)
-        .map(setting_string)
-        .unwrap_or_else(|| default.to_string());
-    match parse_byte_size(&text) {
-        Some(b) if b > 0 => Some(b as f64),
-        _ => None,
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -287,271 +229,17 @@ impl StoredSnapshot {
 }
 
 /// `2025-11-23T21:40:00.123Z` from epoch milliseconds (civil-from-days, proleptic Gregorian).
-fn iso8601(ms: u64) -> String {
+pub(super) fn iso8601(ms: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-fn repository_missing(repo: &str) -> (u16, Value) {
-    es_error(
-        404,
-        "repository_missing_exception",
-        format!("[{repo}] missing"),
-    )
-}
-
-fn snapshot_missing(repo: &str, name: &str) -> (u16, Value) {
+pub(super) fn snapshot_missing(repo: &str, name: &str) -> (u16, Value) {
     es_error(
         404,
         "snapshot_missing_exception",
         format!("[{repo}:{name}] is missing"),
     )
-}
-
-/// The registration of `repo` in `region` or the 404.
-fn registration(
-    world: &World,
-    region: RegionId,
-    repo: &str,
-) -> Result<RepoRegistration, (u16, Value)> {
-    world.regions[region]
-        .es
-        .repositories
-        .get(repo)
-        .cloned()
-        .ok_or_else(|| repository_missing(repo))
-}
-
-/// Whether `region`, through `reg`, sees `snap`.
-fn visible(reg: &RepoRegistration, region: RegionId, snap: &StoredSnapshot) -> bool {
-    if snap.writer_region == region {
-        return true;
-    }
-    snap.state != SnapState::InProgress && (reg.readonly || snap.generation <= reg.seen_generation)
-}
-
-fn stored<'a>(world: &'a World, reg: &RepoRegistration) -> Option<&'a StoredRepository> {
-    let (bucket, base) = reg.location();
-    world.object_store.get(&bucket).and_then(|b| b.get(&base))
-}
-
-/// `PUT _snapshot/<repo>`: register (or update) a repository, then verify it unless `verify=false`.
-pub fn put_repository(
-    world: &mut World,
-    region: RegionId,
-    repo: &str,
-    req: &SimRequest,
-) -> (u16, Value) {
-    let body = match req.json_body() {
-        Ok(b) => b,
-        Err(e) => return es_error(400, "x_content_parse_exception", e.to_string()),
-    };
-    let Some(kind) = body.get("type").and_then(Value::as_str) else {
-        return es_error(
-            400,
-            "action_request_validation_exception",
-            "Validation Failed: 1: type is missing;",
-        );
-    };
-    if kind != "s3" && kind != "fs" {
-        return es_error(
-            500,
-            "repository_exception",
-            format!("[{repo}] repository type [{kind}] does not exist"),
-        );
-    }
-    let settings = body
-        .get("settings")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let required = if kind == "s3" { "bucket" } else { "location" };
-    if settings.get(required).is_none() {
-        return es_error(
-            500,
-            "repository_exception",
-            format!(
-                "[{repo}] Could not determine repository generation: setting [{required}] is missing"
-            ),
-        );
-    }
-    let readonly = matches!(settings.get("readonly"), Some(Value::Bool(true)))
-        || matches!(
-            settings.get("readonly").and_then(Value::as_str),
-            Some("true")
-        );
-    if let Some(current) = world.regions[region].es.repositories.get(repo)
-        && !can_update_in_place(current, kind, &settings)
-        && repository_in_use(world, region, repo)
-    {
-        return in_use_refusal(world, region, repo);
-    }
-    let es_uuid = world.regions[region].es.new_uuid(repo);
-    let mut reg = RepoRegistration {
-        kind: kind.to_string(),
-        settings,
-        readonly,
-        seen_generation: 0,
-        uuid: es_uuid,
-    };
-    let (bucket, base) = reg.location();
-    let store = world
-        .object_store
-        .entry(bucket)
-        .or_default()
-        .entry(base)
-        .or_default();
-    reg.seen_generation = store.generation;
-    world.regions[region]
-        .es
-        .repositories
-        .insert(repo.to_string(), reg);
-    let verify = !matches!(req.param("verify"), Some("false"));
-    if verify && world.faults.repo_verify_fails {
-        // ES keeps the registration when the verification of a PUT fails.
-        return verification_failure(world, region, repo);
-    }
-    (200, json!({"acknowledged": true}))
-}
-
-fn verification_failure(world: &World, region: RegionId, repo: &str) -> (u16, Value) {
-    let base = world.regions[region]
-        .es
-        .repositories
-        .get(repo)
-        .map(|r| r.location().1)
-        .unwrap_or_default();
-    let reason = format!("[{repo}] path [{base}] is not accessible on master node");
-    let (status, mut body) = es_error(500, "repository_verification_exception", reason);
-    body["error"]["caused_by"] = json!({
-        "type": "i_o_exception",
-        "reason": format!("Unable to upload object [{base}/tests-sim/master.dat] using a single upload"),
-        "caused_by": {"type": "amazon_s3_exception",
-                      "reason": "The AWS Access Key Id you provided does not exist in our records. (Service: Amazon S3; Status Code: 403; Error Code: InvalidAccessKeyId)"}
-    });
-    (status, body)
-}
-
-/// `POST _snapshot/<repo>/_verify`.
-pub fn verify(world: &mut World, region: RegionId, repo: &str) -> (u16, Value) {
-    if let Err(e) = registration(world, region, repo) {
-        return e;
-    }
-    if world.faults.repo_verify_fails {
-        return verification_failure(world, region, repo);
-    }
-    // Every node of the cluster verifies access (VerifyRepositoryResponse: node id -> name).
-    let nodes: serde_json::Map<String, Value> = (0..world.regions[region].es.nodes)
-        .map(|n| {
-            (
-                format!("sim-node-{n}"),
-                json!({"name": format!("camunda-elasticsearch-master-{n}")}),
-            )
-        })
-        .collect();
-    (200, json!({ "nodes": nodes }))
-}
-
-/// `GET _snapshot[/<repo>]`: registrations, settings rendered as strings like ES does.
-pub fn get_repository(world: &World, region: RegionId, repo: Option<&str>) -> (u16, Value) {
-    let regs = &world.regions[region].es.repositories;
-    let mut out = serde_json::Map::new();
-    let patterns: Vec<&str> = match repo {
-        None | Some("_all") | Some("*") => vec!["*"],
-        Some(r) => r.split(',').collect(),
-    };
-    for p in &patterns {
-        let mut found = false;
-        for (name, reg) in regs.iter().filter(|(n, _)| glob_match(p, n)) {
-            found = true;
-            let settings: serde_json::Map<String, Value> = reg
-                .settings
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(setting_string(v))))
-                .collect();
-            out.insert(
-                name.clone(),
-                json!({"type": reg.kind, "uuid": reg.uuid, "settings": settings}),
-            );
-        }
-        if !found && !p.contains('*') {
-            return repository_missing(p);
-        }
-    }
-    (200, Value::Object(out))
-}
-
-/// The settings a registration in use may change (elastic/elasticsearch 8.x
-/// `BlobStoreRepository.DYNAMIC_SETTING_NAMES`, used by `canUpdateInPlace`).
-const DYNAMIC_REPO_SETTINGS: [&str; 2] =
-    ["max_snapshot_bytes_per_sec", "max_restore_bytes_per_sec"];
-
-/// Whether a registration can change to `kind`/`settings` while in use: same type, and every
-/// setting that differs (compared as the strings ES stores) is a dynamic one
-/// (elastic/elasticsearch 8.x `BlobStoreRepository.canUpdateInPlace`, called from
-/// `RepositoriesService.registerRepository`; the type must match first).
-fn can_update_in_place(
-    current: &RepoRegistration,
-    kind: &str,
-    settings: &serde_json::Map<String, Value>,
-) -> bool {
-    if current.kind != kind {
-        return false;
-    }
-    let keys: std::collections::BTreeSet<&String> =
-        current.settings.keys().chain(settings.keys()).collect();
-    keys.into_iter()
-        .filter(|k| !DYNAMIC_REPO_SETTINGS.contains(&k.as_str()))
-        .all(|k| current.settings.get(k).map(setting_string) == settings.get(k).map(setting_string))
-}
-
-/// A snapshot of `repo` runs in `region`, or a restore from it does (its primaries are not all
-/// restored yet): `SnapshotsService.isRepositoryInUse` / `RestoreService.isRepositoryInUse`.
-fn repository_in_use(world: &World, region: RegionId, repo: &str) -> bool {
-    let es = &world.regions[region].es;
-    let now = es.clock();
-    let restoring = es.indices.values().any(|i| {
-        matches!(&i.recovery.source, RecoverySource::Snapshot { repository, .. } if repository == repo)
-            && !i.primaries_active(now)
-    });
-    let snapshotting = es.repositories.get(repo).is_some_and(|reg| {
-        stored(world, reg).is_some_and(|st| {
-            st.snapshots
-                .iter()
-                .any(|s| s.writer_region == region && s.state == SnapState::InProgress)
-        })
-    });
-    restoring || snapshotting
-}
-
-/// The refusal of a change to a registration in use: ES 8 throws a `RepositoryConflictException`
-/// (409; elastic/elasticsearch 8.x `RepositoriesService.ensureRepositoryNotInUse`), OpenSearch 2.x
-/// an `IllegalStateException` (500; opensearch-project/OpenSearch 2.x `RepositoriesService`).
-fn in_use_refusal(world: &World, region: RegionId, repo: &str) -> (u16, Value) {
-    if world.regions[region].es.opensearch {
-        es_error(
-            500,
-            "illegal_state_exception",
-            "trying to modify or unregister repository that is currently used",
-        )
-    } else {
-        es_error(
-            409,
-            "repository_conflict_exception",
-            format!("[{repo}] trying to modify or unregister repository that is currently used"),
-        )
-    }
-}
-
-/// `DELETE _snapshot/<repo>`: unregister (the data stays in the bucket); refused while in use.
-pub fn delete_repository(world: &mut World, region: RegionId, repo: &str) -> (u16, Value) {
-    if repository_in_use(world, region, repo) {
-        return in_use_refusal(world, region, repo);
-    }
-    match world.regions[region].es.repositories.remove(repo) {
-        Some(_) => (200, json!({"acknowledged": true})),
-        None => repository_missing(repo),
-    }
 }
 
 fn invalid_name(repo: &str, name: &str, why: &str) -> (u16, Value) {
@@ -588,7 +276,7 @@ fn name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
-fn index_filter(body: &Value) -> Option<Vec<String>> {
+pub(super) fn index_filter(body: &Value) -> Option<Vec<String>> {
     match body.get("indices") {
         Some(Value::String(s)) => Some(s.split(',').map(str::to_string).collect()),
         Some(Value::Array(a)) => Some(
@@ -803,7 +491,7 @@ pub fn create(
 }
 
 /// The snapshots of `repo` that `region` sees, matching `expr` (`_all`, `*`, globs, commas).
-fn select<'a>(
+pub(super) fn select<'a>(
     world: &'a World,
     region: RegionId,
     reg: &RepoRegistration,
@@ -963,153 +651,6 @@ pub fn delete(world: &mut World, region: RegionId, repo: &str, name: &str) -> (u
         store.generation += 1;
     }
     (200, json!({"acknowledged": true}))
-}
-
-fn restore_error(repo: &str, snap: &StoredSnapshot, why: String) -> (u16, Value) {
-    es_error(
-        500,
-        "snapshot_restore_exception",
-        format!("[{repo}:{}/{}] {why}", snap.name, snap.uuid),
-    )
-}
-
-/// `POST _snapshot/<repo>/<name>/_restore` (asynchronous: `{"accepted":true}`): the restored
-/// indices recover as `es::recovery` models it.
-pub fn restore(
-    world: &mut World,
-    region: RegionId,
-    repo: &str,
-    name: &str,
-    req: &SimRequest,
-) -> (u16, Value) {
-    let reg = match registration(world, region, repo) {
-        Ok(r) => r,
-        Err(e) => return e,
-    };
-    let snap = match select(world, region, &reg, repo, name) {
-        Ok(s) => match s
-            .into_iter()
-            .find(|s| s.name == name && s.state != SnapState::InProgress)
-        {
-            Some(s) => s.clone(),
-            None => return snapshot_missing(repo, name),
-        },
-        Err(e) => return e,
-    };
-    let body = match req.json_body() {
-        Ok(b) => b,
-        Err(e) => return es_error(400, "x_content_parse_exception", e.to_string()),
-    };
-    // The request is parsed before anything else: a key the engine does not know is a 400.
-    if let Some(rejected) = super::opensearch::check_restore_body(&world.regions[region].es, &body)
-    {
-        return rejected;
-    }
-    if snap.state == SnapState::Failed {
-        return restore_error(repo, &snap, "unsupported snapshot state [FAILED]".into());
-    }
-    // ES's default for restores is include_global_state: false.
-    let global = body
-        .get("include_global_state")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let allow_partial = body
-        .get("partial")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let filter = index_filter(&body);
-    let chosen: Vec<(&String, &SnapIndex)> = snap
-        .indices
-        .iter()
-        .filter(|(n, _)| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.iter().any(|p| glob_match(p, n)))
-        })
-        .collect();
-    let es = &world.regions[region].es;
-    for (n, i) in &chosen {
-        if i.failed.is_some() && !allow_partial {
-            return restore_error(
-                repo,
-                &snap,
-                format!("index [{n}] wasn't fully snapshotted - cannot restore"),
-            );
-        }
-        if es.indices.contains_key(*n) {
-            return restore_error(
-                repo,
-                &snap,
-                format!(
-                    "cannot restore index [{n}] because an open index with same name already exists in the cluster. Either close or delete the existing index or restore the index under a different name by providing a rename pattern and replacement name"
-                ),
-            );
-        }
-    }
-    let d: Duration = shard_duration(world);
-    let es = &mut world.regions[region].es;
-    let now = es.clock();
-    if global {
-        for (t, v) in &snap.templates {
-            es.templates.insert(t.clone(), v.clone());
-        }
-        // The snapshot's persistent cluster settings replace the cluster's, whole: what was set
-        // before the restore and is not in the snapshot is gone (elastic/elasticsearch 8.x
-        // `RestoreService.applyGlobalStateRestore`: `mdBuilder.persistentSettings(settings)`;
-        // opensearch-project/OpenSearch 2.x `RestoreService` the same). Transient settings stay.
-        if let Some(p) = &snap.persistent_settings {
-            es.settings.persistent = p.clone();
-        }
-    }
-    // One restore operation: every restored shard carries its `restoreUUID`
-    // (RestoreService: one `restoreUUID` per restore request).
-    let restore_uuid = es.new_uuid(&format!("restore-{}", snap.name));
-    for (n, si) in chosen.iter() {
-        if si.failed.is_some() {
-            continue;
-        }
-        // RestoreService creates every index at once with its primaries unassigned
-        // (`SnapshotRecoverySource`); the allocator then starts as many recoveries as the
-        // throttles allow (`es::recovery`). Every byte of every file is copied: the new
-        // cluster holds none of them.
-        let uuid = es.new_uuid(n);
-        let mut idx = EsIndex::new(
-            uuid,
-            si.docs,
-            si.shards,
-            si.replicas,
-            es.nodes,
-            RecoverySource::EmptyStore,
-        );
-        idx.data = si
-            .shard_files
-            .iter()
-            .map(|sh| ShardData {
-                files: sh.files.clone(),
-                ..ShardData::default()
-            })
-            .collect();
-        idx.data.resize(idx.shards as usize, ShardData::default());
-        let first = es.next_node;
-        es.next_node = es.next_node.wrapping_add(idx.shards);
-        let copies = idx.allocate(es.nodes, first, |c| c);
-        idx.recovery = Recovery {
-            source: RecoverySource::Snapshot {
-                repository: repo.to_string(),
-                snapshot: snap.name.clone(),
-                restore_uuid: restore_uuid.clone(),
-                index: (*n).clone(),
-            },
-            start: now,
-            fixed: d,
-            start_epoch_ms: epoch_ms(),
-            copies,
-        };
-        es.indices.insert((*n).clone(), idx);
-    }
-    super::recovery::schedule(es, now);
-    world.timeline.restore_started(region, &restore_uuid, now);
-    (200, json!({"accepted": true}))
 }
 
 #[cfg(test)]
