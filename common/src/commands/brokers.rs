@@ -116,6 +116,21 @@ pub async fn brokers_remove(
     let members = t.member_ids();
     let remove = brokers::to_remove(&selection, &members);
     if remove.is_empty() {
+        // The selected brokers already left the membership, but the forced removal that took
+        // them out may still be closing (its operations applied, the change not yet complete):
+        // follow it to the end, as a second run follows the first one's change, so that the
+        // next step does not meet it as a change in progress.
+        if let Some(p) = &t.pending_change
+            && crate::zeebe::change::forced_removal(p).is_some_and(|gone| {
+                gone.iter().all(|b| match &selection {
+                    Selection::Parity(r) => r.holds(*b),
+                    Selection::Ids(ids) => ids.contains(b),
+                })
+            })
+        {
+            super::follow::wait_for_change(session, mgmt, p.id, &format!("change {}", p.id))
+                .await?;
+        }
         return Ok(Outcome::new(
             CMD,
             Ending::AlreadyDone,

@@ -172,6 +172,11 @@ pub fn phase_first(
 /// coordinator (SPEC 3.1 "Routing").
 pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Outcome> {
     const CMD: &str = "failover";
+    // A context this command names must exist before any region is probed: bad input reaches
+    // no cluster (docs/contract.md §4 rule 8). Building the client reads only the kubeconfig.
+    if session.settings.location.context.is_some() {
+        session.kube().await?;
+    }
     // The phase first: during a failback the failover is done, and its steps would undo the
     // failback's (disable the exporter failback 5 enabled again).
     let report = super::status::status(session, super::status::PROBE_TIMEOUT).await?;
