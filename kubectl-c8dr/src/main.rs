@@ -5,6 +5,7 @@ mod complete;
 mod es;
 mod help;
 mod status;
+mod step_text;
 mod version;
 
 use std::process::ExitCode;
@@ -203,9 +204,10 @@ fn validate(global: &Global, command: &Command) -> Result<()> {
     checked.map_err(Error::usage)
 }
 
-/// The command tree: the derive's, with every command's examples ([`help::with_examples`]).
+/// The command tree: the derive's, with every command's examples ([`help::with_examples`]) and
+/// the step numbers of its help texts from the table ([`step_text::with_step_numbers`]).
 fn command() -> clap::Command {
-    help::with_examples(Cli::command())
+    step_text::with_step_numbers(help::with_examples(Cli::command()))
 }
 
 /// `--color` as written on the command line, before clap parses it (so that clap's own help
