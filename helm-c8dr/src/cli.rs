@@ -57,14 +57,24 @@ Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --ver
 5 cluster unreachable for --verify, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP, otherwise
 helm's own exit code.";
 
-const ROOT_EXAMPLES: &str = "\
+/// The root's examples: the failback's helm steps, each named with its number from the table.
+fn root_examples() -> String {
+    use c8dr_common::procedure::Action;
+    let named = |a: Action| a.step().named_capitalised();
+    format!(
+        "\
 Examples:
-  # Failback step 1: install the recreated region, Operate/Tasklist and schema manager off
+  # {}: install the recreated region, Operate/Tasklist and schema manager off
   helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
-  # Failback step 2: the surviving region with Operate/Tasklist off
+  # {}: the surviving region with Operate/Tasklist off
   helm c8dr redeploy --region surviving --no-webapps
-  # Failback step 8: both regions back to normal, chart version pinned
-  helm c8dr redeploy --region both --version 13.1.0";
+  # {}: both regions back to normal, chart version pinned
+  helm c8dr redeploy --region both --version 13.1.0",
+        named(Action::InstallRecreated),
+        named(Action::RedeploySurviving),
+        named(Action::RedeployBoth)
+    )
+}
 
 const REDEPLOY_EXAMPLES: &str = "\
 Examples:
@@ -95,7 +105,7 @@ Examples:
     version,
     about = ABOUT,
     long_about = long_about(),
-    after_help = ROOT_EXAMPLES
+    after_help = root_examples()
 )]
 pub struct Cli {
     /// Output format: text, or one document (apiVersion, kind; docs/output.md) as json or yaml

@@ -4,10 +4,10 @@
 //! renumbers the help with it.
 //!
 //! Placeholders (an action in its Rust spelling, see `steps::Action`):
-//! - `{tag:AddBrokers}` → `failback 7`, `{named:AddBrokers}` → `failback step 7`,
-//!   `{Named:AddBrokers}` → `Failback step 7`, `{n:AddBrokers}` → `7`;
-//! - `{range:InstallRecreated..AddBrokers}` → `1-7` (two steps of one stage);
-//! - `{kubectl:failback}` → `3-7`: the steps of a stage its driver runs.
+//! - `{tag:AddBrokers}`, `{named:AddBrokers}`, `{Named:AddBrokers}`: the step's `Step::tag`,
+//!   `Step::named`, `Step::named_capitalised` (its stage and number); `{n:AddBrokers}`: the number;
+//! - `{range:InstallRecreated..AddBrokers}`: `first-last`, the numbers of two steps of one stage;
+//! - `{kubectl:failback}`: `first-last`, the steps of a stage its driver runs.
 //!
 //! Braces that are not one of these (a jsonpath in an example) stay as they are.
 
@@ -36,12 +36,7 @@ fn fill(kind: &str, arg: &str) -> Option<String> {
     match kind {
         "tag" => Some(step(arg)?.tag()),
         "named" => Some(step(arg)?.named()),
-        "Named" => {
-            let named = step(arg)?.named();
-            let mut chars = named.chars();
-            let first = chars.next()?.to_uppercase();
-            Some(first.chain(chars).collect())
-        }
+        "Named" => Some(step(arg)?.named_capitalised()),
         "n" => Some(step(arg)?.number().to_string()),
         "range" => {
             let (a, b) = arg.split_once("..")?;
