@@ -127,7 +127,7 @@ pub fn pod_node_id(pod_name: &str, region: RegionId) -> Option<u32> {
 
 /// The chart's `orchestration.profiles` defaults.
 pub const DEFAULT_PROFILES: [&str; 4] = ["broker", "identity", "operate", "tasklist"];
-/// The webapps `--no-webapps` turns off (failback step 2).
+/// The webapps `--no-webapps` turns off (the failback's redeploys before the last).
 pub const WEBAPP_PROFILES: [&str; 2] = ["operate", "tasklist"];
 /// Always appended to `spring.profiles.active` by the chart.
 pub const AUTH_PROFILE: &str = "consolidated-auth";
