@@ -171,27 +171,15 @@ pub enum Command {
         /// Total brokers of both regions (default: twice the surviving members)
         #[arg(long, value_name = "N", value_parser = cluster_size_value)]
         cluster_size: Option<u32>,
-        /// S3 bucket of the snapshot repository [env: S3_BUCKET_NAME]
-        #[arg(long, value_name = "BUCKET")]
-        bucket: Option<String>,
-        /// Snapshot repository type: s3, fs (a shared directory), gcs or azure [default: s3]
-        #[arg(long, value_name = "TYPE", value_parser = ["s3", "fs", "gcs", "azure"])]
-        repo_type: Option<String>,
-        /// Directory of an fs repository shared by both clusters (with --repo-type fs)
-        #[arg(long, value_name = "PATH")]
-        location: Option<String>,
-        /// Snapshot repository name
-        #[arg(long, value_name = "NAME", default_value = "camunda_backup")]
-        repo: String,
+        /// The snapshot repository to register (as `es repo register`/`es copy` take it)
+        #[command(flatten)]
+        repository: crate::es::RepoArgs,
+        /// The repository name and the Elasticsearch credentials (as every `es` command)
+        #[command(flatten)]
+        access: crate::es::AccessFlags,
         /// Delete Camunda indices that already exist in the recreated Elasticsearch (asks first)
         #[arg(long)]
         delete_existing_indices: bool,
-        /// Elasticsearch user (default elastic when a password is given)
-        #[arg(long, value_name = "USER")]
-        es_user: Option<String>,
-        /// Environment variable holding the Elasticsearch password (default: the chart's Secret)
-        #[arg(long, value_name = "VAR")]
-        es_password_env: Option<String>,
         /// No pre-copy. By default a full snapshot of the surviving Elasticsearch is taken
         /// before the pause (run after {tag:InstallRecreated}, before {tag:RedeploySurviving}, failback takes it while
         /// the webapps still run and stops there), so that the pause holds only the

@@ -85,7 +85,8 @@ pub struct AccessFlags {
 }
 
 impl AccessFlags {
-    fn access(&self) -> EsAccess {
+    /// The core's view of the flags.
+    pub fn access(&self) -> EsAccess {
         EsAccess {
             repository: self.repo.clone(),
             user: self.es_user.clone(),
@@ -125,7 +126,8 @@ pub struct RepoArgs {
 }
 
 impl RepoArgs {
-    fn flags(&self, readonly: bool) -> RepoFlags {
+    /// The core's view of the flags, for a repository registered `readonly` or writable.
+    pub fn flags(&self, readonly: bool) -> RepoFlags {
         RepoFlags {
             kind: Some(self.kind.clone()),
             bucket: self.bucket.clone(),

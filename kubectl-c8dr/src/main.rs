@@ -109,13 +109,9 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Failback {
             replication_factor,
             cluster_size,
-            bucket,
-            repo_type,
-            location,
-            repo,
+            repository,
+            access,
             delete_existing_indices,
-            es_user,
-            es_password_env,
             no_pre_copy,
             no_tuning,
             snapshot_rate,
@@ -123,17 +119,8 @@ async fn run(session: Session, command: Command) -> Result<()> {
             let args = c8dr_common::commands::failback::FailbackArgs {
                 replication_factor,
                 cluster_size,
-                repo: c8dr_common::es::RepoFlags {
-                    kind: repo_type,
-                    bucket,
-                    location,
-                    ..Default::default()
-                },
-                es: c8dr_common::es::EsAccess {
-                    repository: repo,
-                    user: es_user,
-                    password_env: es_password_env,
-                },
+                repo: repository.flags(false),
+                es: access.access(),
                 delete_existing_indices,
                 no_pre_copy,
                 no_tuning,

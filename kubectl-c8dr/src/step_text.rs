@@ -15,6 +15,7 @@ use c8dr_common::procedure::steps::{Stage, Step, Tool, FAILBACK, FAILOVER};
 use clap::Command;
 
 /// The placeholder kinds, for the check that none is left.
+#[cfg(test)]
 const KINDS: [&str; 6] = ["tag", "named", "Named", "n", "range", "kubectl"];
 
 fn step(action: &str) -> Option<&'static Step> {
@@ -106,7 +107,8 @@ pub fn with_step_numbers(mut cmd: Command) -> Command {
 }
 
 /// The placeholders left in `text` (a misspelt action or kind).
-pub fn unfilled(text: &str) -> Vec<String> {
+#[cfg(test)]
+fn unfilled(text: &str) -> Vec<String> {
     KINDS
         .iter()
         .flat_map(|k| {
