@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use c8dr_common::Error;
+use c8dr_common::output::Format;
 use c8dr_common::helm::RedeployRequest;
 use c8dr_common::values::OverlayOptions;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// The long help: the helm steps of the failback come from the procedure table (one home for step
 /// numbers and commands).
@@ -109,24 +110,18 @@ Examples:
 )]
 pub struct Cli {
     /// Output format: text, or one document (apiVersion, kind; docs/output.md) as json or yaml
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
-    pub output: Output,
+    #[arg(short = 'o', long, value_parser = output_format(), default_value = "text", global = true)]
+    pub output: Format,
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
-    Yaml,
-}
-
-impl Output {
-    /// A document format (json or yaml), not text.
-    pub fn document(self) -> bool {
-        self != Output::Text
-    }
+/// `-o`: the kubectl plugin's formats ([`Format`]), of which helm c8dr writes text or one
+/// document (no report of it lists names or needs a jsonpath).
+fn output_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["text", "json", "yaml"])
+        .map(|s| s.parse::<Format>().unwrap_or_default())
 }
 
 #[derive(Debug, Subcommand)]

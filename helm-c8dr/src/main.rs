@@ -57,11 +57,11 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let output = cli.output;
+    let output = cli.output.clone();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            render::error(&e, output);
+            render::error(&e, &output);
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }
@@ -78,7 +78,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .build()
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
             let report = runtime.block_on(helm::redeploy(&args.request()?, &env, &cwd))?;
-            render::redeploy(&report, cli.output)?;
+            render::redeploy(&report, &cli.output)?;
             match report.error() {
                 Some(e) => Err(e),
                 None => Ok(()),
@@ -86,7 +86,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Overlay(args) => {
             let plan = helm::Plan::new(&args.request()?, &env, &cwd)?;
-            render::overlays(&plan, args.show_secrets, cli.output)
+            render::overlays(&plan, args.show_secrets, &cli.output)
         }
         Command::Version => {
             let info = c8dr_common::output::VersionInfo {
@@ -96,8 +96,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 target: env!("C8DR_TARGET").into(),
                 rustc_version: env!("C8DR_RUSTC_VERSION").into(),
             };
-            if cli.output.document() {
-                render::document(&info, cli.output)
+            if cli.output.is_document() {
+                render::document(&info, &cli.output)
             } else {
                 use c8dr_common::output::Render;
                 print!("{}", info.text());
