@@ -74,7 +74,7 @@ pub enum EsCommand {
 #[derive(Debug, Args)]
 pub struct AccessFlags {
     /// Snapshot repository name
-    #[arg(long = "repo", value_name = "NAME", default_value = "camunda_backup")]
+    #[arg(long = "repo", value_name = "NAME", default_value = c8dr_common::chart::REPOSITORY)]
     pub repo: String,
     /// Elasticsearch user (needs --es-password-env) [default: elastic]
     #[arg(long, value_name = "USER")]
