@@ -7,6 +7,7 @@ mod render;
 use std::process::ExitCode;
 
 use c8dr_common::Error;
+use c8dr_common::error::exit;
 use c8dr_common::config::Env;
 use c8dr_common::helm;
 use clap::{CommandFactory, Parser};
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return exit_code(exit::USAGE);
         }
     };
     let cli = match Cli::try_parse_from(args) {
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: writing man pages to {}: {e}", dir.display());
-                    ExitCode::from(1)
+                    exit_code(exit::FAILED)
                 }
             };
         }
@@ -62,9 +63,16 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             render::error(&e, &output);
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+            exit_code(e.exit_code())
         }
     }
+}
+
+/// The process's exit code for `code` (an `error::exit` code or helm's own, in 0..=255): out of
+/// range, FAILED.
+fn exit_code(code: i32) -> ExitCode {
+    let failed = u8::try_from(exit::FAILED).unwrap_or(u8::MAX);
+    ExitCode::from(u8::try_from(code).unwrap_or(failed))
 }
 
 fn run(cli: Cli) -> Result<(), Error> {

@@ -17,7 +17,6 @@ const ALLOWED: &[(&str, &str)] = &[
     // clean; the test then keeps them so.
     ("common/src/commands/", "another engineer's refactor (issue 21)"),
     ("common/src/procedure/", "phase detection's comments, owned with the procedure"),
-    ("common/src/es/", "Elasticsearch comments, owned by the es engineer"),
     ("sim/src/main.rs", "one doc comment, sim is owned by the simulator engineer"),
 ];
 
