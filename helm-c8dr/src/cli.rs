@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use c8dr_common::Error;
-use c8dr_common::output::Format;
 use c8dr_common::helm::RedeployRequest;
+use c8dr_common::output::Format;
 use c8dr_common::values::OverlayOptions;
 use clap::{Args, Parser, Subcommand};
 

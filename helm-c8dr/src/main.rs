@@ -7,8 +7,8 @@ mod render;
 use std::process::ExitCode;
 
 use c8dr_common::Error;
-use c8dr_common::error::exit;
 use c8dr_common::config::Env;
+use c8dr_common::error::exit;
 use c8dr_common::helm;
 use clap::{CommandFactory, Parser};
 

@@ -6,7 +6,6 @@ use c8dr_common::helm::{OverlayList, Plan, RedeployReport, RegionOverlay};
 use c8dr_common::output::{Document, Format, render_document};
 use c8dr_common::values::EnvChange;
 
-
 // Output that never panics: after a SIGHUP the terminal is gone and a write fails; the exit code
 // must still be the signal's, not a panic's.
 macro_rules! outln {

@@ -265,7 +265,8 @@ mod tests {
             short_description("Pause it. Then more.\nsecond"),
             "Pause it"
         );
-        let long = "Failback steps in one go (after the helm steps): pause exporting, copy Elasticsearch";
+        let long =
+            "Failback steps in one go (after the helm steps): pause exporting, copy Elasticsearch";
         let short = short_description(long);
         assert!(
             short.chars().count() <= DESCRIPTION_WIDTH && short.ends_with('…'),

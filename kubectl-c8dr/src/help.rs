@@ -79,7 +79,10 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ),
     (
         "exporting pause",
-        &["# {Named:PauseExporting}", "kubectl c8dr exporting pause --yes"],
+        &[
+            "# {Named:PauseExporting}",
+            "kubectl c8dr exporting pause --yes",
+        ],
     ),
     (
         "exporting resume",

@@ -11,7 +11,7 @@
 //!
 //! Braces that are not one of these (a jsonpath in an example) stay as they are.
 
-use c8dr_common::procedure::steps::{Stage, Step, Tool, FAILBACK, FAILOVER};
+use c8dr_common::procedure::steps::{FAILBACK, FAILOVER, Stage, Step, Tool};
 use clap::Command;
 
 /// The placeholder kinds, for the check that none is left.
@@ -48,7 +48,12 @@ fn fill(kind: &str, arg: &str) -> Option<String> {
             let stage = [Stage::Failover, Stage::Failback]
                 .into_iter()
                 .find(|s| s.name() == arg)?;
-            span(&stage.run_by(Tool::Kubectl).map(Step::number).collect::<Vec<_>>())
+            span(
+                &stage
+                    .run_by(Tool::Kubectl)
+                    .map(Step::number)
+                    .collect::<Vec<_>>(),
+            )
         }
         _ => None,
     }
@@ -113,7 +118,9 @@ fn unfilled(text: &str) -> Vec<String> {
         .iter()
         .flat_map(|k| {
             let open = format!("{{{k}:");
-            text.match_indices(&open).map(|(i, _)| i).collect::<Vec<_>>()
+            text.match_indices(&open)
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
         })
         .map(|i| text[i..].chars().take_while(|c| *c != '}').collect())
         .collect()
@@ -129,7 +136,10 @@ mod tests {
     fn placeholders_take_their_numbers_from_the_table() {
         let add = Action::AddBrokers.step();
         assert_eq!(expand("{tag:AddBrokers}"), add.tag());
-        assert_eq!(expand("x {named:AddBrokers} y"), format!("x {} y", add.named()));
+        assert_eq!(
+            expand("x {named:AddBrokers} y"),
+            format!("x {} y", add.named())
+        );
         assert_eq!(
             expand("{Named:PauseExporting}"),
             format!("F{}", &Action::PauseExporting.step().named()[1..])

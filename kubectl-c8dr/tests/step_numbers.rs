@@ -11,13 +11,25 @@ use regex::Regex;
 
 /// Files that may still spell step numbers, each with the reason.
 const ALLOWED: &[(&str, &str)] = &[
-    ("common/src/procedure/steps.rs", "the table itself: its docs give examples of its labels"),
+    (
+        "common/src/procedure/steps.rs",
+        "the table itself: its docs give examples of its labels",
+    ),
     // Owned by other engineers at the time of writing (issue 21 item 2 is theirs there): their
     // doc comments and code comments name steps by number. Remove an entry once its files are
     // clean; the test then keeps them so.
-    ("common/src/commands/", "another engineer's refactor (issue 21)"),
-    ("common/src/procedure/", "phase detection's comments, owned with the procedure"),
-    ("sim/src/main.rs", "one doc comment, sim is owned by the simulator engineer"),
+    (
+        "common/src/commands/",
+        "another engineer's refactor (issue 21)",
+    ),
+    (
+        "common/src/procedure/",
+        "phase detection's comments, owned with the procedure",
+    ),
+    (
+        "sim/src/main.rs",
+        "one doc comment, sim is owned by the simulator engineer",
+    ),
 ];
 
 fn root() -> PathBuf {
@@ -124,7 +136,11 @@ fn no_production_file_types_a_step_number() {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        found.extend(typed_numbers(&text).into_iter().map(|l| format!("{rel}:{l}")));
+        found.extend(
+            typed_numbers(&text)
+                .into_iter()
+                .map(|l| format!("{rel}:{l}")),
+        );
     }
     assert!(
         found.is_empty(),

@@ -269,16 +269,21 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
 
     // Failover.
     if opts.drivers {
-        r.step(&span(Step::RemoveBrokers, Step::DisableExporter), "kubectl c8dr", &["failover"], |s| {
-            (
-                format!(
-                    "members {:?}, {lost_exporter} {}",
-                    members_of(s),
-                    s["exporters"][&lost_exporter]
-                ),
-                only_survivors(s) && s["exporters"][&lost_exporter] == "DISABLED",
-            )
-        })?;
+        r.step(
+            &span(Step::RemoveBrokers, Step::DisableExporter),
+            "kubectl c8dr",
+            &["failover"],
+            |s| {
+                (
+                    format!(
+                        "members {:?}, {lost_exporter} {}",
+                        members_of(s),
+                        s["exporters"][&lost_exporter]
+                    ),
+                    only_survivors(s) && s["exporters"][&lost_exporter] == "DISABLED",
+                )
+            },
+        )?;
     } else {
         r.step(
             &label(Step::RemoveBrokers),
