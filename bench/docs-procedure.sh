@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failback steps 1-8 replayed as Camunda's reference automation runs them, for bench/recovery.sh:
+# The failback's steps replayed as Camunda's reference automation runs them, for bench/recovery.sh:
 # camunda/c8-multi-region stable/8.8 `test/multi_region_aws_camunda_test.go`
 # (TestAWSDualRegFailback_8_6_plus) and `test/internal/helpers/kubectl/helpers.go`:
 # sequential steps, every wait a poll every 15 s (check, then sleep 15 s), the snapshot and the
@@ -57,16 +57,16 @@ blocking() { # stand-in for a blocking call: look often, so no polling delay is 
   until "$@"; do sleep "$BLOCKING_POLL"; done
 }
 
-log "failback 1: install the recreated region without webapps and schema manager"
+log "failback: install the recreated region without webapps and schema manager"
 helm-c8dr redeploy --region recreated --no-webapps --no-schema-manager >/dev/null
-log "failback 2: redeploy the surviving region without webapps; wait for the topology"
+log "failback: redeploy the surviving region without webapps; wait for the topology"
 helm-c8dr redeploy --region surviving --no-webapps >/dev/null
 poll "topology" topology_complete
 
-log "failback 3: pause exporting"
+log "failback: pause exporting"
 curl -sf -XPOST "$MGMT/actuator/exporting/pause" >/dev/null
 
-log "failback 4: register, snapshot (wait_for_completion), register on the recreated side, restore"
+log "failback: copy Elasticsearch: register, snapshot (wait_for_completion), register on the recreated side, restore"
 repo="{\"type\":\"s3\",\"settings\":{\"bucket\":\"$BUCKET\",\"client\":\"camunda\",\"base_path\":\"backups\"}}"
 curl -sf -XPUT "$ES_SURVIVING/_snapshot/camunda_backup" -H 'content-type: application/json' -d "$repo" >/dev/null
 curl -sf -XPUT "$ES_SURVIVING/_snapshot/camunda_backup/$SNAPSHOT" -H 'content-type: application/json' \
@@ -81,20 +81,20 @@ curl -sf -XPOST "$ES_RECREATED/_snapshot/camunda_backup/$SNAPSHOT/_restore" -H '
 blocking "restore" primaries_restored
 poll "green in both regions" bash -c "$(declare -f green); green '$ES_SURVIVING' && green '$ES_RECREATED'"
 
-log "failback 5: enable the recreated exporter from the surviving one"
+log "failback: enable the recreated exporter from the surviving one"
 curl -sf -XPOST "$MGMT/actuator/exporters/camundaregion1/enable" -H 'content-type: application/json' \
   -d '{"initializeFrom":"camundaregion0"}' >/dev/null
 poll "exporter enabled" exporter_enabled
 
-log "failback 6: resume exporting"
+log "failback: resume exporting"
 curl -sf -XPOST "$MGMT/actuator/exporting/resume" >/dev/null
 
-log "failback 7: re-add the brokers (no force), RF 4"
+log "failback: re-add the brokers (no force), RF 4"
 curl -sf -XPATCH "$MGMT/actuator/cluster" -H 'content-type: application/json' \
   -d '{"brokers":{"add":[1,3,5,7]},"partitions":{"replicationFactor":4}}' >/dev/null
 poll "the re-add" no_pending_change
 
-log "failback 8: redeploy both regions with the webapps, one after the other"
+log "failback: redeploy both regions with the webapps, one after the other"
 helm-c8dr redeploy --region surviving >/dev/null
 helm-c8dr redeploy --region recreated >/dev/null
 log "done"

@@ -7,10 +7,12 @@
 #      sequential steps, polls every 15 s, regions upgraded one after the other);
 #   b) c8dr as it was: kubectl c8dr failback --no-pre-copy --no-tuning;
 #   c) c8dr with pre-copy and recovery tuning: kubectl c8dr failback (the default).
-# Helm steps 1, 2 and 8 run through helm c8dr redeploy against the simulator's helm stand-in.
+# The helm steps (the two redeploys without webapps, the final one) run through helm c8dr
+# redeploy against the simulator's helm stand-in.
 #
-# For each: the time without webapps (failback 2 -> 8), the time exporting was paused (3 -> 6),
-# the total (failback 1 -> the end), and the floor: the servers' own time for that method (the
+# For each: the time without webapps (redeploy surviving -> redeploy both), the time exporting was
+# paused (pause -> resume), the total (install of the recreated region -> the end), and the
+# floor: the servers' own time for that method (the
 # union of the intervals in which the simulated servers worked: topology changes, snapshots,
 # restores). The last line compares c) with a) and with its floor.
 #
@@ -91,8 +93,8 @@ run_method() {
         [[ $m == plain ]] && flags=("${plain_flags[@]}")
         helm-c8dr redeploy --region recreated --no-webapps --no-schema-manager >/dev/null
         if [[ $m == precopy ]]; then
-          # After failback 1 the driver takes the full snapshot while the webapps still run,
-          # and stops at failback 2.
+          # After the recreated region's install the driver takes the full snapshot while the
+          # webapps still run, and stops before the surviving region's redeploy.
           kubectl-c8dr failback --replication-factor 4 -q >/dev/null
         fi
         helm-c8dr redeploy --region surviving --no-webapps >/dev/null

@@ -8,6 +8,13 @@ use std::collections::BTreeSet;
 use crate::error::{Error, Result};
 use crate::region::RegionId;
 
+/// The release name without `--release` or `CAMUNDA_RELEASE_NAME` (the chart's documented one).
+pub const DEFAULT_RELEASE: &str = "camunda";
+
+/// The Elasticsearch snapshot repository the procedure registers and uses (`--repo` default),
+/// the name Camunda's dual-region procedure gives it.
+pub const REPOSITORY: &str = "camunda_backup";
+
 /// The chart `helm c8dr redeploy` upgrades unless told otherwise.
 pub const DEFAULT_CHART: &str = "camunda/camunda-platform";
 
@@ -33,7 +40,7 @@ pub fn release(flag: Option<&str>, env: &crate::config::Env) -> Result<String> {
     let (source, name) = match (flag, env.get("CAMUNDA_RELEASE_NAME")) {
         (Some(f), _) => ("--release", f),
         (None, Some(v)) => ("CAMUNDA_RELEASE_NAME", v),
-        (None, None) => return Ok("camunda".to_string()),
+        (None, None) => return Ok(DEFAULT_RELEASE.to_string()),
     };
     check_release(source, name)?;
     Ok(name.to_string())
@@ -127,7 +134,7 @@ pub fn pod_node_id(pod_name: &str, region: RegionId) -> Option<u32> {
 
 /// The chart's `orchestration.profiles` defaults.
 pub const DEFAULT_PROFILES: [&str; 4] = ["broker", "identity", "operate", "tasklist"];
-/// The webapps `--no-webapps` turns off (failback step 2).
+/// The webapps `--no-webapps` turns off (the failback's redeploys before the last).
 pub const WEBAPP_PROFILES: [&str; 2] = ["operate", "tasklist"];
 /// Always appended to `spring.profiles.active` by the chart.
 pub const AUTH_PROFILE: &str = "consolidated-auth";

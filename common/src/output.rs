@@ -105,6 +105,13 @@ pub enum Format {
     Name,
 }
 
+impl Format {
+    /// A document format (json or yaml): one document with apiVersion and kind.
+    pub fn is_document(&self) -> bool {
+        matches!(self, Self::Json | Self::Yaml)
+    }
+}
+
 /// The values of `-o`, for help and errors.
 pub const FORMATS: &str = "text, json, yaml, name or jsonpath=TEMPLATE";
 

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use c8dr_common::Error;
 use c8dr_common::helm::RedeployRequest;
+use c8dr_common::output::Format;
 use c8dr_common::values::OverlayOptions;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// The long help: the helm steps of the failback come from the procedure table (one home for step
 /// numbers and commands).
@@ -57,14 +58,24 @@ Exit codes: 0 success, 2 bad input (nothing ran), 3 refused or declined, 4 --ver
 5 cluster unreachable for --verify, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP, otherwise
 helm's own exit code.";
 
-const ROOT_EXAMPLES: &str = "\
+/// The root's examples: the failback's helm steps, each named with its number from the table.
+fn root_examples() -> String {
+    use c8dr_common::procedure::Action;
+    let named = |a: Action| a.step().named_capitalised();
+    format!(
+        "\
 Examples:
-  # Failback step 1: install the recreated region, Operate/Tasklist and schema manager off
+  # {}: install the recreated region, Operate/Tasklist and schema manager off
   helm c8dr redeploy --region recreated --no-webapps --no-schema-manager
-  # Failback step 2: the surviving region with Operate/Tasklist off
+  # {}: the surviving region with Operate/Tasklist off
   helm c8dr redeploy --region surviving --no-webapps
-  # Failback step 8: both regions back to normal, chart version pinned
-  helm c8dr redeploy --region both --version 13.1.0";
+  # {}: both regions back to normal, chart version pinned
+  helm c8dr redeploy --region both --version 13.1.0",
+        named(Action::InstallRecreated),
+        named(Action::RedeploySurviving),
+        named(Action::RedeployBoth)
+    )
+}
 
 const REDEPLOY_EXAMPLES: &str = "\
 Examples:
@@ -95,28 +106,22 @@ Examples:
     version,
     about = ABOUT,
     long_about = long_about(),
-    after_help = ROOT_EXAMPLES
+    after_help = root_examples()
 )]
 pub struct Cli {
     /// Output format: text, or one document (apiVersion, kind; docs/output.md) as json or yaml
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
-    pub output: Output,
+    #[arg(short = 'o', long, value_parser = output_format(), default_value = "text", global = true)]
+    pub output: Format,
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
-    Yaml,
-}
-
-impl Output {
-    /// A document format (json or yaml), not text.
-    pub fn document(self) -> bool {
-        self != Output::Text
-    }
+/// `-o`: the kubectl plugin's formats ([`Format`]), of which helm c8dr writes text or one
+/// document (no report of it lists names or needs a jsonpath).
+fn output_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["text", "json", "yaml"])
+        .map(|s| s.parse::<Format>().unwrap_or_default())
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use c8dr_common::Error;
 use c8dr_common::config::Env;
+use c8dr_common::error::exit;
 use c8dr_common::helm;
 use clap::{CommandFactory, Parser};
 
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return exit_code(exit::USAGE);
         }
     };
     let cli = match Cli::try_parse_from(args) {
@@ -51,20 +52,27 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: writing man pages to {}: {e}", dir.display());
-                    ExitCode::from(1)
+                    exit_code(exit::FAILED)
                 }
             };
         }
         _ => {}
     }
-    let output = cli.output;
+    let output = cli.output.clone();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            render::error(&e, output);
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+            render::error(&e, &output);
+            exit_code(e.exit_code())
         }
     }
+}
+
+/// The process's exit code for `code` (an `error::exit` code or helm's own, in 0..=255): out of
+/// range, FAILED.
+fn exit_code(code: i32) -> ExitCode {
+    let failed = u8::try_from(exit::FAILED).unwrap_or(u8::MAX);
+    ExitCode::from(u8::try_from(code).unwrap_or(failed))
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
@@ -78,7 +86,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .build()
                 .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
             let report = runtime.block_on(helm::redeploy(&args.request()?, &env, &cwd))?;
-            render::redeploy(&report, cli.output)?;
+            render::redeploy(&report, &cli.output)?;
             match report.error() {
                 Some(e) => Err(e),
                 None => Ok(()),
@@ -86,7 +94,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Overlay(args) => {
             let plan = helm::Plan::new(&args.request()?, &env, &cwd)?;
-            render::overlays(&plan, args.show_secrets, cli.output)
+            render::overlays(&plan, args.show_secrets, &cli.output)
         }
         Command::Version => {
             let info = c8dr_common::output::VersionInfo {
@@ -96,8 +104,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 target: env!("C8DR_TARGET").into(),
                 rustc_version: env!("C8DR_RUSTC_VERSION").into(),
             };
-            if cli.output.document() {
-                render::document(&info, cli.output)
+            if cli.output.is_document() {
+                render::document(&info, &cli.output)
             } else {
                 use c8dr_common::output::Render;
                 print!("{}", info.text());

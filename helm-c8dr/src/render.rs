@@ -6,8 +6,6 @@ use c8dr_common::helm::{OverlayList, Plan, RedeployReport, RegionOverlay};
 use c8dr_common::output::{Document, Format, render_document};
 use c8dr_common::values::EnvChange;
 
-use crate::cli::Output;
-
 // Output that never panics: after a SIGHUP the terminal is gone and a write fails; the exit code
 // must still be the signal's, not a panic's.
 macro_rules! outln {
@@ -57,8 +55,8 @@ fn schema_line(change: EnvChange) -> &'static str {
 }
 
 /// Print one document (`-o json|yaml`): apiVersion, kind, the report (docs/output.md).
-pub fn document<T: Document>(report: &T, output: Output) -> Result<(), Error> {
-    let format = if output == Output::Yaml {
+pub fn document<T: Document>(report: &T, output: &Format) -> Result<(), Error> {
+    let format = if *output == Format::Yaml {
         Format::Yaml
     } else {
         Format::Json
@@ -67,8 +65,8 @@ pub fn document<T: Document>(report: &T, output: Output) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn redeploy(report: &RedeployReport, output: Output) -> Result<(), Error> {
-    if output.document() {
+pub fn redeploy(report: &RedeployReport, output: &Format) -> Result<(), Error> {
+    if output.is_document() {
         return document(report, output);
     }
     for n in report
@@ -150,7 +148,7 @@ pub fn redeploy(report: &RedeployReport, output: Output) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn overlays(plan: &Plan, show_secrets: bool, output: Output) -> Result<(), Error> {
+pub fn overlays(plan: &Plan, show_secrets: bool, output: &Format) -> Result<(), Error> {
     let docs = plan.overlays(show_secrets)?;
     for n in plan
         .notices
@@ -159,7 +157,7 @@ pub fn overlays(plan: &Plan, show_secrets: bool, output: Output) -> Result<(), E
     {
         errln!("note: {n}");
     }
-    if output.document() {
+    if output.is_document() {
         return document(
             &OverlayList {
                 overlays: plan
@@ -190,10 +188,10 @@ pub fn overlays(plan: &Plan, show_secrets: bool, output: Output) -> Result<(), E
 
 /// Print an error on stderr. Its text passes through the free-text redaction (URL userinfo,
 /// `secret=...` pairs): it may quote a URL or a service's answer.
-pub fn error(e: &Error, output: Output) {
+pub fn error(e: &Error, output: &Format) {
     let message =
         c8dr_common::error::bound_message(&c8dr_common::values::redact_text(&e.to_string()));
-    if output == Output::Json {
+    if *output == Format::Json {
         let doc = serde_json::json!({"error": message, "exitCode": e.exit_code()});
         errln!("{doc}");
     } else {

@@ -133,13 +133,13 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Remove or re-add Zeebe brokers (failover 1, failback 7)
+    /// Remove or re-add Zeebe brokers ({tag:RemoveBrokers}, {tag:AddBrokers})
     #[command(subcommand)]
     Brokers(Brokers),
-    /// Enable, disable or list exporters (failover 2, failback 5)
+    /// Enable, disable or list exporters ({tag:DisableExporter}, {tag:EnableExporter})
     #[command(subcommand)]
     Exporters(Exporters),
-    /// Pause or resume exporting (failback 3 and 6)
+    /// Pause or resume exporting ({tag:PauseExporting} and {n:ResumeExporting})
     #[command(subcommand)]
     Exporting(Exporting),
     /// Show, wait for or cancel cluster topology changes
@@ -151,19 +151,19 @@ pub enum Command {
     Status(crate::status::StatusArgs),
     /// A region's active Spring profiles, compared with what is expected
     Profiles(crate::status::ProfilesArgs),
-    /// Elasticsearch: snapshot repository, snapshots, restore, copy between regions (failback 4)
+    /// Elasticsearch: snapshot repository, snapshots, restore, copy between regions ({tag:CopyElasticsearch})
     #[command(subcommand)]
     Es(crate::es::EsCommand),
-    /// Failover steps 1-2 in one go: pre-flight, remove the lost region's brokers, disable its exporter
+    /// Failover steps {kubectl:failover} in one go: pre-flight, remove the lost region's brokers, disable its exporter
     Failover {
         /// The lost region (default: detected, the region whose brokers are all unreachable)
         #[arg(long, value_name = "REGION", add = ArgValueCandidates::new(complete::lost_regions))]
         lost: Option<String>,
     },
-    /// Failback steps 3-7 in one go (after the helm steps 1-2): pause exporting, copy
+    /// Failback steps {kubectl:failback} in one go (after the helm steps {range:InstallRecreated..RedeploySurviving}): pause exporting, copy
     /// Elasticsearch, enable the recreated exporter, resume, re-add the brokers. Re-run after an
     /// interruption, it continues where it stopped; it resumes exporting on every failure. Run
-    /// after step 1 (before step 2), it takes the Elasticsearch pre-copy and stops at step 2.
+    /// after step {n:InstallRecreated} (before step {n:RedeploySurviving}), it takes the Elasticsearch pre-copy and stops at step {n:RedeploySurviving}.
     Failback {
         /// Replication factor to restore (default: twice the current one)
         #[arg(long, value_name = "N", value_parser = replication_factor_value)]
@@ -171,29 +171,17 @@ pub enum Command {
         /// Total brokers of both regions (default: twice the surviving members)
         #[arg(long, value_name = "N", value_parser = cluster_size_value)]
         cluster_size: Option<u32>,
-        /// S3 bucket of the snapshot repository [env: S3_BUCKET_NAME]
-        #[arg(long, value_name = "BUCKET")]
-        bucket: Option<String>,
-        /// Snapshot repository type: s3, fs (a shared directory), gcs or azure [default: s3]
-        #[arg(long, value_name = "TYPE", value_parser = ["s3", "fs", "gcs", "azure"])]
-        repo_type: Option<String>,
-        /// Directory of an fs repository shared by both clusters (with --repo-type fs)
-        #[arg(long, value_name = "PATH")]
-        location: Option<String>,
-        /// Snapshot repository name
-        #[arg(long, value_name = "NAME", default_value = "camunda_backup")]
-        repo: String,
+        /// The snapshot repository to register (as `es repo register`/`es copy` take it)
+        #[command(flatten)]
+        repository: crate::es::RepoArgs,
+        /// The repository name and the Elasticsearch credentials (as every `es` command)
+        #[command(flatten)]
+        access: crate::es::AccessFlags,
         /// Delete Camunda indices that already exist in the recreated Elasticsearch (asks first)
         #[arg(long)]
         delete_existing_indices: bool,
-        /// Elasticsearch user (default elastic when a password is given)
-        #[arg(long, value_name = "USER")]
-        es_user: Option<String>,
-        /// Environment variable holding the Elasticsearch password (default: the chart's Secret)
-        #[arg(long, value_name = "VAR")]
-        es_password_env: Option<String>,
         /// No pre-copy. By default a full snapshot of the surviving Elasticsearch is taken
-        /// before the pause (run after failback 1, before failback 2, failback takes it while
+        /// before the pause (run after {tag:InstallRecreated}, before {tag:RedeploySurviving}, failback takes it while
         /// the webapps still run and stops there), so that the pause holds only the
         /// incremental snapshot and the restore
         #[arg(long, help_heading = "Speed")]
@@ -238,7 +226,7 @@ pub struct BrokerSelection {
 
 #[derive(Debug, Subcommand)]
 pub enum Brokers {
-    /// Force-remove the lost region's brokers (failover step 1). Refuses brokers that are alive.
+    /// Force-remove the lost region's brokers ({named:RemoveBrokers}). Refuses brokers that are alive.
     Remove {
         #[command(flatten)]
         selection: BrokerSelection,
@@ -247,7 +235,7 @@ pub enum Brokers {
         #[arg(long)]
         skip_liveness_check: bool,
     },
-    /// Re-add the recreated region's brokers with the original replication factor (failback step 7).
+    /// Re-add the recreated region's brokers with the original replication factor ({named:AddBrokers}).
     /// A normal (not forced) change.
     Add {
         #[command(flatten)]
@@ -265,7 +253,7 @@ pub enum Brokers {
 pub enum Exporters {
     /// List exporters and their status
     List,
-    /// Disable an exporter, e.g. the lost region's camundaregion1 (failover step 2)
+    /// Disable an exporter, e.g. the lost region's camundaregion1 ({named:DisableExporter})
     Disable {
         #[arg(value_name = "EXPORTER_ID")]
         id: String,
@@ -273,7 +261,7 @@ pub enum Exporters {
         #[arg(long)]
         allow_no_exporter: bool,
     },
-    /// Enable an exporter (failback step 5), optionally initialised from another one
+    /// Enable an exporter ({named:EnableExporter}), optionally initialised from another one
     Enable {
         #[arg(value_name = "EXPORTER_ID")]
         id: String,
@@ -285,13 +273,13 @@ pub enum Exporters {
 
 #[derive(Debug, Subcommand)]
 pub enum Exporting {
-    /// Pause exporting on all partitions (failback step 3). Reverted with a resume if it fails.
+    /// Pause exporting on all partitions ({named:PauseExporting}). Reverted with a resume if it fails.
     Pause {
         /// Soft pause (exporters keep running but do not acknowledge). Resume before switching modes.
         #[arg(long)]
         soft: bool,
     },
-    /// Resume exporting (failback step 6)
+    /// Resume exporting ({named:ResumeExporting})
     Resume,
 }
 

@@ -41,7 +41,9 @@ static KUBECONFIG: OnceLock<Option<String>> = OnceLock::new();
 
 /// The command as completion sees it: named as the binary a shell runs.
 fn command() -> clap::Command {
-    Cli::command().bin_name(BIN).name(BIN)
+    crate::step_text::with_step_numbers(Cli::command())
+        .bin_name(BIN)
+        .name(BIN)
 }
 
 /// `kubectl-c8dr __complete WORDS…` (WORDS: the plugin's arguments, the last one the word being
@@ -263,7 +265,8 @@ mod tests {
             short_description("Pause it. Then more.\nsecond"),
             "Pause it"
         );
-        let long = "Failback steps 3-7 in one go (after the helm steps 1-2): pause exporting, copy Elasticsearch";
+        let long =
+            "Failback steps in one go (after the helm steps): pause exporting, copy Elasticsearch";
         let short = short_description(long);
         assert!(
             short.chars().count() <= DESCRIPTION_WIDTH && short.ends_with('…'),

@@ -1,4 +1,5 @@
-//! `kubectl c8dr es …`: Elasticsearch repository, snapshot, restore and copy (failback step 4).
+//! `kubectl c8dr es …`: Elasticsearch repository, snapshot, restore and copy (the failback's
+//! Elasticsearch copy step).
 //! Parsing and rendering only; the logic is in `c8dr_common::commands::es`.
 
 use c8dr_common::chart;
@@ -31,15 +32,15 @@ pub enum EsCommand {
     /// Create, list, show or restore snapshots
     #[command(subcommand)]
     Snapshot(Box<Snapshot>),
-    /// The whole failback step 4: snapshot the surviving region's Elasticsearch and restore it
+    /// The whole {named:CopyElasticsearch}: snapshot the surviving region's Elasticsearch and restore it
     /// in the recreated one
     #[command(
-        long_about = "The whole failback step 4: register the repository writable on the source and verify it, \
+        long_about = "The whole {named:CopyElasticsearch}: register the repository writable on the source and verify it, \
                       snapshot the source (include_global_state), register the repository read-only on the \
                       target and verify it, wait until the snapshot is visible there, check the target has no \
                       Camunda indices (operate-*, tasklist-*, camunda-*), restore, and verify that the \
                       target's Camunda indices equal the source's.\n\n\
-                      Exporting must be paused first (failback step 3: kubectl c8dr exporting pause). c8dr \
+                      Exporting must be paused first ({named:PauseExporting}: kubectl c8dr exporting pause). c8dr \
                       reads the pause state on every broker pod (GET /actuator/partitions on port 9600) and \
                       refuses the copy (exit 3) when a partition is not paused; --exporting-paused states it \
                       only where the brokers cannot be read, and --pause-exporting pauses first.\n\n\
@@ -73,7 +74,7 @@ pub enum EsCommand {
 #[derive(Debug, Args)]
 pub struct AccessFlags {
     /// Snapshot repository name
-    #[arg(long = "repo", value_name = "NAME", default_value = "camunda_backup")]
+    #[arg(long = "repo", value_name = "NAME", default_value = c8dr_common::chart::REPOSITORY)]
     pub repo: String,
     /// Elasticsearch user (needs --es-password-env) [default: elastic]
     #[arg(long, value_name = "USER")]
@@ -84,7 +85,8 @@ pub struct AccessFlags {
 }
 
 impl AccessFlags {
-    fn access(&self) -> EsAccess {
+    /// The core's view of the flags.
+    pub fn access(&self) -> EsAccess {
         EsAccess {
             repository: self.repo.clone(),
             user: self.es_user.clone(),
@@ -124,7 +126,8 @@ pub struct RepoArgs {
 }
 
 impl RepoArgs {
-    fn flags(&self, readonly: bool) -> RepoFlags {
+    /// The core's view of the flags, for a repository registered `readonly` or writable.
+    pub fn flags(&self, readonly: bool) -> RepoFlags {
         RepoFlags {
             kind: Some(self.kind.clone()),
             bucket: self.bucket.clone(),
@@ -214,10 +217,10 @@ pub struct CopyCmd {
     /// Snapshot name [default: failback-<UTC timestamp>]
     #[arg(long = "snapshot", value_name = "NAME")]
     pub snapshot: Option<String>,
-    /// I have paused exporting (failback step 3): needed only where the brokers' pause state cannot be read
+    /// I have paused exporting ({named:PauseExporting}): needed only where the brokers' pause state cannot be read
     #[arg(long)]
     pub exporting_paused: bool,
-    /// Pause exporting first (failback step 3) through --region's gateway, then copy
+    /// Pause exporting first ({named:PauseExporting}) through --region's gateway, then copy
     #[arg(long)]
     pub pause_exporting: bool,
     /// Feature states to restore with the global state, comma-separated (`none`: keep the

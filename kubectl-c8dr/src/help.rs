@@ -11,9 +11,9 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         &[
             "# Where is the installation in the procedure, and what is the next command?",
             "kubectl c8dr status",
-            "# Region 1 is lost: failover steps 1-2 in one go, plan shown first",
+            "# Region 1 is lost: failover steps {kubectl:failover} in one go, plan shown first",
             "kubectl c8dr failover",
-            "# Region 1 recreated and both helm steps done: failback steps 3-7 in one go",
+            "# Region 1 recreated and both helm steps done: failback steps {kubectl:failback} in one go",
             "kubectl c8dr failback --replication-factor 4",
         ],
     ),
@@ -27,7 +27,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     (
         "brokers remove",
         &[
-            "# Failover step 1, region 1 lost (odd broker ids)",
+            "# {Named:RemoveBrokers}, region 1 lost (odd broker ids)",
             "kubectl c8dr brokers remove --odd",
             "# What the gateway would do, nothing changed",
             "kubectl c8dr brokers remove --even --dry-run=server",
@@ -36,7 +36,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     (
         "brokers add",
         &[
-            "# Failback step 7: re-add region 1's brokers with the original replication factor",
+            "# {Named:AddBrokers}: re-add region 1's brokers with the original replication factor",
             "kubectl c8dr brokers add --odd --replication-factor 4",
             "kubectl c8dr brokers add --ids 1,3,5,7 --replication-factor 4 --no-wait",
         ],
@@ -59,14 +59,14 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     (
         "exporters disable",
         &[
-            "# Failover step 2, region 1 lost",
+            "# {Named:DisableExporter}, region 1 lost",
             "kubectl c8dr exporters disable camundaregion1",
         ],
     ),
     (
         "exporters enable",
         &[
-            "# Failback step 5: the recreated region's exporter, from the surviving one's position",
+            "# {Named:EnableExporter}: the recreated region's exporter, from the surviving one's position",
             "kubectl c8dr exporters enable camundaregion1 --initialize-from camundaregion0",
         ],
     ),
@@ -79,11 +79,14 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ),
     (
         "exporting pause",
-        &["# Failback step 3", "kubectl c8dr exporting pause --yes"],
+        &[
+            "# {Named:PauseExporting}",
+            "kubectl c8dr exporting pause --yes",
+        ],
     ),
     (
         "exporting resume",
-        &["# Failback step 6", "kubectl c8dr exporting resume"],
+        &["# {Named:ResumeExporting}", "kubectl c8dr exporting resume"],
     ),
     (
         "changes",
@@ -194,7 +197,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     (
         "es copy",
         &[
-            "# Failback step 4 (exporting paused first: failback step 3)",
+            "# {Named:CopyElasticsearch} (exporting paused first: {named:PauseExporting})",
             "kubectl c8dr es copy --from surviving --to recreated --bucket my-bucket",
             "kubectl c8dr es copy --pause-exporting --repo-type fs --location /shared/snapshots",
         ],

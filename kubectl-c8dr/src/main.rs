@@ -5,13 +5,14 @@ mod complete;
 mod es;
 mod help;
 mod status;
+mod step_text;
 mod version;
 
 use std::process::ExitCode;
 
 use c8dr_common::commands::{brokers, changes, exporters, exporting, topology};
 use c8dr_common::config::Env;
-use c8dr_common::error::{Error, Result};
+use c8dr_common::error::{Error, Result, exit};
 use c8dr_common::output::{Render, render};
 use c8dr_common::session::{GlobalFlags, Session};
 use c8dr_common::zeebe::brokers::Selection;
@@ -108,13 +109,9 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Failback {
             replication_factor,
             cluster_size,
-            bucket,
-            repo_type,
-            location,
-            repo,
+            repository,
+            access,
             delete_existing_indices,
-            es_user,
-            es_password_env,
             no_pre_copy,
             no_tuning,
             snapshot_rate,
@@ -122,17 +119,8 @@ async fn run(session: Session, command: Command) -> Result<()> {
             let args = c8dr_common::commands::failback::FailbackArgs {
                 replication_factor,
                 cluster_size,
-                repo: c8dr_common::es::RepoFlags {
-                    kind: repo_type,
-                    bucket,
-                    location,
-                    ..Default::default()
-                },
-                es: c8dr_common::es::EsAccess {
-                    repository: repo,
-                    user: es_user,
-                    password_env: es_password_env,
-                },
+                repo: repository.flags(false),
+                es: access.access(),
                 delete_existing_indices,
                 no_pre_copy,
                 no_tuning,
@@ -147,14 +135,28 @@ async fn run(session: Session, command: Command) -> Result<()> {
     }
 }
 
-/// Whether a command's report lists named objects, for `-o name` (checked before any call).
-fn lists_names(command: &Command) -> bool {
+/// The process's exit code for `code` (an `error::exit` code, in 0..=255): out of range, FAILED.
+fn exit_code(code: i32) -> ExitCode {
+    let failed = u8::try_from(exit::FAILED).unwrap_or(u8::MAX);
+    ExitCode::from(u8::try_from(code).unwrap_or(failed))
+}
+
+/// The commands whose report lists named objects, for `-o name` (checked before any call), in
+/// the order the refusal names them.
+const NAMED_LISTS: [&str; 3] = ["exporters list", "topology", "es snapshot list"];
+
+/// The entry of [`NAMED_LISTS`] that `command` is, if any.
+fn named_list(command: &Command) -> Option<&'static str> {
     use es::{EsCommand, Snapshot};
-    match command {
-        Command::Exporters(Exporters::List) | Command::Topology => true,
-        Command::Es(EsCommand::Snapshot(s)) => matches!(**s, Snapshot::List { .. }),
-        _ => false,
-    }
+    let path = match command {
+        Command::Exporters(Exporters::List) => "exporters list",
+        Command::Topology => "topology",
+        Command::Es(EsCommand::Snapshot(s)) if matches!(**s, Snapshot::List { .. }) => {
+            "es snapshot list"
+        }
+        _ => return None,
+    };
+    NAMED_LISTS.iter().copied().find(|p| *p == path)
 }
 
 /// The commands with a server-side dry run: the topology changes, which the gateway plans with
@@ -177,11 +179,16 @@ fn validate(global: &Global, command: &Command) -> Result<()> {
              (the gateway's own planning of a topology change); use --dry-run (client) here",
         ));
     }
-    if global.output.as_deref() == Some("name") && !lists_names(command) {
-        return Err(Error::usage(
-            "-o name: this command's report names no objects (name works with exporters list, \
-             topology and es snapshot list); use -o json, yaml or jsonpath=TEMPLATE",
-        ));
+    if global.output.as_deref() == Some("name") && named_list(command).is_none() {
+        let lists = match NAMED_LISTS.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, first)) => format!("{} and {last}", first.join(", ")),
+            None => "no command".to_string(),
+        };
+        return Err(Error::usage(format!(
+            "-o name: this command's report names no objects (name works with {lists}); use -o \
+             json, yaml or jsonpath=TEMPLATE"
+        )));
     }
     let checked = match command {
         Command::Brokers(Brokers::Add {
@@ -203,9 +210,10 @@ fn validate(global: &Global, command: &Command) -> Result<()> {
     checked.map_err(Error::usage)
 }
 
-/// The command tree: the derive's, with every command's examples ([`help::with_examples`]).
+/// The command tree: the derive's, with every command's examples ([`help::with_examples`]) and
+/// the step numbers of its help texts from the table ([`step_text::with_step_numbers`]).
 fn command() -> clap::Command {
-    help::with_examples(Cli::command())
+    step_text::with_step_numbers(help::with_examples(Cli::command()))
 }
 
 /// `--color` as written on the command line, before clap parses it (so that clap's own help
@@ -249,7 +257,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return exit_code(exit::USAGE);
         }
     };
     if args.get(1).map(String::as_str) == Some("__complete") {
@@ -278,7 +286,7 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: completion {shell}: {e}");
-                    ExitCode::from(2)
+                    exit_code(exit::USAGE)
                 }
             };
         }
@@ -289,7 +297,7 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: writing man pages to {}: {e}", dir.display());
-                    ExitCode::from(1)
+                    exit_code(exit::FAILED)
                 }
             };
         }
@@ -343,7 +351,7 @@ fn main() -> ExitCode {
                 "error: {}",
                 c8dr_common::error::bound_message(&e.to_string())
             );
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+            exit_code(e.exit_code())
         }
     }
 }

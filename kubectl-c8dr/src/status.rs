@@ -19,7 +19,7 @@ pub struct ProfilesArgs {
     /// Expect Operate and Tasklist on: broker,identity,operate,tasklist,consolidated-auth (default)
     #[arg(long, conflicts_with = "expect_no_webapps")]
     pub expect_webapps: bool,
-    /// Expect Operate and Tasklist off: broker,identity,consolidated-auth (failback 1-7)
+    /// Expect Operate and Tasklist off: broker,identity,consolidated-auth (failback {range:InstallRecreated..AddBrokers})
     #[arg(long)]
     pub expect_no_webapps: bool,
     /// Also read the profiles each broker logged at start-up ("The following N profiles are active")

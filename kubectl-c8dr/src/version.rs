@@ -32,7 +32,7 @@ pub fn run(output: Option<&str>) -> ExitCode {
                 "error: {}",
                 c8dr_common::error::bound_message(&e.to_string())
             );
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+            crate::exit_code(e.exit_code())
         }
     }
 }

@@ -59,6 +59,64 @@ orchestration:
     Ok(())
 }
 
+/// The procedure as the demo walks it: the simulator's own list (it models Camunda's documented
+/// procedure and does not take the client's table), one place for the demo's step numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    RemoveBrokers,
+    DisableExporter,
+    InstallRecreated,
+    RedeploySurviving,
+    PauseExporting,
+    CopyElasticsearch,
+    EnableExporter,
+    ResumeExporting,
+    AddBrokers,
+    RedeployBoth,
+}
+
+/// The stages and their steps, in order: a step's number is its position in its stage.
+const PROCEDURE: [(&str, &[Step]); 2] = [
+    ("failover", &[Step::RemoveBrokers, Step::DisableExporter]),
+    (
+        "failback",
+        &[
+            Step::InstallRecreated,
+            Step::RedeploySurviving,
+            Step::PauseExporting,
+            Step::CopyElasticsearch,
+            Step::EnableExporter,
+            Step::ResumeExporting,
+            Step::AddBrokers,
+            Step::RedeployBoth,
+        ],
+    ),
+];
+
+/// The stage of `step`, its number and the number of steps of the stage.
+fn position(step: Step) -> (&'static str, usize, usize) {
+    PROCEDURE
+        .iter()
+        .find_map(|(stage, steps)| {
+            let i = steps.iter().position(|s| *s == step)?;
+            Some((*stage, i + 1, steps.len()))
+        })
+        .unwrap_or(("step", 0, 0))
+}
+
+/// `<stage> <number>/<steps of the stage>`, as the drivers print it.
+fn label(step: Step) -> String {
+    let (stage, n, total) = position(step);
+    format!("{stage} {n}/{total}")
+}
+
+/// `<stage> <first>-<last>`: the steps from `first` to `last` of one stage (a driver's run).
+fn span(first: Step, last: Step) -> String {
+    let (stage, a, _) = position(first);
+    let (_, b, _) = position(last);
+    format!("{stage} {a}-{b}")
+}
+
 struct Runner<'a> {
     opts: &'a DemoOptions,
     sim: &'a Sim,
@@ -211,19 +269,24 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
 
     // Failover.
     if opts.drivers {
-        r.step("failover 1-2", "kubectl c8dr", &["failover"], |s| {
-            (
-                format!(
-                    "members {:?}, {lost_exporter} {}",
-                    members_of(s),
-                    s["exporters"][&lost_exporter]
-                ),
-                only_survivors(s) && s["exporters"][&lost_exporter] == "DISABLED",
-            )
-        })?;
+        r.step(
+            &span(Step::RemoveBrokers, Step::DisableExporter),
+            "kubectl c8dr",
+            &["failover"],
+            |s| {
+                (
+                    format!(
+                        "members {:?}, {lost_exporter} {}",
+                        members_of(s),
+                        s["exporters"][&lost_exporter]
+                    ),
+                    only_survivors(s) && s["exporters"][&lost_exporter] == "DISABLED",
+                )
+            },
+        )?;
     } else {
         r.step(
-            "failover 1/2",
+            &label(Step::RemoveBrokers),
             "kubectl c8dr",
             &["brokers", "remove", parity],
             |s| {
@@ -238,7 +301,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             },
         )?;
         r.step(
-            "failover 2/2",
+            &label(Step::DisableExporter),
             "kubectl c8dr",
             &["exporters", "disable", &lost_exporter],
             |s| {
@@ -258,7 +321,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
 
     // Failback.
     r.step(
-        "failback 1/8",
+        &label(Step::InstallRecreated),
         "helm c8dr",
         &["redeploy", "--region", "recreated", "--no-webapps", "--no-schema-manager"],
         |s| {
@@ -271,7 +334,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         },
     )?;
     r.step(
-        "failback 2/8",
+        &label(Step::RedeploySurviving),
         "helm c8dr",
         &["redeploy", "--region", "surviving", "--no-webapps"],
         |s| {
@@ -285,7 +348,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         |s: &Value| s["regions"][lost]["esIndices"] == s["regions"][surviving]["esIndices"];
     if opts.drivers {
         r.step(
-            "failback 3-7",
+            &span(Step::PauseExporting, Step::AddBrokers),
             "kubectl c8dr",
             &[
                 "failback",
@@ -313,13 +376,13 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         )?;
     } else {
         r.step(
-            "failback 3/8",
+            &label(Step::PauseExporting),
             "kubectl c8dr",
             &["exporting", "pause"],
             |s| ("exporting paused".into(), s["exporting"] == "Paused"),
         )?;
         r.step(
-            "failback 4/8",
+            &label(Step::CopyElasticsearch),
             "kubectl c8dr",
             &[
                 "es",
@@ -345,7 +408,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             },
         )?;
         r.step(
-            "failback 5/8",
+            &label(Step::EnableExporter),
             "kubectl c8dr",
             &[
                 "exporters",
@@ -363,13 +426,13 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             },
         )?;
         r.step(
-            "failback 6/8",
+            &label(Step::ResumeExporting),
             "kubectl c8dr",
             &["exporting", "resume"],
             |s| ("exporting resumed".into(), s["exporting"] == "Running"),
         )?;
         r.step(
-            "failback 7/8",
+            &label(Step::AddBrokers),
             "kubectl c8dr",
             &["brokers", "add", parity, "--replication-factor", "4"],
             |s| {
@@ -386,7 +449,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     }
     let full = serde_json::json!(["broker", "identity", "operate", "tasklist"]);
     r.step(
-        "failback 8/8",
+        &label(Step::RedeployBoth),
         "helm c8dr",
         &["redeploy", "--region", "both"],
         |s| {
@@ -410,4 +473,17 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         r.in_commands.as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_numbers_steps_by_their_position() {
+        assert_eq!(label(Step::RemoveBrokers), "failover 1/2");
+        assert_eq!(label(Step::PauseExporting), "failback 3/8");
+        assert_eq!(label(Step::RedeployBoth), "failback 8/8");
+        assert_eq!(span(Step::PauseExporting, Step::AddBrokers), "failback 3-7");
+    }
 }

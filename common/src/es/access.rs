@@ -35,7 +35,7 @@ pub struct EsAccess {
 impl Default for EsAccess {
     fn default() -> Self {
         Self {
-            repository: "camunda_backup".into(),
+            repository: crate::chart::REPOSITORY.into(),
             user: None,
             password_env: None,
         }
@@ -85,8 +85,9 @@ impl EsAccess {
             || self.repository.starts_with(['_', '-', '.'])
         {
             return Err(Error::usage(format!(
-                "--repo {:?}: expected letters, digits, '_', '-' or '.' (e.g. camunda_backup)",
-                self.repository
+                "--repo {:?}: expected letters, digits, '_', '-' or '.' (e.g. {})",
+                self.repository,
+                crate::chart::REPOSITORY
             )));
         }
         if self.user.is_some() && self.password_env.is_none() {

@@ -36,7 +36,7 @@ pub struct EsOptions {
 impl Default for EsOptions {
     fn default() -> Self {
         Self {
-            repository: "camunda_backup".into(),
+            repository: crate::chart::REPOSITORY.into(),
             wait_timeout: Duration::from_secs(30 * 60),
             retries: 5,
             poll_initial: Duration::from_millis(50),

@@ -1,4 +1,4 @@
-//! The whole failback step 4: snapshot the source, restore into the target, check the target's
+//! The failback's whole Elasticsearch copy step: snapshot the source, restore into the target, check the target's
 //! Camunda indices equal the source's.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -263,7 +263,7 @@ pub struct CopyInFlight {
     restore: RestoreStarted,
 }
 
-/// The whole failback step 4: [`copy_start`], then [`copy_finish`].
+/// The whole copy step: [`copy_start`], then [`copy_finish`].
 pub async fn copy(
     source: &dyn EsTransport,
     target: &dyn EsTransport,
@@ -277,7 +277,7 @@ pub async fn copy(
     }
 }
 
-/// The whole failback step 4 up to the restore's acceptance: register the repository writable
+/// The whole copy step up to the restore's acceptance: register the repository writable
 /// on the source and verify it, snapshot the source, register it read-only on the target and
 /// verify it, wait until the snapshot is visible there, start the restore (refusing existing
 /// Camunda indices unless `delete_existing`). [`copy_finish`] follows the restore and checks

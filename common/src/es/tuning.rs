@@ -8,7 +8,7 @@
 //!   limiter. A value `<= 0` removes the limiter (`RecoverySettings#setMaxBytesPerSec`: "if
 //!   (maxBytesPerSec.getBytes() <= 0) rateLimiter = null"): c8dr sets `-1`, so the restore runs
 //!   at what the node's disk and network and the repository give. The recreated cluster is empty
-//!   and serves no traffic until failback 8, so there is nothing for the limit to protect.
+//!   and serves no traffic until the failback's last redeploy, so there is nothing for the limit to protect.
 //! - `cluster.routing.allocation.node_initial_primaries_recoveries` (default 4;
 //!   `ThrottlingAllocationDecider.java`): primaries restored from a snapshot are throttled by this
 //!   one ("primary is unassigned, means we are going to do recovery from store, snapshot or local

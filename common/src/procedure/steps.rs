@@ -170,6 +170,15 @@ impl Step {
     pub fn named(&self) -> String {
         format!("{} step {}", self.stage.name(), self.number())
     }
+    /// `Failback step 3`: the step at the start of a sentence (the plugins' help examples).
+    pub fn named_capitalised(&self) -> String {
+        let named = self.named();
+        let mut chars = named.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => named,
+        }
+    }
     /// `3/8`.
     pub fn fraction(&self) -> String {
         format!("{}/{}", self.number(), self.total())
@@ -398,6 +407,7 @@ mod tests {
         let add = Action::AddBrokers.step();
         assert_eq!(add.tag(), "failback 7");
         assert_eq!(add.named(), "failback step 7");
+        assert_eq!(add.named_capitalised(), "Failback step 7");
         assert_eq!(add.label(), "step 7/8");
         assert_eq!(add.progress(), "failback 7/8");
         assert_eq!(add.heading(), "failback step 7/8");
