@@ -439,7 +439,7 @@ async fn serve_by_hand(sim: &Sim, dir: &Path, lose: Option<usize>) -> anyhow::Re
 
 /// The `export …` lines of the by-hand walk: the Camunda docs' variables for this simulator, the
 /// helm stand-in as `HELM_BIN` (what `helm` sets for a plugin; `helm-c8dr` run directly honours
-/// it), the bucket for failback 4, and `PATH` with the binaries beside `c8dr-sim`.
+/// it), the bucket for the Elasticsearch copy, and `PATH` with the binaries beside `c8dr-sim`.
 fn by_hand_exports(sim: &Sim, dir: &Path, bin_dir: &Path, surviving: usize) -> Vec<String> {
     let mut env = sim.docs_env(surviving);
     for (k, v) in env.iter_mut() {

@@ -11,8 +11,8 @@
 //! - `detect`: the lost region, then one file per stage.
 //!
 //! Whether exporting is paused is read on every broker (`GET /actuator/partitions`): it tells
-//! failback 3 from 4 and 6 from 7. Only when no broker answered are those steps reported as
-//! pairs, with a note.
+//! the pause from the copy and the resume from the re-add. Only when no broker answered are those
+//! steps reported as pairs, with a note.
 
 mod detect;
 pub mod observe;

@@ -34,7 +34,7 @@ pub enum Phase {
 pub struct Verdict {
     pub phase: Phase,
     /// The step numbers of the stage the installation is in (two when they cannot be told
-    /// apart, e.g. failback 3-4).
+    /// apart, e.g. the pause and the copy).
     pub steps: Vec<u8>,
     /// Steps of the stage (2 for failover, 8 for failback).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,7 +107,7 @@ impl Verdict {
         self
     }
 
-    /// The one-line summary: `failback step 5 of 8: next: kubectl c8dr exporters enable …`.
+    /// The one-line summary: the stage, the step numbers of the table and the next command.
     pub fn line(&self) -> String {
         let head = match self.phase {
             Phase::Healthy => "healthy".to_string(),

@@ -1,5 +1,6 @@
-//! The recreated region runs Camunda again (failback 2-7), or every broker is a member
-//! (failback 5, 7 or 8 when something is left, else healthy).
+//! The recreated region runs Camunda again (the failback from the surviving region's redeploy to
+//! the brokers' re-add), or every broker is a member (the exporter's enable, the re-add or the
+//! final redeploy when something is left, else healthy).
 
 use super::{Lost, enabled, exporter_id, exporter_of};
 use crate::procedure::observe::{ClusterObservation, Exporting, Observation};
@@ -55,7 +56,7 @@ pub(super) fn detect(mut ctx: Lost<'_>) -> Verdict {
         return ctx.finish(v);
     }
     let recreated_es = lost_obs.es.as_ref();
-    // Camunda indices no restore created, in a region whose schema manager is on: failback 1
+    // Camunda indices no restore created, in a region whose schema manager is on: the recreated region's install
     // ran without --no-schema-manager and the schema manager created them.
     let seeded = recreated_es.is_some_and(|e| {
         e.camunda_indices > 0
@@ -113,10 +114,11 @@ pub(super) fn detect(mut ctx: Lost<'_>) -> Verdict {
     ctx.finish(v)
 }
 
-/// Why failback 3 and 4 (or 6 and 7) are named together: the brokers' pause state is unknown.
+/// Why the pause and the copy (or the resume and the re-add) are named together: the brokers'
+/// pause state is unknown.
 const UNREAD: &str = "whether exporting is paused could not be read on every broker (GET /actuator/partitions of each broker pod)";
 
-/// Before the copy: failback 3 (pause) while exporting runs, 4 (copy) once it is paused on every
+/// Before the copy: the pause while exporting runs, the copy once it is paused on every
 /// replica read, both when the brokers could not be read.
 fn before_the_copy(exporting: Option<Exporting>, fill: &Fill, lost: RegionId) -> Verdict {
     let pause = Action::PauseExporting;
@@ -141,9 +143,9 @@ fn before_the_copy(exporting: Option<Exporting>, fill: &Fill, lost: RegionId) ->
     }
 }
 
-/// Every broker is a member (or no region looks lost): healthy, or failback 8 when a region still
-/// runs without webapps or with the schema-manager override; failback 5 when an exporter is still
-/// disabled; failback 7 when the replication factor is still low.
+/// Every broker is a member (or no region looks lost): healthy, or the final redeploy when a region
+/// still runs without webapps or with the schema-manager override; the exporter's enable when an
+/// exporter is still disabled; the re-add when the replication factor is still low.
 pub(super) fn every_broker_member(obs: &Observation, cluster: &ClusterObservation) -> Verdict {
     let any = RegionId::ONE;
     let disabled: Vec<RegionId> = [RegionId::ZERO, RegionId::ONE]

@@ -1,5 +1,6 @@
 //! The lost region does not run Camunda (unreachable, or reachable again with no release):
-//! failover 1 and 2, failed over, or failback 1 once it is back empty.
+//! the brokers' removal and the exporter's disable, failed over, or the recreated region's install
+//! once it is back empty.
 
 use super::Lost;
 use crate::procedure::steps::{Action, Stage};
@@ -46,7 +47,7 @@ pub(super) fn detect(ctx: &Lost<'_>) -> Verdict {
     if ctx.lost_exporter_on {
         let mut v = Verdict::at(&[Action::DisableExporter], fill, lost);
         if !ctx.surviving_exporter_on {
-            // Failover 2 would leave no exporter enabled and is refused (docs/contract.md §4
+            // Disabling the lost exporter would leave no exporter enabled and is refused (docs/contract.md §4
             // rule 10): the surviving region's own exporter, disabled by hand, comes back first
             // (found by the model-based test, common/tests/model_based.rs).
             let enable = format!(

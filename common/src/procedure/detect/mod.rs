@@ -189,7 +189,7 @@ pub fn detect(obs: &Observation) -> Verdict {
         }
     }
     let ctx = lost_context(obs, cluster, lost);
-    // The lost region is gone (or back empty): failover, or failback 1.
+    // The lost region is gone (or back empty): failover, or the recreated region's install.
     if !(ctx.lost_obs.reachable && ctx.lost_obs.installed != Some(false)) {
         return failover::detect(&ctx);
     }
