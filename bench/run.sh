@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Speed and footprint of c8dr against SPEC section 5's targets, on the simulator. Prints numbers;
+# Speed and footprint of c8dr against docs/contract.md §5's targets, on the simulator. Prints numbers;
 # asserts nothing (timings on a shared machine are not test material).
 #
 #   bench/run.sh            # builds release binaries first

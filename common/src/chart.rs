@@ -1,7 +1,7 @@
 //! Every fact c8dr relies on about the Camunda Helm chart (camunda/camunda-platform-helm,
 //! `charts/camunda-platform-8.8`, chart 13.x): resource names, labels, ports, containers, Secrets and
 //! the Spring profile sets it renders. One home, so that a chart change is a change here only.
-//! Sources per fact in `../shared/notes/camunda-sources.md` §2 and SPEC §3.5–3.6.
+//! Sources per fact in docs/api-behaviour.md §5–§6.
 
 use std::collections::BTreeSet;
 
@@ -122,7 +122,7 @@ pub fn pod_ordinal(pod_name: &str) -> Option<u32> {
 }
 
 /// The Zeebe node id of the broker at `ordinal` in `region`: the dual-region values give each
-/// region every other id (`nodeId = ordinal * 2 + regionId`, SPEC §3.1).
+/// region every other id (`nodeId = ordinal * 2 + regionId`, docs/api-behaviour.md §1).
 pub fn node_id(ordinal: u32, region: RegionId) -> u32 {
     ordinal * 2 + region.index() as u32
 }

@@ -1,4 +1,4 @@
-//! Configuration: flags override environment variables, which override defaults (SPEC section 2).
+//! Configuration: flags override environment variables, which override defaults (docs/contract.md §2).
 //! The environment variables are the ones the Camunda docs have the operator export; [`Env`] is
 //! their snapshot. Where a region lives is resolved in [`crate::location`].
 

@@ -1,8 +1,8 @@
-//! Errors of the core, each with the exit code SPEC section 5 assigns to it.
+//! Errors of the core, each with the exit code docs/contract.md §5 assigns to it.
 
 use std::path::PathBuf;
 
-/// Exit codes (SPEC section 5).
+/// Exit codes (docs/contract.md §5).
 pub mod exit {
     pub const SUCCESS: i32 = 0;
     pub const FAILED: i32 = 1;
@@ -190,12 +190,12 @@ impl Error {
 
     /// Whether the answer to a request was lost: it may or may not have been applied (a dropped
     /// connection, a timeout, a gateway's 502/503/504). A mutation is then judged by re-reading
-    /// the state, never by sending it again (SPEC safety rule 7).
+    /// the state, never by sending it again (docs/contract.md §4 rule 7).
     pub fn answer_lost(&self) -> bool {
         self.is_transient()
     }
 
-    /// Whether retrying the same request may succeed (SPEC safety rule 7: transient 5xx and
+    /// Whether retrying the same request may succeed (docs/contract.md §4 rule 7: transient 5xx and
     /// connection problems yes, 4xx no).
     pub fn is_transient(&self) -> bool {
         match self {

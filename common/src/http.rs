@@ -1,5 +1,5 @@
 //! One HTTP client for every API c8dr calls: a timeout on every call, retries with backoff for
-//! transient failures (connection errors, 502, 503, 504), never for 4xx (SPEC safety rule 7).
+//! transient failures (connection errors, 502, 503, 504), never for 4xx (docs/contract.md §4 rule 7).
 
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ pub enum Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets never appear in output or logs (SPEC safety rule 6).
+        // Secrets never appear in output or logs (docs/contract.md §4 rule 6).
         match self {
             Self::None => f.write_str("None"),
             Self::Basic { username, .. } => write!(f, "Basic({username}:<redacted>)"),
@@ -150,7 +150,7 @@ impl JsonClient {
             .pool_idle_timeout(Duration::from_secs(30));
         if is_loopback(&base) {
             // c8dr's own port-forwards (and a gateway the operator forwarded to loopback) are
-            // never sent to HTTP_PROXY/HTTPS_PROXY, whatever NO_PROXY says (SPEC 3.7).
+            // never sent to HTTP_PROXY/HTTPS_PROXY, whatever NO_PROXY says (docs/api-behaviour.md §7).
             builder = builder.no_proxy();
         }
         let http = builder
@@ -187,7 +187,7 @@ impl JsonClient {
 
     /// Send one request. Reads (GET, HEAD) are retried on transient failures; a mutation (PATCH,
     /// POST, PUT, DELETE) goes out exactly once, since a lost answer does not mean the request was
-    /// not applied (SPEC safety rule 7): the caller re-reads the state to learn what happened.
+    /// not applied (docs/contract.md §4 rule 7): the caller re-reads the state to learn what happened.
     /// Returns every HTTP answer (4xx and 5xx included) for the caller to judge; only transport
     /// failures are errors here.
     pub async fn send(

@@ -3,7 +3,7 @@
 //! `helm c8dr --region/--surviving-context/...`) and behind a command that reaches the other
 //! region ([`locate`]).
 //!
-//! Precedence (SPEC section 2): flags, then the docs' variables (`CLUSTER_SURVIVING`,
+//! Precedence (docs/contract.md §2): flags, then the docs' variables (`CLUSTER_SURVIVING`,
 //! `CAMUNDA_NAMESPACE_SURVIVING`, `REGION_SURVIVING`, the same for `RECREATED`, and the index
 //! variables `CLUSTER_0/1`, `CAMUNDA_NAMESPACE_0/1`), then what the kubeconfig says. The plugins
 //! differ only in that last step, because of what they do with the answer:

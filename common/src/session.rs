@@ -18,7 +18,7 @@ use crate::region::RegionRef;
 use crate::ui::Ui;
 use crate::zeebe::{ManagementClient, RestAuth, RestClient};
 
-/// Global settings of `kubectl c8dr` (SPEC section 2), resolved: flags > env vars > defaults.
+/// Global settings of `kubectl c8dr` (docs/contract.md §2), resolved: flags > env vars > defaults.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub kubeconfig: Option<PathBuf>,
@@ -32,7 +32,7 @@ pub struct Settings {
     pub output: Format,
     pub dry_run: bool,
     /// `--dry-run=server`: the plan also carries the gateway's own dry run (`PATCH
-    /// /actuator/cluster?dryRun=true`, SPEC 3.1) where one exists; implies `dry_run`.
+    /// /actuator/cluster?dryRun=true`, docs/api-behaviour.md §1) where one exists; implies `dry_run`.
     pub server_dry_run: bool,
     pub timeout: Duration,
     pub no_wait: bool,
@@ -78,10 +78,10 @@ pub struct GlobalFlags {
 }
 
 impl GlobalFlags {
-    /// Validate and resolve every flag before any call to a cluster (SPEC safety rule 8).
+    /// Validate and resolve every flag before any call to a cluster (docs/contract.md §4 rule 8).
     pub fn resolve(&self, env: Env) -> Result<(Settings, Ui)> {
         env.check()?;
-        // Bad REST credentials are bad input, found before any call (SPEC safety rule 8).
+        // Bad REST credentials are bad input, found before any call (docs/contract.md §4 rule 8).
         RestAuth::from_env(&env)?;
         let region: RegionRef = match &self.region {
             Some(r) => r.parse().map_err(|e: Error| e.context("--region"))?,
@@ -212,7 +212,7 @@ impl Session {
     }
 
     /// A local port forwarded to `port` of the pod `pod` itself (not a Service), reused for the
-    /// session's lifetime: how one broker's own management endpoint is reached (SPEC 3.3).
+    /// session's lifetime: how one broker's own management endpoint is reached (docs/api-behaviour.md §3).
     pub async fn pod_tunnel(&self, pod: &str, port: u16) -> Result<Url> {
         self.open_tunnel(Remote::Pod(pod), port).await
     }

@@ -26,7 +26,7 @@ pub fn assume_yes(flag: bool, env: &Env) -> bool {
     flag || env.get("C8DR_ASSUME_YES").is_some_and(is_yes)
 }
 
-/// The one confirmation prompt (SPEC safety rule 1). Without a terminal on stdin it refuses
+/// The one confirmation prompt (docs/contract.md §4 rule 1). Without a terminal on stdin it refuses
 /// (exit 3) with `refusal`, before printing anything; otherwise it prints `plan` (a title and
 /// its lines, if given) and "Proceed? [y/N] " on stderr and reads one line: [`is_yes`] proceeds,
 /// anything else aborts (exit 3).
@@ -175,7 +175,7 @@ impl Ui {
         eprintln!("warning: {}", msg.as_ref());
     }
 
-    /// Print the plan (stderr) and ask for confirmation (SPEC safety rule 1): `--yes` skips the
+    /// Print the plan (stderr) and ask for confirmation (docs/contract.md §4 rule 1): `--yes` skips the
     /// prompt; without a TTY and without `--yes` the command refuses.
     pub fn confirm(&self, title: &str, plan: &[String]) -> Result<()> {
         self.print_plan(title, plan);

@@ -1,7 +1,7 @@
 //! The one way c8dr waits and retries: a deadline poller for "until the server says it is done"
 //! and a bounded retry for "this read may fail transiently". Every wait loop uses these, so the
-//! cadence (SPEC 5: completion noticed within 0.5 s), the timeout error (exit 4) and the retry
-//! rule (SPEC 4.7: transient failures of reads only) live here.
+//! cadence (docs/contract.md §5: completion noticed within 0.5 s), the timeout error (exit 4) and the retry
+//! rule (docs/contract.md §4 rule 7: transient failures of reads only) live here.
 
 use std::future::Future;
 use std::time::Duration;
@@ -173,7 +173,7 @@ impl Backoff {
 /// Run `attempt` (given the attempt number, from 1) until it succeeds, fails with an error that is
 /// not transient ([`Error::is_transient`]), or `backoff.attempts` are spent; the delay doubles from
 /// `backoff.first` up to `backoff.max`. Only for reads and other requests that are safe to repeat
-/// (SPEC 4.7): a mutation is sent once.
+/// (docs/contract.md §4 rule 7): a mutation is sent once.
 pub async fn retry<T, F, Fut>(what: &str, backoff: Backoff, attempt: F) -> Result<T>
 where
     F: FnMut(u32) -> Fut,
@@ -183,7 +183,7 @@ where
 }
 
 /// [`retry`] with the caller's rule for which errors deserve another attempt (e.g. an exporting
-/// pause the brokers refused: sending it again is safe and is how it completes, SPEC 3.3).
+/// pause the brokers refused: sending it again is safe and is how it completes, docs/api-behaviour.md §3).
 pub async fn retry_if<T, F, Fut>(
     what: &str,
     backoff: Backoff,

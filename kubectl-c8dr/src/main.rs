@@ -160,7 +160,7 @@ fn named_list(command: &Command) -> Option<&'static str> {
 }
 
 /// The commands with a server-side dry run: the topology changes, which the gateway plans with
-/// `PATCH /actuator/cluster?dryRun=true` (SPEC 3.1). Exporters, exporting, changes and
+/// `PATCH /actuator/cluster?dryRun=true` (docs/api-behaviour.md §1). Exporters, exporting, changes and
 /// Elasticsearch have no such API (camunda/camunda `ExportersEndpoint`, `ExportingEndpoint`,
 /// Elasticsearch's snapshot APIs take no dry run), so `--dry-run=server` is refused there
 /// rather than quietly run as a client dry run.
@@ -171,7 +171,7 @@ fn has_server_dry_run(command: &Command) -> bool {
     )
 }
 
-/// Number flags checked against each other before any call (SPEC 4.8: exit 2, no request).
+/// Number flags checked against each other before any call (docs/contract.md §4 rule 8: exit 2, no request).
 fn validate(global: &Global, command: &Command) -> Result<()> {
     if global.dry_run.as_deref() == Some("server") && !has_server_dry_run(command) {
         return Err(Error::usage(

@@ -2,7 +2,7 @@
 //!
 //! Per region: a fake Kubernetes API server that real `kubectl` and kube-rs accept, the Zeebe
 //! gateway's management and REST APIs, and Elasticsearch; a helm stand-in; fault injection. The
-//! behaviour follows SPEC section 3 (the real APIs), not what is convenient for c8dr.
+//! behaviour follows docs/api-behaviour.md (the real APIs), not what is convenient for c8dr.
 
 pub mod demo;
 pub mod es;

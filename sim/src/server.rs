@@ -56,7 +56,7 @@ pub struct LoggedRequest {
 /// the control endpoint `GET /requests` (a JSON array of [`LoggedRequest`]).
 ///
 /// Test instrumentation, not a model of any real system (nothing upstream to cite): it lets the
-/// tests assert that bad input reaches no cluster at all (SPEC 4.8). The control endpoint itself
+/// tests assert that bad input reaches no cluster at all (docs/contract.md §4 rule 8). The control endpoint itself
 /// is not logged.
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog(Arc<std::sync::Mutex<Vec<LoggedRequest>>>);

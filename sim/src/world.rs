@@ -53,7 +53,7 @@ pub struct SimConfig {
     /// Elasticsearch security (basic auth with user `elastic`, password in the bitnami Secret).
     pub es_security: bool,
     pub es_password: String,
-    /// How the gateway answers a cluster request routed to a dead coordinator (SPEC 3.1 "Routing").
+    /// How the gateway answers a cluster request routed to a dead coordinator (docs/api-behaviour.md §1 "Routing").
     pub dead_coordinator: DeadCoordinator,
     /// The gateway's timeout for a request to a broker: 10 s in Zeebe
     /// (`ClusterConfigurationManagementRequestSender.TIMEOUT`); tests shorten it.
@@ -164,10 +164,10 @@ pub struct Faults {
     pub lose_mutation_answer: u32,
     /// The network between the regions is cut (a split, not a lost region): each gateway reaches
     /// only its own region's brokers, while both Kubernetes APIs answer and every broker pod stays
-    /// Ready. `/v2/topology` lists only the brokers the answering gateway reaches (SPEC 3.4).
+    /// Ready. `/v2/topology` lists only the brokers the answering gateway reaches (docs/api-behaviour.md §4).
     pub regions_partitioned: bool,
     /// The next exporting pause/resume fails at this partition: the partitions before it are
-    /// changed, the rest are not (the broadcast is not atomic, SPEC 3.3).
+    /// changed, the rest are not (the broadcast is not atomic, docs/api-behaviour.md §3).
     pub exporting_fails_at_partition: Option<u32>,
     /// The next N read requests (`GET`) of the management API answer with this status (502, 504)
     /// without reaching a broker: the same `ClusterApiUtils.mapError` mapping as for mutations

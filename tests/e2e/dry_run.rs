@@ -1,6 +1,6 @@
 //! `--dry-run[=client|server]` as kubectl's (issue 12 item 3): `client` (and a plain
 //! `--dry-run`) sends nothing that changes or plans a change; `server` also asks the gateway's
-//! own dry run (`PATCH /actuator/cluster?dryRun=true`, SPEC 3.1) for the topology changes and
+//! own dry run (`PATCH /actuator/cluster?dryRun=true`, docs/api-behaviour.md §1) for the topology changes and
 //! shows its planned operations; commands without a server-side dry run refuse `server` (exit 2)
 //! before any call.
 

@@ -116,7 +116,7 @@ fn es_copy_after_failover_restores_exactly_the_surviving_camunda_indices() {
 #[test]
 fn es_copy_is_refused_without_the_exporting_paused_statement() {
     let env = TestEnv::start();
-    // Not paused: the brokers say so (SPEC 3.3), and the refusal names the ways out.
+    // Not paused: the brokers say so (docs/api-behaviour.md §3), and the refusal names the ways out.
     failback_installed(&env, false);
     env.kubectl_c8dr(copy_args(&["--yes"]))
         .code(3)

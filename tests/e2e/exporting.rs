@@ -1,5 +1,5 @@
 //! Exporting pause observed on the brokers, not assumed (issue 9 item 4): every broker pod's own
-//! `GET /actuator/partitions` (SPEC 3.3) verifies a pause, detects a soft pause before a hard one,
+//! `GET /actuator/partitions` (docs/api-behaviour.md §3) verifies a pause, detects a soft pause before a hard one,
 //! and feeds `status`.
 
 use c8dr_e2e::TestEnv;

@@ -265,7 +265,7 @@ fn a_failback_killed_at_any_point_finishes_when_run_again() {
 }
 
 /// `kubectl c8dr failover` with region 0 lost: broker 0, the default coordinator, is dead, so
-/// every routed call fails until the forced removal completes (SPEC 3.1 "Routing").
+/// every routed call fails until the forced removal completes (docs/api-behaviour.md §1 "Routing").
 fn failover_region0(mode: c8dr_sim::DeadCoordinator) {
     let mut env = TestEnv::builder()
         .surviving(1)

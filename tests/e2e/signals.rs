@@ -1,4 +1,4 @@
-//! Signals never leave exporting paused (issue 9 item 5, SPEC 3.3/3.7): SIGTERM (a cancelled CI
+//! Signals never leave exporting paused (issue 9 item 5, docs/api-behaviour.md §3 and §7): SIGTERM (a cancelled CI
 //! job), SIGINT (Ctrl-C) or SIGHUP (an SSH drop) after the pause resume exporting, say what was
 //! and was not done, and exit 128 + the signal.
 

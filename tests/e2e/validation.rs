@@ -1,5 +1,5 @@
 //! Out-of-range numbers are bad input (issue 9 item 6): exit 2, the flag named, and no request
-//! reaches the simulator (SPEC 4.8).
+//! reaches the simulator (docs/contract.md §4 rule 8).
 
 use c8dr_e2e::TestEnv;
 

@@ -460,7 +460,7 @@ fn already_done_is_judged_by_the_configuration_not_the_lagging_exporter_status()
     );
 }
 
-/// Region 0 lost: broker 0, the default coordinator, is dead (SPEC 3.1 "Routing").
+/// Region 0 lost: broker 0, the default coordinator, is dead (docs/api-behaviour.md §1 "Routing").
 fn region0_lost(mode: c8dr_sim::DeadCoordinator) -> TestEnv {
     let env = TestEnv::builder()
         .surviving(1)

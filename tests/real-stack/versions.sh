@@ -3,7 +3,7 @@
 KUBE_VERSION=v1.34.4    # must match the require line and the v0.34.x replaces in go/k8s/go.mod
 ETCD_VERSION=v3.6.16    # must match go/etcd/go.mod
 KWOK_VERSION=v0.8.0
-HELM3_OLD_VERSION=v3.17.4 # oldest Helm 3 c8dr supports (SPEC 3.7)
+HELM3_OLD_VERSION=v3.17.4 # oldest Helm 3 c8dr supports (docs/api-behaviour.md §7)
 HELM3_NEW_VERSION=v3.22.0 # newest Helm 3 on the module proxy
 HELM4_VERSION=v4.3.1
 OPENSEARCH_VERSION=2.19.6 # newest 2.19.x; 3.x needs Java 21

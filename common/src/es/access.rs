@@ -1,4 +1,4 @@
-//! How a region's Elasticsearch is reached (SPEC 3.5): by default curl runs in a Running
+//! How a region's Elasticsearch is reached (docs/api-behaviour.md §5): by default curl runs in a Running
 //! Elasticsearch pod of the session's region ([`chart::ES_SELECTOR`], container
 //! [`chart::ES_CONTAINER`]) through the exec subresource, with credentials and body on stdin
 //! (`curl -K -`); `--es-url` reaches Elasticsearch directly instead. Credentials come from

@@ -1,4 +1,4 @@
-//! A thin client over an [`EsTransport`]: retries of transient failures (SPEC safety rule 7),
+//! A thin client over an [`EsTransport`]: retries of transient failures (docs/contract.md §4 rule 7),
 //! ES error bodies turned into [`Error`]s, and the adaptive poller every wait uses.
 
 use std::future::Future;
@@ -23,7 +23,7 @@ pub struct EsOptions {
     pub retries: u32,
     /// First poll interval; it grows by half each poll up to `poll_max`. The cap is 250 ms so
     /// that a wait notices completion well within 0.5 s of the server finishing and a whole copy
-    /// stays within ~0.5 s of the server-side time (SPEC 5, speed), at 4 requests per second at
+    /// stays within ~0.5 s of the server-side time (docs/contract.md §5, speed), at 4 requests per second at
     /// most. Waits also poll just after the completion their progress predicts ([`Poller::wait_eta`]).
     pub poll_initial: Duration,
     pub poll_max: Duration,

@@ -1,8 +1,8 @@
 //! Elasticsearch through `kubectl exec`-style command execution: `curl` run in the
-//! `elasticsearch` container against `http://localhost:9200` (SPEC 3.5).
+//! `elasticsearch` container against `http://localhost:9200` (docs/api-behaviour.md §5).
 //!
 //! The command is an argv array (no shell). Credentials and the request body travel in a curl
-//! config file on stdin (`-K -`), so neither appears in any process's argv (SPEC safety rule 6):
+//! config file on stdin (`-K -`), so neither appears in any process's argv (docs/contract.md §4 rule 6):
 //!
 //! ```text
 //! curl -sS -K - --max-time 30 -X PUT -H 'Content-Type: application/json' -w '\n%{http_code}' http://localhost:9200/_snapshot/camunda_backup
@@ -157,7 +157,7 @@ impl std::fmt::Debug for CurlTransport {
 }
 
 impl CurlTransport {
-    /// The in-pod URL of the bitnami chart (SPEC 3.5).
+    /// The in-pod URL of the bitnami chart (docs/api-behaviour.md §5).
     pub const DEFAULT_URL: &'static str = "http://localhost:9200";
 
     /// curl against [`Self::DEFAULT_URL`] in the pod `exec` reaches; each call bounded by `timeout`.

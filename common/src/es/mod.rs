@@ -1,4 +1,4 @@
-//! Elasticsearch snapshot and restore (the failback's copy, SPEC 3.5), one module per concern:
+//! Elasticsearch snapshot and restore (the failback's copy, docs/api-behaviour.md §5), one module per concern:
 //!
 //! - [`access`]: how a region's Elasticsearch is reached — `--es-url`, or curl exec'd in its
 //!   pod; credentials from flags, env or the chart's Secret; the HTTPS probe;

@@ -429,7 +429,7 @@ impl RepoFlags {
     /// - `fs`: `location` (`--location`, required), a directory every node of both clusters
     ///   shares and lists in `path.repo`. No bucket, client or base path.
     ///
-    /// Every setting is checked before any call (SPEC 4.8).
+    /// Every setting is checked before any call (docs/contract.md §4 rule 8).
     pub fn spec(&self, settings: &Settings) -> Result<RepoSpec> {
         let kind = self.kind.clone().unwrap_or_else(|| "s3".into());
         let mut map = Map::new();

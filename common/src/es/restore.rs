@@ -112,7 +112,7 @@ pub(super) fn layouts(
 /// snapshot, then each replica the cluster can allocate (ES never allocates two copies of a
 /// shard on one node: `min(number_of_replicas, data nodes - 1)` per primary). Done when those
 /// copies are all DONE and the cluster is green, or yellow only because replicas cannot be
-/// allocated on its data nodes. Progress is shard copies done over expected (SPEC 3.5).
+/// allocated on its data nodes. Progress is shard copies done over expected (docs/api-behaviour.md §5).
 async fn follow_restore(
     c: &EsClient<'_>,
     name: &str,

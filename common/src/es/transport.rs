@@ -30,7 +30,7 @@ impl EsCredentials {
         }
     }
 
-    /// The bitnami chart's user (SPEC 3.5).
+    /// The bitnami chart's user (docs/api-behaviour.md §5).
     pub fn elastic(password: impl Into<String>) -> Self {
         Self::new("elastic", password)
     }
@@ -161,7 +161,7 @@ impl HttpTransport {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)));
         if url::Url::parse(base_url).is_ok_and(|u| crate::http::is_loopback(&u)) {
-            // A search engine forwarded to loopback is never reached through a proxy (SPEC 3.7).
+            // A search engine forwarded to loopback is never reached through a proxy (docs/api-behaviour.md §7).
             builder = builder.no_proxy();
         }
         if let Some(pem) = &tls.ca_pem {

@@ -51,7 +51,7 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
 }
 
 impl Plan {
-    /// SPEC safety rule 1 through the one prompt ([`crate::ui::ask`]): `--yes` (or
+    /// docs/contract.md §4 rule 1 through the one prompt ([`crate::ui::ask`]): `--yes` (or
     /// `C8DR_ASSUME_YES`) skips it silently; otherwise the helm command lines are shown, and
     /// without a terminal the redeploy is then refused, else the answer decides.
     pub fn confirm(&self, assume_yes: bool) -> Result<()> {

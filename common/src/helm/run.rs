@@ -16,7 +16,7 @@ impl Plan {
     /// and exit code. Overlays are removed afterwards unless kept.
     ///
     /// SIGINT, SIGTERM and SIGHUP (Ctrl-C, a cancelled CI job, an SSH drop) are handled here
-    /// (SPEC 3.7): helm runs in its own process group, so the signal reaches it only through
+    /// (docs/api-behaviour.md §7): helm runs in its own process group, so the signal reaches it only through
     /// c8dr, which forwards SIGINT as SIGINT and SIGTERM/SIGHUP as SIGTERM. helm handles exactly
     /// SIGINT and SIGTERM by cancelling the upgrade and recording the release as failed (helm/helm
     /// v3.17.0 `cmd/helm/upgrade.go` and `install.go`: `signal.Notify(cSignal, os.Interrupt,

@@ -124,7 +124,7 @@ fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
 }
 
 /// A parser's message on one line (YAML errors come with a source snippet over several lines;
-/// SPEC 4.8 wants one line naming the file, with line and column).
+/// docs/contract.md §4 rule 8 wants one line naming the file, with line and column).
 fn one_line(message: &str) -> String {
     message
         .lines()

@@ -1,5 +1,5 @@
 //! Phase detection: from what can be observed of both regions, which step of the procedure
-//! (SPEC section 1) the installation is in, and the next command.
+//! (docs/contract.md §1) the installation is in, and the next command.
 //!
 //! Pure: [`detect`] takes an [`Observation`] (gathered by `commands::status`) and returns a
 //! [`Verdict`]. The steps, their numbers and their commands are data ([`steps`]): drivers,

@@ -1,4 +1,4 @@
-//! The steps of the procedure and their commands (SPEC section 1), as data: the single source of
+//! The steps of the procedure and their commands (docs/contract.md §1), as data: the single source of
 //! step numbers, names and commands. Drivers, phase detection and every "next:" hint refer to a
 //! step by what it does ([`Action`]) and take its number, label and command from here, so adding
 //! a step is one row in [`FAILOVER`]/[`FAILBACK`] (its number and the numbers after it follow).
@@ -272,7 +272,7 @@ const fn step(
     }
 }
 
-/// Failover (SPEC section 1).
+/// Failover (docs/contract.md §1).
 pub const FAILOVER: [Step; 2] = [
     step(
         Stage::Failover,
@@ -290,7 +290,7 @@ pub const FAILOVER: [Step; 2] = [
     ),
 ];
 
-/// Failback (SPEC section 1).
+/// Failback (docs/contract.md §1).
 pub const FAILBACK: [Step; 8] = [
     step(
         Stage::Failback,

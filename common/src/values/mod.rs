@@ -1,4 +1,4 @@
-//! Values overlays (SPEC 3.6): load the user's `-f` chain with Helm's merge semantics, compute the
+//! Values overlays (docs/api-behaviour.md §6): load the user's `-f` chain with Helm's merge semantics, compute the
 //! effective `orchestration.env`, and build the generated overlay that helm-c8dr passes last.
 //!
 //! Everything here is a pure function of its input except [`load`] (reads files, never writes them)

@@ -1,4 +1,4 @@
-//! The Spring profiles the chart renders into the unified ConfigMap (SPEC 3.6):
+//! The Spring profiles the chart renders into the unified ConfigMap (docs/api-behaviour.md §6):
 //! `spring.profiles.active` = the enabled `orchestration.profiles`, plus `consolidated-auth`.
 //! Compared as sets (the docs print another order).
 

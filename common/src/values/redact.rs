@@ -1,4 +1,4 @@
-//! Redaction (SPEC safety rule 6): secrets never reach output, logs, plans or JSON.
+//! Redaction (docs/contract.md §4 rule 6): secrets never reach output, logs, plans or JSON.
 //!
 //! Two layers:
 //! - by name: [`redact`] hides, in a values document, scalars under secret-looking keys and the

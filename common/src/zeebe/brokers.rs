@@ -1,4 +1,4 @@
-//! Choosing brokers to remove or re-add, and the safety checks around it (SPEC safety rule 2).
+//! Choosing brokers to remove or re-add, and the safety checks around it (docs/contract.md §4 rule 2).
 //! Pure functions: the command layer gathers the evidence, these decide.
 
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! Tracking a topology change by its id, exactly as SPEC 3.1 describes: never by substrings,
+//! Tracking a topology change by its id, exactly as docs/api-behaviour.md §1 describes: never by substrings,
 //! never by an older `lastChange`; recognising a change by what it does ([`Intent`]) when its id
 //! is not known (a lost answer, another c8dr run). Pure: the I/O is in `commands::follow`.
 

@@ -11,7 +11,7 @@ pub const SERVICE: &str = "Zeebe management API";
 
 /// Whether an error of a routed management call means the gateway could not reach the broker it
 /// forwards to (the coordinator): 502 (`NoSuchMemberException`, `ConnectException`) or 504 (its
-/// request timeout), per `ClusterApiUtils.mapError` (SPEC 3.1 "Routing").
+/// request timeout), per `ClusterApiUtils.mapError` (docs/api-behaviour.md §1 "Routing").
 pub fn coordinator_unreachable(e: &Error) -> bool {
     matches!(e, Error::Api { service, status: 502 | 504, .. } if *service == SERVICE)
 }
@@ -37,7 +37,7 @@ fn flags(dry_run: bool, force: bool) -> Vec<(&'static str, String)> {
     q
 }
 
-/// Judge an exporting pause/resume answer (SPEC 3.3): HTTP 200 wraps the real result as
+/// Judge an exporting pause/resume answer (docs/api-behaviour.md §3): HTTP 200 wraps the real result as
 /// `{"body":…,"status":N}`; a genuine 204 with no body is success too.
 pub fn exporting_result(answer: &Answer) -> Result<()> {
     if answer.status == 204 {
@@ -102,7 +102,7 @@ impl ManagementClient {
     ///
     /// Only the gateway's 502/504 (the coordinator) are cut short: a transport failure (a
     /// dropped port-forward, a refused connection) costs nothing to retry and gets the full
-    /// retries of a read, each over a fresh connection (SPEC 4.7).
+    /// retries of a read, each over a fresh connection (docs/contract.md §4 rule 7).
     pub async fn cluster_quick(&self) -> Result<ClusterTopology> {
         let http = self.http.clone().with_retry(Retry {
             attempts: 2,

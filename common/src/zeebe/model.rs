@@ -14,7 +14,7 @@ pub struct ClusterTopology {
     pub brokers: Vec<BrokerState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_change: Option<LastChange>,
-    /// Absent when no change runs (SPEC 3.1).
+    /// Absent when no change runs (docs/api-behaviour.md §1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_change: Option<PendingChange>,
 }
@@ -140,7 +140,7 @@ impl Operation {
     /// A one-line description: `BROKER_REMOVE broker 1`, `PARTITION_JOIN broker 3 partition 2`.
     /// `brokerId` is the broker that EXECUTES an operation (`ClusterApiUtils.mapOperation`): a
     /// forced `BROKER_REMOVE` names the removed broker in `brokers` and a surviving executor in
-    /// `brokerId`, so the removed broker is shown first (SPEC 3.1 "Plan shape").
+    /// `brokerId`, so the removed broker is shown first (docs/api-behaviour.md §1 "Plan shape").
     pub fn describe(&self) -> String {
         if self.operation == "BROKER_REMOVE"
             && let Some(removed) = self.brokers.as_deref().filter(|b| !b.is_empty())

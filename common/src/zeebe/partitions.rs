@@ -1,5 +1,5 @@
 //! One broker's own partitions endpoint: `GET /actuator/partitions` on the broker pod's management
-//! port (9600, reached by a port-forward to that pod, not the Service), SPEC 3.3.
+//! port (9600, reached by a port-forward to that pod, not the Service), docs/api-behaviour.md §3.
 //!
 //! The answer maps each partition the broker hosts to its status (camunda/camunda
 //! `zeebe/broker/.../system/management/BrokerAdminServiceEndpoint.java`, `PartitionStatus.java`):

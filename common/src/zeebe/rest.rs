@@ -118,7 +118,7 @@ pub struct RestClient {
 
 /// Hide the client secret (by value) and anything secret-looking (URL userinfo, `secret=…`,
 /// bearer tokens) in a text that came back from the token endpoint or the HTTP stack: some IdPs
-/// echo the request in their error, and transport errors name the URL (SPEC §4.6).
+/// echo the request in their error, and transport errors name the URL (docs/contract.md §4 rule 6).
 fn scrub(text: &str, secret: &str) -> String {
     let text = crate::values::redact_text(text);
     if secret.len() >= crate::values::MIN_SECRET_LEN {

@@ -1,7 +1,7 @@
 //! `curl` as run by `kubectl exec` in the Elasticsearch container: argv and stdin config
 //! (`curl -K -`) interpreted against the simulated Elasticsearch.
 //!
-//! The form c8dr sends (secrets and body never in argv, SPEC safety rule 6):
+//! The form c8dr sends (secrets and body never in argv, docs/contract.md §4 rule 6):
 //!
 //! ```text
 //! argv:  curl -sS -K - -X PUT -H 'Content-Type: application/json' -w '\n%{http_code}' http://localhost:9200/_snapshot/camunda_backup

@@ -1,7 +1,7 @@
 //! Exported data arriving in a region's Elasticsearch.
 //!
 //! Each region's exporter (`camundaregion0` writes to region 0's Elasticsearch, `camundaregion1`
-//! to region 1's; the exporter id names its target, SPEC 3.2) runs on the leader of every
+//! to region 1's; the exporter id names its target, docs/api-behaviour.md §2) runs on the leader of every
 //! partition. Records reach Elasticsearch while the exporter is enabled in the dynamic
 //! configuration and exporting is not paused on the partition: a hard pause stops the exporters
 //! (`ExporterDirector` in phase `PAUSED`), a soft pause does not stop exporting, it only stops

@@ -1,4 +1,4 @@
-//! The simulated Elasticsearch of a region (ES 8.18 behind the bitnami subchart, SPEC 3.5).
+//! The simulated Elasticsearch of a region (ES 8.18 behind the bitnami subchart, docs/api-behaviour.md §5).
 //!
 //! State is plain data evaluated lazily: a snapshot is "started at + duration" and is finalised
 //! by [`advance`]; a restored index recovers from `start` to `done_at`, and `_recovery`,

@@ -288,7 +288,7 @@ pub fn services(world: &World, region: RegionId) -> Vec<Value> {
 }
 
 /// `spring.profiles.active` as the chart renders it: sorted enabled profiles, then
-/// `consolidated-auth` (SPEC 3.6).
+/// `consolidated-auth` (docs/api-behaviour.md §6).
 pub fn profiles_active(profiles: &[String]) -> String {
     let mut sorted: Vec<&str> = profiles.iter().map(String::as_str).collect();
     sorted.sort_unstable();

@@ -55,7 +55,7 @@ pub async fn handle(
     response
 }
 
-/// The member the gateway forwards a management request to (SPEC 3.1 "Routing"), `None` for
+/// The member the gateway forwards a management request to (docs/api-behaviour.md §1 "Routing"), `None` for
 /// requests the gateway does not route to the coordinator. camunda/camunda
 /// `ClusterConfigurationManagementRequestSender` (zeebe/dynamic-config/src/main/java/io/camunda/
 /// zeebe/dynamic/config/api/, main @e9f41773; "Forwards all requests to the coordinator"): the
@@ -259,7 +259,7 @@ fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<
     }
 }
 
-/// The exporting endpoints answer HTTP 200 with a serialised `WebEndpointResponse` (SPEC 3.3).
+/// The exporting endpoints answer HTTP 200 with a serialised `WebEndpointResponse` (docs/api-behaviour.md §3).
 fn wrapped(status: u16, body: Value) -> Response<Body> {
     json(
         200,
@@ -392,7 +392,7 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
         );
     }
     if req.flag("force") {
-        // Force accepts only `brokers.remove` (SPEC 3.1; ClusterEndpoint.forceRemoveBrokers).
+        // Force accepts only `brokers.remove` (docs/api-behaviour.md §1; ClusterEndpoint.forceRemoveBrokers).
         if !add.is_empty() {
             return message(400, "Cannot force add brokers");
         }

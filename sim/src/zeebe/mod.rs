@@ -1,7 +1,7 @@
 //! The simulated Zeebe cluster: dynamic cluster configuration (members, partitions, exporters),
 //! asynchronous topology changes applied one operation at a time, and exporting pause state.
 //!
-//! Behaviour follows SPEC section 3.1–3.4 (sources: camunda/camunda `ClusterEndpoint`,
+//! Behaviour follows docs/api-behaviour.md §1–§4 (sources: camunda/camunda `ClusterEndpoint`,
 //! `ClusterApiUtils`, `ExportingEndpoint`; zeebe-chaos `waitForChange`). Where the spec is
 //! silent, the comment names the source or says that the choice is the simulator's own.
 
@@ -87,7 +87,7 @@ pub struct PendingChange {
 }
 
 /// The exporting phase of one partition replica (`ExporterPhase`); every broker reports it for
-/// the partitions it hosts on `GET /actuator/partitions` (SPEC 3.3, see [`partitions`]).
+/// the partitions it hosts on `GET /actuator/partitions` (docs/api-behaviour.md §3, see [`partitions`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Exporting {
     Running,
@@ -464,7 +464,7 @@ impl Zeebe {
     /// `MemberRemoveOperation(coordinator, removed)` per removed member, executed by
     /// `coordinator`, the lowest retained member. `ClusterApiUtils.mapOperation` renders them as
     /// `PARTITION_FORCE_RECONFIGURE {brokerId, partitionId, brokers: retained}` and
-    /// `BROKER_REMOVE {brokerId: executor, brokers: [removed]}` (SPEC 3.1 "Plan shape").
+    /// `BROKER_REMOVE {brokerId: executor, brokers: [removed]}` (docs/api-behaviour.md §1 "Plan shape").
     pub fn plan_force_remove(&self, remove: &[u32]) -> Result<Vec<Operation>, String> {
         let retained: Vec<u32> = self
             .members
@@ -648,7 +648,7 @@ impl Zeebe {
             out["lastChange"] = json!({"id": last.id, "status": last.status,
                 "startedAt": last.started_at, "completedAt": last.completed_at});
         }
-        // `pendingChange` is absent when no change runs (SPEC 3.1).
+        // `pendingChange` is absent when no change runs (docs/api-behaviour.md §1).
         if let Some(p) = &self.pending {
             out["pendingChange"] = json!({
                 "id": p.id,

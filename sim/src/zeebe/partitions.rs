@@ -1,5 +1,5 @@
 //! Per-broker partition state: the exporting phase of every replica and the positions a broker's
-//! own `GET /actuator/partitions` reports (SPEC 3.3, corrected).
+//! own `GET /actuator/partitions` reports (docs/api-behaviour.md §3, corrected).
 //!
 //! Sources (camunda/camunda, main, read for this simulator):
 //! - `zeebe/broker/src/main/java/io/camunda/zeebe/broker/system/management/BrokerAdminServiceEndpoint.java`:

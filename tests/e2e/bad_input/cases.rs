@@ -1,5 +1,5 @@
 //! The cases: generated from both binaries' `--help` (every option with a value, every
-//! positional, of every command), plus files, the environment variables of SPEC §2 and
+//! positional, of every command), plus files, the environment variables of docs/contract.md §2 and
 //! conflicting flags.
 
 use c8dr_e2e::cli_help::{self, CliCommand};

@@ -1,4 +1,4 @@
-//! Bad inputs that do not meet SPEC §4.8 today, with the reason. Each entry is a pattern over
+//! Bad inputs that do not meet docs/contract.md §4 rule 8 today, with the reason. Each entry is a pattern over
 //! case ids (`*` matches any text) so that one defect seen on many commands is one entry; the
 //! suite asserts that every case an entry matches still fails, so a fix shows up as "remove the
 //! entry". docs/reliability.md lists them (none today).

@@ -1,5 +1,5 @@
-//! The bad-input suite (issue 13 item 1, SPEC §4.8): cases generated from both binaries'
-//! `--help`, plus files, the environment variables of SPEC §2 and conflicting flags. Each case
+//! The bad-input suite (issue 13 item 1, docs/contract.md §4 rule 8): cases generated from both binaries'
+//! `--help`, plus files, the environment variables of docs/contract.md §2 and conflicting flags. Each case
 //! runs the real binary against its own simulator with its own HOME (`kubectl c8dr` through the
 //! real kubectl for files, variables and conflicts; the generated flag cases run `kubectl-c8dr`
 //! with the argv kubectl would pass it, which kubectl passes verbatim) and asserts:
@@ -323,7 +323,7 @@ fn bad_input_is_exit_2_with_one_line_naming_it_and_no_call() {
     let excepted: usize = still.iter().map(Vec::len).sum();
     let kubectl = cases.iter().filter(|c| c.bin == Bin::Kubectl).count();
     println!(
-        "bad-input suite: {} cases ({kubectl} kubectl c8dr, {} helm c8dr): {} meet SPEC 4.8, {} known exceptions in {} groups, {} unexpected failures; {:.1} s",
+        "bad-input suite: {} cases ({kubectl} kubectl c8dr, {} helm c8dr): {} meet docs/contract.md §4 rule 8, {} known exceptions in {} groups, {} unexpected failures; {:.1} s",
         cases.len(),
         cases.len() - kubectl,
         cases.len() - excepted - unexpected.len(),
@@ -353,11 +353,11 @@ fn bad_input_is_exit_2_with_one_line_naming_it_and_no_call() {
     );
     assert!(
         fixed.is_empty(),
-        "these known exceptions meet SPEC 4.8 now: remove them from bad_input/exceptions.rs and docs/reliability.md: {fixed:#?}"
+        "these known exceptions meet docs/contract.md §4 rule 8 now: remove them from bad_input/exceptions.rs and docs/reliability.md: {fixed:#?}"
     );
     assert!(
         unexpected.is_empty(),
-        "{} bad inputs do not meet SPEC 4.8 (exit 2, one line naming it, no call):\n{}",
+        "{} bad inputs do not meet docs/contract.md §4 rule 8 (exit 2, one line naming it, no call):\n{}",
         unexpected.len(),
         unexpected.join("\n")
     );

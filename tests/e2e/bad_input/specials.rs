@@ -1,5 +1,5 @@
 //! Cases that are not one flag's value: files (kubeconfig, values), the environment variables of
-//! SPEC §2, conflicting flags, and extra helm arguments that would override what c8dr decides.
+//! docs/contract.md §2, conflicting flags, and extra helm arguments that would override what c8dr decides.
 
 use super::cases::{Bin, Case, FileKind, MALFORMED_LINE};
 
@@ -122,7 +122,7 @@ pub fn files() -> Vec<Case> {
     out
 }
 
-/// The environment variables of SPEC §2 (and helm's HELM_KUBECONTEXT/HELM_NAMESPACE), each on a
+/// The environment variables of docs/contract.md §2 (and helm's HELM_KUBECONTEXT/HELM_NAMESPACE), each on a
 /// command that uses it.
 pub fn env_vars() -> Vec<Case> {
     let list = || case(Bin::Kubectl, &["exporters", "list"], &[], "");

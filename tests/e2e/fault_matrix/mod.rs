@@ -123,7 +123,7 @@ fn prepare(env: &TestEnv, row: &Row) {
     env.recreate_region(lost);
     // Fault `RestoreConflict`: failback 1 forgot --no-schema-manager (the docs' "remember to
     // set CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false"), so the recreated region's schema
-    // manager created the Camunda indices in its empty Elasticsearch (SPEC 3.5).
+    // manager created the Camunda indices in its empty Elasticsearch (docs/api-behaviour.md §5).
     if row.fault == Fault::RestoreConflict {
         must(env, true, "redeploy --region recreated --no-webapps");
     } else {
@@ -307,7 +307,7 @@ fn clear(env: &TestEnv, row: &Row) -> &'static str {
         }
         Fault::RestoreConflict => {
             // The operator redoes failback 1 right, and lets c8dr delete the indices the schema
-            // manager created (the flag is the explicit consent SPEC 4.5 asks for).
+            // manager created (the flag is the explicit consent docs/contract.md §4 rule 5 asks for).
             let run = env.helm("redeploy --region recreated --no-webapps --no-schema-manager");
             assert_eq!(run.code, 0, "clearing the fault failed\n{}", run.context());
             " --delete-existing-indices"
@@ -487,7 +487,7 @@ fn duplicates(slice: &[(String, String, Value)], toggles_too: bool) -> Vec<Strin
 
 /// The topology-change requests (not dry runs) the gateway received so far: each as
 /// `method path?query body` (exporting pause/resume excepted: idempotent broadcasts, retried by
-/// design, SPEC 3.3).
+/// design, docs/api-behaviour.md §3).
 fn sent_changes(env: &TestEnv) -> Vec<String> {
     env.sim
         .world()
@@ -585,7 +585,7 @@ fn run_row(row: &Row) -> Verdict {
         problems.push(format!("the faulted run applied twice: {dups:?}"));
     }
     // Sent twice in one run: only after the gateway refused the first before any broker saw it
-    // (the injected 502/504 on the mutation), never after a lost answer or a 409 (SPEC 4.3, 4.7).
+    // (the injected 502/504 on the mutation), never after a lost answer or a 409 (docs/contract.md §4 rule 3, 4.7).
     let sent_fault = sent_changes(&env);
     let refused = usize::from(matches!(row.fault, Fault::GatewayMutation(_)));
     if let Some(again) = resent(&sent_fault[sent_start..], refused) {

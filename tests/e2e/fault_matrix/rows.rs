@@ -13,7 +13,7 @@
 
 use c8dr_e2e::{Run, TestEnv};
 
-/// A step of the procedure (SPEC 1, `common/src/procedure/steps.rs`) or a driver.
+/// A step of the procedure (docs/contract.md §1, `common/src/procedure/steps.rs`) or a driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// failover 1: `kubectl c8dr brokers remove --odd`
@@ -94,7 +94,7 @@ pub enum Fault {
     GatewayMutation(u16),
     /// The mutation is applied, its answer lost (504 after the gateway's timeout).
     MutationAnswerLost,
-    /// Region 0 is the lost one: broker 0, the default coordinator, is dead (SPEC 3.1).
+    /// Region 0 is the lost one: broker 0, the default coordinator, is dead (docs/api-behaviour.md §1).
     CoordinatorDead,
     /// Another operator's topology change is in progress: the gateway answers 409.
     ConcurrentChange,
@@ -253,7 +253,7 @@ pub fn rows() -> Vec<Row> {
         Failback,
     ];
     let mut all = vec![];
-    // Transient faults of reads and tunnels are retried (SPEC 4.7): the step succeeds.
+    // Transient faults of reads and tunnels are retried (docs/contract.md §4 rule 7): the step succeeds.
     all.extend(row(PortForwardDropped, &kubectl_steps, &[0]));
     // failback 3, 4 and 6 read no gateway endpoint: pause and resume are verified on the broker
     // pods, the copy talks to Elasticsearch.
@@ -270,7 +270,7 @@ pub fn rows() -> Vec<Row> {
     all.extend(row(GatewayMutation(502), topology, &[1, 5]));
     all.extend(row(GatewayMutation(504), topology, &[1, 4, 5]));
     // Pause and resume are broadcasts the gateway refused before any broker saw them: retried
-    // until they succeed (SPEC 3.3). The failback driver's first mutation is its pause.
+    // until they succeed (docs/api-behaviour.md §3). The failback driver's first mutation is its pause.
     let exporting = [Pause, Resume, Failback];
     all.extend(row(GatewayMutation(502), &exporting, &[0]));
     all.extend(row(GatewayMutation(504), &exporting, &[0]));
@@ -281,7 +281,7 @@ pub fn rows() -> Vec<Row> {
         &[RemoveBrokers, DisableExporter, Failover],
         &[0],
     ));
-    // Refused while another change runs (SPEC 4.3), or, for a driver, waited for.
+    // Refused while another change runs (docs/contract.md §4 rule 3), or, for a driver, waited for.
     all.extend(row(ConcurrentChange, &changes, &[0, 1, 3]));
     all.extend(row(ChangeCancelled, &changes, &[1]));
     all.extend(with_extra(

@@ -20,7 +20,7 @@ pub use shards::{
 };
 pub use snapshot::{ShardCounts, ShardFailure, SnapshotInfo, SnapshotVerdict, evaluate_snapshot};
 
-/// Index name prefixes the Camunda 8.8 schema manager creates (SPEC 3.5).
+/// Index name prefixes the Camunda 8.8 schema manager creates (docs/api-behaviour.md §5).
 pub const CAMUNDA_INDEX_PREFIXES: [&str; 3] = ["operate-", "tasklist-", "camunda-"];
 
 /// Whether an index belongs to Camunda (`operate-*`, `tasklist-*`, `camunda-*`).

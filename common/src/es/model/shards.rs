@@ -176,7 +176,7 @@ impl Progress {
     }
 }
 
-/// Progress of restoring `indices` (SPEC 3.5): shard copies DONE over shard copies expected,
+/// Progress of restoring `indices` (docs/api-behaviour.md §5): shard copies DONE over shard copies expected,
 /// never shards over indices. `_recovery` lists every copy that started recovering: the
 /// primaries restored from the snapshot (`SNAPSHOT`), then the replicas recovered from them
 /// (`PEER`). An index expects `layout.expected_copies(data_nodes)` copies; an index whose

@@ -66,7 +66,7 @@ pub enum SnapshotVerdict {
     Failed(String),
 }
 
-/// SUCCESS with `shards.failed == 0` is the only success (SPEC 3.5); PARTIAL and FAILED are
+/// SUCCESS with `shards.failed == 0` is the only success (docs/api-behaviour.md §5); PARTIAL and FAILED are
 /// failures naming the failed shards.
 pub fn evaluate_snapshot(info: &SnapshotInfo) -> SnapshotVerdict {
     let failed_shards = || {
