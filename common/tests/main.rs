@@ -1,6 +1,7 @@
 //! The core's tests: one test binary, one module per area (as tests/e2e is); `support` is the
 //! in-process harness the command tests share.
 
+mod architecture;
 mod commands_es;
 mod commands_procedure;
 mod commands_smoke;
