@@ -60,6 +60,34 @@ impl CopyArgs {
         }
     }
 
+    /// The flags of this copy beyond the table's `--from surviving --to recreated`, as an
+    /// operator types them to run it alone (the failback's plan line and its rerun hints):
+    /// `--repo R [--bucket B] [--exporting-paused] [--delete-existing-indices] [--es-user U]
+    /// [--es-password-env V] [--snapshot-rate X] [--no-tuning]`.
+    pub fn flags(&self, access: &EsAccess, bucket: Option<&str>) -> String {
+        let mut f = format!("--repo {}", access.repository);
+        let mut add = |on: bool, flag: &str, value: Option<&str>| {
+            if on {
+                f.push(' ');
+                f.push_str(flag);
+                if let Some(v) = value {
+                    f.push(' ');
+                    f.push_str(v);
+                }
+            }
+        };
+        add(bucket.is_some(), "--bucket", bucket);
+        add(self.exporting_paused, "--exporting-paused", None);
+        add(self.delete_existing, "--delete-existing-indices", None);
+        add(access.user.is_some(), "--es-user", access.user.as_deref());
+        let password_env = access.password_env.as_deref();
+        add(password_env.is_some(), "--es-password-env", password_env);
+        let rate = self.snapshot_rate.as_deref();
+        add(rate.is_some(), "--snapshot-rate", rate);
+        add(!self.tuning, "--no-tuning", None);
+        f
+    }
+
     pub(super) fn rerun(&self) -> String {
         self.rerun
             .clone()
@@ -289,7 +317,7 @@ pub async fn copy(
                 undo_pause(session, guard).await;
             }
             return Err(match back {
-                Some(Err(b)) => also(e, &b),
+                Some(Err(b)) => e.also(&b),
                 _ => e,
             });
         }
@@ -353,22 +381,6 @@ pub async fn copy(
     Ok(Outcome::new(CMD, status, summary)
         .with_plan(plan)
         .with_details(details))
-}
-
-/// `e` with `more` appended, keeping its kind (and so its exit code: a timeout stays 4).
-fn also(e: Error, more: &Error) -> Error {
-    match e {
-        Error::Timeout { what, after } => Error::Timeout {
-            what: format!("{what}; {more}"),
-            after,
-        },
-        Error::Unreachable { what, detail } => Error::Unreachable {
-            what,
-            detail: format!("{detail}; {more}"),
-        },
-        Error::Refused(m) => Error::Refused(format!("{m}; {more}")),
-        other => Error::failed(format!("{other}; {more}")),
-    }
 }
 
 /// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
@@ -561,14 +573,12 @@ async fn pause_for_the_copy(session: &Session) -> Result<Option<PauseGuard>> {
 
 /// The copy failed after this run paused exporting: resume it, or say how.
 async fn undo_pause(session: &Session, guard: PauseGuard) {
-    drop(guard);
-    let revert = match crate::commands::exporting::exporting_resume(session).await {
-        Ok(_) => "exporting (paused by this run) was resumed".to_string(),
-        Err(r) => format!(
-            "resuming exporting ALSO failed ({r}): run now: {}",
-            crate::commands::pause_guard::resume_command(session)
-        ),
-    };
+    let revert = crate::commands::pause_guard::resume_after_failure(
+        session,
+        guard,
+        "exporting (paused by this run) was resumed",
+    )
+    .await;
     session.ui.warn(&revert);
 }
 
