@@ -2,18 +2,31 @@
 //! before them are done. Its steps, their numbers and commands come from the procedure's table
 //! ([`crate::procedure::steps`]); each step is skipped when already done, so an interrupted run
 //! converges when run again.
+//!
+//! The driver is a pipeline of stages: validate → evidence → safety → plan → confirm → act →
+//! report. Its steps are the table's kubectl steps of the failback, in order: each has an
+//! [`Executor`] in [`EXECUTORS`] (its plan lines, its run, how it stands to the pause), found by
+//! its [`Action`]; the loops in [`plan`] and [`act`] do not name a step. Adding a kubectl step is
+//! its row in the table and its executor here.
 
 use std::time::Instant;
 
+use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::driver::Steps;
 use super::exporters::exporter_set;
+use super::pause_guard::PauseGuard;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
-use crate::procedure::{Action, Fill, Stage, Tool, hint};
+use crate::procedure::{Action, Fill, Stage, Step, Tool, hint};
+use crate::region::RegionId;
 use crate::session::Session;
+use crate::zeebe::ManagementClient;
 use crate::zeebe::brokers::Selection;
+use crate::zeebe::model::ClusterTopology;
+
+const CMD: &str = "failback";
 
 /// Options of `kubectl c8dr failback`.
 #[derive(Debug, Clone, Default)]
@@ -55,8 +68,38 @@ async fn webapps_on(session: &Session) -> Result<Option<bool>> {
 /// already done, so a run interrupted at any point converges when run again; exporting is resumed
 /// on every failure after a pause, and on SIGINT/SIGTERM/SIGHUP ([`super::pause_guard`]).
 pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome> {
-    const CMD: &str = "failback";
-    // Bad input first, before any call (exit 2).
+    let input = validate(session, args)?;
+    let mgmt = session.management().await?;
+    let t = settled_cluster(session, mgmt).await?;
+    let rf = match replication_factor(args, &t, input.lost)? {
+        Ok(rf) => rf,
+        Err(already_done) => return Ok(already_done),
+    };
+    let fill = Fill::of(input.lost, rf);
+    if let Some(out) = helm_steps_done(session, &input, args, &fill).await? {
+        return Ok(out);
+    }
+    let run = evidence(session, args, mgmt, &t, input, rf, fill).await?;
+    let plan = plan(&run).await?;
+    if session.settings.dry_run {
+        return Ok(
+            Outcome::new(CMD, Ending::DryRun, format!("fail back {}", run.lost)).with_plan(plan),
+        );
+    }
+    confirm(&run, &plan)?;
+    let steps = act(&run).await?;
+    Ok(report(&run, plan, steps))
+}
+
+/// The input, checked before any call (exit 2): the Elasticsearch flags, the snapshot rate, the
+/// repository (its bucket), and which region is recreated.
+struct Input {
+    bucket: Option<String>,
+    lost: RegionId,
+    recreated: Session,
+}
+
+fn validate(session: &Session, args: &FailbackArgs) -> Result<Input> {
     args.es.validate(&session.settings.env)?;
     if let Some(r) = &args.snapshot_rate {
         crate::es::precopy::check_rate(r)?;
@@ -74,45 +117,69 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         Error::usage("which region is recreated? set REGION_RECREATED (or REGION_SURVIVING) to region0 or region1")
     })?;
     let recreated = Session::new(recreated_settings, session.ui.clone());
-    let mgmt = session.management().await?;
-    let mut t = mgmt.cluster().await?;
-    // A change still running (most likely the re-add of an interrupted run) is waited for, not
-    // raced: the state is re-read once it has ended.
-    if let Some(p) = t.pending_change.clone() {
-        session.ui.note(format!(
-            "change {} is in progress (an interrupted run?): waiting for it before continuing",
-            p.id
-        ));
-        super::follow::wait_for_change(session, mgmt, p.id, &format!("change {}", p.id)).await?;
-        t = mgmt.cluster().await?;
-    }
-    let steps_run: Vec<_> = Stage::Failback.run_by(Tool::Kubectl).collect();
-    let (first_run, last_run) = match (steps_run.first(), steps_run.last()) {
-        (Some(f), Some(l)) => (*f, *l),
-        _ => return Err(Error::failed("the failback has no kubectl steps")),
+    Ok(Input {
+        bucket,
+        lost,
+        recreated,
+    })
+}
+
+/// The cluster configuration once no change runs. A change still running (most likely the re-add
+/// of an interrupted run) is waited for, not raced: the state is re-read once it has ended.
+async fn settled_cluster(session: &Session, mgmt: &ManagementClient) -> Result<ClusterTopology> {
+    let t = mgmt.cluster().await?;
+    let Some(p) = t.pending_change.clone() else {
+        return Ok(t);
     };
-    let next_step = |fill: &Fill| last_run.next().map(|s| s.command(fill)).unwrap_or_default();
-    let lost_exporter = lost.exporter_id();
-    let surviving_exporter = lost.other().exporter_id();
+    session.ui.note(format!(
+        "change {} is in progress (an interrupted run?): waiting for it before continuing",
+        p.id
+    ));
+    super::follow::wait_for_change(session, mgmt, p.id, &format!("change {}", p.id)).await?;
+    mgmt.cluster().await
+}
+
+/// The kubectl steps of the failback, in the table's order (this driver's steps).
+fn kubectl_steps() -> Vec<&'static Step> {
+    Stage::Failback.run_by(Tool::Kubectl).collect()
+}
+
+/// The command after this driver's last step (the next helm step).
+fn next_step(fill: &Fill) -> String {
+    kubectl_steps()
+        .last()
+        .and_then(|s| s.next())
+        .map(|s| s.command(fill))
+        .unwrap_or_default()
+}
+
+/// The replication factor to restore, checked against the cluster size after the re-add (known
+/// only now); `Err(outcome)` when the lost region's brokers are members again (all done).
+fn replication_factor(
+    args: &FailbackArgs,
+    t: &ClusterTopology,
+    lost: RegionId,
+) -> Result<std::result::Result<u32, Outcome>> {
+    if kubectl_steps().is_empty() {
+        return Err(Error::failed("the failback has no kubectl steps"));
+    }
     let to_add = crate::zeebe::brokers::to_add(
         &Selection::Parity(lost),
         &t.member_ids(),
         args.cluster_size,
     )?;
     let rf_now = t.replication_factor();
-    let rf_ok = args.replication_factor.is_none_or(|rf| rf == rf_now);
-    if to_add.is_empty() && rf_ok {
+    if to_add.is_empty() && args.replication_factor.is_none_or(|rf| rf == rf_now) {
         let next = next_step(&Fill::of(lost, rf_now));
-        return Ok(Outcome::new(
+        return Ok(Err(Outcome::new(
             CMD,
             Ending::AlreadyDone,
             format!(
                 "the {lost} brokers are members again (replication factor {rf_now}); next: {next}"
             ),
         )
-        .with_details(json!({ "next": next })));
+        .with_details(json!({ "next": next }))));
     }
-    // The replication factor against the cluster size after the re-add (known only now).
     let rf = args.replication_factor.unwrap_or(rf_now * 2);
     let size_after = t.member_ids().len() + to_add.len();
     if rf == 0 || rf as usize > size_after {
@@ -120,79 +187,78 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             "--replication-factor {rf}: must be between 1 and the cluster size after the re-add ({size_after} brokers)"
         )));
     }
-    let fill = Fill::of(lost, rf);
+    Ok(Ok(rf))
+}
+
+/// Safety: the helm side must be done first (failback 1 and 2). With failback 1 done and 2 not,
+/// the webapps still run, and so can the pre-copy: it is taken then, and the run stops there
+/// (`Some`).
+async fn helm_steps_done(
+    session: &Session,
+    input: &Input,
+    args: &FailbackArgs,
+    fill: &Fill,
+) -> Result<Option<Outcome>> {
     let install = Action::InstallRecreated.step();
     let redeploy = Action::RedeploySurviving.step();
-    let pause = Action::PauseExporting.step();
-    let copy_step = Action::CopyElasticsearch.step();
-    let enable = Action::EnableExporter.step();
-    let resume = Action::ResumeExporting.step();
-    let add = Action::AddBrokers.step();
-    // The helm side must be done first (failback 1 and 2).
-    match webapps_on(&recreated).await {
-        Ok(Some(false)) => {}
-        Ok(_) => {
-            return Err(Error::refused(format!(
-                "{} is not done: {lost} must run without Operate/Tasklist and without the schema manager: {}",
-                install.named(),
-                install.command(&fill)
-            )));
-        }
-        Err(e) => return Err(e),
-    }
-    if webapps_on(session).await? != Some(false) {
-        if args.no_pre_copy {
-            return Err(Error::refused(format!(
-                "{} is not done: the surviving region still runs Operate/Tasklist: {}",
-                redeploy.named(),
-                redeploy.command(&fill)
-            )));
-        }
-        // Failback 1 is done, 2 is not: the webapps still run, and so can the pre-copy. Take
-        // it now (the long upload happens before anything is off), then stop at failback 2.
-        return pre_copy_before_step_2(session, args, &fill).await;
-    }
-    // From the cluster configuration, not GET /actuator/exporters (which lags after a change).
-    let enabled = t.exporter_state(&lost_exporter).as_deref() == Some("ENABLED");
-    // The pause state, read on the brokers themselves.
-    let observed = super::pause_state::observe(session).await;
-    let soft = observed.count_in("SOFT_PAUSED");
-    if soft > 0 {
+    if webapps_on(&input.recreated).await? != Some(false) {
         return Err(Error::refused(format!(
-            "exporting is soft-paused on {soft} partition replicas: failback pauses exporting, and a hard pause \
-             over a soft one corrupts the brokers' pause state (camunda/camunda#55838). Resume first \
-             ({}), then run {} again",
-            resume.command(&fill),
-            hint::FAILBACK
+            "{} is not done: {} must run without Operate/Tasklist and without the schema manager: {}",
+            install.named(),
+            input.lost,
+            install.command(fill)
         )));
     }
-    let already_paused = observed.observed() && observed.not_in("PAUSED").is_empty();
-    // The copy's options beyond the table's (`--from surviving --to recreated`).
-    let mut copy_flags = format!(
-        "--repo {}{} --exporting-paused{}",
-        args.es.repository,
-        bucket
-            .as_deref()
-            .map(|b| format!(" --bucket {b}"))
-            .unwrap_or_default(),
-        if args.delete_existing_indices {
-            " --delete-existing-indices"
-        } else {
-            ""
-        }
-    );
-    if let Some(u) = &args.es.user {
-        copy_flags.push_str(&format!(" --es-user {u}"));
+    if webapps_on(session).await? == Some(false) {
+        return Ok(None);
     }
-    if let Some(v) = &args.es.password_env {
-        copy_flags.push_str(&format!(" --es-password-env {v}"));
+    if args.no_pre_copy {
+        return Err(Error::refused(format!(
+            "{} is not done: the surviving region still runs Operate/Tasklist: {}",
+            redeploy.named(),
+            redeploy.command(fill)
+        )));
     }
-    if let Some(r) = &args.snapshot_rate {
-        copy_flags.push_str(&format!(" --snapshot-rate {r}"));
-    }
-    if args.no_tuning {
-        copy_flags.push_str(" --no-tuning");
-    }
+    // The long upload happens before anything is off.
+    pre_copy_before_step_2(session, args, fill).await.map(Some)
+}
+
+/// What a failback run established before its first mutation: what every step's plan and run
+/// read.
+struct Run<'a> {
+    session: &'a Session,
+    args: &'a FailbackArgs,
+    mgmt: &'a ManagementClient,
+    lost: RegionId,
+    rf: u32,
+    fill: Fill,
+    /// The recreated region's exporter is enabled (from the cluster configuration, not GET
+    /// /actuator/exporters, which lags after a change): the steps up to the enable are done.
+    enabled: bool,
+    /// Exporting was paused before this run: `(partition replicas, brokers)` showing PAUSED.
+    already_paused: Option<(usize, usize)>,
+    /// The copy as this run makes it, and its command.
+    copy: super::es::CopyArgs,
+    copy_cmd: String,
+    /// The recovery settings the copy raises on the recreated Elasticsearch (before → after).
+    tuning_plan: Vec<String>,
+    /// The pre-copy runs before the pause (not when exporting is paused already: no "before").
+    pre_copy: bool,
+}
+
+/// Evidence and safety: the recreated exporter's state, the pause state read on the brokers (a
+/// soft pause is refused), the exporter ids and the copy's own read-only checks.
+async fn evidence<'a>(
+    session: &'a Session,
+    args: &'a FailbackArgs,
+    mgmt: &'a ManagementClient,
+    t: &ClusterTopology,
+    input: Input,
+    rf: u32,
+    fill: Fill,
+) -> Result<Run<'a>> {
+    let enabled = t.exporter_state(&fill.lost_exporter).as_deref() == Some("ENABLED");
+    let already_paused = observed_pause(session, &fill).await?;
     let copy = super::es::CopyArgs {
         delete_existing: args.delete_existing_indices,
         exporting_paused: true,
@@ -203,61 +269,107 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
         rerun: Some(hint::FAILBACK.to_string()),
         ..super::es::CopyArgs::failback_copy()
     };
-    let mut tuning_plan: Vec<String> = vec![];
+    let copy_cmd = Action::CopyElasticsearch
+        .step()
+        .command_with(&fill, &copy.flags(&args.es, input.bucket.as_deref()));
+    let mut run = Run {
+        session,
+        args,
+        mgmt,
+        lost: input.lost,
+        rf,
+        fill,
+        enabled,
+        already_paused,
+        copy,
+        copy_cmd,
+        tuning_plan: vec![],
+        pre_copy: !enabled && already_paused.is_none() && !args.no_pre_copy,
+    };
     if !enabled {
-        // Exporter ids: both must be configured, else the enable fails after the pause.
-        let exporters = mgmt.exporters().await?;
-        let known: Vec<&str> = exporters.iter().map(|e| e.exporter_id.as_str()).collect();
-        for id in [&lost_exporter, &surviving_exporter] {
-            if !known.contains(&id.as_str()) {
-                return Err(Error::refused(format!(
-                    "exporter {id} is not configured (the brokers know {known:?}): {} would fail \
-                     after exporting is paused; run the steps by hand with the right exporter ids",
-                    enable.named()
-                )));
-            }
-        }
-        // The copy's own checks, read-only: repository, Elasticsearch of both regions, existing
-        // indices in the target. A dry run of the copy makes no mutating call.
-        let dry = Session::new(
-            crate::session::Settings {
-                dry_run: true,
-                ..session.settings.clone()
-            },
-            session.ui.clone(),
-        );
-        // Checked as a copy that pauses exporting itself, which this run does (failback 3):
-        // warning here that exporting is not paused yet would tell the operator to do what
-        // this run is about to do.
-        let dry_copy = super::es::CopyArgs {
-            pause_exporting: true,
-            exporting_paused: false,
-            ..copy.clone()
-        };
-        let dry_plan = super::es::copy(&dry, &args.es, &args.repo, &dry_copy)
-            .await?
-            .plan;
-        tuning_plan = dry_plan
-            .into_iter()
-            .filter(|l| l.contains("_cluster/settings") || l.contains("recovery tuning"))
-            .collect();
+        check_exporter_ids(&run).await?;
+        run.tuning_plan = copy_checks(&run).await?;
     }
-    // The pre-copy, before the pause (not when exporting is paused already: no "before").
-    let pre_copy = !enabled && !already_paused && !args.no_pre_copy;
-    let pre_copy_lines = if pre_copy {
-        super::es::pre_copy_preview(session, &args.es, &args.repo, &pre_copy_args(args)).await?
+    Ok(run)
+}
+
+/// The pause state, read on the brokers themselves: `Some((replicas, brokers))` when every
+/// broker shows PAUSED; a soft pause is refused.
+async fn observed_pause(session: &Session, fill: &Fill) -> Result<Option<(usize, usize)>> {
+    let observed = super::pause_state::observe(session).await;
+    let soft = observed.count_in("SOFT_PAUSED");
+    if soft > 0 {
+        return Err(Error::refused(format!(
+            "exporting is soft-paused on {soft} partition replicas: failback pauses exporting, and a hard pause \
+             over a soft one corrupts the brokers' pause state (camunda/camunda#55838). Resume first \
+             ({}), then run {} again",
+            Action::ResumeExporting.step().command(fill),
+            hint::FAILBACK
+        )));
+    }
+    let paused = observed.observed() && observed.not_in("PAUSED").is_empty();
+    Ok(paused.then(|| (observed.count_in("PAUSED"), observed.brokers_read())))
+}
+
+/// Exporter ids: both must be configured, else the enable fails after the pause.
+async fn check_exporter_ids(run: &Run<'_>) -> Result<()> {
+    let exporters = run.mgmt.exporters().await?;
+    let known: Vec<&str> = exporters.iter().map(|e| e.exporter_id.as_str()).collect();
+    for id in [&run.fill.lost_exporter, &run.fill.surviving_exporter] {
+        if !known.contains(&id.as_str()) {
+            return Err(Error::refused(format!(
+                "exporter {id} is not configured (the brokers know {known:?}): {} would fail \
+                 after exporting is paused; run the steps by hand with the right exporter ids",
+                Action::EnableExporter.step().named()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The copy's own checks, read-only: repository, Elasticsearch of both regions, existing indices
+/// in the target. A dry run of the copy makes no mutating call. Returns the recovery tuning it
+/// plans.
+async fn copy_checks(run: &Run<'_>) -> Result<Vec<String>> {
+    let session = run.session;
+    let dry = Session::new(
+        crate::session::Settings {
+            dry_run: true,
+            ..session.settings.clone()
+        },
+        session.ui.clone(),
+    );
+    // Checked as a copy that pauses exporting itself, which this run does (failback 3): warning
+    // here that exporting is not paused yet would tell the operator to do what this run is
+    // about to do.
+    let dry_copy = super::es::CopyArgs {
+        pause_exporting: true,
+        exporting_paused: false,
+        ..run.copy.clone()
+    };
+    let dry_plan = super::es::copy(&dry, &run.args.es, &run.args.repo, &dry_copy)
+        .await?
+        .plan;
+    Ok(dry_plan
+        .into_iter()
+        .filter(|l| l.contains("_cluster/settings") || l.contains("recovery tuning"))
+        .collect())
+}
+
+/// The plan: the pre-copy's lines, each step's lines, the promise about the pause.
+async fn plan(run: &Run<'_>) -> Result<Vec<String>> {
+    let copy_step = Action::CopyElasticsearch.step();
+    let pre_copy_lines = if run.pre_copy {
+        super::es::pre_copy_preview(
+            run.session,
+            &run.args.es,
+            &run.args.repo,
+            &pre_copy_args(run.args),
+        )
+        .await?
     } else {
         vec![]
     };
-    let mark = |done: bool| if done { " (done)" } else { "" };
-    let copy_cmd = copy_step.command_with(&fill, &copy_flags);
-    let add_cmd = add.command_with(
-        &fill,
-        &args
-            .cluster_size
-            .map(|c| format!("--cluster-size {c}"))
-            .unwrap_or_default(),
-    );
     let mut plan: Vec<String> = pre_copy_lines
         .iter()
         .map(|l| {
@@ -267,158 +379,347 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
             )
         })
         .collect();
-    plan.extend(vec![
-        format!(
-            "{}: {}{}",
-            pause.label(),
-            pause.command(&fill),
-            if enabled {
-                " (done)"
-            } else if already_paused {
-                " (already paused: observed on every broker)"
-            } else {
-                ""
-            }
-        ),
-        format!("{}: {copy_cmd}{}", copy_step.label(), mark(enabled)),
-        format!(
-            "{}: {}{}",
-            enable.label(),
-            enable.command(&fill),
-            mark(enabled)
-        ),
-        format!("{}: {}", resume.label(), resume.command(&fill)),
-        format!("{}: {add_cmd}", add.label()),
-        format!(
-            "on any failure or signal after the pause: {}",
-            resume.command(&fill)
-        ),
-    ]);
-    // The recovery settings the copy raises on the recreated Elasticsearch (before → after).
-    let copy_pos = plan
-        .iter()
-        .position(|l| l.starts_with(&format!("{}: ", copy_step.label())))
-        .map_or(plan.len(), |p| p + 1);
-    let tuning_lines: Vec<String> = tuning_plan
-        .iter()
-        .map(|l| format!("  recovery tuning ({}): {l}", copy_step.label()))
-        .collect();
-    plan.splice(copy_pos..copy_pos, tuning_lines);
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Ending::DryRun, format!("fail back {lost}")).with_plan(plan));
+    for (step, exec) in executors()? {
+        plan.extend((exec.plan)(run, step));
     }
-    session
+    plan.push(format!(
+        "on any failure or signal after the pause: {}",
+        Action::ResumeExporting.step().command(&run.fill)
+    ));
+    Ok(plan)
+}
+
+/// Confirm the plan (the one prompt of the run).
+fn confirm(run: &Run<'_>, plan: &[String]) -> Result<()> {
+    run.session
         .ui
-        .confirm_all(&format!("Failback plan ({lost} recreated):"), &plan)?;
-    let mut steps = Steps::new(&session.ui);
-    let mut guard = None;
-    if pre_copy {
-        let started = Instant::now();
-        let (_, note) =
-            super::es::pre_copy_run(session, &args.es, &args.repo, &pre_copy_args(args)).await?;
-        let out = Outcome::new("es pre-copy", Ending::Done, note);
-        steps.record(
-            copy_step,
-            &format!("{} (pre-copy)", copy_step.tag()),
-            "kubectl c8dr es copy (pre-copy snapshot)".to_string(),
-            &out,
-            started,
-        );
+        .confirm_all(&format!("Failback plan ({} recreated):", run.lost), plan)
+}
+
+/// Act: the pre-copy, then each step in the table's order (steps already done are skipped).
+/// From the pause on (armed before it is sent), neither a failure nor a signal may leave
+/// exporting paused: a step failing while paused resumes it and says so in its error.
+async fn act<'s>(run: &'s Run<'_>) -> Result<Steps<'s>> {
+    let mut steps = Steps::new(&run.session.ui);
+    if run.pre_copy {
+        pre_copy_step(run, &mut steps).await?;
     }
-    if !enabled {
-        // From the pause on (armed before it is sent), neither a failure nor a signal may leave
-        // exporting paused.
-        let g = super::pause_guard::PauseGuard::arm(
-            session,
-            mgmt,
-            hint::FAILBACK,
-            // Every step this driver runs is still to do.
-            steps_run.iter().map(|s| s.entry(&fill)).collect(),
-        );
+    let mut guard: Option<PauseGuard> = None;
+    for (step, exec) in executors()? {
+        if (exec.done)(run) {
+            continue;
+        }
+        if exec.pause == Pause::Arms {
+            guard = Some(arm(run));
+        }
         let started = Instant::now();
-        let out = if already_paused {
-            Outcome::new(
-                "exporting pause",
-                Ending::AlreadyDone,
-                format!(
-                    "exporting was already paused (an earlier run, or by hand): {} partition replicas on {} brokers show PAUSED",
-                    observed.count_in("PAUSED"),
-                    observed.brokers_read()
-                ),
-            )
-        } else {
-            super::exporting::exporting_pause(session, false).await?
+        let ran = match (exec.run)(run, step).await {
+            Ok(ran) => ran,
+            Err(e) => return Err(recover(run, exec.pause, guard.take(), e).await),
         };
-        steps.record(pause, &pause.tag(), pause.command(&fill), &out, started);
-        g.done(pause.entry(&fill));
-        let paused_steps = async {
-            let started = Instant::now();
-            let out = super::es::copy(session, &args.es, &args.repo, &copy).await?;
-            steps.record(copy_step, &copy_step.tag(), copy_cmd.clone(), &out, started);
-            g.done(copy_step.entry(&fill));
-            let started = Instant::now();
-            let out =
-                exporter_set(session, &lost_exporter, true, Some(&surviving_exporter)).await?;
-            steps.record(enable, &enable.tag(), enable.command(&fill), &out, started);
-            g.done(enable.entry(&fill));
-            Ok::<(), Error>(())
+        if exec.pause == Pause::Ends {
+            guard = None;
         }
-        .await;
-        if let Err(e) = paused_steps {
-            drop(g);
-            let who = if already_paused {
-                "exporting (paused before this run) was resumed"
-            } else {
-                "exporting was resumed"
-            };
-            let revert = match super::exporting::exporting_resume(session).await {
-                Ok(_) => who.to_string(),
-                Err(r) => format!(
-                    "resuming exporting ALSO failed ({r}): run now: {}",
-                    super::pause_guard::resume_command(session)
-                ),
-            };
-            return Err(match e {
-                Error::Refused(m) => Error::Refused(format!("{m}; {revert}")),
-                Error::Usage(m) => Error::Usage(format!("{m}; {revert}")),
-                Error::Timeout { what, after } => Error::Timeout {
-                    what: format!("{what}; {revert}"),
-                    after,
-                },
-                Error::Unreachable { what, detail } => Error::Unreachable {
-                    what,
-                    detail: format!("{detail}; {revert}"),
-                },
-                other => Error::failed(format!("{other}; {revert}")),
-            });
+        steps.record(step, &step.tag(), ran.command, &ran.outcome, started);
+        if let Some(g) = &guard {
+            g.done(step.entry(&run.fill));
         }
-        guard = Some(g);
     }
+    Ok(steps)
+}
+
+/// Arm the pause guard before the pause: every step this driver runs is still to do.
+fn arm(run: &Run<'_>) -> PauseGuard {
+    PauseGuard::arm(
+        run.session,
+        run.mgmt,
+        hint::FAILBACK,
+        kubectl_steps().iter().map(|s| s.entry(&run.fill)).collect(),
+    )
+}
+
+/// A step failed: while paused (after the pause, before the resume), resume exporting and say
+/// so in the error (keeping its kind).
+async fn recover(run: &Run<'_>, pause: Pause, guard: Option<PauseGuard>, e: Error) -> Error {
+    let Some(g) = guard.filter(|_| pause == Pause::Within) else {
+        return e;
+    };
+    let resumed = if run.already_paused.is_some() {
+        "exporting (paused before this run) was resumed"
+    } else {
+        "exporting was resumed"
+    };
+    e.also(super::pause_guard::resume_after_failure(run.session, g, resumed).await)
+}
+
+/// The pre-copy (part of the copy step), before the pause.
+async fn pre_copy_step(run: &Run<'_>, steps: &mut Steps<'_>) -> Result<()> {
+    let copy_step = Action::CopyElasticsearch.step();
     let started = Instant::now();
-    let out = super::exporting::exporting_resume(session).await?;
-    drop(guard);
-    steps.record(resume, &resume.tag(), resume.command(&fill), &out, started);
-    let started = Instant::now();
-    let out = super::brokers::brokers_add(
-        session,
-        Selection::Parity(lost),
-        args.cluster_size,
-        Some(rf),
+    let (_, note) = super::es::pre_copy_run(
+        run.session,
+        &run.args.es,
+        &run.args.repo,
+        &pre_copy_args(run.args),
     )
     .await?;
-    steps.record(add, &add.tag(), add.command(&fill), &out, started);
-    let next = next_step(&fill);
-    Ok(Outcome::new(
+    let out = Outcome::new("es pre-copy", Ending::Done, note);
+    steps.record(
+        copy_step,
+        &format!("{} (pre-copy)", copy_step.tag()),
+        "kubectl c8dr es copy (pre-copy snapshot)".to_string(),
+        &out,
+        started,
+    );
+    Ok(())
+}
+
+/// Report: the steps run and the next command.
+fn report(run: &Run<'_>, plan: Vec<String>, steps: Steps<'_>) -> Outcome {
+    let kubectl = kubectl_steps();
+    let (first, last) = (
+        kubectl.first().map_or(0, |s| s.number()),
+        kubectl.last().map_or(0, |s| s.number()),
+    );
+    let next = next_step(&run.fill);
+    Outcome::new(
         CMD,
         Ending::Done,
         format!(
-            "failback steps {}-{} done: {lost} is back in the cluster; next: {next}",
-            first_run.number(),
-            last_run.number()
+            "failback steps {first}-{last} done: {} is back in the cluster; next: {next}",
+            run.lost
         ),
     )
     .with_plan(plan)
-    .with_details(json!({"recreatedRegion": lost.to_string(), "steps": steps.done, "next": next})))
+    .with_details(
+        json!({"recreatedRegion": run.lost.to_string(), "steps": steps.done, "next": next}),
+    )
+}
+
+/// How a step stands to the pause that the [`PauseGuard`] covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    /// It pauses: the guard is armed before it is sent.
+    Arms,
+    /// It runs while paused: a failure resumes exporting.
+    Within,
+    /// It resumes: the guard is dropped once it has.
+    Ends,
+    /// It runs outside the pause.
+    Outside,
+}
+
+/// What a step's run did: the command it stands for in the report, and its outcome.
+struct Ran {
+    command: String,
+    outcome: Outcome,
+}
+
+/// A kubectl step of the failback: its plan lines and its run, found by the table's [`Action`].
+struct Executor {
+    action: Action,
+    pause: Pause,
+    /// Done already (shown in the plan, not run).
+    done: fn(&Run<'_>) -> bool,
+    plan: fn(&Run<'_>, &Step) -> Vec<String>,
+    run: for<'r> fn(&'r Run<'r>, &'static Step) -> BoxFuture<'r, Result<Ran>>,
+}
+
+/// The executors of the failback's kubectl steps (order does not matter: the table's does).
+const EXECUTORS: [Executor; 5] = [
+    Executor {
+        action: Action::PauseExporting,
+        pause: Pause::Arms,
+        done: enabled,
+        plan: plan_pause,
+        run: run_pause,
+    },
+    Executor {
+        action: Action::CopyElasticsearch,
+        pause: Pause::Within,
+        done: enabled,
+        plan: plan_copy,
+        run: run_copy,
+    },
+    Executor {
+        action: Action::EnableExporter,
+        pause: Pause::Within,
+        done: enabled,
+        plan: plan_marked,
+        run: run_enable,
+    },
+    Executor {
+        action: Action::ResumeExporting,
+        pause: Pause::Ends,
+        done: never,
+        plan: plan_marked,
+        run: run_resume,
+    },
+    Executor {
+        action: Action::AddBrokers,
+        pause: Pause::Outside,
+        done: never,
+        plan: plan_add,
+        run: run_add,
+    },
+];
+
+/// The table's kubectl failback steps, each with its executor.
+fn executors() -> Result<Vec<(&'static Step, &'static Executor)>> {
+    kubectl_steps()
+        .into_iter()
+        .map(|step| {
+            EXECUTORS
+                .iter()
+                .find(|e| e.action == step.action)
+                .map(|e| (step, e))
+                .ok_or_else(|| Error::failed(format!("{} has no executor in failback", step.tag())))
+        })
+        .collect()
+}
+
+fn enabled(run: &Run<'_>) -> bool {
+    run.enabled
+}
+
+fn never(_: &Run<'_>) -> bool {
+    false
+}
+
+/// ` (done)` after a step that is done.
+fn mark(run: &Run<'_>, step: &Step) -> &'static str {
+    let done = EXECUTORS
+        .iter()
+        .find(|e| e.action == step.action)
+        .is_some_and(|e| (e.done)(run));
+    if done { " (done)" } else { "" }
+}
+
+/// `step 5/8: <command>[ (done)]`.
+fn plan_marked(run: &Run<'_>, step: &Step) -> Vec<String> {
+    vec![format!(
+        "{}: {}{}",
+        step.label(),
+        step.command(&run.fill),
+        mark(run, step)
+    )]
+}
+
+fn plan_pause(run: &Run<'_>, step: &Step) -> Vec<String> {
+    let status = if run.enabled {
+        " (done)"
+    } else if run.already_paused.is_some() {
+        " (already paused: observed on every broker)"
+    } else {
+        ""
+    };
+    vec![format!(
+        "{}: {}{status}",
+        step.label(),
+        step.command(&run.fill)
+    )]
+}
+
+fn run_pause<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
+    Box::pin(async move {
+        let outcome = match run.already_paused {
+            Some((replicas, brokers)) => Outcome::new(
+                "exporting pause",
+                Ending::AlreadyDone,
+                format!(
+                    "exporting was already paused (an earlier run, or by hand): {replicas} partition replicas on {brokers} brokers show PAUSED"
+                ),
+            ),
+            None => super::exporting::exporting_pause(run.session, false).await?,
+        };
+        Ok(Ran {
+            command: step.command(&run.fill),
+            outcome,
+        })
+    })
+}
+
+/// The copy's line, then the recovery settings it raises on the recreated Elasticsearch.
+fn plan_copy(run: &Run<'_>, step: &Step) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{}: {}{}",
+        step.label(),
+        run.copy_cmd,
+        mark(run, step)
+    )];
+    lines.extend(
+        run.tuning_plan
+            .iter()
+            .map(|l| format!("  recovery tuning ({}): {l}", step.label())),
+    );
+    lines
+}
+
+fn run_copy<'r>(run: &'r Run<'r>, _: &'static Step) -> BoxFuture<'r, Result<Ran>> {
+    Box::pin(async move {
+        let outcome = super::es::copy(run.session, &run.args.es, &run.args.repo, &run.copy).await?;
+        Ok(Ran {
+            command: run.copy_cmd.clone(),
+            outcome,
+        })
+    })
+}
+
+fn run_enable<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
+    Box::pin(async move {
+        let f = &run.fill;
+        let outcome = exporter_set(
+            run.session,
+            &f.lost_exporter,
+            true,
+            Some(&f.surviving_exporter),
+        )
+        .await?;
+        Ok(Ran {
+            command: step.command(f),
+            outcome,
+        })
+    })
+}
+
+fn run_resume<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
+    Box::pin(async move {
+        let outcome = super::exporting::exporting_resume(run.session).await?;
+        Ok(Ran {
+            command: step.command(&run.fill),
+            outcome,
+        })
+    })
+}
+
+/// The re-add's line, with `--cluster-size` when given.
+fn plan_add(run: &Run<'_>, step: &Step) -> Vec<String> {
+    let size = run
+        .args
+        .cluster_size
+        .map(|c| format!("--cluster-size {c}"))
+        .unwrap_or_default();
+    vec![format!(
+        "{}: {}",
+        step.label(),
+        step.command_with(&run.fill, &size)
+    )]
+}
+
+fn run_add<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
+    Box::pin(async move {
+        let outcome = super::brokers::brokers_add(
+            run.session,
+            Selection::Parity(run.lost),
+            run.args.cluster_size,
+            Some(run.rf),
+        )
+        .await?;
+        Ok(Ran {
+            command: step.command(&run.fill),
+            outcome,
+        })
+    })
 }
 
 /// The copy's arguments for the pre-copy (source, repository, `--snapshot-rate`).
@@ -437,7 +738,6 @@ async fn pre_copy_before_step_2(
     args: &FailbackArgs,
     fill: &Fill,
 ) -> Result<Outcome> {
-    const CMD: &str = "failback";
     let redeploy = Action::RedeploySurviving.step();
     let copy_step = Action::CopyElasticsearch.step();
     let next = format!(
