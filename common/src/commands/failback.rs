@@ -399,7 +399,7 @@ fn confirm(run: &Run<'_>, plan: &[String]) -> Result<()> {
 /// Act: the pre-copy, then each step in the table's order (steps already done are skipped).
 /// From the pause on (armed before it is sent), neither a failure nor a signal may leave
 /// exporting paused: a step failing while paused resumes it and says so in its error.
-async fn act<'s>(run: &'s Run<'_>) -> Result<Steps<'s>> {
+async fn act(run: &Run<'_>) -> Result<Steps> {
     let mut steps = Steps::new(&run.session.ui);
     if run.pre_copy {
         pre_copy_step(run, &mut steps).await?;
@@ -453,7 +453,7 @@ async fn recover(run: &Run<'_>, pause: Pause, guard: Option<PauseGuard>, e: Erro
 }
 
 /// The pre-copy (part of the copy step), before the pause.
-async fn pre_copy_step(run: &Run<'_>, steps: &mut Steps<'_>) -> Result<()> {
+async fn pre_copy_step(run: &Run<'_>, steps: &mut Steps) -> Result<()> {
     let copy_step = Action::CopyElasticsearch.step();
     let started = Instant::now();
     let (_, note) = super::es::pre_copy_run(
@@ -475,7 +475,7 @@ async fn pre_copy_step(run: &Run<'_>, steps: &mut Steps<'_>) -> Result<()> {
 }
 
 /// Report: the steps run and the next command.
-fn report(run: &Run<'_>, plan: Vec<String>, steps: Steps<'_>) -> Outcome {
+fn report(run: &Run<'_>, plan: Vec<String>, steps: Steps) -> Outcome {
     let kubectl = kubectl_steps();
     let (first, last) = (
         kubectl.first().map_or(0, |s| s.number()),
@@ -566,16 +566,7 @@ const EXECUTORS: [Executor; 5] = [
 
 /// The table's kubectl failback steps, each with its executor.
 fn executors() -> Result<Vec<(&'static Step, &'static Executor)>> {
-    kubectl_steps()
-        .into_iter()
-        .map(|step| {
-            EXECUTORS
-                .iter()
-                .find(|e| e.action == step.action)
-                .map(|e| (step, e))
-                .ok_or_else(|| Error::failed(format!("{} has no executor in failback", step.tag())))
-        })
-        .collect()
+    super::driver::with_executors(Stage::Failback, &EXECUTORS, |e| e.action)
 }
 
 fn enabled(run: &Run<'_>) -> bool {
