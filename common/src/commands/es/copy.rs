@@ -106,7 +106,6 @@ pub async fn copy(
     repo: &RepoFlags,
     args: &CopyArgs,
 ) -> Result<Outcome> {
-    const CMD: &str = "es copy";
     // Validate.
     let (from, to, spec) = validate(session, access, repo, args)?;
     // Evidence: both Elasticsearch clusters answer; then the pause (an unreachable region is
@@ -116,26 +115,9 @@ pub async fn copy(
     let st = es::connect(&source, access).await?;
     let tt = es::connect(&target, access).await?;
     // Safety.
-    if !args.pause_exporting
-        && let Some(msg) = exporting_refusal(session, args.exporting_paused).await
-    {
-        if !session.settings.dry_run {
-            return Err(Error::refused(msg));
-        }
-        session.ui.warn(msg);
-    }
+    safety(session, args).await?;
     // Plan.
-    let mut opts = access.options(session);
-    let target_engine = es::detect(tt.t(), &opts).await?;
-    opts.restore_feature_states =
-        feature_states(args.feature_states.as_deref(), &tt, session, &target_engine);
-    let copy_spec = CopySpec {
-        repo: spec,
-        snapshot: args.snapshot.clone(),
-        delete_existing: args.delete_existing,
-        snapshot_rate: args.snapshot_rate.clone(),
-    };
-    let preview = es::copy_preview(st.t(), tt.t(), &opts, &copy_spec).await?;
+    let p = preview(session, access, args, &st, &tt, spec).await?;
     let describe = format!(
         "from the {} to the {}",
         source.describe_region(),
@@ -143,46 +125,156 @@ pub async fn copy(
     );
     // The target's recovery settings (reads only): the tuning to make, or one an interrupted
     // run left in place.
-    let tuning = tuning::tuning_plan(tt.t(), &opts).await?;
-    if preview.already_done {
-        let mut summary_extra = String::new();
-        let mut plan = vec![];
-        if let Some(m) = &tuning.leftover {
-            plan.push(format!(
-                "target: recovery tuning left in place by an interrupted `{}` found ({}): put back: {}",
-                m.by,
-                tuning::MARKER,
-                tuning::revert_request(&m.changes)
-            ));
-            if session.settings.dry_run {
-                summary_extra = format!(
-                    "; would put back the recovery settings an interrupted `{}` left raised",
-                    m.by
-                );
-            } else {
-                session.ui.confirm(
-                    "Plan: put back the recovery settings an interrupted run left raised",
-                    &plan,
-                )?;
-                tuning::revert(tt.t(), &opts, &m.changes).await?;
-                summary_extra = format!(
-                    "; the recovery settings an interrupted `{}` left raised were put back ({})",
-                    m.by,
-                    keys(&m.changes)
-                );
-            }
-        }
-        return Ok(Outcome::new(
-            CMD,
-            Ending::AlreadyDone,
-            format!(
-                "the target already holds exactly the source's {} Camunda indices, restored from a snapshot{summary_extra}",
-                preview.source_indices.len()
-            ),
-        )
-        .with_plan(plan)
-        .with_details(details(&preview)));
+    let tuning = tuning::tuning_plan(tt.t(), &p.opts).await?;
+    if p.preview.already_done {
+        return already_done(session, &tt, &p, tuning).await;
     }
+    let planned = plan(access, args, &st, &tt, &p, tuning, &describe).await?;
+    if session.settings.dry_run {
+        return Ok(Outcome::new(CMD, Ending::DryRun, planned.summary)
+            .with_plan(planned.lines)
+            .with_details(details(&p.preview)));
+    }
+    // Confirm.
+    session
+        .ui
+        .confirm(&format!("Plan: {}", planned.summary), &planned.lines)?;
+    // Act once, recover.
+    let pre = if planned.pre_copy {
+        Some(run_pre_copy(session, &st, &p).await?)
+    } else {
+        None
+    };
+    let guard = if args.pause_exporting {
+        pause_for_the_copy(session).await?
+    } else {
+        None
+    };
+    let (report, applied) = transfer(session, args, &st, &tt, &p, planned.tuned, guard).await?;
+    // Report.
+    Ok(report_of(
+        access, &p, planned, &describe, report, applied, pre,
+    ))
+}
+
+const CMD: &str = "es copy";
+
+/// Safety: exporting must be paused (a dry run warns instead of refusing).
+async fn safety(session: &Session, args: &CopyArgs) -> Result<()> {
+    if args.pause_exporting {
+        return Ok(());
+    }
+    let Some(msg) = exporting_refusal(session, args.exporting_paused).await else {
+        return Ok(());
+    };
+    if !session.settings.dry_run {
+        return Err(Error::refused(msg));
+    }
+    session.ui.warn(msg);
+    Ok(())
+}
+
+/// What the plan is made of: the options (the target's engine decides the feature states), the
+/// copy's spec and the preview of its calls.
+struct Preview {
+    opts: es::EsOptions,
+    copy_spec: CopySpec,
+    preview: es::CopyPreview,
+}
+
+async fn preview(
+    session: &Session,
+    access: &EsAccess,
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    spec: RepoSpec,
+) -> Result<Preview> {
+    let mut opts = access.options(session);
+    let target_engine = es::detect(tt.t(), &opts).await?;
+    opts.restore_feature_states =
+        feature_states(args.feature_states.as_deref(), tt, session, &target_engine);
+    let copy_spec = CopySpec {
+        repo: spec,
+        snapshot: args.snapshot.clone(),
+        delete_existing: args.delete_existing,
+        snapshot_rate: args.snapshot_rate.clone(),
+    };
+    let preview = es::copy_preview(st.t(), tt.t(), &opts, &copy_spec).await?;
+    Ok(Preview {
+        opts,
+        copy_spec,
+        preview,
+    })
+}
+
+/// The target holds the source's indices already: done, but recovery settings an interrupted
+/// run left raised are put back (after a confirmation).
+async fn already_done(
+    session: &Session,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuning: tuning::TuningPlan,
+) -> Result<Outcome> {
+    let mut summary_extra = String::new();
+    let mut plan = vec![];
+    if let Some(m) = &tuning.leftover {
+        plan.push(format!(
+            "target: recovery tuning left in place by an interrupted `{}` found ({}): put back: {}",
+            m.by,
+            tuning::MARKER,
+            tuning::revert_request(&m.changes)
+        ));
+        if session.settings.dry_run {
+            summary_extra = format!(
+                "; would put back the recovery settings an interrupted `{}` left raised",
+                m.by
+            );
+        } else {
+            session.ui.confirm(
+                "Plan: put back the recovery settings an interrupted run left raised",
+                &plan,
+            )?;
+            tuning::revert(tt.t(), &p.opts, &m.changes).await?;
+            summary_extra = format!(
+                "; the recovery settings an interrupted `{}` left raised were put back ({})",
+                m.by,
+                keys(&m.changes)
+            );
+        }
+    }
+    Ok(Outcome::new(
+        CMD,
+        Ending::AlreadyDone,
+        format!(
+            "the target already holds exactly the source's {} Camunda indices, restored from a snapshot{summary_extra}",
+            p.preview.source_indices.len()
+        ),
+    )
+    .with_plan(plan)
+    .with_details(details(&p.preview)))
+}
+
+/// The plan shown and confirmed.
+struct Planned {
+    summary: String,
+    lines: Vec<String>,
+    /// A pre-copy runs (only before this run's own pause, and not when a restore is followed).
+    pre_copy: bool,
+    /// Recovery settings are raised (or a leftover put back) around the restore.
+    tuned: bool,
+}
+
+async fn plan(
+    access: &EsAccess,
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuning: tuning::TuningPlan,
+    describe: &str,
+) -> Result<Planned> {
+    let preview = &p.preview;
     let summary = format!(
         "copy {} Camunda indices {describe} through snapshot {} in repository {}{}",
         preview.source_indices.len(),
@@ -197,27 +289,44 @@ pub async fn copy(
             )
         }
     );
-    // A pre-copy runs only before this run's own pause, and not when a restore is followed.
     let pre_copy = args.pre_copy && args.pause_exporting && preview.resume_restore.is_none();
-    let mut plan = vec![];
+    let mut lines = vec![];
     if pre_copy {
-        plan.extend(pre_copy_plan(&st, &opts, &copy_spec).await);
+        lines.extend(pre_copy_plan(st, &p.opts, &p.copy_spec).await);
     } else if args.pre_copy && !args.pause_exporting {
-        plan.push(
+        lines.push(
             "pre-copy: none (exporting is paused already: a snapshot now is the copy's own; \
              --pause-exporting lets the copy take a full snapshot before its pause)"
                 .into(),
         );
     }
     if args.pause_exporting {
-        plan.push(PAUSE_CALL.into());
+        lines.push(PAUSE_CALL.into());
     }
-    // The tuning is made right after the restore is accepted (the restore replaces the
-    // target's persistent settings with the snapshot's): for a new restore its values before
-    // are predicted from the source's settings; a followed restore's are in place already.
-    let new_restore = preview.resume_restore.is_none();
+    let (tuned, calls) = calls_with_tuning(args, st, tt, p, tuning).await?;
+    lines.extend(calls);
+    Ok(Planned {
+        summary,
+        lines,
+        pre_copy,
+        tuned,
+    })
+}
+
+/// The copy's calls with the tuning's lines after the restore. The tuning is made right after
+/// the restore is accepted (the restore replaces the target's persistent settings with the
+/// snapshot's): for a new restore its values before are predicted from the source's settings; a
+/// followed restore's are in place already.
+async fn calls_with_tuning(
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuning: tuning::TuningPlan,
+) -> Result<(bool, Vec<String>)> {
+    let new_restore = p.preview.resume_restore.is_none();
     let planned = if new_restore {
-        tuning::predicted_plan(st.t(), tt.t(), &opts).await?
+        tuning::predicted_plan(st.t(), tt.t(), &p.opts).await?
     } else {
         tuning
     };
@@ -228,12 +337,11 @@ pub async fn copy(
         // --no-tuning: nothing is raised; a leftover of an interrupted run is put back.
         without_raise(planned)
     };
-    let restore_at = preview
-        .calls
+    let mut calls = p.preview.calls.clone();
+    let restore_at = calls
         .iter()
         .position(|c| c.contains("/_restore") || c.starts_with("target: (none: follow"))
-        .map_or(preview.calls.len(), |i| i + 1);
-    let mut calls = preview.calls.clone();
+        .map_or(calls.len(), |i| i + 1);
     if tuned {
         let lines = if new_restore {
             planned.plan_lines_after_restore("target")
@@ -242,97 +350,145 @@ pub async fn copy(
         };
         calls.splice(restore_at..restore_at, lines);
     }
-    plan.extend(calls);
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Ending::DryRun, summary)
-            .with_plan(plan)
-            .with_details(details(&preview)));
-    }
-    // Confirm.
-    session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
-    // Act once, recover.
-    let pre = if pre_copy {
-        let bars = Bars::new(session);
-        let r = es::precopy::pre_copy(
-            st.t(),
-            &opts,
-            &copy_spec.repo,
-            copy_spec.snapshot_rate.as_deref(),
-            &|ph, p| bars.update(ph, p),
-        )
-        .await;
-        bars.finish();
-        let r = r?;
-        session.ui.note(pre_copy_note(&r));
-        Some(r)
-    } else {
-        None
-    };
-    let guard = if args.pause_exporting {
-        pause_for_the_copy(session).await?
-    } else {
-        None
-    };
+    Ok((tuned, calls))
+}
+
+/// The pre-copy of this run, before its pause.
+async fn run_pre_copy(
+    session: &Session,
+    st: &es::EsConn,
+    p: &Preview,
+) -> Result<es::precopy::PreCopyReport> {
+    let bars = Bars::new(session);
+    let r = es::precopy::pre_copy(
+        st.t(),
+        &p.opts,
+        &p.copy_spec.repo,
+        p.copy_spec.snapshot_rate.as_deref(),
+        &|ph, pr| bars.update(ph, pr),
+    )
+    .await;
+    bars.finish();
+    let r = r?;
+    session.ui.note(pre_copy_note(&r));
+    Ok(r)
+}
+
+/// Snapshot and restore (act once), with the recovery tuning around the restore; a failure
+/// resumes exporting when this run paused it. The pause stays after a copy that is done: it is
+/// for failback step 5 (exporters enable), by design.
+async fn transfer(
+    session: &Session,
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuned: bool,
+    guard: Option<PauseGuard>,
+) -> Result<(es::CopyReport, Option<tuning::TuningPlan>)> {
     let copy_spec = CopySpec {
-        snapshot: Some(preview.snapshot.clone()),
-        ..copy_spec
+        snapshot: Some(p.preview.snapshot.clone()),
+        ..p.copy_spec.clone()
     };
     let bars = Bars::new(session);
-    let progress = |ph, p| bars.update(ph, p);
-    let mut applied: Option<tuning::TuningPlan> = None;
-    let (result, put_back) =
-        match es::copy_start(st.t(), tt.t(), &opts, &copy_spec, &progress).await {
-            Err(e) => (Err(e), None),
-            Ok(es::CopyStart::Done(report)) => (Ok(*report), None),
+    let progress = |ph, pr| bars.update(ph, pr);
+    let (result, put_back, applied) =
+        match es::copy_start(st.t(), tt.t(), &p.opts, &copy_spec, &progress).await {
+            Err(e) => (Err(e), None, None),
+            Ok(es::CopyStart::Done(report)) => (Ok(*report), None, None),
             Ok(es::CopyStart::Restoring(inflight)) => {
-                // Accepted: the snapshot's persistent settings are the target's now.
-                let raised = if tuned {
-                    raise_after_restore(session, &tt, &opts, args).await
-                } else {
-                    None
-                };
-                let result = es::copy_finish(tt.t(), &opts, *inflight, &progress).await;
-                // The restore is over (done or failed): the recovery settings go back first.
-                let put_back = match raised {
-                    Some((g, plan)) => {
-                        applied = Some(plan);
-                        Some(g.put_back().await)
-                    }
-                    None => None,
-                };
-                (result, put_back)
+                follow_restore(session, args, tt, &p.opts, *inflight, tuned, &progress).await
             }
         };
     bars.finish();
-    let report = match (result, put_back) {
-        (Ok(r), None | Some(Ok(_))) => r,
-        (Ok(_), Some(Err(back))) => {
-            if let Some(guard) = guard {
-                undo_pause(session, guard).await;
-            }
-            return Err(back);
-        }
-        (Err(e), back) => {
-            if let Some(guard) = guard {
-                undo_pause(session, guard).await;
-            }
-            return Err(match back {
-                Some(Err(b)) => e.also(&b),
-                _ => e,
-            });
-        }
+    let failure = match (result, put_back) {
+        (Ok(r), None | Some(Ok(_))) => return Ok((r, applied)),
+        (Ok(_), Some(Err(back))) => back,
+        (Err(e), Some(Err(b))) => e.also(&b),
+        (Err(e), _) => e,
     };
-    // The copy is done: the pause stays for failback step 5 (exporters enable), by design.
-    drop(guard);
-    // Report.
+    if let Some(guard) = guard {
+        undo_pause(session, guard).await;
+    }
+    Err(failure)
+}
+
+/// The restore was accepted: the snapshot's persistent settings are the target's now. Raise
+/// the recovery limits, follow the restore to its end, then put the settings back first.
+async fn follow_restore(
+    session: &Session,
+    args: &CopyArgs,
+    tt: &es::EsConn,
+    opts: &es::EsOptions,
+    inflight: es::CopyInFlight,
+    tuned: bool,
+    progress: es::ProgressFn<'_>,
+) -> (
+    Result<es::CopyReport>,
+    Option<Result<Vec<tuning::SettingChange>>>,
+    Option<tuning::TuningPlan>,
+) {
+    let raised = if tuned {
+        raise_after_restore(session, tt, opts, args).await
+    } else {
+        None
+    };
+    let result = es::copy_finish(tt.t(), opts, inflight, progress).await;
+    match raised {
+        Some((g, plan)) => (result, Some(g.put_back().await), Some(plan)),
+        None => (result, None, None),
+    }
+}
+
+/// The report: what was copied, the settings put back, the snapshots kept.
+fn report_of(
+    access: &EsAccess,
+    p: &Preview,
+    planned: Planned,
+    describe: &str,
+    report: es::CopyReport,
+    applied: Option<tuning::TuningPlan>,
+    pre: Option<es::precopy::PreCopyReport>,
+) -> Outcome {
     let status = match report.outcome {
         CopyOutcome::AlreadyDone => Ending::AlreadyDone,
         CopyOutcome::Copied | CopyOutcome::Resumed => Ending::Done,
     };
-    let summary = format!(
+    let raised_changes = applied.map(|p| p.changes).unwrap_or_default();
+    let summary = copied_summary(access, p, describe, &report, &raised_changes, pre.as_ref());
+    let mut details = details(&report);
+    if let Some(obj) = details.as_object_mut() {
+        if let Some(p) = &pre {
+            obj.insert(
+                "preCopy".into(),
+                serde_json::to_value(p).unwrap_or_default(),
+            );
+        }
+        if planned.tuned {
+            obj.insert(
+                "recoveryTuning".into(),
+                serde_json::json!({"changes": raised_changes, "putBack": !raised_changes.is_empty()}),
+            );
+        }
+    }
+    Outcome::new(CMD, status, summary)
+        .with_plan(planned.lines)
+        .with_details(details)
+}
+
+/// The summary of a copy that is done.
+fn copied_summary(
+    access: &EsAccess,
+    p: &Preview,
+    describe: &str,
+    report: &es::CopyReport,
+    raised_changes: &[tuning::SettingChange],
+    pre: Option<&es::precopy::PreCopyReport>,
+) -> String {
+    let mut summary = format!(
         "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}{}",
         report.indices.len(),
-        preview.snapshot,
+        p.preview.snapshot,
         if report.outcome == CopyOutcome::Resumed {
             " (an interrupted restore was followed to its end)"
         } else {
@@ -349,38 +505,19 @@ pub async fn copy(
             ))
             .unwrap_or_default()
     );
-    let mut summary = summary;
-    let raised_changes = applied.map(|p| p.changes).unwrap_or_default();
     if !raised_changes.is_empty() {
         summary.push_str(&format!(
             "; the recovery settings raised for the restore were put back ({})",
-            keys(&raised_changes)
+            keys(raised_changes)
         ));
     }
-    if let Some(p) = &pre {
+    if let Some(pc) = pre {
         summary.push_str(&format!(
             "; repository {} keeps the pre-copy {} and {} (delete them when no longer needed: DELETE _snapshot/{}/<name>)",
-            access.repository, p.snapshot.snapshot, preview.snapshot, access.repository
+            access.repository, pc.snapshot.snapshot, p.preview.snapshot, access.repository
         ));
     }
-    let mut details = details(&report);
-    if let Some(obj) = details.as_object_mut() {
-        if let Some(p) = &pre {
-            obj.insert(
-                "preCopy".into(),
-                serde_json::to_value(p).unwrap_or_default(),
-            );
-        }
-        if tuned {
-            obj.insert(
-                "recoveryTuning".into(),
-                serde_json::json!({"changes": raised_changes, "putBack": !raised_changes.is_empty()}),
-            );
-        }
-    }
-    Ok(Outcome::new(CMD, status, summary)
-        .with_plan(plan)
-        .with_details(details))
+    summary
 }
 
 /// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
