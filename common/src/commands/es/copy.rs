@@ -1,5 +1,7 @@
 //! `kubectl c8dr es copy --from surviving --to recreated`: the whole failback step 4.
 
+use super::copy_pause::{PAUSE_CALL, pause_for_the_copy, safety, undo_pause};
+use super::pre_copy::{pre_copy_plan, run_pre_copy};
 use super::tuning_step::{keys, raise_after_restore, without_raise};
 use super::{Bars, check_delete_allowed, details, feature_states, unassigned_note};
 use crate::commands::pause_guard::PauseGuard;
@@ -159,27 +161,12 @@ pub async fn copy(
 
 const CMD: &str = "es copy";
 
-/// Safety: exporting must be paused (a dry run warns instead of refusing).
-async fn safety(session: &Session, args: &CopyArgs) -> Result<()> {
-    if args.pause_exporting {
-        return Ok(());
-    }
-    let Some(msg) = exporting_refusal(session, args.exporting_paused).await else {
-        return Ok(());
-    };
-    if !session.settings.dry_run {
-        return Err(Error::refused(msg));
-    }
-    session.ui.warn(msg);
-    Ok(())
-}
-
 /// What the plan is made of: the options (the target's engine decides the feature states), the
 /// copy's spec and the preview of its calls.
-struct Preview {
-    opts: es::EsOptions,
-    copy_spec: CopySpec,
-    preview: es::CopyPreview,
+pub(super) struct Preview {
+    pub(super) opts: es::EsOptions,
+    pub(super) copy_spec: CopySpec,
+    pub(super) preview: es::CopyPreview,
 }
 
 async fn preview(
@@ -353,27 +340,6 @@ async fn calls_with_tuning(
     Ok((tuned, calls))
 }
 
-/// The pre-copy of this run, before its pause.
-async fn run_pre_copy(
-    session: &Session,
-    st: &es::EsConn,
-    p: &Preview,
-) -> Result<es::precopy::PreCopyReport> {
-    let bars = Bars::new(session);
-    let r = es::precopy::pre_copy(
-        st.t(),
-        &p.opts,
-        &p.copy_spec.repo,
-        p.copy_spec.snapshot_rate.as_deref(),
-        &|ph, pr| bars.update(ph, pr),
-    )
-    .await;
-    bars.finish();
-    let r = r?;
-    session.ui.note(pre_copy_note(&r));
-    Ok(r)
-}
-
 /// Snapshot and restore (act once), with the recovery tuning around the restore; a failure
 /// resumes exporting when this run paused it. The pause stays after a copy that is done: it is
 /// for failback step 5 (exporters enable), by design.
@@ -520,58 +486,10 @@ fn copied_summary(
     summary
 }
 
-/// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
-async fn pre_copy_plan(st: &es::EsConn, opts: &es::EsOptions, spec: &CopySpec) -> Vec<String> {
-    let writable = spec.repo.clone().with_readonly(false);
-    // The repository may not be registered on the source yet: then there is nothing to reuse.
-    match es::precopy::find_pre_copy(st.t(), opts).await {
-        Ok(Some(found)) => vec![format!(
-            "source: (pre-copy: reuse {} of repository {}, {}{})",
-            found.snapshot,
-            opts.repository,
-            found.state,
-            found
-                .start_time
-                .as_deref()
-                .map(|t| format!(", started {t}"))
-                .unwrap_or_default()
-        )],
-        _ => {
-            let name =
-                es::precopy::pre_copy_name().unwrap_or_else(|_| "failback-precopy-<time>".into());
-            es::precopy::pre_copy_calls(
-                &opts.repository,
-                &writable,
-                spec.snapshot_rate.as_deref(),
-                &name,
-            )
-        }
-    }
-}
-
-/// One line about a pre-copy that is done.
-fn pre_copy_note(r: &es::precopy::PreCopyReport) -> String {
-    format!(
-        "pre-copy: snapshot {} {}{}",
-        r.snapshot.snapshot,
-        if r.reused {
-            "reused (taken earlier)"
-        } else {
-            "taken while Camunda runs"
-        },
-        r.stats
-            .map(|s| format!(", {} bytes in {} files", s.total_bytes, s.total_files))
-            .unwrap_or_default()
-    )
-}
-
-/// The call `--pause-exporting` adds in front of the plan.
-const PAUSE_CALL: &str = "gateway: POST /actuator/exporting/pause";
-
 /// The input of a copy, checked before any call: the source's and the target's settings and
 /// the repository to register. Bad flags are exit 2; `--delete-existing-indices` outside the
 /// recreated region is refused (exit 3).
-fn validate(
+pub(super) fn validate(
     session: &Session,
     access: &EsAccess,
     repo: &RepoFlags,
@@ -646,123 +564,4 @@ fn validate(
         ));
     }
     Ok((from, to, spec))
-}
-
-/// Why the copy must not run yet, if it must not: exporting is not paused. The pause state is
-/// read on the brokers (SPEC 3.3); `--exporting-paused` (`stated_paused`) is the operator's word
-/// for it, needed only where the brokers cannot be read.
-async fn exporting_refusal(session: &Session, stated_paused: bool) -> Option<String> {
-    let view = crate::commands::pause_state::observe(session).await;
-    let not_paused = view.not_in("PAUSED");
-    if view.observed() && !not_paused.is_empty() {
-        Some(format!(
-            "exporting is not paused: {} partition replicas show otherwise ({}{}). Pause it first \
-             ({}), else the copy misses what is exported meanwhile; or let this run pause it with \
-             --pause-exporting",
-            not_paused.len(),
-            not_paused
-                .iter()
-                .take(3)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            if not_paused.len() > 3 { ", …" } else { "" },
-            crate::procedure::Action::PauseExporting
-                .step()
-                .cite(&crate::procedure::Fill::default())
-        ))
-    } else if !view.observed() && !stated_paused {
-        Some(format!(
-            "exporting must be paused before copying Elasticsearch ({}), else the copy misses what is \
-             exported meanwhile. The brokers' pause state could not be read ({}): state it with \
-             --exporting-paused once you have paused it, or let this run pause it with --pause-exporting",
-            crate::procedure::Action::PauseExporting
-                .step()
-                .cite(&crate::procedure::Fill::default()),
-            view.unread().join("; ")
-        ))
-    } else {
-        None
-    }
-}
-
-/// `--pause-exporting`: pause exporting for the copy. The guard (armed before the pause is
-/// sent) makes sure neither a failure nor a signal leaves it paused until the copy ends; it is
-/// returned only when this run paused (a pause found in place is not this run's to undo).
-async fn pause_for_the_copy(session: &Session) -> Result<Option<PauseGuard>> {
-    let g = PauseGuard::arm(
-        session,
-        session.management().await?,
-        "kubectl c8dr es copy --pause-exporting",
-        vec![
-            "exporting pause".into(),
-            "es copy: snapshot of the source, restore into the target".into(),
-        ],
-    );
-    // The pause is the run's own: it prints its own plan, and --yes covers it.
-    let paused = crate::commands::exporting::exporting_pause(session, false).await?;
-    session
-        .ui
-        .note(format!("{}: {}", paused.command, paused.summary));
-    g.done("exporting pause");
-    Ok((paused.status == Ending::Done).then_some(g))
-}
-
-/// The copy failed after this run paused exporting: resume it, or say how.
-async fn undo_pause(session: &Session, guard: PauseGuard) {
-    let revert = crate::commands::pause_guard::resume_after_failure(
-        session,
-        guard,
-        "exporting (paused by this run) was resumed",
-    )
-    .await;
-    session.ui.warn(&revert);
-}
-
-/// The pre-copy as its own step (the failback driver runs it before its pause, or before
-/// failback 2): the plan lines, with reads only.
-pub async fn pre_copy_preview(
-    session: &Session,
-    access: &EsAccess,
-    repo: &RepoFlags,
-    args: &CopyArgs,
-) -> Result<Vec<String>> {
-    let (from, _, spec) = validate(session, access, repo, args)?;
-    let source = Session::new(from, session.ui.clone());
-    let st = es::connect(&source, access).await?;
-    let opts = access.options(session);
-    let copy_spec = CopySpec {
-        repo: spec,
-        snapshot: None,
-        delete_existing: false,
-        snapshot_rate: args.snapshot_rate.clone(),
-    };
-    Ok(pre_copy_plan(&st, &opts, &copy_spec).await)
-}
-
-/// Run the pre-copy (no confirmation here: the caller's plan showed it); returns its report
-/// and a one-line note.
-pub async fn pre_copy_run(
-    session: &Session,
-    access: &EsAccess,
-    repo: &RepoFlags,
-    args: &CopyArgs,
-) -> Result<(es::precopy::PreCopyReport, String)> {
-    let (from, _, spec) = validate(session, access, repo, args)?;
-    let source = Session::new(from, session.ui.clone());
-    let st = es::connect(&source, access).await?;
-    let opts = access.options(session);
-    let bars = Bars::new(session);
-    let r = es::precopy::pre_copy(
-        st.t(),
-        &opts,
-        &spec,
-        args.snapshot_rate.as_deref(),
-        &|ph, p| bars.update(ph, p),
-    )
-    .await;
-    bars.finish();
-    let r = r?;
-    let note = pre_copy_note(&r);
-    Ok((r, note))
 }

@@ -5,17 +5,15 @@
 //!
 //! The driver is a pipeline of stages: validate → evidence → safety → plan → confirm → act →
 //! report. Its steps are the table's kubectl steps of the failback, in order: each has an
-//! [`Executor`] in [`EXECUTORS`] (its plan lines, its run, how it stands to the pause), found by
-//! its [`Action`]; the loops in [`plan`] and [`act`] do not name a step. Adding a kubectl step is
-//! its row in the table and its executor here.
+//! executor in [`steps`] (its plan lines, its run, how it stands to the pause), found by its
+//! [`Action`]; the loops in [`plan`] and [`act`] do not name a step. Adding a kubectl step is
+//! its row in the table and its executor in [`steps`].
 
 use std::time::Instant;
 
-use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::driver::Steps;
-use super::exporters::exporter_set;
 use super::pause_guard::PauseGuard;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
@@ -25,6 +23,9 @@ use crate::session::Session;
 use crate::zeebe::ManagementClient;
 use crate::zeebe::brokers::Selection;
 use crate::zeebe::model::ClusterTopology;
+
+mod steps;
+use steps::{Pause, executors};
 
 const CMD: &str = "failback";
 
@@ -494,223 +495,6 @@ fn report(run: &Run<'_>, plan: Vec<String>, steps: Steps) -> Outcome {
     .with_details(
         json!({"recreatedRegion": run.lost.to_string(), "steps": steps.done, "next": next}),
     )
-}
-
-/// How a step stands to the pause that the [`PauseGuard`] covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pause {
-    /// It pauses: the guard is armed before it is sent.
-    Arms,
-    /// It runs while paused: a failure resumes exporting.
-    Within,
-    /// It resumes: the guard is dropped once it has.
-    Ends,
-    /// It runs outside the pause.
-    Outside,
-}
-
-/// What a step's run did: the command it stands for in the report, and its outcome.
-struct Ran {
-    command: String,
-    outcome: Outcome,
-}
-
-/// A kubectl step of the failback: its plan lines and its run, found by the table's [`Action`].
-struct Executor {
-    action: Action,
-    pause: Pause,
-    /// Done already (shown in the plan, not run).
-    done: fn(&Run<'_>) -> bool,
-    plan: fn(&Run<'_>, &Step) -> Vec<String>,
-    run: for<'r> fn(&'r Run<'r>, &'static Step) -> BoxFuture<'r, Result<Ran>>,
-}
-
-/// The executors of the failback's kubectl steps (order does not matter: the table's does).
-const EXECUTORS: [Executor; 5] = [
-    Executor {
-        action: Action::PauseExporting,
-        pause: Pause::Arms,
-        done: enabled,
-        plan: plan_pause,
-        run: run_pause,
-    },
-    Executor {
-        action: Action::CopyElasticsearch,
-        pause: Pause::Within,
-        done: enabled,
-        plan: plan_copy,
-        run: run_copy,
-    },
-    Executor {
-        action: Action::EnableExporter,
-        pause: Pause::Within,
-        done: enabled,
-        plan: plan_marked,
-        run: run_enable,
-    },
-    Executor {
-        action: Action::ResumeExporting,
-        pause: Pause::Ends,
-        done: never,
-        plan: plan_marked,
-        run: run_resume,
-    },
-    Executor {
-        action: Action::AddBrokers,
-        pause: Pause::Outside,
-        done: never,
-        plan: plan_add,
-        run: run_add,
-    },
-];
-
-/// The table's kubectl failback steps, each with its executor.
-fn executors() -> Result<Vec<(&'static Step, &'static Executor)>> {
-    super::driver::with_executors(Stage::Failback, &EXECUTORS, |e| e.action)
-}
-
-fn enabled(run: &Run<'_>) -> bool {
-    run.enabled
-}
-
-fn never(_: &Run<'_>) -> bool {
-    false
-}
-
-/// ` (done)` after a step that is done.
-fn mark(run: &Run<'_>, step: &Step) -> &'static str {
-    let done = EXECUTORS
-        .iter()
-        .find(|e| e.action == step.action)
-        .is_some_and(|e| (e.done)(run));
-    if done { " (done)" } else { "" }
-}
-
-/// `step 5/8: <command>[ (done)]`.
-fn plan_marked(run: &Run<'_>, step: &Step) -> Vec<String> {
-    vec![format!(
-        "{}: {}{}",
-        step.label(),
-        step.command(&run.fill),
-        mark(run, step)
-    )]
-}
-
-fn plan_pause(run: &Run<'_>, step: &Step) -> Vec<String> {
-    let status = if run.enabled {
-        " (done)"
-    } else if run.already_paused.is_some() {
-        " (already paused: observed on every broker)"
-    } else {
-        ""
-    };
-    vec![format!(
-        "{}: {}{status}",
-        step.label(),
-        step.command(&run.fill)
-    )]
-}
-
-fn run_pause<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
-    Box::pin(async move {
-        let outcome = match run.already_paused {
-            Some((replicas, brokers)) => Outcome::new(
-                "exporting pause",
-                Ending::AlreadyDone,
-                format!(
-                    "exporting was already paused (an earlier run, or by hand): {replicas} partition replicas on {brokers} brokers show PAUSED"
-                ),
-            ),
-            None => super::exporting::exporting_pause(run.session, false).await?,
-        };
-        Ok(Ran {
-            command: step.command(&run.fill),
-            outcome,
-        })
-    })
-}
-
-/// The copy's line, then the recovery settings it raises on the recreated Elasticsearch.
-fn plan_copy(run: &Run<'_>, step: &Step) -> Vec<String> {
-    let mut lines = vec![format!(
-        "{}: {}{}",
-        step.label(),
-        run.copy_cmd,
-        mark(run, step)
-    )];
-    lines.extend(
-        run.tuning_plan
-            .iter()
-            .map(|l| format!("  recovery tuning ({}): {l}", step.label())),
-    );
-    lines
-}
-
-fn run_copy<'r>(run: &'r Run<'r>, _: &'static Step) -> BoxFuture<'r, Result<Ran>> {
-    Box::pin(async move {
-        let outcome = super::es::copy(run.session, &run.args.es, &run.args.repo, &run.copy).await?;
-        Ok(Ran {
-            command: run.copy_cmd.clone(),
-            outcome,
-        })
-    })
-}
-
-fn run_enable<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
-    Box::pin(async move {
-        let f = &run.fill;
-        let outcome = exporter_set(
-            run.session,
-            &f.lost_exporter,
-            true,
-            Some(&f.surviving_exporter),
-        )
-        .await?;
-        Ok(Ran {
-            command: step.command(f),
-            outcome,
-        })
-    })
-}
-
-fn run_resume<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
-    Box::pin(async move {
-        let outcome = super::exporting::exporting_resume(run.session).await?;
-        Ok(Ran {
-            command: step.command(&run.fill),
-            outcome,
-        })
-    })
-}
-
-/// The re-add's line, with `--cluster-size` when given.
-fn plan_add(run: &Run<'_>, step: &Step) -> Vec<String> {
-    let size = run
-        .args
-        .cluster_size
-        .map(|c| format!("--cluster-size {c}"))
-        .unwrap_or_default();
-    vec![format!(
-        "{}: {}",
-        step.label(),
-        step.command_with(&run.fill, &size)
-    )]
-}
-
-fn run_add<'r>(run: &'r Run<'r>, step: &'static Step) -> BoxFuture<'r, Result<Ran>> {
-    Box::pin(async move {
-        let outcome = super::brokers::brokers_add(
-            run.session,
-            Selection::Parity(run.lost),
-            run.args.cluster_size,
-            Some(run.rf),
-        )
-        .await?;
-        Ok(Ran {
-            command: step.command(&run.fill),
-            outcome,
-        })
-    })
 }
 
 /// The copy's arguments for the pre-copy (source, repository, `--snapshot-rate`).
