@@ -299,9 +299,10 @@ mod tests {
         assert!(long.ends_with(&format!("({} more characters)", 120 * 1024 - ECHO_LIMIT)));
     }
 
-    #[test]
-    fn also_appends_and_keeps_the_kind_of_the_kinds_an_operator_acts_on() {
-        let kept = [
+    /// The kinds an operator acts on by exit code: timeout (4), unreachable (5), refused (3),
+    /// bad input (2).
+    fn acted_on() -> Vec<Error> {
+        vec![
             Error::Timeout {
                 what: "change 3".into(),
                 after: "15m".into(),
@@ -309,8 +310,12 @@ mod tests {
             Error::unreachable("Zeebe gateway", "connection refused"),
             Error::refused("broker 1 is alive"),
             Error::usage("bad flag"),
-        ];
-        for e in kept {
+        ]
+    }
+
+    #[test]
+    fn also_appends_and_keeps_the_kind_of_the_kinds_an_operator_acts_on() {
+        for e in acted_on() {
             let code = e.exit_code();
             let with = e.also("exporting was resumed");
             assert_eq!(with.exit_code(), code, "{with}");
@@ -334,14 +339,8 @@ mod tests {
 
     #[test]
     fn context_keeps_the_kind_and_the_exit_code() {
-        let cases = [
-            Error::Timeout {
-                what: "change 3".into(),
-                after: "15m".into(),
-            },
-            Error::unreachable("Zeebe gateway", "connection refused"),
-            Error::refused("broker 1 is alive"),
-            Error::usage("bad flag"),
+        let mut cases = acted_on();
+        cases.extend([
             Error::failed("change failed"),
             Error::Api {
                 service: "Zeebe management API",
@@ -349,7 +348,7 @@ mod tests {
                 message: "busy".into(),
             },
             Error::Command("helm".into(), 7),
-        ];
+        ]);
         for e in cases {
             let code = e.exit_code();
             let with = e.context("failover step 1");

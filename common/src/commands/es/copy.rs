@@ -565,3 +565,33 @@ pub(super) fn validate(
     }
     Ok((from, to, spec))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_renders_its_own_flags_for_the_plan_and_the_rerun_hints() {
+        let access = EsAccess {
+            user: Some("elastic".into()),
+            password_env: Some("ES_PASSWORD".into()),
+            ..EsAccess::default()
+        };
+        let args = CopyArgs {
+            exporting_paused: true,
+            delete_existing: true,
+            snapshot_rate: Some("200mb".into()),
+            tuning: false,
+            ..CopyArgs::failback_copy()
+        };
+        assert_eq!(
+            args.flags(&access, Some("b")),
+            "--repo camunda_backup --bucket b --exporting-paused --delete-existing-indices \
+             --es-user elastic --es-password-env ES_PASSWORD --snapshot-rate 200mb --no-tuning"
+        );
+        assert_eq!(
+            CopyArgs::failback_copy().flags(&EsAccess::default(), None),
+            "--repo camunda_backup"
+        );
+    }
+}
