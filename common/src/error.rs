@@ -170,6 +170,26 @@ impl Error {
         }
     }
 
+    /// Add `more` after the message while keeping the kind (and so the exit code): a failure
+    /// followed by what was undone (`…; exporting was resumed`) stays a timeout (exit 4), an
+    /// unreachable gateway (exit 5), a refusal (exit 3) or bad input (exit 2); any other kind
+    /// becomes a failure with the whole message.
+    pub fn also(self, more: impl std::fmt::Display) -> Self {
+        match self {
+            Self::Usage(m) => Self::Usage(format!("{m}; {more}")),
+            Self::Refused(m) => Self::Refused(format!("{m}; {more}")),
+            Self::Timeout { what, after } => Self::Timeout {
+                what: format!("{what}; {more}"),
+                after,
+            },
+            Self::Unreachable { what, detail } => Self::Unreachable {
+                what,
+                detail: format!("{detail}; {more}"),
+            },
+            other => Self::failed(format!("{other}; {more}")),
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -279,9 +299,10 @@ mod tests {
         assert!(long.ends_with(&format!("({} more characters)", 120 * 1024 - ECHO_LIMIT)));
     }
 
-    #[test]
-    fn context_keeps_the_kind_and_the_exit_code() {
-        let cases = [
+    /// The kinds an operator acts on by exit code: timeout (4), unreachable (5), refused (3),
+    /// bad input (2).
+    fn acted_on() -> Vec<Error> {
+        vec![
             Error::Timeout {
                 what: "change 3".into(),
                 after: "15m".into(),
@@ -289,6 +310,37 @@ mod tests {
             Error::unreachable("Zeebe gateway", "connection refused"),
             Error::refused("broker 1 is alive"),
             Error::usage("bad flag"),
+        ]
+    }
+
+    #[test]
+    fn also_appends_and_keeps_the_kind_of_the_kinds_an_operator_acts_on() {
+        for e in acted_on() {
+            let code = e.exit_code();
+            let with = e.also("exporting was resumed");
+            assert_eq!(with.exit_code(), code, "{with}");
+            assert!(
+                with.to_string().ends_with("; exporting was resumed"),
+                "{with}"
+            );
+        }
+        let api = Error::Api {
+            service: "Zeebe management API",
+            status: 409,
+            message: "busy".into(),
+        }
+        .also("x");
+        assert_eq!(api.exit_code(), 1);
+        assert_eq!(
+            api.to_string(),
+            "Zeebe management API answered HTTP 409: busy; x"
+        );
+    }
+
+    #[test]
+    fn context_keeps_the_kind_and_the_exit_code() {
+        let mut cases = acted_on();
+        cases.extend([
             Error::failed("change failed"),
             Error::Api {
                 service: "Zeebe management API",
@@ -296,7 +348,7 @@ mod tests {
                 message: "busy".into(),
             },
             Error::Command("helm".into(), 7),
-        ];
+        ]);
         for e in cases {
             let code = e.exit_code();
             let with = e.context("failover step 1");

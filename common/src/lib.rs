@@ -17,6 +17,7 @@ pub mod output;
 pub mod procedure;
 pub mod region;
 pub mod session;
+pub mod signal;
 pub mod ui;
 pub mod values;
 pub mod wait;

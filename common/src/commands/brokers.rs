@@ -142,20 +142,7 @@ pub async fn brokers_remove(
     let summary = format!("force-remove brokers {remove:?}");
     let pending = follow_pending(session, &t, &intent)?;
     if pending.is_none() {
-        if skip_liveness_check {
-            session.ui.warn(
-                "--skip-liveness-check: NOT verifying that the brokers to remove are down; removing live brokers \
-                 by force splits the cluster and can lose data",
-            );
-            brokers::check_removal_unverified(&remove, &members)?;
-        } else {
-            let liveness = liveness(session, &remove).await?;
-            brokers::check_removal(&remove, &members, &liveness)?;
-            session.ui.note(format!(
-                "brokers {remove:?} are down (evidence: {}); planning a forced removal",
-                liveness.evidence_for(&remove, &members)
-            ));
-        }
+        removal_evidence(session, &remove, &members, skip_liveness_check).await?;
     }
     let body = ClusterPatch {
         brokers: BrokersPatch {
@@ -168,33 +155,8 @@ pub async fn brokers_remove(
         "PATCH /actuator/cluster?force=true {}",
         serde_json::to_string(&body).unwrap_or_default()
     )];
-    let finish = async |completed: Option<i64>, plan| {
-        let after = read_cluster(session, mgmt).await?;
-        let after_t = after.cluster();
-        let still: Vec<u32> = remove
-            .iter()
-            .copied()
-            .filter(|b| after_t.member_ids().contains(b))
-            .collect();
-        let change = change_name(completed);
-        if !still.is_empty() {
-            return Err(Error::failed(format!(
-                "{change} completed but brokers {still:?} are still members"
-            )));
-        }
-        Ok(Outcome::new(
-            CMD,
-            Ending::Done,
-            format!(
-                "{change} completed: brokers {remove:?} removed; members now {:?}, replication factor {}",
-                after_t.member_ids(),
-                after_t.replication_factor()
-            ),
-        )
-        .with_plan(plan)
-        .with_change(completed)
-        .with_details(json!({"members": after_t.member_ids(), "replicationFactor": after_t.replication_factor()})))
-    };
+    let finish =
+        async |completed: Option<i64>, plan| removed(session, mgmt, &remove, completed, plan).await;
     Patch {
         cmd: CMD,
         body,
@@ -207,6 +169,66 @@ pub async fn brokers_remove(
     }
     .run(session, mgmt, finish)
     .await
+}
+
+/// Safety of a forced removal (SPEC 4.2): positive evidence that every broker to remove is
+/// down, or the operator's `--skip-liveness-check` (warned, and still never every broker).
+async fn removal_evidence(
+    session: &Session,
+    remove: &[u32],
+    members: &[u32],
+    skip_liveness_check: bool,
+) -> Result<()> {
+    if skip_liveness_check {
+        session.ui.warn(
+            "--skip-liveness-check: NOT verifying that the brokers to remove are down; removing live brokers \
+             by force splits the cluster and can lose data",
+        );
+        return brokers::check_removal_unverified(remove, members);
+    }
+    let liveness = liveness(session, remove).await?;
+    brokers::check_removal(remove, members, &liveness)?;
+    session.ui.note(format!(
+        "brokers {remove:?} are down (evidence: {}); planning a forced removal",
+        liveness.evidence_for(remove, members)
+    ));
+    Ok(())
+}
+
+/// The removal completed: the brokers must be members no more.
+async fn removed(
+    session: &Session,
+    mgmt: &crate::zeebe::ManagementClient,
+    remove: &[u32],
+    completed: Option<i64>,
+    plan: Vec<String>,
+) -> Result<Outcome> {
+    const CMD: &str = "brokers remove";
+    let after = read_cluster(session, mgmt).await?;
+    let after_t = after.cluster();
+    let still: Vec<u32> = remove
+        .iter()
+        .copied()
+        .filter(|b| after_t.member_ids().contains(b))
+        .collect();
+    let change = change_name(completed);
+    if !still.is_empty() {
+        return Err(Error::failed(format!(
+            "{change} completed but brokers {still:?} are still members"
+        )));
+    }
+    Ok(Outcome::new(
+        CMD,
+        Ending::Done,
+        format!(
+            "{change} completed: brokers {remove:?} removed; members now {:?}, replication factor {}",
+            after_t.member_ids(),
+            after_t.replication_factor()
+        ),
+    )
+    .with_plan(plan)
+    .with_change(completed)
+    .with_details(json!({"members": after_t.member_ids(), "replicationFactor": after_t.replication_factor()})))
 }
 
 /// `brokers add`: re-add the recreated region's brokers with the original replication factor
@@ -246,23 +268,7 @@ pub async fn brokers_add(
     let intent = Intent::Add(add.clone());
     let pending = follow_pending(session, &t, &intent)?;
     if pending.is_none() && !add.is_empty() {
-        // The brokers must run, or the change waits for them forever.
-        if let Ok(rest) = session.rest().await
-            && let Ok(topo) = rest.topology().await
-        {
-            let missing: Vec<u32> = add
-                .iter()
-                .copied()
-                .filter(|b| !topo.brokers.iter().any(|x| x.node_id == *b))
-                .collect();
-            if !missing.is_empty() {
-                return Err(Error::refused(format!(
-                    "brokers {missing:?} are not running (absent from /v2/topology): install the recreated region first \
-                     ({})",
-                    Action::InstallRecreated.step().command(&Fill::default())
-                )));
-            }
-        }
+        check_running(session, &add).await?;
     }
     let body = ClusterPatch {
         brokers: BrokersPatch {
@@ -285,28 +291,7 @@ pub async fn brokers_add(
         ),
         rf_reason,
     ];
-    let finish = async |id: Option<i64>, plan| {
-        let change = change_name(id);
-        let after = mgmt.cluster().await?;
-        if after.replication_factor() != rf || add.iter().any(|b| !after.member_ids().contains(b)) {
-            return Err(Error::failed(format!(
-                "{change} completed but the cluster has members {:?} and replication factor {} (expected {rf})",
-                after.member_ids(),
-                after.replication_factor()
-            )));
-        }
-        Ok(Outcome::new(
-            CMD,
-            Ending::Done,
-            format!(
-                "{change} completed: members {:?}, replication factor {rf}",
-                after.member_ids()
-            ),
-        )
-        .with_plan(plan)
-        .with_change(id)
-        .with_details(json!({"members": after.member_ids(), "replicationFactor": rf})))
-    };
+    let finish = async |id: Option<i64>, plan| added(mgmt, &add, rf, id, plan).await;
     Patch {
         cmd: CMD,
         body,
@@ -319,4 +304,59 @@ pub async fn brokers_add(
     }
     .run(session, mgmt, finish)
     .await
+}
+
+/// The brokers to add must run, or the change waits for them forever (checked when
+/// `/v2/topology` can be read).
+async fn check_running(session: &Session, add: &[u32]) -> Result<()> {
+    let Ok(rest) = session.rest().await else {
+        return Ok(());
+    };
+    let Ok(topo) = rest.topology().await else {
+        return Ok(());
+    };
+    let missing: Vec<u32> = add
+        .iter()
+        .copied()
+        .filter(|b| !topo.brokers.iter().any(|x| x.node_id == *b))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::refused(format!(
+            "brokers {missing:?} are not running (absent from /v2/topology): install the recreated region first \
+             ({})",
+            Action::InstallRecreated.step().command(&Fill::default())
+        )));
+    }
+    Ok(())
+}
+
+/// The re-add completed: the brokers are members and the replication factor is `rf`.
+async fn added(
+    mgmt: &crate::zeebe::ManagementClient,
+    add: &[u32],
+    rf: u32,
+    id: Option<i64>,
+    plan: Vec<String>,
+) -> Result<Outcome> {
+    const CMD: &str = "brokers add";
+    let change = change_name(id);
+    let after = mgmt.cluster().await?;
+    if after.replication_factor() != rf || add.iter().any(|b| !after.member_ids().contains(b)) {
+        return Err(Error::failed(format!(
+            "{change} completed but the cluster has members {:?} and replication factor {} (expected {rf})",
+            after.member_ids(),
+            after.replication_factor()
+        )));
+    }
+    Ok(Outcome::new(
+        CMD,
+        Ending::Done,
+        format!(
+            "{change} completed: members {:?}, replication factor {rf}",
+            after.member_ids()
+        ),
+    )
+    .with_plan(plan)
+    .with_change(id)
+    .with_details(json!({"members": after.member_ids(), "replicationFactor": rf})))
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::{Ending, Outcome};
-use crate::procedure::Step;
+use crate::error::{Error, Result};
+use crate::procedure::{Action, Stage, Step, Tool};
 use crate::ui::Ui;
 
 /// One step of a composite run, for the report.
@@ -21,14 +22,17 @@ pub struct StepReport {
 }
 
 /// The steps a driver ran, in order, each noted as it ends (`✓ failback 3: …`).
-pub struct Steps<'a> {
-    ui: &'a Ui,
+pub struct Steps {
+    ui: Ui,
     pub done: Vec<StepReport>,
 }
 
-impl<'a> Steps<'a> {
-    pub fn new(ui: &'a Ui) -> Self {
-        Self { ui, done: vec![] }
+impl Steps {
+    pub fn new(ui: &Ui) -> Self {
+        Self {
+            ui: ui.clone(),
+            done: vec![],
+        }
     }
 
     /// Record that `step` ran `command` (started at `started`) and ended with `out`; `shown` is how
@@ -55,4 +59,30 @@ impl<'a> Steps<'a> {
     pub fn all_already_done(&self) -> bool {
         self.done.iter().all(|s| s.status == Ending::AlreadyDone)
     }
+}
+
+/// The kubectl steps of `stage` in the table's order, each with its executor in `executors`
+/// (found by the step's [`Action`]): what a driver's plan and act loops iterate. A kubectl step
+/// without an executor is a bug, said before anything is sent.
+pub fn with_executors<E>(
+    stage: Stage,
+    executors: &'static [E],
+    action: fn(&E) -> Action,
+) -> Result<Vec<(&'static Step, &'static E)>> {
+    stage
+        .run_by(Tool::Kubectl)
+        .map(|step| {
+            executors
+                .iter()
+                .find(|e| action(e) == step.action)
+                .map(|e| (step, e))
+                .ok_or_else(|| {
+                    Error::failed(format!(
+                        "{} has no executor in {}",
+                        step.tag(),
+                        stage.name()
+                    ))
+                })
+        })
+        .collect()
 }

@@ -149,20 +149,8 @@ fn check_exporter_id(source: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn exporter_set_with(
-    session: &Session,
-    id: &str,
-    enable: bool,
-    initialize_from: Option<&str>,
-    allow_no_exporter: bool,
-) -> Result<Outcome> {
-    let cmd = if enable {
-        "exporters enable"
-    } else {
-        "exporters disable"
-    };
-    let target = if enable { "ENABLED" } else { "DISABLED" };
-    // Bad input before any call (SPEC safety rule 8).
+/// Bad input before any call (SPEC safety rule 8): the exporter ids.
+fn validate_ids(id: &str, initialize_from: Option<&str>) -> Result<()> {
     check_exporter_id("exporter id", id)?;
     if let Some(from) = initialize_from {
         check_exporter_id("--initialize-from", from)?;
@@ -172,6 +160,76 @@ pub async fn exporter_set_with(
             )));
         }
     }
+    Ok(())
+}
+
+/// Safety of a disable: never no exporter (`others` are the other enabled ones) unless forced;
+/// a warning when it is the surviving region's own exporter.
+fn disable_safety(
+    session: &Session,
+    id: &str,
+    others: &[&str],
+    allow_no_exporter: bool,
+) -> Result<Vec<String>> {
+    if others.is_empty() && !allow_no_exporter {
+        return Err(Error::refused(format!(
+            "disabling {id} would leave no exporter enabled: nothing would reach Elasticsearch any more, \
+             Operate and Tasklist would stop updating, and no exporter would hold back log compaction for a \
+             later restore. Pass --allow-no-exporter if that is really what you want"
+        )));
+    }
+    let own = session.settings.location.id;
+    let mut warnings = vec![];
+    if let Some(region) = crate::region::region_of_exporter(id)
+        && own == Some(region)
+    {
+        warnings.push(format!(
+            "WARNING: {id} exports to the Elasticsearch of {region}, the surviving region this command runs \
+             against: disabling it stops exporting there{}",
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (still enabled: {})", others.join(", "))
+            }
+        ));
+    }
+    Ok(warnings)
+}
+
+/// What an enable or disable does, in one line.
+fn exporter_summary(id: &str, enable: bool, initialize_from: Option<&str>, status: &str) -> String {
+    let verb = if enable { "enable" } else { "disable" };
+    match initialize_from {
+        Some(f) => format!("{verb} exporter {id}, initialised from {f}"),
+        None => format!("{verb} exporter {id} (currently {status})"),
+    }
+}
+
+/// The call an enable or disable sends.
+fn exporter_call(id: &str, enable: bool, initialize_from: Option<&str>) -> String {
+    match (enable, initialize_from) {
+        (true, Some(f)) => format!(
+            "POST /actuator/exporters/{id}/enable {}",
+            json!({"initializeFrom": f})
+        ),
+        (true, None) => format!("POST /actuator/exporters/{id}/enable"),
+        (false, _) => format!("POST /actuator/exporters/{id}/disable"),
+    }
+}
+
+pub async fn exporter_set_with(
+    session: &Session,
+    id: &str,
+    enable: bool,
+    initialize_from: Option<&str>,
+    allow_no_exporter: bool,
+) -> Result<Outcome> {
+    let (cmd, target) = if enable {
+        ("exporters enable", "ENABLED")
+    } else {
+        ("exporters disable", "DISABLED")
+    };
+    validate_ids(id, initialize_from)?;
     let mgmt = session.management().await?;
     let list = exporters(mgmt).await?;
     let current = find_exporter(&list, id, "exporter")?;
@@ -197,53 +255,22 @@ pub async fn exporter_set_with(
         enable,
     };
     let pending = follow_pending(session, &t, &intent)?;
-    let mut warnings = vec![];
-    if !enable {
-        let others: Vec<&str> = list
-            .iter()
-            .filter(|e| e.exporter_id != id && state_of(e) == "ENABLED")
-            .map(|e| e.exporter_id.as_str())
-            .collect();
-        if others.is_empty() && !allow_no_exporter {
-            return Err(Error::refused(format!(
-                "disabling {id} would leave no exporter enabled: nothing would reach Elasticsearch any more, \
-                 Operate and Tasklist would stop updating, and no exporter would hold back log compaction for a \
-                 later restore. Pass --allow-no-exporter if that is really what you want"
-            )));
-        }
-        let own = session.settings.location.id;
-        if let Some(region) = crate::region::region_of_exporter(id)
-            && own == Some(region)
-        {
-            warnings.push(format!(
-                "WARNING: {id} exports to the Elasticsearch of {region}, the surviving region this command runs \
-                 against: disabling it stops exporting there{}",
-                if others.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (still enabled: {})", others.join(", "))
-                }
-            ));
-        }
-    }
-    let call = match (enable, initialize_from) {
-        (true, Some(f)) => format!(
-            "POST /actuator/exporters/{id}/enable {}",
-            json!({"initializeFrom": f})
-        ),
-        (true, None) => format!("POST /actuator/exporters/{id}/enable"),
-        (false, _) => format!("POST /actuator/exporters/{id}/disable"),
+    let others: Vec<&str> = list
+        .iter()
+        .filter(|e| e.exporter_id != id && state_of(e) == "ENABLED")
+        .map(|e| e.exporter_id.as_str())
+        .collect();
+    let warnings = match enable {
+        true => vec![],
+        false => disable_safety(session, id, &others, allow_no_exporter)?,
     };
-    let verb = if enable { "enable" } else { "disable" };
-    let summary = match initialize_from {
-        Some(f) => format!("{verb} exporter {id}, initialised from {f}"),
-        None => format!("{verb} exporter {id} (currently {})", current.status),
-    };
+    let call = exporter_call(id, enable, initialize_from);
+    let summary = exporter_summary(id, enable, initialize_from, &current.status);
     let mut plan = warnings.clone();
-    plan.push(call.clone());
-    plan.push(format!(
-        "then wait for the change to complete and for {id} to report {target}"
-    ));
+    plan.extend([
+        call.clone(),
+        format!("then wait for the change to complete and for {id} to report {target}"),
+    ]);
     for w in &warnings {
         session.ui.warn(w);
     }
@@ -262,11 +289,10 @@ pub async fn exporter_set_with(
             async |follow, plan| {
                 let change = wait_for(session, mgmt, follow, &summary).await?;
                 wait_exporter_status(session, mgmt, id, target).await?;
-                Ok(
-                    Outcome::new(cmd, Ending::Done, format!("exporter {id} is {target}"))
-                        .with_plan(plan)
-                        .with_change(change),
-                )
+                let done = format!("exporter {id} is {target}");
+                Ok(Outcome::new(cmd, Ending::Done, done)
+                    .with_plan(plan)
+                    .with_change(change))
             },
         )
         .await

@@ -182,19 +182,8 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
     ];
     let soft_ = if soft { "soft-" } else { "" };
     let before = pause_state::observe(session).await;
-    if !soft && before.count_in("SOFT_PAUSED") > 0 {
-        let soft_on: Vec<String> = before
-            .replicas()
-            .filter(|(_, p)| p.exporter_phase.as_deref() == Some("SOFT_PAUSED"))
-            .map(|(b, p)| format!("{} partition {}", b.pod, p.partition))
-            .collect();
-        return Err(Error::refused(format!(
-            "exporting is soft-paused ({}): a hard pause over a soft pause corrupts the brokers' pause \
-             state (camunda/camunda#55838). Resume first, then pause: {}, then {}",
-            first(&soft_on, 4),
-            Action::ResumeExporting.step().command(&Fill::default()),
-            Action::PauseExporting.step().command(&Fill::default())
-        )));
+    if !soft {
+        no_soft_pause(&before)?;
     }
     // Already done only when every member was read in full: a member that answered `{}` may
     // be the one that missed the pause.
@@ -215,15 +204,20 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
         .always_waits()
         .run(
             async || {
-                retry_if("exporting pause", PAUSE_ATTEMPTS, refused, |attempt| async move {
-                    mgmt.exporting_pause(soft).await.inspect_err(|e| {
-                        if refused(e) {
-                            session
-                                .ui
-                                .note(format!("pause attempt {attempt} failed: {e}"));
-                        }
-                    })
-                })
+                retry_if(
+                    "exporting pause",
+                    PAUSE_ATTEMPTS,
+                    refused,
+                    |attempt| async move {
+                        mgmt.exporting_pause(soft).await.inspect_err(|e| {
+                            if refused(e) {
+                                session
+                                    .ui
+                                    .note(format!("pause attempt {attempt} failed: {e}"));
+                            }
+                        })
+                    },
+                )
                 .await
                 .map(|()| Sent(None))
             },
@@ -241,39 +235,71 @@ pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
                     Err(e)
                 }
             },
-            async |Sent(lost), plan| {
-                let after = pause_state::wait_for_phase(session, target, PHASE_SETTLE).await;
-                let missing = after.not_in(target);
-                if !missing.is_empty() {
-                    let e = Error::failed(format!(
-                        "the gateway reported the pause, but {} partition replicas do not show {target}: {}",
-                        missing.len(),
-                        first(&missing, 4)
-                    ));
-                    return Err(revert(session, mgmt, e).await);
-                }
-                if soft {
-                    // camunda/camunda#55838: a hard pause over a soft one corrupts the pause file.
-                    session.ui.note(format!(
-                        "to switch to a hard pause later, resume first ({}): \
-                         a hard pause over a soft one corrupts the brokers' pause state",
-                        Action::ResumeExporting.step().command(&Fill::default())
-                    ));
-                }
-                Ok(Outcome::new(
-                    CMD,
-                    Ending::Done,
-                    format!(
-                        "exporting is {soft_}paused{}{}",
-                        verified(&after, target),
-                        lost.map(|l| format!(" ({l})")).unwrap_or_default()
-                    ),
-                )
-                .with_plan(plan)
-                .with_details(details(&after)))
-            },
+            async |Sent(lost), plan| paused(session, mgmt, soft, lost, plan).await,
         )
         .await
+}
+
+/// Safety of a hard pause: none over a soft one (camunda/camunda#55838).
+fn no_soft_pause(before: &pause_state::ExportingView) -> Result<()> {
+    if before.count_in("SOFT_PAUSED") == 0 {
+        return Ok(());
+    }
+    let soft_on: Vec<String> = before
+        .replicas()
+        .filter(|(_, p)| p.exporter_phase.as_deref() == Some("SOFT_PAUSED"))
+        .map(|(b, p)| format!("{} partition {}", b.pod, p.partition))
+        .collect();
+    Err(Error::refused(format!(
+        "exporting is soft-paused ({}): a hard pause over a soft pause corrupts the brokers' pause \
+         state (camunda/camunda#55838). Resume first, then pause: {}, then {}",
+        first(&soft_on, 4),
+        Action::ResumeExporting.step().command(&Fill::default()),
+        Action::PauseExporting.step().command(&Fill::default())
+    )))
+}
+
+/// The pause was sent (`lost`: how a lost answer was settled): every partition replica must show
+/// it, else it is reverted.
+async fn paused(
+    session: &Session,
+    mgmt: &ManagementClient,
+    soft: bool,
+    lost: Option<String>,
+    plan: Vec<String>,
+) -> Result<Outcome> {
+    const CMD: &str = "exporting pause";
+    let target = phase_word(soft);
+    let soft_ = if soft { "soft-" } else { "" };
+    let after = pause_state::wait_for_phase(session, target, PHASE_SETTLE).await;
+    let missing = after.not_in(target);
+    if !missing.is_empty() {
+        let e = Error::failed(format!(
+            "the gateway reported the pause, but {} partition replicas do not show {target}: {}",
+            missing.len(),
+            first(&missing, 4)
+        ));
+        return Err(revert(session, mgmt, e).await);
+    }
+    if soft {
+        // camunda/camunda#55838: a hard pause over a soft one corrupts the pause file.
+        session.ui.note(format!(
+            "to switch to a hard pause later, resume first ({}): \
+             a hard pause over a soft one corrupts the brokers' pause state",
+            Action::ResumeExporting.step().command(&Fill::default())
+        ));
+    }
+    Ok(Outcome::new(
+        CMD,
+        Ending::Done,
+        format!(
+            "exporting is {soft_}paused{}{}",
+            verified(&after, target),
+            lost.map(|l| format!(" ({l})")).unwrap_or_default()
+        ),
+    )
+    .with_plan(plan)
+    .with_details(details(&after)))
 }
 
 /// A resume that did not go through. Its answer lost (a dropped tunnel, a reset connection):

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::brokers::{brokers_remove, plan_lines};
@@ -11,9 +12,10 @@ use super::driver::Steps;
 use super::exporters::exporter_set;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result, ResultExt};
-use crate::procedure::{Action, Fill, Phase};
+use crate::procedure::{Action, Fill, Phase, Stage, Step};
 use crate::region::RegionId;
 use crate::session::Session;
+use crate::zeebe::ManagementClient;
 use crate::zeebe::brokers::{Selection, region_without_live_members, to_remove};
 use crate::zeebe::model::ClusterTopology;
 
@@ -170,8 +172,11 @@ pub fn phase_first(
 /// With region 0 lost the coordinator (broker 0) is dead: membership and liveness come from
 /// `/v2/topology`, and the exporters are read once the forced removal has made broker 1 the
 /// coordinator (SPEC 3.1 "Routing").
+///
+/// A pipeline of stages: phase → evidence and safety → plan → confirm → act → report. Its steps
+/// are the table's kubectl failover steps, each with an [`Executor`] in [`EXECUTORS`] found by its
+/// [`Action`]; the loops in [`plan`] and [`act`] do not name a step.
 pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Outcome> {
-    const CMD: &str = "failover";
     // A context this command names must exist before any region is probed: bad input reaches
     // no cluster (docs/contract.md §4 rule 8). Building the client reads only the kubeconfig.
     if session.settings.location.context.is_some() {
@@ -183,22 +188,65 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     if let Some(out) = phase_first(&report, stated)? {
         return Ok(out);
     }
-    let v = &report.procedure;
-    if let (Some(flag), Some(lost)) = (&v.region_flag, v.lost_region)
-        && session.settings.location.id == Some(lost)
-    {
-        // The environment's surviving region is the lost one: every call would go there.
-        let note = v.notes.first().cloned().unwrap_or_default();
-        return Err(Error::usage(format!(
-            "{note}. Run: {}",
-            crate::procedure::with_region_flag(
-                &format!("{} ", crate::procedure::hint::FAILOVER),
-                flag
-            )
-            .trim_end()
-        )));
-    }
+    check_surviving_region(session, &report)?;
     let mgmt = session.management().await?;
+    let run = evidence(session, mgmt, stated).await?;
+    let plan = plan(&run)?;
+    if session.settings.dry_run {
+        return Ok(
+            Outcome::new(CMD, Ending::DryRun, format!("fail over from {}", run.lost))
+                .with_plan(plan),
+        );
+    }
+    session
+        .ui
+        .confirm_all(&format!("Failover plan ({} lost):", run.lost), &plan)?;
+    let steps = act(&run).await?;
+    Ok(report_of(&run, plan, steps))
+}
+
+const CMD: &str = "failover";
+
+/// The environment's surviving region must not be the lost one: every call would go there.
+fn check_surviving_region(session: &Session, report: &super::status::StatusReport) -> Result<()> {
+    let v = &report.procedure;
+    let (Some(flag), Some(lost)) = (&v.region_flag, v.lost_region) else {
+        return Ok(());
+    };
+    if session.settings.location.id != Some(lost) {
+        return Ok(());
+    }
+    let note = v.notes.first().cloned().unwrap_or_default();
+    Err(Error::usage(format!(
+        "{note}. Run: {}",
+        crate::procedure::with_region_flag(&format!("{} ", crate::procedure::hint::FAILOVER), flag)
+            .trim_end()
+    )))
+}
+
+/// What a failover run established before its first mutation: what every step's plan and run
+/// read.
+struct Run<'a> {
+    session: &'a Session,
+    mgmt: &'a ManagementClient,
+    lost: RegionId,
+    fill: Fill,
+    /// The plan's first line: the lost region and the evidence that it is lost.
+    evidence: String,
+    /// The lost region's exporters, when they can be listed (not while the coordinator is lost:
+    /// they are read again after the removal).
+    known_exporters: Option<Vec<String>>,
+    /// The gateway's own plan of the removal (or why there is none).
+    gateway_plan: Vec<String>,
+}
+
+/// Evidence and safety: the cluster, which brokers are alive, the lost region (pre-flight), the
+/// removal's evidence (SPEC 4.2), the replication factor before, the exporters.
+async fn evidence<'a>(
+    session: &'a Session,
+    mgmt: &'a ManagementClient,
+    stated: Option<RegionId>,
+) -> Result<Run<'a>> {
     let read = super::cluster::read_cluster(session, mgmt)
         .await
         .context("failover pre-flight")?;
@@ -209,117 +257,124 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     // the brokers that remain and not the ones to remove.
     let lost_members = to_remove(&Selection::Parity(lost), &t.member_ids());
     crate::zeebe::brokers::check_removal(&lost_members, &t.member_ids(), &alive)?;
-    // The replication factor now: the cluster configuration's, or with the coordinator lost the
-    // gateway's /v2/topology (the synthesized membership holds only the live brokers).
-    let mut rf_before = t.replication_factor();
-    if let super::cluster::ClusterRead::CoordinatorLost { .. } = &read {
-        // Partitions none of whose reachable replicas is listed: the synthesized membership does
-        // not know their holders, so check them against /v2/topology's partition count.
-        let rest = session.rest().await?;
-        let topo = rest.topology().await.context("failover pre-flight")?;
-        rf_before = rf_before.max(topo.replication_factor);
-        let held: std::collections::BTreeSet<u32> = topo
-            .brokers
-            .iter()
-            .filter(|b| !lost.holds(b.node_id))
-            .flat_map(|b| b.partitions.iter().map(|p| p.partition_id))
-            .collect();
-        let orphaned: Vec<u32> = (1..=topo.partitions_count)
-            .filter(|p| !held.contains(p))
-            .collect();
-        if !orphaned.is_empty() {
-            return Err(Error::refused(format!(
-                "partitions {orphaned:?} have no live replica outside {lost}: a forced removal would lose them"
-            )));
-        }
-    }
+    let rf_before = replication_factor_before(session, &read, &t, lost).await?;
     let fill = Fill::of(lost, 0);
-    let remove = Action::RemoveBrokers.step();
-    let disable = Action::DisableExporter.step();
-    let exporter = fill.lost_exporter.clone();
-    let lost_exporters_of = |exporters: &[crate::zeebe::model::ExporterStatus]| {
-        // 8.7-migrated installations may still carry the legacy exporter id of the lost region.
-        let ids: Vec<String> = exporters
-            .iter()
-            .filter(|e| crate::region::region_of_exporter(&e.exporter_id) == Some(lost))
-            .map(|e| e.exporter_id.clone())
-            .collect();
-        if ids.is_empty() {
-            vec![exporter.clone()]
-        } else {
-            ids
-        }
-    };
     let known_exporters = if read.coordinator_lost() {
         session.ui.note(format!(
-            "the exporters cannot be listed while the coordinator is lost; they are read again after step {} (planned: {exporter})",
-            remove.number()
+            "the exporters cannot be listed while the coordinator is lost; they are read again after step {} (planned: {})",
+            Action::RemoveBrokers.step().number(),
+            fill.lost_exporter
         ));
         None
     } else {
-        Some(lost_exporters_of(&mgmt.exporters().await?))
+        Some(lost_exporters_of(lost, &fill, &mgmt.exporters().await?))
     };
-    let planned_exporters = known_exporters
-        .clone()
-        .unwrap_or_else(|| vec![exporter.clone()]);
-    let remove_cmd = remove.command(&fill);
-    let disable_cmd = |e: &str| disable.command(&fill.with_lost_exporter(e));
-    let mut plan = vec![
-        if lost_members.is_empty() {
-            format!("lost region: {lost} (its brokers are no members any more)")
-        } else {
-            format!(
-                "lost region: {lost} (evidence: {})",
-                alive.evidence_for(&lost_members, &t.member_ids())
-            )
-        },
-        format!("{}: {remove_cmd}", remove.label()),
-    ];
-    if session.settings.dry_run && !session.settings.server_dry_run {
-        // `--dry-run=client`: nothing is sent, not even the gateway's dry run.
-        plan.push("  (the gateway's own plan of the removal: --dry-run=server asks it)".into());
+    let evidence = if lost_members.is_empty() {
+        format!("lost region: {lost} (its brokers are no members any more)")
     } else {
-        plan.extend(gateway_plan(mgmt, &t, lost, rf_before).await);
-    }
-    for e in &planned_exporters {
-        plan.push(format!("{}: {}", disable.label(), disable_cmd(e)));
-    }
-    if session.settings.dry_run {
-        return Ok(
-            Outcome::new(CMD, Ending::DryRun, format!("fail over from {lost}")).with_plan(plan),
-        );
-    }
-    session
-        .ui
-        .confirm_all(&format!("Failover plan ({lost} lost):"), &plan)?;
-    let mut steps = Steps::new(&session.ui);
-    let started = Instant::now();
-    let out = brokers_remove(session, Selection::Parity(lost), false)
-        .await
-        .context(format!("{} ({remove_cmd})", remove.heading()))?;
-    steps.record(remove, &remove.progress(), remove_cmd, &out, started);
-    let lost_exporters = match known_exporters {
-        Some(ids) => ids,
-        None => lost_exporters_of(
-            &mgmt
-                .exporters()
-                .await
-                .context(format!("{} (listing the exporters)", disable.heading()))?,
-        ),
+        format!(
+            "lost region: {lost} (evidence: {})",
+            alive.evidence_for(&lost_members, &t.member_ids())
+        )
     };
-    for e in &lost_exporters {
-        let started = Instant::now();
-        let cmd = disable_cmd(e);
-        let out = exporter_set(session, e, false, None)
-            .await
-            .context(format!("{} ({cmd})", disable.heading()))?;
-        steps.record(disable, &disable.progress(), cmd, &out, started);
+    let gateway_plan = if session.settings.dry_run && !session.settings.server_dry_run {
+        // `--dry-run=client`: nothing is sent, not even the gateway's dry run.
+        vec!["  (the gateway's own plan of the removal: --dry-run=server asks it)".into()]
+    } else {
+        gateway_plan(mgmt, &t, lost, rf_before).await
+    };
+    Ok(Run {
+        session,
+        mgmt,
+        lost,
+        fill,
+        evidence,
+        known_exporters,
+        gateway_plan,
+    })
+}
+
+/// The replication factor now: the cluster configuration's, or with the coordinator lost the
+/// gateway's /v2/topology (the synthesized membership holds only the live brokers). Partitions
+/// none of whose reachable replicas is listed are checked against /v2/topology's partition count:
+/// a forced removal must not lose one.
+async fn replication_factor_before(
+    session: &Session,
+    read: &super::cluster::ClusterRead,
+    t: &ClusterTopology,
+    lost: RegionId,
+) -> Result<u32> {
+    let rf_before = t.replication_factor();
+    let super::cluster::ClusterRead::CoordinatorLost { .. } = read else {
+        return Ok(rf_before);
+    };
+    let rest = session.rest().await?;
+    let topo = rest.topology().await.context("failover pre-flight")?;
+    let held: std::collections::BTreeSet<u32> = topo
+        .brokers
+        .iter()
+        .filter(|b| !lost.holds(b.node_id))
+        .flat_map(|b| b.partitions.iter().map(|p| p.partition_id))
+        .collect();
+    let orphaned: Vec<u32> = (1..=topo.partitions_count)
+        .filter(|p| !held.contains(p))
+        .collect();
+    if !orphaned.is_empty() {
+        return Err(Error::refused(format!(
+            "partitions {orphaned:?} have no live replica outside {lost}: a forced removal would lose them"
+        )));
     }
+    Ok(rf_before.max(topo.replication_factor))
+}
+
+/// The lost region's exporters: 8.7-migrated installations may still carry its legacy id.
+fn lost_exporters_of(
+    lost: RegionId,
+    fill: &Fill,
+    exporters: &[crate::zeebe::model::ExporterStatus],
+) -> Vec<String> {
+    let ids: Vec<String> = exporters
+        .iter()
+        .filter(|e| crate::region::region_of_exporter(&e.exporter_id) == Some(lost))
+        .map(|e| e.exporter_id.clone())
+        .collect();
+    if ids.is_empty() {
+        vec![fill.lost_exporter.clone()]
+    } else {
+        ids
+    }
+}
+
+/// The plan: the evidence, then each step's lines.
+fn plan(run: &Run<'_>) -> Result<Vec<String>> {
+    let mut plan = vec![run.evidence.clone()];
+    for (step, exec) in executors()? {
+        plan.extend((exec.plan)(run, step));
+    }
+    Ok(plan)
+}
+
+/// Act: each step in the table's order; each records what it ran as it ends.
+async fn act(run: &Run<'_>) -> Result<Steps> {
+    let mut steps = Steps::new(&run.session.ui);
+    for (step, exec) in executors()? {
+        (exec.run)(run, step, &mut steps).await?;
+    }
+    Ok(steps)
+}
+
+/// Report: done (or already done when every step was), and the next command.
+fn report_of(run: &Run<'_>, plan: Vec<String>, steps: Steps) -> Outcome {
+    let lost = run.lost;
     let next = format!(
         "when {lost} is recreated: {}",
-        disable.next().map(|s| s.command(&fill)).unwrap_or_default()
+        executors()
+            .ok()
+            .and_then(|e| e.last().and_then(|(s, _)| s.next()))
+            .map(|s| s.command(&run.fill))
+            .unwrap_or_default()
     );
-    Ok(Outcome::new(
+    Outcome::new(
         CMD,
         if steps.all_already_done() {
             Ending::AlreadyDone
@@ -332,7 +387,104 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
         ),
     )
     .with_plan(plan)
-    .with_details(json!({"lostRegion": lost.to_string(), "steps": steps.done, "next": next})))
+    .with_details(json!({"lostRegion": lost.to_string(), "steps": steps.done, "next": next}))
+}
+
+/// A kubectl step of the failover: its plan lines and its run (which records each command it
+/// ran), found by the table's [`Action`].
+struct Executor {
+    action: Action,
+    plan: fn(&Run<'_>, &Step) -> Vec<String>,
+    run: for<'r> fn(&'r Run<'r>, &'static Step, &'r mut Steps) -> BoxFuture<'r, Result<()>>,
+}
+
+/// The executors of the failover's kubectl steps (order does not matter: the table's does).
+const EXECUTORS: [Executor; 2] = [
+    Executor {
+        action: Action::RemoveBrokers,
+        plan: plan_remove,
+        run: run_remove,
+    },
+    Executor {
+        action: Action::DisableExporter,
+        plan: plan_disable,
+        run: run_disable,
+    },
+];
+
+/// The table's kubectl failover steps, each with its executor.
+fn executors() -> Result<Vec<(&'static Step, &'static Executor)>> {
+    super::driver::with_executors(Stage::Failover, &EXECUTORS, |e| e.action)
+}
+
+/// The removal's line, then the gateway's own plan of it.
+fn plan_remove(run: &Run<'_>, step: &Step) -> Vec<String> {
+    let mut lines = vec![format!("{}: {}", step.label(), step.command(&run.fill))];
+    lines.extend(run.gateway_plan.iter().cloned());
+    lines
+}
+
+fn run_remove<'r>(
+    run: &'r Run<'r>,
+    step: &'static Step,
+    steps: &'r mut Steps,
+) -> BoxFuture<'r, Result<()>> {
+    Box::pin(async move {
+        let started = Instant::now();
+        let cmd = step.command(&run.fill);
+        let out = brokers_remove(run.session, Selection::Parity(run.lost), false)
+            .await
+            .context(format!("{} ({cmd})", step.heading()))?;
+        steps.record(step, &step.progress(), cmd, &out, started);
+        Ok(())
+    })
+}
+
+/// One line per exporter of the lost region (as listed, or the planned id).
+fn plan_disable(run: &Run<'_>, step: &Step) -> Vec<String> {
+    let planned = run
+        .known_exporters
+        .clone()
+        .unwrap_or_else(|| vec![run.fill.lost_exporter.clone()]);
+    planned
+        .iter()
+        .map(|e| {
+            format!(
+                "{}: {}",
+                step.label(),
+                step.command(&run.fill.with_lost_exporter(e))
+            )
+        })
+        .collect()
+}
+
+fn run_disable<'r>(
+    run: &'r Run<'r>,
+    step: &'static Step,
+    steps: &'r mut Steps,
+) -> BoxFuture<'r, Result<()>> {
+    Box::pin(async move {
+        let lost_exporters = match &run.known_exporters {
+            Some(ids) => ids.clone(),
+            None => lost_exporters_of(
+                run.lost,
+                &run.fill,
+                &run.mgmt
+                    .exporters()
+                    .await
+                    .context(format!("{} (listing the exporters)", step.heading()))?,
+            ),
+        };
+        for e in &lost_exporters {
+            let started = Instant::now();
+            let cmd = step.command(&run.fill.with_lost_exporter(e));
+            let out = exporter_set(run.session, e, false, None)
+                .await
+                .context(format!("{} ({cmd})", step.heading()))?;
+            steps.record(step, &step.progress(), cmd, &out, started);
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

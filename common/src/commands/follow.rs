@@ -177,116 +177,142 @@ pub async fn wait_for(
     follow: Follow,
     label: &str,
 ) -> Result<Option<i64>> {
-    let (mut id, after) = match follow {
+    let (id, after) = match follow {
         Follow::Nothing => return Ok(None),
         Follow::Change(id) => (Some(id), id - 1),
         Follow::After(b) => (None, b),
     };
+    let mut w = Watch {
+        label,
+        id,
+        after,
+        nothing_new: 0,
+        state: ChangeState::NotStarted,
+        said_fallback: false,
+    };
     let mut poller = Poller::new(label, session.settings.timeout);
     let progress = session.ui.progress(label, 0);
-    let mut said_fallback = false;
-    let mut state = ChangeState::NotStarted;
-    // Readable observations showing no change newer than `after` (for `Follow::After`).
-    let mut nothing_new = 0u32;
     loop {
         // Each poll is a fresh request. A dropped tunnel, a restarting gateway or a lost
         // coordinator must not end a wait that may take minutes.
-        match mgmt.cluster_quick().await {
+        let end = match mgmt.cluster_quick().await {
             Ok(t) => {
-                if id.is_none() {
-                    id = t
-                        .pending_change
-                        .as_ref()
-                        .map(|p| p.id)
-                        .or(t.last_change.as_ref().map(|l| l.id))
-                        .filter(|i| *i > after);
-                    if id.is_none() {
-                        // The coordinator answers again and shows no newer change: the request
-                        // whose answer was lost was not applied.
-                        nothing_new += 1;
-                        if nothing_new >= 3 {
-                            progress.finish();
-                            return Err(Error::unreachable(
-                                label.to_string(),
-                                format!(
-                                    "the cluster shows no change newer than {after}: the request was not applied and \
-                                     nothing changed. Run the command again"
-                                ),
-                            ));
-                        }
-                    }
+                let end = w.seen(&t);
+                if let ChangeState::InProgress { completed, total } = &w.state
+                    && end.is_none()
+                {
+                    progress.update(*completed as u64, *total as u64);
                 }
-                if let Some(cid) = id {
-                    state = observe(&t, cid);
-                    match &state {
-                        ChangeState::Completed => {
-                            progress.finish();
-                            return Ok(Some(cid));
-                        }
-                        ChangeState::Ended { status } => {
-                            progress.finish();
-                            // A real change ends otherwise only when someone cancels it
-                            // (`ClusterChangePlan` has only `completed()` and `cancel()`):
-                            // what it applied stays applied. Say where to look and what next.
-                            return Err(Error::failed(format!(
-                                "change {cid} ({label}) ended {status}: it did not complete; \
-                                 operations it applied before that stay applied. See the cluster \
-                                 now with {}, then run the command again",
-                                hint::CHANGES_SHOW
-                            )));
-                        }
-                        ChangeState::InProgress { completed, total } => {
-                            progress.update(*completed as u64, *total as u64)
-                        }
-                        ChangeState::NotStarted => {}
-                    }
-                }
+                end
             }
             Err(e) if e.is_transient() => {
                 tracing::debug!(error = %e, "cannot read the cluster while waiting; polling on");
-                if let Ok(rest) = session.rest().await
-                    && let Ok(topo) = rest.topology().await
-                {
-                    if !said_fallback && coordinator_unreachable(&e) {
-                        said_fallback = true;
-                        session.ui.note(
-                            "GET /actuator/cluster does not answer (coordinator lost): following the change through \
-                             /v2/topology lastCompletedChangeId",
-                        );
-                    }
-                    if let Some(done) = topo.last_completed_change()
-                        && done > after
-                        && id.is_none_or(|cid| done >= cid)
-                    {
-                        progress.finish();
-                        return Ok(Some(id.unwrap_or(done)));
-                    }
-                }
+                w.unreadable(session, &e).await.map(|id| Ok(Some(id)))
             }
-            Err(e) => {
-                progress.finish();
-                return Err(e);
-            }
+            Err(e) => Some(Err(e)),
+        };
+        if let Some(end) = end {
+            progress.finish();
+            return end;
         }
         if !poller.tick().await {
             progress.finish();
-            let what = match (id, &state) {
-                (Some(cid), ChangeState::InProgress { completed, total }) => format!(
-                    "change {cid} ({label}) is still in progress ({completed}/{total}) — follow it with: {}",
-                    hint::changes_wait(cid)
-                ),
-                (Some(cid), _) => format!(
-                    "change {cid} ({label}) has not completed — follow it with: {}",
-                    hint::changes_wait(cid)
-                ),
-                (None, _) => format!(
-                    "{label}: no change newer than {after} was seen completing; while the coordinator is lost \
-                     the change cannot be read (camunda/camunda#63506): check {}, and do not \
-                     send the request again blindly",
-                    hint::TOPOLOGY
-                ),
-            };
-            return Err(poller.timeout_saying(what));
+            return Err(poller.timeout_saying(w.timed_out()));
+        }
+    }
+}
+
+/// What a wait for a change has seen so far.
+struct Watch<'a> {
+    label: &'a str,
+    /// The change, once known.
+    id: Option<i64>,
+    /// Changes up to this id are not the one waited for.
+    after: i64,
+    /// Readable observations showing no change newer than `after` (for `Follow::After`).
+    nothing_new: u32,
+    state: ChangeState,
+    said_fallback: bool,
+}
+
+impl Watch<'_> {
+    /// One reading of the cluster configuration; `Some` ends the wait.
+    fn seen(&mut self, t: &crate::zeebe::model::ClusterTopology) -> Option<Result<Option<i64>>> {
+        let (label, after) = (self.label, self.after);
+        if self.id.is_none() {
+            self.id = t
+                .pending_change
+                .as_ref()
+                .map(|p| p.id)
+                .or(t.last_change.as_ref().map(|l| l.id))
+                .filter(|i| *i > after);
+            if self.id.is_none() {
+                // The coordinator answers again and shows no newer change: the request whose
+                // answer was lost was not applied.
+                self.nothing_new += 1;
+                if self.nothing_new >= 3 {
+                    return Some(Err(Error::unreachable(
+                        label.to_string(),
+                        format!(
+                            "the cluster shows no change newer than {after}: the request was not applied and \
+                             nothing changed. Run the command again"
+                        ),
+                    )));
+                }
+            }
+        }
+        let cid = self.id?;
+        self.state = observe(t, cid);
+        match &self.state {
+            ChangeState::Completed => Some(Ok(Some(cid))),
+            // A real change ends otherwise only when someone cancels it (`ClusterChangePlan` has
+            // only `completed()` and `cancel()`): what it applied stays applied. Say where to
+            // look and what next.
+            ChangeState::Ended { status } => Some(Err(Error::failed(format!(
+                "change {cid} ({label}) ended {status}: it did not complete; \
+                 operations it applied before that stay applied. See the cluster \
+                 now with {}, then run the command again",
+                hint::CHANGES_SHOW
+            )))),
+            ChangeState::InProgress { .. } | ChangeState::NotStarted => None,
+        }
+    }
+
+    /// The cluster configuration does not answer (`e`): `/v2/topology` may show the change
+    /// completed (SPEC 3.1 "Routing"); its id then.
+    async fn unreadable(&mut self, session: &Session, e: &Error) -> Option<i64> {
+        let rest = session.rest().await.ok()?;
+        let topo = rest.topology().await.ok()?;
+        if !self.said_fallback && coordinator_unreachable(e) {
+            self.said_fallback = true;
+            session.ui.note(
+                "GET /actuator/cluster does not answer (coordinator lost): following the change through \
+                 /v2/topology lastCompletedChangeId",
+            );
+        }
+        let done = topo.last_completed_change()?;
+        (done > self.after && self.id.is_none_or(|cid| done >= cid))
+            .then(|| self.id.unwrap_or(done))
+    }
+
+    /// What the wait timed out on, and the way on.
+    fn timed_out(&self) -> String {
+        let (label, after) = (self.label, self.after);
+        match (self.id, &self.state) {
+            (Some(cid), ChangeState::InProgress { completed, total }) => format!(
+                "change {cid} ({label}) is still in progress ({completed}/{total}) — follow it with: {}",
+                hint::changes_wait(cid)
+            ),
+            (Some(cid), _) => format!(
+                "change {cid} ({label}) has not completed — follow it with: {}",
+                hint::changes_wait(cid)
+            ),
+            (None, _) => format!(
+                "{label}: no change newer than {after} was seen completing; while the coordinator is lost \
+                 the change cannot be read (camunda/camunda#63506): check {}, and do not \
+                 send the request again blindly",
+                hint::TOPOLOGY
+            ),
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod exporting;
 pub mod failback;
 pub mod failover;
 pub(crate) mod follow;
+#[cfg(test)]
+mod function_size;
 pub(crate) mod liveness;
 pub mod mutation;
 pub mod pause_guard;

@@ -15,6 +15,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::session::Session;
+pub use crate::signal::Signal;
+use crate::signal::Signals;
 use crate::zeebe::ManagementClient;
 
 /// How long the resume on a signal may take.
@@ -153,6 +155,20 @@ pub fn resume_command(session: &Session) -> String {
     cmd.join(" ")
 }
 
+/// A step failed while exporting was paused: disarm `guard`, resume exporting, and say what
+/// happened, for the failure's message (`resumed` says whose pause was resumed). When the resume
+/// fails too, the line names the exact command to run.
+pub async fn resume_after_failure(session: &Session, guard: PauseGuard, resumed: &str) -> String {
+    drop(guard);
+    match crate::commands::exporting::exporting_resume(session).await {
+        Ok(_) => resumed.to_string(),
+        Err(r) => format!(
+            "resuming exporting ALSO failed ({r}): run now: {}",
+            resume_command(session)
+        ),
+    }
+}
+
 /// Exporting is paused by this run while the guard lives.
 pub struct PauseGuard(());
 
@@ -188,31 +204,6 @@ impl PauseGuard {
 impl Drop for PauseGuard {
     fn drop(&mut self) {
         armed().take();
-    }
-}
-
-/// A terminating signal and its conventional exit code (128 + number).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    Int,
-    Term,
-    Hup,
-}
-
-impl Signal {
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Signal::Int => 130,
-            Signal::Term => 143,
-            Signal::Hup => 129,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Int => "SIGINT",
-            Signal::Term => "SIGTERM",
-            Signal::Hup => "SIGHUP",
-        }
     }
 }
 
@@ -261,23 +252,8 @@ pub async fn on_signal(signal: Signal) -> i32 {
 
 /// Wait for the first SIGINT, SIGTERM or SIGHUP. Registering replaces the default action, so a
 /// binary runs this for its whole life and exits with [`on_signal`]'s code.
-#[cfg(unix)]
 pub async fn wait_for_signal() -> std::io::Result<Signal> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    Ok(tokio::select! {
-        _ = int.recv() => Signal::Int,
-        _ = term.recv() => Signal::Term,
-        _ = hup.recv() => Signal::Hup,
-    })
-}
-
-#[cfg(not(unix))]
-pub async fn wait_for_signal() -> std::io::Result<Signal> {
-    tokio::signal::ctrl_c().await?;
-    Ok(Signal::Int)
+    Ok(Signals::new()?.recv().await)
 }
 
 /// Run beside a command (on the runtime's worker threads, so a blocking prompt cannot starve it):
@@ -292,16 +268,4 @@ pub fn watch_signals() {
             Err(e) => tracing::warn!("cannot watch for signals: {e}"),
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signals_exit_with_128_plus_their_number() {
-        assert_eq!(Signal::Int.exit_code(), 130);
-        assert_eq!(Signal::Term.exit_code(), 143);
-        assert_eq!(Signal::Hup.exit_code(), 129);
-    }
 }

@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::plan::Plan;
 use super::report::RedeployReport;
 use crate::error::{Error, Result};
+pub use crate::signal::Signal;
+use crate::signal::Signals;
 use crate::values;
 use crate::wait::Poller;
 
@@ -32,7 +34,8 @@ impl Plan {
             ));
         }
         // Listen before the first file exists: from here on, a signal removes the overlays.
-        let mut signals = Signals::new()?;
+        let mut signals =
+            Signals::new().map_err(|e| Error::failed(format!("cannot handle signals: {e}")))?;
         let mut temp_dir = match &self.keep_overlay {
             Some(_) => None,
             None => Some(values::OverlayDir::new()?),
@@ -261,102 +264,6 @@ const HELM_POLL: Duration = Duration::from_millis(20);
 
 /// How long c8dr waits for helm to stop after forwarding a signal.
 pub const SIGNAL_GRACE: Duration = Duration::from_secs(30);
-
-/// The signals `helm c8dr` handles while helm runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Signal {
-    #[serde(rename = "SIGINT")]
-    Interrupt,
-    #[serde(rename = "SIGTERM")]
-    Terminate,
-    #[serde(rename = "SIGHUP")]
-    Hangup,
-}
-
-impl Signal {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Interrupt => "SIGINT",
-            Self::Terminate => "SIGTERM",
-            Self::Hangup => "SIGHUP",
-        }
-    }
-    /// The shell's exit code for a process ended by this signal (128 + its number).
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Self::Interrupt => 130,
-            Self::Terminate => 143,
-            Self::Hangup => 129,
-        }
-    }
-    /// What helm gets: it cancels cleanly on SIGINT and SIGTERM only (a SIGHUP kills it).
-    pub fn forwarded(self) -> Self {
-        match self {
-            Self::Interrupt => Self::Interrupt,
-            Self::Terminate | Self::Hangup => Self::Terminate,
-        }
-    }
-}
-
-#[cfg(unix)]
-struct Signals {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Signals {
-    fn new() -> Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let listen = |kind: SignalKind| {
-            signal(kind).map_err(|e| Error::failed(format!("cannot handle signals: {e}")))
-        };
-        Ok(Self {
-            int: listen(SignalKind::interrupt())?,
-            term: listen(SignalKind::terminate())?,
-            hup: listen(SignalKind::hangup())?,
-        })
-    }
-    async fn recv(&mut self) -> Signal {
-        tokio::select! {
-            _ = self.int.recv() => Signal::Interrupt,
-            _ = self.term.recv() => Signal::Terminate,
-            _ = self.hup.recv() => Signal::Hangup,
-        }
-    }
-    /// A signal already received, without waiting.
-    fn pending(&mut self) -> Option<Signal> {
-        let waker = futures_util::task::noop_waker();
-        let mut cx = std::task::Context::from_waker(&waker);
-        [
-            (&mut self.int, Signal::Interrupt),
-            (&mut self.term, Signal::Terminate),
-            (&mut self.hup, Signal::Hangup),
-        ]
-        .into_iter()
-        .find_map(|(s, name)| s.poll_recv(&mut cx).is_ready().then_some(name))
-    }
-}
-
-#[cfg(not(unix))]
-struct Signals;
-
-#[cfg(not(unix))]
-impl Signals {
-    fn new() -> Result<Self> {
-        Ok(Self)
-    }
-    async fn recv(&mut self) -> Signal {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => Signal::Interrupt,
-            Err(_) => std::future::pending().await,
-        }
-    }
-    fn pending(&mut self) -> Option<Signal> {
-        None
-    }
-}
 
 /// Send the forwarded signal to every helm still running; returns their pids.
 fn forward(signal: Signal, slots: &[std::sync::Arc<std::sync::Mutex<HelmSlot>>]) -> Vec<String> {

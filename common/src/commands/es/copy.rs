@@ -1,5 +1,7 @@
 //! `kubectl c8dr es copy --from surviving --to recreated`: the whole failback step 4.
 
+use super::copy_pause::{PAUSE_CALL, pause_for_the_copy, safety, undo_pause};
+use super::pre_copy::{pre_copy_plan, run_pre_copy};
 use super::tuning_step::{keys, raise_after_restore, without_raise};
 use super::{Bars, check_delete_allowed, details, feature_states, unassigned_note};
 use crate::commands::pause_guard::PauseGuard;
@@ -60,6 +62,34 @@ impl CopyArgs {
         }
     }
 
+    /// The flags of this copy beyond the table's `--from surviving --to recreated`, as an
+    /// operator types them to run it alone (the failback's plan line and its rerun hints):
+    /// `--repo R [--bucket B] [--exporting-paused] [--delete-existing-indices] [--es-user U]
+    /// [--es-password-env V] [--snapshot-rate X] [--no-tuning]`.
+    pub fn flags(&self, access: &EsAccess, bucket: Option<&str>) -> String {
+        let mut f = format!("--repo {}", access.repository);
+        let mut add = |on: bool, flag: &str, value: Option<&str>| {
+            if on {
+                f.push(' ');
+                f.push_str(flag);
+                if let Some(v) = value {
+                    f.push(' ');
+                    f.push_str(v);
+                }
+            }
+        };
+        add(bucket.is_some(), "--bucket", bucket);
+        add(self.exporting_paused, "--exporting-paused", None);
+        add(self.delete_existing, "--delete-existing-indices", None);
+        add(access.user.is_some(), "--es-user", access.user.as_deref());
+        let password_env = access.password_env.as_deref();
+        add(password_env.is_some(), "--es-password-env", password_env);
+        let rate = self.snapshot_rate.as_deref();
+        add(rate.is_some(), "--snapshot-rate", rate);
+        add(!self.tuning, "--no-tuning", None);
+        f
+    }
+
     pub(super) fn rerun(&self) -> String {
         self.rerun
             .clone()
@@ -78,7 +108,6 @@ pub async fn copy(
     repo: &RepoFlags,
     args: &CopyArgs,
 ) -> Result<Outcome> {
-    const CMD: &str = "es copy";
     // Validate.
     let (from, to, spec) = validate(session, access, repo, args)?;
     // Evidence: both Elasticsearch clusters answer; then the pause (an unreachable region is
@@ -88,26 +117,9 @@ pub async fn copy(
     let st = es::connect(&source, access).await?;
     let tt = es::connect(&target, access).await?;
     // Safety.
-    if !args.pause_exporting
-        && let Some(msg) = exporting_refusal(session, args.exporting_paused).await
-    {
-        if !session.settings.dry_run {
-            return Err(Error::refused(msg));
-        }
-        session.ui.warn(msg);
-    }
+    safety(session, args).await?;
     // Plan.
-    let mut opts = access.options(session);
-    let target_engine = es::detect(tt.t(), &opts).await?;
-    opts.restore_feature_states =
-        feature_states(args.feature_states.as_deref(), &tt, session, &target_engine);
-    let copy_spec = CopySpec {
-        repo: spec,
-        snapshot: args.snapshot.clone(),
-        delete_existing: args.delete_existing,
-        snapshot_rate: args.snapshot_rate.clone(),
-    };
-    let preview = es::copy_preview(st.t(), tt.t(), &opts, &copy_spec).await?;
+    let p = preview(session, access, args, &st, &tt, spec).await?;
     let describe = format!(
         "from the {} to the {}",
         source.describe_region(),
@@ -115,46 +127,141 @@ pub async fn copy(
     );
     // The target's recovery settings (reads only): the tuning to make, or one an interrupted
     // run left in place.
-    let tuning = tuning::tuning_plan(tt.t(), &opts).await?;
-    if preview.already_done {
-        let mut summary_extra = String::new();
-        let mut plan = vec![];
-        if let Some(m) = &tuning.leftover {
-            plan.push(format!(
-                "target: recovery tuning left in place by an interrupted `{}` found ({}): put back: {}",
-                m.by,
-                tuning::MARKER,
-                tuning::revert_request(&m.changes)
-            ));
-            if session.settings.dry_run {
-                summary_extra = format!(
-                    "; would put back the recovery settings an interrupted `{}` left raised",
-                    m.by
-                );
-            } else {
-                session.ui.confirm(
-                    "Plan: put back the recovery settings an interrupted run left raised",
-                    &plan,
-                )?;
-                tuning::revert(tt.t(), &opts, &m.changes).await?;
-                summary_extra = format!(
-                    "; the recovery settings an interrupted `{}` left raised were put back ({})",
-                    m.by,
-                    keys(&m.changes)
-                );
-            }
-        }
-        return Ok(Outcome::new(
-            CMD,
-            Ending::AlreadyDone,
-            format!(
-                "the target already holds exactly the source's {} Camunda indices, restored from a snapshot{summary_extra}",
-                preview.source_indices.len()
-            ),
-        )
-        .with_plan(plan)
-        .with_details(details(&preview)));
+    let tuning = tuning::tuning_plan(tt.t(), &p.opts).await?;
+    if p.preview.already_done {
+        return already_done(session, &tt, &p, tuning).await;
     }
+    let planned = plan(access, args, &st, &tt, &p, tuning, &describe).await?;
+    if session.settings.dry_run {
+        return Ok(Outcome::new(CMD, Ending::DryRun, planned.summary)
+            .with_plan(planned.lines)
+            .with_details(details(&p.preview)));
+    }
+    // Confirm.
+    session
+        .ui
+        .confirm(&format!("Plan: {}", planned.summary), &planned.lines)?;
+    // Act once, recover.
+    let pre = if planned.pre_copy {
+        Some(run_pre_copy(session, &st, &p).await?)
+    } else {
+        None
+    };
+    let guard = if args.pause_exporting {
+        pause_for_the_copy(session).await?
+    } else {
+        None
+    };
+    let (report, applied) = transfer(session, args, &st, &tt, &p, planned.tuned, guard).await?;
+    // Report.
+    Ok(report_of(
+        access, &p, planned, &describe, report, applied, pre,
+    ))
+}
+
+const CMD: &str = "es copy";
+
+/// What the plan is made of: the options (the target's engine decides the feature states), the
+/// copy's spec and the preview of its calls.
+pub(super) struct Preview {
+    pub(super) opts: es::EsOptions,
+    pub(super) copy_spec: CopySpec,
+    pub(super) preview: es::CopyPreview,
+}
+
+async fn preview(
+    session: &Session,
+    access: &EsAccess,
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    spec: RepoSpec,
+) -> Result<Preview> {
+    let mut opts = access.options(session);
+    let target_engine = es::detect(tt.t(), &opts).await?;
+    opts.restore_feature_states =
+        feature_states(args.feature_states.as_deref(), tt, session, &target_engine);
+    let copy_spec = CopySpec {
+        repo: spec,
+        snapshot: args.snapshot.clone(),
+        delete_existing: args.delete_existing,
+        snapshot_rate: args.snapshot_rate.clone(),
+    };
+    let preview = es::copy_preview(st.t(), tt.t(), &opts, &copy_spec).await?;
+    Ok(Preview {
+        opts,
+        copy_spec,
+        preview,
+    })
+}
+
+/// The target holds the source's indices already: done, but recovery settings an interrupted
+/// run left raised are put back (after a confirmation).
+async fn already_done(
+    session: &Session,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuning: tuning::TuningPlan,
+) -> Result<Outcome> {
+    let mut summary_extra = String::new();
+    let mut plan = vec![];
+    if let Some(m) = &tuning.leftover {
+        plan.push(format!(
+            "target: recovery tuning left in place by an interrupted `{}` found ({}): put back: {}",
+            m.by,
+            tuning::MARKER,
+            tuning::revert_request(&m.changes)
+        ));
+        if session.settings.dry_run {
+            summary_extra = format!(
+                "; would put back the recovery settings an interrupted `{}` left raised",
+                m.by
+            );
+        } else {
+            session.ui.confirm(
+                "Plan: put back the recovery settings an interrupted run left raised",
+                &plan,
+            )?;
+            tuning::revert(tt.t(), &p.opts, &m.changes).await?;
+            summary_extra = format!(
+                "; the recovery settings an interrupted `{}` left raised were put back ({})",
+                m.by,
+                keys(&m.changes)
+            );
+        }
+    }
+    Ok(Outcome::new(
+        CMD,
+        Ending::AlreadyDone,
+        format!(
+            "the target already holds exactly the source's {} Camunda indices, restored from a snapshot{summary_extra}",
+            p.preview.source_indices.len()
+        ),
+    )
+    .with_plan(plan)
+    .with_details(details(&p.preview)))
+}
+
+/// The plan shown and confirmed.
+struct Planned {
+    summary: String,
+    lines: Vec<String>,
+    /// A pre-copy runs (only before this run's own pause, and not when a restore is followed).
+    pre_copy: bool,
+    /// Recovery settings are raised (or a leftover put back) around the restore.
+    tuned: bool,
+}
+
+async fn plan(
+    access: &EsAccess,
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuning: tuning::TuningPlan,
+    describe: &str,
+) -> Result<Planned> {
+    let preview = &p.preview;
     let summary = format!(
         "copy {} Camunda indices {describe} through snapshot {} in repository {}{}",
         preview.source_indices.len(),
@@ -169,27 +276,44 @@ pub async fn copy(
             )
         }
     );
-    // A pre-copy runs only before this run's own pause, and not when a restore is followed.
     let pre_copy = args.pre_copy && args.pause_exporting && preview.resume_restore.is_none();
-    let mut plan = vec![];
+    let mut lines = vec![];
     if pre_copy {
-        plan.extend(pre_copy_plan(&st, &opts, &copy_spec).await);
+        lines.extend(pre_copy_plan(st, &p.opts, &p.copy_spec).await);
     } else if args.pre_copy && !args.pause_exporting {
-        plan.push(
+        lines.push(
             "pre-copy: none (exporting is paused already: a snapshot now is the copy's own; \
              --pause-exporting lets the copy take a full snapshot before its pause)"
                 .into(),
         );
     }
     if args.pause_exporting {
-        plan.push(PAUSE_CALL.into());
+        lines.push(PAUSE_CALL.into());
     }
-    // The tuning is made right after the restore is accepted (the restore replaces the
-    // target's persistent settings with the snapshot's): for a new restore its values before
-    // are predicted from the source's settings; a followed restore's are in place already.
-    let new_restore = preview.resume_restore.is_none();
+    let (tuned, calls) = calls_with_tuning(args, st, tt, p, tuning).await?;
+    lines.extend(calls);
+    Ok(Planned {
+        summary,
+        lines,
+        pre_copy,
+        tuned,
+    })
+}
+
+/// The copy's calls with the tuning's lines after the restore. The tuning is made right after
+/// the restore is accepted (the restore replaces the target's persistent settings with the
+/// snapshot's): for a new restore its values before are predicted from the source's settings; a
+/// followed restore's are in place already.
+async fn calls_with_tuning(
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuning: tuning::TuningPlan,
+) -> Result<(bool, Vec<String>)> {
+    let new_restore = p.preview.resume_restore.is_none();
     let planned = if new_restore {
-        tuning::predicted_plan(st.t(), tt.t(), &opts).await?
+        tuning::predicted_plan(st.t(), tt.t(), &p.opts).await?
     } else {
         tuning
     };
@@ -200,12 +324,11 @@ pub async fn copy(
         // --no-tuning: nothing is raised; a leftover of an interrupted run is put back.
         without_raise(planned)
     };
-    let restore_at = preview
-        .calls
+    let mut calls = p.preview.calls.clone();
+    let restore_at = calls
         .iter()
         .position(|c| c.contains("/_restore") || c.starts_with("target: (none: follow"))
-        .map_or(preview.calls.len(), |i| i + 1);
-    let mut calls = preview.calls.clone();
+        .map_or(calls.len(), |i| i + 1);
     if tuned {
         let lines = if new_restore {
             planned.plan_lines_after_restore("target")
@@ -214,97 +337,124 @@ pub async fn copy(
         };
         calls.splice(restore_at..restore_at, lines);
     }
-    plan.extend(calls);
-    if session.settings.dry_run {
-        return Ok(Outcome::new(CMD, Ending::DryRun, summary)
-            .with_plan(plan)
-            .with_details(details(&preview)));
-    }
-    // Confirm.
-    session.ui.confirm(&format!("Plan: {summary}"), &plan)?;
-    // Act once, recover.
-    let pre = if pre_copy {
-        let bars = Bars::new(session);
-        let r = es::precopy::pre_copy(
-            st.t(),
-            &opts,
-            &copy_spec.repo,
-            copy_spec.snapshot_rate.as_deref(),
-            &|ph, p| bars.update(ph, p),
-        )
-        .await;
-        bars.finish();
-        let r = r?;
-        session.ui.note(pre_copy_note(&r));
-        Some(r)
-    } else {
-        None
-    };
-    let guard = if args.pause_exporting {
-        pause_for_the_copy(session).await?
-    } else {
-        None
-    };
+    Ok((tuned, calls))
+}
+
+/// Snapshot and restore (act once), with the recovery tuning around the restore; a failure
+/// resumes exporting when this run paused it. The pause stays after a copy that is done: it is
+/// for failback step 5 (exporters enable), by design.
+async fn transfer(
+    session: &Session,
+    args: &CopyArgs,
+    st: &es::EsConn,
+    tt: &es::EsConn,
+    p: &Preview,
+    tuned: bool,
+    guard: Option<PauseGuard>,
+) -> Result<(es::CopyReport, Option<tuning::TuningPlan>)> {
     let copy_spec = CopySpec {
-        snapshot: Some(preview.snapshot.clone()),
-        ..copy_spec
+        snapshot: Some(p.preview.snapshot.clone()),
+        ..p.copy_spec.clone()
     };
     let bars = Bars::new(session);
-    let progress = |ph, p| bars.update(ph, p);
-    let mut applied: Option<tuning::TuningPlan> = None;
-    let (result, put_back) =
-        match es::copy_start(st.t(), tt.t(), &opts, &copy_spec, &progress).await {
-            Err(e) => (Err(e), None),
-            Ok(es::CopyStart::Done(report)) => (Ok(*report), None),
+    let progress = |ph, pr| bars.update(ph, pr);
+    let (result, put_back, applied) =
+        match es::copy_start(st.t(), tt.t(), &p.opts, &copy_spec, &progress).await {
+            Err(e) => (Err(e), None, None),
+            Ok(es::CopyStart::Done(report)) => (Ok(*report), None, None),
             Ok(es::CopyStart::Restoring(inflight)) => {
-                // Accepted: the snapshot's persistent settings are the target's now.
-                let raised = if tuned {
-                    raise_after_restore(session, &tt, &opts, args).await
-                } else {
-                    None
-                };
-                let result = es::copy_finish(tt.t(), &opts, *inflight, &progress).await;
-                // The restore is over (done or failed): the recovery settings go back first.
-                let put_back = match raised {
-                    Some((g, plan)) => {
-                        applied = Some(plan);
-                        Some(g.put_back().await)
-                    }
-                    None => None,
-                };
-                (result, put_back)
+                follow_restore(session, args, tt, &p.opts, *inflight, tuned, &progress).await
             }
         };
     bars.finish();
-    let report = match (result, put_back) {
-        (Ok(r), None | Some(Ok(_))) => r,
-        (Ok(_), Some(Err(back))) => {
-            if let Some(guard) = guard {
-                undo_pause(session, guard).await;
-            }
-            return Err(back);
-        }
-        (Err(e), back) => {
-            if let Some(guard) = guard {
-                undo_pause(session, guard).await;
-            }
-            return Err(match back {
-                Some(Err(b)) => also(e, &b),
-                _ => e,
-            });
-        }
+    let failure = match (result, put_back) {
+        (Ok(r), None | Some(Ok(_))) => return Ok((r, applied)),
+        (Ok(_), Some(Err(back))) => back,
+        (Err(e), Some(Err(b))) => e.also(&b),
+        (Err(e), _) => e,
     };
-    // The copy is done: the pause stays for failback step 5 (exporters enable), by design.
-    drop(guard);
-    // Report.
+    if let Some(guard) = guard {
+        undo_pause(session, guard).await;
+    }
+    Err(failure)
+}
+
+/// The restore was accepted: the snapshot's persistent settings are the target's now. Raise
+/// the recovery limits, follow the restore to its end, then put the settings back first.
+async fn follow_restore(
+    session: &Session,
+    args: &CopyArgs,
+    tt: &es::EsConn,
+    opts: &es::EsOptions,
+    inflight: es::CopyInFlight,
+    tuned: bool,
+    progress: es::ProgressFn<'_>,
+) -> (
+    Result<es::CopyReport>,
+    Option<Result<Vec<tuning::SettingChange>>>,
+    Option<tuning::TuningPlan>,
+) {
+    let raised = if tuned {
+        raise_after_restore(session, tt, opts, args).await
+    } else {
+        None
+    };
+    let result = es::copy_finish(tt.t(), opts, inflight, progress).await;
+    match raised {
+        Some((g, plan)) => (result, Some(g.put_back().await), Some(plan)),
+        None => (result, None, None),
+    }
+}
+
+/// The report: what was copied, the settings put back, the snapshots kept.
+fn report_of(
+    access: &EsAccess,
+    p: &Preview,
+    planned: Planned,
+    describe: &str,
+    report: es::CopyReport,
+    applied: Option<tuning::TuningPlan>,
+    pre: Option<es::precopy::PreCopyReport>,
+) -> Outcome {
     let status = match report.outcome {
         CopyOutcome::AlreadyDone => Ending::AlreadyDone,
         CopyOutcome::Copied | CopyOutcome::Resumed => Ending::Done,
     };
-    let summary = format!(
+    let raised_changes = applied.map(|p| p.changes).unwrap_or_default();
+    let summary = copied_summary(access, p, describe, &report, &raised_changes, pre.as_ref());
+    let mut details = details(&report);
+    if let Some(obj) = details.as_object_mut() {
+        if let Some(p) = &pre {
+            obj.insert(
+                "preCopy".into(),
+                serde_json::to_value(p).unwrap_or_default(),
+            );
+        }
+        if planned.tuned {
+            obj.insert(
+                "recoveryTuning".into(),
+                serde_json::json!({"changes": raised_changes, "putBack": !raised_changes.is_empty()}),
+            );
+        }
+    }
+    Outcome::new(CMD, status, summary)
+        .with_plan(planned.lines)
+        .with_details(details)
+}
+
+/// The summary of a copy that is done.
+fn copied_summary(
+    access: &EsAccess,
+    p: &Preview,
+    describe: &str,
+    report: &es::CopyReport,
+    raised_changes: &[tuning::SettingChange],
+    pre: Option<&es::precopy::PreCopyReport>,
+) -> String {
+    let mut summary = format!(
         "{} Camunda indices copied {describe} (snapshot {}); the target's Camunda indices equal the source's{}{}",
         report.indices.len(),
-        preview.snapshot,
+        p.preview.snapshot,
         if report.outcome == CopyOutcome::Resumed {
             " (an interrupted restore was followed to its end)"
         } else {
@@ -321,108 +471,25 @@ pub async fn copy(
             ))
             .unwrap_or_default()
     );
-    let mut summary = summary;
-    let raised_changes = applied.map(|p| p.changes).unwrap_or_default();
     if !raised_changes.is_empty() {
         summary.push_str(&format!(
             "; the recovery settings raised for the restore were put back ({})",
-            keys(&raised_changes)
+            keys(raised_changes)
         ));
     }
-    if let Some(p) = &pre {
+    if let Some(pc) = pre {
         summary.push_str(&format!(
             "; repository {} keeps the pre-copy {} and {} (delete them when no longer needed: DELETE _snapshot/{}/<name>)",
-            access.repository, p.snapshot.snapshot, preview.snapshot, access.repository
+            access.repository, pc.snapshot.snapshot, p.preview.snapshot, access.repository
         ));
     }
-    let mut details = details(&report);
-    if let Some(obj) = details.as_object_mut() {
-        if let Some(p) = &pre {
-            obj.insert(
-                "preCopy".into(),
-                serde_json::to_value(p).unwrap_or_default(),
-            );
-        }
-        if tuned {
-            obj.insert(
-                "recoveryTuning".into(),
-                serde_json::json!({"changes": raised_changes, "putBack": !raised_changes.is_empty()}),
-            );
-        }
-    }
-    Ok(Outcome::new(CMD, status, summary)
-        .with_plan(plan)
-        .with_details(details))
+    summary
 }
-
-/// `e` with `more` appended, keeping its kind (and so its exit code: a timeout stays 4).
-fn also(e: Error, more: &Error) -> Error {
-    match e {
-        Error::Timeout { what, after } => Error::Timeout {
-            what: format!("{what}; {more}"),
-            after,
-        },
-        Error::Unreachable { what, detail } => Error::Unreachable {
-            what,
-            detail: format!("{detail}; {more}"),
-        },
-        Error::Refused(m) => Error::Refused(format!("{m}; {more}")),
-        other => Error::failed(format!("{other}; {more}")),
-    }
-}
-
-/// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
-async fn pre_copy_plan(st: &es::EsConn, opts: &es::EsOptions, spec: &CopySpec) -> Vec<String> {
-    let writable = spec.repo.clone().with_readonly(false);
-    // The repository may not be registered on the source yet: then there is nothing to reuse.
-    match es::precopy::find_pre_copy(st.t(), opts).await {
-        Ok(Some(found)) => vec![format!(
-            "source: (pre-copy: reuse {} of repository {}, {}{})",
-            found.snapshot,
-            opts.repository,
-            found.state,
-            found
-                .start_time
-                .as_deref()
-                .map(|t| format!(", started {t}"))
-                .unwrap_or_default()
-        )],
-        _ => {
-            let name =
-                es::precopy::pre_copy_name().unwrap_or_else(|_| "failback-precopy-<time>".into());
-            es::precopy::pre_copy_calls(
-                &opts.repository,
-                &writable,
-                spec.snapshot_rate.as_deref(),
-                &name,
-            )
-        }
-    }
-}
-
-/// One line about a pre-copy that is done.
-fn pre_copy_note(r: &es::precopy::PreCopyReport) -> String {
-    format!(
-        "pre-copy: snapshot {} {}{}",
-        r.snapshot.snapshot,
-        if r.reused {
-            "reused (taken earlier)"
-        } else {
-            "taken while Camunda runs"
-        },
-        r.stats
-            .map(|s| format!(", {} bytes in {} files", s.total_bytes, s.total_files))
-            .unwrap_or_default()
-    )
-}
-
-/// The call `--pause-exporting` adds in front of the plan.
-const PAUSE_CALL: &str = "gateway: POST /actuator/exporting/pause";
 
 /// The input of a copy, checked before any call: the source's and the target's settings and
 /// the repository to register. Bad flags are exit 2; `--delete-existing-indices` outside the
 /// recreated region is refused (exit 3).
-fn validate(
+pub(super) fn validate(
     session: &Session,
     access: &EsAccess,
     repo: &RepoFlags,
@@ -499,123 +566,32 @@ fn validate(
     Ok((from, to, spec))
 }
 
-/// Why the copy must not run yet, if it must not: exporting is not paused. The pause state is
-/// read on the brokers (SPEC 3.3); `--exporting-paused` (`stated_paused`) is the operator's word
-/// for it, needed only where the brokers cannot be read.
-async fn exporting_refusal(session: &Session, stated_paused: bool) -> Option<String> {
-    let view = crate::commands::pause_state::observe(session).await;
-    let not_paused = view.not_in("PAUSED");
-    if view.observed() && !not_paused.is_empty() {
-        Some(format!(
-            "exporting is not paused: {} partition replicas show otherwise ({}{}). Pause it first \
-             ({}), else the copy misses what is exported meanwhile; or let this run pause it with \
-             --pause-exporting",
-            not_paused.len(),
-            not_paused
-                .iter()
-                .take(3)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            if not_paused.len() > 3 { ", …" } else { "" },
-            crate::procedure::Action::PauseExporting
-                .step()
-                .cite(&crate::procedure::Fill::default())
-        ))
-    } else if !view.observed() && !stated_paused {
-        Some(format!(
-            "exporting must be paused before copying Elasticsearch ({}), else the copy misses what is \
-             exported meanwhile. The brokers' pause state could not be read ({}): state it with \
-             --exporting-paused once you have paused it, or let this run pause it with --pause-exporting",
-            crate::procedure::Action::PauseExporting
-                .step()
-                .cite(&crate::procedure::Fill::default()),
-            view.unread().join("; ")
-        ))
-    } else {
-        None
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_renders_its_own_flags_for_the_plan_and_the_rerun_hints() {
+        let access = EsAccess {
+            user: Some("elastic".into()),
+            password_env: Some("ES_PASSWORD".into()),
+            ..EsAccess::default()
+        };
+        let args = CopyArgs {
+            exporting_paused: true,
+            delete_existing: true,
+            snapshot_rate: Some("200mb".into()),
+            tuning: false,
+            ..CopyArgs::failback_copy()
+        };
+        assert_eq!(
+            args.flags(&access, Some("b")),
+            "--repo camunda_backup --bucket b --exporting-paused --delete-existing-indices \
+             --es-user elastic --es-password-env ES_PASSWORD --snapshot-rate 200mb --no-tuning"
+        );
+        assert_eq!(
+            CopyArgs::failback_copy().flags(&EsAccess::default(), None),
+            "--repo camunda_backup"
+        );
     }
-}
-
-/// `--pause-exporting`: pause exporting for the copy. The guard (armed before the pause is
-/// sent) makes sure neither a failure nor a signal leaves it paused until the copy ends; it is
-/// returned only when this run paused (a pause found in place is not this run's to undo).
-async fn pause_for_the_copy(session: &Session) -> Result<Option<PauseGuard>> {
-    let g = PauseGuard::arm(
-        session,
-        session.management().await?,
-        "kubectl c8dr es copy --pause-exporting",
-        vec![
-            "exporting pause".into(),
-            "es copy: snapshot of the source, restore into the target".into(),
-        ],
-    );
-    // The pause is the run's own: it prints its own plan, and --yes covers it.
-    let paused = crate::commands::exporting::exporting_pause(session, false).await?;
-    session
-        .ui
-        .note(format!("{}: {}", paused.command, paused.summary));
-    g.done("exporting pause");
-    Ok((paused.status == Ending::Done).then_some(g))
-}
-
-/// The copy failed after this run paused exporting: resume it, or say how.
-async fn undo_pause(session: &Session, guard: PauseGuard) {
-    drop(guard);
-    let revert = match crate::commands::exporting::exporting_resume(session).await {
-        Ok(_) => "exporting (paused by this run) was resumed".to_string(),
-        Err(r) => format!(
-            "resuming exporting ALSO failed ({r}): run now: {}",
-            crate::commands::pause_guard::resume_command(session)
-        ),
-    };
-    session.ui.warn(&revert);
-}
-
-/// The pre-copy as its own step (the failback driver runs it before its pause, or before
-/// failback 2): the plan lines, with reads only.
-pub async fn pre_copy_preview(
-    session: &Session,
-    access: &EsAccess,
-    repo: &RepoFlags,
-    args: &CopyArgs,
-) -> Result<Vec<String>> {
-    let (from, _, spec) = validate(session, access, repo, args)?;
-    let source = Session::new(from, session.ui.clone());
-    let st = es::connect(&source, access).await?;
-    let opts = access.options(session);
-    let copy_spec = CopySpec {
-        repo: spec,
-        snapshot: None,
-        delete_existing: false,
-        snapshot_rate: args.snapshot_rate.clone(),
-    };
-    Ok(pre_copy_plan(&st, &opts, &copy_spec).await)
-}
-
-/// Run the pre-copy (no confirmation here: the caller's plan showed it); returns its report
-/// and a one-line note.
-pub async fn pre_copy_run(
-    session: &Session,
-    access: &EsAccess,
-    repo: &RepoFlags,
-    args: &CopyArgs,
-) -> Result<(es::precopy::PreCopyReport, String)> {
-    let (from, _, spec) = validate(session, access, repo, args)?;
-    let source = Session::new(from, session.ui.clone());
-    let st = es::connect(&source, access).await?;
-    let opts = access.options(session);
-    let bars = Bars::new(session);
-    let r = es::precopy::pre_copy(
-        st.t(),
-        &opts,
-        &spec,
-        args.snapshot_rate.as_deref(),
-        &|ph, p| bars.update(ph, p),
-    )
-    .await;
-    bars.finish();
-    let r = r?;
-    let note = pre_copy_note(&r);
-    Ok((r, note))
 }

@@ -4,6 +4,8 @@
 //! is [`crate::es::access`], the operations are [`crate::es`].
 
 mod copy;
+mod copy_pause;
+mod pre_copy;
 mod repo;
 mod restore;
 mod snapshot;
@@ -21,7 +23,8 @@ use crate::output::{Render, table};
 use crate::region::RegionRef;
 use crate::session::{Session, Settings};
 
-pub use self::copy::{CopyArgs, copy, pre_copy_preview, pre_copy_run};
+pub use self::copy::{CopyArgs, copy};
+pub use self::pre_copy::{pre_copy_preview, pre_copy_run};
 pub use self::repo::{RepoView, repo_register, repo_show};
 pub use self::restore::snapshot_restore;
 pub use self::snapshot::{

@@ -177,6 +177,33 @@ pub(super) async fn probe_region(
     report.reachable = true;
     probe.obs.reachable = true;
 
+    let installed = read_install(session, kube, id, limit, &mut report, &mut probe).await;
+    if installed != Some(false) {
+        read_services(session, id, limit, &mut report, &mut probe).await;
+    }
+
+    probe.obs.installed = installed;
+    probe.obs.schema_manager_disabled = report.schema_manager_disabled;
+    probe.obs.es = report.elasticsearch.as_ref().map(|e| EsObservation {
+        camunda_indices: e.camunda_indices.len(),
+        restoring: e.restoring,
+        restored_from: e.restored_from.clone(),
+    });
+    probe.report = report;
+    probe
+}
+
+/// The release in a region: the unified ConfigMap (profiles, configured sizes) and the broker
+/// pods; whether it is installed (`None`: cannot tell).
+async fn read_install(
+    session: &Session,
+    kube: &crate::kube::RegionClient,
+    id: RegionId,
+    limit: Duration,
+    report: &mut RegionView,
+    probe: &mut RegionProbe,
+) -> Option<bool> {
+    let s = &session.settings;
     let configmap = crate::chart::unified_configmap(&s.release);
     let selector = chart::broker_selector(&s.release);
     let (cm, pods) = tokio::join!(
@@ -221,89 +248,97 @@ pub(super) async fn probe_region(
             report.schema_manager_disabled = Some(pods.iter().any(pod_disables_schema_manager));
         }
     }
+    installed
+}
 
-    if installed != Some(false) {
-        let want_rest = RestAuth::from_env(&s.env).is_ok_and(|a| !a.is_none());
-        let mgmt = bounded("the Zeebe gateway", limit, async {
-            let m = session.management().await?;
-            let (cluster, exporters) = tokio::join!(m.cluster(), m.exporters());
-            Ok((cluster?, exporters?))
+/// The services of an installed region, at once: the gateway (cluster, exporters), the v2 REST
+/// API, Elasticsearch and the brokers' partitions.
+async fn read_services(
+    session: &Session,
+    id: RegionId,
+    limit: Duration,
+    report: &mut RegionView,
+    probe: &mut RegionProbe,
+) {
+    let s = &session.settings;
+    let want_rest = RestAuth::from_env(&s.env).is_ok_and(|a| !a.is_none());
+    let mgmt = bounded("the Zeebe gateway", limit, async {
+        let m = session.management().await?;
+        let (cluster, exporters) = tokio::join!(m.cluster(), m.exporters());
+        Ok((cluster?, exporters?))
+    });
+    let rest = async {
+        if !want_rest {
+            return None;
+        }
+        Some(
+            bounded("the v2 REST API", limit, async {
+                session.rest().await?.topology().await
+            })
+            .await,
+        )
+    };
+    let es = bounded("Elasticsearch", limit, es_status(session));
+    let exporting = bounded("the brokers' partitions", limit, async {
+        Ok(crate::commands::pause_state::observe_region(session).await)
+    });
+    let (mgmt, rest, es, exporting) = tokio::join!(mgmt, rest, es, exporting);
+    if let Ok(x) = exporting {
+        // A member that answered `{}` (its own partition query timed out) is unread, not
+        // "nothing to check": judged against the configuration read at the same time.
+        report.exporting = Some(match &mgmt {
+            Ok((cluster, _)) => x.judged(&crate::commands::pause_state::expected_of(cluster)),
+            Err(_) => x,
         });
-        let rest = async {
-            if !want_rest {
-                return None;
-            }
-            Some(
-                bounded("the v2 REST API", limit, async {
-                    session.rest().await?.topology().await
-                })
-                .await,
-            )
-        };
-        let es = bounded("Elasticsearch", limit, es_status(session));
-        let exporting = bounded("the brokers' partitions", limit, async {
-            Ok(crate::commands::pause_state::observe_region(session).await)
-        });
-        let (mgmt, rest, es, exporting) = tokio::join!(mgmt, rest, es, exporting);
-        if let Ok(x) = exporting {
-            // A member that answered `{}` (its own partition query timed out) is unread, not
-            // "nothing to check": judged against the configuration read at the same time.
-            report.exporting = Some(match &mgmt {
-                Ok((cluster, _)) => x.judged(&crate::commands::pause_state::expected_of(cluster)),
-                Err(_) => x,
-            });
+    }
+    let topo_ok = match &rest {
+        Some(Ok(t)) => Some(t),
+        _ => None,
+    };
+    record_gateway(mgmt, topo_ok, report, probe);
+    match rest {
+        Some(Ok(t)) => probe.topology = Some(t),
+        Some(Err(e)) => tracing::debug!("{id}: v2 topology: {e}"),
+        None => {}
+    }
+    match es {
+        Ok(es) => report.elasticsearch = Some(es),
+        Err(e) => report.errors.push(e.to_string()),
+    }
+}
+
+/// What the gateway answered, or why not.
+fn record_gateway(
+    mgmt: Result<(ClusterTopology, Vec<ExporterStatus>)>,
+    topo_ok: Option<&Topology>,
+    report: &mut RegionView,
+    probe: &mut RegionProbe,
+) {
+    match mgmt {
+        Ok((cluster, exporters)) => {
+            report.gateway_reachable = Some(true);
+            probe.cluster = Some(cluster);
+            probe.exporters = Some(exporters);
         }
-        let topo_ok = match &rest {
-            Some(Ok(t)) => Some(t.clone()),
-            _ => None,
-        };
-        match mgmt {
-            Ok((cluster, exporters)) => {
-                report.gateway_reachable = Some(true);
-                probe.cluster = Some(cluster);
-                probe.exporters = Some(exporters);
+        // The gateway answers but its coordinator (the lowest member) does not: region 0 lost
+        // (SPEC 3.1 "Routing"). Membership from /v2/topology; exporters and a pending change
+        // cannot be read until the forced removal completes (camunda/camunda#63506).
+        Err(e) if crate::zeebe::management::coordinator_unreachable(&e) && topo_ok.is_some() => {
+            report.gateway_reachable = Some(true);
+            if let Some(t) = topo_ok {
+                probe.cluster = Some(crate::commands::cluster::cluster_from_topology(t));
             }
-            // The gateway answers but its coordinator (the lowest member) does not: region 0 lost
-            // (SPEC 3.1 "Routing"). Membership from /v2/topology; exporters and a pending change
-            // cannot be read until the forced removal completes (camunda/camunda#63506).
-            Err(e)
-                if crate::zeebe::management::coordinator_unreachable(&e) && topo_ok.is_some() =>
-            {
-                report.gateway_reachable = Some(true);
-                if let Some(t) = &topo_ok {
-                    probe.cluster = Some(crate::commands::cluster::cluster_from_topology(t));
-                }
-                probe.exporters = Some(vec![]);
-                report.errors.push(format!(
-                    "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending \
-                     change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
-                ));
-            }
-            Err(e) => {
-                report.gateway_reachable = Some(false);
-                report.errors.push(e.to_string());
-            }
+            probe.exporters = Some(vec![]);
+            report.errors.push(format!(
+                "the coordinator does not answer ({e}): membership from /v2/topology; the exporters and a pending \
+                 change cannot be read until the lost region's brokers are removed (camunda/camunda#63506)"
+            ));
         }
-        match rest {
-            Some(Ok(t)) => probe.topology = Some(t),
-            Some(Err(e)) => tracing::debug!("{id}: v2 topology: {e}"),
-            None => {}
-        }
-        match es {
-            Ok(es) => report.elasticsearch = Some(es),
-            Err(e) => report.errors.push(e.to_string()),
+        Err(e) => {
+            report.gateway_reachable = Some(false);
+            report.errors.push(e.to_string());
         }
     }
-
-    probe.obs.installed = installed;
-    probe.obs.schema_manager_disabled = report.schema_manager_disabled;
-    probe.obs.es = report.elasticsearch.as_ref().map(|e| EsObservation {
-        camunda_indices: e.camunda_indices.len(),
-        restoring: e.restoring,
-        restored_from: e.restored_from.clone(),
-    });
-    probe.report = report;
-    probe
 }
 
 /// What both probes show of the cluster: the surviving side's gateway when it answers, else the

@@ -150,31 +150,7 @@ fn region_text(r: &RegionView) -> String {
         },
     ));
     if r.installed != Some(false) {
-        out.push_str(&field(
-            "profiles",
-            &r.profiles
-                .as_ref()
-                .map(|p| format!("{} ({})", p.active.join(","), p.matches))
-                .unwrap_or_else(|| "unknown".into()),
-        ));
-        out.push_str(&field(
-            "schema manager",
-            &yes_no(
-                r.schema_manager_disabled,
-                &format!("off: {SCHEMA_MANAGER_VAR}=false"),
-                &format!("on: {SCHEMA_MANAGER_VAR} not set"),
-            ),
-        ));
-        out.push_str(&field(
-            "gateway",
-            &yes_no(r.gateway_reachable, "answers", "does not answer"),
-        ));
-        if let Some(x) = &r.exporting {
-            out.push_str(&field("exporting", &exporting_text(x)));
-            if let Some(lag) = lag_text(x) {
-                out.push_str(&field("exporting lag", &lag));
-            }
-        }
+        out.push_str(&installed_text(r));
     }
     if r.installed == Some(false) {
         for e in &r.errors {
@@ -182,21 +158,7 @@ fn region_text(r: &RegionView) -> String {
         }
         return out;
     }
-    out.push_str(&field(
-        "elasticsearch",
-        &r.elasticsearch
-            .as_ref()
-            .map(|e| {
-                format!(
-                    "{}, {} indices, {} Camunda indices{}",
-                    e.health,
-                    e.indices,
-                    e.camunda_indices.len(),
-                    if e.restoring { ", restoring" } else { "" }
-                )
-            })
-            .unwrap_or_else(|| "unknown".into()),
-    ));
+    out.push_str(&field("elasticsearch", &es_text(r)));
     for e in &r.errors {
         out.push_str(&wrap("  ! ", "    ", e));
     }
@@ -214,49 +176,7 @@ pub(super) fn cluster_text(c: &ClusterView) -> String {
             .map(|rf| format!(" (configured {rf})"))
             .unwrap_or_default()
     );
-    let rows = c
-        .brokers
-        .iter()
-        .map(|b| {
-            // The compact form of `topology` (`1L 6F`), so that eight partitions fit 80 columns.
-            let parts = b
-                .partitions
-                .iter()
-                .map(|p| {
-                    crate::commands::topology::partition_cell(
-                        p.id,
-                        &p.role,
-                        p.health.as_deref().map(|h| h == "healthy"),
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" ");
-            let unhealthy = b
-                .partitions
-                .iter()
-                .filter(|p| p.health.as_deref().is_some_and(|h| h != "healthy"))
-                .count();
-            let health = if b.partitions.iter().all(|p| p.health.is_none()) {
-                "-".to_string()
-            } else if unhealthy == 0 {
-                "healthy".to_string()
-            } else {
-                format!("{unhealthy} unhealthy")
-            };
-            vec![
-                b.id.to_string(),
-                b.region.clone(),
-                if b.member { "yes" } else { "no" }.into(),
-                match b.reachable {
-                    Some(true) => "yes".into(),
-                    Some(false) => "no".into(),
-                    None => "-".into(),
-                },
-                if parts.is_empty() { "-".into() } else { parts },
-                health,
-            ]
-        })
-        .collect();
+    let rows = c.brokers.iter().map(broker_row).collect();
     out.push_str(&table(
         &[
             "BROKER",
@@ -272,6 +192,101 @@ pub(super) fn cluster_text(c: &ClusterView) -> String {
         out.push_str(crate::commands::topology::PARTITION_LEGEND);
         out.push('\n');
     }
+    out.push_str(&changes_text(c));
+    out
+}
+
+/// The lines of a release that may be installed: profiles, schema manager, gateway, exporting.
+fn installed_text(r: &RegionView) -> String {
+    let mut out = String::new();
+    out.push_str(&field(
+        "profiles",
+        &r.profiles
+            .as_ref()
+            .map(|p| format!("{} ({})", p.active.join(","), p.matches))
+            .unwrap_or_else(|| "unknown".into()),
+    ));
+    out.push_str(&field(
+        "schema manager",
+        &yes_no(
+            r.schema_manager_disabled,
+            &format!("off: {SCHEMA_MANAGER_VAR}=false"),
+            &format!("on: {SCHEMA_MANAGER_VAR} not set"),
+        ),
+    ));
+    out.push_str(&field(
+        "gateway",
+        &yes_no(r.gateway_reachable, "answers", "does not answer"),
+    ));
+    if let Some(x) = &r.exporting {
+        out.push_str(&field("exporting", &exporting_text(x)));
+        if let Some(lag) = lag_text(x) {
+            out.push_str(&field("exporting lag", &lag));
+        }
+    }
+    out
+}
+
+/// A region's search engine in one line.
+fn es_text(r: &RegionView) -> String {
+    r.elasticsearch
+        .as_ref()
+        .map(|e| {
+            format!(
+                "{}, {} indices, {} Camunda indices{}",
+                e.health,
+                e.indices,
+                e.camunda_indices.len(),
+                if e.restoring { ", restoring" } else { "" }
+            )
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// One broker's row of the cluster table.
+fn broker_row(b: &super::view::BrokerView) -> Vec<String> {
+    // The compact form of `topology` (`1L 6F`), so that eight partitions fit 80 columns.
+    let parts = b
+        .partitions
+        .iter()
+        .map(|p| {
+            crate::commands::topology::partition_cell(
+                p.id,
+                &p.role,
+                p.health.as_deref().map(|h| h == "healthy"),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let unhealthy = b
+        .partitions
+        .iter()
+        .filter(|p| p.health.as_deref().is_some_and(|h| h != "healthy"))
+        .count();
+    let health = if b.partitions.iter().all(|p| p.health.is_none()) {
+        "-".to_string()
+    } else if unhealthy == 0 {
+        "healthy".to_string()
+    } else {
+        format!("{unhealthy} unhealthy")
+    };
+    vec![
+        b.id.to_string(),
+        b.region.clone(),
+        if b.member { "yes" } else { "no" }.into(),
+        match b.reachable {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => "-".into(),
+        },
+        if parts.is_empty() { "-".into() } else { parts },
+        health,
+    ]
+}
+
+/// The exporters, the pending change and the last one.
+fn changes_text(c: &ClusterView) -> String {
+    let mut out = String::new();
     out.push_str(&format!(
         "exporters: {}\n",
         if c.exporters.is_empty() {
