@@ -10,19 +10,10 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 /// Files that may still spell step numbers, each with the reason.
-const ALLOWED: &[(&str, &str)] = &[
-    (
-        "common/src/procedure/steps.rs",
-        "the table itself: its docs give examples of its labels",
-    ),
-    // Owned by other engineers at the time of writing (issue 21 item 2 is theirs there): their
-    // doc comments and code comments name steps by number. Remove an entry once its files are
-    // clean; the test then keeps them so.
-    (
-        "common/src/commands/",
-        "another engineer's refactor (issue 21)",
-    ),
-];
+const ALLOWED: &[(&str, &str)] = &[(
+    "common/src/procedure/steps.rs",
+    "the table itself: its docs give examples of its labels",
+)];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,5 +1,5 @@
-//! `kubectl c8dr brokers remove|add`: force-remove the lost region's brokers (failover step 1)
-//! and re-add the recreated region's brokers (failback step 7), through the mutation runner.
+//! `kubectl c8dr brokers remove|add`: force-remove the lost region's brokers (the forced removal of the lost brokers)
+//! and re-add the recreated region's brokers (the brokers' re-add), through the mutation runner.
 
 use serde_json::json;
 
@@ -30,7 +30,7 @@ pub(super) fn plan_lines(planned: &PlannedOperations) -> Vec<String> {
 struct Patch<'a> {
     cmd: &'static str,
     body: ClusterPatch,
-    /// `?force=true`: a forced removal (never with `add`, SPEC 3.1).
+    /// `?force=true`: a forced removal (never with `add`, docs/api-behaviour.md §1).
     force: bool,
     /// The cluster as read before: a newer change id was started after it.
     before: &'a ClusterTopology,
@@ -101,7 +101,7 @@ fn change_name(id: Option<i64>) -> String {
         .unwrap_or_else(|| "the change".into())
 }
 
-/// `brokers remove`: force-remove the lost region's brokers (failover step 1). Works with the
+/// `brokers remove`: force-remove the lost region's brokers (the forced removal of the lost brokers). Works with the
 /// coordinator lost (region 0): membership and liveness from `/v2/topology`, the forced removal
 /// sent to the lowest surviving member by the gateway, completion from `/v2/topology`.
 pub async fn brokers_remove(
@@ -171,7 +171,7 @@ pub async fn brokers_remove(
     .await
 }
 
-/// Safety of a forced removal (SPEC 4.2): positive evidence that every broker to remove is
+/// Safety of a forced removal (docs/contract.md §4 rule 2): positive evidence that every broker to remove is
 /// down, or the operator's `--skip-liveness-check` (warned, and still never every broker).
 async fn removal_evidence(
     session: &Session,
@@ -232,7 +232,7 @@ async fn removed(
 }
 
 /// `brokers add`: re-add the recreated region's brokers with the original replication factor
-/// (failback step 7). A normal change: `force` is never sent with `add` (SPEC 3.1).
+/// (the brokers' re-add). A normal change: `force` is never sent with `add` (docs/api-behaviour.md §1).
 pub async fn brokers_add(
     session: &Session,
     selection: Selection,

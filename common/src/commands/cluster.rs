@@ -1,6 +1,6 @@
 //! Reading the Zeebe cluster configuration as far as it can be read: `GET /actuator/cluster`, or,
 //! while the coordinator does not answer (its region is lost), membership from `/v2/topology`
-//! (SPEC 3.1 "Routing", camunda/camunda#63506). Every Zeebe command reads the cluster through here.
+//! (docs/api-behaviour.md §1 "Routing", camunda/camunda#63506). Every Zeebe command reads the cluster through here.
 
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -9,7 +9,7 @@ use crate::zeebe::model::{BrokerState, ClusterTopology, LastChange, PartitionSta
 use crate::zeebe::{ManagementClient, RestAuth};
 
 /// Context for an error of a routed management call: when the gateway cannot reach the
-/// coordinator, say so and what it means (SPEC 3.1 "Routing", camunda/camunda#63506).
+/// coordinator, say so and what it means (docs/api-behaviour.md §1 "Routing", camunda/camunda#63506).
 pub(crate) fn explain_coordinator(e: Error, t: Option<&ClusterTopology>) -> Error {
     if !coordinator_unreachable(&e) {
         return e;
@@ -137,7 +137,7 @@ pub(crate) async fn read_cluster(
             })
         }
         // Credentials are what is missing: with them, /v2/topology carries the procedure while the
-        // coordinator is lost. Refuse (exit 3) and say how to provide them (SPEC 4.2).
+        // coordinator is lost. Refuse (exit 3) and say how to provide them (docs/contract.md §4 rule 2).
         Err(
             rest @ Error::Api {
                 status: 401 | 403, ..

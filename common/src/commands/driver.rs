@@ -21,7 +21,7 @@ pub struct StepReport {
     pub seconds: f64,
 }
 
-/// The steps a driver ran, in order, each noted as it ends (`✓ failback 3: …`).
+/// The steps a driver ran, in order, each noted as it ends (`✓ <step tag>: …`).
 pub struct Steps {
     ui: Ui,
     pub done: Vec<StepReport>,

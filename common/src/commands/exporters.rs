@@ -1,5 +1,5 @@
-//! `kubectl c8dr exporters list|disable|enable`: the Zeebe exporters (failover step 2, failback
-//! step 5). Disabling and enabling are topology changes, run by the mutation runner.
+//! `kubectl c8dr exporters list|disable|enable`: the Zeebe exporters (the lost exporter's disable,
+//! the recreated one's enable). Disabling and enabling are topology changes, run by the mutation runner.
 
 use serde::Serialize;
 use serde_json::json;
@@ -92,7 +92,7 @@ fn find_exporter<'a>(
     })
 }
 
-/// Wait until `GET /actuator/exporters` shows the target status (it lags briefly, SPEC 3.2).
+/// Wait until `GET /actuator/exporters` shows the target status (it lags briefly, docs/api-behaviour.md §2).
 async fn wait_exporter_status(
     session: &Session,
     mgmt: &ManagementClient,
@@ -118,8 +118,8 @@ async fn wait_exporter_status(
     }
 }
 
-/// `exporters disable ID` (failover step 2) and `exporters enable ID [--initialize-from F]`
-/// (failback step 5).
+/// `exporters disable ID` (the lost exporter's disable) and `exporters enable ID [--initialize-from F]`
+/// (the exporter's enable).
 pub async fn exporter_set(
     session: &Session,
     id: &str,
@@ -130,7 +130,7 @@ pub async fn exporter_set(
 }
 
 /// [`exporter_set`], with `allow_no_exporter`: disabling the last enabled exporter is refused
-/// unless it is set (SPEC safety rule 10).
+/// unless it is set (docs/contract.md §4 rule 10).
 /// An exporter id goes into the management API's path (`/actuator/exporters/{id}/disable`):
 /// refuse what cannot be one (empty, whitespace, control characters, path or query characters)
 /// before anything is sent.
@@ -149,7 +149,7 @@ fn check_exporter_id(source: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Bad input before any call (SPEC safety rule 8): the exporter ids.
+/// Bad input before any call (docs/contract.md §4 rule 8): the exporter ids.
 fn validate_ids(id: &str, initialize_from: Option<&str>) -> Result<()> {
     check_exporter_id("exporter id", id)?;
     if let Some(from) = initialize_from {
@@ -237,7 +237,7 @@ pub async fn exporter_set_with(
         find_exporter(&list, from, "--initialize-from")?;
     }
     // The cluster configuration decides "already done": GET /actuator/exporters can still show
-    // the previous state right after a change (SPEC 3.2).
+    // the previous state right after a change (docs/api-behaviour.md §2).
     let t = cluster(mgmt).await?;
     let state_of = |e: &ExporterStatus| {
         t.exporter_state(&e.exporter_id)

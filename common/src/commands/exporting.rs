@@ -1,5 +1,5 @@
-//! `kubectl c8dr exporting pause [--soft]|resume` (failback steps 3 and 6), run by the mutation
-//! runner and verified on every broker pod (`commands::pause_state`, SPEC 3.3).
+//! `kubectl c8dr exporting pause [--soft]|resume` (the pause and the resume of the failback), run by the mutation
+//! runner and verified on every broker pod (`commands::pause_state`, docs/api-behaviour.md §3).
 
 use std::time::Duration;
 
@@ -15,8 +15,8 @@ use crate::zeebe::ManagementClient;
 /// How long a pause or resume may take to show on every broker after the gateway accepted it.
 const PHASE_SETTLE: Duration = Duration::from_secs(10);
 
-/// A pause the brokers refused is sent again (it is what makes a partial pause complete, SPEC
-/// 3.3): four attempts in all, 250 ms apart at first.
+/// A pause the brokers refused is sent again (it is what makes a partial pause complete,
+/// docs/api-behaviour.md §3): four attempts in all, 250 ms apart at first.
 const PAUSE_ATTEMPTS: Backoff = Backoff::new(4, Duration::from_millis(250), Duration::from_secs(1));
 
 fn phase_word(soft: bool) -> &'static str {
@@ -160,8 +160,8 @@ async fn revert(session: &Session, mgmt: &ManagementClient, error: Error) -> Err
     Error::failed(format!("pausing exporting failed: {error}; {revert}"))
 }
 
-/// `exporting pause [--soft]` (failback step 3). The pause state is read on every broker first
-/// (SPEC 3.3): a hard pause over a soft one is refused (camunda/camunda#55838), a pause already in
+/// `exporting pause [--soft]` (the pause). The pause state is read on every broker first
+/// (docs/api-behaviour.md §3): a hard pause over a soft one is refused (camunda/camunda#55838), a pause already in
 /// place is "already done". The pause needs every partition complete and is not atomic: retried a
 /// few times, then reverted with a resume. Success is reported only once every partition of every
 /// broker that can be read shows the pause.
@@ -303,7 +303,7 @@ async fn paused(
 }
 
 /// A resume that did not go through. Its answer lost (a dropped tunnel, a reset connection):
-/// the brokers say whether it took (SPEC 4.7: re-read, do not guess); when they show partitions
+/// the brokers say whether it took (docs/contract.md §4 rule 7: re-read, do not guess); when they show partitions
 /// still paused, it was not applied there and is sent once more. Whatever remains an error says
 /// that exporting may still be paused and what to run.
 async fn resume_failed(session: &Session, mgmt: &ManagementClient, error: Error) -> Result<()> {
@@ -338,7 +338,7 @@ async fn resume_failed(session: &Session, mgmt: &ManagementClient, error: Error)
     })
 }
 
-/// `exporting resume` (failback step 6), verified on the brokers like a pause.
+/// `exporting resume` (the resume), verified on the brokers like a pause.
 pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
     const CMD: &str = "exporting resume";
     let mgmt = session.management().await?;
@@ -351,7 +351,7 @@ pub async fn exporting_resume(session: &Session) -> Result<Outcome> {
         .always_waits()
         .run(
             // Like the pause: a broadcast the gateway refused reached no broker, or only some;
-            // resuming again is harmless and is what SPEC 3.3 asks (retry until success).
+            // resuming again is harmless and is what docs/api-behaviour.md §3 asks (retry until success).
             async || {
                 retry_if("exporting resume", PAUSE_ATTEMPTS, refused, |attempt| async move {
                     mgmt.exporting_resume().await.inspect_err(|e| {

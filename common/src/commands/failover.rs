@@ -37,7 +37,7 @@ pub fn failover_preflight(
         }
         (Some(s), _) => s,
         (None, Some(d)) => d,
-        // Failover step 1 already done: one region has no members left.
+        // the forced removal of the lost brokers already done: one region has no members left.
         (None, None) => match [RegionId::ZERO, RegionId::ONE]
             .into_iter()
             .find(|r| !members.iter().any(|m| r.holds(*m)))
@@ -71,7 +71,7 @@ pub fn failover_preflight(
 }
 
 /// The gateway's own plan of the forced removal (its `dryRun`, which also works with the
-/// coordinator lost: it goes to the lowest retained member, SPEC 3.1), shown before the operator
+/// coordinator lost: it goes to the lowest retained member, docs/api-behaviour.md §1), shown before the operator
 /// is asked: the brokers that go and the replication factor before → after. Nothing to show when
 /// the lost brokers are no members any more (a re-run); a failed dry run is said, not fatal (the
 /// step itself plans again and stops on a real error).
@@ -135,7 +135,7 @@ pub fn phase_first(
                 .map(|c| c.members.clone())
                 .unwrap_or_default();
             if members.iter().any(|m| lost.holds(*m)) {
-                // Brokers of that region are members again (failback 7 and after): if they are
+                // Brokers of that region are members again (the brokers' re-add and after): if they are
                 // down now, that is a new loss, for the steps' own checks to judge.
                 return Ok(None);
             }
@@ -168,10 +168,10 @@ pub fn phase_first(
     }
 }
 
-/// `kubectl c8dr failover [--lost REGION]`: failover steps 1–2 against the surviving region.
+/// `kubectl c8dr failover [--lost REGION]`: the failover's steps against the surviving region.
 /// With region 0 lost the coordinator (broker 0) is dead: membership and liveness come from
 /// `/v2/topology`, and the exporters are read once the forced removal has made broker 1 the
-/// coordinator (SPEC 3.1 "Routing").
+/// coordinator (docs/api-behaviour.md §1 "Routing").
 ///
 /// A pipeline of stages: phase → evidence and safety → plan → confirm → act → report. Its steps
 /// are the table's kubectl failover steps, each with an [`Executor`] in [`EXECUTORS`] found by its
@@ -183,7 +183,7 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
         session.kube().await?;
     }
     // The phase first: during a failback the failover is done, and its steps would undo the
-    // failback's (disable the exporter failback 5 enabled again).
+    // failback's (disable the exporter the exporter's enable enabled again).
     let report = super::status::status(session, super::status::PROBE_TIMEOUT).await?;
     if let Some(out) = phase_first(&report, stated)? {
         return Ok(out);
@@ -241,7 +241,7 @@ struct Run<'a> {
 }
 
 /// Evidence and safety: the cluster, which brokers are alive, the lost region (pre-flight), the
-/// removal's evidence (SPEC 4.2), the replication factor before, the exporters.
+/// removal's evidence (docs/contract.md §4 rule 2), the replication factor before, the exporters.
 async fn evidence<'a>(
     session: &'a Session,
     mgmt: &'a ManagementClient,

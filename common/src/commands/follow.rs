@@ -1,4 +1,4 @@
-//! Following a Zeebe topology change (SPEC 3.1): a pending change that does what a mutation would
+//! Following a Zeebe topology change (docs/api-behaviour.md §1): a pending change that does what a mutation would
 //! is followed instead of sending a second request; a mutation's lost answer or 409 is judged by
 //! re-reading the cluster ([`recover`], the Zeebe recovery of `commands::mutation`); a change is
 //! waited for by `GET /actuator/cluster` or, while the coordinator is lost, by `/v2/topology`.
@@ -73,7 +73,7 @@ pub(crate) fn started(planned: PlannedOperations) -> Follow {
     }
 }
 
-/// The recovery of a topology mutation sent once (SPEC safety rule 7), given its `error`: when
+/// The recovery of a topology mutation sent once (docs/contract.md §4 rule 7), given its `error`: when
 /// its answer is lost, the cluster is re-read to learn whether it was applied; a 409 is judged the
 /// same way (a change that does the same is followed). It is never sent again. `before` is the
 /// newest change id seen before it was sent ([`crate::zeebe::change::baseline`]).
@@ -156,7 +156,7 @@ pub(crate) async fn recover(
     ))
 }
 
-/// Wait for change `id` to complete (SPEC 3.1), with progress. `Ok` only on COMPLETED.
+/// Wait for change `id` to complete (docs/api-behaviour.md §1), with progress. `Ok` only on COMPLETED.
 pub async fn wait_for_change(
     session: &Session,
     mgmt: &ManagementClient,
@@ -169,7 +169,7 @@ pub async fn wait_for_change(
 }
 
 /// Wait for a change to complete: by `GET /actuator/cluster`, or, while the coordinator cannot
-/// answer, by `/v2/topology` `lastCompletedChangeId` (SPEC 3.1 "Routing"). Returns the change id
+/// answer, by `/v2/topology` `lastCompletedChangeId` (docs/api-behaviour.md §1 "Routing"). Returns the change id
 /// when it became known.
 pub async fn wait_for(
     session: &Session,
@@ -279,7 +279,7 @@ impl Watch<'_> {
     }
 
     /// The cluster configuration does not answer (`e`): `/v2/topology` may show the change
-    /// completed (SPEC 3.1 "Routing"); its id then.
+    /// completed (docs/api-behaviour.md §1 "Routing"); its id then.
     async fn unreadable(&mut self, session: &Session, e: &Error) -> Option<i64> {
         let rest = session.rest().await.ok()?;
         let topo = rest.topology().await.ok()?;

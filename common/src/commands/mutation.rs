@@ -3,9 +3,9 @@
 //! 3, before anything is sent); [`Mutation::run`] does the rest the same way for every command:
 //!
 //! - `--dry-run`: the plan, nothing sent ([`Ending::DryRun`]);
-//! - the confirmation prompt (SPEC safety rule 1), skipped when an earlier or concurrent run
+//! - the confirmation prompt (docs/contract.md §4 rule 1), skipped when an earlier or concurrent run
 //!   already does exactly this and is only followed ([`Mutation::following`]);
-//! - `submit`, called ONCE: a mutation is never sent again by the runner (SPEC safety rule 7);
+//! - `submit`, called ONCE: a mutation is never sent again by the runner (docs/contract.md §4 rule 7);
 //! - `recover`, given the error of `submit`: after a lost answer or a conflict it re-reads the
 //!   state and learns what happened (a change to follow, or an error saying whether anything
 //!   was applied); it never sends the request again;

@@ -1,4 +1,4 @@
-//! Signals never leave exporting paused (SPEC 3.3, 3.7). A paused exporter stops log compaction
+//! Signals never leave exporting paused (docs/api-behaviour.md §3, 3.7). A paused exporter stops log compaction
 //! and can fill the brokers' disks; an SSH drop (SIGHUP), a cancelled CI job (SIGTERM) or Ctrl-C
 //! (SIGINT) in the middle of `failback` or `es copy --pause-exporting` must not leave it so.
 //!

@@ -1,4 +1,4 @@
-//! The exporting pause state, observed on the brokers themselves (SPEC 3.3): the gateway reports
+//! The exporting pause state, observed on the brokers themselves (docs/api-behaviour.md §3): the gateway reports
 //! none, but every broker answers `GET /actuator/partitions` on its own pod's port 9600 with the
 //! `exporterPhase` of each partition it hosts. c8dr reads every broker pod of both regions through
 //! a port-forward to the pod (not the Service), and uses it to verify a pause or resume, to refuse

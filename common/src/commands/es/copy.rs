@@ -1,4 +1,4 @@
-//! `kubectl c8dr es copy --from surviving --to recreated`: the whole failback step 4.
+//! `kubectl c8dr es copy --from surviving --to recreated`: the whole the Elasticsearch copy.
 
 use super::copy_pause::{PAUSE_CALL, pause_for_the_copy, safety, undo_pause};
 use super::pre_copy::{pre_copy_plan, run_pre_copy};
@@ -19,14 +19,14 @@ pub struct CopyArgs {
     pub to: RegionRef,
     pub snapshot: Option<String>,
     pub delete_existing: bool,
-    /// `--exporting-paused`: the operator states that exporting is paused (failback step 3).
+    /// `--exporting-paused`: the operator states that exporting is paused (the pause).
     pub exporting_paused: bool,
     /// Direct URLs for each side (instead of exec).
     pub from_es_url: Option<String>,
     pub to_es_url: Option<String>,
     /// `--feature-states` of the restore (see [`feature_states`]).
     pub feature_states: Option<Vec<String>>,
-    /// `--pause-exporting`: pause exporting first (failback step 3) through this session's
+    /// `--pause-exporting`: pause exporting first (the pause) through this session's
     /// gateway, which also establishes that it is paused.
     pub pause_exporting: bool,
     /// Pre-copy (default; `--no-pre-copy` turns it off): a full snapshot before this run's pause
@@ -97,7 +97,7 @@ impl CopyArgs {
     }
 }
 
-/// `es copy --from surviving --to recreated`: the whole failback step 4, in the stages of every
+/// `es copy --from surviving --to recreated`: the whole the Elasticsearch copy, in the stages of every
 /// mutation: validate the input (exit 2, before any call) → gather evidence (both
 /// Elasticsearch clusters, the brokers' pause state) → safety (refuse while exporting runs) →
 /// plan (reads only) → confirm → act once (pause if asked, snapshot and restore) → recover (a
@@ -342,7 +342,7 @@ async fn calls_with_tuning(
 
 /// Snapshot and restore (act once), with the recovery tuning around the restore; a failure
 /// resumes exporting when this run paused it. The pause stays after a copy that is done: it is
-/// for failback step 5 (exporters enable), by design.
+/// for the exporter's enable (exporters enable), by design.
 async fn transfer(
     session: &Session,
     args: &CopyArgs,

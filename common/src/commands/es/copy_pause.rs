@@ -1,4 +1,4 @@
-//! `es copy` and exporting: the copy runs while exporting is paused (failback step 3), observed
+//! `es copy` and exporting: the copy runs while exporting is paused (the pause), observed
 //! on the brokers or stated; with `--pause-exporting` it pauses itself, and a failure after that
 //! pause resumes exporting.
 
@@ -28,7 +28,7 @@ pub(super) async fn safety(session: &Session, args: &CopyArgs) -> Result<()> {
 pub(super) const PAUSE_CALL: &str = "gateway: POST /actuator/exporting/pause";
 
 /// Why the copy must not run yet, if it must not: exporting is not paused. The pause state is
-/// read on the brokers (SPEC 3.3); `--exporting-paused` (`stated_paused`) is the operator's word
+/// read on the brokers (docs/api-behaviour.md §3); `--exporting-paused` (`stated_paused`) is the operator's word
 /// for it, needed only where the brokers cannot be read.
 async fn exporting_refusal(session: &Session, stated_paused: bool) -> Option<String> {
     let view = crate::commands::pause_state::observe(session).await;

@@ -1,4 +1,4 @@
-//! Elasticsearch commands (failback step 4): `es repo register|show`, `es snapshot
+//! Elasticsearch commands (the Elasticsearch copy): `es repo register|show`, `es snapshot
 //! create|list|show|restore`, `es copy`, `es status`. Each command function gathers evidence,
 //! checks safety, plans, confirms, acts once, waits and reports; how Elasticsearch is reached
 //! is [`crate::es::access`], the operations are [`crate::es`].

@@ -1,6 +1,6 @@
 //! The pre-copy of `es copy`: a full snapshot of the source taken while Camunda still runs,
 //! before the pause, so that the copy's own snapshot (taken while paused) is incremental. The
-//! failback driver runs it as its own step (before its pause, or before failback 2).
+//! failback driver runs it as its own step (before its pause, or before the surviving region's redeploy without webapps).
 
 use super::Bars;
 use super::copy::{CopyArgs, Preview, validate};
@@ -79,7 +79,7 @@ pub(super) fn pre_copy_note(r: &es::precopy::PreCopyReport) -> String {
 }
 
 /// The pre-copy as its own step (the failback driver runs it before its pause, or before
-/// failback 2): the plan lines, with reads only.
+/// the surviving region's redeploy without webapps): the plan lines, with reads only.
 pub async fn pre_copy_preview(
     session: &Session,
     access: &EsAccess,

@@ -40,8 +40,8 @@ pub struct FailbackArgs {
     pub es: crate::es::EsAccess,
     pub delete_existing_indices: bool,
     /// `--no-pre-copy`: no full snapshot of the surviving Elasticsearch before the pause. By
-    /// default it is taken already after failback 1, before failback 2 turns the webapps off
-    /// (that run then stops and names failback 2), else right before the pause.
+    /// default it is taken already after the recreated region's install, before the surviving region's redeploy without webapps turns the webapps off
+    /// (that run then stops and names the surviving region's redeploy without webapps), else right before the pause.
     pub no_pre_copy: bool,
     /// `--no-tuning`: leave the recreated Elasticsearch's recovery limits as they are.
     pub no_tuning: bool,
@@ -64,7 +64,7 @@ async fn webapps_on(session: &Session) -> Result<Option<bool>> {
 /// `kubectl c8dr failback`: the kubectl-side steps of the table (3–7) in order, after checking that the helm
 /// steps before them are done. Everything the steps need (bucket, repository, Elasticsearch in both
 /// regions, exporter ids, replication factor, both regions) is checked before the first mutation,
-/// in `--dry-run` too (SPEC 4.9). The pause state is read on the brokers (SPEC 3.3): a pause that
+/// in `--dry-run` too (docs/contract.md §4 rule 9). The pause state is read on the brokers (docs/api-behaviour.md §3): a pause that
 /// is already in place is not sent again, a soft pause is refused. Each step is skipped when
 /// already done, so a run interrupted at any point converges when run again; exporting is resumed
 /// on every failure after a pause, and on SIGINT/SIGTERM/SIGHUP ([`super::pause_guard`]).
@@ -191,7 +191,7 @@ fn replication_factor(
     Ok(Ok(rf))
 }
 
-/// Safety: the helm side must be done first (failback 1 and 2). With failback 1 done and 2 not,
+/// Safety: the helm side must be done first (the recreated region's install and the surviving region's redeploy). With the recreated region installed and the surviving one not yet redeployed,
 /// the webapps still run, and so can the pre-copy: it is taken then, and the run stops there
 /// (`Some`).
 async fn helm_steps_done(
@@ -340,7 +340,7 @@ async fn copy_checks(run: &Run<'_>) -> Result<Vec<String>> {
         },
         session.ui.clone(),
     );
-    // Checked as a copy that pauses exporting itself, which this run does (failback 3): warning
+    // Checked as a copy that pauses exporting itself, which this run does (the pause): warning
     // here that exporting is not paused yet would tell the operator to do what this run is
     // about to do.
     let dry_copy = super::es::CopyArgs {
@@ -506,8 +506,8 @@ fn pre_copy_args(args: &FailbackArgs) -> super::es::CopyArgs {
     }
 }
 
-/// Failback 1 is done and 2 is not: take the pre-copy while the webapps still run, then stop
-/// and name failback 2 (the next run continues with the pause).
+/// The recreated region is installed and the surviving one not yet redeployed: take the pre-copy while the webapps still run, then stop
+/// and name the surviving region's redeploy without webapps (the next run continues with the pause).
 async fn pre_copy_before_step_2(
     session: &Session,
     args: &FailbackArgs,

@@ -102,7 +102,7 @@ fn mark(run: &Run<'_>, step: &Step) -> &'static str {
     if done { " (done)" } else { "" }
 }
 
-/// `step 5/8: <command>[ (done)]`.
+/// `step <n>/<total>: <command>[ (done)]` (numbers from the table).
 fn plan_marked(run: &Run<'_>, step: &Step) -> Vec<String> {
     vec![format!(
         "{}: {}{}",

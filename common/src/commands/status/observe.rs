@@ -321,7 +321,7 @@ fn record_gateway(
             probe.exporters = Some(exporters);
         }
         // The gateway answers but its coordinator (the lowest member) does not: region 0 lost
-        // (SPEC 3.1 "Routing"). Membership from /v2/topology; exporters and a pending change
+        // (docs/api-behaviour.md §1 "Routing"). Membership from /v2/topology; exporters and a pending change
         // cannot be read until the forced removal completes (camunda/camunda#63506).
         Err(e) if crate::zeebe::management::coordinator_unreachable(&e) && topo_ok.is_some() => {
             report.gateway_reachable = Some(true);

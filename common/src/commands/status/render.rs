@@ -333,7 +333,7 @@ impl StatusReport {
             Phase::Healthy => None,
             Phase::Failback => Some((region, true)),
             Phase::Failover | Phase::FailedOver => Some((region, false)),
-            // A change (e.g. the re-add of failback 7) or too little evidence: named by what
+            // A change (e.g. the re-add of the brokers' re-add) or too little evidence: named by what
             // is seen of the region itself; a region that is not configured is neither.
             Phase::ChangeInProgress | Phase::Unknown => {
                 if running {
@@ -363,8 +363,8 @@ impl StatusReport {
         };
         let kubectl: Vec<u8> = stage.run_by(Tool::Kubectl).map(|s| s.number()).collect();
         let steps = &self.procedure.steps;
-        // Before failback 2 turns the webapps off, the failback driver takes the Elasticsearch
-        // pre-copy (a full snapshot while Camunda runs whole) and stops at failback 2: the time
+        // Before the surviving region's redeploy without webapps turns the webapps off, the failback driver takes the Elasticsearch
+        // pre-copy (a full snapshot while Camunda runs whole) and stops at the surviving region's redeploy without webapps: the time
         // without webapps then holds only the incremental snapshot (docs/performance.md).
         if stage == Stage::Failback && steps[..] == [Action::RedeploySurviving.step().number()] {
             return Some(format!(
@@ -478,7 +478,7 @@ mod tests {
         assert_eq!((b0.member, b0.reachable), (true, Some(true)));
         assert_eq!(b0.partitions[0].role, "leader");
         assert_eq!(b0.partitions[1].health.as_deref(), Some("unhealthy"));
-        // Running but not a member (a recreated broker before failback 7).
+        // Running but not a member (a recreated broker before the brokers' re-add).
         let b1 = &v.brokers[1];
         assert_eq!((b1.member, b1.reachable), (false, Some(true)));
         // A member the gateway cannot reach: the management view's partitions, no health.

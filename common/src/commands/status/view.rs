@@ -73,7 +73,7 @@ pub struct RegionView {
     /// The gateway of this region answered `GET /actuator/cluster`.
     pub gateway_reachable: Option<bool>,
     pub elasticsearch: Option<EsStatus>,
-    /// The exporting phase of every partition replica, read on each broker pod (SPEC 3.3).
+    /// The exporting phase of every partition replica, read on each broker pod (docs/api-behaviour.md §3).
     pub exporting: Option<crate::commands::pause_state::RegionExporting>,
 }
 
@@ -258,7 +258,7 @@ pub struct StatusReport {
     /// The phase, the steps, the lost region and the next command (`procedure.phase` is the
     /// document's one phase).
     pub procedure: Verdict,
-    /// The procedure line for people: `failback step 5 of 8: next: …` (`summary` in the document:
+    /// The procedure line for people: `<stage> step <n> of <total>: next: …` (`summary` in the document:
     /// the phase itself is `procedure.phase`).
     #[serde(rename = "summary")]
     pub phase: String,
