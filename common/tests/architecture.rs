@@ -57,3 +57,75 @@ fn every_source_file_of_the_core_is_named_in_the_architecture_doc() {
         "common/src files docs/architecture.md does not name (say what each holds): {missing:?}"
     );
 }
+
+/// Every file of the repository, but build output and version control.
+fn repository_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if !matches!(name.as_str(), "target" | ".git" | "node_modules") {
+                repository_files(&path, out);
+            }
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// The contract lives in the repository (docs/contract.md, docs/api-behaviour.md): nothing cites
+/// a specification outside it or a path beside the checkout.
+#[test]
+fn nothing_cites_a_file_outside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("repository root");
+    // Spelled in pieces so that this file does not match itself.
+    let outside = format!("..{}shared", '/');
+    let spec = regex_lite_spec();
+    let mut found = vec![];
+    let mut files = vec![];
+    repository_files(&root, &mut files);
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let rel = file
+            .strip_prefix(&root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        for (i, line) in text.lines().enumerate() {
+            // A folder beside the checkout, not an upstream path such as `dist/.../shared`.
+            let beside = line
+                .match_indices(&outside)
+                .any(|(i, _)| i == 0 || !line[..i].ends_with('.'));
+            if beside || spec(line) {
+                found.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "cite docs/contract.md or docs/api-behaviour.md instead:\n{}",
+        found.join("\n")
+    );
+}
+
+/// A citation of the old specification: its name followed by a section number, a `§`, the word
+/// section or a safety rule.
+fn regex_lite_spec() -> impl Fn(&str) -> bool {
+    let word = format!("{}{}", "SP", "EC");
+    move |line: &str| {
+        line.match_indices(&word).any(|(i, _)| {
+            let rest = line[i + word.len()..].trim_start();
+            rest.starts_with(|c: char| c.is_ascii_digit() || c == '§')
+                || rest.starts_with("section")
+                || rest.starts_with("safety rule")
+        })
+    }
+}
