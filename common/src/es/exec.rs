@@ -191,11 +191,7 @@ impl EsTransport for CurlTransport {
         path: &'a str,
         body: Option<&'a Value>,
     ) -> BoxFuture<'a, Result<(u16, Value)>> {
-        let what = {
-            let method = method.clone();
-            move || format!("{} to answer {method} {path}", self.describe())
-        };
-        Box::pin(crate::wait::within(what, async move {
+        super::transport::bounded(self, method.clone(), path, async move {
             let url = join_url(&self.base_url, path);
             let argv = curl_argv(&method, &url, self.timeout, self.insecure);
             let stdin = curl_config(self.credentials.as_ref(), body).into_bytes();
@@ -205,7 +201,7 @@ impl EsTransport for CurlTransport {
                 .exec(argv, stdin, self.timeout + Duration::from_secs(2))
                 .await?;
             parse_curl_output(&out, &self.describe())
-        }))
+        })
     }
 
     fn describe(&self) -> String {

@@ -61,6 +61,18 @@ pub trait EsTransport: Send + Sync {
     fn describe(&self) -> String;
 }
 
+/// One request of a transport, bounded by the command's deadline (`wait::within`) and named by
+/// what it waited for: "Elasticsearch at … to answer GET /_cluster/health".
+pub(crate) fn bounded<'a, T: EsTransport + ?Sized>(
+    transport: &'a T,
+    method: Method,
+    path: &'a str,
+    request: impl Future<Output = Result<(u16, Value)>> + Send + 'a,
+) -> BoxFuture<'a, Result<(u16, Value)>> {
+    let what = move || format!("{} to answer {method} {path}", transport.describe());
+    Box::pin(crate::wait::within(what, request))
+}
+
 /// Parse a response body: JSON, or the raw text as a JSON string.
 pub(crate) fn parse_body(bytes: &[u8]) -> Value {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -191,11 +203,7 @@ impl EsTransport for HttpTransport {
         path: &'a str,
         body: Option<&'a Value>,
     ) -> BoxFuture<'a, Result<(u16, Value)>> {
-        let what = {
-            let method = method.clone();
-            move || format!("{} to answer {method} {path}", self.describe())
-        };
-        Box::pin(crate::wait::within(what, async move {
+        bounded(self, method.clone(), path, async move {
             let url = join_url(&self.base, path);
             let mut req = self.client.request(method, &url);
             if let Some(c) = &self.credentials {
@@ -214,7 +222,7 @@ impl EsTransport for HttpTransport {
                 .await
                 .map_err(|e| Error::unreachable(self.describe(), e))?;
             Ok((status, parse_body(&bytes)))
-        }))
+        })
     }
 
     fn describe(&self) -> String {
