@@ -171,27 +171,14 @@ fn environment() -> impl Strategy<Value = Vec<(String, String)>> {
         "\\PC{0,16}",
         "[ -~]{200,300}",
     ];
-    let keys = [
-        "CLUSTER_SURVIVING",
-        "CAMUNDA_NAMESPACE_SURVIVING",
-        "REGION_SURVIVING",
-        "CLUSTER_RECREATED",
-        "CAMUNDA_NAMESPACE_RECREATED",
-        "REGION_RECREATED",
-        "CLUSTER_0",
-        "CAMUNDA_NAMESPACE_0",
-        "CLUSTER_1",
-        "CAMUNDA_NAMESPACE_1",
-        "CAMUNDA_RELEASE_NAME",
-        "HELM_CHART_VERSION",
-        "S3_BUCKET_NAME",
-        "CAMUNDA_CLIENT_AUTH_METHOD",
-        "CAMUNDA_CLIENT_AUTH_USERNAME",
-        "CAMUNDA_CLIENT_AUTH_TOKEN_URL",
-        "HTTPS_PROXY",
-        "NO_PROXY",
-    ];
-    prop::collection::vec(prop::option::of(value), keys.len()).prop_map(move |values| {
+    // Every variable c8dr reads, but the secrets: those carry the canaries below.
+    let keys: Vec<&str> = c8dr_common::config::VARIABLES
+        .iter()
+        .copied()
+        .filter(|k| !CANARIES.iter().any(|(c, _)| c == k))
+        .collect();
+    let n = keys.len();
+    prop::collection::vec(prop::option::of(value), n).prop_map(move |values| {
         keys.iter()
             .zip(values)
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))

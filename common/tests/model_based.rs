@@ -37,28 +37,9 @@ use c8dr_common::session::Session;
 use c8dr_common::values::SCHEMA_MANAGER_VAR;
 use c8dr_common::zeebe::brokers::Selection;
 use c8dr_sim::es::repository::RepoRegistration;
-use c8dr_sim::invariants::{self, Snapshot};
+use c8dr_sim::invariants::{self, SeededRng as Rng, Snapshot};
 use c8dr_sim::{SimConfig, World};
 use serde_json::json;
-
-/// A small, dependency-free PRNG (splitmix64): the same seed gives the same sequence everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// What the operator's environment says, for one command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -472,7 +453,7 @@ fn check(
 
 /// One sequence: its steps, and the first broken invariant (with the step it broke at).
 async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let c = Cluster::start(fast()).await;
     let mut model = Model::default();
     let mut log = vec![];

@@ -9,6 +9,32 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::world::World;
 use crate::zeebe::Exporting;
 
+/// The generators' source of choices: splitmix64, so that one seed is one sequence on every
+/// machine and a failing seed replays (no dependency, no platform-dependent state).
+#[derive(Debug, Clone)]
+pub struct SeededRng(u64);
+
+impl SeededRng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
 /// What the invariants compare before and after one command.
 #[derive(Debug, Clone)]
 pub struct Snapshot {

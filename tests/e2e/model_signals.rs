@@ -13,24 +13,8 @@
 use std::time::{Duration, Instant};
 
 use c8dr_e2e::{TestEnv, finish, send_signal, words};
-use c8dr_sim::invariants::{self, Snapshot};
+use c8dr_sim::invariants::{self, SeededRng as Rng, Snapshot};
 use serde_json::json;
-
-/// splitmix64, as in the in-process model test: one seed, one sequence, on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// Signal names for `kill -NAME` and their numbers (exit code 128+n when handled).
 const SIGNALS: [(&str, i32); 4] = [("INT", 2), ("TERM", 15), ("HUP", 1), ("KILL", 9)];
@@ -127,7 +111,7 @@ fn judge(
 }
 
 fn sequence(seed: u64) -> Result<Vec<String>, String> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let lost = rng.below(2) as usize;
     let env = TestEnv::builder()
         .surviving(1 - lost)
