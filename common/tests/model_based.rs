@@ -334,9 +334,8 @@ fn code_of<T>(r: c8dr_common::Result<T>) -> (i32, String) {
     }
 }
 
-/// The command a `status` next line names, as a closure over a session (None: not runnable now).
-fn command(act: Act, s: Session, model_lost: Option<usize>) -> CommandFuture {
-    let _ = model_lost;
+/// The c8dr command an act stands for, on its own session.
+fn command(act: Act, s: Session) -> CommandFuture {
     Box::pin(async move {
         match act {
             Act::Remove(r) => code_of(
@@ -556,7 +555,7 @@ async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
             }
         }
         let before = c.world(Snapshot::of);
-        let ending = run_command(command(act, s, model.lost), step.kill_after).await;
+        let ending = run_command(command(act, s), step.kill_after).await;
         // Let what the command started run on (a --no-wait change, a restore) before judging.
         tokio::time::sleep(Duration::from_millis(50)).await;
         let mut broken = {
