@@ -63,30 +63,7 @@ fn a_silent_gateway_rest_or_es_url_ends_within_the_timeout() {
         vec!["--rest-url".into(), url.clone(), "topology".into()],
         vec!["--es-url".into(), url.clone(), "es".into(), "status".into()],
     ];
-    let runs: Vec<(Vec<String>, Run)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = cases
-            .into_iter()
-            .map(|args| {
-                let env = &env;
-                scope.spawn(move || {
-                    let mut all = vec!["--timeout".into(), "2s".into()];
-                    all.extend(args.iter().map(Into::into));
-                    let run = env.command("kubectl-c8dr", all).run_within(KILL_AFTER);
-                    (args, run)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("case thread"))
-            .collect()
-    });
-    for (args, run) in &runs {
-        eprintln!("{args:?}: exit {}", run.code);
-    }
-    for (_, run) in &runs {
-        check(run, &[&addr, &url]);
-    }
+    run_all(&env, &[], cases, &[&addr, &url]);
 }
 
 #[test]
@@ -110,21 +87,24 @@ fn a_silent_kubernetes_api_server_ends_within_the_timeout() {
         vec!["topology"],
         vec!["es", "status"],
     ];
-    let runs: Vec<(Vec<&str>, Run)> = std::thread::scope(|scope| {
+    let cases: Vec<Vec<String>> = cases
+        .into_iter()
+        .map(|c| c.into_iter().map(String::from).collect())
+        .collect();
+    let flags = ["--kubeconfig", kc.as_str(), "--context", "silent"];
+    run_all(&env, &flags, cases, &["Kubernetes API"]);
+}
+
+/// Each case (`kubectl-c8dr FLAGS --timeout 2s ARGS`) at once, each killed after
+/// [`KILL_AFTER`]; then every run must end by itself naming one of `names`.
+fn run_all(env: &TestEnv, flags: &[&str], cases: Vec<Vec<String>>, names: &[&str]) {
+    let runs: Vec<(Vec<String>, Run)> = std::thread::scope(|scope| {
         let handles: Vec<_> = cases
             .into_iter()
             .map(|args| {
-                let env = &env;
-                let kc = kc.clone();
                 scope.spawn(move || {
-                    let mut all: Vec<std::ffi::OsString> = vec![
-                        "--kubeconfig".into(),
-                        kc.into(),
-                        "--context".into(),
-                        "silent".into(),
-                        "--timeout".into(),
-                        "2s".into(),
-                    ];
+                    let mut all: Vec<std::ffi::OsString> = flags.iter().map(Into::into).collect();
+                    all.extend(["--timeout".into(), "2s".into()]);
                     all.extend(args.iter().map(Into::into));
                     let run = env.command("kubectl-c8dr", all).run_within(KILL_AFTER);
                     (args, run)
@@ -140,6 +120,6 @@ fn a_silent_kubernetes_api_server_ends_within_the_timeout() {
         eprintln!("{args:?}: exit {}", run.code);
     }
     for (_, run) in &runs {
-        check(run, &["Kubernetes API"]);
+        check(run, names);
     }
 }
