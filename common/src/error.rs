@@ -23,7 +23,7 @@ pub fn install_panic_hook(binary: &'static str) {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        crate::errln!(
             "error: internal error in {binary}{at} (details withheld: they may hold your input); \
              please report it at https://github.com/c8dr/c8dr/issues with the command you ran"
         );

@@ -184,7 +184,7 @@ pub fn check_distinct(
     kubeconfig: Option<&Path>,
     env: &Env,
 ) -> Result<()> {
-    let loaded = crate::kube::kubeconfig::Loaded::read(kubeconfig, env);
+    let loaded = crate::kube::kubeconfig::Loaded::read(kubeconfig, env)?;
     loaded.check_duplicates()?;
     // (location, whether it talks to the current context when it names none): the command's own
     // regions do; of the regions the environment locates, only the surviving one does (the
@@ -401,15 +401,7 @@ fn helm_defaults(env: &Env, loc: &mut RegionLocation) -> Result<()> {
 
 /// The kubeconfig files kubectl reads: `$KUBECONFIG` (a list), else `~/.kube/config`.
 fn kubeconfig_paths(env: &Env) -> Vec<PathBuf> {
-    match env.get("KUBECONFIG") {
-        Some(list) => std::env::split_paths(list)
-            .filter(|p| !p.as_os_str().is_empty())
-            .collect(),
-        None => env
-            .get("HOME")
-            .map(|h| vec![Path::new(h).join(".kube/config")])
-            .unwrap_or_default(),
-    }
+    crate::kube::kubeconfig::files(None, env).0
 }
 
 /// Before anything is handed to a tool that would only fail later (helm), check that `context`
@@ -430,6 +422,7 @@ pub fn check_context(context: &str, source: &str, env: &Env) -> Result<()> {
             continue;
         }
         found_file = true;
+        crate::kube::kubeconfig::check_file(path, var)?;
         let config = Kubeconfig::read_from(path).map_err(|e| {
             let detail = e.to_string();
             let first = detail.lines().next().unwrap_or_default().to_string();
@@ -469,7 +462,7 @@ pub fn kubeconfig_contexts(env: &Env) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
     for config in kubeconfig_paths(env)
         .iter()
-        .filter_map(|p| Kubeconfig::read_from(p).ok())
+        .filter_map(|p| crate::kube::kubeconfig::read_if_usable(p))
     {
         for c in config.contexts {
             if !out.iter().any(|(name, _)| *name == c.name) {
@@ -488,7 +481,7 @@ pub fn current_context(env: &Env) -> Option<(String, Option<String>)> {
     let paths = kubeconfig_paths(env);
     let configs: Vec<Kubeconfig> = paths
         .iter()
-        .filter_map(|p| Kubeconfig::read_from(p).ok())
+        .filter_map(|p| crate::kube::kubeconfig::read_if_usable(p))
         .collect();
     let name = configs
         .iter()

@@ -9,6 +9,47 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Env;
 use crate::error::{Error, Result};
 
+/// A line on stderr that never panics: a closed or broken stderr (`… 2>&1 | head -1`) must not
+/// turn a command that already applied its change into a crash (`eprintln!` panics on EPIPE).
+/// The write's failure is ignored; the command ends with its own exit code.
+#[macro_export]
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stderr(), $($t)*);
+    }};
+}
+
+/// Text on stderr without a newline that never panics (see [`errln!`]).
+#[macro_export]
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::write!(::std::io::stderr(), $($t)*);
+    }};
+}
+
+/// A line on stdout that never panics (see [`errln!`]).
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stdout(), $($t)*);
+    }};
+}
+
+/// Text on stdout that never panics (see [`errln!`]): a reader that went away (`| head -1`) ends
+/// the output, not the command.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use ::std::io::Write as _;
+        let mut stdout = ::std::io::stdout();
+        let _ = ::std::write!(stdout, $($t)*);
+        let _ = stdout.flush();
+    }};
+}
+
 /// Whether a value means yes, for `C8DR_ASSUME_YES` and for the answer to "Proceed? [y/N]":
 /// `1`, `true`, `yes` or `y`, in any case, surrounding blanks ignored. Anything else (`0`,
 /// `false`, `no`, an empty answer) is no. This is the union of what the two plugins accepted
@@ -166,13 +207,13 @@ impl Ui {
     /// A note for the operator (stderr), unless `--quiet`.
     pub fn note(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            crate::errln!("{}", msg.as_ref());
         }
     }
 
     /// A warning (stderr), even with `--quiet`.
     pub fn warn(&self, msg: impl AsRef<str>) {
-        eprintln!("warning: {}", msg.as_ref());
+        crate::errln!("warning: {}", msg.as_ref());
     }
 
     /// Print the plan (stderr) and ask for confirmation (docs/contract.md §4 rule 1): `--yes` skips the
@@ -200,9 +241,9 @@ impl Ui {
         if self.quiet && self.assume_yes {
             return;
         }
-        eprintln!("{title}");
+        crate::errln!("{title}");
         for line in plan {
-            eprintln!("  {line}");
+            crate::errln!("  {line}");
         }
     }
 
@@ -279,7 +320,7 @@ impl Heartbeat {
                     }
                     Err(_) => return,
                 };
-                eprintln!("{line}");
+                crate::errln!("{line}");
             }
         });
         Some(Self { state, task })

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let args = match c8dr_common::config::args(std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
-            eprintln!("error: {e}");
+            c8dr_common::errln!("error: {e}");
             return exit_code(exit::USAGE);
         }
     };
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
             if !e.use_stderr() || c8dr_common::error::bound_message(&plain) == plain {
                 e.exit()
             }
-            eprint!("{}", c8dr_common::error::bound_message(&plain));
+            c8dr_common::err!("{}", c8dr_common::error::bound_message(&plain));
             std::process::exit(e.exit_code())
         }
     };
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
             {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: writing man pages to {}: {e}", dir.display());
+                    c8dr_common::errln!("error: writing man pages to {}: {e}", dir.display());
                     exit_code(exit::FAILED)
                 }
             };
@@ -108,7 +108,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 render::document(&info, &cli.output)
             } else {
                 use c8dr_common::output::Render;
-                print!("{}", info.text());
+                c8dr_common::out!("{}", info.text());
                 Ok(())
             }
         }

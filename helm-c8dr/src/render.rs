@@ -6,26 +6,7 @@ use c8dr_common::helm::{OverlayList, Plan, RedeployReport, RegionOverlay};
 use c8dr_common::output::{Document, Format, render_document};
 use c8dr_common::values::EnvChange;
 
-// Output that never panics: after a SIGHUP the terminal is gone and a write fails; the exit code
-// must still be the signal's, not a panic's.
-macro_rules! outln {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-macro_rules! out {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
-    }};
-}
-macro_rules! errln {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
-}
+use c8dr_common::{errln, out, outln};
 
 /// Quote an argument for display so that the printed command can be pasted into a shell.
 fn shell_quote(arg: &str) -> String {

@@ -48,7 +48,7 @@ fn selection(s: &BrokerSelection) -> Result<Selection> {
 }
 
 pub(crate) fn show<T: Render>(session: &Session, value: &T) -> Result<()> {
-    print!("{}", render(value, &session.settings.output)?);
+    c8dr_common::out!("{}", render(value, &session.settings.output)?);
     Ok(())
 }
 
@@ -241,7 +241,7 @@ fn clap_exit(e: clap::Error) -> ! {
     if !e.use_stderr() || c8dr_common::error::bound_message(&plain) == plain {
         e.exit()
     }
-    eprint!("{}", c8dr_common::error::bound_message(&plain));
+    c8dr_common::err!("{}", c8dr_common::error::bound_message(&plain));
     std::process::exit(e.exit_code())
 }
 
@@ -256,12 +256,12 @@ fn main() -> ExitCode {
     let args = match c8dr_common::config::args(std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
-            eprintln!("error: {e}");
+            c8dr_common::errln!("error: {e}");
             return exit_code(exit::USAGE);
         }
     };
     if args.get(1).map(String::as_str) == Some("__complete") {
-        print!("{}", complete::cobra(&args[2..]));
+        c8dr_common::out!("{}", complete::cobra(&args[2..]));
         return ExitCode::SUCCESS;
     }
     let process_env = Env::from_process();
@@ -285,7 +285,7 @@ fn main() -> ExitCode {
             return match complete::registration(shell, &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: completion {shell}: {e}");
+                    c8dr_common::errln!("error: completion {shell}: {e}");
                     exit_code(exit::USAGE)
                 }
             };
@@ -296,7 +296,7 @@ fn main() -> ExitCode {
             {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: writing man pages to {}: {e}", dir.display());
+                    c8dr_common::errln!("error: writing man pages to {}: {e}", dir.display());
                     exit_code(exit::FAILED)
                 }
             };
@@ -347,7 +347,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
+            c8dr_common::errln!(
                 "error: {}",
                 c8dr_common::error::bound_message(&e.to_string())
             );

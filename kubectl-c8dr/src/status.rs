@@ -45,6 +45,9 @@ pub async fn status(session: &Session, args: StatusArgs) -> Result<()> {
     let report = ops::status(session, limit).await?;
     crate::show(session, &report)?;
     if report.nothing_reachable() {
+        if let Some(bad) = report.input_error() {
+            return Err(Error::usage(bad.to_string()));
+        }
         return Err(Error::unreachable(
             "either region",
             "neither region's Kubernetes API answered (see above)",

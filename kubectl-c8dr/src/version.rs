@@ -24,11 +24,11 @@ pub fn run(output: Option<&str>) -> ExitCode {
         .and_then(|f| render(&info(), &f.unwrap_or_default()));
     match shown {
         Ok(text) => {
-            print!("{text}");
+            c8dr_common::out!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!(
+            c8dr_common::errln!(
                 "error: {}",
                 c8dr_common::error::bound_message(&e.to_string())
             );

@@ -350,11 +350,22 @@ fn a_failing_helm_passes_its_exit_code_through_with_the_region_named() {
         .code(1)
         .stderr_has("region0")
         .output_has("namespaces \"wrong\" not found");
+}
+
+#[test]
+fn a_lost_region_stops_the_redeploy_before_any_region_is_upgraded() {
+    let env = setup();
     env.lose_region(1);
-    env.helm("redeploy --yes --region 1")
-        .code(1)
-        .stderr_has("region1")
-        .output_has("Kubernetes cluster unreachable");
+    for line in ["redeploy --yes --region 1", "redeploy --yes --region both"] {
+        env.helm(line)
+            .code(5)
+            .stderr_has("region1")
+            .stderr_has("nothing was upgraded");
+        assert!(
+            env.helm_calls().is_empty(),
+            "`{line}`: no region upgraded while another cannot be reached"
+        );
+    }
 }
 
 #[test]

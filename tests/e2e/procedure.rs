@@ -58,6 +58,21 @@ fn failback_runs_steps_3_to_7_and_converges_on_a_rerun() {
 }
 
 #[test]
+fn failback_with_the_brokers_added_by_hand_first_is_not_already_done() {
+    let env = ready_for_failback();
+    // Step 7 by hand before steps 3-6: every broker is a member, the recreated exporter is still
+    // disabled (status says the failback is at the exporter's step, not done).
+    env.c8dr("brokers add --odd --replication-factor 4 --yes")
+        .success();
+    assert_eq!(env.state()["exporters"]["camundaregion1"], "DISABLED");
+    env.c8dr("failback")
+        .success()
+        .stdout_lacks("already done")
+        .stdout_has("next: helm c8dr redeploy --region both");
+    assert_failed_back(&env);
+}
+
+#[test]
 fn failback_resumes_after_an_interruption_at_each_step() {
     // Each case: the steps already done by hand (as a killed run would leave them), then the driver.
     let cases: [&[&[&str]]; 4] = [

@@ -107,18 +107,18 @@ async fn put_back_on_signal() {
     )
     .await;
     match sent {
-        Ok(Ok(())) => eprintln!(
+        Ok(Ok(())) => crate::errln!(
             "  the recovery settings raised for the restore were put back on {} ({})",
             t.transport.describe(),
             what.join(", ")
         ),
-        Ok(Err(e)) => eprintln!(
+        Ok(Err(e)) => crate::errln!(
             "  putting back the recovery settings on {} FAILED ({e}): run `{}` again (it finds and puts them back), or send {}",
             t.transport.describe(),
             t.rerun,
             crate::es::tuning::revert_request(&t.changes)
         ),
-        Err(_) => eprintln!(
+        Err(_) => crate::errln!(
             "  putting back the recovery settings on {} got no answer within {}s: run `{}` again (it finds and puts them back), or send {}",
             t.transport.describe(),
             RESUME_BOUND.as_secs(),
@@ -212,20 +212,20 @@ impl Drop for PauseGuard {
 pub async fn on_signal(signal: Signal) -> i32 {
     let taken = armed().take();
     let Some(a) = taken else {
-        eprintln!("interrupted by {}", signal.name());
+        crate::errln!("interrupted by {}", signal.name());
         put_back_on_signal().await;
         return signal.exit_code();
     };
-    eprintln!(
+    crate::errln!(
         "interrupted by {} while exporting was paused by `{}`:",
         signal.name(),
         a.command
     );
     for d in &a.done {
-        eprintln!("  done:     {d}");
+        crate::errln!("  done:     {d}");
     }
     for p in &a.pending {
-        eprintln!("  not done: {p}");
+        crate::errln!("  not done: {p}");
     }
     // Both at once: neither waits for the other's timeout.
     let (resumed, ()) = tokio::join!(
@@ -233,15 +233,15 @@ pub async fn on_signal(signal: Signal) -> i32 {
         put_back_on_signal()
     );
     match resumed {
-        Ok(Ok(())) => eprintln!(
+        Ok(Ok(())) => crate::errln!(
             "  exporting was resumed, so log compaction goes on; run `{}` again to continue",
             a.command
         ),
-        Ok(Err(e)) => eprintln!(
+        Ok(Err(e)) => crate::errln!(
             "  resuming exporting FAILED ({e}): exporting is still PAUSED; run now: {}",
             a.resume_command
         ),
-        Err(_) => eprintln!(
+        Err(_) => crate::errln!(
             "  resuming exporting got no answer within {}s: exporting may still be PAUSED; run now: {}",
             RESUME_BOUND.as_secs(),
             a.resume_command

@@ -87,7 +87,7 @@ impl Plan {
             verified = &mut all => (Some(verified), None),
             signal = signals.recv() => {
                 let pids = forward(signal, &slots);
-                eprintln!(
+                crate::errln!(
                     "{}: {}",
                     signal.name(),
                     if pids.is_empty() {
@@ -108,7 +108,7 @@ impl Plan {
                     verified = &mut all => Some(verified),
                     () = helms_done(&slots, signal, pids, SIGNAL_GRACE) => None,
                     again = signals.recv() => {
-                        eprintln!("{}: not waiting for helm any longer", again.name());
+                        crate::errln!("{}: not waiting for helm any longer", again.name());
                         None
                     }
                 };

@@ -87,7 +87,49 @@ fn join(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(",")
 }
 
+/// How long the check that a region's Kubernetes API answers may take, before any helm runs.
+const REACH_LIMIT: Duration = Duration::from_secs(10);
+
 impl Plan {
+    /// Every region's Kubernetes API answers (`GET /version`, bounded) before the first helm
+    /// runs: with `--region both`, an upgrade of one region followed by a lost other region would
+    /// leave the two regions on different values with nothing said before it started. A region
+    /// that does not answer is exit 5 naming it; nothing is upgraded.
+    pub(super) async fn check_reachable(&self) -> Result<()> {
+        let checks = self.regions.iter().map(|region| async move {
+            let target = KubeTarget {
+                kubeconfig: None,
+                context: Some(region.context.clone()),
+                context_source: Some(region.context_source.clone()),
+                namespace: Some(region.namespace.clone()),
+            };
+            let answer = tokio::time::timeout(REACH_LIMIT, async {
+                RegionClient::connect(&target).await?.server_version().await
+            })
+            .await;
+            match answer {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) if e.exit_code() == 2 => Err(e),
+                Ok(Err(e)) => Err(Error::unreachable(
+                    &format!("{} (context {})", region.describe(), region.context),
+                    &format!("nothing was upgraded: {e}"),
+                )),
+                Err(_) => Err(Error::unreachable(
+                    &format!("{} (context {})", region.describe(), region.context),
+                    &format!(
+                        "its Kubernetes API did not answer within {}s; nothing was upgraded",
+                        REACH_LIMIT.as_secs()
+                    ),
+                )),
+            }
+        });
+        futures_util::future::join_all(checks)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>>>()
+            .map(|_| ())
+    }
+
     /// Wait until a region's unified ConfigMap shows the profiles its upgrade should render.
     /// The kubeconfig is helm's: `KUBECONFIG` (helm sets it for `--kubeconfig`) or
     /// `~/.kube/config`.

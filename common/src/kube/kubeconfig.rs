@@ -45,15 +45,60 @@ pub struct Loaded {
     pub configs: Vec<(PathBuf, Kubeconfig)>,
 }
 
+/// The largest kubeconfig file c8dr reads. kube-rs reads a file whole, so a device
+/// (`KUBECONFIG=/dev/zero`) or a runaway file would take memory without bound; real kubeconfigs,
+/// even with hundreds of clusters and embedded certificates, stay far below this.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A kubeconfig file that exists must be a regular file within [`MAX_FILE_BYTES`] (docs/contract.md
+/// §4 rule 8): checked before kube-rs reads it. A missing file is left to the loading, which names
+/// it.
+pub fn check_file(path: &Path, source: &str) -> Result<()> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let what = if !meta.is_file() {
+        "not a regular file".to_string()
+    } else if meta.len() > MAX_FILE_BYTES {
+        format!(
+            "{} bytes, more than a kubeconfig can be ({} MiB)",
+            meta.len(),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::usage(format!(
+        "{source} {}: {what}",
+        crate::error::shown(&path.display().to_string())
+    )))
+}
+
+/// Every kubeconfig file the process would read (`--kubeconfig`, else `$KUBECONFIG`, else
+/// `~/.kube/config`), checked with [`check_file`].
+pub fn check_files(explicit: Option<&Path>, env: &Env) -> Result<()> {
+    let (paths, source) = files(explicit, env);
+    paths.iter().try_for_each(|p| check_file(p, source))
+}
+
+/// A file read as kubectl would use it when it can: `None` when it is missing, not a regular
+/// file, larger than [`MAX_FILE_BYTES`] or not a kubeconfig (callers that must say why use
+/// [`check_file`] and kube-rs's error).
+pub fn read_if_usable(path: &Path) -> Option<Kubeconfig> {
+    check_file(path, "").ok()?;
+    Kubeconfig::read_from(path).ok()
+}
+
 impl Loaded {
-    pub fn read(explicit: Option<&Path>, env: &Env) -> Self {
+    /// The files, each checked with [`check_file`] first.
+    pub fn read(explicit: Option<&Path>, env: &Env) -> Result<Self> {
+        check_files(explicit, env)?;
         let (paths, source) = files(explicit, env);
         let configs = paths
             .into_iter()
-            .filter(|p| p.is_file())
-            .filter_map(|p| Kubeconfig::read_from(&p).ok().map(|c| (p, c)))
+            .filter_map(|p| read_if_usable(&p).map(|c| (p, c)))
             .collect();
-        Self { source, configs }
+        Ok(Self { source, configs })
     }
 
     /// A name kubectl refuses: a cluster, context or user listed twice in one file.

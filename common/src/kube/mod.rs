@@ -99,7 +99,12 @@ fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
         .kubeconfig
         .as_ref()
         .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "KUBECONFIG or ~/.kube/config".to_string());
+        .or_else(|| {
+            std::env::var_os("KUBECONFIG")
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("KUBECONFIG={}", v.to_string_lossy()))
+        })
+        .unwrap_or_else(|| "~/.kube/config".to_string());
     match e {
         KubeconfigError::LoadContext(ctx) => match &target.context_source {
             Some(from) => Error::usage(format!(
@@ -126,6 +131,9 @@ fn kubeconfig_error(target: &KubeTarget, e: KubeconfigError) -> Error {
 /// A parser's message on one line (YAML errors come with a source snippet over several lines;
 /// docs/contract.md §4 rule 8 wants one line naming the file, with line and column).
 fn one_line(message: &str) -> String {
+    // serde-saphyr appends a source snippet (` --> <input>:L:C | …`) to the line and column it
+    // already named: the snippet would echo the file's contents.
+    let message = message.split(" --> ").next().unwrap_or(message);
     message
         .lines()
         .map(str::trim)
@@ -158,6 +166,10 @@ impl RegionClient {
     /// Load the kubeconfig and select the context and namespace. No request is sent yet: an
     /// unreachable cluster shows up as [`Error::Unreachable`] on the first call.
     pub async fn connect(target: &KubeTarget) -> Result<Self> {
+        kubeconfig::check_files(
+            target.kubeconfig.as_deref(),
+            &crate::config::Env::from_process(),
+        )?;
         let kubeconfig = match &target.kubeconfig {
             Some(path) => Kubeconfig::read_from(path),
             None => Kubeconfig::read(),

@@ -33,6 +33,8 @@ pub enum FileKind {
     KubeconfigWithoutContext,
     /// A named pipe nobody writes to: reading it blocks forever.
     Fifo,
+    /// A symbolic link to `/dev/zero`: reading it whole never ends and takes memory without bound.
+    Device,
     /// `orchestration.env` given as a map (line 3) instead of a list.
     EnvMap,
     /// `orchestration.env` given as a scalar (line 2) instead of a list.

@@ -94,6 +94,7 @@ fn write_file(dir: &Path, name: &str, kind: FileKind, kubeconfig: &Path) {
                     .then_some(())
                     .ok_or_else(|| std::io::Error::other("mkfifo failed"))
             }),
+        FileKind::Device => std::os::unix::fs::symlink("/dev/zero", &path),
         FileKind::EnvMap => std::fs::write(&path, "orchestration:\n  env:\n    FOO: bar\n"),
         FileKind::EnvScalar => std::fs::write(&path, "orchestration:\n  env: just-a-string\n"),
         FileKind::KubeconfigWithoutContext => {

@@ -28,7 +28,8 @@ fn with_env(mut c: Case, env: &[(&str, Option<&str>)]) -> Case {
     c
 }
 
-const FILE_KINDS: [(FileKind, &str, &str); 7] = [
+const FILE_KINDS: [(FileKind, &str, &str); 8] = [
+    (FileKind::Device, "zero.yml", "a link to /dev/zero"),
     (FileKind::Directory, "bad-dir", "a directory"),
     (FileKind::Binary, "bad.bin", "binary data"),
     (FileKind::List, "list.yml", "a YAML list, not a map"),
@@ -72,6 +73,12 @@ pub fn files() -> Vec<Case> {
                     &["KUBECONFIG", file],
                     what,
                 ),
+                &[("KUBECONFIG", Some(file))],
+            ),
+            // status reads every region it can and tolerates unreachable ones: bad input must
+            // still be exit 2, never "cannot reach either region" (exit 5).
+            with_env(
+                case(Bin::Kubectl, &["status"], &["KUBECONFIG", file], what),
                 &[("KUBECONFIG", Some(file))],
             ),
         ];

@@ -170,7 +170,16 @@ fn replication_factor(
         args.cluster_size,
     )?;
     let rf_now = t.replication_factor();
-    if to_add.is_empty() && args.replication_factor.is_none_or(|rf| rf == rf_now) {
+    // Done only as status judges it: the brokers back *and* the recreated exporter enabled (the
+    // brokers can be re-added by hand before the copy; then steps 3–6 are still to run).
+    let exporter_enabled = t
+        .exporter_state(&Fill::of(lost, rf_now).lost_exporter)
+        .as_deref()
+        == Some("ENABLED");
+    if to_add.is_empty()
+        && exporter_enabled
+        && args.replication_factor.is_none_or(|rf| rf == rf_now)
+    {
         let next = next_step(&Fill::of(lost, rf_now));
         return Ok(Err(Outcome::new(
             CMD,
@@ -181,7 +190,13 @@ fn replication_factor(
         )
         .with_details(json!({ "next": next }))));
     }
-    let rf = args.replication_factor.unwrap_or(rf_now * 2);
+    // The re-add doubles the factor the forced removal halved; with the brokers back already,
+    // the factor is what the cluster has.
+    let rf = args.replication_factor.unwrap_or(if to_add.is_empty() {
+        rf_now
+    } else {
+        rf_now * 2
+    });
     let size_after = t.member_ids().len() + to_add.len();
     if rf == 0 || rf as usize > size_after {
         return Err(Error::usage(format!(

@@ -169,6 +169,9 @@ pub(super) async fn probe_region(
     {
         Ok(k) => k,
         Err(e) => {
+            if e.exit_code() == 2 {
+                report.input_error = Some(e.to_string());
+            }
             report.errors.push(e.to_string());
             probe.report = report;
             return probe;

@@ -64,6 +64,10 @@ pub struct RegionView {
     pub reachable: bool,
     /// Why the region (or a part of it) could not be read.
     pub errors: Vec<String>,
+    /// The region could not be read because of bad input (a kubeconfig that is not one, a
+    /// context it does not name): the command ends with exit 2, not 5, when no region answered.
+    #[serde(skip)]
+    pub input_error: Option<String>,
     /// The Camunda release is installed; `null` when unknown.
     pub installed: Option<bool>,
     pub broker_pods: Vec<BrokerPod>,
@@ -88,6 +92,7 @@ impl RegionView {
             configured: true,
             reachable: false,
             errors: vec![],
+            input_error: None,
             installed: None,
             broker_pods: vec![],
             profiles: None,
@@ -270,6 +275,11 @@ impl StatusReport {
     /// Neither region's Kubernetes API answered (exit 5).
     pub fn nothing_reachable(&self) -> bool {
         self.regions.iter().all(|r| !r.reachable)
+    }
+
+    /// The bad input that kept a region from being read, if one did.
+    pub fn input_error(&self) -> Option<&str> {
+        self.regions.iter().find_map(|r| r.input_error.as_deref())
     }
 }
 
