@@ -111,12 +111,12 @@ impl Plan {
                 Ok(Ok(_)) => Ok(()),
                 Ok(Err(e)) if e.exit_code() == 2 => Err(e),
                 Ok(Err(e)) => Err(Error::unreachable(
-                    &format!("{} (context {})", region.describe(), region.context),
-                    &format!("nothing was upgraded: {e}"),
+                    format!("{} (context {})", region.describe(), region.context),
+                    format!("nothing was upgraded: {e}"),
                 )),
                 Err(_) => Err(Error::unreachable(
-                    &format!("{} (context {})", region.describe(), region.context),
-                    &format!(
+                    format!("{} (context {})", region.describe(), region.context),
+                    format!(
                         "its Kubernetes API did not answer within {}s; nothing was upgraded",
                         REACH_LIMIT.as_secs()
                     ),
