@@ -318,7 +318,12 @@ fn at_least_one(raw: &str) -> Result<u32, String> {
     let n: u32 = raw
         .trim()
         .parse()
-        .map_err(|_| format!("'{raw}' is not a whole number"))?;
+        .map_err(|e: std::num::ParseIntError| match e.kind() {
+            std::num::IntErrorKind::PosOverflow => {
+                format!("'{raw}' is too large (at most {MAX_CLUSTER_SIZE} brokers)")
+            }
+            _ => format!("'{raw}' is not a whole number"),
+        })?;
     if n == 0 {
         return Err("must be at least 1".into());
     }
@@ -363,4 +368,19 @@ pub fn check_sizes(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn counts_say_too_large_for_a_number_beyond_the_type_and_not_a_number_otherwise() {
+        let big = replication_factor_value("99999999999").expect_err("overflow");
+        assert!(big.contains("too large"), "{big}");
+        let word = replication_factor_value("four").expect_err("word");
+        assert!(word.contains("not a whole number"), "{word}");
+        assert_eq!(replication_factor_value(" 4 "), Ok(4));
+        assert!(replication_factor_value("0").is_err());
+    }
 }
