@@ -16,6 +16,7 @@ pub mod location;
 pub mod output;
 pub mod procedure;
 pub mod region;
+pub mod release;
 pub mod session;
 pub mod signal;
 pub mod ui;

@@ -13,6 +13,7 @@ pub mod failover;
 pub(crate) mod follow;
 #[cfg(test)]
 mod function_size;
+pub mod installation;
 pub(crate) mod liveness;
 pub mod mutation;
 pub mod pause_guard;

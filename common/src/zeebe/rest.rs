@@ -198,6 +198,14 @@ impl RestClient {
     }
 
     pub async fn topology(&self) -> Result<Topology> {
+        let body = self.topology_document().await?;
+        serde_json::from_value(body)
+            .map_err(|e| Error::failed(format!("unexpected /v2/topology response: {e}")))
+    }
+
+    /// `GET /v2/topology` as the gateway sent it: what the releases add (8.10's string
+    /// `brokerId`, zone-aware ids) is read from here before it is parsed as numbers.
+    pub async fn topology_document(&self) -> Result<serde_json::Value> {
         let client = match &self.auth {
             RestAuth::None => self.http.clone(),
             RestAuth::Basic { username, password } => self.http.clone().with_auth(Auth::Basic {
@@ -219,8 +227,7 @@ impl RestClient {
         let a = client
             .expect_ok(Method::GET, "/v2/topology", &[], None)
             .await?;
-        serde_json::from_value(a.body)
-            .map_err(|e| Error::failed(format!("unexpected /v2/topology response: {e}")))
+        Ok(a.body)
     }
 }
 

@@ -1,0 +1,378 @@
+//! What an installation is, as read from the live cluster, and whether c8dr supports it: pure
+//! types and the judgement; the reading is `commands::installation`.
+//!
+//! Evidence, strongest first: the versions the gateway and the brokers report in `/v2/topology`,
+//! then the `helm.sh/chart` label of the release's objects. How the search engine is deployed,
+//! the secondary storage kind (`camunda.data.secondary-storage.type` in the rendered
+//! configuration) and the broker identity (numbers, or `<zone>_<n>` strings) decide what the
+//! procedure can do. An installation c8dr does not support is refused before any change (exit
+//! 3) with the reason and what to follow instead (docs/contract.md §4 rule 13).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::{Facts, Line, Version};
+use crate::error::{Error, Result};
+
+/// How a region's Elasticsearch/OpenSearch is deployed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum SearchDeployment {
+    /// The chart's Bitnami subchart (`<release>-elasticsearch-master-N`,
+    /// `app.kubernetes.io/name=elasticsearch`).
+    Subchart,
+    /// The ECK operator (`elasticsearch.k8s.elastic.co/cluster-name=<cluster>`).
+    Eck { cluster: String },
+    /// No search-engine pod in the namespace: an external URL (`--es-url`) or another namespace.
+    External,
+}
+
+impl std::fmt::Display for SearchDeployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Subchart => f.write_str("chart subchart (Bitnami)"),
+            Self::Eck { cluster } => write!(f, "ECK operator (cluster {cluster})"),
+            Self::External => f.write_str("external (no pod in the namespace)"),
+        }
+    }
+}
+
+/// How brokers are identified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum BrokerIdentity {
+    /// Numbers, each region every other one (`nodeId = ordinal * 2 + regionId`).
+    Numbered,
+    /// `<zone>_<n>` strings (8.10+ zone-aware clusters).
+    ZoneAware { zones: Vec<String> },
+}
+
+/// What one region shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionEvidence {
+    /// The `helm.sh/chart` label of the release's orchestration objects.
+    pub chart: Option<String>,
+    /// The Camunda versions the region's broker pods report (from `/v2/topology`, by region).
+    pub camunda: BTreeSet<String>,
+    pub search: Option<SearchDeployment>,
+    /// `camunda.data.secondary-storage.type` of the rendered configuration.
+    pub secondary_storage: Option<String>,
+}
+
+/// An installation as read: both regions where they answered, and the gateway's view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Installation {
+    /// Per region id (0, 1); `None` when the region could not be read.
+    pub regions: [Option<RegionEvidence>; 2],
+    /// `/v2/topology` `gatewayVersion`, when readable.
+    pub gateway_version: Option<String>,
+    /// Every version a broker reports in `/v2/topology`.
+    pub broker_versions: BTreeSet<String>,
+    /// `None` when no broker id could be read.
+    pub identity: Option<BrokerIdentity>,
+}
+
+/// The judgement: the row to use, or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Judgement {
+    /// The release line the evidence shows (the newest seen), if any.
+    pub line: Option<Line>,
+    /// Where the line came from (`/v2/topology`, `the chart label`).
+    pub evidence: Option<String>,
+    pub supported: bool,
+    /// Why not, and what to follow instead.
+    pub refusal: Option<String>,
+    /// What to know even though it is supported (a newer line allowed, a region unread).
+    pub notes: Vec<String>,
+    #[serde(skip)]
+    pub facts: Option<&'static Facts>,
+}
+
+/// The runbook for what the parity procedure must not be run on.
+const ZONES_RUNBOOK: &str = "zone-aware clusters fail over through the Zones API \
+     (DELETE /actuator/cluster/zones/{zone}?force=true, later POST /actuator/cluster/zones/{zone}); \
+     follow Camunda's zone-aware dual-region procedure for your release";
+const RDBMS_RUNBOOK: &str = "follow Camunda's Multi-Region RDBMS runbook: the dual-region \
+     procedure copies Elasticsearch/OpenSearch and must not be run on RDBMS secondary storage";
+
+impl Installation {
+    /// Every Camunda version seen (gateway, brokers, per-region), parsed; unreadable ones are
+    /// returned apart.
+    fn versions(&self) -> (BTreeSet<Version>, Vec<String>) {
+        let mut ok = BTreeSet::new();
+        let mut bad = vec![];
+        let all = self
+            .gateway_version
+            .iter()
+            .chain(&self.broker_versions)
+            .chain(self.regions.iter().flatten().flat_map(|r| &r.camunda));
+        for raw in all {
+            match Version::parse(raw) {
+                Some(v) => {
+                    ok.insert(v);
+                }
+                None => bad.push(raw.clone()),
+            }
+        }
+        (ok, bad)
+    }
+
+    /// The chart versions the regions' labels show.
+    fn charts(&self) -> BTreeSet<Version> {
+        self.regions
+            .iter()
+            .flatten()
+            .filter_map(|r| r.chart.as_deref().and_then(super::chart_version))
+            .collect()
+    }
+
+    /// The judgement (`allow_unknown`: `--allow-unknown-release`, a line newer than the newest
+    /// known is worked on with the newest row).
+    pub fn judge(&self, allow_unknown: bool) -> Judgement {
+        let mut j = Judgement {
+            line: None,
+            evidence: None,
+            supported: false,
+            refusal: None,
+            notes: vec![],
+            facts: None,
+        };
+        let (versions, unreadable) = self.versions();
+        if let Some(raw) = unreadable.first() {
+            j.refusal = Some(format!(
+                "the installation reports a Camunda version c8dr cannot read ({}): it does not guess",
+                crate::error::shown(raw)
+            ));
+            return j;
+        }
+        let lines: BTreeSet<Line> = versions.iter().map(Version::line).collect();
+        if lines.len() > 1 {
+            let seen: Vec<String> = versions.iter().map(Version::to_string).collect();
+            j.refusal = Some(format!(
+                "the installation runs more than one Camunda release ({}): finish the upgrade \
+                 before a failover or failback",
+                seen.join(", ")
+            ));
+            return j;
+        }
+        // The line: from the versions, else from the newest chart label (a chart major c8dr
+        // does not know is placed before the oldest or after the newest row).
+        let line = match lines.into_iter().next() {
+            Some(l) => {
+                j.evidence = Some("/v2/topology".into());
+                l
+            }
+            None => match self.charts().into_iter().next_back() {
+                Some(chart) => {
+                    j.evidence = Some(format!("the chart label (camunda-platform {chart})"));
+                    match super::facts_for_chart(chart.major) {
+                        Some(f) => f.line,
+                        None if chart.major > super::NEWEST.chart_major => {
+                            Line(super::NEWEST.line.0, u32::MAX)
+                        }
+                        None => Line(super::OLDEST.line.0, 0),
+                    }
+                }
+                None => {
+                    j.refusal = Some(
+                        "the Camunda release could not be read: neither /v2/topology (set \
+                         CAMUNDA_CLIENT_AUTH_* for the v2 REST API) nor a camunda-platform chart \
+                         label on the release's objects (check --release and the namespace)"
+                            .to_string(),
+                    );
+                    return j;
+                }
+            },
+        };
+        let shown = if line.1 == u32::MAX {
+            "a release after the newest chart".to_string()
+        } else {
+            format!("Camunda {line}")
+        };
+        j.line = (line.1 != u32::MAX && line.1 != 0).then_some(line);
+        let facts = match super::facts(line) {
+            Some(f) => f,
+            None if line > super::NEWEST.line && allow_unknown => {
+                j.notes.push(format!(
+                    "{shown} is newer than the newest release c8dr knows ({}): working with its \
+                     facts (--allow-unknown-release)",
+                    super::NEWEST.line
+                ));
+                super::NEWEST
+            }
+            None if line > super::NEWEST.line => {
+                j.refusal = Some(format!(
+                    "{shown} is newer than the newest release c8dr knows ({}): pass \
+                     --allow-unknown-release to work with {}'s facts, at your own risk",
+                    super::NEWEST.line,
+                    super::NEWEST.line
+                ));
+                return j;
+            }
+            None => {
+                j.refusal = Some(format!(
+                    "{shown} is older than the oldest release c8dr supports ({}): follow the \
+                     dual-region procedure of your release's documentation",
+                    super::OLDEST.line
+                ));
+                return j;
+            }
+        };
+        if let Some(BrokerIdentity::ZoneAware { zones }) = &self.identity {
+            j.refusal = Some(format!(
+                "the brokers are zone-aware (zones {}): the parity procedure must not be run on \
+                 them; {ZONES_RUNBOOK}",
+                zones.join(", ")
+            ));
+            return j;
+        }
+        let storage: BTreeSet<&str> = self
+            .regions
+            .iter()
+            .flatten()
+            .filter_map(|r| r.secondary_storage.as_deref())
+            .collect();
+        if let Some(other) = storage
+            .iter()
+            .find(|s| !matches!(**s, "elasticsearch" | "opensearch"))
+        {
+            j.refusal = Some(match *other {
+                "rdbms" => format!("the secondary storage is RDBMS: {RDBMS_RUNBOOK}"),
+                s => format!(
+                    "the secondary storage is {}: the dual-region procedure needs \
+                     Elasticsearch or OpenSearch",
+                    crate::error::shown(s)
+                ),
+            });
+            return j;
+        }
+        if self.regions.iter().any(Option::is_none) {
+            j.notes
+                .push("one region could not be read: judged from the other".to_string());
+        }
+        j.supported = true;
+        j.facts = Some(facts);
+        j
+    }
+}
+
+impl Judgement {
+    /// The facts to work with, or the refusal (exit 3).
+    pub fn facts(&self) -> Result<&'static Facts> {
+        match (&self.refusal, self.facts) {
+            (None, Some(f)) => Ok(f),
+            (Some(why), _) => Err(Error::refused(format!(
+                "this installation is not one c8dr supports: {why}"
+            ))),
+            (None, None) => Err(Error::refused(
+                "this installation is not one c8dr supports: its release could not be read",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(chart: &str, camunda: &str) -> Option<RegionEvidence> {
+        Some(RegionEvidence {
+            chart: Some(chart.to_string()),
+            camunda: [camunda.to_string()].into(),
+            search: Some(SearchDeployment::Subchart),
+            secondary_storage: Some("elasticsearch".into()),
+        })
+    }
+
+    fn install(versions: &[&str]) -> Installation {
+        Installation {
+            regions: [
+                region("camunda-platform-13.12.7", versions[0]),
+                region("camunda-platform-13.12.7", versions[versions.len() - 1]),
+            ],
+            gateway_version: Some(versions[0].to_string()),
+            broker_versions: versions.iter().map(|v| v.to_string()).collect(),
+            identity: Some(BrokerIdentity::Numbered),
+        }
+    }
+
+    #[test]
+    fn each_known_line_is_supported_with_its_row() {
+        for (v, line) in [
+            ("8.8.9", Line(8, 8)),
+            ("8.9.4", Line(8, 9)),
+            ("8.10.1", Line(8, 10)),
+        ] {
+            let j = install(&[v]).judge(false);
+            assert!(j.supported, "{v}: {j:?}");
+            assert_eq!(j.facts().map(|f| f.line).ok(), Some(line));
+            assert_eq!(j.evidence.as_deref(), Some("/v2/topology"));
+        }
+    }
+
+    #[test]
+    fn unknown_old_mixed_and_unreadable_releases_are_refused_before_any_change() {
+        let refused = |i: Installation, allow: bool, needle: &str| {
+            let j = i.judge(allow);
+            let e = j.facts().expect_err("refused");
+            assert_eq!(e.exit_code(), 3);
+            assert!(e.to_string().contains(needle), "{e}");
+        };
+        refused(install(&["8.11.0"]), false, "--allow-unknown-release");
+        refused(install(&["8.7.3"]), true, "older than");
+        refused(install(&["8.8.9", "8.9.4"]), false, "more than one");
+        refused(install(&["8.9.x"]), false, "cannot read");
+        let mut none = install(&["8.9.4"]);
+        none.gateway_version = None;
+        none.broker_versions.clear();
+        for r in none.regions.iter_mut().flatten() {
+            r.camunda.clear();
+            r.chart = None;
+        }
+        refused(none, false, "CAMUNDA_CLIENT_AUTH_");
+        let j = install(&["8.11.0"]).judge(true);
+        assert_eq!(j.facts().map(|f| f.line).ok(), Some(Line(8, 10)));
+        assert!(j.notes[0].contains("8.11"), "{:?}", j.notes);
+    }
+
+    #[test]
+    fn the_chart_label_decides_when_the_topology_cannot_be_read() {
+        let mut i = install(&["8.9.4"]);
+        i.gateway_version = None;
+        i.broker_versions.clear();
+        for r in i.regions.iter_mut().flatten() {
+            r.camunda.clear();
+            r.chart = Some("camunda-platform-14.8.4".into());
+        }
+        let j = i.judge(false);
+        assert_eq!(j.facts().map(|f| f.line).ok(), Some(Line(8, 9)));
+        assert_eq!(
+            j.evidence.as_deref(),
+            Some("the chart label (camunda-platform 14.8.4)")
+        );
+        for r in i.regions.iter_mut().flatten() {
+            r.chart = Some("camunda-platform-12.7.0".into());
+        }
+        assert!(i.judge(true).facts().is_err(), "chart 12 (8.7) refused");
+    }
+
+    #[test]
+    fn zone_aware_and_rdbms_installations_are_refused_with_the_runbook() {
+        let mut zoned = install(&["8.10.1"]);
+        zoned.identity = Some(BrokerIdentity::ZoneAware {
+            zones: vec!["region-0".into(), "region-1".into()],
+        });
+        let e = zoned.judge(false).facts().expect_err("zones");
+        assert!(e.to_string().contains("/actuator/cluster/zones/"), "{e}");
+        let mut rdbms = install(&["8.10.1"]);
+        if let Some(r) = rdbms.regions[0].as_mut() {
+            r.secondary_storage = Some("rdbms".into());
+        }
+        let e = rdbms.judge(false).facts().expect_err("rdbms");
+        assert!(e.to_string().contains("Multi-Region RDBMS"), "{e}");
+    }
+}
