@@ -205,7 +205,7 @@ pub fn facts_for_chart(major: u32) -> Option<&'static Facts> {
 /// writes `+` as `_` there). `None` for another chart.
 pub fn chart_version(label: &str) -> Option<Version> {
     let version = label.strip_prefix("camunda-platform-")?;
-    Version::parse(&version.replace('_', "+").split('+').next()?.to_string())
+    Version::parse(version.split(['_', '+']).next()?)
 }
 
 /// Every spelling of the schema-manager switch any known release reads, for reading a running
