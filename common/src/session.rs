@@ -36,6 +36,9 @@ pub struct Settings {
     pub server_dry_run: bool,
     pub timeout: Duration,
     pub no_wait: bool,
+    /// `--allow-unknown-release`: a Camunda release newer than the newest c8dr knows is worked
+    /// on with the newest row of the release table instead of being refused.
+    pub allow_unknown_release: bool,
     pub env: Env,
 }
 
@@ -74,6 +77,7 @@ pub struct GlobalFlags {
     pub yes: bool,
     pub timeout: Option<String>,
     pub no_wait: bool,
+    pub allow_unknown_release: bool,
     pub quiet: bool,
 }
 
@@ -122,6 +126,7 @@ impl GlobalFlags {
                 .transpose()?
                 .unwrap_or(Duration::from_secs(15 * 60)),
             no_wait: self.no_wait,
+            allow_unknown_release: self.allow_unknown_release,
             env,
         };
         let assume_yes = crate::ui::assume_yes(self.yes, &settings.env);
@@ -146,6 +151,8 @@ pub struct Session {
     management: OnceCell<ManagementClient>,
     rest: OnceCell<RestClient>,
     kube: OnceCell<RegionClient>,
+    /// What the installation is and whether c8dr supports it, read once per session.
+    release: OnceCell<crate::release::installation::Judgement>,
     /// Port-forwards opened by this session, kept open while it lives (one per remote port).
     tunnels: tokio::sync::Mutex<Vec<Tunnel>>,
 }
@@ -158,6 +165,7 @@ impl Session {
             management: OnceCell::new(),
             rest: OnceCell::new(),
             kube: OnceCell::new(),
+            release: OnceCell::new(),
             tunnels: tokio::sync::Mutex::new(Vec::new()),
         }
     }
@@ -292,6 +300,24 @@ impl Session {
     }
 
     /// The management API (port 9600).
+    /// The installation's judgement (read once: both regions where they answer, `/v2/topology`
+    /// when credentials are set), see [`crate::commands::installation`].
+    pub async fn release(&self) -> &crate::release::installation::Judgement {
+        self.release
+            .get_or_init(|| async {
+                crate::commands::installation::judge(self, self.settings.allow_unknown_release)
+                    .await
+                    .1
+            })
+            .await
+    }
+
+    /// The release table's row for this installation, or the refusal (exit 3) of an installation
+    /// c8dr does not support: the gate every mutating command passes before its first change.
+    pub async fn facts(&self) -> Result<&'static crate::release::Facts> {
+        self.release().await.facts()
+    }
+
     pub async fn management(&self) -> Result<&ManagementClient> {
         self.management
             .get_or_try_init(|| async {

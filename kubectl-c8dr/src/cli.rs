@@ -123,6 +123,9 @@ pub struct Global {
     /// Submit changes without waiting for them to complete
     #[arg(long, global = true)]
     pub no_wait: bool,
+    /// Work on a Camunda release newer than the newest c8dr knows, with the newest one's facts
+    #[arg(long, global = true)]
+    pub allow_unknown_release: bool,
     /// Log requests and decisions to stderr
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,

@@ -39,6 +39,7 @@ fn flags(g: &Global) -> GlobalFlags {
         yes: g.yes,
         timeout: Some(g.timeout.clone()),
         no_wait: g.no_wait,
+        allow_unknown_release: g.allow_unknown_release,
         quiet: g.quiet,
     }
 }
