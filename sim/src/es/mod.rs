@@ -325,7 +325,7 @@ pub(crate) fn shard_duration(world: &World) -> Duration {
 
 /// Serve one Elasticsearch REST request in `region`: (HTTP status, JSON body).
 pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Value) {
-    if world.cfg.es_security
+    if world.cfg.es_auth_required()
         && let Some(denied) = authenticate(&world.cfg.es_password, req)
     {
         return denied;
