@@ -6,8 +6,9 @@ use hyper::Response;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Exporting, Zeebe};
+use super::Exporting;
 use crate::http::{Body, SimRequest, json};
+use crate::release::BrokerIds;
 use crate::world::{DeadCoordinator, RegionId, SharedWorld, World};
 
 /// Which gateway port a request arrived on.
@@ -71,7 +72,7 @@ fn coordinator_for(w: &World, req: &SimRequest, path: &str) -> Option<u32> {
             let remove = req
                 .json_body()
                 .ok()
-                .and_then(|b| id_list(&b["brokers"]["remove"]).ok().flatten())
+                .and_then(|b| id_list(zeebe.ids, &b["brokers"]["remove"]).ok().flatten())
                 .unwrap_or_default();
             Some(zeebe.force_coordinator(&remove))
         }
@@ -79,6 +80,11 @@ fn coordinator_for(w: &World, req: &SimRequest, path: &str) -> Option<u32> {
             Some(zeebe.default_coordinator())
         }
         ("DELETE", p) if p.starts_with("/actuator/cluster/changes/") => {
+            Some(zeebe.default_coordinator())
+        }
+        ("GET", p)
+            if w.cfg.camunda.has_change_query() && p.starts_with("/actuator/cluster/changes/") =>
+        {
             Some(zeebe.default_coordinator())
         }
         ("GET", "/actuator/exporters") => Some(zeebe.default_coordinator()),
@@ -216,6 +222,20 @@ fn management(
 fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
     match (req.method.as_str(), path) {
         ("GET", "/actuator/cluster") => json(200, &w.zeebe.cluster_json()),
+        // 8.10 only (`CamundaRelease::has_change_query`); earlier releases have no such route.
+        ("GET", p)
+            if w.cfg.camunda.has_change_query() && p.starts_with("/actuator/cluster/changes/") =>
+        {
+            let id = p.trim_start_matches("/actuator/cluster/changes/");
+            match id
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| w.zeebe.change_json(id))
+            {
+                Some(change) => json(200, &change),
+                None => message(404, format!("Change {id} not found")),
+            }
+        }
         ("PATCH", "/actuator/cluster") => patch_cluster(w, req, now),
         ("DELETE", p) if p.starts_with("/actuator/cluster/changes/") => {
             let Ok(id) = p
@@ -326,9 +346,9 @@ fn exporting_broadcast(
 fn planned(w: &World, change_id: i64, ops: &[super::Operation]) -> Value {
     json!({
         "changeId": change_id,
-        "currentTopology": Zeebe::brokers_json(&w.zeebe.members),
-        "plannedChanges": ops,
-        "expectedTopology": Zeebe::brokers_json(&w.zeebe.expected_members(ops)),
+        "currentTopology": w.zeebe.brokers_json(&w.zeebe.members),
+        "plannedChanges": ops.iter().map(|op| w.zeebe.operation_json(op)).collect::<Vec<_>>(),
+        "expectedTopology": w.zeebe.brokers_json(&w.zeebe.expected_members(ops)),
     })
 }
 
@@ -356,15 +376,19 @@ fn submit(
     json(202, &body)
 }
 
-fn id_list(v: &Value) -> Result<Option<Vec<u32>>, String> {
+/// A list of broker ids in the cluster's id form (numbers, or `<zone>_<index>` strings for a
+/// zone-aware 8.10 cluster).
+fn id_list(ids: BrokerIds, v: &Value) -> Result<Option<Vec<u32>>, String> {
     match v {
         Value::Null => Ok(None),
         Value::Array(items) => items
             .iter()
             .map(|i| {
-                i.as_u64()
-                    .map(|n| n as u32)
-                    .ok_or_else(|| format!("Expected a broker id, got {i}"))
+                match ids {
+                    BrokerIds::Numbered => i.as_u64().map(|n| n as u32),
+                    BrokerIds::Zoned => ids.parse(i),
+                }
+                .ok_or_else(|| format!("Expected a broker id, got {i}"))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
@@ -378,7 +402,11 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
     };
     let brokers = &body["brokers"];
     let partitions = &body["partitions"];
-    let (add, remove) = match (id_list(&brokers["add"]), id_list(&brokers["remove"])) {
+    let ids = w.zeebe.ids;
+    let (add, remove) = match (
+        id_list(ids, &brokers["add"]),
+        id_list(ids, &brokers["remove"]),
+    ) {
         (Ok(a), Ok(r)) => (a.unwrap_or_default(), r.unwrap_or_default()),
         (Err(e), _) | (_, Err(e)) => return message(400, e),
     };
@@ -574,12 +602,22 @@ pub fn topology(w: &World, region: RegionId) -> Value {
                         .iter()
                         .map(|(p, c)| {
                             let holders = members.get(p).cloned().unwrap_or_default();
-                            let alive_holders: Vec<u32> = holders.iter().copied().filter(|h| alive.contains(h)).collect();
+                            let alive_holders: Vec<u32> = holders
+                                .iter()
+                                .copied()
+                                .filter(|h| alive.contains(h))
+                                .collect();
                             let quorum = alive_holders.len() * 2 > holders.len();
                             let leader = alive_holders
                                 .iter()
                                 .copied()
-                                .max_by_key(|h| w.zeebe.members.get(h).and_then(|m| m.partitions.get(p)).map(|c| c.priority))
+                                .max_by_key(|h| {
+                                    w.zeebe
+                                        .members
+                                        .get(h)
+                                        .and_then(|m| m.partitions.get(p))
+                                        .map(|c| c.priority)
+                                })
                                 .filter(|_| quorum);
                             let _ = c;
                             json!({
@@ -593,26 +631,43 @@ pub fn topology(w: &World, region: RegionId) -> Value {
                 .unwrap_or_default();
             let region = World::region_of_broker(*b);
             let ordinal = b / 2;
-            let rel = &w.cfg.release;
-            json!({
+            let cfg = &w.cfg;
+            let rel = &cfg.release;
+            let pod = match w.zeebe.ids {
+                BrokerIds::Numbered => format!("{rel}-zeebe-{ordinal}"),
+                BrokerIds::Zoned => crate::kube_api::objects::broker_pod_name(cfg, region, ordinal),
+            };
+            // `nodeId` stays the simulator's integer id, also for zone-aware brokers (the
+            // simulator's choice: clients must read `brokerId` there); `brokerId` is the string id
+            // from 8.10 (`CamundaRelease::topology_has_broker_id`).
+            let mut broker = json!({
                 "nodeId": b,
-                "host": format!("{rel}-zeebe-{ordinal}.{rel}-zeebe.{}.svc", w.regions[region].namespace),
+                "host": format!("{pod}.{rel}-zeebe.{}.svc", w.regions[region].namespace),
                 "port": 26501,
                 "partitions": partitions,
-                "version": "8.8.5",
-            })
+                "version": cfg.camunda.camunda_version(),
+            });
+            if cfg.camunda.topology_has_broker_id() {
+                broker["brokerId"] = json!(w.zeebe.ids.string(*b));
+            }
+            broker
         })
         .collect();
     let last_completed = match &w.zeebe.last_change {
         Some(c) if c.status == "COMPLETED" => c.id.to_string(),
         _ => "-1".to_string(),
     };
-    json!({
+    let mut out = json!({
         "brokers": brokers,
         "clusterSize": w.zeebe.members.len(),
         "partitionsCount": w.zeebe.partitions_count,
         "replicationFactor": w.zeebe.replication_factor(),
-        "gatewayVersion": "8.8.5",
+        "gatewayVersion": w.cfg.camunda.camunda_version(),
         "lastCompletedChangeId": last_completed,
-    })
+    });
+    if w.cfg.camunda.topology_has_cluster_id() {
+        // 8.9+ (gateway-protocol v2 cluster.yaml `clusterId`).
+        out["clusterId"] = json!(w.zeebe.cluster_id);
+    }
+    out
 }
