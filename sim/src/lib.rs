@@ -13,6 +13,8 @@ pub mod http;
 pub mod invariants;
 pub mod kube_api;
 pub mod release;
+#[cfg(test)]
+mod release_tests;
 pub mod server;
 pub mod timeline;
 pub mod world;

@@ -62,6 +62,22 @@ impl SecondaryStorage {
     }
 }
 
+/// An Elasticsearch Service: name, whether headless, ports as (name, number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EsService {
+    pub name: String,
+    pub headless: bool,
+    pub ports: Vec<(&'static str, u16)>,
+}
+
+fn es_service(name: String, headless: bool, ports: Vec<(&'static str, u16)>) -> EsService {
+    EsService {
+        name,
+        headless,
+        ports,
+    }
+}
+
 /// The legacy schema-manager variable (`camunda.database.schema-manager.create-schema`), the
 /// one the simulator has always modelled; honoured by every release.
 pub const LEGACY_SCHEMA_VAR: &str = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA";
@@ -206,27 +222,27 @@ impl CamundaRelease {
         }
     }
 
-    /// Elasticsearch Services: (name, headless, ports as (name, port, targetPort)). Bitnami
+    /// Elasticsearch Services. Bitnami
     /// `<release>-elasticsearch` and `<release>-elasticsearch-master-hl`; ECK `<cluster>-es-http`
     /// (9200, plain http: `selfSignedCertificate.disabled: true`) and the nodeSet's headless
     /// `<cluster>-es-<nodeSet>`.
-    pub fn es_services(self, release: &str) -> Vec<(String, bool, Vec<(&'static str, u16)>)> {
+    pub fn es_services(self, release: &str) -> Vec<EsService> {
         match self.search_deployment() {
             SearchDeployment::BitnamiSubchart => vec![
-                (
+                es_service(
                     format!("{release}-elasticsearch"),
                     false,
                     vec![("tcp-rest-api", 9200)],
                 ),
-                (
+                es_service(
                     format!("{release}-elasticsearch-master-hl"),
                     true,
                     vec![("tcp-rest-api", 9200), ("tcp-transport", 9300)],
                 ),
             ],
             SearchDeployment::Eck => vec![
-                ("elasticsearch-es-http".into(), false, vec![("http", 9200)]),
-                (
+                es_service("elasticsearch-es-http".into(), false, vec![("http", 9200)]),
+                es_service(
                     "elasticsearch-es-masters".into(),
                     true,
                     vec![("http", 9200), ("transport", 9300)],

@@ -271,7 +271,12 @@ fn reference_env(world: &World) -> Vec<Value> {
             )
         })
         .collect();
-    let es_service = &cfg.camunda.es_services(&cfg.release)[0].0;
+    let es_service = cfg
+        .camunda
+        .es_services(&cfg.release)
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
     let mut env = vec![json!({
         "name": cfg.camunda.initial_contact_points_var(),
         "value": contact_points.join(","),
@@ -335,7 +340,12 @@ pub fn services(world: &World, region: RegionId) -> Vec<Value> {
             true,
         ),
     ];
-    for (name, headless, ports) in cfg.camunda.es_services(release) {
+    for crate::release::EsService {
+        name,
+        headless,
+        ports,
+    } in cfg.camunda.es_services(release)
+    {
         let ports = ports
             .into_iter()
             .map(|(port_name, number)| {
