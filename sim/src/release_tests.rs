@@ -394,3 +394,80 @@ async fn the_change_query_exists_on_8_10_and_not_on_8_8() {
         assert_eq!(status, 404, "{release}: no such route");
     }
 }
+
+#[tokio::test]
+async fn the_zones_api_removes_and_adds_a_zones_brokers() {
+    let w = SharedWorld::new(World::healthy(SimConfig {
+        zone_aware: true,
+        ..cfg(CamundaRelease::V8_10)
+    }));
+    w.lock().lose_region(1);
+    let (status, plan) = gateway(
+        &w,
+        GatewayPort::Management,
+        SimRequest {
+            query: vec![("force".into(), "true".into())],
+            ..req("DELETE", "/actuator/cluster/zones/region-1", None)
+        },
+    )
+    .await;
+    assert_eq!(status, 202, "{plan}");
+    assert!(plan["changeId"].is_i64());
+    let (_, cluster) = gateway(
+        &w,
+        GatewayPort::Management,
+        req("GET", "/actuator/cluster", None),
+    )
+    .await;
+    let ids: Vec<Value> = cluster["brokers"]
+        .as_array()
+        .map(|b| b.iter().map(|b| b["id"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        ids,
+        [
+            json!("region-0_0"),
+            json!("region-0_1"),
+            json!("region-0_2"),
+            json!("region-0_3")
+        ]
+    );
+    let rf = w.lock().zeebe.replication_factor();
+    assert_eq!(rf, 2, "the surviving replicas");
+    {
+        let mut guard = w.lock();
+        guard.recreate_region(1);
+        crate::helm::apply_release(&mut guard, 1, json!({}));
+    }
+    let (status, plan) = gateway(
+        &w,
+        GatewayPort::Management,
+        req(
+            "POST",
+            "/actuator/cluster/zones/region-1",
+            Some(json!({"numberOfReplicas": 2, "priority": 1, "numberOfBrokers": 4})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 202, "{plan}");
+    let guard = w.lock();
+    assert_eq!(guard.zeebe.members.len(), 8);
+    assert_eq!(guard.zeebe.replication_factor(), 4);
+    drop(guard);
+    let (status, _) = gateway(
+        &w,
+        GatewayPort::Management,
+        req("DELETE", "/actuator/cluster/zones/region-7", None),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // A numbered 8.10 cluster has no zones route.
+    let w = SharedWorld::new(world(CamundaRelease::V8_10));
+    let (status, _) = gateway(
+        &w,
+        GatewayPort::Management,
+        req("DELETE", "/actuator/cluster/zones/region-1", None),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
