@@ -205,6 +205,16 @@ impl CamundaRelease {
         }
     }
 
+    /// The Elasticsearch cluster name (`GET /` and `_cluster/health` `cluster_name`): the
+    /// bitnami subchart's `elastic` (as the simulator has always answered), ECK's CR name
+    /// `elasticsearch` (ECK sets `cluster.name` to the Elasticsearch resource's name).
+    pub fn es_cluster_name(self) -> &'static str {
+        match self.search_deployment() {
+            SearchDeployment::BitnamiSubchart => "elastic",
+            SearchDeployment::Eck => "elasticsearch",
+        }
+    }
+
     /// The Elasticsearch image: bitnami's for the subchart, Elastic's for ECK.
     pub fn es_image(self) -> &'static str {
         match self.search_deployment() {

@@ -210,6 +210,16 @@ fn elasticsearch_is_bitnami_on_8_8_and_eck_with_auth_on_8_9_and_8_10() {
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
         assert_eq!(password, w.cfg.es_password);
+        // Elasticsearch names its nodes after the ECK pods and the cluster after the CR.
+        let mut authed_root = req("GET", "/", None);
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("elastic:{}", w.cfg.es_password));
+        authed_root
+            .headers
+            .insert("authorization".into(), format!("Basic {basic}"));
+        let (_, root) = crate::es::handle(&mut w, 0, &authed_root);
+        assert_eq!(root["name"], "elasticsearch-es-masters-0");
+        assert_eq!(root["cluster_name"], "elasticsearch");
         // Basic auth required (ECK security), plain http.
         let (status, _) = crate::es::handle(&mut w, 0, &req("GET", "/", None));
         assert_eq!(status, 401, "{release}");
