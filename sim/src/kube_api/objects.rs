@@ -1,6 +1,6 @@
-//! Pods, Services, StatefulSets, ConfigMaps and Secrets derived from the world, with the names,
-//! labels and ports of the simulated release's chart and its Elasticsearch (the 8.8 bitnami
-//! subchart, or ECK for 8.9+: notes on Camunda sources, sections 2.2 and 2.4, and
+//! Pods, Services, ConfigMaps and Secrets derived from the world (no StatefulSets are served),
+//! with the names, labels and ports of the simulated release's chart and its Elasticsearch (the
+//! 8.8 bitnami subchart, or ECK for 8.9+: notes on Camunda sources, sections 2.2 and 2.4, and
 //! [`crate::release`] for what differs per release). A region without a running release has no
 //! pods.
 
