@@ -1,4 +1,5 @@
-//! c8dr-sim: a simulated dual-region Camunda 8.8 installation on loopback.
+//! c8dr-sim: a simulated dual-region Camunda 8.8, 8.9 or 8.10 installation on loopback
+//! (`SimConfig::camunda`, facts per release in [`release`]).
 //!
 //! Per region: a fake Kubernetes API server that real `kubectl` and kube-rs accept, the Zeebe
 //! gateway's management and REST APIs, and Elasticsearch; a helm stand-in; fault injection. The
@@ -11,10 +12,14 @@ pub mod helm;
 pub mod http;
 pub mod invariants;
 pub mod kube_api;
+pub mod release;
+#[cfg(test)]
+mod release_tests;
 pub mod server;
 pub mod timeline;
 pub mod world;
 pub mod zeebe;
 
+pub use release::{CamundaRelease, SecondaryStorage};
 pub use server::{Sim, context_name, state_json};
 pub use world::{DeadCoordinator, RegionId, SharedWorld, SimConfig, World};

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "c8dr-sim",
     version,
-    about = "A simulated dual-region Camunda 8.8 installation on loopback, for c8dr's tests and demo"
+    about = "A simulated dual-region Camunda 8.8, 8.9 or 8.10 installation on loopback, for c8dr's tests and demo"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,6 +50,8 @@ enum Command {
         state_file: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        release: ReleaseArgs,
     },
     /// Lose a region and run the whole failover and failback through the real kubectl c8dr and
     /// helm c8dr binaries (built beside c8dr-sim), verifying each step on the simulator.
@@ -73,6 +75,8 @@ enum Command {
         /// The gateway's request timeout to a broker (10s in Zeebe)
         #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
         gateway_timeout: Duration,
+        #[command(flatten)]
+        release: ReleaseArgs,
     },
     /// Talk to a running `c8dr-sim serve`: lose or recreate a region, print its exports or state.
     /// Finds the simulator from any directory: --dir, else $C8DR_SIM_DIR, else the one `serve`
@@ -123,6 +127,47 @@ fn demo_dir(dir: &std::path::Path) -> anyhow::Result<bool> {
             Ok(true)
         }
         Err(e) => Err(anyhow::anyhow!("--dir {}: {e}", dir.display())),
+    }
+}
+
+/// The Camunda release simulated and its release-specific options (`c8dr_sim::release`).
+#[derive(clap::Args, Debug, Clone)]
+struct ReleaseArgs {
+    /// The Camunda release to simulate: 8.8 (chart 13.x), 8.9 (chart 14.x) or 8.10 (chart 15.x)
+    #[arg(long = "camunda", value_parser = c8dr_sim::CamundaRelease::parse, default_value = "8.8")]
+    camunda: c8dr_sim::CamundaRelease,
+    /// Zone-aware brokers with string ids `<zone>_<index>` (8.10 only)
+    #[arg(long)]
+    zone_aware: bool,
+    /// `camunda.data.secondary-storage.type` rendered into application.yaml
+    #[arg(long, value_parser = parse_secondary_storage, default_value = "elasticsearch")]
+    secondary_storage: c8dr_sim::SecondaryStorage,
+}
+
+impl ReleaseArgs {
+    fn apply(&self, cfg: SimConfig) -> anyhow::Result<SimConfig> {
+        if self.zone_aware && !self.camunda.supports_zone_aware() {
+            anyhow::bail!(
+                "--zone-aware needs --camunda 8.10: Camunda {} has no zone-aware brokers",
+                self.camunda
+            );
+        }
+        Ok(SimConfig {
+            camunda: self.camunda,
+            zone_aware: self.zone_aware,
+            secondary_storage: self.secondary_storage,
+            ..cfg
+        })
+    }
+}
+
+fn parse_secondary_storage(s: &str) -> Result<c8dr_sim::SecondaryStorage, String> {
+    match c8dr_sim::SecondaryStorage::parse(s)? {
+        // The search engine itself is Elasticsearch here; OpenSearch is a SimConfig option.
+        c8dr_sim::SecondaryStorage::Opensearch => {
+            Err("unknown secondary storage 'opensearch': expected elasticsearch or rdbms".into())
+        }
+        other => Ok(other),
     }
 }
 
@@ -215,16 +260,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             gateways_only,
             state_file,
             data,
+            release,
         } => {
             if !(data.time_scale.is_finite() && data.time_scale > 0.0) {
                 anyhow::bail!("--time-scale must be a positive number");
             }
-            let cfg = data.apply(SimConfig {
+            let cfg = data.apply(release.apply(SimConfig {
                 operation_duration,
                 dead_coordinator,
                 gateway_request_timeout: gateway_timeout,
                 ..SimConfig::default()
-            });
+            })?);
             let sim = Sim::start(cfg, &dir).await?;
             std::fs::write(dir.join("control-url"), format!("http://{}", sim.control))?;
             // Every listener (per region, per broker pod), for tooling that bridges to them.
@@ -247,7 +293,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             drivers,
             dead_coordinator,
             gateway_timeout,
+            release,
         } => {
+            // Checked before anything is built or created.
+            let release_cfg = release.apply(SimConfig::default())?;
             let bin_dir = std::env::current_exe()?
                 .parent()
                 .map(PathBuf::from)
@@ -283,7 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 operation_duration,
                 dead_coordinator,
                 gateway_request_timeout: gateway_timeout,
-                ..SimConfig::default()
+                ..release_cfg
             };
             let result = c8dr_sim::demo::run(c8dr_sim::demo::DemoOptions {
                 lose,
@@ -388,7 +437,8 @@ async fn serve_by_hand(sim: &Sim, dir: &Path, lose: Option<usize>) -> anyhow::Re
         .with_context(|| format!("writing {}", dir.join("env.sh").display()))?;
     let registration = register(&dir);
 
-    println!("c8dr-sim: dual-region Camunda 8.8 simulator running (Ctrl-C stops it)");
+    let camunda = sim.world().lock().cfg.camunda;
+    println!("c8dr-sim: dual-region Camunda {camunda} simulator running (Ctrl-C stops it)");
     println!("  directory:  {}", dir.display());
     println!("  kubeconfig: {}", dir.join("kubeconfig").display());
     println!(

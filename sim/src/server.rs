@@ -451,19 +451,20 @@ fn control_handle(shared: &SimShared, req: &SimRequest) -> hyper::Response<http:
 /// Every loopback listener of the simulator, per region: what a port-forward to a pod or
 /// Service reaches (`brokers` by pod ordinal: each broker pod's own port 9600).
 pub fn endpoints_json(shared: &SimShared) -> Value {
-    let release = shared.world.lock().cfg.release.clone();
+    let cfg = shared.world.lock().cfg.clone();
     Value::Array(
         shared
             .endpoints
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(region, e)| {
                 json!({
                     "kubeApi": format!("http://{}", e.kube_api),
                     "management": format!("http://{}", e.management),
                     "rest": format!("http://{}", e.rest),
                     "elasticsearch": format!("http://{}", e.elasticsearch),
                     "brokers": e.brokers.iter().enumerate().map(|(n, a)| json!({
-                        "pod": crate::kube_api::objects::broker_pod_name(&release, n as u32),
+                        "pod": crate::kube_api::objects::broker_pod_name(&cfg, region, n as u32),
                         "management": format!("http://{a}"),
                     })).collect::<Vec<_>>(),
                 })

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::es::EsCluster;
+use crate::release::{BrokerIds, CamundaRelease, SecondaryStorage};
 use crate::zeebe::Zeebe;
 
 /// A region index: 0 holds the even broker ids, 1 the odd ones.
@@ -22,6 +23,15 @@ pub type RegionId = usize;
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub release: String,
+    /// The Camunda release simulated (8.8 by default); every per-release fact is in
+    /// [`crate::release::CamundaRelease`].
+    pub camunda: CamundaRelease,
+    /// Opt-in, 8.10 only: zone-aware brokers with string ids `<zone>_<index>` (zones
+    /// `region-0`/`region-1`, chart PR camunda/camunda-platform-helm#6949).
+    pub zone_aware: bool,
+    /// `camunda.data.secondary-storage.type` rendered into application.yaml (elasticsearch by
+    /// default; rdbms selectable so a client's refusal can be tested).
+    pub secondary_storage: SecondaryStorage,
     pub namespaces: [String; 2],
     pub cluster_size: u32,
     pub partitions: u32,
@@ -51,6 +61,7 @@ pub struct SimConfig {
     pub rest_username: String,
     pub rest_password: String,
     /// Elasticsearch security (basic auth with user `elastic`, password in the bitnami Secret).
+    /// Always on for 8.9+ (ECK), see [`SimConfig::es_auth_required`].
     pub es_security: bool,
     pub es_password: String,
     /// How the gateway answers a cluster request routed to a dead coordinator (docs/api-behaviour.md §1 "Routing").
@@ -93,6 +104,21 @@ impl SimConfig {
         self
     }
 
+    /// How broker ids appear on the wire (zone-aware strings only on a release that has them).
+    pub fn broker_ids(&self) -> BrokerIds {
+        if self.zone_aware && self.camunda.supports_zone_aware() {
+            BrokerIds::Zoned
+        } else {
+            BrokerIds::Numbered
+        }
+    }
+
+    /// Whether the regions' Elasticsearch requires basic auth: the `es_security` option, or a
+    /// release whose reference Elasticsearch always has security on (ECK, 8.9+).
+    pub fn es_auth_required(&self) -> bool {
+        self.es_security || self.camunda.es_requires_auth()
+    }
+
     /// A real-world byte rate as the simulator's clock sees it.
     pub fn byte_rate(&self, bytes_per_sec: f64) -> f64 {
         bytes_per_sec * self.time_scale.max(f64::MIN_POSITIVE)
@@ -115,6 +141,9 @@ impl Default for SimConfig {
     fn default() -> Self {
         Self {
             release: "camunda".into(),
+            camunda: CamundaRelease::default(),
+            zone_aware: false,
+            secondary_storage: SecondaryStorage::default(),
             namespaces: ["camunda-region0".into(), "camunda-region1".into()],
             cluster_size: 8,
             partitions: 8,
@@ -313,7 +342,7 @@ impl World {
                     revision: 1,
                     values: serde_json::Value::Null,
                 }),
-                profiles: default_profiles(),
+                profiles: default_profiles(cfg.camunda),
                 schema_manager_disabled: false,
                 secrets: BTreeMap::new(),
                 es: EsCluster::seeded_for(&cfg),
@@ -437,21 +466,17 @@ impl World {
     }
 }
 
-fn default_profiles() -> Vec<String> {
-    ["broker", "identity", "operate", "tasklist"]
-        .map(String::from)
-        .to_vec()
+fn default_profiles(camunda: CamundaRelease) -> Vec<String> {
+    camunda.default_profiles().map(String::from).to_vec()
 }
 
 fn default_secrets(cfg: &SimConfig) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut secrets = BTreeMap::new();
-    if cfg.es_security {
+    if cfg.es_auth_required() {
+        let (name, key) = cfg.camunda.es_password_secret(&cfg.release);
         secrets.insert(
-            format!("{}-elasticsearch", cfg.release),
-            BTreeMap::from([(
-                "elasticsearch-password".to_string(),
-                cfg.es_password.clone(),
-            )]),
+            name,
+            BTreeMap::from([(key.to_string(), cfg.es_password.clone())]),
         );
     }
     secrets

@@ -86,6 +86,13 @@ impl TestEnvBuilder {
         f(&mut self.cfg);
         self
     }
+    /// The Camunda release the simulator models: "8.8" (default), "8.9" or "8.10"
+    /// (`c8dr_sim::CamundaRelease`). Panics on any other string (a test's own mistake).
+    pub fn camunda(mut self, release: &str) -> Self {
+        self.cfg.camunda = c8dr_sim::CamundaRelease::parse(release)
+            .unwrap_or_else(|e| panic!("TestEnvBuilder::camunda: {e}"));
+        self
+    }
     /// Which region the docs' `*_SURVIVING` variables name (default region0).
     pub fn surviving(mut self, region: usize) -> Self {
         self.surviving = region;

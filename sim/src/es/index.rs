@@ -579,7 +579,7 @@ pub fn cluster_health(es: &EsCluster, req: &SimRequest) -> (u16, Value) {
         .param("wait_for_status")
         .is_some_and(|wanted| rank(status) < rank(wanted));
     let body = json!({
-        "cluster_name": "elastic",
+        "cluster_name": es.cluster_name(),
         "status": status,
         "timed_out": timed_out,
         "number_of_nodes": es.nodes,
@@ -609,10 +609,10 @@ fn rank(status: &str) -> usize {
 
 /// A node of the simulated cluster as `_recovery` describes it (`source` of a `PEER` recovery,
 /// `target` of every one).
-fn node_json(n: u32) -> Value {
+fn node_json(es: &EsCluster, n: u32) -> Value {
     json!({"id": format!("sim-node-{n}"), "host": format!("10.0.0.{}", 10 + n),
            "transport_address": format!("10.0.0.{}:9300", 10 + n), "ip": format!("10.0.0.{}", 10 + n),
-           "name": format!("camunda-elasticsearch-master-{n}")})
+           "name": es.node_name(n)})
 }
 
 /// `GET [<index>/]_recovery[?active_only=true]`: one entry per index with every shard copy that
@@ -658,7 +658,7 @@ pub fn recovery(es: &EsCluster, req: &SimRequest, expr: Option<&str>) -> (u16, V
                 .as_millis() as u64;
             let start_ms = idx.recovery.start_epoch_ms + offset_ms;
             let (kind, source) = if !c.primary {
-                ("PEER", node_json(c.source_node))
+                ("PEER", node_json(es, c.source_node))
             } else {
                 match &idx.recovery.source {
                     RecoverySource::EmptyStore => ("EMPTY_STORE", json!({})),
@@ -687,7 +687,7 @@ pub fn recovery(es: &EsCluster, req: &SimRequest, expr: Option<&str>) -> (u16, V
                 "start_time_in_millis": start_ms,
                 "total_time_in_millis": elapsed.as_millis() as u64,
                 "source": source,
-                "target": node_json(c.node),
+                "target": node_json(es, c.node),
                 "index": {
                     "size": {"total_in_bytes": total_bytes, "reused_in_bytes": 0,
                              "recovered_in_bytes": recovered,

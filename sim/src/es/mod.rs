@@ -61,6 +61,9 @@ pub struct EsCluster {
     pub evaluated_at: Option<Instant>,
     /// Round-robin start node of the next restored index (the allocator balances shards).
     pub next_node: u32,
+    /// The release and Helm release name, for node and cluster names (bitnami or ECK).
+    pub camunda: crate::release::CamundaRelease,
+    pub release_name: String,
 }
 
 /// The Camunda 8.8 indices of a running installation: (name, docs, template it belongs to).
@@ -103,6 +106,16 @@ impl Default for EsCluster {
 const ARCHIVE_INDEX: (&str, u64) = ("operate-list-view-8.3.0_2025-11-20", 25);
 
 impl EsCluster {
+    /// The name of node `n` (its pod's name: [`crate::release::CamundaRelease::es_pod_name`]).
+    pub fn node_name(&self, n: u32) -> String {
+        self.camunda.es_pod_name(&self.release_name, n)
+    }
+
+    /// The cluster's `cluster_name`.
+    pub fn cluster_name(&self) -> &'static str {
+        self.camunda.es_cluster_name()
+    }
+
     /// An empty cluster with the configured topology (nodes, shards and replicas of indices).
     pub fn with_topology(cfg: &crate::world::SimConfig) -> Self {
         Self {
@@ -110,6 +123,8 @@ impl EsCluster {
             index_shards: cfg.es_number_of_shards.max(1),
             index_replicas: cfg.es_number_of_replicas,
             opensearch: cfg.es_opensearch,
+            camunda: cfg.camunda,
+            release_name: cfg.release.clone(),
             indices: BTreeMap::new(),
             templates: BTreeMap::new(),
             repositories: BTreeMap::new(),
@@ -243,8 +258,8 @@ fn main_response(es: &EsCluster) -> Value {
         return opensearch::main_response(es);
     }
     json!({
-        "name": "camunda-elasticsearch-master-0",
-        "cluster_name": "elastic",
+        "name": es.node_name(0),
+        "cluster_name": es.cluster_name(),
         "cluster_uuid": "c8drSimClusterUuid0000",
         "version": {
             "number": "8.18.0",
@@ -325,7 +340,7 @@ pub(crate) fn shard_duration(world: &World) -> Duration {
 
 /// Serve one Elasticsearch REST request in `region`: (HTTP status, JSON body).
 pub fn handle(world: &mut World, region: RegionId, req: &SimRequest) -> (u16, Value) {
-    if world.cfg.es_security
+    if world.cfg.es_auth_required()
         && let Some(denied) = authenticate(&world.cfg.es_password, req)
     {
         return denied;

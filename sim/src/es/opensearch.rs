@@ -23,9 +23,9 @@ use super::{EsCluster, es_error};
 
 /// `GET /` of an OpenSearch 2.19.1 node (tar distribution). `build_hash`/`build_date` are
 /// placeholders of the real shape (they differ per build).
-pub fn main_response(_es: &EsCluster) -> Value {
+pub fn main_response(es: &EsCluster) -> Value {
     json!({
-        "name": "camunda-elasticsearch-master-0",
+        "name": es.node_name(0),
         "cluster_name": "opensearch",
         "cluster_uuid": "c8drSimClusterUuid0000",
         "version": {

@@ -212,7 +212,7 @@ pub fn verify(world: &mut World, region: RegionId, repo: &str) -> (u16, Value) {
         .map(|n| {
             (
                 format!("sim-node-{n}"),
-                json!({"name": format!("camunda-elasticsearch-master-{n}")}),
+                json!({"name": world.regions[region].es.node_name(n)}),
             )
         })
         .collect();

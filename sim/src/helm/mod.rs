@@ -27,8 +27,9 @@ pub use kubeconfig::kube_server;
 pub use release::{apply_release, enabled_profiles, schema_manager_disabled};
 pub use values::{apply_set, merge_values};
 
-/// The variable whose value `"false"` keeps the schema manager from creating indices.
-pub const SCHEMA_MANAGER_VAR: &str = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA";
+/// The (legacy) variable whose value `"false"` keeps the schema manager from creating indices;
+/// 8.10's canonical one is [`crate::release::CANONICAL_SCHEMA_VAR`].
+pub const SCHEMA_MANAGER_VAR: &str = crate::release::LEGACY_SCHEMA_VAR;
 
 /// The path the stand-in POSTs to on the region's API server.
 pub const APPLY_PATH: &str = "/c8dr-sim/helm/apply";

@@ -3,21 +3,19 @@
 
 use serde_json::{Map, Value};
 
-use super::SCHEMA_MANAGER_VAR;
+use crate::release::CamundaRelease;
 use crate::world::{HelmRelease, RegionId, World};
-
-/// The chart's `orchestration.profiles` defaults (camunda-platform 13.x).
-const DEFAULT_PROFILES: [&str; 4] = ["broker", "identity", "operate", "tasklist"];
 
 /// Apply an `upgrade --install` with the merged `values` to `region`: bump the revision, render
 /// the profiles and the schema-manager setting; a fresh install whose schema manager is not
 /// disabled seeds the region's Elasticsearch with the Camunda indices.
 pub fn apply_release(world: &mut World, region: RegionId, values: Value) {
+    let camunda = world.cfg.camunda;
     let r = &mut world.regions[region];
     let fresh = r.release.is_none();
     let revision = r.release.as_ref().map(|h| h.revision).unwrap_or(0) + 1;
-    r.profiles = enabled_profiles(&values);
-    r.schema_manager_disabled = schema_manager_disabled(&values);
+    r.profiles = enabled_profiles(camunda, &values);
+    r.schema_manager_disabled = schema_manager_disabled(camunda, &values);
     let seed = fresh && !r.schema_manager_disabled;
     r.release = Some(HelmRelease { revision, values });
     if seed {
@@ -34,9 +32,11 @@ fn as_bool(v: &Value) -> Option<bool> {
     }
 }
 
-/// `orchestration.profiles` that are true over the chart defaults, sorted.
-pub fn enabled_profiles(values: &Value) -> Vec<String> {
-    let mut profiles: Map<String, Value> = DEFAULT_PROFILES
+/// `orchestration.profiles` that are true over the release's chart defaults
+/// ([`CamundaRelease::default_profiles`]: `identity` in 8.8, `admin` from 8.9), sorted.
+pub fn enabled_profiles(camunda: CamundaRelease, values: &Value) -> Vec<String> {
+    let mut profiles: Map<String, Value> = camunda
+        .default_profiles()
         .iter()
         .map(|p| (p.to_string(), Value::Bool(true)))
         .collect();
@@ -54,42 +54,79 @@ pub fn enabled_profiles(values: &Value) -> Vec<String> {
     on
 }
 
-/// Whether `orchestration.env` holds the schema-manager variable with value `"false"`.
-pub fn schema_manager_disabled(values: &Value) -> bool {
-    values
+/// Whether `orchestration.env` keeps the schema manager from creating indices, as the release
+/// reads it ([`CamundaRelease::creates_schema`]): the legacy variable with value `"false"`, or
+/// on 8.10 the canonical variable when set (it wins over the legacy one).
+pub fn schema_manager_disabled(camunda: CamundaRelease, values: &Value) -> bool {
+    let env: Vec<(&str, &str)> = values
         .pointer("/orchestration/env")
         .and_then(Value::as_array)
-        .is_some_and(|env| {
-            env.iter().any(|e| {
-                e.get("name").and_then(Value::as_str) == Some(SCHEMA_MANAGER_VAR)
-                    && e.get("value")
-                        .and_then(Value::as_str)
-                        .is_some_and(|v| v.eq_ignore_ascii_case("false"))
-            })
+        .map(|env| {
+            env.iter()
+                .filter_map(|e| {
+                    Some((
+                        e.get("name").and_then(Value::as_str)?,
+                        e.get("value").and_then(Value::as_str)?,
+                    ))
+                })
+                .collect()
         })
+        .unwrap_or_default();
+    !camunda.creates_schema(env)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::helm::SCHEMA_MANAGER_VAR;
+    use crate::release::CANONICAL_SCHEMA_VAR;
     use serde_json::json;
+
+    const V88: CamundaRelease = CamundaRelease::V8_8;
 
     #[test]
     fn profiles_and_schema_manager_come_from_the_values() {
         assert_eq!(
-            enabled_profiles(&json!({})),
+            enabled_profiles(V88, &json!({})),
             ["broker", "identity", "operate", "tasklist"]
         );
         let v = json!({"orchestration": {
             "profiles": {"operate": false, "tasklist": false},
             "env": [{"name": "A", "value": "x"}, {"name": SCHEMA_MANAGER_VAR, "value": "false"}],
         }});
-        assert_eq!(enabled_profiles(&v), ["broker", "identity"]);
-        assert!(schema_manager_disabled(&v));
+        assert_eq!(enabled_profiles(V88, &v), ["broker", "identity"]);
+        assert!(schema_manager_disabled(V88, &v));
         assert!(!schema_manager_disabled(
+            V88,
             &json!({"orchestration": {"env": []}})
         ));
     }
+    #[test]
+    fn later_releases_default_to_admin_and_8_10_reads_the_canonical_schema_key() {
+        for r in [CamundaRelease::V8_9, CamundaRelease::V8_10] {
+            assert_eq!(
+                enabled_profiles(r, &json!({})),
+                ["admin", "broker", "operate", "tasklist"]
+            );
+            let v = json!({"orchestration": {"profiles": {"admin": false, "operate": false}}});
+            assert_eq!(enabled_profiles(r, &v), ["broker", "tasklist"]);
+        }
+        // Legacy "false", canonical "true": 8.10 creates the schema, 8.8/8.9 ignore the
+        // canonical key and do not.
+        let both = json!({"orchestration": {"env": [
+            {"name": SCHEMA_MANAGER_VAR, "value": "false"},
+            {"name": CANONICAL_SCHEMA_VAR, "value": "true"},
+        ]}});
+        assert!(!schema_manager_disabled(CamundaRelease::V8_10, &both));
+        assert!(schema_manager_disabled(CamundaRelease::V8_9, &both));
+        assert!(schema_manager_disabled(V88, &both));
+        let canonical = json!({"orchestration": {"env": [
+            {"name": CANONICAL_SCHEMA_VAR, "value": "false"},
+        ]}});
+        assert!(schema_manager_disabled(CamundaRelease::V8_10, &canonical));
+        assert!(!schema_manager_disabled(CamundaRelease::V8_9, &canonical));
+    }
+
     #[test]
     fn installing_into_a_recreated_region_starts_its_brokers_without_seeding_when_disabled() {
         let mut w = World::healthy(crate::world::SimConfig::default());

@@ -11,6 +11,7 @@ use crate::world::{RegionId, World};
 /// The log lines of a container.
 pub fn lines(world: &World, region: RegionId, pod: &str, container: &str) -> Vec<String> {
     let ts = objects::created(world);
+    let version = world.cfg.camunda.camunda_version();
     match container {
         ORCHESTRATION_CONTAINER => {
             let profiles: Vec<String> = objects::profiles_active(&world.regions[region].profiles)
@@ -19,14 +20,14 @@ pub fn lines(world: &World, region: RegionId, pod: &str, container: &str) -> Vec
                 .collect();
             vec![
                 format!(
-                    "{ts} INFO  io.camunda.application.StandaloneCamunda - Starting StandaloneCamunda v8.8.0 using Java 21 with PID 7 ({pod})"
+                    "{ts} INFO  io.camunda.application.StandaloneCamunda - Starting StandaloneCamunda v{version} using Java 21 with PID 7 ({pod})"
                 ),
                 format!(
                     "{ts} INFO  io.camunda.application.StandaloneCamunda - The following {} profiles are active: {}",
                     profiles.len(),
                     profiles.join(", ")
                 ),
-                format!("{ts} INFO  io.camunda.zeebe.broker.system - Version: 8.8.0"),
+                format!("{ts} INFO  io.camunda.zeebe.broker.system - Version: {version}"),
                 format!(
                     "{ts} INFO  io.camunda.application.StandaloneCamunda - Started StandaloneCamunda"
                 ),

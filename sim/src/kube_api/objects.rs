@@ -1,13 +1,16 @@
-//! Pods, Services, ConfigMaps and Secrets derived from the world, with the names, labels and ports
-//! of the Camunda 8.8 chart and its bitnami Elasticsearch subchart (notes on Camunda sources,
-//! sections 2.2 and 2.4). A region without a running release has no pods.
+//! Pods, Services, ConfigMaps and Secrets derived from the world (no StatefulSets are served),
+//! with the names, labels and ports of the simulated release's chart and its Elasticsearch (the
+//! 8.8 bitnami subchart, or ECK for 8.9+: notes on Camunda sources, sections 2.2 and 2.4, and
+//! [`crate::release`] for what differs per release). A region without a running release has no
+//! pods.
 
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use crate::world::{RegionId, World};
+use crate::release::zone_name;
+use crate::world::{RegionId, SimConfig, World};
 
 /// The broker/gateway container.
 pub const ORCHESTRATION_CONTAINER: &str = "orchestration";
@@ -23,14 +26,24 @@ pub fn orchestration_fullname(release: &str) -> String {
     }
 }
 
-/// The broker pod of an ordinal.
-pub fn broker_pod_name(release: &str, ordinal: u32) -> String {
-    format!("{}-{ordinal}", orchestration_fullname(release))
+/// The broker StatefulSet of a region: `<fullname>`, or `<fullname>-<zone>` for zone-aware
+/// brokers (one StatefulSet per zone, camunda/camunda-platform-helm#6949).
+pub fn broker_statefulset_name(cfg: &SimConfig, region: RegionId) -> String {
+    let full = orchestration_fullname(&cfg.release);
+    match cfg.broker_ids() {
+        crate::release::BrokerIds::Numbered => full,
+        crate::release::BrokerIds::Zoned => format!("{full}-{}", zone_name(region)),
+    }
+}
+
+/// The broker pod of a region's ordinal.
+pub fn broker_pod_name(cfg: &SimConfig, region: RegionId, ordinal: u32) -> String {
+    format!("{}-{ordinal}", broker_statefulset_name(cfg, region))
 }
 
 /// The Elasticsearch master pod (one per region in the simulator).
-pub fn es_pod_name(release: &str) -> String {
-    format!("{release}-elasticsearch-master-0")
+pub fn es_pod_name(cfg: &SimConfig) -> String {
+    cfg.camunda.es_pod_name(&cfg.release, 0)
 }
 
 /// The gateway Service.
@@ -38,9 +51,19 @@ pub fn gateway_service_name(release: &str) -> String {
     format!("{}-gateway", orchestration_fullname(release))
 }
 
-/// The unified configuration ConfigMap.
-pub fn unified_configmap_name(release: &str) -> String {
-    format!("{}-configuration-unified", orchestration_fullname(release))
+/// The orchestration configuration ConfigMap (`-configuration-unified` in 8.8,
+/// `-configuration` from 8.9: [`crate::release::CamundaRelease::configmap_name`]).
+pub fn configmap_name(cfg: &SimConfig) -> String {
+    cfg.camunda
+        .configmap_name(&orchestration_fullname(&cfg.release))
+}
+
+/// The chart's common labels on an object it renders: `helm.sh/chart`
+/// (templates/common/_helpers.tpl `camundaPlatform.labels`) over the broker match labels.
+pub fn chart_labels(cfg: &SimConfig) -> Value {
+    let mut labels = broker_labels(&cfg.release);
+    labels["helm.sh/chart"] = json!(cfg.camunda.chart_label());
+    labels
 }
 
 /// The broker match labels, which are also the gateway Service's selector.
@@ -55,14 +78,9 @@ pub fn broker_labels(release: &str) -> Value {
     })
 }
 
-/// The Elasticsearch master match labels.
-pub fn es_labels(release: &str) -> Value {
-    json!({
-        "app.kubernetes.io/name": "elasticsearch",
-        "app.kubernetes.io/instance": release,
-        "app.kubernetes.io/component": "master",
-        "app.kubernetes.io/managed-by": "Helm",
-    })
+/// The Elasticsearch master match labels (bitnami subchart or ECK, per release).
+pub fn es_labels(cfg: &SimConfig) -> Value {
+    cfg.camunda.es_labels(&cfg.release)
 }
 
 /// RFC 3339 (UTC, seconds) of a system time; kubectl computes AGE from it.
@@ -140,24 +158,31 @@ pub fn pods(world: &World, region: RegionId) -> Vec<Value> {
     if !r.running() {
         return vec![];
     }
-    let release = world.cfg.release.as_str();
+    let cfg = &world.cfg;
+    let version = cfg.camunda.camunda_version();
+    let image = format!("camunda/camunda:{version}");
     let mut pods: Vec<Value> = world
         .broker_ids_of_region(region)
         .into_iter()
         .map(|id| {
             let ordinal = id / 2;
-            let mut labels = broker_labels(release);
-            labels["statefulset.kubernetes.io/pod-name"] = json!(broker_pod_name(release, ordinal));
-            labels["app.kubernetes.io/version"] = json!("8.8.0");
-            labels["helm.sh/chart"] = json!("camunda-platform-13.0.0");
+            let name = broker_pod_name(cfg, region, ordinal);
+            let mut labels = chart_labels(cfg);
+            labels["statefulset.kubernetes.io/pod-name"] = json!(name);
+            labels["app.kubernetes.io/version"] = json!(version);
+            if cfg.broker_ids() == crate::release::BrokerIds::Zoned {
+                // Zone-aware brokers (camunda/camunda-platform-helm#6949).
+                labels["camunda.io/zone"] = json!(zone_name(region));
+                labels["camunda.io/broker-generation"] = json!("zoned");
+            }
             pod(
                 world,
                 region,
-                &broker_pod_name(release, ordinal),
+                &name,
                 labels,
                 (
                     ORCHESTRATION_CONTAINER,
-                    "camunda/camunda:8.8.0",
+                    &image,
                     vec![
                         port("http", 8080),
                         port("server", 9600),
@@ -175,15 +200,23 @@ pub fn pods(world: &World, region: RegionId) -> Vec<Value> {
             pod
         })
         .collect();
+    let mut es_pod_labels = es_labels(cfg);
+    if cfg.camunda.search_deployment() == crate::release::SearchDeployment::Eck {
+        es_pod_labels["statefulset.kubernetes.io/pod-name"] = json!(es_pod_name(cfg));
+    }
     pods.push(pod(
         world,
         region,
-        &es_pod_name(release),
-        es_labels(release),
+        &es_pod_name(cfg),
+        es_pod_labels,
         (
             ELASTICSEARCH_CONTAINER,
-            "bitnamilegacy/elasticsearch:8.18.0",
-            vec![port("rest-api", 9200), port("transport", 9300)],
+            cfg.camunda.es_image(),
+            cfg.camunda
+                .es_container_ports()
+                .iter()
+                .map(|(name, number)| port(name, *number))
+                .collect(),
         ),
         true,
         format!("10.{region}.1.10"),
@@ -193,6 +226,9 @@ pub fn pods(world: &World, region: RegionId) -> Vec<Value> {
 
 /// The orchestration container's env as the chart renders it: the release's
 /// `orchestration.env` list (name/value entries), so the schema-manager variable shows on the pods.
+/// A world set up without values shows the reference values' dual-region variables under the
+/// release's names (initial contact points, both exporters' URLs; see
+/// [`crate::release::CamundaRelease::exporter_url_var`]).
 pub fn orchestration_env(world: &World, region: RegionId) -> Value {
     let values = world.regions[region]
         .release
@@ -209,12 +245,49 @@ pub fn orchestration_env(world: &World, region: RegionId) -> Value {
         })
         .unwrap_or_default();
     // A world set up directly (without values) still shows what it simulates.
+    if values.is_none() {
+        env.extend(reference_env(world));
+    }
     let var = crate::helm::SCHEMA_MANAGER_VAR;
     let listed = env.iter().any(|e| e["name"] == var);
     if world.regions[region].schema_manager_disabled && !listed {
         env.push(json!({"name": var, "value": "false"}));
     }
     Value::Array(env)
+}
+
+/// The dual-region variables of the reference values, with this release's names: the brokers of
+/// both regions as initial contact points and each region's Elasticsearch as its exporter's URL.
+fn reference_env(world: &World) -> Vec<Value> {
+    let cfg = &world.cfg;
+    let full = orchestration_fullname(&cfg.release);
+    let contact_points: Vec<String> = (0..2)
+        .flat_map(|r| (0..cfg.cluster_size / 2).map(move |ordinal| (r, ordinal)))
+        .map(|(r, ordinal)| {
+            format!(
+                "{}.{full}.{}.svc.cluster.local:26502",
+                broker_pod_name(cfg, r, ordinal),
+                cfg.namespaces[r]
+            )
+        })
+        .collect();
+    let es_service = cfg
+        .camunda
+        .es_services(&cfg.release)
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let mut env = vec![json!({
+        "name": cfg.camunda.initial_contact_points_var(),
+        "value": contact_points.join(","),
+    })];
+    for r in 0..2 {
+        env.push(json!({
+            "name": cfg.camunda.exporter_url_var(r),
+            "value": format!("http://{es_service}.{}.svc.cluster.local:9200", cfg.namespaces[r]),
+        }));
+    }
+    env
 }
 
 fn service_port(name: &str, number: u16) -> Value {
@@ -226,7 +299,8 @@ pub fn services(world: &World, region: RegionId) -> Vec<Value> {
     if world.regions[region].release.is_none() {
         return vec![];
     }
-    let release = world.cfg.release.as_str();
+    let cfg = &world.cfg;
+    let release = cfg.release.as_str();
     let svc = |name: String, labels: Value, selector: Value, ports: Vec<Value>, headless: bool| {
         json!({
             "kind": "Service",
@@ -240,9 +314,9 @@ pub fn services(world: &World, region: RegionId) -> Vec<Value> {
             },
         })
     };
-    let mut gateway_labels = broker_labels(release);
+    let mut gateway_labels = chart_labels(cfg);
     gateway_labels["app.kubernetes.io/component"] = json!("zeebe-gateway");
-    vec![
+    let mut services = vec![
         svc(
             gateway_service_name(release),
             gateway_labels,
@@ -265,26 +339,28 @@ pub fn services(world: &World, region: RegionId) -> Vec<Value> {
             ],
             true,
         ),
-        svc(
-            format!("{release}-elasticsearch"),
-            es_labels(release),
-            es_labels(release),
-            vec![
-                json!({"name": "tcp-rest-api", "port": 9200, "targetPort": "rest-api", "protocol": "TCP"}),
-            ],
-            false,
-        ),
-        svc(
-            format!("{release}-elasticsearch-master-hl"),
-            es_labels(release),
-            es_labels(release),
-            vec![
-                json!({"name": "tcp-rest-api", "port": 9200, "targetPort": "rest-api", "protocol": "TCP"}),
-                json!({"name": "tcp-transport", "port": 9300, "targetPort": "transport", "protocol": "TCP"}),
-            ],
-            true,
-        ),
-    ]
+    ];
+    for crate::release::EsService {
+        name,
+        headless,
+        ports,
+    } in cfg.camunda.es_services(release)
+    {
+        let ports = ports
+            .into_iter()
+            .map(|(port_name, number)| {
+                let target = cfg
+                    .camunda
+                    .es_container_ports()
+                    .iter()
+                    .find(|(_, n)| *n == number)
+                    .map_or("rest-api", |(name, _)| *name);
+                json!({"name": port_name, "port": number, "targetPort": target, "protocol": "TCP"})
+            })
+            .collect();
+        services.push(svc(name, es_labels(cfg), es_labels(cfg), ports, headless));
+    }
+    services
 }
 
 /// `spring.profiles.active` as the chart renders it: sorted enabled profiles, then
@@ -296,14 +372,17 @@ pub fn profiles_active(profiles: &[String]) -> String {
     sorted.join(",")
 }
 
-/// The unified configuration's `application.yaml` for a region.
+/// The configuration's `application.yaml` for a region. `camunda.data.secondary-storage.type`
+/// is rendered by the chart helper `orchestration.secondaryStorage` (files/_application-unified.yaml
+/// in 8.8, files/_application.yaml in 8.9/8.10).
 pub fn application_yaml(world: &World, region: RegionId) -> String {
     let cfg = &world.cfg;
     format!(
-        "camunda:\n  cluster:\n    size: {}\n    replication-factor: {}\n    partition-count: {}\nspring:\n  profiles:\n    active: \"{}\"\n",
+        "camunda:\n  cluster:\n    size: {}\n    replication-factor: {}\n    partition-count: {}\n  data:\n    secondary-storage:\n      type: {}\nspring:\n  profiles:\n    active: \"{}\"\n",
         cfg.cluster_size,
         cfg.replication_factor,
         cfg.partitions,
+        cfg.secondary_storage.as_str(),
         profiles_active(&world.regions[region].profiles)
     )
 }
@@ -317,11 +396,11 @@ pub fn configmaps(world: &World, region: RegionId) -> Vec<Value> {
         "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nc8dr-sim\n-----END CERTIFICATE-----\n"},
     })];
     if world.regions[region].release.is_some() {
-        let release = world.cfg.release.as_str();
+        let cfg = &world.cfg;
         cms.push(json!({
             "kind": "ConfigMap",
             "apiVersion": "v1",
-            "metadata": metadata(world, region, &unified_configmap_name(release), broker_labels(release)),
+            "metadata": metadata(world, region, &configmap_name(cfg), chart_labels(cfg)),
             "data": {
                 "application.yaml": application_yaml(world, region),
                 "startup.sh": "#!/usr/bin/env bash\nexec /usr/local/camunda/bin/camunda\n",

@@ -47,12 +47,12 @@ fn target(
 ) -> Option<SocketAddr> {
     let ep = &shared.endpoints[region];
     let has = |c: &str| containers.iter().any(|x| x == c);
-    let release = shared.world.lock().cfg.release.clone();
+    let cfg = shared.world.lock().cfg.clone();
     let broker = ep
         .brokers
         .iter()
         .enumerate()
-        .find(|(n, _)| objects::broker_pod_name(&release, *n as u32) == pod)
+        .find(|(n, _)| objects::broker_pod_name(&cfg, region, *n as u32) == pod)
         .map(|(_, a)| *a);
     match port {
         9600 if has(ORCHESTRATION_CONTAINER) => broker.or(Some(ep.management)),

@@ -6,8 +6,9 @@ use hyper::Response;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Exporting, Zeebe};
+use super::Exporting;
 use crate::http::{Body, SimRequest, json};
+use crate::release::BrokerIds;
 use crate::world::{DeadCoordinator, RegionId, SharedWorld, World};
 
 /// Which gateway port a request arrived on.
@@ -71,14 +72,28 @@ fn coordinator_for(w: &World, req: &SimRequest, path: &str) -> Option<u32> {
             let remove = req
                 .json_body()
                 .ok()
-                .and_then(|b| id_list(&b["brokers"]["remove"]).ok().flatten())
+                .and_then(|b| id_list(zeebe.ids, &b["brokers"]["remove"]).ok().flatten())
                 .unwrap_or_default();
             Some(zeebe.force_coordinator(&remove))
         }
         ("GET", "/actuator/cluster") | ("PATCH", "/actuator/cluster") => {
             Some(zeebe.default_coordinator())
         }
+        ("DELETE", p) if zones_api(w) && p.starts_with(ZONES_PATH) && req.flag("force") => {
+            let remove = zone_of_path(p)
+                .map(|z| zone_members(w, z))
+                .unwrap_or_default();
+            Some(zeebe.force_coordinator(&remove))
+        }
+        ("POST" | "DELETE", p) if zones_api(w) && p.starts_with(ZONES_PATH) => {
+            Some(zeebe.default_coordinator())
+        }
         ("DELETE", p) if p.starts_with("/actuator/cluster/changes/") => {
+            Some(zeebe.default_coordinator())
+        }
+        ("GET", p)
+            if w.cfg.camunda.has_change_query() && p.starts_with("/actuator/cluster/changes/") =>
+        {
             Some(zeebe.default_coordinator())
         }
         ("GET", "/actuator/exporters") => Some(zeebe.default_coordinator()),
@@ -90,6 +105,7 @@ fn coordinator_for(w: &World, req: &SimRequest, path: &str) -> Option<u32> {
 /// The gateway's answer when the member it routes to is dead (`ClusterApiUtils.mapError`, see
 /// `DeadCoordinator`), and how long it takes to come.
 fn dead_member(w: &World, member: u32) -> (Response<Body>, Option<std::time::Duration>) {
+    let member = w.zeebe.ids.string(member);
     match w.cfg.dead_coordinator {
         DeadCoordinator::Fail502 => (
             message(
@@ -216,6 +232,20 @@ fn management(
 fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
     match (req.method.as_str(), path) {
         ("GET", "/actuator/cluster") => json(200, &w.zeebe.cluster_json()),
+        // 8.10 only (`CamundaRelease::has_change_query`); earlier releases have no such route.
+        ("GET", p)
+            if w.cfg.camunda.has_change_query() && p.starts_with("/actuator/cluster/changes/") =>
+        {
+            let id = p.trim_start_matches("/actuator/cluster/changes/");
+            match id
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| w.zeebe.change_json(id))
+            {
+                Some(change) => json(200, &change),
+                None => message(404, format!("Change {id} not found")),
+            }
+        }
         ("PATCH", "/actuator/cluster") => patch_cluster(w, req, now),
         ("DELETE", p) if p.starts_with("/actuator/cluster/changes/") => {
             let Ok(id) = p
@@ -244,6 +274,8 @@ fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<
             json(200, &Value::Array(list))
         }
         ("POST", p) if p.starts_with("/actuator/exporters/") => exporter_change(w, req, p, now),
+        ("DELETE", p) if zones_api(w) && p.starts_with(ZONES_PATH) => remove_zone(w, req, p, now),
+        ("POST", p) if zones_api(w) && p.starts_with(ZONES_PATH) => add_zone(w, req, p, now),
         ("POST", "/actuator/exporting/pause") => {
             let phase = if req.flag("soft") {
                 Exporting::SoftPaused
@@ -326,9 +358,9 @@ fn exporting_broadcast(
 fn planned(w: &World, change_id: i64, ops: &[super::Operation]) -> Value {
     json!({
         "changeId": change_id,
-        "currentTopology": Zeebe::brokers_json(&w.zeebe.members),
-        "plannedChanges": ops,
-        "expectedTopology": Zeebe::brokers_json(&w.zeebe.expected_members(ops)),
+        "currentTopology": w.zeebe.brokers_json(&w.zeebe.members),
+        "plannedChanges": ops.iter().map(|op| w.zeebe.operation_json(op)).collect::<Vec<_>>(),
+        "expectedTopology": w.zeebe.brokers_json(&w.zeebe.expected_members(ops)),
     })
 }
 
@@ -356,15 +388,19 @@ fn submit(
     json(202, &body)
 }
 
-fn id_list(v: &Value) -> Result<Option<Vec<u32>>, String> {
+/// A list of broker ids in the cluster's id form (numbers, or `<zone>_<index>` strings for a
+/// zone-aware 8.10 cluster).
+fn id_list(ids: BrokerIds, v: &Value) -> Result<Option<Vec<u32>>, String> {
     match v {
         Value::Null => Ok(None),
         Value::Array(items) => items
             .iter()
             .map(|i| {
-                i.as_u64()
-                    .map(|n| n as u32)
-                    .ok_or_else(|| format!("Expected a broker id, got {i}"))
+                match ids {
+                    BrokerIds::Numbered => i.as_u64().map(|n| n as u32),
+                    BrokerIds::Zoned => ids.parse(i),
+                }
+                .ok_or_else(|| format!("Expected a broker id, got {i}"))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
@@ -378,7 +414,11 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
     };
     let brokers = &body["brokers"];
     let partitions = &body["partitions"];
-    let (add, remove) = match (id_list(&brokers["add"]), id_list(&brokers["remove"])) {
+    let ids = w.zeebe.ids;
+    let (add, remove) = match (
+        id_list(ids, &brokers["add"]),
+        id_list(ids, &brokers["remove"]),
+    ) {
         (Ok(a), Ok(r)) => (a.unwrap_or_default(), r.unwrap_or_default()),
         (Err(e), _) | (_, Err(e)) => return message(400, e),
     };
@@ -443,6 +483,139 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
     target.sort_unstable();
     // Without `replicationFactor` the current (possibly lowered) factor is kept.
     let rf = rf.unwrap_or_else(|| w.zeebe.replication_factor());
+    match w.zeebe.plan_scale(&target, rf) {
+        Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
+        Err(e) => message(400, e),
+    }
+}
+
+/// The Zones API of a zone-aware 8.10 cluster (camunda/camunda-platform-helm#6949 brokers;
+/// `ClusterEndpoint` zones operations): `DELETE /actuator/cluster/zones/{zone}[?force=true]`
+/// removes the zone's brokers, `POST /actuator/cluster/zones/{zone}` with
+/// `{numberOfReplicas, priority, numberOfBrokers | brokers}` adds them; both answer 202 with the
+/// plan like every other change. Served only when the brokers are zone-aware (the simulator's
+/// choice: a numbered cluster has no zones to address).
+const ZONES_PATH: &str = "/actuator/cluster/zones/";
+
+fn zones_api(w: &World) -> bool {
+    w.zeebe.ids == BrokerIds::Zoned
+}
+
+fn zone_of_path(path: &str) -> Option<usize> {
+    let zone = path.strip_prefix(ZONES_PATH)?;
+    (0..2).find(|r| crate::release::zone_name(*r) == zone)
+}
+
+/// The configured members of a zone (a zone is a region here).
+fn zone_members(w: &World, zone: usize) -> Vec<u32> {
+    w.zeebe
+        .members
+        .keys()
+        .copied()
+        .filter(|b| World::region_of_broker(*b) == zone)
+        .collect()
+}
+
+fn unknown_zone(path: &str) -> Response<Body> {
+    message(
+        400,
+        format!(
+            "Unknown zone '{}': expected one of the cluster's zones",
+            path.trim_start_matches(ZONES_PATH)
+        ),
+    )
+}
+
+/// `DELETE /actuator/cluster/zones/{zone}`: with `force=true` a forced removal of the zone's
+/// brokers (as `PATCH ?force=true` with `brokers.remove`), otherwise a normal scale-down that
+/// keeps the replication factor within the remaining brokers.
+fn remove_zone(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
+    let Some(zone) = zone_of_path(path) else {
+        return unknown_zone(path);
+    };
+    let remove = zone_members(w, zone);
+    if remove.is_empty() {
+        return message(
+            400,
+            format!("Zone '{}' has no brokers", crate::release::zone_name(zone)),
+        );
+    }
+    if w.zeebe.pending.is_some() {
+        return message(409, "Another topology change is in progress");
+    }
+    let plan = if req.flag("force") {
+        w.zeebe.plan_force_remove(&remove)
+    } else {
+        let target: Vec<u32> = w
+            .zeebe
+            .members
+            .keys()
+            .copied()
+            .filter(|b| !remove.contains(b))
+            .collect();
+        let rf = w.zeebe.replication_factor().min(target.len() as u32);
+        w.zeebe.plan_scale(&target, rf)
+    };
+    match plan {
+        Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
+        Err(e) => message(400, e),
+    }
+}
+
+/// `POST /actuator/cluster/zones/{zone}` `{numberOfReplicas, priority, numberOfBrokers |
+/// brokers}`: add the zone's brokers (`numberOfBrokers` N names `<zone>_0..N-1`) and give every
+/// partition `numberOfReplicas` more replicas. `priority` is accepted; the simulator assigns
+/// priorities round-robin as for any reconfiguration.
+fn add_zone(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
+    let Some(zone) = zone_of_path(path) else {
+        return unknown_zone(path);
+    };
+    let Ok(body) = req.json_body() else {
+        return message(400, "Failed to parse request body");
+    };
+    let ids = w.zeebe.ids;
+    let brokers: Vec<u32> = match (&body["brokers"], body["numberOfBrokers"].as_u64()) {
+        (Value::Null, Some(n)) => (0..n.min(u64::from(u16::MAX)) as u32)
+            .map(|i| i * 2 + zone as u32)
+            .collect(),
+        (list @ Value::Array(_), None) => match id_list(ids, list) {
+            Ok(list) => list.unwrap_or_default(),
+            Err(e) => return message(400, e),
+        },
+        _ => {
+            return message(
+                400,
+                "Specify either numberOfBrokers or brokers for the zone",
+            );
+        }
+    };
+    if let Some(b) = brokers
+        .iter()
+        .find(|b| World::region_of_broker(**b) != zone)
+    {
+        return message(
+            400,
+            format!(
+                "Broker '{}' is not in zone '{}'",
+                ids.string(*b),
+                crate::release::zone_name(zone)
+            ),
+        );
+    }
+    let Some(replicas) = body["numberOfReplicas"].as_u64().map(|r| r as u32) else {
+        return message(400, "numberOfReplicas is required");
+    };
+    if w.zeebe.pending.is_some() {
+        return message(409, "Another topology change is in progress");
+    }
+    let mut target: Vec<u32> = w.zeebe.members.keys().copied().collect();
+    for b in brokers {
+        if !target.contains(&b) {
+            target.push(b);
+        }
+    }
+    target.sort_unstable();
+    let rf = w.zeebe.replication_factor().saturating_add(replicas);
     match w.zeebe.plan_scale(&target, rf) {
         Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
         Err(e) => message(400, e),
@@ -574,12 +747,22 @@ pub fn topology(w: &World, region: RegionId) -> Value {
                         .iter()
                         .map(|(p, c)| {
                             let holders = members.get(p).cloned().unwrap_or_default();
-                            let alive_holders: Vec<u32> = holders.iter().copied().filter(|h| alive.contains(h)).collect();
+                            let alive_holders: Vec<u32> = holders
+                                .iter()
+                                .copied()
+                                .filter(|h| alive.contains(h))
+                                .collect();
                             let quorum = alive_holders.len() * 2 > holders.len();
                             let leader = alive_holders
                                 .iter()
                                 .copied()
-                                .max_by_key(|h| w.zeebe.members.get(h).and_then(|m| m.partitions.get(p)).map(|c| c.priority))
+                                .max_by_key(|h| {
+                                    w.zeebe
+                                        .members
+                                        .get(h)
+                                        .and_then(|m| m.partitions.get(p))
+                                        .map(|c| c.priority)
+                                })
                                 .filter(|_| quorum);
                             let _ = c;
                             json!({
@@ -593,26 +776,43 @@ pub fn topology(w: &World, region: RegionId) -> Value {
                 .unwrap_or_default();
             let region = World::region_of_broker(*b);
             let ordinal = b / 2;
-            let rel = &w.cfg.release;
-            json!({
+            let cfg = &w.cfg;
+            let rel = &cfg.release;
+            let pod = match w.zeebe.ids {
+                BrokerIds::Numbered => format!("{rel}-zeebe-{ordinal}"),
+                BrokerIds::Zoned => crate::kube_api::objects::broker_pod_name(cfg, region, ordinal),
+            };
+            // `nodeId` stays the simulator's integer id, also for zone-aware brokers (the
+            // simulator's choice: clients must read `brokerId` there); `brokerId` is the string id
+            // from 8.10 (`CamundaRelease::topology_has_broker_id`).
+            let mut broker = json!({
                 "nodeId": b,
-                "host": format!("{rel}-zeebe-{ordinal}.{rel}-zeebe.{}.svc", w.regions[region].namespace),
+                "host": format!("{pod}.{rel}-zeebe.{}.svc", w.regions[region].namespace),
                 "port": 26501,
                 "partitions": partitions,
-                "version": "8.8.5",
-            })
+                "version": cfg.camunda.camunda_version(),
+            });
+            if cfg.camunda.topology_has_broker_id() {
+                broker["brokerId"] = json!(w.zeebe.ids.string(*b));
+            }
+            broker
         })
         .collect();
     let last_completed = match &w.zeebe.last_change {
         Some(c) if c.status == "COMPLETED" => c.id.to_string(),
         _ => "-1".to_string(),
     };
-    json!({
+    let mut out = json!({
         "brokers": brokers,
         "clusterSize": w.zeebe.members.len(),
         "partitionsCount": w.zeebe.partitions_count,
         "replicationFactor": w.zeebe.replication_factor(),
-        "gatewayVersion": "8.8.5",
+        "gatewayVersion": w.cfg.camunda.camunda_version(),
         "lastCompletedChangeId": last_completed,
-    })
+    });
+    if w.cfg.camunda.topology_has_cluster_id() {
+        // 8.9+ (gateway-protocol v2 cluster.yaml `clusterId`).
+        out["clusterId"] = json!(w.zeebe.cluster_id);
+    }
+    out
 }

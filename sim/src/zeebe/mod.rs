@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use crate::release::BrokerIds;
 use crate::world::SimConfig;
 
 /// One operation of a planned change, serialised as the management API's `Operation`.
@@ -72,6 +73,10 @@ pub struct LastChange {
     pub status: String,
     pub started_at: String,
     pub completed_at: String,
+    /// The operations applied (with when), and those left when it was cancelled: what
+    /// `GET /actuator/cluster/changes/{id}` (8.10) shows of an ended change.
+    pub completed: Vec<(Operation, String)>,
+    pub pending: Vec<Operation>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +102,8 @@ pub enum Exporting {
 
 #[derive(Debug)]
 pub struct Zeebe {
+    /// How broker ids are written on the wire (numbers, or zone-aware strings on 8.10).
+    pub ids: BrokerIds,
     pub version: i64,
     pub cluster_id: String,
     pub members: BTreeMap<u32, Member>,
@@ -193,6 +200,7 @@ impl Zeebe {
             }
         }
         Self {
+            ids: cfg.broker_ids(),
             version: 1,
             cluster_id: "c8dr-sim-cluster".into(),
             members,
@@ -358,6 +366,8 @@ impl Zeebe {
             status: status.into(),
             started_at: pending.started_at,
             completed_at: now_rfc3339(),
+            completed: pending.completed,
+            pending: pending.pending.into(),
         });
     }
 
@@ -586,14 +596,28 @@ impl Zeebe {
         ops
     }
 
-    /// `BrokerState[]` of the given members map, as `GET /actuator/cluster` renders it.
-    pub fn brokers_json(members: &BTreeMap<u32, Member>) -> Value {
+    /// An operation as the management API writes it: `brokerId` and `brokers` in this
+    /// cluster's id form (strings for zone-aware brokers).
+    pub fn operation_json(&self, op: &Operation) -> Value {
+        let mut v = serde_json::to_value(op).unwrap_or(Value::Null);
+        if self.ids == BrokerIds::Zoned {
+            v["brokerId"] = self.ids.json(op.broker_id);
+            if let Some(brokers) = &op.brokers {
+                v["brokers"] = brokers.iter().map(|b| self.ids.json(*b)).collect();
+            }
+        }
+        v
+    }
+
+    /// `BrokerState[]` of the given members map, as `GET /actuator/cluster` renders it: `id` a
+    /// JSON number, or a string `<zone>_<index>` for a zone-aware cluster (8.10).
+    pub fn brokers_json(&self, members: &BTreeMap<u32, Member>) -> Value {
         Value::Array(
             members
                 .iter()
                 .map(|(id, m)| {
                     json!({
-                        "id": id,
+                        "id": self.ids.json(*id),
                         "state": "ACTIVE",
                         "version": m.version,
                         "lastUpdatedAt": m.last_updated_at,
@@ -613,6 +637,7 @@ impl Zeebe {
     /// The members map after applying `ops` (the `expectedTopology` of a plan).
     pub fn expected_members(&self, ops: &[Operation]) -> BTreeMap<u32, Member> {
         let mut copy = Zeebe {
+            ids: self.ids,
             version: self.version,
             cluster_id: self.cluster_id.clone(),
             members: self.members.clone(),
@@ -639,7 +664,7 @@ impl Zeebe {
     pub fn cluster_json(&self) -> Value {
         let mut out = json!({
             "version": self.version,
-            "brokers": Self::brokers_json(&self.members),
+            "brokers": self.brokers_json(&self.members),
             "routing": {"version": 1, "activePartitions": (1..=self.partitions_count).collect::<Vec<_>>(),
                         "messageCorrelation": {"strategy": "HashMod", "partitionCount": self.partitions_count}},
             "clusterId": self.cluster_id,
@@ -655,15 +680,46 @@ impl Zeebe {
                 "status": "IN_PROGRESS",
                 "startedAt": p.started_at,
                 "internalVersion": self.version,
-                "completed": p.completed.iter().map(|(op, at)| {
-                    let mut v = serde_json::to_value(op).unwrap_or(Value::Null);
-                    v["completedAt"] = json!(at);
-                    v
-                }).collect::<Vec<_>>(),
-                "pending": p.pending.iter().collect::<Vec<_>>(),
+                "completed": self.completed_json(&p.completed),
+                "pending": p.pending.iter().map(|op| self.operation_json(op)).collect::<Vec<_>>(),
             });
         }
         out
+    }
+
+    fn completed_json(&self, completed: &[(Operation, String)]) -> Vec<Value> {
+        completed
+            .iter()
+            .map(|(op, at)| {
+                let mut v = self.operation_json(op);
+                v["completedAt"] = json!(at);
+                v
+            })
+            .collect()
+    }
+
+    /// `GET /actuator/cluster/changes/{id}` (8.10, camunda/camunda#59826, 8.10.0-alpha5): the
+    /// running change or the last ended one — id, status, startedAt, completedAt (once ended),
+    /// completed and pending operations; `None` for any other id (404).
+    pub fn change_json(&self, id: i64) -> Option<Value> {
+        if let Some(p) = self.pending.as_ref().filter(|p| p.id == id) {
+            return Some(json!({
+                "id": p.id,
+                "status": "IN_PROGRESS",
+                "startedAt": p.started_at,
+                "completed": self.completed_json(&p.completed),
+                "pending": p.pending.iter().map(|op| self.operation_json(op)).collect::<Vec<_>>(),
+            }));
+        }
+        let last = self.last_change.as_ref().filter(|c| c.id == id)?;
+        Some(json!({
+            "id": last.id,
+            "status": last.status,
+            "startedAt": last.started_at,
+            "completedAt": last.completed_at,
+            "completed": self.completed_json(&last.completed),
+            "pending": last.pending.iter().map(|op| self.operation_json(op)).collect::<Vec<_>>(),
+        }))
     }
 }
 
