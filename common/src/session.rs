@@ -307,9 +307,14 @@ impl Session {
             .get_or_init(|| async {
                 crate::commands::installation::judge(self, self.settings.allow_unknown_release)
                     .await
-                    .1
             })
             .await
+    }
+
+    /// The installation is already judged (a caller that read it, or a test that states it):
+    /// [`Session::release`] answers with this instead of reading the cluster.
+    pub fn known_release(&self, judgement: crate::release::installation::Judgement) {
+        let _ = self.release.set(judgement);
     }
 
     /// The release table's row for this installation, or the refusal (exit 3) of an installation

@@ -217,22 +217,15 @@ fn kubectl_c8dr_takes_the_same_values_of_c8dr_assume_yes_as_helm_c8dr() {
 #[tokio::test]
 async fn helm_c8dr_redeploys_without_asking_for_every_yes_value() {
     // `true` stands in for helm: the redeploy runs it once per region and it exits 0. The
-    // context must be in the kubeconfig (checked before helm runs).
-    let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster:\n    server: https://127.0.0.1:1\n\
-         contexts:\n- name: ctx-a\n  context:\n    cluster: a\n    user: a\nusers:\n- name: a\n  user: {}\n",
-    )
-    .expect("kubeconfig written");
-    let kubeconfig = kubeconfig.display().to_string();
+    // region's Kubernetes API must answer (checked before helm runs): a simulated one.
+    let cluster = crate::support::Cluster::start(c8dr_sim::SimConfig::default()).await;
+    let kubeconfig = cluster.sim.kubeconfig.display().to_string();
     for v in YES {
         let env = Env::from_pairs([
             ("C8DR_ASSUME_YES", *v),
             ("HELM_BIN", "true"),
-            ("CLUSTER_SURVIVING", "ctx-a"),
-            ("CAMUNDA_NAMESPACE_SURVIVING", "ns-a"),
+            ("CLUSTER_SURVIVING", "c8dr-sim-region0"),
+            ("CAMUNDA_NAMESPACE_SURVIVING", "camunda-region0"),
             ("KUBECONFIG", kubeconfig.as_str()),
         ]);
         let report = helm::redeploy(&helm_request(RegionRef::Surviving), &env, &values_dir())

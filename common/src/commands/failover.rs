@@ -182,6 +182,9 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
     if session.settings.location.context.is_some() {
         session.kube().await?;
     }
+    // An installation c8dr does not support is refused before anything (docs/contract.md §4
+    // rule 13).
+    session.facts().await?;
     // The phase first: during a failback the failover is done, and its steps would undo the
     // failback's (disable the exporter the exporter's enable enabled again).
     let report = super::status::status(session, super::status::PROBE_TIMEOUT).await?;

@@ -48,7 +48,6 @@ pub async fn read_region(kube: &RegionClient, release: &str) -> Result<RegionEvi
     };
     Ok(RegionEvidence {
         chart,
-        camunda: BTreeSet::new(),
         search: Some(search_deployment(kube).await?),
         secondary_storage: secondary_storage(kube, release).await?,
     })
@@ -151,59 +150,66 @@ pub fn from_topology(doc: &Value, into: &mut Installation) {
     }
 }
 
-/// Read the whole installation: both regions where they answer (each bounded), and the
-/// gateway's `/v2/topology` when REST credentials are set.
+/// Read one region by id (the session's own, or the other located by the docs' variables),
+/// bounded: `None` when it cannot be located or does not answer in time.
+async fn read_region_by_id(
+    session: &Session,
+    id: RegionId,
+) -> Option<(RegionEvidence, BTreeSet<String>)> {
+    let release = &session.settings.release;
+    let other;
+    let s = if session.settings.location.id == Some(id) {
+        session
+    } else {
+        let settings = session.settings.for_region(RegionRef::Index(id)).ok()?;
+        other = Session::new(settings, session.ui.clone());
+        &other
+    };
+    let read = tokio::time::timeout(REGION_LIMIT, async {
+        let kube = s.kube().await?;
+        Ok::<_, crate::Error>((read_region(kube, release).await?, zones(kube, release).await?))
+    });
+    read.await.ok()?.ok()
+}
+
+/// Read the whole installation: both regions at once where they answer (each bounded), and
+/// the gateway's `/v2/topology` when REST credentials are set.
 pub async fn read(session: &Session) -> Installation {
     let mut out = Installation::default();
-    let release = &session.settings.release;
-    for id in [RegionId::ZERO, RegionId::ONE] {
-        let Ok(settings) = session.settings.for_region(RegionRef::Index(id)) else {
-            continue;
-        };
-        // The session's own region is the one its flags name; the other is located by the docs'
-        // variables.
-        let own = session.settings.location.id == Some(id);
-        let region_session;
-        let s = if own {
-            session
-        } else {
-            region_session = Session::new(settings, session.ui.clone());
-            &region_session
-        };
-        let read = tokio::time::timeout(REGION_LIMIT, async {
-            let kube = s.kube().await?;
-            Ok::<_, crate::Error>((
-                read_region(kube, release).await?,
-                zones(kube, release).await?,
-            ))
-        })
-        .await;
-        if let Ok(Ok((evidence, zones))) = read {
-            if !zones.is_empty() {
-                out.identity = Some(BrokerIdentity::ZoneAware {
-                    zones: zones.into_iter().collect(),
-                });
-            }
-            out.regions[id.index()] = Some(evidence);
+    let topology = async {
+        let rest = session.rest().await.ok()?;
+        tokio::time::timeout(REGION_LIMIT, rest.topology_document())
+            .await
+            .ok()?
+            .ok()
+    };
+    let (r0, r1, doc) = tokio::join!(
+        read_region_by_id(session, RegionId::ZERO),
+        read_region_by_id(session, RegionId::ONE),
+        topology
+    );
+    let mut labelled_zones = BTreeSet::new();
+    for (i, read) in [r0, r1].into_iter().enumerate() {
+        if let Some((evidence, zones)) = read {
+            labelled_zones.extend(zones);
+            out.regions[i] = Some(evidence);
         }
     }
-    if let Ok(rest) = session.rest().await
-        && let Ok(Ok(doc)) = tokio::time::timeout(REGION_LIMIT, rest.topology_document()).await
-    {
-        let zoned = out.identity.clone();
+    if let Some(doc) = doc {
         from_topology(&doc, &mut out);
-        if matches!(zoned, Some(BrokerIdentity::ZoneAware { .. })) {
-            out.identity = zoned;
-        }
+    }
+    if !labelled_zones.is_empty() {
+        // Zoned pods are evidence enough, whatever the topology could show.
+        out.identity = Some(BrokerIdentity::ZoneAware {
+            zones: labelled_zones.into_iter().collect(),
+        });
     }
     out
 }
 
 /// Read and judge (`--allow-unknown-release` as `allow_unknown`).
-pub async fn judge(session: &Session, allow_unknown: bool) -> (Installation, Judgement) {
-    let installation = read(session).await;
-    let judgement = installation.judge(allow_unknown);
-    (installation, judgement)
+pub async fn judge(session: &Session, allow_unknown: bool) -> Judgement {
+    read(session).await.judge(allow_unknown)
 }
 
 #[cfg(test)]

@@ -130,6 +130,9 @@ impl<'a, T: Ticket> Mutation<'a, T> {
         recover: impl AsyncFnOnce(Error) -> Result<T>,
         finish: impl AsyncFnOnce(T, Vec<String>) -> Result<Outcome>,
     ) -> Result<Outcome> {
+        // An installation c8dr does not support is refused before anything is sent, in a dry
+        // run too (docs/contract.md §4 rules 9 and 13).
+        self.session.facts().await?;
         if let Some(dry) = self.dry_run() {
             return Ok(dry);
         }
@@ -193,7 +196,12 @@ mod tests {
         let (settings, ui) = flags
             .resolve(Env::from_pairs(Vec::<(String, String)>::new()))
             .expect("flags");
-        Session::new(settings, ui)
+        let session = Session::new(settings, ui);
+        session.known_release(crate::release::installation::Judgement::of(
+            crate::release::OLDEST,
+            "the test",
+        ));
+        session
     }
 
     /// Runs `m` with a submit that counts its calls and answers `answer`, a recover that counts

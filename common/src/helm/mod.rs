@@ -46,7 +46,7 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
             plan.helm_bin
         )));
     }
-    plan.check_reachable().await?;
+    plan.check_reachable(env).await?;
     plan.confirm(crate::ui::assume_yes(request.yes, env))?;
     plan.execute().await
 }

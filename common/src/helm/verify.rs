@@ -95,10 +95,15 @@ impl Plan {
     /// runs: with `--region both`, an upgrade of one region followed by a lost other region would
     /// leave the two regions on different values with nothing said before it started. A region
     /// that does not answer is exit 5 naming it; nothing is upgraded.
-    pub(super) async fn check_reachable(&self) -> Result<()> {
-        let checks = self.regions.iter().map(|region| async move {
+    pub(super) async fn check_reachable(&self, env: &crate::config::Env) -> Result<()> {
+        // helm's kubeconfig: the command's `KUBECONFIG` when it names one file (kube-rs would
+        // read the process's), else the process's (a list, or `~/.kube/config`).
+        let (files, _) = crate::kube::kubeconfig::files(None, env);
+        let kubeconfig = (files.len() == 1 && env.get("KUBECONFIG").is_some())
+            .then(|| files[0].clone());
+        let checks = self.regions.iter().map(|region| async {
             let target = KubeTarget {
-                kubeconfig: None,
+                kubeconfig: kubeconfig.clone(),
                 context: Some(region.context.clone()),
                 context_source: Some(region.context_source.clone()),
                 namespace: Some(region.namespace.clone()),

@@ -31,9 +31,9 @@ pub enum SearchDeployment {
 impl std::fmt::Display for SearchDeployment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Subchart => f.write_str("chart subchart (Bitnami)"),
-            Self::Eck { cluster } => write!(f, "ECK operator (cluster {cluster})"),
-            Self::External => f.write_str("external (no pod in the namespace)"),
+            Self::Subchart => f.write_str("Bitnami subchart"),
+            Self::Eck { cluster } => write!(f, "ECK (cluster {cluster})"),
+            Self::External => f.write_str("external (no pod here)"),
         }
     }
 }
@@ -54,8 +54,6 @@ pub enum BrokerIdentity {
 pub struct RegionEvidence {
     /// The `helm.sh/chart` label of the release's orchestration objects.
     pub chart: Option<String>,
-    /// The Camunda versions the region's broker pods report (from `/v2/topology`, by region).
-    pub camunda: BTreeSet<String>,
     pub search: Option<SearchDeployment>,
     /// `camunda.data.secondary-storage.type` of the rendered configuration.
     pub secondary_storage: Option<String>,
@@ -90,6 +88,8 @@ pub struct Judgement {
     pub notes: Vec<String>,
     #[serde(skip)]
     pub facts: Option<&'static Facts>,
+    /// What was read.
+    pub installation: Installation,
 }
 
 /// The runbook for what the parity procedure must not be run on.
@@ -108,8 +108,7 @@ impl Installation {
         let all = self
             .gateway_version
             .iter()
-            .chain(&self.broker_versions)
-            .chain(self.regions.iter().flatten().flat_map(|r| &r.camunda));
+            .chain(&self.broker_versions);
         for raw in all {
             match Version::parse(raw) {
                 Some(v) => {
@@ -140,6 +139,7 @@ impl Installation {
             refusal: None,
             notes: vec![],
             facts: None,
+            installation: self.clone(),
         };
         let (versions, unreadable) = self.versions();
         if let Some(raw) = unreadable.first() {
@@ -261,6 +261,45 @@ impl Installation {
 }
 
 impl Judgement {
+    /// One line for people: the release and how it was read, or why it is not supported.
+    pub fn line(&self) -> String {
+        let i = &self.installation;
+        let version = i
+            .gateway_version
+            .clone()
+            .or_else(|| i.broker_versions.iter().next_back().cloned())
+            .map(|v| format!("Camunda {v}"))
+            .or_else(|| self.line.map(|l| format!("Camunda {l}")))
+            .unwrap_or_else(|| "Camunda (version unknown)".to_string());
+        let charts: BTreeSet<&str> = i
+            .regions
+            .iter()
+            .flatten()
+            .filter_map(|r| r.chart.as_deref())
+            .collect();
+        let chart = match charts.len() {
+            0 => String::new(),
+            _ => format!(", chart {}", charts.into_iter().collect::<Vec<_>>().join(" / ")),
+        };
+        match &self.refusal {
+            Some(why) => format!("{version}{chart}: not supported: {why}"),
+            None => format!("{version}{chart}: supported"),
+        }
+    }
+
+    /// A release already known to be this row (a test, or a caller that judged it).
+    pub fn of(facts: &'static Facts, evidence: &str) -> Self {
+        Self {
+            line: Some(facts.line),
+            evidence: Some(evidence.to_string()),
+            supported: true,
+            refusal: None,
+            notes: vec![],
+            facts: Some(facts),
+            installation: Installation::default(),
+        }
+    }
+
     /// The facts to work with, or the refusal (exit 3).
     pub fn facts(&self) -> Result<&'static Facts> {
         match (&self.refusal, self.facts) {
@@ -279,10 +318,9 @@ impl Judgement {
 mod tests {
     use super::*;
 
-    fn region(chart: &str, camunda: &str) -> Option<RegionEvidence> {
+    fn region(chart: &str) -> Option<RegionEvidence> {
         Some(RegionEvidence {
             chart: Some(chart.to_string()),
-            camunda: [camunda.to_string()].into(),
             search: Some(SearchDeployment::Subchart),
             secondary_storage: Some("elasticsearch".into()),
         })
@@ -291,8 +329,8 @@ mod tests {
     fn install(versions: &[&str]) -> Installation {
         Installation {
             regions: [
-                region("camunda-platform-13.12.7", versions[0]),
-                region("camunda-platform-13.12.7", versions[versions.len() - 1]),
+                region("camunda-platform-13.12.7"),
+                region("camunda-platform-13.12.7"),
             ],
             gateway_version: Some(versions[0].to_string()),
             broker_versions: versions.iter().map(|v| v.to_string()).collect(),
@@ -330,7 +368,6 @@ mod tests {
         none.gateway_version = None;
         none.broker_versions.clear();
         for r in none.regions.iter_mut().flatten() {
-            r.camunda.clear();
             r.chart = None;
         }
         refused(none, false, "CAMUNDA_CLIENT_AUTH_");
@@ -345,7 +382,6 @@ mod tests {
         i.gateway_version = None;
         i.broker_versions.clear();
         for r in i.regions.iter_mut().flatten() {
-            r.camunda.clear();
             r.chart = Some("camunda-platform-14.8.4".into());
         }
         let j = i.judge(false);

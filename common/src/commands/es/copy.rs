@@ -110,6 +110,7 @@ pub async fn copy(
 ) -> Result<Outcome> {
     // Validate.
     let (from, to, spec) = validate(session, access, repo, args)?;
+    session.facts().await?;
     // Evidence: both Elasticsearch clusters answer; then the pause (an unreachable region is
     // exit 5 first).
     let source = Session::new(from, session.ui.clone());

@@ -70,6 +70,7 @@ async fn webapps_on(session: &Session) -> Result<Option<bool>> {
 /// on every failure after a pause, and on SIGINT/SIGTERM/SIGHUP ([`super::pause_guard`]).
 pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome> {
     let input = validate(session, args)?;
+    session.facts().await?;
     let mgmt = session.management().await?;
     let t = settled_cluster(session, mgmt).await?;
     let rf = match replication_factor(args, &t, input.lost)? {

@@ -117,7 +117,11 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
             Err(err) => RegionProbe::unconfigured(t.id, &t.role, err),
         }
     });
-    let probes: Vec<RegionProbe> = futures_util::future::join_all(probes).await;
+    let (probes, release) = tokio::join!(
+        futures_util::future::join_all(probes),
+        session.release()
+    );
+    let probes: Vec<RegionProbe> = probes;
     let evidence = Evidence::of(&probes);
     let cluster = evidence.cluster_view();
     let mut obs = evidence.observation(&probes, recreated_hint(&session.settings));
@@ -143,5 +147,6 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         phase: verdict.line(),
         procedure: verdict,
         notes,
+        release: release.clone(),
     })
 }

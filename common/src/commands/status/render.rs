@@ -227,6 +227,42 @@ fn installed_text(r: &RegionView) -> String {
     out
 }
 
+/// The release block: the judgement's line, then what each region showed.
+fn release_text(j: &crate::release::installation::Judgement) -> String {
+    let line = j.line();
+    let mut out = if j.supported {
+        wrap("release: ", "  ", &line)
+    } else {
+        wrap("release: ", "  ", &paint(Paint::Red, &line))
+    };
+    for (i, r) in j.installation.regions.iter().enumerate() {
+        let Some(r) = r else { continue };
+        let mut parts = vec![];
+        if let Some(c) = &r.chart {
+            parts.push(c.clone());
+        }
+        if let Some(s) = &r.search {
+            parts.push(format!("search: {s}"));
+        }
+        if let Some(k) = &r.secondary_storage {
+            parts.push(format!("storage: {k}"));
+        }
+        if !parts.is_empty() {
+            out.push_str(&field(&format!("region{i}"), &parts.join(", ")));
+        }
+    }
+    if let Some(crate::release::installation::BrokerIdentity::ZoneAware { zones }) =
+        &j.installation.identity
+    {
+        out.push_str(&field("brokers", &format!("zone-aware ({})", zones.join(", "))));
+    }
+    for n in &j.notes {
+        out.push_str(&format!("  note: {n}\n"));
+    }
+    out.push('\n');
+    out
+}
+
 /// A region's search engine in one line.
 fn es_text(r: &RegionView) -> String {
     r.elasticsearch
@@ -398,6 +434,7 @@ impl StatusReport {
 impl Render for StatusReport {
     fn text(&self) -> String {
         let mut out = format!("{}\n\n", self.summary());
+        out.push_str(&release_text(&self.release));
         for r in &self.regions {
             out.push_str(&region_text(r));
         }

@@ -269,6 +269,9 @@ pub struct StatusReport {
     pub phase: String,
     /// Caveats about the evidence (e.g. an assumed region id).
     pub notes: Vec<String>,
+    /// The Camunda release, chart, search-engine deployment and broker identity as read, and
+    /// whether c8dr supports them.
+    pub release: crate::release::installation::Judgement,
 }
 
 impl StatusReport {
