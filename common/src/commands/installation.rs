@@ -167,7 +167,10 @@ async fn read_region_by_id(
     };
     let read = tokio::time::timeout(REGION_LIMIT, async {
         let kube = s.kube().await?;
-        Ok::<_, crate::Error>((read_region(kube, release).await?, zones(kube, release).await?))
+        Ok::<_, crate::Error>((
+            read_region(kube, release).await?,
+            zones(kube, release).await?,
+        ))
     });
     read.await.ok()?.ok()
 }

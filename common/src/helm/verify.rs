@@ -99,8 +99,8 @@ impl Plan {
         // helm's kubeconfig: the command's `KUBECONFIG` when it names one file (kube-rs would
         // read the process's), else the process's (a list, or `~/.kube/config`).
         let (files, _) = crate::kube::kubeconfig::files(None, env);
-        let kubeconfig = (files.len() == 1 && env.get("KUBECONFIG").is_some())
-            .then(|| files[0].clone());
+        let kubeconfig =
+            (files.len() == 1 && env.get("KUBECONFIG").is_some()).then(|| files[0].clone());
         let checks = self.regions.iter().map(|region| async {
             let target = KubeTarget {
                 kubeconfig: kubeconfig.clone(),

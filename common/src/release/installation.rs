@@ -105,10 +105,7 @@ impl Installation {
     fn versions(&self) -> (BTreeSet<Version>, Vec<String>) {
         let mut ok = BTreeSet::new();
         let mut bad = vec![];
-        let all = self
-            .gateway_version
-            .iter()
-            .chain(&self.broker_versions);
+        let all = self.gateway_version.iter().chain(&self.broker_versions);
         for raw in all {
             match Version::parse(raw) {
                 Some(v) => {
@@ -279,7 +276,10 @@ impl Judgement {
             .collect();
         let chart = match charts.len() {
             0 => String::new(),
-            _ => format!(", chart {}", charts.into_iter().collect::<Vec<_>>().join(" / ")),
+            _ => format!(
+                ", chart {}",
+                charts.into_iter().collect::<Vec<_>>().join(" / ")
+            ),
         };
         match &self.refusal {
             Some(why) => format!("{version}{chart}: not supported: {why}"),

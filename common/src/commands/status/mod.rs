@@ -117,10 +117,7 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
             Err(err) => RegionProbe::unconfigured(t.id, &t.role, err),
         }
     });
-    let (probes, release) = tokio::join!(
-        futures_util::future::join_all(probes),
-        session.release()
-    );
+    let (probes, release) = tokio::join!(futures_util::future::join_all(probes), session.release());
     let probes: Vec<RegionProbe> = probes;
     let evidence = Evidence::of(&probes);
     let cluster = evidence.cluster_view();
@@ -130,7 +127,14 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
             obs.region_flags[t.id.index()] = t.flag.clone();
         }
     }
-    let verdict = procedure::detect(&obs);
+    let mut verdict = procedure::detect(&obs);
+    if let Some(why) = &release.refusal {
+        // status never suggests a command that would be refused for what it can see.
+        verdict.next = None;
+        verdict
+            .notes
+            .push(format!("c8dr refuses to change this installation: {why}"));
+    }
     // A region that is not configured is taken for lost only on evidence (detection says what
     // is missing otherwise).
     let has_topology = evidence.topology.is_some();

@@ -254,7 +254,10 @@ fn release_text(j: &crate::release::installation::Judgement) -> String {
     if let Some(crate::release::installation::BrokerIdentity::ZoneAware { zones }) =
         &j.installation.identity
     {
-        out.push_str(&field("brokers", &format!("zone-aware ({})", zones.join(", "))));
+        out.push_str(&field(
+            "brokers",
+            &format!("zone-aware ({})", zones.join(", ")),
+        ));
     }
     for n in &j.notes {
         out.push_str(&format!("  note: {n}\n"));
@@ -386,6 +389,9 @@ impl StatusReport {
     /// When the next steps are the kubectl steps a composite driver runs, say so: it does them
     /// all, in order, from wherever the installation is.
     fn driver_hint(&self) -> Option<String> {
+        if !self.release.supported {
+            return None;
+        }
         let (stage, driver) = match self.procedure.phase {
             Phase::Failover => (Stage::Failover, hint::FAILOVER),
             Phase::Failback => (Stage::Failback, hint::FAILBACK),
