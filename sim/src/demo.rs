@@ -30,8 +30,23 @@ pub struct DemoOptions {
 
 /// The values layout of the docs (`aws/dual-region/kubernetes`): a shared file and one per region.
 /// Also what `c8dr-sim serve` writes into `DIR/values` for the README's by-hand walk.
-pub fn write_values_layout(dir: &Path) -> anyhow::Result<()> {
-    let shared = r#"# Shared values (a trimmed version of camunda/c8-multi-region stable/8.8)
+pub fn write_values_layout(dir: &Path, release: crate::CamundaRelease) -> anyhow::Result<()> {
+    // The exporters' variables by the release's names (8.8 `ZEEBE_BROKER_EXPORTERS_…`, 8.9+
+    // `CAMUNDA_DATA_EXPORTERS_…`: camunda-docs version-8.9 dual-region-ops.md); charts 14 and 15
+    // refuse to render without a secondary storage type (camunda-platform-helm
+    // charts/camunda-platform-8.9 common/constraints.tpl: "Please configure an expected
+    // secondary storage type under `orchestration.data.secondaryStorage.type`").
+    let exporter = |r: usize| {
+        release
+            .exporter_url_var(r)
+            .replace("_ARGS_CONNECT_URL", "_CLASSNAME")
+    };
+    let storage = match release {
+        crate::CamundaRelease::V8_8 => String::new(),
+        _ => "  data:\n    secondaryStorage:\n      type: elasticsearch\n".to_string(),
+    };
+    let shared = format!(
+        r#"# Shared values (a trimmed version of camunda/c8-multi-region, Camunda {})
 global:
   multiregion:
     regions: 2
@@ -39,14 +54,18 @@ orchestration:
   clusterSize: '8'
   partitionCount: '8'
   replicationFactor: '4'
-  env:
+{storage}  env:
     - name: ZEEBE_BROKER_DATA_SNAPSHOTPERIOD
       value: '5m'
-    - name: ZEEBE_BROKER_EXPORTERS_CAMUNDAREGION0_CLASSNAME
+    - name: {}
       value: io.camunda.exporter.CamundaExporter
-    - name: ZEEBE_BROKER_EXPORTERS_CAMUNDAREGION1_CLASSNAME
+    - name: {}
       value: io.camunda.exporter.CamundaExporter
-"#;
+"#,
+        release.as_str(),
+        exporter(0),
+        exporter(1)
+    );
     std::fs::write(dir.join("camunda-values.yml"), shared)?;
     for r in 0..2 {
         let d = dir.join(format!("region{r}"));
@@ -206,7 +225,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let lost_exporter = format!("camundaregion{lost}");
     let surviving_exporter = format!("camundaregion{surviving}");
     std::fs::create_dir_all(&opts.work_dir)?;
-    write_values_layout(&opts.work_dir)?;
+    write_values_layout(&opts.work_dir, opts.cfg.camunda)?;
     let sim = Sim::start(opts.cfg.clone(), &opts.work_dir.join("sim")).await?;
     let path = std::env::join_paths(std::iter::once(opts.bin_dir.clone()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),

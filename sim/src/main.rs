@@ -284,7 +284,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if gateways_only {
                 return serve_gateways_only(&sim, state_file.as_deref()).await;
             }
-            serve_by_hand(&sim, &dir, lose).await
+            let release = sim.world().lock().cfg.camunda;
+            serve_by_hand(&sim, &dir, lose, release).await
         }
         Command::Demo {
             lose,
@@ -420,11 +421,16 @@ async fn wait_for_stop() -> anyhow::Result<()> {
 /// `serve` for a person (the README's by-hand walk): the docs' values layout in DIR/values, the
 /// exports of a second shell printed and kept in DIR/env.sh, DIR registered for `ctl`; serves
 /// until Ctrl-C or SIGTERM, then unregisters.
-async fn serve_by_hand(sim: &Sim, dir: &Path, lose: Option<usize>) -> anyhow::Result<()> {
+async fn serve_by_hand(
+    sim: &Sim,
+    dir: &Path,
+    lose: Option<usize>,
+    release: c8dr_sim::CamundaRelease,
+) -> anyhow::Result<()> {
     let dir = std::fs::canonicalize(dir).with_context(|| format!("resolving {}", dir.display()))?;
     let values = dir.join("values");
     std::fs::create_dir_all(&values).with_context(|| format!("creating {}", values.display()))?;
-    c8dr_sim::demo::write_values_layout(&values)
+    c8dr_sim::demo::write_values_layout(&values, release)
         .with_context(|| format!("writing the values layout into {}", values.display()))?;
     let bin_dir = std::env::current_exe()
         .context("locating c8dr-sim")?

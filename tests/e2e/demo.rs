@@ -34,6 +34,18 @@ fn the_demo_fails_over_and_back_when_region0_is_lost() {
     demo("region0");
 }
 
+/// The whole procedure on each release c8dr supports, both lost regions (issue: every release
+/// an operator runs, detected; docs/releases.md).
+#[test]
+fn the_demo_fails_over_and_back_on_camunda_8_9_and_8_10_for_both_lost_regions() {
+    for release in ["8.9", "8.10"] {
+        for lose in ["region0", "region1"] {
+            demo_with(lose, &["--camunda", release])
+                .stdout_has("failback 3/8: kubectl c8dr exporting pause");
+        }
+    }
+}
+
 #[test]
 fn the_demo_with_the_composite_drivers() {
     demo_with("region0", &["--drivers"])
