@@ -320,6 +320,11 @@ impl Session {
     /// The release table's row for this installation, or the refusal (exit 3) of an installation
     /// c8dr does not support: the gate every mutating command passes before its first change.
     pub async fn facts(&self) -> Result<&'static crate::release::Facts> {
+        // A context this command names must exist before any region is read: bad input
+        // reaches no cluster (docs/contract.md §4 rule 8). Building the client sends nothing.
+        if self.settings.location.context.is_some() {
+            self.kube().await?;
+        }
         self.release().await.facts()
     }
 

@@ -410,6 +410,18 @@ impl Plan {
                     .to_string(),
             );
         }
+        // --keep-overlay names a directory: a file there is bad input, found before any call.
+        if let Some(dir) = &req.keep_overlay
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            return Err(Error::File {
+                path: dir.clone(),
+                message: "--keep-overlay: not a directory (it takes the directory to keep the \
+                          generated overlays in)"
+                    .to_string(),
+            });
+        }
         Ok(Plan {
             helm_bin: helm_bin(env).unwrap_or_else(|| "helm".to_string()),
             release,

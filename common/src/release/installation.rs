@@ -247,10 +247,6 @@ impl Installation {
             });
             return j;
         }
-        if self.regions.iter().any(Option::is_none) {
-            j.notes
-                .push("one region could not be read: judged from the other".to_string());
-        }
         j.supported = true;
         j.facts = Some(facts);
         j
