@@ -305,8 +305,13 @@ impl Session {
     pub async fn release(&self) -> &crate::release::installation::Judgement {
         self.release
             .get_or_init(|| async {
-                crate::commands::installation::judge(self, self.settings.allow_unknown_release)
-                    .await
+                // Boxed: the reads of both regions make a large future, and every command
+                // awaits this one.
+                Box::pin(crate::commands::installation::judge(
+                    self,
+                    self.settings.allow_unknown_release,
+                ))
+                .await
             })
             .await
     }

@@ -187,9 +187,9 @@ pub async fn read(session: &Session) -> Installation {
             .ok()
     };
     let (r0, r1, doc) = tokio::join!(
-        read_region_by_id(session, RegionId::ZERO),
-        read_region_by_id(session, RegionId::ONE),
-        topology
+        Box::pin(read_region_by_id(session, RegionId::ZERO)),
+        Box::pin(read_region_by_id(session, RegionId::ONE)),
+        Box::pin(topology)
     );
     let mut labelled_zones = BTreeSet::new();
     for (i, read) in [r0, r1].into_iter().enumerate() {
