@@ -10,7 +10,16 @@ use crate::region::{RegionId, Target};
 use crate::values::{OverlayOptions, redact_args};
 
 fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> crate::Result<Plan> {
-    Plan::new(req, env, cwd)
+    Plan::new(req, env, cwd, row(crate::release::Line(8, 8)))
+}
+
+fn row(line: crate::release::Line) -> ChartRow {
+    ChartRow {
+        facts: crate::release::facts(line).expect("row"),
+        source: RowSource::Pinned {
+            source: "--version",
+        },
+    }
 }
 
 fn docs_env() -> Env {

@@ -1,5 +1,6 @@
-//! `--verify`: after a region's upgrade, wait until its unified ConfigMap shows the Spring
-//! profiles the upgrade should render (compared as a set). The ConfigMap is read with the same
+//! `--verify`: after a region's upgrade, wait until its configuration ConfigMap (named as the
+//! plan's row names it: `-configuration-unified` in 8.8, `-configuration` from 8.9) shows the
+//! Spring profiles the upgrade should render (compared as a set). The ConfigMap is read with the same
 //! kube client as the rest of c8dr ([`RegionClient`]); the wait is a [`Poller`].
 
 use std::collections::BTreeSet;
@@ -135,7 +136,8 @@ impl Plan {
             .map(|_| ())
     }
 
-    /// Wait until a region's unified ConfigMap shows the profiles its upgrade should render.
+    /// Wait until a region's configuration ConfigMap (the first of the row's names that exists)
+    /// shows the profiles its upgrade should render.
     /// The kubeconfig is helm's: `KUBECONFIG` (helm sets it for `--kubeconfig`) or
     /// `~/.kube/config`.
     pub(super) async fn verify_region(
@@ -143,7 +145,8 @@ impl Plan {
         region: &RegionPlan,
         timeout: Duration,
     ) -> VerifyReport {
-        let name = crate::chart::unified_configmap(&self.release);
+        let names = crate::chart::configuration_configmaps(&self.release, self.row.facts);
+        let found = std::sync::Mutex::new(None::<String>);
         let expected: BTreeSet<String> = region.expected_profiles.iter().cloned().collect();
         let target = KubeTarget {
             kubeconfig: None,
@@ -153,16 +156,30 @@ impl Plan {
         };
         let (result, seen) = match RegionClient::connect(&target).await {
             Ok(kube) => {
-                let fetch = || async {
-                    let cm = kube.get_configmap(&name).await?;
-                    Ok(cm.and_then(|c| c.data?.get("application.yaml").cloned()))
+                let (kube, names, found) = (&kube, &names, &found);
+                let fetch = || async move {
+                    for name in names {
+                        let cm = kube.get_configmap(name).await?;
+                        if let Some(yaml) = crate::chart::unified_config(cm) {
+                            if let Ok(mut f) = found.lock() {
+                                *f = Some(name.clone());
+                            }
+                            return Ok(Some(yaml));
+                        }
+                    }
+                    Ok(None)
                 };
                 wait_for_profiles(fetch, &expected, timeout).await
             }
             Err(e) => (Err(e), None),
         };
+        let configmap = found
+            .into_inner()
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| names.join(" or "));
         VerifyReport {
-            configmap: name,
+            configmap,
             expected: region.expected_profiles.clone(),
             active: seen.map(|s| s.into_iter().collect()),
             ok: result.is_ok(),
