@@ -195,9 +195,9 @@ fn regions_to_read(req: &RedeployRequest, env: &Env) -> Vec<RegionLocation> {
     out
 }
 
-async fn read_label(loc: &RegionLocation, release: &str) -> Option<String> {
+async fn read_label(loc: &RegionLocation, release: &str, env: &Env) -> Option<String> {
     let target = KubeTarget {
-        kubeconfig: None,
+        kubeconfig: super::verify::helm_kubeconfig(env),
         context: loc.context.clone(),
         context_source: loc.context_source.clone(),
         namespace: loc.namespace.clone(),
@@ -228,7 +228,7 @@ pub async fn chart_row(req: &RedeployRequest, env: &Env, release: &str) -> Resul
             .map(|i| i.name())
             .or(loc.side.map(|s| s.to_string()))
             .unwrap_or_else(|| "the region".into());
-        if let Some(label) = read_label(&loc, release).await
+        if let Some(label) = read_label(&loc, release, env).await
             && let Some(row) = label_row(&name, &label)?
         {
             return Ok(row);

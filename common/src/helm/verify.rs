@@ -88,6 +88,13 @@ fn join(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(",")
 }
 
+/// helm's kubeconfig: the command's `KUBECONFIG` when it names one file (kube-rs would read the
+/// process's), else the process's (`None`: a list, or `~/.kube/config`).
+pub(super) fn helm_kubeconfig(env: &crate::config::Env) -> Option<std::path::PathBuf> {
+    let (files, _) = crate::kube::kubeconfig::files(None, env);
+    (files.len() == 1 && env.get("KUBECONFIG").is_some()).then(|| files[0].clone())
+}
+
 /// How long the check that a region's Kubernetes API answers may take, before any helm runs.
 const REACH_LIMIT: Duration = Duration::from_secs(10);
 
@@ -97,11 +104,7 @@ impl Plan {
     /// leave the two regions on different values with nothing said before it started. A region
     /// that does not answer is exit 5 naming it; nothing is upgraded.
     pub(super) async fn check_reachable(&self, env: &crate::config::Env) -> Result<()> {
-        // helm's kubeconfig: the command's `KUBECONFIG` when it names one file (kube-rs would
-        // read the process's), else the process's (a list, or `~/.kube/config`).
-        let (files, _) = crate::kube::kubeconfig::files(None, env);
-        let kubeconfig =
-            (files.len() == 1 && env.get("KUBECONFIG").is_some()).then(|| files[0].clone());
+        let kubeconfig = helm_kubeconfig(env);
         let checks = self.regions.iter().map(|region| async {
             let target = KubeTarget {
                 kubeconfig: kubeconfig.clone(),
