@@ -413,6 +413,12 @@ impl Plan {
             .clone()
             .or_else(|| env.get("HELM_CHART_VERSION").map(String::from))
             .filter(|v| !v.trim().is_empty());
+        if let super::release::RowSource::Label { .. } = &row.source {
+            notices.push(format!(
+                "planned for Camunda {} (chart {}.x) as {} shows",
+                row.facts.line, row.facts.chart_major, row.source
+            ));
+        }
         if version.is_none() {
             // During an outage an unpinned upgrade takes whatever chart is newest in the repo.
             notices.push(
