@@ -563,3 +563,38 @@ async fn snapshot_rate_puts_back_the_exact_previous_registration() {
     assert_eq!(serde_json::Value::Object(registration(&c)), theirs);
     c.world(|w| assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_89_and_810_elasticsearch_is_reached_in_ecks_pod_with_ecks_password() {
+    // The 8.9/8.10 reference installations run Elasticsearch under ECK (security on): no
+    // subchart pod, so curl runs in `elasticsearch-es-masters-N` and the password comes from
+    // `elasticsearch-es-elastic-user`.
+    for camunda in [
+        c8dr_sim::CamundaRelease::V8_9,
+        c8dr_sim::CamundaRelease::V8_10,
+    ] {
+        let c = Cluster::start(SimConfig {
+            camunda,
+            ..SimConfig::default()
+        })
+        .await;
+        let s = c.session().region("region0").timeout("20s").build();
+        let view = es::status(&s, &EsAccess::default())
+            .await
+            .unwrap_or_else(|e| panic!("{camunda:?}: {e}"));
+        assert_eq!(
+            view.0.camunda_indices.len(),
+            c.world(|w| camunda_indices(w, 0).len()),
+            "{camunda:?}"
+        );
+        // Without ECK's Secret there is no password: Elasticsearch answers 401, exit 1.
+        c.sim.world().lock().regions[0]
+            .secrets
+            .remove("elasticsearch-es-elastic-user");
+        let s = c.session().region("region0").timeout("20s").build();
+        let err = es::status(&s, &EsAccess::default())
+            .await
+            .expect_err("no credentials");
+        assert_eq!(err.exit_code(), 1, "{camunda:?}: {err}");
+    }
+}

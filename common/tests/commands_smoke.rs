@@ -33,3 +33,37 @@ async fn a_dry_run_pause_changes_nothing_on_the_brokers() {
     let exporting = c.world(|w| c8dr_sim::state_json(w)["exporting"].clone());
     assert_eq!(exporting, "Paused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_reads_each_releases_configmap_and_expects_its_profiles() {
+    use c8dr_sim::CamundaRelease;
+    for (camunda, configmap, admin) in [
+        (
+            CamundaRelease::V8_8,
+            "camunda-zeebe-configuration-unified",
+            "identity",
+        ),
+        (CamundaRelease::V8_9, "camunda-zeebe-configuration", "admin"),
+        (
+            CamundaRelease::V8_10,
+            "camunda-zeebe-configuration",
+            "admin",
+        ),
+    ] {
+        let c = Cluster::start(SimConfig {
+            camunda,
+            ..SimConfig::default()
+        })
+        .await;
+        let s = c.session().region("region0").timeout("10s").build();
+        let report = commands::status::profiles(&s, true, false)
+            .await
+            .unwrap_or_else(|e| panic!("{camunda:?}: {e}"));
+        assert_eq!(report.configmap, configmap, "{camunda:?}");
+        assert!(report.matches, "{camunda:?}: {report:?}");
+        assert!(
+            report.expected.iter().any(|p| p == admin),
+            "{camunda:?}: {report:?}"
+        );
+    }
+}

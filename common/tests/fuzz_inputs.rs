@@ -75,10 +75,18 @@ proptest! {
         let path = dir.path().join("values.yaml");
         std::fs::write(&path, &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
         match load_file(&path) {
-            Ok(doc) => usage_or_ok(
-                build_overlay(&doc, OverlayOptions { no_webapps, no_schema_manager: no_schema }),
-                "overlay",
-            )?,
+            Ok(doc) => {
+                for row in &c8dr_common::release::KNOWN {
+                    usage_or_ok(
+                        build_overlay(
+                            &doc,
+                            OverlayOptions { no_webapps, no_schema_manager: no_schema },
+                            &row.schema_switch,
+                        ),
+                        "overlay",
+                    )?;
+                }
+            }
             Err(e) => {
                 prop_assert_eq!(e.exit_code(), 2, "{}", e);
                 prop_assert!(e.to_string().contains("values.yaml"), "names the file: {}", e);

@@ -37,6 +37,16 @@ fn kubectl(region: RegionRef, flags: (Option<&str>, Option<&str>), env: &Env) ->
     )
 }
 
+/// The 8.8 row (what these tests were written for; the row changes no location).
+fn row88() -> c8dr_common::helm::ChartRow {
+    c8dr_common::helm::ChartRow {
+        facts: c8dr_common::release::OLDEST,
+        source: c8dr_common::helm::RowSource::Pinned {
+            source: "--version",
+        },
+    }
+}
+
 /// (context, namespace) as helm c8dr resolves them, the flags given for the region's side.
 fn helm(
     region: RegionRef,
@@ -56,7 +66,7 @@ fn helm(
             req.surviving_namespace = namespace;
         }
     }
-    let plan = Plan::new(&req, env, &values_dir()).expect("helm plans");
+    let plan = Plan::new(&req, env, &values_dir(), row88()).expect("helm plans");
     let r = &plan.regions[0];
     (r.context.clone(), r.namespace.clone())
 }
@@ -187,9 +197,14 @@ fn a_recreated_region_without_any_context_is_bad_input_in_both_plugins() {
     .map(|_| ())
     .map_err(|e| e.exit_code());
     assert_eq!(kubectl, Err(2));
-    let helm = Plan::new(&helm_request(RegionRef::Recreated), &env, &values_dir())
-        .map(|_| ())
-        .map_err(|e| e.exit_code());
+    let helm = Plan::new(
+        &helm_request(RegionRef::Recreated),
+        &env,
+        &values_dir(),
+        row88(),
+    )
+    .map(|_| ())
+    .map_err(|e| e.exit_code());
     assert_eq!(helm, Err(2));
 }
 
@@ -276,9 +291,14 @@ fn both_refuse(env: &Env) -> Vec<String> {
         .resolve(env.clone())
         .err()
         .map(|e| (e.exit_code(), e.to_string()));
-    let helm = Plan::new(&helm_request(RegionRef::Surviving), env, &values_dir())
-        .err()
-        .map(|e| (e.exit_code(), e.to_string()));
+    let helm = Plan::new(
+        &helm_request(RegionRef::Surviving),
+        env,
+        &values_dir(),
+        row88(),
+    )
+    .err()
+    .map(|e| (e.exit_code(), e.to_string()));
     [("kubectl", kubectl), ("helm", helm)]
         .into_iter()
         .map(|(who, r)| {

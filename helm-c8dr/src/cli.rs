@@ -28,7 +28,9 @@ Camunda 8 dual-region failover/failback: the helm side of the procedure.
 `helm c8dr redeploy` runs `helm upgrade --install` per region with your values files plus a
 generated overlay, passed last: the effective orchestration.env list of your files (Helm replaces
 lists whole) with CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false added by name for
---no-schema-manager, or removed otherwise; and Operate/Tasklist off for --no-webapps. Your files
+--no-schema-manager (on Camunda 8.10, CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_CREATESCHEMA
+instead when your files set it: it wins there; never both), or every spelling removed otherwise;
+and Operate/Tasklist off for --no-webapps. Your files
 are never modified; the overlay is written with mode 0600 into a private (0700) directory under
 $TMPDIR and removed afterwards, also on SIGINT/SIGTERM/SIGHUP (--keep-overlay DIR keeps it).
 On a signal, helm gets SIGINT or SIGTERM (it cancels the upgrade cleanly on those), c8dr waits
@@ -44,7 +46,10 @@ Regions come from the Camunda docs' variables (CLUSTER_SURVIVING, CAMUNDA_NAMESP
 REGION_SURVIVING, the same for RECREATED, or CLUSTER_0/1 and CAMUNDA_NAMESPACE_0/1), or from
 --surviving-context/--surviving-namespace/--recreated-context/--recreated-namespace. helm's own
 --kube-context and -n apply to the surviving region only. Release: --release or
-CAMUNDA_RELEASE_NAME (default camunda); chart version: --version or HELM_CHART_VERSION.
+CAMUNDA_RELEASE_NAME (default camunda); chart version: --version or HELM_CHART_VERSION. The
+chart major (13 = Camunda 8.8, 14 = 8.9, 15 = 8.10) decides the profiles, the schema switch and
+the ConfigMap --verify reads: from the pinned version, else from the release's helm.sh/chart
+label in the regions; when neither can be read, pass --version.
 
 Values layout: by default the docs' EKS layout, run from aws/dual-region/kubernetes:
 -f camunda-values.yml -f region<N>/camunda-values.yml. With -f and/or --region-values (e.g.
@@ -158,7 +163,9 @@ pub struct Common {
     /// Turn Operate and Tasklist off (orchestration.profiles.operate/tasklist=false)
     #[arg(long)]
     pub no_webapps: bool,
-    /// Set CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false (without it the variable is removed)
+    /// Set CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA=false, or on 8.10 the
+    /// CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_CREATESCHEMA your files set (without it every
+    /// spelling is removed)
     #[arg(long)]
     pub no_schema_manager: bool,
     /// Chart reference

@@ -79,12 +79,15 @@ fn run(cli: Cli) -> Result<(), Error> {
     let env = Env::from_process();
     let cwd = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the working directory: {e}")))?;
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::failed(format!("starting the runtime: {e}")))
+    };
     match cli.command {
         Command::Redeploy(args) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| Error::failed(format!("starting the runtime: {e}")))?;
+            let runtime = runtime()?;
             let report = runtime.block_on(helm::redeploy(&args.request()?, &env, &cwd))?;
             render::redeploy(&report, &cli.output)?;
             match report.error() {
@@ -93,7 +96,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Overlay(args) => {
-            let plan = helm::Plan::new(&args.request()?, &env, &cwd)?;
+            // The overlay depends on the release (the schema switch's spelling): planned as
+            // `redeploy` plans, the chart label read unless --version pins it.
+            let request = args.request()?;
+            let plan = runtime()?.block_on(helm::plan(&request, &env, &cwd))?;
             render::overlays(&plan, args.show_secrets, &cli.output)
         }
         Command::Version => {

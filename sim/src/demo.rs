@@ -352,6 +352,15 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             )
         },
     )?;
+    // The release's default profiles without Operate and Tasklist (`identity` on 8.8, `admin`
+    // from 8.9: sim/src/release.rs).
+    let no_webapps: Value = opts
+        .cfg
+        .camunda
+        .default_profiles()
+        .into_iter()
+        .filter(|p| !["operate", "tasklist"].contains(p))
+        .collect();
     r.step(
         &label(Step::RedeploySurviving),
         "helm c8dr",
@@ -359,7 +368,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         |s| {
             (
                 format!("surviving profiles {}", s["regions"][surviving]["profiles"]),
-                s["regions"][surviving]["profiles"] == serde_json::json!(["broker", "identity"]),
+                s["regions"][surviving]["profiles"] == no_webapps,
             )
         },
     )?;
@@ -466,7 +475,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             },
         )?;
     }
-    let full = serde_json::json!(["broker", "identity", "operate", "tasklist"]);
+    let full: Value = opts.cfg.camunda.default_profiles().into_iter().collect();
     r.step(
         &label(Step::RedeployBoth),
         "helm c8dr",

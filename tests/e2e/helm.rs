@@ -10,7 +10,13 @@ const VAR: &str = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA";
 
 /// A simulator plus the docs' EKS layout in the working directory and a private record dir.
 fn setup() -> TestEnv {
+    setup_on("8.8")
+}
+
+/// [`setup`] with the simulator running Camunda `camunda` (8.8, 8.9, 8.10).
+fn setup_on(camunda: &str) -> TestEnv {
     let mut env = TestEnv::builder()
+        .camunda(camunda)
         .values_layout("c8-multi-region-8.8")
         .start();
     let records = env.home.path().join("helm-records");
@@ -829,5 +835,125 @@ fn helm_does_not_inherit_the_zeebe_rest_credentials() {
         "CAMUNDA_CLIENT_AUTH_PASSWORD=",
     ] {
         assert!(!seen.contains(var), "{var} reached helm: {seen}");
+    }
+}
+
+/// 8.10's canonical spelling of the schema switch (it wins over [`VAR`] when set).
+const CANONICAL: &str = "CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_CREATESCHEMA";
+
+#[test]
+fn an_810_installation_that_uses_the_new_schema_key_never_receives_the_legacy_one() {
+    // The user's 8.10 values set the canonical key to "true": --no-schema-manager must turn THAT
+    // one off and add no legacy variable (legacy=false next to canonical=true would let the
+    // schema manager seed the recreated region and break the restore).
+    let env = setup();
+    std::fs::write(
+        env.cwd.join("values-810.yml"),
+        format!(
+            "orchestration:\n  env:\n    - name: A\n      value: \"1\"\n    - name: {CANONICAL}\n      value: \"true\"\n"
+        ),
+    )
+    .expect("values written");
+    let before = snapshot(&env.cwd);
+    let run = env
+        .helm_c8dr([
+            "overlay",
+            "--region",
+            "recreated",
+            "--no-schema-manager",
+            "--version",
+            "15.0.0",
+            "-f",
+            "values-810.yml",
+        ])
+        .success();
+    let doc: Value = serde_saphyr::from_str(&run.stdout).expect("YAML on stdout");
+    assert_eq!(
+        doc["orchestration"]["env"],
+        serde_json::json!([{"name": "A", "value": "1"}, {"name": CANONICAL, "value": "false"}])
+    );
+    assert!(!run.stdout.contains(VAR), "{}", run.stdout);
+    env.helm(
+        "redeploy --yes --region recreated --no-webapps --no-schema-manager --version 15.0.0 -f values-810.yml",
+    )
+    .success();
+    let calls = calls(&env);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].env_names(), ["A", CANONICAL]);
+    assert_eq!(
+        calls[0].overlay()["orchestration"]["env"][1]["value"],
+        "false"
+    );
+    assert_unchanged(&before);
+}
+
+#[test]
+fn the_chart_label_decides_the_release_when_no_version_is_pinned() {
+    let env = setup();
+    // The recreated region has no release yet: the surviving region's label is read.
+    env.lose_region(1);
+    env.recreate_region(1);
+    env.helm("redeploy --region recreated --no-webapps --no-schema-manager --dry-run")
+        .success()
+        .stderr_has("planned for Camunda 8.8 (chart 13.x)")
+        .stderr_has("helm.sh/chart=camunda-platform-13.")
+        .stderr_has(" in region0");
+    // Pinned, the version decides and no cluster is asked.
+    env.helm("redeploy --region recreated --dry-run --version 13.1.0")
+        .success()
+        .output_lacks("planned for");
+    assert!(calls(&env).is_empty());
+}
+
+#[test]
+fn a_chart_version_c8dr_does_not_know_or_cannot_tell_is_bad_input() {
+    let mut env = setup();
+    env.helm("redeploy --dry-run --version 16.0.0")
+        .code(2)
+        .stderr_has("chart 16.x is not a camunda-platform chart c8dr knows");
+    env.set_env("HELM_CHART_VERSION", "12.3.0");
+    env.helm("redeploy --dry-run").code(2).stderr_has("12.x");
+    env.remove_env("HELM_CHART_VERSION");
+    // No label anywhere (no release in either region): --version is asked for.
+    env.lose_region(0);
+    env.lose_region(1);
+    env.recreate_region(0);
+    env.recreate_region(1);
+    env.helm("redeploy --dry-run --region both")
+        .code(2)
+        .stderr_has("pass --version");
+    assert!(calls(&env).is_empty());
+}
+
+#[test]
+fn on_89_and_810_verify_reads_the_configuration_configmap_and_expects_admin() {
+    for camunda in ["8.9", "8.10"] {
+        let env = setup_on(camunda);
+        env.lose_region(1);
+        env.recreate_region(1);
+        let run = env
+            .helm_c8dr([
+                "redeploy",
+                "--region",
+                "recreated",
+                "--no-webapps",
+                "--no-schema-manager",
+                "--verify",
+                "--timeout",
+                "20s",
+                "-o",
+                "json",
+                "--yes",
+            ])
+            .success();
+        let doc = run.json();
+        let v = &doc["regions"][0]["verify"];
+        assert_eq!(v["ok"], true, "{camunda}: {doc:#}");
+        assert_eq!(v["configmap"], "camunda-zeebe-configuration", "{camunda}");
+        assert_eq!(
+            v["active"],
+            serde_json::json!(["admin", "broker", "consolidated-auth"]),
+            "{camunda}"
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! How a region's Elasticsearch is reached (docs/api-behaviour.md §5): by default curl runs in a Running
-//! Elasticsearch pod of the session's region ([`chart::ES_SELECTOR`], container
-//! [`chart::ES_CONTAINER`]) through the exec subresource, with credentials and body on stdin
-//! (`curl -K -`); `--es-url` reaches Elasticsearch directly instead. Credentials come from
-//! `--es-user`/`--es-password-env`, else the chart's Secrets ([`chart::es_password_secrets`]);
-//! they never appear in argv or output. Whether the pod serves https is read from its
+//! Elasticsearch pod of the session's region through the exec subresource, with credentials and
+//! body on stdin (`curl -K -`); `--es-url` reaches Elasticsearch directly instead. The pod is the
+//! chart's Bitnami subchart's when there is one ([`chart::ES_SELECTOR`], the 8.8 reference), else
+//! ECK's ([`chart::ECK_SELECTOR`], the 8.9/8.10 reference), container [`chart::ES_CONTAINER`]
+//! either way. Credentials come from `--es-user`/`--es-password-env`, else the Secrets
+//! ([`chart::es_password_secrets`], ECK's `<cluster>-es-elastic-user` of the cluster found
+//! first); they never appear in argv or output. Whether the pod serves https is read from its
 //! container's environment.
 
 use std::sync::Arc;
@@ -99,10 +101,95 @@ impl EsAccess {
     }
 }
 
+/// How a region's Elasticsearch pods are deployed, as far as reaching them goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EsPods {
+    /// The chart's Bitnami subchart ([`chart::ES_SELECTOR`]).
+    Subchart,
+    /// ECK's cluster `cluster` ([`chart::ECK_SELECTOR`] and [`chart::ECK_CLUSTER_LABEL`]).
+    Eck { cluster: String },
+}
+
+impl EsPods {
+    /// The label selector of the pods to run curl in.
+    pub fn selector(&self) -> String {
+        match self {
+            Self::Subchart => chart::ES_SELECTOR.to_string(),
+            Self::Eck { cluster } => format!(
+                "{},{}={cluster}",
+                chart::ECK_SELECTOR,
+                chart::ECK_CLUSTER_LABEL
+            ),
+        }
+    }
+
+    /// Where the `elastic` password is looked for, in order: ECK's Secret of this cluster first
+    /// when the pods are ECK's, then the chart's list ([`chart::es_password_secrets`]).
+    pub fn password_secrets(this: Option<&Self>, release: &str) -> Vec<(String, &'static str)> {
+        let mut out = vec![];
+        if let Some(Self::Eck { cluster }) = this {
+            out.push((
+                chart::eck_elastic_user_secret(cluster),
+                chart::ECK_ELASTIC_USER_KEY,
+            ));
+        }
+        for s in chart::es_password_secrets(release) {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+}
+
+fn label<'a>(pod: &'a k8s_openapi::api::core::v1::Pod, key: &str) -> Option<&'a str> {
+    pod.metadata.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+/// Which pods the region's Elasticsearch runs in: the subchart's when one of its pods (with the
+/// Elasticsearch container, without ECK's cluster label) is there, else ECK's first cluster;
+/// `None` when neither (the pick then fails naming the subchart's selector, as before).
+pub fn es_pods_of(
+    subchart: &[k8s_openapi::api::core::v1::Pod],
+    eck: &[k8s_openapi::api::core::v1::Pod],
+) -> Option<EsPods> {
+    let has_container = |p: &&k8s_openapi::api::core::v1::Pod| {
+        crate::kube::pods::has_container(p, chart::ES_CONTAINER)
+    };
+    if subchart
+        .iter()
+        .filter(has_container)
+        .any(|p| label(p, chart::ECK_CLUSTER_LABEL).is_none())
+    {
+        return Some(EsPods::Subchart);
+    }
+    let mut clusters: Vec<&str> = eck
+        .iter()
+        .filter(has_container)
+        .filter_map(|p| label(p, chart::ECK_CLUSTER_LABEL))
+        .collect();
+    clusters.sort_unstable();
+    clusters.first().map(|c| EsPods::Eck {
+        cluster: c.to_string(),
+    })
+}
+
+/// Read [`es_pods_of`] in a region.
+async fn es_pods(kube: &RegionClient) -> Result<Option<EsPods>> {
+    let subchart = kube.list_pods(chart::ES_SELECTOR).await?;
+    if let Some(found @ EsPods::Subchart) = es_pods_of(&subchart, &[]) {
+        return Ok(Some(found));
+    }
+    let eck = kube.list_pods(chart::ECK_SELECTOR).await?;
+    Ok(es_pods_of(&subchart, &eck))
+}
+
 /// `PodExec` over the kube layer: the best Running Elasticsearch pod, re-picked after a cut
 /// stream (the pod may have vanished).
 struct KubePodExec {
     kube: RegionClient,
+    /// The pods to pick from ([`EsPods::selector`]).
+    selector: String,
     pod: tokio::sync::Mutex<Option<String>>,
 }
 
@@ -114,7 +201,7 @@ impl KubePodExec {
         }
         let picked = self
             .kube
-            .pick_pod(chart::ES_SELECTOR, chart::ES_CONTAINER)
+            .pick_pod(&self.selector, chart::ES_CONTAINER)
             .await
             .map_err(|e| match e {
                 Error::Failed(m) => Error::failed(format!(
@@ -170,16 +257,18 @@ impl PodExec for KubePodExec {
             .try_lock()
             .ok()
             .and_then(|p| p.clone())
-            .unwrap_or_else(|| chart::ES_SELECTOR.to_string());
+            .unwrap_or_else(|| self.selector.clone());
         format!("pod {pod} ({})", self.kube.location())
     }
 }
 
-/// The credentials to use: flags, else the bitnami Secret, else ECK's, else none.
+/// The credentials to use: flags, else the Secrets ([`EsPods::password_secrets`]: ECK's of the
+/// cluster found first when the pods are ECK's, the bitnami one, ECK's reference one), else none.
 async fn credentials(
     session: &Session,
     access: &EsAccess,
     kube: Option<&RegionClient>,
+    pods: Option<&EsPods>,
 ) -> Result<Option<EsCredentials>> {
     if let Some(password) = access.password(&session.settings.env)? {
         let user = access.user.clone().unwrap_or_else(|| "elastic".into());
@@ -188,7 +277,7 @@ async fn credentials(
     let Some(kube) = kube else {
         return Ok(None);
     };
-    for (secret, key) in chart::es_password_secrets(&session.settings.release) {
+    for (secret, key) in EsPods::password_secrets(pods, &session.settings.release) {
         let value = kube
             .get_secret_value(&secret, key)
             .await
@@ -256,10 +345,10 @@ pub async fn connect(session: &Session, access: &EsAccess) -> Result<EsConn> {
     if let Some(url) = &session.settings.es_url {
         // The Secret is read when the cluster is at hand; a direct URL may have no cluster.
         let creds = if access.password_env.is_some() {
-            credentials(session, access, None).await?
+            credentials(session, access, None, None).await?
         } else {
             match session.kube().await {
-                Ok(k) => credentials(session, access, Some(k))
+                Ok(k) => credentials(session, access, Some(k), None)
                     .await
                     .unwrap_or_else(|e| {
                         tracing::debug!("no Elasticsearch credentials from the cluster: {e}");
@@ -271,8 +360,13 @@ pub async fn connect(session: &Session, access: &EsAccess) -> Result<EsConn> {
         return direct(url.as_str(), creds);
     }
     let kube = session.kube().await?.clone();
-    let creds = credentials(session, access, Some(&kube)).await?;
+    let pods = es_pods(&kube).await?;
+    let creds = credentials(session, access, Some(&kube), pods.as_ref()).await?;
     let exec = KubePodExec {
+        selector: pods
+            .as_ref()
+            .map(EsPods::selector)
+            .unwrap_or_else(|| chart::ES_SELECTOR.to_string()),
         kube,
         pod: tokio::sync::Mutex::new(None),
     };
@@ -294,4 +388,108 @@ fn direct(url: &str, creds: Option<EsCredentials>) -> Result<EsConn> {
         transport: Arc::new(HttpTransport::new(url, creds, REQUEST_TIMEOUT)?),
         secured,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::Pod;
+    use serde_json::json;
+
+    fn pod(name: &str, labels: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"containers": [{"name": "elasticsearch"}]}
+        }))
+        .expect("pod")
+    }
+
+    fn eck_pod(n: u32, cluster: &str) -> Pod {
+        pod(
+            &format!("{cluster}-es-masters-{n}"),
+            json!({
+                "common.k8s.elastic.co/type": "elasticsearch",
+                "elasticsearch.k8s.elastic.co/cluster-name": cluster,
+            }),
+        )
+    }
+
+    #[test]
+    fn the_subcharts_pods_are_picked_when_present_else_ecks() {
+        let bitnami = pod(
+            "camunda-elasticsearch-master-0",
+            json!({"app.kubernetes.io/name": "elasticsearch"}),
+        );
+        let eck = [eck_pod(0, "elasticsearch"), eck_pod(1, "elasticsearch")];
+        assert_eq!(
+            es_pods_of(std::slice::from_ref(&bitnami), &eck),
+            Some(EsPods::Subchart)
+        );
+        let found = es_pods_of(&[], &eck).expect("ECK");
+        assert_eq!(
+            found,
+            EsPods::Eck {
+                cluster: "elasticsearch".into()
+            }
+        );
+        assert_eq!(
+            found.selector(),
+            "common.k8s.elastic.co/type=elasticsearch,\
+             elasticsearch.k8s.elastic.co/cluster-name=elasticsearch"
+        );
+        assert_eq!(EsPods::Subchart.selector(), chart::ES_SELECTOR);
+        // An ECK pod that also carries app.kubernetes.io/name is not the subchart's.
+        let both_labels = pod(
+            "elasticsearch-es-masters-0",
+            json!({"app.kubernetes.io/name": "elasticsearch",
+                   "elasticsearch.k8s.elastic.co/cluster-name": "elasticsearch"}),
+        );
+        assert_eq!(
+            es_pods_of(std::slice::from_ref(&both_labels), &eck),
+            Some(EsPods::Eck {
+                cluster: "elasticsearch".into()
+            })
+        );
+        assert_eq!(es_pods_of(&[], &[]), None);
+    }
+
+    #[test]
+    fn ecks_password_comes_from_the_clusters_elastic_user_secret_first() {
+        let eck = EsPods::Eck {
+            cluster: "search".into(),
+        };
+        let secrets = EsPods::password_secrets(Some(&eck), "camunda");
+        assert_eq!(
+            secrets,
+            [
+                ("search-es-elastic-user".to_string(), "elastic"),
+                (
+                    "camunda-elasticsearch".to_string(),
+                    "elasticsearch-password"
+                ),
+                ("elasticsearch-es-elastic-user".to_string(), "elastic"),
+            ]
+        );
+        let reference = EsPods::Eck {
+            cluster: "elasticsearch".into(),
+        };
+        assert_eq!(
+            EsPods::password_secrets(Some(&reference), "camunda")[0],
+            ("elasticsearch-es-elastic-user".to_string(), "elastic")
+        );
+        assert_eq!(
+            EsPods::password_secrets(Some(&reference), "camunda").len(),
+            2,
+            "no Secret twice"
+        );
+        // The subchart: the order of 8.8, unchanged.
+        assert_eq!(
+            EsPods::password_secrets(Some(&EsPods::Subchart), "camunda"),
+            chart::es_password_secrets("camunda").to_vec()
+        );
+        assert_eq!(
+            EsPods::password_secrets(None, "camunda"),
+            chart::es_password_secrets("camunda").to_vec()
+        );
+    }
 }

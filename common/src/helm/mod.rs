@@ -6,10 +6,13 @@
 //! - [`run`]: helm processes, their slots, signal forwarding, [`Interrupted`];
 //! - [`verify`]: `--verify`, the unified ConfigMap's profiles awaited;
 //! - [`version`]: the chart version constraint, checked as helm's semver library checks it;
+//! - [`release`]: which release table row the run plans with (pinned version, else the
+//!   `helm.sh/chart` label in the regions, else refused);
 //! - [`report`]: [`RedeployReport`], what ran and the exit code it maps to.
 
 pub mod extra_args;
 pub mod plan;
+pub mod release;
 pub mod report;
 pub mod run;
 pub mod verify;
@@ -17,6 +20,7 @@ pub mod version;
 
 pub use extra_args::check_extra_args;
 pub use plan::{DEFAULT_BASE_VALUES, DEFAULT_VERIFY_TIMEOUT, Plan, RedeployRequest, RegionPlan};
+pub use release::{ChartRow, RowSource, chart_row};
 pub use report::{OverlayList, RedeployReport, RegionOverlay, UpgradeReport};
 pub use run::{Interrupted, SIGNAL_GRACE, Signal};
 pub use verify::{VerifyReport, wait_for_profiles};
@@ -30,7 +34,7 @@ use crate::error::Result;
 /// then show the plan (`--dry-run`), or confirm it (`--yes`/`C8DR_ASSUME_YES` by the rule both
 /// plugins share, [`crate::ui::assume_yes`]) and run it.
 pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Result<RedeployReport> {
-    let plan = Plan::new(request, env, cwd)?;
+    let plan = plan(request, env, cwd).await?;
     // A context that is not in the kubeconfig is bad input, found before helm runs (in a dry run
     // too); helm would only fail later, region by region.
     for region in &plan.regions {
@@ -49,6 +53,30 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
     plan.check_reachable(env).await?;
     plan.confirm(crate::ui::assume_yes(request.yes, env))?;
     plan.execute().await
+}
+
+/// Plan a run (`redeploy`, `overlay`): every bad input is found first with no cluster reached
+/// (planned with the pinned row, or provisionally with the oldest when none is pinned); then the
+/// row is decided ([`chart_row`]: reads the chart label in the regions unless pinned) and the
+/// plan made with it.
+pub async fn plan(request: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
+    let pinned = release::pinned_row(request, env);
+    let provisional = match &pinned {
+        Ok(Some(row)) => row.clone(),
+        _ => ChartRow {
+            facts: crate::release::OLDEST,
+            source: RowSource::Unresolved,
+        },
+    };
+    let draft = Plan::new(request, env, cwd, provisional)?;
+    if pinned?.is_some() {
+        return Ok(draft);
+    }
+    for region in &draft.regions {
+        crate::location::check_context(&region.context, &region.context_source, env)?;
+    }
+    let row = chart_row(request, env, &draft.release).await?;
+    Plan::new(request, env, cwd, row)
 }
 
 impl Plan {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::extra_args::check_extra_args;
+use super::release::ChartRow;
 use crate::config::Env;
 use crate::duration::parse_go_duration;
 use crate::error::{Error, Result};
@@ -62,7 +63,7 @@ pub struct RegionPlan {
     pub values_files: Vec<PathBuf>,
     pub overlay: Overlay,
     pub wait: bool,
-    /// `spring.profiles.active` the upgrade should render (sorted).
+    /// `spring.profiles.active` the upgrade should render (sorted, the row's profiles).
     pub expected_profiles: Vec<String>,
 }
 
@@ -97,6 +98,9 @@ pub struct Plan {
     pub verify: Option<Duration>,
     pub regions: Vec<RegionPlan>,
     pub notices: Vec<String>,
+    /// The release table's row the plan was made with, and where it came from
+    /// ([`super::release::chart_row`]).
+    pub row: ChartRow,
     /// The secrets of the values, the chart reference and the extra arguments, hidden by value
     /// in everything shown (argv, overlays, helm's output, messages).
     pub redactor: values::Redactor,
@@ -105,7 +109,7 @@ pub struct Plan {
 impl RedeployRequest {
     /// The location flags: helm's are per side (helm strips its own `--kube-context`/`-n` from a
     /// plugin's argv; they arrive as HELM_KUBECONTEXT/HELM_NAMESPACE, see [`crate::location`]).
-    fn location_flags(&self) -> LocationFlags {
+    pub(super) fn location_flags(&self) -> LocationFlags {
         LocationFlags {
             surviving: Flags {
                 context: self.surviving_context.clone(),
@@ -212,6 +216,7 @@ fn values_chain(
 /// rendered values go into `redactor`; plan-wide notices into `notices`.
 fn plan_region(
     req: &RedeployRequest,
+    row: &ChartRow,
     cwd: &Path,
     region_values: &[(RegionRef, PathBuf)],
     loc: RegionLocation,
@@ -256,26 +261,30 @@ fn plan_region(
         },
         other => other,
     })?;
-    let mut overlay = values::build_overlay(&effective, req.overlay)?;
+    let switch = &row.facts.schema_switch;
+    let mut overlay = values::build_overlay(&effective, req.overlay, switch)?;
     if overlay.env_change == EnvChange::Removed {
         // Name the files that still set the variable (they parsed above, so they read).
         let files: Vec<String> = values_files
             .iter()
             .filter(|f| {
                 values::load_file(&cwd.join(f))
-                    .is_ok_and(|doc| values::sets_schema_manager_var(&doc))
+                    .is_ok_and(|doc| values::sets_schema_manager_var(&doc, switch))
             })
             .map(|f| f.display().to_string())
             .collect();
-        let generic = values::still_set_notice(&[]);
+        let generic = values::still_set_notice(&overlay.switch_names, &[]);
+        let named = values::still_set_notice(&overlay.switch_names, &files);
         for n in overlay.notices.iter_mut().filter(|n| **n == generic) {
-            *n = values::still_set_notice(&files);
+            *n = named.clone();
         }
     }
     let mut rendered = effective;
     values::merge_into(&mut rendered, overlay.document.clone());
     redactor.add_values(&rendered);
-    let expected_profiles = values::expected_profiles(&rendered).into_iter().collect();
+    let expected_profiles = values::expected_profiles(&rendered, row.facts)
+        .into_iter()
+        .collect();
     // Brokers of a recreated region are not Ready until re-added: never wait on them.
     let wait = req.wait && loc.side != Some(RegionRef::Recreated);
     if req.wait && !wait {
@@ -328,8 +337,9 @@ fn helm_value(source: &str, value: Option<&str>) -> Result<()> {
 }
 
 impl Plan {
-    /// Plan the upgrades. Reads the values files (relative paths against `cwd`); calls no cluster.
-    pub fn new(req: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Plan> {
+    /// Plan the upgrades with the row `row`. Reads the values files (relative paths against
+    /// `cwd`); calls no cluster.
+    pub fn new(req: &RedeployRequest, env: &Env, cwd: &Path, row: ChartRow) -> Result<Plan> {
         env.check()?;
         non_empty_flag("--chart", &req.chart)?;
         non_empty_flag("--version", &req.version)?;
@@ -373,6 +383,7 @@ impl Plan {
         for loc in located {
             regions.push(plan_region(
                 req,
+                &row,
                 cwd,
                 &region_values,
                 loc,
@@ -402,6 +413,12 @@ impl Plan {
             .clone()
             .or_else(|| env.get("HELM_CHART_VERSION").map(String::from))
             .filter(|v| !v.trim().is_empty());
+        if let super::release::RowSource::Label { .. } = &row.source {
+            notices.push(format!(
+                "planned for Camunda {} (chart {}.x) as {} shows",
+                row.facts.line, row.facts.chart_major, row.source
+            ));
+        }
         if version.is_none() {
             // During an outage an unpinned upgrade takes whatever chart is newest in the repo.
             notices.push(
@@ -438,6 +455,7 @@ impl Plan {
                 .then_some(timeout.unwrap_or(DEFAULT_VERIFY_TIMEOUT)),
             regions,
             notices,
+            row,
             redactor,
         })
     }

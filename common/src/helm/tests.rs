@@ -10,7 +10,16 @@ use crate::region::{RegionId, Target};
 use crate::values::{OverlayOptions, redact_args};
 
 fn plan(req: &RedeployRequest, env: &Env, cwd: &Path) -> crate::Result<Plan> {
-    Plan::new(req, env, cwd)
+    Plan::new(req, env, cwd, row(crate::release::Line(8, 8)))
+}
+
+fn row(line: crate::release::Line) -> ChartRow {
+    ChartRow {
+        facts: crate::release::facts(line).expect("row"),
+        source: RowSource::Pinned {
+            source: "--version",
+        },
+    }
 }
 
 fn docs_env() -> Env {
@@ -363,4 +372,130 @@ fn the_plan_knows_which_profiles_to_expect() {
         crate::chart::unified_configmap("camunda"),
         "camunda-zeebe-configuration-unified"
     );
+}
+
+/// A values chain of one file in a temporary directory, planned for `line`.
+fn plan_with_values(
+    line: crate::release::Line,
+    yaml: &str,
+    overlay: OverlayOptions,
+) -> (tempfile::TempDir, Plan) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("values.yml"), yaml).expect("values written");
+    let mut r = req("recreated");
+    r.values = vec!["values.yml".into()];
+    r.overlay = overlay;
+    let p = Plan::new(&r, &docs_env(), dir.path(), row(line)).expect("plan");
+    (dir, p)
+}
+
+#[test]
+fn from_89_the_plan_expects_the_admin_profile() {
+    use crate::release::Line;
+    for line in [Line(8, 9), Line(8, 10)] {
+        let off = OverlayOptions {
+            no_webapps: true,
+            no_schema_manager: true,
+        };
+        let (_dir, p) = plan_with_values(line, "global: {}\n", off);
+        assert_eq!(
+            p.regions[0].expected_profiles,
+            ["admin", "broker", "consolidated-auth"],
+            "{line}"
+        );
+        // --no-webapps turns off the same keys in every chart.
+        assert_eq!(
+            p.regions[0].overlay.document["orchestration"]["profiles"],
+            serde_json::json!({"operate": false, "tasklist": false})
+        );
+        let (_dir, p) = plan_with_values(line, "global: {}\n", OverlayOptions::default());
+        assert_eq!(
+            p.regions[0].expected_profiles,
+            [
+                "admin",
+                "broker",
+                "consolidated-auth",
+                "operate",
+                "tasklist"
+            ]
+        );
+    }
+    let (_dir, p) = plan_with_values(Line(8, 8), "global: {}\n", OverlayOptions::default());
+    assert_eq!(
+        p.regions[0].expected_profiles,
+        [
+            "broker",
+            "consolidated-auth",
+            "identity",
+            "operate",
+            "tasklist"
+        ]
+    );
+}
+
+const CANONICAL: &str = "CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_CREATESCHEMA";
+
+#[test]
+fn an_810_plan_turns_off_the_users_canonical_switch_and_never_adds_the_legacy_one() {
+    use crate::release::Line;
+    let values = format!(
+        "orchestration:\n  env:\n    - name: {CANONICAL}\n      value: \"true\"\n    - name: A\n      value: \"1\"\n"
+    );
+    let on = OverlayOptions {
+        no_webapps: true,
+        no_schema_manager: true,
+    };
+    let (_dir, p) = plan_with_values(Line(8, 10), &values, on);
+    let yaml = &p.overlays(false).expect("overlays")[0].1;
+    assert!(
+        yaml.contains(CANONICAL) && !yaml.contains(crate::values::SCHEMA_MANAGER_VAR),
+        "{yaml}"
+    );
+    let env = &p.regions[0].overlay.document["orchestration"]["env"];
+    assert_eq!(
+        env[0],
+        serde_json::json!({"name": CANONICAL, "value": "false"})
+    );
+    // Without the flag, the spelling is removed and the file that still sets it is named.
+    let (_dir, p) = plan_with_values(Line(8, 10), &values, OverlayOptions::default());
+    let notices = &p.regions[0].overlay.notices;
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with(CANONICAL) && n.contains("values.yml")),
+        "{notices:?}"
+    );
+    assert_eq!(
+        p.regions[0].overlay.document["orchestration"]["env"],
+        serde_json::json!([{"name": "A", "value": "1"}])
+    );
+    // The same file planned for 8.8: the canonical name means nothing there, the legacy one is
+    // added (the behaviour of 8.8, unchanged).
+    let (_dir, p) = plan_with_values(Line(8, 8), &values, on);
+    let names: Vec<&str> = p.regions[0].overlay.document["orchestration"]["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names, [CANONICAL, "A", crate::values::SCHEMA_MANAGER_VAR]);
+}
+
+#[test]
+fn a_plan_from_the_chart_label_says_which_release_it_planned_for() {
+    let labelled = release::label_row("region0", "camunda-platform-14.0.3")
+        .expect("known")
+        .expect("camunda");
+    let mut r = req("surviving");
+    r.version = Some("14.0.3".into());
+    let p = Plan::new(&r, &docs_env(), &eks_dir(), labelled).expect("plan");
+    assert!(
+        p.notices
+            .iter()
+            .any(|n| n.contains("Camunda 8.9 (chart 14.x)") && n.contains("in region0")),
+        "{:?}",
+        p.notices
+    );
+    let p = plan(&r, &docs_env(), &eks_dir()).expect("plan");
+    assert!(!p.notices.iter().any(|n| n.contains("planned for")));
 }

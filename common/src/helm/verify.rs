@@ -1,5 +1,6 @@
-//! `--verify`: after a region's upgrade, wait until its unified ConfigMap shows the Spring
-//! profiles the upgrade should render (compared as a set). The ConfigMap is read with the same
+//! `--verify`: after a region's upgrade, wait until its configuration ConfigMap (named as the
+//! plan's row names it: `-configuration-unified` in 8.8, `-configuration` from 8.9) shows the
+//! Spring profiles the upgrade should render (compared as a set). The ConfigMap is read with the same
 //! kube client as the rest of c8dr ([`RegionClient`]); the wait is a [`Poller`].
 
 use std::collections::BTreeSet;
@@ -87,6 +88,13 @@ fn join(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(",")
 }
 
+/// helm's kubeconfig: the command's `KUBECONFIG` when it names one file (kube-rs would read the
+/// process's), else the process's (`None`: a list, or `~/.kube/config`).
+pub(super) fn helm_kubeconfig(env: &crate::config::Env) -> Option<std::path::PathBuf> {
+    let (files, _) = crate::kube::kubeconfig::files(None, env);
+    (files.len() == 1 && env.get("KUBECONFIG").is_some()).then(|| files[0].clone())
+}
+
 /// How long the check that a region's Kubernetes API answers may take, before any helm runs.
 const REACH_LIMIT: Duration = Duration::from_secs(10);
 
@@ -96,11 +104,7 @@ impl Plan {
     /// leave the two regions on different values with nothing said before it started. A region
     /// that does not answer is exit 5 naming it; nothing is upgraded.
     pub(super) async fn check_reachable(&self, env: &crate::config::Env) -> Result<()> {
-        // helm's kubeconfig: the command's `KUBECONFIG` when it names one file (kube-rs would
-        // read the process's), else the process's (a list, or `~/.kube/config`).
-        let (files, _) = crate::kube::kubeconfig::files(None, env);
-        let kubeconfig =
-            (files.len() == 1 && env.get("KUBECONFIG").is_some()).then(|| files[0].clone());
+        let kubeconfig = helm_kubeconfig(env);
         let checks = self.regions.iter().map(|region| async {
             let target = KubeTarget {
                 kubeconfig: kubeconfig.clone(),
@@ -135,7 +139,8 @@ impl Plan {
             .map(|_| ())
     }
 
-    /// Wait until a region's unified ConfigMap shows the profiles its upgrade should render.
+    /// Wait until a region's configuration ConfigMap (the first of the row's names that exists)
+    /// shows the profiles its upgrade should render.
     /// The kubeconfig is helm's: `KUBECONFIG` (helm sets it for `--kubeconfig`) or
     /// `~/.kube/config`.
     pub(super) async fn verify_region(
@@ -143,7 +148,8 @@ impl Plan {
         region: &RegionPlan,
         timeout: Duration,
     ) -> VerifyReport {
-        let name = crate::chart::unified_configmap(&self.release);
+        let names = crate::chart::configuration_configmaps(&self.release, self.row.facts);
+        let found = std::sync::Mutex::new(None::<String>);
         let expected: BTreeSet<String> = region.expected_profiles.iter().cloned().collect();
         let target = KubeTarget {
             kubeconfig: None,
@@ -153,16 +159,30 @@ impl Plan {
         };
         let (result, seen) = match RegionClient::connect(&target).await {
             Ok(kube) => {
-                let fetch = || async {
-                    let cm = kube.get_configmap(&name).await?;
-                    Ok(cm.and_then(|c| c.data?.get("application.yaml").cloned()))
+                let (kube, names, found) = (&kube, &names, &found);
+                let fetch = || async move {
+                    for name in names {
+                        let cm = kube.get_configmap(name).await?;
+                        if let Some(yaml) = crate::chart::unified_config(cm) {
+                            if let Ok(mut f) = found.lock() {
+                                *f = Some(name.clone());
+                            }
+                            return Ok(Some(yaml));
+                        }
+                    }
+                    Ok(None)
                 };
                 wait_for_profiles(fetch, &expected, timeout).await
             }
             Err(e) => (Err(e), None),
         };
+        let configmap = found
+            .into_inner()
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| names.join(" or "));
         VerifyReport {
-            configmap: name,
+            configmap,
             expected: region.expected_profiles.clone(),
             active: seen.map(|s| s.into_iter().collect()),
             ok: result.is_ok(),

@@ -14,7 +14,8 @@ pub use load::{load_chain, load_file, parse_yaml};
 pub use merge::merge_into;
 pub use overlay::{
     EnvChange, Overlay, OverlayDir, OverlayFile, OverlayOptions, SCHEMA_MANAGER_VAR, build_overlay,
-    sets_schema_manager_var, still_set_notice, to_yaml, write_overlay,
+    schema_switch_names_set, sets_schema_manager_var, still_set_notice, switch_to_set, to_yaml,
+    user_env, write_overlay,
 };
 pub use profiles::{active_profiles, expected_profiles};
 pub use redact::{

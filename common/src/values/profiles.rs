@@ -1,12 +1,14 @@
 //! The Spring profiles the chart renders into the unified ConfigMap (docs/api-behaviour.md §6):
 //! `spring.profiles.active` = the enabled `orchestration.profiles`, plus `consolidated-auth`.
-//! Compared as sets (the docs print another order).
+//! Compared as sets (the docs print another order). The defaults are the row's
+//! ([`crate::chart::default_profiles`]: `identity` in 8.8, `admin` from 8.9).
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::chart::{AUTH_PROFILE, DEFAULT_PROFILES};
+use crate::chart::{AUTH_PROFILE, default_profiles};
+use crate::release::Facts;
 
 fn truthy(v: &Value) -> Option<bool> {
     match v {
@@ -16,9 +18,12 @@ fn truthy(v: &Value) -> Option<bool> {
     }
 }
 
-/// The profiles a release with these (fully merged) values renders.
-pub fn expected_profiles(values: &Value) -> BTreeSet<String> {
-    let mut on: BTreeSet<String> = DEFAULT_PROFILES.iter().map(|p| p.to_string()).collect();
+/// The profiles a release of the row's line with these (fully merged) values renders.
+pub fn expected_profiles(values: &Value, facts: &Facts) -> BTreeSet<String> {
+    let mut on: BTreeSet<String> = default_profiles(facts)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     if let Some(Value::Object(user)) = values.pointer("/orchestration/profiles") {
         for (name, v) in user {
             match truthy(v) {
@@ -57,6 +62,7 @@ pub fn active_profiles(application_yaml: &str) -> Option<BTreeSet<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::release::{Line, OLDEST, facts};
     use serde_json::json;
 
     fn set(items: &[&str]) -> BTreeSet<String> {
@@ -66,7 +72,7 @@ mod tests {
     #[test]
     fn expected_profiles_follow_the_chart_defaults_and_overrides() {
         assert_eq!(
-            expected_profiles(&json!({})),
+            expected_profiles(&json!({}), OLDEST),
             set(&[
                 "broker",
                 "identity",
@@ -78,9 +84,38 @@ mod tests {
         let no_webapps =
             json!({"orchestration": {"profiles": {"operate": false, "tasklist": false}}});
         assert_eq!(
-            expected_profiles(&no_webapps),
+            expected_profiles(&no_webapps, OLDEST),
             set(&["broker", "identity", "consolidated-auth"])
         );
+    }
+
+    #[test]
+    fn from_89_the_admin_profile_replaces_identity() {
+        for line in [Line(8, 9), Line(8, 10)] {
+            let row = facts(line).expect("row");
+            assert_eq!(
+                expected_profiles(&json!({}), row),
+                set(&[
+                    "admin",
+                    "broker",
+                    "operate",
+                    "tasklist",
+                    "consolidated-auth"
+                ])
+            );
+            let no_webapps =
+                json!({"orchestration": {"profiles": {"operate": false, "tasklist": "false"}}});
+            assert_eq!(
+                expected_profiles(&no_webapps, row),
+                set(&["admin", "broker", "consolidated-auth"])
+            );
+            // A user who turns the admin component off (`orchestration.profiles.admin: false`).
+            let no_admin = json!({"orchestration": {"profiles": {"admin": false}}});
+            assert_eq!(
+                expected_profiles(&no_admin, row),
+                set(&["broker", "operate", "tasklist", "consolidated-auth"])
+            );
+        }
     }
 
     #[test]

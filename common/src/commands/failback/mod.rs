@@ -50,12 +50,12 @@ pub struct FailbackArgs {
     pub snapshot_rate: Option<String>,
 }
 
-/// Whether a region's unified ConfigMap shows the webapps (operate, tasklist) on; `None` when the
+/// Whether a region's configuration ConfigMap (any release's name) shows the webapps (operate, tasklist) on; `None` when the
 /// release is not installed there.
 async fn webapps_on(session: &Session) -> Result<Option<bool>> {
-    let name = crate::chart::unified_configmap(&session.settings.release);
-    let cm = session.kube().await?.get_configmap(&name).await?;
-    let Some(yaml) = crate::chart::unified_config(cm) else {
+    let kube = session.kube().await?;
+    let release = &session.settings.release;
+    let Some(yaml) = super::installation::configuration(kube, release).await? else {
         return Ok(None);
     };
     Ok(crate::values::active_profiles(&yaml).map(|p| crate::chart::serves_webapps(&p)))

@@ -117,20 +117,32 @@ pub fn configured_sizes(application_yaml: &str) -> (Option<u32>, Option<u32>) {
     )
 }
 
-/// Whether a pod's orchestration container sets the schema-manager variable to `false`.
+/// Whether a pod's orchestration container turns the schema manager off, in any spelling a
+/// known release reads ([`crate::release::all_schema_switch_names`]): a canonical spelling that
+/// is set decides (8.10: it wins over the legacy `CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA`,
+/// camunda/camunda `configuration/` `UnifiedConfigurationHelper`), else the legacy one.
 pub fn pod_disables_schema_manager(pod: &Pod) -> bool {
-    pod.spec.as_ref().is_some_and(|s| {
-        s.containers
-            .iter()
-            .filter(|c| c.name == chart::ORCHESTRATION_CONTAINER)
-            .flat_map(|c| c.env.iter().flatten())
-            .any(|e| {
-                e.name == SCHEMA_MANAGER_VAR
-                    && e.value
-                        .as_deref()
-                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
-            })
-    })
+    let Some(spec) = pod.spec.as_ref() else {
+        return false;
+    };
+    let env: Vec<_> = spec
+        .containers
+        .iter()
+        .filter(|c| c.name == chart::ORCHESTRATION_CONTAINER)
+        .flat_map(|c| c.env.iter().flatten())
+        .collect();
+    let value = |name: &str| {
+        env.iter()
+            .find(|e| e.name == name)
+            .map(|e| e.value.as_deref().unwrap_or_default())
+    };
+    let names = crate::release::all_schema_switch_names();
+    let deciding = names
+        .iter()
+        .filter(|n| **n != SCHEMA_MANAGER_VAR)
+        .find_map(|n| value(n))
+        .or_else(|| value(SCHEMA_MANAGER_VAR));
+    deciding.is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
 }
 
 /// The region's Elasticsearch, reached the way `kubectl c8dr es` reaches it (`--es-url`, else
@@ -207,18 +219,19 @@ async fn read_install(
     probe: &mut RegionProbe,
 ) -> Option<bool> {
     let s = &session.settings;
-    let configmap = crate::chart::unified_configmap(&s.release);
     let selector = chart::broker_selector(&s.release);
+    // The configuration ConfigMap under every name a known release gives it
+    // (`-configuration-unified` in 8.8, `-configuration` from 8.9).
     let (cm, pods) = tokio::join!(
         bounded(
-            "the unified ConfigMap",
+            "the configuration ConfigMap",
             limit,
-            kube.get_configmap(&configmap)
+            crate::commands::installation::configuration(kube, &s.release)
         ),
         bounded("the orchestration pods", limit, kube.list_pods(&selector)),
     );
     let yaml = match cm {
-        Ok(cm) => Some(chart::unified_config(cm)),
+        Ok(cm) => Some(cm),
         Err(e) => {
             report.errors.push(e.to_string());
             None
@@ -516,5 +529,33 @@ mod tests {
         }))
         .expect("pod");
         assert!(pod_disables_schema_manager(&pod));
+    }
+
+    fn orchestration_pod(env: serde_json::Value) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "camunda-zeebe-0"},
+            "spec": {"containers": [{"name": "orchestration", "env": env}]}
+        }))
+        .expect("pod")
+    }
+
+    #[test]
+    fn the_810_spelling_of_the_schema_switch_is_read_and_wins() {
+        const CANONICAL: &str = "CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_CREATESCHEMA";
+        assert!(crate::release::all_schema_switch_names().contains(&CANONICAL));
+        let off = orchestration_pod(serde_json::json!([{"name": CANONICAL, "value": "false"}]));
+        assert!(pod_disables_schema_manager(&off));
+        // The canonical variable set to true wins over a legacy false: the manager runs.
+        let on = orchestration_pod(serde_json::json!([
+            {"name": SCHEMA_MANAGER_VAR, "value": "false"},
+            {"name": CANONICAL, "value": "true"}
+        ]));
+        assert!(!pod_disables_schema_manager(&on));
+        let legacy_only =
+            orchestration_pod(serde_json::json!([{"name": SCHEMA_MANAGER_VAR, "value": "false"}]));
+        assert!(pod_disables_schema_manager(&legacy_only));
+        assert!(!pod_disables_schema_manager(&orchestration_pod(
+            serde_json::json!([])
+        )));
     }
 }

@@ -102,17 +102,28 @@ pub fn logged_profiles(logs: &str) -> Option<BTreeSet<String>> {
 /// with the expected set: Operate/Tasklist on (`webapps`) or off.
 pub async fn profiles(session: &Session, webapps: bool, logs: bool) -> Result<ProfilesReport> {
     let s = &session.settings;
+    // The row decides the expected set (`identity` in 8.8, `admin` from 8.9) and the
+    // ConfigMap's name; an installation c8dr does not support is refused (exit 3).
+    let facts = session.facts().await?;
     let kube = session.kube().await?;
-    let name = crate::chart::unified_configmap(&s.release);
     let expected = if webapps {
-        chart::full_profiles()
+        chart::full_profiles_of(facts)
     } else {
-        chart::no_webapps_profiles()
+        chart::no_webapps_profiles_of(facts)
     };
     let key = chart::UNIFIED_CONFIG_KEY;
-    let yaml = chart::unified_config(kube.get_configmap(&name).await?).ok_or_else(|| {
+    let names = chart::configuration_configmaps(&s.release, facts);
+    let mut found = None;
+    for candidate in &names {
+        if let Some(yaml) = chart::unified_config(kube.get_configmap(candidate).await?) {
+            found = Some((candidate.clone(), yaml));
+            break;
+        }
+    }
+    let (name, yaml) = found.ok_or_else(|| {
         Error::failed(format!(
-            "ConfigMap {name} (key {key}) not found in {}: is Camunda installed there?",
+            "ConfigMap {} (key {key}) not found in {}: is Camunda installed there?",
+            names.join(" or "),
             kube.location()
         ))
     })?;

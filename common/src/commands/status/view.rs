@@ -36,9 +36,15 @@ pub struct ProfilesView {
 
 impl ProfilesView {
     pub(super) fn of(active: &BTreeSet<String>) -> Self {
-        let matches = if *active == chart::full_profiles() {
+        // Judged against every known release's sets: the admin profile is `identity` on 8.8
+        // and `admin` from 8.9 (docs/releases.md); the webapps are the same in all.
+        let rows = crate::release::KNOWN.iter();
+        let matches = if rows.clone().any(|f| *active == chart::full_profiles_of(f)) {
             "full"
-        } else if *active == chart::no_webapps_profiles() {
+        } else if rows
+            .clone()
+            .any(|f| *active == chart::no_webapps_profiles_of(f))
+        {
             "no-webapps"
         } else {
             "unexpected"
@@ -299,5 +305,11 @@ mod tests {
         );
         let odd: BTreeSet<String> = ["broker".to_string()].into();
         assert_eq!(ProfilesView::of(&odd).matches, "unexpected");
+        let newest = crate::release::NEWEST;
+        assert_eq!(
+            ProfilesView::of(&chart::full_profiles_of(newest)).matches,
+            "full",
+            "8.10's admin profile"
+        );
     }
 }
