@@ -145,6 +145,30 @@ async fn failover_refuses_when_the_topology_lists_none_of_the_survivors() {
     assert_eq!(sent(&c, "POST", "exporters"), 0);
 }
 
+/// A network partition between the regions looks, from region0's gateway, exactly like a lost
+/// region1. With region1's variables unset c8dr cannot ask its Kubernetes API: refused, the
+/// live brokers kept (found by the model-based test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_refuses_when_the_unlisted_region_cannot_be_located() {
+    let c = Cluster::start(fast()).await;
+    c.sim.world().lock().faults.regions_partitioned = true;
+    let s = c
+        .session()
+        .without_env("CLUSTER_RECREATED")
+        .without_env("CAMUNDA_NAMESPACE_RECREATED")
+        .without_env("REGION_RECREATED")
+        .without_env("CLUSTER_1")
+        .without_env("CAMUNDA_NAMESPACE_1")
+        .build();
+    let err = c8dr_common::commands::failover::failover(&s, None)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert!(err.to_string().contains("network partition"), "{err}");
+    assert_eq!(c.world(members).len(), 8, "live brokers kept");
+    assert_eq!(sent(&c, "PATCH", ""), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failover_plan_names_the_topology_as_the_evidence() {
     let c = Cluster::start(fast()).await;

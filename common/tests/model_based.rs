@@ -453,7 +453,14 @@ fn check(
 /// One sequence: its steps, and the first broken invariant (with the step it broke at).
 async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
     let mut rng = Rng::new(seed);
-    let c = Cluster::start(fast()).await;
+    // Every release c8dr supports (each with its own names, profiles and search-engine layout):
+    // the invariants are the same on all of them.
+    let camunda = [
+        c8dr_sim::CamundaRelease::V8_8,
+        c8dr_sim::CamundaRelease::V8_9,
+        c8dr_sim::CamundaRelease::V8_10,
+    ][rng.below(3) as usize];
+    let c = Cluster::start(SimConfig { camunda, ..fast() }).await;
     let mut model = Model::default();
     let mut log = vec![];
     // Sometimes the user already has their own repository registration (c8dr must not touch it).
@@ -474,6 +481,7 @@ async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
         w.regions[r].es.repositories.insert(USER_REPO.into(), reg);
         (r, USER_REPO.to_string())
     });
+    log.push(format!("camunda {}", camunda.as_str()));
     for _ in 0..len {
         let step = generate(&mut rng, &mut model);
         let mut act = step.act;
