@@ -312,7 +312,7 @@ async fn submit(session: &Session, ev: &Evidence) -> Result<Sent> {
 /// the wait says whether the leaders moved (docs/contract.md §4 rule 7).
 async fn recover(session: &Session, ev: &Evidence, e: Error) -> Result<Sent> {
     if e.answer_lost() {
-        session.ui.note(&format!(
+        session.ui.note(format!(
             "the rebalance's answer was lost ({e}); following the leaders to learn whether it took"
         ));
         return Ok(Sent);
