@@ -159,3 +159,15 @@ fn a_region_without_member_brokers_refuses() {
         .stderr_has("region1 has no member brokers");
     assert_eq!(applied(&env), 0);
 }
+
+#[test]
+fn leaders_that_cannot_move_end_in_a_timeout_naming_what_was_awaited() {
+    let env = failed_back("8.9");
+    // Broker 1, a primary, stops: the gateway's request reaches it not, its partitions keep
+    // their leaders in region0 (the management endpoint gives no feedback to say so).
+    env.sim.world().lock().faults.stopped_brokers.insert(1);
+    env.c8dr("rebalance --yes --timeout 1s")
+        .code(4)
+        .stderr_has("every partition to be led by its primary");
+    assert_eq!(applied(&env), 1, "sent once, never again");
+}
