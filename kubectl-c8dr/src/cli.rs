@@ -150,6 +150,10 @@ pub enum Command {
     Changes(Changes),
     /// The v2 topology: reachable brokers, partition roles and health (needs REST credentials)
     Topology,
+    /// Move partition leaders back to their primaries after a failback (every leader is then in
+    /// the surviving region); 8.10: the gateway's coordinated rebalance, older: POST
+    /// /actuator/rebalance. Needs REST credentials (leaders are read from /v2/topology)
+    Rebalance,
     /// Both regions on one screen, and which step of the procedure the installation is in
     Status(crate::status::StatusArgs),
     /// A region's active Spring profiles, compared with what is expected

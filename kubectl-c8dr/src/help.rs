@@ -122,6 +122,14 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "rebalance",
+        &[
+            "# After a failback: leaders back to their primaries, in both regions",
+            "kubectl c8dr rebalance --dry-run",
+            "kubectl c8dr rebalance --yes",
+        ],
+    ),
+    (
         "status",
         &[
             "kubectl c8dr status",

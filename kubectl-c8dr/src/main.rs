@@ -10,7 +10,7 @@ mod version;
 
 use std::process::ExitCode;
 
-use c8dr_common::commands::{brokers, changes, exporters, exporting, topology};
+use c8dr_common::commands::{brokers, changes, exporters, exporting, rebalance, topology};
 use c8dr_common::config::Env;
 use c8dr_common::error::{Error, Result, exit};
 use c8dr_common::output::{Render, render};
@@ -94,6 +94,7 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Changes(Changes::Wait { id }) => show(s, &changes::changes_wait(s, id).await?),
         Command::Changes(Changes::Cancel { id }) => show(s, &changes::changes_cancel(s, id).await?),
         Command::Topology => show(s, &topology::topology(s).await?),
+        Command::Rebalance => show(s, &rebalance::rebalance(s).await?),
         Command::Status(args) => status::status(s, args).await,
         Command::Profiles(args) => status::profiles(s, args).await,
         Command::Es(command) => es::run(s, command).await,
@@ -168,7 +169,9 @@ fn named_list(command: &Command) -> Option<&'static str> {
 fn has_server_dry_run(command: &Command) -> bool {
     matches!(
         command,
-        Command::Brokers(Brokers::Remove { .. } | Brokers::Add { .. }) | Command::Failover { .. }
+        Command::Brokers(Brokers::Remove { .. } | Brokers::Add { .. })
+            | Command::Failover { .. }
+            | Command::Rebalance
     )
 }
 
@@ -177,7 +180,8 @@ fn validate(global: &Global, command: &Command) -> Result<()> {
     if global.dry_run.as_deref() == Some("server") && !has_server_dry_run(command) {
         return Err(Error::usage(
             "--dry-run=server: only brokers remove, brokers add and failover have a server-side dry run \
-             (the gateway's own planning of a topology change); use --dry-run (client) here",
+             (the gateway's own planning of a topology change), and rebalance on 8.10; use --dry-run \
+             (client) here",
         ));
     }
     if global.output.as_deref() == Some("name") && named_list(command).is_none() {

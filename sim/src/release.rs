@@ -336,6 +336,13 @@ impl CamundaRelease {
         self == Self::V8_10
     }
 
+    /// The coordinated leader rebalance on the REST port (`POST|GET|DELETE /cluster/v2/rebalance`)
+    /// exists from 8.10 (camunda/camunda `zeebe/gateway-protocol/src/main/proto/v2/cluster-admin.yaml`,
+    /// every operation `x-added-in-version: "8.10"`); `POST /actuator/rebalance` exists in all.
+    pub fn has_coordinated_rebalance(self) -> bool {
+        self == Self::V8_10
+    }
+
     /// Zone-aware brokers (string ids `<zone>_<index>`) exist only in 8.10 (chart PR
     /// camunda/camunda-platform-helm#6949).
     pub fn supports_zone_aware(self) -> bool {

@@ -19,6 +19,7 @@ mod output_schema;
 mod portforward;
 mod procedure;
 mod readme;
+mod rebalance;
 mod releases;
 mod secrets;
 mod signals;

@@ -136,6 +136,7 @@ fn cases() -> Vec<Case> {
             RecreatedPaused,
             true,
         ),
+        k("rebalance", "--yes", Healthy, true),
         k("failover", "--dry-run", Lost, false),
         k("failover", "--yes", Lost, true),
         k("failback", "--dry-run", ReadyForFailback, false),

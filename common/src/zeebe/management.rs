@@ -1,4 +1,5 @@
-//! The Zeebe management API client (port 9600): cluster, changes, exporters, exporting.
+//! The Zeebe management API client (port 9600): cluster, changes, exporters, exporting,
+//! rebalance.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -210,6 +211,25 @@ impl ManagementClient {
             .send(Method::POST, "/actuator/exporting/resume", &[], None)
             .await?;
         exporting_result(&a)
+    }
+
+    /// `POST /actuator/rebalance`: the gateway asks every partition's primary to take over
+    /// leadership (camunda/camunda `dist/.../shared/management/RebalancingEndpoint.java`: HTTP 200,
+    /// no body, no feedback; the leaders move afterwards, asynchronously). Sent once.
+    pub async fn rebalance(&self) -> Result<()> {
+        let a = self
+            .http
+            .send(Method::POST, "/actuator/rebalance", &[], None)
+            .await?;
+        if a.is_success() {
+            Ok(())
+        } else {
+            Err(Error::Api {
+                service: SERVICE,
+                status: a.status,
+                message: a.message(),
+            })
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The v2 REST API client (port 8080): `GET /v2/topology`, which needs authentication
-//! (basic, or an OIDC client-credentials token).
+//! (basic, or an OIDC client-credentials token), and 8.10's coordinated leader rebalance
+//! (`/cluster/v2/rebalance`).
 
 use std::time::Duration;
 
@@ -206,7 +207,17 @@ impl RestClient {
     /// `GET /v2/topology` as the gateway sent it: what the releases add (8.10's string
     /// `brokerId`, zone-aware ids) is read from here before it is parsed as numbers.
     pub async fn topology_document(&self) -> Result<serde_json::Value> {
-        let client = match &self.auth {
+        let a = self
+            .authenticated()
+            .await?
+            .expect_ok(Method::GET, "/v2/topology", &[], None)
+            .await?;
+        Ok(a.body)
+    }
+
+    /// The HTTP client with this API's credentials (a fresh token for OIDC).
+    async fn authenticated(&self) -> Result<JsonClient> {
+        Ok(match &self.auth {
             RestAuth::None => self.http.clone(),
             RestAuth::Basic { username, password } => self.http.clone().with_auth(Auth::Basic {
                 username: username.clone(),
@@ -223,12 +234,99 @@ impl RestClient {
                     .await?;
                 self.http.clone().with_auth(Auth::Bearer(token))
             }
-        };
-        let a = client
-            .expect_ok(Method::GET, "/v2/topology", &[], None)
-            .await?;
-        Ok(a.body)
+        })
     }
+
+    /// `GET /cluster/v2/rebalance` (8.10): the leadership balance now.
+    pub async fn balance(&self) -> Result<Balance> {
+        let a = self
+            .authenticated()
+            .await?
+            .expect_ok(Method::GET, REBALANCE_PATH, &[], None)
+            .await?;
+        decode_balance(a.body)
+    }
+
+    /// `POST /cluster/v2/rebalance` (8.10); `dry_run`: the gateway's plan only, nothing moves.
+    /// The spec puts `dryRun` in the JSON body (`ClusterRebalanceRequest`), not in the query.
+    /// A real rebalance is sent once (the client never retries a POST).
+    pub async fn rebalance(&self, dry_run: bool) -> Result<Balance> {
+        let body = serde_json::json!({ "dryRun": dry_run });
+        let a = self
+            .authenticated()
+            .await?
+            .expect_ok(Method::POST, REBALANCE_PATH, &[], Some(&body))
+            .await?;
+        decode_balance(a.body)
+    }
+}
+
+/// 8.10's coordinated rebalance (camunda/camunda
+/// `zeebe/gateway-protocol/src/main/proto/v2/cluster-admin.yaml`, `x-added-in-version: "8.10"`,
+/// behind the cluster-admin credentials).
+pub const REBALANCE_PATH: &str = "/cluster/v2/rebalance";
+
+fn decode_balance(body: Value) -> Result<Balance> {
+    serde_json::from_value(body)
+        .map_err(|e| Error::failed(format!("unexpected {REBALANCE_PATH} response: {e}")))
+}
+
+/// `ClusterBalanceResponse`: `state` is `BALANCED | BALANCING | UNBALANCED`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    pub state: String,
+    #[serde(default)]
+    pub partitions: Vec<BalancePartition>,
+    #[serde(default)]
+    pub running_rebalance: Option<RebalanceRun>,
+    #[serde(default)]
+    pub last_completed_rebalance: Option<RebalanceRun>,
+}
+
+/// `ClusterRebalancePartition`: broker ids are strings in this API.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BalancePartition {
+    pub partition_id: u32,
+    #[serde(default)]
+    pub current_leader: Option<String>,
+    #[serde(default)]
+    pub desired_leader: Option<String>,
+    #[serde(default)]
+    pub state: String,
+}
+
+/// `ClusterRunningRebalance` / `ClusterCompletedRebalance` (the fields c8dr reads).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RebalanceRun {
+    #[serde(default)]
+    pub rebalance_id: i64,
+    #[serde(default)]
+    pub partitions: Vec<RebalanceStep>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    /// `COMPLETED | CANCELLED | FAILED`, on a completed rebalance.
+    #[serde(default)]
+    pub result: Option<String>,
+}
+
+/// `ClusterRebalanceOperationPartition`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RebalanceStep {
+    pub partition_id: u32,
+    #[serde(default)]
+    pub current_leader: Option<String>,
+    #[serde(default)]
+    pub desired_leader: Option<String>,
+    /// `PENDING | TRANSFERRING | COMPLETED`.
+    #[serde(default)]
+    pub progress: String,
+    /// The terminal outcome once `COMPLETED` (`TRANSFERRED`, `ALREADY_LEADER`, `UNREACHABLE`, …).
+    #[serde(default)]
+    pub result: Option<String>,
 }
 
 #[cfg(test)]

@@ -284,6 +284,15 @@ fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<
             };
             exporting_broadcast(w, phase, "/actuator/exporting/pause", now)
         }
+        // `RebalancingEndpoint` (see `super::leaders`): 200, no body, in every modelled release.
+        ("POST", "/actuator/rebalance") => {
+            let alive = w.alive_brokers();
+            let cfg = w.cfg.clone();
+            w.zeebe.start_rebalance(false, now, &cfg, &alive);
+            // For tests: it took effect (recorded in `applied`, like a broadcast every member got).
+            w.zeebe.broadcast_applied = true;
+            crate::http::empty(200)
+        }
         ("POST", "/actuator/exporting/resume") => {
             exporting_broadcast(w, Exporting::Running, "/actuator/exporting/resume", now)
         }
@@ -706,23 +715,114 @@ fn rest(w: &mut World, region: RegionId, req: &SimRequest) -> Response<Body> {
                 json(401, &json!({"error": "invalid_client"}))
             }
         }
+        (_, "/cluster/v2/rebalance") if w.cfg.camunda.has_coordinated_rebalance() => {
+            if !authorized(w, req) {
+                return unauthorized(&req.path);
+            }
+            cluster_rebalance(w, region, req)
+        }
         ("GET", "/v2/topology") => {
             if !authorized(w, req) {
-                return Response::builder()
-                    .status(401)
-                    .header("content-type", "application/problem+json")
-                    .body(crate::http::Body::from(
-                        serde_json::to_vec(&json!({"type": "about:blank", "title": "Unauthorized",
-                            "status": 401, "detail": "Full authentication is required", "instance": "/v2/topology"}))
-                        .unwrap_or_default(),
-                    ))
-                    .unwrap_or_else(|_| json(401, &Value::Null));
+                return unauthorized("/v2/topology");
             }
             json(200, &topology(w, region))
         }
         _ => json(
             404,
             &json!({"title": "Not Found", "status": 404, "detail": format!("No endpoint {}", req.path)}),
+        ),
+    }
+}
+
+fn unauthorized(instance: &str) -> Response<Body> {
+    Response::builder()
+        .status(401)
+        .header("content-type", "application/problem+json")
+        .body(crate::http::Body::from(
+            serde_json::to_vec(&json!({"type": "about:blank", "title": "Unauthorized",
+                "status": 401, "detail": "Full authentication is required", "instance": instance}))
+            .unwrap_or_default(),
+        ))
+        .unwrap_or_else(|_| json(401, &Value::Null))
+}
+
+fn problem(status: u16, title: &str, detail: impl Into<String>) -> Response<Body> {
+    json(
+        status,
+        &json!({"type": "about:blank", "title": title, "status": status, "detail": detail.into(),
+            "instance": "/cluster/v2/rebalance"}),
+    )
+}
+
+/// 8.10's coordinated rebalance, `/cluster/v2/rebalance` on the REST port (camunda/camunda
+/// `zeebe/gateway-protocol/src/main/proto/v2/cluster-admin.yaml`: `triggerClusterRebalance` 202
+/// with a `ClusterBalanceResponse`, 409 while a rebalance or a configuration change runs;
+/// `getClusterRebalance` 200 `ClusterBalanceResponse`; `cancelClusterRebalance` 200
+/// `{wasRunning}`). The spec puts `dryRun` in the optional JSON body (`ClusterRebalanceRequest`),
+/// not in the query; the other settings of that body are accepted and ignored here. It needs the
+/// cluster-admin credentials, a set of its own in Camunda; the simulator accepts the REST API's
+/// (its choice). The coordinator (the lowest member) must be reachable, else 503.
+fn cluster_rebalance(w: &mut World, region: RegionId, req: &SimRequest) -> Response<Body> {
+    let now = Instant::now();
+    let alive = w.reachable_from(region);
+    if !alive.contains(&w.zeebe.default_coordinator()) {
+        return problem(
+            503,
+            "Service Unavailable",
+            "No coordinator is currently available or reachable.",
+        );
+    }
+    match req.method.as_str() {
+        "GET" => json(200, &w.zeebe.balance_json(&alive, None)),
+        "DELETE" => {
+            w.zeebe
+                .requests
+                .push(("DELETE".into(), req.path.clone(), Value::Null));
+            let was_running = w.zeebe.cancel_rebalance();
+            json(200, &json!({ "wasRunning": was_running }))
+        }
+        "POST" => {
+            let body = if req.body.is_empty() {
+                Value::Null
+            } else {
+                match req.json_body() {
+                    Ok(v) => v,
+                    Err(e) => return problem(400, "Bad Request", e.to_string()),
+                }
+            };
+            w.zeebe
+                .requests
+                .push(("POST".into(), req.path.clone(), body.clone()));
+            let dry_run = body.get("dryRun").and_then(Value::as_bool).unwrap_or(false);
+            if w.zeebe.pending.is_some() || w.zeebe.coordinated_running() {
+                return problem(
+                    409,
+                    "Conflict",
+                    "A rebalance or cluster configuration change is already in progress",
+                );
+            }
+            if dry_run {
+                let plan = super::leaders::Rebalance {
+                    id: w.zeebe.leadership.next_id + 1,
+                    coordinated: true,
+                    started_at: super::now_rfc3339(),
+                    plan: w.zeebe.plan_rebalance(&alive),
+                    next_due: now,
+                    cancel_requested: false,
+                };
+                return json(202, &w.zeebe.balance_json(&alive, Some(&plan)));
+            }
+            let cfg = w.cfg.clone();
+            w.zeebe.start_rebalance(true, now, &cfg, &alive);
+            w.zeebe
+                .applied
+                .push(("POST".into(), req.path.clone(), body));
+            json(202, &w.zeebe.balance_json(&alive, None))
+        }
+        m => problem(
+            405,
+            "Method Not Allowed",
+            format!("{m} /cluster/v2/rebalance"),
         ),
     }
 }
@@ -747,23 +847,12 @@ pub fn topology(w: &World, region: RegionId) -> Value {
                         .iter()
                         .map(|(p, c)| {
                             let holders = members.get(p).cloned().unwrap_or_default();
-                            let alive_holders: Vec<u32> = holders
-                                .iter()
-                                .copied()
-                                .filter(|h| alive.contains(h))
-                                .collect();
-                            let quorum = alive_holders.len() * 2 > holders.len();
-                            let leader = alive_holders
-                                .iter()
-                                .copied()
-                                .max_by_key(|h| {
-                                    w.zeebe
-                                        .members
-                                        .get(h)
-                                        .and_then(|m| m.partitions.get(p))
-                                        .map(|c| c.priority)
-                                })
-                                .filter(|_| quorum);
+                            let alive_holders =
+                                holders.iter().filter(|h| alive.contains(h)).count();
+                            let quorum = alive_holders * 2 > holders.len();
+                            // The leader as elected and kept (`super::leaders`): after a
+                            // failback it stays where the failover put it.
+                            let leader = w.zeebe.leader(*p, &alive);
                             let _ = c;
                             json!({
                                 "partitionId": p,

@@ -6,6 +6,7 @@
 //! silent, the comment names the source or says that the choice is the simulator's own.
 
 pub mod http;
+pub mod leaders;
 pub mod partitions;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -128,6 +129,8 @@ pub struct Zeebe {
     pub applied: Vec<(String, String, Value)>,
     /// Set by an exporting broadcast that every member applied (read right after it).
     pub broadcast_applied: bool,
+    /// Who leads each partition, and a rebalance that moves leaders ([`leaders`]).
+    pub leadership: leaders::Leadership,
 }
 
 pub fn now_rfc3339() -> String {
@@ -216,6 +219,7 @@ impl Zeebe {
             applied: Vec::new(),
             broadcast_applied: false,
             pause_file_corrupted: false,
+            leadership: leaders::Leadership::default(),
         }
     }
 
@@ -319,9 +323,16 @@ impl Zeebe {
         Some(id)
     }
 
+    /// Apply what is due by `now`: the operations of a change, then the elections and leader
+    /// transfers that follow from it ([`leaders`]).
+    pub fn advance(&mut self, now: Instant, alive: &[u32], cfg: &SimConfig) {
+        self.advance_change(now, alive, cfg);
+        self.settle_leaders(now, alive, cfg);
+    }
+
     /// Apply due operations. An operation whose broker is not running stalls the change, as a
     /// real change waits for an unreachable broker forever (hence force removal and cancel).
-    pub fn advance(&mut self, now: Instant, alive: &[u32], cfg: &SimConfig) {
+    fn advance_change(&mut self, now: Instant, alive: &[u32], cfg: &SimConfig) {
         loop {
             let Some(pending) = self.pending.as_mut() else {
                 return;
@@ -653,6 +664,7 @@ impl Zeebe {
             applied: vec![],
             broadcast_applied: false,
             pause_file_corrupted: false,
+            leadership: self.leadership.clone(),
         };
         for op in ops {
             copy.apply(op);

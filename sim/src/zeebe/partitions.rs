@@ -129,23 +129,10 @@ impl Zeebe {
         let mut out = serde_json::Map::new();
         for (p, config) in &member.partitions {
             let holders = members.get(p).cloned().unwrap_or_default();
-            let alive_holders: Vec<u32> = holders
-                .iter()
-                .copied()
-                .filter(|h| alive.contains(h))
-                .collect();
-            let quorum = alive_holders.len() * 2 > holders.len();
-            // The leader: the live replica with the highest priority, when a quorum is alive.
-            let leader = alive_holders
-                .iter()
-                .copied()
-                .max_by_key(|h| {
-                    self.members
-                        .get(h)
-                        .and_then(|m| m.partitions.get(p))
-                        .map(|c| c.priority)
-                })
-                .filter(|_| quorum);
+            let alive_holders = holders.iter().filter(|h| alive.contains(h)).count();
+            let quorum = alive_holders * 2 > holders.len();
+            // The leader as elected and kept (`super::leaders`).
+            let leader = self.leader(*p, alive);
             let role = match leader {
                 Some(l) if l == id => "LEADER",
                 Some(_) => "FOLLOWER",

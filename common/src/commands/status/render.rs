@@ -192,6 +192,9 @@ pub(super) fn cluster_text(c: &ClusterView) -> String {
         out.push_str(crate::commands::topology::PARTITION_LEGEND);
         out.push('\n');
     }
+    if let Some(l) = &c.leaders {
+        out.push_str(&format!("leaders: {l}\n"));
+    }
     out.push_str(&changes_text(c));
     out
 }
@@ -471,7 +474,23 @@ impl Render for StatusReport {
         for n in self.notes.iter().chain(&self.procedure.notes) {
             out.push_str(&format!("  note: {n}\n"));
         }
+        if let Some(n) = self.leaders_note() {
+            out.push_str(&format!("  note: {n}\n"));
+        }
         out
+    }
+}
+
+impl StatusReport {
+    /// Healthy, but one region leads every partition (what a failback leaves, camunda/camunda#40036):
+    /// suggest the rebalance, unless c8dr refuses this installation.
+    fn leaders_note(&self) -> Option<String> {
+        let region = self.cluster.as_ref()?.leaders?.one_region_leads_all()?;
+        (self.procedure.phase == Phase::Healthy && self.release.supported).then(|| {
+            format!(
+                "{region} leads every partition: spread the leaders with kubectl c8dr rebalance"
+            )
+        })
     }
 }
 

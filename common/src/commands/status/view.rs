@@ -173,6 +173,8 @@ pub struct ClusterView {
     pub exporters: Vec<ExporterStatus>,
     pub pending_change: Option<PendingView>,
     pub last_change: Option<LastChange>,
+    /// Partition leaders per region, from `/v2/topology` (`None` without REST credentials).
+    pub leaders: Option<crate::commands::rebalance::LeadersView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -252,6 +254,7 @@ pub(super) fn cluster_view(
             pending: p.pending.len(),
         }),
         last_change: cluster.last_change.clone(),
+        leaders: topology.map(crate::commands::rebalance::LeadersView::of),
     }
 }
 
