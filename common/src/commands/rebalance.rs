@@ -16,18 +16,12 @@ use super::mutation::{Mutation, Ticket};
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
 use crate::region::RegionId;
-use crate::release::Line;
 use crate::session::Session;
 use crate::wait::Poller;
 use crate::zeebe::model::{ClusterTopology, Topology};
 use crate::zeebe::rest::{Balance, REBALANCE_PATH, RestAuth};
 
 const COMMAND: &str = "rebalance";
-
-/// The first line with the coordinated rebalance on the REST port (`cluster-admin.yaml`, every
-/// operation `x-added-in-version: "8.10"`). It belongs in the release table
-/// (`release/mod.rs` `Facts`) as a field of its own; until then it is compared with the row's line.
-const COORDINATED_SINCE: Line = Line(8, 10);
 
 /// Partition leaders per region, as `/v2/topology` shows them (region = broker id parity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -172,7 +166,7 @@ fn denied(e: Error, what: &str) -> Error {
 async fn gather(session: &Session) -> Result<Evidence> {
     require_credentials(session)?;
     let facts = session.facts().await?;
-    let coordinated = facts.line >= COORDINATED_SINCE;
+    let coordinated = facts.coordinated_rebalance;
     let cluster = session.management().await?.cluster().await?;
     if let Some(p) = &cluster.pending_change {
         return Err(Error::refused(format!(

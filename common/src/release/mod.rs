@@ -132,6 +132,10 @@ pub struct Facts {
     pub change_by_id: bool,
     /// Zone-aware brokers (`<zone>_<n>` ids) exist in this line.
     pub zone_aware_brokers: bool,
+    /// The coordinated leader rebalance on the REST port (`/cluster/v2/rebalance`, every
+    /// operation `x-added-in-version: "8.10"` in `cluster-admin.yaml`); before it only
+    /// `POST /actuator/rebalance`, which gives no feedback.
+    pub coordinated_rebalance: bool,
 }
 
 const LEGACY_SCHEMA: &str = "CAMUNDA_DATABASE_SCHEMAMANAGER_CREATESCHEMA";
@@ -152,6 +156,7 @@ pub const KNOWN: [Facts; 3] = [
         bundled_elasticsearch: true,
         change_by_id: false,
         zone_aware_brokers: false,
+        coordinated_rebalance: false,
     },
     Facts {
         line: Line(8, 9),
@@ -168,6 +173,7 @@ pub const KNOWN: [Facts; 3] = [
         bundled_elasticsearch: true,
         change_by_id: false,
         zone_aware_brokers: false,
+        coordinated_rebalance: false,
     },
     Facts {
         line: Line(8, 10),
@@ -183,6 +189,7 @@ pub const KNOWN: [Facts; 3] = [
         bundled_elasticsearch: false,
         change_by_id: true,
         zone_aware_brokers: true,
+        coordinated_rebalance: true,
     },
 ];
 
