@@ -10,25 +10,11 @@ fn ready_for_failback() -> TestEnv {
 }
 
 fn ready_for_failback_with(builder: c8dr_e2e::TestEnvBuilder) -> TestEnv {
-    let env = builder.start().scripted().failed_over_and_recreated();
-    std::fs::write(
-        env.cwd.join("camunda-values.yml"),
-        "orchestration:\n  replicationFactor: '4'\n",
-    )
-    .expect("values");
-    for r in 0..2 {
-        std::fs::create_dir_all(env.cwd.join(format!("region{r}"))).expect("dir");
-        std::fs::write(
-            env.cwd.join(format!("region{r}/camunda-values.yml")),
-            "{}\n",
-        )
-        .expect("values");
-    }
-    env.helm("redeploy --region recreated --no-webapps --no-schema-manager")
-        .success();
-    env.helm("redeploy --region surviving --no-webapps")
-        .success();
-    env
+    builder
+        .start()
+        .scripted()
+        .failed_over_and_recreated()
+        .helm_failback_steps()
 }
 
 fn assert_failed_back(env: &TestEnv) {

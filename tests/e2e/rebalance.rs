@@ -7,44 +7,14 @@
 use c8dr_e2e::TestEnv;
 
 /// A failback on `release`: the whole procedure (failover, the helm steps, `failback`, the final
-/// redeploy) on 8.8; on the other releases the recreated region installed directly in the
-/// simulator (its helm steps are another test's concern), its exporter enabled and brokers re-added.
+/// redeploy).
 fn failed_back(release: &str) -> TestEnv {
-    if release != "8.8" {
-        let env = TestEnv::builder()
-            .camunda(release)
-            .start()
-            .scripted()
-            .failed_over_and_recreated();
-        env.apply_release(1, serde_json::json!({}));
-        env.c8dr("exporters enable camundaregion1 --initialize-from camundaregion0")
-            .success();
-        env.c8dr("brokers add --odd --replication-factor 4")
-            .success();
-        return env;
-    }
     let env = TestEnv::builder()
         .camunda(release)
         .start()
         .scripted()
-        .failed_over_and_recreated();
-    std::fs::write(
-        env.cwd.join("camunda-values.yml"),
-        "orchestration:\n  replicationFactor: '4'\n",
-    )
-    .expect("values");
-    for r in 0..2 {
-        std::fs::create_dir_all(env.cwd.join(format!("region{r}"))).expect("dir");
-        std::fs::write(
-            env.cwd.join(format!("region{r}/camunda-values.yml")),
-            "{}\n",
-        )
-        .expect("values");
-    }
-    env.helm("redeploy --region recreated --no-webapps --no-schema-manager")
-        .success();
-    env.helm("redeploy --region surviving --no-webapps")
-        .success();
+        .failed_over_and_recreated()
+        .helm_failback_steps();
     env.c8dr("failback --replication-factor 4").success();
     env.helm("redeploy --region both").success();
     env

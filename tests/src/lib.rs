@@ -331,6 +331,31 @@ impl TestEnv {
         self
     }
 
+    /// The helm steps of the failback (1 and 2) on the failed-over installation: the values
+    /// layout the docs use (RF 4 in the shared file, one file per region), then
+    /// `helm c8dr redeploy` of the recreated region (no webapps, no schema manager) and of the
+    /// surviving one (no webapps). Where `kubectl c8dr failback` starts.
+    pub fn helm_failback_steps(self) -> Self {
+        std::fs::write(
+            self.cwd.join("camunda-values.yml"),
+            "orchestration:\n  replicationFactor: '4'\n",
+        )
+        .expect("values");
+        for r in 0..2 {
+            std::fs::create_dir_all(self.cwd.join(format!("region{r}"))).expect("dir");
+            std::fs::write(
+                self.cwd.join(format!("region{r}/camunda-values.yml")),
+                "{}\n",
+            )
+            .expect("values");
+        }
+        self.helm("redeploy --region recreated --no-webapps --no-schema-manager")
+            .success();
+        self.helm("redeploy --region surviving --no-webapps")
+            .success();
+        self
+    }
+
     /// Apply a helm release with `values` to a region directly in the simulator, as
     /// `helm upgrade --install` would (no helm c8dr run).
     pub fn apply_release(&self, region: usize, values: Value) {
