@@ -403,6 +403,14 @@ mod tests {
 
     /// Region 1 lost, its brokers force-removed, the region recreated and its brokers re-added
     /// with the original replication factor: what a failback leaves.
+    /// Operations (and so each leader transfer) take one second.
+    fn one_second_operations() -> SimConfig {
+        SimConfig {
+            operation_duration: Duration::from_secs(1),
+            ..SimConfig::default()
+        }
+    }
+
     fn failed_back() -> (Zeebe, Vec<u32>) {
         let cfg = cfg();
         let now = Instant::now();
@@ -442,10 +450,7 @@ mod tests {
     #[test]
     fn the_management_rebalance_moves_every_leader_to_its_primary_after_a_while() {
         let (mut z, all) = failed_back();
-        let cfg = SimConfig {
-            operation_duration: Duration::from_secs(1),
-            ..SimConfig::default()
-        };
+        let cfg = one_second_operations();
         let now = Instant::now();
         z.start_rebalance(false, now, &cfg, &all);
         z.settle_leaders(now, &all, &cfg);
@@ -459,10 +464,7 @@ mod tests {
     #[test]
     fn the_coordinated_rebalance_moves_one_partition_at_a_time_and_reports_its_state() {
         let (mut z, all) = failed_back();
-        let cfg = SimConfig {
-            operation_duration: Duration::from_secs(1),
-            ..SimConfig::default()
-        };
+        let cfg = one_second_operations();
         assert_eq!(z.balance_json(&all, None)["state"], "UNBALANCED");
         let now = Instant::now();
         z.start_rebalance(true, now, &cfg, &all);
@@ -483,10 +485,7 @@ mod tests {
     #[test]
     fn a_cancelled_rebalance_stops_after_the_transfer_in_flight() {
         let (mut z, all) = failed_back();
-        let cfg = SimConfig {
-            operation_duration: Duration::from_secs(1),
-            ..SimConfig::default()
-        };
+        let cfg = one_second_operations();
         let now = Instant::now();
         z.start_rebalance(true, now, &cfg, &all);
         assert!(z.cancel_rebalance());
