@@ -287,6 +287,22 @@ impl TestEnv {
     }
     pub fn recreate_region(&self, region: usize) {
         self.sim.recreate_region(region);
+        // The region's listeners are re-bound by the simulator's serving tasks (its own runtime
+        // thread), which under load can take a moment: the next command must not meet a refused
+        // port. Wait (bounded) until each accepts again.
+        let e = &self.sim.shared.endpoints[region];
+        let addrs: Vec<std::net::SocketAddr> = [e.kube_api, e.management, e.rest, e.elasticsearch]
+            .into_iter()
+            .chain(e.brokers.iter().copied())
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for addr in addrs {
+            while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err()
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
     }
 
     /// Wait (bounded) until the simulator state satisfies `pred`; panics with the last state.
