@@ -8,6 +8,7 @@ mod load;
 mod merge;
 mod overlay;
 mod profiles;
+mod property;
 mod redact;
 
 pub use load::{load_chain, load_file, parse_yaml};
@@ -18,6 +19,7 @@ pub use overlay::{
     user_env, write_overlay,
 };
 pub use profiles::{active_profiles, expected_profiles};
+pub use property::configuration_sets;
 pub use redact::{
     MIN_SECRET_LEN, REDACTED, Redactor, looks_secret, redact, redact_args, redact_text,
 };

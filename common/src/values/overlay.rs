@@ -107,11 +107,17 @@ pub fn still_set_notice(names: &[&str], files: &[String]) -> String {
     )
 }
 
-/// The spelling `--no-schema-manager` sets in this effective env list: the canonical one when
-/// the row has one and the user's values already set it, else the legacy one.
-pub fn switch_to_set(user_env: &[Value], switch: &SchemaSwitch) -> &'static str {
+/// The spelling `--no-schema-manager` sets: the canonical one when the row has one and the
+/// user's values already set it (in the env list, or as a property of an application
+/// configuration the values carry, which the legacy variable would lose to), else the legacy one.
+pub fn switch_to_set(effective: &Value, user_env: &[Value], switch: &SchemaSwitch) -> &'static str {
     match switch.canonical {
-        Some(canonical) if user_env.iter().any(|e| is_named(e, canonical)) => canonical,
+        Some(canonical)
+            if user_env.iter().any(|e| is_named(e, canonical))
+                || super::configuration_sets(effective, canonical) =>
+        {
+            canonical
+        }
         _ => switch.legacy,
     }
 }
@@ -152,7 +158,7 @@ pub fn build_overlay(
         .collect();
     let (env, env_change, switch_names) = if opts.no_schema_manager {
         let mut list = user_env.unwrap_or_default();
-        let name = switch_to_set(&list, switch);
+        let name = switch_to_set(effective, &list, switch);
         let wanted = json!({"name": name, "value": "false"});
         match list.iter().position(|e| is_named(e, name)) {
             Some(first) => {
@@ -486,6 +492,43 @@ mod tests {
         assert_eq!(names(&env), [SCHEMA_MANAGER_VAR, CANONICAL]);
         assert_eq!(env[1]["value"], "false");
         assert_eq!(o.switch_names, [CANONICAL]);
+    }
+
+    #[test]
+    fn an_810_installation_that_sets_the_new_key_in_its_application_config_gets_the_new_env_var() {
+        // The canonical property set in the application configuration the chart mounts (a YAML
+        // string in the values): the legacy variable would lose to it (the new property wins) and
+        // the schema manager would run during the restore. The canonical variable overrides the
+        // file (Spring: OS environment over config data) and is the one set.
+        for config in [
+            "camunda:\n  data:\n    secondary-storage:\n      elasticsearch:\n        create-schema: true\n",
+            "camunda.data.secondaryStorage.elasticsearch.createSchema: true\n",
+            "camunda:\n  data.secondary-storage:\n    elasticsearch.create_schema: true\n",
+        ] {
+            let mut values = user();
+            values["orchestration"]["configuration"] = json!(config);
+            let o = build_overlay(&values, ON, switch_of(Line(8, 10))).expect("overlay");
+            let env = env_of(&o.document);
+            assert_eq!(names(&env), ["A", "SECRET", "B", CANONICAL], "{config}");
+            assert_eq!(o.switch_names, [CANONICAL]);
+            // A list of extra files (`extraConfiguration: [{file, content}]`) is read the same way.
+            let mut values = user();
+            values["orchestration"]["extraConfiguration"] =
+                json!([{"file": "x.yaml", "content": config}]);
+            let o = build_overlay(&values, ON, switch_of(Line(8, 10))).expect("overlay");
+            assert_eq!(o.switch_names, [CANONICAL], "{config}");
+        }
+        // Another property under the same prefix is not the switch; 8.9 has no canonical key.
+        let mut values = user();
+        values["orchestration"]["configuration"] = json!(
+            "camunda:\n  data:\n    secondary-storage:\n      elasticsearch:\n        url: http://x\n"
+        );
+        let o = build_overlay(&values, ON, switch_of(Line(8, 10))).expect("overlay");
+        assert_eq!(o.switch_names, [SCHEMA_MANAGER_VAR]);
+        values["orchestration"]["configuration"] =
+            json!("camunda.data.secondary-storage.elasticsearch.create-schema: true");
+        let o = build_overlay(&values, ON, switch_of(Line(8, 9))).expect("overlay");
+        assert_eq!(o.switch_names, [SCHEMA_MANAGER_VAR]);
     }
 
     #[test]
