@@ -356,10 +356,22 @@ impl fmt::Display for CamundaRelease {
     }
 }
 
-/// The zone of a region in a zone-aware cluster (`camunda.io/zone` label, the `<zone>` of
-/// `<zone>_<index>` broker ids): the simulator's choice, `region-0` / `region-1`.
+/// The zone of a region in a zone-aware cluster (`camunda.io/zone` label, `CAMUNDA_CLUSTER_ZONE`,
+/// the `<zone>` of `<zone>_<index>` broker ids). Zones are named by the operator (the reference
+/// architectures use cloud region names, e.g. `eu-central-1`); the simulator's choice is two
+/// names that say nothing about the region index and sort the other way round, so a client that
+/// guesses the region from the name or the order is caught.
 pub fn zone_name(region: usize) -> String {
-    format!("region-{region}")
+    match region {
+        0 => "us-east1".to_string(),
+        1 => "eu-west1".to_string(),
+        r => format!("zone{r}"),
+    }
+}
+
+/// The region whose zone is `zone`.
+pub fn zone_region(zone: &str) -> Option<u32> {
+    (0..2u32).find(|r| zone_name(*r as usize) == zone)
 }
 
 /// How broker ids appear on the wire: numbers, or zone-aware strings `<zone>_<index>`. The
@@ -372,7 +384,7 @@ pub enum BrokerIds {
 }
 
 impl BrokerIds {
-    /// The wire id of internal broker `b`: a JSON number, or `"region-R_I"` when zoned.
+    /// The wire id of internal broker `b`: a JSON number, or `"<zone of region R>_I"` when zoned.
     pub fn json(self, b: u32) -> Value {
         match self {
             Self::Numbered => json!(b),
@@ -395,11 +407,8 @@ impl BrokerIds {
             (Self::Numbered, Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
             (Self::Zoned, Value::String(s)) => {
                 let (zone, index) = s.rsplit_once('_')?;
-                let region = zone.strip_prefix("region-")?.parse::<u32>().ok()?;
+                let region = zone_region(zone)?;
                 let index = index.parse::<u32>().ok()?;
-                if region >= 2 {
-                    return None;
-                }
                 index.checked_mul(2)?.checked_add(region)
             }
             _ => None,
@@ -435,10 +444,10 @@ mod tests {
     #[test]
     fn zoned_ids_round_trip() {
         let z = BrokerIds::Zoned;
-        assert_eq!(z.json(5), json!("region-1_2"));
-        assert_eq!(z.parse(&json!("region-1_2")), Some(5));
+        assert_eq!(z.json(5), json!("eu-west1_2"));
+        assert_eq!(z.parse(&json!("eu-west1_2")), Some(5));
         assert_eq!(z.parse(&json!(5)), None);
-        assert_eq!(z.parse(&json!("region-2_0")), None);
+        assert_eq!(z.parse(&json!("zone2_0")), None);
         assert_eq!(BrokerIds::Numbered.json(5), json!(5));
         assert_eq!(BrokerIds::Numbered.string(5), "5");
     }

@@ -299,9 +299,9 @@ async fn zone_aware_brokers_have_string_ids_zone_labels_and_zone_pod_names() {
         let pods = objects::pods(&world, 1);
         let pod = pods
             .iter()
-            .find(|p| p["metadata"]["name"] == "camunda-zeebe-region-1-2")
+            .find(|p| p["metadata"]["name"] == "camunda-zeebe-eu-west1-2")
             .unwrap_or_else(|| panic!("no zone pod in {:?}", names(&pods)));
-        assert_eq!(pod["metadata"]["labels"]["camunda.io/zone"], "region-1");
+        assert_eq!(pod["metadata"]["labels"]["camunda.io/zone"], "eu-west1");
         assert_eq!(
             pod["metadata"]["labels"]["camunda.io/broker-generation"],
             "zoned"
@@ -318,13 +318,13 @@ async fn zone_aware_brokers_have_string_ids_zone_labels_and_zone_pod_names() {
         .map(|b| b.iter().map(|b| b["id"].clone()).collect())
         .unwrap_or_default();
     assert!(ids.iter().all(Value::is_string), "{ids:?}");
-    assert!(ids.contains(&json!("region-1_2")));
+    assert!(ids.contains(&json!("eu-west1_2")));
     let (_, topo) = gateway(&w, GatewayPort::Rest, req("GET", "/v2/topology", None)).await;
     let b5 = topo["brokers"]
         .as_array()
         .and_then(|b| b.iter().find(|b| b["nodeId"] == 5).cloned())
         .expect("broker 5");
-    assert_eq!(b5["brokerId"], "region-1_2");
+    assert_eq!(b5["brokerId"], "eu-west1_2");
     // A management request names brokers by their string ids.
     let (status, plan) = gateway(
         &w,
@@ -334,7 +334,7 @@ async fn zone_aware_brokers_have_string_ids_zone_labels_and_zone_pod_names() {
             ..req(
                 "PATCH",
                 "/actuator/cluster",
-                Some(json!({"brokers": {"remove": ["region-1_3"]}})),
+                Some(json!({"brokers": {"remove": ["eu-west1_3"]}})),
             )
         },
     )
@@ -345,7 +345,7 @@ async fn zone_aware_brokers_have_string_ids_zone_labels_and_zone_pod_names() {
         .cloned()
         .unwrap_or_default();
     assert!(
-        planned.iter().any(|o| o["brokerId"] == "region-1_3"),
+        planned.iter().any(|o| o["brokerId"] == "eu-west1_3"),
         "{plan}"
     );
     // Zone-aware is an 8.10 feature: on 8.9 the option has no effect.
@@ -417,7 +417,7 @@ async fn the_zones_api_removes_and_adds_a_zones_brokers() {
         GatewayPort::Management,
         SimRequest {
             query: vec![("force".into(), "true".into())],
-            ..req("DELETE", "/actuator/cluster/zones/region-1", None)
+            ..req("DELETE", "/actuator/cluster/zones/eu-west1", None)
         },
     )
     .await;
@@ -436,14 +436,49 @@ async fn the_zones_api_removes_and_adds_a_zones_brokers() {
     assert_eq!(
         ids,
         [
-            json!("region-0_0"),
-            json!("region-0_1"),
-            json!("region-0_2"),
-            json!("region-0_3")
+            json!("us-east1_0"),
+            json!("us-east1_1"),
+            json!("us-east1_2"),
+            json!("us-east1_3")
         ]
     );
     let rf = w.lock().zeebe.replication_factor();
     assert_eq!(rf, 2, "the surviving replicas");
+    // The zone left the persisted layout with its brokers; removing it again names it unknown.
+    assert_eq!(
+        cluster["partitioning"],
+        json!({"scheme": "ZONE_AWARE", "zones": [{"name": "us-east1", "numberOfReplicas": 2, "priority": 100}]})
+    );
+    let (status, body) = gateway(
+        &w,
+        GatewayPort::Management,
+        SimRequest {
+            query: vec![("force".into(), "true".into())],
+            ..req("DELETE", "/actuator/cluster/zones/eu-west1", None)
+        },
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.to_string().contains("unknown zone 'eu-west1'"),
+        "{body}"
+    );
+    // The replication factor follows the zones: PATCH may not change it.
+    let (status, body) = gateway(
+        &w,
+        GatewayPort::Management,
+        req(
+            "PATCH",
+            "/actuator/cluster",
+            Some(json!({"partitions": {"replicationFactor": 4}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.to_string().contains("not supported on zone-aware"),
+        "{body}"
+    );
     {
         let mut guard = w.lock();
         guard.recreate_region(1);
@@ -454,7 +489,7 @@ async fn the_zones_api_removes_and_adds_a_zones_brokers() {
         GatewayPort::Management,
         req(
             "POST",
-            "/actuator/cluster/zones/region-1",
+            "/actuator/cluster/zones/eu-west1",
             Some(json!({"numberOfReplicas": 2, "priority": 1, "numberOfBrokers": 4})),
         ),
     )
@@ -464,10 +499,23 @@ async fn the_zones_api_removes_and_adds_a_zones_brokers() {
     assert_eq!(guard.zeebe.members.len(), 8);
     assert_eq!(guard.zeebe.replication_factor(), 4);
     drop(guard);
+    // Back in the layout: adding it again is refused, not repeated.
+    let (status, body) = gateway(
+        &w,
+        GatewayPort::Management,
+        req(
+            "POST",
+            "/actuator/cluster/zones/eu-west1",
+            Some(json!({"numberOfReplicas": 2, "priority": 1, "brokers": ["eu-west1_0", "eu-west1_1"]})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.to_string().contains("already present"), "{body}");
     let (status, _) = gateway(
         &w,
         GatewayPort::Management,
-        req("DELETE", "/actuator/cluster/zones/region-7", None),
+        req("DELETE", "/actuator/cluster/zones/zone7", None),
     )
     .await;
     assert_eq!(status, 400);
@@ -476,7 +524,7 @@ async fn the_zones_api_removes_and_adds_a_zones_brokers() {
     let (status, _) = gateway(
         &w,
         GatewayPort::Management,
-        req("DELETE", "/actuator/cluster/zones/region-1", None),
+        req("DELETE", "/actuator/cluster/zones/eu-west1", None),
     )
     .await;
     assert_eq!(status, 404);

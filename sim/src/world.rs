@@ -27,7 +27,7 @@ pub struct SimConfig {
     /// [`crate::release::CamundaRelease`].
     pub camunda: CamundaRelease,
     /// Opt-in, 8.10 only: zone-aware brokers with string ids `<zone>_<index>` (zones
-    /// `region-0`/`region-1`, chart PR camunda/camunda-platform-helm#6949).
+    /// see `release::zone_name`, chart PR camunda/camunda-platform-helm#6949).
     pub zone_aware: bool,
     /// `camunda.data.secondary-storage.type` rendered into application.yaml (elasticsearch by
     /// default; rdbms selectable so a client's refusal can be tested).

@@ -253,6 +253,11 @@ pub fn orchestration_env(world: &World, region: RegionId) -> Value {
     if world.regions[region].schema_manager_disabled && !listed {
         env.push(json!({"name": var, "value": "false"}));
     }
+    if world.cfg.broker_ids() == crate::release::BrokerIds::Zoned {
+        // "The pod receives `CAMUNDA_CLUSTER_ZONE` with the configured local zone" (chart 15
+        // zoned StatefulSet, camunda/camunda-platform-helm cs/zoned-multiregion @ 86e95a255f58).
+        env.push(json!({"name": "CAMUNDA_CLUSTER_ZONE", "value": zone_name(region)}));
+    }
     Value::Array(env)
 }
 
@@ -375,10 +380,34 @@ pub fn profiles_active(profiles: &[String]) -> String {
 /// The configuration's `application.yaml` for a region. `camunda.data.secondary-storage.type`
 /// is rendered by the chart helper `orchestration.secondaryStorage` (files/_application-unified.yaml
 /// in 8.8, files/_application.yaml in 8.9/8.10).
+///
+/// Zone-aware brokers (chart 15, `orchestration.partitioning.scheme: zone-aware`): the chart renders
+/// `camunda.cluster.partitioning` with the zone list of the values, the same in every release
+/// (camunda/camunda-platform-helm `templates/orchestration/files/_application.yaml`, branch
+/// cs/zoned-multiregion @ 86e95a255f58; the keys of camunda-docs `zone-aware-clusters.md`
+/// @ 2feba5f25a2a), and no `node-id`. The list is the installed one: the persisted layout of the
+/// cluster may lose a zone in a failover, the values do not.
 pub fn application_yaml(world: &World, region: RegionId) -> String {
     let cfg = &world.cfg;
+    let partitioning = if cfg.broker_ids() == crate::release::BrokerIds::Zoned {
+        let per_zone = cfg.cluster_size / 2;
+        let zones: String = crate::zeebe::zones::initial_layout(cfg.replication_factor)
+            .iter()
+            .map(|z| {
+                format!(
+                    "          - name: {}\n            number-of-brokers: {per_zone}\n            number-of-replicas: {}\n            priority: {}\n",
+                    z.name, z.replicas, z.priority
+                )
+            })
+            .collect();
+        format!(
+            "    partitioning:\n      scheme: ZONE_AWARE\n      zone-aware:\n        zones:\n{zones}"
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "camunda:\n  cluster:\n    size: {}\n    replication-factor: {}\n    partition-count: {}\n  data:\n    secondary-storage:\n      type: {}\nspring:\n  profiles:\n    active: \"{}\"\n",
+        "camunda:\n  cluster:\n    size: {}\n    replication-factor: {}\n    partition-count: {}\n{partitioning}  data:\n    secondary-storage:\n      type: {}\nspring:\n  profiles:\n    active: \"{}\"\n",
         cfg.cluster_size,
         cfg.replication_factor,
         cfg.partitions,

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::Exporting;
+use super::zones::{self, ZONES_PATH};
 use crate::http::{Body, SimRequest, json};
 use crate::release::BrokerIds;
 use crate::world::{DeadCoordinator, RegionId, SharedWorld, World};
@@ -31,7 +32,7 @@ impl GatewayPort {
 /// The OAuth access token the simulated IdP hands out for the REST API's client credentials.
 pub const SIM_ACCESS_TOKEN: &str = "c8dr-sim-access-token";
 
-fn message(status: u16, msg: impl Into<String>) -> Response<Body> {
+pub(super) fn message(status: u16, msg: impl Into<String>) -> Response<Body> {
     json(status, &json!({ "message": msg.into() }))
 }
 
@@ -79,13 +80,14 @@ fn coordinator_for(w: &World, req: &SimRequest, path: &str) -> Option<u32> {
         ("GET", "/actuator/cluster") | ("PATCH", "/actuator/cluster") => {
             Some(zeebe.default_coordinator())
         }
-        ("DELETE", p) if zones_api(w) && p.starts_with(ZONES_PATH) && req.flag("force") => {
-            let remove = zone_of_path(p)
-                .map(|z| zone_members(w, z))
-                .unwrap_or_default();
+        ("DELETE", p) if zones::served(w) && p.starts_with(ZONES_PATH) && req.flag("force") => {
+            // A forced removal is routed past the zone being removed ("the elected coordinator
+            // may be inside it and unreachable", ClusterConfigurationManagementRequestSender
+            // @ 024e5156d08f).
+            let remove = zones::members(w, p.trim_start_matches(ZONES_PATH));
             Some(zeebe.force_coordinator(&remove))
         }
-        ("POST" | "DELETE", p) if zones_api(w) && p.starts_with(ZONES_PATH) => {
+        ("POST" | "DELETE", p) if zones::served(w) && p.starts_with(ZONES_PATH) => {
             Some(zeebe.default_coordinator())
         }
         ("DELETE", p) if p.starts_with("/actuator/cluster/changes/") => {
@@ -274,8 +276,13 @@ fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<
             json(200, &Value::Array(list))
         }
         ("POST", p) if p.starts_with("/actuator/exporters/") => exporter_change(w, req, p, now),
-        ("DELETE", p) if zones_api(w) && p.starts_with(ZONES_PATH) => remove_zone(w, req, p, now),
-        ("POST", p) if zones_api(w) && p.starts_with(ZONES_PATH) => add_zone(w, req, p, now),
+        ("DELETE", p) if zones::served(w) && p.starts_with(ZONES_PATH) => {
+            zones::remove(w, req.flag("dryRun"), req.flag("force"), p, now)
+        }
+        ("POST", p) if zones::served(w) && p.starts_with(ZONES_PATH) => match req.json_body() {
+            Ok(body) => zones::add(w, req.flag("dryRun"), &body, p, now),
+            Err(_) => message(400, "Failed to parse request body"),
+        },
         ("POST", "/actuator/exporting/pause") => {
             let phase = if req.flag("soft") {
                 Exporting::SoftPaused
@@ -374,7 +381,7 @@ fn planned(w: &World, change_id: i64, ops: &[super::Operation]) -> Value {
 }
 
 /// Start (or, with `dryRun`, only plan) a change, answering 202 with the plan.
-fn submit(
+pub(super) fn submit(
     w: &mut World,
     ops: Vec<super::Operation>,
     dry_run: bool,
@@ -465,6 +472,9 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
             Err(e) => message(400, e),
         };
     }
+    if rf.is_some() && zones::served(w) {
+        return zones::replication_factor_refused();
+    }
     if let Some(pc) = pcount
         && pc != w.zeebe.partitions_count
     {
@@ -492,139 +502,6 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
     target.sort_unstable();
     // Without `replicationFactor` the current (possibly lowered) factor is kept.
     let rf = rf.unwrap_or_else(|| w.zeebe.replication_factor());
-    match w.zeebe.plan_scale(&target, rf) {
-        Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
-        Err(e) => message(400, e),
-    }
-}
-
-/// The Zones API of a zone-aware 8.10 cluster (camunda/camunda-platform-helm#6949 brokers;
-/// `ClusterEndpoint` zones operations): `DELETE /actuator/cluster/zones/{zone}[?force=true]`
-/// removes the zone's brokers, `POST /actuator/cluster/zones/{zone}` with
-/// `{numberOfReplicas, priority, numberOfBrokers | brokers}` adds them; both answer 202 with the
-/// plan like every other change. Served only when the brokers are zone-aware (the simulator's
-/// choice: a numbered cluster has no zones to address).
-const ZONES_PATH: &str = "/actuator/cluster/zones/";
-
-fn zones_api(w: &World) -> bool {
-    w.zeebe.ids == BrokerIds::Zoned
-}
-
-fn zone_of_path(path: &str) -> Option<usize> {
-    let zone = path.strip_prefix(ZONES_PATH)?;
-    (0..2).find(|r| crate::release::zone_name(*r) == zone)
-}
-
-/// The configured members of a zone (a zone is a region here).
-fn zone_members(w: &World, zone: usize) -> Vec<u32> {
-    w.zeebe
-        .members
-        .keys()
-        .copied()
-        .filter(|b| World::region_of_broker(*b) == zone)
-        .collect()
-}
-
-fn unknown_zone(path: &str) -> Response<Body> {
-    message(
-        400,
-        format!(
-            "Unknown zone '{}': expected one of the cluster's zones",
-            path.trim_start_matches(ZONES_PATH)
-        ),
-    )
-}
-
-/// `DELETE /actuator/cluster/zones/{zone}`: with `force=true` a forced removal of the zone's
-/// brokers (as `PATCH ?force=true` with `brokers.remove`), otherwise a normal scale-down that
-/// keeps the replication factor within the remaining brokers.
-fn remove_zone(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
-    let Some(zone) = zone_of_path(path) else {
-        return unknown_zone(path);
-    };
-    let remove = zone_members(w, zone);
-    if remove.is_empty() {
-        return message(
-            400,
-            format!("Zone '{}' has no brokers", crate::release::zone_name(zone)),
-        );
-    }
-    if w.zeebe.pending.is_some() {
-        return message(409, "Another topology change is in progress");
-    }
-    let plan = if req.flag("force") {
-        w.zeebe.plan_force_remove(&remove)
-    } else {
-        let target: Vec<u32> = w
-            .zeebe
-            .members
-            .keys()
-            .copied()
-            .filter(|b| !remove.contains(b))
-            .collect();
-        let rf = w.zeebe.replication_factor().min(target.len() as u32);
-        w.zeebe.plan_scale(&target, rf)
-    };
-    match plan {
-        Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
-        Err(e) => message(400, e),
-    }
-}
-
-/// `POST /actuator/cluster/zones/{zone}` `{numberOfReplicas, priority, numberOfBrokers |
-/// brokers}`: add the zone's brokers (`numberOfBrokers` N names `<zone>_0..N-1`) and give every
-/// partition `numberOfReplicas` more replicas. `priority` is accepted; the simulator assigns
-/// priorities round-robin as for any reconfiguration.
-fn add_zone(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<Body> {
-    let Some(zone) = zone_of_path(path) else {
-        return unknown_zone(path);
-    };
-    let Ok(body) = req.json_body() else {
-        return message(400, "Failed to parse request body");
-    };
-    let ids = w.zeebe.ids;
-    let brokers: Vec<u32> = match (&body["brokers"], body["numberOfBrokers"].as_u64()) {
-        (Value::Null, Some(n)) => (0..n.min(u64::from(u16::MAX)) as u32)
-            .map(|i| i * 2 + zone as u32)
-            .collect(),
-        (list @ Value::Array(_), None) => match id_list(ids, list) {
-            Ok(list) => list.unwrap_or_default(),
-            Err(e) => return message(400, e),
-        },
-        _ => {
-            return message(
-                400,
-                "Specify either numberOfBrokers or brokers for the zone",
-            );
-        }
-    };
-    if let Some(b) = brokers
-        .iter()
-        .find(|b| World::region_of_broker(**b) != zone)
-    {
-        return message(
-            400,
-            format!(
-                "Broker '{}' is not in zone '{}'",
-                ids.string(*b),
-                crate::release::zone_name(zone)
-            ),
-        );
-    }
-    let Some(replicas) = body["numberOfReplicas"].as_u64().map(|r| r as u32) else {
-        return message(400, "numberOfReplicas is required");
-    };
-    if w.zeebe.pending.is_some() {
-        return message(409, "Another topology change is in progress");
-    }
-    let mut target: Vec<u32> = w.zeebe.members.keys().copied().collect();
-    for b in brokers {
-        if !target.contains(&b) {
-            target.push(b);
-        }
-    }
-    target.sort_unstable();
-    let rf = w.zeebe.replication_factor().saturating_add(replicas);
     match w.zeebe.plan_scale(&target, rf) {
         Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
         Err(e) => message(400, e),

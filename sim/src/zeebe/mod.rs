@@ -8,6 +8,7 @@
 pub mod http;
 pub mod leaders;
 pub mod partitions;
+pub mod zones;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::SystemTime;
@@ -90,6 +91,8 @@ pub struct PendingChange {
     pub next_due: Instant,
     /// Exporter statuses before this change, for the status lag of `GET /actuator/exporters`.
     pub exporters_before: BTreeMap<String, String>,
+    /// A zone change's layout, persisted when the change completes ([`zones`]).
+    pub layout_after: Option<Vec<zones::ZoneSpec>>,
 }
 
 /// The exporting phase of one partition replica (`ExporterPhase`); every broker reports it for
@@ -131,6 +134,8 @@ pub struct Zeebe {
     pub broadcast_applied: bool,
     /// Who leads each partition, and a rebalance that moves leaders ([`leaders`]).
     pub leadership: leaders::Leadership,
+    /// The persisted zone layout of a zone-aware cluster (`None`: numbered brokers).
+    pub zones: Option<Vec<zones::ZoneSpec>>,
 }
 
 pub fn now_rfc3339() -> String {
@@ -220,6 +225,8 @@ impl Zeebe {
             broadcast_applied: false,
             pause_file_corrupted: false,
             leadership: leaders::Leadership::default(),
+            zones: (cfg.broker_ids() == BrokerIds::Zoned)
+                .then(|| zones::initial_layout(cfg.replication_factor)),
         }
     }
 
@@ -319,6 +326,7 @@ impl Zeebe {
             started_at: now_rfc3339(),
             next_due: now,
             exporters_before,
+            layout_after: None,
         });
         Some(id)
     }
@@ -370,6 +378,11 @@ impl Zeebe {
                     (before.clone(), now + cfg.exporter_status_lag),
                 );
             }
+        }
+        if status == "COMPLETED"
+            && let Some(layout) = pending.layout_after
+        {
+            self.zones = Some(layout);
         }
         self.version += 1;
         self.last_change = Some(LastChange {
@@ -665,6 +678,7 @@ impl Zeebe {
             broadcast_applied: false,
             pause_file_corrupted: false,
             leadership: self.leadership.clone(),
+            zones: self.zones.clone(),
         };
         for op in ops {
             copy.apply(op);
@@ -681,6 +695,9 @@ impl Zeebe {
                         "messageCorrelation": {"strategy": "HashMod", "partitionCount": self.partitions_count}},
             "clusterId": self.cluster_id,
         });
+        if let Some(layout) = &self.zones {
+            out["partitioning"] = zones::layout_json(layout);
+        }
         if let Some(last) = &self.last_change {
             out["lastChange"] = json!({"id": last.id, "status": last.status,
                 "startedAt": last.started_at, "completedAt": last.completed_at});
