@@ -16,6 +16,8 @@ pub struct RegionId(u8);
 impl RegionId {
     pub const ZERO: Self = Self(0);
     pub const ONE: Self = Self(1);
+    /// Both regions, in index order.
+    pub const ALL: [Self; 2] = [Self::ZERO, Self::ONE];
 
     pub fn index(self) -> usize {
         self.0 as usize

@@ -16,6 +16,7 @@ use crate::location::{self, LocationFlags, Plugin, RegionLocation};
 use crate::output::Format;
 use crate::region::RegionRef;
 use crate::ui::Ui;
+use crate::zeebe::zones::{ZoneMap, installed_zones};
 use crate::zeebe::{ManagementClient, RestAuth, RestClient};
 
 /// Global settings of `kubectl c8dr` (docs/contract.md §2), resolved: flags > env vars > defaults.
@@ -153,6 +154,8 @@ pub struct Session {
     kube: OnceCell<RegionClient>,
     /// What the installation is and whether c8dr supports it, read once per session.
     release: OnceCell<crate::release::installation::Judgement>,
+    /// Zone-aware brokers: which region runs which zone (`None`: numbered), read once.
+    zones: OnceCell<Option<ZoneMap>>,
     /// Port-forwards opened by this session, kept open while it lives (one per remote port).
     tunnels: tokio::sync::Mutex<Vec<Tunnel>>,
 }
@@ -166,6 +169,7 @@ impl Session {
             rest: OnceCell::new(),
             kube: OnceCell::new(),
             release: OnceCell::new(),
+            zones: OnceCell::new(),
             tunnels: tokio::sync::Mutex::new(Vec::new()),
         }
     }
@@ -333,6 +337,49 @@ impl Session {
         self.release().await.facts()
     }
 
+    /// Which region runs which zone when the brokers are zone-aware (`None`: numbered, or this
+    /// region's pods could not be read, in which case a zone id from the gateway is refused
+    /// rather than guessed): this region's zone from its orchestration pods' `camunda.io/zone`,
+    /// the other from the zone list of the rendered configuration. Two reads of this region,
+    /// bounded like every installation read.
+    pub async fn zone_map(&self) -> Result<Option<ZoneMap>> {
+        self.zones
+            .get_or_try_init(|| async {
+                let Some(own) = self.settings.location.id else {
+                    return Ok(None);
+                };
+                let release = &self.settings.release;
+                let read = async {
+                    let kube = self.kube().await?;
+                    let zones = crate::commands::installation::zones(kube, release).await?;
+                    if zones.is_empty() {
+                        return Ok(None);
+                    }
+                    let config = crate::commands::installation::configuration(kube, release)
+                        .await
+                        .ok()
+                        .flatten();
+                    Ok::<_, Error>(Some((zones, config)))
+                };
+                let Ok(Ok(Some((zones, config)))) =
+                    tokio::time::timeout(Duration::from_secs(10), read).await
+                else {
+                    return Ok(None);
+                };
+                let mut zones = zones.into_iter();
+                let (Some(own_zone), None) = (zones.next(), zones.next()) else {
+                    return Err(Error::refused(format!(
+                        "the orchestration pods of {} carry more than one camunda.io/zone: one region runs one zone",
+                        self.describe_region()
+                    )));
+                };
+                let installed = config.as_deref().map(installed_zones).unwrap_or_default();
+                ZoneMap::new(own, &own_zone, installed).map(Some)
+            })
+            .await
+            .cloned()
+    }
+
     pub async fn management(&self) -> Result<&ManagementClient> {
         self.management
             .get_or_try_init(|| async {
@@ -347,7 +394,8 @@ impl Session {
                     crate::zeebe::management::SERVICE,
                     base,
                     REQUEST_TIMEOUT,
-                )?))
+                )?)
+                .with_zones(self.zone_map().await?))
             })
             .await
     }
@@ -365,7 +413,7 @@ impl Session {
                     )
                     .await?;
                 let http = JsonClient::new(crate::zeebe::rest::SERVICE, base, REQUEST_TIMEOUT)?;
-                Ok(RestClient::new(http, auth, REQUEST_TIMEOUT))
+                Ok(RestClient::new(http, auth, REQUEST_TIMEOUT).with_zones(self.zone_map().await?))
             })
             .await
     }

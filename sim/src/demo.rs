@@ -267,7 +267,19 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     };
 
     println!(
-        "c8dr demo: a simulated dual-region Camunda 8.8 (8 brokers, 8 partitions, RF 4), region{lost} is about to be lost"
+        "c8dr demo: a simulated dual-region Camunda {} ({} brokers, {} partitions, RF {}{}), region{lost} is about to be lost",
+        opts.cfg.camunda,
+        opts.cfg.cluster_size,
+        opts.cfg.partitions,
+        opts.cfg.replication_factor,
+        match opts.cfg.broker_ids() {
+            crate::release::BrokerIds::Zoned => format!(
+                ", zone-aware: zones {} and {}",
+                crate::release::zone_name(0),
+                crate::release::zone_name(1)
+            ),
+            crate::release::BrokerIds::Numbered => String::new(),
+        }
     );
     println!(
         "  kubeconfig {}, contexts c8dr-sim-region0/1, {} as the plugin runner",

@@ -46,6 +46,23 @@ fn the_demo_fails_over_and_back_on_camunda_8_9_and_8_10_for_both_lost_regions() 
     }
 }
 
+/// Zone-aware brokers (8.10): the same demo, the forced removal and the re-add through the
+/// Zones API (docs/zone-aware.md); single steps for both lost regions, and the drivers.
+#[test]
+fn the_demo_fails_over_and_back_on_a_zone_aware_8_10_cluster() {
+    for lose in ["region0", "region1"] {
+        demo_with(lose, &["--camunda", "8.10", "--zone-aware"])
+            .stdout_has("zone-aware: zones us-east1 and eu-west1")
+            .stdout_has("failback complete");
+    }
+    demo_with(
+        "region1",
+        &["--camunda", "8.10", "--zone-aware", "--drivers"],
+    )
+    .stdout_has("failback 3-7: kubectl c8dr failback")
+    .stdout_has("failback complete");
+}
+
 #[test]
 fn the_demo_with_the_composite_drivers() {
     demo_with("region0", &["--drivers"])

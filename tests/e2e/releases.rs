@@ -1,7 +1,7 @@
 //! Every Camunda release an operator runs (8.8, 8.9, 8.10), detected from the installation and
 //! never guessed: `status` shows what was read; an installation c8dr does not support (RDBMS
-//! secondary storage, zone-aware brokers) is refused before any change, naming what to follow
-//! instead (docs/contract.md §4 rule 13).
+//! secondary storage, three zones) is refused before any change, naming what to follow instead
+//! (docs/contract.md §4 rule 13); a zone-aware 8.10 cluster goes through the Zones API.
 
 use c8dr_e2e::{TestEnv, count_requests};
 use c8dr_sim::SecondaryStorage;
@@ -77,19 +77,109 @@ fn an_rdbms_installation_is_refused_before_any_change_with_its_runbook() {
     );
 }
 
+/// Every mutating request's method and path (with its query), in order.
+fn sent(env: &TestEnv) -> Vec<String> {
+    env.state()["requests"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|r| r["method"] != "GET")
+                .filter(|r| !r["path"].as_str().unwrap_or("").contains("dryRun"))
+                .map(|r| {
+                    format!(
+                        "{} {}",
+                        r["method"].as_str().unwrap_or(""),
+                        r["path"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A zone-aware 8.10 cluster (docs/zone-aware.md): the same procedure, with the Zones API where
+/// the numbered one sends broker ids — the lost region's zone force-removed, then re-added with
+/// the replicas and priority of the installation's configuration — never a PATCH by broker id
+/// (whose ids would not be the zone's brokers) nor a replication factor (the zones decide it).
 #[test]
-fn zone_aware_brokers_are_refused_before_any_change_naming_the_zones_api() {
-    let env = TestEnv::builder()
-        .camunda("8.10")
-        .config(|c| c.zone_aware = true)
-        .start();
-    env.lose_region(1);
-    let before = mutations(&env);
-    for line in ["failover --yes", "exporting pause --yes"] {
-        env.c8dr(line)
-            .code(3)
-            .stderr_has("zone-aware")
-            .stderr_has("/actuator/cluster/zones/");
+fn a_zone_aware_cluster_fails_over_and_back_through_the_zones_api() {
+    // The simulator's zones: region 0 runs us-east1, region 1 eu-west1 (names that do not
+    // follow the region order, so nothing can be guessed from them).
+    for (lost, zone, other) in [(1, "eu-west1", "us-east1"), (0, "us-east1", "eu-west1")] {
+        let env = TestEnv::builder()
+            .camunda("8.10")
+            .config(|c| c.zone_aware = true)
+            .surviving(1 - lost)
+            .start()
+            .scripted();
+        let doc = env.c8dr("status -o json").success().json();
+        assert_eq!(doc["release"]["supported"], true, "{}", doc["release"]);
+        assert_eq!(
+            doc["release"]["installation"]["identity"]["kind"],
+            "zoneAware"
+        );
+        env.lose_region(lost);
+        let parity = if lost == 1 { "odd" } else { "even" };
+        // The plan names the zone and its brokers as the cluster does; nothing is sent.
+        env.c8dr(&format!("brokers remove --{parity} --dry-run"))
+            .success()
+            .stdout_has(&format!("DELETE /actuator/cluster/zones/{zone}?force=true"))
+            .stdout_has(&format!("{zone}_0"));
+        assert!(sent(&env).is_empty(), "{:?}", sent(&env));
+        // A region's brokers leave together: a part of the zone is refused.
+        env.c8dr(&format!("brokers remove --ids {lost}"))
+            .code(2)
+            .stderr_has("whole zone");
+        env.c8dr("failover").success();
+        let removal = format!("DELETE /actuator/cluster/zones/{zone}?force=true");
+        assert_eq!(
+            sent(&env).iter().filter(|r| **r == removal).count(),
+            1,
+            "{:?}",
+            sent(&env)
+        );
+        // A re-run is done already: nothing is sent twice.
+        let before = sent(&env).len();
+        env.c8dr("failover").success();
+        assert_eq!(sent(&env).len(), before, "{:?}", sent(&env));
+        env.c8dr("status")
+            .success()
+            .stdout_has(&format!("{other}_0"));
+
+        env.recreate_region(lost);
+        let env = env.helm_failback_steps();
+        env.c8dr("failback").success();
+        let add = format!("POST /actuator/cluster/zones/{zone}");
+        let requests = sent(&env);
+        assert_eq!(
+            requests.iter().filter(|r| **r == add).count(),
+            1,
+            "{requests:?}"
+        );
+        assert!(
+            !requests
+                .iter()
+                .any(|r| r.starts_with("PATCH /actuator/cluster")),
+            "no broker-id change on a zone-aware cluster: {requests:?}"
+        );
+        let state = env.state();
+        let body = state["requests"]
+            .as_array()
+            .and_then(|r| {
+                r.iter()
+                    .find(|r| r["method"] == "POST" && r["path"] == add.trim_start_matches("POST "))
+            })
+            .map(|r| r["body"].clone())
+            .unwrap_or_default();
+        assert_eq!(
+            body,
+            serde_json::json!({"numberOfReplicas": 2, "priority": if lost == 0 { 100 } else { 90 },
+                "brokers": (0..4).map(|n| format!("{zone}_{n}")).collect::<Vec<_>>()}),
+            "the zone as the configuration lists it"
+        );
+        env.helm("redeploy --region both").success();
+        env.c8dr("status").success().stdout_has("healthy");
+        let doc = env.c8dr("status -o json").success().json();
+        assert_eq!(doc["cluster"]["replicationFactor"], 4, "{}", doc["cluster"]);
     }
-    assert_eq!(mutations(&env), before, "nothing was sent");
 }

@@ -10,6 +10,7 @@ use super::mutation::Mutation;
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
 use crate::procedure::{Action, Fill};
+use crate::region::RegionId;
 use crate::session::Session;
 use crate::zeebe::ManagementClient;
 use crate::zeebe::brokers::{self, Selection};
@@ -17,6 +18,7 @@ use crate::zeebe::change::{Follow, Intent, baseline};
 use crate::zeebe::model::{
     BrokersPatch, ClusterPatch, ClusterTopology, PartitionsPatch, PlannedOperations,
 };
+use crate::zeebe::zones::{AddZone, InstalledZone, ZoneMap};
 
 pub(super) fn plan_lines(planned: &PlannedOperations) -> Vec<String> {
     planned
@@ -26,12 +28,59 @@ pub(super) fn plan_lines(planned: &PlannedOperations) -> Vec<String> {
         .collect()
 }
 
-/// A cluster PATCH, planned and validated by its command.
+/// What a membership change sends: a cluster PATCH by broker ids, or on a zone-aware cluster
+/// the Zones API, which removes and re-adds a whole zone (docs/zone-aware.md).
+enum Request {
+    /// `PATCH /actuator/cluster`; `force`: a forced removal (never with `add`,
+    /// docs/api-behaviour.md §1).
+    Patch { body: ClusterPatch, force: bool },
+    /// `DELETE /actuator/cluster/zones/{zone}?force=true`.
+    RemoveZone { zone: String },
+    /// `POST /actuator/cluster/zones/{zone}`.
+    AddZone { zone: String, body: AddZone },
+}
+
+impl Request {
+    async fn send(&self, mgmt: &ManagementClient, dry_run: bool) -> Result<PlannedOperations> {
+        match self {
+            Self::Patch { body, force } => mgmt.patch_cluster(body, dry_run, *force).await,
+            Self::RemoveZone { zone } => mgmt.remove_zone(zone, dry_run).await,
+            Self::AddZone { zone, body } => mgmt.add_zone(zone, body, dry_run).await,
+        }
+    }
+
+    /// The call, as a log line names it.
+    fn call(&self) -> String {
+        match self {
+            Self::Patch { force, .. } => format!(
+                "PATCH /actuator/cluster{}",
+                if *force { "?force=true" } else { "" }
+            ),
+            Self::RemoveZone { zone } => {
+                format!("DELETE /actuator/cluster/zones/{zone}?force=true")
+            }
+            Self::AddZone { zone, .. } => format!("POST /actuator/cluster/zones/{zone}"),
+        }
+    }
+
+    /// The call with its body, as the plan shows it.
+    fn shown(&self) -> String {
+        let body = match self {
+            Self::Patch { body, .. } => serde_json::to_string(body).ok(),
+            Self::RemoveZone { .. } => None,
+            Self::AddZone { body, .. } => serde_json::to_string(body).ok(),
+        };
+        match body {
+            Some(b) => format!("{} {b}", self.call()),
+            None => self.call(),
+        }
+    }
+}
+
+/// A membership change, planned and validated by its command.
 struct Patch<'a> {
     cmd: &'static str,
-    body: ClusterPatch,
-    /// `?force=true`: a forced removal (never with `add`, docs/api-behaviour.md §1).
-    force: bool,
+    request: Request,
     /// The cluster as read before: a newer change id was started after it.
     before: &'a ClusterTopology,
     intent: Intent,
@@ -53,8 +102,7 @@ impl Patch<'_> {
     ) -> Result<Outcome> {
         let Self {
             cmd,
-            body,
-            force,
+            request,
             before,
             intent,
             pending,
@@ -70,23 +118,27 @@ impl Patch<'_> {
             );
         } else if pending.is_none() {
             // The dry run goes to the lowest surviving member too: it works with the coordinator lost.
-            let planned = mgmt.patch_cluster(&body, true, force).await?;
+            let planned = request.send(mgmt, true).await?;
             prompt = Some(format!(
                 "Plan: {summary} ({} operations)",
                 planned.planned_changes.len()
             ));
-            plan.extend(plan_lines(&planned));
+            plan.extend(match mgmt.zones() {
+                Some(map) => planned
+                    .planned_changes
+                    .iter()
+                    .map(|op| op.describe_with(&|b| map.label(b)))
+                    .collect(),
+                None => plan_lines(&planned),
+            });
         }
-        let call = format!(
-            "PATCH /actuator/cluster{}",
-            if force { "?force=true" } else { "" }
-        );
+        let call = request.call();
         let mut run = Mutation::new(session, cmd, summary.clone(), plan).following(pending);
         if let Some(p) = prompt {
             run = run.prompt(p);
         }
         run.run(
-            async || mgmt.patch_cluster(&body, false, force).await.map(started),
+            async || request.send(mgmt, false).await.map(started),
             async |e| recover(session, mgmt, &call, baseline(before), &intent, e).await,
             async |follow, plan| {
                 finish(wait_for(session, mgmt, follow, &summary).await?, plan).await
@@ -134,33 +186,45 @@ pub async fn brokers_remove(
         return Ok(Outcome::new(
             CMD,
             Ending::AlreadyDone,
-            format!("none of the selected brokers is a member (members: {members:?})"),
+            format!(
+                "none of the selected brokers is a member (members: {})",
+                mgmt.names(&members)
+            ),
         )
         .with_details(json!({"members": members})));
     }
     let intent = Intent::Remove(remove.clone());
-    let summary = format!("force-remove brokers {remove:?}");
+    let (request, summary) = match mgmt.zones() {
+        Some(map) => {
+            let zone = whole_zone(map, &remove, &members)?;
+            let summary = format!("force-remove zone {zone} (brokers {})", map.labels(&remove));
+            (Request::RemoveZone { zone }, summary)
+        }
+        None => (
+            Request::Patch {
+                body: ClusterPatch {
+                    brokers: BrokersPatch {
+                        remove: remove.clone(),
+                        add: vec![],
+                    },
+                    ..Default::default()
+                },
+                force: true,
+            },
+            format!("force-remove brokers {remove:?}"),
+        ),
+    };
     let pending = follow_pending(session, &t, &intent)?;
     if pending.is_none() {
+        no_disabled_tenant(&t)?;
         removal_evidence(session, &remove, &members, skip_liveness_check).await?;
     }
-    let body = ClusterPatch {
-        brokers: BrokersPatch {
-            remove: remove.clone(),
-            add: vec![],
-        },
-        ..Default::default()
-    };
-    let plan = vec![format!(
-        "PATCH /actuator/cluster?force=true {}",
-        serde_json::to_string(&body).unwrap_or_default()
-    )];
+    let plan = vec![request.shown()];
     let finish =
         async |completed: Option<i64>, plan| removed(session, mgmt, &remove, completed, plan).await;
     Patch {
         cmd: CMD,
-        body,
-        force: true,
+        request,
         before: &t,
         intent,
         pending,
@@ -169,6 +233,49 @@ pub async fn brokers_remove(
     }
     .run(session, mgmt, finish)
     .await
+}
+
+/// On a zone-aware cluster a region's brokers leave together: the Zones API removes a whole
+/// zone. The brokers to remove must be every member of one region; that region's zone is sent.
+fn whole_zone(map: &ZoneMap, remove: &[u32], members: &[u32]) -> Result<String> {
+    let region = RegionId::of_broker(remove[0]);
+    let zone_members: Vec<u32> = members
+        .iter()
+        .copied()
+        .filter(|b| region.holds(*b))
+        .collect();
+    if remove.iter().any(|b| !region.holds(*b)) || remove != zone_members.as_slice() {
+        return Err(Error::usage(format!(
+            "the brokers are zone-aware: the Zones API removes a whole zone, every member of one \
+             region at once (members of {}: {}); select the region with --{}",
+            region.name(),
+            map.labels(&zone_members),
+            region.parity()
+        )));
+    }
+    Ok(map.require_zone(region)?.to_string())
+}
+
+/// A disabled physical tenant (8.10) still holds its partitions, and no broker holding them may
+/// leave, forcibly or not (camunda/camunda#60344): the removal would be refused half-way
+/// through the procedure. Refused before anything is sent, with what discards it.
+fn no_disabled_tenant(t: &ClusterTopology) -> Result<()> {
+    let disabled: Vec<&str> = t
+        .physical_tenants
+        .iter()
+        .filter(|p| p.disabled)
+        .map(|p| p.id.as_str())
+        .collect();
+    if disabled.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "physical tenant(s) {} are disabled but still hold partitions, so no broker holding them can \
+         leave the cluster (camunda/camunda#60344). Discard each on the management port of a surviving \
+         broker first — DELETE /actuator/cluster/physical-tenants/<id>?force=true (it keeps the \
+         tenant's data) — or enable it again in the brokers' configuration; then re-run",
+        disabled.join(", ")
+    )))
 }
 
 /// Safety of a forced removal (docs/contract.md §4 rule 2): positive evidence that every broker to remove is
@@ -214,21 +321,25 @@ async fn removed(
     let change = change_name(completed);
     if !still.is_empty() {
         return Err(Error::failed(format!(
-            "{change} completed but brokers {still:?} are still members"
+            "{change} completed but brokers {} are still members",
+            mgmt.names(&still)
         )));
     }
     Ok(Outcome::new(
         CMD,
         Ending::Done,
         format!(
-            "{change} completed: brokers {remove:?} removed; members now {:?}, replication factor {}",
-            after_t.member_ids(),
+            "{change} completed: brokers {} removed; members now {}, replication factor {}",
+            mgmt.names(remove),
+            mgmt.names(&after_t.member_ids()),
             after_t.replication_factor()
         ),
     )
     .with_plan(plan)
     .with_change(completed)
-    .with_details(json!({"members": after_t.member_ids(), "replicationFactor": after_t.replication_factor()})))
+    .with_details(
+        json!({"members": after_t.member_ids(), "replicationFactor": after_t.replication_factor()}),
+    ))
 }
 
 /// `brokers add`: re-add the recreated region's brokers with the original replication factor
@@ -242,6 +353,9 @@ pub async fn brokers_add(
     const CMD: &str = "brokers add";
     let mgmt = session.management().await?;
     let t = cluster(mgmt).await?;
+    if let Some(map) = mgmt.zones() {
+        return zone_add(session, mgmt, map, &t, &selection, replication_factor).await;
+    }
     let members = t.member_ids();
     let add = brokers::to_add(&selection, &members, cluster_size)?;
     let current_rf = t.replication_factor();
@@ -270,33 +384,175 @@ pub async fn brokers_add(
     if pending.is_none() && !add.is_empty() {
         check_running(session, &add).await?;
     }
-    let body = ClusterPatch {
-        brokers: BrokersPatch {
-            add: add.clone(),
-            remove: vec![],
+    let request = Request::Patch {
+        body: ClusterPatch {
+            brokers: BrokersPatch {
+                add: add.clone(),
+                remove: vec![],
+            },
+            partitions: PartitionsPatch {
+                replication_factor: Some(rf),
+            },
         },
-        partitions: PartitionsPatch {
-            replication_factor: Some(rf),
-        },
+        force: false,
     };
     let summary = if add.is_empty() {
         format!("set the replication factor to {rf}")
     } else {
         format!("add brokers {add:?} with replication factor {rf}")
     };
+    let plan = vec![request.shown(), rf_reason];
+    let finish = async |id: Option<i64>, plan| added(mgmt, &add, rf, id, plan).await;
+    Patch {
+        cmd: CMD,
+        request,
+        before: &t,
+        intent,
+        pending,
+        summary,
+        plan,
+    }
+    .run(session, mgmt, finish)
+    .await
+}
+
+/// The zone `brokers add` re-adds: the selected region's, with every broker the installation's
+/// configuration gives it.
+fn zone_to_add(map: &ZoneMap, selection: &Selection) -> Result<(String, InstalledZone, Vec<u32>)> {
+    let region = match selection {
+        Selection::Parity(r) => *r,
+        Selection::Ids(ids) => {
+            let region = ids.first().map(|b| RegionId::of_broker(*b));
+            match region {
+                Some(r) if ids.iter().all(|b| r.holds(*b)) => r,
+                _ => {
+                    return Err(Error::usage(
+                        "the brokers are zone-aware: the Zones API re-adds a whole zone; select \
+                         the recreated region with --odd (region 1) or --even (region 0)",
+                    ));
+                }
+            }
+        }
+    };
+    let zone = map.require_zone(region)?.to_string();
+    let installed = map.installed(&zone).cloned().ok_or_else(|| {
+        Error::refused(format!(
+            "the configuration lists no zone {zone} under camunda.cluster.partitioning.zone-aware.zones: \
+             its brokers, replicas and priority cannot be read, and c8dr does not guess them"
+        ))
+    })?;
+    let add: Vec<u32> = (0..installed.brokers)
+        .map(|n| n * 2 + region.index() as u32)
+        .collect();
+    if let Selection::Ids(ids) = selection
+        && ids != &add
+    {
+        return Err(Error::usage(format!(
+            "the brokers are zone-aware: zone {zone} is re-added with all its brokers ({})",
+            map.labels(&add)
+        )));
+    }
+    Ok((zone, installed, add))
+}
+
+/// The zone is back already (a re-run): the outcome; or in the layout without its brokers, a
+/// state the Zones API cannot repair: refused.
+fn zone_back(
+    map: &ZoneMap,
+    t: &ClusterTopology,
+    zone: &str,
+    add: &[u32],
+) -> Result<Option<Outcome>> {
+    const CMD: &str = "brokers add";
+    let members = t.member_ids();
+    if !t.partitioning.as_ref().is_some_and(|p| p.has_zone(zone)) {
+        return Ok(None);
+    }
+    let missing: Vec<u32> = add
+        .iter()
+        .copied()
+        .filter(|b| !members.contains(b))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::refused(format!(
+            "zone {zone} is in the cluster's layout but brokers {} are not members: the Zones API \
+             re-adds only a zone it no longer has (removed by broker ids rather than by zone?); \
+             see docs/zone-aware.md",
+            map.labels(&missing)
+        )));
+    }
+    let rf = t.replication_factor();
+    Ok(Some(
+        Outcome::new(
+            CMD,
+            Ending::AlreadyDone,
+            format!(
+                "zone {zone} is in the cluster with brokers {} (replication factor {rf})",
+                map.labels(add)
+            ),
+        )
+        .with_details(json!({"members": members, "replicationFactor": rf, "zone": zone})),
+    ))
+}
+
+/// `brokers add` on a zone-aware cluster: the recreated region's zone goes back into the
+/// cluster with the Zones API, with the brokers, replicas and priority the installation's
+/// configuration gives it (the cluster forgot them when the forced removal dropped the zone).
+/// The replication factor follows: the sum of the zones' replicas.
+async fn zone_add(
+    session: &Session,
+    mgmt: &ManagementClient,
+    map: &ZoneMap,
+    t: &ClusterTopology,
+    selection: &Selection,
+    replication_factor: Option<u32>,
+) -> Result<Outcome> {
+    const CMD: &str = "brokers add";
+    let (zone, installed, add) = zone_to_add(map, selection)?;
+    let current_rf = t.replication_factor();
+    if let Some(done) = zone_back(map, t, &zone, &add)? {
+        return Ok(done);
+    }
+    let rf = current_rf + installed.replicas;
+    if let Some(stated) = replication_factor
+        && stated != rf
+    {
+        return Err(Error::usage(format!(
+            "the brokers are zone-aware: the replication factor is the sum of the zones' replicas, \
+             {rf} once zone {zone} is back with its {} (--replication-factor {stated} cannot be set)",
+            installed.replicas
+        )));
+    }
+    let intent = Intent::Add(add.clone());
+    let pending = follow_pending(session, t, &intent)?;
+    if pending.is_none() {
+        check_running(session, &add).await?;
+    }
+    let request = Request::AddZone {
+        zone: zone.clone(),
+        body: AddZone {
+            number_of_replicas: installed.replicas,
+            priority: installed.priority,
+            brokers: add.iter().map(|b| map.label(*b)).collect(),
+        },
+    };
+    let summary = format!(
+        "re-add zone {zone} (brokers {}) with {} replicas: replication factor {rf}",
+        map.labels(&add),
+        installed.replicas
+    );
     let plan = vec![
+        request.shown(),
         format!(
-            "PATCH /actuator/cluster {}",
-            serde_json::to_string(&body).unwrap_or_default()
+            "zone {zone}: {} brokers, {} replicas, priority {} (the installation's configuration)",
+            installed.brokers, installed.replicas, installed.priority
         ),
-        rf_reason,
     ];
     let finish = async |id: Option<i64>, plan| added(mgmt, &add, rf, id, plan).await;
     Patch {
         cmd: CMD,
-        body,
-        force: false,
-        before: &t,
+        request,
+        before: t,
         intent,
         pending,
         summary,
@@ -343,8 +599,8 @@ async fn added(
     let after = mgmt.cluster().await?;
     if after.replication_factor() != rf || add.iter().any(|b| !after.member_ids().contains(b)) {
         return Err(Error::failed(format!(
-            "{change} completed but the cluster has members {:?} and replication factor {} (expected {rf})",
-            after.member_ids(),
+            "{change} completed but the cluster has members {} and replication factor {} (expected {rf})",
+            mgmt.names(&after.member_ids()),
             after.replication_factor()
         )));
     }
@@ -352,8 +608,8 @@ async fn added(
         CMD,
         Ending::Done,
         format!(
-            "{change} completed: members {:?}, replication factor {rf}",
-            after.member_ids()
+            "{change} completed: members {}, replication factor {rf}",
+            mgmt.names(&after.member_ids())
         ),
     )
     .with_plan(plan)

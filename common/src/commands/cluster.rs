@@ -102,6 +102,9 @@ pub(crate) fn cluster_from_topology(topo: &Topology) -> ClusterTopology {
             completed_at: None,
         }),
         pending_change: None,
+        // Neither shows in /v2/topology.
+        partitioning: None,
+        physical_tenants: vec![],
     }
 }
 

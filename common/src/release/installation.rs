@@ -93,9 +93,8 @@ pub struct Judgement {
 }
 
 /// The runbook for what the parity procedure must not be run on.
-const ZONES_RUNBOOK: &str = "zone-aware clusters fail over through the Zones API \
-     (DELETE /actuator/cluster/zones/{zone}?force=true, later POST /actuator/cluster/zones/{zone}); \
-     follow Camunda's zone-aware dual-region procedure for your release";
+const ZONES_RUNBOOK: &str = "a cluster of three or more zones needs no forced removal: \
+     follow Camunda's Multi-Region runbook for your release";
 const RDBMS_RUNBOOK: &str = "follow Camunda's Multi-Region RDBMS runbook: the dual-region \
      procedure copies Elasticsearch/OpenSearch and must not be run on RDBMS secondary storage";
 
@@ -220,12 +219,29 @@ impl Installation {
             }
         };
         if let Some(BrokerIdentity::ZoneAware { zones }) = &self.identity {
-            j.refusal = Some(format!(
-                "the brokers are zone-aware (zones {}): the parity procedure must not be run on \
-                 them; {ZONES_RUNBOOK}",
+            if !facts.zone_aware_brokers {
+                j.refusal = Some(format!(
+                    "the brokers are zone-aware (zones {}) but Camunda {} has no zone-aware \
+                     brokers: c8dr does not guess what they are",
+                    zones.join(", "),
+                    facts.line
+                ));
+                return j;
+            }
+            if zones.len() > 2 {
+                j.refusal = Some(format!(
+                    "the brokers run in {} zones ({}): the dual-region procedure is for two; \
+                     {ZONES_RUNBOOK}",
+                    zones.len(),
+                    zones.join(", ")
+                ));
+                return j;
+            }
+            j.notes.push(format!(
+                "zone-aware brokers (zones {}): the forced removal and the re-add go through the \
+                 Zones API instead of broker ids (docs/zone-aware.md)",
                 zones.join(", ")
             ));
-            return j;
         }
         let storage: BTreeSet<&str> = self
             .regions
@@ -393,13 +409,29 @@ mod tests {
     }
 
     #[test]
-    fn zone_aware_and_rdbms_installations_are_refused_with_the_runbook() {
+    fn two_zones_on_8_10_are_supported_more_zones_or_older_releases_and_rdbms_are_refused() {
+        let two = BrokerIdentity::ZoneAware {
+            zones: vec!["us-east1".into(), "eu-west1".into()],
+        };
         let mut zoned = install(&["8.10.1"]);
-        zoned.identity = Some(BrokerIdentity::ZoneAware {
-            zones: vec!["region-0".into(), "region-1".into()],
+        zoned.identity = Some(two.clone());
+        let j = zoned.judge(false);
+        assert!(j.facts().is_ok(), "{:?}", j.refusal);
+        assert!(
+            j.notes.iter().any(|n| n.contains("Zones API")),
+            "{:?}",
+            j.notes
+        );
+        let mut three = zoned.clone();
+        three.identity = Some(BrokerIdentity::ZoneAware {
+            zones: vec!["a".into(), "b".into(), "c".into()],
         });
-        let e = zoned.judge(false).facts().expect_err("zones");
-        assert!(e.to_string().contains("/actuator/cluster/zones/"), "{e}");
+        let e = three.judge(false).facts().expect_err("three zones");
+        assert!(e.to_string().contains("3 zones"), "{e}");
+        let mut older = install(&["8.9.4"]);
+        older.identity = Some(two);
+        let e = older.judge(false).facts().expect_err("8.9 has no zones");
+        assert!(e.to_string().contains("no zone-aware"), "{e}");
         let mut rdbms = install(&["8.10.1"]);
         if let Some(r) = rdbms.regions[0].as_mut() {
             r.secondary_storage = Some("rdbms".into());

@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::model::{ClusterPatch, ClusterTopology, ExporterStatus, PlannedOperations};
+use super::zones::{AddZone, ZoneMap, has_zone_ids};
 use crate::error::{Error, Result};
 use crate::http::{Answer, JsonClient, Retry};
 
@@ -20,9 +21,27 @@ pub fn coordinator_unreachable(e: &Error) -> bool {
 #[derive(Debug, Clone)]
 pub struct ManagementClient {
     http: JsonClient,
+    /// Zone-aware brokers: which region runs which zone (ids are translated at the wire).
+    zones: Option<ZoneMap>,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, body: Value) -> Result<T> {
+/// Read a document, zone ids first rewritten to c8dr's broker numbers ([`ZoneMap`]).
+pub(super) fn decode_with<T: serde::de::DeserializeOwned>(
+    zones: Option<&ZoneMap>,
+    what: &str,
+    mut body: Value,
+) -> Result<T> {
+    match zones {
+        Some(map) => map.normalise(&mut body)?,
+        None if has_zone_ids(&body) => {
+            return Err(Error::refused(format!(
+                "the {what} names zone-aware brokers (<zone>_<n>), but which region runs which zone \
+                 could not be read here: the orchestration pods carry no camunda.io/zone label, or \
+                 the region is unknown (set REGION_SURVIVING or pass --region)"
+            )));
+        }
+        None => {}
+    }
     serde_json::from_value(body)
         .map_err(|e| Error::failed(format!("unexpected {what} response from the gateway: {e}")))
 }
@@ -82,7 +101,67 @@ pub fn exporting_result(answer: &Answer) -> Result<()> {
 
 impl ManagementClient {
     pub fn new(http: JsonClient) -> Self {
-        Self { http }
+        Self { http, zones: None }
+    }
+
+    /// The client of a zone-aware cluster.
+    pub fn with_zones(mut self, zones: Option<ZoneMap>) -> Self {
+        self.zones = zones;
+        self
+    }
+
+    /// Which region runs which zone (`None`: numbered brokers, or not read).
+    pub fn zones(&self) -> Option<&ZoneMap> {
+        self.zones.as_ref()
+    }
+
+    /// Brokers as the user knows them: `[1, 3]`, or `us-east1_0, us-east1_1` when zone-aware.
+    pub fn names(&self, brokers: &[u32]) -> String {
+        match &self.zones {
+            Some(map) => map.labels(brokers),
+            None => format!("{brokers:?}"),
+        }
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, what: &str, body: Value) -> Result<T> {
+        decode_with(self.zones.as_ref(), what, body)
+    }
+
+    /// `DELETE /actuator/cluster/zones/{zone}?force=true[&dryRun=true]`: the forced removal of
+    /// a lost zone's brokers, which also drops the zone from the cluster's layout. `force` is
+    /// always sent: from 8.10.0-rc1 the default is a drain that needs the zone's brokers
+    /// running (camunda/camunda#63246); before it the removal was always forced.
+    pub async fn remove_zone(&self, zone: &str, dry_run: bool) -> Result<PlannedOperations> {
+        let a = self
+            .http
+            .expect_ok(
+                Method::DELETE,
+                &format!("/actuator/cluster/zones/{zone}"),
+                &flags(dry_run, true),
+                None,
+            )
+            .await?;
+        self.decode("zone removal", a.body)
+    }
+
+    /// `POST /actuator/cluster/zones/{zone}`: re-add a zone a forced removal dropped.
+    pub async fn add_zone(
+        &self,
+        zone: &str,
+        body: &AddZone,
+        dry_run: bool,
+    ) -> Result<PlannedOperations> {
+        let body = serde_json::to_value(body).map_err(|e| Error::failed(e.to_string()))?;
+        let a = self
+            .http
+            .expect_ok(
+                Method::POST,
+                &format!("/actuator/cluster/zones/{zone}"),
+                &flags(dry_run, false),
+                Some(&body),
+            )
+            .await?;
+        self.decode("zone re-add", a.body)
     }
 
     pub fn base_url(&self) -> &url::Url {
@@ -94,7 +173,7 @@ impl ManagementClient {
             .http
             .expect_ok(Method::GET, "/actuator/cluster", &[], None)
             .await?;
-        decode("cluster", a.body)
+        self.decode("cluster", a.body)
     }
 
     /// `GET /actuator/cluster` with at most one retry: for loops that poll anyway and fall back
@@ -113,7 +192,7 @@ impl ManagementClient {
             .expect_ok(Method::GET, "/actuator/cluster", &[], None)
             .await
         {
-            Ok(a) => decode("cluster", a.body),
+            Ok(a) => self.decode("cluster", a.body),
             Err(e @ Error::Unreachable { .. }) => {
                 tracing::debug!(error = %e, "cluster read failed in transport; retrying");
                 self.cluster().await
@@ -138,7 +217,7 @@ impl ManagementClient {
                 Some(&body),
             )
             .await?;
-        decode("cluster change", a.body)
+        self.decode("cluster change", a.body)
     }
 
     pub async fn cancel_change(&self, id: i64) -> Result<()> {
@@ -158,7 +237,7 @@ impl ManagementClient {
             .http
             .expect_ok(Method::GET, "/actuator/exporters", &[], None)
             .await?;
-        decode("exporters", a.body)
+        self.decode("exporters", a.body)
     }
 
     pub async fn exporter_disable(&self, id: &str) -> Result<PlannedOperations> {
@@ -171,7 +250,7 @@ impl ManagementClient {
                 None,
             )
             .await?;
-        decode("exporter change", a.body)
+        self.decode("exporter change", a.body)
     }
 
     pub async fn exporter_enable(
@@ -189,7 +268,7 @@ impl ManagementClient {
                 body.as_ref(),
             )
             .await?;
-        decode("exporter change", a.body)
+        self.decode("exporter change", a.body)
     }
 
     pub async fn exporting_pause(&self, soft: bool) -> Result<()> {

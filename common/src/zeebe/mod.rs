@@ -6,6 +6,7 @@ pub mod management;
 pub mod model;
 pub mod partitions;
 pub mod rest;
+pub mod zones;
 
 pub use management::ManagementClient;
 pub use rest::{RestAuth, RestClient};

@@ -17,6 +17,28 @@ pub struct ClusterTopology {
     /// Absent when no change runs (docs/api-behaviour.md §1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_change: Option<PendingChange>,
+    /// The zone layout of a zone-aware cluster ([`super::zones::Partitioning`]).
+    #[serde(
+        default,
+        alias = "partitionDistribution",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partitioning: Option<super::zones::Partitioning>,
+    /// 8.10's physical tenants; absent on a cluster that has only the default one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub physical_tenants: Vec<PhysicalTenant>,
+}
+
+/// `physicalTenants[]` of `GET /actuator/cluster`: a tenant removed from the brokers'
+/// configuration is kept, `disabled: true` and without `routing` (camunda/camunda PR #60102),
+/// and still holds its partitions, so no broker holding them can leave (camunda/camunda#60344)
+/// until it is discarded (`DELETE /actuator/cluster/physical-tenants/{id}`, PR #60571).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhysicalTenant {
+    pub id: String,
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 impl ClusterTopology {
@@ -142,28 +164,37 @@ impl Operation {
     /// forced `BROKER_REMOVE` names the removed broker in `brokers` and a surviving executor in
     /// `brokerId`, so the removed broker is shown first (docs/api-behaviour.md §1 "Plan shape").
     pub fn describe(&self) -> String {
+        self.describe_with(&|b| b.to_string())
+    }
+
+    /// [`Self::describe`] with brokers named by `name` (zone-aware ids).
+    pub fn describe_with(&self, name: &dyn Fn(u32) -> String) -> String {
         if self.operation == "BROKER_REMOVE"
             && let Some(removed) = self.brokers.as_deref().filter(|b| !b.is_empty())
         {
             let ids = removed
                 .iter()
-                .map(u32::to_string)
+                .map(|b| name(*b))
                 .collect::<Vec<_>>()
                 .join(", ");
             return match self.broker_id {
-                Some(by) => format!("BROKER_REMOVE broker {ids} (executed by broker {by})"),
+                Some(by) => format!(
+                    "BROKER_REMOVE broker {ids} (executed by broker {})",
+                    name(by)
+                ),
                 None => format!("BROKER_REMOVE broker {ids}"),
             };
         }
         let mut s = self.operation.clone();
         if let Some(b) = self.broker_id {
-            s.push_str(&format!(" broker {b}"));
+            s.push_str(&format!(" broker {}", name(b)));
         }
         if let Some(p) = self.partition_id {
             s.push_str(&format!(" partition {p}"));
         }
         if let Some(bs) = &self.brokers {
-            s.push_str(&format!(" onto {bs:?}"));
+            let named: Vec<String> = bs.iter().map(|b| name(*b)).collect();
+            s.push_str(&format!(" onto [{}]", named.join(", ")));
         }
         if let Some(e) = &self.exporter_id {
             s.push_str(&format!(" exporter {e}"));

@@ -115,6 +115,7 @@ pub struct RestClient {
     http: JsonClient,
     auth: RestAuth,
     timeout: Duration,
+    zones: Option<super::zones::ZoneMap>,
 }
 
 /// Hide the client secret (by value) and anything secret-looking (URL userinfo, `secret=…`,
@@ -149,6 +150,7 @@ impl RestClient {
             http,
             auth,
             timeout,
+            zones: None,
         }
     }
 
@@ -198,10 +200,15 @@ impl RestClient {
         }
     }
 
+    /// The client of a zone-aware cluster (zone ids are translated at the wire).
+    pub fn with_zones(mut self, zones: Option<super::zones::ZoneMap>) -> Self {
+        self.zones = zones;
+        self
+    }
+
     pub async fn topology(&self) -> Result<Topology> {
         let body = self.topology_document().await?;
-        serde_json::from_value(body)
-            .map_err(|e| Error::failed(format!("unexpected /v2/topology response: {e}")))
+        super::management::decode_with(self.zones.as_ref(), "/v2/topology", body)
     }
 
     /// `GET /v2/topology` as the gateway sent it: what the releases add (8.10's string

@@ -55,6 +55,8 @@ pub(super) struct RegionProbe {
     topology: Option<Topology>,
     configured_rf: Option<u32>,
     cluster_size: Option<u32>,
+    /// Zone-aware brokers: which region runs which zone (brokers shown by their zone ids).
+    zones: Option<crate::zeebe::zones::ZoneMap>,
     obs: RegionObservation,
 }
 
@@ -68,6 +70,7 @@ impl RegionProbe {
             topology: None,
             configured_rf: None,
             cluster_size: None,
+            zones: None,
             obs: RegionObservation::default(),
         }
     }
@@ -299,6 +302,9 @@ async fn read_services(
         Ok(crate::commands::pause_state::observe_region(session).await)
     });
     let (mgmt, rest, es, exporting) = tokio::join!(mgmt, rest, es, exporting);
+    if let Ok(m) = session.management().await {
+        probe.zones = m.zones().cloned();
+    }
     if let Ok(x) = exporting {
         // A member that answered `{}` (its own partition query timed out) is unread, not
         // "nothing to check": judged against the configuration read at the same time.
@@ -391,6 +397,7 @@ impl<'a> Evidence<'a> {
             self.topology,
             self.configured_rf,
             self.cluster_size,
+            p.zones.as_ref(),
         ))
     }
 

@@ -313,7 +313,7 @@ fn broker_row(b: &super::view::BrokerView) -> Vec<String> {
         format!("{unhealthy} unhealthy")
     };
     vec![
-        b.id.to_string(),
+        b.broker_id.clone().unwrap_or_else(|| b.id.to_string()),
         b.region.clone(),
         if b.member { "yes" } else { "no" }.into(),
         match b.reachable {
@@ -530,6 +530,7 @@ mod tests {
             Some(&topology),
             Some(4),
             Some(4),
+            None,
         );
         assert_eq!(v.view, "v2-topology");
         assert_eq!(v.members, vec![0, 2]);

@@ -148,6 +148,8 @@ pub struct BrokerView {
     /// `nodeId`, as in `topology` and `/v2/topology`.
     #[serde(rename = "nodeId")]
     pub id: u32,
+    /// The broker's id as a zone-aware cluster names it (`<zone>_<n>`); `None` when numbered.
+    pub broker_id: Option<String>,
     pub region: String,
     /// A member of the cluster configuration (`/actuator/cluster`).
     pub member: bool,
@@ -192,6 +194,7 @@ pub(super) fn cluster_view(
     topology: Option<&Topology>,
     configured_rf: Option<u32>,
     cluster_size: Option<u32>,
+    zones: Option<&crate::zeebe::zones::ZoneMap>,
 ) -> ClusterView {
     let mut ids: BTreeSet<u32> = cluster.member_ids().into_iter().collect();
     if let Some(n) = cluster_size {
@@ -228,6 +231,7 @@ pub(super) fn cluster_view(
             };
             BrokerView {
                 id,
+                broker_id: zones.map(|z| z.label(id)),
                 region: RegionId::of_broker(id).to_string(),
                 member: member.is_some(),
                 reachable: topology.map(|_| listed.is_some()),
