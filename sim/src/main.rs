@@ -142,6 +142,10 @@ struct ReleaseArgs {
     /// `camunda.data.secondary-storage.type` rendered into application.yaml
     #[arg(long, value_parser = parse_secondary_storage, default_value = "elasticsearch")]
     secondary_storage: c8dr_sim::SecondaryStorage,
+    /// A physical tenant removed from the configuration, kept disabled by the cluster and
+    /// blocking every broker removal until discarded (8.10 only)
+    #[arg(long, value_name = "ID")]
+    disabled_tenant: Option<String>,
 }
 
 impl ReleaseArgs {
@@ -152,9 +156,16 @@ impl ReleaseArgs {
                 self.camunda
             );
         }
+        if self.disabled_tenant.is_some() && !self.camunda.has_change_query() {
+            anyhow::bail!(
+                "--disabled-tenant needs --camunda 8.10: Camunda {} has no physical tenants",
+                self.camunda
+            );
+        }
         Ok(SimConfig {
             camunda: self.camunda,
             zone_aware: self.zone_aware,
+            disabled_tenant: self.disabled_tenant.clone(),
             secondary_storage: self.secondary_storage,
             ..cfg
         })

@@ -529,3 +529,67 @@ async fn the_zones_api_removes_and_adds_a_zones_brokers() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_disabled_physical_tenant_blocks_every_removal_until_it_is_discarded() {
+    let w = SharedWorld::new(World::healthy(SimConfig {
+        disabled_tenant: Some("tenanta".into()),
+        ..cfg(CamundaRelease::V8_10)
+    }));
+    let (_, cluster) = gateway(
+        &w,
+        GatewayPort::Management,
+        req("GET", "/actuator/cluster", None),
+    )
+    .await;
+    assert_eq!(
+        cluster["physicalTenants"][1],
+        json!({"id": "tenanta", "disabled": true})
+    );
+    assert!(
+        cluster.get("lastChange").is_none() && cluster.get("version").is_none(),
+        "{cluster}"
+    );
+    w.lock().lose_region(1);
+    let force = |r: SimRequest| SimRequest {
+        query: vec![("force".into(), "true".into())],
+        ..r
+    };
+    let (status, body) = gateway(
+        &w,
+        GatewayPort::Management,
+        force(req(
+            "PATCH",
+            "/actuator/cluster",
+            Some(json!({"brokers": {"remove": [1, 3, 5, 7]}})),
+        )),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.to_string().contains("still has partitions assigned"),
+        "{body}"
+    );
+    let (status, _) = gateway(
+        &w,
+        GatewayPort::Management,
+        force(req(
+            "DELETE",
+            "/actuator/cluster/physical-tenants/tenanta",
+            None,
+        )),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (status, body) = gateway(
+        &w,
+        GatewayPort::Management,
+        force(req(
+            "PATCH",
+            "/actuator/cluster",
+            Some(json!({"brokers": {"remove": [1, 3, 5, 7]}})),
+        )),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+}

@@ -29,6 +29,9 @@ pub struct SimConfig {
     /// Opt-in, 8.10 only: zone-aware brokers with string ids `<zone>_<index>` (zones
     /// see `release::zone_name`, chart PR camunda/camunda-platform-helm#6949).
     pub zone_aware: bool,
+    /// 8.10: a physical tenant removed from the brokers' configuration, which the cluster keeps
+    /// as disabled and which still holds partitions ([`crate::zeebe::tenants`]).
+    pub disabled_tenant: Option<String>,
     /// `camunda.data.secondary-storage.type` rendered into application.yaml (elasticsearch by
     /// default; rdbms selectable so a client's refusal can be tested).
     pub secondary_storage: SecondaryStorage,
@@ -143,6 +146,7 @@ impl Default for SimConfig {
             release: "camunda".into(),
             camunda: CamundaRelease::default(),
             zone_aware: false,
+            disabled_tenant: None,
             secondary_storage: SecondaryStorage::default(),
             namespaces: ["camunda-region0".into(), "camunda-region1".into()],
             cluster_size: 8,

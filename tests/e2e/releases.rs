@@ -183,3 +183,24 @@ fn a_zone_aware_cluster_fails_over_and_back_through_the_zones_api() {
         assert_eq!(doc["cluster"]["replicationFactor"], 4, "{}", doc["cluster"]);
     }
 }
+
+/// A physical tenant removed from the configuration stays in the cluster, disabled, holding
+/// partitions: every removal is refused by the cluster (camunda/camunda#60344). c8dr refuses
+/// the failover before sending anything and names what discards the tenant; it does not
+/// discard it itself.
+#[test]
+fn a_disabled_physical_tenant_refuses_the_failover_before_any_change() {
+    let env = TestEnv::builder()
+        .camunda("8.10")
+        .config(|c| c.disabled_tenant = Some("tenanta".into()))
+        .start()
+        .scripted();
+    env.lose_region(1);
+    for line in ["failover", "brokers remove --odd", "brokers remove --odd --dry-run"] {
+        env.c8dr(line)
+            .code(3)
+            .stderr_has("tenanta")
+            .stderr_has("DELETE /actuator/cluster/physical-tenants/<id>?force=true");
+    }
+    assert!(sent(&env).is_empty(), "{:?}", sent(&env));
+}

@@ -279,6 +279,11 @@ fn route(w: &mut World, req: &SimRequest, path: &str, now: Instant) -> Response<
         ("DELETE", p) if zones::served(w) && p.starts_with(ZONES_PATH) => {
             zones::remove(w, req.flag("dryRun"), req.flag("force"), p, now)
         }
+        ("DELETE", p)
+            if w.cfg.camunda.has_change_query() && p.starts_with(super::tenants::TENANTS_PATH) =>
+        {
+            super::tenants::discard(w, p, req.flag("dryRun"))
+        }
         ("POST", p) if zones::served(w) && p.starts_with(ZONES_PATH) => match req.json_body() {
             Ok(body) => zones::add(w, req.flag("dryRun"), &body, p, now),
             Err(_) => message(400, "Failed to parse request body"),
@@ -467,6 +472,9 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
         if w.zeebe.pending.is_some() {
             return message(409, "Another topology change is in progress");
         }
+        if let Some(refused) = super::tenants::blocks_removal(w, &remove) {
+            return refused;
+        }
         return match w.zeebe.plan_force_remove(&remove) {
             Ok(ops) => submit(w, ops, req.flag("dryRun"), now),
             Err(e) => message(400, e),
@@ -500,6 +508,16 @@ fn patch_cluster(w: &mut World, req: &SimRequest, now: Instant) -> Response<Body
         }
     }
     target.sort_unstable();
+    let leaving: Vec<u32> = w
+        .zeebe
+        .members
+        .keys()
+        .copied()
+        .filter(|b| !target.contains(b))
+        .collect();
+    if let Some(refused) = super::tenants::blocks_removal(w, &leaving) {
+        return refused;
+    }
     // Without `replicationFactor` the current (possibly lowered) factor is kept.
     let rf = rf.unwrap_or_else(|| w.zeebe.replication_factor());
     match w.zeebe.plan_scale(&target, rf) {

@@ -8,6 +8,7 @@
 pub mod http;
 pub mod leaders;
 pub mod partitions;
+pub mod tenants;
 pub mod zones;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -136,6 +137,8 @@ pub struct Zeebe {
     pub leadership: leaders::Leadership,
     /// The persisted zone layout of a zone-aware cluster (`None`: numbered brokers).
     pub zones: Option<Vec<zones::ZoneSpec>>,
+    /// A disabled physical tenant still holding partitions (8.10, [`tenants`]).
+    pub disabled_tenant: Option<String>,
 }
 
 pub fn now_rfc3339() -> String {
@@ -227,6 +230,10 @@ impl Zeebe {
             leadership: leaders::Leadership::default(),
             zones: (cfg.broker_ids() == BrokerIds::Zoned)
                 .then(|| zones::initial_layout(cfg.replication_factor)),
+            disabled_tenant: cfg
+                .disabled_tenant
+                .clone()
+                .filter(|_| cfg.camunda.has_change_query()),
         }
     }
 
@@ -679,6 +686,7 @@ impl Zeebe {
             pause_file_corrupted: false,
             leadership: self.leadership.clone(),
             zones: self.zones.clone(),
+            disabled_tenant: self.disabled_tenant.clone(),
         };
         for op in ops {
             copy.apply(op);
@@ -712,6 +720,9 @@ impl Zeebe {
                 "completed": self.completed_json(&p.completed),
                 "pending": p.pending.iter().map(|op| self.operation_json(op)).collect::<Vec<_>>(),
             });
+        }
+        if let Some(t) = &self.disabled_tenant {
+            tenants::multi_tenant(&mut out, t);
         }
         out
     }

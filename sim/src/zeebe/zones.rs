@@ -132,6 +132,9 @@ pub fn remove(
     if w.zeebe.pending.is_some() {
         return message(409, "Another topology change is in progress");
     }
+    if let Some(refused) = super::tenants::blocks_removal(w, &remove) {
+        return refused;
+    }
     let remaining: Vec<ZoneSpec> = layout.into_iter().filter(|z| z.name != zone).collect();
     let plan = if force {
         w.zeebe.plan_force_remove(&remove)
