@@ -108,9 +108,13 @@ fn the_8_10_server_dry_run_shows_the_gateways_plan_and_moves_nothing() {
 fn a_pending_change_or_missing_credentials_refuse_before_anything_is_sent() {
     let mut env = TestEnv::start().scripted();
     env.lose_region(1);
-    // The lost region's brokers never apply their part: the change stays pending.
-    env.c8dr("exporters disable camundaregion1 --no-wait")
-        .success();
+    {
+        // A change stuck on an unreachable broker (what a non-forced removal of a lost broker
+        // does): it stays pending.
+        let mut w = env.sim.world().lock();
+        let ops = w.zeebe.plan_scale(&[0, 2, 4, 6], 2).expect("plan");
+        w.zeebe.start_change(ops, tokio::time::Instant::now());
+    }
     env.c8dr("rebalance --yes")
         .code(3)
         .stderr_has("is in progress");

@@ -196,7 +196,11 @@ fn a_disabled_physical_tenant_refuses_the_failover_before_any_change() {
         .start()
         .scripted();
     env.lose_region(1);
-    for line in ["failover", "brokers remove --odd", "brokers remove --odd --dry-run"] {
+    for line in [
+        "failover",
+        "brokers remove --odd",
+        "brokers remove --odd --dry-run",
+    ] {
         env.c8dr(line)
             .code(3)
             .stderr_has("tenanta")

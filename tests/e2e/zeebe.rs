@@ -160,6 +160,32 @@ fn removing_live_brokers_is_refused_with_exit_3() {
     );
 }
 
+/// An exporter change waits for every member: sent while the lost region's brokers are still
+/// members, it would never complete and would then block the failover's forced removal. The
+/// procedure's order (remove the brokers, then disable their exporter) is enforced.
+#[test]
+fn an_exporter_change_while_lost_brokers_are_members_is_refused_naming_the_removal() {
+    let env = TestEnv::start();
+    env.lose_region(1);
+    for line in [
+        "exporters disable camundaregion1 --yes",
+        "exporters disable camundaregion0 --yes",
+    ] {
+        env.c8dr_direct(0, line)
+            .code(3)
+            .stderr_has("[1, 3, 5, 7] are unreachable")
+            .stderr_has("brokers remove --odd");
+    }
+    assert_eq!(
+        count(&env.state(), "POST", "/actuator/exporters/"),
+        0,
+        "nothing was sent"
+    );
+    env.c8dr_direct(0, "brokers remove --odd --yes").success();
+    env.c8dr_direct(0, "exporters disable camundaregion1 --yes")
+        .success();
+}
+
 #[test]
 fn a_pending_change_is_reported_instead_of_racing_it() {
     let env = TestEnv::start();

@@ -196,6 +196,42 @@ fn disable_safety(
     Ok(warnings)
 }
 
+/// An exporter change is applied by every member for its partitions: a member that is down
+/// never applies it, and the change never completes (it then blocks the forced removal that
+/// would take the member out). So a lost region's brokers are removed first, as the procedure's
+/// order says. Judged from `/v2/topology` when it can be read; without it, not known (the
+/// procedure's own order is then the operator's).
+async fn all_members_reachable(
+    session: &Session,
+    mgmt: &ManagementClient,
+    t: &crate::zeebe::model::ClusterTopology,
+) -> Result<()> {
+    let Ok(rest) = session.rest().await else {
+        return Ok(());
+    };
+    let Ok(topology) = rest.topology().await else {
+        return Ok(());
+    };
+    let reachable = topology.reachable();
+    let down: Vec<u32> = t
+        .member_ids()
+        .into_iter()
+        .filter(|b| !reachable.contains(b))
+        .collect();
+    if down.is_empty() {
+        return Ok(());
+    }
+    let remove = crate::procedure::Action::RemoveBrokers.step();
+    Err(Error::refused(format!(
+        "members {} are unreachable (absent from /v2/topology): an exporter change is applied by \
+         every member and would never complete, and then block the failover. Remove the lost \
+         brokers first ({}: kubectl c8dr brokers remove --{}), or bring them back",
+        mgmt.names(&down),
+        remove.named(),
+        crate::region::RegionId::of_broker(down[0]).parity()
+    )))
+}
+
 /// What an enable or disable does, in one line.
 fn exporter_summary(id: &str, enable: bool, initialize_from: Option<&str>, status: &str) -> String {
     let verb = if enable { "enable" } else { "disable" };
@@ -264,6 +300,9 @@ pub async fn exporter_set_with(
         true => vec![],
         false => disable_safety(session, id, &others, allow_no_exporter)?,
     };
+    if pending.is_none() {
+        all_members_reachable(session, mgmt, &t).await?;
+    }
     let call = exporter_call(id, enable, initialize_from);
     let summary = exporter_summary(id, enable, initialize_from, &current.status);
     let mut plan = warnings.clone();
