@@ -137,11 +137,29 @@ fn a_region_without_member_brokers_refuses() {
 #[test]
 fn leaders_that_cannot_move_end_in_a_timeout_naming_what_was_awaited() {
     let env = failed_back("8.9");
-    // Broker 1, a primary, stops: the gateway's request reaches it not, its partitions keep
-    // their leaders in region0 (the management endpoint gives no feedback to say so).
-    env.sim.world().lock().faults.stopped_brokers.insert(1);
+    // Leaders take longer to move than the command may wait (a slow election: the management
+    // endpoint gives no feedback to say so). A stopped primary is refused before anything is
+    // sent instead (`a_rebalance_with_unreachable_members_is_refused_before_anything_is_sent`).
+    env.sim.world().lock().cfg.operation_duration = std::time::Duration::from_secs(30);
     env.c8dr("rebalance --yes --timeout 1s")
         .code(4)
         .stderr_has("every partition to be led by its primary");
     assert_eq!(applied(&env), 1, "sent once, never again");
+}
+
+/// A member the gateway cannot reach (a lost region before its failover) cannot lead: the
+/// rebalance is refused before anything is sent, dry run included.
+#[test]
+fn a_rebalance_with_unreachable_members_is_refused_before_anything_is_sent() {
+    for release in ["8.8", "8.10"] {
+        let env = TestEnv::builder().camunda(release).start().scripted();
+        env.lose_region(1);
+        for line in ["rebalance --yes", "rebalance --dry-run"] {
+            env.c8dr(line)
+                .code(3)
+                .stderr_has("unreachable")
+                .stderr_has("fail over first");
+        }
+        assert_eq!(applied(&env), 0, "{release}");
+    }
 }

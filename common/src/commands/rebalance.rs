@@ -189,6 +189,22 @@ async fn gather(session: &Session) -> Result<Evidence> {
         .topology()
         .await
         .map_err(|e| denied(e, "GET /v2/topology"))?;
+    // Leaders move only between running brokers: a member the gateway does not list is a lost
+    // region (before its failover) or a broker down; a rebalance would name it as a leader.
+    let reachable = topology.reachable();
+    let down: Vec<u32> = members
+        .iter()
+        .copied()
+        .filter(|b| !reachable.contains(b))
+        .collect();
+    if !down.is_empty() {
+        return Err(Error::refused(format!(
+            "member brokers {} are unreachable (absent from /v2/topology): leaders cannot move to \
+             them; if their region is lost, fail over first (`kubectl c8dr status` names the step), \
+             else bring them back and run rebalance again",
+            session.management().await?.names(&down)
+        )));
+    }
     let balance = if coordinated {
         Some(
             rest.balance()
