@@ -229,7 +229,7 @@ pub fn check_distinct(
                 )));
             }
             if let (Some(x), Some(y)) = (loaded.server_of(&ca), loaded.server_of(&cb))
-                && x == y
+                && same_server(&x, &y)
             {
                 return Err(Error::usage(format!(
                     "{sa} (context {}) and {sb} (context {}) point at the same API server {}: \
@@ -242,6 +242,51 @@ pub fn check_distinct(
         }
     }
     Ok(())
+}
+
+/// Whether two API server URLs name one server, as far as their text tells: scheme, host
+/// (case, a trailing dot, `localhost` and the loopback addresses, an IPv4-mapped IPv6 address),
+/// the port with its default, and the path (proxies such as Rancher's route clusters by path).
+/// Names that DNS resolves to one address are not looked up (a lookup could hang on the lost
+/// region's DNS); the regions' own answers catch those later (docs/contract.md §4 rule 2b).
+pub fn same_server(a: &str, b: &str) -> bool {
+    a == b || matches!((server_key(a), server_key(b)), (Some(x), Some(y)) if x == y)
+}
+
+fn server_key(raw: &str) -> Option<(String, String, u16, String)> {
+    use std::net::IpAddr;
+    let url = url::Url::parse(raw.trim()).ok()?;
+    let loopback = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    };
+    let host = match url.host()? {
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" {
+                "loopback".to_string()
+            } else {
+                d
+            }
+        }
+        url::Host::Ipv4(ip) => match loopback(IpAddr::V4(ip)) {
+            ip if ip == IpAddr::from([127, 0, 0, 1]) => "loopback".to_string(),
+            ip => ip.to_string(),
+        },
+        url::Host::Ipv6(ip) => match loopback(IpAddr::V6(ip)) {
+            ip if ip == IpAddr::from([127, 0, 0, 1]) || ip.is_loopback() => "loopback".to_string(),
+            ip => ip.to_string(),
+        },
+    };
+    Some((
+        url.scheme().to_string(),
+        host,
+        url.port_or_known_default()?,
+        url.path().trim_end_matches('/').to_string(),
+    ))
 }
 
 /// Which region id the docs' `REGION_SURVIVING`/`REGION_RECREATED` name for a side, if any
@@ -501,6 +546,29 @@ pub fn current_context(env: &Env) -> Option<(String, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_server_spelled_two_ways_is_one_server() {
+        for (a, b) in [
+            ("http://127.0.0.1:6443/", "http://localhost:6443"),
+            ("https://127.0.0.1", "https://[::ffff:127.0.0.1]:443/"),
+            ("https://[::1]:6443", "https://LOCALHOST.:6443"),
+            ("https://API.example.com:443", "https://api.example.com"),
+        ] {
+            assert!(same_server(a, b), "{a} {b}");
+        }
+        for (a, b) in [
+            ("http://127.0.0.1:6443", "http://127.0.0.1:6444"),
+            ("http://127.0.0.1:6443", "https://127.0.0.1:6443"),
+            (
+                "https://rancher/k8s/clusters/c-1",
+                "https://rancher/k8s/clusters/c-2",
+            ),
+            ("http://127.0.0.2:6443", "http://127.0.0.1:6443"),
+        ] {
+            assert!(!same_server(a, b), "{a} {b}");
+        }
+    }
 
     fn docs_env() -> Env {
         Env::from_pairs([

@@ -160,3 +160,28 @@ fn a_kubeconfig_with_two_contexts_of_one_name_is_exit_2_with_no_call() {
     assert_eq!(run.code, 2, "{}", run.context());
     assert_eq!(hits(&env), 0, "no call reached the simulator");
 }
+
+/// Two regions on one API server spelled two ways (`localhost` for `127.0.0.1`) are one cluster:
+/// refused before any call (docs/contract.md §4 rule 2b), as the same spelling is.
+#[test]
+fn two_contexts_on_one_api_server_spelled_differently_are_refused() {
+    let mut env = TestEnv::start();
+    let original = std::fs::read_to_string(&env.sim.kubeconfig).expect("kubeconfig");
+    let doc: serde_json::Value = serde_saphyr::from_str(&original).expect("yaml");
+    let server = |i: usize| {
+        doc["clusters"][i]["cluster"]["server"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let (s0, s1) = (server(0), server(1));
+    assert!(s0.contains("127.0.0.1"), "{s0}");
+    for alias in [s0.replace("127.0.0.1", "localhost"), s0.clone()] {
+        let path = env.home.path().join("aliased-kubeconfig");
+        std::fs::write(&path, original.replace(&s1, &alias)).expect("write");
+        env.set_env("KUBECONFIG", path.display().to_string());
+        env.c8dr("exporting pause --dry-run")
+            .code(2)
+            .stderr_has("point at the same API server");
+    }
+}
