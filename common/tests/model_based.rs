@@ -460,7 +460,14 @@ async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
         c8dr_sim::CamundaRelease::V8_9,
         c8dr_sim::CamundaRelease::V8_10,
     ][rng.below(3) as usize];
-    let c = Cluster::start(SimConfig { camunda, ..fast() }).await;
+    // 8.10 installations are zone-aware half of the time (the Zones API instead of broker ids).
+    let zone_aware = camunda.supports_zone_aware() && rng.chance(50);
+    let c = Cluster::start(SimConfig {
+        camunda,
+        zone_aware,
+        ..fast()
+    })
+    .await;
     let mut model = Model::default();
     let mut log = vec![];
     // Sometimes the user already has their own repository registration (c8dr must not touch it).
@@ -481,7 +488,11 @@ async fn sequence(seed: u64, len: usize) -> Result<Vec<String>, String> {
         w.regions[r].es.repositories.insert(USER_REPO.into(), reg);
         (r, USER_REPO.to_string())
     });
-    log.push(format!("camunda {}", camunda.as_str()));
+    log.push(format!(
+        "camunda {}{}",
+        camunda.as_str(),
+        if zone_aware { " zone-aware" } else { "" }
+    ));
     for _ in 0..len {
         let step = generate(&mut rng, &mut model);
         let mut act = step.act;
