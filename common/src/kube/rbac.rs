@@ -38,10 +38,10 @@ impl std::fmt::Display for Permission {
     }
 }
 
-const ZEEBE: &str = "every Zeebe command (port-forward to the gateway and broker pods)";
-const ES: &str = "es commands, es copy, failback (curl in the Elasticsearch pod)";
+const ZEEBE: &str = "every Zeebe command: port-forward to the gateway and broker pods";
+const ES: &str = "es commands, es copy and failback: curl in the Elasticsearch pod";
 const STATUS: &str = "status, profiles";
-const HELM: &str = "helm c8dr redeploy (Helm's release storage and the chart's objects)";
+const HELM: &str = "helm c8dr redeploy: Helm's release storage and the chart's objects";
 const HELM_WAIT: &str = "helm c8dr redeploy --wait";
 
 const fn p(
