@@ -321,3 +321,56 @@ fn two_regions_that_are_one_cluster_are_a_problem_not_a_refusal() {
     // Every other command still refuses it before any call (docs/contract.md §4 rule 2b).
     env.c8dr("status").code(2);
 }
+
+#[test]
+fn a_registered_repository_is_verified_and_a_failing_verification_is_a_problem() {
+    let env = healthy();
+    env.c8dr("es repo register --yes").success();
+    let doc = env.c8dr("preflight -o json").success().json();
+    let c = check(&doc, "snapshot-repository", Some("region0"));
+    let detail = c["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("registered (s3), _verify passed"),
+        "{detail}"
+    );
+    // A registration es copy would refuse (another bucket) is named before it is needed.
+    env.c8dr("preflight --bucket other-bucket")
+        .code(1)
+        .stdout_has("other settings");
+    env.sim.world().lock().faults.repo_verify_fails = true;
+    let doc = env.c8dr("preflight -o json").code(1).json();
+    let c = check(&doc, "snapshot-repository", Some("region0"));
+    assert_eq!(c["result"], "problem", "{c:#}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("failed verification"),
+        "{c:#}"
+    );
+}
+
+/// No bucket at all is a check's problem (the fire drill reports it); a bad repository flag is
+/// bad input, exit 2 before any call, as for es copy.
+#[test]
+fn no_bucket_is_a_problem_and_a_bad_bucket_is_bad_input() {
+    let env = TestEnv::start();
+    let doc = env.c8dr("preflight -o json").code(1).json();
+    assert_eq!(
+        problems(&doc),
+        vec![
+            "\"snapshot-repository\" \"region0\"",
+            "\"snapshot-repository\" \"region1\""
+        ]
+    );
+    let fix = check(&doc, "snapshot-repository", Some("region1"))["fix"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(fix.contains("S3_BUCKET_NAME"), "{fix}");
+    let before = env.requests().len();
+    env.c8dr("preflight --bucket Bad_Bucket")
+        .code(2)
+        .stderr_has("--bucket");
+    assert_eq!(env.requests().len(), before, "no call");
+}

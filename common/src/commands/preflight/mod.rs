@@ -462,22 +462,33 @@ async fn repository_check(
         Check::problem("snapshot-repository", Some(id), detail, fix.to_string())
     };
     match crate::es::repo_show(t, opts).await {
-        Ok(registered) => Ok(match crate::es::repo_verify(t, opts).await {
-            Ok(nodes) => Check::ok(
-                "snapshot-repository",
-                Some(id),
-                format!(
-                    "{repo} registered ({}), _verify passed on {} nodes",
-                    registered.kind,
-                    nodes.len()
+        Ok(registered) => {
+            // es copy uses a registration as it is or refuses it (docs/contract.md §4 rule 12).
+            if let Ok(spec) = spec
+                && let Err(e) = crate::es::repo::repo_check(t, opts, spec).await
+            {
+                return Ok(problem(
+                    e.to_string(),
+                    "give preflight (and es copy) the repository flags that match the registration",
+                ));
+            }
+            Ok(match crate::es::repo_verify(t, opts).await {
+                Ok(nodes) => Check::ok(
+                    "snapshot-repository",
+                    Some(id),
+                    format!(
+                        "{repo} registered ({}), _verify passed on {} nodes",
+                        registered.kind,
+                        nodes.len()
+                    ),
                 ),
-            ),
-            Err(e) => problem(
-                e.to_string(),
-                "fix the repository's access on every node (keystore credentials, path.repo), then \
+                Err(e) => problem(
+                    e.to_string(),
+                    "fix the repository's access on every node (keystore credentials, path.repo), then \
                  kubectl c8dr es repo show",
-            ),
-        }),
+                ),
+            })
+        }
         Err(Error::Failed(m)) if m.contains("is not registered") => {
             let spec = match spec {
                 Ok(spec) => spec,
