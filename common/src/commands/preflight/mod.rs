@@ -142,23 +142,10 @@ async fn region_checks(
     limit: Duration,
 ) -> Vec<Check> {
     let id = t.id;
-    let skipped = |why: &str| -> Vec<Check> {
-        REGION_CHECKS
-            .into_iter()
-            .map(|c| {
-                Check::problem(
-                    c,
-                    Some(id),
-                    format!("not checked: {why}"),
-                    "see the context check of this region",
-                )
-            })
-            .collect()
-    };
     let session = match &t.session {
         Ok(s) => s,
         Err(e) => {
-            let mut out = vec![Check::problem(
+            let context = Check::problem(
                 "context",
                 Some(id),
                 format!("not configured: {e}"),
@@ -167,9 +154,8 @@ async fn region_checks(
                      variables) to this region's kube context and namespace",
                     n = id.index()
                 ),
-            )];
-            out.extend(skipped("the region is not configured"));
-            return out;
+            );
+            return unreached(context, "the region is not configured");
         }
     };
     let s = &session.settings;
@@ -183,14 +169,13 @@ async fn region_checks(
     let (kube, version) = match reached {
         Ok(k) => k,
         Err(e) => {
-            let mut out = vec![Check::problem(
+            let context = Check::problem(
                 "context",
                 Some(id),
                 format!("context {context}: {e}"),
                 "check the context (kubectl --context CONTEXT version), the VPN, and the region's API server",
-            )];
-            out.extend(skipped("the region's Kubernetes API did not answer"));
-            return out;
+            );
+            return unreached(context, "the region's Kubernetes API did not answer");
         }
     };
     let context_ok = Check::ok(
@@ -215,6 +200,23 @@ async fn region_checks(
     );
     let mut out = vec![context_ok, permissions, rest, management];
     out.extend(es);
+    out
+}
+
+/// A region whose API server cannot be used: its context problem, and each of its other checks
+/// a problem without being tried (`why`).
+fn unreached(context: Check, why: &str) -> Vec<Check> {
+    let region = context.region.clone();
+    let mut out = vec![context];
+    out.extend(REGION_CHECKS.into_iter().map(|c| Check {
+        region: region.clone(),
+        ..Check::problem(
+            c,
+            None,
+            format!("not checked: {why}"),
+            "see the context check of this region",
+        )
+    }));
     out
 }
 
@@ -393,20 +395,7 @@ async fn es_checks(
             ];
         }
     };
-    let es = Check::ok(
-        "search-engine",
-        Some(id),
-        format!(
-            "reachable {how}{}: health {}, {} Camunda indices",
-            if conn.secured {
-                " with credentials"
-            } else {
-                ""
-            },
-            status.health,
-            status.camunda_indices.len()
-        ),
-    );
+    let es = report::search_engine(id, how, conn.secured, &status);
     let repo = bounded(
         "the snapshot repository",
         limit,

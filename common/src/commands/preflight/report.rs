@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::es::EsStatus;
 use crate::kube::rbac::Permission;
 use crate::output::Render;
 use crate::region::RegionId;
@@ -157,6 +158,27 @@ pub fn permissions(
              cluster\", as a Role: tests/real-stack/rbac/role.yaml)"
         ),
     )
+}
+
+/// The search engine's check, once it answered: a red cluster is a problem (a snapshot of it
+/// fails: Elasticsearch refuses a snapshot with a missing primary unless `partial`).
+pub fn search_engine(region: RegionId, how: &str, secured: bool, status: &EsStatus) -> Check {
+    let detail = format!(
+        "reachable {how}{}: health {}, {} Camunda indices",
+        if secured { " with credentials" } else { "" },
+        status.health,
+        status.camunda_indices.len()
+    );
+    if status.health.eq_ignore_ascii_case("red") {
+        return Check::problem(
+            "search-engine",
+            Some(region),
+            detail,
+            "a red cluster cannot be snapshotted whole: bring its primaries back \
+             (GET _cluster/allocation/explain)",
+        );
+    }
+    Check::ok("search-engine", Some(region), detail)
 }
 
 /// The release check: both regions read, one Camunda version and one chart, supported.
@@ -349,6 +371,33 @@ mod tests {
             unread.detail.contains("region1 could not be read"),
             "{}",
             unread.detail
+        );
+    }
+
+    #[test]
+    fn a_red_search_engine_is_a_problem_yellow_is_not() {
+        let status = |health: &str| EsStatus {
+            health: health.into(),
+            indices: 3,
+            camunda_indices: Default::default(),
+            restored_from: None,
+            restoring: false,
+        };
+        assert!(
+            search_engine(
+                RegionId::ZERO,
+                "through kubectl exec",
+                true,
+                &status("yellow")
+            )
+            .is_ok()
+        );
+        let red = search_engine(RegionId::ZERO, "through kubectl exec", true, &status("red"));
+        assert!(!red.is_ok());
+        assert!(
+            red.detail.contains("with credentials: health red"),
+            "{}",
+            red.detail
         );
     }
 
