@@ -374,3 +374,32 @@ fn no_bucket_is_a_problem_and_a_bad_bucket_is_bad_input() {
         .stderr_has("--bucket");
     assert_eq!(env.requests().len(), before, "no call");
 }
+
+/// API servers that accept and never answer in time (a black-holed region, not a refused port):
+/// every check is bounded by --timeout, the drill ends with problems instead of hanging.
+#[test]
+fn api_servers_that_do_not_answer_are_problems_within_the_timeout() {
+    let env = healthy();
+    env.sim.world().lock().faults.kube_api_delay = Some(Duration::from_secs(120));
+    let started = Instant::now();
+    let run = env
+        .command(
+            "kubectl",
+            ["c8dr", "preflight", "-o", "json", "--timeout", "2s"]
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
+        .run_within(Duration::from_secs(60))
+        .code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "bounded by --timeout 2s: {:?}",
+        started.elapsed()
+    );
+    let doc = run.json();
+    for region in ["region0", "region1"] {
+        let c = check(&doc, "context", Some(region));
+        assert_eq!(c["result"], "problem", "{c:#}");
+    }
+}
