@@ -48,10 +48,12 @@ pub enum Kind {
     Redeploy,
     /// `helm c8dr overlay`.
     OverlayList,
+    /// `kubectl c8dr preflight`.
+    Preflight,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Status,
         Kind::Profiles,
         Kind::Topology,
@@ -65,6 +67,7 @@ impl Kind {
         Kind::Version,
         Kind::Redeploy,
         Kind::OverlayList,
+        Kind::Preflight,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +85,7 @@ impl Kind {
             Kind::Version => "Version",
             Kind::Redeploy => "Redeploy",
             Kind::OverlayList => "OverlayList",
+            Kind::Preflight => "Preflight",
         }
     }
 }
@@ -260,6 +264,12 @@ use crate::commands as c;
 impl Document for c::status::StatusReport {
     fn kind(&self) -> Kind {
         Kind::Status
+    }
+}
+
+impl Document for c::preflight::PreflightReport {
+    fn kind(&self) -> Kind {
+        Kind::Preflight
     }
 }
 

@@ -85,6 +85,13 @@ pub struct GlobalFlags {
 impl GlobalFlags {
     /// Validate and resolve every flag before any call to a cluster (docs/contract.md §4 rule 8).
     pub fn resolve(&self, env: Env) -> Result<(Settings, Ui)> {
+        self.resolve_regions(env, true)
+    }
+
+    /// [`GlobalFlags::resolve`]; `distinct: false` leaves the check that the regions are two
+    /// clusters ([`location::check_distinct`]) to the command: `preflight` reports it as one of
+    /// its checks instead of refusing to start.
+    pub fn resolve_regions(&self, env: Env, distinct: bool) -> Result<(Settings, Ui)> {
         env.check()?;
         // Bad REST credentials are bad input, found before any call (docs/contract.md §4 rule 8).
         RestAuth::from_env(&env)?;
@@ -94,11 +101,13 @@ impl GlobalFlags {
         };
         let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
         let location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;
-        location::check_distinct(
-            std::slice::from_ref(&location),
-            self.kubeconfig.as_deref(),
-            &env,
-        )?;
+        if distinct {
+            location::check_distinct(
+                std::slice::from_ref(&location),
+                self.kubeconfig.as_deref(),
+                &env,
+            )?;
+        }
         let url = |flag: &str, v: &Option<String>| {
             v.as_deref()
                 .map(|raw| parse_base_url(flag, raw))

@@ -161,6 +161,17 @@ pub enum Command {
     /// Elasticsearch: snapshot repository, snapshots, restore, copy between regions ({tag:CopyElasticsearch})
     #[command(subcommand)]
     Es(crate::es::EsCommand),
+    /// Fire drill on a healthy installation: check, with reads only, everything a failover and a
+    /// failback need (contexts, RBAC, REST credentials, brokers, search engine, snapshot
+    /// repository, helm, release, exporters). Exit 0 only when every check passes, 1 otherwise
+    Preflight {
+        /// The snapshot repository es copy would register (checked, never registered)
+        #[command(flatten)]
+        repository: crate::es::RepoArgs,
+        /// The repository name and the Elasticsearch credentials (as every `es` command)
+        #[command(flatten)]
+        access: crate::es::AccessFlags,
+    },
     /// Failover steps {kubectl:failover} in one go: pre-flight, remove the lost region's brokers, disable its exporter
     Failover {
         /// The lost region (default: detected, the region whose brokers are all unreachable)

@@ -138,6 +138,16 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "preflight",
+        &[
+            "# Is everything a failover and a failback need in place? (reads only)",
+            "kubectl c8dr preflight",
+            "kubectl c8dr preflight -o json | jq '.checks[] | select(.result == \"problem\")'",
+            "# The repository es copy will use is a shared directory",
+            "kubectl c8dr preflight --repo-type fs --location /mnt/shared/backups",
+        ],
+    ),
+    (
         "profiles",
         &[
             "kubectl c8dr profiles --region recreated --expect-no-webapps",

@@ -98,6 +98,23 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Status(args) => status::status(s, args).await,
         Command::Profiles(args) => status::profiles(s, args).await,
         Command::Es(command) => es::run(s, command).await,
+        Command::Preflight { repository, access } => {
+            let args = c8dr_common::commands::preflight::PreflightArgs {
+                repo: repository.flags(false),
+                es: access.access(),
+            };
+            let report = c8dr_common::commands::preflight::preflight(s, &args).await?;
+            show(s, &report)?;
+            if report.ready {
+                Ok(())
+            } else {
+                Err(Error::failed(format!(
+                    "preflight: {} of {} checks found a problem",
+                    report.problems,
+                    report.checks.len()
+                )))
+            }
+        }
         Command::Failover { lost } => {
             let lost = lost
                 .as_deref()
@@ -328,7 +345,13 @@ fn main() -> ExitCode {
         .without_time()
         .init();
     let result = validate(&cli.global, &cli.command)
-        .and_then(|()| flags(&cli.global).resolve(process_env.clone()))
+        // preflight reports two regions that are one cluster as one of its checks.
+        .and_then(|()| {
+            flags(&cli.global).resolve_regions(
+                process_env.clone(),
+                !matches!(cli.command, Command::Preflight { .. }),
+            )
+        })
         .and_then(|(settings, ui)| {
             ui::set_color(ui::use_color(
                 color,

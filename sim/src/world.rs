@@ -256,6 +256,11 @@ pub struct Faults {
     /// zeebe/broker/.../system/management/BrokerAdminServiceImpl.java `getPartitionStatus`,
     /// `future.get(5, TimeUnit.SECONDS)` ... `return Map.of()`). The simulator answers at once.
     pub partitions_query_times_out: std::collections::BTreeSet<u32>,
+    /// Permissions the API servers deny to the caller, as `kubectl auth can-i` names them:
+    /// `VERB RESOURCE[/SUBRESOURCE][.GROUP]` (`create pods/exec`, `patch statefulsets.apps`).
+    /// Only the `SelfSubjectAccessReview` answer changes (`status.allowed` false): the
+    /// simulated API servers do not authorize the requests themselves.
+    pub denied_permissions: std::collections::BTreeSet<String>,
 }
 
 /// `kubeApiDelayMs`: whole milliseconds, 0 (or null) for none.

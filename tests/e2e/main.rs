@@ -17,6 +17,7 @@ mod install_hook;
 mod model_signals;
 mod output_schema;
 mod portforward;
+mod preflight;
 mod procedure;
 mod readme;
 mod rebalance;

@@ -141,6 +141,7 @@ fn cases() -> Vec<Case> {
         k("failover", "--yes", Lost, true),
         k("failback", "--dry-run", ReadyForFailback, false),
         k("failback", "--yes", ReadyForFailback, true),
+        k("preflight", "", Healthy, true),
         k("version", "", Healthy, true),
         h("redeploy", "--region both --dry-run"),
         h("redeploy", "--region surviving --yes"),

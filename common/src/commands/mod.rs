@@ -18,6 +18,7 @@ pub(crate) mod liveness;
 pub mod mutation;
 pub mod pause_guard;
 pub mod pause_state;
+pub mod preflight;
 pub mod rebalance;
 pub mod status;
 pub mod topology;

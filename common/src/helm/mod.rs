@@ -10,6 +10,7 @@
 //!   `helm.sh/chart` label in the regions, else refused);
 //! - [`report`]: [`RedeployReport`], what ran and the exit code it maps to.
 
+pub mod binary;
 pub mod extra_args;
 pub mod plan;
 pub mod release;

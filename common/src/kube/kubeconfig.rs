@@ -133,6 +133,13 @@ impl Loaded {
         Ok(())
     }
 
+    /// Whether some file defines the context `name`.
+    pub fn has_context(&self, name: &str) -> bool {
+        self.configs
+            .iter()
+            .any(|(_, c)| c.contexts.iter().any(|n| n.name == name))
+    }
+
     /// The current context: the first file that sets one.
     pub fn current_context(&self) -> Option<&str> {
         self.configs.iter().find_map(|(_, c)| {

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod kubeconfig;
 pub mod pods;
 pub mod proxy;
+pub mod rbac;
 pub mod tunnel;
 
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //! `metav1.Status` errors, the WebSocket channel protocol for exec (v5, else v4) and kube-rs's
 //! port-forward (v4). `kubectl port-forward` (SPDY) is deliberately not simulated: it gets a 400.
 
+pub mod access_review;
 pub mod discovery;
 pub mod exec;
 pub mod logs;
@@ -138,6 +139,9 @@ pub async fn handle(shared: SimShared, region: RegionId, req: Request<Incoming>)
     if path.starts_with("/c8dr-sim/") {
         // The helm stand-in's channel into the simulator (see `crate::helm::handle_http`).
         return crate::helm::handle_http(&shared.world, region, &req);
+    }
+    if path == access_review::PATH {
+        return access_review::handle(&shared, &req);
     }
     if let Some(resp) = discovery::handle(&req) {
         return resp;

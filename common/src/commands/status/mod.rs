@@ -31,17 +31,17 @@ use crate::session::{Session, Settings};
 
 /// One region to probe: its id, its role as the environment names it, and a session for it
 /// (or why none could be built, e.g. no context configured for the recreated region).
-struct RegionTarget {
-    id: RegionId,
-    role: String,
+pub(crate) struct RegionTarget {
+    pub(crate) id: RegionId,
+    pub(crate) role: String,
     /// The `--region` value that reaches it, when not the default (`surviving`).
-    flag: Option<String>,
-    session: std::result::Result<Session, String>,
+    pub(crate) flag: Option<String>,
+    pub(crate) session: std::result::Result<Session, String>,
 }
 
 /// Sessions for both regions: the command's own (with its flags and direct URLs) and one for the
 /// other region from the environment; plus notes about assumptions made.
-fn region_targets(session: &Session) -> (Vec<RegionTarget>, Vec<String>) {
+pub(crate) fn region_targets(session: &Session) -> (Vec<RegionTarget>, Vec<String>) {
     let s = &session.settings;
     let other_ref = match s.region {
         RegionRef::Surviving => RegionRef::Recreated,
