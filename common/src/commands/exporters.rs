@@ -301,6 +301,9 @@ pub async fn exporter_set_with(
         false => disable_safety(session, id, &others, allow_no_exporter)?,
     };
     if pending.is_none() {
+        // The release gate first (the runner passes it too): an installation c8dr does not
+        // support is refused as such, not for what this check reads.
+        session.facts().await?;
         all_members_reachable(session, mgmt, &t).await?;
     }
     let call = exporter_call(id, enable, initialize_from);
