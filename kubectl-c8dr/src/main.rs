@@ -53,7 +53,8 @@ pub(crate) fn show<T: Render>(session: &Session, value: &T) -> Result<()> {
     Ok(())
 }
 
-async fn run(session: Session, command: Command) -> Result<()> {
+/// `namespace_flag`: `-n` as given (status --context tells it from the variables' namespace).
+async fn run(session: Session, command: Command, namespace_flag: Option<String>) -> Result<()> {
     let s = &session;
     match command {
         Command::Brokers(Brokers::Remove {
@@ -95,7 +96,7 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Changes(Changes::Cancel { id }) => show(s, &changes::changes_cancel(s, id).await?),
         Command::Topology => show(s, &topology::topology(s).await?),
         Command::Rebalance => show(s, &rebalance::rebalance(s).await?),
-        Command::Status(args) => status::status(s, args).await,
+        Command::Status(args) => status::status(s, args, namespace_flag.as_deref()).await,
         Command::Profiles(args) => status::profiles(s, args).await,
         Command::Es(command) => es::run(s, command).await,
         Command::Failover { lost } => {
@@ -327,8 +328,17 @@ fn main() -> ExitCode {
         ))
         .without_time()
         .init();
+    let mut global_flags = flags(&cli.global);
+    if let (Command::Status(_), None, Some(context)) =
+        (&cli.command, &global_flags.region, &global_flags.context)
+    {
+        // status --context: the region of that context, whichever side it is on.
+        global_flags.region =
+            c8dr_common::commands::status::region_of_context(context, &process_env)
+                .map(|id| id.to_string());
+    }
     let result = validate(&cli.global, &cli.command)
-        .and_then(|()| flags(&cli.global).resolve(process_env.clone()))
+        .and_then(|()| global_flags.resolve(process_env.clone()))
         .and_then(|(settings, ui)| {
             ui::set_color(ui::use_color(
                 color,
@@ -346,7 +356,12 @@ fn main() -> ExitCode {
             runtime.block_on(async {
                 // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
                 c8dr_common::commands::pause_guard::watch_signals();
-                run(Session::new(settings, ui), cli.command).await
+                run(
+                    Session::new(settings, ui),
+                    cli.command,
+                    cli.global.namespace,
+                )
+                .await
             })
         });
     match result {

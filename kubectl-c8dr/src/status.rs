@@ -4,8 +4,10 @@
 use c8dr_common::commands::status as ops;
 use c8dr_common::duration::parse_duration;
 use c8dr_common::error::{Error, Result};
+use c8dr_common::output::Format;
 use c8dr_common::session::Session;
 use clap::Args;
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -27,31 +29,59 @@ pub struct ProfilesArgs {
     pub logs: bool,
 }
 
-pub async fn status(session: &Session, args: StatusArgs) -> Result<()> {
+/// `status`: both regions, or with `--context` the one region of that context.
+async fn poll(
+    session: &Session,
+    namespace_flag: Option<&str>,
+    limit: Duration,
+) -> Result<ops::StatusReport> {
+    let l = &session.settings.location;
+    match (&l.context, l.context_source.as_deref()) {
+        // A context given on the command line cannot say which of the two regions it is, and
+        // the other region is not the operator's question: that region alone.
+        (Some(context), Some("--context")) => {
+            ops::status_of_context(session, context, namespace_flag, limit).await
+        }
+        _ => ops::status(session, limit).await,
+    }
+}
+
+/// `status` with the global `-q`: the headline only (the phase and the next command).
+fn show_status(session: &Session, report: &ops::StatusReport) -> Result<()> {
+    if session.ui.quiet && session.settings.output == Format::Text {
+        c8dr_common::outln!("{}", report.summary());
+        return Ok(());
+    }
+    crate::show(session, report)
+}
+
+pub async fn status(
+    session: &Session,
+    args: StatusArgs,
+    namespace_flag: Option<&str>,
+) -> Result<()> {
     let limit = parse_duration("--probe-timeout", &args.probe_timeout)?;
     if limit.is_zero() {
         return Err(Error::usage(
             "--probe-timeout 0: every probe would time out; give e.g. 5s",
         ));
     }
-    if session.settings.location.context_source.as_deref() == Some("--context") {
-        // status shows both regions, each located by the docs' variables: one --context cannot
-        // say which region it is, and ignoring it would show another cluster than asked.
-        return Err(Error::usage(
-            "--context: status shows both regions and locates each by the docs' variables \
-             (CLUSTER_SURVIVING/CLUSTER_RECREATED or CLUSTER_0/CLUSTER_1); set those instead",
-        ));
-    }
-    let report = ops::status(session, limit).await?;
-    crate::show(session, &report)?;
+    let report = poll(session, namespace_flag, limit).await?;
+    show_status(session, &report)?;
     if report.nothing_reachable() {
         if let Some(bad) = report.input_error() {
             return Err(Error::usage(bad.to_string()));
         }
-        return Err(Error::unreachable(
-            "either region",
-            "neither region's Kubernetes API answered (see above)",
-        ));
+        return Err(match report.scope {
+            ops::Scope::OneRegion => Error::unreachable(
+                "the region of --context",
+                "its Kubernetes API did not answer (see above)",
+            ),
+            ops::Scope::BothRegions => Error::unreachable(
+                "either region",
+                "neither region's Kubernetes API answered (see above)",
+            ),
+        });
     }
     Ok(())
 }

@@ -87,6 +87,7 @@ fn cases() -> Vec<Case> {
         k("status", "", Healthy, true),
         k("status", "", Lost, false),
         k("status", "", ReadyForFailback, false),
+        k("status", "--context c8dr-sim-region1", Healthy, true),
         k("profiles", "", Healthy, true),
         k("profiles", "--logs", Healthy, false),
         k("topology", "", Healthy, true),
