@@ -138,6 +138,11 @@ async fn run(session: Session, command: Command, namespace_flag: Option<String>)
     }
 }
 
+/// `status --watch`: it handles the signals itself.
+fn watches(command: &Command) -> bool {
+    matches!(command, Command::Status(args) if args.watch)
+}
+
 /// The process's exit code for `code` (an `error::exit` code, in 0..=255): out of range, FAILED.
 fn exit_code(code: i32) -> ExitCode {
     let failed = u8::try_from(exit::FAILED).unwrap_or(u8::MAX);
@@ -354,8 +359,11 @@ fn main() -> ExitCode {
             // Every network wait of the command is bounded by its --timeout.
             c8dr_common::wait::set_network_bound(settings.timeout);
             runtime.block_on(async {
-                // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
-                c8dr_common::commands::pause_guard::watch_signals();
+                // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129. A watch
+                // changes nothing and ends on them itself (exit 0).
+                if !watches(&cli.command) {
+                    c8dr_common::commands::pause_guard::watch_signals();
+                }
                 run(
                     Session::new(settings, ui),
                     cli.command,

@@ -7,6 +7,7 @@ use c8dr_common::error::{Error, Result};
 use c8dr_common::output::Format;
 use c8dr_common::session::Session;
 use clap::Args;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 #[derive(Debug, Args)]
@@ -14,6 +15,19 @@ pub struct StatusArgs {
     /// How long each region's probes may take (API server, ConfigMap, gateway, Elasticsearch)
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub probe_timeout: String,
+    /// Keep polling and show the status again whenever it changes, as `kubectl get -w`: on a
+    /// terminal the screen is redrawn; in a pipe each change is printed under a timestamp line,
+    /// with -o json as one compact document per line (one per change). Ctrl-C ends it (exit 0)
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// How often --watch polls (each poll bounded by --timeout), e.g. 2s, 500ms, 1m
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2s",
+        requires = "watch"
+    )]
+    pub interval: String,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +79,25 @@ pub async fn status(
         return Err(Error::usage(
             "--probe-timeout 0: every probe would time out; give e.g. 5s",
         ));
+    }
+    if args.watch {
+        let interval = parse_duration("--interval", &args.interval)?;
+        if interval.is_zero() {
+            return Err(Error::usage(
+                "--interval 0: the watch would poll without a pause; give e.g. 2s",
+            ));
+        }
+        let w = ops::Watch {
+            interval,
+            format: session.settings.output.clone(),
+            quiet: session.ui.quiet,
+            screen: std::io::stdout().is_terminal(),
+            command: "kubectl c8dr status".to_string(),
+        };
+        return ops::watch(&w, session.settings.timeout, || {
+            poll(session, namespace_flag, limit)
+        })
+        .await;
     }
     let report = poll(session, namespace_flag, limit).await?;
     show_status(session, &report)?;

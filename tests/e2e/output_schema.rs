@@ -220,6 +220,12 @@ impl Schemas {
     }
 }
 
+/// The problems of a document against its kind's schema in docs/schema (none: it is valid), for
+/// documents other tests read (e.g. each line of `status --watch -o json`).
+pub(crate) fn schema_problems(doc: &Value) -> Vec<String> {
+    schemas().check(doc)
+}
+
 fn prepare(env: &mut TestEnv, setup: Setup) {
     let ok = |run: Run| {
         run.success();

@@ -12,6 +12,7 @@ mod observe;
 mod profiles;
 mod render;
 mod view;
+mod watch;
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub use view::{
     BrokerPod, BrokerView, ClusterView, PartitionView, PendingView, ProfilesView, RegionView,
     Scope, StatusReport,
 };
+pub use watch::{Frame, Watch, fingerprint, watch};
 
 use observe::{Evidence, RegionProbe, probe_region};
 
