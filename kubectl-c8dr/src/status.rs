@@ -94,8 +94,12 @@ pub async fn status(
             screen: std::io::stdout().is_terminal(),
             command: "kubectl c8dr status".to_string(),
         };
+        // Each poll with a fresh session: what a session reads once (the installation's
+        // release, the Kubernetes clients, port-forwards) changes during a procedure, e.g. a
+        // region recreated and installed again.
         return ops::watch(&w, session.settings.timeout, || {
-            poll(session, namespace_flag, limit)
+            let fresh = Session::new(session.settings.clone(), session.ui.clone());
+            async move { poll(&fresh, namespace_flag, limit).await }
         })
         .await;
     }

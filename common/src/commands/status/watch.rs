@@ -215,6 +215,126 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    use crate::commands::status::view::{ClusterView, RegionView, Scope};
+    use crate::region::RegionId;
+    use crate::zeebe::model::LastChange;
+
+    fn report() -> StatusReport {
+        let mut region0 = RegionView::unread(RegionId::ZERO, "surviving");
+        region0.reachable = true;
+        let mut region1 = RegionView::unread(RegionId::ONE, "recreated");
+        region1.errors = vec!["cannot reach http://127.0.0.1:40001 after 5s".into()];
+        StatusReport {
+            scope: Scope::BothRegions,
+            regions: vec![region0, region1],
+            cluster: Some(ClusterView {
+                source: "region0".into(),
+                view: "management".into(),
+                members: vec![0, 2],
+                cluster_size: 2,
+                replication_factor: 2,
+                configured_replication_factor: None,
+                brokers: vec![],
+                exporters: vec![],
+                pending_change: None,
+                last_change: Some(LastChange {
+                    id: 3,
+                    status: "COMPLETED".into(),
+                    started_at: Some("2026-12-06T04:00:00Z".into()),
+                    completed_at: Some("2026-12-06T04:00:01Z".into()),
+                }),
+                leaders: None,
+            }),
+            lost_region: None,
+            procedure: crate::procedure::Verdict::not_judged("test"),
+            phase: "procedure step unknown: test".into(),
+            notes: vec![],
+            release: crate::release::installation::Judgement {
+                line: None,
+                evidence: None,
+                supported: true,
+                refusal: None,
+                notes: vec![],
+                facts: None,
+                installation: Default::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_what_moves_by_itself_and_sees_what_a_person_acts_on() {
+        let a = report();
+        let mut same = report();
+        same.regions[1].errors = vec!["cannot reach http://127.0.0.1:45555 after 5s".into()];
+        if let Some(c) = same.cluster.as_mut() {
+            c.last_change = c.last_change.take().map(|l| LastChange {
+                completed_at: Some("2026-12-06T04:09:09Z".into()),
+                ..l
+            });
+        }
+        assert_eq!(fingerprint(&a).ok(), fingerprint(&same).ok());
+        let mut lost = report();
+        lost.regions[0].reachable = false;
+        assert_ne!(
+            fingerprint(&a).ok(),
+            fingerprint(&lost).ok(),
+            "a region lost"
+        );
+        let mut removed = report();
+        if let Some(c) = removed.cluster.as_mut() {
+            c.members = vec![0];
+        }
+        assert_ne!(fingerprint(&a).ok(), fingerprint(&removed).ok(), "members");
+        let mut progress = report();
+        if let Some(c) = progress.cluster.as_mut() {
+            c.pending_change = Some(crate::commands::status::view::PendingView {
+                id: 4,
+                completed: 1,
+                pending: 3,
+            });
+        }
+        assert_ne!(
+            fingerprint(&a).ok(),
+            fingerprint(&progress).ok(),
+            "a change"
+        );
+    }
+
+    #[test]
+    fn frames_are_a_redraw_on_a_screen_a_stamped_view_or_one_json_line_in_a_pipe() {
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(1_796_531_401);
+        let w = |format: Format, quiet: bool, screen: bool| Watch {
+            interval: Duration::from_secs(2),
+            format,
+            quiet,
+            screen,
+            command: "kubectl c8dr status".into(),
+        };
+        let frame = |w: Watch| w.frame(&report(), at).map(|f| f.0).unwrap_or_default();
+        let screen = frame(w(Format::Text, false, true));
+        assert!(
+            screen.starts_with(&format!(
+                "{CLEAR}Every 2s: kubectl c8dr status   changed 2026-12-06T04:30:01Z"
+            )),
+            "{screen}"
+        );
+        let piped = frame(w(Format::Text, false, false));
+        assert!(
+            piped.starts_with("=== 2026-12-06T04:30:01Z ===\nstatus: "),
+            "{piped}"
+        );
+        assert_eq!(
+            frame(w(Format::Text, true, false)),
+            "status: procedure step unknown: test\n"
+        );
+        let json = frame(w(Format::Json, false, false));
+        assert_eq!(json.matches('\n').count(), 1, "one line: {json}");
+        assert!(
+            json.ends_with('\n') && json.starts_with("{\"apiVersion\""),
+            "{json}"
+        );
+    }
+
     #[test]
     fn masks_every_run_of_digits() {
         assert_eq!(
