@@ -20,14 +20,9 @@ pub struct StatusArgs {
     /// with -o json as one compact document per line (one per change). Ctrl-C ends it (exit 0)
     #[arg(short = 'w', long)]
     pub watch: bool,
-    /// How often --watch polls (each poll bounded by --timeout), e.g. 2s, 500ms, 1m
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "2s",
-        requires = "watch"
-    )]
-    pub interval: String,
+    /// How often --watch polls (each poll bounded by --timeout), e.g. 2s, 500ms, 1m [default: 2s]
+    #[arg(long, value_name = "DURATION", value_parser = interval_value)]
+    pub interval: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -41,6 +36,15 @@ pub struct ProfilesArgs {
     /// Also read the profiles each broker logged at start-up ("The following N profiles are active")
     #[arg(long)]
     pub logs: bool,
+}
+
+/// `--interval`: a duration above zero (`0` would poll without a pause).
+fn interval_value(raw: &str) -> std::result::Result<String, String> {
+    match parse_duration("--interval", raw) {
+        Ok(d) if d.is_zero() => Err("must be above zero, e.g. 2s or 500ms".into()),
+        Ok(_) => Ok(raw.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `status`: both regions, or with `--context` the one region of that context.
@@ -80,13 +84,13 @@ pub async fn status(
             "--probe-timeout 0: every probe would time out; give e.g. 5s",
         ));
     }
+    if args.interval.is_some() && !args.watch {
+        return Err(Error::usage(
+            "--interval: how often --watch polls; add --watch (-w) or leave it out",
+        ));
+    }
     if args.watch {
-        let interval = parse_duration("--interval", &args.interval)?;
-        if interval.is_zero() {
-            return Err(Error::usage(
-                "--interval 0: the watch would poll without a pause; give e.g. 2s",
-            ));
-        }
+        let interval = parse_duration("--interval", args.interval.as_deref().unwrap_or("2s"))?;
         let w = ops::Watch {
             interval,
             format: session.settings.output.clone(),

@@ -288,3 +288,20 @@ fn on_a_terminal_the_screen_is_redrawn_on_change_and_ctrl_c_gives_it_back() {
         "a watch ends quietly: {all:?}"
     );
 }
+
+/// Bad input ends a watch at once (exit 2, nothing on stdout), as it ends a single status: a
+/// watch of a context the kubeconfig lacks would otherwise poll it forever.
+#[test]
+fn bad_input_ends_a_watch_at_once_with_exit_2() {
+    let env = TestEnv::start();
+    env.c8dr("status -w --interval 200ms --context nowhere")
+        .code(2)
+        .stderr_has("nowhere")
+        .stdout_lacks("status:");
+    env.c8dr("status --interval 5s")
+        .code(2)
+        .stderr_has("--interval");
+    env.c8dr("status -w --interval 0")
+        .code(2)
+        .stderr_has("--interval");
+}

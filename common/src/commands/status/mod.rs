@@ -227,6 +227,13 @@ pub async fn status_of_context(
         },
         session.ui.clone(),
     );
+    // A context the kubeconfig does not have is bad input, found before any call (building the
+    // client sends nothing); one that does not answer is shown as unreachable.
+    if let Err(e) = region.kube().await
+        && e.exit_code() == 2
+    {
+        return Err(e);
+    }
     let (probe, release) = tokio::join!(probe_region(&region, id, role, limit), region.release());
     let probes = [probe];
     let cluster = Evidence::of(&probes).cluster_view();

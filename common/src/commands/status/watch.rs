@@ -196,6 +196,8 @@ where
                     last = Some(print);
                 }
             }
+            // Bad input at the start (a context the kubeconfig lacks) will not mend itself.
+            Ok(Err(e)) if first && e.exit_code() == 2 => return Err(e),
             Ok(Err(e)) => crate::errln!("warning: status: {e}"),
             Err(_) => crate::errln!(
                 "warning: status: the poll took longer than --timeout {}; polling again",
