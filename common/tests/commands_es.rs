@@ -81,11 +81,14 @@ async fn status_shows_the_regions_camunda_indices_read_through_the_pod() {
     let c = Cluster::start(SimConfig::default()).await;
     let s = c.session().region("region0").timeout("20s").build();
     let view = es::status(&s, &EsAccess::default()).await.expect("status");
-    let shown: BTreeSet<String> = view.0.camunda_indices.keys().cloned().collect();
+    let shown: BTreeSet<String> = view.status.camunda_indices.keys().cloned().collect();
     assert!(!shown.is_empty());
     assert_eq!(shown, c.world(|w| camunda_indices(w, 0)));
-    assert_eq!(view.0.indices, c.world(|w| w.regions[0].es.indices.len()));
-    assert_eq!(view.0.restored_from, None);
+    assert_eq!(
+        view.status.indices,
+        c.world(|w| w.regions[0].es.indices.len())
+    );
+    assert_eq!(view.status.restored_from, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,7 +101,7 @@ async fn status_with_security_on_reads_the_password_from_the_charts_secret() {
     let s = c.session().region("region0").timeout("20s").build();
     let view = es::status(&s, &EsAccess::default()).await.expect("status");
     assert_eq!(
-        view.0.camunda_indices.len(),
+        view.status.camunda_indices.len(),
         c.world(|w| camunda_indices(w, 0).len())
     );
 
@@ -222,8 +225,8 @@ async fn restore_into_the_recreated_region_brings_back_the_surviving_camunda_ind
     assert_eq!(out.status, Ending::Done, "{out:?}");
     c.world(|w| assert_eq!(camunda_indices(w, 1), camunda_indices(w, 0)));
     let view = es::status(&recreated, &access).await.expect("status");
-    assert_eq!(view.0.restored_from.as_deref(), Some("failback-1"));
-    assert!(!view.0.restoring);
+    assert_eq!(view.status.restored_from.as_deref(), Some("failback-1"));
+    assert!(!view.status.restoring);
 
     // Again: nothing to do, and nothing deleted or restored anew.
     let uuids = c.world(|w| index_uuids(w, 1));
@@ -583,7 +586,7 @@ async fn on_89_and_810_elasticsearch_is_reached_in_ecks_pod_with_ecks_password()
             .await
             .unwrap_or_else(|e| panic!("{camunda:?}: {e}"));
         assert_eq!(
-            view.0.camunda_indices.len(),
+            view.status.camunda_indices.len(),
             c.world(|w| camunda_indices(w, 0).len()),
             "{camunda:?}"
         );

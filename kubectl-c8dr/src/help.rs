@@ -135,6 +135,10 @@ const EXAMPLES: &[(&str, &[&str])] = &[
             "kubectl c8dr status",
             "kubectl c8dr status -o json",
             "kubectl c8dr status --probe-timeout 10s --color never",
+            "kubectl c8dr status -w --interval 5s",
+            "kubectl c8dr status -w -o json | jq --unbuffered -r .summary",
+            "kubectl c8dr status -q",
+            "kubectl c8dr --context gke-region1 status",
         ],
     ),
     (

@@ -53,7 +53,8 @@ pub(crate) fn show<T: Render>(session: &Session, value: &T) -> Result<()> {
     Ok(())
 }
 
-async fn run(session: Session, command: Command) -> Result<()> {
+/// `namespace_flag`: `-n` as given (status --context tells it from the variables' namespace).
+async fn run(session: Session, command: Command, namespace_flag: Option<String>) -> Result<()> {
     let s = &session;
     match command {
         Command::Brokers(Brokers::Remove {
@@ -95,7 +96,7 @@ async fn run(session: Session, command: Command) -> Result<()> {
         Command::Changes(Changes::Cancel { id }) => show(s, &changes::changes_cancel(s, id).await?),
         Command::Topology => show(s, &topology::topology(s).await?),
         Command::Rebalance => show(s, &rebalance::rebalance(s).await?),
-        Command::Status(args) => status::status(s, args).await,
+        Command::Status(args) => status::status(s, args, namespace_flag.as_deref()).await,
         Command::Profiles(args) => status::profiles(s, args).await,
         Command::Es(command) => es::run(s, command).await,
         Command::Preflight { repository, access } => {
@@ -152,6 +153,11 @@ async fn run(session: Session, command: Command) -> Result<()> {
         }
         Command::Completion { .. } | Command::Man { .. } | Command::Version => Ok(()),
     }
+}
+
+/// `status --watch`: it handles the signals itself.
+fn watches(command: &Command) -> bool {
+    matches!(command, Command::Status(args) if args.watch)
 }
 
 /// The process's exit code for `code` (an `error::exit` code, in 0..=255): out of range, FAILED.
@@ -344,10 +350,19 @@ fn main() -> ExitCode {
         ))
         .without_time()
         .init();
+    let mut global_flags = flags(&cli.global);
+    if let (Command::Status(_), None, Some(context)) =
+        (&cli.command, &global_flags.region, &global_flags.context)
+    {
+        // status --context: the region of that context, whichever side it is on.
+        global_flags.region =
+            c8dr_common::commands::status::region_of_context(context, &process_env)
+                .map(|id| id.to_string());
+    }
     let result = validate(&cli.global, &cli.command)
         // preflight reports two regions that are one cluster as one of its checks.
         .and_then(|()| {
-            flags(&cli.global).resolve_regions(
+            global_flags.resolve_regions(
                 process_env.clone(),
                 !matches!(cli.command, Command::Preflight { .. }),
             )
@@ -367,9 +382,17 @@ fn main() -> ExitCode {
             // Every network wait of the command is bounded by its --timeout.
             c8dr_common::wait::set_network_bound(settings.timeout);
             runtime.block_on(async {
-                // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129.
-                c8dr_common::commands::pause_guard::watch_signals();
-                run(Session::new(settings, ui), cli.command).await
+                // SIGINT/SIGTERM/SIGHUP: undo a pause this run made, exit 130/143/129. A watch
+                // changes nothing and ends on them itself (exit 0).
+                if !watches(&cli.command) {
+                    c8dr_common::commands::pause_guard::watch_signals();
+                }
+                run(
+                    Session::new(settings, ui),
+                    cli.command,
+                    cli.global.namespace,
+                )
+                .await
             })
         });
     match result {

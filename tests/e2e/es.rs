@@ -570,3 +570,31 @@ fn failback_copies_opensearch_through_an_fs_repository() {
     let w = env.sim.world().lock();
     assert_eq!(w.regions[1].es.repositories["camunda_backup"].kind, "fs");
 }
+
+/// Issue 22 item 4: two regions each have an Elasticsearch; `es status` says which one it read,
+/// in text and in the document.
+#[test]
+fn es_status_names_the_region_it_read() {
+    let env = TestEnv::start();
+    env.c8dr("es status")
+        .success()
+        .stdout_has(
+            "surviving region region0 (context c8dr-sim-region0, namespace camunda-region0)\nhealth green",
+        );
+    env.c8dr("es status --region recreated")
+        .success()
+        .stdout_has(
+            "recreated region region1 (context c8dr-sim-region1, namespace camunda-region1)\n",
+        );
+    let v = env
+        .c8dr("es status --region region1 -o json")
+        .success()
+        .json();
+    assert_eq!(v["region"], "region1", "{v:#}");
+    assert!(
+        v["readFrom"]
+            .as_str()
+            .is_some_and(|r| r.contains("c8dr-sim-region1")),
+        "{v:#}"
+    );
+}

@@ -27,4 +27,5 @@ mod signals;
 mod sim_gateway;
 mod status;
 mod validation;
+mod watch;
 mod zeebe;

@@ -87,6 +87,7 @@ fn cases() -> Vec<Case> {
         k("status", "", Healthy, true),
         k("status", "", Lost, false),
         k("status", "", ReadyForFailback, false),
+        k("status", "--context c8dr-sim-region1", Healthy, true),
         k("profiles", "", Healthy, true),
         k("profiles", "--logs", Healthy, false),
         k("topology", "", Healthy, true),
@@ -218,6 +219,12 @@ impl Schemas {
             .map(|e| format!("{kind} at '{}': {e}", e.instance_path()))
             .collect()
     }
+}
+
+/// The problems of a document against its kind's schema in docs/schema (none: it is valid), for
+/// documents other tests read (e.g. each line of `status --watch -o json`).
+pub(crate) fn schema_problems(doc: &Value) -> Vec<String> {
+    schemas().check(doc)
 }
 
 fn prepare(env: &mut TestEnv, setup: Setup) {

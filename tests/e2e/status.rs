@@ -468,3 +468,78 @@ fn a_region_whose_brokers_rejoin_is_not_called_lost() {
         .stdout_lacks("region1 lost")
         .stdout_lacks("looks lost");
 }
+
+/// Issue 22 item 2: the global `-q` makes status one line, the headline; its exit code is the
+/// same as without it.
+#[test]
+fn quiet_status_is_the_headline_alone_with_the_same_exit_code() {
+    let env = TestEnv::start();
+    let run = env.c8dr("status -q").success();
+    assert_eq!(
+        run.stdout,
+        "status: healthy: no action\n",
+        "{}",
+        run.context()
+    );
+    env.lose_region(1);
+    let run = env.c8dr("status --quiet").success();
+    assert_eq!(
+        run.stdout,
+        "status: failover step 1 of 2: next: kubectl c8dr brokers remove --odd (region1 lost)\n",
+        "{}",
+        run.context()
+    );
+    env.lose_region(0);
+    let run = env.c8dr("status -q").code(5);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.context());
+    // A document stays the whole document.
+    env.recreate_region(0);
+    env.c8dr("status -q -o json").success().json();
+}
+
+/// Issue 22 item 3: `--context` shows the region of that context alone (its namespace from the
+/// docs' variables unless -n says otherwise), labelled a one-region view, with no step of the
+/// procedure to run (judging one needs both regions).
+#[test]
+fn status_with_a_context_is_a_one_region_view_of_that_region() {
+    let env = TestEnv::start();
+    let run = env
+        .c8dr("status --context c8dr-sim-region1")
+        .success()
+        .stdout_has("status: one-region view of region1 (context c8dr-sim-region1)")
+        .stdout_has(
+            "region1 (recreated): reachable\n  context:         c8dr-sim-region1\n  namespace:       camunda-region1\n",
+        )
+        .stdout_has("cluster (from region1's gateway")
+        .stdout_lacks("region0 (surviving)")
+        .stdout_lacks("next:");
+    assert_eq!(
+        run.stdout.matches("reachable\n").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    let v = env
+        .c8dr("status --context c8dr-sim-region0 -o json")
+        .success()
+        .json();
+    assert_eq!(v["scope"], "one-region", "{v:#}");
+    assert_eq!(v["regions"].as_array().map(Vec::len), Some(1), "{v:#}");
+    assert_eq!(v["regions"][0]["region"], "region0", "{v:#}");
+    assert_eq!(v["regions"][0]["namespace"], "camunda-region0", "{v:#}");
+    assert_eq!(v["procedure"]["next"], serde_json::Value::Null, "{v:#}");
+    // -n wins over the variables' namespace: nothing of the release there.
+    env.c8dr("status --context c8dr-sim-region1 -n elsewhere")
+        .success()
+        .stdout_has("  namespace:       elsewhere\n")
+        .stdout_has("not installed");
+    // The region of that context lost: nothing to show, exit 5 as for both regions.
+    env.lose_region(1);
+    env.c8dr("status --context c8dr-sim-region1")
+        .code(5)
+        .stdout_has("region1 (recreated): UNREACHABLE");
+    // The full view still works beside it.
+    env.c8dr("status")
+        .success()
+        .stdout_has("looks lost: region1");
+}

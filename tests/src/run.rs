@@ -58,6 +58,20 @@ impl RunBuilder {
         (child, self.shown)
     }
 
+    /// Start the command with stdin, stdout and stderr piped: to type into it (a Ctrl-C through
+    /// `script`'s terminal) while reading what it prints.
+    pub fn spawn_interactive(mut self) -> (std::process::Child, String) {
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = self
+            .cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning `{}`: {e}", self.shown));
+        (child, self.shown)
+    }
+
     /// Run to the end; a command still running after [`COMMAND_DEADLINE`] is killed and fails
     /// the test.
     pub fn run(self) -> Run {

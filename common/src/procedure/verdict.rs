@@ -68,6 +68,12 @@ impl Verdict {
         }
     }
 
+    /// No step judged, for `what` reason (e.g. a view of one region: the procedure step needs
+    /// both), and nothing suggested.
+    pub fn not_judged(what: impl Into<String>) -> Self {
+        Self::new(Phase::Unknown, what, None)
+    }
+
     /// At the steps that do `actions` (of one stage), with their commands for this installation.
     pub(super) fn at(actions: &[Action], fill: &Fill, lost: RegionId) -> Self {
         let steps: Vec<&Step> = actions.iter().map(|a| a.step()).collect();

@@ -191,7 +191,7 @@ pub fn for_flag(helm: bool, flag: &str, value_name: &str) -> Option<Vec<Bad>> {
             ("jsonpath={.exporters", "an unclosed '{' in the template"),
             ("jsonpath={.exporters[}", "not a JSONPath"),
         ]),
-        "timeout" | "probe-timeout" => durations(),
+        "timeout" | "probe-timeout" | "interval" => durations(),
         "color" => bad(&[
             ("rainbow", "not auto, always or never"),
             ("", "empty"),

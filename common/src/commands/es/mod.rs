@@ -177,19 +177,37 @@ fn unassigned_note(report: &es::RestoreReport) -> String {
 /// `es status`: health and Camunda indices.
 pub async fn status(session: &Session, access: &EsAccess) -> Result<StatusView> {
     let (t, opts) = reach(session, access).await?;
-    Ok(StatusView(es::cluster_status(t.t(), &opts).await?))
+    let mut read_from = session.describe_region();
+    if session.settings.es_url.is_some() {
+        read_from.push_str(", Elasticsearch through --es-url");
+    }
+    Ok(StatusView {
+        region_id: session.settings.location.id.map(|r| r.to_string()),
+        read_from,
+        status: es::cluster_status(t.t(), &opts).await?,
+    })
 }
 
-/// One cluster's Elasticsearch state, rendered.
+/// One cluster's Elasticsearch state, rendered, with the region it was read in (two regions
+/// each have one: the output says which).
 #[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
-pub struct StatusView(pub es::EsStatus);
+pub struct StatusView {
+    /// `region0`/`region1`, when known.
+    #[serde(rename = "region")]
+    pub region_id: Option<String>,
+    /// Which region was read, for people: `surviving region region0 (context …, namespace …)`.
+    #[serde(rename = "readFrom")]
+    pub read_from: String,
+    #[serde(flatten)]
+    pub status: es::EsStatus,
+}
 
 impl Render for StatusView {
     fn text(&self) -> String {
-        let s = &self.0;
+        let s = &self.status;
         let mut out = format!(
-            "health {}, {} indices, {} Camunda indices{}{}\n",
+            "{}\nhealth {}, {} indices, {} Camunda indices{}{}\n",
+            self.read_from,
             s.health,
             s.indices,
             s.camunda_indices.len(),

@@ -12,6 +12,7 @@ mod observe;
 mod profiles;
 mod render;
 mod view;
+mod watch;
 
 use std::time::Duration;
 
@@ -19,12 +20,14 @@ pub use observe::{PROBE_TIMEOUT, configured_sizes, pod_disables_schema_manager};
 pub use profiles::{PodProfiles, ProfilesReport, logged_profiles, profiles};
 pub use view::{
     BrokerPod, BrokerView, ClusterView, PartitionView, PendingView, ProfilesView, RegionView,
-    StatusReport,
+    Scope, StatusReport,
 };
+pub use watch::{Frame, Watch, fingerprint, watch};
 
 use observe::{Evidence, RegionProbe, probe_region};
 
 use crate::error::Result;
+use crate::location::RegionLocation;
 use crate::procedure;
 use crate::region::{RegionId, RegionRef};
 use crate::session::{Session, Settings};
@@ -145,10 +148,107 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         );
     }
     Ok(StatusReport {
+        scope: Scope::BothRegions,
         regions: probes.into_iter().map(|p| p.report).collect(),
         cluster,
         lost_region: verdict.lost_region.map(|r| r.to_string()),
         phase: verdict.line(),
+        procedure: verdict,
+        notes,
+        release: release.clone(),
+    })
+}
+
+/// Where the region of `context` is, by the docs' variables: of the surviving, the recreated,
+/// region 0 and region 1, one whose context it is, one with a region id if any has it.
+fn located_context(context: &str, env: &crate::config::Env) -> Option<RegionLocation> {
+    [
+        RegionRef::Surviving,
+        RegionRef::Recreated,
+        RegionRef::Index(RegionId::ZERO),
+        RegionRef::Index(RegionId::ONE),
+    ]
+    .into_iter()
+    .filter_map(|r| crate::location::locate(r, env).ok())
+    .filter(|l| l.context.as_deref() == Some(context))
+    // A side without REGION_* names no id; the index variables do.
+    .max_by_key(|l| l.id.is_some())
+}
+
+/// The region whose docs' variables name `context`, if any: `status --context` without
+/// `--region` targets it (its flags are then checked against that region, not the surviving one).
+pub fn region_of_context(context: &str, env: &crate::config::Env) -> Option<RegionId> {
+    located_context(context, env).and_then(|l| l.id)
+}
+
+/// `status --context CONTEXT`: the one region of that context (namespace: `namespace_flag`, else
+/// the docs' variables' for that context, else the context's own), the cluster as its gateway
+/// shows it, and no procedure step (judging one needs both regions).
+pub async fn status_of_context(
+    session: &Session,
+    context: &str,
+    namespace_flag: Option<&str>,
+    limit: Duration,
+) -> Result<StatusReport> {
+    let s = &session.settings;
+    let found = located_context(context, &s.env);
+    let mut notes = vec![];
+    let id = match found.as_ref().and_then(|l| l.id) {
+        Some(id) => id,
+        None => {
+            notes.push(format!(
+                "the docs' variables do not say which region context {context} is: broker ids \
+                 are read as region0's (set CLUSTER_0/CLUSTER_1 or REGION_SURVIVING)"
+            ));
+            RegionId::ZERO
+        }
+    };
+    let side = found.as_ref().and_then(|l| l.side);
+    let role = match (side, recreated_hint(s)) {
+        (_, Some(h)) if h == id => "recreated",
+        (_, Some(_)) => "surviving",
+        (Some(RegionRef::Surviving), None) => "surviving",
+        (Some(RegionRef::Recreated), None) => "recreated",
+        _ => "",
+    };
+    let location = RegionLocation {
+        id: Some(id),
+        side,
+        context: Some(context.to_string()),
+        context_source: Some("--context".to_string()),
+        namespace: namespace_flag
+            .map(str::to_string)
+            .or_else(|| found.and_then(|l| l.namespace)),
+    };
+    let region = Session::new(
+        Settings {
+            location,
+            ..s.clone()
+        },
+        session.ui.clone(),
+    );
+    // A context the kubeconfig does not have is bad input, found before any call (building the
+    // client sends nothing); one that does not answer is shown as unreachable.
+    if let Err(e) = region.kube().await
+        && e.exit_code() == 2
+    {
+        return Err(e);
+    }
+    let (probe, release) = tokio::join!(probe_region(&region, id, role, limit), region.release());
+    let probes = [probe];
+    let cluster = Evidence::of(&probes).cluster_view();
+    let what = format!(
+        "one-region view of {id} (context {context}): the procedure step needs both regions; \
+         run kubectl c8dr status without --context to judge it"
+    );
+    let verdict = procedure::Verdict::not_judged(what.clone());
+    let [probe] = probes;
+    Ok(StatusReport {
+        scope: Scope::OneRegion,
+        regions: vec![probe.report],
+        cluster,
+        lost_region: None,
+        phase: what,
         procedure: verdict,
         notes,
         release: release.clone(),

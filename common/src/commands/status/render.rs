@@ -424,12 +424,17 @@ impl StatusReport {
         })
     }
 
+    /// The headline's colour: by phase; plain bold for a one-region view, which judges none.
+    fn headline_paint(&self) -> Paint {
+        match self.scope {
+            super::view::Scope::OneRegion => Paint::Bold,
+            super::view::Scope::BothRegions => phase_paint(self.procedure.phase),
+        }
+    }
+
     /// The first line: the phase, the region it is about, the next command.
     pub fn summary(&self) -> String {
-        let head = paint(
-            phase_paint(self.procedure.phase),
-            &format!("status: {}", self.phase),
-        );
+        let head = paint(self.headline_paint(), &format!("status: {}", self.phase));
         match self.region_state() {
             Some((region, true)) => {
                 format!("{head} ({} being rebuilt)", paint(Paint::Yellow, region))
@@ -463,10 +468,7 @@ impl Render for StatusReport {
             }
             None => {}
         }
-        out.push_str(&format!(
-            "{}\n",
-            paint(phase_paint(self.procedure.phase), &self.phase)
-        ));
+        out.push_str(&format!("{}\n", paint(self.headline_paint(), &self.phase)));
         // The hint and the notes name commands to copy: never broken across lines.
         if let Some(hint) = self.driver_hint() {
             out.push_str(&format!("  {hint}\n"));

@@ -262,10 +262,21 @@ pub(super) fn cluster_view(
     }
 }
 
+/// What a `status` shows: both regions, with the procedure step judged from them, or the one
+/// region `--context` names (no step: the procedure needs both regions to be judged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    BothRegions,
+    OneRegion,
+}
+
 /// `kubectl c8dr status`: one stable document.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
+    /// `both-regions`, or `one-region` with `--context`.
+    pub scope: Scope,
     /// Region 0 then region 1.
     pub regions: Vec<RegionView>,
     pub cluster: Option<ClusterView>,
