@@ -543,3 +543,36 @@ fn status_with_a_context_is_a_one_region_view_of_that_region() {
         .success()
         .stdout_has("looks lost: region1");
 }
+
+/// Without `/v2/topology` (no credentials, or rejected ones) the forced removal would be refused
+/// for want of evidence (docs/contract.md §4 rule 2): status does not suggest it (rule 13), it
+/// says what is missing; with the credentials back, it suggests the step again.
+#[test]
+fn without_the_topology_status_names_what_the_removal_needs_instead_of_the_command() {
+    let mut env = TestEnv::start().scripted();
+    env.lose_region(1);
+    env.remove_rest_credentials();
+    let doc = env.c8dr("status -o json").success().json();
+    assert_eq!(
+        doc["procedure"]["next"],
+        serde_json::Value::Null,
+        "{}",
+        doc["procedure"]
+    );
+    let notes = doc["procedure"]["notes"].to_string();
+    assert!(
+        notes.contains("brokers remove --odd") && notes.contains("CAMUNDA_CLIENT_AUTH_"),
+        "{notes}"
+    );
+    env.c8dr("status")
+        .success()
+        .stdout_lacks("next: kubectl c8dr brokers remove");
+    // Credentials the gateway rejects: said so, with the answer.
+    env.set_env("CAMUNDA_CLIENT_AUTH_METHOD", "basic");
+    env.set_env("CAMUNDA_CLIENT_AUTH_USERNAME", "demo");
+    env.set_env("CAMUNDA_CLIENT_AUTH_PASSWORD", "not-the-password");
+    env.c8dr("status")
+        .success()
+        .stdout_has("could not be read")
+        .stdout_lacks("next: kubectl c8dr brokers remove");
+}

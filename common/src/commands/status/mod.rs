@@ -142,10 +142,14 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
     // is missing otherwise).
     let has_topology = evidence.topology.is_some();
     if cluster.is_some() && !has_topology {
-        notes.push(
-            "broker roles and health need the v2 REST API (set CAMUNDA_CLIENT_AUTH_*): showing the management view"
-                .to_string(),
-        );
+        let why = match evidence.topology_error {
+            Some(e) => format!("/v2/topology could not be read ({e}): check CAMUNDA_CLIENT_AUTH_*"),
+            None => "set CAMUNDA_CLIENT_AUTH_*".to_string(),
+        };
+        notes.push(format!(
+            "broker roles and health need the v2 REST API ({why}): showing the management view"
+        ));
+        removal_needs_topology(&mut verdict, &why);
     }
     Ok(StatusReport {
         scope: Scope::BothRegions,
@@ -157,6 +161,21 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         notes,
         release: release.clone(),
     })
+}
+
+/// The forced removal needs positive evidence that the lost brokers are down, which
+/// `/v2/topology` gives (docs/contract.md §4 rule 2): without it the step would be refused, so
+/// status names what is missing instead of the command (rule 13).
+fn removal_needs_topology(verdict: &mut procedure::Verdict, why: &str) {
+    let remove = procedure::Action::RemoveBrokers.step();
+    let suggests_removal =
+        verdict.phase == procedure::Phase::Failover && verdict.steps.contains(&remove.number());
+    if let (true, Some(next)) = (suggests_removal, verdict.next.take()) {
+        verdict.notes.push(format!(
+            "{} ({next}) needs evidence that the lost brokers are down, which /v2/topology gives: {why}, then run it",
+            remove.named()
+        ));
+    }
 }
 
 /// Where the region of `context` is, by the docs' variables: of the surviving, the recreated,

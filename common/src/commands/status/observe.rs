@@ -53,6 +53,8 @@ pub(super) struct RegionProbe {
     cluster: Option<ClusterTopology>,
     exporters: Option<Vec<ExporterStatus>>,
     topology: Option<Topology>,
+    /// Why `/v2/topology` could not be read (credentials set but the read failed).
+    topology_error: Option<String>,
     configured_rf: Option<u32>,
     cluster_size: Option<u32>,
     /// Zone-aware brokers: which region runs which zone (brokers shown by their zone ids).
@@ -68,6 +70,7 @@ impl RegionProbe {
             cluster: None,
             exporters: None,
             topology: None,
+            topology_error: None,
             configured_rf: None,
             cluster_size: None,
             zones: None,
@@ -320,7 +323,10 @@ async fn read_services(
     record_gateway(mgmt, topo_ok, report, probe);
     match rest {
         Some(Ok(t)) => probe.topology = Some(t),
-        Some(Err(e)) => tracing::debug!("{id}: v2 topology: {e}"),
+        Some(Err(e)) => {
+            tracing::debug!("{id}: v2 topology: {e}");
+            probe.topology_error = Some(e.to_string());
+        }
         None => {}
     }
     match es {
@@ -368,6 +374,8 @@ fn record_gateway(
 pub(super) struct Evidence<'a> {
     source: Option<&'a RegionProbe>,
     pub(super) topology: Option<&'a Topology>,
+    /// Why no gateway's `/v2/topology` could be read, when credentials were set.
+    pub(super) topology_error: Option<&'a str>,
     configured_rf: Option<u32>,
     cluster_size: Option<u32>,
 }
@@ -382,6 +390,9 @@ impl<'a> Evidence<'a> {
                 .find(|p| p.cluster.is_some() && p.exporters.is_some())
                 .copied(),
             topology: surviving_first.iter().find_map(|p| p.topology.as_ref()),
+            topology_error: surviving_first
+                .iter()
+                .find_map(|p| p.topology_error.as_deref()),
             configured_rf: probes.iter().find_map(|p| p.configured_rf),
             cluster_size: probes.iter().find_map(|p| p.cluster_size),
         }
