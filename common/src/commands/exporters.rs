@@ -196,6 +196,31 @@ fn disable_safety(
     Ok(warnings)
 }
 
+/// The exporter to change, its `--initialize-from` checked too.
+fn named_exporters<'a>(
+    list: &'a [ExporterStatus],
+    id: &str,
+    initialize_from: Option<&str>,
+) -> Result<&'a ExporterStatus> {
+    let current = find_exporter(list, id, "exporter")?;
+    if let Some(from) = initialize_from {
+        find_exporter(list, from, "--initialize-from")?;
+    }
+    Ok(current)
+}
+
+/// Before a new exporter change: the release gate first (the runner passes it too; an
+/// installation c8dr does not support is refused as such, not for what the next check reads),
+/// then every member must be reachable.
+async fn gate_and_members(
+    session: &Session,
+    mgmt: &ManagementClient,
+    t: &crate::zeebe::model::ClusterTopology,
+) -> Result<()> {
+    session.facts().await?;
+    all_members_reachable(session, mgmt, t).await
+}
+
 /// An exporter change is applied by every member for its partitions: a member that is down
 /// never applies it, and the change never completes (it then blocks the forced removal that
 /// would take the member out). So a lost region's brokers are removed first, as the procedure's
@@ -268,10 +293,7 @@ pub async fn exporter_set_with(
     validate_ids(id, initialize_from)?;
     let mgmt = session.management().await?;
     let list = exporters(mgmt).await?;
-    let current = find_exporter(&list, id, "exporter")?;
-    if let Some(from) = initialize_from {
-        find_exporter(&list, from, "--initialize-from")?;
-    }
+    let current = named_exporters(&list, id, initialize_from)?;
     // The cluster configuration decides "already done": GET /actuator/exporters can still show
     // the previous state right after a change (docs/api-behaviour.md §2).
     let t = cluster(mgmt).await?;
@@ -301,10 +323,7 @@ pub async fn exporter_set_with(
         false => disable_safety(session, id, &others, allow_no_exporter)?,
     };
     if pending.is_none() {
-        // The release gate first (the runner passes it too): an installation c8dr does not
-        // support is refused as such, not for what this check reads.
-        session.facts().await?;
-        all_members_reachable(session, mgmt, &t).await?;
+        gate_and_members(session, mgmt, &t).await?;
     }
     let call = exporter_call(id, enable, initialize_from);
     let summary = exporter_summary(id, enable, initialize_from, &current.status);
