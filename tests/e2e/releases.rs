@@ -207,4 +207,17 @@ fn a_disabled_physical_tenant_refuses_the_failover_before_any_change() {
             .stderr_has("DELETE /actuator/cluster/physical-tenants/<id>?force=true");
     }
     assert!(sent(&env).is_empty(), "{:?}", sent(&env));
+    // status shows the tenant and does not suggest the removal the cluster would refuse.
+    let doc = env.c8dr("status -o json").success().json();
+    assert_eq!(
+        doc["procedure"]["next"],
+        serde_json::Value::Null,
+        "{}",
+        doc["procedure"]
+    );
+    assert!(
+        doc["notes"].to_string().contains("tenanta"),
+        "{}",
+        doc["notes"]
+    );
 }

@@ -149,7 +149,28 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         notes.push(format!(
             "broker roles and health need the v2 REST API ({why}): showing the management view"
         ));
-        removal_needs_topology(&mut verdict, &why);
+        removal_refused(
+            &mut verdict,
+            &format!(
+                "it needs evidence that the lost brokers are down, which /v2/topology gives: {why}"
+            ),
+        );
+    }
+    let disabled = evidence.disabled_tenants();
+    if !disabled.is_empty() {
+        removal_refused(
+            &mut verdict,
+            &format!(
+                "physical tenant(s) {} are disabled but hold partitions, so the cluster refuses \
+                 every removal: discard each with DELETE /actuator/cluster/physical-tenants/<id>?force=true \
+                 on a surviving broker (it keeps the tenant's data)",
+                disabled.join(", ")
+            ),
+        );
+        notes.push(format!(
+            "physical tenant(s) {} disabled, still holding partitions (docs/zone-aware.md)",
+            disabled.join(", ")
+        ));
     }
     Ok(StatusReport {
         scope: Scope::BothRegions,
@@ -163,16 +184,16 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
     })
 }
 
-/// The forced removal needs positive evidence that the lost brokers are down, which
-/// `/v2/topology` gives (docs/contract.md §4 rule 2): without it the step would be refused, so
-/// status names what is missing instead of the command (rule 13).
-fn removal_needs_topology(verdict: &mut procedure::Verdict, why: &str) {
+/// The forced removal would be refused — for want of evidence that the lost brokers are down,
+/// which `/v2/topology` gives (docs/contract.md §4 rule 2), or by the cluster itself — so status
+/// names what is missing instead of the command (rule 13).
+fn removal_refused(verdict: &mut procedure::Verdict, why: &str) {
     let remove = procedure::Action::RemoveBrokers.step();
     let suggests_removal =
         verdict.phase == procedure::Phase::Failover && verdict.steps.contains(&remove.number());
     if let (true, Some(next)) = (suggests_removal, verdict.next.take()) {
         verdict.notes.push(format!(
-            "{} ({next}) needs evidence that the lost brokers are down, which /v2/topology gives: {why}, then run it",
+            "{} ({next}) would be refused now: {why}; then run it",
             remove.named()
         ));
     }

@@ -398,6 +398,21 @@ impl<'a> Evidence<'a> {
         }
     }
 
+    /// Physical tenants the cluster keeps disabled (8.10): they hold partitions and refuse every
+    /// broker removal until discarded.
+    pub(super) fn disabled_tenants(&self) -> Vec<String> {
+        self.source
+            .and_then(|p| p.cluster.as_ref())
+            .map(|c| {
+                c.physical_tenants
+                    .iter()
+                    .filter(|t| t.disabled)
+                    .map(|t| t.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The cluster as the source gateway shows it, `None` when no gateway answered.
     pub(super) fn cluster_view(&self) -> Option<ClusterView> {
         let p = self.source?;
