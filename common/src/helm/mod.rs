@@ -6,11 +6,14 @@
 //! - [`run`]: helm processes, their slots, signal forwarding, [`Interrupted`];
 //! - [`verify`]: `--verify`, the unified ConfigMap's profiles awaited;
 //! - [`version`]: the chart version constraint, checked as helm's semver library checks it;
+//! - [`gate`]: the release gate every `kubectl c8dr` mutating command passes, and a pinned
+//!   chart major that is not the installed one, refused before helm runs (and in `--dry-run`);
 //! - [`release`]: which release table row the run plans with (pinned version, else the
 //!   `helm.sh/chart` label in the regions, else refused);
 //! - [`report`]: [`RedeployReport`], what ran and the exit code it maps to.
 
 pub mod extra_args;
+pub mod gate;
 pub mod plan;
 pub mod release;
 pub mod report;
@@ -40,6 +43,8 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
     for region in &plan.regions {
         crate::location::check_context(&region.context, &region.context_source, env)?;
     }
+    // docs/contract.md §4 rule 13: what kubectl c8dr refuses, helm c8dr does not upgrade.
+    gate::check(&plan, request, env).await?;
     if request.dry_run {
         return plan.dry_run();
     }
