@@ -43,9 +43,11 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
     for region in &plan.regions {
         crate::location::check_context(&region.context, &region.context_source, env)?;
     }
-    // docs/contract.md §4 rule 13: what kubectl c8dr refuses, helm c8dr does not upgrade.
-    gate::check(&plan, request, env).await?;
+    // docs/contract.md §4 rule 13: what kubectl c8dr refuses, helm c8dr does not upgrade (nor
+    // plan, in a dry run); an unreachable region is said as such first (exit 5), not as a
+    // release that could not be read.
     if request.dry_run {
+        gate::check(&plan, request, env).await?;
         return plan.dry_run();
     }
     // helm must be there before anyone is asked to confirm running it.
@@ -56,6 +58,7 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
         )));
     }
     plan.check_reachable(env).await?;
+    gate::check(&plan, request, env).await?;
     plan.confirm(crate::ui::assume_yes(request.yes, env))?;
     plan.execute().await
 }
