@@ -845,8 +845,9 @@ const CANONICAL: &str = "CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_CREATESCHEM
 fn an_810_installation_that_uses_the_new_schema_key_never_receives_the_legacy_one() {
     // The user's 8.10 values set the canonical key to "true": --no-schema-manager must turn THAT
     // one off and add no legacy variable (legacy=false next to canonical=true would let the
-    // schema manager seed the recreated region and break the restore).
-    let env = setup();
+    // schema manager seed the recreated region and break the restore). The installation runs
+    // 8.10: a pinned 15.x on an 8.8 (13.x) one is a chart-major change, refused (exit 3).
+    let env = setup_on("8.10");
     std::fs::write(
         env.cwd.join("values-810.yml"),
         format!(

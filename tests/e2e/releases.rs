@@ -221,3 +221,72 @@ fn a_disabled_physical_tenant_refuses_the_failover_before_any_change() {
         doc["notes"]
     );
 }
+
+/// The values layout the docs use, written into the test's working directory.
+fn values_layout(env: &TestEnv) {
+    std::fs::write(env.cwd.join("camunda-values.yml"), "{}\n").expect("values");
+    for r in 0..2 {
+        std::fs::create_dir_all(env.cwd.join(format!("region{r}"))).expect("dir");
+        std::fs::write(
+            env.cwd.join(format!("region{r}/camunda-values.yml")),
+            "{}\n",
+        )
+        .expect("values");
+    }
+}
+
+/// Whether the helm stand-in was asked to upgrade anything.
+fn upgrades(env: &TestEnv) -> Vec<String> {
+    env.helm_calls()
+        .into_iter()
+        .map(|argv| argv.join(" "))
+        .filter(|l| l.contains("upgrade"))
+        .collect()
+}
+
+/// `helm c8dr redeploy` passes the gate every kubectl c8dr mutating command passes
+/// (docs/contract.md §4 rule 13): an RDBMS installation is not upgraded, in `--dry-run` neither,
+/// and the operator is not left with the surviving region's webapps off.
+#[test]
+fn helm_redeploy_refuses_what_kubectl_c8dr_refuses_before_helm_runs() {
+    let env = TestEnv::builder()
+        .camunda("8.10")
+        .config(|c| c.secondary_storage = SecondaryStorage::Rdbms)
+        .start();
+    values_layout(&env);
+    env.lose_region(1);
+    env.recreate_region(1);
+    for line in [
+        "redeploy --region recreated --no-webapps --no-schema-manager --yes",
+        "redeploy --region surviving --no-webapps --yes",
+        "redeploy --region both --dry-run",
+    ] {
+        env.helm(line)
+            .code(3)
+            .stderr_has("Multi-Region RDBMS")
+            .stderr_has("nothing upgraded");
+    }
+    assert_eq!(upgrades(&env), Vec::<String>::new());
+}
+
+/// A pinned chart version of another major than the installed one (a `HELM_CHART_VERSION` left
+/// exported from another installation) is a Camunda upgrade or downgrade, not a failback step:
+/// refused before helm runs, in `--dry-run` too; the installed major pinned runs.
+#[test]
+fn helm_redeploy_refuses_a_pinned_chart_major_that_is_not_the_installed_one() {
+    let mut env = TestEnv::builder().camunda("8.10").start();
+    values_layout(&env);
+    env.helm("redeploy --region surviving --no-webapps --version 13.12.7 --yes")
+        .code(3)
+        .stderr_has("chart 13.x")
+        .stderr_has("camunda-platform-15.")
+        .stderr_has("downgrade")
+        .stderr_has("Unset --version");
+    env.set_env("HELM_CHART_VERSION", "13.12.7");
+    env.helm("redeploy --region both --dry-run")
+        .code(3)
+        .stderr_has("HELM_CHART_VERSION");
+    assert_eq!(upgrades(&env), Vec::<String>::new());
+    env.set_env("HELM_CHART_VERSION", "15.0.0-alpha4");
+    env.helm("redeploy --region both --dry-run").success();
+}

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::chart;
 use crate::error::Result;
-use crate::kube::RegionClient;
+use crate::kube::{KubeTarget, RegionClient};
 use crate::region::{RegionId, RegionRef};
 use crate::release::installation::{
     BrokerIdentity, Installation, Judgement, RegionEvidence, SearchDeployment,
@@ -23,16 +23,17 @@ use crate::session::Session;
 const CHART_LABEL: &str = "helm.sh/chart";
 /// The zone label of zoned orchestration pods (camunda-platform-helm #6949).
 const ZONE_LABEL: &str = "camunda.io/zone";
-/// ECK's label on the pods of an Elasticsearch cluster (elastic/cloud-on-k8s
-/// `pkg/controller/elasticsearch/label`).
-const ECK_CLUSTER_LABEL: &str = "elasticsearch.k8s.elastic.co/cluster-name";
 
 /// How long reading one region may take (it never blocks a command on a lost region).
 const REGION_LIMIT: Duration = Duration::from_secs(10);
 
 /// Read one region: the chart label and zones of the orchestration pods, the search engine's
 /// pods, the secondary storage kind of the rendered configuration.
-pub async fn read_region(kube: &RegionClient, release: &str) -> Result<RegionEvidence> {
+pub async fn read_region(
+    kube: &RegionClient,
+    release: &str,
+    region: Option<RegionId>,
+) -> Result<RegionEvidence> {
     let pods = kube.list_pods(&chart::broker_selector(release)).await?;
     let chart = pods
         .iter()
@@ -46,10 +47,22 @@ pub async fn read_region(kube: &RegionClient, release: &str) -> Result<RegionEvi
             .ok()
             .and_then(|s| s.metadata.labels?.get(CHART_LABEL).cloned()),
     };
+    let (secondary_storage, storage_unreadable) = match storage_from_env(&pods) {
+        Ok(Some(kind)) => (Some(kind), None),
+        Err(why) => (None, Some(why)),
+        Ok(None) => match configuration(kube, release).await? {
+            Some(yaml) => match storage_kind(&yaml) {
+                Ok(kind) => (kind, None),
+                Err(why) => (None, Some(why)),
+            },
+            None => (None, None),
+        },
+    };
     Ok(RegionEvidence {
         chart,
-        search: Some(search_deployment(kube).await?),
-        secondary_storage: secondary_storage(kube, release).await?,
+        search: Some(search_deployment(kube, release, region, &pods).await?),
+        secondary_storage,
+        storage_unreadable,
     })
 }
 
@@ -66,31 +79,24 @@ fn label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
     pod.metadata.labels.as_ref()?.get(key).map(String::as_str)
 }
 
-/// The chart's subchart when its pods are there, else ECK's, else external.
-async fn search_deployment(kube: &RegionClient) -> Result<SearchDeployment> {
-    let subchart = kube.list_pods(chart::ES_SELECTOR).await?;
-    if subchart
-        .iter()
-        .any(|p| label(p, ECK_CLUSTER_LABEL).is_none())
-    {
-        return Ok(SearchDeployment::Subchart);
-    }
-    let eck = kube.list_pods(ECK_CLUSTER_LABEL).await?;
-    Ok(match eck.iter().find_map(|p| label(p, ECK_CLUSTER_LABEL)) {
-        Some(cluster) => SearchDeployment::Eck {
-            cluster: cluster.to_string(),
+/// How the search engine is deployed, chosen where the `es` commands choose it
+/// ([`crate::es::access::es_pods`], one function): the chart's subchart, else ECK's cluster (of
+/// two, the one the exporter URL names), else external.
+async fn search_deployment(
+    kube: &RegionClient,
+    release: &str,
+    region: Option<RegionId>,
+    pods: &[Pod],
+) -> Result<SearchDeployment> {
+    use crate::es::access::EsPods;
+    Ok(
+        match crate::es::access::es_pods(kube, release, region, Some(pods)).await? {
+            Ok(Some(EsPods::Subchart)) => SearchDeployment::Subchart,
+            Ok(Some(EsPods::Eck { cluster })) => SearchDeployment::Eck { cluster },
+            Ok(None) => SearchDeployment::External,
+            Err(clusters) => SearchDeployment::Ambiguous { clusters },
         },
-        None => SearchDeployment::External,
-    })
-}
-
-/// `camunda.data.secondary-storage.type` of the rendered configuration (the first ConfigMap of
-/// any known release's names that exists).
-async fn secondary_storage(kube: &RegionClient, release: &str) -> Result<Option<String>> {
-    let Some(yaml) = configuration(kube, release).await? else {
-        return Ok(None);
-    };
-    Ok(storage_kind(&yaml))
+    )
 }
 
 /// The rendered `application.yaml` of the orchestration configuration ConfigMap, looked up
@@ -112,14 +118,80 @@ pub async fn configuration(kube: &RegionClient, release: &str) -> Result<Option<
     Ok(None)
 }
 
-/// The secondary storage kind of a rendered `application.yaml` (nested or dotted keys).
-pub fn storage_kind(application_yaml: &str) -> Option<String> {
-    let doc: Value = serde_saphyr::from_str(application_yaml).ok()?;
-    doc.pointer("/camunda/data/secondary-storage/type")
-        .or_else(|| doc.get("camunda.data.secondary-storage.type"))
-        .and_then(Value::as_str)
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
+/// The variable that sets the secondary storage kind (Spring's environment binding of
+/// `camunda.data.secondary-storage.type`); it overrides the configuration file.
+pub const STORAGE_VAR: &str = "CAMUNDA_DATA_SECONDARYSTORAGE_TYPE";
+
+/// The storage kind the orchestration pods' environment sets: `Ok(None)` when no pod sets it;
+/// `Err` (why) when it is set in a way c8dr cannot read (`valueFrom`, pods that disagree).
+pub fn storage_from_env(pods: &[Pod]) -> std::result::Result<Option<String>, String> {
+    let mut kinds = BTreeSet::new();
+    let entries = pods
+        .iter()
+        .filter_map(|p| p.spec.as_ref())
+        .flat_map(|s| &s.containers)
+        .flat_map(|c| c.env.iter().flatten());
+    for e in entries {
+        let name = e
+            .name
+            .to_ascii_uppercase()
+            .replace('.', "_")
+            .replace('-', "");
+        if name != STORAGE_VAR {
+            continue;
+        }
+        match &e.value {
+            Some(v) if e.value_from.is_none() => {
+                kinds.insert(v.trim().to_ascii_lowercase());
+            }
+            _ => {
+                return Err(format!(
+                    "{STORAGE_VAR} of the orchestration pods is set from a reference c8dr does not read"
+                ));
+            }
+        }
+    }
+    let mut it = kinds.into_iter();
+    match (it.next(), it.next()) {
+        (Some(kind), None) if !kind.is_empty() => Ok(Some(kind)),
+        (None, _) => Ok(None),
+        _ => Err(format!(
+            "the orchestration pods set {STORAGE_VAR} differently or empty"
+        )),
+    }
+}
+
+/// The secondary storage kind of a rendered `application.yaml`, read with Spring's relaxed
+/// binding ([`crate::values::property_values`]: nested or dotted keys, any case, `-`/`_`):
+/// `Ok(None)` when the configuration does not set it; `Err` (why) when it cannot be read — it
+/// does not parse (duplicate keys too), is several documents, is not a map, or sets the kind
+/// to something other than one string. Never "no information" (docs/contract.md §4 rule 13).
+pub fn storage_kind(application_yaml: &str) -> std::result::Result<Option<String>, String> {
+    let doc: Value = serde_saphyr::from_str(application_yaml).map_err(|e| {
+        let first = e.to_string();
+        let first = first.lines().next().unwrap_or_default();
+        format!(
+            "the orchestration configuration does not parse as one YAML document: {}",
+            crate::error::shown(first)
+        )
+    })?;
+    if !(doc.is_object() || doc.is_null()) {
+        return Err("the orchestration configuration is not a YAML map".into());
+    }
+    let mut kinds = BTreeSet::new();
+    for v in crate::values::property_values(&doc, STORAGE_VAR) {
+        let kind = v
+            .as_str()
+            .ok_or("camunda.data.secondary-storage.type is not a string")?;
+        kinds.insert(kind.trim().to_ascii_lowercase());
+    }
+    let mut it = kinds.into_iter();
+    match (it.next(), it.next()) {
+        (None, _) => Ok(None),
+        (Some(kind), None) if !kind.is_empty() => Ok(Some(kind)),
+        (Some(_), None) => Ok(None),
+        _ => Err("camunda.data.secondary-storage.type is set more than once, differently".into()),
+    }
 }
 
 /// What `/v2/topology` shows: the gateway's version, every broker's, and the broker identity
@@ -150,26 +222,34 @@ pub fn from_topology(doc: &Value, into: &mut Installation) {
     }
 }
 
-/// Read one region by id (the session's own, or the other located by the docs' variables),
-/// bounded: `None` when it cannot be located or does not answer in time.
-async fn read_region_by_id(
-    session: &Session,
+/// Where region `id` is: the session's own, or the other located by the docs' variables
+/// (`None` when it cannot be located).
+fn region_target(session: &Session, id: RegionId) -> Option<KubeTarget> {
+    let settings = if session.settings.location.id == Some(id) {
+        session.settings.clone()
+    } else {
+        session.settings.for_region(RegionRef::Index(id)).ok()?
+    };
+    Some(KubeTarget {
+        kubeconfig: settings.kubeconfig,
+        context: settings.location.context,
+        context_source: settings.location.context_source,
+        namespace: settings.location.namespace,
+    })
+}
+
+/// Read one region, bounded: `None` when it does not answer in time.
+async fn read_region_at(
+    target: Option<KubeTarget>,
+    release: &str,
     id: RegionId,
 ) -> Option<(RegionEvidence, BTreeSet<String>)> {
-    let release = &session.settings.release;
-    let other;
-    let s = if session.settings.location.id == Some(id) {
-        session
-    } else {
-        let settings = session.settings.for_region(RegionRef::Index(id)).ok()?;
-        other = Session::new(settings, session.ui.clone());
-        &other
-    };
+    let target = target?;
     let read = tokio::time::timeout(REGION_LIMIT, async {
-        let kube = s.kube().await?;
+        let kube = RegionClient::connect(&target).await?;
         Ok::<_, crate::Error>((
-            read_region(kube, release).await?,
-            zones(kube, release).await?,
+            read_region(&kube, release, Some(id)).await?,
+            zones(&kube, release).await?,
         ))
     });
     read.await.ok()?.ok()
@@ -178,6 +258,13 @@ async fn read_region_by_id(
 /// Read the whole installation: both regions at once where they answer (each bounded), and
 /// the gateway's `/v2/topology` when REST credentials are set.
 pub async fn read(session: &Session) -> Installation {
+    let targets = RegionId::ALL.map(|id| region_target(session, id));
+    read_at(session, targets).await
+}
+
+/// [`read`] with the regions where the caller located them (`helm c8dr`, whose contexts come
+/// from its own flags): `targets[i]` is region `i`; the session's gateway answers `/v2/topology`.
+pub async fn read_at(session: &Session, targets: [Option<KubeTarget>; 2]) -> Installation {
     let mut out = Installation::default();
     let topology = async {
         let rest = session.rest().await.ok()?;
@@ -186,9 +273,11 @@ pub async fn read(session: &Session) -> Installation {
             .ok()?
             .ok()
     };
+    let release = &session.settings.release;
+    let [t0, t1] = targets;
     let (r0, r1, doc) = tokio::join!(
-        Box::pin(read_region_by_id(session, RegionId::ZERO)),
-        Box::pin(read_region_by_id(session, RegionId::ONE)),
+        Box::pin(read_region_at(t0, release, RegionId::ZERO)),
+        Box::pin(read_region_at(t1, release, RegionId::ONE)),
         Box::pin(topology)
     );
     let mut labelled_zones = BTreeSet::new();
@@ -221,12 +310,65 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn the_storage_kind_is_read_nested_or_dotted() {
-        let nested = "camunda:\n  data:\n    secondary-storage:\n      type: RDBMS\n";
-        assert_eq!(storage_kind(nested).as_deref(), Some("rdbms"));
-        let dotted = "camunda.data.secondary-storage.type: elasticsearch\n";
-        assert_eq!(storage_kind(dotted).as_deref(), Some("elasticsearch"));
-        assert_eq!(storage_kind("spring: {}\n"), None);
+    fn the_storage_kind_is_read_with_relaxed_binding() {
+        for yaml in [
+            "camunda:\n  data:\n    secondary-storage:\n      type: RDBMS\n",
+            "camunda.data.secondary-storage.type: rdbms\n",
+            "camunda:\n  data:\n    secondaryStorage:\n      type: rdbms\n",
+            "camunda:\n  data.secondary-storage.type: rdbms\n",
+            "camunda.data:\n  secondary-storage:\n    type: rdbms\n",
+            "camunda:\n  data:\n    secondary_storage:\n      type: rdbms\n",
+            "CAMUNDA:\n  Data:\n    SecondaryStorage:\n      TYPE: rdbms\n",
+        ] {
+            assert_eq!(storage_kind(yaml), Ok(Some("rdbms".into())), "{yaml}");
+        }
+        assert_eq!(storage_kind("spring: {}\n"), Ok(None));
+        assert_eq!(storage_kind(""), Ok(None));
+    }
+
+    #[test]
+    fn a_configuration_that_cannot_be_read_is_no_answer_not_elasticsearch() {
+        for (yaml, why) in [
+            ("\tgarbage: [", "does not parse"),
+            (
+                "camunda.data.secondary-storage.type: elasticsearch\n---\ncamunda.data.secondary-storage.type: rdbms\n",
+                "one YAML document",
+            ),
+            (
+                "camunda:\n  data: 1\ncamunda:\n  data: 2\n",
+                "does not parse",
+            ),
+            (
+                "camunda.data.secondary-storage.type: [rdbms]\n",
+                "not a string",
+            ),
+            ("just a sentence", "not a YAML map"),
+            (
+                "camunda.data.secondary-storage.type: elasticsearch\ncamunda:\n  data:\n    secondaryStorage:\n      type: rdbms\n",
+                "more than once",
+            ),
+        ] {
+            let e = storage_kind(yaml).expect_err(yaml);
+            assert!(e.contains(why), "{yaml}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_pods_variable_sets_the_storage_kind() {
+        let pod = |env: Value| -> Pod {
+            serde_json::from_value(json!({"metadata": {"name": "camunda-zeebe-0"},
+                "spec": {"containers": [{"name": "orchestration", "env": env}]}}))
+            .expect("pod")
+        };
+        let rdbms = pod(json!([{"name": "CAMUNDA_DATA_SECONDARYSTORAGE_TYPE", "value": "RDBMS"}]));
+        assert_eq!(storage_from_env(&[rdbms]), Ok(Some("rdbms".into())));
+        assert_eq!(
+            storage_from_env(&[pod(json!([{"name": "X", "value": "1"}]))]),
+            Ok(None)
+        );
+        let from = pod(json!([{"name": "CAMUNDA_DATA_SECONDARYSTORAGE_TYPE",
+            "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}]));
+        assert!(storage_from_env(&[from]).is_err());
     }
 
     #[test]

@@ -17,8 +17,10 @@ use super::transport::{BoxFuture, EsCredentials, EsTransport, HttpTransport};
 use crate::chart;
 use crate::error::{Error, Result};
 use crate::kube::RegionClient;
+use crate::region::RegionId;
 use crate::session::Session;
 use crate::wait::{self, Backoff};
+use k8s_openapi::api::core::v1::Pod;
 
 /// Per-request bound of one curl/HTTP call (waits poll with many short requests).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -142,46 +144,137 @@ impl EsPods {
     }
 }
 
-fn label<'a>(pod: &'a k8s_openapi::api::core::v1::Pod, key: &str) -> Option<&'a str> {
+fn label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
     pod.metadata.labels.as_ref()?.get(key).map(String::as_str)
 }
 
 /// Which pods the region's Elasticsearch runs in: the subchart's when one of its pods (with the
-/// Elasticsearch container, without ECK's cluster label) is there, else ECK's first cluster;
-/// `None` when neither (the pick then fails naming the subchart's selector, as before).
+/// Elasticsearch container, without ECK's cluster label) is there, else ECK's cluster; `Ok(None)`
+/// when neither (the pick then fails naming the subchart's selector, as before). Two ECK
+/// clusters are never picked from silently: the one the installation's exporter URL names
+/// ([`exporter_hosts`]: `<cluster>-es-http`, or any `<cluster>-es-` Service) wins, else
+/// `Err(clusters)`, for the caller to refuse or show.
 pub fn es_pods_of(
-    subchart: &[k8s_openapi::api::core::v1::Pod],
-    eck: &[k8s_openapi::api::core::v1::Pod],
-) -> Option<EsPods> {
-    let has_container = |p: &&k8s_openapi::api::core::v1::Pod| {
-        crate::kube::pods::has_container(p, chart::ES_CONTAINER)
-    };
+    subchart: &[Pod],
+    eck: &[Pod],
+    exporter_hosts: &[String],
+) -> std::result::Result<Option<EsPods>, Vec<String>> {
+    let has_container = |p: &&Pod| crate::kube::pods::has_container(p, chart::ES_CONTAINER);
     if subchart
         .iter()
         .filter(has_container)
         .any(|p| label(p, chart::ECK_CLUSTER_LABEL).is_none())
     {
-        return Some(EsPods::Subchart);
+        return Ok(Some(EsPods::Subchart));
     }
-    let mut clusters: Vec<&str> = eck
+    let clusters: std::collections::BTreeSet<&str> = eck
         .iter()
         .filter(has_container)
         .filter_map(|p| label(p, chart::ECK_CLUSTER_LABEL))
         .collect();
-    clusters.sort_unstable();
-    clusters.first().map(|c| EsPods::Eck {
-        cluster: c.to_string(),
-    })
+    let eck = |c: &str| {
+        Some(EsPods::Eck {
+            cluster: c.to_string(),
+        })
+    };
+    if clusters.len() <= 1 {
+        return Ok(clusters.first().and_then(|c| eck(c)));
+    }
+    let named: std::collections::BTreeSet<&str> = clusters
+        .iter()
+        .copied()
+        .filter(|c| {
+            let service = format!("{c}-es-");
+            exporter_hosts.iter().any(|h| h.starts_with(&service))
+        })
+        .collect();
+    match named.len() {
+        1 => Ok(named.first().and_then(|c| eck(c))),
+        _ => Err(clusters.into_iter().map(String::from).collect()),
+    }
 }
 
-/// Read [`es_pods_of`] in a region.
-async fn es_pods(kube: &RegionClient) -> Result<Option<EsPods>> {
+/// The refusal of two ECK clusters with none named by the exporter URL (exit 3).
+pub fn two_clusters(clusters: &[String]) -> Error {
+    Error::refused(format!(
+        "{} ECK clusters ({}) in the namespace and the exporter URL names none of them: c8dr does \
+         not pick one; pass --es-url with the one Camunda exports to",
+        if clusters.len() == 2 {
+            "two".to_string()
+        } else {
+            clusters.len().to_string()
+        },
+        clusters.join(", ")
+    ))
+}
+
+/// The Services (first host label) the installation's exporters are configured for, from the
+/// orchestration pods' `…CAMUNDAREGION<N>_ARGS_CONNECT_URL` (any release's prefix): region `N`'s
+/// own when the region id is known, else every URL whose host is in this namespace
+/// (`<service>.<namespace>…`, or a bare `<service>`).
+pub fn exporter_hosts(pods: &[Pod], region: Option<RegionId>, namespace: &str) -> Vec<String> {
+    let mut out = vec![];
+    let entries = pods
+        .iter()
+        .filter_map(|p| p.spec.as_ref())
+        .flat_map(|s| &s.containers)
+        .flat_map(|c| c.env.iter().flatten());
+    for e in entries {
+        let Some(n) = e
+            .name
+            .strip_suffix("_ARGS_CONNECT_URL")
+            .and_then(|n| n.rsplit_once("CAMUNDAREGION"))
+            .and_then(|(_, n)| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let Some(host) = e
+            .value
+            .as_deref()
+            .and_then(|v| url::Url::parse(v.trim()).ok())
+        else {
+            continue;
+        };
+        let Some(host) = host.host_str() else {
+            continue;
+        };
+        let mut labels = host.split('.');
+        let service = labels.next().unwrap_or_default();
+        let ours = match region {
+            Some(r) => r.index() == n,
+            None => labels.next().is_none_or(|ns| ns == namespace),
+        };
+        if ours && !out.iter().any(|h: &String| h == service) {
+            out.push(service.to_string());
+        }
+    }
+    out
+}
+
+/// Read [`es_pods_of`] in a region: its search-engine pods and the exporter URLs of `release`'s
+/// orchestration pods (`orchestration`, when the caller listed them already). `status` and the
+/// `es` commands make their choice here, the one place.
+pub async fn es_pods(
+    kube: &RegionClient,
+    release: &str,
+    region: Option<RegionId>,
+    orchestration: Option<&[Pod]>,
+) -> Result<std::result::Result<Option<EsPods>, Vec<String>>> {
     let subchart = kube.list_pods(chart::ES_SELECTOR).await?;
-    if let Some(found @ EsPods::Subchart) = es_pods_of(&subchart, &[]) {
-        return Ok(Some(found));
+    if let Ok(Some(found @ EsPods::Subchart)) = es_pods_of(&subchart, &[], &[]) {
+        return Ok(Ok(Some(found)));
     }
     let eck = kube.list_pods(chart::ECK_SELECTOR).await?;
-    Ok(es_pods_of(&subchart, &eck))
+    let listed;
+    let orchestration = match orchestration {
+        Some(pods) => pods,
+        None => {
+            listed = kube.list_pods(&chart::broker_selector(release)).await?;
+            &listed
+        }
+    };
+    let hosts = exporter_hosts(orchestration, region, kube.namespace());
+    Ok(es_pods_of(&subchart, &eck, &hosts))
 }
 
 /// `PodExec` over the kube layer: the best Running Elasticsearch pod, re-picked after a cut
@@ -360,7 +453,10 @@ pub async fn connect(session: &Session, access: &EsAccess) -> Result<EsConn> {
         return direct(url.as_str(), creds);
     }
     let kube = session.kube().await?.clone();
-    let pods = es_pods(&kube).await?;
+    let region = session.settings.location.id;
+    let pods = es_pods(&kube, &session.settings.release, region, None)
+        .await?
+        .map_err(|clusters| two_clusters(&clusters))?;
     let creds = credentials(session, access, Some(&kube), pods.as_ref()).await?;
     let exec = KubePodExec {
         selector: pods
@@ -393,7 +489,6 @@ fn direct(url: &str, creds: Option<EsCredentials>) -> Result<EsConn> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::Pod;
     use serde_json::json;
 
     fn pod(name: &str, labels: serde_json::Value) -> Pod {
@@ -422,10 +517,10 @@ mod tests {
         );
         let eck = [eck_pod(0, "elasticsearch"), eck_pod(1, "elasticsearch")];
         assert_eq!(
-            es_pods_of(std::slice::from_ref(&bitnami), &eck),
-            Some(EsPods::Subchart)
+            es_pods_of(std::slice::from_ref(&bitnami), &eck, &[]),
+            Ok(Some(EsPods::Subchart))
         );
-        let found = es_pods_of(&[], &eck).expect("ECK");
+        let found = es_pods_of(&[], &eck, &[]).ok().flatten().expect("ECK");
         assert_eq!(
             found,
             EsPods::Eck {
@@ -445,12 +540,55 @@ mod tests {
                    "elasticsearch.k8s.elastic.co/cluster-name": "elasticsearch"}),
         );
         assert_eq!(
-            es_pods_of(std::slice::from_ref(&both_labels), &eck),
-            Some(EsPods::Eck {
+            es_pods_of(std::slice::from_ref(&both_labels), &eck, &[]),
+            Ok(Some(EsPods::Eck {
                 cluster: "elasticsearch".into()
-            })
+            }))
         );
-        assert_eq!(es_pods_of(&[], &[]), None);
+        assert_eq!(es_pods_of(&[], &[], &[]), Ok(None));
+    }
+
+    #[test]
+    fn of_two_eck_clusters_the_exporters_is_picked_else_none() {
+        let eck = [eck_pod(0, "aaa-logs"), eck_pod(0, "elasticsearch")];
+        assert_eq!(
+            es_pods_of(&[], &eck, &[]),
+            Err(vec!["aaa-logs".to_string(), "elasticsearch".to_string()])
+        );
+        assert_eq!(
+            es_pods_of(&[], &eck, &["elasticsearch-es-http".into()]),
+            Ok(Some(EsPods::Eck {
+                cluster: "elasticsearch".into()
+            }))
+        );
+        let e = two_clusters(&["aaa-logs".into(), "elasticsearch".into()]);
+        assert_eq!(e.exit_code(), 3);
+        assert!(
+            e.to_string()
+                .contains("two ECK clusters (aaa-logs, elasticsearch)"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("--es-url"), "{e}");
+        // The exporter URLs of the orchestration pods, this region's only.
+        let broker: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "camunda-zeebe-0"},
+            "spec": {"containers": [{"name": "orchestration", "env": [
+                {"name": "CAMUNDA_DATA_EXPORTERS_CAMUNDAREGION0_ARGS_CONNECT_URL",
+                 "value": "http://elasticsearch-es-http.camunda-r0.svc.cluster.local:9200"},
+                {"name": "CAMUNDA_DATA_EXPORTERS_CAMUNDAREGION1_ARGS_CONNECT_URL",
+                 "value": "http://search-es-http.camunda-r1.svc.cluster.local:9200"},
+            ]}]}
+        }))
+        .expect("pod");
+        let pods = std::slice::from_ref(&broker);
+        assert_eq!(
+            exporter_hosts(pods, Some(RegionId::ONE), "x"),
+            ["search-es-http"]
+        );
+        assert_eq!(
+            exporter_hosts(pods, None, "camunda-r0"),
+            ["elasticsearch-es-http"]
+        );
     }
 
     #[test]

@@ -6,12 +6,15 @@
 //! - [`run`]: helm processes, their slots, signal forwarding, [`Interrupted`];
 //! - [`verify`]: `--verify`, the unified ConfigMap's profiles awaited;
 //! - [`version`]: the chart version constraint, checked as helm's semver library checks it;
+//! - [`gate`]: the release gate every `kubectl c8dr` mutating command passes, and a pinned
+//!   chart major that is not the installed one, refused before helm runs (and in `--dry-run`);
 //! - [`release`]: which release table row the run plans with (pinned version, else the
 //!   `helm.sh/chart` label in the regions, else refused);
 //! - [`report`]: [`RedeployReport`], what ran and the exit code it maps to.
 
 pub mod binary;
 pub mod extra_args;
+pub mod gate;
 pub mod plan;
 pub mod release;
 pub mod report;
@@ -41,7 +44,11 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
     for region in &plan.regions {
         crate::location::check_context(&region.context, &region.context_source, env)?;
     }
+    // docs/contract.md §4 rule 13: what kubectl c8dr refuses, helm c8dr does not upgrade (nor
+    // plan, in a dry run); an unreachable region is said as such first (exit 5), not as a
+    // release that could not be read.
     if request.dry_run {
+        gate::check(&plan, request, env).await?;
         return plan.dry_run();
     }
     // helm must be there before anyone is asked to confirm running it.
@@ -52,6 +59,7 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
         )));
     }
     plan.check_reachable(env).await?;
+    gate::check(&plan, request, env).await?;
     plan.confirm(crate::ui::assume_yes(request.yes, env))?;
     plan.execute().await
 }

@@ -122,7 +122,10 @@ pub fn pinned_major(constraint: &str) -> Option<u32> {
 }
 
 /// The pinned version (`--version`, else `HELM_CHART_VERSION`) and its source.
-fn pinned<'a>(req: &'a RedeployRequest, env: &'a Env) -> Option<(&'static str, &'a str)> {
+pub(super) fn pinned<'a>(
+    req: &'a RedeployRequest,
+    env: &'a Env,
+) -> Option<(&'static str, &'a str)> {
     match (&req.version, env.get("HELM_CHART_VERSION")) {
         (Some(v), _) if !v.trim().is_empty() => Some(("--version", v.as_str())),
         (None, Some(v)) if !v.trim().is_empty() => Some(("HELM_CHART_VERSION", v)),
@@ -174,7 +177,7 @@ pub fn label_row(region: &str, label: &str) -> Result<Option<ChartRow>> {
 }
 
 /// The regions to read the chart label in, in order: the targeted ones, then the other.
-fn regions_to_read(req: &RedeployRequest, env: &Env) -> Vec<RegionLocation> {
+pub(super) fn regions_to_read(req: &RedeployRequest, env: &Env) -> Vec<RegionLocation> {
     let flags = req.location_flags();
     let order = match req.target.unwrap_or(Target::One(RegionRef::Surviving)) {
         Target::One(RegionRef::Recreated) => vec![RegionRef::Recreated, RegionRef::Surviving],
@@ -204,7 +207,7 @@ async fn read_label(loc: &RegionLocation, release: &str, env: &Env) -> Option<St
     };
     let read = tokio::time::timeout(READ_LIMIT, async {
         let kube = RegionClient::connect(&target).await?;
-        crate::commands::installation::read_region(&kube, release).await
+        crate::commands::installation::read_region(&kube, release, loc.id).await
     })
     .await;
     match read {

@@ -26,6 +26,9 @@ pub enum SearchDeployment {
     Eck { cluster: String },
     /// No search-engine pod in the namespace: an external URL (`--es-url`) or another namespace.
     External,
+    /// More than one ECK cluster and the exporter URL names none of them: not picked from
+    /// (the `es` commands refuse without `--es-url`).
+    Ambiguous { clusters: Vec<String> },
 }
 
 impl std::fmt::Display for SearchDeployment {
@@ -34,6 +37,12 @@ impl std::fmt::Display for SearchDeployment {
             Self::Subchart => f.write_str("Bitnami subchart"),
             Self::Eck { cluster } => write!(f, "ECK (cluster {cluster})"),
             Self::External => f.write_str("external (no pod here)"),
+            Self::Ambiguous { clusters } => write!(
+                f,
+                "{} ECK clusters ({}), none named by the exporter URL: pass --es-url",
+                clusters.len(),
+                clusters.join(", ")
+            ),
         }
     }
 }
@@ -55,8 +64,13 @@ pub struct RegionEvidence {
     /// The `helm.sh/chart` label of the release's orchestration objects.
     pub chart: Option<String>,
     pub search: Option<SearchDeployment>,
-    /// `camunda.data.secondary-storage.type` of the rendered configuration.
+    /// The secondary storage kind the orchestration reads: `CAMUNDA_DATA_SECONDARYSTORAGE_TYPE`
+    /// of its pods, else `camunda.data.secondary-storage.type` of the rendered configuration.
     pub secondary_storage: Option<String>,
+    /// Why the secondary storage kind could not be read (a configuration that does not parse,
+    /// is several documents, or sets the kind to something that is not a string): not "no
+    /// information", a refusal (docs/contract.md §4 rule 13, detect, never assume).
+    pub storage_unreadable: Option<String>,
 }
 
 /// An installation as read: both regions where they answered, and the gateway's view.
@@ -118,11 +132,72 @@ impl Installation {
 
     /// The chart versions the regions' labels show.
     fn charts(&self) -> BTreeSet<Version> {
+        self.region_charts()
+            .into_iter()
+            .map(|(_, _, v)| v)
+            .collect()
+    }
+
+    /// Each region that was read and shows a camunda-platform chart label: (region name, label,
+    /// its version). A region that could not be read shows nothing and counts for nothing.
+    fn region_charts(&self) -> Vec<(String, &str, Version)> {
         self.regions
             .iter()
-            .flatten()
-            .filter_map(|r| r.chart.as_deref().and_then(super::chart_version))
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let label = r.as_ref()?.chart.as_deref()?;
+                Some((format!("region{i}"), label, super::chart_version(label)?))
+            })
             .collect()
+    }
+
+    /// Why the chart labels show more than one release, or one too old (docs/contract.md §4
+    /// rule 13): regions on different chart majors, a region on a chart older than the oldest
+    /// supported, or a chart that is not the row of the release line `/v2/topology` reports.
+    fn chart_refusal(&self, topology: Option<(Line, &BTreeSet<Version>)>) -> Option<String> {
+        let charts = self.region_charts();
+        let shown = |c: &[(String, &str, Version)]| {
+            c.iter()
+                .map(|(r, label, _)| format!("{r}: chart {}", crate::error::shown(label)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let majors: BTreeSet<u32> = charts.iter().map(|(_, _, v)| v.major).collect();
+        if majors.len() > 1 {
+            return Some(format!(
+                "the installation runs more than one Camunda release ({}): finish the upgrade \
+                 before a failover or failback",
+                shown(&charts)
+            ));
+        }
+        if let Some(old) = charts
+            .iter()
+            .find(|(_, _, v)| v.major < super::OLDEST.chart_major)
+        {
+            return Some(format!(
+                "{} runs chart {}, older than the oldest release c8dr supports (chart {}.x, \
+                 Camunda {}): follow the dual-region procedure of your release's documentation",
+                old.0,
+                crate::error::shown(old.1),
+                super::OLDEST.chart_major,
+                super::OLDEST.line
+            ));
+        }
+        let (line, versions) = topology?;
+        let disagrees = charts.iter().find(|(_, _, v)| {
+            match (super::facts_for_chart(v.major), super::facts(line)) {
+                (Some(f), _) => f.line != line,
+                // A chart c8dr does not know with a line it knows: not that line's chart.
+                (None, known) => known.is_some(),
+            }
+        })?;
+        let seen: Vec<String> = versions.iter().map(Version::to_string).collect();
+        Some(format!(
+            "the installation runs more than one Camunda release (/v2/topology: {}; {}): finish \
+             the upgrade before a failover or failback",
+            seen.join(", "),
+            shown(std::slice::from_ref(disagrees))
+        ))
     }
 
     /// The judgement (`allow_unknown`: `--allow-unknown-release`, a line newer than the newest
@@ -155,8 +230,13 @@ impl Installation {
             ));
             return j;
         }
-        // The line: from the versions, else from the newest chart label (a chart major c8dr
-        // does not know is placed before the oldest or after the newest row).
+        let from_topology = lines.iter().next().map(|l| (*l, &versions));
+        if let Some(why) = self.chart_refusal(from_topology) {
+            j.refusal = Some(why);
+            return j;
+        }
+        // The line: from the versions, else from the chart label (one major by now; a chart
+        // major c8dr does not know is placed before the oldest or after the newest row).
         let line = match lines.into_iter().next() {
             Some(l) => {
                 j.evidence = Some("/v2/topology".into());
@@ -263,6 +343,19 @@ impl Installation {
             });
             return j;
         }
+        if let Some((i, why)) = self
+            .regions
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| Some((i, r.as_ref()?.storage_unreadable.as_deref()?)))
+        {
+            j.refusal = Some(format!(
+                "the secondary storage kind of region{i} could not be read ({why}): c8dr does \
+                 not guess that it is Elasticsearch/OpenSearch; fix the orchestration \
+                 configuration (camunda.data.secondary-storage.type) or, on RDBMS, {RDBMS_RUNBOOK}"
+            ));
+            return j;
+        }
         j.supported = true;
         j.facts = Some(facts);
         j
@@ -335,15 +428,20 @@ mod tests {
             chart: Some(chart.to_string()),
             search: Some(SearchDeployment::Subchart),
             secondary_storage: Some("elasticsearch".into()),
+            storage_unreadable: None,
         })
     }
 
+    /// Both regions on the chart of the first version's line (8.8 → 13.x, 8.10 → 15.x).
     fn install(versions: &[&str]) -> Installation {
+        let minor: u32 = versions[0]
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(9);
+        let chart = format!("camunda-platform-{}.1.0", minor + 5);
         Installation {
-            regions: [
-                region("camunda-platform-13.12.7"),
-                region("camunda-platform-13.12.7"),
-            ],
+            regions: [region(&chart), region(&chart)],
             gateway_version: Some(versions[0].to_string()),
             broker_versions: versions.iter().map(|v| v.to_string()).collect(),
             identity: Some(BrokerIdentity::Numbered),
@@ -408,6 +506,65 @@ mod tests {
         assert!(i.judge(true).facts().is_err(), "chart 12 (8.7) refused");
     }
 
+    fn set_chart(i: &mut Installation, region: usize, chart: impl Into<String>) {
+        if let Some(r) = i.regions[region].as_mut() {
+            r.chart = Some(chart.into());
+        }
+    }
+
+    #[test]
+    fn regions_on_different_charts_or_a_chart_off_the_topologys_line_are_more_than_one_release() {
+        let refusal = |i: &Installation| {
+            let e = i.judge(true).facts().expect_err("refused");
+            assert_eq!(e.exit_code(), 3);
+            e.to_string()
+        };
+        // No readable topology: the labels alone must agree.
+        let mut labels = install(&["8.10.1"]);
+        labels.gateway_version = None;
+        labels.broker_versions.clear();
+        for (chart, other) in [
+            ("camunda-platform-13.12.7", "camunda-platform-15.0.0-alpha4"),
+            ("camunda-platform-14.8.4", "camunda-platform-15.0.0-alpha4"),
+        ] {
+            set_chart(&mut labels, 0, chart);
+            set_chart(&mut labels, 1, other);
+            let e = refusal(&labels);
+            assert!(e.contains("more than one"), "{e}");
+            assert!(e.contains(chart) && e.contains(other), "names both: {e}");
+        }
+        // A region on a chart older than the oldest supported, alone or with a newer one.
+        set_chart(&mut labels, 1, "camunda-platform-12.7.0");
+        let e = refusal(&labels);
+        assert!(e.contains("12.7.0"), "{e}");
+        set_chart(&mut labels, 0, "camunda-platform-12.7.0");
+        let e = refusal(&labels);
+        assert!(e.contains("older than"), "{e}");
+        // The topology says 8.10; a label says chart 13 (8.8), or 12 (8.7): more than one.
+        for chart in ["camunda-platform-13.12.7", "camunda-platform-12.7.0"] {
+            let mut mixed = install(&["8.10.1"]);
+            set_chart(&mut mixed, 0, "camunda-platform-15.0.0");
+            set_chart(&mut mixed, 1, chart);
+            let e = refusal(&mixed);
+            assert!(e.contains(chart), "{e}");
+        }
+        let mut one = install(&["8.10.1"]);
+        one.regions[1] = None;
+        set_chart(&mut one, 0, "camunda-platform-13.12.7");
+        let e = refusal(&one);
+        assert!(
+            e.contains("/v2/topology: 8.10.1") && e.contains("13.12.7"),
+            "{e}"
+        );
+        // Only a region that was read counts; an unlabelled one (not installed yet) neither.
+        let mut fine = install(&["8.10.1"]);
+        set_chart(&mut fine, 0, "camunda-platform-15.0.0");
+        fine.regions[1] = None;
+        assert!(fine.judge(false).supported);
+        fine.regions[1] = Some(RegionEvidence::default());
+        assert!(fine.judge(false).supported);
+    }
+
     #[test]
     fn two_zones_on_8_10_are_supported_more_zones_or_older_releases_and_rdbms_are_refused() {
         let two = BrokerIdentity::ZoneAware {
@@ -438,5 +595,20 @@ mod tests {
         }
         let e = rdbms.judge(false).facts().expect_err("rdbms");
         assert!(e.to_string().contains("Multi-Region RDBMS"), "{e}");
+    }
+
+    #[test]
+    fn a_storage_kind_that_could_not_be_read_is_refused_not_taken_for_elasticsearch() {
+        let mut unreadable = install(&["8.10.1"]);
+        if let Some(r) = unreadable.regions[1].as_mut() {
+            r.secondary_storage = None;
+            r.storage_unreadable = Some("the configuration does not parse".into());
+        }
+        let e = unreadable.judge(false).facts().expect_err("fail closed");
+        assert_eq!(e.exit_code(), 3);
+        assert!(
+            e.to_string().contains("region1 could not be read") && e.to_string().contains("parse"),
+            "{e}"
+        );
     }
 }

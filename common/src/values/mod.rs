@@ -19,7 +19,7 @@ pub use overlay::{
     user_env, write_overlay,
 };
 pub use profiles::{active_profiles, expected_profiles};
-pub use property::configuration_sets;
+pub use property::{configuration_sets, property_values};
 pub use redact::{
     MIN_SECRET_LEN, REDACTED, Redactor, looks_secret, redact, redact_args, redact_text,
 };

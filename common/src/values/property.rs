@@ -31,29 +31,39 @@ fn segments_of_key(key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether the YAML document `doc` sets the property whose remaining segments are `want`.
-fn sets(doc: &Value, want: &[String]) -> bool {
+/// Every value the YAML document `doc` gives the property whose remaining segments are `want`
+/// (a parent map is not a value of the property; a null is no value).
+fn values_at<'a>(doc: &'a Value, want: &[String], out: &mut Vec<&'a Value>) {
     let Value::Object(map) = doc else {
-        return false;
+        return;
     };
-    map.iter().any(|(key, value)| {
+    for (key, value) in map {
         let key = segments_of_key(key);
         match want.strip_prefix(key.as_slice()) {
-            Some([]) => !value.is_null() && !value.is_object(),
-            Some(rest) => sets(value, rest),
-            None => false,
+            Some([]) if !value.is_null() && !value.is_object() => out.push(value),
+            Some([]) => {}
+            Some(rest) => values_at(value, rest, out),
+            None => {}
         }
-    })
+    }
+}
+
+/// Every value an application configuration document gives the property that the environment
+/// variable `var` names, by Spring's relaxed binding (nested or dotted keys, any case, `-`/`_`).
+pub fn property_values<'a>(doc: &'a Value, var: &str) -> Vec<&'a Value> {
+    let mut out = vec![];
+    values_at(doc, &segments_of_env(var), &mut out);
+    out
 }
 
 /// Whether any application configuration string in `values` sets the property that the
 /// environment variable `var` also sets.
 pub fn configuration_sets(values: &Value, var: &str) -> bool {
-    let want = segments_of_env(var);
     strings(values).into_iter().any(|text| {
         // Only a string that is a YAML map can be an application configuration.
         text.contains(':')
-            && serde_saphyr::from_str::<Value>(text).is_ok_and(|doc| sets(&doc, &want))
+            && serde_saphyr::from_str::<Value>(text)
+                .is_ok_and(|doc| !property_values(&doc, var).is_empty())
     })
 }
 

@@ -335,6 +335,7 @@ mod tests {
                 chart: c.map(String::from),
                 search: None,
                 secondary_storage: Some("elasticsearch".into()),
+                storage_unreadable: None,
             });
         }
         i.gateway_version = versions.first().map(|v| v.to_string());

@@ -249,6 +249,8 @@ fn release_text(j: &crate::release::installation::Judgement) -> String {
         }
         if let Some(k) = &r.secondary_storage {
             parts.push(format!("storage: {k}"));
+        } else if r.storage_unreadable.is_some() {
+            parts.push("storage: unreadable".to_string());
         }
         if !parts.is_empty() {
             out.push_str(&field(&format!("region{i}"), &parts.join(", ")));
