@@ -126,11 +126,7 @@ pub const STORAGE_VAR: &str = "CAMUNDA_DATA_SECONDARYSTORAGE_TYPE";
 /// `Err` (why) when it is set in a way c8dr cannot read (`valueFrom`, pods that disagree).
 pub fn storage_from_env(pods: &[Pod]) -> std::result::Result<Option<String>, String> {
     let mut kinds = BTreeSet::new();
-    let entries = pods
-        .iter()
-        .filter_map(|p| p.spec.as_ref())
-        .flat_map(|s| &s.containers)
-        .flat_map(|c| c.env.iter().flatten());
+    let entries = crate::kube::pods::env_entries(pods);
     for e in entries {
         let name = e
             .name

@@ -214,11 +214,7 @@ pub fn two_clusters(clusters: &[String]) -> Error {
 /// (`<service>.<namespace>…`, or a bare `<service>`).
 pub fn exporter_hosts(pods: &[Pod], region: Option<RegionId>, namespace: &str) -> Vec<String> {
     let mut out = vec![];
-    let entries = pods
-        .iter()
-        .filter_map(|p| p.spec.as_ref())
-        .flat_map(|s| &s.containers)
-        .flat_map(|c| c.env.iter().flatten());
+    let entries = crate::kube::pods::env_entries(pods);
     for e in entries {
         let Some(n) = e
             .name

@@ -27,6 +27,14 @@ fn restarts(p: &Pod) -> i32 {
 }
 
 /// Whether the pod has a container of that name.
+/// Every environment entry of every container of `pods`.
+pub fn env_entries(pods: &[Pod]) -> impl Iterator<Item = &k8s_openapi::api::core::v1::EnvVar> {
+    pods.iter()
+        .filter_map(|p| p.spec.as_ref())
+        .flat_map(|s| &s.containers)
+        .flat_map(|c| c.env.iter().flatten())
+}
+
 pub fn has_container(p: &Pod, container: &str) -> bool {
     p.spec
         .as_ref()
