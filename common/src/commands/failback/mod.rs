@@ -314,7 +314,7 @@ async fn evidence<'a>(
 }
 
 /// The pause state, read on the brokers themselves: `Some((replicas, brokers))` when every
-/// broker shows PAUSED; a soft pause is refused.
+/// member broker was read in full and shows PAUSED; a soft pause is refused.
 async fn observed_pause(session: &Session, fill: &Fill) -> Result<Option<(usize, usize)>> {
     let observed = super::pause_state::observe(session).await;
     let soft = observed.count_in("SOFT_PAUSED");
@@ -327,7 +327,12 @@ async fn observed_pause(session: &Session, fill: &Fill) -> Result<Option<(usize,
             hint::FAILBACK
         )));
     }
-    let paused = observed.observed() && observed.not_in("PAUSED").is_empty();
+    // Paused only when every member broker was read in full (as `exporting pause` judges it):
+    // an unread member may be the one that missed the pause; the pause step then sends it and
+    // verifies it, or fails and reverts it.
+    let paused = observed.observed()
+        && observed.not_in("PAUSED").is_empty()
+        && observed.unread_members().is_empty();
     Ok(paused.then(|| (observed.count_in("PAUSED"), observed.brokers_read())))
 }
 
