@@ -255,11 +255,36 @@ impl JsonClient {
                 redact_userinfo(&url.origin().ascii_serialization())
             )
         };
-        crate::wait::within(
+        crate::wait::within_server(
+            &self.server_key(),
+            None,
             what,
             retry_when(self.service, backoff, transient, |_| {
                 self.send_once(method.clone(), url.clone(), query, body)
             }),
+        )
+        .await
+    }
+
+    /// What identifies this client's server for [`crate::wait::within_server`]: its origin.
+    fn server_key(&self) -> String {
+        self.base.origin().ascii_serialization()
+    }
+
+    /// Run `op` (calls of this client) within `limit`: past it, or at once when this server did
+    /// not answer earlier in this command, [`Error::Timeout`] naming `what`.
+    pub async fn bounded<T>(
+        &self,
+        limit: Duration,
+        what: &str,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let key = self.server_key();
+        crate::wait::within_server(
+            &key,
+            Some(limit),
+            || format!("{} at {} ({what})", self.service, redact_userinfo(&key)),
+            op,
         )
         .await
     }

@@ -27,8 +27,15 @@ const ZONE_LABEL: &str = "camunda.io/zone";
 /// `pkg/controller/elasticsearch/label`).
 const ECK_CLUSTER_LABEL: &str = "elasticsearch.k8s.elastic.co/cluster-name";
 
-/// How long reading one region may take (it never blocks a command on a lost region).
-const REGION_LIMIT: Duration = Duration::from_secs(10);
+/// The most reading one region may take (it never blocks a command on a lost region).
+pub const REGION_LIMIT: Duration = Duration::from_secs(10);
+
+/// How long a read of one region (or the gateway) for the installation may take in a command
+/// with these settings: its `--timeout`, at most [`REGION_LIMIT`] (`status` passes its own
+/// `--probe-timeout` instead, see [`crate::session::Session::release_within`]).
+pub fn read_limit(settings: &crate::session::Settings) -> Duration {
+    settings.timeout.min(REGION_LIMIT)
+}
 
 /// Read one region: the chart label and zones of the orchestration pods, the search engine's
 /// pods, the secondary storage kind of the rendered configuration.
@@ -151,10 +158,12 @@ pub fn from_topology(doc: &Value, into: &mut Installation) {
 }
 
 /// Read one region by id (the session's own, or the other located by the docs' variables),
-/// bounded: `None` when it cannot be located or does not answer in time.
+/// bounded by `limit`: `None` when it cannot be located or does not answer in time (and then
+/// its API server is not waited for again in this command).
 async fn read_region_by_id(
     session: &Session,
     id: RegionId,
+    limit: Duration,
 ) -> Option<(RegionEvidence, BTreeSet<String>)> {
     let release = &session.settings.release;
     let other;
@@ -165,30 +174,35 @@ async fn read_region_by_id(
         other = Session::new(settings, session.ui.clone());
         &other
     };
-    let read = tokio::time::timeout(REGION_LIMIT, async {
-        let kube = s.kube().await?;
-        Ok::<_, crate::Error>((
+    // Building the client reads the kubeconfig only; every call is within the bound.
+    let kube = s.kube().await.ok()?;
+    kube.bounded(limit, "reading the installation", async {
+        Ok((
             read_region(kube, release).await?,
             zones(kube, release).await?,
         ))
-    });
-    read.await.ok()?.ok()
+    })
+    .await
+    .ok()
 }
 
-/// Read the whole installation: both regions at once where they answer (each bounded), and
-/// the gateway's `/v2/topology` when REST credentials are set.
-pub async fn read(session: &Session) -> Installation {
+/// Read the whole installation, each part bounded by `limit`: both regions at once where they
+/// answer, and the gateway's `/v2/topology` when REST credentials are set.
+pub async fn read(session: &Session, limit: Duration) -> Installation {
     let mut out = Installation::default();
     let topology = async {
-        let rest = session.rest().await.ok()?;
-        tokio::time::timeout(REGION_LIMIT, rest.topology_document())
+        // Opening the REST client may open a port-forward: bounded too.
+        let rest = tokio::time::timeout(limit, session.rest())
             .await
             .ok()?
+            .ok()?;
+        rest.bounded(limit, "/v2/topology", rest.topology_document())
+            .await
             .ok()
     };
     let (r0, r1, doc) = tokio::join!(
-        Box::pin(read_region_by_id(session, RegionId::ZERO)),
-        Box::pin(read_region_by_id(session, RegionId::ONE)),
+        Box::pin(read_region_by_id(session, RegionId::ZERO, limit)),
+        Box::pin(read_region_by_id(session, RegionId::ONE, limit)),
         Box::pin(topology)
     );
     let mut labelled_zones = BTreeSet::new();
@@ -210,9 +224,9 @@ pub async fn read(session: &Session) -> Installation {
     out
 }
 
-/// Read and judge (`--allow-unknown-release` as `allow_unknown`).
-pub async fn judge(session: &Session, allow_unknown: bool) -> Judgement {
-    read(session).await.judge(allow_unknown)
+/// Read (each part within `limit`) and judge (`--allow-unknown-release` as `allow_unknown`).
+pub async fn judge(session: &Session, allow_unknown: bool, limit: Duration) -> Judgement {
+    read(session, limit).await.judge(allow_unknown)
 }
 
 #[cfg(test)]
