@@ -76,6 +76,13 @@ pub fn mark_hung(server: &str, after: Duration) {
     }
 }
 
+/// Forget every server recorded by [`mark_hung`]: a repair (a resume after a failure, a
+/// put-back, the work on a signal) tries every server again, since only trying tells whether
+/// it can still repair.
+pub fn forget_hung() {
+    HUNG.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
 /// Run one operation on `server` within `limit` (when given) and the process's network bound,
 /// whichever is shorter. A server that did not answer within such a bound before in this
 /// command is not waited for again: [`Error::Timeout`] at once, saying so. One that does not

@@ -141,7 +141,10 @@ async fn pause_answer_lost(
 /// stopped — unless the brokers show that nothing paused (e.g. the topology was incomplete: the
 /// gateway then sends nothing, and would refuse the resume just the same).
 async fn revert(session: &Session, mgmt: &ManagementClient, error: Error) -> Error {
+    // The brokers' view: a region that did not answer is not waited for again. The resume
+    // itself goes to the gateway whatever happened before (a repair tries again).
     let view = pause_state::observe(session).await;
+    crate::wait::forget_hung();
     let stopped = view.count_in("PAUSED") + view.count_in("SOFT_PAUSED");
     let revert = if view.observed() && stopped == 0 {
         format!(

@@ -47,11 +47,14 @@ async fn ready_in_region(
         &other
     };
     // Bounded on the region's API server: one that did not answer is not waited for again.
-    let limit = REGION_BOUND.min(s.settings.timeout);
     let read = async {
         let kube = s.kube().await?;
-        kube.bounded(limit, "listing the broker pods", s.ready_broker_ids())
-            .await
+        kube.bounded(
+            REGION_BOUND,
+            "listing the broker pods",
+            s.ready_broker_ids(),
+        )
+        .await
     };
     match read.await {
         Ok(ids) => Ok(ids),

@@ -221,8 +221,7 @@ pub async fn expected_replicas(session: &Session) -> Option<Expected> {
         let mgmt = session.management().await.ok()?;
         mgmt.cluster_quick().await.ok()
     };
-    let limit = CONFIG_BOUND.min(session.settings.timeout);
-    let t = tokio::time::timeout(limit, read).await.ok()??;
+    let t = tokio::time::timeout(CONFIG_BOUND, read).await.ok()??;
     Some(expected_of(&t))
 }
 
@@ -317,13 +316,12 @@ pub async fn observe_region_expecting(
 /// How long reading one region's brokers may take (a lost region's API server may not answer).
 const REGION_BOUND: std::time::Duration = std::time::Duration::from_secs(8);
 
-/// One region's brokers within [`REGION_BOUND`] (and the command's `--timeout`): a region whose
-/// API server did not answer is not waited for again in this command.
+/// One region's brokers within [`REGION_BOUND`] (each call within the command's `--timeout`): a
+/// region whose API server did not answer is not waited for again in this command.
 async fn observe_bounded(session: &Session, expected: Option<&Expected>) -> RegionExporting {
-    let limit = REGION_BOUND.min(session.settings.timeout);
     let read = async {
         let kube = session.kube().await?;
-        kube.bounded(limit, "reading the brokers' pause state", async {
+        kube.bounded(REGION_BOUND, "reading the brokers' pause state", async {
             Ok(observe_region_expecting(session, expected).await)
         })
         .await
