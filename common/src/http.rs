@@ -10,6 +10,46 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::wait::{Backoff, retry_when};
 
+/// The largest answer c8dr reads from any HTTP API (and from a command run in a pod): 16 MiB.
+/// The largest answer it needs is far smaller (a `/v2/topology` or `/actuator/cluster` of
+/// hundreds of brokers is tens of KB, `_cat/indices` of thousands of indices a few MB); a larger
+/// one is read no further and is an error (docs/reliability.md "Bounded input").
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The error of an answer larger than [`MAX_ANSWER_BYTES`] (exit 1: the server answered, and
+/// what it said cannot be used; the same request would get the same answer, so it is not retried).
+pub fn too_large(what: &str) -> Error {
+    Error::failed(format!(
+        "{what} answered with more than {} MiB: answer too large (> {MAX_ANSWER_BYTES} bytes), not read",
+        MAX_ANSWER_BYTES / (1024 * 1024)
+    ))
+}
+
+/// A response body read chunk by chunk, never more than [`MAX_ANSWER_BYTES`] held: a declared
+/// `content-length` above it ends the read before any byte, a body that grows past it ends the
+/// read there. `what` names the server for the error; transport failures while reading are
+/// `transport`'s errors.
+pub async fn read_bounded(
+    mut resp: reqwest::Response,
+    what: &str,
+    transport: impl Fn(reqwest::Error) -> Error,
+) -> Result<Vec<u8>> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large(what));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(&transport)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large(what));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Authentication added to every request of a client.
 #[derive(Clone, Default)]
 pub enum Auth {
@@ -215,11 +255,36 @@ impl JsonClient {
                 redact_userinfo(&url.origin().ascii_serialization())
             )
         };
-        crate::wait::within(
+        crate::wait::within_server(
+            &self.server_key(),
+            None,
             what,
             retry_when(self.service, backoff, transient, |_| {
                 self.send_once(method.clone(), url.clone(), query, body)
             }),
+        )
+        .await
+    }
+
+    /// What identifies this client's server for [`crate::wait::within_server`]: its origin.
+    fn server_key(&self) -> String {
+        self.base.origin().ascii_serialization()
+    }
+
+    /// Run `op` (calls of this client) within `limit`: past it, or at once when this server did
+    /// not answer earlier in this command, [`Error::Timeout`] naming `what`.
+    pub async fn bounded<T>(
+        &self,
+        limit: Duration,
+        what: &str,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let key = self.server_key();
+        crate::wait::within_server(
+            &key,
+            Some(limit),
+            || format!("{} at {} ({what})", self.service, redact_userinfo(&key)),
+            op,
         )
         .await
     }
@@ -251,10 +316,13 @@ impl JsonClient {
             .await
             .map_err(|e| self.transport_error(&url, e))?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&url, e))?;
+        let what = format!(
+            "{} at {} ({method} {})",
+            self.service,
+            redact_userinfo(&url.origin().ascii_serialization()),
+            url.path()
+        );
+        let bytes = read_bounded(resp, &what, |e| self.transport_error(&url, e)).await?;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -406,6 +474,65 @@ mod tests {
         assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST goes out once");
         let _ = client.send(Method::GET, "/x", &[], None).await;
         assert_eq!(hits.load(Ordering::SeqCst), 4, "a GET is retried");
+    }
+
+    /// An answer larger than [`MAX_ANSWER_BYTES`] is read no further: declared by its
+    /// content-length (nothing read) or streamed without one (read up to the bound), it is
+    /// "answer too large", exit 1, not retried.
+    #[tokio::test]
+    async fn an_answer_past_the_bound_is_an_error_and_read_no_further() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let n = h.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    if n == 0 {
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                            MAX_ANSWER_BYTES + 1
+                        );
+                        let _ = sock.write_all(head.as_bytes()).await;
+                        return;
+                    }
+                    let head = "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n";
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let chunk = vec![b'x'; 64 * 1024];
+                    // Up to 4 GiB: the client stops reading long before.
+                    for _ in 0..65_536 {
+                        if sock.write_all(&chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let base = Url::parse(&format!("http://{addr}")).expect("url");
+        let client = JsonClient::new("test", base, Duration::from_secs(30)).expect("client");
+        for case in ["declared", "streamed"] {
+            let started = std::time::Instant::now();
+            let err = client
+                .send(Method::GET, "/big", &[], None)
+                .await
+                .expect_err(case);
+            assert_eq!(err.exit_code(), 1, "{case}: {err}");
+            assert!(
+                err.to_string()
+                    .contains("answer too large (> 16777216 bytes)"),
+                "{case}: {err}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(20), "{case}");
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2, "not retried");
     }
 
     #[test]

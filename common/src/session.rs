@@ -315,7 +315,19 @@ impl Session {
     /// The management API (port 9600).
     /// The installation's judgement (read once: both regions where they answer, `/v2/topology`
     /// when credentials are set), see [`crate::commands::installation`].
+    /// Each part is read within the command's bound
+    /// ([`crate::commands::installation::read_limit`]).
     pub async fn release(&self) -> &crate::release::installation::Judgement {
+        self.release_within(crate::commands::installation::read_limit(&self.settings))
+            .await
+    }
+
+    /// [`Session::release`], each part read within `limit` (`status`: its `--probe-timeout`)
+    /// when it is not read yet.
+    pub async fn release_within(
+        &self,
+        limit: Duration,
+    ) -> &crate::release::installation::Judgement {
         self.release
             .get_or_init(|| async {
                 // Boxed: the reads of both regions make a large future, and every command
@@ -323,6 +335,7 @@ impl Session {
                 Box::pin(crate::commands::installation::judge(
                     self,
                     self.settings.allow_unknown_release,
+                    limit,
                 ))
                 .await
             })
@@ -358,21 +371,23 @@ impl Session {
                     return Ok(None);
                 };
                 let release = &self.settings.release;
+                let limit = crate::commands::installation::read_limit(&self.settings);
                 let read = async {
                     let kube = self.kube().await?;
-                    let zones = crate::commands::installation::zones(kube, release).await?;
-                    if zones.is_empty() {
-                        return Ok(None);
-                    }
-                    let config = crate::commands::installation::configuration(kube, release)
-                        .await
-                        .ok()
-                        .flatten();
-                    Ok::<_, Error>(Some((zones, config)))
+                    kube.bounded(limit, "reading the zones", async {
+                        let zones = crate::commands::installation::zones(kube, release).await?;
+                        if zones.is_empty() {
+                            return Ok(None);
+                        }
+                        let config = crate::commands::installation::configuration(kube, release)
+                            .await
+                            .ok()
+                            .flatten();
+                        Ok(Some((zones, config)))
+                    })
+                    .await
                 };
-                let Ok(Ok(Some((zones, config)))) =
-                    tokio::time::timeout(Duration::from_secs(10), read).await
-                else {
+                let Ok(Some((zones, config))) = read.await else {
                     return Ok(None);
                 };
                 let mut zones = zones.into_iter();

@@ -52,6 +52,85 @@ pub async fn within<T>(
     }
 }
 
+/// Servers that did not answer within a bound earlier in this command, with that bound: each is
+/// waited for once per command (docs/contract.md §4 rule 11). Keyed by what the server is (a
+/// Kubernetes API server's URL, an HTTP API's origin).
+static HUNG: std::sync::Mutex<Vec<(String, Duration)>> = std::sync::Mutex::new(Vec::new());
+
+/// The bound `server` did not answer within earlier in this command, if it did not.
+pub fn hung(server: &str) -> Option<Duration> {
+    let hung = HUNG.lock().unwrap_or_else(|e| e.into_inner());
+    hung.iter().find(|(k, _)| k == server).map(|(_, d)| *d)
+}
+
+/// Record that `server` did not answer within `after`: later waits on it end at once.
+pub fn mark_hung(server: &str, after: Duration) {
+    let mut hung = HUNG.lock().unwrap_or_else(|e| e.into_inner());
+    if !hung.iter().any(|(k, _)| k == server) {
+        tracing::debug!(
+            server,
+            ?after,
+            "no answer: not waited for again in this command"
+        );
+        hung.push((server.to_string(), after));
+    }
+}
+
+/// Forget every server recorded by [`mark_hung`]: a repair (a resume after a failure, a
+/// put-back, the work on a signal) tries every server again, since only trying tells whether
+/// it can still repair.
+pub fn forget_hung() {
+    HUNG.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
+/// Run one operation on `server` within `limit` (when given) and the process's network bound,
+/// whichever is shorter. A server that did not answer within such a bound before in this
+/// command is not waited for again: [`Error::Timeout`] at once, saying so. One that does not
+/// answer now is recorded for the rest of the command.
+/// The operation is boxed: reads nest (a region's read holds its calls), and each level would
+/// otherwise hold the whole of the level below on the stack.
+pub fn within_server<'a, T: 'a>(
+    server: &'a str,
+    limit: Option<Duration>,
+    what: impl FnOnce() -> String + 'a,
+    op: impl Future<Output = Result<T>> + 'a,
+) -> impl Future<Output = Result<T>> + 'a {
+    let op = Box::pin(op);
+    async move {
+        if let Some(after) = hung(server) {
+            return Err(Error::Timeout {
+                what: format!(
+                    "waiting for {} (it did not answer earlier in this command: not waited for again)",
+                    what()
+                ),
+                after: humantime::format_duration(after).to_string(),
+            });
+        }
+        let bound = match (limit, network_bound()) {
+            (Some(l), Some(n)) => Some(l.min(n)),
+            (l, n) => l.or(n),
+        };
+        let Some(bound) = bound else {
+            return op.await;
+        };
+        match tokio::time::timeout(bound, op).await {
+            Ok(r) => r,
+            Err(_) => {
+                mark_hung(server, bound);
+                let why = if network_bound() == Some(bound) {
+                    "no answer; --timeout bounds every call"
+                } else {
+                    "no answer"
+                };
+                Err(Error::Timeout {
+                    what: format!("waiting for {} ({why})", what()),
+                    after: humantime::format_duration(bound).to_string(),
+                })
+            }
+        }
+    }
+}
+
 /// First interval of a default poller: a fast operation is noticed within ~20 ms.
 pub const FIRST_POLL: Duration = Duration::from_millis(20);
 /// Cap of a default poller's interval: completion is noticed within this of the server finishing.

@@ -555,7 +555,8 @@ async fn a_resume_whose_answer_is_lost_is_read_on_the_brokers_and_reported() {
 
 /// Issue 19 item 16a: broker 3 missed a pause (the broadcast is not atomic) and its own
 /// partition query times out, so it answers `{}`. Its replicas are unread, not "nothing to
-/// check": the pause is not "already done", it is sent, and it is not reported verified.
+/// check": the pause is not "already done", it is sent, and it cannot be verified: not done
+/// (attack D3), exit 1, reverted with a resume.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_answers_no_partitions_is_unread_not_paused() {
     let c = Cluster::start(fast()).await;
@@ -572,23 +573,24 @@ async fn a_member_that_answers_no_partitions_is_unread_not_paused() {
         }
         w.faults.partitions_query_times_out.insert(3);
     }
-    let out = exporting::exporting_pause(&s, false)
+    let err = exporting::exporting_pause(&s, false)
         .await
-        .expect("pause sent");
-    assert_eq!(out.status, Ending::Done, "not already done: {out:?}");
+        .expect_err("an unverified pause is not done");
+    assert_eq!(err.exit_code(), 1, "{err}");
     assert_eq!(sent(&c, "POST", "/exporting/pause"), 2, "sent again");
+    let msg = err.to_string();
     assert!(
-        out.summary.contains("NOT verified") && out.summary.contains("partitions"),
-        "{}",
-        out.summary
+        msg.contains("could not be verified") && msg.contains("member brokers [3]"),
+        "{msg}"
     );
+    assert!(msg.contains("exporting was resumed"), "{msg}");
     c.sim
         .world()
         .lock()
         .faults
         .partitions_query_times_out
         .clear();
-    assert_eq!(exporting(&c), "Paused");
+    assert_eq!(exporting(&c), "Running", "reverted");
 }
 
 // ---- changes ----

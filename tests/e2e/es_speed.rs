@@ -394,3 +394,40 @@ fn a_timeout_during_the_copy_keeps_exit_code_4_and_puts_the_settings_back() {
     );
     assert_eq!(env.state()["exporting"], "Running");
 }
+
+/// The pre-copy snapshot named in the plan (`PUT _snapshot/camunda_backup/failback-precopy-…`).
+fn planned_pre_copy(output: &str) -> Option<String> {
+    let rest = output
+        .split("PUT _snapshot/camunda_backup/failback-precopy-")
+        .nth(1)?;
+    let stamp: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    Some(format!("failback-precopy-{stamp}"))
+}
+
+/// Attack D11: the plan names the pre-copy snapshot the run takes. The name carries the second
+/// it was made; a slow Kubernetes API (`kube_api_delay`, 600 ms a call) puts more than a
+/// second between the plan and the act, where a name computed twice would differ. Both paths:
+/// the pre-copy before failback 2 (the run stops there), and the driver's pre-copy before its
+/// pause.
+#[test]
+fn the_failback_plan_names_the_pre_copy_snapshot_it_takes() {
+    for step_2 in [false, true] {
+        let env = after_helm_steps(Duration::from_millis(10), step_2);
+        if !step_2 {
+            env.sim.world().lock().faults.kube_api_delay = Some(Duration::from_millis(600));
+        } else {
+            env.sim.world().lock().faults.kube_api_delay = Some(Duration::from_millis(150));
+        }
+        let run = env.c8dr("failback").success();
+        let output = format!("{}{}", run.stdout, run.stderr);
+        let planned = planned_pre_copy(&output).unwrap_or_else(|| panic!("no plan:\n{output}"));
+        let taken: Vec<String> = snapshots(&env)
+            .into_iter()
+            .filter(|s| s.starts_with("failback-precopy-"))
+            .collect();
+        assert_eq!(taken, vec![planned], "step 2 done: {step_2}\n{output}");
+    }
+}

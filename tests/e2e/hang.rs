@@ -123,3 +123,186 @@ fn run_all(env: &TestEnv, flags: &[&str], cases: Vec<Vec<String>>, names: &[&str
         check(run, names);
     }
 }
+
+/// How much longer than its bound a command may take here: the plugin's start, kubectl, the
+/// simulator's answers on a loaded machine. Not a speed target (those are in bench/): a run that
+/// waits for the silent server twice (or for a fixed 10 s) takes at least twice its bound, past
+/// the bound plus this margin.
+const MARGIN: Duration = Duration::from_secs(3);
+
+/// The environment's kubeconfig with region 1's API server replaced by a silent one: region 1
+/// is a lost region whose API server accepts connections and never answers.
+fn region1_silent(env: &mut TestEnv, s: &Silent) {
+    let kubeconfig = env
+        .env
+        .iter()
+        .find(|(k, _)| k == "KUBECONFIG")
+        .map(|(_, v)| v.clone())
+        .expect("KUBECONFIG");
+    let context = env
+        .env
+        .iter()
+        .find(|(k, _)| k == "CLUSTER_RECREATED")
+        .map(|(_, v)| v.clone())
+        .expect("CLUSTER_RECREATED");
+    let text = std::fs::read_to_string(&kubeconfig).expect("read kubeconfig");
+    let mut out = String::new();
+    let mut in_cluster = false;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("- name: ") {
+            in_cluster = name == context;
+        }
+        if in_cluster && line.trim_start().starts_with("server: ") {
+            out.push_str(&format!("    server: http://127.0.0.1:{}\n", s.port));
+            in_cluster = false;
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    assert_ne!(
+        out.trim_end(),
+        text.trim_end(),
+        "region 1's server replaced"
+    );
+    let path = env.cwd.join("region1-silent.kubeconfig");
+    std::fs::write(&path, out).expect("write kubeconfig");
+    env.set_env("KUBECONFIG", path.display().to_string());
+}
+
+/// Run `kubectl-c8dr ARGS` and return it with how long it took.
+fn timed(env: &TestEnv, args: &[&str]) -> (Run, Duration) {
+    let started = std::time::Instant::now();
+    let run = env
+        .command(
+            "kubectl-c8dr",
+            args.iter().map(std::ffi::OsString::from).collect(),
+        )
+        .run_within(KILL_AFTER);
+    (run, started.elapsed())
+}
+
+fn within(run: &Run, took: Duration, bound: Duration, args: &[&str]) {
+    assert!(!run.killed, "hung past {KILL_AFTER:?}\n{}", run.context());
+    assert!(
+        took <= bound + MARGIN,
+        "{args:?} took {took:?}, more than its bound {bound:?} + {MARGIN:?}: a silent server was \
+         waited for more than once\n{}",
+        run.context()
+    );
+}
+
+/// Attack D2: region 1's API server is silent. `status --probe-timeout 3s` waits for it once,
+/// for 3 s (not a fixed 10 s for the installation read); `exporting pause` with `--timeout 4s`
+/// waits 4 s once (the installation read, then every later read of region 1 ends at once).
+/// D3: that pause could not be verified on region 1's member brokers: exit 1, reverted.
+#[test]
+fn a_silent_region_is_waited_for_once_within_the_commands_bound() {
+    let mut env = TestEnv::start();
+    let s = silent();
+    region1_silent(&mut env, &s);
+
+    // 3 s: region 0's own probes must answer within it on a loaded machine.
+    let args = ["status", "--probe-timeout", "3s"];
+    let (run, took) = timed(&env, &args);
+    within(&run, took, Duration::from_secs(3), &args);
+    assert_eq!(run.code, 0, "region 0 answers\n{}", run.context());
+
+    let args = ["--timeout", "4s", "exporting", "pause", "--dry-run"];
+    let (run, took) = timed(&env, &args);
+    within(&run, took, Duration::from_secs(4), &args);
+
+    let args = ["--timeout", "4s", "exporting", "pause", "--yes"];
+    let (run, took) = timed(&env, &args);
+    within(&run, took, Duration::from_secs(4), &args);
+    assert_eq!(
+        run.code,
+        1,
+        "an unverified pause is not done\n{}",
+        run.context()
+    );
+    assert!(
+        run.stderr.contains("could not be verified")
+            && run.stderr.contains("exporting was resumed"),
+        "{}",
+        run.context()
+    );
+    assert_eq!(
+        env.state()["exporting"],
+        "Running",
+        "the pause was reverted"
+    );
+}
+
+/// Attack D2 with a silent `--rest-url`: the installation read's `/v2/topology` waits for it
+/// once; the command's own reads of it then end at once.
+#[test]
+fn a_silent_rest_url_is_waited_for_once() {
+    let env = TestEnv::start();
+    let s = silent();
+    let url = format!("http://127.0.0.1:{}", s.port);
+    let args = [
+        "--rest-url",
+        url.as_str(),
+        "--timeout",
+        "4s",
+        "rebalance",
+        "--dry-run",
+    ];
+    let (run, took) = timed(&env, &args);
+    within(&run, took, Duration::from_secs(4), &args);
+    check(&run, &[&url]);
+}
+
+/// A loopback HTTP server that answers every request 200 with a body that never ends (JSON
+/// bytes streamed as fast as they are read, no content-length): a server gone wrong.
+fn endless() -> u16 {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n[";
+                if s.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let chunk = "\"x\",".repeat(16 * 1024);
+                // At most 1 GiB, ended by the client closing the connection.
+                for _ in 0..(1 << 30) / chunk.len() {
+                    if s.write_all(chunk.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Attack D9: a `/v2/topology` that never ends is read up to the documented bound (16 MiB) and
+/// no further: "answer too large", exit 1, long before `--timeout` (memory stays bounded: the
+/// read stops at the bound; before the fix it read on until the command's timeout).
+#[test]
+fn an_endless_answer_is_read_no_further_than_the_bound() {
+    let env = TestEnv::start();
+    let url = format!("http://127.0.0.1:{}", endless());
+    let args = ["--rest-url", url.as_str(), "--timeout", "60s", "topology"];
+    let (run, took) = timed(&env, &args);
+    assert!(!run.killed, "{}", run.context());
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert!(
+        run.stderr.contains("answer too large (> 16777216 bytes)"),
+        "{}",
+        run.context()
+    );
+    // 16 MiB over loopback takes well under a second; the bound here is the kill limit's
+    // fraction, not a speed target.
+    assert!(
+        took < Duration::from_secs(30),
+        "took {took:?}\n{}",
+        run.context()
+    );
+}

@@ -141,7 +141,10 @@ async fn pause_answer_lost(
 /// stopped — unless the brokers show that nothing paused (e.g. the topology was incomplete: the
 /// gateway then sends nothing, and would refuse the resume just the same).
 async fn revert(session: &Session, mgmt: &ManagementClient, error: Error) -> Error {
+    // The brokers' view: a region that did not answer is not waited for again. The resume
+    // itself goes to the gateway whatever happened before (a repair tries again).
     let view = pause_state::observe(session).await;
+    crate::wait::forget_hung();
     let stopped = view.count_in("PAUSED") + view.count_in("SOFT_PAUSED");
     let revert = if view.observed() && stopped == 0 {
         format!(
@@ -164,7 +167,8 @@ async fn revert(session: &Session, mgmt: &ManagementClient, error: Error) -> Err
 /// (docs/api-behaviour.md §3): a hard pause over a soft one is refused (camunda/camunda#55838), a pause already in
 /// place is "already done". The pause needs every partition complete and is not atomic: retried a
 /// few times, then reverted with a resume. Success is reported only once every partition of every
-/// broker that can be read shows the pause.
+/// member broker was read and shows the pause; a pause that cannot be verified so (a member's
+/// pod unreadable, its answer incomplete) is an error (exit 1) and is reverted with a resume.
 pub async fn exporting_pause(session: &Session, soft: bool) -> Result<Outcome> {
     const CMD: &str = "exporting pause";
     let mgmt = session.management().await?;
@@ -278,6 +282,16 @@ async fn paused(
             "the gateway reported the pause, but {} partition replicas do not show {target}: {}",
             missing.len(),
             first(&missing, 4)
+        ));
+        return Err(revert(session, mgmt, e).await);
+    }
+    if !after.observed() || !after.unread_members().is_empty() {
+        // Not verified is not done: a member that was not read may be the one that missed the
+        // pause, and a copy taken then would miss what it exports. Reverted like a partial
+        // pause (docs/contract.md §4 rule 12: a pause c8dr made is resumed on every exit path).
+        let e = Error::failed(format!(
+            "the gateway reported the pause, but it could not be verified on every member broker{}",
+            verified(&after, target)
         ));
         return Err(revert(session, mgmt, e).await);
     }

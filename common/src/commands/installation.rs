@@ -24,8 +24,15 @@ const CHART_LABEL: &str = "helm.sh/chart";
 /// The zone label of zoned orchestration pods (camunda-platform-helm #6949).
 const ZONE_LABEL: &str = "camunda.io/zone";
 
-/// How long reading one region may take (it never blocks a command on a lost region).
-const REGION_LIMIT: Duration = Duration::from_secs(10);
+/// The most reading one region may take (it never blocks a command on a lost region).
+pub const REGION_LIMIT: Duration = Duration::from_secs(10);
+
+/// How long a read of one region (or the gateway) for the installation may take in a command
+/// with these settings: its `--timeout`, at most [`REGION_LIMIT`] (`status` passes its own
+/// `--probe-timeout` instead, see [`crate::session::Session::release_within`]).
+pub fn read_limit(settings: &crate::session::Settings) -> Duration {
+    settings.timeout.min(REGION_LIMIT)
+}
 
 /// Read one region: the chart label and zones of the orchestration pods, the search engine's
 /// pods, the secondary storage kind of the rendered configuration.
@@ -234,46 +241,57 @@ fn region_target(session: &Session, id: RegionId) -> Option<KubeTarget> {
     })
 }
 
-/// Read one region, bounded: `None` when it does not answer in time.
+/// Read one region, bounded by `limit`: `None` when it does not answer in time (and then its API
+/// server is not waited for again in this command).
 async fn read_region_at(
     target: Option<KubeTarget>,
     release: &str,
     id: RegionId,
+    limit: Duration,
 ) -> Option<(RegionEvidence, BTreeSet<String>)> {
     let target = target?;
-    let read = tokio::time::timeout(REGION_LIMIT, async {
-        let kube = RegionClient::connect(&target).await?;
-        Ok::<_, crate::Error>((
+    // Building the client reads the kubeconfig only; every call is within the bound.
+    let kube = RegionClient::connect(&target).await.ok()?;
+    kube.bounded(limit, "reading the installation", async {
+        Ok((
             read_region(&kube, release, Some(id)).await?,
             zones(&kube, release).await?,
         ))
-    });
-    read.await.ok()?.ok()
+    })
+    .await
+    .ok()
 }
 
-/// Read the whole installation: both regions at once where they answer (each bounded), and
-/// the gateway's `/v2/topology` when REST credentials are set.
-pub async fn read(session: &Session) -> Installation {
+/// Read the whole installation, each part bounded by `limit`: both regions at once where they
+/// answer, and the gateway's `/v2/topology` when REST credentials are set.
+pub async fn read(session: &Session, limit: Duration) -> Installation {
     let targets = RegionId::ALL.map(|id| region_target(session, id));
-    read_at(session, targets).await
+    read_at(session, targets, limit).await
 }
 
 /// [`read`] with the regions where the caller located them (`helm c8dr`, whose contexts come
 /// from its own flags): `targets[i]` is region `i`; the session's gateway answers `/v2/topology`.
-pub async fn read_at(session: &Session, targets: [Option<KubeTarget>; 2]) -> Installation {
+pub async fn read_at(
+    session: &Session,
+    targets: [Option<KubeTarget>; 2],
+    limit: Duration,
+) -> Installation {
     let mut out = Installation::default();
     let topology = async {
-        let rest = session.rest().await.ok()?;
-        tokio::time::timeout(REGION_LIMIT, rest.topology_document())
+        // Opening the REST client may open a port-forward: bounded too.
+        let rest = tokio::time::timeout(limit, session.rest())
             .await
             .ok()?
+            .ok()?;
+        rest.bounded(limit, "/v2/topology", rest.topology_document())
+            .await
             .ok()
     };
     let release = &session.settings.release;
     let [t0, t1] = targets;
     let (r0, r1, doc) = tokio::join!(
-        Box::pin(read_region_at(t0, release, RegionId::ZERO)),
-        Box::pin(read_region_at(t1, release, RegionId::ONE)),
+        Box::pin(read_region_at(t0, release, RegionId::ZERO, limit)),
+        Box::pin(read_region_at(t1, release, RegionId::ONE, limit)),
         Box::pin(topology)
     );
     let mut labelled_zones = BTreeSet::new();
@@ -295,9 +313,9 @@ pub async fn read_at(session: &Session, targets: [Option<KubeTarget>; 2]) -> Ins
     out
 }
 
-/// Read and judge (`--allow-unknown-release` as `allow_unknown`).
-pub async fn judge(session: &Session, allow_unknown: bool) -> Judgement {
-    read(session).await.judge(allow_unknown)
+/// Read (each part within `limit`) and judge (`--allow-unknown-release` as `allow_unknown`).
+pub async fn judge(session: &Session, allow_unknown: bool, limit: Duration) -> Judgement {
+    read(session, limit).await.judge(allow_unknown)
 }
 
 #[cfg(test)]

@@ -46,13 +46,22 @@ async fn ready_in_region(
         other = Session::new(settings, session.ui.clone());
         &other
     };
-    match tokio::time::timeout(REGION_BOUND, s.ready_broker_ids()).await {
-        Ok(Ok(ids)) => Ok(ids),
-        Ok(Err(e)) => Err(Unchecked::Unreachable(e.to_string())),
-        Err(_) => Err(Unchecked::Unreachable(format!(
-            "the Kubernetes API of {region} did not answer within {} s",
-            REGION_BOUND.as_secs()
+    // Bounded on the region's API server: one that did not answer is not waited for again.
+    let read = async {
+        let kube = s.kube().await?;
+        kube.bounded(
+            REGION_BOUND,
+            "listing the broker pods",
+            s.ready_broker_ids(),
+        )
+        .await
+    };
+    match read.await {
+        Ok(ids) => Ok(ids),
+        Err(e @ Error::Timeout { .. }) => Err(Unchecked::Unreachable(format!(
+            "the Kubernetes API of {region} did not answer: {e}"
         ))),
+        Err(e) => Err(Unchecked::Unreachable(e.to_string())),
     }
 }
 

@@ -72,6 +72,7 @@ impl SettingsGuard {
     /// Put the settings back now (success or failure of the restore); the guard is disarmed
     /// first so that a signal during the put-back does not send it twice.
     pub async fn put_back(self) -> crate::error::Result<Vec<crate::es::tuning::SettingChange>> {
+        crate::wait::forget_hung();
         let Some(t) = tuned().take() else {
             return Ok(vec![]);
         };
@@ -97,6 +98,7 @@ impl Drop for SettingsGuard {
 
 /// On a signal: put back recovery settings this run raised, bounded by [`RESUME_BOUND`].
 async fn put_back_on_signal() {
+    crate::wait::forget_hung();
     let Some(t) = tuned().take() else {
         return;
     };
@@ -160,6 +162,8 @@ pub fn resume_command(session: &Session) -> String {
 /// fails too, the line names the exact command to run.
 pub async fn resume_after_failure(session: &Session, guard: PauseGuard, resumed: &str) -> String {
     drop(guard);
+    // A repair tries every server again (a server that timed out in the failed step too).
+    crate::wait::forget_hung();
     match crate::commands::exporting::exporting_resume(session).await {
         Ok(_) => resumed.to_string(),
         Err(r) => format!(
@@ -210,6 +214,7 @@ impl Drop for PauseGuard {
 /// What to do on `signal`: resume exporting if this run paused it, report, and return the exit
 /// code. Every line goes to stderr.
 pub async fn on_signal(signal: Signal) -> i32 {
+    crate::wait::forget_hung();
     let taken = armed().take();
     let Some(a) = taken else {
         crate::errln!("interrupted by {}", signal.name());

@@ -54,6 +54,10 @@ pub struct RegionExporting {
     /// Why the region's brokers could not be listed at all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The region's API server did not answer in time: it is not waited for again in this
+    /// command, so polling it is no use.
+    #[serde(skip)]
+    pub unanswered: bool,
 }
 
 impl RegionExporting {
@@ -274,10 +278,12 @@ pub async fn observe_region_expecting(
         max_lag: 0,
         brokers: vec![],
         error: None,
+        unanswered: false,
     };
     let pods = match session.broker_pods().await {
         Ok(p) => p,
         Err(e) => {
+            region.unanswered = matches!(e, crate::Error::Timeout { .. });
             region.error = Some(e.to_string());
             return region.finish();
         }
@@ -310,16 +316,26 @@ pub async fn observe_region_expecting(
 /// How long reading one region's brokers may take (a lost region's API server may not answer).
 const REGION_BOUND: std::time::Duration = std::time::Duration::from_secs(8);
 
+/// One region's brokers within [`REGION_BOUND`] (each call within the command's `--timeout`): a
+/// region whose API server did not answer is not waited for again in this command.
 async fn observe_bounded(session: &Session, expected: Option<&Expected>) -> RegionExporting {
-    match tokio::time::timeout(REGION_BOUND, observe_region_expecting(session, expected)).await {
+    let read = async {
+        let kube = session.kube().await?;
+        kube.bounded(REGION_BOUND, "reading the brokers' pause state", async {
+            Ok(observe_region_expecting(session, expected).await)
+        })
+        .await
+    };
+    match read.await {
         Ok(r) => r,
-        Err(_) => RegionExporting {
+        Err(e) => RegionExporting {
             region_id: session.settings.location.id.map(|r| r.to_string()),
             region: session.describe_region(),
             state: "unknown".into(),
             max_lag: 0,
             brokers: vec![],
-            error: Some(format!("no answer within {}s", REGION_BOUND.as_secs())),
+            unanswered: matches!(e, crate::Error::Timeout { .. }),
+            error: Some(e.to_string()),
         },
     }
 }
@@ -372,7 +388,11 @@ pub async fn wait_for_phase(
     );
     loop {
         let view = observe(session).await;
-        let settled = view.not_in(phase).is_empty() && view.unread_members().is_empty();
+        // A region whose API server did not answer is not waited for again: polling it
+        // changes nothing (docs/contract.md §4 rule 11).
+        let unanswered = view.regions.iter().any(|r| r.unanswered);
+        let settled =
+            view.not_in(phase).is_empty() && (view.unread_members().is_empty() || unanswered);
         if !view.observed() || settled || !poller.tick().await {
             return view;
         }
@@ -413,6 +433,7 @@ mod tests {
                     max_lag: 0,
                     brokers,
                     error: None,
+                    unanswered: false,
                 }
                 .finish(),
             ],

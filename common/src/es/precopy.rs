@@ -157,12 +157,15 @@ pub async fn snapshot_at_rate(
 }
 
 /// Register the repository writable on the source (`spec`, used as it is when registered
-/// already), then reuse the newest pre-copy or take a new one (at `rate`), and wait for it.
+/// already), then reuse the newest pre-copy or take a new one named `name` (at `rate`), and
+/// wait for it. `name` is the one the plan showed ([`pre_copy_name`], computed once per run):
+/// the plan names the exact snapshot it takes (docs/contract.md §4 rule 1).
 pub async fn pre_copy(
     source: &dyn EsTransport,
     opts: &EsOptions,
     spec: &RepoSpec,
     rate: Option<&str>,
+    name: &str,
     progress: ProgressFn<'_>,
 ) -> Result<PreCopyReport> {
     repo_register(source, opts, &spec.clone().with_readonly(false)).await?;
@@ -179,8 +182,7 @@ pub async fn pre_copy(
             waited_ms: r.waited_ms,
         });
     }
-    let name = pre_copy_name()?;
-    let r = snapshot_at_rate(source, opts, &name, rate, progress).await?;
+    let r = snapshot_at_rate(source, opts, name, rate, progress).await?;
     Ok(PreCopyReport {
         repository: opts.repository.clone(),
         snapshot: r.snapshot,

@@ -217,10 +217,10 @@ impl EsTransport for HttpTransport {
                 .await
                 .map_err(|e| Error::unreachable(self.describe(), e))?;
             let status = resp.status().as_u16();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| Error::unreachable(self.describe(), e))?;
+            let what = format!("{} ({path})", self.describe());
+            let bytes =
+                crate::http::read_bounded(resp, &what, |e| Error::unreachable(self.describe(), e))
+                    .await?;
             Ok((status, parse_body(&bytes)))
         })
     }

@@ -54,7 +54,8 @@ pub async fn check(plan: &Plan, req: &RedeployRequest, env: &Env) -> Result<()> 
         settings(home, kubeconfig, &plan.release, env),
         Ui::new(true, true),
     );
-    let installation = crate::commands::installation::read_at(&session, targets).await;
+    let limit = crate::commands::installation::read_limit(&session.settings);
+    let installation = crate::commands::installation::read_at(&session, targets, limit).await;
     installation
         .judge(false)
         .facts()

@@ -58,12 +58,35 @@ pub fn exit_code_of(status: &Status) -> Result<i32, String> {
         .unwrap_or_else(|| "the command failed without a message".to_string()))
 }
 
-async fn read_all<R: tokio::io::AsyncRead + Unpin>(reader: Option<R>) -> std::io::Result<Vec<u8>> {
+/// Read a command's output to its end, keeping at most [`crate::http::MAX_ANSWER_BYTES`]: the
+/// rest is read and dropped (so the command is not blocked writing), and the answer is then
+/// `Err(n)` with the number of bytes it wrote.
+async fn read_all<R: tokio::io::AsyncRead + Unpin>(
+    reader: Option<R>,
+) -> std::io::Result<Result<Vec<u8>, u64>> {
+    let limit = crate::http::MAX_ANSWER_BYTES;
     let mut buf = vec![];
+    let mut total: u64 = 0;
     if let Some(mut r) = reader {
-        r.read_to_end(&mut buf).await?;
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let n = r.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total <= limit as u64 {
+                buf.extend_from_slice(&chunk[..n]);
+            } else if !buf.is_empty() {
+                buf = Vec::new();
+            }
+        }
     }
-    Ok(buf)
+    Ok(if total > limit as u64 {
+        Err(total)
+    } else {
+        Ok(buf)
+    })
 }
 
 impl RegionClient {
@@ -139,7 +162,14 @@ impl RegionClient {
             if let Err(e) = written {
                 tracing::debug!("{what}: writing stdin: {e}");
             }
-            let (stdout, stderr) = (stdout.unwrap_or_default(), stderr.unwrap_or_default());
+            let bounded = |out: std::io::Result<Result<Vec<u8>, u64>>, name: &str| match out {
+                Ok(Err(_)) => Err(crate::http::too_large(&format!(
+                    "{what} in {location} ({name})"
+                ))),
+                Ok(Ok(bytes)) => Ok(bytes),
+                Err(_) => Ok(vec![]),
+            };
+            let (stdout, stderr) = (bounded(stdout, "stdout")?, bounded(stderr, "stderr")?);
             match exit_code_of(&status) {
                 Ok(exit_code) => Ok(ExecOutput {
                     stdout,

@@ -44,6 +44,8 @@ pub struct RegionClient {
     namespace: String,
     /// The context name, for messages (`current context` when none was named).
     context: String,
+    /// The API server's URL: which server a wait is on ([`crate::wait::within_server`]).
+    server: String,
 }
 
 impl std::fmt::Debug for RegionClient {
@@ -216,12 +218,14 @@ impl RegionClient {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
+        let server = config.cluster_url.to_string();
         let client = Client::try_from(config)
             .map_err(|e| Error::usage(format!("cannot build a client for {context}: {e}")))?;
         Ok(Self {
             client,
             namespace,
             context,
+            server,
         })
     }
 
@@ -231,10 +235,12 @@ impl RegionClient {
         namespace: impl Into<String>,
         context: impl Into<String>,
     ) -> Self {
+        let context = context.into();
         Self {
             client,
             namespace: namespace.into(),
-            context: context.into(),
+            server: format!("context {context}"),
+            context,
         }
     }
 
@@ -270,7 +276,9 @@ impl RegionClient {
         what: &str,
         op: impl std::future::Future<Output = std::result::Result<T, kube::Error>>,
     ) -> Result<T> {
-        crate::wait::within(
+        crate::wait::within_server(
+            &self.server,
+            None,
             || {
                 format!(
                     "the Kubernetes API of {} to answer ({what})",
@@ -278,6 +286,24 @@ impl RegionClient {
                 )
             },
             async { op.await.map_err(|e| self.map_err(what, e)) },
+        )
+        .await
+    }
+
+    /// Run `op` (calls of this client, of tunnels through it) within `limit`: past it, or at
+    /// once when this API server did not answer earlier in this command, [`Error::Timeout`]
+    /// naming `what`. How a read of a region that may be lost is bounded.
+    pub async fn bounded<T>(
+        &self,
+        limit: std::time::Duration,
+        what: &str,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        crate::wait::within_server(
+            &self.server,
+            Some(limit),
+            || format!("the Kubernetes API of {} ({what})", self.location()),
+            op,
         )
         .await
     }

@@ -213,6 +213,16 @@ impl RestClient {
 
     /// `GET /v2/topology` as the gateway sent it: what the releases add (8.10's string
     /// `brokerId`, zone-aware ids) is read from here before it is parsed as numbers.
+    /// Run `op` (calls of this client) within `limit`, as [`JsonClient::bounded`].
+    pub async fn bounded<T>(
+        &self,
+        limit: Duration,
+        what: &str,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        self.http.bounded(limit, what, op).await
+    }
+
     pub async fn topology_document(&self) -> Result<serde_json::Value> {
         let a = self
             .authenticated()

@@ -168,6 +168,8 @@ pub(super) struct Preview {
     pub(super) opts: es::EsOptions,
     pub(super) copy_spec: CopySpec,
     pub(super) preview: es::CopyPreview,
+    /// The name a new pre-copy gets: computed once, shown in the plan and used by the act.
+    pub(super) pre_copy_name: String,
 }
 
 async fn preview(
@@ -193,6 +195,7 @@ async fn preview(
         opts,
         copy_spec,
         preview,
+        pre_copy_name: es::precopy::pre_copy_name()?,
     })
 }
 
@@ -280,7 +283,7 @@ async fn plan(
     let pre_copy = args.pre_copy && args.pause_exporting && preview.resume_restore.is_none();
     let mut lines = vec![];
     if pre_copy {
-        lines.extend(pre_copy_plan(st, &p.opts, &p.copy_spec).await);
+        lines.extend(pre_copy_plan(st, &p.opts, &p.copy_spec, &p.pre_copy_name).await);
     } else if args.pre_copy && !args.pause_exporting {
         lines.push(
             "pre-copy: none (exporting is paused already: a snapshot now is the copy's own; \

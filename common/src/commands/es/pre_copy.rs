@@ -20,6 +20,7 @@ pub(super) async fn run_pre_copy(
         &p.opts,
         &p.copy_spec.repo,
         p.copy_spec.snapshot_rate.as_deref(),
+        &p.pre_copy_name,
         &|ph, pr| bars.update(ph, pr),
     )
     .await;
@@ -29,11 +30,13 @@ pub(super) async fn run_pre_copy(
     Ok(r)
 }
 
-/// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one.
+/// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one named
+/// `name` (the name the act then uses).
 pub(super) async fn pre_copy_plan(
     st: &es::EsConn,
     opts: &es::EsOptions,
     spec: &CopySpec,
+    name: &str,
 ) -> Vec<String> {
     let writable = spec.repo.clone().with_readonly(false);
     // The repository may not be registered on the source yet: then there is nothing to reuse.
@@ -49,16 +52,12 @@ pub(super) async fn pre_copy_plan(
                 .map(|t| format!(", started {t}"))
                 .unwrap_or_default()
         )],
-        _ => {
-            let name =
-                es::precopy::pre_copy_name().unwrap_or_else(|_| "failback-precopy-<time>".into());
-            es::precopy::pre_copy_calls(
-                &opts.repository,
-                &writable,
-                spec.snapshot_rate.as_deref(),
-                &name,
-            )
-        }
+        _ => es::precopy::pre_copy_calls(
+            &opts.repository,
+            &writable,
+            spec.snapshot_rate.as_deref(),
+            name,
+        ),
     }
 }
 
@@ -79,12 +78,14 @@ pub(super) fn pre_copy_note(r: &es::precopy::PreCopyReport) -> String {
 }
 
 /// The pre-copy as its own step (the failback driver runs it before its pause, or before
-/// the surviving region's redeploy without webapps): the plan lines, with reads only.
+/// the surviving region's redeploy without webapps): the plan lines, with reads only. `name`
+/// is the snapshot a new pre-copy gets: the caller passes the same one to [`pre_copy_run`].
 pub async fn pre_copy_preview(
     session: &Session,
     access: &EsAccess,
     repo: &RepoFlags,
     args: &CopyArgs,
+    name: &str,
 ) -> Result<Vec<String>> {
     let (from, _, spec) = validate(session, access, repo, args)?;
     let source = Session::new(from, session.ui.clone());
@@ -96,16 +97,17 @@ pub async fn pre_copy_preview(
         delete_existing: false,
         snapshot_rate: args.snapshot_rate.clone(),
     };
-    Ok(pre_copy_plan(&st, &opts, &copy_spec).await)
+    Ok(pre_copy_plan(&st, &opts, &copy_spec, name).await)
 }
 
-/// Run the pre-copy (no confirmation here: the caller's plan showed it); returns its report
-/// and a one-line note.
+/// Run the pre-copy (no confirmation here: the caller's plan showed it, naming `name`); returns
+/// its report and a one-line note.
 pub async fn pre_copy_run(
     session: &Session,
     access: &EsAccess,
     repo: &RepoFlags,
     args: &CopyArgs,
+    name: &str,
 ) -> Result<(es::precopy::PreCopyReport, String)> {
     let (from, _, spec) = validate(session, access, repo, args)?;
     let source = Session::new(from, session.ui.clone());
@@ -117,6 +119,7 @@ pub async fn pre_copy_run(
         &opts,
         &spec,
         args.snapshot_rate.as_deref(),
+        name,
         &|ph, p| bars.update(ph, p),
     )
     .await;

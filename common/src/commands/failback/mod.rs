@@ -261,6 +261,8 @@ struct Run<'a> {
     tuning_plan: Vec<String>,
     /// The pre-copy runs before the pause (not when exporting is paused already: no "before").
     pre_copy: bool,
+    /// The snapshot a new pre-copy gets: computed once, named in the plan and taken by the act.
+    pre_copy_name: String,
 }
 
 /// Evidence and safety: the recreated exporter's state, the pause state read on the brokers (a
@@ -302,6 +304,7 @@ async fn evidence<'a>(
         copy_cmd,
         tuning_plan: vec![],
         pre_copy: !enabled && already_paused.is_none() && !args.no_pre_copy,
+        pre_copy_name: crate::es::precopy::pre_copy_name()?,
     };
     if !enabled {
         check_exporter_ids(&run).await?;
@@ -311,7 +314,7 @@ async fn evidence<'a>(
 }
 
 /// The pause state, read on the brokers themselves: `Some((replicas, brokers))` when every
-/// broker shows PAUSED; a soft pause is refused.
+/// member broker was read in full and shows PAUSED; a soft pause is refused.
 async fn observed_pause(session: &Session, fill: &Fill) -> Result<Option<(usize, usize)>> {
     let observed = super::pause_state::observe(session).await;
     let soft = observed.count_in("SOFT_PAUSED");
@@ -324,7 +327,12 @@ async fn observed_pause(session: &Session, fill: &Fill) -> Result<Option<(usize,
             hint::FAILBACK
         )));
     }
-    let paused = observed.observed() && observed.not_in("PAUSED").is_empty();
+    // Paused only when every member broker was read in full (as `exporting pause` judges it):
+    // an unread member may be the one that missed the pause; the pause step then sends it and
+    // verifies it, or fails and reverts it.
+    let paused = observed.observed()
+        && observed.not_in("PAUSED").is_empty()
+        && observed.unread_members().is_empty();
     Ok(paused.then(|| (observed.count_in("PAUSED"), observed.brokers_read())))
 }
 
@@ -382,6 +390,7 @@ async fn plan(run: &Run<'_>) -> Result<Vec<String>> {
             &run.args.es,
             &run.args.repo,
             &pre_copy_args(run.args),
+            &run.pre_copy_name,
         )
         .await?
     } else {
@@ -478,6 +487,7 @@ async fn pre_copy_step(run: &Run<'_>, steps: &mut Steps) -> Result<()> {
         &run.args.es,
         &run.args.repo,
         &pre_copy_args(run.args),
+        &run.pre_copy_name,
     )
     .await?;
     let out = Outcome::new("es pre-copy", Ending::Done, note);
@@ -537,8 +547,10 @@ async fn pre_copy_before_step_2(
         redeploy.command(fill),
         hint::FAILBACK
     );
-    let lines =
-        super::es::pre_copy_preview(session, &args.es, &args.repo, &pre_copy_args(args)).await?;
+    // One name for the plan and the act (docs/contract.md §4 rule 1: the exact calls).
+    let name = crate::es::precopy::pre_copy_name()?;
+    let copy = pre_copy_args(args);
+    let lines = super::es::pre_copy_preview(session, &args.es, &args.repo, &copy, &name).await?;
     let mut plan: Vec<String> = lines
         .iter()
         .map(|l| {
@@ -565,7 +577,7 @@ async fn pre_copy_before_step_2(
         &plan,
     )?;
     let (report, note) =
-        super::es::pre_copy_run(session, &args.es, &args.repo, &pre_copy_args(args)).await?;
+        super::es::pre_copy_run(session, &args.es, &args.repo, &copy, &name).await?;
     Ok(
         Outcome::new(CMD, Ending::Done, format!("{note}; next: {next}"))
             .with_plan(plan)

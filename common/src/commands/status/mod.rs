@@ -120,7 +120,11 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
             Err(err) => RegionProbe::unconfigured(t.id, &t.role, err),
         }
     });
-    let (probes, release) = tokio::join!(futures_util::future::join_all(probes), session.release());
+    // The installation read is bounded like every probe (--probe-timeout), at the same time.
+    let (probes, release) = tokio::join!(
+        futures_util::future::join_all(probes),
+        session.release_within(limit)
+    );
     let probes: Vec<RegionProbe> = probes;
     let evidence = Evidence::of(&probes);
     let cluster = evidence.cluster_view();

@@ -517,6 +517,7 @@ mod tests {
             max_lag: 0,
             brokers,
             error: None,
+            unanswered: false,
         });
         p
     }
