@@ -154,12 +154,6 @@ fn prepare(env: &TestEnv, row: &Row) {
     }
 }
 
-/// A broker of the surviving region other than the coordinator (broker 0 or 1), hosting
-/// partitions: what a stalled change waits for.
-fn surviving_broker(lost: usize) -> u32 {
-    (1 - lost) as u32 + 2
-}
-
 /// Inject the row's fault (signals are sent while the step runs instead).
 fn inject(env: &TestEnv, row: &Row) {
     let lost = row.lost;
@@ -187,19 +181,10 @@ fn inject(env: &TestEnv, row: &Row) {
             w.zeebe.start_change(ops, tokio::time::Instant::now());
         }
         Fault::ChangeCancelled => w.faults.cancel_next_change = true,
-        Fault::ChangeStalls => {
-            // failback 7's BROKER_ADD runs on the added broker; the others on survivors.
-            // The driver's forced removal runs on survivors too: the broker goes down once the
-            // removal is done; failback 7's once its change runs (see `during`).
-            if row.step == Step::DisableExporter {
-                w.faults.stopped_brokers.insert(surviving_broker(lost));
-            }
-        }
-        Fault::ExporterStuckEnabling => {
-            if row.step != Step::Failback {
-                w.faults.stopped_brokers.insert(surviving_broker(lost));
-            }
-        }
+        // The broker goes down once the change runs (see `during`): stopped before the run, an
+        // exporter change or a re-add is refused as it would never complete (exit 3, a
+        // pre-flight check), and the stall this row is about would not happen.
+        Fault::ChangeStalls | Fault::ExporterStuckEnabling => {}
         Fault::PauseStatus500 => w.faults.exporting_fails_at_partition = Some(5),
         Fault::ExecCut => w.faults.cut_exec_streams = 2,
         Fault::SnapshotPartial => w.faults.partial_snapshot = true,
@@ -251,17 +236,29 @@ fn fired(env: &TestEnv, row: &Row, outcome: &Outcome, before: &Value) -> bool {
 fn during(env: &TestEnv, row: &Row, started: Instant, running: &dyn Fn() -> bool) {
     type When = Box<dyn Fn(&Value) -> bool>;
     let lost = row.lost;
+    // The surviving broker whose operations of an exporter change run last (they run in
+    // broker order): still to come when the change is seen under way.
+    let last_survivor = (1 - lost) as u32 + 6;
     let (when, broker): (When, u32) = match (row.fault, row.step) {
-        // Once the brokers are removed (failover 1 done), a broker the exporter disable needs
-        // goes down.
+        // Once the exporter change is under way, a broker it needs goes down.
+        (Fault::ChangeStalls, Step::DisableExporter)
+        | (Fault::ExporterStuckEnabling, Step::EnableExporter) => {
+            (Box::new(|s| !s["pendingChange"].is_null()), last_survivor)
+        }
+        // Once the brokers are removed (failover 1 done) and the exporter disable runs, a
+        // broker it needs goes down.
         (Fault::ChangeStalls, Step::Failover) => (
+            // (The removal is this run's first change: once it is the last one, the pending one
+            // is the exporter disable.)
             Box::new(move |s| {
-                s["members"].as_array().is_some_and(|m| {
-                    m.iter()
-                        .all(|b| b.as_u64().map(|b| b % 2) != Some(lost as u64))
-                })
+                !s["pendingChange"].is_null()
+                    && !s["lastChange"].is_null()
+                    && s["members"].as_array().is_some_and(|m| {
+                        m.iter()
+                            .all(|b| b.as_u64().map(|b| b % 2) != Some(lost as u64))
+                    })
             }),
-            surviving_broker(lost),
+            last_survivor,
         ),
         // Stopped before the run, the broker would be refused as not running (exit 3, a
         // pre-flight check): it goes down once the change is under way, and the change waits
@@ -269,15 +266,16 @@ fn during(env: &TestEnv, row: &Row, started: Instant, running: &dyn Fn() -> bool
         (Fault::ChangeStalls, Step::AddBrokers) => {
             (Box::new(|s| !s["pendingChange"].is_null()), lost as u32 + 4)
         }
-        // Once the copy has restored indices in the recreated region, before the exporter is
-        // enabled.
+        // Once the copy has restored indices in the recreated region and the exporter's enable
+        // runs.
         (Fault::ExporterStuckEnabling, Step::Failback) => (
             Box::new(move |s| {
-                s["regions"][lost]["esIndices"]
-                    .as_array()
-                    .is_some_and(|i| !i.is_empty())
+                !s["pendingChange"].is_null()
+                    && s["regions"][lost]["esIndices"]
+                        .as_array()
+                        .is_some_and(|i| !i.is_empty())
             }),
-            surviving_broker(lost),
+            last_survivor,
         ),
         _ => return,
     };
