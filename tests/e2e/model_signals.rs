@@ -28,6 +28,7 @@ fn snapshot(env: &TestEnv) -> Snapshot {
 /// Run `kubectl c8dr LINE` until it succeeds: the first attempts signalled at a random moment.
 /// Returns the log of attempts, or the first broken invariant.
 fn drive(env: &TestEnv, line: &str, rng: &mut Rng, log: &mut Vec<String>) -> Result<(), String> {
+    let mut last_error = String::new();
     for attempt in 0..5 {
         let signal = (attempt < 2 && rng.below(10) < 8).then(|| SIGNALS[rng.below(4) as usize]);
         let delay = Duration::from_millis(rng.below(1500));
@@ -62,9 +63,20 @@ fn drive(env: &TestEnv, line: &str, rng: &mut Rng, log: &mut Vec<String>) -> Res
             if run.code == 0 {
                 return Ok(());
             }
+            last_error = run
+                .stderr
+                .lines()
+                .rev()
+                .take(6)
+                .collect::<Vec<_>>()
+                .join("\n");
         }
     }
-    Err(format!("`kubectl c8dr {line}` did not converge in 5 runs"))
+    // What the last unsignalled attempt said: why it did not converge.
+    Err(format!(
+        "`kubectl c8dr {line}` did not converge in 5 runs; the last attempt's stderr ended \
+         (last line first):\n{last_error}"
+    ))
 }
 
 fn judge(
