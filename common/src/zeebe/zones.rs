@@ -204,15 +204,9 @@ impl ZoneMap {
     /// A zone id's number; `None` for what is not a zone id (a number in a string); an error for
     /// a zone this installation does not run.
     fn translate(&self, s: &str) -> Result<Option<u32>> {
-        if s.parse::<u32>().is_ok() {
-            return Ok(None);
-        }
-        let Some((zone, n)) = s.rsplit_once('_') else {
+        let Some((zone, _)) = s.rsplit_once('_').filter(|_| is_zone_id(s)) else {
             return Ok(None);
         };
-        if n.parse::<u32>().is_err() {
-            return Ok(None);
-        }
         self.number(s).map(Some).ok_or_else(|| {
             Error::refused(format!(
                 "broker '{s}' is in zone '{zone}', which is neither region's zone ({}): c8dr automates \
@@ -254,55 +248,35 @@ pub fn installed_zones(application_yaml: &str) -> Vec<InstalledZone> {
     let Ok(doc) = serde_saphyr::from_str::<Value>(application_yaml) else {
         return vec![];
     };
-    let Some(Value::Array(zones)) = lookup(
-        &doc,
-        &["camunda", "cluster", "partitioning", "zoneaware", "zones"],
-    ) else {
+    // One relaxed-binding reader for the whole core (`values::property_values`): the property
+    // as its environment variable names it.
+    let first = |doc: &'_ Value, var: &str| -> Option<Value> {
+        crate::values::property_values(doc, var)
+            .first()
+            .map(|v| (*v).clone())
+    };
+    let Some(Value::Array(zones)) = first(&doc, "CAMUNDA_CLUSTER_PARTITIONING_ZONEAWARE_ZONES")
+    else {
         return vec![];
     };
     zones
         .iter()
         .filter_map(|z| {
-            let get = |key: &str| lookup(z, &[key]);
-            let num = |key: &str| {
-                get(key).and_then(|v| {
+            let num = |var: &str| {
+                first(z, var).and_then(|v| {
                     v.as_u64()
                         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
                         .and_then(|n| u32::try_from(n).ok())
                 })
             };
             Some(InstalledZone {
-                name: get("name")?.as_str()?.to_string(),
-                brokers: num("numberofbrokers")?,
-                replicas: num("numberofreplicas")?,
-                priority: num("priority").unwrap_or(0),
+                name: first(z, "NAME")?.as_str()?.to_string(),
+                brokers: num("NUMBEROFBROKERS")?,
+                replicas: num("NUMBEROFREPLICAS")?,
+                priority: num("PRIORITY").unwrap_or(0),
             })
         })
         .collect()
-}
-
-fn normal(key: &str) -> String {
-    key.chars()
-        .filter(|c| *c != '-' && *c != '_')
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// The value at a relaxed-binding path (`want` normalised), through nested or dotted keys.
-fn lookup<'a>(doc: &'a Value, want: &[&str]) -> Option<&'a Value> {
-    if want.is_empty() {
-        return Some(doc);
-    }
-    let Value::Object(map) = doc else {
-        return None;
-    };
-    map.iter().find_map(|(key, value)| {
-        let segments: Vec<String> = key.split('.').map(normal).collect();
-        let n = segments.len();
-        (n <= want.len() && segments.iter().zip(want).all(|(a, b)| a == b))
-            .then(|| lookup(value, &want[n..]))
-            .flatten()
-    })
 }
 
 #[cfg(test)]
