@@ -147,8 +147,14 @@ pub fn resolve(
     }
     let mut loc = from_env(region, env)?;
     let (flags, context_flag) = flags.for_side(loc.side, plugin);
-    if flags.context.is_some() {
+    if let Some(context) = &flags.context {
         loc.context_source = Some(context_flag.to_string());
+        // Another context than the region's variables name: its namespace is not theirs (as
+        // kubectl: `--context X` without `-n` is X's namespace), but the namespace the variables
+        // give for that context, else the context's own (None: the kubeconfig's).
+        if loc.context.as_ref().is_some_and(|c| c != context) {
+            loc.namespace = namespace_of_context(context, env);
+        }
     }
     loc.context = flags.context.or(loc.context);
     loc.namespace = flags.namespace.or(loc.namespace);
@@ -159,6 +165,42 @@ pub fn resolve(
         helm_defaults(env, &mut loc)?;
     }
     Ok(loc)
+}
+
+/// Where the region of `context` is, by the docs' variables alone: of the surviving, the
+/// recreated, region 0 and region 1, one whose context it is, one with a region id if any has it.
+pub fn located_context(context: &str, env: &Env) -> Option<RegionLocation> {
+    with_context(context, env)
+        // A side without REGION_* names no id; the index variables do.
+        .max_by_key(|l| l.id.is_some())
+}
+
+/// The region a command targets when `--context` names a context and no `--region` is given:
+/// the region whose docs' variables name that context (by its id when they give one), as
+/// kubectl users expect `--context` to choose the cluster. None: the variables do not name it.
+pub fn region_of_context(context: &str, env: &Env) -> Option<RegionRef> {
+    located_context(context, env).and_then(|l| l.id.map(RegionRef::Index).or(l.side))
+}
+
+/// Every side and index whose docs' variables name `context`.
+fn with_context<'a>(context: &'a str, env: &'a Env) -> impl Iterator<Item = RegionLocation> + 'a {
+    EVERY_REF
+        .into_iter()
+        .filter_map(|r| from_env(r, env).ok())
+        .filter(move |l| l.context.as_deref() == Some(context))
+}
+
+/// Both sides and both indexes: every way the docs' variables name a region.
+const EVERY_REF: [RegionRef; 4] = [
+    RegionRef::Surviving,
+    RegionRef::Recreated,
+    RegionRef::Index(RegionId::ZERO),
+    RegionRef::Index(RegionId::ONE),
+];
+
+/// The namespace the docs' variables give for the region of `context`, if any.
+fn namespace_of_context(context: &str, env: &Env) -> Option<String> {
+    with_context(context, env).find_map(|l| l.namespace)
 }
 
 /// Whether two locations are known to be different regions: different ids, else different sides.
@@ -190,12 +232,7 @@ pub fn check_distinct(
     // regions do; of the regions the environment locates, only the surviving one does (the
     // others without a context are refused by whatever needs them).
     let mut all: Vec<(RegionLocation, bool)> = located.iter().map(|l| (l.clone(), true)).collect();
-    for region in [
-        RegionRef::Surviving,
-        RegionRef::Recreated,
-        RegionRef::Index(RegionId::ZERO),
-        RegionRef::Index(RegionId::ONE),
-    ] {
+    for region in EVERY_REF {
         // A region the environment cannot locate is reported by the command that needs it.
         if let Ok(l) = locate(region, env) {
             let current = l.side == Some(RegionRef::Surviving);
@@ -579,6 +616,29 @@ mod tests {
             ("CAMUNDA_NAMESPACE_RECREATED", "camunda-b"),
             ("REGION_RECREATED", "region1"),
         ])
+    }
+
+    /// Issue 22 item 4: `--context X` without `-n` is never another region's namespace: the
+    /// namespace the variables give for X, else none (the kubeconfig's, as kubectl).
+    #[test]
+    fn a_context_flag_brings_the_namespace_of_that_context_not_the_regions() {
+        let env = docs_env();
+        let at = |context: &str, namespace: Option<&str>| {
+            let flags = LocationFlags::target(Some(context.into()), namespace.map(String::from));
+            resolve(RegionRef::Surviving, &flags, &env, Plugin::Kubectl)
+                .expect("located")
+                .namespace
+        };
+        assert_eq!(at("ctx-b", None).as_deref(), Some("camunda-b"));
+        assert_eq!(at("elsewhere", None), None);
+        assert_eq!(at("ctx-a", None).as_deref(), Some("camunda-a"));
+        assert_eq!(at("elsewhere", Some("ns")).as_deref(), Some("ns"));
+        // Which region --context chooses without --region: the one whose variables name it.
+        assert_eq!(
+            region_of_context("ctx-b", &env),
+            Some(RegionRef::Index(RegionId::ONE))
+        );
+        assert_eq!(region_of_context("elsewhere", &env), None);
     }
 
     #[test]

@@ -95,9 +95,14 @@ impl GlobalFlags {
         env.check()?;
         // Bad REST credentials are bad input, found before any call (docs/contract.md §4 rule 8).
         RestAuth::from_env(&env)?;
-        let region: RegionRef = match &self.region {
-            Some(r) => r.parse().map_err(|e: Error| e.context("--region"))?,
-            None => RegionRef::Surviving,
+        // Without --region, --context chooses the region whose variables name it (as kubectl
+        // users expect); else the surviving region.
+        let region: RegionRef = match (&self.region, &self.context) {
+            (Some(r), _) => r.parse().map_err(|e: Error| e.context("--region"))?,
+            (None, Some(context)) => {
+                location::region_of_context(context, &env).unwrap_or(RegionRef::Surviving)
+            }
+            (None, None) => RegionRef::Surviving,
         };
         let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
         let location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;

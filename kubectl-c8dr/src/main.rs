@@ -350,15 +350,7 @@ fn main() -> ExitCode {
         ))
         .without_time()
         .init();
-    let mut global_flags = flags(&cli.global);
-    if let (Command::Status(_), None, Some(context)) =
-        (&cli.command, &global_flags.region, &global_flags.context)
-    {
-        // status --context: the region of that context, whichever side it is on.
-        global_flags.region =
-            c8dr_common::commands::status::region_of_context(context, &process_env)
-                .map(|id| id.to_string());
-    }
+    let global_flags = flags(&cli.global);
     let result = validate(&cli.global, &cli.command)
         // preflight reports two regions that are one cluster as one of its checks.
         .and_then(|()| {

@@ -4,6 +4,7 @@ mod bad_input;
 mod closed_output;
 mod color;
 mod completion;
+mod context_flag;
 mod demo;
 mod dry_run;
 mod es;

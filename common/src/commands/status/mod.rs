@@ -203,28 +203,6 @@ fn removal_refused(verdict: &mut procedure::Verdict, why: &str) {
     }
 }
 
-/// Where the region of `context` is, by the docs' variables: of the surviving, the recreated,
-/// region 0 and region 1, one whose context it is, one with a region id if any has it.
-fn located_context(context: &str, env: &crate::config::Env) -> Option<RegionLocation> {
-    [
-        RegionRef::Surviving,
-        RegionRef::Recreated,
-        RegionRef::Index(RegionId::ZERO),
-        RegionRef::Index(RegionId::ONE),
-    ]
-    .into_iter()
-    .filter_map(|r| crate::location::locate(r, env).ok())
-    .filter(|l| l.context.as_deref() == Some(context))
-    // A side without REGION_* names no id; the index variables do.
-    .max_by_key(|l| l.id.is_some())
-}
-
-/// The region whose docs' variables name `context`, if any: `status --context` without
-/// `--region` targets it (its flags are then checked against that region, not the surviving one).
-pub fn region_of_context(context: &str, env: &crate::config::Env) -> Option<RegionId> {
-    located_context(context, env).and_then(|l| l.id)
-}
-
 /// `status --context CONTEXT`: the one region of that context (namespace: `namespace_flag`, else
 /// the docs' variables' for that context, else the context's own), the cluster as its gateway
 /// shows it, and no procedure step (judging one needs both regions).
@@ -235,7 +213,7 @@ pub async fn status_of_context(
     limit: Duration,
 ) -> Result<StatusReport> {
     let s = &session.settings;
-    let found = located_context(context, &s.env);
+    let found = crate::location::located_context(context, &s.env);
     let mut notes = vec![];
     let id = match found.as_ref().and_then(|l| l.id) {
         Some(id) => id,
