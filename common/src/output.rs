@@ -177,6 +177,20 @@ pub fn document<T: Document + ?Sized>(value: &T) -> Result<Value> {
     Ok(Value::Object(doc))
 }
 
+/// An error as both binaries print it on stderr (docs/output.md): `error: MESSAGE`, or with
+/// `-o json|yaml` one document `{"error": MESSAGE, "exitCode": N}` (JSON on one line), so that a
+/// script reading the format it asked for gets one on failure too. The message is redacted and
+/// each overlong word cut ([`crate::error::bound_message`]).
+pub fn error_text(e: &Error, format: &Format) -> String {
+    let message = crate::error::bound_message(&crate::values::redact_text(&e.to_string()));
+    let doc = serde_json::json!({"error": message, "exitCode": e.exit_code()});
+    match format {
+        Format::Json => format!("{doc}\n"),
+        Format::Yaml => serde_saphyr::to_string(&doc).unwrap_or_else(|_| format!("{doc}\n")),
+        _ => format!("error: {message}\n"),
+    }
+}
+
 /// Render a result in the requested format.
 pub fn render<T: Render>(value: &T, format: &Format) -> Result<String> {
     match format {

@@ -93,6 +93,9 @@ impl GlobalFlags {
     /// its checks instead of refusing to start.
     pub fn resolve_regions(&self, env: Env, distinct: bool) -> Result<(Settings, Ui)> {
         env.check()?;
+        // A kubeconfig file kubectl would refuse (missing `--kubeconfig`, a directory, too large)
+        // is bad input, found before any call, by every command (preflight too).
+        crate::kube::kubeconfig::check_files(self.kubeconfig.as_deref(), &env)?;
         // Bad REST credentials are bad input, found before any call (docs/contract.md §4 rule 8).
         RestAuth::from_env(&env)?;
         // Without --region, --context chooses the region whose variables name it (as kubectl

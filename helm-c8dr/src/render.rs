@@ -170,12 +170,5 @@ pub fn overlays(plan: &Plan, show_secrets: bool, output: &Format) -> Result<(), 
 /// Print an error on stderr. Its text passes through the free-text redaction (URL userinfo,
 /// `secret=...` pairs): it may quote a URL or a service's answer.
 pub fn error(e: &Error, output: &Format) {
-    let message =
-        c8dr_common::error::bound_message(&c8dr_common::values::redact_text(&e.to_string()));
-    if *output == Format::Json {
-        let doc = serde_json::json!({"error": message, "exitCode": e.exit_code()});
-        errln!("{doc}");
-    } else {
-        errln!("error: {message}");
-    }
+    c8dr_common::err!("{}", c8dr_common::output::error_text(e, output));
 }

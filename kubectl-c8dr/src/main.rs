@@ -390,9 +390,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            c8dr_common::errln!(
-                "error: {}",
-                c8dr_common::error::bound_message(&e.to_string())
+            // -o json|yaml: the error is a document too (an unreadable -o is text).
+            let format = cli.global.output.as_deref().and_then(|o| o.parse().ok());
+            c8dr_common::err!(
+                "{}",
+                c8dr_common::output::error_text(&e, &format.unwrap_or_default())
             );
             exit_code(e.exit_code())
         }

@@ -7,6 +7,7 @@ mod completion;
 mod context_flag;
 mod demo;
 mod dry_run;
+mod errors;
 mod es;
 mod es_speed;
 mod exporting;

@@ -162,18 +162,13 @@ pub(crate) fn topology_unreadable(session: &Session, e: &Error) -> String {
         .map(|a| a.is_none())
         .unwrap_or(false);
     match e {
-        Error::Api { status: 401, .. } if none => "/v2/topology needs credentials and none are set: export \
-             CAMUNDA_CLIENT_AUTH_METHOD=basic, CAMUNDA_CLIENT_AUTH_USERNAME and CAMUNDA_CLIENT_AUTH_PASSWORD \
-             (or CAMUNDA_CLIENT_AUTH_METHOD=oidc with CAMUNDA_CLIENT_AUTH_CLIENT_ID, CAMUNDA_CLIENT_AUTH_CLIENT_SECRET \
-             and CAMUNDA_CLIENT_AUTH_TOKEN_URL), as the Camunda docs do"
-            .to_string(),
-        Error::Api { status: 401, service, .. } => format!(
-            "{service} answered HTTP 401: the credentials in CAMUNDA_CLIENT_AUTH_* were rejected; check the \
-             username/password (or the OIDC client id, secret and token URL)"
+        Error::Api {
+            status: status @ (401 | 403),
+            ..
+        } => format!(
+            "/v2/topology answered HTTP {status}: {}",
+            crate::zeebe::rest::refusal_hint(*status, none).unwrap_or_default()
         ),
-        Error::Api { status: 403, .. } => "/v2/topology answered HTTP 403: the CAMUNDA_CLIENT_AUTH_* user may \
-             not read the topology; use a user or client with access to the orchestration cluster API"
-            .to_string(),
         Error::Unreachable { .. } => format!(
             "/v2/topology could not be reached ({e}); check the gateway's port 8080 or pass --rest-url"
         ),

@@ -157,7 +157,7 @@ fn denied(e: Error, what: &str) -> Error {
         Error::Api {
             status: 401 | 403, ..
         } => Error::refused(format!(
-            "{what} was refused ({e}): check CAMUNDA_CLIENT_AUTH_* (8.10's rebalance needs the cluster-admin credentials)"
+            "{what} was refused ({e}); 8.10's rebalance needs the cluster-admin credentials"
         )),
         e => e,
     }

@@ -77,6 +77,17 @@ pub fn check_file(path: &Path, source: &str) -> Result<()> {
 /// Every kubeconfig file the process would read (`--kubeconfig`, else `$KUBECONFIG`, else
 /// `~/.kube/config`), checked with [`check_file`].
 pub fn check_files(explicit: Option<&Path>, env: &Env) -> Result<()> {
+    // kubectl skips a missing file of `KUBECONFIG`, but a `--kubeconfig` that does not exist is
+    // its error (`stat PATH: no such file or directory`), bad input before any call: not two
+    // unreachable regions.
+    if let Some(path) = explicit
+        && std::fs::symlink_metadata(path).is_err()
+    {
+        return Err(Error::usage(format!(
+            "--kubeconfig: stat {}: no such file or directory",
+            crate::error::shown(&path.display().to_string())
+        )));
+    }
     let (paths, source) = files(explicit, env);
     paths.iter().try_for_each(|p| check_file(p, source))
 }

@@ -110,6 +110,29 @@ impl RestAuth {
     }
 }
 
+/// What to do when this API refuses a request: 401 without credentials (set them, as the docs
+/// do), 401 with credentials (they were rejected), 403 (the user may not do this).
+pub fn refusal_hint(status: u16, no_credentials: bool) -> Option<&'static str> {
+    match (status, no_credentials) {
+        (401, true) => Some(
+            "it needs credentials and none are set: export CAMUNDA_CLIENT_AUTH_METHOD=basic, \
+             CAMUNDA_CLIENT_AUTH_USERNAME and CAMUNDA_CLIENT_AUTH_PASSWORD (or \
+             CAMUNDA_CLIENT_AUTH_METHOD=oidc with CAMUNDA_CLIENT_AUTH_CLIENT_ID, \
+             CAMUNDA_CLIENT_AUTH_CLIENT_SECRET and CAMUNDA_CLIENT_AUTH_TOKEN_URL), as the Camunda \
+             docs do",
+        ),
+        (401, false) => Some(
+            "the credentials in CAMUNDA_CLIENT_AUTH_* were rejected; check the username/password \
+             (or the OIDC client id, secret and token URL)",
+        ),
+        (403, _) => Some(
+            "the CAMUNDA_CLIENT_AUTH_* user may not do this; use a user or client with access to \
+             the orchestration cluster API",
+        ),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RestClient {
     http: JsonClient,
@@ -224,12 +247,37 @@ impl RestClient {
     }
 
     pub async fn topology_document(&self) -> Result<serde_json::Value> {
-        let a = self
+        Ok(self.send(Method::GET, "/v2/topology", None).await?.body)
+    }
+
+    /// One request with this API's credentials; a refusal (401/403) says what to do about it,
+    /// in every command ([`refusal_hint`]).
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<crate::http::Answer> {
+        let answer = self
             .authenticated()
             .await?
-            .expect_ok(Method::GET, "/v2/topology", &[], None)
-            .await?;
-        Ok(a.body)
+            .expect_ok(method, path, &[], body)
+            .await;
+        answer.map_err(|e| match e {
+            Error::Api {
+                service,
+                status,
+                message,
+            } => Error::Api {
+                service,
+                status,
+                message: match refusal_hint(status, self.auth.is_none()) {
+                    Some(hint) => format!("{message}: {hint}"),
+                    None => message,
+                },
+            },
+            other => other,
+        })
     }
 
     /// The HTTP client with this API's credentials (a fresh token for OIDC).
@@ -256,12 +304,7 @@ impl RestClient {
 
     /// `GET /cluster/v2/rebalance` (8.10): the leadership balance now.
     pub async fn balance(&self) -> Result<Balance> {
-        let a = self
-            .authenticated()
-            .await?
-            .expect_ok(Method::GET, REBALANCE_PATH, &[], None)
-            .await?;
-        decode_balance(a.body)
+        decode_balance(self.send(Method::GET, REBALANCE_PATH, None).await?.body)
     }
 
     /// `POST /cluster/v2/rebalance` (8.10); `dry_run`: the gateway's plan only, nothing moves.
@@ -269,12 +312,11 @@ impl RestClient {
     /// A real rebalance is sent once (the client never retries a POST).
     pub async fn rebalance(&self, dry_run: bool) -> Result<Balance> {
         let body = serde_json::json!({ "dryRun": dry_run });
-        let a = self
-            .authenticated()
-            .await?
-            .expect_ok(Method::POST, REBALANCE_PATH, &[], Some(&body))
-            .await?;
-        decode_balance(a.body)
+        decode_balance(
+            self.send(Method::POST, REBALANCE_PATH, Some(&body))
+                .await?
+                .body,
+        )
     }
 }
 

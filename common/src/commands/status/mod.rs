@@ -147,7 +147,7 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
     let has_topology = evidence.topology.is_some();
     if cluster.is_some() && !has_topology {
         let why = match evidence.topology_error {
-            Some(e) => format!("/v2/topology could not be read ({e}): check CAMUNDA_CLIENT_AUTH_*"),
+            Some(e) => format!("/v2/topology could not be read ({e})"),
             None => "set CAMUNDA_CLIENT_AUTH_*".to_string(),
         };
         notes.push(format!(
