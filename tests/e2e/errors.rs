@@ -61,3 +61,13 @@ fn a_rejected_or_missing_credential_names_the_variables_in_every_command() {
         .code(1)
         .stderr_has("none are set: export CAMUNDA_CLIENT_AUTH_METHOD=basic");
 }
+
+#[test]
+fn a_lost_region_in_status_says_what_failed_not_the_client_librarys_wrappers() {
+    let env = TestEnv::start();
+    env.lose_region(1);
+    env.c8dr("status")
+        .stdout_has("connection refused: nothing listens at the context's API")
+        .output_lacks("ServiceError")
+        .output_lacks("client error (Connect)");
+}

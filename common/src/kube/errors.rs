@@ -40,9 +40,41 @@ pub(crate) fn map(location: &str, what: &str, e: kube::Error) -> Error {
         )),
         other => Error::unreachable(
             format!("the Kubernetes API of {location}"),
-            format!("{what}: {}", chain(&other)),
+            format!("{what}: {}", connection_cause(&chain(&other))),
         ),
     }
+}
+
+/// What a failed connection means and what to check, from its causes on one line: kube-rs'
+/// wrappers (`ServiceError: client error (Connect)`) say nothing to an operator, the last cause
+/// does (`Connection refused`, a DNS failure, an untrusted certificate, a timeout).
+pub(crate) fn connection_cause(chain: &str) -> String {
+    let detail = chain
+        .replace("ServiceError: ", "")
+        .replace("client error (Connect): ", "")
+        .replace("client error (Connect)", "")
+        .trim_matches(|c: char| c == ':' || c.is_whitespace())
+        .to_string();
+    let lower = detail.to_ascii_lowercase();
+    let why = if lower.contains("connection refused") {
+        "connection refused: nothing listens at the context's API server address (is the cluster \
+         up, is the kubeconfig's server address right?)"
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        "the API server's host name does not resolve (check the kubeconfig's server address, \
+         DNS and VPN)"
+    } else if lower.contains("certificate") || lower.contains("x509") {
+        "the API server's certificate is not trusted (check the kubeconfig's \
+         certificate-authority data for this cluster)"
+    } else if lower.contains("no route to host") || lower.contains("network is unreachable") {
+        "no route to the API server (check the network, VPN or bastion to this cluster)"
+    } else if lower.contains("timed out") || lower.contains("deadline") {
+        "the API server did not answer in time (check the network to this cluster)"
+    } else if lower.contains("connection reset") || lower.contains("broken pipe") {
+        "the connection to the API server was cut (a proxy or the server closed it)"
+    } else {
+        return detail;
+    };
+    format!("{why} [{detail}]")
 }
 
 /// An error with its causes on one line, as kubectl shows them (`x509: …`, `connection
@@ -69,6 +101,38 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_connection_says_what_it_means_not_the_client_libraries_wrappers() {
+        let refused = connection_cause(
+            "ServiceError: client error (Connect): tcp connect error: Connection refused (os error 111)",
+        );
+        assert!(
+            refused.starts_with("connection refused: nothing listens"),
+            "{refused}"
+        );
+        assert!(!refused.contains("ServiceError"), "{refused}");
+        assert!(refused.ends_with("[tcp connect error: Connection refused (os error 111)]"));
+        let dns = connection_cause(
+            "ServiceError: client error (Connect): dns error: failed to lookup address information",
+        );
+        assert!(
+            dns.starts_with("the API server's host name does not resolve"),
+            "{dns}"
+        );
+        let tls = connection_cause(
+            "ServiceError: client error (Connect): invalid peer certificate: UnknownIssuer",
+        );
+        assert!(
+            tls.starts_with("the API server's certificate is not trusted"),
+            "{tls}"
+        );
+        // Unknown causes are kept, without the wrappers.
+        assert_eq!(
+            connection_cause("ServiceError: something odd"),
+            "something odd"
+        );
+    }
 
     #[derive(Debug)]
     struct Layer(&'static str, Option<Box<Layer>>);
