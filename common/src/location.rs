@@ -152,7 +152,8 @@ pub fn resolve(
         // Another context than the region's variables name: its namespace is not theirs (as
         // kubectl: `--context X` without `-n` is X's namespace), but the namespace the variables
         // give for that context, else the context's own (None: the kubeconfig's).
-        if loc.context.as_ref().is_some_and(|c| c != context) {
+        // (helm c8dr's flags name a side, whose namespace variable stays that side's.)
+        if plugin == Plugin::Kubectl && loc.context.as_ref().is_some_and(|c| c != context) {
             loc.namespace = namespace_of_context(context, env);
         }
     }
