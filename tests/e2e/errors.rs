@@ -71,3 +71,16 @@ fn a_lost_region_in_status_says_what_failed_not_the_client_librarys_wrappers() {
         .output_lacks("ServiceError")
         .output_lacks("client error (Connect)");
 }
+
+/// Attack D16: a release read that times out is exit 4 naming what did not answer, not exit 3
+/// "the release could not be read … set CAMUNDA_CLIENT_AUTH_*" (the credentials are fine).
+#[test]
+fn a_release_read_that_times_out_is_a_timeout_not_a_refusal() {
+    let env = TestEnv::start();
+    for cmd in ["failover --dry-run", "exporting pause --dry-run"] {
+        env.c8dr(&format!("{cmd} --timeout 1ns"))
+            .code(4)
+            .stderr_has("timed out after")
+            .output_lacks("CAMUNDA_CLIENT_AUTH");
+    }
+}

@@ -11,11 +11,11 @@ use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
 use crate::chart;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kube::{KubeTarget, RegionClient};
 use crate::region::{RegionId, RegionRef};
 use crate::release::installation::{
-    BrokerIdentity, Installation, Judgement, RegionEvidence, SearchDeployment,
+    BrokerIdentity, Installation, Judgement, RegionEvidence, SearchDeployment, Unread,
 };
 use crate::session::Session;
 
@@ -241,17 +241,20 @@ fn region_target(session: &Session, id: RegionId) -> Option<KubeTarget> {
     })
 }
 
-/// Read one region, bounded by `limit`: `None` when it does not answer in time (and then its API
-/// server is not waited for again in this command).
+/// Read one region, bounded by `limit`: `Ok(None)` when it is not located, an error when it does
+/// not answer in time (and then its API server is not waited for again in this command) or
+/// cannot be read.
 async fn read_region_at(
     target: Option<KubeTarget>,
     release: &str,
     id: RegionId,
     limit: Duration,
-) -> Option<(RegionEvidence, BTreeSet<String>)> {
-    let target = target?;
+) -> Result<Option<(RegionEvidence, BTreeSet<String>)>> {
+    let Some(target) = target else {
+        return Ok(None);
+    };
     // Building the client reads the kubeconfig only; every call is within the bound.
-    let kube = RegionClient::connect(&target).await.ok()?;
+    let kube = RegionClient::connect(&target).await?;
     kube.bounded(limit, "reading the installation", async {
         Ok((
             read_region(&kube, release, Some(id)).await?,
@@ -259,7 +262,7 @@ async fn read_region_at(
         ))
     })
     .await
-    .ok()
+    .map(Some)
 }
 
 /// Read the whole installation, each part bounded by `limit`: both regions at once where they
@@ -279,13 +282,17 @@ pub async fn read_at(
     let mut out = Installation::default();
     let topology = async {
         // Opening the REST client may open a port-forward: bounded too.
-        let rest = tokio::time::timeout(limit, session.rest())
-            .await
-            .ok()?
-            .ok()?;
+        let rest = match tokio::time::timeout(limit, session.rest()).await {
+            Ok(rest) => rest?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    what: "opening the v2 REST API".into(),
+                    after: humantime::format_duration(limit).to_string(),
+                });
+            }
+        };
         rest.bounded(limit, "/v2/topology", rest.topology_document())
             .await
-            .ok()
     };
     let release = &session.settings.release;
     let [t0, t1] = targets;
@@ -295,14 +302,22 @@ pub async fn read_at(
         Box::pin(topology)
     );
     let mut labelled_zones = BTreeSet::new();
-    for (i, read) in [r0, r1].into_iter().enumerate() {
-        if let Some((evidence, zones)) = read {
-            labelled_zones.extend(zones);
-            out.regions[i] = Some(evidence);
+    for (id, read) in RegionId::ALL.into_iter().zip([r0, r1]) {
+        match read {
+            Ok(Some((evidence, zones))) => {
+                labelled_zones.extend(zones);
+                out.regions[id.index()] = Some(evidence);
+            }
+            Ok(None) => {}
+            Err(e) => out
+                .unread
+                .extend(Unread::of(&format!("{id}'s objects"), &e)),
         }
     }
-    if let Some(doc) = doc {
-        from_topology(&doc, &mut out);
+    match doc {
+        Ok(doc) => from_topology(&doc, &mut out),
+        // No credentials set is no evidence, not a failure.
+        Err(e) => out.unread.extend(Unread::of("/v2/topology", &e)),
     }
     if !labelled_zones.is_empty() {
         // Zoned pods are evidence enough, whatever the topology could show.

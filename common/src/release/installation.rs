@@ -85,6 +85,37 @@ pub struct Installation {
     pub broker_versions: BTreeSet<String>,
     /// `None` when no broker id could be read.
     pub identity: Option<BrokerIdentity>,
+    /// The parts that timed out or could not be reached (a region's objects, `/v2/topology`):
+    /// when they leave the release unknown, that is exit 4 or 5 naming them, not a refusal
+    /// with advice about credentials (docs/contract.md §4 rule 11).
+    #[serde(skip)]
+    pub unread: Vec<Unread>,
+}
+
+/// A part of the installation that did not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unread {
+    /// It did not answer within the bound (`after`, as `--timeout`/`--probe-timeout` gave it).
+    TimedOut { what: String, after: String },
+    /// Its server could not be reached.
+    Unreachable { what: String, detail: String },
+}
+
+impl Unread {
+    /// The part `what` failed with `e`: kept when it is a timeout or an unreachable server.
+    pub fn of(what: &str, e: &Error) -> Option<Self> {
+        match e {
+            Error::Timeout { what: w, after } => Some(Self::TimedOut {
+                what: format!("{what} ({w})"),
+                after: after.clone(),
+            }),
+            Error::Unreachable { what: w, detail } => Some(Self::Unreachable {
+                what: format!("{what} ({w})"),
+                detail: detail.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// The judgement: the row to use, or why not.
@@ -405,16 +436,43 @@ impl Judgement {
         }
     }
 
-    /// The facts to work with, or the refusal (exit 3).
+    /// The facts to work with, or the refusal (exit 3); a release left unknown because parts of
+    /// the installation timed out or could not be reached is that error (exit 4 or 5).
     pub fn facts(&self) -> Result<&'static Facts> {
         match (&self.refusal, self.facts) {
             (None, Some(f)) => Ok(f),
+            (Some(_), None) if self.line.is_none() && !self.installation.unread.is_empty() => {
+                Err(self.unread_error())
+            }
             (Some(why), _) => Err(Error::refused(format!(
                 "this installation is not one c8dr supports: {why}"
             ))),
             (None, None) => Err(Error::refused(
                 "this installation is not one c8dr supports: its release could not be read",
             )),
+        }
+    }
+    /// Why the release is unknown when parts did not answer: a timeout (exit 4) when one timed
+    /// out, else unreachable (exit 5), naming every part that did not answer.
+    fn unread_error(&self) -> Error {
+        let unread = &self.installation.unread;
+        let parts: Vec<String> = unread
+            .iter()
+            .map(|u| match u {
+                Unread::TimedOut { what, after } => format!("{what}: no answer within {after}"),
+                Unread::Unreachable { what, detail } => format!("{what}: {detail}"),
+            })
+            .collect();
+        let what = format!(
+            "reading the Camunda release to judge the installation: {}",
+            parts.join("; ")
+        );
+        match unread.iter().find_map(|u| match u {
+            Unread::TimedOut { after, .. } => Some(after.clone()),
+            Unread::Unreachable { .. } => None,
+        }) {
+            Some(after) => Error::Timeout { what, after },
+            None => Error::unreachable("the installation", what),
         }
     }
 }
@@ -445,7 +503,45 @@ mod tests {
             gateway_version: Some(versions[0].to_string()),
             broker_versions: versions.iter().map(|v| v.to_string()).collect(),
             identity: Some(BrokerIdentity::Numbered),
+            unread: vec![],
         }
+    }
+
+    /// Attack D16: parts that timed out leave the release unknown; that is a timeout (exit 4)
+    /// naming them, not a refusal advising credentials (exit 3). Unreachable alone: exit 5.
+    /// Parts that did not answer while others gave the release change nothing.
+    #[test]
+    fn a_release_unknown_because_parts_did_not_answer_is_that_error_not_a_refusal() {
+        let timed_out = Unread::TimedOut {
+            what: "region0's objects".into(),
+            after: "5s".into(),
+        };
+        let unreachable = Unread::Unreachable {
+            what: "/v2/topology".into(),
+            detail: "connection refused".into(),
+        };
+        let unknown = |unread: Vec<Unread>| {
+            Installation {
+                unread,
+                ..Default::default()
+            }
+            .judge(false)
+            .facts()
+            .expect_err("unknown release")
+        };
+        let e = unknown(vec![timed_out.clone(), unreachable.clone()]);
+        assert_eq!(e.exit_code(), 4, "{e}");
+        assert!(
+            e.to_string()
+                .contains("region0's objects: no answer within 5s"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("CAMUNDA_CLIENT_AUTH"), "{e}");
+        assert_eq!(unknown(vec![unreachable.clone()]).exit_code(), 5);
+        assert_eq!(unknown(vec![]).exit_code(), 3);
+        let mut known = install(&["8.9.4"]);
+        known.unread = vec![timed_out];
+        assert!(known.judge(false).facts().is_ok());
     }
 
     #[test]
