@@ -63,6 +63,11 @@ pub struct SimConfig {
     /// Basic-auth credentials the v2 REST API requires (`/v2/topology` answers 401 without them).
     pub rest_username: String,
     pub rest_password: String,
+    /// The REST credentials are not cluster-admin ones: 8.10's `/cluster/v2/rebalance` needs the
+    /// cluster-admin credentials (see `zeebe::http::cluster_rebalance`), so it answers 403 to
+    /// them. 403 is what Spring Security answers an authenticated caller without the authority;
+    /// the problem body's wording is the simulator's.
+    pub rebalance_forbidden: bool,
     /// Elasticsearch security (basic auth with user `elastic`, password in the bitnami Secret).
     /// Always on for 8.9+ (ECK), see [`SimConfig::es_auth_required`].
     pub es_security: bool,
@@ -161,6 +166,7 @@ impl Default for SimConfig {
             es_opensearch: false,
             rest_username: "demo".into(),
             rest_password: "demo".into(),
+            rebalance_forbidden: false,
             es_security: false,
             es_password: "es-secret-password".into(),
             dead_coordinator: DeadCoordinator::Fail502,

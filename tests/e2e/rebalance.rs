@@ -60,6 +60,13 @@ fn spreads_the_leaders_after_a_failback(release: &str, call: &str) {
         .stdout_has("kubectl c8dr rebalance");
     let doc = env.c8dr("status -o json").success().json();
     assert_eq!(doc["cluster"]["leaders"]["region0"], 8, "{release}");
+    // Scripts reading the document learn the suggestion too (attack D12).
+    assert!(
+        doc["notes"].as_array().into_iter().flatten().any(|n| n
+            .as_str()
+            .is_some_and(|n| n.contains("spread the leaders with kubectl c8dr rebalance"))),
+        "{release}: {doc}"
+    );
 
     env.c8dr("rebalance --dry-run")
         .success()
@@ -162,4 +169,18 @@ fn a_rebalance_with_unreachable_members_is_refused_before_anything_is_sent() {
         }
         assert_eq!(applied(&env), 0, "{release}");
     }
+}
+
+/// Attack D12: when the credentials may not rebalance (8.10's cluster-admin set), status does not
+/// suggest a rebalance that would be refused; it says why instead.
+#[test]
+fn status_does_not_suggest_a_rebalance_the_credentials_may_not_run() {
+    let env = failed_back("8.10");
+    env.sim.shared.world.lock().cfg.rebalance_forbidden = true;
+    env.c8dr("status")
+        .success()
+        .stdout_has("kubectl c8dr rebalance would spread the leaders but would be refused now")
+        .stdout_has("HTTP 403")
+        .stdout_lacks("spread the leaders with kubectl c8dr rebalance");
+    env.c8dr("rebalance --yes").code(3).stderr_has("HTTP 403");
 }

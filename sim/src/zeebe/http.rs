@@ -614,6 +614,13 @@ fn rest(w: &mut World, region: RegionId, req: &SimRequest) -> Response<Body> {
             if !authorized(w, req) {
                 return unauthorized(&req.path);
             }
+            if w.cfg.rebalance_forbidden {
+                return problem(
+                    403,
+                    "Forbidden",
+                    "the authenticated principal is not a cluster admin",
+                );
+            }
             cluster_rebalance(w, region, req)
         }
         ("GET", "/v2/topology") => {

@@ -26,7 +26,7 @@ pub use watch::{Frame, Watch, fingerprint, watch};
 
 use observe::{Evidence, RegionProbe, probe_region};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::location::RegionLocation;
 use crate::procedure;
 use crate::region::{RegionId, RegionRef};
@@ -176,6 +176,7 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
             disabled.join(", ")
         ));
     }
+    notes.extend(leaders_note(session, release, cluster.as_ref(), &verdict, limit).await);
     Ok(StatusReport {
         scope: Scope::BothRegions,
         regions: probes.into_iter().map(|p| p.report).collect(),
@@ -186,6 +187,42 @@ pub async fn status(session: &Session, limit: Duration) -> Result<StatusReport> 
         notes,
         release: release.clone(),
     })
+}
+
+/// Healthy, but one region leads every partition (what a failback leaves, camunda/camunda#40036):
+/// suggest `kubectl c8dr rebalance`, in the document's notes too, unless c8dr refuses this
+/// installation or the rebalance would be refused: 8.10's coordinated rebalance is read first
+/// (`GET /cluster/v2/rebalance`, within `limit`), and a 401/403 says what is missing instead.
+async fn leaders_note(
+    session: &Session,
+    release: &crate::release::installation::Judgement,
+    cluster: Option<&ClusterView>,
+    verdict: &procedure::Verdict,
+    limit: Duration,
+) -> Option<String> {
+    let region = cluster?.leaders?.one_region_leads_all()?;
+    let facts = release.facts().ok()?;
+    if verdict.phase != procedure::Phase::Healthy {
+        return None;
+    }
+    let leads = format!("{region} leads every partition");
+    if facts.coordinated_rebalance {
+        let read = async { session.rest().await?.balance().await };
+        if let Ok(Err(
+            e @ Error::Api {
+                status: 401 | 403, ..
+            },
+        )) = tokio::time::timeout(limit, read).await
+        {
+            return Some(format!(
+                "{leads}: kubectl c8dr rebalance would spread the leaders but would be refused \
+                 now ({e})"
+            ));
+        }
+    }
+    Some(format!(
+        "{leads}: spread the leaders with kubectl c8dr rebalance"
+    ))
 }
 
 /// The forced removal would be refused — for want of evidence that the lost brokers are down,

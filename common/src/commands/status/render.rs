@@ -478,23 +478,7 @@ impl Render for StatusReport {
         for n in self.notes.iter().chain(&self.procedure.notes) {
             out.push_str(&format!("  note: {n}\n"));
         }
-        if let Some(n) = self.leaders_note() {
-            out.push_str(&format!("  note: {n}\n"));
-        }
         out
-    }
-}
-
-impl StatusReport {
-    /// Healthy, but one region leads every partition (what a failback leaves, camunda/camunda#40036):
-    /// suggest the rebalance, unless c8dr refuses this installation.
-    fn leaders_note(&self) -> Option<String> {
-        let region = self.cluster.as_ref()?.leaders?.one_region_leads_all()?;
-        (self.procedure.phase == Phase::Healthy && self.release.supported).then(|| {
-            format!(
-                "{region} leads every partition: spread the leaders with kubectl c8dr rebalance"
-            )
-        })
     }
 }
 
