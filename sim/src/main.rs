@@ -449,6 +449,7 @@ async fn serve_by_hand(
         .map(PathBuf::from)
         .context("locating the binaries beside c8dr-sim")?;
     let surviving = lose.map(|r| 1 - r).unwrap_or(0);
+    let bin_dir = binaries_only(&dir, &bin_dir)?;
     let exports = by_hand_exports(sim, &dir, &bin_dir, surviving);
     std::fs::write(dir.join("env.sh"), exports.join("\n") + "\n")
         .with_context(|| format!("writing {}", dir.join("env.sh").display()))?;
@@ -482,7 +483,7 @@ async fn serve_by_hand(
     }
     if !bin_dir.join("c8dr-sim-helm").exists() {
         eprintln!(
-            "warning: c8dr-sim-helm is not built beside c8dr-sim in {}: `helm-c8dr redeploy` needs it as HELM_BIN",
+            "warning: c8dr-sim-helm is not built beside c8dr-sim (linked in {}): `helm-c8dr redeploy` needs it as HELM_BIN",
             bin_dir.display()
         );
     }
@@ -502,6 +503,26 @@ async fn serve_by_hand(
     }
     let _ = std::fs::remove_file(dir.join("control-url"));
     stopped
+}
+
+/// The programs of the by-hand walk, linked into `DIR/bin`: the `PATH` the exports set holds
+/// them alone. cargo's output directory also holds `kubectl-c8dr.d` (dependency info), which
+/// `kubectl plugin list` reports as a plugin that is not executable.
+const WALK_BINARIES: [&str; 4] = ["kubectl-c8dr", "helm-c8dr", "c8dr-sim", "c8dr-sim-helm"];
+
+/// `DIR/bin` with a link to each of [`WALK_BINARIES`] built beside c8dr-sim in `bin_dir`.
+fn binaries_only(dir: &Path, bin_dir: &Path) -> anyhow::Result<PathBuf> {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
+    for name in WALK_BINARIES {
+        let (target, link) = (bin_dir.join(name), bin.join(name));
+        let _ = std::fs::remove_file(&link);
+        if target.exists() {
+            std::os::unix::fs::symlink(&target, &link)
+                .with_context(|| format!("linking {}", link.display()))?;
+        }
+    }
+    Ok(bin)
 }
 
 /// The `export …` lines of the by-hand walk: the Camunda docs' variables for this simulator, the

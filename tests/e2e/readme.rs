@@ -112,7 +112,9 @@ fn the_by_hand_section_of_the_readme_reaches_healthy_again_when_pasted() {
     let checkout = home.path().join("c8dr");
     let elsewhere = home.path().join("elsewhere");
     for d in [&checkout, &elsewhere] {
-        std::fs::create_dir_all(d).expect("mkdir");
+        std::fs::create_dir_all(d.join("target")).expect("mkdir");
+        // The README names the binaries as a checkout holds them after `cargo build --release`.
+        std::os::unix::fs::symlink(bin_dir(), d.join("target/release")).expect("link the build");
     }
     let serve_out = home.path().join("serve");
     let mut server = Group(shell(home.path(), &checkout, &serve, &serve_out));
@@ -187,6 +189,24 @@ fn the_by_hand_section_of_the_readme_reaches_healthy_again_when_pasted() {
     assert!(
         stdout.contains("region1 lost") && stdout.contains("region1 recreated"),
         "the walk did not lose and recreate region1 through `c8dr-sim ctl`\n{text}"
+    );
+    // The PATH the walk sets up holds the programs alone: `kubectl plugin list` finds the plugin
+    // and warns about nothing (cargo's output directory holds `kubectl-c8dr.d`, which it would
+    // report as a plugin that is not executable). A shell without the test's PATH additions.
+    let plugins = Command::new("bash")
+        .arg("-c")
+        .arg("eval \"$(target/release/c8dr-sim ctl env)\" && kubectl plugin list")
+        .current_dir(&elsewhere)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", home.path())
+        .output()
+        .expect("kubectl plugin list");
+    let listed = String::from_utf8_lossy(&plugins.stdout);
+    let warned = String::from_utf8_lossy(&plugins.stderr);
+    assert!(
+        listed.contains("kubectl-c8dr") && !warned.contains("warning"),
+        "kubectl plugin list with the walk's PATH:\n{listed}\n{warned}"
     );
     drop(server);
     let stopped = Instant::now();
