@@ -275,7 +275,8 @@ fn examples(path: &str) -> Option<String> {
     Some(out.trim_end().to_string())
 }
 
-/// `cmd` with the examples of every command of its tree added after its own epilogue.
+/// `cmd` with the examples of every command of its tree added after its own epilogue, both shown
+/// before the options.
 pub fn with_examples(cmd: Command) -> Command {
     walk(cmd, &mut Vec::new())
 }
@@ -286,7 +287,10 @@ fn walk(mut cmd: Command, path: &mut Vec<String>) -> Command {
             Some(own) => format!("{own}\n\n{ex}"),
             None => ex,
         };
-        cmd = cmd.after_help(text);
+        // kubectl's order: the examples before the options (the global ones are long).
+        cmd = cmd.after_help(text).help_template(
+            "{about-with-newline}\n{usage-heading} {usage}{after-help}\n\n{all-args}",
+        );
     }
     let names: Vec<String> = cmd
         .get_subcommands()
@@ -326,6 +330,23 @@ mod tests {
         }
         for (p, _) in EXAMPLES {
             assert!(all.iter().any(|a| a == p), "examples for no command: `{p}`");
+        }
+    }
+
+    /// Issue 22 item 8: as in kubectl, the examples come before the (long) global options.
+    #[test]
+    fn the_examples_come_before_the_options() {
+        let mut cmd = with_examples(crate::cli::Cli::command());
+        cmd.build();
+        for path in [vec![], vec!["status"], vec!["brokers", "remove"]] {
+            let mut sub = &mut cmd;
+            for name in &path {
+                sub = sub.find_subcommand_mut(name).expect("subcommand");
+            }
+            let help = sub.render_help().to_string();
+            let examples = help.find("Examples:").expect("examples");
+            let options = help.find("Global options:").expect("global options");
+            assert!(examples < options, "{path:?}:\n{help}");
         }
     }
 }
