@@ -289,8 +289,14 @@ fn failover_region0(mode: c8dr_sim::DeadCoordinator) {
     assert_eq!(s["exporters"]["camundaregion0"], "DISABLED");
     assert_eq!(s["exporters"]["camundaregion1"], "ENABLED");
     assert_eq!(count(&s, "PATCH", "force=true"), 1, "{s:#}");
-    // A re-run converges: everything is already done.
-    env.c8dr("failover").success().stdout_has("already done");
+    // A re-run converges: everything is already done, and it says so without asking (no
+    // terminal and no --yes: a question would be refused; issue 22 item 8).
+    env.remove_env("C8DR_ASSUME_YES");
+    env.c8dr("failover")
+        .success()
+        .stdout_has("already done")
+        .output_lacks("pass --yes")
+        .output_lacks("Failover plan");
 }
 
 #[test]

@@ -201,9 +201,12 @@ pub async fn failover(session: &Session, stated: Option<RegionId>) -> Result<Out
                 .with_plan(plan),
         );
     }
-    session
-        .ui
-        .confirm_all(&format!("Failover plan ({} lost):", run.lost), &plan)?;
+    // A re-run of a completed failover has nothing to ask about: each step says it is done.
+    if !run.already_done {
+        session
+            .ui
+            .confirm_all(&format!("Failover plan ({} lost):", run.lost), &plan)?;
+    }
     let steps = act(&run).await?;
     Ok(report_of(&run, plan, steps))
 }
@@ -241,6 +244,9 @@ struct Run<'a> {
     known_exporters: Option<Vec<String>>,
     /// The gateway's own plan of the removal (or why there is none).
     gateway_plan: Vec<String>,
+    /// Every step is done already (the lost brokers are no members, its exporters DISABLED): a
+    /// re-run says so without asking.
+    already_done: bool,
 }
 
 /// Evidence and safety: the cluster, which brokers are alive, the lost region (pre-flight), the
@@ -262,15 +268,22 @@ async fn evidence<'a>(
     crate::zeebe::brokers::check_removal(&lost_members, &t.member_ids(), &alive)?;
     let rf_before = replication_factor_before(session, &read, &t, lost).await?;
     let fill = Fill::of(lost, 0);
-    let known_exporters = if read.coordinator_lost() {
+    let (known_exporters, exporters_disabled) = if read.coordinator_lost() {
         session.ui.note(format!(
             "the exporters cannot be listed while the coordinator is lost; they are read again after step {} (planned: {})",
             Action::RemoveBrokers.step().number(),
             fill.lost_exporter
         ));
-        None
+        (None, false)
     } else {
-        Some(lost_exporters_of(lost, &fill, &mgmt.exporters().await?))
+        let exporters = mgmt.exporters().await?;
+        let ids = lost_exporters_of(lost, &fill, &exporters);
+        let disabled = ids.iter().all(|id| {
+            exporters
+                .iter()
+                .any(|e| &e.exporter_id == id && e.status.eq_ignore_ascii_case("DISABLED"))
+        });
+        (Some(ids), disabled)
     };
     let evidence = if lost_members.is_empty() {
         format!("lost region: {lost} (its brokers are no members any more)")
@@ -294,6 +307,7 @@ async fn evidence<'a>(
         evidence,
         known_exporters,
         gateway_plan,
+        already_done: lost_members.is_empty() && exporters_disabled,
     })
 }
 
