@@ -277,10 +277,8 @@ pub async fn run(session: &Session, command: EsCommand) -> Result<()> {
                 snapshot_rate: c.snapshot_rate.clone(),
                 rerun: None,
             };
-            crate::show(
-                s,
-                &cmd::copy(s, &c.access.access(), &c.repo.flags(false), &args).await?,
-            )
+            let out = cmd::copy(s, &c.access.access(), &c.repo.flags(false), &args).await?;
+            crate::show_step(s, out).await
         }
         EsCommand::Status { access } => crate::show(s, &cmd::status(s, &access.access()).await?),
     }

@@ -10,7 +10,7 @@ mod version;
 
 use std::process::ExitCode;
 
-use c8dr_common::commands::{brokers, changes, exporters, exporting, rebalance, topology};
+use c8dr_common::commands::{Outcome, brokers, changes, exporters, exporting, rebalance, topology};
 use c8dr_common::config::Env;
 use c8dr_common::error::{Error, Result, exit};
 use c8dr_common::output::{Render, render};
@@ -53,6 +53,14 @@ pub(crate) fn show<T: Render>(session: &Session, value: &T) -> Result<()> {
     Ok(())
 }
 
+/// A single step of the procedure: its outcome with the next command, as `status` names it.
+pub(crate) async fn show_step(session: &Session, outcome: Outcome) -> Result<()> {
+    show(
+        session,
+        &c8dr_common::commands::with_next(session, outcome).await,
+    )
+}
+
 /// `namespace_flag`: `-n` as given (status --context tells it from the variables' namespace).
 async fn run(session: Session, command: Command, namespace_flag: Option<String>) -> Result<()> {
     let s = &session;
@@ -60,37 +68,40 @@ async fn run(session: Session, command: Command, namespace_flag: Option<String>)
         Command::Brokers(Brokers::Remove {
             selection: sel,
             skip_liveness_check,
-        }) => show(
-            s,
-            &brokers::brokers_remove(s, selection(&sel)?, skip_liveness_check).await?,
-        ),
+        }) => {
+            let out = brokers::brokers_remove(s, selection(&sel)?, skip_liveness_check).await?;
+            show_step(s, out).await
+        }
         Command::Brokers(Brokers::Add {
             selection: sel,
             replication_factor,
             cluster_size,
-        }) => show(
-            s,
-            &brokers::brokers_add(s, selection(&sel)?, cluster_size, replication_factor).await?,
-        ),
+        }) => {
+            let out =
+                brokers::brokers_add(s, selection(&sel)?, cluster_size, replication_factor).await?;
+            show_step(s, out).await
+        }
         Command::Exporters(Exporters::List) => show(s, &exporters::exporters_list(s).await?),
         Command::Exporters(Exporters::Disable {
             id,
             allow_no_exporter,
-        }) => show(
-            s,
-            &exporters::exporter_set_with(s, &id, false, None, allow_no_exporter).await?,
-        ),
+        }) => {
+            let out = exporters::exporter_set_with(s, &id, false, None, allow_no_exporter).await?;
+            show_step(s, out).await
+        }
         Command::Exporters(Exporters::Enable {
             id,
             initialize_from,
-        }) => show(
-            s,
-            &exporters::exporter_set(s, &id, true, initialize_from.as_deref()).await?,
-        ),
-        Command::Exporting(Exporting::Pause { soft }) => {
-            show(s, &exporting::exporting_pause(s, soft).await?)
+        }) => {
+            let out = exporters::exporter_set(s, &id, true, initialize_from.as_deref()).await?;
+            show_step(s, out).await
         }
-        Command::Exporting(Exporting::Resume) => show(s, &exporting::exporting_resume(s).await?),
+        Command::Exporting(Exporting::Pause { soft }) => {
+            show_step(s, exporting::exporting_pause(s, soft).await?).await
+        }
+        Command::Exporting(Exporting::Resume) => {
+            show_step(s, exporting::exporting_resume(s).await?).await
+        }
         Command::Changes(Changes::Show) => show(s, &changes::changes_show(s).await?),
         Command::Changes(Changes::Wait { id }) => show(s, &changes::changes_wait(s, id).await?),
         Command::Changes(Changes::Cancel { id }) => show(s, &changes::changes_cancel(s, id).await?),

@@ -423,3 +423,22 @@ fn failback_does_not_warn_that_exporting_is_not_paused_before_pausing_it() {
         .output_lacks("Pause it first");
     assert_failed_back(&env);
 }
+
+/// Issue 22 item 8: a single step ends with the next command, as status names it.
+#[test]
+fn a_single_step_ends_with_the_next_command() {
+    let mut env = TestEnv::start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.lose_region(1);
+    env.c8dr("brokers remove --odd")
+        .success()
+        .stdout_has("next: kubectl c8dr exporters disable camundaregion1");
+    let out = env
+        .c8dr("exporters disable camundaregion1 -o json")
+        .success()
+        .json();
+    assert_eq!(
+        out["next"], "helm c8dr redeploy --region recreated --no-webapps --no-schema-manager",
+        "{out}"
+    );
+}

@@ -27,6 +27,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::output::Render;
+use crate::session::Session;
 
 /// How a mutating command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,6 +56,9 @@ pub struct Outcome {
     pub change_id: Option<i64>,
     #[serde(skip_serializing_if = "Value::is_null")]
     pub details: Value,
+    /// After a single step of the procedure: the next command, as `status` names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl Outcome {
@@ -66,6 +70,7 @@ impl Outcome {
             plan: vec![],
             change_id: None,
             details: Value::Null,
+            next: None,
         }
     }
     pub fn with_plan(mut self, plan: Vec<String>) -> Self {
@@ -82,6 +87,31 @@ impl Outcome {
     }
 }
 
+/// The commands that are single steps of the procedure (the drivers name their own next).
+const SINGLE_STEPS: [&str; 7] = [
+    "brokers remove",
+    "brokers add",
+    "exporters disable",
+    "exporters enable",
+    "exporting pause",
+    "exporting resume",
+    "es copy",
+];
+
+/// A single step of the procedure that did its work (or found it done) ends as `status` does:
+/// with the next command, read from both regions within `status`'s probe bound (a region that
+/// cannot be read leaves it out; the step's own result stands).
+pub async fn with_next(session: &Session, mut outcome: Outcome) -> Outcome {
+    let ended = matches!(outcome.status, Ending::Done | Ending::AlreadyDone);
+    if ended
+        && SINGLE_STEPS.contains(&outcome.command.as_str())
+        && let Ok(report) = status::status(session, status::PROBE_TIMEOUT).await
+    {
+        outcome.next = report.procedure.next;
+    }
+    outcome
+}
+
 impl Render for Outcome {
     fn text(&self) -> String {
         let mut out = String::new();
@@ -96,6 +126,9 @@ impl Render for Outcome {
             Ending::AlreadyDone => out.push_str(&format!("already done: {}\n", self.summary)),
             Ending::Done => out.push_str(&format!("done: {}\n", self.summary)),
             Ending::Submitted => out.push_str(&format!("submitted: {}\n", self.summary)),
+        }
+        if let Some(next) = &self.next {
+            out.push_str(&format!("next: {next}\n"));
         }
         out
     }
