@@ -289,4 +289,31 @@ fn helm_redeploy_refuses_a_pinned_chart_major_that_is_not_the_installed_one() {
     assert_eq!(upgrades(&env), Vec::<String>::new());
     env.set_env("HELM_CHART_VERSION", "15.0.0-alpha4");
     env.helm("redeploy --region both --dry-run").success();
+    // A range that admits another major (or is open on one side) is refused the same way:
+    // helm would resolve it to another major (attack A5). One within the installed major runs.
+    for range in ["<15", "13.x || 14.x", "<=14.99", ">=16", ">=15", "*"] {
+        env.helm_c8dr([
+            "redeploy",
+            "--region",
+            "surviving",
+            "--no-webapps",
+            "--version",
+            range,
+            "--dry-run",
+        ])
+        .code(3)
+        .stderr_has("does not pin one chart major");
+    }
+    env.remove_env("HELM_CHART_VERSION");
+    env.helm_c8dr([
+        "redeploy",
+        "--region",
+        "surviving",
+        "--no-webapps",
+        "--version",
+        "15.x",
+        "--dry-run",
+    ])
+    .success();
+    assert_eq!(upgrades(&env), Vec::<String>::new());
 }

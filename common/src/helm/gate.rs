@@ -107,9 +107,6 @@ fn pinned_major_matches(
     let Some((source, version)) = super::release::pinned(req, env) else {
         return Ok(());
     };
-    let Some(major) = super::release::pinned_major(version) else {
-        return Ok(());
-    };
     let own = slots.iter().position(|s| {
         s.as_ref().is_some_and(|l| {
             l.context.as_deref() == Some(region.context.as_str())
@@ -126,6 +123,15 @@ fn pinned_major_matches(
         .or_else(|| (0..2).filter(|i| Some(*i) != own).find_map(label_of));
     let Some((i, label, installed)) = installed else {
         return Ok(());
+    };
+    // A constraint that allows more than one major, or is open on one side (`<15`, `>=16`,
+    // `13.x || 14.x`), would let helm pick another major: refused as one that names it (attack A5).
+    let Some(major) = super::release::pinned_major(version) else {
+        return Err(Error::refused(format!(
+            "{source} {} does not pin one chart major: helm may pick another major than region{i}              runs ({}, chart {installed}.x), which is a Camunda upgrade or downgrade, not a step of              the failback; nothing was upgraded. Unset {source} to keep the installed chart, or              pin the installed major ({installed}.x or an exact {installed}.y.z)",
+            crate::error::shown(version),
+            crate::error::shown(&label)
+        )));
     };
     if installed == major {
         return Ok(());
