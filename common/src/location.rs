@@ -147,15 +147,8 @@ pub fn resolve(
     }
     let mut loc = from_env(region, env)?;
     let (flags, context_flag) = flags.for_side(loc.side, plugin);
-    if let Some(context) = &flags.context {
+    if flags.context.is_some() {
         loc.context_source = Some(context_flag.to_string());
-        // Another context than the region's variables name: its namespace is not theirs (as
-        // kubectl: `--context X` without `-n` is X's namespace), but the namespace the variables
-        // give for that context, else the context's own (None: the kubeconfig's).
-        // (helm c8dr's flags name a side, whose namespace variable stays that side's.)
-        if plugin == Plugin::Kubectl && loc.context.as_ref().is_some_and(|c| c != context) {
-            loc.namespace = namespace_of_context(context, env);
-        }
     }
     loc.context = flags.context.or(loc.context);
     loc.namespace = flags.namespace.or(loc.namespace);
@@ -198,11 +191,6 @@ const EVERY_REF: [RegionRef; 4] = [
     RegionRef::Index(RegionId::ZERO),
     RegionRef::Index(RegionId::ONE),
 ];
-
-/// The namespace the docs' variables give for the region of `context`, if any.
-fn namespace_of_context(context: &str, env: &Env) -> Option<String> {
-    with_context(context, env).find_map(|l| l.namespace)
-}
 
 /// Whether two locations are known to be different regions: different ids, else different sides.
 fn different_regions(a: &RegionLocation, b: &RegionLocation) -> bool {
@@ -619,22 +607,11 @@ mod tests {
         ])
     }
 
-    /// Issue 22 item 4: `--context X` without `-n` is never another region's namespace: the
-    /// namespace the variables give for X, else none (the kubeconfig's, as kubectl).
+    /// Issue 22 item 4: without `--region`, `--context X` chooses the region whose variables name
+    /// X; a context they do not name chooses none.
     #[test]
-    fn a_context_flag_brings_the_namespace_of_that_context_not_the_regions() {
+    fn a_context_flag_chooses_the_region_its_variables_name() {
         let env = docs_env();
-        let at = |context: &str, namespace: Option<&str>| {
-            let flags = LocationFlags::target(Some(context.into()), namespace.map(String::from));
-            resolve(RegionRef::Surviving, &flags, &env, Plugin::Kubectl)
-                .expect("located")
-                .namespace
-        };
-        assert_eq!(at("ctx-b", None).as_deref(), Some("camunda-b"));
-        assert_eq!(at("elsewhere", None), None);
-        assert_eq!(at("ctx-a", None).as_deref(), Some("camunda-a"));
-        assert_eq!(at("elsewhere", Some("ns")).as_deref(), Some("ns"));
-        // Which region --context chooses without --region: the one whose variables name it.
         assert_eq!(
             region_of_context("ctx-b", &env),
             Some(RegionRef::Index(RegionId::ONE))

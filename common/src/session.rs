@@ -108,7 +108,15 @@ impl GlobalFlags {
             (None, None) => RegionRef::Surviving,
         };
         let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
-        let location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;
+        let mut location = location::resolve(region, &flags, &env, Plugin::Kubectl)?;
+        // A context the variables do not name, without --region and -n: its own namespace (as
+        // kubectl), never the surviving region's (issue 22 item 4). With --region the user named
+        // the region, whose namespace variable stays its own.
+        if let (None, Some(context), None) = (&self.region, &self.context, &self.namespace)
+            && location::region_of_context(context, &env).is_none()
+        {
+            location.namespace = None;
+        }
         if distinct {
             location::check_distinct(
                 std::slice::from_ref(&location),
@@ -455,6 +463,38 @@ impl Session {
 mod tests {
     use super::*;
     use crate::region::RegionId;
+
+    /// Issue 22 item 4: `--context X` without `--region`: the region whose variables name X, in
+    /// its namespace; a context they do not name, in its own namespace (never the surviving
+    /// region's); with `--region`, the named region's namespace.
+    #[test]
+    fn a_context_flag_chooses_the_region_and_never_brings_another_regions_namespace() {
+        let env = Env::from_pairs([
+            ("CLUSTER_SURVIVING", "ctx-a"),
+            ("CAMUNDA_NAMESPACE_SURVIVING", "ns-a"),
+            ("REGION_SURVIVING", "region0"),
+            ("CLUSTER_RECREATED", "ctx-b"),
+            ("CAMUNDA_NAMESPACE_RECREATED", "ns-b"),
+        ]);
+        let at = |context: &str, region: Option<&str>| {
+            let flags = GlobalFlags {
+                context: Some(context.into()),
+                region: region.map(String::from),
+                ..Default::default()
+            };
+            let (s, _) = flags.resolve(env.clone()).expect("settings");
+            (s.location.id, s.location.namespace)
+        };
+        assert_eq!(
+            at("ctx-b", None),
+            (Some(RegionId::ONE), Some("ns-b".into()))
+        );
+        assert_eq!(at("elsewhere", None), (Some(RegionId::ZERO), None));
+        assert_eq!(
+            at("elsewhere", Some("surviving")),
+            (Some(RegionId::ZERO), Some("ns-a".into()))
+        );
+    }
 
     #[test]
     fn another_region_gets_its_own_location_and_no_direct_urls() {

@@ -442,3 +442,27 @@ fn a_single_step_ends_with_the_next_command() {
         "{out}"
     );
 }
+
+/// Attack A7: without a readable /v2/topology a re-add is checked against the broker pods of the
+/// region, never taken for running: a re-add of a lost region's brokers would never complete
+/// and block every later change.
+#[test]
+fn brokers_add_without_v2_topology_checks_the_pods_and_never_re_adds_a_lost_region() {
+    let mut env = TestEnv::start();
+    env.set_env("C8DR_ASSUME_YES", "1");
+    env.lose_region(1);
+    env.c8dr("failover").success();
+    env.remove_rest_credentials();
+    let patches = |env: &TestEnv| count(&env.state(), "PATCH", "cluster");
+    let before = patches(&env);
+    env.c8dr("brokers add --odd --replication-factor 4")
+        .code(3)
+        .stderr_has("cannot tell whether brokers")
+        .stderr_has("could not be checked");
+    // Recreated but not installed: no Ready broker pod.
+    env.recreate_region(1);
+    env.c8dr("brokers add --odd --replication-factor 4")
+        .code(3)
+        .stderr_has("are not running");
+    assert_eq!(patches(&env), before, "a re-add was sent");
+}

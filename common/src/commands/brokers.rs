@@ -382,7 +382,7 @@ pub async fn brokers_add(
     let intent = Intent::Add(add.clone());
     let pending = follow_pending(session, &t, &intent)?;
     if pending.is_none() && !add.is_empty() {
-        check_running(session, &add).await?;
+        check_running(session, mgmt, &add).await?;
     }
     let request = Request::Patch {
         body: ClusterPatch {
@@ -526,7 +526,7 @@ async fn zone_add(
     let intent = Intent::Add(add.clone());
     let pending = follow_pending(session, t, &intent)?;
     if pending.is_none() {
-        check_running(session, &add).await?;
+        check_running(session, mgmt, &add).await?;
     }
     let request = Request::AddZone {
         zone: zone.clone(),
@@ -562,25 +562,40 @@ async fn zone_add(
     .await
 }
 
-/// The brokers to add must run, or the change waits for them forever (checked when
-/// `/v2/topology` can be read).
-async fn check_running(session: &Session, add: &[u32]) -> Result<()> {
-    let Ok(rest) = session.rest().await else {
-        return Ok(());
+/// The brokers to add must run, or the change waits for them forever: listed by `/v2/topology`,
+/// else (it cannot be read) with Ready pods in their region's cluster. Neither readable:
+/// refused, never taken for "they run" (attack A7: a re-add of a lost region's brokers never
+/// completes and blocks every later change).
+async fn check_running(session: &Session, mgmt: &ManagementClient, add: &[u32]) -> Result<()> {
+    let topology = match session.rest().await {
+        Ok(rest) => rest.topology().await,
+        Err(e) => Err(e),
     };
-    let Ok(topo) = rest.topology().await else {
-        return Ok(());
+    let install = Action::InstallRecreated.step().command(&Fill::default());
+    let missing: Vec<u32> = match topology {
+        Ok(topo) => add
+            .iter()
+            .copied()
+            .filter(|b| !topo.brokers.iter().any(|x| x.node_id == *b))
+            .collect(),
+        Err(e) => {
+            let (ready, unchecked, _) = super::liveness::ready_brokers(session, add).await;
+            if let Some((region, why)) = unchecked.first() {
+                return Err(Error::refused(format!(
+                    "cannot tell whether brokers {} run: /v2/topology could not be read ({e}) and \
+                     the broker pods of {region} could not be checked ({why}); a re-add of brokers \
+                     that do not run never completes",
+                    mgmt.names(add)
+                )));
+            }
+            add.iter().copied().filter(|b| !ready.contains(b)).collect()
+        }
     };
-    let missing: Vec<u32> = add
-        .iter()
-        .copied()
-        .filter(|b| !topo.brokers.iter().any(|x| x.node_id == *b))
-        .collect();
     if !missing.is_empty() {
         return Err(Error::refused(format!(
-            "brokers {missing:?} are not running (absent from /v2/topology): install the recreated region first \
-             ({})",
-            Action::InstallRecreated.step().command(&Fill::default())
+            "brokers {} are not running (absent from /v2/topology, or without a Ready pod when it \
+             cannot be read): install the recreated region first ({install})",
+            mgmt.names(&missing)
         )));
     }
     Ok(())

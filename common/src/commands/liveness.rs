@@ -67,7 +67,7 @@ async fn ready_in_region(
 
 /// Broker ids whose pods run Ready in the regions holding `candidates`, where those regions'
 /// Kubernetes APIs answer, and the regions that could not be checked (each noted).
-async fn ready_brokers(
+pub(crate) async fn ready_brokers(
     session: &Session,
     candidates: &[u32],
 ) -> (Vec<u32>, Vec<(RegionId, String)>, Vec<(RegionId, String)>) {
