@@ -190,7 +190,7 @@ pub struct Ui {
     /// A composite command confirmed its whole plan once; its steps do not ask again.
     confirmed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub quiet: bool,
-    /// Progress bars only on a TTY (stderr).
+    /// Progress bars only where indicatif draws them (a terminal on stderr, `TERM` not dumb).
     pub interactive: bool,
 }
 
@@ -200,7 +200,9 @@ impl Ui {
             assume_yes,
             confirmed: Default::default(),
             quiet,
-            interactive: std::io::stderr().is_terminal(),
+            // indicatif's own decision: a terminal whose TERM is set and not `dumb` draws the
+            // bar; anywhere else (a pipe, `TERM=dumb`, no TERM) the heartbeat lines speak.
+            interactive: !indicatif::ProgressDrawTarget::stderr().is_hidden(),
         }
     }
 
@@ -281,6 +283,17 @@ fn bar_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
+/// The bar of [`Progress::show`]: thousandths, the text says the rest, cut to the terminal's
+/// width at its end (the counts) rather than wrapped.
+fn detail_style() -> ProgressStyle {
+    ProgressStyle::with_template("[{bar:16}] {prefix} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// The bar's length for [`Progress::show`].
+const PERMILLE: u64 = 1000;
+
 /// How often a wait without a terminal says it is still waiting.
 pub const HEARTBEAT: Duration = Duration::from_secs(30);
 
@@ -290,6 +303,8 @@ struct Beat {
     label: String,
     done: u64,
     total: u64,
+    /// What [`Progress::show`] last said, instead of `done/total`.
+    detail: Option<String>,
     lines: u64,
 }
 
@@ -336,7 +351,9 @@ impl Drop for Heartbeat {
 /// `still waiting for change 12: force-remove brokers [1, 3]: 1m 30s (3/8)`.
 fn heartbeat_line(b: &Beat, elapsed: Duration) -> String {
     let elapsed = humantime::format_duration(Duration::from_secs(elapsed.as_secs()));
-    if b.total > 0 {
+    if let Some(detail) = &b.detail {
+        format!("still waiting for {}: {elapsed}: {detail}", b.label)
+    } else if b.total > 0 {
         format!(
             "still waiting for {}: {elapsed} ({}/{})",
             b.label, b.done, b.total
@@ -370,6 +387,26 @@ impl Progress {
             b.set_position(done);
         }
     }
+    /// A position in thousandths and the text that says what it is (a job that reports a
+    /// percentage, a rate, a time left): on a terminal the bar, `name` (a word) and the text,
+    /// without one the heartbeat's text.
+    pub fn show(&self, permille: u64, name: &str, text: &str) {
+        if let Some(h) = &self.heartbeat
+            && let Ok(mut b) = h.state.lock()
+        {
+            b.detail = Some(text.to_string());
+        }
+        if let Some(b) = &self.bar {
+            if b.length() != Some(PERMILLE) {
+                b.set_prefix(name.to_string());
+                b.set_style(detail_style());
+                b.set_length(PERMILLE);
+            }
+            b.set_position(permille.min(PERMILLE));
+            b.set_message(text.to_string());
+        }
+    }
+
     pub fn message(&self, msg: impl Into<String>) {
         let msg = msg.into();
         if let Some(h) = &self.heartbeat
@@ -430,11 +467,21 @@ mod tests {
             label: "change 12: force-remove brokers [1, 3]".into(),
             done: 3,
             total: 8,
+            detail: None,
             lines: 0,
         };
         assert_eq!(
             heartbeat_line(&b, Duration::from_millis(90_400)),
             "still waiting for change 12: force-remove brokers [1, 3]: 1m 30s (3/8)"
+        );
+        let b = Beat {
+            label: "the restore".into(),
+            detail: Some("43% of ~50.59 GiB, 223.16 MiB/s".into()),
+            ..b
+        };
+        assert_eq!(
+            heartbeat_line(&b, Duration::from_secs(30)),
+            "still waiting for the restore: 30s: 43% of ~50.59 GiB, 223.16 MiB/s"
         );
     }
 

@@ -101,6 +101,10 @@ Examples:
   helm c8dr version -o json";
 
 const COMPLETION_EXAMPLES: &str = "\
+`helm c8dr <TAB>` completes through Helm's own completion (`helm completion bash`), from the
+completion.yaml installed with the plugin: nothing to set up. This script completes the binary
+when run directly as helm-c8dr.
+
 Examples:
   source <(helm-c8dr completion bash)";
 
@@ -146,6 +150,9 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+    /// Print the plugin's completion.yaml, from which Helm completes `helm c8dr <TAB>`
+    #[command(hide = true, name = "completion-yaml")]
+    CompletionYaml,
     /// Write man pages into DIR
     #[command(hide = true)]
     Man {

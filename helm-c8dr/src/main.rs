@@ -2,6 +2,7 @@
 //! procedure needs. Thin: parse flags, make one core call, render, exit with the error's code.
 
 mod cli;
+mod complete;
 mod render;
 
 use std::process::ExitCode;
@@ -16,6 +17,11 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     c8dr_common::error::install_panic_hook("helm-c8dr");
+    // `HELM_C8DR_COMPLETE=bash helm-c8dr -- WORDS…`: the callback of `completion SHELL`'s
+    // registration.
+    if complete::env_callback() {
+        return ExitCode::SUCCESS;
+    }
     let args = match c8dr_common::config::args(std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
@@ -37,12 +43,22 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Command::Completion { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "helm-c8dr",
-                &mut std::io::stdout(),
-            );
+            // Written at once, so that a reader that went away (`| head`) ends the output, not
+            // the process.
+            let mut script = vec![];
+            return match complete::registration(&shell.to_string(), &mut script) {
+                Ok(()) => {
+                    c8dr_common::out!("{}", String::from_utf8_lossy(&script));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    c8dr_common::errln!("error: completion {shell}: {e}");
+                    exit_code(exit::USAGE)
+                }
+            };
+        }
+        Command::CompletionYaml => {
+            c8dr_common::out!("{}", complete::completion_yaml(&Cli::command()));
             return ExitCode::SUCCESS;
         }
         Command::Man { dir } => {
@@ -119,6 +135,6 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         // Handled before any I/O in `main`.
-        Command::Completion { .. } | Command::Man { .. } => Ok(()),
+        Command::Completion { .. } | Command::CompletionYaml | Command::Man { .. } => Ok(()),
     }
 }

@@ -50,11 +50,12 @@ pub fn redeploy(report: &RedeployReport, output: &Format) -> Result<(), Error> {
     if output.is_document() {
         return document(report, output);
     }
-    for n in report
+    // Shown before the prompt when the redeploy ran (helm::redeploy); a dry run shows them here.
+    let notices = report
         .notices
         .iter()
-        .chain(report.regions.iter().flat_map(|r| &r.notices))
-    {
+        .chain(report.regions.iter().flat_map(|r| &r.notices));
+    for n in notices.filter(|_| !report.notices_shown) {
         errln!("note: {n}");
     }
     if report.dry_run {

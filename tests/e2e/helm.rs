@@ -803,6 +803,76 @@ fn an_unpinned_chart_version_is_warned_about_in_the_plan() {
         .output_lacks("no chart version pinned");
 }
 
+/// `helm c8dr LINE` under a pseudo-terminal (util-linux `script`, as tests/e2e/color.rs), its
+/// answer to the prompt typed on it: stdout and stderr both arrive as the terminal showed them.
+fn on_a_terminal(env: &TestEnv, line: &str, answer: &str) -> c8dr_e2e::Run {
+    env.command(
+        "script",
+        vec![
+            "-qfec".into(),
+            format!("helm-c8dr {line}").into(),
+            "/dev/null".into(),
+        ],
+    )
+    .stdin(answer)
+    .run()
+}
+
+/// Where `needle` first appears in the terminal's output.
+fn at(run: &c8dr_e2e::Run, needle: &str) -> usize {
+    run.stdout
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not shown: {}", run.context()))
+}
+
+#[test]
+fn the_overlay_and_every_warning_are_shown_before_the_prompt() {
+    let mut env = setup();
+    env.remove_env("HELM_CHART_VERSION");
+    // Declined: what it would change was on the screen before the question, nothing ran.
+    let run = on_a_terminal(&env, "redeploy --region both --no-webapps", "n\n").code(3);
+    let prompt = at(&run, "Proceed? [y/N]");
+    assert!(
+        at(&run, "no chart version pinned") < prompt,
+        "{}",
+        run.context()
+    );
+    assert!(
+        at(&run, "generated overlay for region1") < prompt,
+        "{}",
+        run.context()
+    );
+    assert!(at(&run, "operate: false") < prompt, "{}", run.context());
+    assert!(
+        at(&run, "upgrade --install camunda") < prompt,
+        "{}",
+        run.context()
+    );
+    assert!(calls(&env).is_empty(), "declined: no helm call");
+    // Accepted: it runs, and the warning is not said a second time after the run.
+    let run = on_a_terminal(&env, "redeploy --region both --no-webapps", "y\n").success();
+    assert!(at(&run, "no chart version pinned") < at(&run, "Proceed? [y/N]"));
+    assert_eq!(
+        run.stdout.matches("no chart version pinned").count(),
+        1,
+        "{}",
+        run.context()
+    );
+    assert_eq!(calls(&env).len(), 2);
+    // --yes, no prompt: the warning still comes before helm's output; --dry-run shows it with
+    // the overlays; -o json carries both as fields.
+    let run = env.helm("redeploy --yes").success();
+    assert_eq!(run.stderr.matches("no chart version pinned").count(), 1);
+    let doc = env.helm("redeploy --dry-run -o json").success().json();
+    assert!(
+        doc["notices"]
+            .to_string()
+            .contains("no chart version pinned"),
+        "{doc:#}"
+    );
+    assert!(doc["regions"][0]["overlay"].is_object(), "{doc:#}");
+}
+
 #[test]
 fn helm_does_not_inherit_the_zeebe_rest_credentials() {
     // A wrapper around the helm stand-in writes the environment helm runs with.

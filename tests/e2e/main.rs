@@ -21,6 +21,7 @@ mod output_schema;
 mod portforward;
 mod preflight;
 mod procedure;
+mod progress;
 mod readme;
 mod rebalance;
 mod releases;

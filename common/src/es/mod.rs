@@ -34,7 +34,7 @@ pub use copy::{
 };
 pub use exec::{CurlTransport, ExecOutput, PodExec};
 pub use model::{Distribution, Engine, Progress, SnapshotInfo, is_camunda_index};
-pub use progress::{ProgressFn, ProgressOf, no_progress};
+pub use progress::{ProgressFn, ProgressOf, Reading, Tracker, no_progress};
 pub use repo::{RepoFlags, RepoReport, RepoSpec, repo_register, repo_show, repo_verify};
 pub use restore::{
     RestoreOutcome, RestorePreview, RestoreReport, snapshot_restore, snapshot_restore_preview,

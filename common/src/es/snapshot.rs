@@ -245,7 +245,8 @@ pub(super) async fn wait_snapshot(
                 .unwrap_or(0)
         };
         let shards = Progress::units(stats("done") + stats("failed"), stats("total"));
-        progress(ProgressOf::Snapshot, shards);
+        let (uploaded, to_upload) = upload_bytes(&s);
+        progress(ProgressOf::Snapshot, shards.with_bytes(uploaded, to_upload));
         if !matches!(state, "INIT" | "STARTED" | "IN_PROGRESS" | "") {
             let info = lookup(c, name).await?.ok_or_else(|| {
                 Error::failed(format!("snapshot {name} vanished from repository {repo}"))
@@ -255,7 +256,8 @@ pub(super) async fn wait_snapshot(
                 SnapshotVerdict::Succeeded => {
                     progress(
                         ProgressOf::Snapshot,
-                        Progress::units(info.shards.total, info.shards.total),
+                        Progress::units(info.shards.total, info.shards.total)
+                            .with_bytes(to_upload, to_upload),
                     );
                     return Ok(SnapshotReport {
                         repository: repo.clone(),
@@ -271,6 +273,20 @@ pub(super) async fn wait_snapshot(
             .wait_eta(eta(poller.elapsed(), shards.percent))
             .await?;
     }
+}
+
+/// Bytes a running snapshot uploaded of the bytes it uploads, from `_status`'s `stats`
+/// (ES `SnapshotStats.toXContent`: `incremental` = the files this snapshot copies, `processed` =
+/// the part copied so far, present only while the snapshot is still in progress, so absent
+/// means all of it).
+fn upload_bytes(status: &Value) -> (u64, u64) {
+    let n = |k: &str| {
+        status
+            .pointer(&format!("/stats/{k}/size_in_bytes"))
+            .and_then(Value::as_u64)
+    };
+    let to_upload = n("incremental").unwrap_or(0);
+    (n("processed").unwrap_or(to_upload), to_upload)
 }
 
 /// `GET _snapshot/<repo>/_all`.

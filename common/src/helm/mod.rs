@@ -60,8 +60,15 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
     }
     plan.check_reachable(env).await?;
     gate::check(&plan, request, env).await?;
+    // Every warning before anything is asked or run (helm may take minutes): on stderr, so a
+    // document on stdout stays one document; the report then does not repeat them.
+    for n in plan.all_notices() {
+        crate::errln!("note: {n}");
+    }
     plan.confirm(crate::ui::assume_yes(request.yes, env))?;
-    plan.execute().await
+    let mut report = plan.execute().await?;
+    report.notices_shown = true;
+    Ok(report)
 }
 
 /// Plan a run (`redeploy`, `overlay`): every bad input is found first with no cluster reached
@@ -89,21 +96,41 @@ pub async fn plan(request: &RedeployRequest, env: &Env, cwd: &Path) -> Result<Pl
 }
 
 impl Plan {
+    /// The plan's notices and every region's (the unpinned chart version, the variable removed
+    /// by name, …), redacted: what the operator must read before saying yes.
+    pub fn all_notices(&self) -> Vec<String> {
+        self.notices
+            .iter()
+            .chain(self.regions.iter().flat_map(|r| &r.overlay.notices))
+            .map(|n| self.redactor.text(n))
+            .collect()
+    }
+
+    /// What the prompt shows of each region: the helm command line, then the generated overlay
+    /// it passes last (secrets redacted), so that what will change is read before the answer.
+    pub fn prompt_lines(&self) -> Result<Vec<String>> {
+        let mut lines = vec![];
+        for r in &self.regions {
+            lines.push(
+                self.shown_argv(r, Path::new("<generated overlay>"))
+                    .join(" "),
+            );
+            lines.push(format!("  generated overlay for {}:", r.describe()));
+            let yaml = crate::values::to_yaml(&self.overlay_document(r, false))?;
+            lines.extend(yaml.lines().map(|l| format!("    {l}")));
+        }
+        Ok(lines)
+    }
+
     /// docs/contract.md §4 rule 1 through the one prompt ([`crate::ui::ask`]): `--yes` (or
-    /// `C8DR_ASSUME_YES`) skips it silently; otherwise the helm command lines are shown, and
-    /// without a terminal the redeploy is then refused, else the answer decides.
+    /// `C8DR_ASSUME_YES`) skips it silently; otherwise the helm command lines and the overlays
+    /// are shown ([`Plan::prompt_lines`]; the notices came before), and without a terminal the
+    /// redeploy is then refused, else the answer decides.
     pub fn confirm(&self, assume_yes: bool) -> Result<()> {
         if assume_yes {
             return Ok(());
         }
-        let lines: Vec<String> = self
-            .regions
-            .iter()
-            .map(|r| {
-                self.shown_argv(r, Path::new("<generated overlay>"))
-                    .join(" ")
-            })
-            .collect();
+        let lines = self.prompt_lines()?;
         crate::ui::ask(
             "helm c8dr redeploy changes releases and stdin is not a terminal: pass --yes (or set \
              C8DR_ASSUME_YES=1), or --dry-run to see the plan",

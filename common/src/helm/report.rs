@@ -26,6 +26,10 @@ pub struct RedeployReport {
     /// Set when a signal stopped the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<Interrupted>,
+    /// The notices were shown before the run (on stderr, before the prompt): the text output
+    /// does not repeat them.
+    #[serde(skip)]
+    pub notices_shown: bool,
 }
 
 /// `helm c8dr overlay -o json`: the generated overlay of each region.
@@ -226,6 +230,7 @@ impl Plan {
             notices: self.notices.iter().map(|n| self.redactor.text(n)).collect(),
             regions,
             interrupted: None,
+            notices_shown: false,
         }
     }
 }

@@ -85,10 +85,18 @@ async fn reach(session: &Session, access: &EsAccess) -> Result<(EsConn, EsOption
     Ok((es::connect(session, access).await?, access.options(session)))
 }
 
-/// Progress bars for the snapshot and restore waits (shown only on a TTY).
+/// Progress of the snapshot and restore waits: a bar on a terminal, a line every 30 s
+/// without one ([`crate::ui::Ui::progress`]), what they show from [`es::Tracker`].
 struct Bars<'a> {
     session: &'a Session,
-    current: Mutex<Option<(ProgressOf, crate::ui::Progress)>>,
+    current: Mutex<Option<Job>>,
+}
+
+/// The job shown now.
+struct Job {
+    started: tokio::time::Instant,
+    tracker: es::Tracker,
+    display: crate::ui::Progress,
 }
 
 impl<'a> Bars<'a> {
@@ -103,31 +111,28 @@ impl<'a> Bars<'a> {
         let Ok(mut cur) = self.current.lock() else {
             return;
         };
-        if cur.as_ref().map(|(ph, _)| *ph) != Some(phase) {
-            if let Some((_, old)) = cur.take() {
-                old.finish();
+        if cur.as_ref().map(|j| j.tracker.of()) != Some(phase) {
+            if let Some(old) = cur.take() {
+                old.display.finish();
             }
-            let label = match phase {
-                ProgressOf::Snapshot => "snapshot: shards",
-                ProgressOf::Restore => "restore: shard copies",
-            };
-            *cur = Some((phase, self.session.ui.progress(label, p.total)));
+            *cur = Some(Job {
+                started: tokio::time::Instant::now(),
+                tracker: es::Tracker::new(phase),
+                display: self.session.ui.progress(phase.label(), 0),
+            });
         }
-        if let Some((_, bar)) = cur.as_ref() {
-            bar.update(p.done, p.total);
-            let label = match phase {
-                ProgressOf::Snapshot => "snapshot: shards",
-                ProgressOf::Restore => "restore: shard copies",
-            };
-            bar.message(format!("{label} ({:.0}% of bytes)", p.percent));
+        if let Some(job) = cur.as_mut() {
+            let reading = job.tracker.observe(job.started.elapsed(), p);
+            job.display
+                .show(reading.permille(), phase.name(), &reading.text());
         }
     }
 
     fn finish(&self) {
         if let Ok(mut cur) = self.current.lock()
-            && let Some((_, bar)) = cur.take()
+            && let Some(job) = cur.take()
         {
-            bar.finish();
+            job.display.finish();
         }
     }
 }

@@ -72,7 +72,11 @@ pub(super) fn pre_copy_note(r: &es::precopy::PreCopyReport) -> String {
             "taken while Camunda runs"
         },
         r.stats
-            .map(|s| format!(", {} bytes in {} files", s.total_bytes, s.total_files))
+            .map(|s| format!(
+                ", {} in {} files",
+                indicatif::HumanBytes(s.total_bytes),
+                s.total_files
+            ))
             .unwrap_or_default()
     )
 }

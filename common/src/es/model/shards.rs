@@ -159,6 +159,13 @@ pub struct Progress {
     pub done: u64,
     pub total: u64,
     pub percent: f64,
+    /// Bytes moved so far (0 when the job reports none).
+    pub bytes_done: u64,
+    /// Bytes to move (0 when unknown).
+    pub bytes_total: u64,
+    /// `bytes_total` is an estimate (copies whose size is not known yet weigh as their
+    /// primary, or as the average known shard).
+    pub estimated: bool,
 }
 
 impl Progress {
@@ -172,6 +179,22 @@ impl Progress {
             done: done.min(total),
             total,
             percent,
+            bytes_done: 0,
+            bytes_total: 0,
+            estimated: false,
+        }
+    }
+
+    /// With `done` of `total` bytes moved: the percentage is of the bytes from then on.
+    pub fn with_bytes(self, done: u64, total: u64) -> Self {
+        if total == 0 {
+            return self;
+        }
+        Self {
+            percent: done.min(total) as f64 * 100.0 / total as f64,
+            bytes_done: done.min(total),
+            bytes_total: total,
+            ..self
         }
     }
 }
@@ -181,46 +204,74 @@ impl Progress {
 /// primaries restored from the snapshot (`SNAPSHOT`), then the replicas recovered from them
 /// (`PEER`). An index expects `layout.expected_copies(data_nodes)` copies; an index whose
 /// layout is not known yet (`None`: not in `_cat/indices`) expects at least one copy per
-/// recovery seen plus one, so that it is never complete. The percentage weighs copies by bytes
-/// (copies without an entry yet weigh as the average known copy).
+/// recovery seen plus one, so that it is never complete. The percentage is of the bytes to
+/// recover: a replica copies its primary's files (a peer recovery), so a copy not listed yet, or
+/// listed before its size is known (`INIT`: `total_in_bytes` 0), weighs as its shard's largest
+/// listed copy, and a shard none of whose copies is sized yet as the average sized shard.
 pub fn restore_progress(
     recoveries: &[ShardRecovery],
     layouts: &BTreeMap<String, Option<ShardLayout>>,
     data_nodes: u64,
 ) -> Progress {
-    let mut total = 0u64;
-    let mut done = 0u64;
-    let (mut got, mut all, mut listed) = (0u64, 0u64, 0u64);
+    let (mut total, mut done, mut got) = (0u64, 0u64, 0u64);
+    // Per index: expected copies of each shard, and each shard's known size.
+    let mut shards: Vec<(u64, u64, BTreeMap<u64, u64>)> = vec![];
     for (index, layout) in layouts {
         let recs: Vec<&ShardRecovery> = recoveries.iter().filter(|r| &r.index == index).collect();
-        let expected = match layout {
-            Some(l) => l.expected_copies(data_nodes),
-            None => recs.len() as u64 + 1,
+        let (expected, per_shard, count) = match layout {
+            Some(l) => (
+                l.expected_copies(data_nodes),
+                1 + l.allocatable_replicas(data_nodes),
+                l.shards,
+            ),
+            None => (recs.len() as u64 + 1, 1, recs.len() as u64 + 1),
         };
         total += expected;
         done += (recs.iter().filter(|r| r.done()).count() as u64).min(expected);
+        let mut sizes = BTreeMap::new();
         for r in recs.iter().take(expected as usize) {
             got += if r.done() {
                 r.total_bytes
             } else {
                 r.recovered_bytes.min(r.total_bytes)
             };
-            all += r.total_bytes;
-            listed += 1;
+            let size = sizes.entry(r.shard).or_insert(0);
+            *size = (*size).max(r.total_bytes);
         }
+        sizes.retain(|_, s| *s > 0);
+        shards.push((count, per_shard, sizes));
     }
-    let missing = total.saturating_sub(listed);
-    let percent = if total == 0 {
-        100.0
-    } else if all == 0 {
-        done as f64 * 100.0 / total as f64
-    } else {
-        let avg = all as f64 / listed.max(1) as f64;
-        got as f64 * 100.0 / (all as f64 + avg * missing as f64)
-    };
-    Progress {
+    let (known, sized) = shards.iter().fold((0u64, 0u64), |(b, n), (_, _, s)| {
+        (b + s.values().sum::<u64>(), n + s.len() as u64)
+    });
+    let average = known.checked_div(sized).unwrap_or(0);
+    let mut estimated = false;
+    let mut all = 0u64;
+    for (count, per_shard, sizes) in &shards {
+        let unsized_shards = count.saturating_sub(sizes.len() as u64);
+        estimated |= unsized_shards > 0;
+        all += per_shard * (sizes.values().sum::<u64>() + unsized_shards * average);
+    }
+    let p = Progress {
         done,
         total,
-        percent: percent.min(100.0),
+        percent: 0.0,
+        bytes_done: 0,
+        bytes_total: 0,
+        estimated,
+    };
+    if all == 0 {
+        let units = Progress::units(done, total);
+        return Progress {
+            percent: units.percent,
+            ..p
+        };
+    }
+    let complete = total > 0 && done == total;
+    // Every copy done: exactly what was recovered, whatever the estimate said.
+    let all = if complete { got } else { all.max(got) };
+    Progress {
+        estimated: estimated && !complete,
+        ..p.with_bytes(got, all)
     }
 }

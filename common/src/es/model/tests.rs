@@ -185,6 +185,48 @@ fn progress_counts_shard_copies_not_indices() {
     assert_eq!(layout.expected_copies(5), 9);
 }
 
+#[test]
+fn the_bytes_to_restore_count_each_replica_as_big_as_its_primary() {
+    // Two primaries of 10 GB and 30 GB, one replica each, two data nodes. Only the primaries
+    // are listed: the replicas, not started yet, are counted at their primaries' sizes.
+    let l = layouts(&[("operate-a", 2, 1)]);
+    let sized = |shard: u64, primary: bool, stage: &str, total: u64, got: u64| ShardRecovery {
+        total_bytes: total,
+        recovered_bytes: got,
+        ..copy("operate-a", shard, primary, stage)
+    };
+    const GB: u64 = 1_000_000_000;
+    let mut recs = vec![
+        sized(0, true, "DONE", 10 * GB, 10 * GB),
+        sized(1, true, "INDEX", 30 * GB, 15 * GB),
+    ];
+    let p = restore_progress(&recs, &l, 2);
+    assert_eq!(
+        (p.bytes_done, p.bytes_total, p.estimated),
+        (25 * GB, 80 * GB, false)
+    );
+    // A replica listed before its size is known (INIT: total 0) changes nothing.
+    recs.push(sized(0, false, "INIT", 0, 0));
+    let p = restore_progress(&recs, &l, 2);
+    assert_eq!((p.bytes_done, p.bytes_total), (25 * GB, 80 * GB));
+    // A shard none of whose copies is sized yet weighs as the average sized shard: an estimate.
+    let p = restore_progress(&recs[..1], &l, 2);
+    assert_eq!((p.bytes_total, p.estimated), (40 * GB, true));
+    // Every copy done: exactly the bytes recovered, 100 %.
+    let done = vec![
+        sized(0, true, "DONE", 10 * GB, 10 * GB),
+        sized(1, true, "DONE", 30 * GB, 30 * GB),
+        sized(0, false, "DONE", 10 * GB, 10 * GB),
+        sized(1, false, "DONE", 30 * GB, 30 * GB),
+    ];
+    let p = restore_progress(&done, &l, 2);
+    assert_eq!(
+        (p.done, p.total, p.bytes_done, p.bytes_total),
+        (4, 4, 80 * GB, 80 * GB)
+    );
+    assert_eq!((p.percent, p.estimated), (100.0, false));
+}
+
 fn cat(index: &str, health: &str, docs: Option<u64>, pri: u64) -> CatIndex {
     CatIndex {
         index: index.into(),
