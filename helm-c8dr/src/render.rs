@@ -8,19 +8,6 @@ use c8dr_common::values::EnvChange;
 
 use c8dr_common::{errln, out, outln};
 
-/// Quote an argument for display so that the printed command can be pasted into a shell.
-fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+<>".contains(c));
-    if plain {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
 fn indent(text: &str, prefix: &str) -> String {
     text.lines()
         .map(|l| format!("{prefix}{l}\n"))
@@ -68,7 +55,7 @@ pub fn redeploy(report: &RedeployReport, output: &Format) -> Result<(), Error> {
             schema_line(r.schema_manager),
             if r.webapps { "on" } else { "off" }
         );
-        let command = r.argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>();
+        let command = c8dr_common::helm::command_line(&r.argv);
         if report.dry_run {
             outln!(
                 "\n{}{}: context {}, namespace {} ({what})",
@@ -77,7 +64,7 @@ pub fn redeploy(report: &RedeployReport, output: &Format) -> Result<(), Error> {
                 r.context,
                 r.namespace
             );
-            outln!("  {}", command.join(" "));
+            outln!("  {command}");
             let yaml = c8dr_common::values::to_yaml(&r.overlay)?;
             outln!(
                 "  overlay {}{}:",
@@ -87,12 +74,7 @@ pub fn redeploy(report: &RedeployReport, output: &Format) -> Result<(), Error> {
             out!("{}", indent(&yaml, "    "));
             continue;
         }
-        outln!(
-            "{}{}: {}",
-            r.region,
-            side.unwrap_or_default(),
-            command.join(" ")
-        );
+        outln!("{}{}: {}", r.region, side.unwrap_or_default(), command);
         out!("{}", indent(&r.output, "  | "));
         match r.exit_code {
             Some(0) => outln!(

@@ -23,7 +23,9 @@ pub mod verify;
 pub mod version;
 
 pub use extra_args::check_extra_args;
-pub use plan::{DEFAULT_BASE_VALUES, DEFAULT_VERIFY_TIMEOUT, Plan, RedeployRequest, RegionPlan};
+pub use plan::{
+    DEFAULT_BASE_VALUES, DEFAULT_VERIFY_TIMEOUT, Plan, RedeployRequest, RegionPlan, command_line,
+};
 pub use release::{ChartRow, RowSource, chart_row};
 pub use report::{OverlayList, RedeployReport, RegionOverlay, UpgradeReport};
 pub use run::{Interrupted, SIGNAL_GRACE, Signal};
@@ -111,10 +113,9 @@ impl Plan {
     pub fn prompt_lines(&self) -> Result<Vec<String>> {
         let mut lines = vec![];
         for r in &self.regions {
-            lines.push(
-                self.shown_argv(r, Path::new("<generated overlay>"))
-                    .join(" "),
-            );
+            lines.push(command_line(
+                &self.shown_argv(r, Path::new("<generated overlay>")),
+            ));
             lines.push(format!("  generated overlay for {}:", r.describe()));
             let yaml = crate::values::to_yaml(&self.overlay_document(r, false))?;
             lines.extend(yaml.lines().map(|l| format!("    {l}")));

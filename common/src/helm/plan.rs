@@ -542,3 +542,22 @@ impl RegionPlan {
         self.overlay.document["orchestration"]["profiles"]["operate"] != Value::Bool(false)
     }
 }
+
+/// A command line as shown (plans, prompts), each argument quoted where a shell would read it
+/// otherwise, so that it can be pasted: `--version '<15'`, not a redirection (attack A5).
+pub fn command_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|arg| {
+            let plain = !arg.is_empty()
+                && arg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+            if plain {
+                arg.clone()
+            } else {
+                format!("'{}'", arg.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -499,3 +499,23 @@ fn a_plan_from_the_chart_label_says_which_release_it_planned_for() {
     let p = plan(&r, &docs_env(), &eks_dir()).expect("plan");
     assert!(!p.notices.iter().any(|n| n.contains("planned for")));
 }
+
+/// Attack A5: a printed plan pasted into a shell runs what was shown (`<15` is a redirection).
+#[test]
+fn a_shown_command_line_quotes_what_a_shell_would_read_otherwise() {
+    let argv: Vec<String> = [
+        "helm",
+        "upgrade",
+        "--version",
+        "<15",
+        "-f",
+        "<generated overlay>",
+        "it's",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_eq!(
+        super::command_line(&argv),
+        r"helm upgrade --version '<15' -f '<generated overlay>' 'it'\''s'"
+    );
+}
