@@ -628,6 +628,13 @@ fn a_region_cut_off_by_the_network_is_not_removed_while_its_pods_run() {
     let s = env.state();
     assert_eq!(count(&s, "PATCH", "force=true"), 0, "{s:#}");
     assert_eq!(s["members"].as_array().map(Vec::len), Some(8));
+    // And status does not call it healthy (attack A9): it names the split, suggests nothing.
+    let doc = env.c8dr("status -o json").success().json();
+    assert_eq!(doc["procedure"]["phase"], "unknown", "{doc}");
+    assert!(doc["procedure"]["next"].is_null(), "{doc}");
+    env.c8dr("status")
+        .stdout_has("network split")
+        .stdout_lacks("healthy: no action");
 }
 
 #[test]
@@ -690,4 +697,37 @@ fn a_replication_factor_above_the_cluster_size_is_exit_2_before_any_patch() {
         .stderr_has("--replication-factor 100")
         .stderr_has("8 brokers");
     assert!(patches(&env.state()).is_empty(), "no PATCH at all");
+}
+
+/// Attack A3: a run killed after its forced removal was sent, with the coordinator lost: the
+/// cluster read cannot show the change and the gateway refuses another (409). A re-run follows
+/// it to its end instead of failing with a raw 409 until it completes.
+#[test]
+fn region0_lost_a_rerun_after_a_killed_removal_follows_the_change_it_cannot_see() {
+    let env = TestEnv::builder()
+        .surviving(1)
+        .config(|c| {
+            c.dead_coordinator = c8dr_sim::DeadCoordinator::Fail502;
+            c.gateway_request_timeout = std::time::Duration::from_millis(300);
+            c.operation_duration = std::time::Duration::from_millis(400);
+        })
+        .start();
+    env.lose_region(0);
+    let args = env
+        .direct_args(1, &["brokers", "remove", "--even", "--yes"])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let (mut child, _) = env.command("kubectl-c8dr", args).spawn_piped();
+    env.wait_for_state("the forced removal running", |s| {
+        !s["pendingChange"].is_null()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    env.c8dr_direct(1, "brokers remove --even --yes")
+        .success()
+        .stderr_has("another change is in progress (409)")
+        .stdout_has("brokers [0, 2, 4, 6] removed");
+    let s = env.state();
+    assert_eq!(count(&s, "PATCH", "force=true"), 1, "sent once: {s:#}");
 }

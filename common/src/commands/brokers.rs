@@ -105,10 +105,11 @@ impl Patch<'_> {
             request,
             before,
             intent,
-            pending,
+            mut pending,
             summary,
             mut plan,
         } = self;
+        let call = request.call();
         let mut prompt = None;
         let settings = &session.settings;
         if settings.dry_run && !settings.server_dry_run {
@@ -118,21 +119,31 @@ impl Patch<'_> {
             );
         } else if pending.is_none() {
             // The dry run goes to the lowest surviving member too: it works with the coordinator lost.
-            let planned = request.send(mgmt, true).await?;
-            prompt = Some(format!(
-                "Plan: {summary} ({} operations)",
-                planned.planned_changes.len()
-            ));
-            plan.extend(match mgmt.zones() {
-                Some(map) => planned
-                    .planned_changes
-                    .iter()
-                    .map(|op| op.describe_with(&|b| map.label(b)))
-                    .collect(),
-                None => plan_lines(&planned),
-            });
+            match request.send(mgmt, true).await {
+                Ok(planned) => {
+                    prompt = Some(format!(
+                        "Plan: {summary} ({} operations)",
+                        planned.planned_changes.len()
+                    ));
+                    plan.extend(match mgmt.zones() {
+                        Some(map) => planned
+                            .planned_changes
+                            .iter()
+                            .map(|op| op.describe_with(&|b| map.label(b)))
+                            .collect(),
+                        None => plan_lines(&planned),
+                    });
+                }
+                // A change runs that the cluster read did not show (the coordinator is lost, an
+                // interrupted run's change): followed as a concurrent run's is, nothing sent
+                // (attack A3: every re-run was a raw 409 until it ended).
+                Err(e) if e.is_conflict() => {
+                    let after = baseline(before);
+                    pending = Some(recover(session, mgmt, &call, after, &intent, e).await?);
+                }
+                Err(e) => return Err(e),
+            }
         }
-        let call = request.call();
         let mut run = Mutation::new(session, cmd, summary.clone(), plan).following(pending);
         if let Some(p) = prompt {
             run = run.prompt(p);

@@ -101,6 +101,20 @@ fn healthy_needs_no_action() {
     assert_eq!(v.next, None);
 }
 
+/// Attack A9: both regions' APIs answer, every broker is a member, but region1's brokers do not
+/// answer the gateway (a split between the regions): not "healthy: no action", and no command.
+#[test]
+fn members_the_gateway_does_not_reach_are_not_healthy_and_not_a_failover() {
+    let mut o = healthy();
+    o.alive_brokers = Some(EVEN.to_vec());
+    let v = detect(&o);
+    assert_eq!(v.phase, Phase::Unknown, "{v:#?}");
+    assert_eq!(v.next, None, "{v:#?}");
+    assert!(v.what.contains("network split"), "{v:#?}");
+    o.alive_brokers = Some(ALL.to_vec());
+    assert_eq!(detect(&o).phase, Phase::Healthy);
+}
+
 #[test]
 fn a_lost_region_whose_brokers_are_members_is_failover_1_by_its_parity() {
     let mut o = healthy();

@@ -205,6 +205,29 @@ pub(super) fn every_broker_member(obs: &Observation, cluster: &ClusterObservatio
         }
         return v;
     }
+    // Every broker a member is not every broker answering: members the gateway does not reach
+    // while both regions' APIs answer are a split between the regions or brokers down, never
+    // "healthy: no action" (attack A9).
+    if let Some(alive) = &obs.alive_brokers {
+        let silent: Vec<u32> = cluster
+            .members
+            .iter()
+            .copied()
+            .filter(|b| !alive.contains(b))
+            .collect();
+        if !silent.is_empty() {
+            return Verdict::new(
+                Phase::Unknown,
+                format!(
+                    "brokers {silent:?} are members but do not answer the gateway: a network split \
+                     between the regions, or brokers down; not a lost region while its Kubernetes \
+                     API answers (do not fail over): check the network between the regions and the \
+                     broker pods"
+                ),
+                None,
+            );
+        }
+    }
     let mut v = Verdict::new(
         Phase::Healthy,
         "both regions run, every broker is a member, both exporters are enabled",
