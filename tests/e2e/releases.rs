@@ -130,6 +130,13 @@ fn a_zone_aware_cluster_fails_over_and_back_through_the_zones_api() {
         env.c8dr(&format!("brokers remove --ids {lost}"))
             .code(2)
             .stderr_has("whole zone");
+        // The failover's plan is the gateway's dry run of the zone removal, in the cluster's
+        // ids (attack A2: a dry-run PATCH by c8dr's numbers was refused, the plan missing).
+        env.c8dr("failover --dry-run=server")
+            .success()
+            .stdout_has("the gateway plans")
+            .stdout_has(&format!("brokers {zone}_0, "))
+            .stdout_lacks("dry run of the removal failed");
         env.c8dr("failover").success();
         let removal = format!("DELETE /actuator/cluster/zones/{zone}?force=true");
         assert_eq!(

@@ -93,19 +93,38 @@ async fn gateway_plan(
         },
         ..Default::default()
     };
-    match mgmt.patch_cluster(&body, true, true).await {
+    // A zone-aware cluster removes the lost region's zone (the step sends that): its dry run is
+    // the plan, shown with the cluster's broker ids (attack A2: a PATCH by c8dr's numbers was
+    // refused by the gateway, and the plan was missing).
+    let planned = match mgmt.zones() {
+        Some(map) => match map.require_zone(lost) {
+            Ok(zone) => mgmt.remove_zone(zone, true).await,
+            Err(e) => Err(e),
+        },
+        None => mgmt.patch_cluster(&body, true, true).await,
+    };
+    match planned {
         Ok(planned) => {
             let after = ClusterTopology {
                 brokers: planned.expected_topology.clone(),
                 ..Default::default()
             };
             let mut lines = vec![format!(
-                "  the gateway plans {} operations: brokers {remove:?} removed, replication factor {} -> {}",
+                "  the gateway plans {} operations: brokers {} removed, replication factor {} -> {}",
                 planned.planned_changes.len(),
+                mgmt.names(&remove),
                 rf_before,
                 after.replication_factor()
             )];
-            lines.extend(plan_lines(&planned).iter().map(|l| format!("    {l}")));
+            let described = match mgmt.zones() {
+                Some(map) => planned
+                    .planned_changes
+                    .iter()
+                    .map(|op| op.describe_with(&|b| map.label(b)))
+                    .collect(),
+                None => plan_lines(&planned),
+            };
+            lines.extend(described.iter().map(|l| format!("    {l}")));
             lines
         }
         Err(e) => vec![format!(
