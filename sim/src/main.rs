@@ -143,8 +143,9 @@ struct ReleaseArgs {
     #[arg(long, value_parser = parse_secondary_storage, default_value = "elasticsearch")]
     secondary_storage: c8dr_sim::SecondaryStorage,
     /// A physical tenant removed from the configuration, kept disabled by the cluster and
-    /// blocking every broker removal until discarded (8.10 only)
-    #[arg(long, value_name = "ID")]
+    /// blocking every broker removal until discarded (8.10 only; an id of lowercase letters and
+    /// digits, as Camunda requires)
+    #[arg(long, value_name = "ID", value_parser = parse_tenant_id)]
     disabled_tenant: Option<String>,
 }
 
@@ -169,6 +170,23 @@ impl ReleaseArgs {
             secondary_storage: self.secondary_storage,
             ..cfg
         })
+    }
+}
+
+/// A physical tenant id as Camunda accepts it: `[a-z0-9]+`, no underscore, dash or uppercase
+/// (camunda/camunda `PhysicalTenantResolver.validateTenantId`, and its test
+/// `shouldRejectInvalidTenantIds`: "lowercase alphanumeric — no underscores, no uppercase, no
+/// dashes"), so that a tenant id never looks like a zone-aware broker id (`<zone>_<n>`).
+fn parse_tenant_id(s: &str) -> Result<String, String> {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?}: a physical tenant id is lowercase letters and digits only, as Camunda requires"
+        ))
     }
 }
 
@@ -695,4 +713,16 @@ async fn control_request(base: &str, method: &str, path: &str) -> anyhow::Result
     let addr = base.trim_start_matches("http://");
     let (status, body) = c8dr_sim::http::send(addr, method, path, None).await?;
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_tenant_id_is_what_camunda_accepts() {
+        assert!(super::parse_tenant_id("tenanta").is_ok());
+        assert!(super::parse_tenant_id("archive2").is_ok());
+        for bad in ["tenant_1", "Tenant", "a-b", ""] {
+            assert!(super::parse_tenant_id(bad).is_err(), "{bad}");
+        }
+    }
 }
