@@ -97,16 +97,17 @@ for path in sys.argv[1:]:
   for t in sh bash cat chmod cp curl dirname head ln mkdir mktemp rm sed awk tail tar gzip uname sha256sum; do
     ln -sf "$(command -v "$t")" "$tools/$t"
   done
-  mkdir -p "$RUN/plugin-dir"
-  tar -xzf "$www/release/$plugin" -C "$RUN/plugin-dir"
+  # Each install from its own extracted copy: Helm 3 and 4 install a directory as a link to it,
+  # so a shared one would already hold the first install's bin/helm-c8dr.
   local v home name out
   for v in "${HELMS[@]}"; do
     home="$RUN/release-helm-$v"
-    mkdir -p "$home/data/plugins"
+    mkdir -p "$home/data/plugins" "$home/src"
+    tar -xzf "$www/release/$plugin" -C "$home/src"
     local henv=(PATH="$tools" HOME="$home" KREW_ROOT="$home/no-krew" HELM_PLUGINS="$home/data/plugins"
       HELM_DATA_HOME="$home/data" HELM_CONFIG_HOME="$home/config" HELM_CACHE_HOME="$home/cache")
     name="helm $v plugin install <the release's plugin directory>: the hook downloads and verifies helm-c8dr"
-    check "$name" env "${henv[@]}" "$(helm_bin "$v")" plugin install "$RUN/plugin-dir/c8dr"
+    check "$name" env "${henv[@]}" "$(helm_bin "$v")" plugin install "$home/src/helm-c8dr-plugin"
     check "helm $v: the hook downloaded $archive from $url (no cargo, no installed copy)" \
       grep -q "helm-c8dr: installed .* from $url/$archive, sha256 verified" "$(log_of "$name")"
     check "helm $v c8dr --version (the downloaded copy) names $version and commit $commit" \
@@ -133,11 +134,12 @@ for path in sys.argv[1:]:
   # A corrupted archive: the install fails with the hook's one line, and no binary is left.
   v="$HELM3_OLD_VERSION"
   home="$RUN/release-helm-corrupt"
-  mkdir -p "$home/data/plugins"
+  mkdir -p "$home/data/plugins" "$home/src"
+  tar -xzf "$www/release/$plugin" -C "$home/src"
   name="helm $v plugin install with a corrupted $archive fails with one clear line"
   check "$name" bash -c "env PATH='$tools' HOME='$home' KREW_ROOT='$home/no-krew' HELM_PLUGINS='$home/data/plugins' \
       HELM_DATA_HOME='$home/data' HELM_CONFIG_HOME='$home/config' HELM_CACHE_HOME='$home/cache' \
-      C8DR_RELEASE_URL='http://127.0.0.1:$port/corrupt' '$(helm_bin "$v")' plugin install '$RUN/plugin-dir/c8dr' >'$RUN/corrupt.out' 2>&1
+      C8DR_RELEASE_URL='http://127.0.0.1:$port/corrupt' '$(helm_bin "$v")' plugin install '$home/src/helm-c8dr-plugin' >'$RUN/corrupt.out' 2>&1
     rc=\$?; cat '$RUN/corrupt.out'; [ \$rc != 0 ] &&
     grep -x 'helm-c8dr: install failed: http://127.0.0.1:$port/corrupt/$archive does not match its SHA256SUMS entry (sha256 [0-9a-f]*, expected [0-9a-f]*): not installed' '$RUN/corrupt.out' &&
     ! ls '$home'/data/plugins/*/bin/helm-c8dr 2>/dev/null"

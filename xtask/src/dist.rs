@@ -13,8 +13,9 @@ use anyhow::{Context as _, Result, bail};
 use crate::archive::{Entry, sha256_file, write_tar_gz};
 use crate::krew::{Manifest, manifest};
 use crate::release::{
-    BINARIES, COMPLETION_SHIM, KREW_MANIFEST, LICENSE, MAN_DIR, PLUGIN_RELEASE_URL_FILE,
-    RELEASE_URL_ENV, SHA256SUMS, VERSION, archive_name, platform, plugin_archive_name,
+    BINARIES, COMPLETION_SHIM, KREW_MANIFEST, LICENSE, MAN_DIR, PLUGIN_DIR,
+    PLUGIN_RELEASE_URL_FILE, RELEASE_URL_ENV, SHA256SUMS, VERSION, archive_name, platform,
+    plugin_archive_name,
 };
 
 /// What `cargo xtask dist` was asked for.
@@ -145,19 +146,27 @@ fn platform_archive(root: &Path, bin_dir: &Path, pages: &[PathBuf], to: &Path) -
     write_tar_gz(to, &entries, mtime(root))
 }
 
-/// The helm plugin as `helm plugin install` takes it: `c8dr/` with plugin.yaml, the install
-/// hook, the licence and the URL base the hook downloads the binary from.
+/// The helm plugin as `helm plugin install` takes it: [`PLUGIN_DIR`] with plugin.yaml, the
+/// install hook, the licence and the URL base the hook downloads the binary from.
 fn plugin_archive(root: &Path, url_base: &str, to: &Path) -> Result<()> {
     let entries = vec![
-        Entry::file("c8dr/plugin.yaml", &root.join("plugin.yaml"), false)?,
         Entry::file(
-            "c8dr/scripts/install-binary.sh",
+            format!("{PLUGIN_DIR}/plugin.yaml"),
+            &root.join("plugin.yaml"),
+            false,
+        )?,
+        Entry::file(
+            format!("{PLUGIN_DIR}/scripts/install-binary.sh"),
             &root.join("scripts/install-binary.sh"),
             true,
         )?,
-        Entry::file(format!("c8dr/{LICENSE}"), &root.join(LICENSE), false)?,
+        Entry::file(
+            format!("{PLUGIN_DIR}/{LICENSE}"),
+            &root.join(LICENSE),
+            false,
+        )?,
         Entry {
-            path: format!("c8dr/{PLUGIN_RELEASE_URL_FILE}"),
+            path: format!("{PLUGIN_DIR}/{PLUGIN_RELEASE_URL_FILE}"),
             contents: format!("{url_base}\n").into_bytes(),
             executable: false,
         },

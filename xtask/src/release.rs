@@ -62,11 +62,16 @@ pub fn archive_name(target: &str) -> String {
     format!("c8dr-{VERSION}-{target}.tar.gz")
 }
 
+/// The directory the helm plugin's archive holds everything in. Helm 4 installs an archive
+/// only when its top directory is the archive's name without `-<version>.tgz`
+/// (helm.sh/helm/v4 v4.3.1, internal/plugin/installer/local_installer.go: stripPluginName).
+pub const PLUGIN_DIR: &str = "helm-c8dr-plugin";
+
 /// The helm plugin's own archive: plugin.yaml, the install hook and the release URL it
-/// downloads from, under `c8dr/` (`helm plugin install` takes the directory; Helm 4 also the
-/// archive, with `--verify=false`: README).
+/// downloads from, under [`PLUGIN_DIR`] (`helm plugin install` takes the directory; Helm 4
+/// also the archive, with `--verify=false`: README).
 pub fn plugin_archive_name() -> String {
-    format!("helm-c8dr-plugin-{VERSION}.tgz")
+    format!("{PLUGIN_DIR}-{VERSION}.tgz")
 }
 
 /// The checksum file of a release: `sha256sum -c SHA256SUMS` checks every asset.
