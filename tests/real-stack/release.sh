@@ -125,7 +125,8 @@ for path in sys.argv[1:]:
     HELM_DATA_HOME="$home/data" HELM_CONFIG_HOME="$home/config" HELM_CACHE_HOME="$home/cache")
   mkdir -p "$home/data/plugins"
   check "helm $v plugin install $plugin without --verify=false is refused (no .prov)" \
-    bash -c "! env ${h4[*]} '$(helm_bin "$v")' plugin install '$www/release/$plugin'"
+    bash -c "env ${h4[*]} '$(helm_bin "$v")' plugin install '$www/release/$plugin' >'$home/refused.out' 2>&1
+      rc=\$?; cat '$home/refused.out'; [ \$rc != 0 ] && grep -q 'no provenance file (.prov) found' '$home/refused.out'"
   check "helm $v plugin install --verify=false $plugin: the hook downloads helm-c8dr" \
     env "${h4[@]}" "$(helm_bin "$v")" plugin install --verify=false "$www/release/$plugin"
   check "helm $v c8dr --version (installed from $plugin) names $version and commit $commit" \
