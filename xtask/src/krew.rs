@@ -49,10 +49,13 @@ krew links only kubectl-c8dr into its bin directory, so create it there once:
 Check: `kubectl __complete c8dr --region \"\"` prints the regions.
 ";
 
+/// The verbs granted on one resource (`pods/portforward`, `statefulsets.apps`).
+type Grant = (String, Vec<&'static str>);
+
 /// The RBAC caveat: for each use (the README table's "needed by"), in the table's order, the
 /// verbs per resource it needs: `get, create pods/portforward`.
 pub fn rbac_caveat() -> String {
-    let mut uses: Vec<(&str, Vec<(String, Vec<&str>)>)> = vec![];
+    let mut uses: Vec<(&str, Vec<Grant>)> = vec![];
     for p in PERMISSIONS {
         let mut resource = p.resource.to_string();
         if let Some(sub) = p.subresource {
