@@ -48,6 +48,12 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=C8DR_GIT_COMMIT={commit}");
+    // What `--version` prints after the command's name: the release version and the commit, so
+    // that an installed copy (a release archive, krew, the helm plugin's download) names both.
+    println!(
+        "cargo:rustc-env=C8DR_LONG_VERSION={} (commit {commit})",
+        std::env::var("CARGO_PKG_VERSION").unwrap_or_else(|_| "unknown".into())
+    );
     println!(
         "cargo:rustc-env=C8DR_TARGET={}",
         std::env::var("TARGET").unwrap_or_else(|_| "unknown".into())

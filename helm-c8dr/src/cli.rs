@@ -112,7 +112,7 @@ Examples:
 #[command(
     name = "helm c8dr",
     bin_name = "helm c8dr",
-    version,
+    version = env!("C8DR_LONG_VERSION"),
     about = ABOUT,
     long_about = long_about(),
     after_help = root_examples()

@@ -3,7 +3,7 @@
 use assert_cmd::Command;
 
 #[test]
-fn version_prints_the_plugins_version_like_kubectl_c8dr() {
+fn version_prints_the_plugins_version_and_commit_like_kubectl_c8dr() {
     let out = Command::cargo_bin("helm-c8dr")
         .expect("helm-c8dr is built")
         .env_clear()
@@ -13,7 +13,11 @@ fn version_prints_the_plugins_version_like_kubectl_c8dr() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        format!("helm c8dr {}", env!("CARGO_PKG_VERSION"))
+        format!(
+            "helm c8dr {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("C8DR_GIT_COMMIT")
+        )
     );
 }
 

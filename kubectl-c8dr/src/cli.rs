@@ -51,7 +51,7 @@ Exit codes: 0 success or already done, 1 failed, 2 bad input,
 #[command(
     name = "kubectl c8dr",
     bin_name = "kubectl c8dr",
-    version,
+    version = env!("C8DR_LONG_VERSION"),
     about = "Camunda 8 dual-region failover and failback, safely",
     long_about = "Camunda 8 dual-region failover and failback, safely.\n\nEvery mutating command prints its plan, asks for \
                   confirmation (--yes to skip), does it exactly once, and waits until it really happened.",

@@ -74,3 +74,20 @@ fn version_refuses_a_bad_output_format_with_exit_2() {
         .expect("runs");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "kubectl-c8dr\n");
 }
+
+/// `--version` (what an operator runs on an installed copy: krew, a release archive) names the
+/// release version and the commit, as `version` does.
+#[test]
+fn dash_dash_version_names_the_release_version_and_the_commit() {
+    let out = c8dr().arg("--version").output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let commit = head().unwrap_or_else(|| "unknown".into());
+    assert_eq!(
+        text.trim(),
+        format!(
+            "kubectl c8dr {} (commit {commit})",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}

@@ -1,7 +1,10 @@
 //! The helm plugin's install hook (`scripts/install-binary.sh`, run by `helm plugin install` as
-//! `sh -c HOOK` with HELM_PLUGIN_DIR set): it reuses an installed helm-c8dr, builds with cargo
-//! only when there is none, and fails loudly when it cannot produce a binary. Each case runs the
-//! real script in a fresh plugin directory with a PATH of fakes and the few system tools it needs.
+//! `sh -c HOOK` with HELM_PLUGIN_DIR set): it reuses an installed helm-c8dr, else downloads the
+//! release archive of this machine and checks it against the release's SHA256SUMS, builds with
+//! cargo only in a source checkout without a release to download from, and fails loudly when it
+//! cannot produce a binary. Each case runs the real script in a fresh plugin directory with a PATH
+//! of fakes and the few system tools it needs; a release is a directory reached through curl's
+//! `file://` (the real-stack tier serves a real one over HTTP to the real Helm binaries).
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -55,7 +58,25 @@ impl Hook {
         let tools = hook.dir.path().join("tools");
         std::fs::create_dir_all(&tools).expect("mkdir");
         for tool in [
-            "sh", "mkdir", "cp", "ln", "chmod", "dirname", "rm", "cat", "touch",
+            "sh",
+            "mkdir",
+            "cp",
+            "ln",
+            "chmod",
+            "dirname",
+            "rm",
+            "cat",
+            "touch",
+            "uname",
+            "sed",
+            "awk",
+            "head",
+            "tail",
+            "mktemp",
+            "tar",
+            "gzip",
+            "sha256sum",
+            "curl",
         ] {
             let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
                 .map(|d| d.join(tool))
@@ -100,7 +121,65 @@ impl Hook {
     fn cargo_called(&self) -> bool {
         self.dir.path().join("cargo-calls").exists()
     }
+    /// A release in `release/`: the archive `c8dr-<plugin.yaml's version>-<target>.tar.gz`
+    /// holding a `helm-c8dr` that prints `says`, and a SHA256SUMS with its real digest (or, with
+    /// `corrupt`, the digest of other bytes).
+    fn release(&self, target: &str, says: &str, corrupt: bool) -> PathBuf {
+        let release = self.dir.path().join("release");
+        let stage = self.dir.path().join("stage");
+        installed_helm_c8dr_saying(&stage.join("helm-c8dr"), says);
+        let archive = format!("c8dr-{}-{target}.tar.gz", plugin_version());
+        std::fs::create_dir_all(&release).expect("mkdir");
+        let tar = Command::new("tar")
+            .arg("-czf")
+            .arg(release.join(&archive))
+            .arg("-C")
+            .arg(&stage)
+            .arg("helm-c8dr")
+            .status()
+            .expect("tar");
+        assert!(tar.success());
+        let mut bytes = std::fs::read(release.join(&archive)).expect("read");
+        if corrupt {
+            bytes.push(0);
+        }
+        let sum = Command::new("sha256sum")
+            .arg("-")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write as _;
+                c.stdin.take().expect("stdin").write_all(&bytes)?;
+                c.wait_with_output()
+            })
+            .expect("sha256sum");
+        let digest = String::from_utf8_lossy(&sum.stdout)
+            .split_whitespace()
+            .next()
+            .expect("a digest")
+            .to_string();
+        std::fs::write(
+            release.join("SHA256SUMS"),
+            format!(
+                "{}  helm-c8dr-plugin-x.tgz\n{digest}  {archive}\n",
+                "0".repeat(64)
+            ),
+        )
+        .expect("SHA256SUMS");
+        release
+    }
+    /// `uname` answering as another machine.
+    fn machine(&self, s: &str, m: &str) {
+        write_exe(
+            &self.fakes().join("uname"),
+            &format!("#!/bin/sh\ncase \"$1\" in -s) echo {s} ;; -m) echo {m} ;; esac\n"),
+        );
+    }
     fn run(&self, args: &[&str]) -> Outcome {
+        self.run_with(args, &[])
+    }
+    fn run_with(&self, args: &[&str], env: &[(&str, String)]) -> Outcome {
         std::fs::create_dir_all(self.home()).expect("mkdir");
         std::fs::create_dir_all(self.fakes()).expect("mkdir");
         let path =
@@ -116,6 +195,7 @@ impl Hook {
             .env("PATH", path)
             .env("HOME", self.home())
             .env("HELM_PLUGIN_DIR", self.plugin())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run the hook");
         Outcome {
@@ -124,6 +204,29 @@ impl Hook {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
+}
+
+/// plugin.yaml's version, which names the archive the hook downloads.
+fn plugin_version() -> String {
+    let yaml = std::fs::read_to_string(repo().join("plugin.yaml")).expect("plugin.yaml");
+    yaml.lines()
+        .find_map(|l| l.strip_prefix("version:"))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .expect("a version in plugin.yaml")
+}
+
+/// A `helm-c8dr` that answers `--version` and prints `says` otherwise.
+fn installed_helm_c8dr_saying(at: &Path, says: &str) {
+    write_exe(
+        at,
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = --version ] && echo 'helm c8dr 0.1.0 (commit x)' && exit 0\necho {says}\n"
+        ),
+    );
+}
+
+fn file_url(dir: &Path) -> String {
+    format!("file://{}", dir.display())
 }
 
 /// The binary a `helm c8dr` would run, run: its output.
@@ -239,6 +342,102 @@ fn the_install_hook_fails_loudly_when_cargo_produces_no_binary() {
         out.stderr
             .lines()
             .any(|l| l.starts_with("helm-c8dr: install failed:")),
+        "{}",
+        out.context()
+    );
+}
+
+#[test]
+fn the_install_hook_downloads_the_release_archive_of_this_machine_and_verifies_it() {
+    let hook = Hook::new();
+    hook.cargo(true);
+    std::fs::write(hook.plugin().join("Cargo.toml"), "").expect("a checkout");
+    let release = hook.release("x86_64-unknown-linux-musl", "released-helm-c8dr", false);
+    hook.machine("Linux", "x86_64");
+    // The release location as the release's plugin archive carries it.
+    std::fs::write(
+        hook.plugin().join("release-url"),
+        file_url(&release) + "/\n",
+    )
+    .expect("url");
+    let out = hook.run(&[]);
+    assert_eq!(out.code, Some(0), "{}", out.context());
+    assert!(
+        !hook.cargo_called(),
+        "cargo ran although a release was there\n{}",
+        out.context()
+    );
+    assert!(
+        runs(&hook.bin()).contains("released-helm-c8dr"),
+        "{}",
+        out.context()
+    );
+    assert!(out.stdout.contains("sha256 verified"), "{}", out.context());
+}
+
+#[test]
+fn the_install_hook_picks_the_archive_by_uname_and_the_env_var_overrides_the_location() {
+    let hook = Hook::new();
+    let release = hook.release("aarch64-unknown-linux-musl", "arm-helm-c8dr", false);
+    hook.machine("Linux", "aarch64");
+    std::fs::write(hook.plugin().join("release-url"), "file:///nonexistent\n").expect("url");
+    let out = hook.run_with(&[], &[("C8DR_RELEASE_URL", file_url(&release))]);
+    assert_eq!(out.code, Some(0), "{}", out.context());
+    assert!(
+        runs(&hook.bin()).contains("arm-helm-c8dr"),
+        "{}",
+        out.context()
+    );
+
+    // A machine releases are not built for: one line, no half-installed binary.
+    let hook = Hook::new();
+    hook.machine("Darwin", "arm64");
+    let out = hook.run_with(&[], &[("C8DR_RELEASE_URL", file_url(&release))]);
+    assert_eq!(out.code, Some(1), "{}", out.context());
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.context());
+    assert!(
+        out.stderr.contains("no archive for Darwin arm64"),
+        "{}",
+        out.context()
+    );
+    assert!(!hook.bin().exists());
+}
+
+#[test]
+fn the_install_hook_refuses_an_archive_that_does_not_match_sha256sums() {
+    let hook = Hook::new();
+    hook.cargo(true);
+    std::fs::write(hook.plugin().join("Cargo.toml"), "").expect("a checkout");
+    let release = hook.release("x86_64-unknown-linux-musl", "tampered-helm-c8dr", true);
+    hook.machine("Linux", "x86_64");
+    let out = hook.run_with(&[], &[("C8DR_RELEASE_URL", file_url(&release))]);
+    assert_eq!(out.code, Some(1), "{}", out.context());
+    assert!(!hook.bin().exists(), "{}", out.context());
+    assert!(
+        !hook.cargo_called(),
+        "a bad download must not fall back to building\n{}",
+        out.context()
+    );
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one clear line expected\n{}", out.context());
+    assert!(
+        lines[0].starts_with("helm-c8dr: install failed: ")
+            && lines[0].contains("does not match its SHA256SUMS entry"),
+        "{}",
+        out.context()
+    );
+
+    // A release without the archive of this machine: the URL that failed, in one line.
+    let hook = Hook::new();
+    hook.machine("Linux", "aarch64");
+    let out = hook.run_with(&[], &[("C8DR_RELEASE_URL", file_url(&release))]);
+    assert_eq!(out.code, Some(1), "{}", out.context());
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.context());
+    assert!(
+        out.stderr.contains("downloading file://")
+            && out
+                .stderr
+                .contains("aarch64-unknown-linux-musl.tar.gz failed"),
         "{}",
         out.context()
     );

@@ -2,10 +2,11 @@
 # Builds (once) and caches every real component of the real-stack tier, from the Go module
 # proxy only: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (k8s.io/kubernetes,
 # through the consumer module in go/k8s), etcd (go.etcd.io/etcd/server/v3, consumer module in
-# go/etcd), kwok + kwokctl (sigs.k8s.io/kwok), helm 3 oldest, helm 3 newest, helm 4.
+# go/etcd), kwok + kwokctl (sigs.k8s.io/kwok), helm 3 oldest, helm 3 newest, helm 4, krew and its
+# validate-krew-manifest (sigs.k8s.io/krew).
 #
 # Usage: build-tools.sh [component...]   (default: all; components: kubernetes etcd kwok
-#        helm-old helm-new helm4). Prints each binary's --version; exits 1 naming the component
+#        helm-old helm-new helm4 krew). Prints each binary's --version; exits 1 naming the component
 #        that failed to build. Binaries land in $C8DR_REAL_STACK_CACHE (default
 #        ${XDG_CACHE_HOME:-$HOME/.cache}/c8dr-real-stack)/<tool>-<version>/bin, keyed by version,
 #        so a re-run skips what is built. Build timings are appended to timings.log there.
@@ -83,6 +84,18 @@ build_helm() {
     -ldflags "-s -w -X helm.sh/helm/$major/internal/version.version=$v" "helm.sh/helm/$major/cmd/helm@$v"
 }
 
+# krew as kubectl's plugin (kubectl-krew, how `kubectl krew` finds it) and validate-krew-manifest,
+# krew's own check of a plugin manifest (it installs each platform with `kubectl krew install`).
+build_krew() {
+  local d; d="$(rs_dir krew "$KREW_VERSION")/bin"
+  have_all "$d/kubectl-krew" "$d/validate-krew-manifest" && return 0
+  mkdir -p "$d"
+  local ld="-s -w -X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION"
+  GOBIN="$d" timed "krew-$KREW_VERSION" "${NICE[@]}" go install -ldflags "$ld" \
+    "sigs.k8s.io/krew/cmd/krew@$KREW_VERSION" "sigs.k8s.io/krew/cmd/validate-krew-manifest@$KREW_VERSION" &&
+    mv "$d/krew" "$d/kubectl-krew"
+}
+
 versions() {
   local k e w
   k="$(rs_dir kubernetes "$KUBE_VERSION")/bin"; e="$(rs_dir etcd "$ETCD_VERSION")/bin"
@@ -94,6 +107,8 @@ versions() {
   [ -x "$e/etcd" ] && echo "etcd: $("$e/etcd" --version | head -1)"
   [ -x "$w/kwok" ] && echo "kwok: $("$w/kwok" --version)"
   [ -x "$w/kwokctl" ] && echo "kwokctl: $("$w/kwokctl" --version)"
+  [ -x "$(rs_dir krew "$KREW_VERSION")/bin/kubectl-krew" ] &&
+    echo "krew: $("$(rs_dir krew "$KREW_VERSION")/bin/kubectl-krew" version 2>/dev/null | grep -i gitTag | tr -s ' ')"
   local v
   for v in "$HELM3_OLD_VERSION" "$HELM3_NEW_VERSION" "$HELM4_VERSION"; do
     [ -x "$(rs_dir helm "$v")/bin/helm" ] && echo "helm $v: $("$(rs_dir helm "$v")/bin/helm" version --short)"
@@ -104,7 +119,7 @@ versions() {
 main() {
   command -v go >/dev/null || { log "go is not installed: the real-stack tier needs Go >= 1.26"; exit 1; }
   local todo=("$@")
-  [ ${#todo[@]} -eq 0 ] && todo=(kubernetes etcd kwok helm-old helm-new helm4)
+  [ ${#todo[@]} -eq 0 ] && todo=(kubernetes etcd kwok helm-old helm-new helm4 krew)
   local c failed=()
   for c in "${todo[@]}"; do
     case "$c" in
@@ -114,6 +129,7 @@ main() {
       helm-old) build_helm "$HELM3_OLD_VERSION" || failed+=("$c") ;;
       helm-new) build_helm "$HELM3_NEW_VERSION" || failed+=("$c") ;;
       helm4) build_helm "$HELM4_VERSION" || failed+=("$c") ;;
+      krew) build_krew || failed+=("$c") ;;
       versions) ;;
       *) log "unknown component $c"; exit 2 ;;
     esac

@@ -6,6 +6,7 @@ KWOK_VERSION=v0.8.0
 HELM3_OLD_VERSION=v3.17.4 # oldest Helm 3 c8dr supports (docs/api-behaviour.md §7)
 HELM3_NEW_VERSION=v3.22.0 # newest Helm 3 on the module proxy
 HELM4_VERSION=v4.3.1
+KREW_VERSION=v0.4.3      # newest sigs.k8s.io/krew on the module proxy (krew + validate-krew-manifest)
 OPENSEARCH_VERSION=2.19.6 # newest 2.19.x; 3.x needs Java 21
 
 RS_CACHE="${C8DR_REAL_STACK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/c8dr-real-stack}"

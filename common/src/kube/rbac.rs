@@ -1,6 +1,7 @@
 //! The permissions c8dr and Helm need in each region's Camunda namespace: the README's "RBAC in
 //! a real cluster" table as data (`tests/real-stack/rbac/role.yaml` is the same table as a Role;
-//! a test below keeps the three equal), and the question `kubectl auth can-i` asks the API
+//! a test below keeps the three equal; the krew manifest's caveat is written from it by
+//! xtask/src/krew.rs), and the question `kubectl auth can-i` asks the API
 //! server for one of them: a `SelfSubjectAccessReview` (k8s.io/api `authorization/v1/types.go`),
 //! which every authenticated user may create (the `system:basic-user` ClusterRole).
 
