@@ -114,6 +114,8 @@ for path in sys.argv[1:]:
       bash -c "out=\$(env ${henv[*]} '$(helm_bin "$v")' c8dr --version) && echo \"\$out\" &&
         [ \"\$out\" = 'helm c8dr $version (commit $commit)' ] &&
         env ${henv[*]} '$(helm_bin "$v")' c8dr version -o json | jq -e '.version == \"$version\" and .gitCommit == \"$commit\"'"
+    check "helm $v: helm c8dr <TAB> completes from the release's plugin (its completion.yaml)" \
+      env "${henv[@]}" PATH="$tools:$PATH" bash "$HERE/helm-completion.sh" "$(helm_bin "$v")"
   done
 
   # Helm 4 verifies what it installs from an archive (helm.sh/helm/v4 v4.3.1,

@@ -147,12 +147,18 @@ fn platform_archive(root: &Path, bin_dir: &Path, pages: &[PathBuf], to: &Path) -
 }
 
 /// The helm plugin as `helm plugin install` takes it: [`PLUGIN_DIR`] with plugin.yaml, the
-/// install hook, the licence and the URL base the hook downloads the binary from.
+/// completion file Helm reads beside it (`helm c8dr <TAB>`), the install hook, the licence and
+/// the URL base the hook downloads the binary from.
 fn plugin_archive(root: &Path, url_base: &str, to: &Path) -> Result<()> {
     let entries = vec![
         Entry::file(
             format!("{PLUGIN_DIR}/plugin.yaml"),
             &root.join("plugin.yaml"),
+            false,
+        )?,
+        Entry::file(
+            format!("{PLUGIN_DIR}/completion.yaml"),
+            &root.join("completion.yaml"),
             false,
         )?,
         Entry::file(

@@ -67,7 +67,7 @@ pub fn archive_name(target: &str) -> String {
 /// (helm.sh/helm/v4 v4.3.1, internal/plugin/installer/local_installer.go: stripPluginName).
 pub const PLUGIN_DIR: &str = "helm-c8dr-plugin";
 
-/// The helm plugin's own archive: plugin.yaml, the install hook and the release URL it
+/// The helm plugin's own archive: plugin.yaml, completion.yaml, the install hook and the release URL it
 /// downloads from, under [`PLUGIN_DIR`] (`helm plugin install` takes the directory; Helm 4
 /// also the archive, with `--verify=false`: README).
 pub fn plugin_archive_name() -> String {
