@@ -273,7 +273,7 @@ pub enum Exporters {
     List,
     /// Disable an exporter, e.g. the lost region's camundaregion1 ({named:DisableExporter})
     Disable {
-        #[arg(value_name = "EXPORTER_ID")]
+        #[arg(value_name = "EXPORTER_ID", add = ArgValueCandidates::new(complete::exporter_ids))]
         id: String,
         /// Allow disabling the last enabled exporter (nothing is exported to Elasticsearch then)
         #[arg(long)]
@@ -281,10 +281,10 @@ pub enum Exporters {
     },
     /// Enable an exporter ({named:EnableExporter}), optionally initialised from another one
     Enable {
-        #[arg(value_name = "EXPORTER_ID")]
+        #[arg(value_name = "EXPORTER_ID", add = ArgValueCandidates::new(complete::exporter_ids))]
         id: String,
         /// Exporter to copy the export position from, e.g. camundaregion0
-        #[arg(long, value_name = "EXPORTER_ID")]
+        #[arg(long, value_name = "EXPORTER_ID", add = ArgValueCandidates::new(complete::exporter_ids))]
         initialize_from: Option<String>,
     },
 }
@@ -307,12 +307,12 @@ pub enum Changes {
     Show,
     /// Wait for a change (default: the pending one) to complete
     Wait {
-        #[arg(value_name = "CHANGE_ID")]
+        #[arg(value_name = "CHANGE_ID", add = ArgValueCandidates::new(complete::change_ids))]
         id: Option<i64>,
     },
     /// Cancel a stuck change. Operations already applied are NOT rolled back.
     Cancel {
-        #[arg(value_name = "CHANGE_ID")]
+        #[arg(value_name = "CHANGE_ID", add = ArgValueCandidates::new(complete::change_ids))]
         id: i64,
     },
 }

@@ -35,9 +35,20 @@ const CALLBACK_VAR: &str = "KUBECTL_C8DR_COMPLETE";
 /// cobra's `ShellCompDirectiveNoFileComp`: do not fall back to file names.
 const NO_FILE_COMP: u32 = 4;
 
-/// The kubeconfig named by `--kubeconfig` on the line being completed, if any: the context and
-/// namespace candidates come from it, as the command would read it.
-static KUBECONFIG: OnceLock<Option<String>> = OnceLock::new();
+/// The location flags on the line being completed (`--kubeconfig`, `--context`, `-n`,
+/// `--region`, `--release`, `--gateway-url`): the kubeconfig's candidates come from the file the
+/// command would read, the cluster's candidates from the region it would talk to.
+static LINE_FLAGS: OnceLock<LineFlags> = OnceLock::new();
+
+#[derive(Debug, Default)]
+struct LineFlags {
+    kubeconfig: Option<String>,
+    context: Option<String>,
+    namespace: Option<String>,
+    region: Option<String>,
+    release: Option<String>,
+    gateway_url: Option<String>,
+}
 
 /// The command as completion sees it: named as the binary a shell runs.
 fn command() -> clap::Command {
@@ -49,7 +60,7 @@ fn command() -> clap::Command {
 /// `kubectl-c8dr __complete WORDS…` (WORDS: the plugin's arguments, the last one the word being
 /// completed): the candidates in cobra's format.
 pub fn cobra(words: &[String]) -> String {
-    remember_kubeconfig(words);
+    remember_flags(words);
     let mut args: Vec<OsString> = vec![BIN.into()];
     args.extend(words.iter().map(OsString::from));
     if words.is_empty() {
@@ -114,7 +125,7 @@ const DESCRIPTION_WIDTH: usize = 60;
 /// `completion SHELL`. Returns whether it answered (then the process exits).
 pub fn env_callback() -> bool {
     let args: Vec<OsString> = std::env::args_os().collect();
-    remember_kubeconfig(
+    remember_flags(
         &args
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
@@ -139,23 +150,34 @@ pub fn registration(shell: &str, out: &mut dyn std::io::Write) -> std::io::Resul
     completer.write_registration(CALLBACK_VAR, BIN, BIN, BIN, out)
 }
 
-fn remember_kubeconfig(words: &[String]) {
-    let mut found = None;
+fn remember_flags(words: &[String]) {
+    let mut flags = LineFlags::default();
     let mut it = words.iter();
     while let Some(w) = it.next() {
-        if w == "--kubeconfig" {
-            found = it.next().cloned();
-        } else if let Some(v) = w.strip_prefix("--kubeconfig=") {
-            found = Some(v.to_string());
-        }
+        let (name, inline) = match w.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (w.as_str(), None),
+        };
+        let slot = match name {
+            "--kubeconfig" => &mut flags.kubeconfig,
+            "--context" => &mut flags.context,
+            "-n" | "--namespace" => &mut flags.namespace,
+            "--region" => &mut flags.region,
+            "--release" => &mut flags.release,
+            "--gateway-url" => &mut flags.gateway_url,
+            _ => continue,
+        };
+        *slot = inline
+            .or_else(|| it.next().cloned())
+            .filter(|v| !v.is_empty());
     }
-    let _ = KUBECONFIG.set(found.filter(|k| !k.is_empty()));
+    let _ = LINE_FLAGS.set(flags);
 }
 
 /// The environment the kubeconfig is found with: `--kubeconfig` on the line wins over
 /// `$KUBECONFIG`, as it does when the command runs.
 fn kube_env() -> Env {
-    let flag = KUBECONFIG.get().cloned().flatten();
+    let flag = LINE_FLAGS.get().and_then(|f| f.kubeconfig.clone());
     let process = Env::from_process();
     let mut vars: Vec<(String, String)> = process
         .pairs()
@@ -233,6 +255,78 @@ pub fn namespaces() -> Vec<CompletionCandidate> {
         }
     }
     seen.into_iter().map(CompletionCandidate::new).collect()
+}
+
+/// How long a completion may wait for the cluster: a shell waits for it on every TAB.
+const CLUSTER_BOUND: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Candidates read from the cluster the command would talk to (the line's flags, the docs'
+/// variables), within [`CLUSTER_BOUND`]; none when it cannot be read (nothing is printed: a
+/// completion never shows an error).
+fn from_cluster<F>(read: F) -> Vec<CompletionCandidate>
+where
+    F: AsyncFnOnce(&c8dr_common::session::Session) -> c8dr_common::Result<Vec<(String, String)>>,
+{
+    let line = LINE_FLAGS.get();
+    let flags = c8dr_common::session::GlobalFlags {
+        kubeconfig: line.and_then(|f| f.kubeconfig.clone()).map(Into::into),
+        context: line.and_then(|f| f.context.clone()),
+        namespace: line.and_then(|f| f.namespace.clone()),
+        region: line.and_then(|f| f.region.clone()),
+        release: line.and_then(|f| f.release.clone()),
+        gateway_url: line.and_then(|f| f.gateway_url.clone()),
+        timeout: Some("3s".into()),
+        quiet: true,
+        yes: true,
+        ..Default::default()
+    };
+    let Ok((settings, ui)) = flags.resolve(Env::from_process()) else {
+        return vec![];
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return vec![];
+    };
+    c8dr_common::wait::set_network_bound(CLUSTER_BOUND);
+    let session = c8dr_common::session::Session::new(settings, ui);
+    let found = runtime.block_on(async {
+        tokio::time::timeout(CLUSTER_BOUND, read(&session))
+            .await
+            .ok()
+            .and_then(Result::ok)
+    });
+    found
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(value, help)| CompletionCandidate::new(value).help(Some(help.into())))
+        .collect()
+}
+
+/// `exporters disable|enable ID`, `--initialize-from`: the cluster's exporters, with their status.
+pub fn exporter_ids() -> Vec<CompletionCandidate> {
+    from_cluster(async |s| {
+        let exporters = s.management().await?.exporters().await?;
+        Ok(exporters
+            .into_iter()
+            .map(|e| (e.exporter_id, e.status))
+            .collect())
+    })
+}
+
+/// `changes wait|cancel ID`: the pending change and the last one.
+pub fn change_ids() -> Vec<CompletionCandidate> {
+    from_cluster(async |s| {
+        let view = c8dr_common::commands::changes::changes_show(s).await?;
+        let pending = view
+            .pending_change
+            .map(|p| (p.id.to_string(), "pending change".to_string()));
+        let last = view
+            .last_change
+            .map(|l| (l.id.to_string(), format!("last change, {}", l.status)));
+        Ok(pending.into_iter().chain(last).collect())
+    })
 }
 
 #[cfg(test)]

@@ -295,3 +295,52 @@ fn the_krew_caveats_instructions_make_kubectl_complete() {
         run.context()
     );
 }
+
+/// Issue 22 item 7: exporter ids and change ids complete from the cluster the command would
+/// talk to, through the real kubectl; a region that does not answer completes nothing, quickly.
+#[test]
+fn exporter_and_change_ids_complete_from_the_cluster() {
+    let env = TestEnv::start();
+    let run = kubectl_complete(&env, &["exporters", "disable", ""], &[]);
+    assert_eq!(
+        candidates(&run).0,
+        ["camundaregion0", "camundaregion1"],
+        "{}",
+        run.context()
+    );
+    assert!(
+        run.stdout.contains("camundaregion1\tENABLED"),
+        "{}",
+        run.context()
+    );
+    let run = kubectl_complete(
+        &env,
+        &[
+            "exporters",
+            "enable",
+            "camundaregion1",
+            "--initialize-from",
+            "camundaregion0",
+        ],
+        &[],
+    );
+    assert_eq!(candidates(&run).0, ["camundaregion0"], "{}", run.context());
+    env.c8dr("exporters disable camundaregion1 --yes").success();
+    let run = kubectl_complete(&env, &["changes", "wait", ""], &[]);
+    let (ids, _) = candidates(&run);
+    assert_eq!(ids.len(), 1, "the last change: {}", run.context());
+    assert!(
+        run.stdout.contains("last change, COMPLETED"),
+        "{}",
+        run.context()
+    );
+    env.lose_region(0);
+    let started = std::time::Instant::now();
+    let run = kubectl_complete(&env, &["exporters", "disable", ""], &[]);
+    assert!(candidates(&run).0.is_empty(), "{}", run.context());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "a lost region must not hang a TAB: {:?}",
+        started.elapsed()
+    );
+}
