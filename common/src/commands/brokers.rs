@@ -20,11 +20,16 @@ use crate::zeebe::model::{
 };
 use crate::zeebe::zones::{AddZone, InstalledZone, ZoneMap};
 
-pub(super) fn plan_lines(planned: &PlannedOperations) -> Vec<String> {
+/// The gateway's planned operations, one line each, its brokers named as the cluster names
+/// them (`us-east1_0` on a zone-aware cluster).
+pub(super) fn plan_lines(mgmt: &ManagementClient, planned: &PlannedOperations) -> Vec<String> {
     planned
         .planned_changes
         .iter()
-        .map(|op| op.describe())
+        .map(|op| match mgmt.zones() {
+            Some(map) => op.describe_with(&|b| map.label(b)),
+            None => op.describe(),
+        })
         .collect()
 }
 
@@ -125,14 +130,7 @@ impl Patch<'_> {
                         "Plan: {summary} ({} operations)",
                         planned.planned_changes.len()
                     ));
-                    plan.extend(match mgmt.zones() {
-                        Some(map) => planned
-                            .planned_changes
-                            .iter()
-                            .map(|op| op.describe_with(&|b| map.label(b)))
-                            .collect(),
-                        None => plan_lines(&planned),
-                    });
+                    plan.extend(plan_lines(mgmt, &planned));
                 }
                 // A change runs that the cluster read did not show (the coordinator is lost, an
                 // interrupted run's change): followed as a concurrent run's is, nothing sent

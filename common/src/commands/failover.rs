@@ -116,15 +116,11 @@ async fn gateway_plan(
                 rf_before,
                 after.replication_factor()
             )];
-            let described = match mgmt.zones() {
-                Some(map) => planned
-                    .planned_changes
+            lines.extend(
+                plan_lines(mgmt, &planned)
                     .iter()
-                    .map(|op| op.describe_with(&|b| map.label(b)))
-                    .collect(),
-                None => plan_lines(&planned),
-            };
-            lines.extend(described.iter().map(|l| format!("    {l}")));
+                    .map(|l| format!("    {l}")),
+            );
             lines
         }
         Err(e) => vec![format!(
