@@ -258,7 +258,7 @@ impl Pending {
     /// Journal a command's result.
     pub fn end_with(self, result: &Result<Outcome, Error>) {
         match result {
-            Ok(o) => self.end(&o.status.as_str(), &o.summary, o.change_id, None),
+            Ok(o) => self.end(o.status.as_str(), &o.summary, o.change_id, None),
             Err(e) => self.failed(e),
         }
     }
@@ -315,6 +315,34 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn concurrent_writers_never_interleave_partial_lines() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("journal.jsonl");
+        let e = env(&[("C8DR_JOURNAL", &file.display().to_string())]);
+        // Long lines (a long plan), several writers at once: each line must stay whole.
+        let plan: Vec<String> = (0..40)
+            .map(|i| format!("PUT /_snapshot/r/s-{i} {}", "x".repeat(100)))
+            .collect();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        begin(&e, Intent::kubectl("es copy", &plan)).end("done", "ok", None, None);
+                    }
+                });
+            }
+        });
+        let lines = read::parse(&std::fs::read_to_string(&file).expect("read"));
+        assert_eq!((lines.lines.len(), lines.skipped), (400, 0));
+        let (records, _) = read::records(&lines);
+        assert!(
+            records
+                .iter()
+                .all(|r| r.end.is_some() && r.start.request == plan)
+        );
     }
 
     #[test]
