@@ -78,7 +78,7 @@ pub struct Start {
     pub tool: String,
     /// e.g. `exporting pause`, `helm upgrade`.
     pub command: String,
-    /// The step of the procedure a driver runs it for (`failback 3`).
+    /// The step of the procedure a driver runs it for, as `Step::tag` names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
