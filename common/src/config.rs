@@ -33,6 +33,8 @@ pub const VARIABLES: &[&str] = &[
     "CAMUNDA_CLIENT_AUTH_TOKEN_URL",
     "CAMUNDA_CLIENT_AUTH_AUDIENCE",
     "C8DR_ASSUME_YES",
+    "C8DR_JOURNAL",
+    "XDG_STATE_HOME",
     "KUBECONFIG",
     "HOME",
     "PATH",

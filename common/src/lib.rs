@@ -11,6 +11,7 @@ pub mod error;
 pub mod es;
 pub mod helm;
 pub mod http;
+pub mod journal;
 pub mod kube;
 pub mod location;
 pub mod output;

@@ -50,10 +50,12 @@ pub enum Kind {
     OverlayList,
     /// `kubectl c8dr preflight`.
     Preflight,
+    /// `kubectl c8dr history`.
+    History,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Status,
         Kind::Profiles,
         Kind::Topology,
@@ -68,6 +70,7 @@ impl Kind {
         Kind::Redeploy,
         Kind::OverlayList,
         Kind::Preflight,
+        Kind::History,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +89,7 @@ impl Kind {
             Kind::Redeploy => "Redeploy",
             Kind::OverlayList => "OverlayList",
             Kind::Preflight => "Preflight",
+            Kind::History => "History",
         }
     }
 }
@@ -317,6 +321,12 @@ impl Document for c::exporters::ExporterList {
                 .map(|e| format!("exporter/{}", e.exporter_id))
                 .collect(),
         )
+    }
+}
+
+impl Document for c::history::HistoryReport {
+    fn kind(&self) -> Kind {
+        Kind::History
     }
 }
 

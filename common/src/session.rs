@@ -200,6 +200,20 @@ impl Session {
     }
 
     /// Where this session's region is, for messages.
+    /// What the journal notes of a mutation sent in this session: its region and target.
+    pub fn journal(&self, command: &str, request: &[String]) -> crate::journal::Intent {
+        let l = &self.settings.location;
+        let region =
+            l.id.map(|r| r.to_string())
+                .or_else(|| l.side.map(|s| s.to_string()));
+        let target = format!(
+            "{}/{}",
+            l.context.as_deref().unwrap_or("<current>"),
+            l.namespace.as_deref().unwrap_or("<current>")
+        );
+        crate::journal::Intent::kubectl(command, request).at(region, Some(target))
+    }
+
     pub fn describe_region(&self) -> String {
         let l = &self.settings.location;
         format!(

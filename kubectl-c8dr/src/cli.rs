@@ -154,6 +154,16 @@ pub enum Command {
     /// the surviving region); 8.10: the gateway's coordinated rebalance, older: POST
     /// /actuator/rebalance. Needs REST credentials (leaders are read from /v2/topology)
     Rebalance,
+    /// The journal of every change c8dr sent from this machine, as a timeline: each mutation's
+    /// start, duration and outcome, and the windows the webapps were off and exporting paused
+    /// (the journal: C8DR_JOURNAL, else $XDG_STATE_HOME/c8dr/journal.jsonl, else
+    /// ~/.local/state/c8dr/journal.jsonl). Reads that file only
+    History {
+        /// Only mutations started since then: a duration back from now (2h, 30m) or a time
+        /// (2026-01-01T10:00:00Z)
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+    },
     /// Both regions on one screen, and which step of the procedure the installation is in
     Status(crate::status::StatusArgs),
     /// A region's active Spring profiles, compared with what is expected

@@ -122,6 +122,15 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "history",
+        &[
+            "# Every change sent from here, with the webapps-off and exporting-paused windows",
+            "kubectl c8dr history",
+            "kubectl c8dr history --since 2h",
+            "kubectl c8dr history --since 2026-12-06T08:00:00Z -o json",
+        ],
+    ),
+    (
         "rebalance",
         &[
             "# After a failback: leaders back to their primaries, in both regions",

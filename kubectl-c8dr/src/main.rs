@@ -10,7 +10,9 @@ mod version;
 
 use std::process::ExitCode;
 
-use c8dr_common::commands::{Outcome, brokers, changes, exporters, exporting, rebalance, topology};
+use c8dr_common::commands::{
+    Outcome, brokers, changes, exporters, exporting, history, rebalance, topology,
+};
 use c8dr_common::config::Env;
 use c8dr_common::error::{Error, Result, exit};
 use c8dr_common::output::{Render, render};
@@ -106,6 +108,7 @@ async fn run(session: Session, command: Command, namespace_flag: Option<String>)
         Command::Changes(Changes::Wait { id }) => show(s, &changes::changes_wait(s, id).await?),
         Command::Changes(Changes::Cancel { id }) => show(s, &changes::changes_cancel(s, id).await?),
         Command::Topology => show(s, &topology::topology(s).await?),
+        Command::History { since } => show(s, &history::history(s, since.as_deref()).await?),
         Command::Rebalance => show(s, &rebalance::rebalance(s).await?),
         Command::Status(args) => status::status(s, args, namespace_flag.as_deref()).await,
         Command::Profiles(args) => status::profiles(s, args).await,

@@ -15,6 +15,7 @@ mod fault_matrix;
 mod hang;
 mod helm;
 mod help;
+mod history;
 mod install_hook;
 mod model_signals;
 mod output_schema;

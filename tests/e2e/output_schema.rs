@@ -143,6 +143,8 @@ fn cases() -> Vec<Case> {
         k("failback", "--dry-run", ReadyForFailback, false),
         k("failback", "--yes", ReadyForFailback, true),
         k("preflight", "", Healthy, true),
+        k("history", "", Healthy, false),
+        k("history", "", ReadyForFailback, true),
         k("version", "", Healthy, true),
         h("redeploy", "--region both --dry-run"),
         h("redeploy", "--region surviving --yes"),

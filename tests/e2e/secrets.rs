@@ -143,6 +143,27 @@ impl Pass {
         self.clean(run)
     }
 
+    /// The journal of the pass's mutations (docs/output.md "The journal") holds each of
+    /// `expected` — so that the scan of it for secrets is not of an empty file — and no canary,
+    /// no header, no values document; `history` prints it, checked like every output.
+    fn journal_holds(&mut self, expected: &[&str]) {
+        let path = self.env.home.path().join(".local/state/c8dr/journal.jsonl");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("the journal {}: {e}", path.display()));
+        for e in expected {
+            assert!(text.contains(e), "the journal lacks {e}: {text}");
+        }
+        for needle in ALL
+            .iter()
+            .chain(&["Authorization", "Bearer", "orchestration:", "password"])
+        {
+            assert!(!text.contains(needle), "{needle} in the journal: {text}");
+        }
+        for out in ["", "-o json", "-o yaml"] {
+            self.c8dr(&format!("history {out}")).success();
+        }
+    }
+
     /// The checks that need the whole pass: argv samples, helm's recorded argv, the request
     /// log, files left behind.
     fn finish(mut self) {
@@ -461,6 +482,14 @@ fn secrets_failover_helm_and_failback_never_leak() {
     p.c8dr("es snapshot list --region surviving -v").success();
     p.helm(&format!("redeploy --region both {values} --yes"))
         .success();
+    p.journal_holds(&[
+        "\"failover 1\"",
+        "helm upgrade, webapps off",
+        "secrets.yml",
+        "\"es copy\"",
+        "\"failback 7\"",
+        "helm upgrade, webapps on",
+    ]);
     p.finish();
 }
 

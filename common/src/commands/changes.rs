@@ -26,9 +26,13 @@ impl Render for ChangesView {
         match &self.pending_change {
             Some(p) => {
                 s.push_str(&format!(
-                    "pending change {}: {} ({} of {} operations done)\n",
+                    "pending change {}: {}{} ({} of {} operations done)\n",
                     p.id,
                     p.status,
+                    p.started_at
+                        .as_deref()
+                        .map(|at| format!(", started at {at}"))
+                        .unwrap_or_default(),
                     p.completed.len(),
                     p.completed.len() + p.pending.len()
                 ));
@@ -39,18 +43,31 @@ impl Render for ChangesView {
             None => s.push_str("no change in progress\n"),
         }
         if let Some(l) = &self.last_change {
-            s.push_str(&format!(
-                "last change {}: {}{}\n",
-                l.id,
-                l.status,
-                l.completed_at
-                    .as_deref()
-                    .map(|c| format!(" at {c}"))
-                    .unwrap_or_default()
-            ));
+            s.push_str(&format!("last change {}: {}{}\n", l.id, l.status, when(l)));
         }
         s
     }
+}
+
+/// `, started at A, completed at B (took 3.2s)`: what the cluster says of a change's times.
+fn when(l: &LastChange) -> String {
+    let mut s = String::new();
+    if let Some(a) = &l.started_at {
+        s.push_str(&format!(", started at {a}"));
+    }
+    if let Some(c) = &l.completed_at {
+        s.push_str(&format!(", completed at {c}"));
+    }
+    let ms = |t: &Option<String>| t.as_deref().and_then(crate::journal::read::epoch_ms);
+    if let (Some(a), Some(c)) = (ms(&l.started_at), ms(&l.completed_at))
+        && c >= a
+    {
+        s.push_str(&format!(
+            " (took {})",
+            crate::journal::timeline::took((c - a) as f64 / 1000.0)
+        ));
+    }
+    s
 }
 
 pub async fn changes_show(session: &Session) -> Result<ChangesView> {
@@ -164,4 +181,39 @@ pub async fn changes_cancel(session: &Session, id: i64) -> Result<Outcome> {
             },
         )
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_shows_when_it_started_not_only_when_it_completed() {
+        let pending: PendingChange = serde_json::from_value(serde_json::json!({
+            "id": 6, "status": "IN_PROGRESS", "startedAt": "2026-01-01T10:00:00.000Z",
+            "completed": [], "pending": []
+        }))
+        .expect("the cluster's pendingChange");
+        let view = ChangesView {
+            pending_change: Some(pending),
+            last_change: Some(LastChange {
+                id: 5,
+                status: "COMPLETED".into(),
+                started_at: Some("2026-01-01T09:58:00.000Z".into()),
+                completed_at: Some("2026-01-01T09:59:05.000Z".into()),
+            }),
+        };
+        let text = view.text();
+        assert!(
+            text.contains("pending change 6: IN_PROGRESS, started at 2026-01-01T10:00:00.000Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "last change 5: COMPLETED, started at 2026-01-01T09:58:00.000Z, completed at \
+                 2026-01-01T09:59:05.000Z (took 1m05s)"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -390,6 +390,7 @@ fn plan(run: &Run<'_>) -> Result<Vec<String>> {
 async fn act(run: &Run<'_>) -> Result<Steps> {
     let mut steps = Steps::new(&run.session.ui);
     for (step, exec) in executors()? {
+        let _journaled_as = crate::journal::in_step(step.tag());
         (exec.run)(run, step, &mut steps).await?;
     }
     Ok(steps)
@@ -420,6 +421,7 @@ fn report_of(run: &Run<'_>, plan: Vec<String>, steps: Steps) -> Outcome {
     )
     .with_plan(plan)
     .with_details(json!({"lostRegion": lost.to_string(), "steps": steps.done, "next": next}))
+    .with_timeline(super::history::this_run(run.session))
 }
 
 /// A kubectl step of the failover: its plan lines and its run (which records each command it

@@ -13,6 +13,7 @@ pub mod failover;
 pub(crate) mod follow;
 #[cfg(test)]
 mod function_size;
+pub mod history;
 pub mod installation;
 pub(crate) mod liveness;
 pub mod mutation;
@@ -43,6 +44,18 @@ pub enum Ending {
     Submitted,
 }
 
+impl Ending {
+    /// As `-o json` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ending::Done => "done",
+            Ending::AlreadyDone => "already-done",
+            Ending::DryRun => "dry-run",
+            Ending::Submitted => "submitted",
+        }
+    }
+}
+
 /// The result of a mutating command, stable in `-o json|yaml`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +72,10 @@ pub struct Outcome {
     /// After a single step of the procedure: the next command, as `status` names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// Text after the result line (a driver's closing timeline); in documents it is part of
+    /// `details`.
+    #[serde(skip)]
+    pub epilogue: Option<String>,
 }
 
 impl Outcome {
@@ -71,6 +88,7 @@ impl Outcome {
             change_id: None,
             details: Value::Null,
             next: None,
+            epilogue: None,
         }
     }
     pub fn with_plan(mut self, plan: Vec<String>) -> Self {
@@ -83,6 +101,20 @@ impl Outcome {
     }
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = details;
+        self
+    }
+    /// A driver's closing timeline: `details.timeline` in documents, the text after the result
+    /// line.
+    pub fn with_timeline(mut self, timeline: Option<crate::journal::timeline::Timeline>) -> Self {
+        if let Some(t) = timeline {
+            if let Value::Object(map) = &mut self.details {
+                map.insert(
+                    "timeline".into(),
+                    serde_json::to_value(&t).unwrap_or_default(),
+                );
+            }
+            self.epilogue = Some(t.text());
+        }
         self
     }
 }
@@ -129,6 +161,9 @@ impl Render for Outcome {
         }
         if let Some(next) = &self.next {
             out.push_str(&format!("next: {next}\n"));
+        }
+        if let Some(e) = &self.epilogue {
+            out.push_str(e);
         }
         out
     }

@@ -11,7 +11,8 @@
 //!   was applied); it never sends the request again;
 //! - `--no-wait`: the submission, not waited for ([`Ending::Submitted`]), unless the command
 //!   always verifies ([`Mutation::always_waits`]);
-//! - `finish`: wait until it really happened and report it ([`Ending::Done`]).
+//! - `finish`: wait until it really happened and report it ([`Ending::Done`]);
+//! - the journal ([`crate::journal`]): a start line before `submit`, the outcome after.
 //!
 //! The Zeebe topology changes pass a [`Follow`] as their ticket (`commands::follow::recover`
 //! is their recovery); an Elasticsearch mutation (repository, snapshot, restore) passes its own
@@ -19,6 +20,7 @@
 
 use super::{Ending, Outcome};
 use crate::error::{Error, Result};
+use crate::journal;
 use crate::session::Session;
 use crate::zeebe::change::Follow;
 
@@ -147,29 +149,45 @@ impl<'a, T: Ticket> Mutation<'a, T> {
             confirm,
             details: _,
         } = self;
-        let ticket = match following {
-            Some(t) => t,
+        // Journaled before it is sent, completed once its outcome is known (a run killed in
+        // between leaves a start without an outcome); a change only followed sends nothing.
+        let (ticket, journaled) = match following {
+            Some(t) => (t, None),
             None => {
                 if confirm {
                     session.ui.confirm(&prompt, &plan)?;
                 }
-                match submit().await {
-                    Ok(t) => t,
-                    Err(e) => recover(e).await?,
+                let pending =
+                    journal::begin(&session.settings.env, session.journal(command, &plan));
+                let sent = match submit().await {
+                    Ok(t) => Ok(t),
+                    Err(e) => recover(e).await,
+                };
+                match sent {
+                    Ok(t) => (t, Some(pending)),
+                    Err(e) => {
+                        pending.failed(&e);
+                        return Err(e);
+                    }
                 }
             }
         };
-        if session.settings.no_wait && !always_waits {
+        let result = if session.settings.no_wait && !always_waits {
             let id = ticket.change_id();
             let summary = match id {
                 Some(id) => format!("change {id}: {summary}"),
                 None => summary,
             };
-            return Ok(Outcome::new(command, Ending::Submitted, summary)
+            Ok(Outcome::new(command, Ending::Submitted, summary)
                 .with_plan(plan)
-                .with_change(id));
+                .with_change(id))
+        } else {
+            finish(ticket, plan).await
+        };
+        if let Some(p) = journaled {
+            p.end_with(&result);
         }
-        finish(ticket, plan).await
+        result
     }
 }
 

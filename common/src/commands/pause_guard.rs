@@ -28,6 +28,9 @@ struct Armed {
     done: Vec<String>,
     pending: Vec<String>,
     resume_command: String,
+    /// Where the resume on a signal is journaled, and as what.
+    env: crate::config::Env,
+    journal: crate::journal::Intent,
 }
 
 static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
@@ -190,6 +193,8 @@ impl PauseGuard {
             done: vec!["exporting paused".into()],
             pending,
             resume_command: resume_command(session),
+            env: session.settings.env.clone(),
+            journal: session.journal("exporting resume", &[]),
         });
         PauseGuard(())
     }
@@ -232,11 +237,22 @@ pub async fn on_signal(signal: Signal) -> i32 {
     for p in &a.pending {
         crate::errln!("  not done: {p}");
     }
+    let mut intent = a.journal.clone();
+    intent.request = vec![format!(
+        "POST /actuator/exporting/resume (on {})",
+        signal.name()
+    )];
+    let journaled = crate::journal::begin(&a.env, intent);
     // Both at once: neither waits for the other's timeout.
     let (resumed, ()) = tokio::join!(
         tokio::time::timeout(RESUME_BOUND, a.mgmt.exporting_resume()),
         put_back_on_signal()
     );
+    match &resumed {
+        Ok(Ok(())) => journaled.end("done", "exporting resumed", None, None),
+        Ok(Err(e)) => journaled.failed(e),
+        Err(_) => journaled.end("failed", "no answer", None, None),
+    }
     match resumed {
         Ok(Ok(())) => crate::errln!(
             "  exporting was resumed, so log compaction goes on; run `{}` again to continue",

@@ -68,7 +68,7 @@ pub async fn redeploy(request: &RedeployRequest, env: &Env, cwd: &Path) -> Resul
         crate::errln!("note: {n}");
     }
     plan.confirm(crate::ui::assume_yes(request.yes, env))?;
-    let mut report = plan.execute().await?;
+    let mut report = plan.execute(env).await?;
     report.notices_shown = true;
     Ok(report)
 }

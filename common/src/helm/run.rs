@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::plan::Plan;
 use super::report::RedeployReport;
 use crate::error::{Error, Result};
+use crate::journal;
+use crate::region::RegionRef;
 pub use crate::signal::Signal;
 use crate::signal::Signals;
 use crate::values;
@@ -27,7 +29,7 @@ impl Plan {
     /// until someone rolls it back. c8dr then waits for helm (at most [`SIGNAL_GRACE`]; a second
     /// signal stops the wait, never kills helm), removes the overlays and reports what ran,
     /// exiting 128 + the signal number (130/143/129).
-    pub async fn execute(&self) -> Result<RedeployReport> {
+    pub async fn execute(&self, env: &crate::config::Env) -> Result<RedeployReport> {
         if self.helm_bin.trim().is_empty() {
             return Err(Error::usage(
                 "helm not found: set HELM_BIN or put helm on PATH",
@@ -74,8 +76,10 @@ impl Plan {
                 let args = self.upgrade_args(region, file.path());
                 let bin = self.helm_bin.clone();
                 let slot = slot.clone();
+                let journaled = journal::begin(env, self.journal_intent(region, file.path()));
                 async move {
                     let ok = run_helm(&bin, &args, &slot).await;
+                    journal_end(journaled, &slot);
                     match (ok, self.verify) {
                         (true, Some(timeout)) => Some(self.verify_region(region, timeout).await),
                         _ => None,
@@ -161,6 +165,58 @@ impl Plan {
             report.interrupted = Some(Interrupted::new(signal, removed, still_running));
         }
         Ok(report)
+    }
+}
+
+impl Plan {
+    /// What the journal notes of one region's upgrade: the command line as shown (redacted, the
+    /// values' contents never), and the window it opens or closes: the webapps off in a region
+    /// that serves (the recreated region's install turns nothing off), or on.
+    fn journal_intent(
+        &self,
+        region: &super::RegionPlan,
+        overlay: &std::path::Path,
+    ) -> journal::Intent {
+        let effect = if region.webapps() {
+            Some(journal::Effect::WebappsOn)
+        } else if region.side != Some(RegionRef::Recreated) {
+            Some(journal::Effect::WebappsOff)
+        } else {
+            None
+        };
+        let what = format!(
+            "webapps {}, schema manager {}",
+            if region.webapps() { "on" } else { "off" },
+            match region.overlay.env_change {
+                crate::values::EnvChange::Added | crate::values::EnvChange::Replaced => "off",
+                _ => "on",
+            }
+        );
+        journal::Intent {
+            tool: "helm c8dr",
+            command: format!(
+                "helm upgrade, webapps {}",
+                if region.webapps() { "on" } else { "off" }
+            ),
+            region: Some(region.label()),
+            target: Some(format!("{}/{}", region.context, region.namespace)),
+            request: vec![self.shown_argv(region, overlay).join(" "), what],
+            effect,
+        }
+    }
+}
+
+/// The journal's outcome of one region's helm run: its exit code (never its output, which
+/// `--debug` fills with values).
+fn journal_end(journaled: journal::Pending, slot: &std::sync::Mutex<HelmSlot>) {
+    let result = slot.lock().ok().and_then(|s| s.result.clone());
+    match result {
+        Some(Ok((0, _))) => journaled.end("done", "helm exited 0", None, None),
+        Some(Ok((code, _))) => {
+            journaled.end("failed", &format!("helm exited {code}"), None, Some(code))
+        }
+        Some(Err(e)) => journaled.end("failed", &format!("cannot run helm: {e}"), None, None),
+        None => journaled.end("failed", "helm did not finish", None, None),
     }
 }
 

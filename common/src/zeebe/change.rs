@@ -183,6 +183,7 @@ mod tests {
             pending_change: pending.map(|(id, done, left)| PendingChange {
                 id,
                 status: "IN_PROGRESS".into(),
+                started_at: None,
                 completed: vec![op.clone(); done],
                 pending: vec![op.clone(); left],
             }),
@@ -239,6 +240,7 @@ mod tests {
         PendingChange {
             id: 3,
             status: "IN_PROGRESS".into(),
+            started_at: None,
             completed: vec![],
             pending: ops,
         }

@@ -135,6 +135,10 @@ pub struct PendingChange {
     pub id: i64,
     #[serde(default)]
     pub status: String,
+    /// When the change was accepted (camunda/camunda `zeebe/dynamic-config/.../state/
+    /// ClusterChangePlan.java`, `startedAt`, as `CompletedChange.java` keeps it for the last one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
     #[serde(default)]
     pub completed: Vec<Operation>,
     #[serde(default)]

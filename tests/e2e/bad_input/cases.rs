@@ -128,8 +128,8 @@ pub fn base_args(cmd: &CliCommand, skip_flag: &str) -> Vec<String> {
 
 /// Commands no bad global flag is tried on: they reach no cluster and ignore the globals.
 /// Commands that read no kubeconfig and call nothing, so the global flags mean nothing to them
-/// (`version` as `kubectl version --client`).
-const NO_CLUSTER: &[&str] = &["completion", "version"];
+/// (`version` as `kubectl version --client`; `history` reads the local journal only).
+const NO_CLUSTER: &[&str] = &["completion", "version", "history"];
 
 /// Flags a command accepts but does not use, so no value of theirs reaches anything: `helm c8dr
 /// overlay` prints the values overlay only (no helm run, no cluster); chart, version, release,

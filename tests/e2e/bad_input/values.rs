@@ -192,6 +192,13 @@ pub fn for_flag(helm: bool, flag: &str, value_name: &str) -> Option<Vec<Bad>> {
             ("jsonpath={.exporters[}", "not a JSONPath"),
         ]),
         "timeout" | "probe-timeout" | "interval" => durations(),
+        // history --since: a humantime duration back from now, or an RFC 3339 time.
+        "since" => bad(&[
+            ("", "empty"),
+            ("yesterday", "neither a duration nor a time"),
+            ("2026-13-01T00:00:00Z", "month 13"),
+            ("2h;id", "shell metacharacters"),
+        ]),
         "color" => bad(&[
             ("rainbow", "not auto, always or never"),
             ("", "empty"),

@@ -142,9 +142,49 @@ pub async fn copy(
     session
         .ui
         .confirm(&format!("Plan: {}", planned.summary), &planned.lines)?;
-    // Act once, recover.
-    let pre = if planned.pre_copy {
-        Some(run_pre_copy(session, &st, &p).await?)
+    // Act once, recover; journaled as one mutation of the target (its pre-copy and pause are
+    // journaled on their own too).
+    let journaled =
+        crate::journal::begin(&session.settings.env, target.journal(CMD, &planned.lines));
+    let acted = act(
+        session,
+        args,
+        (&st, &tt),
+        &p,
+        planned.pre_copy,
+        planned.tuned,
+    )
+    .await;
+    let (report, applied, pre) = match acted {
+        Ok(a) => a,
+        Err(e) => {
+            journaled.failed(&e);
+            return Err(e);
+        }
+    };
+    // Report.
+    let out = report_of(access, &p, planned, &describe, report, applied, pre);
+    journaled.end_with(&Ok(out.clone()));
+    Ok(out)
+}
+
+type Acted = (
+    es::CopyReport,
+    Option<tuning::TuningPlan>,
+    Option<es::precopy::PreCopyReport>,
+);
+
+/// The pre-copy when planned, the pause when asked, then snapshot and restore.
+async fn act(
+    session: &Session,
+    args: &CopyArgs,
+    (st, tt): (&es::EsConn, &es::EsConn),
+    p: &Preview,
+    pre_copy: bool,
+    tuned: bool,
+) -> Result<Acted> {
+    let pre = if pre_copy {
+        Some(run_pre_copy(session, st, p).await?)
     } else {
         None
     };
@@ -153,11 +193,8 @@ pub async fn copy(
     } else {
         None
     };
-    let (report, applied) = transfer(session, args, &st, &tt, &p, planned.tuned, guard).await?;
-    // Report.
-    Ok(report_of(
-        access, &p, planned, &describe, report, applied, pre,
-    ))
+    let (report, applied) = transfer(session, args, st, tt, p, tuned, guard).await?;
+    Ok((report, applied, pre))
 }
 
 const CMD: &str = "es copy";

@@ -15,6 +15,7 @@ pub(super) async fn run_pre_copy(
     p: &Preview,
 ) -> Result<es::precopy::PreCopyReport> {
     let bars = Bars::new(session);
+    let journaled = journal_pre_copy(session, &p.pre_copy_name);
     let r = es::precopy::pre_copy(
         st.t(),
         &p.opts,
@@ -25,9 +26,28 @@ pub(super) async fn run_pre_copy(
     )
     .await;
     bars.finish();
+    journal_end(journaled, &r);
     let r = r?;
     session.ui.note(pre_copy_note(&r));
     Ok(r)
+}
+
+/// The journal's start line of a pre-copy (a snapshot of the surviving search engine).
+fn journal_pre_copy(session: &Session, name: &str) -> crate::journal::Pending {
+    crate::journal::begin(
+        &session.settings.env,
+        session.journal(
+            "es pre-copy",
+            &[format!("snapshot {name} of the surviving search engine")],
+        ),
+    )
+}
+
+fn journal_end(journaled: crate::journal::Pending, r: &Result<es::precopy::PreCopyReport>) {
+    match r {
+        Ok(report) => journaled.end("done", &pre_copy_note(report), None, None),
+        Err(e) => journaled.failed(e),
+    }
 }
 
 /// The pre-copy's plan lines: reuse of a pre-copy found in the repository, or a new one named
@@ -118,6 +138,7 @@ pub async fn pre_copy_run(
     let st = es::connect(&source, access).await?;
     let opts = access.options(session);
     let bars = Bars::new(session);
+    let journaled = journal_pre_copy(&source, name);
     let r = es::precopy::pre_copy(
         st.t(),
         &opts,
@@ -128,6 +149,7 @@ pub async fn pre_copy_run(
     )
     .await;
     bars.finish();
+    journal_end(journaled, &r);
     let r = r?;
     let note = pre_copy_note(&r);
     Ok((r, note))

@@ -439,6 +439,7 @@ async fn act(run: &Run<'_>) -> Result<Steps> {
             guard = Some(arm(run));
         }
         let started = Instant::now();
+        let _journaled_as = crate::journal::in_step(step.tag());
         let ran = match (exec.run)(run, step).await {
             Ok(ran) => ran,
             Err(e) => return Err(recover(run, exec.pause, guard.take(), e).await),
@@ -482,6 +483,7 @@ async fn recover(run: &Run<'_>, pause: Pause, guard: Option<PauseGuard>, e: Erro
 async fn pre_copy_step(run: &Run<'_>, steps: &mut Steps) -> Result<()> {
     let copy_step = Action::CopyElasticsearch.step();
     let started = Instant::now();
+    let _journaled_as = crate::journal::in_step(copy_step.tag());
     let (_, note) = super::es::pre_copy_run(
         run.session,
         &run.args.es,
@@ -521,6 +523,7 @@ fn report(run: &Run<'_>, plan: Vec<String>, steps: Steps) -> Outcome {
     .with_details(
         json!({"recreatedRegion": run.lost.to_string(), "steps": steps.done, "next": next}),
     )
+    .with_timeline(super::history::this_run(run.session))
 }
 
 /// The copy's arguments for the pre-copy (source, repository, `--snapshot-rate`).
