@@ -115,3 +115,33 @@ fn when_the_resume_cannot_be_sent_the_exact_command_is_printed() {
         .stderr_has("run now: kubectl c8dr --context c8dr-sim-region0 --namespace camunda-region0 exporting resume");
     assert_eq!(env.state()["exporting"], "Paused");
 }
+
+/// Attack A10: a signal while a forced removal runs in the cluster says that it was sent and
+/// goes on, and how to follow it, not only "interrupted".
+#[test]
+fn a_signal_while_a_change_runs_says_it_goes_on_and_how_to_follow_it() {
+    let env = TestEnv::builder()
+        .config(|c| c.operation_duration = Duration::from_millis(500))
+        .start();
+    env.lose_region(1);
+    let (child, shown) = env
+        .command(
+            "kubectl-c8dr",
+            vec![
+                "brokers".into(),
+                "remove".into(),
+                "--odd".into(),
+                "--yes".into(),
+            ],
+        )
+        .spawn_piped();
+    env.wait_for_state("the forced removal running", |s| {
+        !s["pendingChange"].is_null()
+    });
+    send_signal(&child, "INT");
+    finish(child, shown)
+        .code(130)
+        .stderr_has("interrupted by SIGINT")
+        .stderr_has("goes on in the cluster")
+        .stderr_has("kubectl c8dr changes wait ");
+}

@@ -172,6 +172,7 @@ impl<'a, T: Ticket> Mutation<'a, T> {
                 }
             }
         };
+        super::pause_guard::in_flight(Some((command, &summary, ticket.change_id())));
         let result = if session.settings.no_wait && !always_waits {
             let id = ticket.change_id();
             let summary = match id {
@@ -184,6 +185,7 @@ impl<'a, T: Ticket> Mutation<'a, T> {
         } else {
             finish(ticket, plan).await
         };
+        super::pause_guard::in_flight(None);
         if let Some(p) = journaled {
             p.end_with(&result);
         }

@@ -133,6 +133,27 @@ async fn put_back_on_signal() {
     }
 }
 
+/// A request this run sent (or follows) that the cluster carries on when c8dr stops: what a
+/// signal says on the way out, with how to follow it (attack A10: "interrupted" alone reads as
+/// "not done" while a forced removal goes on).
+static IN_FLIGHT: Mutex<Option<String>> = Mutex::new(None);
+
+/// While `command`'s request (change `id`, when known) runs in the cluster; `None` when it ended.
+pub fn in_flight(sent: Option<(&str, &str, Option<i64>)>) {
+    let line = sent.map(|(command, summary, id)| {
+        let follow = match id {
+            Some(id) => format!("kubectl c8dr changes wait {id}"),
+            None => "kubectl c8dr status -w".to_string(),
+        };
+        let change = id.map(|id| format!("change {id}, ")).unwrap_or_default();
+        format!(
+            "`{command}` was sent ({change}{summary}) and goes on in the cluster: stopping c8dr \
+             does not stop it; follow it with `{follow}`, or run `{command}` again to follow it"
+        )
+    });
+    *IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()) = line;
+}
+
 fn armed() -> std::sync::MutexGuard<'static, Option<Armed>> {
     ARMED.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -221,8 +242,12 @@ impl Drop for PauseGuard {
 pub async fn on_signal(signal: Signal) -> i32 {
     crate::wait::forget_hung();
     let taken = armed().take();
+    let sent = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()).take();
     let Some(a) = taken else {
         crate::errln!("interrupted by {}", signal.name());
+        if let Some(line) = sent {
+            crate::errln!("  {line}");
+        }
         put_back_on_signal().await;
         return signal.exit_code();
     };
@@ -236,6 +261,9 @@ pub async fn on_signal(signal: Signal) -> i32 {
     }
     for p in &a.pending {
         crate::errln!("  not done: {p}");
+    }
+    if let Some(line) = sent {
+        crate::errln!("  {line}");
     }
     let mut intent = a.journal.clone();
     intent.request = vec![format!(
