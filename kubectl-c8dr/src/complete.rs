@@ -199,7 +199,6 @@ fn candidates(values: &[(&'static str, &'static str)]) -> Vec<CompletionCandidat
 pub fn formats() -> Vec<CompletionCandidate> {
     candidates(&[
         ("text", "human-readable (default)"),
-        ("wide", "the same as text"),
         ("json", "one JSON document on stdout"),
         ("yaml", "one YAML document on stdout"),
         (
@@ -311,6 +310,24 @@ pub fn exporter_ids() -> Vec<CompletionCandidate> {
         Ok(exporters
             .into_iter()
             .map(|e| (e.exporter_id, e.status))
+            .collect())
+    })
+}
+
+/// `es snapshot restore NAME`, `es copy --snapshot`: the snapshots of the repository in the
+/// region the command would talk to (the default access: a cluster whose Elasticsearch needs a
+/// password given by `--es-password-env` completes nothing), newest first.
+pub fn snapshot_names() -> Vec<CompletionCandidate> {
+    from_cluster(async |s| {
+        let access = c8dr_common::es::EsAccess::default();
+        let list = c8dr_common::commands::es::snapshot_list(s, &access)
+            .await?
+            .0;
+        Ok(list
+            .snapshots
+            .into_iter()
+            .rev()
+            .map(|i| (i.snapshot, i.state))
             .collect())
     })
 }

@@ -190,7 +190,7 @@ pub enum Snapshot {
                       only) and confirmed."
     )]
     Restore {
-        #[arg(value_name = "NAME")]
+        #[arg(value_name = "NAME", add = clap_complete::engine::ArgValueCandidates::new(crate::complete::snapshot_names))]
         name: String,
         /// Delete the existing Camunda indices first (recreated region only; asks for confirmation)
         #[arg(long)]
@@ -215,7 +215,7 @@ pub struct CopyCmd {
           add = clap_complete::engine::ArgValueCandidates::new(crate::complete::regions))]
     pub to: String,
     /// Snapshot name [default: failback-<UTC timestamp>]
-    #[arg(long = "snapshot", value_name = "NAME")]
+    #[arg(long = "snapshot", value_name = "NAME", add = clap_complete::engine::ArgValueCandidates::new(crate::complete::snapshot_names))]
     pub snapshot: Option<String>,
     /// I have paused exporting ({named:PauseExporting}): needed only where the brokers' pause state cannot be read
     #[arg(long)]

@@ -66,10 +66,7 @@ fn kubectl_offers_a_flags_values_where_a_value_goes() {
             &["--region", ""],
             &["surviving", "recreated", "region0", "region1"],
         ),
-        (
-            &["-o", ""],
-            &["text", "wide", "json", "yaml", "name", "jsonpath="],
-        ),
+        (&["-o", ""], &["text", "json", "yaml", "name", "jsonpath="]),
         (&["status", "--output", "y"], &["yaml"]),
         (&["status", "--output", "j"], &["json", "jsonpath="]),
         (&["failover", "--lost", ""], &["region0", "region1"]),
@@ -296,10 +293,10 @@ fn the_krew_caveats_instructions_make_kubectl_complete() {
     );
 }
 
-/// Issue 22 item 7: exporter ids and change ids complete from the cluster the command would
+/// Issue 22 item 7: exporter ids, snapshot names and change ids complete from the cluster the command would
 /// talk to, through the real kubectl; a region that does not answer completes nothing, quickly.
 #[test]
-fn exporter_and_change_ids_complete_from_the_cluster() {
+fn exporter_ids_snapshot_names_and_change_ids_complete_from_the_cluster() {
     let env = TestEnv::start();
     let run = kubectl_complete(&env, &["exporters", "disable", ""], &[]);
     assert_eq!(
@@ -334,6 +331,11 @@ fn exporter_and_change_ids_complete_from_the_cluster() {
         "{}",
         run.context()
     );
+    env.c8dr("es repo register --bucket camunda-bucket --yes")
+        .success();
+    env.c8dr("es snapshot create c8dr-first --yes").success();
+    let run = kubectl_complete(&env, &["es", "snapshot", "restore", ""], &[]);
+    assert_eq!(candidates(&run).0, ["c8dr-first"], "{}", run.context());
     env.lose_region(0);
     let started = std::time::Instant::now();
     let run = kubectl_complete(&env, &["exporters", "disable", ""], &[]);
