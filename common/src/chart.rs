@@ -60,7 +60,8 @@ pub fn dns1123_label(s: &str) -> bool {
 }
 
 /// The chart's `orchestration.fullname`: `<release>-zeebe`, or `<release>` alone when the release
-/// name already contains `zeebe` (`_helpers.tpl`; notes/camunda-sources §2.2).
+/// name already contains `zeebe` (camunda/camunda-platform-helm, the chart's orchestration
+/// `_helpers.tpl`, `orchestration.fullname`).
 pub fn orchestration_fullname(release: &str) -> String {
     if release.contains("zeebe") {
         release.to_string()
