@@ -324,3 +324,59 @@ fn helm_redeploy_refuses_a_pinned_chart_major_that_is_not_the_installed_one() {
     .success();
     assert_eq!(upgrades(&env), Vec::<String>::new());
 }
+
+/// `PATCH /actuator/cluster?force=true` by broker ids, sent as an operator following the numbered
+/// docs by hand would (a raw HTTP/1.1 request: the tests need no HTTP client crate).
+fn force_remove_by_ids(env: &TestEnv, region: usize, ids: &[&str]) {
+    use std::io::{Read, Write};
+    let host = env
+        .gateway_url(region)
+        .trim_start_matches("http://")
+        .to_string();
+    let body = serde_json::json!({"brokers": {"remove": ids}}).to_string();
+    let mut stream = std::net::TcpStream::connect(&host).expect("management port");
+    write!(
+        stream,
+        "PATCH /actuator/cluster?force=true HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request sent");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer.get(..12).unwrap_or_default();
+    assert!(status.starts_with("HTTP/1.1 20"), "{status}");
+}
+
+/// Attack A4: a zone removed by broker ids (the numbered docs followed by hand) stays in the
+/// cluster's layout, and the Zones API cannot re-add it: the failback refuses before its first
+/// mutation, in a dry run too, instead of pausing, copying and enabling first.
+#[test]
+fn a_failback_that_could_not_re_add_the_zone_refuses_before_pausing() {
+    let env = TestEnv::builder()
+        .camunda("8.10")
+        .config(|c| c.zone_aware = true)
+        .start()
+        .scripted();
+    env.lose_region(1);
+    force_remove_by_ids(
+        &env,
+        0,
+        &["eu-west1_0", "eu-west1_1", "eu-west1_2", "eu-west1_3"],
+    );
+    env.wait_for_state("the removal by ids done", |s| s["pendingChange"].is_null());
+    env.c8dr("exporters disable camundaregion1").success();
+    env.recreate_region(1);
+    let env = env.helm_failback_steps();
+    for line in ["failback --dry-run", "failback"] {
+        env.c8dr(line)
+            .code(3)
+            .stderr_has("is in the cluster's layout but brokers");
+    }
+    let s = env.state();
+    assert_eq!(s["exporting"], "Running", "nothing was paused: {s:#}");
+    assert_eq!(
+        count_requests(&s, "POST", "/actuator/exporting/pause"),
+        0,
+        "{s:#}"
+    );
+}

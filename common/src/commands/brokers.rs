@@ -464,6 +464,23 @@ fn zone_to_add(map: &ZoneMap, selection: &Selection) -> Result<(String, Installe
     Ok((zone, installed, add))
 }
 
+/// What a zone re-add would refuse that the cluster read at a failback's start already shows
+/// (the recreated region's zone missing from the configuration, or still in the layout without
+/// its brokers): the failback meets it before its first mutation, in a dry run too (attack A4:
+/// it paused exporting, copied Elasticsearch and enabled the exporter, then refused at the
+/// re-add).
+pub(super) fn zone_readd_refusal(
+    mgmt: &ManagementClient,
+    t: &ClusterTopology,
+    lost: RegionId,
+) -> Result<()> {
+    let Some(map) = mgmt.zones() else {
+        return Ok(());
+    };
+    let (zone, _, add) = zone_to_add(map, &Selection::Parity(lost))?;
+    zone_back(map, t, &zone, &add).map(|_| ())
+}
+
 /// The zone is back already (a re-run): the outcome; or in the layout without its brokers, a
 /// state the Zones API cannot repair: refused.
 fn zone_back(

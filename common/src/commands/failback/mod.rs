@@ -73,6 +73,7 @@ pub async fn failback(session: &Session, args: &FailbackArgs) -> Result<Outcome>
     session.facts().await?;
     let mgmt = session.management().await?;
     let t = settled_cluster(session, mgmt).await?;
+    super::brokers::zone_readd_refusal(mgmt, &t, input.lost)?;
     let rf = match replication_factor(args, &t, input.lost)? {
         Ok(rf) => rf,
         Err(already_done) => return Ok(already_done),
