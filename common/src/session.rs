@@ -100,11 +100,13 @@ impl GlobalFlags {
         RestAuth::from_env(&env)?;
         // Without --region, --context chooses the region whose variables name it (as kubectl
         // users expect); else the surviving region.
-        let region: RegionRef = match (&self.region, &self.context) {
+        let named = self
+            .context
+            .as_deref()
+            .and_then(|c| location::region_of_context(c, &env));
+        let region: RegionRef = match (&self.region, named) {
             (Some(r), _) => r.parse().map_err(|e: Error| e.context("--region"))?,
-            (None, Some(context)) => {
-                location::region_of_context(context, &env).unwrap_or(RegionRef::Surviving)
-            }
+            (None, Some(named)) => named,
             (None, None) => RegionRef::Surviving,
         };
         let flags = LocationFlags::target(self.context.clone(), self.namespace.clone());
@@ -112,8 +114,10 @@ impl GlobalFlags {
         // A context the variables do not name, without --region and -n: its own namespace (as
         // kubectl), never the surviving region's (issue 22 item 4). With --region the user named
         // the region, whose namespace variable stays its own.
-        if let (None, Some(context), None) = (&self.region, &self.context, &self.namespace)
-            && location::region_of_context(context, &env).is_none()
+        if self.region.is_none()
+            && self.context.is_some()
+            && named.is_none()
+            && self.namespace.is_none()
         {
             location.namespace = None;
         }

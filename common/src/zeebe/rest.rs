@@ -234,8 +234,6 @@ impl RestClient {
         super::management::decode_with(self.zones.as_ref(), "/v2/topology", body)
     }
 
-    /// `GET /v2/topology` as the gateway sent it: what the releases add (8.10's string
-    /// `brokerId`, zone-aware ids) is read from here before it is parsed as numbers.
     /// Run `op` (calls of this client) within `limit`, as [`JsonClient::bounded`].
     pub async fn bounded<T>(
         &self,
@@ -246,6 +244,8 @@ impl RestClient {
         self.http.bounded(limit, what, op).await
     }
 
+    /// `GET /v2/topology` as the gateway sent it: what the releases add (8.10's string
+    /// `brokerId`, zone-aware ids) is read from here before it is parsed as numbers.
     pub async fn topology_document(&self) -> Result<serde_json::Value> {
         Ok(self.send(Method::GET, "/v2/topology", None).await?.body)
     }
